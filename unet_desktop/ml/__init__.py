@@ -1,0 +1,1 @@
+"""Models, inference and training (torch, no Qt)."""
