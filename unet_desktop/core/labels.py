@@ -53,8 +53,8 @@ class LabelScheme:
         if len(set(values)) != len(values):
             raise ValueError(f"duplicate stored values in scheme: {values}")
         for v in values + ([self.ignore_value] if self.ignore_value is not None else []):
-            if not 0 <= v <= 254:
-                raise ValueError(f"stored value {v} outside 0..254")
+            if not 0 <= v <= 255:
+                raise ValueError(f"stored value {v} outside 0..255")
         if self.ignore_value in values:
             raise ValueError(f"ignore value {self.ignore_value} is also a class value")
         if len(self.classes) > 254:

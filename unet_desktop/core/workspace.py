@@ -1,0 +1,350 @@
+"""A workspace: a folder of images, their masks, and where each image stands in the labelling cycle.
+
+``Workspace.open(folder)`` scans names only (see :mod:`unet_desktop.core.layouts`), so it is
+fast on large folders, and merges the per-image states of the sidecar manifest
+(:mod:`unet_desktop.core.manifest`) with what is on disk:
+
+- no manifest (or a corrupt one, which is renamed ``manifest.json.corrupt-<time>`` and reported
+  in ``warnings``): an image with a mask file is ``corrected``, one without is ``unlabeled``;
+- manifest entries of images that are gone are dropped; a state that claims a mask whose file is
+  gone becomes ``unlabeled``; a mask file that appeared for an ``unlabeled`` image makes it
+  ``corrected``. So ``state != UNLABELED`` exactly when the image has a mask file.
+
+Opening writes nothing (except renaming a corrupt manifest). A read-only folder opens with a
+warning; states then live in memory only and ``save_mask`` raises :class:`MaskError`.
+
+Scheme: the one given, else the manifest's, else trimap for the Oxford layout, else guessed from
+ONE existing mask by :func:`unet_desktop.core.maskio.guess_scheme` (values within {0, 1} or
+{0, 255} -> binary, other values -> multiclass with max+1 classes), else binary.
+
+Masks are only ever written as PNG files directly inside the workspace's mask folder; the target
+is checked after resolving symbolic links. ``save_mask`` and ``set_state`` are thread-safe.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import threading
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from .errors import FileError, MaskError
+from .labels import LabelScheme, binary_scheme, trimap_scheme
+from .layouts import FolderScan, scan_folder
+from .manifest import (
+    ImageState,
+    Manifest,
+    ManifestError,
+    ManifestRecord,
+    clean_uncertainty,
+    load_manifest,
+    manifest_path,
+    quarantine,
+    save_manifest,
+)
+
+__all__ = ["ImageEntry", "ImageState", "Workspace"]
+
+LABELLED_STATES = (ImageState.CORRECTED, ImageState.VERIFIED)
+
+
+@dataclass
+class ImageEntry:
+    key: str  # image path relative to the workspace root, posix
+    image_path: Path
+    mask_path: Path  # existing mask, or where the app will write it
+    state: ImageState
+    model_version: str | None = None  # the model that made the prediction this mask started from
+    uncertainty: float | None = None  # the prediction's uncertainty score (higher = less sure)
+
+    @property
+    def has_mask(self) -> bool:
+        return self.state is not ImageState.UNLABELED
+
+
+def _is_writable(folder: Path) -> bool:
+    """Whether files can be created in ``folder`` (or its nearest existing ancestor).
+
+    The write bits are checked as well as ``os.access`` so that a folder marked read-only is
+    treated as such even for root, who may write anywhere.
+    """
+    while not folder.exists() and folder != folder.parent:
+        folder = folder.parent
+    try:
+        mode = folder.stat().st_mode
+    except OSError:
+        return False
+    return os.access(folder, os.W_OK) and bool(mode & 0o222)
+
+
+def _is_within(path: Path, folder: Path) -> bool:
+    return path == folder or folder in path.parents
+
+
+class Workspace:
+    """Use :meth:`open`; attributes are read-only by convention (change state through methods)."""
+
+    def __init__(self, scan: FolderScan, scheme: LabelScheme, entries: list[ImageEntry],
+                 warnings: list[str], read_only: bool):
+        self._scan = scan
+        self.root: Path = scan.root
+        self.layout: str = scan.layout
+        self.image_dir: Path = scan.image_dir
+        self.mask_dir: Path = scan.mask_dir
+        self.scheme = scheme
+        self.entries = entries
+        self.skipped: list[tuple[Path, str]] = scan.skipped
+        self.warnings = warnings
+        self.read_only = read_only
+        self.manifest_path = manifest_path(scan.root)
+        self._by_key = {e.key: e for e in entries}
+        self._lock = threading.RLock()
+        self._defer_depth = 0
+        self._pending_write = False
+
+    # --- opening -----------------------------------------------------------------------------
+    @classmethod
+    def open(cls, folder: str | os.PathLike, scheme: LabelScheme | None = None) -> Workspace:
+        """Scan ``folder`` and merge the manifest; raises :class:`FileError` if it is no folder."""
+        root = Path(os.path.abspath(os.path.expanduser(folder)))
+        try:
+            scan = scan_folder(root)
+        except NotADirectoryError:
+            raise FileError(root, "not a folder") from None
+        except OSError as exc:
+            where = exc.filename or root
+            raise FileError(where, f"cannot list the folder ({exc.strerror or exc})") from exc
+        warnings = list(scan.warnings)
+        read_only = not (_is_writable(root) and _is_writable(scan.mask_dir))
+        if read_only:
+            warnings.append(f"{root} is read-only: labelling states are kept in memory only "
+                            "and masks cannot be saved")
+        manifest = _load_or_quarantine(manifest_path(root), read_only, warnings)
+        scheme = _choose_scheme(scheme, manifest, scan, warnings)
+        entries = _merge_states(scan, manifest, warnings)
+        if not entries:
+            warnings.append(f"no images found in {scan.image_dir}")
+        return cls(scan, scheme, entries, warnings, read_only)
+
+    # --- lookup ------------------------------------------------------------------------------
+    def __len__(self) -> int:
+        return len(self.entries)
+
+    def __iter__(self) -> Iterator[ImageEntry]:
+        return iter(self.entries)
+
+    def __getitem__(self, item: int | str) -> ImageEntry:
+        if isinstance(item, str):
+            try:
+                return self._by_key[item]
+            except KeyError:
+                raise KeyError(f"no image {item!r} in the workspace {self.root}") from None
+        return self.entries[item]
+
+    def __contains__(self, key: object) -> bool:
+        return key in self._by_key
+
+    def index_of(self, key: str) -> int:
+        return self.entries.index(self[key])
+
+    def labelled(self, states: Iterable[ImageState] = LABELLED_STATES) -> list[ImageEntry]:
+        wanted = set(states)
+        return [e for e in self.entries if e.state in wanted]
+
+    def counts(self) -> dict[ImageState, int]:
+        """Number of images in each state."""
+        counts = dict.fromkeys(ImageState, 0)
+        for e in self.entries:
+            counts[e.state] += 1
+        return counts
+
+    # --- pixels ------------------------------------------------------------------------------
+    def load_image(self, key: str) -> np.ndarray:
+        from .imageio import read_image
+
+        return read_image(self[key].image_path)
+
+    def load_mask(self, key: str) -> np.ndarray | None:
+        """The stored mask values (HxW uint8), or ``None`` if the image has no mask file."""
+        from .maskio import read_mask
+
+        entry = self[key]
+        if not entry.has_mask or not entry.mask_path.is_file():
+            return None
+        return read_mask(entry.mask_path, self.scheme)
+
+    def save_mask(self, key: str, mask: np.ndarray, state: ImageState,
+                  model_version: str | None = None, uncertainty: float | None = None) -> Path:
+        """Write ``mask`` (stored values) atomically as the image's PNG mask; record its state.
+
+        ``model_version`` and ``uncertainty`` replace the recorded ones when given, else the old
+        ones are kept. A non-PNG original mask (e.g. a Carvana GIF) is left in place and a PNG is
+        written beside it (it wins over the original on the next scan). Returns the path written.
+        Raises :class:`MaskError` if the workspace is read-only or the target is unsafe.
+        """
+        from .maskio import write_mask
+
+        state = ImageState(state)
+        if state is ImageState.UNLABELED:
+            raise ValueError("a saved mask cannot be 'unlabeled'")
+        entry = self[key]
+        target = entry.mask_path
+        if target.suffix.lower() != ".png":
+            target = self._scan.new_mask_path(entry.image_path.stem)
+        if self.read_only:
+            raise MaskError(target, "cannot save: the workspace folder is read-only")
+        try:
+            self.mask_dir.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise MaskError(target, f"cannot create the mask folder ({exc.strerror})") from exc
+        self._check_target(target)
+        try:
+            write_mask(target, mask, self.scheme)
+        except OSError as exc:
+            raise MaskError(target, f"cannot write ({exc.strerror or exc})") from exc
+        with self._lock:
+            entry.mask_path = target
+            self._record(entry, state, model_version, uncertainty)
+        return target
+
+    def _check_target(self, target: Path) -> None:
+        """Refuse any write that would land outside the mask folder, links resolved."""
+        if target.parent != self.mask_dir:
+            raise MaskError(target, f"not directly inside the mask folder {self.mask_dir}")
+        real_root = Path(os.path.realpath(self.root))
+        real_dir = Path(os.path.realpath(self.mask_dir))
+        if not _is_within(real_dir, real_root):
+            raise MaskError(target, f"the mask folder resolves to {real_dir}, outside the "
+                                    f"workspace {real_root}")
+        real = Path(os.path.realpath(target))
+        if real.parent != real_dir:
+            raise MaskError(target, f"resolves to {real}, outside the mask folder {real_dir} "
+                                    "(a symbolic link?)")
+
+    # --- states ------------------------------------------------------------------------------
+    def set_state(self, key: str, state: ImageState, model_version: str | None = None,
+                  uncertainty: float | None = None) -> None:
+        """Change an image's state (e.g. corrected -> verified) and persist the manifest.
+
+        Any state but ``unlabeled`` needs a mask file, and ``unlabeled`` needs none (the state
+        always agrees with the files). ``None`` arguments keep the recorded values.
+        """
+        state = ImageState(state)
+        entry = self[key]
+        if (state is ImageState.UNLABELED) == entry.has_mask:
+            need = "has a mask file" if entry.has_mask else "has no mask yet: save one first"
+            raise ValueError(f"{key}: cannot mark it {state.value}: it {need}")
+        with self._lock:
+            self._record(entry, state, model_version, uncertainty)
+
+    def _record(self, entry: ImageEntry, state: ImageState, model_version: str | None,
+                uncertainty: float | None) -> None:
+        entry.state = state
+        if model_version is not None:
+            entry.model_version = model_version
+        if uncertainty is not None:
+            entry.uncertainty = clean_uncertainty(uncertainty)
+        if self.read_only:
+            return
+        if self._defer_depth:
+            self._pending_write = True
+        else:
+            self.save_manifest()
+
+    @contextlib.contextmanager
+    def deferred_manifest(self) -> Iterator[None]:
+        """Write the manifest once at the end of a block of many saves (batch prediction)."""
+        with self._lock:
+            self._defer_depth += 1
+        try:
+            yield
+        finally:
+            with self._lock:
+                self._defer_depth -= 1
+                if not self._defer_depth and self._pending_write:
+                    self._pending_write = False
+                    self.save_manifest()
+
+    def to_manifest(self) -> Manifest:
+        records = {e.key: ManifestRecord(e.state, e.model_version, e.uncertainty)
+                   for e in self.entries}
+        return Manifest(self.scheme, records)
+
+    def save_manifest(self) -> None:
+        """Write the manifest atomically; raises :class:`FileError` on a read-only workspace."""
+        if self.read_only:
+            raise FileError(self.manifest_path, "cannot save: the workspace folder is read-only")
+        with self._lock:
+            save_manifest(self.manifest_path, self.to_manifest())
+
+
+# --- opening helpers -------------------------------------------------------------------------
+def _load_or_quarantine(path: Path, read_only: bool, warnings: list[str]) -> Manifest | None:
+    try:
+        return load_manifest(path)
+    except ManifestError as exc:
+        note = f"manifest ignored, states rebuilt from the mask files: {exc}"
+        if not read_only:
+            try:
+                kept = quarantine(path)
+                note += f" (the bad file is kept as {kept.name})"
+            except OSError as move_exc:
+                note += f" (could not rename it: {move_exc.strerror})"
+        warnings.append(note)
+        return None
+
+
+def _choose_scheme(given: LabelScheme | None, manifest: Manifest | None, scan: FolderScan,
+                   warnings: list[str]) -> LabelScheme:
+    recorded = manifest.scheme if manifest is not None else None
+    if given is not None:
+        if recorded is not None and recorded != given:
+            warnings.append(f"the label scheme given ({given.kind}, {given.num_classes} classes) "
+                            f"replaces the manifest's ({recorded.kind}, "
+                            f"{recorded.num_classes} classes)")
+        return given
+    if recorded is not None:
+        return recorded
+    if scan.layout == "oxford":
+        return trimap_scheme()
+    sample = next((p.mask_path for p in scan.pairs if p.mask_exists), None)
+    if sample is None:
+        return binary_scheme()
+    from .maskio import guess_scheme, read_mask
+
+    try:
+        return guess_scheme(read_mask(sample))
+    except (FileError, ValueError) as exc:
+        warnings.append(f"could not guess the label scheme, using binary: {exc}")
+        return binary_scheme()
+
+
+def _merge_states(scan: FolderScan, manifest: Manifest | None,
+                  warnings: list[str]) -> list[ImageEntry]:
+    records = manifest.records if manifest is not None else {}
+    entries: list[ImageEntry] = []
+    lost = 0
+    for pair in scan.pairs:
+        rec = records.get(pair.key)
+        entry = ImageEntry(pair.key, pair.image_path, pair.mask_path, ImageState.UNLABELED)
+        if rec is not None:
+            entry.uncertainty = rec.uncertainty
+        if pair.mask_exists:
+            entry.state = ImageState.CORRECTED
+            if rec is not None and rec.state is not ImageState.UNLABELED:
+                entry.state, entry.model_version = rec.state, rec.model_version
+        elif rec is not None and rec.state is not ImageState.UNLABELED:
+            lost += 1
+            entry.uncertainty = None  # it described a mask that is gone
+        entries.append(entry)
+    if lost:
+        warnings.append(f"{lost} image(s) recorded as labelled have no mask file any more and "
+                        "are now unlabeled")
+    dropped = len(records.keys() - {p.key for p in scan.pairs})
+    if dropped:
+        warnings.append(f"{dropped} manifest entries for images no longer in the folder dropped")
+    return entries
