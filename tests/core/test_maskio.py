@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import errno
-import os
 
 import numpy as np
 import pytest
@@ -131,19 +130,6 @@ def test_write_into_a_missing_folder_or_a_file_is_a_mask_error(tmp_path):
     for path in (tmp_path / "absent" / "m.png", tmp_path / "file" / "m.png"):
         with pytest.raises(MaskError, match="cannot write mask"):
             write_mask(path, np.zeros((2, 2), np.uint8), binary_scheme())
-
-
-@pytest.mark.skipif(os.name != "posix" or os.geteuid() == 0, reason="root ignores permissions")
-def test_write_into_a_read_only_folder(tmp_path):
-    path = tmp_path / "m.png"
-    write_mask(path, np.zeros((2, 2), np.uint8), binary_scheme())
-    tmp_path.chmod(0o500)
-    try:
-        with pytest.raises(MaskError, match="ermission"):
-            write_mask(path, np.full((2, 2), 255, np.uint8), binary_scheme())
-    finally:
-        tmp_path.chmod(0o700)
-    assert read_mask(path, binary_scheme()).max() == 0
 
 
 # --- reading other tools' masks -----------------------------------------------------------------
