@@ -1,0 +1,107 @@
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+
+from unet_desktop.core import edit_ops
+from unet_desktop.core.autosave import (
+    RecoveryJournal,
+    default_recovery_dir,
+    save_document,
+)
+from unet_desktop.core.document import MaskDocument
+from unet_desktop.core.labels import camvid_scheme, trimap_scheme
+
+
+@pytest.fixture
+def journal(tmp_path) -> RecoveryJournal:
+    return RecoveryJournal(tmp_path / "recovery")
+
+
+def trimap_doc(key: str = "images/a.jpg") -> MaskDocument:
+    mask = np.full((16, 20), 2, np.uint8)
+    return MaskDocument(key, np.zeros((16, 20, 3), np.uint8), mask, trimap_scheme())
+
+
+def paint(doc: MaskDocument, x: float) -> None:
+    doc.apply(edit_ops.brush_segment(doc.mask, (x, 5.0), (x, 5.0), 3, 1))
+
+
+def test_save_list_and_load_round_trip(journal, tmp_path):
+    ws = tmp_path / "ws"
+    mask = np.full((8, 9), 11, np.uint8)
+    mask[2:5, 3:7] = 4
+    entry = journal.save(ws, "images/x.png", mask, camvid_scheme())
+    assert journal.entries() == [entry] and journal.entries(ws) == [entry]
+    assert entry.workspace == str(ws.resolve()) and entry.key == "images/x.png"
+    assert np.array_equal(journal.load(entry, camvid_scheme()), mask)
+    assert len(entry.saved_at_text) == 19
+    # A second autosave of the same image replaces the first.
+    mask[0, 0] = 1
+    again = journal.save(ws, "images/x.png", mask, camvid_scheme())
+    assert journal.entries() == [again] and journal.load(again)[0, 0] == 1
+
+
+def test_entries_are_per_workspace_and_discard_clear_remove_files(journal, tmp_path):
+    one, two = tmp_path / "one", tmp_path / "two"
+    mask = np.full((4, 4), 2, np.uint8)
+    a = journal.save(one, "a.png", mask, trimap_scheme())
+    b = journal.save(one, "b.png", mask, trimap_scheme())
+    c = journal.save(two, "a.png", mask, trimap_scheme())
+    assert {e.key for e in journal.entries(one)} == {"a.png", "b.png"}
+    assert journal.entries(two) == [c]
+    assert journal.discard(one, "a.png") and not journal.discard(one, "a.png")
+    assert not journal.mask_path(a).exists()
+    assert journal.clear(one) == 1 and not journal.mask_path(b).exists()
+    assert journal.entries() == [c]
+    assert journal.clear() == 1 and journal.entries() == []
+
+
+def test_entries_without_their_mask_file_are_not_listed(journal, tmp_path):
+    entry = journal.save(tmp_path, "a.png", np.full((4, 4), 2, np.uint8), trimap_scheme())
+    journal.mask_path(entry).unlink()
+    assert journal.entries() == [] and journal.get(tmp_path, "a.png") is None
+
+
+def test_unreadable_journal_is_reported_not_fatal(journal, tmp_path):
+    journal.directory.mkdir(parents=True)
+    journal.journal_path.write_text("{not json")
+    assert journal.entries() == []
+    assert "unreadable recovery journal" in journal.warnings[0]
+    # The next autosave starts a fresh, valid journal.
+    journal.save(tmp_path, "a.png", np.full((4, 4), 2, np.uint8), trimap_scheme())
+    assert json.loads(journal.journal_path.read_text())["format"] == "unet-desktop-recovery"
+    assert len(journal.entries()) == 1
+
+
+def test_malformed_entries_are_skipped(journal, tmp_path):
+    journal.save(tmp_path, "a.png", np.full((4, 4), 2, np.uint8), trimap_scheme())
+    data = json.loads(journal.journal_path.read_text())
+    data["entries"].append({"key": "b.png"})
+    journal.journal_path.write_text(json.dumps(data))
+    assert [e.key for e in journal.entries()] == ["a.png"]
+    assert "malformed entry" in journal.warnings[0]
+
+
+def test_save_document_writes_only_new_unsaved_changes(journal, tmp_path):
+    doc = trimap_doc()
+    assert save_document(journal, tmp_path, doc) is None  # clean
+    paint(doc, 4)
+    entry = save_document(journal, tmp_path, doc)
+    assert entry is not None and np.array_equal(journal.load(entry), doc.mask)
+    assert save_document(journal, tmp_path, doc) is None  # nothing new since
+    paint(doc, 12)
+    assert save_document(journal, tmp_path, doc) is not None
+    # A stroke still being drawn is left for the next call, and stays one undo step.
+    doc.begin_stroke("Brush stroke")
+    paint(doc, 16)
+    assert save_document(journal, tmp_path, doc) is None and doc.in_stroke
+    doc.end_stroke()
+    latest = save_document(journal, tmp_path, doc)
+    assert latest is not None and journal.load(latest)[5, 16] == 1
+
+
+def test_default_recovery_dir_is_under_the_isolated_user_home(_isolated_user_dirs):
+    assert str(default_recovery_dir()).startswith(str(_isolated_user_dirs))
