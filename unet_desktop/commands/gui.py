@@ -1,0 +1,24 @@
+"""``unet-desktop gui [FOLDER]`` (also ``unet-desktop [FOLDER]``): open the annotation window."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+
+def add_parser(subparsers) -> None:
+    p = subparsers.add_parser("gui", help="open the annotation window (the default command)")
+    p.add_argument("folder", nargs="?", type=Path, help="folder of images to open")
+    # crash test hook: paint one stroke after start-up (see unet_desktop.gui.app.run_gui)
+    p.add_argument("--test-stroke", help=argparse.SUPPRESS)
+    p.set_defaults(run=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    if args.folder is not None and not args.folder.is_dir():
+        print(f"unet-desktop: {args.folder}: not a folder", file=sys.stderr)
+        return 2
+    from unet_desktop.gui.app import run_gui
+
+    return run_gui(args.folder, test_stroke=args.test_stroke)

@@ -1,0 +1,119 @@
+"""The window's actions (menu entries with shortcuts), created in one place.
+
+:class:`WindowActions` only creates actions and menus; the main window connects them.
+"""
+
+from __future__ import annotations
+
+from PySide6.QtGui import QAction, QActionGroup, QKeySequence
+from PySide6.QtWidgets import QMenu, QMenuBar, QWidget
+
+from unet_desktop.gui.tool_controller import TOOL_TITLES
+
+TOOL_SHORTCUTS = {
+    "brush": "B",
+    "eraser": "E",
+    "fill": "G",
+    "polygon": "P",
+    "lasso": "L",
+    "eyedropper": "I",
+}
+MAX_CLASS_KEYS = 9
+
+
+def _action(parent: QWidget, text: str, *shortcuts: QKeySequence | str, tip: str = "") -> QAction:
+    action = QAction(text, parent)
+    keys: list[QKeySequence] = []
+    for s in shortcuts:
+        for key in QKeySequence.keyBindings(s) if isinstance(s, QKeySequence.StandardKey) else [
+            QKeySequence(s)
+        ]:
+            if key not in keys:
+                keys.append(key)
+    action.setShortcuts(keys)
+    if tip:
+        action.setStatusTip(tip)
+    return action
+
+
+class WindowActions:
+    """Every action of the main window, grouped by menu."""
+
+    def __init__(self, parent: QWidget) -> None:
+        std = QKeySequence.StandardKey
+        # File
+        self.open_folder = _action(parent, "&Open Folder...", std.Open,
+                                   tip="Open a folder of images")
+        self.recent_menu = QMenu("Open &Recent", parent)
+        self.save = _action(parent, "&Save Mask", std.Save, tip="Save the current mask")
+        self.quit = _action(parent, "&Quit", std.Quit)
+        # Edit
+        self.undo = _action(parent, "&Undo", std.Undo)
+        self.redo = _action(parent, "&Redo", std.Redo, "Ctrl+Y")
+        self.mark_verified = _action(parent, "Mark &Verified", "Ctrl+E",
+                                     tip="Save the mask and mark it verified")
+        self.finish_polygon = _action(parent, "&Finish Polygon", "Return")
+        self.cancel = _action(parent, "&Cancel Tool", "Escape")
+        # View
+        self.fit = _action(parent, "&Fit to Window", "F", "Ctrl+0")
+        self.zoom_in = _action(parent, "Zoom &In", std.ZoomIn, "=")
+        self.zoom_out = _action(parent, "Zoom &Out", std.ZoomOut, "-")
+        self.show_mask = _action(parent, "Show &Mask", "M")
+        self.show_mask.setCheckable(True)
+        self.outline = _action(parent, "&Outline Only", "O")
+        self.outline.setCheckable(True)
+        # Image navigation
+        self.next_image = _action(parent, "&Next Image", "PgDown", "D")
+        self.previous_image = _action(parent, "&Previous Image", "PgUp", "A")
+        # Tools
+        self.tool_group = QActionGroup(parent)
+        self.tools: dict[str, QAction] = {}
+        for name, title in TOOL_TITLES.items():
+            action = _action(parent, title, TOOL_SHORTCUTS[name])
+            action.setCheckable(True)
+            action.setData(name)
+            self.tool_group.addAction(action)
+            self.tools[name] = action
+        self.size_up = _action(parent, "Bigger Brush", "]")
+        self.size_down = _action(parent, "Smaller Brush", "[")
+        self.classes = [_action(parent, f"Class {i + 1}", str(i + 1)) for i in range(MAX_CLASS_KEYS)]
+        # Mask clean-up
+        self.trimap_band = _action(parent, "Make Trimap &Band")
+        self.fill_holes = _action(parent, "Fill &Holes")
+        self.remove_islands = _action(parent, "Remove &Islands")
+
+    def build_menus(self, menubar: QMenuBar) -> None:
+        file_menu = menubar.addMenu("&File")
+        file_menu.addAction(self.open_folder)
+        file_menu.addMenu(self.recent_menu)
+        file_menu.addSeparator()
+        file_menu.addAction(self.save)
+        file_menu.addSeparator()
+        file_menu.addAction(self.quit)
+
+        edit_menu = menubar.addMenu("&Edit")
+        for action in (self.undo, self.redo, None, self.mark_verified, None,
+                       self.finish_polygon, self.cancel):
+            edit_menu.addSeparator() if action is None else edit_menu.addAction(action)
+
+        view_menu = menubar.addMenu("&View")
+        for action in (self.fit, self.zoom_in, self.zoom_out, None, self.show_mask, self.outline):
+            view_menu.addSeparator() if action is None else view_menu.addAction(action)
+
+        image_menu = menubar.addMenu("&Image")
+        image_menu.addAction(self.next_image)
+        image_menu.addAction(self.previous_image)
+
+        tools_menu = menubar.addMenu("&Tools")
+        for action in self.tools.values():
+            tools_menu.addAction(action)
+        tools_menu.addSeparator()
+        tools_menu.addAction(self.size_up)
+        tools_menu.addAction(self.size_down)
+        class_menu = tools_menu.addMenu("&Class")
+        for action in self.classes:
+            class_menu.addAction(action)
+
+        mask_menu = menubar.addMenu("&Mask")
+        for action in (self.trimap_band, self.fill_holes, self.remove_islands):
+            mask_menu.addAction(action)

@@ -1,0 +1,39 @@
+"""Small icons drawn in code: one per image state (no image files to ship)."""
+
+from __future__ import annotations
+
+from functools import cache
+
+from PySide6.QtCore import QPointF, QRectF, Qt
+from PySide6.QtGui import QColor, QIcon, QPainter, QPainterPath, QPen, QPixmap
+
+STATE_COLORS = {
+    "unlabeled": QColor(150, 150, 150),
+    "predicted": QColor(70, 130, 230),
+    "corrected": QColor(240, 150, 30),
+    "verified": QColor(50, 180, 80),
+}
+
+
+@cache
+def state_icon(state: str) -> QIcon:
+    """A 16 px circle: hollow grey (unlabeled), blue (predicted), orange (corrected) or green
+    with a check mark (verified)."""
+    size = 16
+    pixmap = QPixmap(size, size)
+    pixmap.fill(Qt.GlobalColor.transparent)
+    painter = QPainter(pixmap)
+    painter.setRenderHint(QPainter.RenderHint.Antialiasing)
+    color = STATE_COLORS.get(state, QColor(200, 0, 200))
+    painter.setPen(QPen(color, 2))
+    painter.setBrush(Qt.BrushStyle.NoBrush if state == "unlabeled" else color)
+    painter.drawEllipse(QRectF(2, 2, size - 4, size - 4))
+    if state == "verified":
+        check = QPainterPath(QPointF(4.5, 8.5))
+        check.lineTo(QPointF(7, 11))
+        check.lineTo(QPointF(11.5, 5))
+        painter.setPen(QPen(QColor("white"), 2))
+        painter.setBrush(Qt.BrushStyle.NoBrush)
+        painter.drawPath(check)
+    painter.end()
+    return QIcon(pixmap)

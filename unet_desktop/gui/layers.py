@@ -1,0 +1,142 @@
+"""The mask overlay: a QGraphicsItem over an ARGB32 buffer that is recoloured by rectangles.
+
+pyqtgraph's ``ImageItem.setImage`` re-renders the whole image, far too slow for painting on a
+24 MP mask. This item keeps one premultiplied ARGB32 ``QImage`` that shares memory with a numpy
+buffer; after an edit only the changed bbox is recoloured (a lookup table indexed by the stored
+mask values) and only that rectangle is repainted.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from PySide6.QtCore import QRectF
+from PySide6.QtGui import QImage, QPainter
+from PySide6.QtWidgets import QGraphicsItem, QGraphicsObject, QStyleOptionGraphicsItem, QWidget
+
+from unet_desktop.core.labels import LabelScheme
+
+BBox = tuple[int, int, int, int]  # (y0, x0, y1, x1), end-exclusive, image pixels
+
+
+def scheme_lut(scheme: LabelScheme) -> np.ndarray:
+    """(256,) uint32 premultiplied ARGB colour per stored value; unused values transparent.
+
+    A binary scheme's background is shown transparent so the image stays readable.
+    """
+    rgba = scheme.palette_rgba(255).astype(np.uint32)
+    if scheme.kind == "binary":
+        rgba[scheme.classes[0].value] = 0
+    argb = (rgba[:, 3] << 24) | (rgba[:, 0] << 16) | (rgba[:, 1] << 8) | rgba[:, 2]
+    return argb.astype(np.uint32)
+
+
+def outline_of(labels: np.ndarray) -> np.ndarray:
+    """Boolean map of pixels whose 4-neighbour has a different value (region borders)."""
+    edge = np.zeros(labels.shape, dtype=bool)
+    dy = labels[1:, :] != labels[:-1, :]
+    dx = labels[:, 1:] != labels[:, :-1]
+    edge[1:, :] |= dy
+    edge[:-1, :] |= dy
+    edge[:, 1:] |= dx
+    edge[:, :-1] |= dx
+    return edge
+
+
+class MaskLayer(QGraphicsObject):
+    """Shows an HxW uint8 stored-value mask in the scheme's colours; updated by bbox."""
+
+    def __init__(self, parent: QGraphicsItem | None = None) -> None:
+        super().__init__(parent)
+        self._mask: np.ndarray | None = None
+        self._argb = np.zeros((1, 1), dtype=np.uint32)
+        self._qimage = QImage()
+        self._lut = np.zeros(256, dtype=np.uint32)
+        self._outline_only = False
+        self.setFlag(QGraphicsItem.GraphicsItemFlag.ItemUsesExtendedStyleOption, True)
+
+    # --- state ---------------------------------------------------------------------------------
+    @property
+    def outline_only(self) -> bool:
+        return self._outline_only
+
+    def set_outline_only(self, on: bool) -> None:
+        if on != self._outline_only:
+            self._outline_only = on
+            self.refresh()
+
+    def set_mask(self, mask: np.ndarray | None, scheme: LabelScheme | None = None) -> None:
+        """Show ``mask`` (kept by reference: edits to it appear after :meth:`update_region`)."""
+        self.prepareGeometryChange()
+        if scheme is not None:
+            self._lut = scheme_lut(scheme)
+        self._mask = mask
+        if mask is None:
+            self._argb = np.zeros((1, 1), dtype=np.uint32)
+            self._qimage = QImage()
+        else:
+            h, w = mask.shape
+            self._argb = np.zeros((h, w), dtype=np.uint32)
+            self._qimage = QImage(
+                self._argb.data, w, h, w * 4, QImage.Format.Format_ARGB32_Premultiplied
+            )
+            self._recolour((0, 0, h, w))
+        self.update()
+
+    def refresh(self) -> None:
+        """Recolour everything (after a scheme or outline change)."""
+        if self._mask is not None:
+            self._recolour((0, 0, *self._mask.shape))
+        self.update()
+
+    def update_region(self, bbox: BBox | None) -> None:
+        """Recolour and repaint only ``bbox`` after the mask changed there."""
+        if self._mask is None or bbox is None:
+            return
+        y0, x0, y1, x1 = bbox
+        if self._outline_only:  # a change moves borders one pixel beyond the edited box
+            y0, x0 = y0 - 1, x0 - 1
+            y1, x1 = y1 + 1, x1 + 1
+        h, w = self._mask.shape
+        y0, x0, y1, x1 = max(0, y0), max(0, x0), min(h, y1), min(w, x1)
+        if y1 <= y0 or x1 <= x0:
+            return
+        self._recolour((y0, x0, y1, x1))
+        self.update(QRectF(x0, y0, x1 - x0, y1 - y0))
+
+    def _recolour(self, bbox: BBox) -> None:
+        y0, x0, y1, x1 = bbox
+        region = self._mask[y0:y1, x0:x1]
+        colours = self._lut[region]
+        if self._outline_only:
+            h, w = self._mask.shape
+            # one pixel of context on each side so borders at the box edge are right
+            cy0, cx0, cy1, cx1 = max(0, y0 - 1), max(0, x0 - 1), min(h, y1 + 1), min(w, x1 + 1)
+            edge = outline_of(self._mask[cy0:cy1, cx0:cx1])
+            edge = edge[y0 - cy0 : y0 - cy0 + (y1 - y0), x0 - cx0 : x0 - cx0 + (x1 - x0)]
+            colours[~edge] = 0
+        self._argb[y0:y1, x0:x1] = colours
+
+    def pixels_argb(self) -> np.ndarray:
+        """The displayed colours (HxW uint32 ARGB); for tests and screenshots."""
+        return self._argb
+
+    # --- QGraphicsItem -------------------------------------------------------------------------
+    def boundingRect(self) -> QRectF:
+        if self._mask is None:
+            return QRectF()
+        h, w = self._mask.shape
+        return QRectF(0, 0, w, h)
+
+    def paint(
+        self, painter: QPainter, option: QStyleOptionGraphicsItem, widget: QWidget | None = None
+    ) -> None:
+        if self._mask is None:
+            return
+        h, w = self._mask.shape
+        exposed = option.exposedRect.intersected(QRectF(0, 0, w, h))
+        if exposed.isEmpty():
+            return
+        # whole source pixels covering the exposed area, drawn without smoothing
+        src = exposed.toAlignedRect().intersected(self._qimage.rect())
+        painter.setRenderHint(QPainter.RenderHint.SmoothPixmapTransform, False)
+        painter.drawImage(QRectF(src), self._qimage, QRectF(src))

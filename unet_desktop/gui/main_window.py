@@ -1,0 +1,329 @@
+"""The annotation window: composes the canvas, the docks, the actions and the session."""
+
+from __future__ import annotations
+
+import math
+from pathlib import Path
+
+from PySide6.QtCore import Qt
+from PySide6.QtGui import QCloseEvent
+from PySide6.QtWidgets import QFileDialog, QMainWindow, QMessageBox, QWidget
+
+from unet_desktop.core.edit_ops import fill_holes, remove_islands, trimap_band
+from unet_desktop.core.errors import FileError
+from unet_desktop.gui.actions import WindowActions
+from unet_desktop.gui.autosave_controller import DEFAULT_DELAY_MS
+from unet_desktop.gui.canvas import Canvas
+from unet_desktop.gui.file_list_dock import FileListDock
+from unet_desktop.gui.session import EditingSession
+from unet_desktop.gui.settings import AppSettings
+from unet_desktop.gui.status import PointerStatus
+from unet_desktop.gui.tool_controller import ToolController
+from unet_desktop.gui.tool_dock import ToolDock
+
+APP_TITLE = "unet-desktop"
+MESSAGE_MS = 10_000
+
+
+class MainWindow(QMainWindow):
+    """Open a folder, walk its images, paint masks; everything saves itself."""
+
+    def __init__(
+        self,
+        settings: AppSettings | None = None,
+        session: EditingSession | None = None,
+        autosave_delay_ms: int = DEFAULT_DELAY_MS,
+        parent: QWidget | None = None,
+    ) -> None:
+        super().__init__(parent)
+        self.settings = settings or AppSettings()
+        self.session = session or EditingSession(autosave_delay_ms=autosave_delay_ms, parent=self)
+        self.canvas = Canvas()
+        self.setCentralWidget(self.canvas)
+        self.actions = WindowActions(self)
+        self.actions.build_menus(self.menuBar())
+        self.file_dock = FileListDock(self)
+        self.addDockWidget(Qt.DockWidgetArea.LeftDockWidgetArea, self.file_dock)
+        self.tool_dock = ToolDock(list(self.actions.tools.values()), self)
+        self.addDockWidget(Qt.DockWidgetArea.RightDockWidgetArea, self.tool_dock)
+        self.tools = ToolController(self.session, self.canvas, self.settings.brush_size, self)
+        self.pointer_status = PointerStatus()
+        self.statusBar().addPermanentWidget(self.pointer_status)
+        self._class_names: dict[int, str] = {}
+        self._error_box: QMessageBox | None = None
+        self.recovered_keys: list[str] = []  # edits recovered from a crashed session
+        self.last_error = ""
+        self._connect_actions()
+        self._connect_widgets()
+        self._restore_preferences()
+        self._update_recent_menu()
+        self._on_edit_state_changed()
+        self.resize(1200, 800)
+        if self.settings.window_geometry is not None:
+            self.restoreGeometry(self.settings.window_geometry)
+        if self.settings.window_state is not None:
+            self.restoreState(self.settings.window_state)
+
+    # --- wiring --------------------------------------------------------------------------------
+    def _connect_actions(self) -> None:
+        a = self.actions
+        a.open_folder.triggered.connect(self._on_open_folder_requested)
+        a.save.triggered.connect(lambda: self.session.save("save"))
+        a.quit.triggered.connect(self.close)
+        a.undo.triggered.connect(self.session.undo)
+        a.redo.triggered.connect(self.session.redo)
+        a.mark_verified.triggered.connect(self._on_mark_verified)
+        a.finish_polygon.triggered.connect(self.tools.finish_polygon)
+        a.cancel.triggered.connect(self.tools.cancel)
+        a.fit.triggered.connect(self.canvas.fit_to_window)
+        a.zoom_in.triggered.connect(lambda: self.canvas.zoom_by(1.25))
+        a.zoom_out.triggered.connect(lambda: self.canvas.zoom_by(0.8))
+        a.show_mask.toggled.connect(self._on_mask_visible_changed)
+        a.outline.toggled.connect(self._on_outline_changed)
+        a.next_image.triggered.connect(lambda: self.file_dock.select_offset(1))
+        a.previous_image.triggered.connect(lambda: self.file_dock.select_offset(-1))
+        a.tool_group.triggered.connect(lambda action: self.tools.set_tool(action.data()))
+        a.size_up.triggered.connect(lambda: self.tools.change_size(1))
+        a.size_down.triggered.connect(lambda: self.tools.change_size(-1))
+        for i, action in enumerate(a.classes):
+            action.triggered.connect(lambda _checked=False, i=i: self._on_class_key(i))
+        a.trimap_band.triggered.connect(lambda: self._on_band_requested(
+            self.tool_dock.band_spin.value()))
+        a.fill_holes.triggered.connect(self._on_fill_holes_requested)
+        a.remove_islands.triggered.connect(lambda: self._on_remove_islands_requested(
+            self.tool_dock.island_spin.value()))
+
+    def _connect_widgets(self) -> None:
+        s, dock = self.session, self.tool_dock
+        s.document_opened.connect(self._on_document_opened)
+        s.mask_changed.connect(self.canvas.update_mask_region)
+        s.edit_state_changed.connect(self._on_edit_state_changed)
+        s.entry_changed.connect(self._on_entry_changed)
+        s.saved.connect(self._on_saved)
+        s.autosaved.connect(lambda key: self.statusBar().showMessage(f"Autosaved {key}", 3000))
+        s.error.connect(self._on_error)
+        self.file_dock.image_selected.connect(self._on_image_selected)
+        self.file_dock.sort_mode_changed.connect(self._on_sort_mode_changed)
+        self.canvas.pointer_moved.connect(self._on_pointer_moved)
+        self.canvas.pointer_left.connect(self.pointer_status.clear_pointer)
+        self.canvas.zoom_changed.connect(self.pointer_status.show_zoom)
+        self.tools.tool_changed.connect(self._on_tool_changed)
+        self.tools.size_changed.connect(self._on_size_changed)
+        self.tools.value_changed.connect(dock.show_value)
+        dock.size_changed.connect(self.tools.set_size)
+        dock.value_changed.connect(self.tools.set_value)
+        dock.opacity_changed.connect(self._on_opacity_changed)
+        dock.mask_visible_changed.connect(self.actions.show_mask.setChecked)
+        dock.outline_changed.connect(self.actions.outline.setChecked)
+        dock.band_requested.connect(self._on_band_requested)
+        dock.fill_holes_requested.connect(self._on_fill_holes_requested)
+        dock.remove_islands_requested.connect(self._on_remove_islands_requested)
+        dock.band_spin.valueChanged.connect(self._on_cleanup_settings_changed)
+        dock.island_spin.valueChanged.connect(self._on_cleanup_settings_changed)
+
+    def _restore_preferences(self) -> None:
+        st = self.settings
+        self.actions.show_mask.setChecked(st.show_mask)
+        self.actions.outline.setChecked(st.outline_only)
+        self.canvas.set_mask_visible(st.show_mask)
+        self.canvas.set_outline_only(st.outline_only)
+        self.canvas.set_mask_opacity(st.mask_opacity)
+        self.tool_dock.show_display(st.mask_opacity, st.show_mask, st.outline_only)
+        self.tool_dock.show_size(self.tools.size)
+        self.tool_dock.show_cleanup(st.band_width, st.min_island)
+        self.file_dock.set_sort_mode(st.file_sort)
+        self.actions.tools[self.tools.tool_name].setChecked(True)
+
+    # --- folders -------------------------------------------------------------------------------
+    def open_folder(self, folder: str | Path) -> bool:
+        """Open a workspace; shows what was skipped or recovered. False if it cannot be opened."""
+        try:
+            recovered = self.session.open_workspace(folder)
+        except FileError as exc:
+            self._on_error(f"Cannot open the folder: {exc}")
+            return False
+        ws = self.session.workspace
+        self.settings.add_recent_folder(ws.root)
+        self._update_recent_menu()
+        self._class_names = {c.value: c.name for c in ws.scheme.classes}
+        if ws.scheme.ignore_value is not None:
+            self._class_names[ws.scheme.ignore_value] = "ignore"
+        self.tool_dock.set_scheme(ws.scheme)
+        self.tools.reset_for_scheme(ws.scheme)
+        self.tool_dock.show_value(self.tools.value)
+        self.file_dock.set_entries(ws.entries)
+        for key in self.session.unsaved_keys():
+            self._on_entry_changed(key)
+        notes = [f"Opened {ws.root} ({len(ws)} images, {ws.layout} layout, {ws.scheme.kind})"]
+        if ws.skipped:
+            notes.append(f"{len(ws.skipped)} files skipped")
+        notes.extend(ws.warnings)
+        if recovered:
+            notes.append(f"Recovered unsaved edits of {len(recovered)} image(s) from the last "
+                         f"session: {', '.join(recovered[:5])}")
+            self.recovered_keys = recovered
+        self.statusBar().showMessage("; ".join(notes), MESSAGE_MS)
+        keys = self.file_dock.visible_keys()
+        if keys:
+            self.file_dock.select_key(keys[0])
+        else:
+            self.canvas.clear_content()
+        return True
+
+    def _on_open_folder_requested(self) -> None:
+        start = self.settings.recent_folders[0] if self.settings.recent_folders else ""
+        folder = QFileDialog.getExistingDirectory(self, "Open a folder of images", start)
+        if folder:
+            self.open_folder(folder)
+
+    def _update_recent_menu(self) -> None:
+        menu = self.actions.recent_menu
+        menu.clear()
+        for folder in self.settings.recent_folders:
+            action = menu.addAction(folder)
+            action.triggered.connect(lambda _checked=False, f=folder: self.open_folder(f))
+        menu.setEnabled(bool(self.settings.recent_folders))
+
+    # --- images --------------------------------------------------------------------------------
+    def _on_image_selected(self, key: str) -> None:
+        self.session.open_image(key)
+
+    def _on_document_opened(self) -> None:
+        document = self.session.document
+        if document is None:
+            self.canvas.clear_content()
+        else:
+            self.canvas.set_content(document.image, document.mask, document.scheme)
+        self._on_edit_state_changed()
+
+    def _on_entry_changed(self, key: str) -> None:
+        ws = self.session.workspace
+        if ws is not None and key in ws:
+            entry = ws[key]
+            self.file_dock.update_entry(key, entry.state, entry.uncertainty,
+                                        self.session.is_dirty(key))
+
+    def _on_edit_state_changed(self) -> None:
+        document = self.session.document
+        a = self.actions
+        a.undo.setEnabled(bool(document and document.can_undo))
+        a.redo.setEnabled(bool(document and document.can_redo))
+        a.undo.setText((document and document.undo_label) or "&Undo")
+        a.redo.setText((document and document.redo_label) or "&Redo")
+        for action in (a.save, a.mark_verified, a.trimap_band, a.fill_holes, a.remove_islands):
+            action.setEnabled(document is not None)
+        ws = self.session.workspace
+        parts = [APP_TITLE]
+        if ws is not None:
+            parts.insert(0, ws.root.name)
+        if document is not None:
+            parts.insert(0, f"{document.key}[*]")
+        self.setWindowTitle(" — ".join(parts))
+        self.setWindowModified(bool(document and document.dirty))
+
+    def _on_saved(self, key: str, reason: str) -> None:
+        self.statusBar().showMessage(f"Saved {key}" + (f" ({reason})" if reason != "save" else ""),
+                                     3000)
+
+    def _on_mark_verified(self) -> None:
+        if self.session.mark_verified():
+            self.statusBar().showMessage(f"{self.session.current_key} marked verified", 3000)
+
+    def _on_error(self, message: str) -> None:
+        """Errors go to the status bar and to a non-blocking message box."""
+        self.statusBar().showMessage(message, MESSAGE_MS)
+        box = self._error_box
+        if box is None:
+            box = QMessageBox(QMessageBox.Icon.Warning, APP_TITLE, "", parent=self)
+            box.setWindowModality(Qt.WindowModality.NonModal)
+            self._error_box = box
+        box.setText(message)
+        box.show()
+        self.last_error = message
+
+    # --- pointer, view and tools ---------------------------------------------------------------
+    def _on_pointer_moved(self, x: float, y: float) -> None:
+        document = self.session.document
+        if document is None:
+            return
+        value = document.value_at(x, y)
+        if value is None:
+            self.pointer_status.clear_pointer()
+        else:
+            self.pointer_status.show_pointer(math.floor(x), math.floor(y), value,
+                                             self._class_names.get(value, "?"))
+
+    def _on_opacity_changed(self, opacity: float) -> None:
+        self.canvas.set_mask_opacity(opacity)
+        self.settings.mask_opacity = opacity
+
+    def _on_mask_visible_changed(self, visible: bool) -> None:
+        self.canvas.set_mask_visible(visible)
+        self.settings.show_mask = visible
+        self.tool_dock.show_display(self.settings.mask_opacity, visible, self.settings.outline_only)
+
+    def _on_outline_changed(self, on: bool) -> None:
+        self.canvas.set_outline_only(on)
+        self.settings.outline_only = on
+        self.tool_dock.show_display(self.settings.mask_opacity, self.settings.show_mask, on)
+
+    def _on_sort_mode_changed(self, mode: str) -> None:
+        self.settings.file_sort = mode
+
+    def _on_tool_changed(self, name: str) -> None:
+        self.actions.tools[name].setChecked(True)
+
+    def _on_size_changed(self, size: int) -> None:
+        self.tool_dock.show_size(size)
+        self.settings.brush_size = size
+
+    def _on_class_key(self, index: int) -> None:
+        document = self.session.document
+        scheme = document.scheme if document else None
+        if scheme is not None and index < scheme.num_classes:
+            self.tools.set_value(scheme.classes[index].value)
+
+    def _on_cleanup_settings_changed(self) -> None:
+        self.settings.band_width = self.tool_dock.band_spin.value()
+        self.settings.min_island = self.tool_dock.island_spin.value()
+
+    # --- clean-up operations (core.edit_ops) ---------------------------------------------------
+    def _on_band_requested(self, band: int) -> None:
+        document = self.session.document
+        if document is not None and document.scheme.kind == "trimap":
+            self.session.apply(trimap_band(document.mask, band, source="trimap"))
+
+    def _on_fill_holes_requested(self) -> None:
+        document = self.session.document
+        if document is not None:
+            self.session.apply(fill_holes(document.mask, self.tools.value))
+
+    def _on_remove_islands_requested(self, min_size: int) -> None:
+        document = self.session.document
+        if document is not None:
+            self.session.apply(remove_islands(document.mask, min_size))
+
+    # --- closing -------------------------------------------------------------------------------
+    def closeEvent(self, event: QCloseEvent) -> None:
+        failed = self.session.save_all("quit")
+        if failed and not self.confirm_discard(failed):
+            event.ignore()
+            return
+        if self.session.workspace is not None:
+            self.session.journal.clear(self.session.workspace.root)
+        self.settings.window_geometry = self.saveGeometry()
+        self.settings.window_state = self.saveState()
+        self.settings.sync()
+        event.accept()
+
+    def confirm_discard(self, keys: list[str]) -> bool:
+        """Ask whether to quit although ``keys`` could not be saved."""
+        answer = QMessageBox.warning(
+            self,
+            APP_TITLE,
+            f"{len(keys)} mask(s) could not be saved ({', '.join(keys[:5])}). "
+            "Quit anyway and lose those edits?",
+            QMessageBox.StandardButton.Discard | QMessageBox.StandardButton.Cancel,
+            QMessageBox.StandardButton.Cancel,
+        )
+        return answer == QMessageBox.StandardButton.Discard

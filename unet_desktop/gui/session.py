@@ -1,0 +1,276 @@
+"""The editing session: the open workspace, the image being edited, saving and autosave.
+
+A thin Qt layer (signals, a timer) over the Qt-free core: ``Workspace`` loads and saves,
+``MaskDocument`` owns the mask and its undo history, ``HistoryStore`` keeps each image's history
+while the user moves between images, ``RecoveryJournal`` holds autosaves.
+
+Saving: leaving an image, quitting and Ctrl+S write the mask into the workspace
+(``Workspace.save_mask``, atomic). Between those, an edit is autosaved to the recovery journal
+within two seconds (never over the user's files); a crash loses nothing older than that, and the
+next :meth:`open_workspace` writes such leftovers into the workspace and reports them. An image
+whose save fails keeps its document in memory (edits are never dropped) and is retried on quit.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+from PySide6.QtCore import QObject, Signal
+
+from unet_desktop.core.autosave import RecoveryJournal, default_recovery_dir, save_document
+from unet_desktop.core.document import MaskDocument
+from unet_desktop.core.edit_ops import BBox, Delta, erase_value
+from unet_desktop.core.errors import FileError
+from unet_desktop.core.history import HistoryStore
+from unet_desktop.core.workspace import ImageState, Workspace
+from unet_desktop.gui.autosave_controller import DEFAULT_DELAY_MS, AutosaveController
+
+
+class EditingSession(QObject):
+    """Opens images of a workspace into documents and writes them back."""
+
+    workspace_opened = Signal()
+    document_opened = Signal()  # ``document`` is a new image (or None)
+    mask_changed = Signal(object)  # the changed box (y0, x0, y1, x1)
+    edit_state_changed = Signal()  # dirty flag or undo/redo labels may have changed
+    entry_changed = Signal(str)  # an image's state or unsaved mark changed
+    saved = Signal(str, str)  # key, reason ("save", "leave", "quit", "verify", "recovered")
+    autosaved = Signal(str)  # key written to the recovery journal
+    error = Signal(str)  # a message for the user (load or save failure)
+
+    def __init__(
+        self,
+        histories: HistoryStore | None = None,
+        journal: RecoveryJournal | None = None,
+        autosave_delay_ms: int = DEFAULT_DELAY_MS,
+        parent: QObject | None = None,
+    ) -> None:
+        super().__init__(parent)
+        self.workspace: Workspace | None = None
+        self.document: MaskDocument | None = None
+        self.histories = histories or HistoryStore()
+        self.journal = journal or RecoveryJournal(default_recovery_dir())
+        self._unsaved: dict[str, MaskDocument] = {}  # left images whose save failed
+        self.autosave = AutosaveController(
+            self.autosave_now, self._in_stroke, autosave_delay_ms, self
+        )
+
+    # --- queries -------------------------------------------------------------------------------
+    @property
+    def current_key(self) -> str | None:
+        return self.document.key if self.document else None
+
+    def is_dirty(self, key: str) -> bool:
+        if self.document is not None and self.document.key == key:
+            return self.document.dirty
+        return key in self._unsaved
+
+    def unsaved_keys(self) -> list[str]:
+        keys = list(self._unsaved)
+        if self.document is not None and self.document.dirty:
+            keys.append(self.document.key)
+        return keys
+
+    def _in_stroke(self) -> bool:
+        return self.document is not None and self.document.in_stroke
+
+    # --- opening -------------------------------------------------------------------------------
+    def open_workspace(self, folder: str | Path) -> list[str]:
+        """Open ``folder`` (raises :class:`FileError`) after leaving the current image; returns
+        the keys of edits recovered from an earlier session that did not end normally."""
+        workspace = Workspace.open(folder)
+        self.save_all("leave")  # what fails stays in the recovery journal for next time
+        self.close_document("leave")
+        self.workspace = workspace
+        self.histories.clear()
+        self._unsaved.clear()
+        recovered = self._recover()
+        self.workspace_opened.emit()
+        return recovered
+
+    def _recover(self) -> list[str]:
+        """Write autosaves left in the journal into the workspace (or keep them in memory)."""
+        ws = self.workspace
+        recovered = []
+        for entry in self.journal.entries(ws.root):
+            if entry.key not in ws:
+                continue
+            try:
+                mask = self.journal.load(entry, ws.scheme)
+            except FileError as exc:
+                self.error.emit(f"Cannot recover the autosave of {entry.key}: {exc}")
+                continue
+            recovered.append(entry.key)
+            try:
+                ws.save_mask(entry.key, mask, ImageState.CORRECTED)
+            except (FileError, OSError):
+                document = self._load_document(entry.key)  # the mask on disk, then the edits
+                if document is not None and document.shape == mask.shape:
+                    document.replace_mask(mask, "Recovered autosave")
+                    self._unsaved[entry.key] = document
+                continue
+            self.journal.discard(ws.root, entry.key)
+            self.saved.emit(entry.key, "recovered")
+        return recovered
+
+    def open_image(self, key: str) -> bool:
+        """Leave the current image (saving it) and load ``key``; False if it cannot be read."""
+        if self.workspace is None or key == self.current_key:
+            return key == self.current_key
+        self.close_document("leave")
+        document = self._unsaved.pop(key, None) or self._load_document(key)
+        if document is None:
+            self.document_opened.emit()
+            return False
+        document.add_listener(self._on_document_changed)
+        self.document = document
+        self.document_opened.emit()
+        self.edit_state_changed.emit()
+        return True
+
+    def _load_document(self, key: str) -> MaskDocument | None:
+        ws = self.workspace
+        try:
+            image = ws.load_image(key)
+        except FileError as exc:
+            self.error.emit(f"Cannot open the image: {exc}")
+            return None
+        mask: np.ndarray | None = None
+        try:
+            mask = ws.load_mask(key)
+        except FileError as exc:
+            self.error.emit(f"{exc}; starting from an empty mask")
+        if mask is not None and mask.shape != image.shape[:2]:
+            self.error.emit(
+                f"{ws[key].mask_path}: mask is {mask.shape[1]}x{mask.shape[0]} but the image is "
+                f"{image.shape[1]}x{image.shape[0]}; starting from an empty mask"
+            )
+            mask = None
+        if mask is None:
+            mask = np.full(image.shape[:2], erase_value(ws.scheme), dtype=np.uint8)
+        history = self.histories.get(key, mask)
+        return MaskDocument(key, image, mask, ws.scheme, history)
+
+    def close_document(self, reason: str = "leave") -> bool:
+        """Save the current image if it has unsaved edits and let it go. False if the save
+        failed (the edits then stay in memory and the image stays marked unsaved)."""
+        document = self.document
+        if document is None:
+            return True
+        ok = self.save(reason)
+        self.autosave.cancel()
+        document.park()
+        document.remove_listener(self._on_document_changed)
+        if not ok:
+            self._unsaved[document.key] = document
+            self.autosave_now(document)
+        self.document = None
+        return ok
+
+    # --- editing -------------------------------------------------------------------------------
+    def apply(self, delta: Delta | None) -> BBox | None:
+        """Apply a whole-mask edit (band, fill holes, ...) as one undo step."""
+        if self.document is None:
+            return None
+        bbox = self.document.apply(delta)
+        self.edit_finished()
+        return bbox
+
+    def edit_finished(self) -> None:
+        """Called after a stroke or any edit: refresh labels and unsaved marks."""
+        self.edit_state_changed.emit()
+        if self.document is not None:
+            self.entry_changed.emit(self.document.key)
+
+    def undo(self) -> BBox | None:
+        if self.document is None:
+            return None
+        bbox = self.document.undo()
+        self.edit_finished()
+        return bbox
+
+    def redo(self) -> BBox | None:
+        if self.document is None:
+            return None
+        bbox = self.document.redo()
+        self.edit_finished()
+        return bbox
+
+    def _on_document_changed(self, bbox: BBox) -> None:
+        self.mask_changed.emit(bbox)
+        self.autosave.notify_edit()
+
+    # --- saving --------------------------------------------------------------------------------
+    def autosave_now(self, document: MaskDocument | None = None) -> bool:
+        """Write the (current) document's unsaved edits to the recovery journal."""
+        document = document or self.document
+        if document is None or self.workspace is None:
+            return True
+        try:
+            if not document.dirty:  # e.g. undone back to the saved mask
+                self.journal.discard(self.workspace.root, document.key)
+            elif save_document(self.journal, self.workspace.root, document) is not None:
+                self.autosaved.emit(document.key)
+        except (FileError, OSError) as exc:
+            self.error.emit(f"Autosave failed: {exc}")
+            return False
+        return True
+
+    def save(self, reason: str = "save") -> bool:
+        """Write the current mask into the workspace if it has unsaved edits (``corrected``)."""
+        document = self.document
+        if document is None:
+            return True
+        if not document.dirty:
+            self.journal.discard(self.workspace.root, document.key)
+            return True
+        return self._write(document, ImageState.CORRECTED, reason)
+
+    def save_all(self, reason: str = "quit") -> list[str]:
+        """Save the current image and every image kept in memory; returns the keys that failed."""
+        failed = [] if self.save(reason) else [self.current_key]
+        for key, document in list(self._unsaved.items()):
+            if self._write(document, ImageState.CORRECTED, reason):
+                del self._unsaved[key]
+            else:
+                failed.append(key)
+        return failed
+
+    def mark_verified(self) -> bool:
+        """Save the current mask (with its edits) as ``verified``."""
+        document = self.document
+        if document is None:
+            return False
+        if document.dirty or not self.workspace[document.key].has_mask:
+            return self._write(document, ImageState.VERIFIED, "verify")
+        try:
+            self.workspace.set_state(document.key, ImageState.VERIFIED)
+        except (FileError, ValueError) as exc:
+            self.error.emit(f"Cannot mark {document.key} verified: {exc}")
+            return False
+        self.entry_changed.emit(document.key)
+        self.saved.emit(document.key, "verify")
+        return True
+
+    def _write(self, document: MaskDocument, state: ImageState, reason: str) -> bool:
+        key = document.key
+        document.end_stroke()
+        try:
+            self.workspace.save_mask(key, document.mask, state)
+        except (FileError, OSError) as exc:
+            self.error.emit(f"Could not save the mask: {exc}. Your edits are kept in memory.")
+            self.entry_changed.emit(key)
+            return False
+        document.mark_saved()
+        if document is self.document:
+            self.autosave.cancel()
+        try:
+            self.journal.discard(self.workspace.root, key)
+        except OSError as exc:  # the mask is saved; a stale autosave is only a nuisance
+            self.error.emit(f"Could not update the recovery journal: {exc}")
+        self.entry_changed.emit(key)
+        self.edit_state_changed.emit()
+        self.saved.emit(key, reason)
+        return True
+
