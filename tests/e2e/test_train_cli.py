@@ -1,0 +1,140 @@
+"""`unet-desktop train` and `evaluate` end to end: generated workspaces and the real ISBI slices."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+import torch
+from PIL import Image
+
+from unet_desktop.cli import main
+from unet_desktop.core.labels import binary_to_trimap
+from unet_desktop.ml.modelfile import read_meta
+
+TINY = ["--size", "32", "--base", "4", "--depth", "2", "--batch-size", "4", "--lr", "1e-2",
+        "--device", "cpu", "--workers", "0"]
+
+
+@pytest.fixture(autouse=True)
+def _one_thread():
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(threads)
+
+
+def _discs(n: int, size: int = 40, seed: int = 3):
+    rng = np.random.default_rng(seed)
+    yy, xx = np.mgrid[:size, :size]
+    for i in range(n):
+        cy, cx = rng.integers(10, size - 10, 2)
+        fg = (yy - cy) ** 2 + (xx - cx) ** 2 < rng.integers(6, 10) ** 2
+        image = (rng.normal(60, 20, (size, size, 3)) + fg[..., None] * 110).clip(0, 255)
+        yield i, image.astype(np.uint8), fg
+
+
+def binary_workspace(root, n: int = 10):
+    (root / "images").mkdir(parents=True)
+    (root / "masks").mkdir()
+    for i, image, fg in _discs(n):
+        Image.fromarray(image).save(root / "images" / f"disc_{i}.png")
+        mask = np.where(fg, 255, 0).astype(np.uint8)
+        Image.fromarray(mask).save(root / "masks" / f"disc_{i}.png")
+    return root
+
+
+def oxford_workspace(root, n: int = 8):
+    """Oxford-IIIT Pet layout: images/*.jpg + annotations/trimaps/*.png (1 pet, 2 bg, 3 border)."""
+    (root / "images").mkdir(parents=True)
+    (root / "annotations" / "trimaps").mkdir(parents=True)
+    for i, image, fg in _discs(n, seed=5):
+        Image.fromarray(image).save(root / "images" / f"Cat_{i}.jpg", quality=95)
+        trimap = binary_to_trimap(fg.astype(np.uint8) * 255, band=1)
+        Image.fromarray(trimap).save(root / "annotations" / "trimaps" / f"Cat_{i}.png")
+    return root
+
+
+def test_train_then_fine_tune_then_evaluate(tmp_path, capsys):
+    ws = binary_workspace(tmp_path / "ws")
+    first = tmp_path / "first.safetensors"
+    assert main(["train", str(ws), "--out", str(first), "--epochs", "3", *TINY]) == 0
+    out = capsys.readouterr().out
+    assert f"saved to {first}" in out and "foreground" in out and "mIoU" in out
+
+    second = tmp_path / "second.safetensors"
+    args = ["train", str(ws), "--out", str(second), "--init", str(first), "--epochs", "2",
+            "--device", "cpu", "--workers", "0", "--batch-size", "4"]
+    assert main(args) == 0
+    captured = capsys.readouterr()
+    assert "(parent " in captured.out
+    meta = read_meta(second)
+    assert meta.parent_version == read_meta(first).version
+    assert meta.train_size == 32 and meta.data_summary["images"] == 10
+
+    assert main(["evaluate", str(ws), "--model", str(second), "--json", "--device", "cpu"]) == 0
+    result = json.loads(capsys.readouterr().out)
+    assert result["images"] == 10 and result["version"] == meta.version
+    assert 0.0 <= result["miou"] <= 1.0 and set(result["iou"]) == {"background", "foreground"}
+    assert result["pixels"] == 10 * 40 * 40
+
+    assert main(["evaluate", str(ws), "--model", str(second), "--val-only", "--device",
+                 "cpu"]) == 0
+    table = capsys.readouterr().out
+    assert f"on {len(meta.data_summary['val_keys'])} images" in table and "pixel accuracy" in table
+
+
+def test_trimap_training_reports_pet_iou(tmp_path, capsys):
+    ws = oxford_workspace(tmp_path / "pets")
+    model = tmp_path / "pets.safetensors"
+    args = ["train", str(ws), "--out", str(model), "--epochs", "2", "--border-as-ignore",
+            "--group-by", "prefix", "--val-fraction", "0.3", *TINY]
+    assert main(args) == 0
+    assert "pet IoU" in capsys.readouterr().out
+    meta = read_meta(model)
+    assert meta.scheme.kind == "trimap" and meta.data_summary["border_as_ignore"]
+    # --group-by prefix puts every "Cat_*" image in one group: nothing can be held out.
+    assert meta.data_summary["val_on_train"]
+
+    assert main(["evaluate", str(ws), "--model", str(model), "--json", "--device", "cpu"]) == 0
+    result = json.loads(capsys.readouterr().out)
+    assert result["pet_iou"] is not None and 0.0 <= result["pet_iou"] <= 1.0
+
+
+def test_bad_requests_fail_with_a_message(tmp_path, capsys):
+    ws = binary_workspace(tmp_path / "ws", n=3)
+    model = tmp_path / "m.safetensors"
+    assert main(["train", str(ws), "--out", str(model), "--init", str(model)]) == 2
+    assert "never overwrites the model in use" in capsys.readouterr().err
+
+    missing = tmp_path / "missing.safetensors"
+    assert main(["evaluate", str(ws), "--model", str(missing)]) == 2
+    assert f"{missing}: no such file" in capsys.readouterr().err
+
+    assert main(["train", str(tmp_path / "nowhere"), "--out", str(model), *TINY]) == 2
+    assert "nowhere" in capsys.readouterr().err
+
+    empty = tmp_path / "empty"
+    (empty / "images").mkdir(parents=True)
+    Image.fromarray(np.zeros((8, 8), np.uint8)).save(empty / "images" / "a.png")
+    assert main(["train", str(empty), "--out", str(model), *TINY]) == 2
+    assert "no corrected or verified masks to train on" in capsys.readouterr().err
+
+
+def test_train_and_evaluate_on_real_isbi_slices(shared_data, tmp_path, capsys):
+    """The U-Net paper's EM slices (512x512 gray PNGs), read-only, trained for a few steps."""
+    data = shared_data / "isbi2012"
+    model = tmp_path / "isbi.safetensors"
+    args = ["train", str(data), "--out", str(model), "--epochs", "1", "--in-channels", "1",
+            "--size", "64", "--base", "4", "--depth", "2", "--batch-size", "8", "--device", "cpu",
+            "--workers", "0"]
+    assert main(args) == 0
+    assert f"saved to {model}" in capsys.readouterr().out
+    meta = read_meta(model)
+    assert meta.in_channels == 1 and meta.data_summary["images"] == 20
+    assert meta.data_summary["val_images"] == 4
+    assert main(["evaluate", str(data), "--model", str(model), "--val-only", "--json",
+                 "--device", "cpu"]) == 0
+    result = json.loads(capsys.readouterr().out)
+    assert result["images"] == 4 and result["pixels"] == 4 * 512 * 512

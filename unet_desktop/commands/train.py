@@ -1,0 +1,219 @@
+"""``unet-desktop train DATA --out MODEL``: fine-tune a model (or train one) on a folder's masks.
+
+Trains on the corrected/verified masks of the workspace DATA (``--all-masks``: every mask),
+holds out a validation split, and writes the best model to MODEL with its parent, data and
+metrics recorded. Ctrl-C stops within one step and keeps the best model so far; ``--resume``
+continues from the checkpoint beside MODEL. Runs unchanged under
+``torchrun --nproc-per-node N -m unet_desktop.cli train ...`` (DDP; rank 0 prints and writes).
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import signal
+import sys
+from pathlib import Path
+
+ARCHES = ("unet", "resnet18", "resnet34")
+
+
+def add_parser(subparsers) -> None:
+    p = subparsers.add_parser("train", help="fine-tune or train a model on a folder's masks",
+                              description=__doc__.split("\n\n")[1])
+    p.add_argument("data", type=Path, help="workspace folder (images and masks)")
+    p.add_argument("--out", type=Path, required=True, metavar="MODEL",
+                   help="model file to write (.safetensors); never the --init model")
+    p.add_argument("--init", type=Path, metavar="MODEL", help="model to fine-tune "
+                   "(default: train from scratch with --arch)")
+    p.add_argument("--scheme", choices=("binary", "trimap", "multiclass"),
+                   help="label scheme of the masks (default: the model's, or guessed)")
+    p.add_argument("--classes", type=int, help="number of classes (multiclass)")
+    p.add_argument("--ignore", type=int, metavar="V", help="mask value meaning 'not labelled'")
+    p.add_argument("--epochs", type=int, default=30)
+    p.add_argument("--max-minutes", type=float, metavar="T", help="time budget")
+    p.add_argument("--size", type=int, help="training crop size (default: the model's, or 256)")
+    p.add_argument("--batch-size", type=int, default=8, help="per process under torchrun")
+    p.add_argument("--val-fraction", type=float, default=0.2)
+    p.add_argument("--group-by", choices=("image", "prefix"), default="image",
+                   help="validation split unit; 'prefix' = file name before the first '_'")
+    p.add_argument("--device", default="auto", help="auto, cpu, cuda, cuda:N or mps")
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--arch", choices=ARCHES, default="unet", help="architecture from scratch")
+    p.add_argument("--base", type=int, default=16, help="UNet base width")
+    p.add_argument("--depth", type=int, default=4, help="UNet depth")
+    p.add_argument("--in-channels", type=int, choices=(1, 3), default=3)
+    p.add_argument("--lr", type=float, help="peak learning rate (default 3e-4 / 1e-3 scratch)")
+    p.add_argument("--patience", type=int, default=10, help="early stopping (0 = off)")
+    p.add_argument("--workers", type=int, help="data loader processes")
+    p.add_argument("--amp", choices=("auto", "bf16", "fp16", "off"), default="auto")
+    p.add_argument("--class-weights", choices=("auto",), help="inverse-frequency weights")
+    p.add_argument("--border-as-ignore", action="store_true", help="trimap border = not labelled")
+    p.add_argument("--resume", action="store_true", help="continue from MODEL's checkpoint")
+    p.add_argument("--freeze-encoder", action="store_true")
+    p.add_argument("--all-masks", action="store_true",
+                   help="train on every mask, not only corrected/verified ones")
+    p.add_argument("--name", default="", help="model name stored in the file")
+    p.set_defaults(run=run)
+
+
+def _fail(message: str) -> int:
+    print(f"unet-desktop train: error: {message}", file=sys.stderr)
+    return 2
+
+
+def _scheme(args: argparse.Namespace):
+    from unet_desktop.core.labels import LabelScheme, scheme_by_name
+    from unet_desktop.ml.modelfile import read_meta
+
+    if args.scheme:
+        return scheme_by_name(args.scheme, args.classes, args.ignore)
+    if args.init is None:
+        return None
+    scheme = read_meta(args.init).scheme
+    if args.ignore is not None:
+        scheme = LabelScheme(scheme.kind, scheme.classes, args.ignore)
+    return scheme
+
+
+def _arch(args: argparse.Namespace) -> dict | None:
+    if args.init is not None:
+        return None
+    if args.arch == "unet":
+        return {"name": "unet", "in_channels": args.in_channels, "depth": args.depth,
+                "base": args.base}
+    return {"name": "resnet_unet", "encoder": args.arch, "in_channels": args.in_channels,
+            "encoder_weights": "imagenet"}
+
+
+def _config(args: argparse.Namespace):
+    from unet_desktop.ml.dataset import GROUPERS
+    from unet_desktop.ml.train import TrainConfig
+
+    return TrainConfig(
+        out=args.out, init=args.init, arch=_arch(args), epochs=args.epochs,
+        max_minutes=args.max_minutes, size=args.size, batch_size=args.batch_size, lr=args.lr,
+        val_fraction=args.val_fraction, seed=args.seed, group_fn=GROUPERS[args.group_by],
+        patience=args.patience or None, freeze_encoder=args.freeze_encoder,
+        all_masks=args.all_masks, border_as_ignore=args.border_as_ignore,
+        class_weights=args.class_weights, device=args.device, amp=args.amp,
+        resume=args.resume, num_workers=args.workers, name=args.name,
+    )
+
+
+class ProgressPrinter:
+    """tqdm bar per epoch, one line per epoch, a metrics table at the end (rank 0 only)."""
+
+    def __init__(self, enabled: bool = True) -> None:
+        self.enabled = enabled
+        self.bar = None
+        self.bar_key: object = None
+        self.exit_code = 0
+
+    def note(self, message: str) -> None:
+        if self.enabled:
+            from tqdm import tqdm
+
+            tqdm.write(message, file=sys.stderr)
+
+    def _bar(self, key: object, total: int | None, desc: str):
+        from tqdm import tqdm
+
+        if self.bar_key != key:
+            self.close()
+            self.bar = tqdm(total=total, desc=desc, unit="step", leave=False,
+                            disable=not self.enabled, file=sys.stderr, dynamic_ncols=True)
+            self.bar_key = key
+        return self.bar
+
+    def close(self) -> None:
+        if self.bar is not None:
+            self.bar.close()
+        self.bar, self.bar_key = None, None
+
+    def show(self, report) -> None:
+        from unet_desktop.ml.train import EpochReport, FinalReport, PrepareReport, StepReport
+
+        if isinstance(report, PrepareReport):
+            bar = self._bar("prepare", report.total, "loading images")
+            bar.update(report.done - bar.n)
+        elif isinstance(report, StepReport):
+            bar = self._bar(("epoch", report.epoch), report.steps_in_epoch,
+                            f"epoch {report.epoch}")
+            bar.update(1)
+            bar.set_postfix(loss=f"{report.loss:.4f}", lr=f"{report.lr:.2e}",
+                            img_s=f"{report.images_per_s:.1f}", refresh=False)
+        elif isinstance(report, EpochReport):
+            self.close()
+            self.note(_epoch_line(report))
+        elif isinstance(report, FinalReport):
+            self.close()
+            self._final(report)
+
+    def _final(self, report) -> None:
+        from unet_desktop.ml.metrics import format_table
+
+        reasons = {"early_stopping": "stopped early: validation stopped improving",
+                   "time_budget": "stopped: time budget used up",
+                   "cancelled": "cancelled (continue with --resume)"}
+        if report.stopped in reasons:
+            self.note(reasons[report.stopped])
+        if report.stopped == "cancelled":
+            self.exit_code = 130
+        if report.model_path is None:
+            self.note("no model written: training stopped before the first validation")
+            return
+        if self.enabled:
+            print(f"best model (epoch {report.best_epoch}) saved to {report.model_path}")
+            print(format_table(report.metrics, report.parent_metrics))
+        if report.better_than_parent is False:
+            new, old = report.metrics["miou"], report.parent_metrics["miou"]
+            verdict = "worse than" if new < old else "no better than"
+            self.note(f"warning: the new model validates {verdict} its parent on the same "
+                      f"images (mIoU {new:.4f} vs {old:.4f}); consider keeping the parent")
+
+
+def _epoch_line(report) -> str:
+    val = report.val
+    parts = [f"epoch {report.epoch}/{report.epochs}", f"train loss {report.train_loss:.4f}"]
+    if val.get("loss") is not None:
+        parts.append(f"val loss {val['loss']:.4f}")
+    for label, key in (("mIoU", "miou"), ("pet IoU", "pet_iou")):
+        if val.get(key) is not None:
+            parts.append(f"{label} {val[key]:.3f}")
+    if report.time_left_s is not None:
+        left = report.time_left_s
+        parts.append(f"~{left:.0f} s left" if left < 90 else f"~{left / 60:.1f} min left")
+    return "  ".join(parts) + ("  * best" if report.improved else "")
+
+
+def run(args: argparse.Namespace) -> int:
+    from unet_desktop.core.errors import FileError
+    from unet_desktop.core.progress import CancelToken
+    from unet_desktop.core.workspace import Workspace
+    from unet_desktop.ml.train import train
+
+    try:
+        config = _config(args)
+        workspace = Workspace.open(args.data, _scheme(args))
+    except (ValueError, FileError) as exc:
+        return _fail(str(exc))
+    printer = ProgressPrinter(enabled=int(os.environ.get("RANK", "0") or 0) == 0)
+    for warning in workspace.warnings:
+        printer.note(f"warning: {warning}")
+    cancel = CancelToken()
+
+    def on_interrupt(signum, frame):  # first Ctrl-C: stop cleanly; a second one: hard stop
+        cancel.cancel()
+        signal.signal(signal.SIGINT, signal.default_int_handler)
+
+    previous = signal.signal(signal.SIGINT, on_interrupt)
+    try:
+        for report in train(workspace, config, cancel):
+            printer.show(report)
+    except (ValueError, FileError) as exc:
+        return _fail(str(exc))
+    finally:
+        printer.close()
+        signal.signal(signal.SIGINT, previous)
+    return printer.exit_code

@@ -1,0 +1,80 @@
+"""Paired image/mask transforms (torchvision.transforms.v2) for training and validation.
+
+Inputs are a ``C x H x W`` uint8 image tensor and an ``H x W`` uint8 mask of training indices.
+``tv_tensors.Mask`` makes every geometric op use nearest-neighbour on the mask, colour ops leave
+it alone, and areas a rotation brings in are filled with ``IGNORE_INDEX`` so they do not train.
+Outputs: a float32 image normalised with the model's mean/std and an int64 target.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import torch
+from torchvision import tv_tensors
+from torchvision.transforms import v2
+
+from unet_desktop.core.labels import IGNORE_INDEX
+
+
+@dataclass(frozen=True)
+class AugmentOptions:
+    """How strongly to augment; the defaults suit photos and microscopy alike."""
+
+    min_scale: float = 0.35  # smallest crop, as a fraction of the image area
+    max_rotation: float = 10.0  # degrees
+    hflip: bool = True
+    vflip: bool = False  # on for data without an "up" (microscopy, aerial)
+    brightness: float = 0.2
+    contrast: float = 0.2
+    saturation: float = 0.2
+    hue: float = 0.02
+
+
+def _finish(mean: Sequence[float], std: Sequence[float]) -> list[v2.Transform]:
+    return [v2.ToDtype(torch.float32, scale=True), v2.Normalize(list(mean), list(std))]
+
+
+class PairTransform:
+    """Callable ``(image uint8 CxHxW, target uint8 HxW) -> (float image, int64 target)``."""
+
+    def __init__(self, transforms: list[v2.Transform]) -> None:
+        self.pipeline = v2.Compose(transforms)
+
+    def __call__(
+        self, image: torch.Tensor, target: torch.Tensor
+    ) -> tuple[torch.Tensor, torch.Tensor]:
+        out_image, out_target = self.pipeline(tv_tensors.Image(image), tv_tensors.Mask(target))
+        return out_image.as_subclass(torch.Tensor), out_target.as_subclass(torch.Tensor).long()
+
+
+def train_transform(
+    size: int,
+    mean: Sequence[float],
+    std: Sequence[float],
+    options: AugmentOptions | None = None,
+) -> PairTransform:
+    """Random scale/crop to ``size x size``, flips, a small rotation and colour jitter."""
+    o = options or AugmentOptions()
+    steps: list[v2.Transform] = [
+        v2.RandomResizedCrop((size, size), scale=(o.min_scale, 1.0), antialias=True),
+    ]
+    if o.hflip:
+        steps.append(v2.RandomHorizontalFlip())
+    if o.vflip:
+        steps.append(v2.RandomVerticalFlip())
+    if o.max_rotation > 0:
+        fill = {tv_tensors.Image: 0, tv_tensors.Mask: IGNORE_INDEX}
+        steps.append(v2.RandomRotation(o.max_rotation, fill=fill))
+    if max(o.brightness, o.contrast, o.saturation, o.hue) > 0:
+        steps.append(v2.ColorJitter(o.brightness, o.contrast, o.saturation, o.hue))
+    return PairTransform(steps + _finish(mean, std))
+
+
+def val_transform(size: int, mean: Sequence[float], std: Sequence[float]) -> PairTransform:
+    """Deterministic resize of the shorter side to ``size``, aspect kept ("resize" prediction).
+
+    Images then differ in shape: batch them with :func:`unet_desktop.ml.dataset.pad_collate`.
+    """
+    return PairTransform([v2.Resize(size, antialias=True), *_finish(mean, std)])

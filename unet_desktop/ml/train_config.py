@@ -1,0 +1,132 @@
+"""What a training run is asked to do (:class:`TrainConfig`) and what it reports back.
+
+The training generator yields :class:`PrepareReport` while it decodes images, then
+:class:`StepReport` per optimisation step and :class:`EpochReport` per epoch, and ends with one
+:class:`FinalReport`. The GUI, the CLI and the tests all consume the same stream.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Literal
+
+from unet_desktop.ml.augment import AugmentOptions
+from unet_desktop.ml.dataset import GroupFn
+
+AmpMode = Literal["auto", "bf16", "fp16", "off"]
+StopReason = Literal["completed", "early_stopping", "time_budget", "cancelled"]
+FROM_SCRATCH_LR = 1e-3
+FINE_TUNE_LR = 3e-4
+DEFAULT_SIZE = 256
+
+
+@dataclass
+class TrainConfig:
+    """Options of one training run. Either ``init`` (a model file to fine-tune) or ``arch``.
+
+    ``arch`` may leave out ``in_channels`` (3) and ``num_classes`` (from the label scheme).
+    ``size`` defaults to the parent's training size, else 256. ``lr`` defaults to 3e-4 when
+    fine-tuning and 1e-3 from scratch. ``batch_size`` is per process under torchrun.
+    """
+
+    out: Path
+    init: Path | None = None
+    arch: dict | None = None
+    epochs: int = 30
+    max_minutes: float | None = None
+    size: int | None = None
+    batch_size: int = 8
+    lr: float | None = None
+    weight_decay: float = 1e-4
+    warmup_fraction: float = 0.05
+    min_lr_ratio: float = 0.01
+    val_fraction: float = 0.2
+    seed: int = 0
+    group_fn: GroupFn | None = None  # validation split by group (e.g. dataset.prefix_group)
+    patience: int | None = 10  # epochs without a better validation mIoU before stopping
+    freeze_encoder: bool = False
+    all_masks: bool = False  # train on every mask, not only corrected/verified ones
+    border_as_ignore: bool = False  # trimap border -> ignore index
+    class_weights: list[float] | Literal["auto"] | None = None
+    dice_weight: float = 1.0
+    grad_clip: float | None = 1.0
+    device: str = "auto"
+    amp: AmpMode = "auto"  # auto = bf16 (or fp16) on CUDA, off elsewhere
+    channels_last: bool | None = None  # None = on CUDA
+    resume: bool = False
+    num_workers: int | None = None  # None = 0 on CPU, up to 4 on GPU
+    augment: AugmentOptions = field(default_factory=AugmentOptions)
+    cache_side: int | None = None  # longest side of cached images; None = 2 * size
+    name: str = ""
+    description: str = ""
+
+    def __post_init__(self) -> None:
+        self.out = Path(os.path.abspath(os.path.expanduser(self.out)))
+        if self.init is not None:
+            self.init = Path(os.path.abspath(os.path.expanduser(self.init)))
+        problems = []
+        if self.epochs < 1:
+            problems.append(f"epochs must be >= 1, got {self.epochs}")
+        if self.batch_size < 1:
+            problems.append(f"batch size must be >= 1, got {self.batch_size}")
+        if self.size is not None and self.size < 16:
+            problems.append(f"size must be >= 16 px, got {self.size}")
+        if self.max_minutes is not None and self.max_minutes <= 0:
+            problems.append(f"max_minutes must be > 0, got {self.max_minutes}")
+        if self.lr is not None and self.lr <= 0:
+            problems.append(f"learning rate must be > 0, got {self.lr}")
+        if not 0 <= self.val_fraction < 1:
+            problems.append(f"val_fraction must be in [0, 1), got {self.val_fraction}")
+        if self.amp not in ("auto", "bf16", "fp16", "off"):
+            problems.append(f"amp must be auto, bf16, fp16 or off, got {self.amp!r}")
+        if self.init is None and self.arch is None:
+            problems.append("give a model file to fine-tune (init) or an architecture (arch)")
+        if self.init is not None and self.init == self.out:
+            problems.append(f"the output {self.out} is the model being fine-tuned: training never "
+                            "overwrites the model in use, choose another output file")
+        if problems:
+            raise ValueError("; ".join(problems))
+
+
+@dataclass(frozen=True)
+class PrepareReport:
+    """Decoding and caching the training images: ``done`` of ``total``."""
+
+    done: int
+    total: int
+
+
+@dataclass(frozen=True)
+class StepReport:
+    epoch: int  # 1-based
+    step: int  # global optimisation step, 1-based
+    loss: float
+    lr: float
+    images_per_s: float  # over this epoch so far, all processes together
+    steps_in_epoch: int | None = None  # for progress bars
+
+
+@dataclass(frozen=True)
+class EpochReport:
+    epoch: int  # 1-based
+    epochs: int
+    train_loss: float
+    val: dict  # metrics.summarize() + "loss"
+    improved: bool  # the best model so far (saved to the output file)
+    time_left_s: float | None  # estimate, bounded by the time budget
+
+
+@dataclass(frozen=True)
+class FinalReport:
+    model_path: Path | None  # None when cancelled before the first validation
+    metrics: dict  # validation metrics of the saved (best) model
+    parent_metrics: dict | None  # the parent model on the same validation images
+    better_than_parent: bool | None  # None without a parent or a validation result
+    stopped: StopReason = "completed"
+    epochs_run: int = 0
+    best_epoch: int | None = None
+
+
+Report = PrepareReport | StepReport | EpochReport | FinalReport
