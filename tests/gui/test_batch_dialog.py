@@ -1,0 +1,141 @@
+"""Batch Predict Folder: progress, cancel and resume, a corrupt file, user masks never touched."""
+# ruff: noqa: F811 - pytest fixtures imported from conftest_model are redefined as arguments
+
+from __future__ import annotations
+
+import threading
+
+import numpy as np
+import pytest
+import torch
+
+from tests.gui.conftest_model import (  # noqa: F401 - fixtures are used by name
+    TIMEOUT_MS,
+    image_key,
+    make_pets,
+    model_worker,
+    models,
+    tiny_model,
+)
+from unet_desktop.core.maskio import read_mask
+from unet_desktop.core.workspace import ImageState, Workspace
+from unet_desktop.gui.batch_predict_dialog import (
+    BatchPredictDialog,
+    RateEstimator,
+    format_duration,
+)
+from unet_desktop.ml.modelfile import load_model_file
+from unet_desktop.ml.predictor import Predictor
+
+N_IMAGES, N_LABELLED = 9, 2
+
+
+class GatedNet(torch.nn.Module):
+    """A real network whose second forward pass waits until the test lets it go."""
+
+    def __init__(self, net: torch.nn.Module) -> None:
+        super().__init__()
+        self.net, self.calls, self.release = net, 0, threading.Event()
+
+    def forward(self, x):
+        self.calls += 1
+        if self.calls == 2:
+            self.release.wait(5.0)
+        return self.net(x)
+
+
+@pytest.fixture
+def pets(tmp_path):
+    root = make_pets(tmp_path / "pets", N_IMAGES, N_LABELLED)
+    (root / "images" / "img_05.png").write_bytes(b"\x89PNG broken beyond repair")
+    return root
+
+
+@pytest.fixture
+def dialog(qtbot, models, pets):
+    ws = Workspace.open(pets)
+    d = BatchPredictDialog(models, ws)
+    qtbot.addWidget(d)
+    return d
+
+
+def run_to_end(qtbot, dialog):
+    with qtbot.waitSignal(dialog.run_finished, timeout=TIMEOUT_MS) as done:
+        assert dialog.start() is not None
+    return done.args[0]
+
+
+def test_cancel_then_resume_with_a_corrupt_file_and_user_masks_kept(qtbot, dialog, models,
+                                                                     tiny_model, pets):
+    ws = dialog.workspace
+    corrected_before = {k: (pets / "annotations" / "trimaps" / k.split("/")[1]).read_bytes()
+                        for k in (image_key(0), image_key(1))}
+    net, meta = load_model_file(tiny_model)
+    gated = GatedNet(net)
+    with qtbot.waitSignal(models.model_changed, timeout=TIMEOUT_MS):
+        models.install(Predictor(gated, meta, "cpu", fuse_bn=False), tiny_model)
+    assert dialog.folder_edit.text() == str(pets)
+
+    dialog.start()
+    qtbot.waitUntil(lambda: gated.calls == 2 and dialog.summary.done > 0, timeout=TIMEOUT_MS)
+    assert not dialog.start_button.isEnabled() and dialog.cancel_button.isEnabled()
+    with qtbot.waitSignal(dialog.run_finished, timeout=TIMEOUT_MS) as finished:
+        dialog.cancel()
+        gated.release.set()
+    first = finished.args[0]
+    assert first.cancelled and 0 < len(first.written) <= 2  # the two images it started
+    assert "Cancelled" in dialog.status_label.text()
+    assert dialog.start_button.isEnabled()
+
+    second = run_to_end(qtbot, dialog)  # resume: the same model version skips what it did
+    assert not second.cancelled
+    reasons = dict(second.skipped)
+    assert reasons[image_key(0)] == reasons[image_key(1)] == "kept: marked corrected"
+    assert all(reasons[k] == "already predicted by this model version"
+               for k, _ in first.written)
+    failed = dict(second.failed)
+    assert list(failed) == [image_key(5)] and "img_05.png" in failed[image_key(5)]
+    written = {k for k, _ in first.written} | {k for k, _ in second.written}
+    assert written == {image_key(i) for i in range(N_LABELLED, N_IMAGES) if i != 5}
+    assert "img_05.png" in dialog.summary_view.toPlainText()
+
+    reopened = Workspace.open(pets)
+    for key, data in corrected_before.items():
+        assert reopened[key].state is ImageState.CORRECTED
+        assert (pets / "annotations" / "trimaps" / key.split("/")[1]).read_bytes() == data
+    version = models.active_version
+    reference = Predictor.from_file(tiny_model, device="cpu")
+    for key in written:
+        assert reopened[key].state is ImageState.PREDICTED
+        assert reopened[key].model_version == version
+        expected = reference.predict(ws.load_image(key)).labels
+        np.testing.assert_array_equal(read_mask(reopened[key].mask_path, ws.scheme), expected)
+
+
+def test_predicting_into_another_folder_and_overwrite(qtbot, dialog, pets, tmp_path):
+    out = tmp_path / "out"
+    dialog.output_edit.setText(str(out))
+    first = run_to_end(qtbot, dialog)
+    assert len(first.written) == N_IMAGES - 1 and len(first.failed) == 1
+    assert (out / "img_00.png").is_file()  # folder mode: every image, user masks elsewhere
+    again = run_to_end(qtbot, dialog)
+    assert not again.written and len(again.skipped) == N_IMAGES - 1
+    dialog.overwrite_check.setChecked(True)
+    forced = run_to_end(qtbot, dialog)
+    assert len(forced.written) == N_IMAGES - 1
+
+
+def test_a_missing_model_file_fails_with_its_name(qtbot, dialog, tmp_path):
+    dialog.model_edit.setText(str(tmp_path / "missing.safetensors"))
+    run_to_end(qtbot, dialog)
+    assert "missing.safetensors" in dialog.status_label.text()
+    assert dialog.start_button.isEnabled()
+
+
+def test_rate_and_time_left():
+    rate = RateEstimator()
+    assert rate.update(2, 102, now=10.0) == (0.0, float("inf"))  # skipped ones: instant
+    assert rate.update(12, 102, now=15.0) == (2.0, 45.0)
+    assert format_duration(45.0) == "0:45"
+    assert format_duration(3725) == "1:02:05"
+    assert format_duration(float("inf")) == "--:--"

@@ -1,0 +1,120 @@
+"""Fine-tuning from the GUI: dialog settings, live curves, cancel keeps the best, hot-swap."""
+# ruff: noqa: F811 - pytest fixtures imported from conftest_model are redefined as arguments
+
+from __future__ import annotations
+
+import time
+
+import pytest
+
+from tests.gui.conftest_model import (  # noqa: F401 - fixtures are used by name
+    TIMEOUT_MS,
+    make_pets,
+    model_worker,
+    models,
+    tiny_model,
+)
+from unet_desktop.core.workspace import Workspace
+from unet_desktop.gui.finetune_dialog import FinetuneDialog
+from unet_desktop.gui.training_dock import TrainingDock, verdict
+from unet_desktop.ml.modelfile import read_meta
+from unet_desktop.ml.train_config import FinalReport
+
+FAST = {"batch_size": 4, "patience": None}
+
+
+@pytest.fixture
+def ws(tmp_path) -> Workspace:
+    return Workspace.open(make_pets(tmp_path / "pets", n_images=8, n_labelled=8))
+
+
+@pytest.fixture
+def dock(qtbot, models) -> TrainingDock:
+    d = TrainingDock(models.worker)
+    qtbot.addWidget(d)
+    return d
+
+
+def dialog_for(qtbot, models, ws, tmp_path, epochs: int) -> FinetuneDialog:
+    dialog = FinetuneDialog(models.active, ws, tmp_path / "trained", device="cpu")
+    qtbot.addWidget(dialog)
+    dialog.epochs_spin.setValue(epochs)
+    dialog.size_spin.setValue(32)
+    dialog.val_spin.setValue(0.25)
+    return dialog
+
+
+def test_dialog_turns_its_settings_into_a_training_config(qtbot, models, ws, tmp_path,
+                                                          tiny_model):
+    dialog = dialog_for(qtbot, models, ws, tmp_path, epochs=3)
+    assert "8 corrected" in dialog.data_label.text()
+    assert dialog.size_spin.value() == 32 and dialog.from_current_check.isChecked()
+    config = dialog.config()
+    assert (config.epochs, config.size, config.val_fraction) == (3, 32, 0.25)
+    assert config.init == tiny_model and config.out.parent == tmp_path / "trained"
+    assert config.out != tiny_model and config.lr == pytest.approx(3e-4)
+    dialog.from_current_check.setChecked(False)
+    dialog.minutes_check.setChecked(True)
+    dialog.minutes_spin.setValue(2.0)
+    scratch = dialog.config()
+    assert scratch.init is None and scratch.arch == models.active.meta.arch
+    assert scratch.max_minutes == 2.0 and scratch.lr == pytest.approx(1e-3)
+
+
+def test_fine_tune_plots_live_and_its_model_can_be_swapped_in(qtbot, dock, models, ws,
+                                                              tmp_path):
+    parent_version = models.active_version
+    config = dialog_for(qtbot, models, ws, tmp_path, epochs=2).config(**FAST)
+    dock.model_trained.connect(models.load)  # the wiring the window uses
+    with qtbot.waitSignal(dock.training_finished, timeout=30_000) as finished:
+        dock.start(ws, config)
+    final = finished.args[0]
+    assert isinstance(final, FinalReport) and final.stopped == "completed"
+    assert final.model_path == config.out and config.out.is_file()
+    assert read_meta(config.out).parent_version == parent_version
+    x, y = dock.loss_curve.getData()
+    assert len(x) >= 2 and all(v > 0 for v in y)  # a point per step
+    assert len(dock.miou_curve.getData()[0]) == 2  # a point per epoch
+    assert dock.parent_line.isVisible()
+    assert ("better" in dock.result_label.text()) != ("worse" in dock.result_label.text())
+    assert not dock.cancel_button.isEnabled()
+    qtbot.waitUntil(lambda: models.active_version == read_meta(config.out).version,
+                    timeout=TIMEOUT_MS)
+    assert models.slots.previous.version == parent_version  # rollback is one action away
+
+
+def test_cancel_stops_within_a_step_and_keeps_the_best_model(qtbot, dock, models, ws,
+                                                             tmp_path):
+    config = dialog_for(qtbot, models, ws, tmp_path, epochs=500).config(**FAST)
+    dock.start(ws, config)
+    qtbot.waitUntil(lambda: len(dock._epochs) >= 1, timeout=30_000)
+    steps_then = len(dock._steps)
+    started = time.monotonic()
+    with qtbot.waitSignal(dock.training_finished, timeout=TIMEOUT_MS) as finished:
+        dock.cancel()
+    assert time.monotonic() - started < 5.0
+    final = finished.args[0]
+    assert final.stopped == "cancelled" and final.model_path == config.out
+    assert config.out.is_file() and final.best_epoch >= 1
+    assert len(dock._steps) <= steps_then + 8  # what was in flight, not another epoch's worth
+    assert dock.result_label.text().startswith("Cancelled; the best model so far is kept.")
+
+
+def test_training_without_labelled_images_fails_with_a_reason(qtbot, dock, models, tmp_path):
+    empty = Workspace.open(make_pets(tmp_path / "empty", n_images=2, n_labelled=0))
+    dialog = FinetuneDialog(models.active, empty, tmp_path / "trained", device="cpu")
+    qtbot.addWidget(dialog)
+    assert "0 corrected" in dialog.data_label.text()
+    with qtbot.waitSignal(dock.training_failed, timeout=TIMEOUT_MS) as failed:
+        dock.start(empty, dialog.config())
+    assert "no corrected or verified masks" in failed.args[0]
+    assert "failed" in dock.result_label.text()
+
+
+def test_verdict_sentences(tmp_path):
+    path = tmp_path / "m.safetensors"
+    worse = FinalReport(path, {"miou": 0.5}, {"miou": 0.6}, False, "completed", 3, 2)
+    assert "worse than its parent (0.600)" in verdict(worse)
+    better = FinalReport(path, {"miou": 0.7}, {"miou": 0.6}, True, "time_budget", 3, 3)
+    assert verdict(better).startswith("Time limit reached.") and "better" in verdict(better)
+    assert "No model was saved" in verdict(FinalReport(None, {}, None, None, "cancelled"))

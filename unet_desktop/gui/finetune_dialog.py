@@ -1,0 +1,162 @@
+"""Training > Fine-tune on Corrected Images...: the few settings that matter, as a TrainConfig.
+
+Everything else keeps ``TrainConfig``'s defaults. The new model goes to the user's model folder
+under a new name: training never overwrites the model in use.
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from PySide6.QtWidgets import (
+    QCheckBox,
+    QDialog,
+    QDialogButtonBox,
+    QDoubleSpinBox,
+    QFormLayout,
+    QHBoxLayout,
+    QLabel,
+    QSpinBox,
+    QVBoxLayout,
+    QWidget,
+)
+
+FINE_TUNE_LR = 3e-4  # the training engine's defaults (ml.train_config), kept Qt-side so that
+FROM_SCRATCH_LR = 1e-3  # this dialog opens without importing torch
+DEFAULT_SIZE = 256
+
+
+@dataclass
+class FinetuneSettings:
+    epochs: int = 20
+    max_minutes: float | None = None  # a time budget on top of the epochs
+    lr: float = FINE_TUNE_LR
+    size: int = DEFAULT_SIZE
+    val_fraction: float = 0.2
+    from_current: bool = True  # else train the same architecture from scratch
+
+
+def output_path(folder: Path, model: Any | None) -> Path:
+    """``<folder>/<name>-<UTC time>.safetensors``, never an existing file."""
+    stem = "model"
+    if model is not None:
+        stem = model.meta.name or (model.path.stem if model.path else stem)
+    stamp = _dt.datetime.now(_dt.timezone.utc).strftime("%Y%m%d-%H%M%S")
+    path = folder / f"{stem}-{stamp}.safetensors"
+    n = 1
+    while path.exists():
+        n += 1
+        path = folder / f"{stem}-{stamp}-{n}.safetensors"
+    return path
+
+
+def train_config(settings: FinetuneSettings, model: Any | None, out: Path, device: str = "auto",
+                 **overrides: Any) -> Any:
+    """The ``TrainConfig`` for these settings; ``model`` is the current LoadedModel."""
+    from unet_desktop.ml.train_config import TrainConfig
+
+    if model is None:
+        raise ValueError("load a model first: fine-tuning starts from it or from its architecture")
+    if settings.from_current and model.path is None:
+        raise ValueError("the current model has no file to start from; train it from scratch")
+    options: dict[str, Any] = {
+        "out": out, "epochs": settings.epochs, "max_minutes": settings.max_minutes,
+        "lr": settings.lr, "size": settings.size, "val_fraction": settings.val_fraction,
+        "device": device, "name": model.meta.name,
+    }
+    if settings.from_current:
+        options["init"] = model.path
+    else:
+        options["arch"] = dict(model.meta.arch)
+    options.update(overrides)
+    return TrainConfig(**options)
+
+
+class FinetuneDialog(QDialog):
+    """Asks for the settings; :meth:`config` turns them into a ``TrainConfig``."""
+
+    def __init__(self, model: Any | None, workspace: Any | None, models_folder: Path,
+                 device: str = "auto", parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setWindowTitle("Fine-tune on Corrected Images")
+        self.model = model
+        self.models_folder = Path(models_folder)
+        self.device = device
+        self.epochs_spin = QSpinBox()
+        self.epochs_spin.setRange(1, 10_000)
+        self.minutes_check = QCheckBox("Stop after")
+        self.minutes_spin = QDoubleSpinBox()
+        self.minutes_spin.setRange(0.5, 24 * 60)
+        self.minutes_spin.setSuffix(" min")
+        self.lr_spin = QDoubleSpinBox()
+        self.lr_spin.setDecimals(6)
+        self.lr_spin.setRange(1e-6, 1.0)
+        self.lr_spin.setSingleStep(1e-4)
+        self.size_spin = QSpinBox()
+        self.size_spin.setRange(32, 2048)
+        self.size_spin.setSingleStep(32)
+        self.size_spin.setSuffix(" px")
+        self.val_spin = QDoubleSpinBox()
+        self.val_spin.setRange(0.0, 0.9)
+        self.val_spin.setSingleStep(0.05)
+        self.from_current_check = QCheckBox("Start from the current model")
+        self.from_current_check.toggled.connect(self._on_from_current_changed)
+        labelled = len(workspace.labelled()) if workspace is not None else 0
+        self.data_label = QLabel(f"{labelled} corrected or verified image(s) to learn from")
+        self.model_label = QLabel(model.label if model is not None else "no model loaded")
+        self.buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Ok
+                                        | QDialogButtonBox.StandardButton.Cancel)
+        self.buttons.button(QDialogButtonBox.StandardButton.Ok).setText("Start")
+        self.buttons.button(QDialogButtonBox.StandardButton.Ok).setEnabled(
+            labelled > 0 and model is not None)
+        self.buttons.accepted.connect(self.accept)
+        self.buttons.rejected.connect(self.reject)
+        minutes = QHBoxLayout()
+        minutes.addWidget(self.minutes_check)
+        minutes.addWidget(self.minutes_spin, 1)
+        form = QFormLayout()
+        form.addRow("Model:", self.model_label)
+        form.addRow(self.from_current_check)
+        form.addRow("Epochs:", self.epochs_spin)
+        form.addRow("Time limit:", minutes)
+        form.addRow("Learning rate:", self.lr_spin)
+        form.addRow("Image size:", self.size_spin)
+        form.addRow("Validation fraction:", self.val_spin)
+        layout = QVBoxLayout(self)
+        layout.addWidget(self.data_label)
+        layout.addLayout(form)
+        layout.addWidget(self.buttons)
+        size = model.meta.train_size if model is not None else DEFAULT_SIZE
+        self.show_settings(FinetuneSettings(size=size, from_current=model is not None
+                                            and model.path is not None))
+
+    def show_settings(self, s: FinetuneSettings) -> None:
+        self.epochs_spin.setValue(s.epochs)
+        self.minutes_check.setChecked(s.max_minutes is not None)
+        self.minutes_spin.setValue(s.max_minutes or 10.0)
+        self.lr_spin.setValue(s.lr)
+        self.size_spin.setValue(s.size)
+        self.val_spin.setValue(s.val_fraction)
+        self.from_current_check.setChecked(s.from_current)
+        self.from_current_check.setEnabled(self.model is not None and self.model.path is not None)
+
+    def settings(self) -> FinetuneSettings:
+        return FinetuneSettings(
+            epochs=self.epochs_spin.value(),
+            max_minutes=self.minutes_spin.value() if self.minutes_check.isChecked() else None,
+            lr=self.lr_spin.value(), size=self.size_spin.value(),
+            val_fraction=self.val_spin.value(), from_current=self.from_current_check.isChecked())
+
+    def config(self, **overrides: Any) -> Any:
+        """The TrainConfig to run (``ValueError`` with the reason if it cannot be)."""
+        return train_config(self.settings(), self.model, output_path(self.models_folder,
+                                                                      self.model),
+                            self.device, **overrides)
+
+    def _on_from_current_changed(self, on: bool) -> None:
+        """Fine-tuning wants a small learning rate, training from scratch a larger one."""
+        if self.lr_spin.value() in (FINE_TUNE_LR, FROM_SCRATCH_LR):
+            self.lr_spin.setValue(FINE_TUNE_LR if on else FROM_SCRATCH_LR)
