@@ -1,11 +1,23 @@
 """Screenshot of the real annotation window (run under Xvfb, e.g. ``xvfb-run -a``).
 
 Opens FOLDER (or, with ``--copy N``, a temporary copy of its first N Oxford-layout image/trimap
-pairs, so read-only data can be edited), optionally paints a few strokes the way the mouse
-would, and saves the whole screen (``QScreen.grabWindow(0)``) to a PNG.
+pairs, so read-only data can be edited; ``--spread`` takes N pairs spread over the folder,
+``--unlabeled`` copies the images without their trimaps), optionally paints a few strokes the
+way the mouse would, and saves the whole screen (``QScreen.grabWindow(0)``) to a PNG.
+
+``--scene`` picks what to show with the model given by ``--model``:
+
+- ``edit`` (default): the annotation window, as above;
+- ``predictions``: every image predicted (uncertainty in the file list), one image on screen
+  with its prediction accepted as the mask and drawn as outlines (``--uncertainty``: the map);
+- ``finetune``: Training > Fine-tune started from the menu, shot mid-training with its curves;
+- ``batch``: File > Batch Predict Folder... running over the folder.
 
     xvfb-run -a -s "-screen 0 1280x800x24" python tools/screenshot.py ../shared/data/pets \
         --copy 6 --image Abyssinian_1 --edit -o docs/images/annotation-window.png
+    xvfb-run -a -s "-screen 0 1280x800x24" python tools/screenshot.py ../shared/data/pets \
+        --copy 8 --spread --unlabeled --scene predictions --model models/pets-trimap.safetensors \
+        -o docs/images/predictions.png
 """
 
 from __future__ import annotations
@@ -17,19 +29,22 @@ import tempfile
 from pathlib import Path
 
 
-def copy_oxford_pairs(src: Path, count: int, dst: Path) -> Path:
-    """Copy the first ``count`` images that have a trimap, in the same layout."""
+def copy_oxford_pairs(src: Path, count: int, dst: Path, spread: bool = False,
+                      with_trimaps: bool = True) -> Path:
+    """Copy ``count`` images that have a trimap (the first ones, or spread over the folder),
+    in the same layout; without their trimaps if ``with_trimaps`` is False."""
     (dst / "images").mkdir(parents=True)
     (dst / "annotations" / "trimaps").mkdir(parents=True)
-    copied = 0
-    for image in sorted((src / "images").glob("*.jpg")):
-        trimap = src / "annotations" / "trimaps" / f"{image.stem}.png"
-        if trimap.is_file():
-            shutil.copy(image, dst / "images" / image.name)
+    pairs = [(image, src / "annotations" / "trimaps" / f"{image.stem}.png")
+             for image in sorted((src / "images").glob("*.jpg"))]
+    pairs = [(image, trimap) for image, trimap in pairs if trimap.is_file()]
+    if spread and count:
+        step = max(1, len(pairs) // count)
+        pairs = pairs[step // 2::step]
+    for image, trimap in pairs[:count]:
+        shutil.copy(image, dst / "images" / image.name)
+        if with_trimaps:
             shutil.copy(trimap, dst / "annotations" / "trimaps" / trimap.name)
-            copied += 1
-            if copied == count:
-                break
     return dst
 
 
@@ -63,16 +78,28 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--edit", action="store_true", help="paint a few strokes first")
     parser.add_argument("--outline", action="store_true", help="show the mask as outlines")
     parser.add_argument("--size", default="1280x800", help="window size WxH")
+    parser.add_argument("--spread", action="store_true",
+                        help="with --copy: pairs spread over the folder, not the first ones")
+    parser.add_argument("--unlabeled", action="store_true",
+                        help="with --copy: copy the images without their trimaps")
+    parser.add_argument("--scene", choices=("edit", "predictions", "finetune", "batch"),
+                        default="edit")
+    parser.add_argument("--model", type=Path, help="model file to predict with")
+    parser.add_argument("--uncertainty", action="store_true", help="show the uncertainty map")
+    parser.add_argument("--epochs", type=int, default=2,
+                        help="finetune scene: shoot after this many epochs")
     args = parser.parse_args(argv)
-    if args.edit and not args.copy:
-        parser.error("--edit paints into the folder: use it with --copy N")
+    if (args.edit or args.scene != "edit") and not args.copy:
+        parser.error("--edit and the model scenes write into the folder: use --copy N")
+    if args.scene != "edit" and args.model is None:
+        parser.error(f"--scene {args.scene} needs --model")
 
     import os
 
     with tempfile.TemporaryDirectory() as tmp:
         os.environ.setdefault("UNET_DESKTOP_HOME", str(Path(tmp) / "home"))  # no user settings
-        folder = copy_oxford_pairs(args.folder, args.copy, Path(tmp) / "pets") if args.copy \
-            else args.folder
+        folder = copy_oxford_pairs(args.folder, args.copy, Path(tmp) / "pets", args.spread,
+                                   not args.unlabeled) if args.copy else args.folder
         return _shoot(folder, args)
 
 
@@ -83,11 +110,14 @@ def _shoot(folder: Path, args: argparse.Namespace) -> int:
     from unet_desktop.gui.main_window import MainWindow
 
     app = create_application()
-    window = MainWindow()
+    window = MainWindow(model_path=args.model, load_model=args.model is not None)
     width, height = (int(v) for v in args.size.split("x"))
     window.resize(width, height)
     window.move(0, 0)
     window.show()
+    if args.model is not None and not _wait_until(lambda: window.models.active is not None, 120):
+        print(f"cannot load {args.model}: {window.statusBar().currentMessage()}", file=sys.stderr)
+        return 1
     if not window.open_folder(folder):
         print(f"cannot open {folder}", file=sys.stderr)
         return 1
@@ -101,13 +131,18 @@ def _shoot(folder: Path, args: argparse.Namespace) -> int:
         window.actions.outline.setChecked(True)
     if args.edit:
         paint_demo_edits(window)
+    scene = {"predictions": _predictions_scene, "finetune": _finetune_scene,
+             "batch": _batch_scene}.get(args.scene)
+    if scene is not None and not scene(window, args):
+        return 1
     document = window.session.document
     h, w = document.shape
     window.tools.set_tool("brush")
     _wait(500)  # let the window settle, then hover over the image: brush circle, status bar
-    cursor_at = window.canvas.widget_pos(w * 0.62, h * 0.55)
-    QCursor.setPos(window.canvas.viewport().mapToGlobal(cursor_at))
-    _wait(500)
+    if args.scene in ("edit", "predictions"):
+        cursor_at = window.canvas.widget_pos(w * 0.62, h * 0.55)
+        QCursor.setPos(window.canvas.viewport().mapToGlobal(cursor_at))
+        _wait(500)
     args.output.parent.mkdir(parents=True, exist_ok=True)
     pixmap = app.primaryScreen().grabWindow(0)
     if not pixmap.save(str(args.output)):
@@ -117,6 +152,63 @@ def _shoot(folder: Path, args: argparse.Namespace) -> int:
           f"{window.session.current_key}")
     window.close()  # saves the demo edits into the temporary copy
     return 0
+
+
+def _predictions_scene(window, args: argparse.Namespace) -> bool:
+    """Predict every image (their scores fill the list), then show the chosen one."""
+    keys = window.file_dock.visible_keys()
+    window.predictions.prefetch(keys)
+    if not _wait_until(lambda: all(window.predictions.cached(k) for k in keys), 300):
+        print("the predictions did not come back in time", file=sys.stderr)
+        return False
+    for key in keys:  # the list shows each score
+        window._on_entry_changed(key)
+    current = window.session.current_key
+    if not _wait_until(lambda: window.prediction.shown_key == current, 60):
+        return False
+    if args.uncertainty:
+        window.model_actions.show_uncertainty.setChecked(True)
+    return True
+
+
+def _finetune_scene(window, args: argparse.Namespace) -> bool:
+    """Training > Fine-tune from the menu, shot once ``--epochs`` epochs are plotted."""
+    window.training_commands.models_folder = Path(tempfile.mkdtemp(prefix="finetune-"))
+    window.training_commands.config_overrides = {"patience": None}
+    window.model_actions.finetune.trigger()
+    dialog = window.training_commands.finetune_dialog
+    dialog.epochs_spin.setValue(max(20, args.epochs * 4))
+    dialog.accept()
+    dock = window.training_dock
+    if not _wait_until(lambda: len(dock._epochs) >= args.epochs, 600):
+        print(f"training did not reach epoch {args.epochs}: {dock.status_label.text()} "
+              f"{dock.result_label.text()}", file=sys.stderr)
+        return False
+    _wait(300)  # the next steps' loss points
+    return True
+
+
+def _batch_scene(window, args: argparse.Namespace) -> bool:
+    """File > Batch Predict Folder... over the folder, shot when it is done."""
+    window.model_actions.batch_predict.trigger()
+    dialog = window.training_commands.batch_dialog
+    dialog.move(window.width() // 2 - dialog.width() // 2, 150)
+    dialog.start()
+    if not _wait_until(lambda: dialog.job is not None and dialog.job.finished, 300):
+        print("the batch run did not finish in time", file=sys.stderr)
+        return False
+    return True
+
+
+def _wait_until(condition, timeout_s: float) -> bool:
+    import time
+
+    deadline = time.monotonic() + timeout_s
+    while not condition():
+        if time.monotonic() > deadline:
+            return False
+        _wait(50)
+    return True
 
 
 def _wait(ms: int) -> None:

@@ -86,11 +86,16 @@ def saved_mask(root: Path, key: str) -> np.ndarray:
     return np.array(Image.open(root / "annotations" / "trimaps" / (Path(key).stem + ".png")))
 
 
-def open_window(qtbot):
-    """A new main window, shown and active (so that its shortcuts answer key presses)."""
+def open_window(qtbot, **options):
+    """A new main window, shown and active (so that its shortcuts answer key presses).
+
+    Without a model unless ``options`` name one (``model_path=...``): the editing tests must
+    not depend on whether the shipped model is installed.
+    """
     from unet_desktop.gui.main_window import MainWindow
 
-    win = MainWindow()
+    options.setdefault("load_model", "model_path" in options)
+    win = MainWindow(**options)
     qtbot.addWidget(win)
     win.resize(1000, 700)
     with qtbot.waitActive(win):

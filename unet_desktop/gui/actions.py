@@ -52,7 +52,9 @@ class WindowActions:
         self.redo = _action(parent, "&Redo", std.Redo, "Ctrl+Y")
         self.mark_verified = _action(parent, "Mark &Verified", "Ctrl+E",
                                      tip="Save the mask and mark it verified")
-        self.finish_polygon = _action(parent, "&Finish Polygon", "Return")
+        # Enter finishes an open polygon, otherwise accepts the prediction (ModelActions)
+        self.finish_polygon = _action(parent, "&Finish Polygon",
+                                      tip="Close the open polygon (Enter)")
         self.cancel = _action(parent, "&Cancel Tool", "Escape")
         # View
         self.fit = _action(parent, "&Fit to Window", "F", "Ctrl+0")
@@ -83,24 +85,25 @@ class WindowActions:
         self.remove_islands = _action(parent, "Remove &Islands")
 
     def build_menus(self, menubar: QMenuBar) -> None:
-        file_menu = menubar.addMenu("&File")
+        self.file_menu = file_menu = menubar.addMenu("&File")
         file_menu.addAction(self.open_folder)
         file_menu.addMenu(self.recent_menu)
         file_menu.addSeparator()
         file_menu.addAction(self.save)
         file_menu.addSeparator()
+        self.file_menu_end = file_menu.addSeparator()
         file_menu.addAction(self.quit)
 
-        edit_menu = menubar.addMenu("&Edit")
+        self.edit_menu = edit_menu = menubar.addMenu("&Edit")
         for action in (self.undo, self.redo, None, self.mark_verified, None,
                        self.finish_polygon, self.cancel):
             edit_menu.addSeparator() if action is None else edit_menu.addAction(action)
 
-        view_menu = menubar.addMenu("&View")
+        self.view_menu = view_menu = menubar.addMenu("&View")
         for action in (self.fit, self.zoom_in, self.zoom_out, None, self.show_mask, self.outline):
             view_menu.addSeparator() if action is None else view_menu.addAction(action)
 
-        image_menu = menubar.addMenu("&Image")
+        self.image_menu = image_menu = menubar.addMenu("&Image")
         image_menu.addAction(self.next_image)
         image_menu.addAction(self.previous_image)
 

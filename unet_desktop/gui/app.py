@@ -1,6 +1,7 @@
 """Application start-up: the QApplication, pyqtgraph options and the main window.
 
-Torch is not imported here: the window opens without it (models load lazily when needed).
+Torch is not imported here: the window opens without it; the model loads on the worker
+thread once the window is up.
 """
 
 from __future__ import annotations
@@ -28,8 +29,12 @@ def create_application(argv: list[str] | None = None) -> QApplication:
     return app
 
 
-def run_gui(folder: Path | None = None, test_stroke: str | None = None) -> int:
+def run_gui(folder: Path | None = None, test_stroke: str | None = None,
+            model: Path | None = None) -> int:
     """Open the window (on ``folder`` if given) and run the event loop; returns the exit code.
+
+    ``model``: the model file to predict with (default: the one opened last, else the shipped
+    model).
 
     ``test_stroke`` ("x0,y0,x1,y1,value,size"), for the crash test only, paints one brush
     stroke on the first image through the canvas's own signals once the window is up.
@@ -37,7 +42,7 @@ def run_gui(folder: Path | None = None, test_stroke: str | None = None) -> int:
     app = create_application()
     from unet_desktop.gui.main_window import MainWindow
 
-    window = MainWindow()
+    window = MainWindow(model_path=model)
     window.show()
     if folder is not None:
         window.open_folder(folder)

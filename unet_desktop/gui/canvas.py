@@ -1,4 +1,9 @@
-"""The central canvas: the image (pyqtgraph ImageItem), the mask overlay and tool input.
+"""The central canvas: the image (pyqtgraph ImageItem), the overlays and tool input.
+
+Overlays, bottom to top: the editable mask, the model's uncertainty (heat map), the model's
+prediction (its own layer, outlines by default, never the editable mask), the polygon preview
+and the brush cursor. A new image clears the prediction overlays: a prediction is only ever
+shown over the image it was made for.
 
 The canvas knows nothing about tools or documents. It shows an image and a mask, zooms and pans,
 and reports the left mouse button as ``tool_pressed/moved/released`` in *image* coordinates
@@ -16,6 +21,9 @@ from PySide6.QtWidgets import QGraphicsEllipseItem, QGraphicsPathItem, QWidget
 
 from unet_desktop.core.labels import LabelScheme
 from unet_desktop.gui.layers import BBox, MaskLayer
+from unet_desktop.gui.uncertainty_layer import UncertaintyLayer
+
+PREDICTION_OUTLINE = (0, 230, 255, 255)  # cyan: apart from every class colour of the mask
 
 
 class Canvas(pg.GraphicsView):
@@ -38,6 +46,13 @@ class Canvas(pg.GraphicsView):
         self.image_item.setZValue(0)
         self.mask_layer = MaskLayer()
         self.mask_layer.setZValue(1)
+        self.uncertainty_layer = UncertaintyLayer()
+        self.uncertainty_layer.setZValue(1.2)
+        self.uncertainty_layer.setVisible(False)
+        self.prediction_layer = MaskLayer()
+        self.prediction_layer.setZValue(1.5)
+        self.prediction_layer.set_outline_only(True)
+        self.prediction_layer.set_outline_color(PREDICTION_OUTLINE)
         self._polygon_item = QGraphicsPathItem()
         self._polygon_item.setPen(_cosmetic_pen(QColor(255, 255, 0), 1.5))
         self._polygon_item.setZValue(2)
@@ -45,7 +60,8 @@ class Canvas(pg.GraphicsView):
         self._cursor_item.setPen(_cosmetic_pen(QColor(255, 255, 255), 1.0))
         self._cursor_item.setZValue(3)
         self._cursor_item.hide()
-        for item in (self.image_item, self.mask_layer, self._polygon_item, self._cursor_item):
+        for item in (self.image_item, self.mask_layer, self.uncertainty_layer,
+                     self.prediction_layer, self._polygon_item, self._cursor_item):
             self.view_box.addItem(item, ignoreBounds=item is not self.image_item)
         self._image_shape: tuple[int, int] | None = None
         self._cursor_diameter = 0.0
@@ -57,6 +73,7 @@ class Canvas(pg.GraphicsView):
         """Show a new image with its mask (kept by reference) and fit it to the window."""
         self.image_item.setImage(image, autoLevels=False, levels=(0, 255))
         self.mask_layer.set_mask(mask, scheme)
+        self.clear_prediction()
         self._image_shape = image.shape[:2]
         self.set_polygon_preview([])
         self.fit_to_window()
@@ -64,6 +81,7 @@ class Canvas(pg.GraphicsView):
     def clear_content(self) -> None:
         self.image_item.clear()
         self.mask_layer.set_mask(None)
+        self.clear_prediction()
         self._image_shape = None
         self.set_polygon_preview([])
 
@@ -72,6 +90,30 @@ class Canvas(pg.GraphicsView):
 
     def refresh_mask(self) -> None:
         self.mask_layer.refresh()
+
+    @property
+    def image_shape(self) -> tuple[int, int] | None:
+        return self._image_shape
+
+    def set_prediction(self, labels: np.ndarray, uncertainty: np.ndarray | None,
+                       scheme: LabelScheme) -> bool:
+        """Show a prediction of the image on screen; False (nothing shown) if the shapes
+        differ from the image's."""
+        if self._image_shape is None or labels.shape != self._image_shape:
+            return False
+        self.prediction_layer.set_mask(labels, scheme)
+        if uncertainty is not None and uncertainty.shape == self._image_shape:
+            self.uncertainty_layer.set_uncertainty(uncertainty)
+        else:
+            self.uncertainty_layer.set_uncertainty(None)
+        return True
+
+    def clear_prediction(self) -> None:
+        self.prediction_layer.set_mask(None)
+        self.uncertainty_layer.set_uncertainty(None)
+
+    def has_prediction(self) -> bool:
+        return self.prediction_layer.mask is not None
 
     # --- view options --------------------------------------------------------------------------
     def set_mask_opacity(self, opacity: float) -> None:
@@ -82,6 +124,18 @@ class Canvas(pg.GraphicsView):
 
     def set_outline_only(self, on: bool) -> None:
         self.mask_layer.set_outline_only(on)
+
+    def set_prediction_visible(self, visible: bool) -> None:
+        self.prediction_layer.setVisible(visible)
+
+    def set_prediction_opacity(self, opacity: float) -> None:
+        self.prediction_layer.setOpacity(min(1.0, max(0.0, opacity)))
+
+    def set_prediction_outline(self, on: bool) -> None:
+        self.prediction_layer.set_outline_only(on)
+
+    def set_uncertainty_visible(self, visible: bool) -> None:
+        self.uncertainty_layer.setVisible(visible)
 
     def fit_to_window(self) -> None:
         if self._image_shape is None:

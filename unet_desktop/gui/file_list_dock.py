@@ -26,6 +26,7 @@ from PySide6.QtWidgets import (
 )
 
 from unet_desktop.gui.icons import state_icon
+from unet_desktop.gui.uncertainty_delegate import UncertaintyDelegate
 
 KEY_ROLE = Qt.ItemDataRole.UserRole + 1
 STATE_ROLE = Qt.ItemDataRole.UserRole + 2
@@ -112,6 +113,7 @@ class FileListDock(QDockWidget):
         self.view.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
         self.view.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
         self.view.setUniformItemSizes(True)
+        self.view.setItemDelegate(UncertaintyDelegate(UNCERTAINTY_ROLE, self.view))
         self.count_label = QLabel()
 
         filters = QHBoxLayout()

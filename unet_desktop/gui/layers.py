@@ -52,9 +52,15 @@ class MaskLayer(QGraphicsObject):
         self._qimage = QImage()
         self._lut = np.zeros(256, dtype=np.uint32)
         self._outline_only = False
+        self._outline_argb: int | None = None  # one colour for every outline (None: class's)
         self.setFlag(QGraphicsItem.GraphicsItemFlag.ItemUsesExtendedStyleOption, True)
 
     # --- state ---------------------------------------------------------------------------------
+    @property
+    def mask(self) -> np.ndarray | None:
+        """The mask shown (by reference), None when empty."""
+        return self._mask
+
     @property
     def outline_only(self) -> bool:
         return self._outline_only
@@ -63,6 +69,16 @@ class MaskLayer(QGraphicsObject):
         if on != self._outline_only:
             self._outline_only = on
             self.refresh()
+
+    def set_outline_color(self, rgba: tuple[int, int, int, int] | None) -> None:
+        """Draw outlines in one colour (e.g. a prediction over a mask of the same colours)."""
+        if rgba is None:
+            self._outline_argb = None
+        else:  # premultiplied ARGB32, like the buffer
+            r, g, b, alpha = (int(v) for v in rgba)
+            r, g, b = (v * alpha // 255 for v in (r, g, b))
+            self._outline_argb = (alpha << 24) | (r << 16) | (g << 8) | b
+        self.refresh()
 
     def set_mask(self, mask: np.ndarray | None, scheme: LabelScheme | None = None) -> None:
         """Show ``mask`` (kept by reference: edits to it appear after :meth:`update_region`)."""
@@ -114,6 +130,8 @@ class MaskLayer(QGraphicsObject):
             edge = outline_of(self._mask[cy0:cy1, cx0:cx1])
             edge = edge[y0 - cy0 : y0 - cy0 + (y1 - y0), x0 - cx0 : x0 - cx0 + (x1 - x0)]
             colours[~edge] = 0
+            if self._outline_argb is not None:
+                colours[edge] = self._outline_argb
         self._argb[y0:y1, x0:x1] = colours
 
     def pixels_argb(self) -> np.ndarray:

@@ -1,28 +1,49 @@
-"""The annotation window: composes the canvas, the docks, the actions and the session."""
+"""The annotation window: composes the canvas, the docks, the actions and the session.
+
+The model-in-the-loop parts are their own objects: one worker thread runs every model job,
+a :class:`ModelController` holds the models, a :class:`PredictionService` predicts, the
+:class:`PredictionController` shows and accepts predictions, and :class:`ModelCommands` /
+:class:`TrainingCommands` answer the Model, Training and batch-prediction menus. The window
+wires them together and shows their messages; torch is imported only on the worker thread,
+after the window is up.
+"""
 
 from __future__ import annotations
 
 import math
 from pathlib import Path
 
-from PySide6.QtCore import Qt
+from PySide6.QtCore import Qt, QTimer
 from PySide6.QtGui import QCloseEvent
 from PySide6.QtWidgets import QFileDialog, QMainWindow, QMessageBox, QWidget
 
 from unet_desktop.core.edit_ops import fill_holes, remove_islands, trimap_band
 from unet_desktop.core.errors import FileError
+from unet_desktop.core.paths import user_models_dir
+from unet_desktop.core.tools import PolygonTool
 from unet_desktop.gui.actions import WindowActions
 from unet_desktop.gui.autosave_controller import DEFAULT_DELAY_MS
 from unet_desktop.gui.canvas import Canvas
 from unet_desktop.gui.file_list_dock import FileListDock
+from unet_desktop.gui.model_actions import ModelActions
+from unet_desktop.gui.model_commands import ModelCommands
+from unet_desktop.gui.model_controller import ModelController
+from unet_desktop.gui.prediction_controller import PredictionController
+from unet_desktop.gui.prediction_display import PredictionDisplay
+from unet_desktop.gui.prediction_dock import PredictionDock
+from unet_desktop.gui.prediction_service import PredictionService
 from unet_desktop.gui.session import EditingSession
 from unet_desktop.gui.settings import AppSettings
 from unet_desktop.gui.status import PointerStatus
 from unet_desktop.gui.tool_controller import ToolController
 from unet_desktop.gui.tool_dock import ToolDock
+from unet_desktop.gui.training_commands import TrainingCommands
+from unet_desktop.gui.training_dock import TrainingDock
+from unet_desktop.gui.worker import Worker, default_torch_threads
 
 APP_TITLE = "unet-desktop"
 MESSAGE_MS = 10_000
+TRAINING_DOCK_HEIGHT = 270
 
 
 class MainWindow(QMainWindow):
@@ -34,7 +55,12 @@ class MainWindow(QMainWindow):
         session: EditingSession | None = None,
         autosave_delay_ms: int = DEFAULT_DELAY_MS,
         parent: QWidget | None = None,
+        *,
+        model_path: str | Path | None = None,
+        load_model: bool = True,
     ) -> None:
+        """``model_path``: the model to load once the window is up (None: the one opened last,
+        else the shipped default); ``load_model=False`` starts without any model."""
         super().__init__(parent)
         self.settings = settings or AppSettings()
         self.session = session or EditingSession(autosave_delay_ms=autosave_delay_ms, parent=self)
@@ -55,6 +81,7 @@ class MainWindow(QMainWindow):
         self.last_error = ""
         self._connect_actions()
         self._connect_widgets()
+        self._build_model_parts()
         self._restore_preferences()
         self._update_recent_menu()
         self._on_edit_state_changed()
@@ -63,6 +90,9 @@ class MainWindow(QMainWindow):
             self.restoreGeometry(self.settings.window_geometry)
         if self.settings.window_state is not None:
             self.restoreState(self.settings.window_state)
+        if load_model:  # after the window shows: loading imports torch (on the worker)
+            path = Path(model_path) if model_path is not None else self._last_model()
+            QTimer.singleShot(0, lambda: self._load_first_model(path))
 
     # --- wiring --------------------------------------------------------------------------------
     def _connect_actions(self) -> None:
@@ -120,6 +150,57 @@ class MainWindow(QMainWindow):
         dock.remove_islands_requested.connect(self._on_remove_islands_requested)
         dock.band_spin.valueChanged.connect(self._on_cleanup_settings_changed)
         dock.island_spin.valueChanged.connect(self._on_cleanup_settings_changed)
+
+    def _build_model_parts(self) -> None:
+        """The worker, the models, predictions and the menus and docks that drive them."""
+        st = self.settings
+        self.worker = Worker(default_torch_threads(), self)
+        self.models = ModelController(self.worker, st.device, st.prediction_mode, self)
+        self.predictions = PredictionService(self.worker, self.models, parent=self)
+        self.model_actions = ModelActions(self)
+        self.model_actions.build_menus(self.menuBar(), self.actions)
+        self.prediction_dock = PredictionDock(self)
+        self.addDockWidget(Qt.DockWidgetArea.RightDockWidgetArea, self.prediction_dock)
+        self.training_dock = TrainingDock(self.worker, self)
+        self.setCorner(Qt.Corner.BottomLeftCorner, Qt.DockWidgetArea.LeftDockWidgetArea)
+        self.setCorner(Qt.Corner.BottomRightCorner, Qt.DockWidgetArea.RightDockWidgetArea)
+        self.addDockWidget(Qt.DockWidgetArea.BottomDockWidgetArea, self.training_dock)
+        self.training_dock.hide()  # under the canvas when a run starts
+        # connected after the window's own document_opened handler, which sets the canvas
+        self.prediction = PredictionController(self.session, self.predictions, self.models,
+                                               self.canvas, self.file_dock, st.auto_accept, self)
+        self.model_commands = ModelCommands(self.model_actions, self.models, st, self, self)
+        self.training_commands = TrainingCommands(self.model_actions, self.models, self.session,
+                                                  self.training_dock, user_models_dir(), self,
+                                                  self)
+        self.prediction_display = PredictionDisplay(st, self.canvas, self.prediction_dock,
+                                                    self.model_actions, self.prediction, self)
+        self._connect_model_parts()
+
+    def _connect_model_parts(self) -> None:
+        a, dock, bar = self.model_actions, self.prediction_dock, self.statusBar()
+        for source in (self.prediction, self.model_commands, self.training_commands):
+            source.message.connect(lambda text: bar.showMessage(text, MESSAGE_MS))
+        for source in (self.model_commands, self.training_commands):
+            source.error.connect(self._on_error)
+        self.prediction.status_changed.connect(dock.show_status)
+        self.model_commands.model_label_changed.connect(dock.show_model)
+        self.training_commands.entry_changed.connect(self._on_entry_changed)
+        self.training_dock.training_started.connect(  # curves under the canvas, not over it
+            lambda: self.resizeDocks([self.training_dock], [TRAINING_DOCK_HEIGHT],
+                                     Qt.Orientation.Vertical))
+        a.accept_prediction.triggered.connect(self._on_enter)
+        a.next_uncertain.triggered.connect(self.prediction.next_most_uncertain)
+        dock.accept_requested.connect(self.prediction.accept)
+        dock.next_uncertain_requested.connect(self.prediction.next_most_uncertain)
+
+    def _load_first_model(self, path: Path | None) -> None:
+        if not self.worker.stopping:  # not closed before the event loop ran
+            self.model_commands.load_at_start(path)
+
+    def _last_model(self) -> Path | None:
+        path = self.settings.model_path
+        return path if path is not None and path.is_file() else None
 
     def _restore_preferences(self) -> None:
         st = self.settings
@@ -287,6 +368,15 @@ class MainWindow(QMainWindow):
         self.settings.band_width = self.tool_dock.band_spin.value()
         self.settings.min_island = self.tool_dock.island_spin.value()
 
+    # --- predictions ---------------------------------------------------------------------------
+    def _on_enter(self) -> None:
+        """Enter finishes an open polygon, otherwise accepts the prediction."""
+        tool = self.tools.tool
+        if isinstance(tool, PolygonTool) and tool.points:
+            self.tools.finish_polygon()
+        else:
+            self.prediction.accept()
+
     # --- clean-up operations (core.edit_ops) ---------------------------------------------------
     def _on_band_requested(self, band: int) -> None:
         document = self.session.document
@@ -314,6 +404,8 @@ class MainWindow(QMainWindow):
         self.settings.window_geometry = self.saveGeometry()
         self.settings.window_state = self.saveState()
         self.settings.sync()
+        self.prediction.stop()
+        self.worker.shutdown(10.0)  # cancels a training or batch run after its current step
         event.accept()
 
     def confirm_discard(self, keys: list[str]) -> bool:

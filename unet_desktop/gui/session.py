@@ -9,10 +9,15 @@ Saving: leaving an image, quitting and Ctrl+S write the mask into the workspace
 within two seconds (never over the user's files); a crash loses nothing older than that, and the
 next :meth:`open_workspace` writes such leftovers into the workspace and reports them. An image
 whose save fails keeps its document in memory (edits are never dropped) and is retried on quit.
+
+Accepting a model's prediction (:meth:`accept_prediction`) is one undo step. A mask saved while
+it is still exactly an accepted prediction is recorded as ``predicted`` (with the model version
+and uncertainty); once the user changes it, it is saved as ``corrected``.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -25,6 +30,15 @@ from unet_desktop.core.errors import FileError
 from unet_desktop.core.history import HistoryStore
 from unet_desktop.core.workspace import ImageState, Workspace
 from unet_desktop.gui.autosave_controller import DEFAULT_DELAY_MS, AutosaveController
+
+
+@dataclass(frozen=True)
+class AcceptedPrediction:
+    """Which history state of an image is an accepted prediction, and where it came from."""
+
+    state_id: int
+    model_version: str
+    uncertainty: float | None
 
 
 class EditingSession(QObject):
@@ -52,6 +66,7 @@ class EditingSession(QObject):
         self.histories = histories or HistoryStore()
         self.journal = journal or RecoveryJournal(default_recovery_dir())
         self._unsaved: dict[str, MaskDocument] = {}  # left images whose save failed
+        self._accepted: dict[str, AcceptedPrediction] = {}
         self.autosave = AutosaveController(
             self.autosave_now, self._in_stroke, autosave_delay_ms, self
         )
@@ -72,6 +87,19 @@ class EditingSession(QObject):
             keys.append(self.document.key)
         return keys
 
+    def is_accepted_prediction(self, document: MaskDocument | None = None) -> bool:
+        """Whether the (current) mask is exactly a prediction accepted and not edited since."""
+        document = document or self.document
+        if document is None or document.in_stroke:
+            return False
+        accepted = self._accepted.get(document.key)
+        return accepted is not None and accepted.state_id == document.history.state_id
+
+    def has_user_edits(self) -> bool:
+        """Unsaved changes of the current mask other than an accepted prediction."""
+        document = self.document
+        return document is not None and document.dirty and not self.is_accepted_prediction()
+
     def _in_stroke(self) -> bool:
         return self.document is not None and self.document.in_stroke
 
@@ -85,6 +113,7 @@ class EditingSession(QObject):
         self.workspace = workspace
         self.histories.clear()
         self._unsaved.clear()
+        self._accepted.clear()
         recovered = self._recover()
         self.workspace_opened.emit()
         return recovered
@@ -129,6 +158,19 @@ class EditingSession(QObject):
         self.edit_state_changed.emit()
         return True
 
+    def reload_image(self, key: str) -> bool:
+        """Read the current image's mask again after another writer (batch prediction) changed
+        it; only when it has no unsaved edits. True if reloaded."""
+        document = self.document
+        if document is None or document.key != key or document.dirty:
+            return False
+        self.autosave.cancel()
+        document.park()
+        document.remove_listener(self._on_document_changed)
+        self.document = None
+        self._accepted.pop(key, None)
+        return self.open_image(key)
+
     def _load_document(self, key: str) -> MaskDocument | None:
         ws = self.workspace
         try:
@@ -169,6 +211,23 @@ class EditingSession(QObject):
         return ok
 
     # --- editing -------------------------------------------------------------------------------
+    def accept_prediction(self, labels: np.ndarray, model_version: str,
+                          uncertainty: float | None = None) -> BBox | None:
+        """Make ``labels`` (stored values) the current mask as one undo step. An earlier
+        accepted prediction that was not edited since is replaced, not stacked on: one Undo
+        still brings back the mask from before any prediction."""
+        document = self.document
+        if document is None:
+            return None
+        if self.is_accepted_prediction() and document.can_undo:
+            document.undo()
+        bbox = document.replace_mask(labels, "Accept prediction")
+        if bbox is not None:
+            self._accepted[document.key] = AcceptedPrediction(
+                document.history.state_id, model_version, uncertainty)
+        self.edit_finished()
+        return bbox
+
     def apply(self, delta: Delta | None) -> BBox | None:
         """Apply a whole-mask edit (band, fill holes, ...) as one undo step."""
         if self.document is None:
@@ -225,13 +284,13 @@ class EditingSession(QObject):
         if not document.dirty:
             self.journal.discard(self.workspace.root, document.key)
             return True
-        return self._write(document, ImageState.CORRECTED, reason)
+        return self._write(document, reason)
 
     def save_all(self, reason: str = "quit") -> list[str]:
         """Save the current image and every image kept in memory; returns the keys that failed."""
         failed = [] if self.save(reason) else [self.current_key]
         for key, document in list(self._unsaved.items()):
-            if self._write(document, ImageState.CORRECTED, reason):
+            if self._write(document, reason):
                 del self._unsaved[key]
             else:
                 failed.append(key)
@@ -243,7 +302,7 @@ class EditingSession(QObject):
         if document is None:
             return False
         if document.dirty or not self.workspace[document.key].has_mask:
-            return self._write(document, ImageState.VERIFIED, "verify")
+            return self._write(document, "verify", ImageState.VERIFIED)
         try:
             self.workspace.set_state(document.key, ImageState.VERIFIED)
         except (FileError, ValueError) as exc:
@@ -253,11 +312,19 @@ class EditingSession(QObject):
         self.saved.emit(document.key, "verify")
         return True
 
-    def _write(self, document: MaskDocument, state: ImageState, reason: str) -> bool:
+    def _write(self, document: MaskDocument, reason: str,
+               state: ImageState | None = None) -> bool:
+        """Save ``document``: as ``state`` if given, else ``predicted`` while it is an accepted
+        prediction and ``corrected`` otherwise."""
         key = document.key
         document.end_stroke()
+        accepted = self._accepted.get(key) if self.is_accepted_prediction(document) else None
+        if state is None:
+            state = ImageState.PREDICTED if accepted else ImageState.CORRECTED
+        version = accepted.model_version if accepted else None
+        uncertainty = accepted.uncertainty if accepted else None
         try:
-            self.workspace.save_mask(key, document.mask, state)
+            self.workspace.save_mask(key, document.mask, state, version, uncertainty)
         except (FileError, OSError) as exc:
             self.error.emit(f"Could not save the mask: {exc}. Your edits are kept in memory.")
             self.entry_changed.emit(key)

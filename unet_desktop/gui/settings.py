@@ -124,6 +124,76 @@ class AppSettings:
     def file_sort(self, value: str) -> None:
         self._qs.setValue("files/sort", str(value))
 
+    # --- predictions and the model ------------------------------------------------------------
+    @property
+    def auto_accept(self) -> bool:
+        """An unlabeled image's prediction becomes its editable mask by itself."""
+        return self._get("prediction/auto_accept", True, bool)
+
+    @auto_accept.setter
+    def auto_accept(self, value: bool) -> None:
+        self._qs.setValue("prediction/auto_accept", bool(value))
+
+    @property
+    def show_prediction(self) -> bool:
+        return self._get("prediction/show", True, bool)
+
+    @show_prediction.setter
+    def show_prediction(self, value: bool) -> None:
+        self._qs.setValue("prediction/show", bool(value))
+
+    @property
+    def prediction_opacity(self) -> float:
+        return min(1.0, max(0.0, self._get("prediction/opacity", 0.9, float)))
+
+    @prediction_opacity.setter
+    def prediction_opacity(self, value: float) -> None:
+        self._qs.setValue("prediction/opacity", float(value))
+
+    @property
+    def prediction_outline(self) -> bool:
+        return self._get("prediction/outline", True, bool)
+
+    @prediction_outline.setter
+    def prediction_outline(self, value: bool) -> None:
+        self._qs.setValue("prediction/outline", bool(value))
+
+    @property
+    def show_uncertainty(self) -> bool:
+        return self._get("prediction/show_uncertainty", False, bool)
+
+    @show_uncertainty.setter
+    def show_uncertainty(self, value: bool) -> None:
+        self._qs.setValue("prediction/show_uncertainty", bool(value))
+
+    @property
+    def prediction_mode(self) -> str:
+        mode = self._get("model/mode", "resize", str)
+        return mode if mode in ("resize", "tile") else "resize"
+
+    @prediction_mode.setter
+    def prediction_mode(self, value: str) -> None:
+        self._qs.setValue("model/mode", str(value))
+
+    @property
+    def device(self) -> str:
+        """auto, cuda:N, mps or cpu."""
+        return self._get("model/device", "auto", str) or "auto"
+
+    @device.setter
+    def device(self, value: str) -> None:
+        self._qs.setValue("model/device", str(value))
+
+    @property
+    def model_path(self) -> Path | None:
+        """The model file opened last (None: the shipped default)."""
+        value = self._get("model/path", "", str)
+        return Path(value) if value else None
+
+    @model_path.setter
+    def model_path(self, value: str | os.PathLike | None) -> None:
+        self._qs.setValue("model/path", str(value) if value else "")
+
     # --- window layout -------------------------------------------------------------------------
     @property
     def window_geometry(self) -> QByteArray | None:

@@ -138,6 +138,10 @@ class ToolDock(QDockWidget):
             item.setData(Qt.ItemDataRole.UserRole, c.value)
             self.class_list.addItem(item)
         self.class_list.blockSignals(False)
+        rows = min(max(len(scheme.classes), 3), 10)  # room for the classes, not more
+        frame = 2 * self.class_list.frameWidth() + 4
+        self.class_list.setMaximumHeight(rows * max(self.class_list.sizeHintForRow(0), 16)
+                                         + frame)
         self.band_button.setEnabled(scheme.kind == "trimap")
 
     def show_size(self, size: int) -> None:

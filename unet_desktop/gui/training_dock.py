@@ -13,7 +13,15 @@ from typing import Any
 
 import pyqtgraph as pg
 from PySide6.QtCore import Qt, QTimer, Signal
-from PySide6.QtWidgets import QDockWidget, QLabel, QPushButton, QVBoxLayout, QWidget
+from PySide6.QtWidgets import (
+    QBoxLayout,
+    QDockWidget,
+    QHBoxLayout,
+    QLabel,
+    QPushButton,
+    QVBoxLayout,
+    QWidget,
+)
 
 from unet_desktop.gui.batch_predict_dialog import format_duration
 from unet_desktop.gui.worker import Job, Priority, Worker
@@ -81,6 +89,7 @@ class TrainingDock(QDockWidget):
         self._redraw_timer.setInterval(REDRAW_MS)
         self._redraw_timer.timeout.connect(self._redraw)
         self._show_running(False)
+        self.dockLocationChanged.connect(self._on_location_changed)
 
     def _build(self) -> None:
         body = QWidget()
@@ -90,7 +99,7 @@ class TrainingDock(QDockWidget):
         self.loss_curve = self.loss_plot.plot([], [], pen=pg.mkPen("#4c9be8", width=1))
         self.metric_plot = pg.PlotWidget(title="Validation")
         self.metric_plot.setLabel("bottom", "epoch")
-        self.metric_plot.addLegend(offset=(5, 5))
+        self.metric_plot.addLegend(offset=(-5, -5))  # bottom right: curves rise
         self.metric_plot.setYRange(0.0, 1.0)
         self.miou_curve = self.metric_plot.plot([], [], pen=pg.mkPen("#2ca02c", width=2),
                                                 symbol="o", symbolSize=5, name="mIoU")
@@ -106,12 +115,24 @@ class TrainingDock(QDockWidget):
         self.result_label.setWordWrap(True)
         self.cancel_button = QPushButton("Cancel Training")
         self.cancel_button.clicked.connect(self.cancel)
+        self.plots = QBoxLayout(QBoxLayout.Direction.TopToBottom)
         for w in (self.loss_plot, self.metric_plot):
-            w.setMinimumHeight(120)
-            layout.addWidget(w, 1)
-        for w in (self.status_label, self.result_label, self.cancel_button):
-            layout.addWidget(w)
+            w.setMinimumSize(160, 120)
+            self.plots.addWidget(w, 1)
+        layout.addLayout(self.plots, 1)
+        footer = QHBoxLayout()
+        footer.addWidget(self.status_label, 1)
+        footer.addWidget(self.cancel_button)
+        layout.addLayout(footer)
+        layout.addWidget(self.result_label)
         self.setWidget(body)
+
+    def _on_location_changed(self, area: Qt.DockWidgetArea) -> None:
+        """Plots side by side under or over the canvas, stacked beside it."""
+        wide = area in (Qt.DockWidgetArea.TopDockWidgetArea,
+                        Qt.DockWidgetArea.BottomDockWidgetArea)
+        self.plots.setDirection(QBoxLayout.Direction.LeftToRight if wide
+                                else QBoxLayout.Direction.TopToBottom)
 
     # --- running --------------------------------------------------------------------------------
     @property

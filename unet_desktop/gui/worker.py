@@ -10,7 +10,8 @@ never floods the event loop (one pending delivery per job at most).
 Scheduling: lowest :class:`Priority` first, then submission order. ``discard(group)`` drops the
 pending (not yet started) jobs of a group: that is how a newer prediction request supersedes an
 older one. Nothing here imports torch at module level; ``torch_threads`` limits torch's
-intra-op threads from the worker so that the UI keeps a core.
+intra-op threads from the worker (importing torch there when the first job arrives, never
+before) so that the UI keeps a core and the window opens without waiting for torch.
 """
 
 from __future__ import annotations
@@ -157,6 +158,11 @@ class Worker(QObject):
     def running(self) -> Job | None:
         return self._running
 
+    @property
+    def stopping(self) -> bool:
+        """True once :meth:`shutdown` was called: :meth:`submit` refuses new jobs."""
+        return self._stopping
+
     def is_idle(self) -> bool:
         with self._cond:
             return self._running is None and not any(j.state == PENDING for *_, j in self._heap)
@@ -175,22 +181,26 @@ class Worker(QObject):
 
     # --- the worker thread ------------------------------------------------------------------------
     def _loop(self) -> None:
-        if self._torch_threads:  # torch was not imported yet: import it here, off the UI thread
-            import torch
-
-            torch.set_num_threads(self._torch_threads)
         while True:
             with self._cond:
                 job = self._next_job()
                 if job is None:
                     break
                 self._running = job
+            if self._torch_threads:  # first job: import torch here, off the UI thread, and
+                self._limit_torch_threads()  # only once there is work (the window opens first)
             try:
                 self._step(job)
             finally:
                 with self._cond:
                     self._running = None
         self._close_all()
+
+    def _limit_torch_threads(self) -> None:
+        import torch
+
+        torch.set_num_threads(self._torch_threads)
+        self._torch_threads = None
 
     def _next_job(self) -> Job | None:
         """Pop the most urgent runnable job (waiting for one); None once stopping."""

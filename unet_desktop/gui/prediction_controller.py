@@ -1,0 +1,219 @@
+"""Instant predictions in the window: request, show as a layer, accept, rank by uncertainty.
+
+Selecting an image asks the :class:`PredictionService` for its prediction and prefetches the
+images around it in list order. A result is painted only if it is for the image on screen and
+from the model predicting now (a late result is cached, never shown over another image). The
+prediction is its own canvas layer; it becomes the editable mask
+
+- by itself, as one undo step, when the image has no mask of the user's (``unlabeled``, or
+  ``predicted`` by another model version) and the auto-accept preference is on;
+- when the user asks for it (Enter, "Accept Prediction"), whatever the image's state.
+
+A corrected or verified mask, or a mask with unsaved edits, is never replaced without asking.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+from PySide6.QtCore import QObject, Signal
+
+from unet_desktop.core.labels import LabelScheme, binary_to_trimap, trimap_to_binary
+from unet_desktop.core.workspace import ImageState
+from unet_desktop.gui.canvas import Canvas
+from unet_desktop.gui.file_list_dock import FileListDock
+from unet_desktop.gui.model_controller import ModelController
+from unet_desktop.gui.prediction_service import PredictionService, neighbours_of, uncertainty_order
+from unet_desktop.gui.session import EditingSession
+
+PREFETCH_RADIUS = 2
+
+
+def _same_classes(a: LabelScheme, b: LabelScheme) -> bool:
+    return a.kind == b.kind and a.stored_values == b.stored_values
+
+
+def adapt_labels(labels: np.ndarray, model_scheme: LabelScheme,
+                 target: LabelScheme) -> np.ndarray:
+    """A prediction in the workspace's label scheme (trimap <-> binary converted).
+
+    Raises ``ValueError`` saying why when the model's classes cannot become the folder's.
+    """
+    if _same_classes(model_scheme, target):
+        return labels
+    if model_scheme.kind == "trimap" and target.kind == "binary" \
+            and target.stored_values == (0, 255):
+        return trimap_to_binary(labels)
+    if model_scheme.kind == "binary" and target.kind == "trimap":
+        return binary_to_trimap(labels)
+    raise ValueError(
+        f"the model predicts {model_scheme.kind} masks ({model_scheme.num_classes} classes) but "
+        f"this folder's masks are {target.kind} ({target.num_classes} classes)")
+
+
+def may_replace_automatically(state: ImageState, has_user_edits: bool, accepted_unedited: bool,
+                              mask_version: str | None, version: str) -> bool:
+    """Whether a prediction of ``version`` may become the mask without the user asking."""
+    if has_user_edits or state in (ImageState.CORRECTED, ImageState.VERIFIED):
+        return False
+    if state is ImageState.UNLABELED or accepted_unedited:
+        return True
+    return mask_version != version  # predicted by another model: the newer guess replaces it
+
+
+@dataclass(frozen=True)
+class ShownPrediction:
+    key: str
+    version: str
+    prediction: Any  # ml.predictor.Prediction
+    scheme: LabelScheme  # the model's
+
+
+class PredictionController(QObject):
+    """Glue between the session, the prediction service and the canvas (module docstring)."""
+
+    status_changed = Signal(str)  # one line for the prediction dock
+    message = Signal(str)  # for the status bar
+    prediction_shown = Signal(str)  # image key whose prediction is now on the canvas
+    accepted = Signal(str, bool)  # image key, automatically (not by the user)
+
+    def __init__(self, session: EditingSession, service: PredictionService,
+                 models: ModelController, canvas: Canvas, file_dock: FileListDock,
+                 auto_accept: bool = True, parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self.session = session
+        self.service = service
+        self.models = models
+        self.canvas = canvas
+        self.file_dock = file_dock
+        self.auto_accept = auto_accept
+        self.shown: ShownPrediction | None = None
+        self._active = True
+        self._scheme_warned: str | None = None
+        session.workspace_opened.connect(self._on_workspace_opened)
+        session.document_opened.connect(self._on_document_opened)
+        service.prediction_ready.connect(self._on_prediction_ready)
+        service.failed.connect(self._on_failed)
+        models.model_changed.connect(self._on_model_changed)
+        models.predictions_invalidated.connect(self._on_predictions_invalidated)
+
+    def stop(self) -> None:
+        """The window is closing: ignore every later result and request nothing more."""
+        self._active = False
+
+    # --- requests -------------------------------------------------------------------------------
+    def request_current(self) -> None:
+        """Ask for the prediction of the image on screen (and prefetch its neighbours)."""
+        key = self.session.current_key
+        if not self._active or key is None:
+            return
+        if self.models.active is None:
+            self.status_changed.emit("No model loaded: open one with Model > Open Model...")
+            return
+        if self.service.request(key, self.neighbour_keys()) is None and self.shown is None:
+            self.status_changed.emit(f"Predicting {key}...")
+
+    def _on_workspace_opened(self) -> None:
+        self.shown = None
+        self._scheme_warned = None
+        self.service.set_workspace(self.session.workspace)
+
+    def _on_document_opened(self) -> None:
+        self.shown = None  # the canvas cleared the prediction layers with the new image
+        self.request_current()
+
+    def _on_model_changed(self, model: Any) -> None:
+        self.shown = None
+        self.canvas.clear_prediction()
+        self.request_current()
+
+    def _on_predictions_invalidated(self) -> None:
+        self._on_model_changed(self.models.active)
+
+    # --- results --------------------------------------------------------------------------------
+    def _on_prediction_ready(self, key: str, version: str, prediction: Any) -> None:
+        if not self._active:
+            return
+        if version == self.models.active_version:
+            self._record_score(key, prediction.score)
+        if not self.service.is_current(key, version) or key != self.session.current_key:
+            return  # cached for later; never painted over another image
+        model = self.models.active
+        if not self.canvas.set_prediction(prediction.labels, prediction.uncertainty,
+                                          model.meta.scheme):
+            self.message.emit(f"{key}: the prediction's size does not match the image")
+            return
+        self.shown = ShownPrediction(key, version, prediction, model.meta.scheme)
+        which = " (previous model)" if self.models.using_previous else ""
+        self.status_changed.emit(f"Mean uncertainty {prediction.score:.3f}{which}")
+        self.prediction_shown.emit(key)
+        if self.auto_accept and self._may_auto_accept():
+            self.accept(automatically=True)
+
+    def _record_score(self, key: str, score: float) -> None:
+        ws = self.session.workspace
+        if ws is None or key not in ws:
+            return
+        entry = ws[key]
+        entry.uncertainty = float(score)  # in memory; saved with the image's next mask
+        self.file_dock.update_entry(key, entry.state, entry.uncertainty,
+                                    self.session.is_dirty(key))
+
+    def _on_failed(self, key: str, message: str) -> None:
+        if self._active and key == self.session.current_key:
+            self.status_changed.emit(f"Prediction failed: {message}")
+            self.message.emit(f"Prediction failed: {message}")
+
+    # --- accepting ------------------------------------------------------------------------------
+    def _may_auto_accept(self) -> bool:
+        ws, shown = self.session.workspace, self.shown
+        entry = ws[shown.key]
+        return may_replace_automatically(
+            entry.state, self.session.has_user_edits(), self.session.is_accepted_prediction(),
+            entry.model_version, shown.version)
+
+    def accept(self, automatically: bool = False) -> bool:
+        """Make the prediction on screen the editable mask (one undo step)."""
+        shown, document = self.shown, self.session.document
+        if shown is None or document is None or document.key != shown.key:
+            if not automatically:
+                self.message.emit("No prediction to accept yet")
+            return False
+        try:
+            labels = adapt_labels(shown.prediction.labels, shown.scheme, document.scheme)
+        except ValueError as exc:
+            if self._scheme_warned != shown.version or not automatically:
+                self.message.emit(f"Cannot accept the prediction: {exc}")
+                self._scheme_warned = shown.version
+            return False
+        self.session.accept_prediction(labels, shown.version, shown.prediction.score)
+        self.accepted.emit(shown.key, automatically)
+        if not automatically:
+            self.message.emit(f"Accepted the prediction of {shown.key} (Ctrl+Z undoes it)")
+        return True
+
+    # --- navigation -----------------------------------------------------------------------------
+    def next_most_uncertain(self) -> str | None:
+        """Select the most uncertain image not yet corrected (other than the one on screen)."""
+        ws = self.session.workspace
+        if ws is None:
+            return None
+        current = self.session.current_key
+        order = [k for k in uncertainty_order(ws.entries, self.service.scores())
+                 if k != current and not self.session.is_dirty(k)]
+        if not order:
+            self.message.emit("Every image is corrected or verified")
+            return None
+        self.file_dock.select_key(order[0])
+        return order[0]
+
+    # --- queries --------------------------------------------------------------------------------
+    @property
+    def shown_key(self) -> str | None:
+        return self.shown.key if self.shown else None
+
+    def neighbour_keys(self) -> list[str]:
+        key = self.session.current_key
+        return neighbours_of(self.file_dock.visible_keys(), key, PREFETCH_RADIUS) if key else []
