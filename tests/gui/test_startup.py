@@ -108,3 +108,17 @@ def test_gui_command_checks_the_model_option(capsys, workspace_dir, tmp_path, mo
     model.write_bytes(b"x")
     assert cli.main([str(workspace_dir), "--model", str(model)]) == 0
     assert calls == [model]
+
+
+def test_without_a_folder_the_first_start_opens_the_samples(qtbot, isolated_settings):
+    from unet_desktop.core.samples import sample_workspace
+    from unet_desktop.gui.app import starting_folder
+    from unet_desktop.gui.settings import AppSettings
+
+    settings = AppSettings()
+    assert starting_folder(settings) == sample_workspace()
+    assert sample_workspace().is_relative_to(isolated_settings)
+    other = isolated_settings / "mine"
+    other.mkdir()
+    settings.add_recent_folder(other)
+    assert starting_folder(settings) == other

@@ -14,6 +14,7 @@ from PySide6.QtCore import QTimer
 from PySide6.QtWidgets import QApplication
 
 from unet_desktop import __version__
+from unet_desktop.core.samples import sample_workspace
 from unet_desktop.gui.settings import APPLICATION, ORGANIZATION
 
 
@@ -44,13 +45,18 @@ def run_gui(folder: Path | None = None, test_stroke: str | None = None,
 
     window = MainWindow(model_path=model)
     window.show()
-    if folder is not None:
-        window.open_folder(folder)
-    else:
-        window.statusBar().showMessage("Open a folder of images with File > Open Folder (Ctrl+O)")
+    window.open_folder(folder if folder is not None else starting_folder(window.settings))
     if test_stroke:
         QTimer.singleShot(0, lambda: paint_test_stroke(window, test_stroke))
     return app.exec()
+
+
+def starting_folder(settings) -> Path:
+    """Without a FOLDER argument: the folder opened last, else (first start) the samples."""
+    for recent in settings.recent_folders:
+        if Path(recent).is_dir():
+            return Path(recent)
+    return sample_workspace()
 
 
 def paint_test_stroke(window, spec: str) -> None:

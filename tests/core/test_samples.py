@@ -1,0 +1,26 @@
+from __future__ import annotations
+
+from unet_desktop.core.paths import samples_dir
+from unet_desktop.core.samples import sample_workspace
+from unet_desktop.core.workspace import Workspace
+
+
+def test_first_start_copies_the_samples_into_user_data_and_they_open(_isolated_user_dirs):
+    folder = sample_workspace()
+    assert folder.is_relative_to(_isolated_user_dirs)
+    shipped = sorted(p.name for p in samples_dir().glob("*.jpg"))
+    assert len(shipped) >= 5
+    ws = Workspace.open(folder)
+    assert sorted(e.image_path.name for e in ws.entries) == shipped
+    assert ws.layout == "flat" and not ws.skipped
+
+
+def test_later_starts_keep_what_the_user_did(_isolated_user_dirs):
+    folder = sample_workspace()
+    removed = sorted(folder.glob("*.jpg"))[0]
+    removed.unlink()
+    (folder / "masks").mkdir()
+    (folder / "masks" / "note.txt").write_text("mine")
+    assert sample_workspace() == folder
+    assert not removed.exists()
+    assert (folder / "masks" / "note.txt").read_text() == "mine"

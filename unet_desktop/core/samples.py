@@ -1,0 +1,23 @@
+"""The bundled sample folder that a first start opens (a copy in the user's data directory)."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+from unet_desktop.core.imageio import IMAGE_EXTENSIONS
+from unet_desktop.core.paths import samples_dir, user_data_dir
+
+
+def sample_workspace() -> Path:
+    """Copy the shipped sample images to ``<user data>/samples`` once; return that folder.
+
+    Images the user deleted from the copy are not brought back; masks they made are kept.
+    """
+    target = user_data_dir() / "samples"
+    if not target.is_dir():
+        target.mkdir(parents=True)
+        for src in sorted(samples_dir().iterdir()):
+            if src.suffix.lower() in IMAGE_EXTENSIONS:
+                shutil.copyfile(src, target / src.name)
+    return target
