@@ -1,0 +1,86 @@
+"""``unet-desktop predict INPUT --out DIR``: masks for a folder of images (or one image).
+
+Writes ``<stem>.png`` per image in the scheme's stored values (binary 0/255, trimap 1/2/3,
+multiclass class indices with a palette). With ``--probs`` also ``<stem>_probs.npy``: float16,
+C x H x W, classes in the order of ``unet-desktop info MODEL``. Exit 0 when images were
+predicted (or were already up to date), 2 when the model cannot be loaded or no image could be
+predicted.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+
+def add_parser(subparsers) -> None:
+    p = subparsers.add_parser(
+        "predict", help="predict masks for a folder of images",
+        description="Predict a mask <stem>.png for every image of a folder (or one image), in "
+        "the label scheme's stored values (binary 0/255, trimap 1/2/3, multiclass indices). "
+        "Resumable: masks already written by the same model version are skipped unless "
+        "--overwrite. Exit 0 when images were predicted or up to date, 2 when the model "
+        "cannot be loaded or no image could be predicted.",
+    )
+    p.add_argument("input", type=Path, help="a folder of images, or one image file")
+    p.add_argument("--out", type=Path, required=True, help="folder for the <stem>.png masks")
+    p.add_argument("--model", type=Path, help="model file (.safetensors); default: shipped model")
+    p.add_argument("--device", default="auto", help="auto (default), cpu, cuda, cuda:N or mps")
+    p.add_argument("--mode", choices=("resize", "tile"), default="resize",
+                   help="resize: at the model's training scale (default); "
+                        "tile: overlapping tiles at native resolution")
+    p.add_argument("--batch-size", type=int, default=4, metavar="N")
+    p.add_argument("--tile-size", type=int, default=512, metavar="PX")
+    p.add_argument("--overwrite", action="store_true",
+                   help="also replace masks from this model version or not written by it")
+    p.add_argument("--probs", action="store_true",
+                   help="also write <stem>_probs.npy (float16, C x H x W)")
+    p.add_argument("--tta", action="store_true", help="average over flips (3x slower)")
+    p.set_defaults(run=run)
+
+
+def _fail(message: str) -> int:
+    print(f"unet-desktop predict: error: {message}", file=sys.stderr)
+    return 2
+
+
+def run(args: argparse.Namespace) -> int:
+    from tqdm import tqdm
+
+    from unet_desktop.core.errors import ModelFileError
+    from unet_desktop.ml.api import load_model
+    from unet_desktop.ml.batch_predict import batch_predict
+
+    if args.batch_size < 1:
+        return _fail(f"--batch-size must be >= 1, got {args.batch_size}")
+    if not args.input.exists():
+        return _fail(f"{args.input}: no such file or folder")
+    try:
+        predictor = load_model(args.model, device=args.device, mode=args.mode, tta=args.tta,
+                               batch_size=args.batch_size, tile_size=args.tile_size)
+    except (ModelFileError, ValueError) as exc:
+        return _fail(f"cannot load the model: {exc}")
+    try:
+        last = None
+        bar = None
+        for progress in batch_predict(predictor, args.input, args.out,
+                                      overwrite=args.overwrite, write_probs=args.probs):
+            if bar is None:
+                bar = tqdm(total=progress.total, unit="img", file=sys.stderr, dynamic_ncols=True)
+            bar.update(progress.done - bar.n)
+            for item in progress.results:
+                if item.status == "failed":
+                    tqdm.write(f"warning: skipped {item.reason}", file=sys.stderr)
+            last = progress
+        if bar is not None:
+            bar.close()
+    except (OSError, ValueError) as exc:
+        return _fail(str(exc))
+    print(f"{last.predicted} predicted, {last.skipped} skipped, {last.failed} unreadable "
+          f"of {last.total} images in {last.elapsed_s:.1f} s -> {args.out}")
+    if last.total == 0:
+        return _fail(f"{args.input}: no images found")
+    if last.predicted == 0 and last.skipped == 0:
+        return _fail("no image could be predicted")
+    return 0

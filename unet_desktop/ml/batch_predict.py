@@ -1,0 +1,337 @@
+"""Predict a whole folder (or workspace) as a generator of progress reports.
+
+Images are decoded on a thread pool, predicted in batches, and written on a background thread,
+so the device never waits on the disk. The same generator serves the GUI (a worker iterates it),
+the CLI (a progress bar) and tests.
+
+- Workspace source: masks go through ``Workspace.save_mask`` with state ``predicted`` and the
+  model version; images marked ``corrected`` or ``verified`` are never overwritten (checked
+  again right before each write); images already predicted by this model version are skipped
+  unless ``overwrite``.
+- Folder, single image or list of images: ``<stem>.png`` masks are written into ``out_dir``
+  and a record ``unet-desktop-predictions.json`` there remembers which model wrote which mask,
+  so a second run resumes (skips masks of the same model version). A mask file that the record
+  does not know (a user's own mask) is kept unless ``overwrite``. ``write_probs`` also writes
+  ``<stem>_probs.npy``: float16, C x H x W, classes in the model's training-index order.
+- Under ``torchrun`` (``RANK``/``WORLD_SIZE`` set) rank ``r`` takes items ``r::world_size``
+  and keeps its own record file.
+- Unreadable images are reported (path and reason) and skipped; cancelling (a
+  :class:`CancelToken`, or closing the generator) stops after the current batch, finishes the
+  pending writes and saves the record, then a last report with ``cancelled=True`` is yielded.
+"""
+
+from __future__ import annotations
+
+import collections
+import dataclasses
+import json
+import os
+import time
+from collections.abc import Iterator, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
+from pathlib import Path
+from typing import Literal
+
+import numpy as np
+
+from unet_desktop.core.atomic import atomic_write, atomic_write_bytes
+from unet_desktop.core.errors import FileError
+from unet_desktop.core.imageio import IMAGE_EXTENSIONS, read_image
+from unet_desktop.core.maskio import write_mask
+from unet_desktop.core.progress import CancelToken
+from unet_desktop.core.workspace import ImageState, Workspace
+from unet_desktop.ml.predictor import Prediction, Predictor
+
+RECORD_NAME = "unet-desktop-predictions"
+Status = Literal["predicted", "skipped", "failed"]
+_KEPT = (ImageState.CORRECTED, ImageState.VERIFIED)
+_RECORD_EVERY = 32  # writes between record saves
+
+
+@dataclasses.dataclass
+class ItemResult:
+    """What happened to one image. ``reason`` explains a skip or a failure."""
+
+    key: str
+    image_path: Path
+    status: Status
+    reason: str = ""
+    output: Path | None = None
+    score: float | None = None
+
+
+@dataclasses.dataclass
+class BatchProgress:
+    done: int
+    total: int
+    predicted: int = 0
+    skipped: int = 0
+    failed: int = 0
+    results: list[ItemResult] = dataclasses.field(default_factory=list)  # finished since the last report
+    elapsed_s: float = 0.0
+    finished: bool = False
+    cancelled: bool = False
+
+
+@dataclasses.dataclass
+class _Job:
+    key: str
+    image_path: Path
+    target: Path | None = None  # folder mode: the mask file to write
+
+
+def distributed_shard() -> tuple[int, int]:
+    """(rank, world_size) from torchrun's environment, (0, 1) when not distributed."""
+    return int(os.environ.get("RANK", "0") or 0), int(os.environ.get("WORLD_SIZE", "1") or 1)
+
+
+def list_images(folder: Path) -> list[Path]:
+    """Image files directly inside ``folder`` (by extension; decoding checks the content)."""
+    return sorted(p for p in folder.iterdir()
+                  if p.is_file() and p.suffix.lower() in IMAGE_EXTENSIONS
+                  and not p.name.startswith("."))
+
+
+def _output_names(paths: Sequence[Path]) -> list[str]:
+    """``<stem>.png``; images sharing a stem (a.jpg, a.png) get ``<stem>_<ext>.png``."""
+    stems = collections.Counter(p.stem for p in paths)
+    return [f"{p.stem}.png" if stems[p.stem] == 1 else f"{p.stem}_{p.suffix[1:].lower()}.png"
+            for p in paths]
+
+
+class _Record:
+    """Which model version wrote which mask in an output folder (JSON, written atomically)."""
+
+    def __init__(self, out_dir: Path, rank: int, world_size: int):
+        name = RECORD_NAME if world_size == 1 else f"{RECORD_NAME}.rank{rank}"
+        self.path = out_dir / f"{name}.json"
+        self.items: dict[str, dict] = {}
+        self.known: dict[str, dict] = {}  # every rank's records, for resuming
+        for path in sorted(out_dir.glob(f"{RECORD_NAME}*.json")):
+            try:
+                items = json.loads(path.read_text("utf-8")).get("items", {})
+            except (OSError, ValueError, AttributeError):
+                continue  # an unreadable record only costs a re-prediction
+            if isinstance(items, dict):
+                self.known.update(items)
+                if path == self.path:
+                    self.items.update(items)
+        self.unsaved = 0
+
+    def version_of(self, name: str) -> str | None:
+        entry = self.known.get(name)
+        return entry.get("model_version") if isinstance(entry, dict) else None
+
+    def add(self, name: str, image: Path, version: str, score: float) -> None:
+        self.items[name] = {"image": image.name, "model_version": version,
+                            "uncertainty": round(score, 6)}
+        self.unsaved += 1
+        if self.unsaved >= _RECORD_EVERY:
+            self.save()
+
+    def save(self) -> None:
+        if self.unsaved:
+            data = json.dumps({"items": self.items}, indent=1, sort_keys=True).encode()
+            atomic_write_bytes(self.path, data)
+            self.unsaved = 0
+
+
+def _folder_jobs(paths: Sequence[Path], out_dir: Path) -> list[_Job]:
+    return [_Job(p.name, p, out_dir / name) for p, name in zip(paths, _output_names(paths))]
+
+
+def _skip_reason_folder(job: _Job, record: _Record, version: str, overwrite: bool) -> str | None:
+    if overwrite or job.target is None or not job.target.exists():
+        return None
+    written_by = record.version_of(job.target.name)
+    if written_by is None:
+        return f"{job.target} exists and was not written by unet-desktop (use overwrite)"
+    if written_by == version:
+        return "already predicted by this model version"
+    return None
+
+
+def _skip_reason_workspace(ws: Workspace, key: str, version: str, overwrite: bool) -> str | None:
+    entry = ws[key]
+    if entry.state in _KEPT:
+        return f"kept: marked {entry.state.value}"
+    if not overwrite and entry.state is ImageState.PREDICTED and entry.model_version == version:
+        return "already predicted by this model version"
+    return None
+
+
+def batch_predict(
+    predictor: Predictor,
+    source: Workspace | str | os.PathLike | Sequence[str | os.PathLike],
+    out_dir: str | os.PathLike | None = None,
+    *,
+    overwrite: bool = False,
+    write_probs: bool = False,
+    cancel: CancelToken | None = None,
+    decode_workers: int = 2,
+    rank: int | None = None,
+    world_size: int | None = None,
+) -> Iterator[BatchProgress]:
+    """Predict every image of ``source``; yields a :class:`BatchProgress` after each batch.
+
+    ``source`` is a :class:`Workspace`, a folder, one image file, or a list of image files;
+    ``out_dir`` is required for all but a workspace. See the module docstring for the rules.
+    """
+    env_rank, env_world = distributed_shard()
+    rank = env_rank if rank is None else rank
+    world_size = env_world if world_size is None else world_size
+    version = predictor.meta.version
+    ws = source if isinstance(source, Workspace) else None
+    record: _Record | None = None
+    if ws is not None:
+        if world_size > 1:
+            raise ValueError("a workspace is predicted by one process: its manifest is shared")
+        if write_probs:
+            raise ValueError("probabilities are written only in folder mode (out_dir)")
+        jobs = [_Job(e.key, e.image_path) for e in ws.entries]
+    else:
+        if out_dir is None:
+            raise ValueError("out_dir is needed unless the source is a workspace")
+        out = Path(out_dir)
+        out.mkdir(parents=True, exist_ok=True)
+        jobs = _folder_jobs(_source_paths(source), out)
+        record = _Record(out, rank, world_size)
+    jobs = jobs[rank::world_size]
+
+    progress = BatchProgress(done=0, total=len(jobs))
+    todo: list[_Job] = []
+    for job in jobs:
+        reason = (_skip_reason_workspace(ws, job.key, version, overwrite) if ws is not None
+                  else _skip_reason_folder(job, record, version, overwrite))
+        if reason:
+            _count(progress, ItemResult(job.key, job.image_path, "skipped", reason))
+        else:
+            todo.append(job)
+    runner = _Runner(predictor, ws, record, write_probs, overwrite, decode_workers)
+    yield from runner.run(todo, progress, cancel or CancelToken())
+
+
+def _source_paths(source: str | os.PathLike | Sequence[str | os.PathLike]) -> list[Path]:
+    if isinstance(source, (str, os.PathLike)):
+        path = Path(source)
+        if path.is_dir():
+            return list_images(path)
+        if path.exists():
+            return [path]
+        raise FileNotFoundError(f"{path}: no such file or folder")
+    return [Path(p) for p in source]
+
+
+def _count(progress: BatchProgress, result: ItemResult) -> None:
+    progress.results.append(result)
+    progress.done += 1
+    if result.status == "predicted":
+        progress.predicted += 1
+    elif result.status == "skipped":
+        progress.skipped += 1
+    else:
+        progress.failed += 1
+
+
+def _report(progress: BatchProgress, start: float) -> BatchProgress:
+    """A snapshot to hand out; the running tally starts a new list of results."""
+    progress.elapsed_s = time.perf_counter() - start
+    snapshot = dataclasses.replace(progress, results=progress.results)
+    progress.results = []
+    return snapshot
+
+
+def _decode(job: _Job) -> np.ndarray:
+    return read_image(job.image_path)
+
+
+class _Runner:
+    """The decode -> predict -> write pipeline for the jobs that need predicting."""
+
+    def __init__(self, predictor: Predictor, ws: Workspace | None, record: _Record | None,
+                 write_probs: bool, overwrite: bool, decode_workers: int):
+        self.predictor = predictor
+        self.ws = ws
+        self.record = record
+        self.write_probs = write_probs
+        self.overwrite = overwrite
+        self.decode_workers = max(1, decode_workers)
+
+    def run(self, todo: list[_Job], progress: BatchProgress,
+            cancel: CancelToken) -> Iterator[BatchProgress]:
+        start = time.perf_counter()
+        batch_size = self.predictor.batch_size
+        decoder = ThreadPoolExecutor(self.decode_workers, thread_name_prefix="decode")
+        writer = ThreadPoolExecutor(1, thread_name_prefix="write")
+        decoding: collections.deque[tuple[_Job, Future]] = collections.deque()
+        writing: collections.deque[Future] = collections.deque()
+        queue = iter(todo)
+        try:
+            while True:
+                while len(decoding) < 3 * batch_size:  # keep the decoders ahead
+                    job = next(queue, None)
+                    if job is None:
+                        break
+                    decoding.append((job, decoder.submit(_decode, job)))
+                if not decoding or cancel.cancelled:
+                    break
+                batch: list[tuple[_Job, np.ndarray]] = []
+                while decoding and len(batch) < batch_size:
+                    job, future = decoding.popleft()
+                    try:
+                        batch.append((job, future.result()))
+                    except (FileError, OSError, ValueError) as exc:
+                        _count(progress, ItemResult(job.key, job.image_path, "failed", str(exc)))
+                if batch:
+                    preds = self.predictor.predict_batch([im for _, im in batch],
+                                                         probs=self.write_probs)
+                    writing.append(writer.submit(self._write, list(zip(batch, preds))))
+                while writing and (writing[0].done() or len(writing) > 2):
+                    for result in writing.popleft().result():
+                        _count(progress, result)
+                yield _report(progress, start)
+        finally:
+            for _, future in decoding:
+                future.cancel()
+            decoder.shutdown(wait=True)
+            writer.shutdown(wait=True)
+            for future in writing:
+                for result in future.result():
+                    _count(progress, result)
+            if self.record is not None:
+                self.record.save()
+        progress.cancelled = cancel.cancelled and progress.done < progress.total
+        progress.finished = True
+        yield _report(progress, start)
+
+    def _write(self, items: list[tuple[tuple[_Job, np.ndarray], Prediction]]) -> list[ItemResult]:
+        if self.ws is None:
+            results = [self._write_file(job, pred) for (job, _), pred in items]
+            return results
+        with self.ws.deferred_manifest():  # one manifest write per batch
+            return [self._write_workspace(job, pred) for (job, _), pred in items]
+
+    def _write_workspace(self, job: _Job, pred: Prediction) -> ItemResult:
+        version = self.predictor.meta.version
+        reason = _skip_reason_workspace(self.ws, job.key, version, overwrite=True)
+        if reason:  # the user marked it while we were predicting
+            return ItemResult(job.key, job.image_path, "skipped", reason)
+        try:
+            path = self.ws.save_mask(job.key, pred.labels, ImageState.PREDICTED,
+                                     model_version=version, uncertainty=pred.score)
+        except (FileError, OSError) as exc:
+            return ItemResult(job.key, job.image_path, "failed", str(exc))
+        return ItemResult(job.key, job.image_path, "predicted", output=path, score=pred.score)
+
+    def _write_file(self, job: _Job, pred: Prediction) -> ItemResult:
+        target = job.target
+        try:
+            write_mask(target, pred.labels, self.predictor.meta.scheme)
+            if pred.probs is not None:
+                probs = pred.probs.astype(np.float16)
+                atomic_write(target.with_name(f"{target.stem}_probs.npy"),
+                             lambda f: np.save(f, probs))
+        except (FileError, OSError) as exc:
+            return ItemResult(job.key, job.image_path, "failed", str(exc))
+        self.record.add(target.name, job.image_path, self.predictor.meta.version, pred.score)
+        return ItemResult(job.key, job.image_path, "predicted", output=target, score=pred.score)
