@@ -8,9 +8,14 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import logging
+import platform
 import sys
 
 from unet_desktop import __version__
+from unet_desktop.core.logs import setup_logging
+
+log = logging.getLogger(__name__)
 
 COMMANDS = ["gui", "predict", "train", "evaluate", "info", "export"]
 
@@ -40,7 +45,19 @@ def main(argv: list[str] | None = None) -> int:
     if not argv or (argv[0] not in known and argv[0] not in ("-h", "--help", "--version")):
         argv = ["gui", *argv]  # `unet-desktop [FOLDER]` opens the window
     args = parser.parse_args(argv)
-    return int(args.run(args) or 0)
+    setup_logging()
+    log.info("unet-desktop %s (Python %s, %s): %s", __version__, platform.python_version(),
+             platform.platform(), " ".join(argv))
+    try:
+        code = int(args.run(args) or 0)
+    except KeyboardInterrupt:
+        log.info("interrupted")
+        raise
+    except Exception:
+        log.exception("unet-desktop %s crashed", args.command)
+        raise
+    log.info("exit code %d", code)
+    return code
 
 
 if __name__ == "__main__":

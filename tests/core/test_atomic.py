@@ -42,6 +42,7 @@ def test_keeps_the_permissions_of_the_replaced_file(tmp_path):
     assert stat.S_IMODE(path.stat().st_mode) == 0o640
 
 
+@pytest.mark.reliability("disk", "writer fails or is interrupted midway")
 @pytest.mark.parametrize("exc", [ValueError("encoder failed"), KeyboardInterrupt()])
 def test_failure_while_writing_keeps_the_old_file_and_no_temp_file(tmp_path, exc):
     path = tmp_path / "a.bin"
@@ -99,6 +100,7 @@ _WRITER = textwrap.dedent(
 )
 
 
+@pytest.mark.reliability("process", "SIGKILL during a mask save loop")
 def test_killed_writer_leaves_only_complete_old_or_new_masks(tmp_path):
     """SIGKILL a process that rewrites the same masks with two alternating images."""
     count, rounds = 4, 5

@@ -65,6 +65,7 @@ def test_entries_without_their_mask_file_are_not_listed(journal, tmp_path):
     assert journal.entries() == [] and journal.get(tmp_path, "a.png") is None
 
 
+@pytest.mark.reliability("disk", "unreadable autosave journal")
 def test_unreadable_journal_is_reported_not_fatal(journal, tmp_path):
     journal.directory.mkdir(parents=True)
     journal.journal_path.write_text("{not json")

@@ -184,6 +184,7 @@ def test_brush_rejects_bad_sizes_and_values():
         brush_segment(mask.astype(np.int32), (1, 1), (2, 2), 3, 1)
 
 
+@pytest.mark.reliability("resources", "brush on a 24 MP mask touches only its box")
 def test_brush_segment_on_a_24_megapixel_mask_touches_only_its_box():
     mask = np.zeros((4000, 6000), np.uint8)
     times = []

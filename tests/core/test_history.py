@@ -87,6 +87,7 @@ def test_step_limit_drops_the_oldest():
     assert (mask == 2).all()  # steps 1->2 and 0->1 were dropped
 
 
+@pytest.mark.reliability("resources", "undo history memory cap")
 def test_memory_cap_drops_oldest_but_never_the_newest():
     mask = np.zeros((100, 100), np.uint8)
     step_bytes = Step.pack(block_delta(mask, 1), 0).nbytes

@@ -75,6 +75,7 @@ def test_gray_palette_gives_gray(pattern, make_image):
     np.testing.assert_array_equal(out, palette[indices, 0])
 
 
+@pytest.mark.reliability("images", "palette PNG/GIF with transparency")
 @pytest.mark.parametrize("name", ["pt.png", "pt.gif"])
 def test_palette_with_transparency_drops_it_without_warning(pattern, make_image, name):
     indices = pattern(top=3)
@@ -86,6 +87,7 @@ def test_palette_with_transparency_drops_it_without_warning(pattern, make_image,
     np.testing.assert_array_equal(out, palette[indices])
 
 
+@pytest.mark.reliability("images", "CMYK JPEG")
 def test_cmyk_jpeg_becomes_rgb(make_image):
     red_in_cmyk = Image.new("CMYK", (16, 16), (0, 255, 255, 0))
     out = read_image(make_image("cmyk.jpg", red_in_cmyk, quality=95))
@@ -94,6 +96,7 @@ def test_cmyk_jpeg_becomes_rgb(make_image):
     np.testing.assert_allclose(out.reshape(-1, 3).mean(axis=0), [255, 0, 0], atol=12)
 
 
+@pytest.mark.reliability("images", "16-bit PNG and TIFF")
 @pytest.mark.parametrize("name", ["w.png", "w.tif"])
 def test_16_bit_gray_is_scaled_by_the_type_range(make_image, name):
     arr = np.array([[0, 257, 32768], [65535, 1000, 128]], dtype=np.uint16)
@@ -117,18 +120,21 @@ def test_32_bit_integer_beyond_16_bits_is_stretched(make_image):
     np.testing.assert_array_equal(out, [[0, 0], [255, 128]])
 
 
+@pytest.mark.reliability("images", "float TIFF in 0..1")
 def test_float_within_unit_range_scales_by_255(make_image):
     arr = np.array([[0.0, 0.5], [1.0, 0.25]], dtype=np.float32)
     out = read_image(make_image("f.tif", arr))
     np.testing.assert_array_equal(out, [[0, 128], [255, 64]])
 
 
+@pytest.mark.reliability("images", "float TIFF with NaN and infinities")
 def test_float_beyond_unit_range_is_stretched_and_non_finite_is_zero(make_image):
     arr = np.array([[-5.0, 5.0, np.nan], [0.0, np.inf, -np.inf]], dtype=np.float32)
     out = read_image(make_image("f.tif", arr))
     np.testing.assert_array_equal(out, [[0, 255, 0], [128, 0, 0]])
 
 
+@pytest.mark.reliability("images", "unsupported pixel mode (LAB TIFF)")
 def test_unsupported_mode_is_refused(make_image):
     path = make_image("lab.tif", Image.new("LAB", (4, 4), (50, 10, 10)))
     with pytest.raises(ImageReadError, match="unsupported pixel mode 'LAB'") as info:
@@ -137,6 +143,7 @@ def test_unsupported_mode_is_refused(make_image):
 
 
 # --- geometry -----------------------------------------------------------------------------------
+@pytest.mark.reliability("images", "EXIF-rotated photo")
 def test_exif_orientation_is_applied(make_image):
     arr = np.zeros((16, 32), dtype=np.uint8)
     arr[:, :16] = 255  # left half white
@@ -149,6 +156,7 @@ def test_exif_orientation_is_applied(make_image):
     assert image_size(path) == (16, 32)
 
 
+@pytest.mark.reliability("images", "1xN, Nx1 and 1x1 images")
 @pytest.mark.parametrize("shape", [(1, 9), (9, 1), (1, 1)])
 def test_one_pixel_wide_images_load(pattern, make_image, shape):
     arr = pattern(*shape).astype(np.uint8)
@@ -157,6 +165,7 @@ def test_one_pixel_wide_images_load(pattern, make_image, shape):
     assert image_size(make_image("thin.png", arr)) == (shape[1], shape[0])
 
 
+@pytest.mark.reliability("images", "0x0, 0xN and Nx0 images")
 @pytest.mark.parametrize(("width", "height"), [(0, 0), (0, 5), (5, 0)])
 def test_zero_sized_image_is_refused(handmade_png, write_bytes, width, height):
     path = write_bytes("empty.png", handmade_png(width, height))
@@ -165,6 +174,7 @@ def test_zero_sized_image_is_refused(handmade_png, write_bytes, width, height):
     assert str(path) in str(info.value)
 
 
+@pytest.mark.reliability("images", "corrupt PNG header")
 def test_corrupt_header_of_a_known_format_is_named(write_bytes):
     path = write_bytes("bad.png", b"\x89PNG\r\n\x1a\n" + b"garbage!" * 5)
     with pytest.raises(ImageReadError, match="corrupt PNG header"):
@@ -187,6 +197,7 @@ def test_animated_gif_gives_its_first_frame(make_image):
     ("name", "format"), [("gif.jpg", "GIF"), ("png.jpg", "PNG"), ("jpeg.png", "JPEG"),
                          ("png.tif", "PNG"), ("bmp.gif", "BMP")]
 )
+@pytest.mark.reliability("images", "wrong file extension")
 def test_files_are_decoded_by_content_not_extension(make_image, name, format):
     arr = np.zeros((8, 8, 3), dtype=np.uint8)
     arr[:, :4] = (250, 250, 250)
@@ -195,6 +206,7 @@ def test_files_are_decoded_by_content_not_extension(make_image, name, format):
     assert out[:, :4].mean() > 200 and out[:, 4:].mean() < 30
 
 
+@pytest.mark.reliability("images", "truncated PNG/JPEG/GIF/TIFF/BMP")
 @pytest.mark.parametrize("ext", ["png", "jpg", "gif", "tif", "bmp"])
 def test_truncated_files_are_refused(make_image, write_bytes, ext):
     rng = np.random.default_rng(1)
@@ -216,6 +228,7 @@ def test_truncated_files_are_refused(make_image, write_bytes, ext):
         ("eps.png", b"%!PS-Adobe-3.0 EPSF-3.0\n%%BoundingBox: 0 0 10 10\n", "not an image"),
     ],
 )
+@pytest.mark.reliability("images", "non-image files with image names")
 def test_non_images_are_refused_with_the_reason(write_bytes, name, data, reason):
     path = write_bytes(name, data)
     with pytest.raises(ImageReadError, match=reason) as info:
@@ -234,6 +247,7 @@ def test_missing_file_and_folder_are_refused(tmp_path):
 
 
 # --- decompression bombs ------------------------------------------------------------------------
+@pytest.mark.reliability("images", "decompression bomb (over Pillow's pixel limit)")
 @pytest.mark.parametrize("side", [12, 15])  # 144 px: Pillow's warning; 225 px: its error
 def test_decompression_bomb_limit_stays_on(make_image, monkeypatch, side):
     path = make_image("big.png", np.zeros((side, side), dtype=np.uint8))
@@ -245,6 +259,7 @@ def test_decompression_bomb_limit_stays_on(make_image, monkeypatch, side):
         image_size(path)
 
 
+@pytest.mark.reliability("images", "decompression bomb: 100000x100000 PNG under 1 kB")
 def test_huge_declared_size_is_refused_before_decoding(handmade_png, write_bytes):
     path = write_bytes("bomb.png", handmade_png(100_000, 100_000))
     assert path.stat().st_size < 1000

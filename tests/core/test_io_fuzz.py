@@ -93,6 +93,8 @@ def test_seeds_are_valid(fuzz_dir):
         _check_image(read_image(path))
 
 
+@pytest.mark.reliability(
+    "images", "random bytes and mutated image files (hypothesis): image reader")
 @FUZZ
 @given(case=any_file)
 def test_read_image_returns_an_image_or_a_named_error(fuzz_dir, case):
@@ -109,6 +111,7 @@ def test_read_image_returns_an_image_or_a_named_error(fuzz_dir, case):
     _check_image(array)
 
 
+@pytest.mark.reliability("images", "random bytes and mutated image files (hypothesis): mask reader")
 @FUZZ
 @given(case=any_file, scheme=st.sampled_from([None, binary_scheme(), trimap_scheme()]))
 def test_read_mask_returns_a_mask_or_a_named_error(fuzz_dir, case, scheme):

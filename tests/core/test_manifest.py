@@ -87,6 +87,7 @@ def test_save_creates_folder_and_overwrites_atomically(tmp_path):
     assert sorted(p.name for p in path.parent.iterdir()) == ["manifest.json"]  # no temp left
 
 
+@pytest.mark.reliability("disk", "manifest write fails")
 def test_save_failure_is_a_file_error_naming_the_path(tmp_path):
     blocker = tmp_path / "not-a-dir"
     blocker.write_text("x", encoding="utf-8")

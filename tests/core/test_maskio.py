@@ -108,6 +108,7 @@ def _fail(exc: OSError):
         ("mkstemp", PermissionError(errno.EACCES, "Permission denied")),  # read-only folder
     ],
 )
+@pytest.mark.reliability("disk", "ENOSPC, EIO, EACCES while writing a mask")
 def test_failed_write_raises_mask_error_and_keeps_the_old_file(tmp_path, monkeypatch, target, exc):
     scheme = trimap_scheme()
     path = tmp_path / "m.png"
@@ -125,6 +126,7 @@ def test_failed_write_raises_mask_error_and_keeps_the_old_file(tmp_path, monkeyp
     assert _temp_files(tmp_path) == []
 
 
+@pytest.mark.reliability("disk", "mask folder missing or a file")
 def test_write_into_a_missing_folder_or_a_file_is_a_mask_error(tmp_path):
     (tmp_path / "file").write_text("not a folder")
     for path in (tmp_path / "absent" / "m.png", tmp_path / "file" / "m.png"):
@@ -196,6 +198,7 @@ def test_wide_integer_and_float_masks(make_image):
         read_mask(make_image("f.tif", np.array([[np.nan, 1.0]], np.float32)))
 
 
+@pytest.mark.reliability("images", "mask values outside the label scheme")
 def test_values_outside_the_scheme_are_named_with_the_allowed_ones(make_image):
     path = make_image("t.png", np.array([[1, 2, 7], [9, 3, 3]], np.uint8))
     with pytest.raises(MaskError) as info:
@@ -205,12 +208,14 @@ def test_values_outside_the_scheme_are_named_with_the_allowed_ones(make_image):
     assert "[7, 9]" in message and "[1, 2, 3]" in message and "trimap" in message
 
 
+@pytest.mark.reliability("images", "mask of another size than its image")
 def test_shape_mismatch_is_refused(make_image):
     path = make_image("m.png", np.zeros((3, 5), np.uint8))
     with pytest.raises(MaskError, match=r"5x3 \(WxH\) but its image is 6x4"):
         read_mask(path, binary_scheme(), shape=(4, 6))
 
 
+@pytest.mark.reliability("images", "lossy, missing, truncated and CMYK mask files")
 def test_lossy_and_broken_mask_files_are_refused(make_image, write_bytes, tmp_path):
     with pytest.raises(MaskError, match="lossy"):
         read_mask(make_image("m.jpg", np.zeros((4, 4), np.uint8)))

@@ -17,7 +17,7 @@ def test_first_start_copies_the_samples_into_user_data_and_they_open(_isolated_u
 
 def test_later_starts_keep_what_the_user_did(_isolated_user_dirs):
     folder = sample_workspace()
-    removed = sorted(folder.glob("*.jpg"))[0]
+    removed = min(folder.glob("*.jpg"))
     removed.unlink()
     (folder / "masks").mkdir()
     (folder / "masks" / "note.txt").write_text("mine")

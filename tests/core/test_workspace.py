@@ -211,6 +211,7 @@ def test_state_transitions_persist_across_reopen(tmp_path):
     np.testing.assert_array_equal(again.load_mask("images/a.png"), trimap)
 
 
+@pytest.mark.reliability("disk", "missing manifest rebuilt from the mask files")
 def test_missing_manifest_rebuilds_states_from_mask_files(tmp_path):
     touch(tmp_path / "images/a.png")
     touch(tmp_path / "images/b.png")
@@ -225,6 +226,7 @@ def test_missing_manifest_rebuilds_states_from_mask_files(tmp_path):
     json.dumps({"format": "unet-desktop-manifest", "version": 1, "scheme": None,
                 "entries": {"images/a.png": {"state": "done", "uncertainty": "x"}}}).encode(),
 ])
+@pytest.mark.reliability("disk", "corrupt manifest kept aside and rebuilt")
 def test_corrupt_manifest_is_kept_aside_and_states_rebuilt(tmp_path, content):
     touch(tmp_path / "images/a.png")
     png(tmp_path / "masks/a.png", BIN)
@@ -298,6 +300,7 @@ def read_only_folder(tmp_path):
         f.chmod(stat.S_IRWXU)
 
 
+@pytest.mark.reliability("disk", "read-only workspace folder")
 def test_read_only_folder_opens_and_refuses_to_save(read_only_folder):
     ws = Workspace.open(read_only_folder)
     assert ws.read_only and any("read-only" in w for w in ws.warnings)
@@ -312,6 +315,7 @@ def test_read_only_folder_opens_and_refuses_to_save(read_only_folder):
     assert sorted(os.listdir(read_only_folder)) == ["images", "masks"]
 
 
+@pytest.mark.reliability("disk", "corrupt manifest in a read-only folder")
 def test_corrupt_manifest_in_read_only_folder_is_left_in_place(tmp_path):
     touch(tmp_path / "a.png")
     bad = touch(manifest_path(tmp_path), b"{oops")
@@ -329,6 +333,7 @@ def test_corrupt_manifest_in_read_only_folder_is_left_in_place(tmp_path):
 
 
 # --- path safety ---------------------------------------------------------------------------------
+@pytest.mark.reliability("paths", "image names with spaces, unicode, .., backslash, -rf")
 @pytest.mark.parametrize("name", ["with space.png", "ünïcødé 画像.png", "x..png", "-rf.png",
                                   "a..b.png", "back\\slash.png"])
 def test_odd_names_write_inside_the_mask_folder(tmp_path, name):
@@ -340,6 +345,7 @@ def test_odd_names_write_inside_the_mask_folder(tmp_path, name):
     np.testing.assert_array_equal(read_mask(written, binary_scheme()), BIN)
 
 
+@pytest.mark.reliability("paths", "keys with .., absolute paths, other folders")
 @pytest.mark.parametrize("key", ["../a.png", "/etc/passwd", "masks/a.png", "images/../a.png"])
 def test_keys_that_name_no_scanned_image_are_refused(tmp_path, key):
     touch(tmp_path / "images/a.png")
@@ -349,6 +355,7 @@ def test_keys_that_name_no_scanned_image_are_refused(tmp_path, key):
     assert not (tmp_path / "masks").exists()
 
 
+@pytest.mark.reliability("paths", "mask file symlinked outside the mask folder")
 def test_mask_symlink_pointing_outside_is_refused(tmp_path):
     outside = png(tmp_path / "outside/secret.png", BIN)
     before = outside.read_bytes()
@@ -362,6 +369,7 @@ def test_mask_symlink_pointing_outside_is_refused(tmp_path):
     assert outside.read_bytes() == before
 
 
+@pytest.mark.reliability("paths", "mask folder symlinked outside the workspace")
 def test_mask_folder_symlinked_outside_the_workspace_is_refused(tmp_path):
     (tmp_path / "elsewhere").mkdir()
     root = tmp_path / "ws"

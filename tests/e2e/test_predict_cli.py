@@ -42,6 +42,7 @@ def image_folder(tmp_path):
     return folder
 
 
+@pytest.mark.reliability("images", "`unet-desktop predict`: truncated PNG reported, exit 0")
 def test_predict_folder_with_a_broken_file(model_file, image_folder, tmp_path, capsys):
     out = tmp_path / "masks"
     code = main(["predict", str(image_folder), "--out", str(out), "--model", str(model_file),
@@ -69,6 +70,7 @@ def test_predict_one_image_in_tile_mode(model_file, image_folder, tmp_path, caps
     assert read_mask(tmp_path / "o" / "photo_2.png", trimap_scheme()).shape == (33, 61)
 
 
+@pytest.mark.reliability("models", "`unet-desktop predict` with a missing or bad model")
 def test_missing_or_bad_model_exits_2_with_one_line(image_folder, tmp_path, capsys):
     code = main(["predict", str(image_folder), "--out", str(tmp_path / "o"),
                  "--model", str(tmp_path / "nope.safetensors")])

@@ -65,6 +65,7 @@ def run_to_end(qtbot, dialog):
     return done.args[0]
 
 
+@pytest.mark.reliability("images", "batch dialog: corrupt file listed, run goes on; cancel, resume")
 def test_cancel_then_resume_with_a_corrupt_file_and_user_masks_kept(qtbot, dialog, models,
                                                                      tiny_model, pets):
     ws = dialog.workspace

@@ -10,6 +10,7 @@ import time
 from pathlib import Path
 
 import numpy as np
+import pytest
 
 from tests.gui.conftest import KEYS, open_window, sample_trimap, saved_mask
 from tests.gui.helpers import capsule
@@ -19,6 +20,7 @@ REPO = Path(__file__).resolve().parents[2]
 STROKE = "5.5,40.5,55.5,40.5,3,5"  # x0,y0,x1,y1,value,size
 
 
+@pytest.mark.reliability("process", "SIGKILL of the window after an autosave")
 def test_edit_survives_sigkill_after_autosave(qtbot, workspace_dir, isolated_settings):
     env = dict(os.environ, QT_QPA_PLATFORM="offscreen", UNET_DESKTOP_HOME=str(isolated_settings))
     app = subprocess.Popen(

@@ -82,6 +82,7 @@ def test_latest_request_wins_and_superseded_requests_never_run(qtbot, service, w
     assert [k for k, _ in service.cache.entries()] == [image_key(3)]  # the others were never run
 
 
+@pytest.mark.reliability("concurrency", "rapid switching: the last key gets its own prediction")
 def test_rapid_switching_ends_with_the_right_prediction_on_the_right_key(
         qtbot, service, ws, tiny_model):
     results = record(service)
@@ -106,6 +107,7 @@ def test_neighbours_are_prefetched_and_then_shown_at_once(qtbot, service, ws, mo
     assert results == [(keys[3], version, hit)]  # emitted synchronously, no worker round trip
 
 
+@pytest.mark.reliability("images", "prediction of an unreadable image names the file")
 def test_an_unreadable_image_reports_the_file_and_the_reason(qtbot, service, ws):
     key = image_key(5)
     ws[key].image_path.write_bytes(b"not an image at all")
@@ -140,6 +142,7 @@ def test_hot_swap_toggle_and_rollback(qtbot, service, ws, models, tmp_path):
     assert models.active_version == first and not models.using_previous
 
 
+@pytest.mark.reliability("models", "missing model file reported by the window's model controller")
 def test_a_missing_model_file_is_reported(qtbot, models, tmp_path):
     with qtbot.waitSignal(models.load_failed, timeout=TIMEOUT_MS) as failed:
         models.load(tmp_path / "nope.safetensors")

@@ -6,6 +6,7 @@ import os
 import stat
 
 import numpy as np
+import pytest
 from PySide6.QtCore import Qt
 
 from tests.gui.conftest import KEYS, open_window, sample_trimap, saved_mask
@@ -107,6 +108,7 @@ def test_mark_verified_saves_edits_and_state(qtbot, window, workspace_dir):
     assert not window.isWindowModified()
 
 
+@pytest.mark.reliability("disk", "window: read-only folder, edits kept in memory")
 def test_read_only_folder_keeps_edits_in_memory_with_a_clear_message(qtbot, window,
                                                                      workspace_dir):
     mask_dir = workspace_dir / "annotations" / "trimaps"
@@ -136,6 +138,7 @@ def test_read_only_folder_keeps_edits_in_memory_with_a_clear_message(qtbot, wind
             os.chmod(folder, stat.S_IRWXU)
 
 
+@pytest.mark.reliability("process", "session ends without saving: the next start recovers")
 def test_next_start_recovers_autosaved_edits(qtbot, window, workspace_dir):
     """A session that ends without saving (as in a crash) leaves its autosave in the journal."""
     session = window.session

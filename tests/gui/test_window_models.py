@@ -173,6 +173,7 @@ def test_prediction_mode_menu_switches_to_tiles_and_clears_the_cache(qtbot, win)
     qtbot.waitUntil(lambda: win.prediction.shown is not None, timeout=TIMEOUT_MS)
 
 
+@pytest.mark.reliability("models", "window: a bad model file is an error, the model in use stays")
 def test_open_model_failure_is_an_error_and_keeps_the_model(qtbot, win, tmp_path):
     version = win.models.active_version
     with qtbot.waitSignal(win.models.load_failed, timeout=TIMEOUT_MS):

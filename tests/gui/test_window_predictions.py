@@ -118,6 +118,7 @@ def test_selecting_an_image_shows_its_prediction_as_its_own_layer(qtbot, win, re
     assert win.canvas.prediction_layer.opacity() == pytest.approx(0.4)
 
 
+@pytest.mark.reliability("concurrency", "late prediction while the user switches images")
 def test_a_late_result_is_cached_and_never_painted_on_another_image(qtbot, win, reference,
                                                                      tiny_model):
     held = install_held_model(qtbot, win, tiny_model)
@@ -165,6 +166,7 @@ def test_an_unlabeled_image_takes_its_prediction_as_one_undo_step(qtbot, win, re
     assert saved.uncertainty == pytest.approx(reference[key].score, abs=1e-4)
 
 
+@pytest.mark.reliability("concurrency", "prediction arriving after the user started painting")
 def test_corrected_masks_and_unsaved_edits_are_never_replaced(qtbot, win, reference,
                                                               tiny_model):
     select(qtbot, win, image_key(2))  # corrected on disk

@@ -38,6 +38,7 @@ def predictor(tiny_model_file):
     return Predictor.from_file(tiny_model_file, device="cpu", batch_size=2)
 
 
+@pytest.mark.reliability("images", "batch predict: broken file reported, the rest predicted")
 def test_folder_with_a_broken_file(tmp_path, predictor):
     write_images(tmp_path / "in", 5)
     (tmp_path / "in" / "broken.jpg").write_bytes(b"\xff\xd8 definitely not a jpeg")
@@ -54,6 +55,7 @@ def test_folder_with_a_broken_file(tmp_path, predictor):
     assert {v["model_version"] for v in record.values()} == {predictor.meta.version}
 
 
+@pytest.mark.reliability("concurrency", "batch predict keeps masks it did not write")
 def test_resume_overwrite_and_user_masks(tmp_path, predictor):
     write_images(tmp_path / "in", 4)
     out = tmp_path / "out"
@@ -86,6 +88,7 @@ def test_probabilities_are_written_on_request(tmp_path, predictor):
     assert not (tmp_path / "out" / "img_00.png").exists()
 
 
+@pytest.mark.reliability("process", "batch predict cancelled midway, then resumed")
 def test_cancel_stops_early_and_keeps_the_record_consistent(tmp_path, predictor):
     write_images(tmp_path / "in", 12)
     cancel = CancelToken()
@@ -122,6 +125,7 @@ def test_ranks_split_the_folder(tmp_path, predictor, monkeypatch):
     assert (tmp_path / "out" / f"{RECORD_NAME}.rank1.json").is_file()
 
 
+@pytest.mark.reliability("concurrency", "batch predict never overwrites corrected masks")
 def test_workspace_keeps_corrected_masks_and_records_states(tmp_path, predictor):
     root = tmp_path / "ws"
     write_images(root / "images", 4)

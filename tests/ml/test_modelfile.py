@@ -51,6 +51,7 @@ def test_wrapper_prefixes_are_stripped(tmp_path, model_file_factory):
     assert set(model.state_dict()) == set(wrapped.module.state_dict())
 
 
+@pytest.mark.reliability("models", "weights with mismatched shapes")
 def test_weights_of_another_architecture_give_one_clear_error(tmp_path, model_file_factory):
     _, meta = model_file_factory(trimap_scheme(), depth=2, base=4)
     bigger = build_model(meta.arch | {"base": 8})
@@ -79,6 +80,7 @@ def test_metadata_is_validated(model_file_factory):
         (None, "no such file"),
     ],
 )
+@pytest.mark.reliability("models", "not a model file, missing file")
 def test_unreadable_files(tmp_path, content, message):
     path = tmp_path / "m.safetensors"
     if content is not None:
@@ -87,6 +89,7 @@ def test_unreadable_files(tmp_path, content, message):
         load_model_file(path)
 
 
+@pytest.mark.reliability("models", "foreign safetensors, broken metadata")
 def test_foreign_safetensors_and_broken_metadata(tmp_path, model_file_factory):
     foreign = tmp_path / "foreign.safetensors"
     save_file({"w": torch.zeros(2)}, foreign)
@@ -98,6 +101,7 @@ def test_foreign_safetensors_and_broken_metadata(tmp_path, model_file_factory):
         load_model_file(broken)
 
 
+@pytest.mark.reliability("models", "pickle that runs code when loaded: refused, never run")
 def test_malicious_pickle_never_runs(tmp_path):
     marker = tmp_path / "pwned"
 
@@ -136,6 +140,7 @@ def test_version_ids_are_unique_and_sortable():
     assert all(len(i.split("-")) == 3 for i in ids)
 
 
+@pytest.mark.reliability("disk", "failed model save keeps the previous file")
 def test_failed_save_keeps_previous_file(tmp_path, model_file_factory):
     path, meta = model_file_factory(trimap_scheme(), name="keep.safetensors")
     before = path.read_bytes()

@@ -68,6 +68,7 @@ def test_other_errors_are_not_out_of_memory():
     assert not is_out_of_memory(ValueError("out of memory"))  # not what torch raises
 
 
+@pytest.mark.reliability("resources", "GPU out of memory: batch halved")
 def test_batch_is_halved_until_it_fits_and_each_step_is_announced():
     messages: list[str] = []
     fake = FakePredictor(fails=2, batch_size=4)
@@ -80,6 +81,7 @@ def test_batch_is_halved_until_it_fits_and_each_step_is_announced():
                         "Out of memory on cuda:0: retrying with batch size 2 -> 1"]
 
 
+@pytest.mark.reliability("resources", "GPU out of memory: tiles shrink, then the CPU")
 def test_tiles_shrink_after_the_batch_then_the_cpu_takes_over():
     messages: list[str] = []
     fake = FakePredictor(fails=4, batch_size=2, mode="tile")
@@ -93,6 +95,7 @@ def test_tiles_shrink_after_the_batch_then_the_cpu_takes_over():
     assert fake.calls[4] == ("cpu", 1, 128) and len(messages) == 4
 
 
+@pytest.mark.reliability("resources", "out of memory on the CPU at batch 1")
 def test_out_of_memory_on_cpu_at_batch_one_gives_a_clear_error():
     fake = FakePredictor(fails=10, device="cpu", batch_size=1)
     resilient = ResilientPredictor(fake, lambda m: None, to_cpu=on_cpu)
@@ -133,6 +136,7 @@ class FakeConfig:
     seen: list = field(default_factory=list)
 
 
+@pytest.mark.reliability("resources", "out of memory while training")
 def test_training_resumes_with_a_smaller_batch_then_on_cpu():
     fails = {"left": 3}
 

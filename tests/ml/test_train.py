@@ -75,6 +75,7 @@ def test_one_epoch_reduces_the_loss_and_saves_a_described_model(tmp_path):
     assert not checkpoint_path(cfg.out).exists()  # removed after a completed run
 
 
+@pytest.mark.reliability("process", "training cancelled: best model kept")
 def test_cancel_stops_within_one_step_and_keeps_the_best_model(tmp_path):
     cancel = CancelToken()
     cfg = config(tmp_path, epochs=3, batch_size=2)
@@ -105,6 +106,7 @@ def _weights(path) -> dict[str, torch.Tensor]:
     return model.state_dict()
 
 
+@pytest.mark.reliability("process", "training interrupted, then resumed")
 def test_resume_continues_where_the_crash_left_off(tmp_path):
     data = disc_samples(8)
     _, straight = run(data, config(tmp_path, "straight.safetensors", epochs=3))
@@ -127,6 +129,7 @@ def test_resume_continues_where_the_crash_left_off(tmp_path):
     assert [h["epoch"] for h in history] == [1, 2, 3]
 
 
+@pytest.mark.reliability("models", "resume from a checkpoint of another run")
 def test_resume_refuses_a_checkpoint_of_another_run(tmp_path):
     cfg = config(tmp_path, epochs=2)
     reports = train(disc_samples(8), cfg)

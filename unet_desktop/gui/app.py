@@ -1,21 +1,32 @@
 """Application start-up: the QApplication, pyqtgraph options and the main window.
 
 Torch is not imported here: the window opens without it; the model loads on the worker
-thread once the window is up.
+thread once the window is up. An exception nobody caught, on any thread, is written to the log
+file with its traceback and shown in a message box (:class:`CrashReporter`); the window goes on.
 """
 
 from __future__ import annotations
 
+import logging
 import sys
+import threading
+import traceback
+from collections.abc import Callable
 from pathlib import Path
+from types import TracebackType
 
 import pyqtgraph as pg
-from PySide6.QtCore import QTimer
-from PySide6.QtWidgets import QApplication
+import shiboken6
+from PySide6.QtCore import QObject, QTimer, Signal
+from PySide6.QtWidgets import QApplication, QMessageBox, QWidget
 
 from unet_desktop import __version__
+from unet_desktop.core.logs import enable_fault_log, setup_logging
 from unet_desktop.core.samples import sample_workspace
 from unet_desktop.gui.settings import APPLICATION, ORGANIZATION
+
+log = logging.getLogger(__name__)
+CRASH_TITLE = "unet-desktop: unexpected error"
 
 
 def create_application(argv: list[str] | None = None) -> QApplication:
@@ -41,9 +52,13 @@ def run_gui(folder: Path | None = None, test_stroke: str | None = None,
     stroke on the first image through the canvas's own signals once the window is up.
     """
     app = create_application()
+    reporter = CrashReporter(setup_logging(), parent=app)
+    reporter.install()
+    enable_fault_log()
     from unet_desktop.gui.main_window import MainWindow
 
     window = MainWindow(model_path=model)
+    reporter.parent_widget = window
     window.show()
     window.open_folder(folder if folder is not None else starting_folder(window.settings))
     if test_stroke:
@@ -70,3 +85,85 @@ def paint_test_stroke(window, spec: str) -> None:
     canvas.tool_moved.emit((x0 + x1) / 2, (y0 + y1) / 2)
     canvas.tool_released.emit(x1, y1)
     print("test stroke painted", flush=True)
+
+
+def crash_message_box(summary: str, details: str, log_path: Path | None,
+                      parent: QWidget | None = None) -> QMessageBox:
+    """The message box for an uncaught exception (built, not shown)."""
+    box = QMessageBox(QMessageBox.Icon.Critical, CRASH_TITLE,
+                      f"Something went wrong:\n{summary}", QMessageBox.StandardButton.Ok, parent)
+    where = (f"The details are in the log file {log_path}." if log_path is not None
+             else "No log file could be written; the details are below.")
+    box.setInformativeText(f"{where}\nYour edits are autosaved. If the window misbehaves from "
+                           "now on, close it and start it again.")
+    box.setDetailedText(details)
+    return box
+
+
+class CrashReporter(QObject):
+    """Turns an uncaught exception from any thread into a log entry and a message box.
+
+    ``install()`` sets ``sys.excepthook`` and ``threading.excepthook`` (``uninstall()`` puts
+    the previous hooks back). The box is built on the UI thread (the signal is queued from
+    other threads) and shown with ``show_box`` (default: ``QMessageBox.open``, which does not
+    block); one box at a time, since an error in a paint handler repeats on every repaint.
+    """
+
+    crash_reported = Signal(str, str)  # "Type: message", formatted traceback
+
+    def __init__(self, log_path: Path | None,
+                 show_box: Callable[[QMessageBox], None] | None = None,
+                 parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self.log_path = log_path
+        self.parent_widget: QWidget | None = None
+        self.box: QMessageBox | None = None
+        self._show_box = show_box or QMessageBox.open
+        self._previous: tuple | None = None
+        self.crash_reported.connect(self._on_crash_reported)
+
+    def install(self) -> None:
+        if self._previous is None:
+            self._previous = (sys.excepthook, threading.excepthook)
+            sys.excepthook = self._on_excepthook
+            threading.excepthook = self._on_thread_excepthook
+
+    def uninstall(self) -> None:
+        if self._previous is not None:
+            sys.excepthook, threading.excepthook = self._previous
+            self._previous = None
+
+    def report(self, exc_type: type[BaseException], exc: BaseException,
+               tb: TracebackType | None, thread_name: str | None = None) -> None:
+        """Log the exception with its traceback, print it to stderr as Python would, and ask
+        the UI thread to show the box."""
+        where = f" in thread {thread_name}" if thread_name else ""
+        log.error("uncaught exception%s", where, exc_info=(exc_type, exc, tb))
+        details = "".join(traceback.format_exception(exc_type, exc, tb))
+        if sys.stderr is not None:  # None under pythonw
+            sys.stderr.write(details)
+        self.crash_reported.emit(f"{exc_type.__name__}: {exc}", details)
+
+    def _on_excepthook(self, exc_type, exc, tb) -> None:
+        if issubclass(exc_type, KeyboardInterrupt) and self._previous is not None:
+            self._previous[0](exc_type, exc, tb)
+            return
+        self.report(exc_type, exc, tb, threading.current_thread().name)
+
+    def _on_thread_excepthook(self, args: threading.ExceptHookArgs) -> None:
+        if issubclass(args.exc_type, SystemExit):
+            return  # a thread that exits that way is no crash (the default hook agrees)
+        name = args.thread.name if args.thread is not None else None
+        self.report(args.exc_type, args.exc_value, args.exc_traceback, name)
+
+    def _on_crash_reported(self, summary: str, details: str) -> None:
+        if self.box is not None and shiboken6.isValid(self.box) and self.box.isVisible():
+            return
+        parent = self.parent_widget
+        if parent is not None and not shiboken6.isValid(parent):
+            parent = None  # the window is gone already
+        try:
+            self.box = crash_message_box(summary, details, self.log_path, parent)
+            self._show_box(self.box)
+        except Exception:  # an error here must not go back through the hook: it would loop
+            log.exception("could not show the crash message box")

@@ -100,11 +100,18 @@ def _output_names(paths: Sequence[Path]) -> list[str]:
 
 
 class _Record:
-    """Which model version wrote which mask in an output folder (JSON, written atomically)."""
+    """Which model version wrote which mask in an output folder (JSON, written atomically).
+
+    Before a mask is written, its entry is appended to a journal beside the record (one JSON
+    line each), so a process killed between two saves of the record still knows every mask it
+    wrote (an entry whose mask never got written is harmless: a missing mask is predicted
+    again). Loading replays the journals; a save folds its own journal into the record.
+    """
 
     def __init__(self, out_dir: Path, rank: int, world_size: int):
         name = RECORD_NAME if world_size == 1 else f"{RECORD_NAME}.rank{rank}"
         self.path = out_dir / f"{name}.json"
+        self.journal = out_dir / f"{name}.journal"
         self.items: dict[str, dict] = {}
         self.known: dict[str, dict] = {}  # every rank's records, for resuming
         for path in sorted(out_dir.glob(f"{RECORD_NAME}*.json")):
@@ -117,14 +124,30 @@ class _Record:
                 if path == self.path:
                     self.items.update(items)
         self.unsaved = 0
+        for path in sorted(out_dir.glob(f"{RECORD_NAME}*.journal")):
+            replayed = _read_journal(path)
+            self.known.update(replayed)
+            if path == self.journal:
+                self.items.update(replayed)
+                self.unsaved += len(replayed)  # folded into the record by the next save
 
     def version_of(self, name: str) -> str | None:
         entry = self.known.get(name)
         return entry.get("model_version") if isinstance(entry, dict) else None
 
-    def add(self, name: str, image: Path, version: str, score: float) -> None:
-        self.items[name] = {"image": image.name, "model_version": version,
-                            "uncertainty": round(score, 6)}
+    def entry(self, name: str, image: Path, version: str, score: float) -> dict:
+        """The entry of a mask about to be written, already in the journal."""
+        entry = {"image": image.name, "model_version": version, "uncertainty": round(score, 6)}
+        try:
+            with self.journal.open("a", encoding="utf-8") as f:
+                f.write(json.dumps({"name": name, **entry}) + "\n")
+        except OSError:
+            pass  # the entry still goes into the record at the next save
+        return entry
+
+    def add(self, name: str, entry: dict) -> None:
+        """The mask ``name`` was written."""
+        self.items[name] = entry
         self.unsaved += 1
         if self.unsaved >= _RECORD_EVERY:
             self.save()
@@ -133,7 +156,25 @@ class _Record:
         if self.unsaved:
             data = json.dumps({"items": self.items}, indent=1, sort_keys=True).encode()
             atomic_write_bytes(self.path, data)
+            self.journal.unlink(missing_ok=True)
             self.unsaved = 0
+
+
+def _read_journal(path: Path) -> dict[str, dict]:
+    """The entries of a record journal; a line torn by a crash (the last one) is ignored."""
+    entries: dict[str, dict] = {}
+    try:
+        lines = path.read_text("utf-8", errors="replace").splitlines()
+    except OSError:
+        return entries
+    for line in lines:
+        try:
+            entry = json.loads(line)
+        except ValueError:
+            continue
+        if isinstance(entry, dict) and isinstance(entry.get("name"), str):
+            entries[entry.pop("name")] = entry
+    return entries
 
 
 def _folder_jobs(paths: Sequence[Path], out_dir: Path) -> list[_Job]:
@@ -325,6 +366,8 @@ class _Runner:
 
     def _write_file(self, job: _Job, pred: Prediction) -> ItemResult:
         target = job.target
+        entry = self.record.entry(target.name, job.image_path, self.predictor.meta.version,
+                                  pred.score)
         try:
             write_mask(target, pred.labels, self.predictor.meta.scheme)
             if pred.probs is not None:
@@ -333,5 +376,5 @@ class _Runner:
                              lambda f: np.save(f, probs))
         except (FileError, OSError) as exc:
             return ItemResult(job.key, job.image_path, "failed", str(exc))
-        self.record.add(target.name, job.image_path, self.predictor.meta.version, pred.score)
+        self.record.add(target.name, entry)
         return ItemResult(job.key, job.image_path, "predicted", output=target, score=pred.score)

@@ -80,6 +80,9 @@ class ModelMeta:
         arch = self.arch
         if not isinstance(arch, dict) or "in_channels" not in arch or "num_classes" not in arch:
             raise ValueError(f"architecture must give in_channels and num_classes: {arch!r}")
+        if arch["in_channels"] not in (1, 3):
+            raise ValueError(f"the model takes {arch['in_channels']} input channels; images are "
+                             "fed to it as gray (1) or RGB (3)")
         if arch["num_classes"] != self.scheme.num_classes:
             raise ValueError(f"architecture has {arch['num_classes']} outputs but the label "
                              f"scheme has {self.scheme.num_classes} classes")
