@@ -64,10 +64,11 @@ def test_discarded_jobs_never_run(qtbot, worker):
     jobs = [worker.submit(lambda token, k=k: ran.append(k), Priority.INTERACTIVE,
                           group="predict", tag=k) for k in ("a", "b")]
     worker.discard("predict")
-    last = worker.submit(lambda token: ran.append("c"), Priority.INTERACTIVE, group="predict",
-                         tag="c")
+    delivered = []
+    worker.submit(lambda token: ran.append("c"), Priority.INTERACTIVE, group="predict", tag="c",
+                  on_finished=delivered.append)
     gate.set()
-    qtbot.waitUntil(lambda: last.finished, timeout=TIMEOUT_MS)
+    qtbot.waitUntil(lambda: bool(delivered), timeout=TIMEOUT_MS)
     assert ran == ["c"]
     assert [j.state for j in jobs] == [SUPERSEDED, SUPERSEDED]
     assert discarded == ["a", "b"]
@@ -122,11 +123,11 @@ def test_a_long_job_sees_its_cancel_token(qtbot, worker):
             yield "working"
         yield "stopped cleanly"
 
-    reports = []
-    job = worker.submit(until_cancelled, on_progress=reports.append)
+    reports, delivered = [], []
+    job = worker.submit(until_cancelled, on_progress=reports.append, on_finished=delivered.append)
     qtbot.waitUntil(lambda: len(reports) > 3, timeout=TIMEOUT_MS)
     job.cancel()
-    qtbot.waitUntil(lambda: job.finished, timeout=TIMEOUT_MS)
+    qtbot.waitUntil(lambda: bool(delivered), timeout=TIMEOUT_MS)
     assert job.state == CANCELLED and reports[-1] == "stopped cleanly"
 
 
