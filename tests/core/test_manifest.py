@@ -11,6 +11,7 @@ from unet_desktop.core.manifest import (
     FORMAT_NAME,
     FORMAT_VERSION,
     ImageState,
+    JournalLine,
     Manifest,
     ManifestError,
     ManifestRecord,
@@ -61,6 +62,7 @@ def test_non_finite_uncertainty_is_stored_as_null():
     (_doc({"a.png": {"state": "predicted", "uncertainty": True}}), "uncertainty"),
     (_doc({}, scheme={"kind": "nonsense", "classes": []}), "scheme"),
     (_doc({}, scheme=[1, 2]), "scheme"),
+    (_doc({}, folded_journal=7), "folded_journal"),
 ])
 def test_parse_rejects_bad_content_with_a_reason(data, reason):
     with pytest.raises((ValueError, TypeError), match=reason):
@@ -107,3 +109,20 @@ def test_quarantine_renames_without_overwriting_an_earlier_one(tmp_path):
     assert first.name.startswith("manifest.json.corrupt-")
     assert {first.read_text(encoding="utf-8"), second.read_text(encoding="utf-8")} == {
         "bad 1", "bad 2"}
+
+
+def test_the_folded_journal_id_round_trips_and_old_manifests_have_none():
+    manifest = Manifest(None, {"a.png": ManifestRecord(ImageState.PREDICTED, "v1")}, "abc")
+    assert parse_manifest(dump_manifest(manifest)).folded_journal == "abc"
+    assert parse_manifest(_doc({})).folded_journal is None
+
+
+def test_journal_lines_round_trip_and_malformed_ones_are_dropped():
+    line = JournalLine("images/ä.png", ManifestRecord(ImageState.PREDICTED, "v2", 0.5),
+                       "masks/ä.png", [12, 34, 56])
+    assert JournalLine.from_dict(json.loads(json.dumps(line.to_dict()))) == line
+    good = line.to_dict()
+    for bad in ({**good, "key": None}, {**good, "mask": 3}, {**good, "before": "x"},
+                {**good, "before": [1.5]}, {**good, "state": "bogus"},
+                {**good, "state": "unlabeled"}, {**good, "uncertainty": "high"}):
+        assert JournalLine.from_dict(bad) is None

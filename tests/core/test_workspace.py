@@ -11,7 +11,7 @@ from PIL import Image
 
 from unet_desktop.core.errors import FileError, MaskError
 from unet_desktop.core.labels import binary_scheme, camvid_scheme, trimap_scheme
-from unet_desktop.core.manifest import MANIFEST_DIR, manifest_path
+from unet_desktop.core.manifest import MANIFEST_DIR, journal_path, load_manifest, manifest_path
 from unet_desktop.core.maskio import read_mask
 from unet_desktop.core.workspace import ImageEntry, ImageState, Workspace
 
@@ -284,6 +284,87 @@ def test_non_png_original_mask_is_kept_and_png_wins_on_reopen(tmp_path):
     again = Workspace.open(tmp_path)
     assert again["images/car.jpg"].mask_path == written
     assert again.load_mask("images/car.jpg").max() == 0
+
+
+# --- the manifest's journal ---------------------------------------------------------------------
+def _four_images(root: Path) -> Workspace:
+    for name in ("a.png", "b.png", "c.png", "d.png"):
+        touch(root / "images" / name)
+    return Workspace.open(root, scheme=binary_scheme())
+
+
+@pytest.mark.reliability("process", "workspace: masks written, process killed before the "
+                                    "manifest update")
+def test_masks_saved_before_a_crash_reopen_with_their_journalled_state(tmp_path):
+    ws = _four_images(tmp_path)
+    ws.save_mask("images/a.png", BIN, S.CORRECTED)
+    assert not journal_path(tmp_path).exists()  # an undeferred save folds its line at once
+    with ws.deferred_manifest():
+        ws.save_mask("images/b.png", BIN, S.PREDICTED, model_version="v1", uncertainty=0.25)
+        ws.save_mask("images/c.png", BIN, S.PREDICTED, model_version="v1", uncertainty=0.5)
+        assert journal_path(tmp_path).exists()
+        on_disk = load_manifest(manifest_path(tmp_path)).records
+        assert "images/b.png" not in on_disk or on_disk["images/b.png"].state is S.UNLABELED
+
+        again = Workspace.open(tmp_path)  # what a process opening it after a kill here sees
+        assert states(again) == {"images/a.png": S.CORRECTED, "images/b.png": S.PREDICTED,
+                                 "images/c.png": S.PREDICTED, "images/d.png": S.UNLABELED}
+        assert (again["images/b.png"].model_version, again["images/b.png"].uncertainty) == (
+            "v1", 0.25)
+        assert any("recovered from the manifest's journal" in w for w in again.warnings)
+        assert not journal_path(tmp_path).exists()  # folded into the manifest on opening
+        folded = load_manifest(manifest_path(tmp_path)).records
+        assert folded["images/c.png"].state is S.PREDICTED
+    assert Workspace.open(tmp_path).warnings == []
+
+
+def test_a_journal_line_whose_mask_was_never_written_is_ignored(tmp_path, monkeypatch):
+    png(tmp_path / "masks/a.png", BIN)  # the user's own mask: corrected
+    ws = _four_images(tmp_path)
+
+    def disk_full(*args, **kwargs):
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr("unet_desktop.core.maskio.write_mask", disk_full)
+    for key in ("images/a.png", "images/b.png"):
+        with pytest.raises(MaskError, match="No space left"):
+            ws.save_mask(key, BIN, S.PREDICTED, model_version="v1")
+    assert len(journal_path(tmp_path).read_text().splitlines()) == 3  # header and two lines
+    again = Workspace.open(tmp_path)
+    assert states(again)["images/a.png"] is S.CORRECTED
+    assert again["images/a.png"].model_version is None
+    assert states(again)["images/b.png"] is S.UNLABELED
+    assert again.warnings == []
+
+
+def test_a_journal_left_behind_after_its_fold_is_not_replayed(tmp_path):
+    ws = _four_images(tmp_path)
+    with ws.deferred_manifest():
+        ws.save_mask("images/b.png", BIN, S.PREDICTED, model_version="v1")
+        left = journal_path(tmp_path).read_bytes()
+    ws.set_state("images/b.png", S.VERIFIED)
+    journal_path(tmp_path).write_bytes(left)  # killed between the manifest and the deletion
+    again = Workspace.open(tmp_path)
+    assert states(again)["images/b.png"] is S.VERIFIED and again.warnings == []
+
+
+def test_set_state_inside_a_deferred_block_is_written_at_once(tmp_path):
+    ws = _four_images(tmp_path)
+    with ws.deferred_manifest():
+        ws.save_mask("images/b.png", BIN, S.PREDICTED, model_version="v1")
+        ws.set_state("images/b.png", S.VERIFIED)
+        assert load_manifest(manifest_path(tmp_path)).records["images/b.png"].state is S.VERIFIED
+        assert not journal_path(tmp_path).exists()
+
+
+@pytest.mark.reliability("disk", "manifest journal cannot be written: the mask is not either")
+def test_a_save_that_cannot_be_journalled_writes_no_mask(tmp_path):
+    ws = _four_images(tmp_path)
+    touch(tmp_path / MANIFEST_DIR, b"a file where the folder should be")
+    with pytest.raises(MaskError, match="cannot record the save") as info:
+        ws.save_mask("images/a.png", BIN, S.PREDICTED, model_version="v1")
+    assert info.value.path == str(tmp_path / "masks/a.png")
+    assert not (tmp_path / "masks/a.png").exists() and ws["images/a.png"].state is S.UNLABELED
 
 
 # --- read-only folders ---------------------------------------------------------------------------

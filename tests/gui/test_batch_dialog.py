@@ -113,6 +113,30 @@ def test_cancel_then_resume_with_a_corrupt_file_and_user_masks_kept(qtbot, dialo
         np.testing.assert_array_equal(read_mask(reopened[key].mask_path, ws.scheme), expected)
 
 
+def test_protected_images_are_asked_about_on_the_worker_and_skipped(qtbot, models, pets,
+                                                                   tmp_path):
+    ws = Workspace.open(pets)
+    asked: list[tuple[object, str, bool]] = []  # (root, key, on the UI thread)
+
+    def protect(root, key):
+        asked.append((root, key, threading.current_thread() is threading.main_thread()))
+        return key == image_key(3)
+
+    dialog = BatchPredictDialog(models, ws, protect=protect)
+    qtbot.addWidget(dialog)
+    summary = run_to_end(qtbot, dialog)
+    assert dict(summary.skipped)[image_key(3)] == "being edited"
+    assert image_key(3) not in dict(summary.written) and not ws[image_key(3)].has_mask
+    assert len(summary.written) == N_IMAGES - N_LABELLED - 2  # img_03 and the corrupt img_05
+    assert {root for root, _, _ in asked} == {ws.root}
+    assert not any(on_ui for _, _, on_ui in asked)
+
+    asked.clear()  # an output folder is not the workspace: nothing there is being edited
+    dialog.output_edit.setText(str(tmp_path / "out"))
+    summary = run_to_end(qtbot, dialog)
+    assert not asked and (tmp_path / "out" / "img_03.png").is_file()
+
+
 def test_predicting_into_another_folder_and_overwrite(qtbot, dialog, pets, tmp_path):
     out = tmp_path / "out"
     dialog.output_edit.setText(str(out))

@@ -4,7 +4,6 @@ previous model and roll back, model card, save as, ONNX export, device and mode,
 
 from __future__ import annotations
 
-import numpy as np
 import pytest
 from PySide6.QtCore import Qt
 
@@ -42,7 +41,8 @@ def state_in_list(win, key: str) -> str:
     return win.file_dock._items[key].data(STATE_ROLE)
 
 
-def test_batch_predict_from_the_menu_refreshes_the_list_and_the_canvas(qtbot, win, pets):
+def test_batch_predict_from_the_menu_refreshes_the_list_and_skips_the_image_on_screen(
+        qtbot, win, pets):
     win.prediction_dock.auto_check.setChecked(False)  # the image on screen stays unedited
     on_screen = image_key(5)
     win.file_dock.select_key(on_screen)
@@ -52,17 +52,25 @@ def test_batch_predict_from_the_menu_refreshes_the_list_and_the_canvas(qtbot, wi
     with qtbot.waitSignal(dialog.run_finished, timeout=TIMEOUT_MS) as finished:
         dialog.start()
     summary = finished.args[0]
-    unlabeled = [image_key(i) for i in range(4, 7)]
-    assert sorted(k for k, _ in summary.written) == unlabeled
-    for key in unlabeled:
+    others = [image_key(4), image_key(6)]
+    assert sorted(k for k, _ in summary.written) == others
+    assert dict(summary.skipped)[on_screen] == "being edited"
+    for key in others:
         assert state_in_list(win, key) == "predicted"
     assert state_in_list(win, image_key(0)) == "corrected"
+    assert state_in_list(win, on_screen) == "unlabeled"
     document = win.session.document
     assert document.key == on_screen and not document.dirty
+    assert not Workspace.open(pets)[on_screen].mask_path.exists()
+
+    win.file_dock.select_key(image_key(0))  # once left, the next run predicts it
+    with qtbot.waitSignal(dialog.run_finished, timeout=TIMEOUT_MS) as finished:
+        dialog.start()
+    assert [k for k, _ in finished.args[0].written] == [on_screen]
+    assert state_in_list(win, on_screen) == "predicted"
     ws = Workspace.open(pets)
-    written = read_mask(ws[on_screen].mask_path, ws.scheme)
-    np.testing.assert_array_equal(document.mask, written)  # the canvas shows the new file
-    assert win.canvas.mask_layer.mask is document.mask
+    assert ws[on_screen].state is ImageState.PREDICTED
+    assert read_mask(ws[on_screen].mask_path, ws.scheme).shape == document.shape
     assert win.model_actions.batch_predict.shortcut().toString() == "Ctrl+B"
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import threading
 
 import numpy as np
 import pytest
@@ -13,7 +14,7 @@ from unet_desktop.core.labels import trimap_scheme
 from unet_desktop.core.maskio import read_mask, write_mask
 from unet_desktop.core.progress import CancelToken
 from unet_desktop.core.workspace import ImageState, Workspace
-from unet_desktop.ml.batch_predict import RECORD_NAME, batch_predict
+from unet_desktop.ml.batch_predict import BEING_EDITED, RECORD_NAME, batch_predict
 from unet_desktop.ml.predictor import Predictor
 
 torch.set_num_threads(1)
@@ -152,3 +153,59 @@ def test_workspace_keeps_corrected_masks_and_records_states(tmp_path, predictor)
 
     last, _ = run(predictor, reopened)
     assert (last.predicted, last.skipped) == (0, 4)
+
+
+@pytest.mark.reliability("concurrency", "batch predict skips images being edited, also when "
+                                        "editing starts during the run")
+def test_protected_images_are_skipped_when_asked_right_before_each_write(tmp_path, predictor):
+    root = tmp_path / "ws"
+    write_images(root / "images", 6)
+    ws = Workspace.open(root, trimap_scheme())
+    first_mask = root / "masks" / "img_00.png"
+    asked: list[tuple[str, bool]] = []  # (key, asked on the calling thread)
+
+    def protect(key: str) -> bool:
+        asked.append((key, threading.current_thread() is threading.main_thread()))
+        # img_01 is on screen from the start; img_04 is opened once the run has written a mask
+        return key == "images/img_01.png" or (key == "images/img_04.png" and first_mask.exists())
+
+    last, results = run(predictor, ws, protect=protect)
+    assert (last.predicted, last.skipped) == (4, 2)
+    for name in ("img_01.png", "img_04.png"):
+        assert results[name].status == "skipped" and results[name].reason == BEING_EDITED
+        assert not (root / "masks" / name).exists()
+        assert ws[f"images/{name}"].state is ImageState.UNLABELED
+    assert sorted(k for k, _ in asked) == [e.key for e in ws]  # once each, before its write
+    assert not any(on_main for _, on_main in asked)  # on the writer thread
+
+    last, results = run(predictor, ws)  # no longer protected: the next run predicts them
+    assert last.predicted == 2 and results["img_04.png"].status == "predicted"
+
+
+def test_protect_applies_to_folder_mode_too(tmp_path, predictor):
+    write_images(tmp_path / "in", 3)
+    last, results = run(predictor, tmp_path / "in", tmp_path / "out",
+                        protect=lambda key: key == "img_02.png")
+    assert (last.predicted, last.skipped) == (2, 1)
+    assert results["img_02.png"].reason == BEING_EDITED
+    assert not (tmp_path / "out" / "img_02.png").exists()
+    record = json.loads((tmp_path / "out" / f"{RECORD_NAME}.json").read_text())["items"]
+    assert sorted(record) == ["img_00.png", "img_01.png"]
+
+
+def test_folder_record_ignores_journal_entries_whose_mask_was_not_written(tmp_path, predictor):
+    write_images(tmp_path / "in", 2)
+    out = tmp_path / "out"
+    out.mkdir()
+    user_mask = np.full((30, 40), 3, np.uint8)
+    write_mask(out / "img_00.png", user_mask, trimap_scheme())  # the user's, unknown to us
+    journal = out / f"{RECORD_NAME}.journal"
+    stat = (out / "img_00.png").stat()
+    entry = {"image": "img_00.png", "model_version": predictor.meta.version, "uncertainty": 0.1}
+    journal.write_text(  # a run killed before it replaced the user's mask (it had overwrite)
+        json.dumps({"name": "img_00.png", "before": [stat.st_ino, stat.st_mtime_ns,
+                                                     stat.st_size], **entry}) + "\n")
+    last, results = run(predictor, tmp_path / "in", out)
+    assert "not written by unet-desktop" in results["img_00.png"].reason
+    np.testing.assert_array_equal(read_mask(out / "img_00.png", trimap_scheme()), user_mask)
+    assert last.predicted == 1

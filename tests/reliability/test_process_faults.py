@@ -25,10 +25,13 @@ from PIL import Image
 from tests.ml.conftest import make_model_file
 from unet_desktop.cli import main
 from unet_desktop.core.labels import binary_scheme, trimap_scheme
-from unet_desktop.core.maskio import read_mask
-from unet_desktop.ml.batch_predict import RECORD_NAME
+from unet_desktop.core.manifest import ImageState, journal_path, load_manifest, manifest_path
+from unet_desktop.core.maskio import read_mask, write_mask
+from unet_desktop.core.workspace import Workspace
+from unet_desktop.ml.batch_predict import RECORD_NAME, batch_predict
 from unet_desktop.ml.checkpoint import checkpoint_path
 from unet_desktop.ml.modelfile import read_meta
+from unet_desktop.ml.predictor import Predictor
 
 REPO = Path(__file__).resolve().parents[2]
 N_IMAGES = 40
@@ -44,6 +47,26 @@ def slow_decode(job):
 batch_predict._decode = slow_decode
 from unet_desktop.cli import main
 sys.exit(main(sys.argv[1:]))
+"""
+
+# a workspace-mode run (the window's Batch Predict over the open folder): 8 masks per batch, so
+# 8 mask writes per manifest update, each write slowed down so that the kill lands between them
+_SLOW_WORKSPACE_PREDICT = """
+import sys, time
+import torch
+from unet_desktop.core import maskio
+from unet_desktop.core.workspace import Workspace
+from unet_desktop.ml.batch_predict import batch_predict
+from unet_desktop.ml.predictor import Predictor
+write = maskio.write_mask
+def slow_write(*args, **kwargs):
+    time.sleep(0.05)
+    return write(*args, **kwargs)
+maskio.write_mask = slow_write
+torch.set_num_threads(1)
+predictor = Predictor.from_file(sys.argv[2], device="cpu", batch_size=8)
+for _ in batch_predict(predictor, Workspace.open(sys.argv[1])):
+    pass
 """
 
 _SLOW_TRAIN = """
@@ -128,6 +151,54 @@ def test_batch_predict_killed_midway_leaves_whole_masks_and_resumes(tmp_path, no
     items = json.loads((out / f"{RECORD_NAME}.json").read_text("utf-8"))["items"]
     assert sorted(items) == names
     assert {item["model_version"] for item in items.values()} == {read_meta(model).version}
+
+
+@pytest.mark.reliability("process", "SIGKILL during a workspace batch predict of 40 images "
+                                    "(masks ahead of the manifest); reopen, rerun")
+def test_workspace_batch_killed_midway_reopens_its_masks_as_predicted(tmp_path, noise_images):
+    model, _ = make_model_file(tmp_path / "tiny.safetensors", trimap_scheme())
+    version = read_meta(model).version
+    root = tmp_path / "pets"  # Oxford layout; the first three images have the user's trimaps
+    names = [f"img_{i:02d}.png" for i in range(N_IMAGES)]
+    noise_images(root / "images", names, SIZE)
+    trimaps = root / "annotations" / "trimaps"
+    trimaps.mkdir(parents=True)
+    user = {}
+    for name in names[:3]:
+        write_mask(trimaps / name, np.full((SIZE[1], SIZE[0]), 1, np.uint8), trimap_scheme())
+        user[name] = _sha1(trimaps / name)
+
+    def batch_written() -> list[str]:
+        return [p.name for p in _masks(trimaps) if p.name not in user]
+
+    process = _start(_SLOW_WORKSPACE_PREDICT, [str(root), str(model)], tmp_path / "home")
+    _kill_when(process, lambda: len(batch_written()) >= 5, "the fifth mask")
+    written = batch_written()
+    assert 5 <= len(written) < N_IMAGES - 3, "the kill came after the run had finished"
+    manifest = load_manifest(manifest_path(root))
+    recorded = {k for k, r in manifest.records.items()
+                if r.state is ImageState.PREDICTED} if manifest is not None else set()
+    assert {f"images/{n}" for n in written} - recorded, \
+        "the kill landed after a manifest update: this run does not test the journal"
+    assert journal_path(root).is_file()
+
+    ws = Workspace.open(root)
+    for name in written:
+        entry = ws[f"images/{name}"]
+        assert (entry.state, entry.model_version) == (ImageState.PREDICTED, version), name
+        read_mask(entry.mask_path, trimap_scheme(), shape=(SIZE[1], SIZE[0]))  # whole
+    assert {e.key for e in ws.labelled()} == {f"images/{n}" for n in user}  # none of ours
+    assert not journal_path(root).exists()  # folded into the manifest by opening
+
+    reports = list(batch_predict(Predictor.from_file(model, device="cpu", batch_size=8), ws))
+    last = reports[-1]
+    assert last.finished and not last.cancelled and last.failed == 0
+    assert (last.predicted, last.skipped) == (N_IMAGES - 3 - len(written), 3 + len(written))
+    done = Workspace.open(root)
+    assert done.counts()[ImageState.PREDICTED] == N_IMAGES - 3
+    assert {e.model_version for e in done.labelled([ImageState.PREDICTED])} == {version}
+    assert {n: _sha1(trimaps / n) for n in user} == user
+    assert done.warnings == []
 
 
 def _binary_workspace(root: Path, n: int = 8, size: int = 40) -> Path:

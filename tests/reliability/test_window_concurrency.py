@@ -5,6 +5,7 @@ under load, and a model whose label scheme is not the folder's."""
 from __future__ import annotations
 
 import random
+import threading
 import time
 
 import numpy as np
@@ -14,6 +15,7 @@ from PySide6.QtCore import Qt
 
 from tests.gui.conftest import open_window
 from tests.gui.conftest_model import (  # noqa: F401 - fixtures are used by name
+    SIZE,
     TIMEOUT_MS,
     image_key,
     make_pets,
@@ -23,6 +25,7 @@ from tests.gui.conftest_model import (  # noqa: F401 - fixtures are used by name
 from tests.gui.helpers import drag
 from tests.ml.conftest import make_model_file as make_model_of_scheme
 from unet_desktop.core.edit_ops import erase_value
+from unet_desktop.core.errors import MaskError
 from unet_desktop.core.labels import multiclass_scheme
 from unet_desktop.core.maskio import read_mask
 from unet_desktop.core.workspace import ImageState, Workspace
@@ -63,6 +66,7 @@ def test_batch_predict_over_the_open_folder_keeps_edits_and_corrected_masks(qtbo
     assert not summary.cancelled and not summary.failed
     skipped = dict(summary.skipped)
     assert all(skipped[image_key(i)] == "kept: marked corrected" for i in range(3))
+    assert skipped[key] == "being edited" and not (trimaps / "img_04.png").exists()
     for name, data in corrected.items():
         assert (trimaps / name).read_bytes() == data
     document = win.session.document  # the image on screen keeps the user's edits
@@ -78,6 +82,73 @@ def test_batch_predict_over_the_open_folder_keeps_edits_and_corrected_masks(qtbo
         assert reopened[image_key(i)].state is ImageState.PREDICTED
     for i in range(3):
         assert reopened[image_key(i)].state is ImageState.CORRECTED
+    win.close()
+
+
+@pytest.mark.reliability("concurrency", "batch predict never writes the image on screen nor "
+                                        "one whose save failed")
+def test_batch_predict_skips_the_image_on_screen_and_unsaved_edits(qtbot, tiny_pets, tiny_model,
+                                                                    monkeypatch):
+    win = window_with_model(qtbot, tiny_model, tiny_pets, auto_accept=False)
+    session = win.session
+    trimaps = tiny_pets / "annotations" / "trimaps"
+    failing, on_screen, free = image_key(3), image_key(5), image_key(4)
+    win.file_dock.select_key(failing)
+    win.tools.set_tool("brush")
+    win.tools.set_value(1)
+    drag(qtbot, win.canvas, [(4.5, 4.5), (20.5, 20.5)])
+    save_mask = session.workspace.save_mask
+
+    def full_disk_for_one_image(key, *args, **kwargs):
+        if key == failing:
+            raise MaskError(trimaps / "img_03.png", "cannot write (No space left on device)")
+        return save_mask(key, *args, **kwargs)
+
+    monkeypatch.setattr(session.workspace, "save_mask", full_disk_for_one_image)
+    win.file_dock.select_key(on_screen)  # leaving fails: the edits stay in memory
+    assert session.is_dirty(failing) and session.current_key == on_screen
+    assert session.is_protected(failing) and session.is_protected(on_screen)
+    assert not session.is_protected(free)
+    assert not session.is_protected(on_screen, tiny_pets.parent / "another-folder")
+
+    dialog = win.training_commands.batch_predict()
+    with qtbot.waitSignal(dialog.run_finished, timeout=TIMEOUT_MS) as finished:
+        assert dialog.start() is not None
+    summary = finished.args[0]
+    assert [k for k, _ in summary.written] == [free]
+    skipped = dict(summary.skipped)
+    assert skipped[failing] == skipped[on_screen] == "being edited"
+    assert not (trimaps / "img_03.png").exists() and not (trimaps / "img_05.png").exists()
+
+    monkeypatch.undo()  # the disk has room again: the edits are saved, nothing was lost
+    assert session.save_all("quit") == []
+    reopened = Workspace.open(tiny_pets)
+    assert reopened[failing].state is ImageState.CORRECTED
+    assert reopened[on_screen].state is ImageState.UNLABELED
+    assert reopened[free].state is ImageState.PREDICTED
+    win.close()
+
+
+@pytest.mark.reliability("concurrency", "image opened while a batch write of it is in progress")
+def test_opening_an_image_waits_for_a_batch_write_in_progress(qtbot, tiny_pets, tiny_model):
+    win = window_with_model(qtbot, tiny_model, tiny_pets, auto_accept=False)
+    ws, key = win.session.workspace, image_key(4)
+    written = np.full(SIZE, 3, np.uint8)
+    holding = threading.Event()
+
+    def batch_writer():  # what ml.batch_predict does: check and write under the lock
+        with ws.write_lock:
+            holding.set()
+            time.sleep(0.2)
+            ws.save_mask(key, written, ImageState.PREDICTED, model_version="v1")
+
+    writer = threading.Thread(target=batch_writer)
+    writer.start()
+    assert holding.wait(5.0)
+    win.file_dock.select_key(key)  # protected first, so it loads the mask just written
+    writer.join(5.0)
+    np.testing.assert_array_equal(win.session.document.mask, written)
+    assert win.session.is_protected(key) and not win.session.document.dirty
     win.close()
 
 

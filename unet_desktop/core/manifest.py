@@ -10,6 +10,14 @@ It lives in ``<root>/.unet-desktop/manifest.json``::
 Entries are keyed by the image path relative to the workspace root (posix). Mask paths are not
 stored: they are derived from the folder layout on every scan, so a manifest can never direct a
 write to some other place. Writes are atomic (see :mod:`unet_desktop.core.atomic`).
+
+Beside it, ``manifest.journal`` (:mod:`unet_desktop.core.journal`) holds the record of each mask
+saved since the manifest was last written, one line per mask written before the mask itself::
+
+    {"key": "images/a.jpg", "state": "predicted", "model_version": "v3", "uncertainty": 0.12,
+     "mask": "annotations/trimaps/a.png", "before": [inode, mtime_ns, size] or null}
+
+``"folded_journal"`` in the manifest is the id of the last journal folded into it.
 """
 
 from __future__ import annotations
@@ -28,6 +36,7 @@ from .labels import LabelScheme
 
 MANIFEST_DIR = ".unet-desktop"
 MANIFEST_NAME = "manifest.json"
+JOURNAL_NAME = "manifest.journal"
 FORMAT_NAME = "unet-desktop-manifest"
 FORMAT_VERSION = 1
 
@@ -56,10 +65,48 @@ class ManifestRecord:
 class Manifest:
     scheme: LabelScheme | None = None
     records: dict[str, ManifestRecord] = field(default_factory=dict)
+    folded_journal: str | None = None  # id of the last journal folded into these records
+
+
+@dataclass
+class JournalLine:
+    """A mask about to be written: its record, where, and the file it replaces."""
+
+    key: str
+    record: ManifestRecord
+    mask: str  # the mask file, relative to the workspace root (posix)
+    before: list[int] | None  # file_identity() of the mask file before the write
+
+    def to_dict(self) -> dict:
+        r = self.record
+        return {"key": self.key, "state": r.state.value, "model_version": r.model_version,
+                "uncertainty": clean_uncertainty(r.uncertainty), "mask": self.mask,
+                "before": self.before}
+
+    @classmethod
+    def from_dict(cls, raw: dict) -> JournalLine | None:
+        """The line, or ``None`` when it is malformed (never trusted more than the manifest)."""
+        key, mask, before = raw.get("key"), raw.get("mask"), raw.get("before")
+        if not isinstance(key, str) or not isinstance(mask, str):
+            return None
+        if before is not None and not (isinstance(before, list)
+                                       and all(isinstance(v, int) for v in before)):
+            return None
+        try:
+            record = _parse_record(key, raw)
+        except (TypeError, ValueError):
+            return None
+        if record.state is ImageState.UNLABELED:  # a written mask is never unlabeled
+            return None
+        return cls(key, record, mask, before)
 
 
 def manifest_path(root: str | os.PathLike) -> Path:
     return Path(root) / MANIFEST_DIR / MANIFEST_NAME
+
+
+def journal_path(root: str | os.PathLike) -> Path:
+    return Path(root) / MANIFEST_DIR / JOURNAL_NAME
 
 
 def clean_uncertainty(value: float | None) -> float | None:
@@ -110,7 +157,10 @@ def parse_manifest(data: bytes) -> Manifest:
         if not isinstance(doc["scheme"], dict):
             raise TypeError("'scheme' must be an object")
         scheme = LabelScheme.from_dict(doc["scheme"])
-    return Manifest(scheme, {k: _parse_record(k, v) for k, v in entries.items()})
+    folded = doc.get("folded_journal")
+    if folded is not None and not isinstance(folded, str):
+        raise TypeError("'folded_journal' must be a string or null")
+    return Manifest(scheme, {k: _parse_record(k, v) for k, v in entries.items()}, folded)
 
 
 def dump_manifest(manifest: Manifest) -> bytes:
@@ -124,6 +174,7 @@ def dump_manifest(manifest: Manifest) -> bytes:
         "version": FORMAT_VERSION,
         "scheme": manifest.scheme.to_dict() if manifest.scheme is not None else None,
         "entries": entries,
+        "folded_journal": manifest.folded_journal,
     }
     return json.dumps(doc, indent=1, ensure_ascii=False, allow_nan=False).encode("utf-8")
 

@@ -10,8 +10,9 @@ fast on large folders, and merges the per-image states of the sidecar manifest
   gone becomes ``unlabeled``; a mask file that appeared for an ``unlabeled`` image makes it
   ``corrected``. So ``state != UNLABELED`` exactly when the image has a mask file.
 
-Opening writes nothing (except renaming a corrupt manifest). A read-only folder opens with a
-warning; states then live in memory only and ``save_mask`` raises :class:`MaskError`.
+Opening writes nothing (except renaming a corrupt manifest, or folding the journal of a run that
+did not finish into the manifest). A read-only folder opens with a warning; states then live in
+memory only and ``save_mask`` raises :class:`MaskError`.
 
 Scheme: the one given, else the manifest's, else trimap for the Oxford layout, else guessed from
 ONE existing mask by :func:`unet_desktop.core.maskio.guess_scheme` (values within {0, 1} or
@@ -19,6 +20,15 @@ ONE existing mask by :func:`unet_desktop.core.maskio.guess_scheme` (values withi
 
 Masks are only ever written as PNG files directly inside the workspace's mask folder; the target
 is checked after resolving symbolic links. ``save_mask`` and ``set_state`` are thread-safe.
+
+Durability: ``save_mask`` appends the mask's record to ``.unet-desktop/manifest.journal``
+(:mod:`unet_desktop.core.journal`) before it replaces the mask file, and every manifest write
+folds the journal in and deletes it. A process killed after a mask was replaced but before the
+manifest was written (a batch run defers the manifest to once per batch) thus leaves the record
+in the journal: ``open`` replays each line whose mask file was really replaced (its identity
+changed since the line was written) and, when the folder is writable, folds the journal into
+the manifest. Without it such a mask would read as ``corrected``: a prediction taken for a
+person's mask, and used as training data.
 """
 
 from __future__ import annotations
@@ -33,14 +43,17 @@ from pathlib import Path
 import numpy as np
 
 from .errors import FileError, MaskError
+from .journal import Journal, file_identity, was_replaced
 from .labels import LabelScheme, binary_scheme, trimap_scheme
 from .layouts import FolderScan, scan_folder
 from .manifest import (
     ImageState,
+    JournalLine,
     Manifest,
     ManifestError,
     ManifestRecord,
     clean_uncertainty,
+    journal_path,
     load_manifest,
     manifest_path,
     quarantine,
@@ -89,7 +102,7 @@ class Workspace:
     """Use :meth:`open`; attributes are read-only by convention (change state through methods)."""
 
     def __init__(self, scan: FolderScan, scheme: LabelScheme, entries: list[ImageEntry],
-                 warnings: list[str], read_only: bool):
+                 warnings: list[str], read_only: bool, folded_journal: str | None = None):
         self._scan = scan
         self.root: Path = scan.root
         self.layout: str = scan.layout
@@ -102,6 +115,8 @@ class Workspace:
         self.read_only = read_only
         self.manifest_path = manifest_path(scan.root)
         self._by_key = {e.key: e for e in entries}
+        self._journal = Journal(journal_path(scan.root))
+        self._folded_journal = folded_journal
         self._lock = threading.RLock()
         self._defer_depth = 0
         self._pending_write = False
@@ -124,11 +139,23 @@ class Workspace:
             warnings.append(f"{root} is read-only: labelling states are kept in memory only "
                             "and masks cannot be saved")
         manifest = _load_or_quarantine(manifest_path(root), read_only, warnings)
+        journal = Journal(journal_path(root))
+        lines = journal.read()
+        folded = manifest.folded_journal if manifest is not None else None
+        if journal.id is not None and journal.id == folded:
+            lines = []  # already in the manifest: the process died before deleting it
         scheme = _choose_scheme(scheme, manifest, scan, warnings)
-        entries = _merge_states(scan, manifest, warnings)
+        records = _replay_journal(scan, manifest, lines, warnings)
+        entries = _merge_states(scan, records, warnings)
         if not entries:
             warnings.append(f"no images found in {scan.image_dir}")
-        return cls(scan, scheme, entries, warnings, read_only)
+        ws = cls(scan, scheme, entries, warnings, read_only, folded)
+        if not read_only and journal.exists():
+            try:
+                ws.save_manifest()
+            except FileError as exc:
+                warnings.append(f"could not fold the journal into the manifest: {exc}")
+        return ws
 
     # --- lookup ------------------------------------------------------------------------------
     def __len__(self) -> int:
@@ -184,7 +211,8 @@ class Workspace:
         ``model_version`` and ``uncertainty`` replace the recorded ones when given, else the old
         ones are kept. A non-PNG original mask (e.g. a Carvana GIF) is left in place and a PNG is
         written beside it (it wins over the original on the next scan). Returns the path written.
-        Raises :class:`MaskError` if the workspace is read-only or the target is unsafe.
+        Raises :class:`MaskError` if the workspace is read-only, the target is unsafe, or the
+        record cannot be journalled (then the mask is not written).
         """
         from .maskio import write_mask
 
@@ -197,19 +225,37 @@ class Workspace:
             target = self._scan.new_mask_path(entry.image_path.stem)
         if self.read_only:
             raise MaskError(target, "cannot save: the workspace folder is read-only")
-        try:
-            self.mask_dir.mkdir(parents=True, exist_ok=True)
-        except OSError as exc:
-            raise MaskError(target, f"cannot create the mask folder ({exc.strerror})") from exc
-        self._check_target(target)
-        try:
-            write_mask(target, mask, self.scheme)
-        except OSError as exc:
-            raise MaskError(target, f"cannot write ({exc.strerror or exc})") from exc
-        with self._lock:
+        with self._lock:  # journal, mask and record together: a fold never splits them
+            try:
+                self.mask_dir.mkdir(parents=True, exist_ok=True)
+            except OSError as exc:
+                raise MaskError(target, f"cannot create the mask folder ({exc.strerror})") from exc
+            self._check_target(target)
+            record = ManifestRecord(
+                state, entry.model_version if model_version is None else model_version,
+                entry.uncertainty if uncertainty is None else clean_uncertainty(uncertainty))
+            line = JournalLine(key, record, Path(os.path.relpath(target, self.root)).as_posix(),
+                               file_identity(target))
+            try:  # the record first, so that a process killed after the write still has it
+                self._journal.append(line.to_dict())
+            except OSError as exc:
+                raise MaskError(target, f"cannot record the save in {self._journal.path} "
+                                        f"({exc.strerror or exc}); the mask was not written"
+                                ) from exc
+            try:
+                write_mask(target, mask, self.scheme)
+            except OSError as exc:
+                raise MaskError(target, f"cannot write ({exc.strerror or exc})") from exc
             entry.mask_path = target
             self._record(entry, state, model_version, uncertainty)
         return target
+
+    @property
+    def write_lock(self) -> threading.RLock:
+        """Held while a mask is journalled, written and recorded. Hold it to check something
+        and save without another thread writing in between, or to change what a concurrent
+        writer may write (it then waits for the write in progress to finish)."""
+        return self._lock
 
     def _check_target(self, target: Path) -> None:
         """Refuse any write that would land outside the mask folder, links resolved."""
@@ -231,7 +277,9 @@ class Workspace:
         """Change an image's state (e.g. corrected -> verified) and persist the manifest.
 
         Any state but ``unlabeled`` needs a mask file, and ``unlabeled`` needs none (the state
-        always agrees with the files). ``None`` arguments keep the recorded values.
+        always agrees with the files). ``None`` arguments keep the recorded values. The manifest
+        is written at once, even inside :meth:`deferred_manifest` (no mask file carries this
+        change, so the journal could not replay it).
         """
         state = ImageState(state)
         entry = self[key]
@@ -239,10 +287,10 @@ class Workspace:
             need = "has a mask file" if entry.has_mask else "has no mask yet: save one first"
             raise ValueError(f"{key}: cannot mark it {state.value}: it {need}")
         with self._lock:
-            self._record(entry, state, model_version, uncertainty)
+            self._record(entry, state, model_version, uncertainty, defer=False)
 
     def _record(self, entry: ImageEntry, state: ImageState, model_version: str | None,
-                uncertainty: float | None) -> None:
+                uncertainty: float | None, defer: bool = True) -> None:
         entry.state = state
         if model_version is not None:
             entry.model_version = model_version
@@ -250,14 +298,15 @@ class Workspace:
             entry.uncertainty = clean_uncertainty(uncertainty)
         if self.read_only:
             return
-        if self._defer_depth:
+        if defer and self._defer_depth:
             self._pending_write = True
         else:
             self.save_manifest()
 
     @contextlib.contextmanager
     def deferred_manifest(self) -> Iterator[None]:
-        """Write the manifest once at the end of a block of many saves (batch prediction)."""
+        """Write the manifest once at the end of a block of many saves (batch prediction); the
+        journal keeps each save durable meanwhile."""
         with self._lock:
             self._defer_depth += 1
         try:
@@ -272,14 +321,22 @@ class Workspace:
     def to_manifest(self) -> Manifest:
         records = {e.key: ManifestRecord(e.state, e.model_version, e.uncertainty)
                    for e in self.entries}
-        return Manifest(self.scheme, records)
+        return Manifest(self.scheme, records, self._folded_journal)
 
     def save_manifest(self) -> None:
-        """Write the manifest atomically; raises :class:`FileError` on a read-only workspace."""
+        """Write the manifest atomically and fold the journal into it (then delete it); raises
+        :class:`FileError` on a read-only workspace or when the manifest cannot be written."""
         if self.read_only:
             raise FileError(self.manifest_path, "cannot save: the workspace folder is read-only")
-        with self._lock:
-            save_manifest(self.manifest_path, self.to_manifest())
+        with self._lock:  # every journalled save is recorded in memory by now
+            manifest = self.to_manifest()
+            manifest.folded_journal = self._journal.id or self._folded_journal
+            save_manifest(self.manifest_path, manifest)
+            self._folded_journal = manifest.folded_journal
+            try:
+                self._journal.clear()
+            except OSError:
+                pass  # the manifest names it as folded: it is not replayed again
 
 
 # --- opening helpers -------------------------------------------------------------------------
@@ -323,9 +380,29 @@ def _choose_scheme(given: LabelScheme | None, manifest: Manifest | None, scan: F
         return binary_scheme()
 
 
-def _merge_states(scan: FolderScan, manifest: Manifest | None,
+def _replay_journal(scan: FolderScan, manifest: Manifest | None, lines: list[dict],
+                    warnings: list[str]) -> dict[str, ManifestRecord]:
+    """The manifest's records with the journal's laid over them: each line whose mask file is
+    where the scan found the image's mask and was replaced since the line was written (later
+    lines of the same image win)."""
+    records = dict(manifest.records) if manifest is not None else {}
+    masks = {p.key: p.mask_path for p in scan.pairs}
+    replayed = set()
+    for raw in lines:
+        line = JournalLine.from_dict(raw)
+        if line is None or masks.get(line.key) != scan.root / line.mask:
+            continue
+        if was_replaced(scan.root / line.mask, line.before):
+            records[line.key] = line.record
+            replayed.add(line.key)
+    if replayed:
+        warnings.append(f"the states of {len(replayed)} mask(s) saved by a run that did not "
+                        "finish were recovered from the manifest's journal")
+    return records
+
+
+def _merge_states(scan: FolderScan, records: dict[str, ManifestRecord],
                   warnings: list[str]) -> list[ImageEntry]:
-    records = manifest.records if manifest is not None else {}
     entries: list[ImageEntry] = []
     lost = 0
     for pair in scan.pairs:

@@ -2,14 +2,16 @@
 
 The dialog is modeless: the window stays usable (and keeps getting its own predictions, which
 the worker runs between two batches). Masks marked corrected or verified are never overwritten
-(``ml.batch_predict`` checks again right before each write); a second run resumes, skipping
-images this model version already predicted. The summary lists what was written, skipped and
-failed, each with its reason.
+(``ml.batch_predict`` checks again right before each write); nor are the masks of images that
+``protect(root, key)`` names (the window passes the image being edited and those with unsaved
+edits). A second run resumes, skipping images this model version already predicted. The summary
+lists what was written, skipped and failed, each with its reason.
 """
 
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
@@ -120,8 +122,15 @@ def _same_classes(a: Any, b: Any) -> bool:
     return (a.kind, tuple(a.stored_values)) == (b.kind, tuple(b.stored_values))
 
 
-def batch_job(settings: BatchSettings, models: ModelController, workspace: Any | None):
-    """The worker-thread job: a generator of snapshots of ``ml.batch_predict``'s progress."""
+Protect = Callable[[Path, str], bool]  # (workspace root, image key) -> leave its mask alone
+
+
+def batch_job(settings: BatchSettings, models: ModelController, workspace: Any | None,
+              protect: Protect | None = None):
+    """The worker-thread job: a generator of snapshots of ``ml.batch_predict``'s progress.
+
+    ``protect`` is called on the worker's writer thread for images of the workspace predicted
+    in place (not for an output folder)."""
 
     def run(token):
         from unet_desktop.core.workspace import Workspace
@@ -155,8 +164,15 @@ def batch_job(settings: BatchSettings, models: ModelController, workspace: Any |
                     f"{ws.root}: the model predicts {inner.meta.scheme.kind} masks but this "
                     f"folder's masks are {ws.scheme.kind}; choose an output folder")
             source = ws
+        guard = None
+        if protect is not None and source is ws:
+            root = ws.root
+
+            def guard(key: str) -> bool:
+                return protect(root, key)
+
         for progress in batch_predict(predictor, source, settings.output,
-                                      overwrite=settings.overwrite, cancel=token):
+                                      overwrite=settings.overwrite, cancel=token, protect=guard):
             yield replace(progress, results=list(progress.results))  # the generator reuses it
 
     return run
@@ -174,12 +190,13 @@ class BatchPredictDialog(QDialog):
     run_finished = Signal(object)  # BatchSummary
 
     def __init__(self, models: ModelController, workspace: Any | None = None,
-                 parent: QWidget | None = None) -> None:
+                 parent: QWidget | None = None, protect: Protect | None = None) -> None:
         super().__init__(parent)
         self.setWindowTitle("Batch Predict Folder")
         self.setModal(False)
         self.models = models
         self.workspace = workspace
+        self.protect = protect
         self.job: Job | None = None
         self.summary = BatchSummary()
         self._rate = RateEstimator()
@@ -279,7 +296,7 @@ class BatchPredictDialog(QDialog):
         self.status_label.setText("Starting...")
         self.progress_bar.setRange(0, 0)
         self.job = self.models.worker.submit(
-            batch_job(settings, self.models, self.workspace), Priority.BACKGROUND,
+            batch_job(settings, self.models, self.workspace, self.protect), Priority.BACKGROUND,
             name="batch predict", on_progress=self._on_progress, on_error=self._show_error,
             on_finished=self._on_finished)
         self._on_running_changed(True)

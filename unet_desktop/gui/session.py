@@ -10,6 +10,11 @@ within two seconds (never over the user's files); a crash loses nothing older th
 next :meth:`open_workspace` writes such leftovers into the workspace and reports them. An image
 whose save fails keeps its document in memory (edits are never dropped) and is retried on quit.
 
+A batch run over the open folder asks :meth:`is_protected` (from its writer thread) before each
+write: the image on screen and every image with unsaved edits are never written by it. The set
+is replaced under the workspace's write lock, so a batch write in progress finishes before an
+image is loaded and none starts on it afterwards.
+
 Accepting a model's prediction (:meth:`accept_prediction`) is one undo step. A mask saved while
 it is still exactly an accepted prediction is recorded as ``predicted`` (with the model version
 and uncertainty); once the user changes it, it is saved as ``corrected``.
@@ -17,6 +22,7 @@ and uncertainty); once the user changes it, it is saved as ``corrected``.
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -67,6 +73,8 @@ class EditingSession(QObject):
         self.journal = journal or RecoveryJournal(default_recovery_dir())
         self._unsaved: dict[str, MaskDocument] = {}  # left images whose save failed
         self._accepted: dict[str, AcceptedPrediction] = {}
+        # (workspace root, keys) a batch run must leave alone; replaced whole, read by any thread
+        self._protected: tuple[Path | None, frozenset[str]] = (None, frozenset())
         self.autosave = AutosaveController(
             self.autosave_now, self._in_stroke, autosave_delay_ms, self
         )
@@ -86,6 +94,23 @@ class EditingSession(QObject):
         if self.document is not None and self.document.dirty:
             keys.append(self.document.key)
         return keys
+
+    def is_protected(self, key: str, root: str | Path | None = None) -> bool:
+        """Whether a batch run must not write the mask of ``key`` (in the workspace at ``root``;
+        default: the open one): the image on screen or one with unsaved edits. Thread-safe."""
+        protected_root, keys = self._protected
+        return key in keys and (root is None or Path(os.path.realpath(root)) == protected_root)
+
+    def _update_protected(self, *also: str) -> None:
+        """Protect the image on screen, the unsaved ones and ``also`` (an image about to load)."""
+        keys = frozenset((*self._unsaved, *also,
+                          *([self.document.key] if self.document is not None else [])))
+        ws = self.workspace
+        if ws is None:
+            self._protected = (None, frozenset())
+            return
+        with ws.write_lock:  # waits for a batch write in progress; no new one starts on them
+            self._protected = (Path(os.path.realpath(ws.root)), keys)
 
     def is_accepted_prediction(self, document: MaskDocument | None = None) -> bool:
         """Whether the (current) mask is exactly a prediction accepted and not edited since."""
@@ -115,6 +140,7 @@ class EditingSession(QObject):
         self._unsaved.clear()
         self._accepted.clear()
         recovered = self._recover()
+        self._update_protected()
         self.workspace_opened.emit()
         return recovered
 
@@ -147,13 +173,16 @@ class EditingSession(QObject):
         """Leave the current image (saving it) and load ``key``; False if it cannot be read."""
         if self.workspace is None or key == self.current_key:
             return key == self.current_key
+        self._update_protected(key)  # before its mask is read
         self.close_document("leave")
         document = self._unsaved.pop(key, None) or self._load_document(key)
         if document is None:
+            self._update_protected()
             self.document_opened.emit()
             return False
         document.add_listener(self._on_document_changed)
         self.document = document
+        self._update_protected()
         self.document_opened.emit()
         self.edit_state_changed.emit()
         return True
@@ -208,6 +237,7 @@ class EditingSession(QObject):
             self._unsaved[document.key] = document
             self.autosave_now(document)
         self.document = None
+        self._update_protected()
         return ok
 
     # --- editing -------------------------------------------------------------------------------
@@ -294,6 +324,7 @@ class EditingSession(QObject):
                 del self._unsaved[key]
             else:
                 failed.append(key)
+        self._update_protected()
         return failed
 
     def mark_verified(self) -> bool:

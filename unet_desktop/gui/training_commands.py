@@ -1,8 +1,9 @@
 """File > Batch Predict Folder... and Training > Fine-tune on Corrected Images...
 
 Both are long jobs on the worker thread (the window keeps getting its own predictions between
-their steps). A batch run refreshes the file list as masks are written, and the image on screen
-if its mask changed on disk and it has no unsaved edits. A finished fine-tuning run hands its
+their steps). A batch run over the open folder never writes the image on screen nor one with
+unsaved edits (the session's :meth:`~EditingSession.is_protected`); it refreshes the file list
+as masks are written. A finished fine-tuning run hands its
 model file to the :class:`ModelController`, which swaps it in (the old one stays "previous":
 compare with C, roll back from the Model menu).
 """
@@ -59,13 +60,18 @@ class TrainingCommands(QObject):
         if dialog is None or (not running and dialog.workspace is not self.session.workspace):
             if dialog is not None:
                 dialog.deleteLater()
-            dialog = BatchPredictDialog(self.models, self.session.workspace, self._dialog_parent)
+            dialog = BatchPredictDialog(self.models, self.session.workspace, self._dialog_parent,
+                                        protect=self._is_being_edited)
             dialog.masks_written.connect(self._on_masks_written)
             dialog.run_finished.connect(lambda summary: self.message.emit(summary.headline()))
             self.batch_dialog = dialog
         dialog.show()
         dialog.raise_()
         return dialog
+
+    def _is_being_edited(self, root: Path, key: str) -> bool:
+        """On the batch writer thread: the image on screen, or one with unsaved edits."""
+        return self.session.is_protected(key, root)
 
     def _on_masks_written(self, keys: list[str]) -> None:
         if self.batch_dialog is None or self.batch_dialog.workspace is not self.session.workspace:

@@ -6,8 +6,15 @@ the CLI (a progress bar) and tests.
 
 - Workspace source: masks go through ``Workspace.save_mask`` with state ``predicted`` and the
   model version; images marked ``corrected`` or ``verified`` are never overwritten (checked
-  again right before each write); images already predicted by this model version are skipped
-  unless ``overwrite``.
+  again right before each write, under the workspace's write lock, so that a save by another
+  thread cannot slip in between); images already predicted by this model version are skipped
+  unless ``overwrite``. Each record is journalled before its mask is written (see
+  :mod:`unet_desktop.core.workspace`), so a run killed midway reopens with its masks
+  ``predicted``, never taken for a person's ``corrected`` masks.
+- ``protect(key) -> True`` (e.g. the image being edited in the window) is asked right before
+  each write, in either mode; such an image is skipped with the reason "being edited". It is
+  called on the writer thread (under the workspace's write lock in workspace mode), so it must
+  be thread-safe and must not wait for other threads.
 - Folder, single image or list of images: ``<stem>.png`` masks are written into ``out_dir``
   and a record ``unet-desktop-predictions.json`` there remembers which model wrote which mask,
   so a second run resumes (skips masks of the same model version). A mask file that the record
@@ -27,7 +34,7 @@ import dataclasses
 import json
 import os
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 from typing import Literal
@@ -37,6 +44,7 @@ import numpy as np
 from unet_desktop.core.atomic import atomic_write, atomic_write_bytes
 from unet_desktop.core.errors import FileError
 from unet_desktop.core.imageio import IMAGE_EXTENSIONS, read_image
+from unet_desktop.core.journal import Journal, file_identity, was_replaced
 from unet_desktop.core.maskio import write_mask
 from unet_desktop.core.progress import CancelToken
 from unet_desktop.core.workspace import ImageState, Workspace
@@ -46,6 +54,7 @@ RECORD_NAME = "unet-desktop-predictions"
 Status = Literal["predicted", "skipped", "failed"]
 _KEPT = (ImageState.CORRECTED, ImageState.VERIFIED)
 _RECORD_EVERY = 32  # writes between record saves
+BEING_EDITED = "being edited"
 
 
 @dataclasses.dataclass
@@ -102,16 +111,18 @@ def _output_names(paths: Sequence[Path]) -> list[str]:
 class _Record:
     """Which model version wrote which mask in an output folder (JSON, written atomically).
 
-    Before a mask is written, its entry is appended to a journal beside the record (one JSON
-    line each), so a process killed between two saves of the record still knows every mask it
-    wrote (an entry whose mask never got written is harmless: a missing mask is predicted
-    again). Loading replays the journals; a save folds its own journal into the record.
+    Before a mask is written, its entry is appended to a journal beside the record
+    (:mod:`unet_desktop.core.journal`, with the identity of the file it replaces), so a process
+    killed between two saves of the record still knows every mask it wrote; an entry whose mask
+    was not replaced after all is ignored. Loading replays the journals; a save folds its own
+    journal into the record.
     """
 
     def __init__(self, out_dir: Path, rank: int, world_size: int):
         name = RECORD_NAME if world_size == 1 else f"{RECORD_NAME}.rank{rank}"
+        self.out_dir = out_dir
         self.path = out_dir / f"{name}.json"
-        self.journal = out_dir / f"{name}.journal"
+        self.journal = Journal(out_dir / f"{name}.journal")
         self.items: dict[str, dict] = {}
         self.known: dict[str, dict] = {}  # every rank's records, for resuming
         for path in sorted(out_dir.glob(f"{RECORD_NAME}*.json")):
@@ -125,22 +136,30 @@ class _Record:
                     self.items.update(items)
         self.unsaved = 0
         for path in sorted(out_dir.glob(f"{RECORD_NAME}*.journal")):
-            replayed = _read_journal(path)
+            replayed = self._replay(Journal(path))
             self.known.update(replayed)
-            if path == self.journal:
+            if path == self.journal.path:
                 self.items.update(replayed)
                 self.unsaved += len(replayed)  # folded into the record by the next save
+
+    def _replay(self, journal: Journal) -> dict[str, dict]:
+        """The journal's entries whose mask file was really replaced (later ones win)."""
+        entries: dict[str, dict] = {}
+        for line in journal.read():
+            name, before = line.pop("name", None), line.pop("before", None)
+            if isinstance(name, str) and was_replaced(self.out_dir / name, before):
+                entries[name] = line
+        return entries
 
     def version_of(self, name: str) -> str | None:
         entry = self.known.get(name)
         return entry.get("model_version") if isinstance(entry, dict) else None
 
-    def entry(self, name: str, image: Path, version: str, score: float) -> dict:
-        """The entry of a mask about to be written, already in the journal."""
+    def entry(self, target: Path, image: Path, version: str, score: float) -> dict:
+        """The entry of the mask ``target`` about to be written, already in the journal."""
         entry = {"image": image.name, "model_version": version, "uncertainty": round(score, 6)}
         try:
-            with self.journal.open("a", encoding="utf-8") as f:
-                f.write(json.dumps({"name": name, **entry}) + "\n")
+            self.journal.append({"name": target.name, "before": file_identity(target), **entry})
         except OSError:
             pass  # the entry still goes into the record at the next save
         return entry
@@ -156,25 +175,8 @@ class _Record:
         if self.unsaved:
             data = json.dumps({"items": self.items}, indent=1, sort_keys=True).encode()
             atomic_write_bytes(self.path, data)
-            self.journal.unlink(missing_ok=True)
+            self.journal.clear()
             self.unsaved = 0
-
-
-def _read_journal(path: Path) -> dict[str, dict]:
-    """The entries of a record journal; a line torn by a crash (the last one) is ignored."""
-    entries: dict[str, dict] = {}
-    try:
-        lines = path.read_text("utf-8", errors="replace").splitlines()
-    except OSError:
-        return entries
-    for line in lines:
-        try:
-            entry = json.loads(line)
-        except ValueError:
-            continue
-        if isinstance(entry, dict) and isinstance(entry.get("name"), str):
-            entries[entry.pop("name")] = entry
-    return entries
 
 
 def _folder_jobs(paths: Sequence[Path], out_dir: Path) -> list[_Job]:
@@ -212,11 +214,13 @@ def batch_predict(
     decode_workers: int = 2,
     rank: int | None = None,
     world_size: int | None = None,
+    protect: Callable[[str], bool] | None = None,
 ) -> Iterator[BatchProgress]:
     """Predict every image of ``source``; yields a :class:`BatchProgress` after each batch.
 
     ``source`` is a :class:`Workspace`, a folder, one image file, or a list of image files;
-    ``out_dir`` is required for all but a workspace. See the module docstring for the rules.
+    ``out_dir`` is required for all but a workspace. ``protect(key)`` True: do not write that
+    image's mask (asked right before each write). See the module docstring for the rules.
     """
     env_rank, env_world = distributed_shard()
     rank = env_rank if rank is None else rank
@@ -248,7 +252,7 @@ def batch_predict(
             _count(progress, ItemResult(job.key, job.image_path, "skipped", reason))
         else:
             todo.append(job)
-    runner = _Runner(predictor, ws, record, write_probs, overwrite, decode_workers)
+    runner = _Runner(predictor, ws, record, write_probs, decode_workers, protect)
     yield from runner.run(todo, progress, cancel or CancelToken())
 
 
@@ -290,13 +294,14 @@ class _Runner:
     """The decode -> predict -> write pipeline for the jobs that need predicting."""
 
     def __init__(self, predictor: Predictor, ws: Workspace | None, record: _Record | None,
-                 write_probs: bool, overwrite: bool, decode_workers: int):
+                 write_probs: bool, decode_workers: int,
+                 protect: Callable[[str], bool] | None):
         self.predictor = predictor
         self.ws = ws
         self.record = record
         self.write_probs = write_probs
-        self.overwrite = overwrite
         self.decode_workers = max(1, decode_workers)
+        self.protect = protect or (lambda key: False)
 
     def run(self, todo: list[_Job], progress: BatchProgress,
             cancel: CancelToken) -> Iterator[BatchProgress]:
@@ -354,19 +359,25 @@ class _Runner:
 
     def _write_workspace(self, job: _Job, pred: Prediction) -> ItemResult:
         version = self.predictor.meta.version
-        reason = _skip_reason_workspace(self.ws, job.key, version, overwrite=True)
-        if reason:  # the user marked it while we were predicting
-            return ItemResult(job.key, job.image_path, "skipped", reason)
-        try:
-            path = self.ws.save_mask(job.key, pred.labels, ImageState.PREDICTED,
-                                     model_version=version, uncertainty=pred.score)
-        except (FileError, OSError) as exc:
-            return ItemResult(job.key, job.image_path, "failed", str(exc))
+        # under the write lock, no other thread saves (or starts editing) between check and write
+        with self.ws.write_lock:
+            reason = _skip_reason_workspace(self.ws, job.key, version, overwrite=True)
+            if not reason and self.protect(job.key):
+                reason = BEING_EDITED
+            if reason:  # the user marked or opened it while we were predicting
+                return ItemResult(job.key, job.image_path, "skipped", reason)
+            try:
+                path = self.ws.save_mask(job.key, pred.labels, ImageState.PREDICTED,
+                                         model_version=version, uncertainty=pred.score)
+            except (FileError, OSError) as exc:
+                return ItemResult(job.key, job.image_path, "failed", str(exc))
         return ItemResult(job.key, job.image_path, "predicted", output=path, score=pred.score)
 
     def _write_file(self, job: _Job, pred: Prediction) -> ItemResult:
         target = job.target
-        entry = self.record.entry(target.name, job.image_path, self.predictor.meta.version,
+        if self.protect(job.key):
+            return ItemResult(job.key, job.image_path, "skipped", BEING_EDITED)
+        entry = self.record.entry(target, job.image_path, self.predictor.meta.version,
                                   pred.score)
         try:
             write_mask(target, pred.labels, self.predictor.meta.scheme)
