@@ -26,6 +26,7 @@ import numpy as np
 from PIL import Image
 
 from unet_desktop.core.labels import binary_scheme
+from unet_desktop.core.manifest import Manifest, ManifestRecord, save_manifest
 from unet_desktop.core.workspace import ImageState, Workspace
 
 TARGET_S = 1.0
@@ -62,16 +63,21 @@ def make_folder(root: Path, layout: str, n: int, with_masks: bool) -> Path:
 
 
 def add_manifest(root: Path) -> None:
-    """Record a state, model version and score for every image, as after a batch prediction."""
+    """Record a state, model version and score for every image, as after a batch prediction.
+
+    Written in one go: ``Workspace.set_state`` persists each change at once, which would make
+    this set-up quadratic in the number of images.
+    """
     ws = Workspace.open(root, scheme=binary_scheme())
-    with ws.deferred_manifest():
-        for i, entry in enumerate(ws):
-            if entry.has_mask:
-                state = ImageState.VERIFIED if i % 2 else ImageState.PREDICTED
-                ws.set_state(entry.key, state, model_version="bench-v1", uncertainty=i / len(ws))
-            else:
-                ws.set_state(entry.key, ImageState.UNLABELED, uncertainty=i / len(ws))
-    ws.save_manifest()
+    records = {}
+    for i, entry in enumerate(ws):
+        score = i / len(ws)
+        if entry.has_mask:
+            state = ImageState.VERIFIED if i % 2 else ImageState.PREDICTED
+            records[entry.key] = ManifestRecord(state, "bench-v1", score)
+        else:
+            records[entry.key] = ManifestRecord(ImageState.UNLABELED, None, score)
+    save_manifest(ws.manifest_path, Manifest(ws.scheme, records))
 
 
 def naive_open(root: Path) -> int:
