@@ -36,13 +36,21 @@ DATA = ROOT.parent / "shared" / "data"
 MAX_BYTES = 20 * 1024 * 1024
 
 
+@dataclass(frozen=True)
+class Stage:
+    """One training run: from scratch for the first stage, fine-tuning the previous after."""
+
+    size: int  # crop size = the model's training scale
+    epochs: int
+    max_minutes: float
+    lr: float | None = None  # None: the loop's default (1e-3 from scratch, 3e-4 fine-tuning)
+
+
 @dataclass
 class Recipe:
     data: str  # folder under ../shared/data
     arch: dict
-    size: int
-    epochs: int
-    max_minutes: float
+    stages: list[Stage]
     batch_size: int = 8
     group_by_prefix: bool = False
     description: str = ""
@@ -54,7 +62,7 @@ RECIPES = {
     "pets-trimap": Recipe(
         data="pets",
         arch={"name": "unet", "in_channels": 3, "num_classes": 3, "depth": 4, "base": 24},
-        size=160, epochs=25, max_minutes=80,
+        stages=[Stage(160, 25, 80), Stage(192, 40, 32, lr=5e-4)],
         description="Oxford-IIIT Pet trimaps (pet / background / border), trained from scratch.",
         intended_use="Default model of the app: pets and similar single foreground objects in "
                      "photos; a starting point to fine-tune on your own corrections.",
@@ -63,7 +71,7 @@ RECIPES = {
     "carvana-binary": Recipe(
         data="carvana",
         arch={"name": "unet", "in_channels": 3, "num_classes": 2, "depth": 4, "base": 16},
-        size=256, epochs=40, max_minutes=30, group_by_prefix=True,
+        stages=[Stage(256, 40, 30)], group_by_prefix=True,
         description="Carvana car masks (binary), trained from scratch, validated on held-out cars.",
         intended_use="Cars photographed on a studio turntable; a starting point for binary "
                      "object masks.",
@@ -73,13 +81,26 @@ RECIPES = {
 
 
 def train_recipe(name: str, recipe: Recipe, out: Path, device: str, seed: int) -> None:
-    config = TrainConfig(
-        out=out, arch=dict(recipe.arch), size=recipe.size, epochs=recipe.epochs,
-        max_minutes=recipe.max_minutes, batch_size=recipe.batch_size, patience=None,
-        group_fn=prefix_group if recipe.group_by_prefix else None, seed=seed, device=device,
-        all_masks=True, name=name, description=recipe.description,
-    )
-    for report in train(Workspace.open(DATA / recipe.data), config):
+    """Run the stages in order; each stage after the first fine-tunes the previous one's model.
+    The validation split (seeded, by image or by car) is the same in every stage."""
+    previous = None
+    for number, stage in enumerate(recipe.stages, 1):
+        stage_out = out if number == len(recipe.stages) else out.with_name(
+            f"{out.stem}.stage{number}{out.suffix}")
+        config = TrainConfig(
+            out=stage_out, init=previous, arch=None if previous else dict(recipe.arch),
+            size=stage.size, epochs=stage.epochs, max_minutes=stage.max_minutes, lr=stage.lr,
+            batch_size=recipe.batch_size, patience=None, seed=seed, device=device,
+            group_fn=prefix_group if recipe.group_by_prefix else None,
+            all_masks=True, name=name, description=recipe.description,
+        )
+        print(f"stage {number}: {stage}", flush=True)
+        _report(train(Workspace.open(DATA / recipe.data), config))
+        previous = stage_out
+
+
+def _report(reports) -> None:
+    for report in reports:
         if isinstance(report, EpochReport):
             val = report.val
             print(f"epoch {report.epoch}/{report.epochs} loss {report.train_loss:.4f} "
@@ -116,11 +137,11 @@ def time_prediction(model: Path, threads: int = 2, reps: int = 20) -> float:
     return statistics.median(times)
 
 
-def headline(metrics: dict) -> dict:
+def headline(metrics: dict, scheme) -> dict:
     """The figures the targets name: mIoU, pet IoU, and the foreground Dice of binary models."""
     out = {"miou": metrics.get("miou"), "pet_iou": metrics.get("pet_iou")}
-    if "foreground" in metrics["dice"]:
-        out["foreground_dice"] = metrics["dice"]["foreground"]
+    if scheme.kind == "binary":
+        out["foreground_dice"] = metrics["dice"][scheme.names[1]]
     return out
 
 
@@ -137,7 +158,13 @@ def write_card(name: str, recipe: Recipe, model: Path, metrics: dict, ms: float)
         for cls in meta.scheme.names
     )
     targets = ", ".join(f"{k} >= {v}" for k, v in recipe.targets.items())
-    met = all((headline(metrics).get(k) or 0) >= v for k, v in recipe.targets.items())
+    figures = headline(metrics, meta.scheme)
+    met = all((figures.get(k) or 0) >= v for k, v in recipe.targets.items())
+    stages = "; then ".join(
+        f"{st.epochs} epochs or {st.max_minutes:g} minutes at {st.size} px"
+        + (f", peak learning rate {st.lr:g}" if st.lr else "")
+        for st in recipe.stages
+    )
     card = f"""# {name}
 
 {recipe.description}
@@ -157,9 +184,9 @@ def write_card(name: str, recipe: Recipe, model: Path, metrics: dict, ms: float)
 {len(summary.get("val_keys") or [])} were held out for validation
 ({"by car: every view of a car on one side" if recipe.group_by_prefix else "by image, seeded"};
 the validation keys are listed in the file's metadata). Recipe: `scripts/train_starter_models.py
-{name}`: {recipe.epochs} epochs or {recipe.max_minutes:g} minutes, crops of {recipe.size} px,
-batch {recipe.batch_size}, AdamW with warm-up and cosine decay, cross-entropy + Dice,
-flips / scale-crop / rotation / colour jitter. {len(history)} epochs ran.
+{name}`: {stages}; batch {recipe.batch_size}, AdamW with warm-up and cosine decay,
+cross-entropy + Dice, flips / scale-crop / rotation / colour jitter. The last stage ran
+{len(history)} epochs.
 
 ## Validation metrics (full resolution, {metrics["images"]} held-out images)
 
@@ -169,7 +196,7 @@ flips / scale-crop / rotation / colour jitter. {len(history)} epochs ran.
 | mean Dice | {_fmt(metrics.get("mdice"))} |
 | pixel accuracy | {_fmt(metrics.get("pixel_accuracy"))} |
 | pet IoU (trimap: GT border ignored, predicted border = pet) | {_fmt(metrics.get("pet_iou"))} |
-| foreground Dice (binary) | {_fmt(headline(metrics).get("foreground_dice"))} |
+| foreground Dice (binary) | {_fmt(figures.get("foreground_dice"))} |
 
 | class | IoU | Dice |
 |---|---|---|

@@ -13,6 +13,7 @@ def test_first_start_copies_the_samples_into_user_data_and_they_open(_isolated_u
     ws = Workspace.open(folder)
     assert sorted(e.image_path.name for e in ws.entries) == shipped
     assert ws.layout == "flat" and not ws.skipped
+    assert ws.scheme.kind == "trimap"  # like the default model, not the binary of a bare folder
 
 
 def test_later_starts_keep_what_the_user_did(_isolated_user_dirs):

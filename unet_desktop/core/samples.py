@@ -6,13 +6,17 @@ import shutil
 from pathlib import Path
 
 from unet_desktop.core.imageio import IMAGE_EXTENSIONS
+from unet_desktop.core.labels import trimap_scheme
 from unet_desktop.core.paths import samples_dir, user_data_dir
+from unet_desktop.core.workspace import Workspace
 
 
 def sample_workspace() -> Path:
     """Copy the shipped sample images to ``<user data>/samples`` once; return that folder.
 
-    Images the user deleted from the copy are not brought back; masks they made are kept.
+    The copy gets a manifest naming the trimap scheme (the samples are Oxford-IIIT pets, like
+    the default model's data); a folder without masks would otherwise open as binary. Images the
+    user deleted from the copy are not brought back; masks they made are kept.
     """
     target = user_data_dir() / "samples"
     if not target.is_dir():
@@ -20,4 +24,5 @@ def sample_workspace() -> Path:
         for src in sorted(samples_dir().iterdir()):
             if src.suffix.lower() in IMAGE_EXTENSIONS:
                 shutil.copyfile(src, target / src.name)
+        Workspace.open(target, scheme=trimap_scheme()).save_manifest()
     return target
