@@ -71,12 +71,15 @@ def test_predict_one_image_in_tile_mode(model_file, image_folder, tmp_path, caps
 
 
 @pytest.mark.reliability("models", "`unet-desktop predict` with a missing or bad model")
-def test_missing_or_bad_model_exits_2_with_one_line(image_folder, tmp_path, capsys):
+def test_missing_or_bad_model_exits_2_with_one_line(image_folder, tmp_path, capsys, monkeypatch):
     code = main(["predict", str(image_folder), "--out", str(tmp_path / "o"),
                  "--model", str(tmp_path / "nope.safetensors")])
     err = capsys.readouterr().err.strip()
     assert code == 2 and len(err.splitlines()) == 1 and "nope.safetensors: no such file" in err
 
+    from unet_desktop.core import paths  # an install whose shipped model is missing
+
+    monkeypatch.setattr(paths, "models_dir", lambda: tmp_path / "no-models")
     code = main(["predict", str(image_folder), "--out", str(tmp_path / "o")])  # default model
     err = capsys.readouterr().err.strip()
     assert code == 2 and len(err.splitlines()) == 1 and "default model" in err
