@@ -23,3 +23,14 @@ def shared_data() -> Path:
     if not SHARED_DATA.is_dir():
         pytest.fail(f"real data not found at {SHARED_DATA}: check out the repo beside shared/")
     return SHARED_DATA
+
+
+@pytest.fixture
+def one_torch_thread():
+    """Torch on one thread for the test (the suite shares 2 cores); torch imported only here."""
+    import torch
+
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(threads)

@@ -6,7 +6,6 @@ import json
 
 import numpy as np
 import pytest
-import torch
 from PIL import Image
 
 from unet_desktop.cli import main
@@ -17,12 +16,7 @@ TINY = ["--size", "32", "--base", "4", "--depth", "2", "--batch-size", "4", "--l
         "--device", "cpu", "--workers", "0"]
 
 
-@pytest.fixture(autouse=True)
-def _one_thread():
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
+pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
 
 def _discs(n: int, size: int = 40, seed: int = 3):

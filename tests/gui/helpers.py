@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import threading
+
 import numpy as np
 from PySide6.QtCore import Qt
 
@@ -48,3 +50,18 @@ def capsule(shape, a, b, diameter: float) -> np.ndarray:
     dx, dy = b[0] - ax, b[1] - ay
     t = np.clip(((px - ax) * dx + (py - ay) * dy) / max(dx * dx + dy * dy, 1e-12), 0, 1)
     return (px - ax - t * dx) ** 2 + (py - ay - t * dy) ** 2 <= (diameter / 2) ** 2 + 1e-9
+
+
+def block(worker) -> threading.Event:
+    """Occupy the worker until the returned event is set (so that jobs queue up)."""
+    from unet_desktop.gui.worker import Priority
+
+    gate, entered = threading.Event(), threading.Event()
+
+    def wait(token):
+        entered.set()
+        gate.wait(5.0)
+
+    worker.submit(wait, Priority.CONTROL, name="gate")
+    assert entered.wait(5.0)
+    return gate

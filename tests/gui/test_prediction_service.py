@@ -3,7 +3,6 @@
 
 from __future__ import annotations
 
-import threading
 from pathlib import Path
 
 import numpy as np
@@ -19,11 +18,11 @@ from tests.gui.conftest_model import (  # noqa: F401 - fixtures are used by name
     tiny_model,
     tiny_pets,
 )
+from tests.gui.helpers import block
 from unet_desktop.core.workspace import ImageEntry, ImageState, Workspace
 from unet_desktop.gui.model_controller import ModelSlots, device_choices
 from unet_desktop.gui.prediction_cache import PredictionCache
 from unet_desktop.gui.prediction_service import most_uncertain, neighbours_of, uncertainty_order
-from unet_desktop.gui.worker import Priority
 from unet_desktop.ml.predictor import Prediction, Predictor
 
 
@@ -42,18 +41,6 @@ def record(service) -> list[tuple[str, str, Prediction]]:
 
 def expected_labels(model_path: Path, ws: Workspace, key: str) -> np.ndarray:
     return Predictor.from_file(model_path, device="cpu").predict(ws.load_image(key)).labels
-
-
-def block(worker) -> threading.Event:
-    gate, entered = threading.Event(), threading.Event()
-
-    def wait(token):
-        entered.set()
-        gate.wait(5.0)
-
-    worker.submit(wait, Priority.CONTROL, name="gate")
-    assert entered.wait(5.0)
-    return gate
 
 
 def test_a_requested_prediction_comes_back_with_its_key_and_model_version(

@@ -6,6 +6,7 @@ import threading
 
 import pytest
 
+from tests.gui.helpers import block
 from unet_desktop.core.errors import ImageReadError
 from unet_desktop.gui.worker import CANCELLED, DONE, FAILED, SUPERSEDED, Priority, Worker
 
@@ -17,19 +18,6 @@ def worker(qtbot):
     w = Worker()
     yield w
     assert w.shutdown(5.0)
-
-
-def block(worker: Worker) -> threading.Event:
-    """Occupy the worker until the returned event is set (so that jobs queue up)."""
-    gate, entered = threading.Event(), threading.Event()
-
-    def wait(token):
-        entered.set()
-        gate.wait(5.0)
-
-    worker.submit(wait, Priority.CONTROL, name="gate")
-    assert entered.wait(5.0)
-    return gate
 
 
 def test_results_arrive_on_the_ui_thread_from_the_worker_thread(qtbot, worker):

@@ -20,12 +20,7 @@ from unet_desktop.ml.train_loop import encoder_modules, lr_factor
 ARCH = unet_arch(base=4, depth=2)
 
 
-@pytest.fixture(autouse=True)
-def _one_thread():
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
+pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
 
 def disc_pair(rng: np.random.Generator, size: int = 40) -> tuple[np.ndarray, np.ndarray]:
