@@ -10,6 +10,8 @@ Both run the same weights (a depth-4 UNet, ``--base`` wide, 3 classes) on the sa
   in its own subprocess;
 - batch throughput (``--batch`` images of the first size per call);
 - output equality: max |probability difference| and label agreement;
+- ``project`` is the default ``Predictor`` (on the CPU: ONNX Runtime where installed),
+  ``project-torch`` the same with the PyTorch engine;
 - ``--ablation``: which speed-up helps (BN folding, channels_last, torch.compile);
 - the full ``batch_predict`` pipeline (decode + predict + write) over ``--n`` PNG files
   against model-only time on the same images already decoded;
@@ -215,7 +217,9 @@ def pipeline(spec: dict, device) -> dict:
 
 def run_worker(spec: dict) -> dict:
     cmd = [sys.executable, __file__, "--worker", json.dumps(spec)]
-    proc = subprocess.run(cmd, capture_output=True, text=True, check=False)
+    # user files (the ONNX Runtime cache) go to the run's temporary folder
+    env = os.environ | {"UNET_DESKTOP_HOME": str(Path(spec["model"]).parent / "home")}
+    proc = subprocess.run(cmd, capture_output=True, text=True, check=False, env=env)
     if proc.returncode != 0:
         raise RuntimeError(f"worker {spec['kind']} failed:\n{proc.stderr[-3000:]}")
     return json.loads(proc.stdout.strip().splitlines()[-1])
@@ -288,12 +292,13 @@ def main(argv: list[str] | None = None) -> int:
                   "batch": args.batch, "reps": args.reps}
         report = {"device": args.device, "threads": args.threads, "base": args.base,
                   "torch": _torch_version(), "load_before": os.getloadavg()[0], "cases": []}
-        variants = [("reference", {}), ("project", {})]
-        if args.ablation:
-            variants += [("project-inference-mode-only", {"fuse_bn": False,
-                                                          "channels_last": False}),
-                         ("project-no-fold", {"fuse_bn": False}),
-                         ("project-no-channels-last", {"channels_last": False}),
+        variants = [("reference", {}), ("project", {}), ("project-torch", {"engine": "torch"})]
+        if args.ablation:  # switches off one PyTorch speed-up at a time
+            torch_engine = {"engine": "torch"}
+            variants += [("project-inference-mode-only", torch_engine | {"fuse_bn": False,
+                                                                         "channels_last": False}),
+                         ("project-no-fold", torch_engine | {"fuse_bn": False}),
+                         ("project-no-channels-last", torch_engine | {"channels_last": False}),
                          ("project-bf16", {"amp": True})]
         if args.compile:
             variants.append(("project-compile", {"compile": True}))

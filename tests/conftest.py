@@ -14,7 +14,16 @@ def _isolated_user_dirs(tmp_path_factory, monkeypatch):
     """Tests never touch the user's own data, logs, settings or models."""
     home = tmp_path_factory.mktemp("user-home")
     monkeypatch.setenv("UNET_DESKTOP_HOME", str(home))
+    monkeypatch.setenv("UNET_DESKTOP_CACHE", str(_shared_cache(tmp_path_factory)))
     return home
+
+
+def _shared_cache(tmp_path_factory) -> Path:
+    """One cache folder for the whole run: ONNX exports are keyed by a hash of the weights, so
+    tests that load the same model share one export."""
+    root = tmp_path_factory.getbasetemp() / "shared-cache"
+    root.mkdir(exist_ok=True)
+    return root
 
 
 @pytest.fixture(scope="session")

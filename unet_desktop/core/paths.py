@@ -57,3 +57,15 @@ def user_log_dir() -> Path:
     if override:
         return Path(override) / "logs"
     return Path(platformdirs.user_log_dir(APP_NAME, appauthor=False))
+
+
+def user_cache_dir() -> Path:
+    """Rebuildable files (e.g. models converted for ONNX Runtime); safe to delete.
+    ``UNET_DESKTOP_CACHE`` overrides it, else ``UNET_DESKTOP_HOME``/cache."""
+    cache = os.environ.get("UNET_DESKTOP_CACHE")
+    if cache:
+        return Path(cache)
+    override = os.environ.get("UNET_DESKTOP_HOME")
+    if override:
+        return Path(override) / "cache"
+    return Path(platformdirs.user_cache_dir(APP_NAME, appauthor=False))

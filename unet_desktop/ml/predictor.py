@@ -10,7 +10,8 @@ Two modes:
 
 Speed-ups that keep the outputs equal within float tolerance: BatchNorm folded into the
 convolutions, ``torch.inference_mode``, channels-last memory format, optional
-``torch.compile``; on a GPU, bf16 (or fp16) autocast. bf16 on CPU is opt-in (``amp=True``):
+``torch.compile``; on the CPU, ONNX Runtime where it is installed (``engine="auto"``, see
+:mod:`unet_desktop.ml.onnx_engine`); on a GPU, bf16 (or fp16) autocast. bf16 on CPU is opt-in (``amp=True``):
 about twice as fast where the CPU has bf16 instructions, but its probabilities differ from fp32
 by up to a few percent.
 """
@@ -34,6 +35,7 @@ from unet_desktop.ml.modelfile import ModelMeta, load_model_file
 from unet_desktop.ml.tiling import blend_tiles
 
 Mode = Literal["resize", "tile"]
+Engine = Literal["auto", "torch", "onnxruntime"]
 _EPS = 1e-12
 
 
@@ -135,6 +137,8 @@ class Predictor:
     ``tile_size``/``tile_overlap``: tile mode geometry in pixels (the tile is rounded down to
     the model's size multiple). ``fuse_bn``, ``channels_last``, ``compile``: speed-ups;
     ``amp``: None = autocast on GPUs only, True = also bf16 on CPU, False = never.
+    ``engine``: what runs the network; "auto" = ONNX Runtime on the CPU (fp32, not compiled)
+    when installed, else PyTorch. :attr:`engine` tells which one runs.
     """
 
     def __init__(
@@ -152,7 +156,10 @@ class Predictor:
         channels_last: bool = True,
         amp: bool | None = None,
         compile: bool = False,
+        engine: Engine = "auto",
     ):
+        if engine not in ("auto", "torch", "onnxruntime"):
+            raise ValueError(f"engine must be auto, torch or onnxruntime, got {engine!r}")
         if mode not in ("resize", "tile"):
             raise ValueError(f"mode must be 'resize' or 'tile', got {mode!r}")
         if batch_size < 1:
@@ -169,14 +176,34 @@ class Predictor:
         if fuse_bn:
             model = fold_batchnorm(model)[0]
         model = model.to(self.device)
-        self.memory_format = torch.channels_last if channels_last else torch.contiguous_format
-        model = model.to(memory_format=self.memory_format)
         self.amp_dtype = _amp_dtype(self.device, amp)
+        self.onnx = self._onnx_network(model, engine, compile)
+        self.engine = "onnxruntime" if self.onnx is not None else "torch"
+        self.memory_format = torch.channels_last if channels_last and self.onnx is None \
+            else torch.contiguous_format
+        model = model.to(memory_format=self.memory_format)
         self.model = _compiled(model, self.device) if compile else model
         norm = meta.normalization
         shape = (1, meta.in_channels, 1, 1)
         self._mean = torch.tensor(norm["mean"], dtype=torch.float32).view(shape).to(self.device)
         self._std = torch.tensor(norm["std"], dtype=torch.float32).view(shape).to(self.device)
+
+    def _onnx_network(self, model: nn.Module, engine: Engine, compile: bool):
+        if engine == "torch":
+            return None
+        usable = self.device.type == "cpu" and self.amp_dtype is None and not compile
+        if engine == "onnxruntime" and not usable:
+            raise ValueError("the onnxruntime engine runs fp32 on the CPU only, without compile")
+        if not usable:
+            return None
+        from unet_desktop.core.paths import user_cache_dir
+        from unet_desktop.ml.onnx_engine import onnx_network
+
+        network = onnx_network(model, self.meta.in_channels, cache_dir=user_cache_dir() / "onnx")
+        if network is None and engine == "onnxruntime":
+            raise ValueError("ONNX Runtime cannot run this model (is onnxruntime installed? "
+                             "see the log for the export error)")
+        return network
 
     @classmethod
     def from_file(cls, path: str | os.PathLike | None = None,
@@ -202,6 +229,8 @@ class Predictor:
     def _run(self, x: torch.Tensor) -> torch.Tensor:
         with torch.autocast(self.device.type, dtype=self.amp_dtype or torch.bfloat16,
                             enabled=self.amp_dtype is not None):
+            if self.onnx is not None:
+                return self.onnx(x)
             return self.model(x).float()
 
     def scores(self, batch: np.ndarray) -> torch.Tensor:
