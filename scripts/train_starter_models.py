@@ -80,11 +80,14 @@ RECIPES = {
 }
 
 
-def train_recipe(name: str, recipe: Recipe, out: Path, device: str, seed: int) -> None:
+def train_recipe(name: str, recipe: Recipe, out: Path, device: str, seed: int,
+                 start_stage: int = 1, previous: Path | None = None) -> None:
     """Run the stages in order; each stage after the first fine-tunes the previous one's model.
-    The validation split (seeded, by image or by car) is the same in every stage."""
-    previous = None
+    The validation split (seeded, by image or by car) is the same in every stage.
+    ``start_stage`` > 1 skips the earlier stages; ``previous`` is then their result."""
     for number, stage in enumerate(recipe.stages, 1):
+        if number < start_stage:
+            continue
         stage_out = out if number == len(recipe.stages) else out.with_name(
             f"{out.stem}.stage{number}{out.suffix}")
         config = TrainConfig(
@@ -226,13 +229,19 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--card-only", action="store_true", help="skip training")
     parser.add_argument("--model", type=Path, help="trained model to finish (with --card-only)")
+    parser.add_argument("--start-stage", type=int, default=1, metavar="N",
+                        help="skip stages before N; --init is the model stage N-1 made")
+    parser.add_argument("--init", type=Path, help="result of the stages skipped")
     args = parser.parse_args(argv)
+    if args.start_stage > 1 and args.init is None:
+        parser.error("--start-stage needs --init (the model the earlier stages made)")
     recipe = RECIPES[args.name]
     target = ROOT / "models" / f"{args.name}.safetensors"
     source = args.model or target
     if not args.card_only:
         source = target.with_name(f"{args.name}.training.safetensors")
-        train_recipe(args.name, recipe, source, args.device, args.seed)
+        train_recipe(args.name, recipe, source, args.device, args.seed, args.start_stage,
+                     args.init)
     if source.stat().st_size > MAX_BYTES:
         print(f"{source}: {source.stat().st_size / 1e6:.1f} MB is over the 20 MB limit")
         return 1

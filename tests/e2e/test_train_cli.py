@@ -96,6 +96,29 @@ def test_trimap_training_reports_pet_iou(tmp_path, capsys):
     assert result["pet_iou"] is not None and 0.0 <= result["pet_iou"] <= 1.0
 
 
+def test_a_trimap_model_fine_tunes_onto_binary_masks_with_new_classes(tmp_path, capsys):
+    pets = tmp_path / "pets.safetensors"
+    assert main(["train", str(oxford_workspace(tmp_path / "pets")), "--out", str(pets),
+                 "--epochs", "1", *TINY]) == 0
+    cars = binary_workspace(tmp_path / "cars", n=6)
+    child = tmp_path / "cars.safetensors"
+    base = ["train", str(cars), "--out", str(child), "--init", str(pets), "--epochs", "1",
+            "--size", "32", "--batch-size", "4", "--device", "cpu", "--workers", "0"]
+    capsys.readouterr()
+    assert main(base) == 2  # the masks read with the model's trimap scheme do not fit
+    err = capsys.readouterr().err
+    assert "masks look binary" in err and "--new-classes" in err and not child.exists()
+    assert main([*base, "--scheme", "binary"]) == 2
+    err = capsys.readouterr().err
+    assert str(pets) in err and "trimap (1 foreground" in err and "--new-classes" in err
+
+    assert main([*base, "--new-classes"]) == 0  # the scheme comes from the masks
+    meta = read_meta(child)
+    assert meta.scheme.kind == "binary" and meta.parent_version == read_meta(pets).version
+    assert meta.data_summary["new_classes"]["carried_over"] == {
+        "background": "background", "foreground": "foreground"}
+
+
 def test_bad_requests_fail_with_a_message(tmp_path, capsys):
     ws = binary_workspace(tmp_path / "ws", n=3)
     model = tmp_path / "m.safetensors"

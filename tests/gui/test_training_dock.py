@@ -6,14 +6,17 @@ from __future__ import annotations
 import time
 
 import pytest
+from PIL import Image
 
 from tests.gui.conftest_model import (  # noqa: F401 - fixtures are used by name
     TIMEOUT_MS,
+    disc_pair,
     make_pets,
     model_worker,
     models,
     tiny_model,
 )
+from unet_desktop.core.labels import trimap_to_binary
 from unet_desktop.core.workspace import Workspace
 from unet_desktop.gui.finetune_dialog import FinetuneDialog
 from unet_desktop.gui.training_dock import TrainingDock, verdict
@@ -49,8 +52,10 @@ def test_dialog_turns_its_settings_into_a_training_config(qtbot, models, ws, tmp
     dialog = dialog_for(qtbot, models, ws, tmp_path, epochs=3)
     assert "8 corrected" in dialog.data_label.text()
     assert dialog.size_spin.value() == 32 and dialog.from_current_check.isChecked()
+    assert dialog.classes_label.isHidden()  # a trimap model on trimap masks
     config = dialog.config()
     assert (config.epochs, config.size, config.val_fraction) == (3, 32, 0.25)
+    assert not config.new_classes
     assert config.init == tiny_model and config.out.parent == tmp_path / "trained"
     assert config.out != tiny_model and config.lr == pytest.approx(3e-4)
     dialog.from_current_check.setChecked(False)
@@ -59,6 +64,37 @@ def test_dialog_turns_its_settings_into_a_training_config(qtbot, models, ws, tmp
     scratch = dialog.config()
     assert scratch.init is None and scratch.arch == models.active.meta.arch
     assert scratch.max_minutes == 2.0 and scratch.lr == pytest.approx(1e-3)
+
+
+def binary_folder(root, n: int = 6):
+    """Generic layout (images/ + masks/) with 0/255 masks of the same discs."""
+    (root / "images").mkdir(parents=True)
+    (root / "masks").mkdir()
+    for i in range(n):
+        image, trimap = disc_pair(i)
+        Image.fromarray(image).save(root / "images" / f"car_{i}.png")
+        Image.fromarray(trimap_to_binary(trimap)).save(root / "masks" / f"car_{i}.png")
+    return Workspace.open(root)
+
+
+def test_a_folder_with_other_classes_fine_tunes_into_its_classes(qtbot, dock, models,
+                                                                 tmp_path):
+    cars = binary_folder(tmp_path / "cars")
+    assert cars.scheme.kind == "binary"
+    dialog = dialog_for(qtbot, models, cars, tmp_path, epochs=1)
+    line = dialog.classes_label.text()
+    assert not dialog.classes_label.isHidden()
+    assert line == ("The model's classes (trimap: foreground, background, border) will be "
+                    "replaced by this folder's (binary: background, foreground).")
+    config = dialog.config(**FAST)
+    assert config.new_classes and config.init == models.active.path
+    with qtbot.waitSignal(dock.training_finished, timeout=30_000) as finished:
+        dock.start(cars, config)
+    assert finished.args[0].stopped == "completed"
+    meta = read_meta(config.out)
+    assert meta.scheme.kind == "binary" and meta.parent_version == models.active_version
+    dialog.from_current_check.setChecked(False)  # from scratch: the folder's classes too
+    assert dialog.config().arch["num_classes"] == 2
 
 
 def test_fine_tune_plots_live_and_its_model_can_be_swapped_in(qtbot, dock, models, ws,

@@ -26,8 +26,12 @@ def add_parser(subparsers) -> None:
                    help="model file to write (.safetensors); never the --init model")
     p.add_argument("--init", type=Path, metavar="MODEL", help="model to fine-tune "
                    "(default: train from scratch with --arch)")
+    p.add_argument("--new-classes", action="store_true",
+                   help="the masks have other classes than the --init model: replace its final "
+                        "classifier (classes with the same name keep their weights)")
     p.add_argument("--scheme", choices=("binary", "trimap", "multiclass"),
-                   help="label scheme of the masks (default: the model's, or guessed)")
+                   help="label scheme of the masks (default: the model's, or guessed; with "
+                        "--new-classes: guessed from the masks)")
     p.add_argument("--classes", type=int, help="number of classes (multiclass)")
     p.add_argument("--ignore", type=int, metavar="V", help="mask value meaning 'not labelled'")
     p.add_argument("--epochs", type=int, default=30)
@@ -68,12 +72,32 @@ def _scheme(args: argparse.Namespace):
 
     if args.scheme:
         return scheme_by_name(args.scheme, args.classes, args.ignore)
-    if args.init is None:
-        return None
+    if args.init is None or args.new_classes:
+        if args.ignore is not None:
+            raise ValueError("--ignore needs --scheme when the masks' classes are not the model's")
+        return None  # the workspace guesses it from its masks (or its manifest)
     scheme = read_meta(args.init).scheme
     if args.ignore is not None:
         scheme = LabelScheme(scheme.kind, scheme.classes, args.ignore)
     return scheme
+
+
+def _new_classes_hint(args: argparse.Namespace, model_scheme) -> str:
+    """When masks read with the model's scheme failed: a hint if they look like another scheme."""
+    from unet_desktop.core.errors import FileError
+    from unet_desktop.core.workspace import Workspace
+    from unet_desktop.ml.new_classes import same_classes
+
+    if args.init is None or args.scheme or args.new_classes:
+        return ""
+    try:
+        guessed = Workspace.open(args.data).scheme
+    except (ValueError, FileError):
+        return ""
+    if same_classes(guessed, model_scheme):
+        return ""
+    return (f" (the masks look {guessed.kind} but {args.init} predicts {model_scheme.kind}: "
+            "add --new-classes to fine-tune it onto the masks' classes)")
 
 
 def _arch(args: argparse.Namespace) -> dict | None:
@@ -91,7 +115,8 @@ def _config(args: argparse.Namespace):
     from unet_desktop.ml.train import TrainConfig
 
     return TrainConfig(
-        out=args.out, init=args.init, arch=_arch(args), epochs=args.epochs,
+        out=args.out, init=args.init, new_classes=args.new_classes, arch=_arch(args),
+        epochs=args.epochs,
         max_minutes=args.max_minutes, size=args.size, batch_size=args.batch_size, lr=args.lr,
         val_fraction=args.val_fraction, seed=args.seed, group_fn=GROUPERS[args.group_by],
         patience=args.patience or None, freeze_encoder=args.freeze_encoder,
@@ -188,7 +213,7 @@ def _epoch_line(report) -> str:
 
 
 def run(args: argparse.Namespace) -> int:
-    from unet_desktop.core.errors import FileError
+    from unet_desktop.core.errors import FileError, MaskError
     from unet_desktop.core.progress import CancelToken
     from unet_desktop.core.workspace import Workspace
     from unet_desktop.ml.train import train
@@ -211,6 +236,8 @@ def run(args: argparse.Namespace) -> int:
     try:
         for report in train(workspace, config, cancel):
             printer.show(report)
+    except MaskError as exc:  # e.g. binary masks read with a trimap model's scheme
+        return _fail(str(exc) + _new_classes_hint(args, workspace.scheme))
     except (ValueError, FileError) as exc:
         return _fail(str(exc))
     finally:

@@ -53,9 +53,22 @@ def output_path(folder: Path, model: Any | None) -> Path:
     return path
 
 
+def replaced_classes(model: Any | None, data_scheme: Any | None) -> str | None:
+    """One line saying that the model's classes give way to the folder's, or None if they match."""
+    if model is None or data_scheme is None:
+        return None
+    ours = model.meta.scheme
+    if (ours.kind, ours.stored_values) == (data_scheme.kind, data_scheme.stored_values):
+        return None
+    return (f"The model's classes ({ours.kind}: {', '.join(ours.names)}) will be replaced by "
+            f"this folder's ({data_scheme.kind}: {', '.join(data_scheme.names)}).")
+
+
 def train_config(settings: FinetuneSettings, model: Any | None, out: Path, device: str = "auto",
-                 **overrides: Any) -> Any:
-    """The ``TrainConfig`` for these settings; ``model`` is the current LoadedModel."""
+                 data_scheme: Any | None = None, **overrides: Any) -> Any:
+    """The ``TrainConfig`` for these settings; ``model`` is the current LoadedModel and
+    ``data_scheme`` the open folder's label scheme (other classes than the model's: the new
+    model gets the folder's)."""
     from unet_desktop.ml.train_config import TrainConfig
 
     if model is None:
@@ -67,10 +80,14 @@ def train_config(settings: FinetuneSettings, model: Any | None, out: Path, devic
         "lr": settings.lr, "size": settings.size, "val_fraction": settings.val_fraction,
         "device": device, "name": model.meta.name,
     }
+    new_classes = replaced_classes(model, data_scheme) is not None
     if settings.from_current:
         options["init"] = model.path
+        options["new_classes"] = new_classes
     else:
         options["arch"] = dict(model.meta.arch)
+        if new_classes:
+            options["arch"]["num_classes"] = data_scheme.num_classes
     options.update(overrides)
     return TrainConfig(**options)
 
@@ -107,6 +124,9 @@ class FinetuneDialog(QDialog):
         labelled = len(workspace.labelled()) if workspace is not None else 0
         self.data_label = QLabel(f"{labelled} corrected or verified image(s) to learn from")
         self.model_label = QLabel(model.label if model is not None else "no model loaded")
+        self.data_scheme = workspace.scheme if workspace is not None else None
+        self.classes_label = QLabel(replaced_classes(model, self.data_scheme) or "")
+        self.classes_label.setVisible(bool(self.classes_label.text()))
         self.buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Ok
                                         | QDialogButtonBox.StandardButton.Cancel)
         self.buttons.button(QDialogButtonBox.StandardButton.Ok).setText("Start")
@@ -127,6 +147,7 @@ class FinetuneDialog(QDialog):
         form.addRow("Validation fraction:", self.val_spin)
         layout = QVBoxLayout(self)
         layout.addWidget(self.data_label)
+        layout.addWidget(self.classes_label)
         layout.addLayout(form)
         layout.addWidget(self.buttons)
         size = model.meta.train_size if model is not None else DEFAULT_SIZE
@@ -154,7 +175,7 @@ class FinetuneDialog(QDialog):
         """The TrainConfig to run (``ValueError`` with the reason if it cannot be)."""
         return train_config(self.settings(), self.model, output_path(self.models_folder,
                                                                       self.model),
-                            self.device, **overrides)
+                            self.device, self.data_scheme, **overrides)
 
     def _on_from_current_changed(self, on: bool) -> None:
         """Fine-tuning wants a small learning rate, training from scratch a larger one."""

@@ -5,10 +5,11 @@
 
 What a run guarantees: the model it starts from is never overwritten; the validation split is
 held out deterministically and the parent is evaluated on it first, so the final report says
-whether the new model is better; the best model so far is in ``config.out`` after every epoch
-that improved (so a cancel keeps it); a checkpoint beside it lets ``resume=True`` continue
-after a crash or a cancel. Under torchrun every process runs this generator; only rank 0
-writes files.
+whether the new model is better (a parent with other classes, ``new_classes``, through the
+class-name mapping: see ``_Run.run``); the best model so far is in ``config.out`` after every
+epoch that improved (so a cancel keeps it); a checkpoint beside it lets ``resume=True``
+continue after a crash or a cancel. Under torchrun every process runs this generator; only
+rank 0 writes files.
 """
 
 from __future__ import annotations
@@ -57,6 +58,7 @@ from unet_desktop.ml.modelfile import (
     save_model,
 )
 from unet_desktop.ml.models import build_model
+from unet_desktop.ml.new_classes import ClassTransfer, replace_head, same_classes
 from unet_desktop.ml.train_config import (
     DEFAULT_SIZE,
     FINE_TUNE_LR,
@@ -87,15 +89,17 @@ def train(
         ddp.shutdown(info)
 
 
-def _check_same_classes(model_scheme: LabelScheme, data_scheme: LabelScheme, path: Path) -> None:
-    def classes(s: LabelScheme) -> tuple:
-        return s.kind, s.stored_values
+def _describe(scheme: LabelScheme) -> str:
+    classes = ", ".join(f"{c.value} {c.name}" for c in scheme.classes)
+    return f"{scheme.kind} ({classes})"
 
-    if classes(model_scheme) != classes(data_scheme):
+
+def _check_same_classes(model_scheme: LabelScheme, data_scheme: LabelScheme, path: Path) -> None:
+    if not same_classes(model_scheme, data_scheme):
         raise ValueError(
-            f"{path}: the model predicts {model_scheme.kind} masks with values "
-            f"{list(model_scheme.stored_values)} but the training masks are {data_scheme.kind} "
-            f"with values {list(data_scheme.stored_values)}"
+            f"{path}: the model predicts {_describe(model_scheme)} but the training masks are "
+            f"{_describe(data_scheme)}; to replace the model's classes by the masks' (keeping "
+            "every other weight), fine-tune with new classes (--new-classes)"
         )
 
 
@@ -119,15 +123,21 @@ class _Run:
         self.bad_epochs = 0
         self.history: list[dict] = []
         self.parent_metrics: dict | None = None
+        self.transfer: ClassTransfer | None = None  # set when the parent's classes are replaced
 
     # --- setup ---------------------------------------------------------------------------------
     def _initial_model(self) -> nn.Module:
         cfg = self.config
         if cfg.init is not None:
             model, meta = load_model_file(cfg.init)
-            _check_same_classes(meta.scheme, self.data_scheme, cfg.init)
             self.parent, self.arch, self.scheme = meta, meta.arch, meta.scheme
             self.size = cfg.size or meta.train_size
+            if cfg.new_classes and not same_classes(meta.scheme, self.data_scheme):
+                torch.manual_seed(cfg.seed)  # the same fresh head rows on every process
+                self.transfer = replace_head(model, meta.scheme, self.data_scheme)
+                self.arch = {**meta.arch, "num_classes": self.data_scheme.num_classes}
+                self.scheme = self.data_scheme
+            _check_same_classes(self.scheme, self.data_scheme, cfg.init)
             return model
         arch = dict(cfg.arch or {})
         arch.setdefault("in_channels", 3)
@@ -233,6 +243,7 @@ class _Run:
             "all_masks": cfg.all_masks,
             "world_size": self.dist.world_size,
             "mask_sha1": {s.key: s.mask_sha1 for s in self.samples if s.mask_sha1},
+            **({"new_classes": self.transfer.to_dict()} if self.transfer else {}),
         }
 
     # --- versions and checkpoints --------------------------------------------------------------
@@ -316,7 +327,11 @@ class _Run:
         torch.manual_seed(cfg.seed + 7919 * self.dist.rank)  # augmentation differs per process
         trainer = self._trainer(model)
         done = self._resume(trainer)
-        if self.parent is not None and self.parent_metrics is None:
+        # With new classes the parent is compared through the name mapping (its body with the
+        # carried-over head rows, i.e. its zero-shot prediction), and only when every class was
+        # carried over: a freshly initialised row would score noise, not the parent.
+        comparable = self.transfer is None or self.transfer.complete
+        if self.parent is not None and self.parent_metrics is None and comparable:
             self.parent_metrics = trainer.evaluate(self.val_loader, lambda: self.cancel.cancelled)
         yield from self._epochs(trainer, done)
 

@@ -29,10 +29,14 @@ class TrainConfig:
     ``arch`` may leave out ``in_channels`` (3) and ``num_classes`` (from the label scheme).
     ``size`` defaults to the parent's training size, else 256. ``lr`` defaults to 3e-4 when
     fine-tuning and 1e-3 from scratch. ``batch_size`` is per process under torchrun.
+    ``new_classes``: when the ``init`` model's label scheme differs from the masks', replace its
+    final classifier by one for the masks' classes (rows carried over by class name, see
+    ``ml.new_classes``) instead of refusing.
     """
 
     out: Path
     init: Path | None = None
+    new_classes: bool = False
     arch: dict | None = None
     epochs: int = 30
     max_minutes: float | None = None
