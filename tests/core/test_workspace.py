@@ -169,6 +169,29 @@ def test_scheme_guessed_from_one_mask_given_or_from_manifest(tmp_path):
     assert Workspace.open(tmp_path).scheme.num_classes == 5  # the manifest's, not re-guessed
 
 
+def test_default_scheme_applies_only_when_the_folder_says_nothing(tmp_path):
+    touch(tmp_path / "images/a.png")
+    assert Workspace.open(tmp_path).scheme == binary_scheme()
+    assert Workspace.open(tmp_path, default_scheme=trimap_scheme()).scheme == trimap_scheme()
+    png(tmp_path / "masks/a.png", np.array([[0, 255], [255, 0]]))
+    assert Workspace.open(tmp_path, default_scheme=trimap_scheme()).scheme.kind == "binary"
+
+
+def test_model_scheme_is_read_from_the_file_header_without_torch(tmp_path):
+    import subprocess
+    import sys
+
+    from unet_desktop.core.model_header import model_scheme
+    from unet_desktop.core.paths import default_model_path
+
+    assert model_scheme(default_model_path()) == trimap_scheme()
+    assert model_scheme(touch(tmp_path / "junk.safetensors", b"\xff" * 20)) is None
+    assert model_scheme(tmp_path / "missing.safetensors") is None
+    code = ("import sys; from unet_desktop.core.model_header import model_scheme; "
+            f"model_scheme({str(default_model_path())!r}); assert 'torch' not in sys.modules")
+    subprocess.run([sys.executable, "-c", code], check=True)
+
+
 def test_unreadable_sample_mask_falls_back_to_binary_with_warning(tmp_path):
     touch(tmp_path / "images/a.png")
     touch(tmp_path / "masks/a.png", b"not a png")

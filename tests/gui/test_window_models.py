@@ -115,6 +115,20 @@ def test_fine_tune_from_the_menu_swaps_the_new_model_in_then_compare_and_roll_ba
     assert win.statusBar().currentMessage().startswith("Rolled back")
 
 
+def test_a_folder_without_masks_opens_with_the_models_scheme(qtbot, tiny_model, tmp_path):
+    from PIL import Image
+
+    folder = tmp_path / "unlabelled"
+    folder.mkdir()
+    Image.new("RGB", (40, 30), (90, 120, 60)).save(folder / "a.png")
+    trimap_model = read_meta(tiny_model).scheme
+    assert trimap_model.kind == "trimap"
+    w = open_window(qtbot, model_path=tiny_model)  # the model is still loading: read its file
+    assert w.open_folder(folder)
+    assert w.session.workspace.scheme == trimap_model
+    w.close()
+
+
 def test_model_card_shows_the_metadata(qtbot, win, tiny_model):
     win.model_actions.model_card.trigger()
     card = win.model_commands.card

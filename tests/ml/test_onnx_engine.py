@@ -53,7 +53,7 @@ def test_resnet_unet_runs_on_onnxruntime(tmp_path):
 
 
 def test_export_is_cached_by_weights(tmp_path, tiny_model_file, monkeypatch):
-    model, meta = load_model_file(tiny_model_file)
+    model, _ = load_model_file(tiny_model_file)
     cache = tmp_path / "cache"
     assert onnx_engine.onnx_network(model.eval(), 3, cache_dir=cache) is not None
     assert len(list(cache.glob("*.onnx"))) == 1

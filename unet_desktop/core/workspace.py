@@ -123,7 +123,8 @@ class Workspace:
 
     # --- opening -----------------------------------------------------------------------------
     @classmethod
-    def open(cls, folder: str | os.PathLike, scheme: LabelScheme | None = None) -> Workspace:
+    def open(cls, folder: str | os.PathLike, scheme: LabelScheme | None = None,
+             default_scheme: LabelScheme | None = None) -> Workspace:
         """Scan ``folder`` and merge the manifest; raises :class:`FileError` if it is no folder."""
         root = Path(os.path.abspath(os.path.expanduser(folder)))
         try:
@@ -144,7 +145,7 @@ class Workspace:
         folded = manifest.folded_journal if manifest is not None else None
         if journal.id is not None and journal.id == folded:
             lines = []  # already in the manifest: the process died before deleting it
-        scheme = _choose_scheme(scheme, manifest, scan, warnings)
+        scheme = _choose_scheme(scheme, manifest, scan, warnings, default_scheme)
         records = _replay_journal(scan, manifest, lines, warnings)
         entries = _merge_states(scan, records, warnings)
         if not entries:
@@ -356,7 +357,9 @@ def _load_or_quarantine(path: Path, read_only: bool, warnings: list[str]) -> Man
 
 
 def _choose_scheme(given: LabelScheme | None, manifest: Manifest | None, scan: FolderScan,
-                   warnings: list[str]) -> LabelScheme:
+                   warnings: list[str], default: LabelScheme | None = None) -> LabelScheme:
+    """``given``, else the manifest's, else the layout's or the masks', else ``default``
+    (e.g. the model's), else binary."""
     recorded = manifest.scheme if manifest is not None else None
     if given is not None:
         if recorded is not None and recorded != given:
@@ -370,7 +373,7 @@ def _choose_scheme(given: LabelScheme | None, manifest: Manifest | None, scan: F
         return trimap_scheme()
     sample = next((p.mask_path for p in scan.pairs if p.mask_exists), None)
     if sample is None:
-        return binary_scheme()
+        return default or binary_scheme()
     from .maskio import guess_scheme, read_mask
 
     try:

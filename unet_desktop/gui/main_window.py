@@ -19,6 +19,7 @@ from PySide6.QtWidgets import QFileDialog, QMainWindow, QMessageBox, QWidget
 
 from unet_desktop.core.edit_ops import fill_holes, remove_islands, trimap_band
 from unet_desktop.core.errors import FileError
+from unet_desktop.core.labels import LabelScheme
 from unet_desktop.core.paths import user_models_dir
 from unet_desktop.core.tools import PolygonTool
 from unet_desktop.gui.actions import WindowActions
@@ -62,6 +63,8 @@ class MainWindow(QMainWindow):
         """``model_path``: the model to load once the window is up (None: the one opened last,
         else the shipped default); ``load_model=False`` starts without any model."""
         super().__init__(parent)
+        self._load_model = load_model
+        self._first_model_path: Path | None = None
         self.settings = settings or AppSettings()
         self.session = session or EditingSession(autosave_delay_ms=autosave_delay_ms, parent=self)
         self.canvas = Canvas()
@@ -92,6 +95,7 @@ class MainWindow(QMainWindow):
             self.restoreState(self.settings.window_state)
         if load_model:  # after the window shows: loading imports torch (on the worker)
             path = Path(model_path) if model_path is not None else self._last_model()
+            self._first_model_path = path
             QTimer.singleShot(0, lambda: self._load_first_model(path))
 
     # --- wiring --------------------------------------------------------------------------------
@@ -198,6 +202,19 @@ class MainWindow(QMainWindow):
         if not self.worker.stopping:  # not closed before the event loop ran
             self.model_commands.load_at_start(path)
 
+    def _model_scheme(self) -> LabelScheme | None:
+        """The label scheme of the model in use, or of the one about to load (read from its
+        file's metadata); None without a model."""
+        loaded = self.models.slots.current
+        if loaded is not None:
+            return loaded.meta.scheme
+        if not self._load_model:
+            return None
+        from unet_desktop.core.model_header import model_scheme
+        from unet_desktop.core.paths import default_model_path
+
+        return model_scheme(self._first_model_path or default_model_path())
+
     def _last_model(self) -> Path | None:
         path = self.settings.model_path
         return path if path is not None and path.is_file() else None
@@ -219,7 +236,7 @@ class MainWindow(QMainWindow):
     def open_folder(self, folder: str | Path) -> bool:
         """Open a workspace; shows what was skipped or recovered. False if it cannot be opened."""
         try:
-            recovered = self.session.open_workspace(folder)
+            recovered = self.session.open_workspace(folder, self._model_scheme())
         except FileError as exc:
             self._on_error(f"Cannot open the folder: {exc}")
             return False

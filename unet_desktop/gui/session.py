@@ -34,6 +34,7 @@ from unet_desktop.core.document import MaskDocument
 from unet_desktop.core.edit_ops import BBox, Delta, erase_value
 from unet_desktop.core.errors import FileError
 from unet_desktop.core.history import HistoryStore
+from unet_desktop.core.labels import LabelScheme
 from unet_desktop.core.workspace import ImageState, Workspace
 from unet_desktop.gui.autosave_controller import DEFAULT_DELAY_MS, AutosaveController
 
@@ -129,10 +130,12 @@ class EditingSession(QObject):
         return self.document is not None and self.document.in_stroke
 
     # --- opening -------------------------------------------------------------------------------
-    def open_workspace(self, folder: str | Path) -> list[str]:
+    def open_workspace(self, folder: str | Path,
+                       default_scheme: LabelScheme | None = None) -> list[str]:
         """Open ``folder`` (raises :class:`FileError`) after leaving the current image; returns
-        the keys of edits recovered from an earlier session that did not end normally."""
-        workspace = Workspace.open(folder)
+        the keys of edits recovered from an earlier session that did not end normally.
+        ``default_scheme`` (the model's) applies when nothing in the folder tells the scheme."""
+        workspace = Workspace.open(folder, default_scheme=default_scheme)
         self.save_all("leave")  # what fails stays in the recovery journal for next time
         self.close_document("leave")
         self.workspace = workspace

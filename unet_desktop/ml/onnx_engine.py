@@ -119,6 +119,6 @@ def onnx_network(model: nn.Module, in_channels: int, threads: int | None = None,
     try:
         data = _cached_export(model, in_channels, cache_dir)
         return OnnxNetwork(data, int(model.size_multiple), threads or torch.get_num_threads())
-    except Exception as exc:  # any exporter/runtime failure: PyTorch still works
+    except Exception as exc:  # noqa: BLE001 - any exporter/runtime failure: PyTorch still works
         log.warning("ONNX Runtime not used, PyTorch runs the model instead: %s", exc)
         return None

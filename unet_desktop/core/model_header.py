@@ -1,0 +1,30 @@
+"""Read a model file's label scheme without PyTorch (the UI thread must not import torch).
+
+A ``.safetensors`` file starts with an 8-byte little-endian header length and a JSON header
+whose ``__metadata__`` holds the project's metadata as a JSON string (``ml.modelfile``).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import struct
+
+from unet_desktop.core.labels import LabelScheme
+
+_MAX_HEADER = 100 * 1024 * 1024  # safetensors' own limit
+
+
+def model_scheme(path: str | os.PathLike) -> LabelScheme | None:
+    """The label scheme recorded in a ``.safetensors`` model file; None if it has none or the
+    file cannot be read (the model loader reports such files properly)."""
+    try:
+        with open(path, "rb") as f:
+            (length,) = struct.unpack("<Q", f.read(8))
+            if length > _MAX_HEADER:
+                return None
+            header = json.loads(f.read(length))
+        meta = json.loads(header["__metadata__"]["meta"])
+        return LabelScheme.from_dict(meta["scheme"])
+    except (OSError, struct.error, ValueError, KeyError, TypeError):
+        return None
