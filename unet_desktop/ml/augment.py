@@ -23,6 +23,7 @@ class AugmentOptions:
     """How strongly to augment; the defaults suit photos and microscopy alike."""
 
     min_scale: float = 0.35  # smallest crop, as a fraction of the image area
+    max_scale: float = 1.0  # largest crop (e.g. both near (crop/image)^2 to stay at native scale)
     max_rotation: float = 10.0  # degrees
     hflip: bool = True
     vflip: bool = False  # on for data without an "up" (microscopy, aerial)
@@ -58,7 +59,7 @@ def train_transform(
     """Random scale/crop to ``size x size``, flips, a small rotation and colour jitter."""
     o = options or AugmentOptions()
     steps: list[v2.Transform] = [
-        v2.RandomResizedCrop((size, size), scale=(o.min_scale, 1.0), antialias=True),
+        v2.RandomResizedCrop((size, size), scale=(o.min_scale, o.max_scale), antialias=True),
     ]
     if o.hflip:
         steps.append(v2.RandomHorizontalFlip())
