@@ -128,7 +128,7 @@ def test_fine_tuning_a_model_of_another_scheme_is_refused_before_anything_is_wri
     with pytest.raises(ValueError) as info:
         list(train(ws, config))
     message = str(info.value)
-    assert message.startswith(f"{init}: the model predicts binary masks")
-    assert "training masks are trimap" in message
+    assert message.startswith(f"{init}: the model predicts binary (")
+    assert "training masks are trimap (" in message and "--new-classes" in message
     assert not out.exists() and init.read_bytes() == before
     assert sorted(p.name for p in tmp_path.iterdir()) == ["binary.safetensors", "ws"]
