@@ -61,7 +61,7 @@ RECIPES = {
     "pets-trimap": Recipe(
         data="pets",
         arch={"name": "unet", "in_channels": 3, "num_classes": 3, "depth": 4, "base": 24},
-        stages=[Stage(160, 25, 80), Stage(192, 40, 32, lr=5e-4), Stage(192, 50, 80, lr=4e-4)],
+        stages=[Stage(160, 25, 80), Stage(192, 40, 32, lr=5e-4)],
         description="Oxford-IIIT Pet trimaps (pet / background / border), trained from scratch.",
         intended_use="Default model of the app: pets and similar single foreground objects in "
                      "photos; a starting point to fine-tune on your own corrections.",

@@ -1,8 +1,8 @@
 """Screenshot of the real annotation window (run under Xvfb, e.g. ``xvfb-run -a``).
 
-Opens FOLDER (or, with ``--copy N``, a temporary copy of its first N Oxford-layout image/trimap
-pairs, so read-only data can be edited; ``--spread`` takes N pairs spread over the folder,
-``--unlabeled`` copies the images without their trimaps), optionally paints a few strokes the
+Opens FOLDER (or, with ``--copy N``, a temporary copy of its first N image/mask pairs in the
+folder's layout, so read-only data can be edited; ``--spread`` takes N pairs spread over the
+folder, ``--unlabeled`` copies the images without their masks), optionally paints a few strokes the
 way the mouse would, and saves the whole screen (``QScreen.grabWindow(0)``) to a PNG.
 
 ``--scene`` picks what to show with the model given by ``--model``:
@@ -29,22 +29,23 @@ import tempfile
 from pathlib import Path
 
 
-def copy_oxford_pairs(src: Path, count: int, dst: Path, spread: bool = False,
-                      with_trimaps: bool = True) -> Path:
-    """Copy ``count`` images that have a trimap (the first ones, or spread over the folder),
-    in the same layout; without their trimaps if ``with_trimaps`` is False."""
-    (dst / "images").mkdir(parents=True)
-    (dst / "annotations" / "trimaps").mkdir(parents=True)
-    pairs = [(image, src / "annotations" / "trimaps" / f"{image.stem}.png")
-             for image in sorted((src / "images").glob("*.jpg"))]
-    pairs = [(image, trimap) for image, trimap in pairs if trimap.is_file()]
+def copy_pairs(src: Path, count: int, dst: Path, spread: bool = False,
+               with_masks: bool = True) -> Path:
+    """Copy ``count`` images that have a mask (the first ones, or spread over the folder) with
+    their masks, in the folder's own layout; without the masks if ``with_masks`` is False."""
+    from unet_desktop.core.workspace import Workspace
+
+    root = Path(src).resolve()
+    pairs = [e for e in Workspace.open(root).entries if e.mask_path.is_file()]
     if spread and count:
         step = max(1, len(pairs) // count)
         pairs = pairs[step // 2::step]
-    for image, trimap in pairs[:count]:
-        shutil.copy(image, dst / "images" / image.name)
-        if with_trimaps:
-            shutil.copy(trimap, dst / "annotations" / "trimaps" / trimap.name)
+    for entry in pairs[:count]:
+        files = [entry.image_path] + ([entry.mask_path] if with_masks else [])
+        for path in files:
+            target = dst / path.relative_to(root)
+            target.parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy(path, target)
     return dst
 
 
@@ -98,8 +99,8 @@ def main(argv: list[str] | None = None) -> int:
 
     with tempfile.TemporaryDirectory() as tmp:
         os.environ.setdefault("UNET_DESKTOP_HOME", str(Path(tmp) / "home"))  # no user settings
-        folder = copy_oxford_pairs(args.folder, args.copy, Path(tmp) / "pets", args.spread,
-                                   not args.unlabeled) if args.copy else args.folder
+        folder = copy_pairs(args.folder, args.copy, Path(tmp) / args.folder.resolve().name,
+                            args.spread, not args.unlabeled) if args.copy else args.folder
         return _shoot(folder, args)
 
 
