@@ -1,10 +1,11 @@
 """CPU inference through ONNX Runtime, with outputs equal to PyTorch's within float tolerance.
 
-On this project's 2-core CPU, ONNX Runtime runs the same BatchNorm-folded UNet about 1.25x
-faster than PyTorch eager with channels-last (fused convolution + ReLU, blocked memory layout),
-so the predictor uses it on the CPU when it is installed. The network is exported once per model
-(about a second) and the ONNX bytes are cached under the user cache folder, keyed by a hash of
-the weights, so opening the same model again costs only the session start (~0.2 s).
+On this project's 2-core CPU, ONNX Runtime runs the BatchNorm-folded UNet as fast as PyTorch
+eager with channels-last for one image on one thread, about 1.15x faster in batches, and far
+faster when other work keeps the cores busy (its idle threads do not spin), so the predictor
+uses it on the CPU when it is installed (docs/benchmarks.md). The network is exported once per
+model (about a second) and the ONNX bytes are cached under the user cache folder, keyed by a
+hash of the weights, so opening the same model again costs only the session start (~0.2 s).
 Anything that goes wrong here falls back to PyTorch: :func:`onnx_network` returns None.
 """
 
