@@ -18,6 +18,9 @@ way the mouse would, and saves the whole screen (``QScreen.grabWindow(0)``) to a
     xvfb-run -a -s "-screen 0 1280x800x24" python tools/screenshot.py ../shared/data/pets \
         --copy 8 --spread --unlabeled --scene predictions --model models/pets-trimap.safetensors \
         -o docs/images/predictions.png
+    xvfb-run -a -s "-screen 0 1280x800x24" python tools/screenshot.py ../shared/data/carvana \
+        --copy 8 --spread --scene finetune --model models/pets-trimap.safetensors --epochs 12 \
+        -o docs/images/finetune.png
 """
 
 from __future__ import annotations
