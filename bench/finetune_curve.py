@@ -30,7 +30,6 @@ import argparse
 import hashlib
 import json
 import math
-import platform
 import sys
 import tempfile
 import time
@@ -38,6 +37,7 @@ from dataclasses import replace
 from pathlib import Path
 
 import torch
+from machine_info import cpu_name
 
 from unet_desktop.commands.evaluate import evaluate_workspace
 from unet_desktop.core.errors import FileError
@@ -59,16 +59,6 @@ ROOT = Path(__file__).resolve().parents[1]
 PARENT = ROOT / "models" / "pets-trimap.safetensors"
 DATA = ROOT.parent / "shared" / "data" / "carvana"
 VAL_FRACTION = 0.2  # the carvana-binary recipe's
-
-
-def cpu_name() -> str:
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor() or platform.machine()
 
 
 def _rank(seed: int, text: str) -> str:

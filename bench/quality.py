@@ -33,7 +33,6 @@ import contextlib
 import dataclasses
 import importlib.util
 import json
-import platform
 import sys
 import tempfile
 import time
@@ -42,6 +41,7 @@ from pathlib import Path
 from types import ModuleType
 
 import torch
+from machine_info import cpu_name
 
 from unet_desktop.commands.evaluate import evaluate_workspace
 from unet_desktop.core.labels import binary_scheme, camvid_scheme
@@ -282,16 +282,6 @@ def run_starter(dataset: str, args: argparse.Namespace, tmp: Path, script: Modul
 
 
 # --- output ----------------------------------------------------------------------------------
-def cpu_name() -> str:
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor() or platform.machine()
-
-
 def header(device: torch.device, seed: int) -> dict:
     gpu = torch.cuda.get_device_name(device) if device.type == "cuda" else None
     return {"device": gpu or str(device), "threads": torch.get_num_threads(),
