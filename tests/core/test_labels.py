@@ -108,3 +108,11 @@ def test_trimap_to_binary_border_choice():
     tri = np.array([1, 2, 3], np.uint8)
     assert trimap_to_binary(tri).tolist() == [255, 0, 255]
     assert trimap_to_binary(tri, border_as_foreground=False).tolist() == [255, 0, 0]
+
+
+def test_same_classes_compares_kind_and_stored_values_not_names():
+    from unet_desktop.core.labels import binary_scheme, trimap_scheme
+
+    assert binary_scheme().same_classes(binary_scheme(("membrane", "cell")))
+    assert not binary_scheme().same_classes(trimap_scheme())
+    assert trimap_scheme().same_classes(trimap_scheme())

@@ -86,7 +86,6 @@ def _new_classes_hint(args: argparse.Namespace, model_scheme) -> str:
     """When masks read with the model's scheme failed: a hint if they look like another scheme."""
     from unet_desktop.core.errors import FileError
     from unet_desktop.core.workspace import Workspace
-    from unet_desktop.ml.new_classes import same_classes
 
     if args.init is None or args.scheme or args.new_classes:
         return ""
@@ -94,7 +93,7 @@ def _new_classes_hint(args: argparse.Namespace, model_scheme) -> str:
         guessed = Workspace.open(args.data).scheme
     except (ValueError, FileError):
         return ""
-    if same_classes(guessed, model_scheme):
+    if guessed.same_classes(model_scheme):
         return ""
     return (f" (the masks look {guessed.kind} but {args.init} predicts {model_scheme.kind}: "
             "add --new-classes to fine-tune it onto the masks' classes)")

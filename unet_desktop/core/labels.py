@@ -79,6 +79,10 @@ class LabelScheme:
     def stored_values(self) -> tuple[int, ...]:
         return tuple(c.value for c in self.classes)
 
+    def same_classes(self, other: LabelScheme) -> bool:
+        """The same kind and stored values: one's predictions mean the other's classes."""
+        return self.kind == other.kind and self.stored_values == other.stored_values
+
     @property
     def valid_values(self) -> frozenset[int]:
         extra = {self.ignore_value} if self.ignore_value is not None else set()

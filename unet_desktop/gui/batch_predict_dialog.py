@@ -118,10 +118,6 @@ def format_duration(seconds: float) -> str:
     return f"{h}:{rest // 60:02d}:{rest % 60:02d}" if h else f"{rest // 60}:{rest % 60:02d}"
 
 
-def _same_classes(a: Any, b: Any) -> bool:
-    return (a.kind, tuple(a.stored_values)) == (b.kind, tuple(b.stored_values))
-
-
 Protect = Callable[[Path, str], bool]  # (workspace root, image key) -> leave its mask alone
 
 
@@ -159,7 +155,7 @@ def batch_job(settings: BatchSettings, models: ModelController, workspace: Any |
         else:  # masks go where the workspace keeps them
             if not same and not any(e.has_mask for e in ws):
                 ws = Workspace.open(settings.folder, scheme=inner.meta.scheme)
-            if not _same_classes(ws.scheme, inner.meta.scheme):
+            if not ws.scheme.same_classes(inner.meta.scheme):
                 raise ValueError(
                     f"{ws.root}: the model predicts {inner.meta.scheme.kind} masks but this "
                     f"folder's masks are {ws.scheme.kind}; choose an output folder")

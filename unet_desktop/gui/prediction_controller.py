@@ -31,17 +31,13 @@ from unet_desktop.gui.session import EditingSession
 PREFETCH_RADIUS = 2
 
 
-def _same_classes(a: LabelScheme, b: LabelScheme) -> bool:
-    return a.kind == b.kind and a.stored_values == b.stored_values
-
-
 def adapt_labels(labels: np.ndarray, model_scheme: LabelScheme,
                  target: LabelScheme) -> np.ndarray:
     """A prediction in the workspace's label scheme (trimap <-> binary converted).
 
     Raises ``ValueError`` saying why when the model's classes cannot become the folder's.
     """
-    if _same_classes(model_scheme, target):
+    if model_scheme.same_classes(target):
         return labels
     if model_scheme.kind == "trimap" and target.kind == "binary" \
             and target.stored_values == (0, 255):

@@ -16,11 +16,6 @@ from torch import nn
 from unet_desktop.core.labels import LabelScheme
 
 
-def same_classes(a: LabelScheme, b: LabelScheme) -> bool:
-    """The same kind and stored values: one model's outputs mean the other's classes."""
-    return a.kind == b.kind and a.stored_values == b.stored_values
-
-
 @dataclass(frozen=True)
 class ClassTransfer:
     """What :func:`replace_head` did: ``carried`` maps new class name -> parent class name."""

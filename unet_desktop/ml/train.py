@@ -58,7 +58,7 @@ from unet_desktop.ml.modelfile import (
     save_model,
 )
 from unet_desktop.ml.models import build_model
-from unet_desktop.ml.new_classes import ClassTransfer, replace_head, same_classes
+from unet_desktop.ml.new_classes import ClassTransfer, replace_head
 from unet_desktop.ml.train_config import (
     DEFAULT_SIZE,
     FINE_TUNE_LR,
@@ -95,7 +95,7 @@ def _describe(scheme: LabelScheme) -> str:
 
 
 def _check_same_classes(model_scheme: LabelScheme, data_scheme: LabelScheme, path: Path) -> None:
-    if not same_classes(model_scheme, data_scheme):
+    if not model_scheme.same_classes(data_scheme):
         raise ValueError(
             f"{path}: the model predicts {_describe(model_scheme)} but the training masks are "
             f"{_describe(data_scheme)}; to replace the model's classes by the masks' (keeping "
@@ -132,7 +132,7 @@ class _Run:
             model, meta = load_model_file(cfg.init)
             self.parent, self.arch, self.scheme = meta, meta.arch, meta.scheme
             self.size = cfg.size or meta.train_size
-            if cfg.new_classes and not same_classes(meta.scheme, self.data_scheme):
+            if cfg.new_classes and not meta.scheme.same_classes(self.data_scheme):
                 torch.manual_seed(cfg.seed)  # the same fresh head rows on every process
                 self.transfer = replace_head(model, meta.scheme, self.data_scheme)
                 self.arch = {**meta.arch, "num_classes": self.data_scheme.num_classes}
