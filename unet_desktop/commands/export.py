@@ -12,7 +12,6 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-import warnings
 from pathlib import Path
 
 CHECK_TOLERANCE = 1e-3  # max |logit difference| allowed, relative to the logits' scale
@@ -35,37 +34,19 @@ def _fail(message: str) -> int:
 
 
 def export_onnx(model, meta, out: Path, opset: int = 17):
-    """Write the BN-folded, unpadded network to ``out``; returns the example input used."""
+    """Write the BN-folded, unpadded network to ``out``; returns that network (for the check)."""
     import onnx
-    import torch
 
     from unet_desktop.ml.fuse import fold_batchnorm
+    from unet_desktop.ml.onnx_engine import Unpadded, export_bytes
 
-    class Padded(torch.nn.Module):  # the network without the size-dependent pad/crop
-        def __init__(self, net):
-            super().__init__()
-            self.net = net
-
-        def forward(self, x):
-            return self.net.forward_padded(x)
-
-    net = Padded(fold_batchnorm(model)[0]).eval()
-    side = -(-meta.train_size // model.size_multiple) * model.size_multiple
-    example = torch.randn(1, meta.in_channels, side, side)
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")  # the legacy exporter's deprecation notices
-        torch.onnx.export(
-            net, (example,), str(out), dynamo=False, opset_version=opset,
-            input_names=["image"], output_names=["logits"],
-            dynamic_axes={"image": {0: "batch", 2: "height", 3: "width"},
-                          "logits": {0: "batch", 2: "height", 3: "width"}},
-        )
-    proto = onnx.load(str(out))
+    folded = fold_batchnorm(model)[0].eval()
+    proto = onnx.load_from_string(export_bytes(folded, meta.in_channels, opset))
     entry = proto.metadata_props.add()
     entry.key, entry.value = "unet_desktop_meta", json.dumps(meta.to_dict())
     onnx.checker.check_model(proto)
     onnx.save(proto, str(out))
-    return net
+    return Unpadded(folded).eval()
 
 
 def check_onnx(net, meta, out: Path, multiple: int) -> float:

@@ -36,8 +36,9 @@ def onnxruntime_available() -> bool:
     return True
 
 
-class _Unpadded(nn.Module):
-    """The network without its size-dependent pad and crop, which :class:`OnnxNetwork` does."""
+class Unpadded(nn.Module):
+    """The network without its size-dependent pad and crop (``forward_padded``): what is
+    exported; :class:`OnnxNetwork` pads and crops around it."""
 
     def __init__(self, net: nn.Module) -> None:
         super().__init__()
@@ -47,15 +48,15 @@ class _Unpadded(nn.Module):
         return self.net.forward_padded(x)
 
 
-def export_bytes(model: nn.Module, in_channels: int) -> bytes:
+def export_bytes(model: nn.Module, in_channels: int, opset: int = OPSET) -> bytes:
     """ONNX of ``model.forward_padded`` with dynamic batch, height and width."""
     side = 2 * int(model.size_multiple)
     buffer = io.BytesIO()
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # the legacy exporter's deprecation notices
         torch.onnx.export(
-            _Unpadded(model).eval(), (torch.zeros(1, in_channels, side, side),), buffer,
-            dynamo=False, opset_version=OPSET, input_names=["image"], output_names=["logits"],
+            Unpadded(model).eval(), (torch.zeros(1, in_channels, side, side),), buffer,
+            dynamo=False, opset_version=opset, input_names=["image"], output_names=["logits"],
             dynamic_axes={"image": {0: "batch", 2: "height", 3: "width"},
                           "logits": {0: "batch", 2: "height", 3: "width"}},
         )
