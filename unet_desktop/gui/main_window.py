@@ -20,7 +20,8 @@ from PySide6.QtWidgets import QFileDialog, QMainWindow, QMessageBox, QWidget
 from unet_desktop.core.edit_ops import fill_holes, remove_islands, trimap_band
 from unet_desktop.core.errors import FileError
 from unet_desktop.core.labels import LabelScheme
-from unet_desktop.core.paths import user_models_dir
+from unet_desktop.core.model_header import model_scheme
+from unet_desktop.core.paths import default_model_path, user_models_dir
 from unet_desktop.core.tools import PolygonTool
 from unet_desktop.gui.actions import WindowActions
 from unet_desktop.gui.autosave_controller import DEFAULT_DELAY_MS
@@ -63,8 +64,7 @@ class MainWindow(QMainWindow):
         """``model_path``: the model to load once the window is up (None: the one opened last,
         else the shipped default); ``load_model=False`` starts without any model."""
         super().__init__(parent)
-        self._load_model = load_model
-        self._first_model_path: Path | None = None
+        self._first_model: Path | None = None  # the model file about to load, if any
         self.settings = settings or AppSettings()
         self.session = session or EditingSession(autosave_delay_ms=autosave_delay_ms, parent=self)
         self.canvas = Canvas()
@@ -95,7 +95,7 @@ class MainWindow(QMainWindow):
             self.restoreState(self.settings.window_state)
         if load_model:  # after the window shows: loading imports torch (on the worker)
             path = Path(model_path) if model_path is not None else self._last_model()
-            self._first_model_path = path
+            self._first_model = path or default_model_path()
             QTimer.singleShot(0, lambda: self._load_first_model(path))
 
     # --- wiring --------------------------------------------------------------------------------
@@ -208,12 +208,7 @@ class MainWindow(QMainWindow):
         loaded = self.models.slots.current
         if loaded is not None:
             return loaded.meta.scheme
-        if not self._load_model:
-            return None
-        from unet_desktop.core.model_header import model_scheme
-        from unet_desktop.core.paths import default_model_path
-
-        return model_scheme(self._first_model_path or default_model_path())
+        return model_scheme(self._first_model) if self._first_model is not None else None
 
     def _last_model(self) -> Path | None:
         path = self.settings.model_path

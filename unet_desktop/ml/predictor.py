@@ -11,9 +11,9 @@ Two modes:
 Speed-ups that keep the outputs equal within float tolerance: BatchNorm folded into the
 convolutions, ``torch.inference_mode``, channels-last memory format, optional
 ``torch.compile``; on the CPU, ONNX Runtime where it is installed (``engine="auto"``, see
-:mod:`unet_desktop.ml.onnx_engine`); on a GPU, bf16 (or fp16) autocast. bf16 on CPU is opt-in (``amp=True``):
-about twice as fast where the CPU has bf16 instructions, but its probabilities differ from fp32
-by up to a few percent.
+:mod:`unet_desktop.ml.onnx_engine`); on a GPU, bf16 (or fp16) autocast. bf16 on CPU is opt-in
+(``amp=True``): about twice as fast where the CPU has bf16 instructions, but its probabilities
+differ from fp32 by up to a few percent.
 """
 
 from __future__ import annotations
