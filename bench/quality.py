@@ -267,15 +267,9 @@ def run_starter(dataset: str, args: argparse.Namespace, tmp: Path, script: Modul
         return [Row(STARTER_DATA[dataset], "-", f"models/{name}.safetensors", "-", METRIC_NAMES[key], None,
                     values, note) for key, values in anchors.items()]
     meta = read_meta(model)
-    keys = set(meta.data_summary.get("val_keys") or [])
-    if not keys:
-        raise ValueError(f"{model}: the model records no validation images")
-    ws = Workspace.open(DATA / recipe.data)
-    metrics = evaluate(model, ws, [e for e in ws.entries if e.key in keys], args.device)
-    binary = meta.scheme.kind == "binary"
-    figures = {"miou": metrics["miou"], "pet_iou": metrics.get("pet_iou"),
-               "foreground_dice": metrics["dice"][meta.scheme.names[1]] if binary else None}
-    split = (f"val {len(keys)} of {meta.data_summary.get('images', '?')} "
+    metrics = script.evaluate_full_resolution(model, recipe, args.device)
+    figures = script.headline(metrics, meta.scheme)
+    split = (f"val {metrics['images']} of {meta.data_summary.get('images', '?')} "
              f"({'by car' if recipe.group_by_prefix else 'seeded, by image'})")
     return [Row(STARTER_DATA[dataset], split, f"{name} ({arch_cell(model)})", training, METRIC_NAMES[key],
                 figures[key], values) for key, values in anchors.items()]

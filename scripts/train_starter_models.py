@@ -113,12 +113,16 @@ def _report(reports) -> None:
                   f"{report.best_epoch}", flush=True)
 
 
-def evaluate_full_resolution(model: Path, recipe: Recipe) -> dict:
+def evaluate_full_resolution(model: Path, recipe: Recipe, device: str = "cpu") -> dict:
+    """Metrics at full resolution on the validation images recorded in ``model``, plus their
+    number (``images``)."""
     ws = Workspace.open(DATA / recipe.data)
     meta = read_meta(model)
     val_keys = set(meta.data_summary.get("val_keys") or [])
+    if not val_keys:
+        raise ValueError(f"{model}: the model records no validation images")
     entries = [e for e in ws.entries if e.key in val_keys]
-    predictor = Predictor.from_file(model, device="cpu")
+    predictor = Predictor.from_file(model, device=device)
     metrics = evaluate_workspace(predictor, ws, entries)
     metrics["images"] = len(entries)
     return metrics
