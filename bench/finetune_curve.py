@@ -27,7 +27,6 @@ only the name-mapped head: its zero-shot car masks.
 from __future__ import annotations
 
 import argparse
-import hashlib
 import json
 import math
 import sys
@@ -46,6 +45,7 @@ from unet_desktop.ml.dataset import (
     SampleSet,
     load_workspace_sample,
     prefix_group,
+    seeded_rank,
     split_indices,
     training_entries,
 )
@@ -59,10 +59,6 @@ ROOT = Path(__file__).resolve().parents[1]
 PARENT = ROOT / "models" / "pets-trimap.safetensors"
 DATA = ROOT.parent / "shared" / "data" / "carvana"
 VAL_FRACTION = 0.2  # the carvana-binary recipe's
-
-
-def _rank(seed: int, text: str) -> str:
-    return hashlib.sha1(f"{seed}:{text}".encode()).hexdigest()
 
 
 def split_by_car(ws: Workspace, seed: int) -> tuple[list[ImageEntry], list[ImageEntry]]:
@@ -79,8 +75,8 @@ def spread_order(entries: list[ImageEntry], seed: int) -> list[ImageEntry]:
     cars: dict[str, list[ImageEntry]] = {}
     for entry in entries:
         cars.setdefault(prefix_group(entry.key), []).append(entry)
-    queues = [sorted(views, key=lambda e: _rank(seed, e.key))
-              for _, views in sorted(cars.items(), key=lambda item: _rank(seed, item[0]))]
+    queues = [sorted(views, key=lambda e: seeded_rank(seed, e.key))
+              for _, views in sorted(cars.items(), key=lambda item: seeded_rank(seed, item[0]))]
     order = []
     for round_ in range(max(map(len, queues), default=0)):
         order += [views[round_] for views in queues if round_ < len(views)]

@@ -168,6 +168,11 @@ def prefix_group(key: str) -> str:
 GROUPERS: dict[str, GroupFn | None] = {"image": None, "prefix": prefix_group}
 
 
+def seeded_rank(seed: int, key: str) -> str:
+    """A sort key that orders strings pseudo-randomly, the same for a seed on every platform."""
+    return hashlib.sha1(f"{seed}:{key}".encode()).hexdigest()
+
+
 def split_indices(
     keys: Sequence[str],
     val_fraction: float,
@@ -187,11 +192,7 @@ def split_indices(
     if val_fraction == 0 or len(unique) < 2:
         return list(range(len(keys))), []
     n_val = min(len(unique) - 1, max(1, math.ceil(val_fraction * len(unique) - 1e-9)))
-
-    def rank(group: str) -> str:
-        return hashlib.sha1(f"{seed}:{group}".encode()).hexdigest()
-
-    val_groups = set(sorted(unique, key=rank)[:n_val])
+    val_groups = set(sorted(unique, key=lambda group: seeded_rank(seed, group))[:n_val])
     train = [i for i, g in enumerate(groups) if g not in val_groups]
     val = [i for i, g in enumerate(groups) if g in val_groups]
     return train, val
