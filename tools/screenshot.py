@@ -35,11 +35,12 @@ from pathlib import Path
 def copy_pairs(src: Path, count: int, dst: Path, spread: bool = False,
                with_masks: bool = True) -> Path:
     """Copy ``count`` images that have a mask (the first ones, or spread over the folder) with
-    their masks, in the folder's own layout; without the masks if ``with_masks`` is False."""
+    their masks, in the folder's own layout; without ``with_masks``, any ``count`` images
+    without their masks."""
     from unet_desktop.core.workspace import Workspace
 
     root = Path(src).resolve()
-    pairs = [e for e in Workspace.open(root).entries if e.mask_path.is_file()]
+    pairs = [e for e in Workspace.open(root).entries if e.mask_path.is_file() or not with_masks]
     if spread and count:
         step = max(1, len(pairs) // count)
         pairs = pairs[step // 2::step]
