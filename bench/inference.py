@@ -12,7 +12,8 @@ Both run the same weights (a depth-4 UNet, ``--base`` wide, 3 classes) on the sa
 - output equality: max |probability difference| and label agreement;
 - ``project`` is the default ``Predictor`` (on the CPU: ONNX Runtime where installed),
   ``project-torch`` the same with the PyTorch engine;
-- ``--ablation``: which speed-up helps (BN folding, channels_last, torch.compile);
+- ``--ablation``: which speed-up helps (BN folding, channels_last, torch.compile, the split
+  decoder concatenations of the ONNX graph);
 - the full ``batch_predict`` pipeline (decode + predict + write) over ``--n`` PNG files
   against model-only time on the same images already decoded;
 - ``--tiled``: peak RSS of tiled prediction of a ``--tiled-shape`` image.
@@ -93,13 +94,21 @@ class ReferenceRunner:
         return labels.cpu().numpy(), probs.cpu().numpy()
 
 
-def make_project(model_path: str, device, size: int, **options):
+def make_project(model_path: str, device, size: int, split_concat: bool = True, **options):
+    """The project's Predictor; ``split_concat=False`` exports the ONNX graph with the decoder's
+    concatenations kept (the ablation of :mod:`unet_desktop.ml.split_concat`)."""
+    from unittest import mock
+
     from unet_desktop.ml.modelfile import load_model_file
     from unet_desktop.ml.predictor import Predictor
 
     model, meta = load_model_file(model_path)
     meta.train_size = size  # run at native size: no resize in "resize" mode
-    return Predictor(model, meta, device, **options)
+    if split_concat:
+        return Predictor(model, meta, device, **options)
+    with mock.patch("unet_desktop.ml.onnx_engine.split_concat_convs", lambda m: m), \
+            mock.patch("unet_desktop.ml.onnx_engine.EXPORT_FORM", 1):
+        return Predictor(model, meta, device, **options)
 
 
 def worker(spec: dict) -> dict:
@@ -299,7 +308,8 @@ def main(argv: list[str] | None = None) -> int:
                                                                          "channels_last": False}),
                          ("project-no-fold", torch_engine | {"fuse_bn": False}),
                          ("project-no-channels-last", torch_engine | {"channels_last": False}),
-                         ("project-bf16", {"amp": True})]
+                         ("project-bf16", {"amp": True}),
+                         ("project-concat", {"split_concat": False})]
         if args.compile:
             variants.append(("project-compile", {"compile": True}))
         for size in args.sizes:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+
 import numpy as np
 import pytest
 import torch
@@ -67,6 +69,22 @@ def test_export_is_cached_by_weights(tmp_path, tiny_model_file, monkeypatch):
         model.head.bias.add_(1.0)  # other weights: another cache entry, so a new export
     with pytest.raises(AssertionError, match="exported again"):
         onnx_engine._cached_export(model, 3, cache)
+
+
+def test_cache_keeps_only_the_most_recently_used_exports(tmp_path, tiny_model_file,
+                                                         monkeypatch):
+    model, _ = load_model_file(tiny_model_file)
+    model.eval()
+    cache = tmp_path / "cache"
+    monkeypatch.setattr(onnx_engine, "CACHE_ENTRIES", 2)
+    keys = []
+    for version in range(3):
+        with torch.no_grad():
+            model.head.bias.add_(1.0)  # a fine-tuned version: new weights, new entry
+        onnx_engine._cached_export(model, 3, cache)
+        keys.append(onnx_engine.weights_key(model))
+        os.utime(cache / f"{keys[-1]}.onnx", (1000.0 + version, 1000.0 + version))
+    assert sorted(p.stem for p in cache.glob("*.onnx")) == sorted(keys[1:])
 
 
 def test_export_failure_falls_back_to_pytorch(tiny_model_file, monkeypatch, caplog):

@@ -21,10 +21,13 @@ import numpy as np
 import torch
 from torch import nn
 
+from unet_desktop.ml.split_concat import split_concat_convs
 from unet_desktop.ml.unet import pad_to_multiple
 
 log = logging.getLogger(__name__)
 OPSET = 17
+EXPORT_FORM = 2  # bumped when the exported graph changes (2: decoder concatenations split)
+CACHE_ENTRIES = 16  # exports kept in the cache folder, most recently used first
 
 
 def onnxruntime_available() -> bool:
@@ -49,13 +52,15 @@ class Unpadded(nn.Module):
 
 
 def export_bytes(model: nn.Module, in_channels: int, opset: int = OPSET) -> bytes:
-    """ONNX of ``model.forward_padded`` with dynamic batch, height and width."""
+    """ONNX of ``model.forward_padded`` with dynamic batch, height and width (a folded U-Net's
+    decoder concatenations split, see :mod:`unet_desktop.ml.split_concat`)."""
     side = 2 * int(model.size_multiple)
     buffer = io.BytesIO()
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # the legacy exporter's deprecation notices
         torch.onnx.export(
-            Unpadded(model).eval(), (torch.zeros(1, in_channels, side, side),), buffer,
+            Unpadded(split_concat_convs(model)).eval(),
+            (torch.zeros(1, in_channels, side, side),), buffer,
             dynamo=False, opset_version=opset, input_names=["image"], output_names=["logits"],
             dynamic_axes={"image": {0: "batch", 2: "height", 3: "width"},
                           "logits": {0: "batch", 2: "height", 3: "width"}},
@@ -65,7 +70,7 @@ def export_bytes(model: nn.Module, in_channels: int, opset: int = OPSET) -> byte
 
 def weights_key(model: nn.Module) -> str:
     """Hash of the architecture description and every parameter/buffer (order included)."""
-    digest = hashlib.sha1(f"{OPSET}:{torch.__version__}:{model!r}".encode())
+    digest = hashlib.sha1(f"{OPSET}:{EXPORT_FORM}:{torch.__version__}:{model!r}".encode())
     for name, tensor in model.state_dict().items():
         digest.update(name.encode())
         digest.update(tensor.detach().cpu().contiguous().numpy().tobytes())
@@ -77,7 +82,9 @@ def _cached_export(model: nn.Module, in_channels: int, cache_dir: Path | None) -
         return export_bytes(model, in_channels)
     path = cache_dir / f"{weights_key(model)}.onnx"
     try:
-        return path.read_bytes()
+        data = path.read_bytes()
+        path.touch()  # recently used: kept by _prune_cache
+        return data
     except OSError:
         pass
     data = export_bytes(model, in_channels)
@@ -86,9 +93,18 @@ def _cached_export(model: nn.Module, in_channels: int, cache_dir: Path | None) -
 
         cache_dir.mkdir(parents=True, exist_ok=True)
         atomic_write_bytes(path, data)
+        _prune_cache(cache_dir)
     except OSError as exc:  # a read-only cache only costs the export next time
         log.info("could not cache the ONNX model in %s: %s", path, exc)
     return data
+
+
+def _prune_cache(cache_dir: Path) -> None:
+    """Delete all but the :data:`CACHE_ENTRIES` most recently used exports (every fine-tuned
+    version of a model adds one)."""
+    entries = sorted(cache_dir.glob("*.onnx"), key=lambda p: p.stat().st_mtime, reverse=True)
+    for old in entries[CACHE_ENTRIES:]:
+        old.unlink(missing_ok=True)
 
 
 class OnnxNetwork:
