@@ -27,7 +27,7 @@ class SplitUp(nn.Module):
         first = block.conv[0]
         if not (isinstance(first, nn.Conv2d) and isinstance(block.conv[2], nn.ReLU)
                 and isinstance(block.conv[1], nn.Identity)):
-            raise ValueError("SplitUp needs a BatchNorm-folded block (conv, identity, ReLU, ...)")
+            raise TypeError("SplitUp needs a BatchNorm-folded block (conv, identity, ReLU, ...)")
         skip_ch = first.in_channels - _out_channels(block.up)
         self.up = block.up
         self.conv_skip = _part(first, slice(0, skip_ch), with_bias=True)
@@ -62,7 +62,7 @@ def split_concat_convs(model: nn.Module) -> nn.Module:
         return model
     try:
         blocks = [SplitUp(b) for b in ups]
-    except ValueError:
+    except TypeError:
         return model
     out = copy.copy(model)
     out._modules = dict(model._modules)
