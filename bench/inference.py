@@ -126,6 +126,8 @@ def worker(spec: dict) -> dict:
         runner.predict_batch([test_image(spec["size"], spec["size"])])
         runner.predict_batch([test_image(spec["size"], spec["size"], s)
                               for s in range(spec["batch"])])
+    elif kind == "peak":
+        out["conv_peak_gmac_s"] = conv_peak(spec["threads"], spec["reps"])
     elif kind == "pipeline":
         out |= pipeline(spec, device)
     elif kind == "tiled":
@@ -184,7 +186,60 @@ def latency(spec: dict, device) -> dict:
                      "cpu_s": min(times["cpu"])}
         if times["many"]:
             out[name]["throughput_ips"] = batch / min(times["many"])
-    return {"variants": out}
+    return {"variants": out, "gmac_per_image": network_macs(spec["model"], size) / 1e9}
+
+
+def network_macs(model_path: str, size: int) -> float:
+    """Multiply-adds of one forward pass of the model at ``size`` x ``size``."""
+    import torch
+
+    from unet_desktop.ml.modelfile import load_model_file
+
+    model, _ = load_model_file(model_path)
+    total = 0
+
+    def count(module, inputs, output):
+        nonlocal total
+        if isinstance(module, torch.nn.Conv2d):
+            total += output.numel() * module.in_channels // module.groups \
+                * module.kernel_size[0] * module.kernel_size[1]
+        elif isinstance(module, torch.nn.ConvTranspose2d):
+            total += inputs[0].numel() * module.out_channels \
+                * module.kernel_size[0] * module.kernel_size[1]
+
+    hooks = [m.register_forward_hook(count) for m in model.modules()]
+    with torch.inference_mode():
+        model.eval()(torch.zeros(1, 3, size, size))
+    for hook in hooks:
+        hook.remove()
+    return float(total)
+
+
+def conv_peak(threads: int, reps: int) -> float | None:
+    """GMAC/s of one large 3x3 convolution (256 -> 256 channels, 64 x 64) in ONNX Runtime: about
+    the most this CPU's fp32 units deliver to a convolution (the roofline of the table)."""
+    try:
+        import onnxruntime as ort
+        import torch
+    except ImportError:
+        return None
+    import io
+
+    conv = torch.nn.Conv2d(256, 256, 3, padding=1).eval()
+    x = torch.randn(1, 256, 64, 64)
+    buffer = io.BytesIO()
+    torch.onnx.export(conv, (x,), buffer, dynamo=False, input_names=["x"])
+    options = ort.SessionOptions()
+    options.intra_op_num_threads = threads
+    session = ort.InferenceSession(buffer.getvalue(), options, providers=["CPUExecutionProvider"])
+    feed = {"x": x.numpy()}
+    session.run(None, feed)
+    best = float("inf")
+    for _ in range(max(5, reps)):
+        start = time.perf_counter()
+        session.run(None, feed)
+        best = min(best, time.perf_counter() - start)
+    return 256 * 256 * 9 * 64 * 64 / best / 1e9
 
 
 def pipeline(spec: dict, device) -> dict:
@@ -315,18 +370,22 @@ def main(argv: list[str] | None = None) -> int:
         for size in args.sizes:
             spec = common | {"kind": "latency", "size": size, "variants": variants,
                              "tmp": str(tmp), "throughput": size == args.sizes[0]}
-            timings = run_worker(spec)["variants"]
+            latency_run = run_worker(spec)
+            timings = latency_run["variants"]
             for name, options in variants:
                 memory = run_worker(common | {"kind": "memory", "variant": name.split("-")[0],
                                               "options": options, "size": size})
                 result = timings[name] | {"variant": name, "size": size,
-                                          "peak_rss_mb": memory["peak_rss_mb"]}
+                                          "peak_rss_mb": memory["peak_rss_mb"],
+                                          "gmac_per_image": latency_run["gmac_per_image"]}
                 if "cuda_max_mb" in memory:
                     result["cuda_max_mb"] = memory["cuda_max_mb"]
                 if name != "reference":
                     result |= compare(tmp, f"reference-{size}", f"{name}-{size}")
                 report["cases"].append(result)
                 _log(f"{name:<28} {size}px  {result['latency_s'] * 1000:8.1f} ms/image")
+        if args.sizes and args.device == "cpu":
+            report["conv_peak_gmac_s"] = run_worker(common | {"kind": "peak"})["conv_peak_gmac_s"]
         if args.n:
             folder = tmp / "images"
             folder.mkdir()
@@ -368,9 +427,9 @@ def format_report(report: dict) -> str:
               f"{report['load_before']:.1f} -> {report['load_after']:.1f}")
     lines = [header, "",
              ("| variant | size | ms/image (best) | median | speed-up | CPU ms/image "
-              "| CPU speed-up | images/s (batch) | peak RSS MiB | max abs dprob "
+              "| CPU speed-up | GMAC/s | images/s (batch) | peak RSS MiB | max abs dprob "
               "| label agreement |"),
-             "|---|---|---|---|---|---|---|---|---|---|---|"]
+             "|---|---|---|---|---|---|---|---|---|---|---|---|"]
     ref = {c["size"]: c for c in report["cases"] if c["variant"] == "reference"}
     for c in report["cases"]:
         base = ref[c["size"]]
@@ -381,8 +440,17 @@ def format_report(report: dict) -> str:
             f"| {c['variant']} | {c['size']} | {c['latency_s'] * 1000:.1f} "
             f"| {c['latency_median_s'] * 1000:.1f} "
             f"| {base['latency_s'] / c['latency_s']:.2f}x | {c['cpu_s'] * 1000:.1f} "
-            f"| {base['cpu_s'] / c['cpu_s']:.2f}x | {tput} | {c['peak_rss_mb']:.0f} "
+            f"| {base['cpu_s'] / c['cpu_s']:.2f}x | {c['gmac_per_image'] / c['latency_s']:.0f} "
+            f"| {tput} | {c['peak_rss_mb']:.0f} "
             f"| {c.get('max_abs_prob_diff', 0):.1e} | {c.get('label_agreement', 1):.5f} |")
+    if report.get("conv_peak_gmac_s"):
+        peak = report["conv_peak_gmac_s"]
+        lines += ["", (f"roofline: one 256->256 3x3 convolution at 64x64 in ONNX Runtime runs at "
+                       f"{peak:.0f} GMAC/s on {report['threads']} thread(s); "
+                       + ", ".join(f"{c['variant']} {c['size']} px at "
+                                   f"{c['gmac_per_image'] / c['latency_s'] / peak * 100:.0f}%"
+                                   for c in report["cases"]
+                                   if c["variant"] in ("reference", "project")))]
     if "pipeline" in report:
         pl = report["pipeline"]
         lines += ["", (f"pipeline over {pl['images']} images ({pl['predicted']} written): "
