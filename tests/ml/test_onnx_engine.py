@@ -38,10 +38,12 @@ def test_onnxruntime_matches_pytorch(model_file_factory, mode, channels, scheme)
     assert (a.labels == b.labels).mean() > 0.999
 
 
-def test_resnet_unet_runs_on_onnxruntime(tmp_path):
+@pytest.mark.parametrize("width", [64, 16])
+def test_resnet_unet_runs_on_onnxruntime(tmp_path, width):
     from unet_desktop.ml.modelfile import ModelMeta, save_model
 
-    arch = {"name": "resnet_unet", "encoder": "resnet18", "in_channels": 3, "num_classes": 2}
+    arch = {"name": "resnet_unet", "encoder": "resnet18", "in_channels": 3, "num_classes": 2,
+            "width": width}
     torch.manual_seed(0)
     meta = ModelMeta(arch=arch, scheme=binary_scheme(), train_size=64, version="v",
                      normalization={"mean": [0.5] * 3, "std": [0.25] * 3})

@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 import torch
 from torchvision.models import resnet18
+from torchvision.models.resnet import BasicBlock
 
 from unet_desktop.ml.fuse import fold_batchnorm
 from unet_desktop.ml.models import build_model, unet_arch
@@ -49,6 +50,10 @@ def test_wrong_input_channels_explain_expected_and_actual_shape():
         ({"name": "resnet_unet", "encoder": "resnet9", "in_channels": 3, "num_classes": 2},
          "encoder"),
         ({"name": "unet", "num_classes": 2}, "in_channels"),
+        ({"name": "resnet_unet", "encoder": "resnet18", "in_channels": 3, "num_classes": 2,
+          "width": 4}, "width must be 8..128"),
+        ({"name": "resnet_unet", "encoder": "resnet18", "in_channels": 3, "num_classes": 2,
+          "width": 32, "encoder_weights": "/some/resnet18.pth"}, "width-64"),
     ],
 )
 def test_bad_architectures_are_rejected_with_a_reason(arch, message):
@@ -63,6 +68,20 @@ def test_resnet_unet_any_size(in_channels):
     with torch.inference_mode():
         out = model(torch.randn(1, in_channels, 45, 70))
     assert out.shape == (1, 4, 45, 70)
+
+
+@pytest.mark.parametrize(("encoder", "blocks"), [("resnet18", 8), ("resnet34", 16)])
+def test_slim_resnet_unet_has_the_same_blocks_at_a_quarter_of_the_weights(encoder, blocks):
+    arch = {"name": "resnet_unet", "encoder": encoder, "in_channels": 1, "num_classes": 3}
+    full, slim = build_model(arch), build_model(arch | {"width": 32})
+    count = sum(isinstance(m, BasicBlock) for m in slim.modules())
+    assert count == blocks == sum(isinstance(m, BasicBlock) for m in full.modules())
+    n_full = sum(p.numel() for p in full.parameters())
+    n_slim = sum(p.numel() for p in slim.parameters())
+    assert 0.2 < n_slim / n_full < 0.3
+    assert [layer[0].conv1.out_channels for layer in slim.layers] == [32, 64, 128, 256]
+    with torch.inference_mode():
+        assert slim.eval()(torch.randn(1, 1, 45, 70)).shape == (1, 3, 45, 70)
 
 
 def test_resnet_encoder_weights_from_a_file(tmp_path):
@@ -93,7 +112,9 @@ def test_imagenet_weights_are_optional_and_never_downloaded(tmp_path, monkeypatc
 @pytest.mark.parametrize(
     "arch",
     [unet_arch(3, 3, depth=2, base=4), unet_arch(1, 2, depth=3, base=4, upsample="bilinear"),
-     {"name": "resnet_unet", "encoder": "resnet18", "in_channels": 3, "num_classes": 2}],
+     {"name": "resnet_unet", "encoder": "resnet18", "in_channels": 3, "num_classes": 2},
+     {"name": "resnet_unet", "encoder": "resnet18", "in_channels": 3, "num_classes": 2,
+      "width": 16}],
 )
 def test_batchnorm_folding_keeps_outputs(arch, randomize_bn):
     model = build_model(arch).eval()

@@ -5,7 +5,8 @@ Two architectures::
     {"name": "unet", "in_channels": 3, "num_classes": 3, "depth": 4, "base": 16,
      "upsample": "transpose" | "bilinear"}
     {"name": "resnet_unet", "encoder": "resnet18" | "resnet34", "in_channels": 3,
-     "num_classes": 3, "encoder_weights": None | "imagenet" | "/path/to/resnet.pth"}
+     "num_classes": 3, "encoder_weights": None | "imagenet" | "/path/to/resnet.pth",
+     "width": 64}   # stem width; other than 64 = a slimmer ResNet, no ImageNet weights
 
 Every model takes a normalised (B, in_channels, H, W) float tensor of any H, W and returns
 logits (B, num_classes, H, W); ``model.size_multiple`` is the size it pads to internally.
@@ -19,7 +20,7 @@ from unet_desktop.ml.resnet_unet import IMAGENET_FILES, ResNetUNet, cached_image
 from unet_desktop.ml.unet import UNet
 
 _UNET_KEYS = {"name", "in_channels", "num_classes", "depth", "base", "upsample"}
-_RESNET_KEYS = {"name", "encoder", "in_channels", "num_classes", "encoder_weights"}
+_RESNET_KEYS = {"name", "encoder", "in_channels", "num_classes", "encoder_weights", "width"}
 
 
 def unet_arch(in_channels: int = 3, num_classes: int = 2, depth: int = 4, base: int = 16,
@@ -75,5 +76,6 @@ def build_model(arch: dict, *, pretrained: bool = True) -> nn.Module:
             in_channels=_int(arch, "in_channels"),
             num_classes=_int(arch, "num_classes"),
             encoder_weights=weights,
+            width=_int(arch, "width", 64),
         )
     raise ValueError(f"unknown architecture {name!r} (known: 'unet', 'resnet_unet')")

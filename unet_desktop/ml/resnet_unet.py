@@ -12,13 +12,48 @@ from pathlib import Path
 import torch
 from torch import nn
 from torchvision.models import ResNet, resnet18, resnet34
+from torchvision.models.resnet import BasicBlock
 
 from unet_desktop.ml.unet import DoubleConv, check_input, pad_to_multiple
 
 # torchvision's ImageNet checkpoint file names (ResNet*_Weights.IMAGENET1K_V1).
 IMAGENET_FILES = {"resnet18": "resnet18-f37072fd.pth", "resnet34": "resnet34-b627a593.pth"}
 _BUILDERS = {"resnet18": resnet18, "resnet34": resnet34}
-ENCODER_WIDTHS = (64, 64, 128, 256, 512)  # stem (1/2), layer1 (1/4) ... layer4 (1/32)
+_BLOCKS = {"resnet18": (2, 2, 2, 2), "resnet34": (3, 4, 6, 3)}
+
+
+def encoder_widths(width: int = 64) -> tuple[int, ...]:
+    """Channels of the stem (1/2 scale) and the four stages (1/4 ... 1/32) for a stem ``width``
+    (torchvision's: 64, i.e. 64, 64, 128, 256, 512)."""
+    return (width, width, 2 * width, 4 * width, 8 * width)
+
+
+class SlimResNet(nn.Module):
+    """A torchvision-style ResNet (same blocks and attribute names) with a stem of ``width``
+    channels instead of 64: a quarter of the weights at width 32, for small from-scratch models
+    (ImageNet weights need width 64)."""
+
+    def __init__(self, blocks: tuple[int, ...], width: int, in_channels: int = 3) -> None:
+        super().__init__()
+        self.conv1 = nn.Conv2d(in_channels, width, kernel_size=7, stride=2, padding=3, bias=False)
+        self.bn1 = nn.BatchNorm2d(width)
+        self.relu = nn.ReLU(inplace=True)
+        self.maxpool = nn.MaxPool2d(kernel_size=3, stride=2, padding=1)
+        channels = width
+        for index, count in enumerate(blocks):
+            planes, stride = width * 2**index, 1 if index == 0 else 2
+            layer = []
+            for _ in range(count):
+                down = None
+                if stride != 1 or channels != planes:
+                    down = nn.Sequential(nn.Conv2d(channels, planes, 1, stride, bias=False),
+                                         nn.BatchNorm2d(planes))
+                layer.append(BasicBlock(channels, planes, stride, down))
+                channels, stride = planes, 1
+            setattr(self, f"layer{index + 1}", nn.Sequential(*layer))
+        for m in self.modules():
+            if isinstance(m, nn.Conv2d):
+                nn.init.kaiming_normal_(m.weight, mode="fan_out", nonlinearity="relu")
 
 
 def cached_imagenet_weights(encoder: str) -> Path | None:
@@ -70,26 +105,37 @@ class ResNetUNet(nn.Module):
         in_channels: int = 3,
         num_classes: int = 2,
         encoder_weights: str | Path | None = None,
-        decoder_widths: tuple[int, ...] = (256, 128, 64, 32, 16),
+        decoder_widths: tuple[int, ...] | None = None,
+        width: int = 64,
     ):
         super().__init__()
         if encoder not in _BUILDERS:
             raise ValueError(f"encoder must be one of {sorted(_BUILDERS)}, got {encoder!r}")
+        if not 8 <= width <= 128:
+            raise ValueError(f"encoder width must be 8..128, got {width}")
+        if width != 64 and encoder_weights is not None:
+            raise ValueError(f"ImageNet weights fit the width-64 {encoder} only, not width {width}")
+        decoder_widths = decoder_widths or tuple(max(16, w * width // 64)
+                                                 for w in (256, 128, 64, 32, 16))
         if len(decoder_widths) != 5:
             raise ValueError(f"decoder_widths needs 5 entries, got {len(decoder_widths)}")
         self.in_channels = in_channels
         self.num_classes = num_classes
-        resnet = _BUILDERS[encoder](weights=None)
-        if in_channels != 3:
-            resnet.conv1 = nn.Conv2d(in_channels, 64, kernel_size=7, stride=2, padding=3,
-                                     bias=False)
+        widths = encoder_widths(width)
+        if width == 64:
+            resnet: nn.Module = _BUILDERS[encoder](weights=None)
+            if in_channels != 3:
+                resnet.conv1 = nn.Conv2d(in_channels, 64, kernel_size=7, stride=2, padding=3,
+                                         bias=False)
+        else:
+            resnet = SlimResNet(_BLOCKS[encoder], width, in_channels)
         if encoder_weights is not None:
             load_encoder_weights(resnet, encoder_weights, in_channels)
         self.stem = nn.Sequential(resnet.conv1, resnet.bn1, resnet.relu)
         self.pool = resnet.maxpool
         self.layers = nn.ModuleList([resnet.layer1, resnet.layer2, resnet.layer3, resnet.layer4])
-        skips = (*reversed(ENCODER_WIDTHS[:-1]), 0)  # 256, 128, 64, 64, then none at full res
-        ins = (ENCODER_WIDTHS[-1], *decoder_widths[:-1])
+        skips = (*reversed(widths[:-1]), 0)  # 256, 128, 64, 64, then none at full res
+        ins = (widths[-1], *decoder_widths[:-1])
         self.decoder = nn.ModuleList(
             DecoderBlock(i, s, o) for i, s, o in zip(ins, skips, decoder_widths)
         )
