@@ -58,7 +58,7 @@ class TrainConfig:
     grad_clip: float | None = 1.0
     device: str = "auto"
     amp: AmpMode = "auto"  # auto = bf16 (or fp16) on CUDA, off elsewhere
-    channels_last: bool | None = None  # None = on CUDA
+    channels_last: bool | None = None  # None = on CUDA and CPU
     resume: bool = False
     num_workers: int | None = None  # None = 0 on CPU, up to 4 on GPU
     augment: AugmentOptions = field(default_factory=AugmentOptions)
