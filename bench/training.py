@@ -4,7 +4,7 @@ Both loops train a fresh copy of the same UNet (same initial weights) with the s
 (cross-entropy + Dice), AdamW and the same augmented DataLoader over generated images, and read
 the loss every step; the two alternate ``--repeats`` times and the best run of each counts
 (robust to a machine busy with other work). The project's loop is ``ml.train_loop.Trainer``
-(what ``train`` runs): bf16/fp16 autocast and channels_last on a GPU, cuDNN autotuning,
+(what ``train`` runs): channels_last (GPU and CPU), bf16/fp16 autocast on a GPU, cuDNN autotuning,
 gradient clipping. The plain loop is the textbook fp32 step. Images/s are measured after
 ``--warmup`` steps.
 
