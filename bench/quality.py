@@ -122,8 +122,11 @@ def evaluate(model: Path, workspace: Workspace, entries: list[ImageEntry], devic
 
 def arch_cell(model: Path) -> str:
     arch = read_meta(model).arch
-    return f"UNet depth {arch['depth']} base {arch['base']}, {arch['in_channels']} ch, " \
-           "from scratch"
+    if arch["name"] == "resnet_unet":
+        net = f"{arch.get('encoder', 'resnet34')} UNet, width {arch.get('width', 64)}"
+    else:
+        net = f"UNet depth {arch['depth']} base {arch['base']}"
+    return f"{net}, {arch['in_channels']} ch, from scratch"
 
 
 def budget(args: argparse.Namespace, name: str) -> tuple[float, int]:

@@ -60,8 +60,9 @@ class Recipe:
 RECIPES = {
     "pets-trimap": Recipe(
         data="pets",
-        arch={"name": "unet", "in_channels": 3, "num_classes": 3, "depth": 4, "base": 24},
-        stages=[Stage(160, 25, 80), Stage(192, 40, 32, lr=5e-4)],
+        arch={"name": "resnet_unet", "encoder": "resnet18", "width": 32, "in_channels": 3,
+              "num_classes": 3},
+        stages=[Stage(256, 80, 50), Stage(320, 60, 42, lr=5e-4)],
         description="Oxford-IIIT Pet trimaps (pet / background / border), trained from scratch.",
         intended_use="Default model of the app: pets and similar single foreground objects in "
                      "photos; a starting point to fine-tune on your own corrections.",
