@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 from pathlib import Path
 
 import pytest
@@ -16,6 +17,20 @@ def _isolated_user_dirs(tmp_path_factory, monkeypatch):
     monkeypatch.setenv("UNET_DESKTOP_HOME", str(home))
     monkeypatch.setenv("UNET_DESKTOP_CACHE", str(_shared_cache(tmp_path_factory)))
     return home
+
+
+@pytest.fixture(autouse=True)
+def _collect_on_the_main_thread():
+    """Once a Qt test has created the application, its main-thread collector owns garbage
+    collection (gui/main_thread_gc.py), but its timer only fires while an event loop runs: do
+    its work after every test, on this thread, so tests without a loop do not pile up garbage."""
+    yield
+    if not gc.isenabled():  # only after a Qt test: PySide is loaded already
+        from unet_desktop.gui.main_thread_gc import generation_due
+
+        generation = generation_due()
+        if generation is not None:
+            gc.collect(generation)
 
 
 def _shared_cache(tmp_path_factory) -> Path:

@@ -23,6 +23,7 @@ from PySide6.QtWidgets import QApplication, QMessageBox, QWidget
 from unet_desktop import __version__
 from unet_desktop.core.logs import enable_fault_log, setup_logging
 from unet_desktop.core.samples import sample_workspace
+from unet_desktop.gui import main_thread_gc
 from unet_desktop.gui.settings import APPLICATION, ORGANIZATION
 
 log = logging.getLogger(__name__)
@@ -38,6 +39,7 @@ def create_application(argv: list[str] | None = None) -> QApplication:
     app.setApplicationName(APPLICATION)
     app.setApplicationVersion(__version__)
     pg.setConfigOptions(imageAxisOrder="row-major", antialias=False)
+    main_thread_gc.install(app)  # widgets must never be freed by the worker thread's collector
     return app
 
 

@@ -1,0 +1,52 @@
+"""The cyclic garbage collector runs on the UI thread only (see gui/main_thread_gc.py)."""
+
+from __future__ import annotations
+
+import gc
+import threading
+
+from PySide6.QtCore import QObject
+from PySide6.QtWidgets import QApplication
+
+from unet_desktop.gui import main_thread_gc
+from unet_desktop.gui.main_thread_gc import MainThreadGC, generation_due
+
+
+class Cycle:
+    def __init__(self) -> None:
+        self.me = self
+
+
+def test_the_application_owns_collection_on_its_thread(qapp):
+    helper = main_thread_gc.install(QApplication.instance())
+    assert isinstance(helper, MainThreadGC)
+    assert main_thread_gc.install(QApplication.instance()) is helper  # once per application
+    assert not gc.isenabled()
+
+
+def test_a_worker_thread_allocating_cycles_never_collects_them():
+    helper = MainThreadGC(interval_ms=60_000)
+    try:
+        freed: list[int] = []
+        gc.callbacks.append(lambda phase, info: freed.append(threading.get_ident())
+                            if phase == "stop" else None)
+        worker = threading.Thread(target=lambda: [Cycle() for _ in range(20 * gc.get_threshold()[0])])
+        worker.start()
+        worker.join()
+        assert threading.get_ident() not in freed and freed == []  # nothing ran automatically
+        assert generation_due() is not None
+        assert helper.collect_if_due() > 0  # the UI thread frees the cycles
+        assert threading.get_ident() in freed
+    finally:
+        gc.callbacks.pop()
+        helper.stop()
+
+
+def test_stop_gives_collection_back(qapp):
+    parent = QObject()
+    gc.enable()
+    helper = MainThreadGC(parent=parent)
+    assert not gc.isenabled()
+    helper.stop()
+    assert gc.isenabled()
+    gc.disable()  # the application's helper owns collection again for the other tests
