@@ -24,7 +24,7 @@ def test_the_application_owns_collection_on_its_thread(qapp):
     assert not gc.isenabled()
 
 
-def test_a_worker_thread_allocating_cycles_never_collects_them():
+def test_a_worker_thread_allocating_cycles_never_collects_them(qapp):
     helper = MainThreadGC(interval_ms=60_000)
     try:
         freed: list[int] = []
@@ -40,6 +40,22 @@ def test_a_worker_thread_allocating_cycles_never_collects_them():
     finally:
         gc.callbacks.pop()
         helper.stop()
+
+
+def test_full_collections_are_rationed(qapp, monkeypatch):
+    helper = MainThreadGC(interval_ms=60_000, full_every_s=300.0)
+    collected: list[int] = []
+    monkeypatch.setattr(main_thread_gc, "generation_due", lambda: 2)
+    monkeypatch.setattr(gc, "collect", lambda generation=2: collected.append(generation) or 0)
+    try:
+        helper.collect_if_due()
+        helper._last_full -= 301.0
+        helper.collect_if_due()
+        helper.collect_if_due()
+    finally:
+        monkeypatch.undo()
+        helper.stop()
+    assert collected == [1, 2, 1]  # the oldest generation once per full_every_s
 
 
 def test_stop_gives_collection_back(qapp):

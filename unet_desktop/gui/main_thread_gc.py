@@ -5,12 +5,16 @@ model worker's thread and frees a Qt widget that was left in a reference cycle, 
 destroyed off the UI thread, which Qt does not allow; here it deadlocked (PySide waiting for the
 GIL inside the widget's destructor). So the automatic collector is switched off and a timer on
 the UI thread does the same work: it collects the generations whose counts are over the
-collector's own thresholds, as the automatic collector would have.
+collector's own thresholds, as the automatic collector would have. A full collection (the
+oldest generation) takes about 0.2 s once torch is loaded, and the automatic collector runs it
+only when the old generation has grown by a quarter, which Python does not expose; so the timer
+runs one at most every ``full_every_s`` seconds.
 """
 
 from __future__ import annotations
 
 import gc
+import time
 
 from PySide6.QtCore import QObject, QTimer
 
@@ -30,8 +34,11 @@ def generation_due() -> int | None:
 class MainThreadGC(QObject):
     """Owns garbage collection while it exists; :meth:`stop` gives it back to Python."""
 
-    def __init__(self, interval_ms: int = 500, parent: QObject | None = None) -> None:
+    def __init__(self, interval_ms: int = 500, full_every_s: float = 300.0,
+                 parent: QObject | None = None) -> None:
         super().__init__(parent)
+        self.full_every_s = full_every_s
+        self._last_full = time.monotonic()
         self._timer = QTimer(self)
         self._timer.timeout.connect(self.collect_if_due)
         self._was_enabled = gc.isenabled()
@@ -41,7 +48,14 @@ class MainThreadGC(QObject):
     def collect_if_due(self) -> int:
         """Collect what is due (see :func:`generation_due`); returns the objects freed."""
         generation = generation_due()
-        return gc.collect(generation) if generation is not None else 0
+        if generation is None:
+            return 0
+        if generation == 2:
+            if time.monotonic() - self._last_full < self.full_every_s:
+                generation = 1
+            else:
+                self._last_full = time.monotonic()
+        return gc.collect(generation)
 
     def stop(self) -> None:
         self._timer.stop()
