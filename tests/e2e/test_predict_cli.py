@@ -107,6 +107,27 @@ def test_real_pet_images_with_quirks(model_file, shared_data, tmp_path, capsys):
         assert read_mask(tmp_path / "o" / name.replace(".jpg", ".png")).shape == expected
 
 
+def test_info_shortens_long_lists_but_json_keeps_them(tmp_path, capsys):
+    from unet_desktop.core.labels import trimap_scheme
+    from unet_desktop.ml.modelfile import ModelMeta, save_model
+    from unet_desktop.ml.models import build_model, unet_arch
+
+    keys = [f"images/pet_{i:03d}.jpg" for i in range(120)]
+    arch = unet_arch(3, 3, depth=2, base=4)
+    meta = ModelMeta(arch=arch, scheme=trimap_scheme(), train_size=32, version="v",
+                     normalization={"mean": [0.5] * 3, "std": [0.25] * 3},
+                     data_summary={"images": 600, "val_keys": keys,
+                                   "mask_sha1": {k: "0" * 40 for k in keys}})
+    save_model(tmp_path / "m.safetensors", build_model(arch), meta)
+    assert main(["info", str(tmp_path / "m.safetensors")]) == 0
+    out = capsys.readouterr().out
+    line = next(x for x in out.splitlines() if "val_keys" in x)
+    assert "120 items: images/pet_000.jpg" in line and len(line) < 200
+    assert max(len(x) for x in out.splitlines()) < 200
+    assert main(["info", str(tmp_path / "m.safetensors"), "--json"]) == 0
+    assert json.loads(capsys.readouterr().out)["data_summary"]["val_keys"] == keys
+
+
 def test_info_and_export(model_file, tmp_path, capsys):
     assert main(["info", str(model_file)]) == 0
     out = capsys.readouterr().out

@@ -44,8 +44,21 @@ def describe(meta, parameters: int | None) -> list[str]:
     for title, values in (("training data", meta.data_summary), ("metrics", meta.metrics)):
         if values:
             lines.append(f"{title}:")
-            lines += [f"  {k}: {v}" for k, v in values.items()]
+            lines += [f"  {k}: {_short(v)}" for k, v in values.items()]
     return lines
+
+
+def _short(value: object, keep: int = 3) -> object:
+    """A long list or mapping (validation keys, mask hashes, history) as its length and first
+    items; ``--json`` prints it whole."""
+    if isinstance(value, dict) and len(value) > 2 * keep:
+        value = [f"{k}: {v}" for k, v in value.items()]
+    if isinstance(value, list) and len(value) > 2 * keep:
+        head = ", ".join(str(v) for v in value[:keep])
+        if len(head) > 100:
+            head = head[:97] + "..."
+        return f"{len(value)} items: {head}, ... (--json lists all)"
+    return value
 
 
 def run(args: argparse.Namespace) -> int:
