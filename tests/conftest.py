@@ -26,11 +26,13 @@ def _collect_on_the_main_thread():
     its work after every test, on this thread, so tests without a loop do not pile up garbage."""
     yield
     if not gc.isenabled():  # only after a Qt test: PySide is loaded already
-        from unet_desktop.gui.main_thread_gc import generation_due
+        from PySide6.QtWidgets import QApplication
 
-        generation = generation_due()
-        if generation is not None:
-            gc.collect(generation)
+        from unet_desktop.gui import main_thread_gc
+
+        app = QApplication.instance()
+        if app is not None:
+            main_thread_gc.install(app).collect_if_due()
 
 
 def _shared_cache(tmp_path_factory) -> Path:

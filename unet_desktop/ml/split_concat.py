@@ -3,9 +3,9 @@
 A convolution over a channel concatenation is the sum of two convolutions over its parts (the
 weights split along the input channels, the bias kept once), so the rewrite changes only float
 rounding. It removes the concatenation, which copies the largest activation maps of the network
-and makes ONNX Runtime convert them between its blocked and plain memory layouts: 2% faster on an
-idle CPU, about 20% faster when other work shares the cores (docs/benchmarks.md). Used for the
-ONNX export only; the model file keeps the usual layout.
+and makes ONNX Runtime convert them between its blocked and plain memory layouts: on an idle
+CPU 1.4% faster at 256 px and 9% at 512 px (one thread), more when other work shares the cores
+(docs/benchmarks.md). Used for the ONNX export only; the model file keeps the usual layout.
 """
 
 from __future__ import annotations

@@ -85,7 +85,7 @@ class Trainer:
         self.dist = dist_info or DistInfo()
         self.amp_dtype = amp_dtype(amp, device)
         # channels-last: faster on GPUs and, for real image sizes, on CPUs with oneDNN too
-        # (1.5x for a base-24 UNet at 192 px here, docs/benchmarks.md); not on Apple MPS.
+        # (1.35x for a base-24 UNet at 192 px here, bench/training.py); not on Apple MPS.
         use_cl = device.type in ("cuda", "cpu") if channels_last is None else channels_last
         self.memory_format = torch.channels_last if use_cl else torch.contiguous_format
         self.frozen = encoder_modules(model) if freeze_encoder else []
