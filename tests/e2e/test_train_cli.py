@@ -155,3 +155,33 @@ def test_train_and_evaluate_on_real_isbi_slices(shared_data, tmp_path, capsys):
                  "--device", "cpu"]) == 0
     result = json.loads(capsys.readouterr().out)
     assert result["images"] == 4 and result["pixels"] == 4 * 512 * 512
+
+
+def test_evaluate_with_flip_tta_scores_the_flip_averaged_predictions(tmp_path, capsys):
+    from unet_desktop.commands.evaluate import evaluate_workspace
+    from unet_desktop.core.workspace import Workspace
+    from unet_desktop.ml.dataset import training_entries
+    from unet_desktop.ml.modelfile import load_model_file
+    from unet_desktop.ml.predictor import Predictor
+
+    ws_root = oxford_workspace(tmp_path / "pets")
+    model = tmp_path / "pets.safetensors"
+    assert main(["train", str(ws_root), "--out", str(model), "--epochs", "12", *TINY]) == 0
+    capsys.readouterr()
+    scores = {}
+    for tta in (False, True):
+        flag = ["--tta"] if tta else []
+        assert main(["evaluate", str(ws_root), "--model", str(model), "--json", "--device", "cpu",
+                     *flag]) == 0
+        scores[tta] = json.loads(capsys.readouterr().out)
+        assert scores[tta]["tta"] is tta
+    net, meta = load_model_file(model)
+    ws = Workspace.open(ws_root, meta.scheme)
+    entries = training_entries(ws, all_masks=False)
+    expected = evaluate_workspace(Predictor(net, meta, "cpu", tta=True), ws, entries)
+    assert scores[True]["pixel_accuracy"] == pytest.approx(expected["pixel_accuracy"])
+    # a briefly trained network is not flip-invariant: averaging changes some labels
+    assert scores[True]["pixel_accuracy"] != scores[False]["pixel_accuracy"]
+    assert main(["evaluate", str(ws_root), "--model", str(model), "--tta", "--device",
+                 "cpu"]) == 0
+    assert "flip TTA" in capsys.readouterr().out

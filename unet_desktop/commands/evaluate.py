@@ -4,7 +4,8 @@ Predicts every labelled image (corrected/verified; ``--all-masks``: every mask) 
 resolution and compares with the stored mask, ignored pixels left out: per-class IoU and Dice,
 mIoU, mean Dice, pixel accuracy, and for trimaps the Oxford-Pet "pet IoU" (border pixels of the
 ground truth ignored, a predicted border counted as pet). ``--val-only`` keeps the images the
-model was validated on during training.
+model was validated on during training; ``--tta`` averages each prediction over flips, as
+``predict --tta`` does.
 """
 
 from __future__ import annotations
@@ -26,6 +27,7 @@ def add_parser(subparsers) -> None:
     p.add_argument("--all-masks", action="store_true", help="also masks that are predictions")
     p.add_argument("--val-only", action="store_true",
                    help="only the model's own validation images (from its metadata)")
+    p.add_argument("--tta", action="store_true", help="average over flips (3x slower)")
     p.add_argument("--json", action="store_true", help="print the metrics as JSON")
     p.set_defaults(run=run)
 
@@ -90,7 +92,7 @@ def run(args: argparse.Namespace) -> int:
             scheme = LabelScheme(scheme.kind, scheme.classes, args.ignore)
         workspace = Workspace.open(args.data, scheme)
         entries = _entries(workspace, meta, args)
-        predictor = Predictor(model, meta, args.device, mode=args.mode)
+        predictor = Predictor(model, meta, args.device, mode=args.mode, tta=args.tta)
         with tqdm(total=len(entries), desc="evaluating", unit="image", leave=False,
                   file=sys.stderr) as bar:
             metrics = evaluate_workspace(predictor, workspace, entries, lambda: bar.update(1))
@@ -98,9 +100,10 @@ def run(args: argparse.Namespace) -> int:
         return _fail(str(exc))
     if args.json:
         print(json.dumps({"model": str(args.model), "version": meta.version,
-                          "images": len(entries), "mode": args.mode, **metrics}, indent=2))
+                          "images": len(entries), "mode": args.mode, "tta": args.tta,
+                          **metrics}, indent=2))
     else:
         print(f"{args.model} (version {meta.version}) on {len(entries)} images of {args.data}, "
-              f"{args.mode} mode")
+              f"{args.mode} mode{', flip TTA' if args.tta else ''}")
         print(format_table(metrics))
     return 0
