@@ -195,6 +195,36 @@ def test_prediction_mode_menu_switches_to_tiles_and_clears_the_cache(qtbot, win)
     qtbot.waitUntil(lambda: win.prediction.shown is not None, timeout=TIMEOUT_MS)
 
 
+def test_flip_averaging_predicts_with_tta_and_is_remembered(qtbot, win, pets, tiny_model):
+    import numpy as np
+
+    from unet_desktop.ml.api import load_model
+
+    qtbot.waitUntil(lambda: win.prediction.shown is not None, timeout=TIMEOUT_MS)
+    action = win.model_actions.flip_averaging
+    assert action in win.model_actions.model_menu.actions() and not action.isChecked()
+    plain = win.prediction.shown.prediction
+    with qtbot.waitSignal(win.models.predictions_invalidated, timeout=TIMEOUT_MS):
+        action.trigger()
+    assert win.models.tta and win.models.active.predictor.tta and win.settings.flip_averaging
+    qtbot.waitUntil(lambda: win.prediction.shown is not None, timeout=TIMEOUT_MS)
+    shown = win.prediction.shown
+    image = win.session.workspace.load_image(shown.key)
+    expected = load_model(tiny_model, device="cpu", tta=True).predict(image)
+    np.testing.assert_allclose(shown.prediction.uncertainty, expected.uncertainty, atol=1e-4)
+    assert not np.allclose(shown.prediction.uncertainty, plain.uncertainty, atol=1e-4)
+    win.close()
+
+    again = open_window(qtbot, model_path=tiny_model)  # the setting is remembered
+    qtbot.waitUntil(lambda: again.models.active is not None, timeout=TIMEOUT_MS)
+    assert again.model_actions.flip_averaging.isChecked()
+    assert again.models.active.predictor.tta
+    with qtbot.waitSignal(again.models.predictions_invalidated, timeout=TIMEOUT_MS):
+        again.model_actions.flip_averaging.trigger()
+    assert not again.models.active.predictor.tta and not again.settings.flip_averaging
+    again.close()
+
+
 @pytest.mark.reliability("models", "window: a bad model file is an error, the model in use stays")
 def test_open_model_failure_is_an_error_and_keeps_the_model(qtbot, win, tmp_path):
     version = win.models.active_version

@@ -136,7 +136,8 @@ def batch_job(settings: BatchSettings, models: ModelController, workspace: Any |
         from unet_desktop.ml.predictor import Predictor
 
         if settings.model_path is not None:
-            inner = load_model(settings.model_path, device=models.device_name, mode=settings.mode)
+            inner = load_model(settings.model_path, device=models.device_name, mode=settings.mode,
+                               tta=models.tta)
         else:
             active = models.active
             if active is None:

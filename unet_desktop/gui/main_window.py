@@ -159,7 +159,8 @@ class MainWindow(QMainWindow):
         """The worker, the models, predictions and the menus and docks that drive them."""
         st = self.settings
         self.worker = Worker(default_torch_threads(), self)
-        self.models = ModelController(self.worker, st.device, st.prediction_mode, self)
+        self.models = ModelController(self.worker, st.device, st.prediction_mode, self,
+                                      tta=st.flip_averaging)
         self.predictions = PredictionService(self.worker, self.models, parent=self)
         self.model_actions = ModelActions(self)
         self.model_actions.build_menus(self.menuBar(), self.actions)

@@ -58,6 +58,10 @@ class ModelActions:
             self.mode_group.addAction(action)
             self.mode_menu.addAction(action)
             self.modes[mode] = action
+        self.flip_averaging = _action(parent, "&Flip Averaging (TTA)",
+                                      tip="Average each prediction over flips: steadier masks, "
+                                          "3x the work")
+        self.flip_averaging.setCheckable(True)
         self.model_menu: QMenu | None = None
         self.training_menu: QMenu | None = None
 
@@ -75,6 +79,7 @@ class ModelActions:
                        self.model_card, None, self.compare_previous, self.rollback, None):
             self.model_menu.addSeparator() if action is None else self.model_menu.addAction(action)
         self.model_menu.addMenu(self.mode_menu)
+        self.model_menu.addAction(self.flip_averaging)
         self.model_menu.addMenu(self.device_menu)
 
         self.training_menu = menubar.addMenu("&Training")

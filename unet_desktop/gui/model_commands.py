@@ -1,4 +1,5 @@
-"""The Model menu: open, save as, export to ONNX, model card, compare/roll back, device, mode.
+"""The Model menu: open, save as, export to ONNX, model card, compare/roll back, device, mode,
+flip averaging.
 
 Everything that touches a model file or torch runs on the worker thread; this object only asks
 for file names, submits jobs and reports the outcome through ``message`` (status bar) and
@@ -11,7 +12,7 @@ import shutil
 from pathlib import Path
 from typing import Any
 
-from PySide6.QtCore import QObject, Signal
+from PySide6.QtCore import QObject, QSignalBlocker, Signal
 from PySide6.QtWidgets import QFileDialog, QWidget
 
 from unet_desktop.core.atomic import atomic_write
@@ -85,6 +86,8 @@ class ModelCommands(QObject):
         a.device_group.triggered.connect(lambda action: self.set_device(action.data()))
         a.mode_group.triggered.connect(lambda action: self.set_mode(action.data()))
         a.modes[models.mode].setChecked(True)
+        a.flip_averaging.setChecked(models.tta)
+        a.flip_averaging.toggled.connect(self.set_flip_averaging)
         models.model_changed.connect(self._on_model_changed)
         models.load_failed.connect(self._on_load_failed)
         models.message.connect(self.message)
@@ -234,3 +237,10 @@ class ModelCommands(QObject):
         self.settings.prediction_mode = mode
         self.actions.modes[mode].setChecked(True)
         return self.models.set_mode(mode)
+
+    def set_flip_averaging(self, enabled: bool) -> Job:
+        """Turn flip TTA on or off (saved in the settings)."""
+        self.settings.flip_averaging = enabled
+        with QSignalBlocker(self.actions.flip_averaging):
+            self.actions.flip_averaging.setChecked(enabled)
+        return self.models.set_tta(enabled)

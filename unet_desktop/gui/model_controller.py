@@ -124,10 +124,10 @@ class ModelController(QObject):
     model_changed = Signal(object)  # the LoadedModel that predicts now (on the UI thread)
     load_failed = Signal(str)  # a message naming the file and the reason
     message = Signal(str)  # e.g. out-of-memory fallbacks, for the status bar
-    predictions_invalidated = Signal()  # settings that change every output (mode) changed
+    predictions_invalidated = Signal()  # settings that change every output (mode, TTA) changed
 
     def __init__(self, worker: Worker, device: str = "auto", mode: str = "resize",
-                 parent: QObject | None = None) -> None:
+                 parent: QObject | None = None, tta: bool = False) -> None:
         super().__init__(parent)
         if mode not in MODES:
             raise ValueError(f"mode must be one of {MODES}, got {mode!r}")
@@ -135,6 +135,7 @@ class ModelController(QObject):
         self.slots = ModelSlots()
         self.device_name = device
         self.mode = mode
+        self.tta = tta
 
     # --- queries --------------------------------------------------------------------------------
     @property
@@ -154,12 +155,12 @@ class ModelController(QObject):
     def load(self, path: str | os.PathLike | None = None) -> Job:
         """Load a model file (None = the shipped default) and make it current."""
         target = Path(path) if path is not None else None
-        device, mode = self.device_name, self.mode
+        device, mode, tta = self.device_name, self.mode, self.tta
 
         def load_job(token) -> LoadedModel:
             from unet_desktop.ml.api import load_model
 
-            model = self._wrap(load_model(target, device=device, mode=mode), target)
+            model = self._wrap(load_model(target, device=device, mode=mode, tta=tta), target)
             self.slots.install(model)  # the swap, between two jobs of this thread
             return model
 
@@ -203,6 +204,19 @@ class ModelController(QObject):
             return self.slots.active()
 
         return self._control(mode_job, "change mode",
+                             on_finished=lambda job: self.predictions_invalidated.emit())
+
+    def set_tta(self, enabled: bool) -> Job:
+        """Average every prediction over flips (steadier masks, 3x the work) or not."""
+        enabled = bool(enabled)
+
+        def tta_job(token) -> LoadedModel | None:
+            for model in self.slots.loaded():
+                model.predictor.inner.tta = enabled
+            self.tta = enabled
+            return self.slots.active()
+
+        return self._control(tta_job, "change flip averaging",
                              on_finished=lambda job: self.predictions_invalidated.emit())
 
     def _wrap(self, predictor: Any, path: Path | None) -> LoadedModel:

@@ -176,6 +176,15 @@ class AppSettings:
         self._qs.setValue("model/mode", str(value))
 
     @property
+    def flip_averaging(self) -> bool:
+        """Flip test-time augmentation: each prediction averaged over flips (3x the work)."""
+        return self._get("model/tta", False, bool)
+
+    @flip_averaging.setter
+    def flip_averaging(self, value: bool) -> None:
+        self._qs.setValue("model/tta", bool(value))
+
+    @property
     def device(self) -> str:
         """auto, cuda:N, mps or cpu."""
         return self._get("model/device", "auto", str) or "auto"
