@@ -207,6 +207,7 @@ def test_flip_averaging_predicts_with_tta_and_is_remembered(qtbot, win, pets, ti
     with qtbot.waitSignal(win.models.predictions_invalidated, timeout=TIMEOUT_MS):
         action.trigger()
     assert win.models.tta and win.models.active.predictor.tta and win.settings.flip_averaging
+    assert "flip TTA" in win.prediction_dock.model_label.text()
     qtbot.waitUntil(lambda: win.prediction.shown is not None, timeout=TIMEOUT_MS)
     shown = win.prediction.shown
     image = win.session.workspace.load_image(shown.key)
