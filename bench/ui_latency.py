@@ -36,6 +36,7 @@ from PySide6.QtCore import QEventLoop, QObject, QTimer, qInstallMessageHandler
 
 from unet_desktop.core.paths import default_model_path
 from unet_desktop.core.workspace import Workspace
+from unet_desktop.gui import main_thread_gc
 from unet_desktop.gui.app import create_application
 from unet_desktop.gui.batch_predict_dialog import BatchSettings, batch_job
 from unet_desktop.gui.model_controller import ModelController
@@ -212,6 +213,7 @@ def run(args: argparse.Namespace) -> dict:
     try:
         return _run(app, args, tmp)
     finally:
+        main_thread_gc.install(app).thaw()  # what app.exec() ending does in the app
         shutil.rmtree(tmp, ignore_errors=True)
 
 
@@ -228,6 +230,7 @@ def _run(app, args: argparse.Namespace, tmp: Path) -> dict:
     load = models.load(model_path)
     if not wait_until(lambda: load.finished, 120) or models.active is None:
         raise RuntimeError(f"cannot load {model_path}: {load.error}")
+    main_thread_gc.install(app).freeze_survivors()  # as the window does after its first model
     viewer = Viewer(app, models.active.meta.scheme)
     result: dict = {"model": str(model_path), "random_init": random_init,
                     "device": str(models.active.predictor.device), "torch_threads": args.threads,

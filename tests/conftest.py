@@ -32,7 +32,9 @@ def _collect_on_the_main_thread():
 
         app = QApplication.instance()
         if app is not None:
-            main_thread_gc.install(app).collect_if_due()
+            helper = main_thread_gc.install(app)
+            helper.thaw()  # a window froze its survivors: the next test starts without that
+            helper.collect_if_due()
 
 
 def _shared_cache(tmp_path_factory) -> Path:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import gc
 import threading
+import weakref
 
 from PySide6.QtCore import QObject
 from PySide6.QtWidgets import QApplication
@@ -66,3 +67,38 @@ def test_stop_gives_collection_back(qapp):
     helper.stop()
     assert gc.isenabled()
     gc.disable()  # the application's helper owns collection again for the other tests
+
+
+def test_frozen_survivors_are_skipped_and_new_garbage_still_collected(qapp):
+    helper = MainThreadGC(interval_ms=60_000)
+    try:
+        before = Cycle()
+        old_ref = weakref.ref(before)
+        assert helper.freeze_survivors() >= 1 and helper.frozen
+        del before  # garbage in a cycle, but frozen: never scanned
+        young = Cycle()
+        young_ref = weakref.ref(young)
+        del young
+        gc.collect()
+        assert old_ref() is not None and young_ref() is None
+        helper.thaw()
+        assert not helper.frozen and gc.get_freeze_count() == 0
+        gc.collect()
+        assert old_ref() is None  # thawed: the old cycle is freed
+    finally:
+        helper.stop()
+
+
+def test_once_frozen_full_collections_are_not_rationed(qapp, monkeypatch):
+    helper = MainThreadGC(interval_ms=60_000, full_every_s=300.0)
+    collected: list[int] = []
+    try:
+        helper.freeze_survivors()
+        monkeypatch.setattr(main_thread_gc, "generation_due", lambda: 2)
+        monkeypatch.setattr(gc, "collect", lambda generation=2: collected.append(generation) or 0)
+        helper.collect_if_due()
+        helper.collect_if_due()
+    finally:
+        monkeypatch.undo()
+        helper.stop()
+    assert collected == [2, 2]

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import pytest
 from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QApplication
 
 from tests.gui.conftest import open_window
 from tests.gui.conftest_model import (  # noqa: F401 - fixtures are used by name
@@ -16,6 +17,7 @@ from tests.gui.conftest_model import (  # noqa: F401 - fixtures are used by name
 )
 from unet_desktop.core.maskio import read_mask
 from unet_desktop.core.workspace import ImageState, Workspace
+from unet_desktop.gui import main_thread_gc
 from unet_desktop.gui.file_list_dock import STATE_ROLE
 from unet_desktop.gui.worker import DONE
 from unet_desktop.ml.modelfile import read_meta
@@ -168,6 +170,13 @@ def test_export_onnx_runs_on_the_worker(qtbot, win, tmp_path):
         assert "Exported tiny.onnx" in win.statusBar().currentMessage()
     else:
         assert "pip install 'unet-desktop[onnx]'" in win.last_error
+
+
+def test_the_first_model_load_freezes_the_long_lived_objects(win):
+    import gc
+
+    assert gc.get_freeze_count() > 100_000  # torch's modules and classes, the model...
+    assert main_thread_gc.install(QApplication.instance()).frozen
 
 
 def test_device_menu_lists_the_devices_and_moves_the_model(qtbot, win):

@@ -15,7 +15,7 @@ from pathlib import Path
 
 from PySide6.QtCore import Qt, QTimer
 from PySide6.QtGui import QCloseEvent
-from PySide6.QtWidgets import QFileDialog, QMainWindow, QMessageBox, QWidget
+from PySide6.QtWidgets import QApplication, QFileDialog, QMainWindow, QMessageBox, QWidget
 
 from unet_desktop.core.edit_ops import fill_holes, remove_islands, trimap_band
 from unet_desktop.core.errors import FileError
@@ -23,6 +23,7 @@ from unet_desktop.core.labels import LabelScheme
 from unet_desktop.core.model_header import model_scheme
 from unet_desktop.core.paths import default_model_path, user_models_dir
 from unet_desktop.core.tools import PolygonTool
+from unet_desktop.gui import main_thread_gc
 from unet_desktop.gui.actions import WindowActions
 from unet_desktop.gui.autosave_controller import DEFAULT_DELAY_MS
 from unet_desktop.gui.canvas import Canvas
@@ -198,6 +199,15 @@ class MainWindow(QMainWindow):
         a.next_uncertain.triggered.connect(self.prediction.next_most_uncertain)
         dock.accept_requested.connect(self.prediction.accept)
         dock.next_uncertain_requested.connect(self.prediction.next_most_uncertain)
+        self.models.model_changed.connect(self._freeze_long_lived_objects)
+
+    def _freeze_long_lived_objects(self, model) -> None:
+        """Once the first model has loaded (torch imported), garbage collections skip every
+        object that exists now: 1 ms instead of 0.2-0.3 s (gui/main_thread_gc.py)."""
+        if model is None:
+            return
+        self.models.model_changed.disconnect(self._freeze_long_lived_objects)
+        main_thread_gc.install(QApplication.instance()).freeze_survivors()
 
     def _load_first_model(self, path: Path | None) -> None:
         if not self.worker.stopping:  # not closed before the event loop ran
