@@ -196,27 +196,23 @@ class ModelController(QObject):
         """``resize`` (at the model's training scale) or ``tile`` (native resolution)."""
         if mode not in MODES:
             raise ValueError(f"mode must be one of {MODES}, got {mode!r}")
-
-        def mode_job(token) -> LoadedModel | None:
-            for model in self.slots.loaded():
-                model.predictor.inner.mode = mode
-            self.mode = mode
-            return self.slots.active()
-
-        return self._control(mode_job, "change mode",
-                             on_finished=lambda job: self.predictions_invalidated.emit())
+        return self._set_output_option("mode", mode, "change mode")
 
     def set_tta(self, enabled: bool) -> Job:
         """Average every prediction over flips (steadier masks, 3x the work) or not."""
-        enabled = bool(enabled)
+        return self._set_output_option("tta", bool(enabled), "change flip averaging")
 
-        def tta_job(token) -> LoadedModel | None:
+    def _set_output_option(self, name: str, value: Any, job_name: str) -> Job:
+        """Set a predictor option that changes every output, on every loaded model and for the
+        models loaded later; cached predictions are then invalidated."""
+
+        def option_job(token) -> LoadedModel | None:
             for model in self.slots.loaded():
-                model.predictor.inner.tta = enabled
-            self.tta = enabled
+                setattr(model.predictor.inner, name, value)
+            setattr(self, name, value)
             return self.slots.active()
 
-        return self._control(tta_job, "change flip averaging",
+        return self._control(option_job, job_name,
                              on_finished=lambda job: self.predictions_invalidated.emit())
 
     def _wrap(self, predictor: Any, path: Path | None) -> LoadedModel:
