@@ -213,7 +213,6 @@ def run(args: argparse.Namespace) -> dict:
     try:
         return _run(app, args, tmp)
     finally:
-        main_thread_gc.install(app).thaw()  # what app.exec() ending does in the app
         shutil.rmtree(tmp, ignore_errors=True)
 
 

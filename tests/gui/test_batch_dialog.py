@@ -150,6 +150,27 @@ def test_predicting_into_another_folder_and_overwrite(qtbot, dialog, pets, tmp_p
     assert len(forced.written) == N_IMAGES - 1
 
 
+def test_flip_averaging_follows_the_window_and_reaches_the_predictor(qtbot, models, pets,
+                                                                    tmp_path, monkeypatch):
+    used: list[bool] = []
+    scores = Predictor.scores
+    monkeypatch.setattr(Predictor, "scores", lambda self, batch: used.append(self.tta)
+                        or scores(self, batch))
+    models.tta = True  # what Model > Flip Averaging sets
+    d = BatchPredictDialog(models, Workspace.open(pets))
+    qtbot.addWidget(d)
+    assert d.tta_check.isChecked() and d.settings().tta
+    d.output_edit.setText(str(tmp_path / "out"))
+    run_to_end(qtbot, d)
+    assert used and all(used)
+    used.clear()
+    d.tta_check.setChecked(False)
+    d.overwrite_check.setChecked(True)
+    d.output_edit.setText(str(tmp_path / "plain"))
+    run_to_end(qtbot, d)
+    assert used and not any(used)
+
+
 def test_a_missing_model_file_fails_with_its_name(qtbot, dialog, tmp_path):
     dialog.model_edit.setText(str(tmp_path / "missing.safetensors"))
     run_to_end(qtbot, dialog)

@@ -45,6 +45,7 @@ class BatchSettings:
     model_path: Path | None = None  # None: the model predicting now
     output: Path | None = None  # None: the workspace's own mask folder (by its layout)
     mode: str = "resize"
+    tta: bool = False  # each prediction averaged over flips (3x the work)
     overwrite: bool = False  # masks predicted earlier (never corrected/verified ones)
 
 
@@ -137,16 +138,16 @@ def batch_job(settings: BatchSettings, models: ModelController, workspace: Any |
 
         if settings.model_path is not None:
             inner = load_model(settings.model_path, device=models.device_name, mode=settings.mode,
-                               tta=models.tta)
+                               tta=settings.tta)
         else:
             active = models.active
             if active is None:
                 raise RuntimeError("no model is loaded: choose a model file")
-            # a sibling predictor sharing the network: its own mode and batch size; on a CPU
-            # one image per step, so that the user's own requests wait one image at most
+            # a sibling predictor sharing the network: its own mode, flip averaging and batch
+            # size; on a CPU one image per step, so the user's own requests wait one image at most
             current = active.predictor.inner
             inner = Predictor(current.model, current.meta, current.device, settings.mode,
-                              current.tta, fuse_bn=False,
+                              settings.tta, fuse_bn=False,
                               batch_size=1 if current.device.type == "cpu" else current.batch_size)
         predictor = ResilientPredictor(inner, models.message.emit)
         same = workspace is not None and Path(workspace.root) == settings.folder.resolve()
@@ -214,6 +215,8 @@ class BatchPredictDialog(QDialog):
         self.mode_combo.setCurrentText(self.models.mode)
         self.mode_combo.setToolTip("resize: at the model's training scale; tile: native "
                                    "resolution in overlapping tiles (large images)")
+        self.tta_check = QCheckBox("Flip averaging (TTA): steadier masks, 3x slower")
+        self.tta_check.setChecked(self.models.tta)
         self.overwrite_check = QCheckBox("Overwrite masks predicted by an earlier model "
                                          "(corrected and verified masks are never overwritten)")
         form = QFormLayout()
@@ -221,6 +224,7 @@ class BatchPredictDialog(QDialog):
         form.addRow("Model:", self._with_browse(self.model_edit, self._browse_model))
         form.addRow("Output:", self._with_browse(self.output_edit, self._browse_output))
         form.addRow("Mode:", self.mode_combo)
+        form.addRow(self.tta_check)
         form.addRow(self.overwrite_check)
         self.progress_bar = QProgressBar()
         self.status_label = QLabel("")
@@ -277,7 +281,7 @@ class BatchPredictDialog(QDialog):
             folder=Path(self.folder_edit.text().strip()).expanduser(),
             model_path=Path(model).expanduser() if model else None,
             output=Path(output).expanduser() if output else None,
-            mode=self.mode_combo.currentText(),
+            mode=self.mode_combo.currentText(), tta=self.tta_check.isChecked(),
             overwrite=self.overwrite_check.isChecked())
 
     def start(self) -> Job | None:

@@ -24,6 +24,7 @@ without a cycle is freed as usual).
 
 from __future__ import annotations
 
+import atexit
 import gc
 import time
 
@@ -74,6 +75,10 @@ class MainThreadGC(QObject):
         them. Call when the long-lived objects exist (torch imported, the first model loaded);
         a second call freezes what was created since. Returns the number of frozen objects."""
         gc.freeze()
+        if not self.frozen:
+            # the interpreter's shutdown must free them: extension modules (triton's) report
+            # objects still alive at exit as leaks
+            atexit.register(gc.unfreeze)
         self.frozen = True
         return gc.get_freeze_count()
 
@@ -90,14 +95,6 @@ class MainThreadGC(QObject):
 
 
 def install(app: QObject) -> MainThreadGC:
-    """Install once per application (a second call returns the first helper). The frozen
-    objects are thawed when the event loop ends, so that the interpreter's shutdown frees them
-    (extension modules such as triton's report objects still alive at exit as leaks)."""
+    """Install once per application (a second call returns the first helper)."""
     existing = app.findChild(MainThreadGC)
-    if existing is not None:
-        return existing
-    helper = MainThreadGC(parent=app)
-    about_to_quit = getattr(app, "aboutToQuit", None)
-    if about_to_quit is not None:
-        about_to_quit.connect(helper.thaw)
-    return helper
+    return existing if existing is not None else MainThreadGC(parent=app)
