@@ -132,10 +132,10 @@ class ModelCommands(QObject):
         if model.path is not None and not m.using_previous:
             self.settings.model_path = model.path
         which = "previous model" if m.using_previous else "model"
-        how = f"{m.mode}, flip TTA" if m.tta else m.mode
+        how = [m.mode, "flip TTA"] if m.tta else [m.mode]
         self.message.emit(f"Predicting with the {which} {model.label} on "
-                          f"{model.predictor.device} ({how})")
-        text = f"<b>{model.label}</b><br>{model.predictor.device} · {how.replace(', ', ' · ')}"
+                          f"{model.predictor.device} ({', '.join(how)})")
+        text = f"<b>{model.label}</b><br>{' · '.join([str(model.predictor.device), *how])}"
         if m.using_previous:
             text += "<br><i>comparing: the previous model (C toggles back)</i>"
         self.model_label_changed.emit(text)
