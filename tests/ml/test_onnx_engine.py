@@ -108,3 +108,22 @@ def test_engine_choice(tiny_model_file):
         Predictor.from_file(tiny_model_file, device="cpu", amp=True, engine="onnxruntime")
     with pytest.raises(ValueError, match="engine must be"):
         Predictor.from_file(tiny_model_file, device="cpu", engine="tensorrt")
+
+
+def test_added_convolution_outputs_share_one_declared_shape(tiny_model_file):
+    import onnx
+
+    from unet_desktop.ml.fuse import fold_batchnorm
+
+    model, meta = load_model_file(tiny_model_file)
+    graph = onnx.load_from_string(
+        onnx_engine.export_bytes(fold_batchnorm(model)[0], meta.in_channels)).graph
+    declared = {info.name: [d.dim_param or d.dim_value for d in info.type.tensor_type.shape.dim]
+                for info in graph.value_info}
+    adds = [node for node in graph.node if node.op_type == "Add"]
+    assert adds  # the split decoder adds its two convolutions
+    for node in adds:
+        first, second = (declared[name] for name in node.input)
+        assert first == second and first[0] == "batch" and isinstance(first[1], int)
+        assert isinstance(first[2], str) and first[2] != "height"
+    assert len({tuple(declared[node.input[0]]) for node in adds}) == len(adds)

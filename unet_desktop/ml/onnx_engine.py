@@ -26,7 +26,8 @@ from unet_desktop.ml.unet import pad_to_multiple
 
 log = logging.getLogger(__name__)
 OPSET = 17
-EXPORT_FORM = 2  # bumped when the exported graph changes (2: decoder concatenations split)
+EXPORT_FORM = 3  # bumped when the exported graph changes (2: decoder concatenations split,
+# 3: the shapes of added convolution outputs declared equal)
 CACHE_ENTRIES = 16  # exports kept in the cache folder, most recently used first
 
 
@@ -65,7 +66,37 @@ def export_bytes(model: nn.Module, in_channels: int, opset: int = OPSET) -> byte
             dynamic_axes={"image": {0: "batch", 2: "height", 3: "width"},
                           "logits": {0: "batch", 2: "height", 3: "width"}},
         )
-    return buffer.getvalue()
+    return declare_added_shapes_equal(buffer.getvalue())
+
+
+def declare_added_shapes_equal(onnx_bytes: bytes) -> bytes:
+    """Give both inputs of every ``Add`` of two convolution outputs the same symbolic shape.
+
+    With dynamic height and width, ONNX shape inference cannot prove that the two branches of a
+    split decoder block (or of a ResNet block with a downsampling shortcut) have equal sizes, so
+    ONNX Runtime adds them as a separate pass instead of fusing the addition and the ReLU after
+    it into the second convolution (it reads the first's output as it writes). PyTorch added
+    these tensors without broadcasting when the graph was traced, so they are equal.
+    """
+    import onnx
+    from onnx import TensorProto, helper
+
+    proto = onnx.load_from_string(onnx_bytes)
+    graph = proto.graph
+    producer = {out: node for node in graph.node for out in node.output}
+    weights = {init.name: init for init in graph.initializer}
+    declared = {info.name for info in graph.value_info}
+    for index, node in enumerate(n for n in graph.node if n.op_type == "Add"):
+        convs = [producer.get(name) for name in node.input]
+        if len(convs) != 2 or any(c is None or c.op_type != "Conv" for c in convs):
+            continue
+        channels = {weights[c.input[1]].dims[0] for c in convs if c.input[1] in weights}
+        if len(channels) != 1 or any(name in declared for name in node.input):
+            continue
+        shape = ["batch", channels.pop(), f"add{index}_height", f"add{index}_width"]
+        for name in node.input:
+            graph.value_info.append(helper.make_tensor_value_info(name, TensorProto.FLOAT, shape))
+    return proto.SerializeToString()
 
 
 def weights_key(model: nn.Module) -> str:
