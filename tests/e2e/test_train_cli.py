@@ -83,11 +83,12 @@ def test_trimap_training_reports_pet_iou(tmp_path, capsys):
     ws = oxford_workspace(tmp_path / "pets")
     model = tmp_path / "pets.safetensors"
     args = ["train", str(ws), "--out", str(model), "--epochs", "2", "--border-as-ignore",
-            "--group-by", "prefix", "--val-fraction", "0.3", *TINY]
+            "--group-by", "prefix", "--val-fraction", "0.3", "--copy-paste", "0.5", *TINY]
     assert main(args) == 0
     assert "pet IoU" in capsys.readouterr().out
     meta = read_meta(model)
     assert meta.scheme.kind == "trimap" and meta.data_summary["border_as_ignore"]
+    assert meta.data_summary["copy_paste"] == 0.5
     # --group-by prefix puts every "Cat_*" image in one group: nothing can be held out.
     assert meta.data_summary["val_on_train"]
 
@@ -124,6 +125,8 @@ def test_bad_requests_fail_with_a_message(tmp_path, capsys):
     model = tmp_path / "m.safetensors"
     assert main(["train", str(ws), "--out", str(model), "--init", str(model)]) == 2
     assert "never overwrites the model in use" in capsys.readouterr().err
+    assert main(["train", str(ws), "--out", str(model), "--copy-paste", "1.5", *TINY]) == 2
+    assert "copy-paste probability must be in [0, 1], got 1.5" in capsys.readouterr().err
 
     missing = tmp_path / "missing.safetensors"
     assert main(["evaluate", str(ws), "--model", str(missing)]) == 2

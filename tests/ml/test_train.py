@@ -221,3 +221,24 @@ def test_mixed_precision_and_channels_last_steps_run(amp):
     assert any(not torch.equal(a, b) for a, b in zip(before, trainer.params))
     metrics = trainer.evaluate([(images, targets)], lambda: False)
     assert metrics["pixels"] == 2 * 32 * 32
+
+
+def test_copy_paste_reaches_the_training_images_only(tmp_path, monkeypatch):
+    from unet_desktop.ml import train as train_module
+    from unet_desktop.ml.augment import AugmentOptions
+
+    calls = []
+
+    class CountingPaste(train_module.CopyPaste):
+        def __call__(self, image, target):
+            calls.append(image.shape)
+            return super().__call__(image, target)
+
+    monkeypatch.setattr(train_module, "CopyPaste", CountingPaste)
+    cfg = config(tmp_path, epochs=1, val_fraction=0.25,
+                 augment=AugmentOptions(copy_paste=1.0))
+    run(disc_samples(16), cfg)
+    assert len(calls) == 12  # one per training image, none for the 4 validation images
+    assert read_meta(cfg.out).data_summary["copy_paste"] == 1.0
+    with pytest.raises(ValueError, match="copy-paste probability"):
+        config(tmp_path, augment=AugmentOptions(copy_paste=-0.1))

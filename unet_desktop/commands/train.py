@@ -53,6 +53,9 @@ def add_parser(subparsers) -> None:
     p.add_argument("--amp", choices=("auto", "bf16", "fp16", "off"), default="auto")
     p.add_argument("--class-weights", choices=("auto",), help="inverse-frequency weights")
     p.add_argument("--border-as-ignore", action="store_true", help="trimap border = not labelled")
+    p.add_argument("--copy-paste", type=float, default=0.0, metavar="P",
+                   help="probability of pasting another training image's objects into each "
+                        "training image (augmentation for few images; 0 = off)")
     p.add_argument("--resume", action="store_true", help="continue from MODEL's checkpoint")
     p.add_argument("--freeze-encoder", action="store_true")
     p.add_argument("--all-masks", action="store_true",
@@ -110,6 +113,7 @@ def _arch(args: argparse.Namespace) -> dict | None:
 
 
 def _config(args: argparse.Namespace):
+    from unet_desktop.ml.augment import AugmentOptions
     from unet_desktop.ml.dataset import GROUPERS
     from unet_desktop.ml.train import TrainConfig
 
@@ -122,6 +126,7 @@ def _config(args: argparse.Namespace):
         all_masks=args.all_masks, border_as_ignore=args.border_as_ignore,
         class_weights=args.class_weights, device=args.device, amp=args.amp,
         resume=args.resume, num_workers=args.workers, name=args.name,
+        augment=AugmentOptions(copy_paste=args.copy_paste),
     )
 
 

@@ -31,6 +31,7 @@ class AugmentOptions:
     contrast: float = 0.2
     saturation: float = 0.2
     hue: float = 0.02
+    copy_paste: float = 0.0  # probability of pasting another image's objects (ml.copy_paste)
 
 
 def _finish(mean: Sequence[float], std: Sequence[float]) -> list[v2.Transform]:

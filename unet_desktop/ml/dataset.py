@@ -226,18 +226,25 @@ def class_counts(samples: Sequence[Sample], num_classes: int) -> list[int]:
 
 
 class SegmentationDataset(Dataset):
-    """Cached samples through a paired transform -> ``(float image, int64 target)``."""
+    """Cached samples through a paired transform -> ``(float image, int64 target)``;
+    ``paste`` (e.g. :class:`unet_desktop.ml.copy_paste.CopyPaste`) runs before the transform."""
 
-    def __init__(self, samples: Sequence[Sample], transform: PairTransform) -> None:
+    def __init__(self, samples: Sequence[Sample], transform: PairTransform,
+                 paste: Callable[[torch.Tensor, torch.Tensor],
+                                 tuple[torch.Tensor, torch.Tensor]] | None = None) -> None:
         self.samples = list(samples)
         self.transform = transform
+        self.paste = paste
 
     def __len__(self) -> int:
         return len(self.samples)
 
     def __getitem__(self, index: int) -> tuple[torch.Tensor, torch.Tensor]:
         sample = self.samples[index]
-        return self.transform(sample.image, sample.target)
+        image, target = sample.image, sample.target
+        if self.paste is not None:
+            image, target = self.paste(image, target)
+        return self.transform(image, target)
 
 
 def pad_collate(

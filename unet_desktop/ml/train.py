@@ -30,6 +30,7 @@ from unet_desktop.core.progress import CancelToken
 from unet_desktop.core.workspace import Workspace
 from unet_desktop.ml import distributed as ddp
 from unet_desktop.ml.augment import train_transform, val_transform
+from unet_desktop.ml.copy_paste import CopyPaste, background_index
 from unet_desktop.ml.checkpoint import (
     TrainingState,
     capture_rng,
@@ -198,8 +199,13 @@ class _Run:
             workers = 0 if self.device.type == "cpu" else min(4, os.cpu_count() or 1)
         common = {"num_workers": workers, "pin_memory": self.device.type == "cuda",
                   "persistent_workers": workers > 0}
+        paste = None
+        if cfg.augment.copy_paste > 0:
+            paste = CopyPaste(self.train_samples, background_index(self.scheme),
+                              cfg.augment.copy_paste)
         train_ds = SegmentationDataset(
-            self.train_samples, train_transform(self.size, norm["mean"], norm["std"], cfg.augment))
+            self.train_samples, train_transform(self.size, norm["mean"], norm["std"], cfg.augment),
+            paste)
         self.sampler = DistributedSampler(train_ds, self.dist.world_size, self.dist.rank,
                                           shuffle=True, seed=cfg.seed)
         drop_last = len(self.sampler) > cfg.batch_size
@@ -241,6 +247,7 @@ class _Run:
             "grouped_split": cfg.group_fn is not None,
             "border_as_ignore": cfg.border_as_ignore,
             "all_masks": cfg.all_masks,
+            "copy_paste": cfg.augment.copy_paste,
             "world_size": self.dist.world_size,
             "mask_sha1": {s.key: s.mask_sha1 for s in self.samples if s.mask_sha1},
             **({"new_classes": self.transfer.to_dict()} if self.transfer else {}),

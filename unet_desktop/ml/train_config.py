@@ -83,6 +83,9 @@ class TrainConfig:
             problems.append(f"learning rate must be > 0, got {self.lr}")
         if not 0 <= self.val_fraction < 1:
             problems.append(f"val_fraction must be in [0, 1), got {self.val_fraction}")
+        if not 0 <= self.augment.copy_paste <= 1:
+            problems.append(f"copy-paste probability must be in [0, 1], got "
+                            f"{self.augment.copy_paste}")
         if self.amp not in ("auto", "bf16", "fp16", "off"):
             problems.append(f"amp must be auto, bf16, fp16 or off, got {self.amp!r}")
         if self.init is None and self.arch is None:
