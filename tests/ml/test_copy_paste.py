@@ -7,9 +7,9 @@ import pytest
 import torch
 
 from unet_desktop.core.labels import IGNORE_INDEX, binary_scheme, multiclass_scheme, trimap_scheme
+from unet_desktop.ml.augment import AugmentOptions, val_transform
 from unet_desktop.ml.copy_paste import CopyPaste, background_index
 from unet_desktop.ml.dataset import Sample, SegmentationDataset
-from unet_desktop.ml.augment import AugmentOptions, val_transform
 
 BACKGROUND = 1  # the trimap's background index
 
@@ -71,7 +71,7 @@ def test_unlabelled_donor_pixels_are_not_pasted():
     donor.target[14:18, 14:18] = IGNORE_INDEX  # a hole nobody labelled inside the object
     paste = CopyPaste([donor], BACKGROUND, probability=1.0, scale=(1.0, 1.0))
     torch.manual_seed(0)
-    image, target = paste(sample("host").image, sample("host").target)
+    _, target = paste(sample("host").image, sample("host").target)
     assert (target == 0).sum() == 12 * 12 - 16  # the hole stays the host's background
     assert (target == IGNORE_INDEX).sum() == 0
 

@@ -30,7 +30,6 @@ from unet_desktop.core.progress import CancelToken
 from unet_desktop.core.workspace import Workspace
 from unet_desktop.ml import distributed as ddp
 from unet_desktop.ml.augment import train_transform, val_transform
-from unet_desktop.ml.copy_paste import CopyPaste, background_index
 from unet_desktop.ml.checkpoint import (
     TrainingState,
     capture_rng,
@@ -39,6 +38,7 @@ from unet_desktop.ml.checkpoint import (
     restore_rng,
     save_checkpoint,
 )
+from unet_desktop.ml.copy_paste import CopyPaste, background_index
 from unet_desktop.ml.dataset import (
     SampleSet,
     SegmentationDataset,
