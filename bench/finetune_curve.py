@@ -41,6 +41,7 @@ from machine_info import cpu_name
 from unet_desktop.commands.evaluate import evaluate_workspace
 from unet_desktop.core.errors import FileError
 from unet_desktop.core.workspace import ImageEntry, Workspace
+from unet_desktop.ml.augment import AugmentOptions
 from unet_desktop.ml.dataset import (
     SampleSet,
     load_workspace_sample,
@@ -110,7 +111,8 @@ def fine_tune(args: argparse.Namespace, ws: Workspace, chosen: list[ImageEntry],
     config = TrainConfig(
         out=out, init=args.parent, new_classes=True, epochs=epochs, max_minutes=args.max_minutes,
         size=size, batch_size=batch, lr=args.lr, val_fraction=0.0, seed=args.seed,
-        patience=None, device=args.device, num_workers=0)
+        patience=None, device=args.device, num_workers=0,
+        augment=AugmentOptions(copy_paste=args.copy_paste))
     steps, step_s, final, started, last = 0, 0.0, None, time.monotonic(), None
     for report in train(data, config):
         now = time.monotonic()
@@ -204,6 +206,8 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--device", default="cpu", help="cpu, auto, cuda, cuda:N or mps")
     p.add_argument("--threads", type=int, help="torch CPU threads (default: torch's)")
     p.add_argument("--seed", type=int, default=0, help="split, choice of images, training")
+    p.add_argument("--copy-paste", type=float, default=0.0, metavar="P",
+                   help="copy-paste augmentation probability (ml/copy_paste.py; 0 = off)")
     p.add_argument("--parent", type=Path, default=PARENT)
     p.add_argument("--data", type=Path, default=DATA)
     p.add_argument("--json", action="store_true")
