@@ -183,9 +183,8 @@ def write_card(name: str, recipe: Recipe, model: Path, metrics: dict, ms: float,
     )
     figures = headline(metrics, meta.scheme)
     labels = {"miou": "mIoU", "pet_iou": "pet IoU", "foreground_dice": "foreground Dice"}
-    tta_figures = ", ".join(f"{labels[k]} {_fmt(v)}"
-                            for k, v in headline(tta_metrics, meta.scheme).items() if v is not None)
     tta_values = headline(tta_metrics, meta.scheme)
+    tta_figures = ", ".join(f"{labels[k]} {_fmt(v)}" for k, v in tta_values.items() if v is not None)
     targets = "; ".join(_target_status(labels[k], v, figures.get(k) or 0, tta_values.get(k) or 0)
                         for k, v in recipe.targets.items())
     stages = "; then ".join(
