@@ -159,7 +159,13 @@ def test_an_unlabeled_image_takes_its_prediction_as_one_undo_step(qtbot, win, re
     assert not document.dirty
     qtbot.keyClick(win, Qt.Key.Key_Y, CTRL)
     np.testing.assert_array_equal(document.mask, reference[key].labels)
-    win.file_dock.select_key(image_key(0))  # leaving saves it, as a prediction
+    win.file_dock.select_key(image_key(0))  # only viewed: leaving writes no file
+    assert Workspace.open(tiny_pets)[key].state is ImageState.UNLABELED
+    assert not (tiny_pets / "annotations" / "trimaps" / "img_03.png").exists()
+    select(qtbot, win, key)  # the prediction is the mask again, by itself
+    np.testing.assert_array_equal(win.session.document.mask, reference[key].labels)
+    qtbot.keyClick(win, Qt.Key.Key_Return)  # accepted by the user: written when left
+    win.file_dock.select_key(image_key(0))
     saved = Workspace.open(tiny_pets)[key]
     assert saved.state is ImageState.PREDICTED
     assert saved.model_version == win.models.active_version

@@ -161,9 +161,17 @@ class ProgressPrinter:
         self.bar, self.bar_key = None, None
 
     def show(self, report) -> None:
-        from unet_desktop.ml.train import EpochReport, FinalReport, PrepareReport, StepReport
+        from unet_desktop.ml.train import (
+            EpochReport,
+            FinalReport,
+            PrepareReport,
+            SkippedPair,
+            StepReport,
+        )
 
-        if isinstance(report, PrepareReport):
+        if isinstance(report, SkippedPair):
+            self.note(f"warning: skipped {report.key}: {report.reason}")
+        elif isinstance(report, PrepareReport):
             bar = self._bar("prepare", report.total, "loading images")
             bar.update(report.done - bar.n)
         elif isinstance(report, StepReport):

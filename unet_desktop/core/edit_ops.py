@@ -133,15 +133,21 @@ def merge_deltas(deltas: Sequence[Delta], mask: np.ndarray, label: str) -> Delta
 
 
 # --- values ----------------------------------------------------------------------------------
-def erase_value(scheme: LabelScheme) -> int:
-    """The value the eraser paints: background for binary/trimap, else ignore (or class 0)."""
+def background_value(scheme: LabelScheme) -> int:
+    """The background class's stored value: 0 (binary), 2 (trimap), else the first class."""
     if scheme.kind == "binary":
         return 0
     if scheme.kind == "trimap":
         return 2
+    return scheme.classes[0].value
+
+
+def erase_value(scheme: LabelScheme) -> int:
+    """What the eraser paints by default and a new mask starts as: "unlabeled" (the scheme's
+    ignore value) where the scheme has one, else the background."""
     if scheme.ignore_value is not None:
         return scheme.ignore_value
-    return scheme.classes[0].value
+    return background_value(scheme)
 
 
 def _check_value(value: int) -> int:

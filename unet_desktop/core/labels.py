@@ -32,6 +32,11 @@ _DEFAULT_COLORS = [
 ]
 
 
+def default_color(index: int) -> tuple[int, int, int]:
+    """The default colour of the ``index``-th class of a multiclass scheme."""
+    return _DEFAULT_COLORS[index % len(_DEFAULT_COLORS)]
+
+
 @dataclass(frozen=True)
 class ClassInfo:
     name: str
@@ -169,10 +174,17 @@ class LabelScheme:
         return cls(kind, classes, None if ignore is None else int(ignore))
 
 
-def binary_scheme(names: tuple[str, str] = ("background", "foreground")) -> LabelScheme:
+# Where a task keeps sparse labels, pixels nobody labelled are stored as this value by default
+# (docs/sparse-labels.md): a value of no class in the scheme, so every reader can tell them apart.
+DEFAULT_UNLABELED = {"binary": 128, "trimap": 0, "multiclass": 255}
+
+
+def binary_scheme(names: tuple[str, str] = ("background", "foreground"),
+                  ignore_value: int | None = None) -> LabelScheme:
     return LabelScheme(
         "binary",
         (ClassInfo(names[0], (0, 0, 0), 0), ClassInfo(names[1], (255, 64, 64), 255)),
+        ignore_value,
     )
 
 
@@ -224,7 +236,7 @@ def camvid_scheme() -> LabelScheme:
 def scheme_by_name(kind: str, num_classes: int | None = None, ignore_value: int | None = None) -> LabelScheme:
     """Build a default scheme from a CLI-style description."""
     if kind == "binary":
-        return binary_scheme()
+        return binary_scheme(ignore_value=ignore_value)
     if kind == "trimap":
         return trimap_scheme(ignore_value=ignore_value)
     if kind == "multiclass":

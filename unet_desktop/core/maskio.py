@@ -31,7 +31,13 @@ from PIL import Image
 from unet_desktop.core.atomic import atomic_write
 from unet_desktop.core.errors import MaskError
 from unet_desktop.core.imageio import load_pixels, open_image_file
-from unet_desktop.core.labels import LabelScheme, binary_scheme, multiclass_scheme, trimap_scheme
+from unet_desktop.core.labels import (
+    DEFAULT_UNLABELED,
+    LabelScheme,
+    binary_scheme,
+    multiclass_scheme,
+    trimap_scheme,
+)
 
 MASK_FORMATS = ("PNG", "GIF", "TIFF", "BMP", "DIB")
 MASK_EXTENSIONS = frozenset({".png", ".gif", ".tif", ".tiff", ".bmp"})
@@ -99,13 +105,17 @@ def write_mask(path: str | os.PathLike, mask: np.ndarray, scheme: LabelScheme) -
 def guess_scheme(mask: np.ndarray) -> LabelScheme:
     """The most plausible default scheme for a stored mask, from the values it holds.
 
-    Values within {0, 1} or {0, 255} are binary; within {1, 2, 3} (with a 2 or a 3) a trimap;
+    Values within {0, 1} or {0, 255} are binary; within {0, 128, 255} (with a 128) binary with
+    128 as the unlabeled value of sparse labels; within {1, 2, 3} (with a 2 or a 3) a trimap;
     anything else is multiclass with ``max + 1`` classes. Raises ``ValueError`` when the values
     fit no scheme (255 next to other values: schemes store classes as 0..254).
     """
     present = {int(v) for v in np.flatnonzero(np.bincount(np.asarray(mask).ravel(), minlength=256))}
     if present <= {0, 1} or present <= {0, 255}:
         return binary_scheme()
+    unlabeled = DEFAULT_UNLABELED["binary"]
+    if unlabeled in present and present <= {0, unlabeled, 255}:
+        return binary_scheme(ignore_value=unlabeled)  # sparse binary labels (docs/sparse-labels.md)
     if present <= {1, 2, 3}:
         return trimap_scheme()
     top = max(present)

@@ -1,4 +1,5 @@
-"""Read a model file's label scheme without PyTorch (the UI thread must not import torch).
+"""Read a model file's metadata and label scheme without PyTorch (the UI thread must not
+import torch).
 
 A ``.safetensors`` file starts with an 8-byte little-endian header length and a JSON header
 whose ``__metadata__`` holds the project's metadata as a JSON string (``ml.modelfile``).
@@ -15,9 +16,9 @@ from unet_desktop.core.labels import LabelScheme
 _MAX_HEADER = 100 * 1024 * 1024  # safetensors' own limit
 
 
-def model_scheme(path: str | os.PathLike) -> LabelScheme | None:
-    """The label scheme recorded in a ``.safetensors`` model file; None if it has none or the
-    file cannot be read (the model loader reports such files properly)."""
+def model_metadata(path: str | os.PathLike) -> dict | None:
+    """The metadata dict (``ml.modelfile.ModelMeta.to_dict()``) of a ``.safetensors`` model
+    file; None if it has none or the file cannot be read."""
     try:
         with open(path, "rb") as f:
             (length,) = struct.unpack("<Q", f.read(8))
@@ -25,6 +26,16 @@ def model_scheme(path: str | os.PathLike) -> LabelScheme | None:
                 return None
             header = json.loads(f.read(length))
         meta = json.loads(header["__metadata__"]["meta"])
-        return LabelScheme.from_dict(meta["scheme"])
     except (OSError, struct.error, ValueError, KeyError, TypeError):
+        return None
+    return meta if isinstance(meta, dict) else None
+
+
+def model_scheme(path: str | os.PathLike) -> LabelScheme | None:
+    """The label scheme recorded in a ``.safetensors`` model file; None if it has none or the
+    file cannot be read (the model loader reports such files properly)."""
+    meta = model_metadata(path)
+    try:
+        return LabelScheme.from_dict(meta["scheme"]) if meta is not None else None
+    except (ValueError, KeyError, TypeError):
         return None

@@ -14,7 +14,15 @@ import math
 from collections.abc import Callable
 
 from .document import MaskDocument
-from .edit_ops import BBox, Point, brush_segment, erase_value, flood_fill, polygon_fill
+from .edit_ops import (
+    BBox,
+    Point,
+    background_value,
+    brush_segment,
+    erase_value,
+    flood_fill,
+    polygon_fill,
+)
 
 DEFAULT_BRUSH_SIZE = 10
 POLYGON_CLOSE_RADIUS = 4.0  # px: a click this close to the first vertex closes the polygon
@@ -124,8 +132,9 @@ class BrushTool(Tool):
 
 
 class EraserTool(BrushTool):
-    """Brush that paints the scheme's erase value (see :func:`edit_ops.erase_value`) unless
-    ``value`` is set."""
+    """Brush that paints the scheme's erase value (see :func:`edit_ops.erase_value`: unlabeled
+    where the scheme has an unlabeled value, else background) unless ``value`` is set;
+    ``to_background`` makes it paint the background class instead of unlabeled."""
 
     name = "eraser"
     label = "Erase"
@@ -138,8 +147,11 @@ class EraserTool(BrushTool):
     ):
         super().__init__(document, size, 0)
         self.value = value  # type: ignore[assignment]
+        self.to_background = False
 
     def _current_value(self, document: MaskDocument) -> int:
+        if self.value is None and self.to_background:
+            return background_value(document.scheme)
         if self.value is None:
             return erase_value(document.scheme)
         return _paint_value(document, self.value)

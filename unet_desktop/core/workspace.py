@@ -14,7 +14,15 @@ Opening writes nothing (except renaming a corrupt manifest, or folding the journ
 did not finish into the manifest). A read-only folder opens with a warning; states then live in
 memory only and ``save_mask`` raises :class:`MaskError`.
 
-Scheme: the one given, else the manifest's, else trimap for the Oxford layout, else guessed from
+Task: the folder's labelling task (:mod:`unet_desktop.core.task`, ``.unet-desktop/task.json``)
+is read into ``task``; a task file that cannot be read is reported in ``warnings`` and left as it
+is.
+
+Invalid masks: a mask file whose values or size do not fit the scheme is recorded in ``invalid``
+(key -> reason) when it is read (:meth:`load_mask`, :meth:`check_masks`); such an image is not
+``labelled()`` (training skips it) until a mask is saved for it in this scheme.
+
+Scheme: the one given, else the task's, else the manifest's, else trimap for the Oxford layout, else guessed from
 ONE existing mask by :func:`unet_desktop.core.maskio.guess_scheme` (values within {0, 1} or
 {0, 255} -> binary, other values -> multiclass with max+1 classes), else binary.
 
@@ -46,6 +54,7 @@ from .errors import FileError, MaskError
 from .journal import Journal, file_identity, was_replaced
 from .labels import LabelScheme, binary_scheme, trimap_scheme
 from .layouts import FolderScan, scan_folder
+from .task import Task, TaskError, load_task, save_task
 from .manifest import (
     ImageState,
     JournalLine,
@@ -102,7 +111,8 @@ class Workspace:
     """Use :meth:`open`; attributes are read-only by convention (change state through methods)."""
 
     def __init__(self, scan: FolderScan, scheme: LabelScheme, entries: list[ImageEntry],
-                 warnings: list[str], read_only: bool, folded_journal: str | None = None):
+                 warnings: list[str], read_only: bool, folded_journal: str | None = None,
+                 task: Task | None = None):
         self._scan = scan
         self.root: Path = scan.root
         self.layout: str = scan.layout
@@ -120,6 +130,8 @@ class Workspace:
         self._lock = threading.RLock()
         self._defer_depth = 0
         self._pending_write = False
+        self.task = task
+        self.invalid: dict[str, str] = {}  # key -> why its mask file is not usable
 
     # --- opening -----------------------------------------------------------------------------
     @classmethod
@@ -140,17 +152,19 @@ class Workspace:
             warnings.append(f"{root} is read-only: labelling states are kept in memory only "
                             "and masks cannot be saved")
         manifest = _load_or_quarantine(manifest_path(root), read_only, warnings)
+        task = _load_task(root, warnings)
         journal = Journal(journal_path(root))
         lines = journal.read()
         folded = manifest.folded_journal if manifest is not None else None
         if journal.id is not None and journal.id == folded:
             lines = []  # already in the manifest: the process died before deleting it
-        scheme = _choose_scheme(scheme, manifest, scan, warnings, default_scheme)
+        scheme = _choose_scheme(scheme, manifest, scan, warnings, default_scheme,
+                                task.scheme if task is not None else None)
         records = _replay_journal(scan, manifest, lines, warnings)
         entries = _merge_states(scan, records, warnings)
         if not entries:
             warnings.append(f"no images found in {scan.image_dir}")
-        ws = cls(scan, scheme, entries, warnings, read_only, folded)
+        ws = cls(scan, scheme, entries, warnings, read_only, folded, task)
         if not read_only and journal.exists():
             try:
                 ws.save_manifest()
@@ -180,8 +194,9 @@ class Workspace:
         return self.entries.index(self[key])
 
     def labelled(self, states: Iterable[ImageState] = LABELLED_STATES) -> list[ImageEntry]:
+        """Entries in ``states`` whose mask is not known to be invalid."""
         wanted = set(states)
-        return [e for e in self.entries if e.state in wanted]
+        return [e for e in self.entries if e.state in wanted and e.key not in self.invalid]
 
     def counts(self) -> dict[ImageState, int]:
         """Number of images in each state."""
@@ -203,7 +218,38 @@ class Workspace:
         entry = self[key]
         if not entry.has_mask or not entry.mask_path.is_file():
             return None
-        return read_mask(entry.mask_path, self.scheme)
+        try:
+            mask = read_mask(entry.mask_path, self.scheme)
+        except MaskError as exc:
+            self.invalid[key] = str(exc)
+            raise
+        self.invalid.pop(key, None)
+        return mask
+
+    def check_masks(self, entries: Iterable[ImageEntry] | None = None) -> dict[str, str]:
+        """Read the mask files of ``entries`` (default: every image with one) and record the
+        invalid ones (values outside the scheme, another size than the image's); returns those
+        found now (key -> "<file>: <reason>"). Images are not decoded, only their headers."""
+        from .imageio import image_size
+
+        found = {}
+        for entry in (self.entries if entries is None else entries):
+            if not entry.has_mask or not entry.mask_path.is_file():
+                continue
+            try:
+                mask = self.load_mask(entry.key)
+            except MaskError as exc:
+                found[entry.key] = str(exc)
+                continue
+            try:
+                width, height = image_size(entry.image_path)
+            except FileError:
+                continue  # an unreadable image is reported by whoever reads it
+            if mask is not None and mask.shape != (height, width):
+                reason = (f"{entry.mask_path}: mask is {mask.shape[1]}x{mask.shape[0]} but its "
+                          f"image is {width}x{height}")
+                self.invalid[entry.key] = found[entry.key] = reason
+        return found
 
     def save_mask(self, key: str, mask: np.ndarray, state: ImageState,
                   model_version: str | None = None, uncertainty: float | None = None) -> Path:
@@ -248,8 +294,20 @@ class Workspace:
             except OSError as exc:
                 raise MaskError(target, f"cannot write ({exc.strerror or exc})") from exc
             entry.mask_path = target
+            self.invalid.pop(key, None)  # written in this scheme
             self._record(entry, state, model_version, uncertainty)
         return target
+
+    def save_task(self, task: Task) -> None:
+        """Write the folder's task atomically (raises :class:`TaskError`). Its classes must be
+        the workspace's: a task with other classes takes effect by opening the folder again."""
+        if task.scheme != self.scheme:
+            raise ValueError("the task's classes differ from the open workspace's: save it "
+                             "with core.task.save_task and open the folder again")
+        if self.read_only:
+            raise TaskError(self.root, "cannot save the task: the folder is read-only")
+        save_task(self.root, task)
+        self.task = task
 
     @property
     def write_lock(self) -> threading.RLock:
@@ -356,11 +414,22 @@ def _load_or_quarantine(path: Path, read_only: bool, warnings: list[str]) -> Man
         return None
 
 
+def _load_task(root: Path, warnings: list[str]) -> Task | None:
+    try:
+        return load_task(root)
+    except TaskError as exc:
+        warnings.append(f"task ignored (the file is left as it is): {exc}")
+        return None
+
+
 def _choose_scheme(given: LabelScheme | None, manifest: Manifest | None, scan: FolderScan,
-                   warnings: list[str], default: LabelScheme | None = None) -> LabelScheme:
-    """``given``, else the manifest's, else the layout's or the masks', else ``default``
-    (e.g. the model's), else binary."""
+                   warnings: list[str], default: LabelScheme | None = None,
+                   task_scheme: LabelScheme | None = None) -> LabelScheme:
+    """``given``, else the task's, else the manifest's, else the layout's or the masks', else
+    ``default`` (e.g. the model's), else binary."""
     recorded = manifest.scheme if manifest is not None else None
+    if given is None and task_scheme is not None:
+        return task_scheme
     if given is not None:
         if recorded is not None and recorded != given:
             warnings.append(f"the label scheme given ({given.kind}, {given.num_classes} classes) "

@@ -1,7 +1,10 @@
 """Training > Fine-tune on Corrected Images...: the few settings that matter, as a TrainConfig.
 
 Everything else keeps ``TrainConfig``'s defaults. The new model goes to the user's model folder
-under a new name: training never overwrites the model in use.
+under a new name: training never overwrites the model in use. In a folder with a task, a
+:class:`TaskPlan` says instead where the model goes, its name (``cells-v3``) and what it starts
+from: the task's model, the model file the task started from (classes mapped by name), or a new
+model from the ImageNet-pretrained encoder (``init=None, arch=None``).
 """
 
 from __future__ import annotations
@@ -27,6 +30,17 @@ from PySide6.QtWidgets import (
 FINE_TUNE_LR = 3e-4  # the training engine's defaults (ml.train_config), kept Qt-side so that
 FROM_SCRATCH_LR = 1e-3  # this dialog opens without importing torch
 DEFAULT_SIZE = 256
+
+
+@dataclass(frozen=True)
+class TaskPlan:
+    """A fine-tune of the open folder's task (made by the TaskController)."""
+
+    out: Path
+    name: str  # e.g. "cells-v3"
+    init: Path | None  # None: a new model from the ImageNet-pretrained encoder
+    new_classes: bool  # map the init model's classes onto the task's by name
+    origin: str  # one line for the dialog: what it starts from
 
 
 @dataclass
@@ -64,6 +78,20 @@ def replaced_classes(model: Any | None, data_scheme: Any | None) -> str | None:
             f"this folder's ({data_scheme.kind}: {', '.join(data_scheme.names)}).")
 
 
+def task_train_config(settings: FinetuneSettings, plan: TaskPlan, device: str = "auto",
+                      **overrides: Any) -> Any:
+    """The ``TrainConfig`` of a task's fine-tune (``plan``)."""
+    from unet_desktop.ml.train_config import TrainConfig
+
+    options: dict[str, Any] = {
+        "out": plan.out, "name": plan.name, "init": plan.init, "new_classes": plan.new_classes,
+        "epochs": settings.epochs, "max_minutes": settings.max_minutes, "lr": settings.lr,
+        "size": settings.size, "val_fraction": settings.val_fraction, "device": device,
+    }
+    options.update(overrides)
+    return TrainConfig(**options)
+
+
 def train_config(settings: FinetuneSettings, model: Any | None, out: Path, device: str = "auto",
                  data_scheme: Any | None = None, **overrides: Any) -> Any:
     """The ``TrainConfig`` for these settings; ``model`` is the current LoadedModel and
@@ -96,10 +124,12 @@ class FinetuneDialog(QDialog):
     """Asks for the settings; :meth:`config` turns them into a ``TrainConfig``."""
 
     def __init__(self, model: Any | None, workspace: Any | None, models_folder: Path,
-                 device: str = "auto", parent: QWidget | None = None) -> None:
+                 device: str = "auto", parent: QWidget | None = None,
+                 plan: TaskPlan | None = None) -> None:
         super().__init__(parent)
         self.setWindowTitle("Fine-tune on Corrected Images")
         self.model = model
+        self.plan = plan
         self.models_folder = Path(models_folder)
         self.device = device
         self.epochs_spin = QSpinBox()
@@ -126,12 +156,16 @@ class FinetuneDialog(QDialog):
         self.model_label = QLabel(model.label if model is not None else "no model loaded")
         self.data_scheme = workspace.scheme if workspace is not None else None
         self.classes_label = QLabel(replaced_classes(model, self.data_scheme) or "")
+        if plan is not None:  # the task decides what it starts from and where it goes
+            self.model_label.setText(f"<b>{plan.name}</b>: {plan.origin}")
+            self.model_label.setWordWrap(True)
+            self.classes_label.setText("")
         self.classes_label.setVisible(bool(self.classes_label.text()))
         self.buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Ok
                                         | QDialogButtonBox.StandardButton.Cancel)
         self.buttons.button(QDialogButtonBox.StandardButton.Ok).setText("Start")
         self.buttons.button(QDialogButtonBox.StandardButton.Ok).setEnabled(
-            labelled > 0 and model is not None)
+            labelled > 0 and (model is not None or plan is not None))
         self.buttons.accepted.connect(self.accept)
         self.buttons.rejected.connect(self.reject)
         minutes = QHBoxLayout()
@@ -151,6 +185,13 @@ class FinetuneDialog(QDialog):
         layout.addLayout(form)
         layout.addWidget(self.buttons)
         size = model.meta.train_size if model is not None else DEFAULT_SIZE
+        if plan is not None:
+            self.from_current_check.setVisible(False)
+            fresh = plan.init is None
+            self.show_settings(FinetuneSettings(size=DEFAULT_SIZE if fresh else size,
+                                                lr=FROM_SCRATCH_LR if fresh else FINE_TUNE_LR,
+                                                from_current=False))
+            return
         self.show_settings(FinetuneSettings(size=size, from_current=model is not None
                                             and model.path is not None))
 
@@ -173,11 +214,15 @@ class FinetuneDialog(QDialog):
 
     def config(self, **overrides: Any) -> Any:
         """The TrainConfig to run (``ValueError`` with the reason if it cannot be)."""
+        if self.plan is not None:
+            return task_train_config(self.settings(), self.plan, self.device, **overrides)
         return train_config(self.settings(), self.model, output_path(self.models_folder,
                                                                       self.model),
                             self.device, self.data_scheme, **overrides)
 
     def _on_from_current_changed(self, on: bool) -> None:
         """Fine-tuning wants a small learning rate, training from scratch a larger one."""
+        if self.plan is not None:
+            return
         if self.lr_spin.value() in (FINE_TUNE_LR, FROM_SCRATCH_LR):
             self.lr_spin.setValue(FINE_TUNE_LR if on else FROM_SCRATCH_LR)

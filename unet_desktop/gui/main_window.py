@@ -38,6 +38,9 @@ from unet_desktop.gui.prediction_service import PredictionService
 from unet_desktop.gui.session import EditingSession
 from unet_desktop.gui.settings import AppSettings
 from unet_desktop.gui.status import PointerStatus
+from unet_desktop.gui.task_actions import TaskActions
+from unet_desktop.gui.task_banner import TaskBanner, with_banner
+from unet_desktop.gui.task_controller import TaskController
 from unet_desktop.gui.tool_controller import ToolController
 from unet_desktop.gui.tool_dock import ToolDock
 from unet_desktop.gui.training_commands import TrainingCommands
@@ -61,15 +64,20 @@ class MainWindow(QMainWindow):
         *,
         model_path: str | Path | None = None,
         load_model: bool = True,
+        ask_for_task: bool = True,
     ) -> None:
         """``model_path``: the model to load once the window is up (None: the one opened last,
-        else the shipped default); ``load_model=False`` starts without any model."""
+        else the shipped default, unless the folder's task has its own); ``load_model=False``
+        starts without any model. ``ask_for_task``: opening a folder with neither masks nor a
+        task asks what is labelled there."""
         super().__init__(parent)
         self._first_model: Path | None = None  # the model file about to load, if any
         self.settings = settings or AppSettings()
         self.session = session or EditingSession(autosave_delay_ms=autosave_delay_ms, parent=self)
         self.canvas = Canvas()
-        self.setCentralWidget(self.canvas)
+        self.task_banner = TaskBanner()  # where the prediction is shown: a model that does not fit
+        self.setCentralWidget(with_banner(self.task_banner, self.canvas))
+        self._ask_for_task = ask_for_task
         self.actions = WindowActions(self)
         self.actions.build_menus(self.menuBar())
         self.file_dock = FileListDock(self)
@@ -97,7 +105,7 @@ class MainWindow(QMainWindow):
         if load_model:  # after the window shows: loading imports torch (on the worker)
             path = Path(model_path) if model_path is not None else self._last_model()
             self._first_model = path or default_model_path()
-            QTimer.singleShot(0, lambda: self._load_first_model(path))
+            QTimer.singleShot(0, lambda: self._load_first_model(path, model_path is not None))
 
     # --- wiring --------------------------------------------------------------------------------
     def _connect_actions(self) -> None:
@@ -181,13 +189,20 @@ class MainWindow(QMainWindow):
                                                   self)
         self.prediction_display = PredictionDisplay(st, self.canvas, self.prediction_dock,
                                                     self.model_actions, self.prediction, self)
+        self.task_actions = TaskActions(self)
+        self.task_actions.build_menus(self.menuBar(), self.actions, self.model_actions)
+        self.task_commands = TaskController(
+            self.task_actions, self.session, self.models, self.prediction, self.training_commands,
+            self.model_actions, self.prediction_dock.accept_button, self.tools, self.task_banner,
+            self.open_folder, user_models_dir(), self, self._ask_for_task, self)
         self._connect_model_parts()
 
     def _connect_model_parts(self) -> None:
         a, dock, bar = self.model_actions, self.prediction_dock, self.statusBar()
-        for source in (self.prediction, self.model_commands, self.training_commands):
+        for source in (self.prediction, self.model_commands, self.training_commands,
+                       self.task_commands):
             source.message.connect(lambda text: bar.showMessage(text, MESSAGE_MS))
-        for source in (self.model_commands, self.training_commands):
+        for source in (self.model_commands, self.training_commands, self.task_commands):
             source.error.connect(self._on_error)
         self.prediction.status_changed.connect(dock.show_status)
         self.model_commands.model_label_changed.connect(dock.show_model)
@@ -209,9 +224,14 @@ class MainWindow(QMainWindow):
         self.models.model_changed.disconnect(self._freeze_long_lived_objects)
         main_thread_gc.install(QApplication.instance()).freeze_survivors()
 
-    def _load_first_model(self, path: Path | None) -> None:
-        if not self.worker.stopping:  # not closed before the event loop ran
-            self.model_commands.load_at_start(path)
+    def _load_first_model(self, path: Path | None, explicit: bool = False) -> None:
+        """Load the start-up model, unless the folder's task already loaded its own (a model
+        given on the command line still wins)."""
+        if self.worker.stopping:  # closed before the event loop ran
+            return
+        if self.task_commands.restored_model is not None and not explicit:
+            return
+        self.model_commands.load_at_start(path)
 
     def _model_scheme(self) -> LabelScheme | None:
         """The label scheme of the model in use, or of the one about to load (read from its
@@ -251,7 +271,7 @@ class MainWindow(QMainWindow):
         self._update_recent_menu()
         self._class_names = {c.value: c.name for c in ws.scheme.classes}
         if ws.scheme.ignore_value is not None:
-            self._class_names[ws.scheme.ignore_value] = "ignore"
+            self._class_names[ws.scheme.ignore_value] = "unlabeled"
         self.tool_dock.set_scheme(ws.scheme)
         self.tools.reset_for_scheme(ws.scheme)
         self.tool_dock.show_value(self.tools.value)

@@ -10,10 +10,13 @@ prediction is its own canvas layer; it becomes the editable mask
 - when the user asks for it (Enter, "Accept Prediction"), whatever the image's state.
 
 A corrected or verified mask, or a mask with unsaved edits, is never replaced without asking.
+``accept_guard(model_scheme)`` (set by the folder's task) returns why a model's predictions must
+not become the folder's masks (other classes); such a prediction is shown, never accepted.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -88,6 +91,7 @@ class PredictionController(QObject):
         self.shown: ShownPrediction | None = None
         self._active = True
         self._scheme_warned: str | None = None
+        self.accept_guard: Callable[[LabelScheme], str | None] | None = None
         session.workspace_opened.connect(self._on_workspace_opened)
         session.document_opened.connect(self._on_document_opened)
         service.prediction_ready.connect(self._on_prediction_ready)
@@ -177,6 +181,11 @@ class PredictionController(QObject):
             if not automatically:
                 self.message.emit("No prediction to accept yet")
             return False
+        refused = self.accept_guard(shown.scheme) if self.accept_guard is not None else None
+        if refused:
+            if not automatically:
+                self.message.emit(f"Cannot accept the prediction: {refused}")
+            return False
         try:
             labels = adapt_labels(shown.prediction.labels, shown.scheme, document.scheme)
         except ValueError as exc:
@@ -184,7 +193,8 @@ class PredictionController(QObject):
                 self.message.emit(f"Cannot accept the prediction: {exc}")
                 self._scheme_warned = shown.version
             return False
-        self.session.accept_prediction(labels, shown.version, shown.prediction.score)
+        self.session.accept_prediction(labels, shown.version, shown.prediction.score,
+                                       automatic=automatically)
         self.accepted.emit(shown.key, automatically)
         if not automatically:
             self.message.emit(f"Accepted the prediction of {shown.key} (Ctrl+Z undoes it)")

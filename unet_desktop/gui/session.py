@@ -18,6 +18,10 @@ image is loaded and none starts on it afterwards.
 Accepting a model's prediction (:meth:`accept_prediction`) is one undo step. A mask saved while
 it is still exactly an accepted prediction is recorded as ``predicted`` (with the model version
 and uncertainty); once the user changes it, it is saved as ``corrected``.
+
+Viewing never writes a mask file: a prediction that became the mask by itself (auto-accept) and
+was not edited is neither saved nor autosaved when the image is left or the window closes; it
+becomes a file once the user edits it, accepts it, saves (Ctrl+S) or marks it verified.
 """
 
 from __future__ import annotations
@@ -46,6 +50,7 @@ class AcceptedPrediction:
     state_id: int
     model_version: str
     uncertainty: float | None
+    automatic: bool = False  # became the mask by itself, not by the user's accept
 
 
 class EditingSession(QObject):
@@ -87,8 +92,16 @@ class EditingSession(QObject):
 
     def is_dirty(self, key: str) -> bool:
         if self.document is not None and self.document.key == key:
-            return self.document.dirty
+            return self.document.dirty and not self.only_viewed()
         return key in self._unsaved
+
+    def only_viewed(self, document: MaskDocument | None = None) -> bool:
+        """Whether the (current) mask is a prediction that became the mask by itself and was
+        not edited: such a mask is not written when the image is left."""
+        document = document or self.document
+        accepted = self._accepted.get(document.key) if document is not None else None
+        return (accepted is not None and accepted.automatic
+                and self.is_accepted_prediction(document))
 
     def unsaved_keys(self) -> list[str]:
         keys = list(self._unsaved)
@@ -245,10 +258,12 @@ class EditingSession(QObject):
 
     # --- editing -------------------------------------------------------------------------------
     def accept_prediction(self, labels: np.ndarray, model_version: str,
-                          uncertainty: float | None = None) -> BBox | None:
+                          uncertainty: float | None = None,
+                          automatic: bool = False) -> BBox | None:
         """Make ``labels`` (stored values) the current mask as one undo step. An earlier
         accepted prediction that was not edited since is replaced, not stacked on: one Undo
-        still brings back the mask from before any prediction."""
+        still brings back the mask from before any prediction. ``automatic``: not asked for
+        by the user (auto-accept), so not written unless the user goes on with it."""
         document = self.document
         if document is None:
             return None
@@ -257,7 +272,7 @@ class EditingSession(QObject):
         bbox = document.replace_mask(labels, "Accept prediction")
         if bbox is not None:
             self._accepted[document.key] = AcceptedPrediction(
-                document.history.state_id, model_version, uncertainty)
+                document.history.state_id, model_version, uncertainty, automatic)
         self.edit_finished()
         return bbox
 
@@ -300,7 +315,7 @@ class EditingSession(QObject):
         if document is None or self.workspace is None:
             return True
         try:
-            if not document.dirty:  # e.g. undone back to the saved mask
+            if not document.dirty or self.only_viewed(document):  # nothing of the user's
                 self.journal.discard(self.workspace.root, document.key)
             elif save_document(self.journal, self.workspace.root, document) is not None:
                 self.autosaved.emit(document.key)
@@ -316,6 +331,10 @@ class EditingSession(QObject):
             return True
         if not document.dirty:
             self.journal.discard(self.workspace.root, document.key)
+            return True
+        if reason != "save" and self.only_viewed(document):  # viewing never writes a file
+            self.journal.discard(self.workspace.root, document.key)
+            self._accepted.pop(document.key, None)  # its history is dropped when reopened
             return True
         return self._write(document, reason)
 

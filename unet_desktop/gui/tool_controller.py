@@ -122,6 +122,14 @@ class ToolController(QObject):
             self._apply_settings()
             self.value_changed.emit(self._value)
 
+    @property
+    def eraser_to_background(self) -> bool:
+        return self._tools["eraser"].to_background
+
+    def set_eraser_to_background(self, on: bool) -> None:
+        """What the eraser paints: unlabeled (where the task has sparse labels) or background."""
+        self._tools["eraser"].to_background = bool(on)
+
     def reset_for_scheme(self, scheme: LabelScheme) -> None:
         if self._value not in scheme.valid_values:
             self.set_value(default_value(scheme))

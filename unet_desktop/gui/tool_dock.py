@@ -137,8 +137,14 @@ class ToolDock(QDockWidget):
             item = QListWidgetItem(_swatch(c.color), f"{prefix}{c.name}  ({c.value})")
             item.setData(Qt.ItemDataRole.UserRole, c.value)
             self.class_list.addItem(item)
+        if scheme.ignore_value is not None:  # sparse labels: unlabeled can be painted back
+            item = QListWidgetItem(_swatch((128, 128, 128)),
+                                   f"    unlabeled  ({scheme.ignore_value})")
+            item.setToolTip("Pixels nobody labelled: training ignores them")
+            item.setData(Qt.ItemDataRole.UserRole, scheme.ignore_value)
+            self.class_list.addItem(item)
         self.class_list.blockSignals(False)
-        rows = min(max(len(scheme.classes), 3), 10)  # room for the classes, not more
+        rows = min(max(self.class_list.count(), 3), 10)  # room for the classes, not more
         frame = 2 * self.class_list.frameWidth() + 4
         self.class_list.setMaximumHeight(rows * max(self.class_list.sizeHintForRow(0), 16)
                                          + frame)

@@ -10,6 +10,7 @@ compare with C, roll back from the Model menu).
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -17,7 +18,7 @@ from PySide6.QtCore import QObject, Signal
 from PySide6.QtWidgets import QWidget
 
 from unet_desktop.gui.batch_predict_dialog import BatchPredictDialog
-from unet_desktop.gui.finetune_dialog import FinetuneDialog
+from unet_desktop.gui.finetune_dialog import FinetuneDialog, TaskPlan
 from unet_desktop.gui.model_actions import ModelActions
 from unet_desktop.gui.model_controller import ModelController
 from unet_desktop.gui.session import EditingSession
@@ -44,6 +45,7 @@ class TrainingCommands(QObject):
         self.batch_dialog: BatchPredictDialog | None = None
         self.finetune_dialog: FinetuneDialog | None = None
         self.config_overrides: dict[str, Any] = {}  # TrainConfig fields the dialog does not show
+        self.task_plan: Callable[[], TaskPlan | None] | None = None  # set by the folder's task
         actions.batch_predict.triggered.connect(self.batch_predict)
         actions.finetune.triggered.connect(self.finetune)
         actions.show_training.triggered.connect(self._show_training_dock)
@@ -94,8 +96,9 @@ class TrainingCommands(QObject):
             self.message.emit("A training run is going; cancel it in the Training dock first")
             return None
         self.session.save("save")
+        plan = self.task_plan() if self.task_plan is not None else None
         dialog = FinetuneDialog(self.models.active, ws, self.models_folder,
-                                self.models.device_name, self._dialog_parent)
+                                self.models.device_name, self._dialog_parent, plan=plan)
         dialog.accepted.connect(lambda: self._start_training(dialog))
         self.finetune_dialog = dialog
         dialog.open()  # window-modal, without a nested event loop
@@ -107,7 +110,7 @@ class TrainingCommands(QObject):
         except ValueError as exc:
             self.error.emit(f"Cannot start training: {exc}")
             return None
-        self.models_folder.mkdir(parents=True, exist_ok=True)
+        config.out.parent.mkdir(parents=True, exist_ok=True)
         job = self.training_dock.start(self.session.workspace, config)
         self._show_training_dock()
         if job is not None:

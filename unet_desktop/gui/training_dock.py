@@ -78,6 +78,7 @@ class TrainingDock(QDockWidget):
         self.worker = worker
         self.job: Job | None = None
         self.final: Any = None
+        self.skipped: list[str] = []  # "<file>: <reason>" of pairs the run left out
         self._steps: list[float] = []
         self._losses: list[float] = []
         self._epochs: list[float] = []
@@ -144,6 +145,7 @@ class TrainingDock(QDockWidget):
         if self.running:
             return None
         self.final = None
+        self.skipped = []
         for series in (self._steps, self._losses, self._epochs, self._miou, self._mdice):
             series.clear()
         self.parent_line.setVisible(False)
@@ -168,7 +170,10 @@ class TrainingDock(QDockWidget):
 
     def _on_report(self, report: Any) -> None:
         kind = type(report).__name__
-        if kind == "PrepareReport":
+        if kind == "SkippedPair":  # reported once; the run goes on without it
+            self.skipped.append(report.reason)
+            self.message.emit(f"Training skips {report.key}: {report.reason}")
+        elif kind == "PrepareReport":
             self.status_label.setText(f"Preparing images {report.done} / {report.total}")
         elif kind == "StepReport":
             self._steps.append(report.step)
@@ -210,7 +215,9 @@ class TrainingDock(QDockWidget):
         final = self.final
         if final is not None:
             self.status_label.setText(f"Finished after {final.epochs_run} epoch(s).")
-            self.result_label.setText(verdict(final))
+            skipped = (f" Skipped {len(self.skipped)} invalid mask(s): "
+                       + "; ".join(self.skipped[:3])) if self.skipped else ""
+            self.result_label.setText(verdict(final) + skipped)
         elif job.state != "failed":
             self.status_label.setText("Cancelled before training started.")
         self.training_finished.emit(final)

@@ -10,7 +10,9 @@ the CLI (a progress bar) and tests.
   thread cannot slip in between); images already predicted by this model version are skipped
   unless ``overwrite``. Each record is journalled before its mask is written (see
   :mod:`unet_desktop.core.workspace`), so a run killed midway reopens with its masks
-  ``predicted``, never taken for a person's ``corrected`` masks.
+  ``predicted``, never taken for a person's ``corrected`` masks. A kept mask whose values do
+  not fit the folder's scheme is skipped and named with the reason (``Workspace.invalid``). A
+  folder with a task (``core.task``) refuses a model with other classes than the task's.
 - ``protect(key) -> True`` (e.g. the image being edited in the window) is asked right before
   each write, in either mode; such an image is skipped with the reason "being edited". It is
   called on the writer thread (under the workspace's write lock in workspace mode), so it must
@@ -47,6 +49,7 @@ from unet_desktop.core.imageio import IMAGE_EXTENSIONS, read_image
 from unet_desktop.core.journal import Journal, file_identity, was_replaced
 from unet_desktop.core.maskio import write_mask
 from unet_desktop.core.progress import CancelToken
+from unet_desktop.core.task import classes_mismatch
 from unet_desktop.core.workspace import ImageState, Workspace
 from unet_desktop.ml.predictor import Prediction, Predictor
 
@@ -196,6 +199,8 @@ def _skip_reason_folder(job: _Job, record: _Record, version: str, overwrite: boo
 
 def _skip_reason_workspace(ws: Workspace, key: str, version: str, overwrite: bool) -> str | None:
     entry = ws[key]
+    if key in ws.invalid:
+        return f"invalid mask, left as it is: {ws.invalid[key]}"
     if entry.state in _KEPT:
         return f"kept: marked {entry.state.value}"
     if not overwrite and entry.state is ImageState.PREDICTED and entry.model_version == version:
@@ -233,6 +238,11 @@ def batch_predict(
             raise ValueError("a workspace is predicted by one process: its manifest is shared")
         if write_probs:
             raise ValueError("probabilities are written only in folder mode (out_dir)")
+        mismatch = classes_mismatch(predictor.meta.scheme, ws.scheme) if ws.task else None
+        if mismatch:
+            raise ValueError(f"{ws.root}: {mismatch}; its predictions are not written into "
+                             "the task's masks (fine-tune a model of this task first)")
+        ws.check_masks([e for e in ws.entries if e.state in _KEPT])  # named when skipped
         jobs = [_Job(e.key, e.image_path) for e in ws.entries]
     else:
         if out_dir is None:

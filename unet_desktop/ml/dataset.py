@@ -23,7 +23,7 @@ import numpy as np
 import torch
 from torch.utils.data import Dataset
 
-from unet_desktop.core.errors import MaskError
+from unet_desktop.core.errors import FileError, MaskError
 from unet_desktop.core.labels import IGNORE_INDEX, LabelScheme
 
 if TYPE_CHECKING:
@@ -39,6 +39,15 @@ class Sample:
     image: torch.Tensor  # C x H x W uint8
     target: torch.Tensor  # H x W uint8 training indices
     mask_sha1: str = ""
+
+
+@dataclass(frozen=True)
+class SkippedPair:
+    """A labelled pair left out of training: its mask (or image) cannot be used as it is.
+    Training yields it once per run (it is not fatal); ``reason`` names the file."""
+
+    key: str
+    reason: str
 
 
 @dataclass
@@ -130,27 +139,39 @@ def load_workspace_sample(
         raise MaskError(entry.mask_path, str(exc)) from exc
 
 
+def _sample_or_skip(workspace: Workspace, entry: ImageEntry, **options: Any) -> Sample | SkippedPair:
+    try:
+        return load_workspace_sample(workspace, entry, **options)
+    except FileError as exc:  # an invalid mask (recorded in workspace.invalid) or image
+        if isinstance(exc, MaskError):
+            workspace.invalid[entry.key] = str(exc)
+        return SkippedPair(entry.key, str(exc))
+
+
 def iter_workspace_samples(
     workspace: Workspace,
     entries: Sequence[ImageEntry],
     *,
     threads: int = 4,
+    skip_invalid: bool = False,
     **options: Any,
-) -> Iterator[Sample]:
+) -> Iterator[Sample | SkippedPair]:
     """Samples of ``entries`` in order, decoded by ``threads`` threads (decoders drop the GIL).
 
-    ``options`` go to :func:`load_workspace_sample`. Closing the iterator early cancels the
-    decoding that has not started yet.
+    ``options`` go to :func:`load_workspace_sample`. A pair that cannot be read raises its
+    ``FileError``, or with ``skip_invalid`` comes as a :class:`SkippedPair` in its place.
+    Closing the iterator early cancels the decoding that has not started yet.
     """
+    load = _sample_or_skip if skip_invalid else load_workspace_sample
     if threads <= 1:
         for entry in entries:
-            yield load_workspace_sample(workspace, entry, **options)
+            yield load(workspace, entry, **options)
         return
     pool = ThreadPoolExecutor(threads, thread_name_prefix="decode")
     try:
-        pending: deque[Future[Sample]] = deque()
+        pending: deque[Future[Sample | SkippedPair]] = deque()
         for entry in entries:
-            pending.append(pool.submit(load_workspace_sample, workspace, entry, **options))
+            pending.append(pool.submit(load, workspace, entry, **options))
             if len(pending) >= 2 * threads:
                 yield pending.popleft().result()
         while pending:

@@ -3,6 +3,10 @@
     for report in train(workspace, TrainConfig(out=..., init=...), cancel):
         ...  # PrepareReport, StepReport, EpochReport, then one FinalReport
 
+A labelled pair whose mask (or image) cannot be used (values outside the scheme, another size)
+is left out and reported once as a ``SkippedPair`` naming the file and the reason; the run
+trains on the others.
+
 What a run guarantees: the model it starts from is never overwritten; the validation split is
 held out deterministically and the parent is evaluated on it first, so the final report says
 whether the new model is better (a parent with other classes, ``new_classes``, through the
@@ -42,6 +46,7 @@ from unet_desktop.ml.copy_paste import CopyPaste, background_index
 from unet_desktop.ml.dataset import (
     SampleSet,
     SegmentationDataset,
+    SkippedPair,
     channel_stats,
     class_counts,
     iter_workspace_samples,
@@ -73,7 +78,8 @@ from unet_desktop.ml.train_config import (
 )
 from unet_desktop.ml.train_loop import Trainer
 
-__all__ = ["EpochReport", "FinalReport", "PrepareReport", "StepReport", "TrainConfig", "train"]
+__all__ = ["EpochReport", "FinalReport", "PrepareReport", "SkippedPair", "StepReport",
+           "TrainConfig", "train"]
 
 IMAGENET_NORMALIZATION = {"mean": [0.485, 0.456, 0.406], "std": [0.229, 0.224, 0.225]}
 
@@ -151,7 +157,7 @@ class _Run:
         torch.manual_seed(cfg.seed)  # the same initial weights on every process
         return build_model(arch)
 
-    def _load_samples(self) -> Iterator[PrepareReport]:
+    def _load_samples(self) -> Iterator[PrepareReport | SkippedPair]:
         cfg, channels = self.config, int(self.arch["in_channels"])
         if isinstance(self.data, SampleSet):
             self.samples, self.source = list(self.data.samples), self.data.source
@@ -165,14 +171,22 @@ class _Run:
             what = "masks" if cfg.all_masks else "corrected or verified masks"
             raise ValueError(f"{ws.root}: no {what} to train on")
         self.source, self.samples = str(ws.root), []
-        loader = iter_workspace_samples(ws, entries, in_channels=channels,
+        loader = iter_workspace_samples(ws, entries, in_channels=channels, skip_invalid=True,
                                         border_as_ignore=cfg.border_as_ignore,
                                         max_side=cfg.cache_side or 2 * self.size)
+        skipped = 0
         for sample in loader:
-            self.samples.append(sample)
-            yield PrepareReport(len(self.samples), len(entries))
+            if isinstance(sample, SkippedPair):  # reported, never fatal: train on the rest
+                skipped += 1
+                yield sample
+            else:
+                self.samples.append(sample)
+            yield PrepareReport(len(self.samples) + skipped, len(entries))
             if self.cancel.cancelled:
                 return
+        if not self.samples:
+            raise ValueError(f"{ws.root}: none of the {len(entries)} labelled masks can be used "
+                             "(each was reported above)")
 
     def _split(self) -> None:
         cfg = self.config

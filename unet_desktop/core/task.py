@@ -1,0 +1,244 @@
+"""A folder's labelling task: what is labelled there, with which model, and its model versions.
+
+It lives beside the manifest in ``<root>/.unet-desktop/task.json`` (written atomically)::
+
+    {"format": "unet-desktop-task", "version": 1,
+     "name": "cells",
+     "scheme": {...LabelScheme.to_dict(); "ignore_value" is the stored "unlabeled" value...},
+     "start_from": null | "/path/to/parent.safetensors",
+     "models_in": "folder" | "user",
+     "model": "models/cells-v2.safetensors" | null,
+     "versions": [{"name": "cells-v1", "file": "models/cells-v1.safetensors",
+                   "version": "20260101-...", "parent": null, "created": "2026-...",
+                   "metrics": {"miou": 0.81, "mdice": 0.89}, "corrected_images": 2}, ...]}
+
+``start_from`` null means a new model from the ImageNet-pretrained encoder; a path means an
+existing model whose classes are mapped onto the task's by name (``ml.new_classes``). Model
+files inside ``.unet-desktop`` are stored relative to it, so the folder can move; others are
+absolute. Fine-tuned models are named after the task (``cells-v3``) and kept in
+``.unet-desktop/models/`` (``models_in="folder"``, the default: the folder carries its models)
+or in the user's models folder (``"user"``).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Literal
+
+from .atomic import atomic_write_bytes
+from .errors import FileError
+from .labels import LabelScheme
+from .manifest import MANIFEST_DIR
+
+TASK_NAME = "task.json"
+FORMAT_NAME = "unet-desktop-task"
+FORMAT_VERSION = 1
+TASK_MODELS_DIR = "models"
+ModelsIn = Literal["folder", "user"]
+_METRIC_KEYS = ("miou", "mdice", "loss")
+
+
+class TaskError(FileError):
+    """The task file is not valid JSON or does not describe a task."""
+
+
+@dataclass(frozen=True)
+class ModelVersion:
+    """One fine-tuned model of the task, as Model > Versions lists it."""
+
+    name: str  # e.g. "cells-v3"
+    file: str  # relative to .unet-desktop when inside it, else absolute
+    version: str  # the model file's version id
+    parent: str | None = None  # the parent's version id; None: from the ImageNet encoder
+    created: str = ""
+    metrics: dict = field(default_factory=dict)  # validation miou, mdice, loss
+    corrected_images: int = 0  # labelled images it was trained and validated on
+
+    def to_dict(self) -> dict:
+        return {"name": self.name, "file": self.file, "version": self.version,
+                "parent": self.parent, "created": self.created, "metrics": dict(self.metrics),
+                "corrected_images": self.corrected_images}
+
+    @classmethod
+    def from_dict(cls, d: dict) -> ModelVersion:
+        if not isinstance(d, dict) or not isinstance(d.get("file"), str) \
+                or not isinstance(d.get("version"), str):
+            raise ValueError(f"not a model version: {d!r}")
+        metrics = d.get("metrics") if isinstance(d.get("metrics"), dict) else {}
+        return cls(str(d.get("name") or Path(d["file"]).stem), d["file"], d["version"],
+                   d.get("parent") if isinstance(d.get("parent"), str) else None,
+                   str(d.get("created") or ""),
+                   {k: v for k, v in metrics.items() if isinstance(v, (int, float))},
+                   int(d.get("corrected_images") or 0))
+
+
+@dataclass(frozen=True)
+class Task:
+    name: str
+    scheme: LabelScheme
+    start_from: str | None = None  # None: a new model from the ImageNet-pretrained encoder
+    models_in: ModelsIn = "folder"
+    model: str | None = None  # the model in use (file, stored like ModelVersion.file)
+    versions: tuple[ModelVersion, ...] = ()
+
+    def __post_init__(self) -> None:
+        if not self.name.strip():
+            raise ValueError("a task needs a name")
+        if self.models_in not in ("folder", "user"):
+            raise ValueError(f"models_in must be 'folder' or 'user', got {self.models_in!r}")
+
+    @property
+    def sparse(self) -> bool:
+        """Whether pixels may stay unlabeled (stored as the scheme's ignore value)."""
+        return self.scheme.ignore_value is not None
+
+    def next_model_name(self) -> str:
+        """``<task>-v<n>``, one more than the highest version number so far."""
+        stem = file_stem(self.name)
+        numbers = [int(m.group(1)) for v in self.versions
+                   if (m := re.fullmatch(re.escape(stem) + r"-v(\d+)", v.name))]
+        return f"{stem}-v{max(numbers, default=0) + 1}"
+
+    def version_of(self, file: str | None) -> ModelVersion | None:
+        return next((v for v in self.versions if v.file == file), None)
+
+    def with_version(self, version: ModelVersion) -> Task:
+        """A new version added (or the entry of the same file replaced) and made the one in use."""
+        kept = tuple(v for v in self.versions if v.file != version.file)
+        return replace(self, versions=(*kept, version), model=version.file)
+
+    def to_dict(self) -> dict:
+        return {"format": FORMAT_NAME, "version": FORMAT_VERSION, "name": self.name,
+                "scheme": self.scheme.to_dict(), "start_from": self.start_from,
+                "models_in": self.models_in, "model": self.model,
+                "versions": [v.to_dict() for v in self.versions]}
+
+    @classmethod
+    def from_dict(cls, d: dict) -> Task:
+        if not isinstance(d, dict) or d.get("format") != FORMAT_NAME:
+            raise ValueError(f"not a {FORMAT_NAME} file")
+        version = d.get("version")
+        if not isinstance(version, int) or version > FORMAT_VERSION:
+            raise ValueError(f"format version {version!r} is not one this app reads "
+                             f"(up to {FORMAT_VERSION})")
+        if not isinstance(d.get("scheme"), dict):
+            raise ValueError("'scheme' must be an object")
+        start, model = d.get("start_from"), d.get("model")
+        versions = d.get("versions") or []
+        if not isinstance(versions, list):
+            raise ValueError("'versions' must be a list")
+        return cls(str(d.get("name") or ""), LabelScheme.from_dict(d["scheme"]),
+                   start if isinstance(start, str) else None, d.get("models_in", "folder"),
+                   model if isinstance(model, str) else None,
+                   tuple(ModelVersion.from_dict(v) for v in versions))
+
+
+# --- the file -----------------------------------------------------------------------------------
+def sidecar_dir(root: str | os.PathLike) -> Path:
+    return Path(root) / MANIFEST_DIR
+
+
+def task_path(root: str | os.PathLike) -> Path:
+    return sidecar_dir(root) / TASK_NAME
+
+
+def load_task(root: str | os.PathLike) -> Task | None:
+    """The task of the folder ``root``; None if it has none; :class:`TaskError` if the file is
+    unreadable or not a task."""
+    path = task_path(root)
+    try:
+        data = path.read_bytes()
+    except FileNotFoundError:
+        return None
+    except OSError as exc:
+        raise TaskError(path, f"cannot be read ({exc.strerror or exc})") from exc
+    try:
+        return Task.from_dict(json.loads(data.decode("utf-8")))
+    except (UnicodeDecodeError, json.JSONDecodeError, ValueError, TypeError) as exc:
+        raise TaskError(path, f"not a valid task file ({exc})") from exc
+
+
+def save_task(root: str | os.PathLike, task: Task) -> Path:
+    """Write the task atomically (the file is whole or untouched); raises :class:`TaskError`."""
+    path = task_path(root)
+    data = json.dumps(task.to_dict(), indent=1, ensure_ascii=False, allow_nan=False)
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        atomic_write_bytes(path, data.encode("utf-8"))
+    except OSError as exc:
+        raise TaskError(path, f"cannot write the task ({exc.strerror or exc})") from exc
+    return path
+
+
+# --- model files ---------------------------------------------------------------------------------
+def file_stem(name: str) -> str:
+    """A task name as a safe file-name stem: ``"My cells!"`` -> ``"my-cells"``."""
+    stem = re.sub(r"[^a-z0-9_.-]+", "-", name.strip().casefold()).strip("-.")
+    return stem or "task"
+
+
+def models_folder(root: str | os.PathLike, task: Task, user_models: str | os.PathLike) -> Path:
+    """Where the task's fine-tuned models are written."""
+    if task.models_in == "user":
+        return Path(user_models)
+    return sidecar_dir(root) / TASK_MODELS_DIR
+
+
+def model_file(root: str | os.PathLike, stored: str) -> Path:
+    """A stored model reference -> the file (relative ones are inside ``.unet-desktop``)."""
+    path = Path(stored)
+    return path if path.is_absolute() else sidecar_dir(root) / path
+
+
+def stored_reference(root: str | os.PathLike, path: str | os.PathLike) -> str:
+    """How a model file is recorded: relative (posix) inside ``.unet-desktop``, else absolute."""
+    path = Path(os.path.abspath(path))
+    base = Path(os.path.abspath(sidecar_dir(root)))
+    if base in path.parents:
+        return path.relative_to(base).as_posix()
+    return str(path)
+
+
+def version_from_metadata(stored: str, meta: dict, name: str = "") -> ModelVersion:
+    """The version entry of a trained model file, from its metadata (``core.model_header``)."""
+    metrics = meta.get("metrics") if isinstance(meta.get("metrics"), dict) else {}
+    summary = meta.get("data_summary") if isinstance(meta.get("data_summary"), dict) else {}
+    return ModelVersion(
+        name=name or str(meta.get("name") or Path(stored).stem), file=stored,
+        version=str(meta.get("version") or ""),
+        parent=meta.get("parent_version") if isinstance(meta.get("parent_version"), str) else None,
+        created=str(meta.get("created") or ""),
+        metrics={k: metrics[k] for k in _METRIC_KEYS if isinstance(metrics.get(k), (int, float))},
+        corrected_images=int(summary.get("images") or 0))
+
+
+# --- classes -------------------------------------------------------------------------------------
+def describe_classes(scheme: LabelScheme) -> str:
+    return f"{', '.join(scheme.names)} ({scheme.kind})"
+
+
+def classes_mismatch(model: LabelScheme, task: LabelScheme) -> str | None:
+    """Why a model with ``model``'s classes cannot label the task's masks; None if it can
+    (the same kind, stored values and class names in the same order)."""
+    if model.kind == task.kind and model.stored_values == task.stored_values \
+            and [n.casefold() for n in model.names] == [n.casefold() for n in task.names]:
+        return None
+    return (f"the model predicts {describe_classes(model)}, this folder's task labels "
+            f"{describe_classes(task)}")
+
+
+def removed_values(old: LabelScheme, new: LabelScheme) -> list[int]:
+    """Stored values of ``old`` (classes and unlabeled) that ``new`` no longer allows: masks
+    holding them would become unreadable."""
+    return sorted(old.valid_values - new.valid_values)
+
+
+def classes_by_name(parent: LabelScheme, new: LabelScheme) -> dict[str, str]:
+    """New class name -> the parent's class of the same name (any case): the rows of the
+    parent's classifier that fine-tuning carries over (``ml.new_classes``)."""
+    by_name = {n.casefold(): n for n in parent.names}
+    return {n: by_name[n.casefold()] for n in new.names if n.casefold() in by_name}

@@ -1,0 +1,177 @@
+"""File > New Task...: what is labelled in this folder, its classes, and what to start from.
+
+Asked by itself when a folder with neither masks nor a task is opened. A folder that has masks
+proposes the scheme guessed from them. The dialog only builds a :class:`~unet_desktop.core.task.Task`;
+the :class:`~unet_desktop.gui.task_controller.TaskController` saves and applies it.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from PySide6.QtWidgets import (
+    QButtonGroup,
+    QComboBox,
+    QDialog,
+    QDialogButtonBox,
+    QFileDialog,
+    QFormLayout,
+    QGroupBox,
+    QHBoxLayout,
+    QLabel,
+    QLineEdit,
+    QPushButton,
+    QRadioButton,
+    QVBoxLayout,
+    QWidget,
+)
+
+from unet_desktop.core.labels import LabelScheme
+from unet_desktop.core.model_header import model_scheme
+from unet_desktop.core.task import Task, classes_by_name, describe_classes
+from unet_desktop.gui.class_editor import ClassEditor
+
+KINDS = {"binary": "Binary (object / background)", "multiclass": "Multi-class",
+         "trimap": "Trimap (foreground / background / border)"}
+MODEL_FILTER = "Models (*.safetensors);;All files (*)"
+
+
+class TaskDialog(QDialog):
+    """Asks for a task; :meth:`task` builds it (``ValueError`` with the reason)."""
+
+    def __init__(self, proposed: LabelScheme, name: str = "", note: str = "",
+                 user_models: Path | None = None, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setWindowTitle("New Task")
+        self.name_edit = QLineEdit(name)
+        self.name_edit.setPlaceholderText("e.g. cells (models are named cells-v1, cells-v2...)")
+        self.kind_combo = QComboBox()
+        for kind, title in KINDS.items():
+            self.kind_combo.addItem(title, kind)
+        self.classes = ClassEditor(proposed)
+        self.kind_combo.setCurrentIndex(list(KINDS).index(proposed.kind))
+        self.kind_combo.currentIndexChanged.connect(
+            lambda _i: self.classes.set_kind(self.kind_combo.currentData()))
+        self.imagenet_radio = QRadioButton("A new model from the ImageNet-pretrained encoder")
+        self.model_radio = QRadioButton("An existing model file (classes mapped by name):")
+        self.imagenet_radio.setChecked(True)
+        self.start_group = QButtonGroup(self)
+        self.start_group.addButton(self.imagenet_radio)
+        self.start_group.addButton(self.model_radio)
+        self.model_edit = QLineEdit()
+        self.model_edit.setPlaceholderText("a .safetensors model file")
+        self.browse_button = QPushButton("Browse...")
+        self.browse_button.clicked.connect(self._on_browse)
+        self.mapping_label = QLabel("")
+        self.mapping_label.setWordWrap(True)
+        self.folder_radio = QRadioButton("With this folder (.unet-desktop/models) — the default")
+        self.user_radio = QRadioButton("In my models folder"
+                                       + (f" ({user_models})" if user_models else ""))
+        self.folder_radio.setChecked(True)
+        self.where_group = QButtonGroup(self)
+        self.where_group.addButton(self.folder_radio)
+        self.where_group.addButton(self.user_radio)
+        self.problem_label = QLabel("")
+        self.problem_label.setWordWrap(True)
+        self.problem_label.setStyleSheet("color: #b00020")
+        self.buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Ok
+                                        | QDialogButtonBox.StandardButton.Cancel)
+        self.buttons.button(QDialogButtonBox.StandardButton.Ok).setText("Create Task")
+        self.buttons.accepted.connect(self.accept)
+        self.buttons.rejected.connect(self.reject)
+        for signal in (self.name_edit.textChanged, self.model_edit.textChanged,
+                       self.model_radio.toggled):
+            signal.connect(self._validate)
+        self.classes.changed.connect(self._validate)
+        self._layout(note)
+        self._validate()
+        self.resize(620, 620)
+
+    def _layout(self, note: str) -> None:
+        form = QFormLayout()
+        form.addRow("Task name:", self.name_edit)
+        form.addRow("What is labelled:", self.kind_combo)
+        start = QGroupBox("Start from")
+        start_layout = QVBoxLayout(start)
+        start_layout.addWidget(self.imagenet_radio)
+        start_layout.addWidget(self.model_radio)
+        row = QHBoxLayout()
+        row.addWidget(self.model_edit, 1)
+        row.addWidget(self.browse_button)
+        start_layout.addLayout(row)
+        start_layout.addWidget(self.mapping_label)
+        where = QGroupBox("Keep the fine-tuned models")
+        where_layout = QVBoxLayout(where)
+        where_layout.addWidget(self.folder_radio)
+        where_layout.addWidget(self.user_radio)
+        layout = QVBoxLayout(self)
+        if note:
+            label = QLabel(note)
+            label.setWordWrap(True)
+            layout.addWidget(label)
+        layout.addLayout(form)
+        layout.addWidget(QLabel("Classes (double-click a name to rename it, a colour to "
+                                "change it):"))
+        layout.addWidget(self.classes, 1)
+        layout.addWidget(start)
+        layout.addWidget(where)
+        layout.addWidget(self.problem_label)
+        layout.addWidget(self.buttons)
+
+    # --- choices ----------------------------------------------------------------------------------
+    def set_start_model(self, path: str | Path | None) -> None:
+        """An existing model file to start from (None: the ImageNet-pretrained encoder)."""
+        self.model_edit.setText("" if path is None else str(path))
+        (self.model_radio if path is not None else self.imagenet_radio).setChecked(True)
+
+    def _on_browse(self) -> None:
+        path, _ = QFileDialog.getOpenFileName(self, "Start from a model", "", MODEL_FILTER)
+        if path:
+            self.set_start_model(path)
+
+    def start_model(self) -> Path | None:
+        text = self.model_edit.text().strip()
+        return Path(text) if self.model_radio.isChecked() and text else None
+
+    # --- checking ---------------------------------------------------------------------------------
+    def problem(self) -> str | None:
+        try:
+            self.task()
+        except ValueError as exc:
+            return str(exc)
+        return None
+
+    def _validate(self) -> None:
+        self.mapping_label.setText(self._mapping_text())
+        problem = self.problem()
+        self.problem_label.setText(problem or "")
+        self.buttons.button(QDialogButtonBox.StandardButton.Ok).setEnabled(problem is None)
+
+    def _mapping_text(self) -> str:
+        path = self.start_model()
+        if path is None:
+            return ""
+        parent = model_scheme(path)
+        if parent is None:
+            return f"{path.name} is not a readable model file"
+        try:
+            carried = classes_by_name(parent, self.classes.scheme())
+        except ValueError:
+            return ""
+        kept = ", ".join(f"{n} ← {p}" for n, p in carried.items()) or "none"
+        return (f"{path.name} predicts {describe_classes(parent)}. Carried over by name: "
+                f"{kept}; the other classes are learnt from your labels.")
+
+    def task(self) -> Task:
+        name = self.name_edit.text().strip()
+        if not name:
+            raise ValueError("give the task a name")
+        scheme = self.classes.scheme()
+        start = self.start_model()
+        if self.model_radio.isChecked():
+            if start is None:
+                raise ValueError("choose the model file to start from")
+            if model_scheme(start) is None:
+                raise ValueError(f"{start}: not a readable model file")
+        return Task(name, scheme, str(start.resolve()) if start else None,
+                    "user" if self.user_radio.isChecked() else "folder")
