@@ -90,11 +90,13 @@ def open_window(qtbot, **options):
     """A new main window, shown and active (so that its shortcuts answer key presses).
 
     Without a model unless ``options`` name one (``model_path=...``): the editing tests must
-    not depend on whether the shipped model is installed.
+    not depend on whether the shipped model is installed. A folder without masks opens without
+    asking for a task unless ``ask_for_task=True``.
     """
     from unet_desktop.gui.main_window import MainWindow
 
     options.setdefault("load_model", "model_path" in options)
+    options.setdefault("ask_for_task", False)  # the task dialog only where a test asks for it
     win = MainWindow(**options)
     qtbot.addWidget(win)
     win.resize(1000, 700)

@@ -191,7 +191,10 @@ class EditingSession(QObject):
             return key == self.current_key
         self._update_protected(key)  # before its mask is read
         self.close_document("leave")
-        document = self._unsaved.pop(key, None) or self._load_document(key)
+        document = self._unsaved.pop(key, None)
+        if document is None:  # read from the files: no prediction accepted into it yet
+            self._accepted.pop(key, None)
+            document = self._load_document(key)
         if document is None:
             self._update_protected()
             self.document_opened.emit()
@@ -334,7 +337,6 @@ class EditingSession(QObject):
             return True
         if reason != "save" and self.only_viewed(document):  # viewing never writes a file
             self.journal.discard(self.workspace.root, document.key)
-            self._accepted.pop(document.key, None)  # its history is dropped when reopened
             return True
         return self._write(document, reason)
 

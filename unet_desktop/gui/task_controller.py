@@ -216,7 +216,7 @@ class TaskController(QObject):
             if task.scheme == ws.scheme:
                 ws.save_task(task)
             else:
-                self.session.save("save")  # in the folder's scheme, before it changes
+                self.session.save("leave")  # in the folder's scheme, before it changes
                 save_task(ws.root, task)
         except (FileError, ValueError) as exc:
             self.error.emit(f"Cannot save the task: {exc}")
