@@ -188,3 +188,31 @@ def test_evaluate_with_flip_tta_scores_the_flip_averaged_predictions(tmp_path, c
     assert main(["evaluate", str(ws_root), "--model", str(model), "--tta", "--device",
                  "cpu"]) == 0
     assert "flip TTA" in capsys.readouterr().out
+
+
+def test_train_on_sparse_binary_masks_ignores_the_unlabeled_value_and_skips_an_invalid_mask(
+        tmp_path, capsys):
+    ws = binary_workspace(tmp_path / "sparse", n=6)
+    unlabeled = 7
+    for i in range(5):  # scribbles: a few labelled pixels per mask, the rest unlabeled
+        path = ws / "masks" / f"disc_{i}.png"
+        full = np.array(Image.open(path))
+        sparse = np.full_like(full, unlabeled)
+        sparse[::6, ::6] = full[::6, ::6]
+        Image.fromarray(sparse).save(path)
+    Image.fromarray(np.full((40, 40), 3, np.uint8)).save(ws / "masks" / "disc_5.png")
+    out = tmp_path / "sparse.safetensors"
+    code = main(["train", str(ws), "--out", str(out), "--scheme", "binary", "--ignore",
+                 str(unlabeled), "--epochs", "2", "--val-fraction", "0.2", *TINY])
+    captured = capsys.readouterr()
+    assert code == 0, captured.err
+    assert "skipped images/disc_5.png" in captured.err and "[3]" in captured.err
+    meta = read_meta(out)
+    assert meta.scheme.kind == "binary" and meta.scheme.ignore_value == unlabeled
+    assert meta.data_summary["images"] == 5  # the invalid one left out
+    # the model's predictions are fully labelled masks that the folder's scheme reads back
+    pred_dir = tmp_path / "pred"
+    assert main(["predict", str(ws / "images"), "--model", str(out), "--out", str(pred_dir),
+                 "--device", "cpu"]) == 0
+    written = np.array(Image.open(pred_dir / "disc_0.png"))
+    assert set(np.unique(written)) <= {0, 255}
