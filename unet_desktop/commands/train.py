@@ -183,7 +183,7 @@ class ProgressPrinter:
         )
 
         if isinstance(report, SkippedPair):
-            self.note(f"warning: skipped {report.key}: {report.reason}")
+            self.note(f"warning: skipped {report.key}: {report.message}")
         elif isinstance(report, PrepareReport):
             bar = self._bar("prepare", report.total, "loading images")
             bar.update(report.done - bar.n)

@@ -171,8 +171,8 @@ class TrainingDock(QDockWidget):
     def _on_report(self, report: Any) -> None:
         kind = type(report).__name__
         if kind == "SkippedPair":  # reported once; the run goes on without it
-            self.skipped.append(report.reason)
-            self.message.emit(f"Training skips {report.key}: {report.reason}")
+            self.skipped.append(report.message)
+            self.message.emit(f"Training skips {report.key}: {report.message}")
         elif kind == "PrepareReport":
             self.status_label.setText(f"Preparing images {report.done} / {report.total}")
         elif kind == "StepReport":

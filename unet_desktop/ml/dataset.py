@@ -47,7 +47,12 @@ class SkippedPair:
     Training yields it once per run (it is not fatal); ``reason`` names the file."""
 
     key: str
+    path: str  # the file that cannot be used
     reason: str
+
+    @property
+    def message(self) -> str:
+        return f"{self.path}: {self.reason}"
 
 
 @dataclass
@@ -145,7 +150,7 @@ def _sample_or_skip(workspace: Workspace, entry: ImageEntry, **options: Any) -> 
     except FileError as exc:  # an invalid mask (recorded in workspace.invalid) or image
         if isinstance(exc, MaskError):
             workspace.invalid[entry.key] = str(exc)
-        return SkippedPair(entry.key, str(exc))
+        return SkippedPair(entry.key, exc.path, exc.reason)
 
 
 def iter_workspace_samples(

@@ -29,6 +29,7 @@ import torch
 from torch import nn
 from torch.utils.data import DataLoader, DistributedSampler
 
+from unet_desktop.core.errors import FileError, MaskError
 from unet_desktop.core.labels import LabelScheme
 from unet_desktop.core.progress import CancelToken
 from unet_desktop.core.workspace import Workspace
@@ -176,19 +177,21 @@ class _Run:
         loader = iter_workspace_samples(ws, entries, in_channels=channels, skip_invalid=True,
                                         border_as_ignore=cfg.border_as_ignore,
                                         max_side=cfg.cache_side or 2 * self.size)
-        skipped = 0
+        skipped: list[SkippedPair] = []
         for sample in loader:
             if isinstance(sample, SkippedPair):  # reported, never fatal: train on the rest
-                skipped += 1
+                skipped.append(sample)
                 yield sample
             else:
                 self.samples.append(sample)
-            yield PrepareReport(len(self.samples) + skipped, len(entries))
+            yield PrepareReport(len(self.samples) + len(skipped), len(entries))
             if self.cancel.cancelled:
                 return
-        if not self.samples:
-            raise ValueError(f"{ws.root}: none of the {len(entries)} labelled masks can be used "
-                             "(each was reported above)")
+        if not self.samples:  # nothing to learn from: the first problem is the error
+            first = skipped[0]
+            error = MaskError if first.path != str(ws[first.key].image_path) else FileError
+            raise error(first.path, f"{first.reason} (and none of the other "
+                                    f"{len(entries) - 1} labelled images can be used)")
 
     def _split(self) -> None:
         cfg = self.config
