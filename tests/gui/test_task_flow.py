@@ -301,3 +301,12 @@ def test_sparse_targets_mark_unlabeled_pixels_as_ignored():
     target = sample.target.numpy()
     assert (target == IGNORE_INDEX).sum() == H * W - 8
     assert class_counts([sample], 2) == [3, 5]  # unlabeled pixels are not background
+
+
+def test_with_sparse_labels_a_binary_background_is_drawn_and_unlabeled_is_not():
+    from unet_desktop.core.labels import binary_scheme
+    from unet_desktop.gui.layers import scheme_lut
+
+    sparse = scheme_lut(binary_scheme(ignore_value=UNLABELED))
+    assert sparse[0] != 0 and sparse[UNLABELED] == 0 and sparse[255] != 0
+    assert scheme_lut(binary_scheme())[0] == 0

@@ -21,10 +21,12 @@ BBox = tuple[int, int, int, int]  # (y0, x0, y1, x1), end-exclusive, image pixel
 def scheme_lut(scheme: LabelScheme) -> np.ndarray:
     """(256,) uint32 premultiplied ARGB colour per stored value; unused values transparent.
 
-    A binary scheme's background is shown transparent so the image stays readable.
+    A binary scheme's background is shown transparent so the image stays readable, unless the
+    scheme has sparse labels: then "unlabeled" is the transparent value and painted background
+    must show.
     """
     rgba = scheme.palette_rgba(255).astype(np.uint32)
-    if scheme.kind == "binary":
+    if scheme.kind == "binary" and scheme.ignore_value is None:
         rgba[scheme.classes[0].value] = 0
     argb = (rgba[:, 3] << 24) | (rgba[:, 0] << 16) | (rgba[:, 1] << 8) | rgba[:, 2]
     return argb.astype(np.uint32)

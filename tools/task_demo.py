@@ -1,0 +1,273 @@
+"""A new user's own task, end to end in the real window (run under Xvfb): screenshots and a number.
+
+Copies the ISBI 2012 slices ``slice_1*.png`` (ten EM slices) without their masks into a temporary
+folder, starts the window as a new user would (no settings, the shipped default model), opens the
+folder and answers the task dialog it asks: binary, classes "membrane" (0) and "cell" (255) as the
+ISBI masks store them, sparse labels. Then it scribbles two slices through the real canvas (mouse
+events on the canvas viewport): short strokes along membranes all over the slice and one stroke
+in every cell, placed from the ISBI ground truth the way a careful annotator would place them
+(see :func:`strokes`), everything else left unlabeled. Training > Fine-tune... trains the task's first model (a new model from the
+ImageNet-pretrained encoder) within a time limit, and the pixel error of that model on the eight
+slices nobody scribbled is measured against the ISBI masks.
+
+    xvfb-run -a -s "-screen 0 1400x900x24" python tools/task_demo.py \
+        /work/shared/data/isbi2012 --minutes 2.5 --shots docs/images
+
+Writes ``task-dialog.png``, ``class-editor.png``, ``task-scribbles.png`` and ``task-result.png``
+into ``--shots`` and prints the measurements (also as JSON with ``--json FILE``).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import shutil
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import cv2
+import numpy as np
+
+SCRIBBLED = ("slice_10.png", "slice_15.png")
+MEMBRANE, CELL = 0, 255
+MEMBRANE_COLOUR, CELL_COLOUR = (255, 190, 0), (0, 150, 255)
+
+
+# --- scribbles from the ground truth -----------------------------------------------------------
+def strokes(truth: np.ndarray, rng: np.random.Generator, grid: int = 8,
+            per_square: int = 2) -> list[tuple[int, int, list[tuple[float, float]]]]:
+    """(value, brush size, points) strokes as a careful annotator places them: short strokes
+    along membranes spread over the whole slice (up to ``per_square`` in each square of a
+    ``grid`` x ``grid`` division), and one stroke through the middle of every cell. Every brushed
+    pixel is of its class; the rest stays unlabeled."""
+    membrane = (truth == MEMBRANE).astype(np.uint8)
+    inside_membrane = cv2.distanceTransform(membrane, cv2.DIST_L2, 3)
+    inside_cell = cv2.distanceTransform(1 - membrane, cv2.DIST_L2, 3)
+    out = []
+    h, w = truth.shape
+    step_y, step_x = h // grid, w // grid
+    for gy in range(grid):  # membranes: 2 px brush, 9 px segments on the membrane
+        for gx in range(grid):
+            box = inside_membrane[gy * step_y:(gy + 1) * step_y, gx * step_x:(gx + 1) * step_x]
+            centre = np.argwhere(box >= 1.4) + (gy * step_y, gx * step_x)
+            found = 0
+            for _ in range(200):
+                if found == per_square or not len(centre):
+                    break
+                segment = _segment(centre[rng.integers(len(centre))], rng, 9, inside_membrane,
+                                   1.4, truth.shape)
+                if segment:
+                    out.append((MEMBRANE, 2, segment))
+                    found += 1
+    count, cells = cv2.connectedComponents(1 - membrane, connectivity=4)
+    for label in range(1, count):  # cells: a 5 px stroke through the middle of each
+        depth = np.where(cells == label, inside_cell, 0)
+        if depth.max() < 4:
+            continue
+        centre = np.unravel_index(int(depth.argmax()), depth.shape)
+        length = int(min(24, 2 * (depth.max() - 3)))
+        for _ in range(20):
+            segment = _segment(np.array(centre), rng, length, depth, 3.5, truth.shape,
+                               through=True)
+            if segment:
+                out.append((CELL, 5, segment))
+                break
+    return out
+
+
+def _segment(centre, rng, length: int, depth: np.ndarray, min_depth: float, shape,
+             through: bool = False) -> list[tuple[float, float]] | None:
+    """A straight segment from ``centre`` (or through it) in a random direction whose every
+    pixel lies at least ``min_depth`` inside its region; None if this one does not."""
+    angle = rng.uniform(0, np.pi)
+    dy, dx = np.sin(angle), np.cos(angle)
+    ts = np.linspace(-0.5 if through else 0, 0.5 if through else 1, max(2, length + 1))
+    ys = np.round(centre[0] + ts * length * dy).astype(int)
+    xs = np.round(centre[1] + ts * length * dx).astype(int)
+    if ys.min() < 0 or xs.min() < 0 or ys.max() >= shape[0] or xs.max() >= shape[1]:
+        return None
+    if not np.all(depth[ys, xs] >= min_depth):
+        return None
+    return [(x + 0.5, y + 0.5) for x, y in zip(xs, ys)]
+
+
+def paint(window, stroke_list) -> None:
+    """Each stroke as the mouse would draw it: press, moves, release on the canvas viewport."""
+    from PySide6.QtCore import Qt
+    from PySide6.QtTest import QTest
+
+    viewport, canvas = window.canvas.viewport(), window.canvas
+    window.tools.set_tool("brush")
+    for value, size, points in stroke_list:
+        window.tools.set_value(value)
+        window.tools.set_size(size)
+        QTest.mousePress(viewport, Qt.MouseButton.LeftButton, pos=canvas.widget_pos(*points[0]))
+        for p in points[1:]:
+            QTest.mouseMove(viewport, canvas.widget_pos(*p))
+        QTest.mouseRelease(viewport, Qt.MouseButton.LeftButton, pos=canvas.widget_pos(*points[-1]))
+    _wait(100)
+
+
+# --- the run -----------------------------------------------------------------------------------
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("isbi", type=Path, help="the isbi2012 folder (images/, masks/)")
+    parser.add_argument("--shots", type=Path, default=Path("docs/images"))
+    parser.add_argument("--minutes", type=float, default=2.5, help="fine-tune time limit")
+    parser.add_argument("--size", type=int, default=256, help="training crop size")
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--json", type=Path, help="write the measurements here")
+    parser.add_argument("--keep", type=Path, help="copy the task folder here afterwards")
+    args = parser.parse_args(argv)
+    import os
+
+    with tempfile.TemporaryDirectory() as tmp:
+        os.environ["UNET_DESKTOP_HOME"] = str(Path(tmp) / "home")  # a new user: no settings
+        folder = Path(tmp) / "em-slices"
+        folder.mkdir()
+        for path in sorted((args.isbi / "images").glob("slice_1*.png")):
+            shutil.copy(path, folder / path.name)
+        result = run(folder, args)
+        if args.keep is not None:
+            shutil.copytree(folder, args.keep, dirs_exist_ok=True)
+    print(json.dumps(result, indent=1))
+    if args.json is not None:
+        args.json.write_text(json.dumps(result, indent=1))
+    return 0 if result.get("pixel_error") is not None else 1
+
+
+def run(folder: Path, args: argparse.Namespace) -> dict:
+    from unet_desktop.gui.app import create_application
+    from unet_desktop.gui.main_window import MainWindow
+
+    app = create_application()
+    window = MainWindow()  # the shipped default model, as a new user gets it
+    window.resize(1380, 860)
+    window.move(0, 0)
+    window.show()
+    _wait_until(lambda: window.models.active is not None, 120)
+    result: dict = {"start_model": window.models.active.label if window.models.active else None}
+    window.open_folder(folder)
+    tasks = window.task_commands
+    _wait_until(lambda: tasks.dialog is not None, 10)
+    dialog = tasks.dialog
+    dialog.name_edit.setText("membranes")
+    dialog.classes.rename(0, "membrane")
+    dialog.classes.rename(1, "cell")
+    dialog.classes.set_colour(0, MEMBRANE_COLOUR)
+    dialog.classes.set_colour(1, CELL_COLOUR)
+    _wait(300)
+    _save(dialog.grab(), args.shots / "task-dialog.png")
+    dialog.accept()
+    _wait(300)
+
+    classes = tasks.edit_classes()  # Mask > Classes...: shown, left as it is
+    classes.editor.table.setCurrentCell(1, 0)
+    _wait(300)
+    _save(classes.grab(), args.shots / "class-editor.png")
+    classes.reject()
+
+    rng = np.random.default_rng(args.seed)
+    scribbled = {}
+    for name in SCRIBBLED:
+        window.file_dock.select_key(name)
+        _wait_until(lambda n=name: window.session.current_key == n, 10)
+        window.canvas.fit_to_window()
+        truth = cv2.imread(str(args.isbi / "masks" / name), cv2.IMREAD_GRAYSCALE)
+        paint(window, strokes(truth, rng))
+        mask = window.session.document.mask
+        labelled = mask != window.session.workspace.scheme.ignore_value
+        scribbled[name] = {"labelled_fraction": round(float(labelled.mean()), 4),
+                           "agrees_with_truth": round(float((mask[labelled]
+                                                             == truth[labelled]).mean()), 4)}
+    _wait(500)
+    _save(window.grab(), args.shots / "task-scribbles.png")
+    result["scribbles"] = scribbled
+    result["banner_before"] = window.task_banner.text()
+
+    started = time.monotonic()
+    # no epoch count: the time limit governs, each epoch >= 64 augmented crops (ml.train_config)
+    window.training_commands.config_overrides = {"patience": None, "epochs": None}
+    window.model_actions.finetune.trigger()
+    fine_tune = window.training_commands.finetune_dialog
+    fine_tune.minutes_check.setChecked(True)
+    fine_tune.minutes_spin.setValue(args.minutes)
+    fine_tune.size_spin.setValue(args.size)
+    fine_tune.val_spin.setValue(0.0)  # two images: validate on the scribbles, keep both
+    result["plan"] = {"name": fine_tune.plan.name, "origin": fine_tune.plan.origin}
+    fine_tune.accept()
+    done = _wait_until(lambda: window.training_dock.final is not None
+                       and window.models.active is not None
+                       and window.models.active.path == fine_tune.plan.out, args.minutes * 60 + 240)
+    result["fine_tune_seconds"] = round(time.monotonic() - started, 1)
+    if not done:
+        result["error"] = (window.training_dock.status_label.text() + " "
+                           + window.training_dock.result_label.text())
+        return result
+    final = window.training_dock.final
+    result["epochs_run"] = final.epochs_run
+    result["model"] = fine_tune.plan.out.name
+    result["arch"] = window.models.active.meta.arch.get("name")
+    result["encoder"] = window.models.active.meta.arch.get("encoder")
+    window.file_dock.select_key("slice_12.png")
+    _wait_until(lambda: window.prediction.shown_key == "slice_12.png", 120)
+    window.canvas.fit_to_window()
+    _wait(800)
+    _save(window.grab(), args.shots / "task-result.png")
+    result["banner_after"] = window.task_banner.text()
+    window.close()
+    app.processEvents()
+    result.update(pixel_errors(fine_tune.plan.out, folder, args.isbi))
+    return result
+
+
+def pixel_errors(model: Path, folder: Path, isbi: Path) -> dict:
+    """Pixel error (fraction of pixels whose class differs from the ISBI mask) of ``model`` on
+    the slices nobody scribbled, in both prediction modes."""
+    from unet_desktop.core.imageio import read_image
+    from unet_desktop.ml.predictor import Predictor
+
+    out = {}
+    names = [p.name for p in sorted(folder.glob("slice_*.png")) if p.name not in SCRIBBLED]
+    for mode in ("resize", "tile"):
+        predictor = Predictor.from_file(model, device="cpu", mode=mode)
+        wrong = total = 0
+        for name in names:
+            labels = predictor.predict(read_image(folder / name), probs=False).labels
+            truth = cv2.imread(str(isbi / "masks" / name), cv2.IMREAD_GRAYSCALE)
+            wrong += int((labels != truth).sum())
+            total += truth.size
+        out[f"pixel_error_{mode}"] = round(wrong / total, 4)
+    out["pixel_error"] = out["pixel_error_resize"]  # the window's default mode
+    out["evaluated_on"] = names
+    return out
+
+
+def _save(pixmap, path: Path) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    if not pixmap.save(str(path)):
+        raise OSError(f"cannot write {path}")
+    print(f"saved {path} ({pixmap.width()}x{pixmap.height()})", file=sys.stderr)
+
+
+def _wait_until(condition, timeout_s: float) -> bool:
+    deadline = time.monotonic() + timeout_s
+    while not condition():
+        if time.monotonic() > deadline:
+            return False
+        _wait(50)
+    return True
+
+
+def _wait(ms: int) -> None:
+    from PySide6.QtCore import QEventLoop, QTimer
+
+    loop = QEventLoop()
+    QTimer.singleShot(ms, loop.quit)
+    loop.exec()
+
+
+if __name__ == "__main__":
+    sys.exit(main())
