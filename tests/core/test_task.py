@@ -121,6 +121,8 @@ def test_a_workspace_takes_its_task_scheme_and_sets_invalid_masks_aside(tmp_path
     assert [e.key for e in ws.labelled()] == ["a.png"]
     ws.save_mask("b.png", np.full((8, 8), 255, np.uint8), ImageState.CORRECTED)
     assert "b.png" not in ws.invalid and len(ws.labelled()) == 2
+    kept = list((tmp_path / ".unet-desktop" / "replaced").glob("b-*.png"))
+    assert len(kept) == 1 and np.all(np.array(Image.open(kept[0])) == 2)  # not lost
     with pytest.raises(ValueError, match="open the folder again"):
         ws.save_task(Task("t", binary_scheme()))
     ws.save_task(Task("renamed", SPARSE))

@@ -310,3 +310,19 @@ def test_with_sparse_labels_a_binary_background_is_drawn_and_unlabeled_is_not():
     sparse = scheme_lut(binary_scheme(ignore_value=UNLABELED))
     assert sparse[0] != 0 and sparse[UNLABELED] == 0 and sparse[255] != 0
     assert scheme_lut(binary_scheme())[0] == 0
+
+
+def test_a_folder_with_masks_proposes_the_scheme_guessed_from_them(qtbot, cells):
+    (cells / "masks").mkdir()
+    mask = np.zeros((H, W), np.uint8)
+    mask[10:20, 10:20] = 255
+    Image.fromarray(mask).save(cells / "masks" / "cell_0.png")
+    win = open_window(qtbot, ask_for_task=True)
+    assert win.open_folder(cells)
+    qtbot.wait(50)
+    assert win.task_commands.dialog is None  # it has masks: opening does not ask
+    dialog = win.task_commands.new_task()  # File > New Task...
+    assert dialog.kind_combo.currentData() == "binary"
+    assert "1 mask file" in dialog.findChildren(type(dialog.problem_label))[0].text()
+    dialog.reject()
+    win.close()

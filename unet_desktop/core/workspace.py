@@ -20,7 +20,8 @@ is.
 
 Invalid masks: a mask file whose values or size do not fit the scheme is recorded in ``invalid``
 (key -> reason) when it is read (:meth:`load_mask`, :meth:`check_masks`); such an image is not
-``labelled()`` (training skips it) until a mask is saved for it in this scheme.
+``labelled()`` (training skips it) until a mask is saved for it in this scheme; that save first
+moves the invalid file to ``.unet-desktop/replaced/`` (nothing the user made is lost).
 
 Scheme: the one given, else the task's, else the manifest's, else trimap for the Oxford layout, else guessed from
 ONE existing mask by :func:`unet_desktop.core.maskio.guess_scheme` (values within {0, 1} or
@@ -44,6 +45,7 @@ from __future__ import annotations
 import contextlib
 import os
 import threading
+import time
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -278,6 +280,8 @@ class Workspace:
             except OSError as exc:
                 raise MaskError(target, f"cannot create the mask folder ({exc.strerror})") from exc
             self._check_target(target)
+            if key in self.invalid and target.is_file():
+                self._keep_aside(target)
             record = ManifestRecord(
                 state, entry.model_version if model_version is None else model_version,
                 entry.uncertainty if uncertainty is None else clean_uncertainty(uncertainty))
@@ -308,6 +312,24 @@ class Workspace:
             raise TaskError(self.root, "cannot save the task: the folder is read-only")
         save_task(self.root, task)
         self.task = task
+
+    def _keep_aside(self, target: Path) -> Path:
+        """Move an invalid mask file about to be replaced to ``.unet-desktop/replaced/`` (the
+        user's file is never lost); raises :class:`MaskError` if it cannot be moved."""
+        folder = self.manifest_path.parent / "replaced"
+        stamp = time.strftime("%Y%m%d-%H%M%S")
+        kept = folder / f"{target.stem}-{stamp}{target.suffix}"
+        n = 1
+        while kept.exists():
+            n += 1
+            kept = folder / f"{target.stem}-{stamp}-{n}{target.suffix}"
+        try:
+            folder.mkdir(parents=True, exist_ok=True)
+            os.replace(target, kept)
+        except OSError as exc:
+            raise MaskError(target, f"cannot keep the invalid mask aside in {folder} "
+                                    f"({exc.strerror or exc}); nothing was written") from exc
+        return kept
 
     @property
     def write_lock(self) -> threading.RLock:

@@ -227,10 +227,12 @@ class EditingSession(QObject):
             self.error.emit(f"Cannot open the image: {exc}")
             return None
         mask: np.ndarray | None = None
+        known_invalid = key in ws.invalid
         try:
             mask = ws.load_mask(key)
         except FileError as exc:
-            self.error.emit(f"{exc}; starting from an empty mask")
+            if not known_invalid:  # reported once; the file is kept aside if you save over it
+                self.error.emit(f"{exc}; starting from an empty mask")
         if mask is not None and mask.shape != image.shape[:2]:
             self.error.emit(
                 f"{ws[key].mask_path}: mask is {mask.shape[1]}x{mask.shape[0]} but the image is "
