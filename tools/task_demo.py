@@ -6,9 +6,10 @@ folder and answers the task dialog it asks: binary, classes "membrane" (0) and "
 ISBI masks store them, sparse labels. Then it scribbles two slices through the real canvas (mouse
 events on the canvas viewport): short strokes along membranes all over the slice and one stroke
 in every cell, placed from the ISBI ground truth the way a careful annotator would place them
-(see :func:`strokes`), everything else left unlabeled. Training > Fine-tune... trains the task's first model (a new model from the
-ImageNet-pretrained encoder) within a time limit, and the pixel error of that model on the eight
-slices nobody scribbled is measured against the ISBI masks.
+(see :func:`strokes`), everything else left unlabeled. Training > Fine-tune... trains the
+task's first model (a new model from the ImageNet-pretrained encoder) within a time limit, and
+the pixel error of that model on the eight slices nobody scribbled is measured against the ISBI
+masks.
 
     xvfb-run -a -s "-screen 0 1400x900x24" python tools/task_demo.py \
         /work/shared/data/isbi2012 --minutes 2.5 --shots docs/images

@@ -326,3 +326,22 @@ def test_a_folder_with_masks_proposes_the_scheme_guessed_from_them(qtbot, cells)
     assert "1 mask file" in dialog.findChildren(type(dialog.problem_label))[0].text()
     dialog.reject()
     win.close()
+
+
+def test_a_task_can_start_from_a_model_file_whose_classes_are_mapped_by_name(
+        qtbot, cells, tiny_model):
+    win = open_window(qtbot, ask_for_task=True)
+    assert win.open_folder(cells)
+    dialog = task_dialog(qtbot, win)
+    dialog.name_edit.setText("cells")
+    dialog.classes.rename(1, "Foreground")  # the tiny trimap model has "foreground" too
+    dialog.set_start_model(tiny_model)
+    assert "Foreground ← foreground" in dialog.mapping_label.text()
+    assert "background ← background" in dialog.mapping_label.text()
+    with qtbot.waitSignal(win.models.model_changed, timeout=TIMEOUT_MS):
+        dialog.accept()  # the start model is loaded: a trimap model, so it does not fit yet
+    assert load_task(cells).start_from == str(tiny_model.resolve())
+    assert win.task_banner.isVisible()
+    plan = win.task_commands.training_plan()
+    assert plan.init == tiny_model.resolve() and plan.new_classes and plan.name == "cells-v1"
+    win.close()

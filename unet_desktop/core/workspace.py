@@ -23,7 +23,8 @@ Invalid masks: a mask file whose values or size do not fit the scheme is recorde
 ``labelled()`` (training skips it) until a mask is saved for it in this scheme; that save first
 moves the invalid file to ``.unet-desktop/replaced/`` (nothing the user made is lost).
 
-Scheme: the one given, else the task's, else the manifest's, else trimap for the Oxford layout, else guessed from
+Scheme: the one given, else the task's, else the manifest's, else trimap for the Oxford layout,
+else guessed from
 ONE existing mask by :func:`unet_desktop.core.maskio.guess_scheme` (values within {0, 1} or
 {0, 255} -> binary, other values -> multiclass with max+1 classes), else binary.
 

@@ -25,7 +25,8 @@ class TaskActions:
                                 tip="Say what is labelled in this folder: classes, colours, model")
         self.classes = _action(parent, "&Classes...", tip="Rename, recolour, add or reorder the "
                                                           "folder's classes")
-        self.versions = _action(parent, "&Versions...", tip="The task's models: switch or roll back")
+        self.versions = _action(parent, "&Versions...",
+                                tip="The task's models: switch or roll back")
         self.eraser_group = QActionGroup(parent)
         self.eraser_unlabeled = _action(parent, "Eraser Paints &Unlabeled",
                                         tip="Erased pixels are not labelled (training ignores "

@@ -1,8 +1,9 @@
 """File > New Task...: what is labelled in this folder, its classes, and what to start from.
 
 Asked by itself when a folder with neither masks nor a task is opened. A folder that has masks
-proposes the scheme guessed from them. The dialog only builds a :class:`~unet_desktop.core.task.Task`;
-the :class:`~unet_desktop.gui.task_controller.TaskController` saves and applies it.
+proposes the scheme guessed from them. The dialog only builds a
+:class:`~unet_desktop.core.task.Task`; the :class:`~unet_desktop.gui.task_controller.TaskController`
+saves and applies it.
 """
 
 from __future__ import annotations

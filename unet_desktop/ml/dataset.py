@@ -144,7 +144,8 @@ def load_workspace_sample(
         raise MaskError(entry.mask_path, str(exc)) from exc
 
 
-def _sample_or_skip(workspace: Workspace, entry: ImageEntry, **options: Any) -> Sample | SkippedPair:
+def _sample_or_skip(workspace: Workspace, entry: ImageEntry,
+                    **options: Any) -> Sample | SkippedPair:
     try:
         return load_workspace_sample(workspace, entry, **options)
     except FileError as exc:  # an invalid mask (recorded in workspace.invalid) or image
