@@ -248,6 +248,7 @@ def test_closing_saves_then_stops_the_worker(qtbot, win, pets):
     key = image_key(6)
     with qtbot.waitSignal(win.prediction.accepted, timeout=TIMEOUT_MS):
         win.file_dock.select_key(key)  # unlabeled: the prediction becomes its mask
+    assert win.prediction.accept()  # accepted by the user (only viewed, it would not be saved)
     thread = win.worker._thread
     win.close()
     assert not thread.is_alive()
