@@ -204,6 +204,7 @@ def test_a_four_class_task_with_renamed_recoloured_reordered_classes(qtbot, cell
     assert scheme.stored_values == (0, 1, 3, 2)  # values stay with their classes
     assert scheme.classes[2].color == (250, 20, 20)
     assert win.tool_dock.class_list.count() == 5  # four classes and unlabeled
+    assert win.tools.value == 0  # a new folder paints its first class, not "unlabeled" (255)
     win.activateWindow()  # back from the dialog: the window's shortcuts answer again
     qtbot.waitUntil(win.isActiveWindow, timeout=TIMEOUT_MS)
     qtbot.keyClick(win, Qt.Key.Key_3)  # the third class: vessel

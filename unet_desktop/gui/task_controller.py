@@ -183,10 +183,10 @@ class TaskController(QObject):
             task = replace(task, versions=ws.task.versions, model=ws.task.model)
         if task.start_from is not None and task.model is None:
             task = replace(task, model=stored_reference(ws.root, task.start_from))
-        if any(e.has_mask for e in ws.entries) and ws.scheme.kind != task.scheme.kind:
-            self.message.emit(f"Masks of other classes than the task's are reported and "
-                              f"skipped until corrected")
         self.apply_task(task)
+        if any(e.has_mask for e in ws.entries) and ws.scheme.kind != task.scheme.kind:
+            self.message.emit("Masks of the folder that do not fit the task's classes are "
+                              "reported and skipped until corrected")
 
     def edit_classes(self) -> ClassesDialog | None:
         """Mask > Classes...: the open folder's classes (a new task if it has none)."""
@@ -212,23 +212,24 @@ class TaskController(QObject):
         """Save ``task`` as the open folder's and take it into use; False if it cannot be
         saved (the error says why)."""
         ws = self.session.workspace
+        reopen = task.scheme != ws.scheme
         try:
-            if task.scheme == ws.scheme:
-                ws.save_task(task)
-            else:
+            if reopen:
                 self.session.save("leave")  # in the folder's scheme, before it changes
                 save_task(ws.root, task)
+            else:
+                ws.save_task(task)
         except (FileError, ValueError) as exc:
             self.error.emit(f"Cannot save the task: {exc}")
             return False
-        if task.scheme != ws.scheme and not self.reopen(ws.root):
+        if reopen and not self.reopen(ws.root):  # restores the task's model as it opens
             return False
         self.message.emit(f"Task {task.name}: {', '.join(task.scheme.names)}"
                           + (" (sparse labels)" if task.sparse else ""))
         self.task_changed.emit()
         self._update_actions()
-        if self.session.workspace.task is not None:
-            self._restore_model(self.session.workspace.task)
+        if not reopen:
+            self._restore_model(task)
         self._update_banner()
         return True
 

@@ -130,8 +130,11 @@ class ToolController(QObject):
         """What the eraser paints: unlabeled (where the task has sparse labels) or background."""
         self._tools["eraser"].to_background = bool(on)
 
-    def reset_for_scheme(self, scheme: LabelScheme) -> None:
-        if self._value not in scheme.valid_values:
+    def reset_for_scheme(self, scheme: LabelScheme, classes_only: bool = False) -> None:
+        """Paint the default class if the current value is not one of ``scheme``'s (with
+        ``classes_only``, as when a folder opens, "unlabeled" is not kept either)."""
+        allowed = scheme.stored_values if classes_only else scheme.valid_values
+        if self._value not in allowed:
             self.set_value(default_value(scheme))
 
     def _apply_settings(self) -> None:
