@@ -11,8 +11,7 @@ lists what was written, skipped and failed, each with its reason.
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -35,18 +34,9 @@ from PySide6.QtWidgets import (
 
 from unet_desktop.gui.model_controller import MODES, ModelController
 from unet_desktop.gui.worker import DONE, FAILED, Job, Priority
+from unet_desktop.ml.batch_job import BatchSettings, Protect, run_batch
 
 SUMMARY_LINES = 500  # per category; a summary of 100k files must stay readable
-
-
-@dataclass
-class BatchSettings:
-    folder: Path
-    model_path: Path | None = None  # None: the model predicting now
-    output: Path | None = None  # None: the workspace's own mask folder (by its layout)
-    mode: str = "resize"
-    tta: bool = False  # each prediction averaged over flips (3x the work)
-    overwrite: bool = False  # masks predicted earlier (never corrected/verified ones)
 
 
 @dataclass
@@ -119,59 +109,17 @@ def format_duration(seconds: float) -> str:
     return f"{h}:{rest // 60:02d}:{rest % 60:02d}" if h else f"{rest // 60}:{rest % 60:02d}"
 
 
-Protect = Callable[[Path, str], bool]  # (workspace root, image key) -> leave its mask alone
-
-
 def batch_job(settings: BatchSettings, models: ModelController, workspace: Any | None,
               protect: Protect | None = None):
-    """The worker-thread job: a generator of snapshots of ``ml.batch_predict``'s progress.
+    """The worker-thread job: :func:`unet_desktop.ml.batch_job.run_batch` with the model the
+    window predicts with when the run starts (its network copied, never shared)."""
 
-    ``protect`` is called on the worker's writer thread for images of the workspace predicted
-    in place (not for an output folder)."""
+    def active():
+        model = models.active
+        return model.predictor.inner if model is not None else None
 
     def run(token):
-        from unet_desktop.core.workspace import Workspace
-        from unet_desktop.ml.api import load_model
-        from unet_desktop.ml.batch_predict import batch_predict
-        from unet_desktop.ml.oom import ResilientPredictor
-        from unet_desktop.ml.predictor import Predictor
-
-        if settings.model_path is not None:
-            inner = load_model(settings.model_path, device=models.device_name, mode=settings.mode,
-                               tta=settings.tta)
-        else:
-            active = models.active
-            if active is None:
-                raise RuntimeError("no model is loaded: choose a model file")
-            # a sibling predictor sharing the network: its own mode, flip averaging and batch
-            # size; on a CPU one image per step, so the user's own requests wait one image at most
-            current = active.predictor.inner
-            inner = Predictor(current.model, current.meta, current.device, settings.mode,
-                              settings.tta, fuse_bn=False,
-                              batch_size=1 if current.device.type == "cpu" else current.batch_size)
-        predictor = ResilientPredictor(inner, models.message.emit)
-        same = workspace is not None and Path(workspace.root) == settings.folder.resolve()
-        ws = workspace if same else Workspace.open(settings.folder)  # finds images by layout
-        if settings.output is not None:  # every image, masks into that folder
-            source: Any = [e.image_path for e in ws.entries]
-        else:  # masks go where the workspace keeps them
-            if not same and not any(e.has_mask for e in ws):
-                ws = Workspace.open(settings.folder, scheme=inner.meta.scheme)
-            if not ws.scheme.same_classes(inner.meta.scheme):
-                raise ValueError(
-                    f"{ws.root}: the model predicts {inner.meta.scheme.kind} masks but this "
-                    f"folder's masks are {ws.scheme.kind}; choose an output folder")
-            source = ws
-        guard = None
-        if protect is not None and source is ws:
-            root = ws.root
-
-            def guard(key: str) -> bool:
-                return protect(root, key)
-
-        for progress in batch_predict(predictor, source, settings.output,
-                                      overwrite=settings.overwrite, cancel=token, protect=guard):
-            yield replace(progress, results=list(progress.results))  # the generator reuses it
+        return run_batch(settings, active, workspace, protect, models.message.emit, token)
 
     return run
 
@@ -282,7 +230,7 @@ class BatchPredictDialog(QDialog):
             model_path=Path(model).expanduser() if model else None,
             output=Path(output).expanduser() if output else None,
             mode=self.mode_combo.currentText(), tta=self.tta_check.isChecked(),
-            overwrite=self.overwrite_check.isChecked())
+            overwrite=self.overwrite_check.isChecked(), device=self.models.device_name)
 
     def start(self) -> Job | None:
         """Start a run with the dialog's settings (a second run resumes the first)."""

@@ -91,6 +91,7 @@ class ModelCommands(QObject):
         models.model_changed.connect(self._on_model_changed)
         models.load_failed.connect(self._on_load_failed)
         models.message.connect(self.message)
+        models.device_changed.connect(self._on_device_changed)
         self._on_model_changed(models.active)
 
     # --- loading --------------------------------------------------------------------------------
@@ -230,9 +231,12 @@ class ModelCommands(QObject):
         self.actions.set_device_choices(device_choices(), self.models.device_name)
 
     def set_device(self, name: str) -> Job:
-        self.settings.device = name
+        """Move the models to ``name``; the settings remember it once the move succeeded."""
         self.message.emit(f"Moving the model to {name}...")
         return self.models.set_device(name)
+
+    def _on_device_changed(self, name: str) -> None:
+        self.settings.device = name
 
     def set_mode(self, mode: str) -> Job:
         self.settings.prediction_mode = mode

@@ -22,7 +22,6 @@ and uncertainty); once the user changes it, it is saved as ``corrected``.
 
 from __future__ import annotations
 
-import os
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -35,6 +34,7 @@ from unet_desktop.core.edit_ops import BBox, Delta, erase_value
 from unet_desktop.core.errors import FileError
 from unet_desktop.core.history import HistoryStore
 from unet_desktop.core.labels import LabelScheme
+from unet_desktop.core.paths import folder_identity
 from unet_desktop.core.workspace import ImageState, Workspace
 from unet_desktop.gui.autosave_controller import DEFAULT_DELAY_MS, AutosaveController
 
@@ -100,7 +100,7 @@ class EditingSession(QObject):
         """Whether a batch run must not write the mask of ``key`` (in the workspace at ``root``;
         default: the open one): the image on screen or one with unsaved edits. Thread-safe."""
         protected_root, keys = self._protected
-        return key in keys and (root is None or Path(os.path.realpath(root)) == protected_root)
+        return key in keys and (root is None or folder_identity(root) == protected_root)
 
     def _update_protected(self, *also: str) -> None:
         """Protect the image on screen, the unsaved ones and ``also`` (an image about to load)."""
@@ -111,7 +111,7 @@ class EditingSession(QObject):
             self._protected = (None, frozenset())
             return
         with ws.write_lock:  # waits for a batch write in progress; no new one starts on them
-            self._protected = (Path(os.path.realpath(ws.root)), keys)
+            self._protected = (folder_identity(ws.root), keys)
 
     def is_accepted_prediction(self, document: MaskDocument | None = None) -> bool:
         """Whether the (current) mask is exactly a prediction accepted and not edited since."""

@@ -11,6 +11,8 @@ from pathlib import Path
 
 from PySide6.QtCore import QByteArray, QSettings
 
+from unet_desktop.core.paths import folder_identity
+
 ORGANIZATION = "unet-desktop"
 APPLICATION = "unet-desktop"
 MAX_RECENT_FOLDERS = 10
@@ -58,7 +60,7 @@ class AppSettings:
         return [str(v) for v in (value or [])]
 
     def add_recent_folder(self, folder: str | os.PathLike) -> None:
-        folder = str(Path(folder).resolve())
+        folder = str(folder_identity(folder))
         recent = [f for f in self.recent_folders if f != folder]
         self._qs.setValue("files/recent_folders", [folder, *recent][:MAX_RECENT_FOLDERS])
 
