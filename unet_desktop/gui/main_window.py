@@ -10,6 +10,7 @@ after the window is up.
 
 from __future__ import annotations
 
+import logging
 import math
 from pathlib import Path
 
@@ -44,9 +45,11 @@ from unet_desktop.gui.training_commands import TrainingCommands
 from unet_desktop.gui.training_dock import TrainingDock
 from unet_desktop.gui.worker import Worker, default_torch_threads
 
+log = logging.getLogger(__name__)
 APP_TITLE = "unet-desktop"
 MESSAGE_MS = 10_000
 TRAINING_DOCK_HEIGHT = 270
+SHUTDOWN_S = 10.0  # how long closing waits for the running job's step
 
 
 class MainWindow(QMainWindow):
@@ -428,7 +431,11 @@ class MainWindow(QMainWindow):
         self.settings.window_state = self.saveState()
         self.settings.sync()
         self.prediction.stop()
-        self.worker.shutdown(10.0)  # cancels a training or batch run after its current step
+        running = self.worker.running
+        if not self.worker.shutdown(SHUTDOWN_S):  # cancels a long run after its current step
+            log.warning("quitting although the job %r did not stop within %.0f s (its result "
+                        "is lost; saved masks and model files are whole)",
+                        running.name if running else "?", SHUTDOWN_S)
         event.accept()
 
     def confirm_discard(self, keys: list[str]) -> bool:

@@ -132,11 +132,12 @@ class PredictionController(QObject):
     def _on_prediction_ready(self, key: str, version: str, prediction: Any) -> None:
         if not self._active:
             return
-        if version == self.models.active_version:
-            self._record_score(key, prediction.score)
-        if not self.service.is_current(key, version) or key != self.session.current_key:
+        model = self.models.active  # read once: a swap on the worker cannot split the pair
+        if model is None or model.version != version:
+            return  # another model's result (cached for it); never paired with this scheme
+        self._record_score(key, prediction.score)
+        if key != self.service.current_key or key != self.session.current_key:
             return  # cached for later; never painted over another image
-        model = self.models.active
         if not self.canvas.set_prediction(prediction.labels, prediction.uncertainty,
                                           model.meta.scheme):
             self.message.emit(f"{key}: the prediction's size does not match the image")
