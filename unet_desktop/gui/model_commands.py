@@ -12,7 +12,7 @@ import shutil
 from pathlib import Path
 from typing import Any
 
-from PySide6.QtCore import QObject, QSignalBlocker, Signal
+from PySide6.QtCore import QObject, QSignalBlocker, Qt, Signal
 from PySide6.QtWidgets import QFileDialog, QWidget
 
 from unet_desktop.core.atomic import atomic_write
@@ -201,10 +201,16 @@ class ModelCommands(QObject):
             self.message.emit("No model loaded")
             return None
         if self.card is not None:
-            self.card.close()
-        self.card = ModelCardDialog(model.meta, model.path, self._dialog_parent)
-        self.card.show()
-        return self.card
+            self.card.close()  # deleted on close
+        card = self.card = ModelCardDialog(model.meta, model.path, self._dialog_parent)
+        card.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        card.destroyed.connect(lambda: self._forget_card(card))
+        card.show()
+        return card
+
+    def _forget_card(self, card: ModelCardDialog) -> None:
+        if self.card is card:
+            self.card = None
 
     # --- comparing ------------------------------------------------------------------------------
     def toggle_previous(self) -> bool:
