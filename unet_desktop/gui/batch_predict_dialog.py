@@ -51,6 +51,7 @@ class BatchSummary:
     elapsed_s: float = 0.0
     finished: bool = False
     cancelled: bool = False
+    error: str = ""  # why the run stopped, when it failed
 
     def add(self, progress: Any) -> None:
         self.total, self.done = progress.total, progress.done
@@ -65,9 +66,12 @@ class BatchSummary:
                 self.failed.append((r.key, r.reason))
 
     def headline(self) -> str:
+        counts = (f"{len(self.written)} written, {len(self.skipped)} skipped, "
+                  f"{len(self.failed)} failed of {self.total} images")
+        if self.error:
+            return f"Failed: {self.error}" + (f" (before that: {counts})" if self.done else "")
         state = "Cancelled" if self.cancelled else "Finished" if self.finished else "Running"
-        return (f"{state}: {len(self.written)} written, {len(self.skipped)} skipped, "
-                f"{len(self.failed)} failed of {self.total} images in {self.elapsed_s:.1f} s")
+        return f"{state}: {counts} in {self.elapsed_s:.1f} s"
 
     def text(self) -> str:
         lines = [self.headline()]
@@ -246,8 +250,7 @@ class BatchPredictDialog(QDialog):
         self.progress_bar.setRange(0, 0)
         self.job = self.models.worker.submit(
             batch_job(settings, self.models, self.workspace, self.protect), Priority.BACKGROUND,
-            name="batch predict", on_progress=self._on_progress, on_error=self._show_error,
-            on_finished=self._on_finished)
+            name="batch predict", on_progress=self._on_progress, on_finished=self._on_finished)
         self._on_running_changed(True)
         self.run_started.emit()
         return self.job
@@ -276,16 +279,25 @@ class BatchPredictDialog(QDialog):
 
     def _on_finished(self, job: Job) -> None:
         if job.state == FAILED:
-            self.summary.finished = True
+            self.summary.error = job.error
         elif job.state != DONE:
             self.summary.cancelled = True
-        self.status_label.setText(self.summary.headline() if job.state != FAILED
-                                  else f"Failed: {job.error}")
+        self.status_label.setText(self.summary.headline())
         self.progress_bar.setRange(0, max(self.summary.total, 1))
         self.progress_bar.setValue(self.summary.done)
         self.summary_view.setPlainText(self.summary.text())
         self._on_running_changed(False)
         self.run_finished.emit(self.summary)
+
+    def clear_result(self) -> None:
+        """Forget the last run's result on screen (the dialog shown again for a new run)."""
+        if self.job is not None and not self.job.finished:
+            return
+        self.summary, self._rate = BatchSummary(), RateEstimator()
+        self.status_label.setText("")
+        self.summary_view.setPlainText("")
+        self.progress_bar.setRange(0, 1)
+        self.progress_bar.setValue(0)
 
     def _show_error(self, message: str) -> None:
         self.status_label.setText(f"Failed: {message}")

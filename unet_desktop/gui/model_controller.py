@@ -135,6 +135,7 @@ class ModelController(QObject):
         self.slots = ModelSlots()
         # owned here, on the UI thread; each job gets the value current when it was submitted
         self.options = PredictionOptions(mode, tta, device)
+        self._loads = 0  # load jobs not finished yet (UI thread)
 
     @property
     def device_name(self) -> str:
@@ -159,6 +160,11 @@ class ModelController(QObject):
         return model.version if model else None
 
     @property
+    def loading(self) -> bool:
+        """A model load was asked for and has not finished (it may still fail)."""
+        return self._loads > 0
+
+    @property
     def using_previous(self) -> bool:
         return self.slots.use_previous and self.slots.previous is not None
 
@@ -176,7 +182,11 @@ class ModelController(QObject):
             self.slots.install(model)  # the swap, between two jobs of this thread
             return model
 
-        return self._control(load_job, "load model")
+        self._loads += 1
+        return self._control(load_job, "load model", on_finished=self._on_load_finished)
+
+    def _on_load_finished(self, job: Job) -> None:
+        self._loads -= 1
 
     def install(self, predictor: Any, path: str | os.PathLike | None = None) -> Job:
         """Make an already built predictor current (a model made in memory, tests)."""

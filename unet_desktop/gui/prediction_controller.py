@@ -106,7 +106,9 @@ class PredictionController(QObject):
         if not self._active or key is None:
             return
         if self.models.active is None:
-            self.status_changed.emit("No model loaded: open one with Model > Open Model...")
+            self.status_changed.emit(
+                "The prediction follows once the model is loaded" if self.models.loading
+                else "No model loaded: open one with Model > Open Model...")
             return
         if self.service.request(key, self.neighbour_keys()) is None and self.shown is None:
             self.status_changed.emit(f"Predicting {key}...")

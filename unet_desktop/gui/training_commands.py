@@ -65,6 +65,8 @@ class TrainingCommands(QObject):
             dialog.masks_written.connect(self._on_masks_written)
             dialog.run_finished.connect(lambda summary: self.message.emit(summary.headline()))
             self.batch_dialog = dialog
+        elif not dialog.isVisible():
+            dialog.clear_result()  # the last run's summary went to the status bar
         dialog.show()
         dialog.raise_()
         return dialog
