@@ -22,13 +22,14 @@ from unet_desktop.core.edit_ops import fill_holes, remove_islands, trimap_band
 from unet_desktop.core.errors import FileError
 from unet_desktop.core.labels import LabelScheme
 from unet_desktop.core.model_header import model_scheme
-from unet_desktop.core.paths import default_model_path, user_models_dir
+from unet_desktop.core.paths import default_model_path, user_log_dir, user_models_dir
 from unet_desktop.core.tools import PolygonTool
 from unet_desktop.gui import main_thread_gc
 from unet_desktop.gui.actions import WindowActions
 from unet_desktop.gui.autosave_controller import DEFAULT_DELAY_MS
 from unet_desktop.gui.canvas import Canvas
 from unet_desktop.gui.file_list_dock import FileListDock
+from unet_desktop.gui.help_dialogs import HelpMenu, about_rows
 from unet_desktop.gui.model_actions import ModelActions
 from unet_desktop.gui.model_commands import ModelCommands
 from unet_desktop.gui.model_controller import ModelController
@@ -185,6 +186,11 @@ class MainWindow(QMainWindow):
         self.prediction_display = PredictionDisplay(st, self.canvas, self.prediction_dock,
                                                     self.model_actions, self.prediction, self)
         self._connect_model_parts()
+        self.help = HelpMenu(self, self._about_rows)
+        self.help.build_menu(self.menuBar())
+
+    def _about_rows(self) -> list[tuple[str, str]]:
+        return about_rows(self.models.active, self.models.device_name, user_log_dir())
 
     def _connect_model_parts(self) -> None:
         a, dock, bar = self.model_actions, self.prediction_dock, self.statusBar()
