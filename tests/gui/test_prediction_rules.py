@@ -10,9 +10,9 @@ from unet_desktop.core.errors import ModelFileError
 from unet_desktop.core.labels import binary_scheme, multiclass_scheme, trimap_scheme
 from unet_desktop.core.workspace import ImageState
 from unet_desktop.gui.model_card_dialog import architecture_text, metric_rows, model_card_rows
-from unet_desktop.gui.model_commands import copy_model_file
 from unet_desktop.gui.prediction_controller import adapt_labels, may_replace_automatically
 from unet_desktop.gui.uncertainty_layer import heat_lut, heat_rgba
+from unet_desktop.ml.model_files import copy_model_file
 from unet_desktop.ml.modelfile import ModelMeta
 
 
