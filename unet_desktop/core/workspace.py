@@ -296,6 +296,12 @@ class Workspace:
         with self._lock:
             self._record(entry, state, model_version, uncertainty, defer=False)
 
+    def note_uncertainty(self, key: str, score: float) -> None:
+        """A fresh prediction's uncertainty, kept in memory (saved with the image's next mask
+        or state change); non-finite scores are forgotten."""
+        with self._lock:
+            self[key].uncertainty = clean_uncertainty(score)
+
     def _record(self, entry: ImageEntry, state: ImageState, model_version: str | None,
                 uncertainty: float | None, defer: bool = True) -> None:
         entry.state = state

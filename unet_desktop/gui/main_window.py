@@ -264,9 +264,7 @@ class MainWindow(QMainWindow):
         self.tool_dock.set_scheme(ws.scheme)
         self.tools.reset_for_scheme(ws.scheme)
         self.tool_dock.show_value(self.tools.value)
-        self.file_dock.set_entries(ws.entries)
-        for key in self.session.unsaved_keys():
-            self._on_entry_changed(key)
+        self.file_dock.set_entries(ws.entries, self.session.is_dirty)
         notes = [f"Opened {ws.root} ({len(ws)} images, {ws.layout} layout, {ws.scheme.kind})"]
         if ws.skipped:
             notes.append(f"{len(ws.skipped)} files skipped")
@@ -310,11 +308,7 @@ class MainWindow(QMainWindow):
         self._on_edit_state_changed()
 
     def _on_entry_changed(self, key: str) -> None:
-        ws = self.session.workspace
-        if ws is not None and key in ws:
-            entry = ws[key]
-            self.file_dock.update_entry(key, entry.state, entry.uncertainty,
-                                        self.session.is_dirty(key))
+        self.file_dock.refresh_entry(key)
 
     def _on_edit_state_changed(self) -> None:
         document = self.session.document

@@ -155,10 +155,8 @@ class PredictionController(QObject):
         ws = self.session.workspace
         if ws is None or key not in ws:
             return
-        entry = ws[key]
-        entry.uncertainty = float(score)  # in memory; saved with the image's next mask
-        self.file_dock.update_entry(key, entry.state, entry.uncertainty,
-                                    self.session.is_dirty(key))
+        ws.note_uncertainty(key, score)  # in memory; saved with the image's next mask
+        self.file_dock.refresh_entry(key)
 
     def _on_failed(self, key: str, message: str) -> None:
         if self._active and key == self.session.current_key:
