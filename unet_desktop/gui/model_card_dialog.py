@@ -155,15 +155,8 @@ class ModelCardDialog(QDialog):
         classes = [c.name for c in meta.scheme.classes]
         content = QWidget()
         layout = QVBoxLayout(content)
-        form = QFormLayout()
         self.value_labels: dict[str, QLabel] = {}
-        for title, text in self.rows:
-            label = QLabel(text)
-            label.setWordWrap(True)
-            label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
-            form.addRow(f"{title}:", label)
-            self.value_labels[title] = label
-        layout.addLayout(form)
+        layout.addLayout(self._form([r for r in self.rows if not r[0].startswith("Data: ")]))
         self.metrics_table = self.class_table = self.history_plot = None
         scalars = metric_rows(meta.metrics, classes)
         if scalars:
@@ -179,6 +172,10 @@ class ModelCardDialog(QDialog):
             layout.addWidget(QLabel("<b>Training history</b> (per epoch)"))
             self.history_plot = self._history_plot(series)
             layout.addWidget(self.history_plot)
+        data = [(t[len("Data: "):], v) for t, v in self.rows if t.startswith("Data: ")]
+        if data:
+            layout.addWidget(QLabel("<b>Training data</b>"))
+            layout.addLayout(self._form(data, prefix="Data: "))
         layout.addStretch(1)
         scroll = QScrollArea()
         scroll.setWidgetResizable(True)
@@ -189,6 +186,16 @@ class ModelCardDialog(QDialog):
         outer.addWidget(scroll, 1)
         outer.addWidget(buttons)
         self._fit_to_screen(content)
+
+    def _form(self, rows: list[tuple[str, str]], prefix: str = "") -> QFormLayout:
+        form = QFormLayout()
+        for title, text in rows:
+            label = QLabel(text)
+            label.setWordWrap(True)
+            label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+            form.addRow(f"{title}:", label)
+            self.value_labels[prefix + title] = label
+        return form
 
     def _history_plot(self, series: dict) -> pg.PlotWidget:
         plot = pg.PlotWidget()

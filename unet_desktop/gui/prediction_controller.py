@@ -138,7 +138,7 @@ class PredictionController(QObject):
         if model is None or model.version != version:
             return  # another model's result (cached for it); never paired with this scheme
         self._record_score(key, prediction.score)
-        if key != self.service.current_key or key != self.session.current_key:
+        if key != self.session.current_key:  # the session owns which image is on screen
             return  # cached for later; never painted over another image
         if not self.canvas.set_prediction(prediction.labels, prediction.uncertainty,
                                           model.meta.scheme):

@@ -26,7 +26,7 @@ from PySide6.QtWidgets import (
 from unet_desktop.gui.batch_predict_dialog import format_duration
 from unet_desktop.gui.worker import Job, Priority, Worker
 
-EMPTY_STEPS = 10  # the step axis before the first step
+EMPTY_STEPS = 10  # the step axis before the first step (and the epoch axis before a run)
 REDRAW_MS = 100  # curves are redrawn at most this often, however fast the steps come
 
 
@@ -78,7 +78,7 @@ class TrainingDock(QDockWidget):
         self.worker = worker
         self.job: Job | None = None
         self.final: Any = None
-        self._planned_epochs = 1  # the metric plot's axis spans them from the start
+        self._planned_epochs = EMPTY_STEPS  # the epoch axis spans the planned epochs at once
         self._steps: list[float] = []
         self._losses: list[float] = []
         self._epochs: list[float] = []
@@ -90,6 +90,7 @@ class TrainingDock(QDockWidget):
         self._redraw_timer.setInterval(REDRAW_MS)
         self._redraw_timer.timeout.connect(self._redraw)
         self._show_running(False)
+        self._redraw()  # whole steps and epochs on the axes before any run
         self.dockLocationChanged.connect(self._on_location_changed)
 
     def _build(self) -> None:
