@@ -98,7 +98,7 @@ class TrainingDock(QDockWidget):
         layout = QVBoxLayout(body)
         self.loss_plot = pg.PlotWidget(title="Training loss")
         self.loss_plot.setLabel("bottom", "step")
-        self.loss_plot.setLimits(xMin=0)
+        self.loss_plot.setLimits(xMin=0, minXRange=EMPTY_STEPS)  # whole steps on the axis
         self.loss_curve = self.loss_plot.plot([], [], pen=pg.mkPen("#4c9be8", width=1))
         self.metric_plot = pg.PlotWidget(title="Validation")
         self.metric_plot.setLabel("bottom", "epoch")
