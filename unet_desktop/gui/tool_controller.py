@@ -13,6 +13,7 @@ from PySide6.QtCore import QObject, Signal
 from unet_desktop.core.edit_ops import MAX_BRUSH, MIN_BRUSH, BBox
 from unet_desktop.core.labels import LabelScheme
 from unet_desktop.core.tools import (
+    DEFAULT_BRUSH_SIZE,
     BrushTool,
     EraserTool,
     EyedropperTool,
@@ -48,7 +49,8 @@ class ToolController(QObject):
     value_changed = Signal(int)
 
     def __init__(
-        self, session: EditingSession, canvas: Canvas, size: int = 15, parent: QObject | None = None
+        self, session: EditingSession, canvas: Canvas, size: int = DEFAULT_BRUSH_SIZE,
+        parent: QObject | None = None,
     ) -> None:
         super().__init__(parent)
         self._session = session
