@@ -41,6 +41,9 @@ class CutSettings:
     sure: float = 0.9  # prior >= sure: sure object; prior <= 1 - sure: sure background
 
 
+DEFAULT_CUT = CutSettings()
+
+
 def prior_from_prediction(
     labels: np.ndarray,
     uncertainty: np.ndarray | None,
@@ -82,7 +85,7 @@ class BoxCut:
     """
 
     def __init__(self, image: np.ndarray, box: BBox, prior: Prior | None = None,
-                 settings: CutSettings = CutSettings()):
+                 settings: CutSettings = DEFAULT_CUT):
         shape = image.shape[:2]
         box = clip_box(box, shape)
         if box_is_empty(box) or min(box[2] - box[0], box[3] - box[1]) < MIN_BOX:
@@ -150,9 +153,9 @@ class BoxCut:
     def refine(self, points: Sequence[Point], diameter: int, foreground: bool) -> None:
         """A stroke through ``points`` (image coordinates) with a brush of ``diameter`` px marks
         sure object (``foreground``) or sure background; GrabCut runs again from its state."""
-        ry0, rx0, ry1, rx1 = self.roi
+        ry0, rx0 = self.roi[:2]
         footprint = np.zeros(self._fixed.shape, bool)
-        pts = list(points) or []
+        pts = list(points)
         for a, b in zip(pts, pts[1:] or pts, strict=False):
             a_local = (a[0] - rx0, a[1] - ry0)
             b_local = (b[0] - rx0, b[1] - ry0)

@@ -28,7 +28,7 @@ def box_from_corners(a: tuple[float, float], b: tuple[float, float]) -> BBox:
             math.ceil(max(ay, by)), math.ceil(max(ax, bx)))
 
 
-def expand_box(box: BBox, margin: float | int, shape: tuple[int, int]) -> BBox:
+def expand_box(box: BBox, margin: float, shape: tuple[int, int]) -> BBox:
     """``box`` grown on every side (a fraction of its size when ``margin`` is a float below 1,
     else that many pixels) and clipped to ``shape``."""
     y0, x0, y1, x1 = box

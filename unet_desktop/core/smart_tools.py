@@ -17,7 +17,7 @@ from collections.abc import Callable
 
 import numpy as np
 
-from .box_cut import BoxCut, CutSettings, prior_from_prediction
+from .box_cut import DEFAULT_CUT, BoxCut, CutSettings, prior_from_prediction
 from .document import MaskDocument
 from .edit_ops import BBox, Point, delta_from_region, union_bbox
 from .magic_wand import DEFAULT_TOLERANCE, MAX_TOLERANCE, MagicWand, wand_fill
@@ -65,7 +65,7 @@ class BoxTool(_AmendingTool):
     label = "Box to mask"
 
     def __init__(self, document: MaskDocument | None = None, value: int = 255,
-                 size: int = DEFAULT_BRUSH_SIZE, settings: CutSettings = CutSettings(),
+                 size: int = DEFAULT_BRUSH_SIZE, settings: CutSettings = DEFAULT_CUT,
                  prediction: PredictionSource = _no_prediction):
         super().__init__(document)
         self.value = value
@@ -156,7 +156,7 @@ class BoxTool(_AmendingTool):
 
     def _show(self, doc: MaskDocument, label: str) -> BBox | None:
         cut = self.cut
-        y0, x0, y1, x1 = cut.roi
+        y0, x0 = cut.roi[:2]
         new = self._base.copy()
         ry0, rx0, ry1, rx1 = cut.region
         local = new[ry0 - y0:ry1 - y0, rx0 - x0:rx1 - x0]
