@@ -104,7 +104,8 @@ class BoxCut:
         self._fixed = np.zeros(roi_shape, np.int8)  # full res: 1 sure object, -1 sure background
         self._in_box = np.zeros(roi_shape, bool)
         self._in_box[box[0] - ry0:box[2] - ry0, box[1] - rx0:box[3] - rx0] = True
-        self._gc = self._seed(self._prior_of_roi(prior, shape))
+        self._prior = self._prior_of_roi(prior, shape)
+        self._gc = self._seed(self._prior)
         self._bgd = np.zeros((1, 65), np.float64)
         self._fgd = np.zeros((1, 65), np.float64)
         self._region = box
@@ -179,7 +180,10 @@ class BoxCut:
             mode = cv2.GC_INIT_WITH_MASK if init or not self._fgd.any() else cv2.GC_EVAL
             cv2.grabCut(self._small, gc, None, self._bgd, self._fgd, iterations, mode)
         is_fg = ((gc == cv2.GC_FGD) | (gc == cv2.GC_PR_FGD)).astype(np.float32)
-        full = resize_to(is_fg, self._fixed.shape, cv2.INTER_LINEAR) >= 0.5
+        soft = resize_to(is_fg, self._fixed.shape, cv2.INTER_LINEAR)
+        if self._prior is not None:  # GrabCut and the model vote, at full resolution
+            soft = 0.5 * (soft + self._prior)
+        full = soft >= 0.5
         full &= self._in_box | (self._fixed == 1)
         full[self._fixed == 1] = True
         full[self._fixed == -1] = False
