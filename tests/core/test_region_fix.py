@@ -48,3 +48,13 @@ def test_limit_and_shape_checks():
     assert delta.bbox == (1500, 2000, 2500, 3000)
     with pytest.raises(ValueError, match="prediction"):
         fix_region(mask, labels[:10], 1.0, 1.0, 1)
+
+
+def test_values_counted_together_make_one_region():
+    labels = prediction_with_blob()  # 1 and 3 touch: one pet with its border
+    box, inside = predicted_region(labels, 12.5, 15.5, together=(1, 3))
+    assert box == (10, 10, 30, 40) and inside.all()
+    mask = labels.copy()
+    delta = fix_region(mask, labels, 12.5, 15.5, value=1, together=(1, 3))
+    delta.apply(mask)  # pet and border were already "pet": the whole animal is removed
+    assert (mask[10:30, 10:40] == 2).all()

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from unet_desktop.core.document import MaskDocument
-from unet_desktop.core.labels import binary_scheme, trimap_scheme
+from unet_desktop.core.labels import binary_scheme, multiclass_scheme, trimap_scheme
 from unet_desktop.core.smart_tools import BoxTool, RegionFixTool, ScissorsTool, WandTool
 
 
@@ -97,21 +97,32 @@ def test_scissors_clicks_around_the_disc_and_a_click_on_the_first_point_fills_it
     assert not doc.mask.any()
 
 
-def test_fix_tool_removes_a_blob_with_a_click_and_assigns_the_class_under_a_release():
+def test_fix_tool_removes_a_blob_with_a_click_pet_and_border_together():
     doc, _ = disc_document(trimap_scheme(), fill=2)
     labels = np.full((100, 120), 2, np.uint8)
     labels[10:20, 10:20] = 1  # a false positive the user accepted
+    labels[20:22, 10:20] = 3  # with its border
     labels[40:60, 50:70] = 1
-    labels[60:70, 50:70] = 3
     doc.mask[:] = labels
     tool = RegionFixTool(doc, value=1, prediction=lambda: (labels, None))
     drag(tool, [(15.5, 15.5)])
-    assert (doc.mask[10:20, 10:20] == 2).all() and len(doc.history) == 1
-    drag(tool, [(60.5, 65.5), (60.5, 50.5)])  # the border region, released on the object
-    assert (doc.mask[40:70, 50:70] == 1).all() and len(doc.history) == 2
-    doc.undo()
+    assert (doc.mask[10:22, 10:20] == 2).all() and (doc.mask[40:60, 50:70] == 1).all()
+    assert len(doc.history) == 1
     doc.undo()
     assert np.array_equal(doc.mask, labels)
+
+
+def test_fix_tool_gives_the_region_the_class_under_the_release():
+    labels = np.zeros((100, 120), np.uint8)
+    labels[10:30, 10:30] = 4  # predicted as class 4, really class 2 like its neighbour
+    labels[10:30, 40:60] = 2
+    doc = MaskDocument("a.png", np.zeros((100, 120, 3), np.uint8), labels.copy(),
+                       multiclass_scheme(5))
+    tool = RegionFixTool(doc, value=1, prediction=lambda: (labels, None))
+    drag(tool, [(20.5, 20.5), (30.5, 20.5), (50.5, 20.5)])  # press on 4, release over 2
+    assert (doc.mask[10:30, 10:30] == 2).all() and len(doc.history) == 1
+    drag(tool, [(20.5, 20.5), (22.5, 21.5)])  # released in the region: the current class
+    assert (doc.mask[10:30, 10:30] == 1).all()
 
 
 def test_fix_tool_without_a_prediction_works_on_the_mask_regions():

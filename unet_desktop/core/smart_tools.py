@@ -293,7 +293,7 @@ class RegionFixTool(Tool):
     """Click a wrongly predicted region: it becomes ``value`` (or, if the mask already has that
     class there, the class around it). Pressing on the region and releasing over another class
     gives it the class under the release point. Without a prediction on screen it works on the
-    mask's own regions."""
+    mask's own regions. In a trimap a pet and its border are one region."""
 
     name = "fix"
     label = "Fix region"
@@ -320,8 +320,9 @@ class RegionFixTool(Tool):
             return None
         labels = self._labels().copy()  # the region is taken before the mask changes
         value = _paint_value(doc, self.value)
+        together = (1, 3) if doc.scheme.kind == "trimap" else ()  # a pet and its border
         to = None
-        found = predicted_region(labels, *press, self.limit)
+        found = predicted_region(labels, *press, self.limit, together)
         if found is not None and math.hypot(x - press[0], y - press[1]) > 2:
             (y0, x0, y1, x1), inside = found
             row, col = math.floor(y), math.floor(x)
@@ -329,7 +330,8 @@ class RegionFixTool(Tool):
             release_value = doc.value_at(x, y)
             if not in_region and release_value is not None:
                 to = _paint_value(doc, release_value)
-        return doc.apply(fix_region(doc.mask, labels, *press, value, to, self.limit, self.label))
+        return doc.apply(fix_region(doc.mask, labels, *press, value, to, self.limit, self.label,
+                                    together))
 
     def cancel(self) -> BBox | None:
         self._press = None

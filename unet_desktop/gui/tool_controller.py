@@ -10,7 +10,8 @@ from __future__ import annotations
 
 import math
 
-from PySide6.QtCore import QObject, Signal
+from PySide6.QtCore import QObject, Qt, Signal
+from PySide6.QtWidgets import QApplication
 
 from unet_desktop.core.edit_ops import MAX_BRUSH, MIN_BRUSH, BBox
 from unet_desktop.core.labels import LabelScheme
@@ -205,7 +206,15 @@ class ToolController(QObject):
         self._update_preview()
 
     def _on_released(self, x: float, y: float) -> None:
-        self._after(self.tool.release(x, y), finished=True)
+        busy = self._name == "box"  # a cut may take a moment on a large box: say so
+        if busy:
+            QApplication.setOverrideCursor(Qt.CursorShape.WaitCursor)
+        try:
+            bbox = self.tool.release(x, y)
+        finally:
+            if busy:
+                QApplication.restoreOverrideCursor()
+        self._after(bbox, finished=True)
         if self._name == "eyedropper":  # one pick, then back to the tool it was picked for
             self.set_tool(self._previous)
 
