@@ -27,7 +27,6 @@ from .scissors import ScissorsPath
 from .tools import DEFAULT_BRUSH_SIZE, PolygonTool, Tool, _paint_value
 
 PredictionSource = Callable[[], "tuple[np.ndarray, np.ndarray | None] | None"]
-WAND_DRAG_PX_PER_STEP = 2.0  # screen-free: image px of horizontal drag per tolerance step
 
 
 def _no_prediction() -> None:
@@ -176,6 +175,7 @@ class WandTool(_AmendingTool):
 
     name = "wand"
     label = "Magic wand"
+    drag_px_per_step = 2.0  # image px of sideways drag per tolerance step (scaled with the zoom)
 
     def __init__(self, document: MaskDocument | None = None, value: int = 255,
                  tolerance: int = DEFAULT_TOLERANCE, limit: BBox | None = None,
@@ -209,7 +209,7 @@ class WandTool(_AmendingTool):
     def move(self, x: float, y: float) -> BBox | None:
         if not self._pressed or self._seed is None:
             return None
-        steps = round((x - self._seed[0]) / WAND_DRAG_PX_PER_STEP)
+        steps = round((x - self._seed[0]) / self.drag_px_per_step)
         tolerance = min(MAX_TOLERANCE, max(0, self._press_tolerance + steps))
         if tolerance == self.tolerance:
             return None

@@ -197,8 +197,11 @@ class ToolController(QObject):
         tool = self.tool
         if self._name in LIMITED_TOOLS:
             tool.limit = self._visible_box()
+        zoom = max(self._canvas.zoom(), 1e-6)  # screen px per image px
         if isinstance(tool, ScissorsTool):  # the first point is as easy to hit at every zoom
-            tool.close_radius = 6.0 / max(self._canvas.zoom(), 1e-6)
+            tool.close_radius = 6.0 / zoom
+        if isinstance(tool, WandTool):  # 2 screen px of sideways drag per tolerance step
+            tool.drag_px_per_step = 2.0 / zoom
         self._after(tool.press(x, y), finished=False)
 
     def _on_moved(self, x: float, y: float) -> None:
