@@ -2,8 +2,9 @@
 
 A stroke goes where a person would put it: on the largest connected error region, from the
 point deepest inside it along the region's ridge (the middle of a band, however it curves) both
-ways, for as long as the brush stays inside; a brush wider than the region is centred on the
-ridge, so it overpaints a little, as a fixed-size brush does.
+ways, for as long as the brush stays inside (the brush: the fixed one, or in a region thinner
+than that 60 % of the region's depth); a brush wider than the region is centred on the ridge,
+so it overpaints a little, as a fixed-size brush does.
 """
 
 from __future__ import annotations
@@ -73,6 +74,9 @@ def user_box(extent: np.ndarray, pad_fraction: float = 0.02) -> tuple[int, int, 
     return max(0, y - pad), max(0, x - pad), min(height, y + h + pad), min(width, x + w + pad)
 
 
+RIDGE_FRACTION = 0.6
+
+
 @dataclass
 class Stroke:
     points: list[tuple[float, float]]  # image coordinates
@@ -95,7 +99,9 @@ def corrective_stroke(pred: np.ndarray, target: Target, diameter: int) -> Stroke
     region = (labels[y0:y + h + pad, x0:x + w + pad] == best).view(np.uint8)
     depth = cv2.distanceTransform(region, cv2.DIST_L2, 5)
     row, col = np.unravel_index(int(np.argmax(depth)), depth.shape)
-    reach = min(diameter / 2, float(depth[row, col]))
+    # the brush half-width: the fixed brush, or in a thinner region most of its depth, so that
+    # the stroke can follow the region rather than stop where it narrows a little
+    reach = min(diameter / 2, RIDGE_FRACTION * float(depth[row, col]))
     path = trace_ridge(depth, (row, col), reach)
     step = max(1, round(reach))
     points = [(x0 + c + 0.5, y0 + r + 0.5) for r, c in path[::step] + path[-1:]]

@@ -38,7 +38,7 @@ class CutSettings:
     iterations: int = 4  # GrabCut iterations of the first cut
     refine_iterations: int = 2  # and of each refining stroke
     margin: float = 0.25  # context around the box, as a fraction of its size
-    sure: float = 0.9  # prior >= sure: sure object; prior <= 1 - sure: sure background
+    sure: float = 0.75  # prior >= sure: sure object; prior <= 1 - sure: sure background
 
 
 DEFAULT_CUT = CutSettings()
