@@ -158,3 +158,22 @@ def test_fix_region_click_on_the_prediction_shown(qtbot, tiny_pets, tiny_model):
     np.testing.assert_array_equal(win.session.document.mask, before)
     assert Path(tiny_pets).is_dir() and image_key(0) == win.session.current_key
     win.close()
+
+
+def test_on_a_large_image_the_wand_works_in_the_visible_part(qtbot, win, monkeypatch):
+    from PySide6.QtCore import QRectF
+
+    from unet_desktop.gui import tool_controller
+
+    monkeypatch.setattr(tool_controller, "LARGE_IMAGE_PIXELS", 1000)  # this image is "large"
+    qtbot.keyClick(win, Qt.Key.Key_W)
+    win.tool_dock.tolerance_slider.setValue(30)
+    win.canvas.view_box.setRange(QRectF(4, 4, 16, 12), padding=0)  # zoomed into the noise
+    qtbot.wait(50)
+    click(qtbot, win.canvas, 8.5, 8.5)
+    (vx0, vx1), (vy0, vy1) = win.canvas.view_box.viewRange()
+    painted = np.argwhere(win.session.document.mask != 2)
+    assert len(painted) > 0
+    margin_x, margin_y = (vx1 - vx0) / 4 + 1, (vy1 - vy0) / 4 + 1
+    assert painted[:, 1].max() < vx1 + margin_x and painted[:, 0].max() < vy1 + margin_y
+    assert win.tools.tool.limit is not None  # the region of interest was used
