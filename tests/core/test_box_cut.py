@@ -85,3 +85,10 @@ def test_a_box_over_the_whole_image_still_finds_the_object():
     image, disc = disc_on_noise((80, 80), centre=(40, 40), radius=25)
     cut = BoxCut(image, (0, 0, 80, 80))
     assert iou(cut.full_mask(disc.shape), disc) > 0.85
+
+
+def test_contains_tells_object_from_background():
+    image, _ = disc_on_noise()
+    cut = BoxCut(image, (25, 45, 95, 115))
+    assert cut.contains(80.5, 60.5) and not cut.contains(47.5, 27.5)
+    assert not cut.contains(5.0, 5.0) and not cut.contains(500.0, 60.0)

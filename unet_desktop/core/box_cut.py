@@ -16,6 +16,7 @@ or sure background re-run it from where it was.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
@@ -206,6 +207,12 @@ class BoxCut:
     def region(self) -> BBox:
         """The box of ``object_mask`` in image pixels."""
         return self._region
+
+    def contains(self, x: float, y: float) -> bool:
+        """Whether the image point ``(x, y)`` is on the object."""
+        y0, x0, y1, x1 = self._region
+        row, col = math.floor(y), math.floor(x)
+        return y0 <= row < y1 and x0 <= col < x1 and bool(self.object_mask[row - y0, col - x0])
 
     def full_mask(self, shape: tuple[int, int]) -> np.ndarray:
         """The object as a boolean mask of an image of ``shape``."""

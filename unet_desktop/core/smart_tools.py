@@ -111,12 +111,8 @@ class BoxTool(_AmendingTool):
         cut = self.cut
         if cut is not None and self._owns_last_edit():
             by0, bx0, by1, bx1 = cut.box
-            if by0 <= y < by1 and bx0 <= x < bx1:
-                ry0, rx0 = cut.region[:2]
-                inside = cut.object_mask[math.floor(y) - ry0, math.floor(x) - rx0] \
-                    if cut.region[0] <= y < cut.region[2] and cut.region[1] <= x < cut.region[3] \
-                    else False
-                self._stroke_object = not bool(inside)
+            if by0 <= y < by1 and bx0 <= x < bx1:  # a stroke: the opposite of what is there
+                self._stroke_object = not cut.contains(x, y)
                 self._stroke = [(x, y)]
                 return None
         self.cut = None
