@@ -196,7 +196,7 @@ def timing_2000x1500(runs: int = 5) -> dict:
         "box_refine_stroke": median_ms(lambda: cut.refine([(900, 700), (1100, 700)], 40, True)),
         "wand_click": median_ms(lambda: MagicWand(image).region(1000.5, 750.5, 48)),
         "wand_tolerance_change": median_ms(lambda: wand.region(1000.5, 750.5, 48)),
-        "scissors_segment_400px": median_ms(
+        "scissors_segment_630px": median_ms(
             lambda: snap_segment(image, (1000.0, 250.0), (1600.0, 450.0))),
         "fix_region_click": median_ms(lambda: fix_region(mask, labels, 1000.5, 750.5, 1)),
     }
