@@ -12,8 +12,8 @@ from unet_desktop.cli import main
 from unet_desktop.core.labels import binary_to_trimap
 from unet_desktop.ml.modelfile import read_meta
 
-TINY = ["--size", "32", "--base", "4", "--depth", "2", "--batch-size", "4", "--lr", "1e-2",
-        "--device", "cpu", "--workers", "0"]
+TINY = ["--arch", "unet", "--size", "32", "--base", "4", "--depth", "2", "--batch-size", "4",
+        "--lr", "1e-2", "--device", "cpu", "--workers", "0"]
 
 
 pytestmark = pytest.mark.usefixtures("one_torch_thread")
@@ -146,8 +146,8 @@ def test_train_and_evaluate_on_real_isbi_slices(shared_data, tmp_path, capsys):
     """The U-Net paper's EM slices (512x512 gray PNGs), read-only, trained for a few steps."""
     data = shared_data / "isbi2012"
     model = tmp_path / "isbi.safetensors"
-    args = ["train", str(data), "--out", str(model), "--epochs", "1", "--in-channels", "1",
-            "--size", "64", "--base", "4", "--depth", "2", "--batch-size", "8", "--device", "cpu",
+    args = ["train", str(data), "--out", str(model), "--epochs", "1", "--arch", "unet",
+            "--in-channels", "1", "--size", "64", "--base", "4", "--depth", "2", "--batch-size", "8", "--device", "cpu",
             "--workers", "0"]
     assert main(args) == 0
     assert f"saved to {model}" in capsys.readouterr().out

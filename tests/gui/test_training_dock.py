@@ -62,7 +62,7 @@ def test_dialog_turns_its_settings_into_a_training_config(qtbot, models, ws, tmp
     dialog.minutes_check.setChecked(True)
     dialog.minutes_spin.setValue(2.0)
     scratch = dialog.config()
-    assert scratch.init is None and scratch.arch == models.active.meta.arch
+    assert scratch.init is None and scratch.arch is None  # the ImageNet-pretrained encoder
     assert scratch.max_minutes == 2.0 and scratch.lr == pytest.approx(1e-3)
 
 
@@ -93,8 +93,9 @@ def test_a_folder_with_other_classes_fine_tunes_into_its_classes(qtbot, dock, mo
     assert finished.args[0].stopped == "completed"
     meta = read_meta(config.out)
     assert meta.scheme.kind == "binary" and meta.parent_version == models.active_version
-    dialog.from_current_check.setChecked(False)  # from scratch: the folder's classes too
-    assert dialog.config().arch["num_classes"] == 2
+    dialog.from_current_check.setChecked(False)  # a new pretrained model: the folder's classes
+    new = dialog.config()
+    assert new.init is None and not new.new_classes
 
 
 def test_fine_tune_plots_live_and_its_model_can_be_swapped_in(qtbot, dock, models, ws,

@@ -15,7 +15,7 @@ import signal
 import sys
 from pathlib import Path
 
-ARCHES = ("unet", "resnet18", "resnet34")
+ARCHES = ("effnet-lite0", "effnet-lite1", "effnet-lite2", "unet", "resnet18", "resnet34")
 
 
 def add_parser(subparsers) -> None:
@@ -25,7 +25,7 @@ def add_parser(subparsers) -> None:
     p.add_argument("--out", type=Path, required=True, metavar="MODEL",
                    help="model file to write (.safetensors); never the --init model")
     p.add_argument("--init", type=Path, metavar="MODEL", help="model to fine-tune "
-                   "(default: train from scratch with --arch)")
+                   "(default: a new model of --arch, from the ImageNet-pretrained encoder)")
     p.add_argument("--new-classes", action="store_true",
                    help="the masks have other classes than the --init model: replace its final "
                         "classifier (classes with the same name keep their weights)")
@@ -34,8 +34,10 @@ def add_parser(subparsers) -> None:
                         "--new-classes: guessed from the masks)")
     p.add_argument("--classes", type=int, help="number of classes (multiclass)")
     p.add_argument("--ignore", type=int, metavar="V", help="mask value meaning 'not labelled'")
-    p.add_argument("--epochs", type=int, default=30)
-    p.add_argument("--max-minutes", type=float, metavar="T", help="time budget")
+    p.add_argument("--epochs", type=int, help="passes over the images (default: none; the run "
+                   "lasts --max-minutes or until early stopping)")
+    p.add_argument("--max-minutes", type=float, metavar="T",
+                   help="time budget (default without --epochs: 10)")
     p.add_argument("--size", type=int, help="training crop size (default: the model's, or 256)")
     p.add_argument("--batch-size", type=int, default=8, help="per process under torchrun")
     p.add_argument("--val-fraction", type=float, default=0.2)
@@ -43,7 +45,10 @@ def add_parser(subparsers) -> None:
                    help="validation split unit; 'prefix' = file name before the first '_'")
     p.add_argument("--device", default="auto", help="auto, cpu, cuda, cuda:N or mps")
     p.add_argument("--seed", type=int, default=0)
-    p.add_argument("--arch", choices=ARCHES, default="unet", help="architecture from scratch")
+    p.add_argument("--arch", choices=ARCHES, default="effnet-lite0",
+                   help="architecture of a new model (effnet-*: ImageNet-pretrained "
+                        "EfficientNet-Lite encoder; unet: from scratch; resnet*: ImageNet "
+                        "weights only if in the torch hub cache)")
     p.add_argument("--base", type=int, default=16, help="UNet base width")
     p.add_argument("--depth", type=int, default=4, help="UNet depth")
     p.add_argument("--in-channels", type=int, choices=(1, 3), default=3)
@@ -105,6 +110,14 @@ def _new_classes_hint(args: argparse.Namespace, model_scheme) -> str:
 def _arch(args: argparse.Namespace) -> dict | None:
     if args.init is not None:
         return None
+    if args.arch.startswith("effnet-"):
+        from unet_desktop.ml.models import pretrained_arch
+
+        if args.in_channels != 3:
+            raise ValueError("--arch effnet-* takes 3 channels (gray images are fed as three)")
+        arch = pretrained_arch(0, "efficientnet_" + args.arch.removeprefix("effnet-"))
+        del arch["num_classes"]  # from the masks
+        return arch
     if args.arch == "unet":
         return {"name": "unet", "in_channels": args.in_channels, "depth": args.depth,
                 "base": args.base}
@@ -204,7 +217,7 @@ class ProgressPrinter:
 
 def _epoch_line(report) -> str:
     val = report.val
-    parts = [f"epoch {report.epoch}/{report.epochs}", f"train loss {report.train_loss:.4f}"]
+    parts = [f"epoch {report.epoch}" + (f"/{report.epochs}" if report.epochs else ""), f"train loss {report.train_loss:.4f}"]
     if val.get("loss") is not None:
         parts.append(f"val loss {val['loss']:.4f}")
     for label, key in (("mIoU", "miou"), ("pet IoU", "pet_iou")):
@@ -230,6 +243,10 @@ def run(args: argparse.Namespace) -> int:
     printer = ProgressPrinter(enabled=int(os.environ.get("RANK", "0") or 0) == 0)
     for warning in workspace.warnings:
         printer.note(f"warning: {warning}")
+    if config.time_governed:
+        until = (f", or until {config.patience} epochs without a better validation score"
+                 if config.patience else "")
+        printer.note(f"no --epochs: training for up to {config.max_minutes:g} minutes{until}")
     cancel = CancelToken()
 
     def on_interrupt(signum, frame):  # first Ctrl-C: stop cleanly; a second one: hard stop

@@ -36,7 +36,7 @@ class FinetuneSettings:
     lr: float = FINE_TUNE_LR
     size: int = DEFAULT_SIZE
     val_fraction: float = 0.2
-    from_current: bool = True  # else train the same architecture from scratch
+    from_current: bool = True  # else a new model from the ImageNet-pretrained encoder
 
 
 def output_path(folder: Path, model: Any | None) -> Path:
@@ -74,7 +74,8 @@ def train_config(settings: FinetuneSettings, model: Any | None, out: Path, devic
     if model is None:
         raise ValueError("load a model first: fine-tuning starts from it or from its architecture")
     if settings.from_current and model.path is None:
-        raise ValueError("the current model has no file to start from; train it from scratch")
+        raise ValueError("the current model has no file to start from; start a new model from "
+                         "the ImageNet-pretrained encoder")
     options: dict[str, Any] = {
         "out": out, "epochs": settings.epochs, "max_minutes": settings.max_minutes,
         "lr": settings.lr, "size": settings.size, "val_fraction": settings.val_fraction,
@@ -84,10 +85,8 @@ def train_config(settings: FinetuneSettings, model: Any | None, out: Path, devic
     if settings.from_current:
         options["init"] = model.path
         options["new_classes"] = new_classes
-    else:
-        options["arch"] = dict(model.meta.arch)
-        if new_classes:
-            options["arch"]["num_classes"] = data_scheme.num_classes
+    else:  # a new model from the ImageNet-pretrained encoder, with the folder's classes
+        options["arch"] = None
     options.update(overrides)
     return TrainConfig(**options)
 
@@ -120,6 +119,9 @@ class FinetuneDialog(QDialog):
         self.val_spin.setRange(0.0, 0.9)
         self.val_spin.setSingleStep(0.05)
         self.from_current_check = QCheckBox("Start from the current model")
+        self.from_current_check.setToolTip(
+            "Unchecked: a new model from the ImageNet-pretrained encoder, with this folder's "
+            "classes")
         self.from_current_check.toggled.connect(self._on_from_current_changed)
         labelled = len(workspace.labelled()) if workspace is not None else 0
         self.data_label = QLabel(f"{labelled} corrected or verified image(s) to learn from")
@@ -178,6 +180,6 @@ class FinetuneDialog(QDialog):
                             self.device, self.data_scheme, **overrides)
 
     def _on_from_current_changed(self, on: bool) -> None:
-        """Fine-tuning wants a small learning rate, training from scratch a larger one."""
+        """Fine-tuning wants a small learning rate, a new decoder a larger one."""
         if self.lr_spin.value() in (FINE_TUNE_LR, FROM_SCRATCH_LR):
             self.lr_spin.setValue(FINE_TUNE_LR if on else FROM_SCRATCH_LR)

@@ -182,8 +182,9 @@ class TrainingDock(QDockWidget):
             self._miou.append(_number(report.val.get("miou")))
             self._mdice.append(_number(report.val.get("mdice")))
             self._time_left = report.time_left_s
+            of = f" / {report.epochs}" if report.epochs else ""
             self.status_label.setText(
-                f"Epoch {report.epoch} / {report.epochs} · validation mIoU "
+                f"Epoch {report.epoch}{of} · validation mIoU "
                 f"{_number(report.val.get('miou')):.3f}" + self._time_left_text())
             self._schedule_redraw()
         elif kind == "FinalReport":

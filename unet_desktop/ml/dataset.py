@@ -227,20 +227,25 @@ def class_counts(samples: Sequence[Sample], num_classes: int) -> list[int]:
 
 class SegmentationDataset(Dataset):
     """Cached samples through a paired transform -> ``(float image, int64 target)``;
-    ``paste`` (e.g. :class:`unet_desktop.ml.copy_paste.CopyPaste`) runs before the transform."""
+    ``paste`` (e.g. :class:`unet_desktop.ml.copy_paste.CopyPaste`) runs before the transform.
+    ``repeats``: each sample appears that many times per pass (augmented anew each time)."""
 
     def __init__(self, samples: Sequence[Sample], transform: PairTransform,
                  paste: Callable[[torch.Tensor, torch.Tensor],
-                                 tuple[torch.Tensor, torch.Tensor]] | None = None) -> None:
+                                 tuple[torch.Tensor, torch.Tensor]] | None = None,
+                 repeats: int = 1) -> None:
+        if repeats < 1:
+            raise ValueError(f"repeats must be >= 1, got {repeats}")
         self.samples = list(samples)
         self.transform = transform
         self.paste = paste
+        self.repeats = repeats
 
     def __len__(self) -> int:
-        return len(self.samples)
+        return len(self.samples) * self.repeats
 
     def __getitem__(self, index: int) -> tuple[torch.Tensor, torch.Tensor]:
-        sample = self.samples[index]
+        sample = self.samples[index % len(self.samples)]
         image, target = sample.image, sample.target
         if self.paste is not None:
             image, target = self.paste(image, target)

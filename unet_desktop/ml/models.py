@@ -1,12 +1,15 @@
 """Build a segmentation network from its JSON-able architecture description.
 
-Two architectures::
+Three architectures::
 
     {"name": "unet", "in_channels": 3, "num_classes": 3, "depth": 4, "base": 16,
      "upsample": "transpose" | "bilinear"}
     {"name": "resnet_unet", "encoder": "resnet18" | "resnet34", "in_channels": 3,
      "num_classes": 3, "encoder_weights": None | "imagenet" | "/path/to/resnet.pth",
      "width": 64}   # stem width; other than 64 = a slimmer ResNet, no ImageNet weights
+    {"name": "effnet_unet", "encoder": "efficientnet_lite0" | "..._lite1" | "..._lite2",
+     "in_channels": 3, "num_classes": 3, "encoder_weights": None | "imagenet",
+     "decoder": [96, 64, 40, 24, 16]}   # ImageNet weights from the packages that ship them
 
 Every model takes a normalised (B, in_channels, H, W) float tensor of any H, W and returns
 logits (B, num_classes, H, W); ``model.size_multiple`` is the size it pads to internally.
@@ -16,11 +19,16 @@ from __future__ import annotations
 
 from torch import nn
 
+from unet_desktop.ml.effnet_unet import DEFAULT_DECODER, EffNetUNet
+from unet_desktop.ml.imagenet_weights import weights_origin
 from unet_desktop.ml.resnet_unet import IMAGENET_FILES, ResNetUNet, cached_imagenet_weights
 from unet_desktop.ml.unet import UNet
 
 _UNET_KEYS = {"name", "in_channels", "num_classes", "depth", "base", "upsample"}
 _RESNET_KEYS = {"name", "encoder", "in_channels", "num_classes", "encoder_weights", "width"}
+_EFFNET_KEYS = {"name", "encoder", "in_channels", "num_classes", "encoder_weights", "decoder",
+                "weights_origin"}
+DEFAULT_ENCODER = "efficientnet_lite0"
 
 
 def unet_arch(in_channels: int = 3, num_classes: int = 2, depth: int = 4, base: int = 16,
@@ -28,6 +36,13 @@ def unet_arch(in_channels: int = 3, num_classes: int = 2, depth: int = 4, base: 
     """The architecture dict of a plain U-Net (convenience for scripts and tests)."""
     return {"name": "unet", "in_channels": in_channels, "num_classes": num_classes,
             "depth": depth, "base": base, "upsample": upsample}
+
+
+def pretrained_arch(num_classes: int, encoder: str = DEFAULT_ENCODER) -> dict:
+    """The architecture of a new model: an ImageNet-initialised EfficientNet-Lite U-Net."""
+    return {"name": "effnet_unet", "encoder": encoder, "in_channels": 3,
+            "num_classes": num_classes, "encoder_weights": "imagenet",
+            "decoder": list(DEFAULT_DECODER), "weights_origin": weights_origin(encoder)}
 
 
 def _check_keys(arch: dict, allowed: set[str]) -> None:
@@ -78,4 +93,23 @@ def build_model(arch: dict, *, pretrained: bool = True) -> nn.Module:
             encoder_weights=weights,
             width=_int(arch, "width", 64),
         )
-    raise ValueError(f"unknown architecture {name!r} (known: 'unet', 'resnet_unet')")
+    if name == "effnet_unet":
+        _check_keys(arch, _EFFNET_KEYS)
+        weights = arch.get("encoder_weights")
+        if weights not in (None, "imagenet"):
+            raise ValueError(f"effnet_unet encoder_weights must be 'imagenet' or None, got "
+                             f"{weights!r}")
+        decoder = arch.get("decoder", list(DEFAULT_DECODER))
+        if not isinstance(decoder, list | tuple) or not all(
+                isinstance(w, int) and not isinstance(w, bool) and w > 0 for w in decoder):
+            raise TypeError(f"architecture key 'decoder' must be a list of positive integers, "
+                            f"got {decoder!r}")
+        return EffNetUNet(
+            encoder=arch.get("encoder", DEFAULT_ENCODER),
+            in_channels=_int(arch, "in_channels"),
+            num_classes=_int(arch, "num_classes"),
+            pretrained=pretrained and weights == "imagenet",
+            decoder_widths=tuple(decoder),
+        )
+    raise ValueError(f"unknown architecture {name!r} (known: 'unet', 'resnet_unet', "
+                     "'effnet_unet')")

@@ -58,12 +58,14 @@ from unet_desktop.ml.modelfile import (
     new_version_id,
     save_model,
 )
-from unet_desktop.ml.models import build_model
+from unet_desktop.ml.models import build_model, pretrained_arch
 from unet_desktop.ml.new_classes import ClassTransfer, replace_head
 from unet_desktop.ml.train_config import (
+    BUDGET_WARMUP_STEPS,
     DEFAULT_SIZE,
     FINE_TUNE_LR,
     FROM_SCRATCH_LR,
+    MIN_EPOCH_SAMPLES,
     EpochReport,
     FinalReport,
     PrepareReport,
@@ -140,7 +142,7 @@ class _Run:
                 self.scheme = self.data_scheme
             _check_same_classes(self.scheme, self.data_scheme, cfg.init)
             return model
-        arch = dict(cfg.arch or {})
+        arch = dict(cfg.arch or pretrained_arch(self.data_scheme.num_classes))
         arch.setdefault("in_channels", 3)
         arch.setdefault("num_classes", self.data_scheme.num_classes)
         if arch["num_classes"] != self.data_scheme.num_classes:
@@ -187,7 +189,7 @@ class _Run:
     def _normalization(self) -> dict:
         if self.parent is not None:
             return self.parent.normalization
-        if self.arch["name"] == "resnet_unet" and self.arch["in_channels"] == 3:
+        if self.arch["name"] in ("resnet_unet", "effnet_unet") and self.arch["in_channels"] == 3:
             return IMAGENET_NORMALIZATION
         mean, std = channel_stats(self.train_samples)
         return {"mean": [round(m, 4) for m in mean], "std": [round(s, 4) for s in std]}
@@ -205,7 +207,7 @@ class _Run:
                               cfg.augment.copy_paste)
         train_ds = SegmentationDataset(
             self.train_samples, train_transform(self.size, norm["mean"], norm["std"], cfg.augment),
-            paste)
+            paste, repeats=self._repeats())
         self.sampler = DistributedSampler(train_ds, self.dist.world_size, self.dist.rank,
                                           shuffle=True, seed=cfg.seed)
         drop_last = len(self.sampler) > cfg.batch_size
@@ -216,6 +218,13 @@ class _Run:
                                      val_transform(self.size, norm["mean"], norm["std"]))
         self.val_loader = DataLoader(val_ds, cfg.batch_size, shuffle=False,
                                      collate_fn=pad_collate, **common)
+
+    def _repeats(self) -> int:
+        """How often each training image is drawn per epoch: 1 with a given epoch count, else
+        enough that an epoch has MIN_EPOCH_SAMPLES crops (each drawn differently augmented)."""
+        if not self.config.time_governed:
+            return 1
+        return max(1, -(-MIN_EPOCH_SAMPLES // len(self.train_samples)))
 
     def _trainer(self, model: nn.Module) -> Trainer:
         cfg = self.config
@@ -228,7 +237,9 @@ class _Run:
             lr=cfg.lr or (FINE_TUNE_LR if self.parent else FROM_SCRATCH_LR),
             weight_decay=cfg.weight_decay, class_weights=weights, dice_weight=cfg.dice_weight,
             grad_clip=cfg.grad_clip, amp=cfg.amp, channels_last=cfg.channels_last,
-            freeze_encoder=cfg.freeze_encoder, total_steps=cfg.epochs * len(self.train_loader),
+            freeze_encoder=cfg.freeze_encoder,
+            total_steps=cfg.epoch_limit * len(self.train_loader),
+            warmup_steps=BUDGET_WARMUP_STEPS if cfg.time_governed else None,
             warmup_fraction=cfg.warmup_fraction, min_lr_ratio=cfg.min_lr_ratio,
             budget_s=cfg.max_minutes * 60 if cfg.max_minutes else None, dist_info=self.dist,
         )
@@ -248,6 +259,7 @@ class _Run:
             "border_as_ignore": cfg.border_as_ignore,
             "all_masks": cfg.all_masks,
             "copy_paste": cfg.augment.copy_paste,
+            "repeats_per_epoch": self._repeats(),
             "world_size": self.dist.world_size,
             "mask_sha1": {s.key: s.mask_sha1 for s in self.samples if s.mask_sha1},
             **({"new_classes": self.transfer.to_dict()} if self.transfer else {}),
@@ -350,7 +362,7 @@ class _Run:
             stop = self.cancel.cancelled or trainer.over_budget()
             return ddp.any_process(stop, dist_info, device)
 
-        for epoch in range(done + 1, cfg.epochs + 1):
+        for epoch in range(done + 1, cfg.epoch_limit + 1):
             started = time.monotonic()
             self.sampler.set_epoch(epoch)
             yield from trainer.train_epoch(self.train_loader, epoch, should_stop)
@@ -395,7 +407,7 @@ class _Run:
     def _time_left(self, trainer: Trainer, epoch: int, epoch_times: list[float]) -> float | None:
         if not epoch_times:
             return None
-        left = sum(epoch_times) / len(epoch_times) * (self.config.epochs - epoch)
+        left = sum(epoch_times) / len(epoch_times) * (self.config.epoch_limit - epoch)
         if trainer.budget_s is not None:
             left = min(left, max(0.0, trainer.budget_s - trainer.elapsed()))
         return left

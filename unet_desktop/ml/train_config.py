@@ -20,12 +20,22 @@ StopReason = Literal["completed", "early_stopping", "time_budget", "cancelled"]
 FROM_SCRATCH_LR = 1e-3
 FINE_TUNE_LR = 3e-4
 DEFAULT_SIZE = 256
+# Without --epochs a run is governed by its time budget (this many minutes when none is given),
+# and each epoch draws at least MIN_EPOCH_SAMPLES training crops (few images are repeated, each
+# time differently augmented) so that validation and checkpoints stay a small part of it.
+DEFAULT_BUDGET_MINUTES = 10.0
+MIN_EPOCH_SAMPLES = 64
+BUDGET_EPOCH_CAP = 100_000
+BUDGET_WARMUP_STEPS = 20
 
 
 @dataclass
 class TrainConfig:
-    """Options of one training run. Either ``init`` (a model file to fine-tune) or ``arch``.
+    """Options of one training run: ``init`` (a model file to fine-tune), ``arch``, or neither:
+    a new model from the ImageNet-pretrained encoder (``ml.models.pretrained_arch``).
 
+    ``epochs=None``: the run lasts ``max_minutes`` (default ``DEFAULT_BUDGET_MINUTES``) or
+    until early stopping, with epochs of at least ``MIN_EPOCH_SAMPLES`` crops.
     ``arch`` may leave out ``in_channels`` (3) and ``num_classes`` (from the label scheme).
     ``size`` defaults to the parent's training size, else 256. ``lr`` defaults to 3e-4 when
     fine-tuning and 1e-3 from scratch. ``batch_size`` is per process under torchrun.
@@ -38,7 +48,7 @@ class TrainConfig:
     init: Path | None = None
     new_classes: bool = False
     arch: dict | None = None
-    epochs: int = 30
+    epochs: int | None = None
     max_minutes: float | None = None
     size: int | None = None
     batch_size: int = 8
@@ -71,7 +81,9 @@ class TrainConfig:
         if self.init is not None:
             self.init = Path(os.path.abspath(os.path.expanduser(self.init)))
         problems = []
-        if self.epochs < 1:
+        if self.epochs is None and self.max_minutes is None:
+            self.max_minutes = DEFAULT_BUDGET_MINUTES
+        if self.epochs is not None and self.epochs < 1:
             problems.append(f"epochs must be >= 1, got {self.epochs}")
         if self.batch_size < 1:
             problems.append(f"batch size must be >= 1, got {self.batch_size}")
@@ -88,13 +100,20 @@ class TrainConfig:
                             f"{self.augment.copy_paste}")
         if self.amp not in ("auto", "bf16", "fp16", "off"):
             problems.append(f"amp must be auto, bf16, fp16 or off, got {self.amp!r}")
-        if self.init is None and self.arch is None:
-            problems.append("give a model file to fine-tune (init) or an architecture (arch)")
         if self.init is not None and self.init == self.out:
             problems.append(f"the output {self.out} is the model being fine-tuned: training never "
                             "overwrites the model in use, choose another output file")
         if problems:
             raise ValueError("; ".join(problems))
+
+    @property
+    def time_governed(self) -> bool:
+        """No epoch count given: the time budget (and early stopping) end the run."""
+        return self.epochs is None
+
+    @property
+    def epoch_limit(self) -> int:
+        return self.epochs if self.epochs is not None else BUDGET_EPOCH_CAP
 
 
 @dataclass(frozen=True)
@@ -118,7 +137,7 @@ class StepReport:
 @dataclass(frozen=True)
 class EpochReport:
     epoch: int  # 1-based
-    epochs: int
+    epochs: int | None  # None: the run is governed by its time budget
     train_loss: float
     val: dict  # metrics.summarize() + "loss"
     improved: bool  # the best model so far (saved to the output file)

@@ -25,7 +25,8 @@ from unet_desktop.ml.train_config import AmpMode, StepReport
 Batch = tuple[torch.Tensor, torch.Tensor]
 
 # Sub-modules that make up the encoder of each architecture (see ml/unet.py, ml/resnet_unet.py).
-ENCODER_PARTS = {"UNet": ("inc", "downs"), "ResNetUNet": ("stem", "layers")}
+ENCODER_PARTS = {"UNet": ("inc", "downs"), "ResNetUNet": ("stem", "layers"),
+                 "EffNetUNet": ("encoder",)}
 
 
 def amp_dtype(mode: AmpMode, device: torch.device) -> torch.dtype | None:
@@ -75,6 +76,7 @@ class Trainer:
         channels_last: bool | None = None,
         freeze_encoder: bool = False,
         total_steps: int = 1,
+        warmup_steps: int | None = None,
         warmup_fraction: float = 0.05,
         min_lr_ratio: float = 0.01,
         budget_s: float | None = None,
@@ -108,7 +110,9 @@ class Trainer:
         self.base_lr = lr
         self.grad_clip = grad_clip
         self.total_steps = max(1, total_steps)
-        self.warmup_steps = max(1, min(500, round(warmup_fraction * self.total_steps)))
+        if warmup_steps is None:
+            warmup_steps = min(500, round(warmup_fraction * self.total_steps))
+        self.warmup_steps = max(1, warmup_steps)
         self.min_lr_ratio = min_lr_ratio
         self.budget_s = budget_s
         self.global_step = 0

@@ -1,0 +1,73 @@
+"""U-Net with an EfficientNet-Lite encoder (timm's ``efficientnet_liteN``, ``features_only``).
+
+The encoder is timm's implementation, so its layers are the ones the ImageNet checkpoints were
+trained with; ``ml.imagenet_weights`` maps the packaged checkpoint onto it. The decoder is a
+plain U-Net path over the encoder's five scales (1/2 ... 1/32): nearest x2 upsampling, the skip
+concatenated, two conv-BN-ReLU layers; one more block brings it to full resolution.
+Grayscale images are fed as three channels (the image loader replicates them), which keeps the
+ImageNet stem's filters meaningful.
+"""
+
+from __future__ import annotations
+
+import timm
+import torch
+from torch import nn
+
+from unet_desktop.ml.imagenet_weights import ENCODERS, imagenet_state_dict
+from unet_desktop.ml.resnet_unet import DecoderBlock
+from unet_desktop.ml.unet import check_input, pad_to_multiple
+
+DEFAULT_DECODER = (96, 64, 40, 24, 16)
+
+
+def _encoder(name: str, pretrained: bool) -> nn.Module:
+    """timm's ``features_only`` encoder, with the packaged ImageNet weights if asked."""
+    features = timm.create_model(name, pretrained=False, features_only=True)
+    if pretrained:
+        full = timm.create_model(name, pretrained=False, num_classes=1000)
+        mapped = imagenet_state_dict(name, full.state_dict())
+        own = features.state_dict()
+        features.load_state_dict({key: mapped[key] for key in own}, strict=True)
+    return features
+
+
+class EffNetUNet(nn.Module):
+    """EfficientNet-Lite encoder + U-Net decoder; logits at the input resolution."""
+
+    size_multiple = 32
+
+    def __init__(self, encoder: str = "efficientnet_lite0", in_channels: int = 3,
+                 num_classes: int = 2, pretrained: bool = False,
+                 decoder_widths: tuple[int, ...] = DEFAULT_DECODER):
+        super().__init__()
+        if encoder not in ENCODERS:
+            raise ValueError(f"encoder must be one of {ENCODERS}, got {encoder!r}")
+        if in_channels != 3:
+            raise ValueError(f"the {encoder} encoder takes 3 channels (gray images are fed as "
+                             f"three), got in_channels={in_channels}")
+        if len(decoder_widths) != 5:
+            raise ValueError(f"decoder_widths needs 5 entries, got {len(decoder_widths)}")
+        self.in_channels, self.num_classes = in_channels, num_classes
+        self.encoder = _encoder(encoder, pretrained)
+        widths = self.encoder.feature_info.channels()  # 1/2 ... 1/32
+        skips = (*reversed(widths[:-1]), 0)
+        ins = (widths[-1], *decoder_widths[:-1])
+        self.decoder = nn.ModuleList(
+            DecoderBlock(i, s, o) for i, s, o in zip(ins, skips, decoder_widths))
+        self.head = nn.Conv2d(decoder_widths[-1], num_classes, kernel_size=1)
+
+    def encoder_parameters(self) -> list[nn.Parameter]:
+        return list(self.encoder.parameters())
+
+    def forward_padded(self, x: torch.Tensor) -> torch.Tensor:
+        feats = list(self.encoder(x))
+        x = feats.pop()
+        for block in self.decoder:
+            x = block(x, feats.pop() if feats else None)
+        return self.head(x)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        check_input(x, self.in_channels)
+        x, h, w = pad_to_multiple(x, self.size_multiple)
+        return self.forward_padded(x)[..., :h, :w]
