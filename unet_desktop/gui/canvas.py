@@ -2,8 +2,9 @@
 
 Overlays, bottom to top: the editable mask, the model's uncertainty (heat map), the model's
 prediction (its own layer, outlines by default, never the editable mask), the polygon preview
-(also a scissors path or a box-refining stroke), the box being dragged and the brush cursor. A new image clears the prediction overlays: a prediction is only ever
-shown over the image it was made for.
+(also a scissors path or a box-refining stroke), the box being dragged and the brush cursor. A
+new image clears the prediction overlays: a prediction is only ever shown over the image it was
+made for.
 
 The canvas knows nothing about tools or documents. It shows an image and a mask, zooms and pans,
 and reports the left mouse button as ``tool_pressed/moved/released`` in *image* coordinates

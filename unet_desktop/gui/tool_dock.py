@@ -64,7 +64,7 @@ class ToolDock(QDockWidget):
         self.size_spin = QSpinBox()
         self.size_spin.setRange(MIN_BRUSH, MAX_BRUSH)
         self.size_spin.setSuffix(" px")
-        self.size_spin.setToolTip("Brush and eraser diameter ([ and ] change it)")
+        self.size_spin.setToolTip("Brush, eraser and box-refining stroke diameter ([ and ] change it)")
         size_row = QHBoxLayout()
         size_row.addWidget(self.size_spin)
         tools.addLayout(size_row, (len(tool_actions) + 1) // 2, 0, 1, 2)
