@@ -31,7 +31,13 @@ from PIL import Image
 from unet_desktop.core.atomic import atomic_write
 from unet_desktop.core.errors import MaskError
 from unet_desktop.core.imageio import load_pixels, open_image_file
-from unet_desktop.core.labels import LabelScheme, binary_scheme, multiclass_scheme, trimap_scheme
+from unet_desktop.core.labels import (
+    TRIMAP_VALUES,
+    LabelScheme,
+    binary_scheme,
+    multiclass_scheme,
+    trimap_scheme,
+)
 
 MASK_FORMATS = ("PNG", "GIF", "TIFF", "BMP", "DIB")
 MASK_EXTENSIONS = frozenset({".png", ".gif", ".tif", ".tiff", ".bmp"})
@@ -106,7 +112,7 @@ def guess_scheme(mask: np.ndarray) -> LabelScheme:
     present = {int(v) for v in np.flatnonzero(np.bincount(np.asarray(mask).ravel(), minlength=256))}
     if present <= {0, 1} or present <= {0, 255}:
         return binary_scheme()
-    if present <= {1, 2, 3}:
+    if present <= set(TRIMAP_VALUES):
         return trimap_scheme()
     top = max(present)
     if top > 254:

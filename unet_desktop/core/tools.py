@@ -16,7 +16,7 @@ from collections.abc import Callable
 from .document import MaskDocument
 from .edit_ops import BBox, Point, brush_segment, erase_value, flood_fill, polygon_fill
 
-DEFAULT_BRUSH_SIZE = 10
+DEFAULT_BRUSH_SIZE = 15  # px; the window's default too (gui.settings reads it)
 POLYGON_CLOSE_RADIUS = 4.0  # px: a click this close to the first vertex closes the polygon
 
 

@@ -24,6 +24,7 @@ from unet_desktop.core.smart_tools import (
     WandTool,
 )
 from unet_desktop.core.tools import (
+    DEFAULT_BRUSH_SIZE,
     BrushTool,
     EraserTool,
     EyedropperTool,
@@ -66,7 +67,8 @@ class ToolController(QObject):
     tolerance_changed = Signal(int)
 
     def __init__(
-        self, session: EditingSession, canvas: Canvas, size: int = 15, parent: QObject | None = None
+        self, session: EditingSession, canvas: Canvas, size: int = DEFAULT_BRUSH_SIZE,
+        parent: QObject | None = None,
     ) -> None:
         super().__init__(parent)
         self._session = session
