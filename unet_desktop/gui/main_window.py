@@ -148,6 +148,8 @@ class MainWindow(QMainWindow):
         self.canvas.zoom_changed.connect(self.pointer_status.show_zoom)
         self.tools.tool_changed.connect(self._on_tool_changed)
         self.tools.size_changed.connect(self._on_size_changed)
+        self.tools.tolerance_changed.connect(dock.show_tolerance)
+        dock.tolerance_changed.connect(self.tools.set_tolerance)
         self.tools.value_changed.connect(dock.show_value)
         dock.size_changed.connect(self.tools.set_size)
         dock.value_changed.connect(self.tools.set_value)
@@ -183,6 +185,7 @@ class MainWindow(QMainWindow):
         self.training_commands = TrainingCommands(self.model_actions, self.models, self.session,
                                                   self.training_dock, user_models_dir(), self,
                                                   self)
+        self.tools.set_prediction_source(self.prediction.shown_for_editing)
         self.prediction_display = PredictionDisplay(st, self.canvas, self.prediction_dock,
                                                     self.model_actions, self.prediction, self)
         self._connect_model_parts()
@@ -243,6 +246,7 @@ class MainWindow(QMainWindow):
         self.canvas.set_mask_opacity(st.mask_opacity)
         self.tool_dock.show_display(st.mask_opacity, st.show_mask, st.outline_only)
         self.tool_dock.show_size(self.tools.size)
+        self.tool_dock.show_tolerance(self.tools.tolerance)
         self.tool_dock.show_cleanup(st.band_width, st.min_island)
         self.file_dock.set_sort_mode(st.file_sort)
         self.actions.tools[self.tools.tool_name].setChecked(True)

@@ -207,6 +207,19 @@ class PredictionController(QObject):
         return order[0]
 
     # --- queries --------------------------------------------------------------------------------
+    def shown_for_editing(self) -> tuple[np.ndarray, np.ndarray | None] | None:
+        """The prediction on screen in the document's scheme, with its uncertainty, for the smart
+        tools; None when none is shown (or hidden) or its classes cannot become the mask's."""
+        shown, document = self.shown, self.session.document
+        if shown is None or document is None or document.key != shown.key \
+                or not self.canvas.prediction_layer.isVisible():
+            return None
+        try:
+            labels = adapt_labels(shown.prediction.labels, shown.scheme, document.scheme)
+        except ValueError:
+            return None
+        return labels, shown.prediction.uncertainty
+
     @property
     def shown_key(self) -> str | None:
         return self.shown.key if self.shown else None
