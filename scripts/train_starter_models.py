@@ -88,7 +88,8 @@ RECIPES = {
 
 
 def train_recipe(name: str, recipe: Recipe, out: Path, device: str, seed: int,
-                 start_stage: int = 1, previous: Path | None = None) -> None:
+                 start_stage: int = 1, previous: Path | None = None,
+                 workers: int | None = None) -> None:
     """Run the stages in order; each stage after the first fine-tunes the previous one's model.
     The validation split (seeded, by image or by car) is the same in every stage.
     ``start_stage`` > 1 skips the earlier stages; ``previous`` is then their result."""
@@ -103,7 +104,7 @@ def train_recipe(name: str, recipe: Recipe, out: Path, device: str, seed: int,
             dice_weight=stage.dice_weight,
             batch_size=recipe.batch_size, patience=None, seed=seed, device=device,
             group_fn=prefix_group if recipe.group_by_prefix else None,
-            all_masks=True, name=name, description=recipe.description,
+            all_masks=True, name=name, description=recipe.description, num_workers=workers,
         )
         print(f"stage {number}: {stage}", flush=True)
         _report(train(Workspace.open(DATA / recipe.data), config))
@@ -264,6 +265,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--start-stage", type=int, default=1, metavar="N",
                         help="skip stages before N; --init is the model stage N-1 made")
     parser.add_argument("--init", type=Path, help="result of the stages skipped")
+    parser.add_argument("--workers", type=int, default=1,
+                        help="data loader processes: on a CPU one overlaps the augmentation "
+                             "(colour jitter, rotation) with the training steps")
     args = parser.parse_args(argv)
     if args.start_stage > 1 and args.init is None:
         parser.error("--start-stage needs --init (the model the earlier stages made)")
@@ -273,7 +277,7 @@ def main(argv: list[str] | None = None) -> int:
     if not args.card_only:
         source = target.with_name(f"{args.name}.training.safetensors")
         train_recipe(args.name, recipe, source, args.device, args.seed, args.start_stage,
-                     args.init)
+                     args.init, args.workers)
     if source.stat().st_size > MAX_BYTES:
         print(f"{source}: {source.stat().st_size / 1e6:.1f} MB is over the 20 MB limit")
         return 1

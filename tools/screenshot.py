@@ -11,7 +11,9 @@ way the mouse would, and saves the whole screen (``QScreen.grabWindow(0)``) to a
 - ``predictions``: every image predicted (uncertainty in the file list), one image on screen
   with its prediction accepted as the mask and drawn as outlines (``--uncertainty``: the map);
 - ``finetune``: Training > Fine-tune started from the menu, shot mid-training with its curves;
-- ``batch``: File > Batch Predict Folder... running over the folder.
+- ``batch``: File > Batch Predict Folder... running over the folder;
+- ``model-card``: Model > Model Card; ``shortcuts``: Help > Keyboard Shortcuts;
+- ``training-idle``: the training dock before any run (Training > Show Training).
 
     xvfb-run -a -s "-screen 0 1280x800x24" python tools/screenshot.py ../shared/data/pets \
         --copy 6 --image Abyssinian_1 --edit -o docs/images/annotation-window.png
@@ -87,12 +89,13 @@ def main(argv: list[str] | None = None) -> int:
                         help="with --copy: pairs spread over the folder, not the first ones")
     parser.add_argument("--unlabeled", action="store_true",
                         help="with --copy: copy the images without their trimaps")
-    parser.add_argument("--scene", choices=("edit", "predictions", "finetune", "batch"),
-                        default="edit")
+    parser.add_argument("--scene", default="edit", choices=(
+        "edit", "predictions", "finetune", "batch", "model-card", "shortcuts", "training-idle"))
     parser.add_argument("--model", type=Path, help="model file to predict with")
     parser.add_argument("--uncertainty", action="store_true", help="show the uncertainty map")
     parser.add_argument("--epochs", type=int, default=2,
                         help="finetune scene: shoot after this many epochs")
+    parser.add_argument("--train-size", type=int, help="finetune scene: training image size")
     args = parser.parse_args(argv)
     if (args.edit or args.scene != "edit") and not args.copy:
         parser.error("--edit and the model scenes write into the folder: use --copy N")
@@ -137,7 +140,8 @@ def _shoot(folder: Path, args: argparse.Namespace) -> int:
     if args.edit:
         paint_demo_edits(window)
     scene = {"predictions": _predictions_scene, "finetune": _finetune_scene,
-             "batch": _batch_scene}.get(args.scene)
+             "batch": _batch_scene, "model-card": _model_card_scene,
+             "shortcuts": _shortcuts_scene, "training-idle": _training_idle_scene}.get(args.scene)
     if scene is not None and not scene(window, args):
         return 1
     document = window.session.document
@@ -180,6 +184,8 @@ def _finetune_scene(window, args: argparse.Namespace) -> bool:
     """Training > Fine-tune from the menu, shot once ``--epochs`` epochs are plotted."""
     window.training_commands.models_folder = Path(tempfile.mkdtemp(prefix="finetune-"))
     window.training_commands.config_overrides = {"patience": None}
+    if args.train_size:
+        window.training_commands.config_overrides["size"] = args.train_size
     window.model_actions.finetune.trigger()
     dialog = window.training_commands.finetune_dialog
     dialog.epochs_spin.setValue(max(20, args.epochs * 4))
@@ -202,6 +208,28 @@ def _batch_scene(window, args: argparse.Namespace) -> bool:
     if not _wait_until(lambda: dialog.job is not None and dialog.job.finished, 300):
         print("the batch run did not finish in time", file=sys.stderr)
         return False
+    return True
+
+
+def _model_card_scene(window, args: argparse.Namespace) -> bool:
+    window.model_actions.model_card.trigger()
+    card = window.model_commands.card
+    card.move(window.width() - card.width() - 40, 40)
+    return True
+
+
+def _shortcuts_scene(window, args: argparse.Namespace) -> bool:
+    dialog = window.help.show_shortcuts()
+    dialog.move(window.width() // 2 - dialog.width() // 2, 60)
+    return True
+
+
+def _training_idle_scene(window, args: argparse.Namespace) -> bool:
+    from PySide6.QtCore import Qt
+
+    window.model_actions.show_training.trigger()
+    window.resizeDocks([window.training_dock], [270], Qt.Orientation.Vertical)
+    _wait(300)
     return True
 
 

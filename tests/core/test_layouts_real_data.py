@@ -45,8 +45,42 @@ def test_pets_reports_the_three_mat_files_and_ignores_list_txt():
     assert {"images/Abyssinian_34.jpg", "images/Abyssinian_5.jpg"} <= {e.key for e in ws}
 
 
+def read_only_mirror(source: Path, target: Path) -> Path:
+    """``source``'s folders recreated under ``target``, its files linked, every folder then
+    made read-only: the real data set as a read-only mount shows it, whether or not the data
+    folder itself is writable (the write bits stop even root: see ``Workspace.read_only``)."""
+    folders = []
+    for dirpath, dirnames, filenames in os.walk(source):
+        here = target / Path(dirpath).relative_to(source)
+        here.mkdir(parents=True, exist_ok=True)
+        folders.append(here)
+        for name in filenames:
+            os.symlink(Path(dirpath) / name, here / name)
+    for folder in reversed(folders):
+        folder.chmod(0o555)
+    return target
+
+
+@pytest.fixture
+def read_only_copy(tmp_path):
+    made = []
+
+    def make(folder: str) -> Path:
+        made.append(read_only_mirror(DATA / folder, tmp_path / "ro" / folder))
+        return made[-1]
+
+    yield make
+    for root in made:  # writable again, so that pytest can delete it
+        for dirpath, _, _ in os.walk(root):
+            os.chmod(dirpath, 0o755)
+
+
 @pytest.mark.parametrize("folder", [s[0] for s in SETS])
-def test_read_only_real_set_is_not_written(folder):
-    ws = Workspace.open(DATA / folder)
+def test_read_only_real_set_is_not_written(folder, read_only_copy):
+    root = read_only_copy(folder)
+    before = sorted(p.relative_to(root) for p in root.rglob("*"))
+    ws = Workspace.open(root)
     assert ws.read_only and any("read-only" in w for w in ws.warnings)
+    assert (ws.layout, len(ws)) == next((s[1], s[2]) for s in SETS if s[0] == folder)
     assert not ws.manifest_path.parent.exists()
+    assert sorted(p.relative_to(root) for p in root.rglob("*")) == before

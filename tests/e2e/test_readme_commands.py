@@ -79,6 +79,7 @@ def beside_shared(tmp_path, shared_data, monkeypatch) -> Path:
     torch.set_num_threads(threads)
 
 
+@pytest.mark.timeout(900)  # a dozen real trainings and predictions on a shared 2-core CPU
 def test_readme_examples_run_as_written(beside_shared, shared_data, capsys):
     text = README.read_text(encoding="utf-8")
     timings = []

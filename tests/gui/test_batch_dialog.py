@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import copy
 import threading
 
 import numpy as np
@@ -30,17 +31,28 @@ from unet_desktop.ml.predictor import Predictor
 N_IMAGES, N_LABELLED = 9, 2
 
 
-class GatedNet(torch.nn.Module):
-    """A real network whose second forward pass waits until the test lets it go."""
+class Gate:
+    """Counts forward passes; the second waits for ``release`` (shared with network copies)."""
 
-    def __init__(self, net: torch.nn.Module) -> None:
+    def __init__(self) -> None:
+        self.calls, self.release = 0, threading.Event()
+
+
+class GatedNet(torch.nn.Module):
+    """A real network whose second forward pass waits until the test lets it go; a batch run
+    copies its network, and the copy shares the gate."""
+
+    def __init__(self, net: torch.nn.Module, gate: Gate | None = None) -> None:
         super().__init__()
-        self.net, self.calls, self.release = net, 0, threading.Event()
+        self.net, self.gate = net, gate or Gate()
+
+    def __deepcopy__(self, memo):
+        return GatedNet(copy.deepcopy(self.net, memo), self.gate)
 
     def forward(self, x):
-        self.calls += 1
-        if self.calls == 2:
-            self.release.wait(5.0)
+        self.gate.calls += 1
+        if self.gate.calls == 2:
+            self.gate.release.wait(5.0)
         return self.net(x)
 
 
@@ -78,11 +90,11 @@ def test_cancel_then_resume_with_a_corrupt_file_and_user_masks_kept(qtbot, dialo
     assert dialog.folder_edit.text() == str(pets)
 
     dialog.start()
-    qtbot.waitUntil(lambda: gated.calls == 2 and dialog.summary.done > 0, timeout=TIMEOUT_MS)
+    qtbot.waitUntil(lambda: gated.gate.calls == 2 and dialog.summary.done > 0, timeout=TIMEOUT_MS)
     assert not dialog.start_button.isEnabled() and dialog.cancel_button.isEnabled()
     with qtbot.waitSignal(dialog.run_finished, timeout=TIMEOUT_MS) as finished:
         dialog.cancel()
-        gated.release.set()
+        gated.gate.release.set()
     first = finished.args[0]
     assert first.cancelled and 0 < len(first.written) <= 2  # the two images it started
     assert "Cancelled" in dialog.status_label.text()
@@ -156,7 +168,7 @@ def test_flip_averaging_follows_the_window_and_reaches_the_predictor(qtbot, mode
     scores = Predictor.scores
     monkeypatch.setattr(Predictor, "scores", lambda self, batch: used.append(self.tta)
                         or scores(self, batch))
-    models.tta = True  # what Model > Flip Averaging sets
+    models.set_tta(True)  # what Model > Flip Averaging does
     d = BatchPredictDialog(models, Workspace.open(pets))
     qtbot.addWidget(d)
     assert d.tta_check.isChecked() and d.settings().tta

@@ -6,16 +6,16 @@ from PySide6.QtCore import Qt
 
 from tests.gui.conftest import KEYS
 from unet_desktop.core.workspace import ImageState
-from unet_desktop.gui.file_list_dock import STATE_ROLE
+from unet_desktop.gui.file_list_dock import KEY_ROLE, STATE_ROLE, UNCERTAINTY_ROLE
 
 
 def test_lists_every_image_with_its_state(window):
     dock = window.file_dock
     assert dock.visible_keys() == KEYS
-    states = {k: dock._items[k].data(STATE_ROLE) for k in KEYS}
+    states = {k: dock.row_data(k, STATE_ROLE) for k in KEYS}
     assert states == {KEYS[0]: "corrected", KEYS[1]: "corrected", KEYS[2]: "corrected",
                       KEYS[3]: "unlabeled"}
-    assert not dock._items[KEYS[0]].icon().isNull()
+    assert not dock.row_data(KEYS[0], Qt.ItemDataRole.DecorationRole).isNull()
     assert dock.count_label.text() == "4 of 4 shown, 3 corrected or verified"
 
 
@@ -84,3 +84,16 @@ def test_clicking_a_row_opens_that_image(qtbot, window):
     qtbot.mouseClick(dock.view.viewport(), Qt.MouseButton.LeftButton, pos=rect.center())
     assert window.session.current_key == KEYS[2]
     assert window.windowTitle().startswith(f"{KEYS[2]}")
+
+
+def test_the_list_reads_the_workspace_entries_it_does_not_copy_them(qtbot, window):
+    """One owner: the workspace's entries; the list shows what they say (issue 18, item 14)."""
+    dock, ws = window.file_dock, window.session.workspace
+    ws.note_uncertainty(KEYS[3], 0.75)
+    assert dock.row_data(KEYS[3], UNCERTAINTY_ROLE) == 0.75  # nothing synced by hand
+    with qtbot.waitSignal(dock._model.dataChanged) as changed:
+        ws.set_state(KEYS[2], ImageState.VERIFIED)
+        dock.refresh_entry(KEYS[2])
+    assert changed.args[0].data(KEY_ROLE) == KEYS[2]
+    assert dock.row_data(KEYS[2], STATE_ROLE) == "verified"
+    assert dock.count_label.text() == "4 of 4 shown, 3 corrected or verified"

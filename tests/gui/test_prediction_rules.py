@@ -9,10 +9,10 @@ import pytest
 from unet_desktop.core.errors import ModelFileError
 from unet_desktop.core.labels import binary_scheme, multiclass_scheme, trimap_scheme
 from unet_desktop.core.workspace import ImageState
-from unet_desktop.gui.model_card_dialog import architecture_text, model_card_rows
-from unet_desktop.gui.model_commands import copy_model_file
+from unet_desktop.gui.model_card_dialog import architecture_text, metric_rows, model_card_rows
 from unet_desktop.gui.prediction_controller import adapt_labels, may_replace_automatically
 from unet_desktop.gui.uncertainty_layer import heat_lut, heat_rgba
+from unet_desktop.ml.model_files import copy_model_file
 from unet_desktop.ml.modelfile import ModelMeta
 
 
@@ -66,7 +66,8 @@ def test_model_card_rows_describe_the_model(tmp_path):
     assert rows["Version"] == "v2" and rows["Parent version"] == "v1"
     assert rows["Training size"] == "256 px"
     assert rows["Label scheme"] == "trimap: 1 foreground, 2 background, 3 border"
-    assert rows["Metric: miou"] == "0.8123" and rows["Data: images"] == "120"
+    assert rows["Data: images"] == "120" and not any(k.startswith("Metric") for k in rows)
+    assert metric_rows(meta.metrics, ["foreground"]) == [("miou", "0.8123")]
     assert rows["Architecture"] == architecture_text(meta.arch) == \
         "unet (depth 4, base 16, 3 -> 3 channels)"
     assert "trained from scratch" in dict(model_card_rows(

@@ -18,8 +18,7 @@ CTRL = Qt.KeyboardModifier.ControlModifier
 
 
 def list_text(window, key: str) -> str:
-    item = window.file_dock._items[key]
-    return item.text()
+    return window.file_dock.row_data(key, Qt.ItemDataRole.DisplayRole)
 
 
 def test_unsaved_edits_show_in_title_and_list_until_saved(qtbot, window, workspace_dir):
@@ -82,7 +81,7 @@ def test_leaving_an_image_and_quitting_save_it(qtbot, window, workspace_dir):
 
 def test_image_without_a_mask_starts_as_background_and_gets_one(qtbot, window, workspace_dir):
     window.file_dock.select_key(KEYS[3])
-    assert window.file_dock._items[KEYS[3]].data(STATE_ROLE) == "unlabeled"
+    assert window.file_dock.row_data(KEYS[3], STATE_ROLE) == "unlabeled"
     np.testing.assert_array_equal(window.session.document.mask, 2)
     window.tools.set_size(1)
     qtbot.keyClick(window, Qt.Key.Key_1)
@@ -90,7 +89,7 @@ def test_image_without_a_mask_starts_as_background_and_gets_one(qtbot, window, w
     qtbot.keyClick(window, Qt.Key.Key_S, CTRL)
     mask = saved_mask(workspace_dir, KEYS[3])
     assert mask[4, 4] == 1 and (mask == 2).sum() == mask.size - 1
-    assert window.file_dock._items[KEYS[3]].data(STATE_ROLE) == "corrected"
+    assert window.file_dock.row_data(KEYS[3], STATE_ROLE) == "corrected"
 
 
 def test_mark_verified_saves_edits_and_state(qtbot, window, workspace_dir):

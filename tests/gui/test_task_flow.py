@@ -70,16 +70,18 @@ def scribble(qtbot, win, value: int, points) -> None:
 
 
 def fine_tune(qtbot, win, epochs: int = 2):
+    """Training > Fine-tune...; returns the plan and what the dialog said it starts from."""
     win.training_commands.config_overrides = QUICK
     win.model_actions.finetune.trigger()
     dialog = win.training_commands.finetune_dialog
     dialog.epochs_spin.setValue(epochs)
     dialog.size_spin.setValue(32)
+    plan, origin = dialog.plan, dialog.model_label.text()
     with qtbot.waitSignal(win.task_commands.task_changed, timeout=120_000):
         dialog.accept()
     qtbot.waitUntil(lambda: win.models.active is not None
-                    and win.models.active.path == dialog.plan.out, timeout=TIMEOUT_MS)
-    return dialog
+                    and win.models.active.path == plan.out, timeout=TIMEOUT_MS)
+    return plan, origin
 
 
 def test_a_binary_task_from_scribbles_to_a_model_that_reopens_with_the_folder(
@@ -139,9 +141,8 @@ def test_a_binary_task_from_scribbles_to_a_model_that_reopens_with_the_folder(
     assert Workspace.open(cells)["cell_1.png"].state is ImageState.CORRECTED
 
     # fine-tune: a new model from the ImageNet encoder (a small architecture in this test)
-    dialog = fine_tune(qtbot, win)
-    assert dialog.plan.name == "cells-v1" and dialog.plan.init is None
-    assert "ImageNet" in dialog.model_label.text()
+    plan, origin = fine_tune(qtbot, win)
+    assert plan.name == "cells-v1" and plan.init is None and "ImageNet" in origin
     model = win.models.active
     assert model.path == cells / ".unet-desktop" / "models" / "cells-v1.safetensors"
     assert model.meta.scheme == ws.scheme and model.meta.name == "cells-v1"

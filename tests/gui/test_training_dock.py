@@ -91,7 +91,7 @@ def test_a_folder_with_other_classes_fine_tunes_into_its_classes(qtbot, dock, mo
     with qtbot.waitSignal(dock.training_finished, timeout=30_000) as finished:
         dock.start(cars, config)
     assert finished.args[0].stopped == "completed"
-    meta = read_meta(config.out)
+    meta = read_meta(finished.args[0].model_path)
     assert meta.scheme.kind == "binary" and meta.parent_version == models.active_version
     dialog.from_current_check.setChecked(False)  # a new pretrained model: the folder's classes
     new = dialog.config()
@@ -107,15 +107,17 @@ def test_fine_tune_plots_live_and_its_model_can_be_swapped_in(qtbot, dock, model
         dock.start(ws, config)
     final = finished.args[0]
     assert isinstance(final, FinalReport) and final.stopped == "completed"
-    assert final.model_path == config.out and config.out.is_file()
-    assert read_meta(config.out).parent_version == parent_version
+    meta = read_meta(final.model_path)
+    assert final.model_path == config.out.with_name(f"tiny-{meta.version}.safetensors")
+    assert final.model_path.is_file() and not config.out.exists()  # named after its version
+    assert meta.parent_version == parent_version
     x, y = dock.loss_curve.getData()
     assert len(x) >= 2 and all(v > 0 for v in y)  # a point per step
     assert len(dock.miou_curve.getData()[0]) == 2  # a point per epoch
     assert dock.parent_line.isVisible()
     assert ("better" in dock.result_label.text()) != ("worse" in dock.result_label.text())
     assert not dock.cancel_button.isEnabled()
-    qtbot.waitUntil(lambda: models.active_version == read_meta(config.out).version,
+    qtbot.waitUntil(lambda: models.active_version == meta.version,
                     timeout=TIMEOUT_MS)
     assert models.slots.previous.version == parent_version  # rollback is one action away
 
@@ -131,8 +133,9 @@ def test_cancel_stops_within_a_step_and_keeps_the_best_model(qtbot, dock, models
         dock.cancel()
     assert time.monotonic() - started < 5.0
     final = finished.args[0]
-    assert final.stopped == "cancelled" and final.model_path == config.out
-    assert config.out.is_file() and final.best_epoch >= 1
+    assert final.stopped == "cancelled" and final.model_path.is_file()
+    assert read_meta(final.model_path).version in final.model_path.name
+    assert final.best_epoch >= 1
     assert len(dock._steps) <= steps_then + 8  # what was in flight, not another epoch's worth
     assert dock.result_label.text().startswith("Cancelled; the best model so far is kept.")
 

@@ -40,7 +40,7 @@ def win(qtbot, pets, tiny_model):
 
 
 def state_in_list(win, key: str) -> str:
-    return win.file_dock._items[key].data(STATE_ROLE)
+    return win.file_dock.row_data(key, STATE_ROLE)
 
 
 def test_batch_predict_from_the_menu_refreshes_the_list_and_skips_the_image_on_screen(

@@ -109,8 +109,7 @@ def test_selecting_an_image_shows_its_prediction_as_its_own_layer(qtbot, win, re
     assert layer is not document.mask and not document.dirty
     assert win.canvas.prediction_layer.isVisible() and win.canvas.prediction_layer.outline_only
     assert f"{reference[key].score:.3f}" in win.prediction_dock.status_label.text()
-    item = win.file_dock._items[key]
-    assert item.data(UNCERTAINTY_ROLE) == pytest.approx(reference[key].score)
+    assert win.file_dock.row_data(key, UNCERTAINTY_ROLE) == pytest.approx(reference[key].score)
     qtbot.keyClick(win, Qt.Key.Key_M, SHIFT)  # View > Show Prediction off
     assert not win.canvas.prediction_layer.isVisible() and not win.settings.show_prediction
     assert not win.prediction_dock.show_check.isChecked()

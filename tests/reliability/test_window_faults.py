@@ -93,7 +93,7 @@ def test_a_failed_save_keeps_the_file_and_the_edits_until_the_fault_clears(
         assert window.isWindowModified()
         qtbot.keyClick(window, Qt.Key.Key_D)  # leaving fails too: kept in memory
         assert window.session.current_key == KEYS[1]
-        assert window.file_dock._items[KEYS[0]].text() == f"{KEYS[0]} *"
+        assert window.file_dock.row_data(KEYS[0], Qt.ItemDataRole.DisplayRole) == f"{KEYS[0]} *"
         qtbot.keyClick(window, Qt.Key.Key_A)  # back: the edits are there
         np.testing.assert_array_equal(window.session.document.mask, edited)
         assert window.actions.undo.text() == "Undo Brush stroke"
@@ -104,4 +104,4 @@ def test_a_failed_save_keeps_the_file_and_the_edits_until_the_fault_clears(
     assert not window.isWindowModified()
     np.testing.assert_array_equal(saved_mask(workspace_dir, KEYS[0]), edited)
     assert Workspace.open(workspace_dir)[KEYS[0]].state is ImageState.CORRECTED
-    assert window.file_dock._items[KEYS[0]].text() == KEYS[0]
+    assert window.file_dock.row_data(KEYS[0], Qt.ItemDataRole.DisplayRole) == KEYS[0]

@@ -10,11 +10,12 @@ metadata as JSON under "unet_desktop_meta".
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 from pathlib import Path
 
-CHECK_TOLERANCE = 1e-3  # max |logit difference| allowed, relative to the logits' scale
+from unet_desktop.ml.model_files import CHECK_TOLERANCE, check_onnx, export_onnx
+
+__all__ = ["CHECK_TOLERANCE", "add_parser", "check_onnx", "export_onnx", "run"]
 
 
 def add_parser(subparsers) -> None:
@@ -31,36 +32,6 @@ def add_parser(subparsers) -> None:
 def _fail(message: str) -> int:
     print(f"unet-desktop export: error: {message}", file=sys.stderr)
     return 2
-
-
-def export_onnx(model, meta, out: Path, opset: int = 17):
-    """Write the BN-folded, unpadded network to ``out``; returns that network (for the check)."""
-    import onnx
-
-    from unet_desktop.ml.fuse import fold_batchnorm
-    from unet_desktop.ml.onnx_engine import Unpadded, export_bytes
-
-    folded = fold_batchnorm(model)[0].eval()
-    proto = onnx.load_from_string(export_bytes(folded, meta.in_channels, opset))
-    entry = proto.metadata_props.add()
-    entry.key, entry.value = "unet_desktop_meta", json.dumps(meta.to_dict())
-    onnx.checker.check_model(proto)
-    onnx.save(proto, str(out))
-    return Unpadded(folded).eval()
-
-
-def check_onnx(net, meta, out: Path, multiple: int) -> float:
-    """Max |difference| of the logits (torch vs onnxruntime) on a non-square random input."""
-    import numpy as np
-    import onnxruntime
-    import torch
-
-    x = torch.randn(2, meta.in_channels, 2 * multiple, 3 * multiple)
-    with torch.inference_mode():
-        expected = net(x).numpy()
-    session = onnxruntime.InferenceSession(str(out), providers=["CPUExecutionProvider"])
-    got = session.run(None, {"image": x.numpy()})[0]
-    return float(np.abs(got - expected).max() / max(1.0, float(np.abs(expected).max())))
 
 
 def run(args: argparse.Namespace) -> int:

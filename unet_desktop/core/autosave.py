@@ -29,7 +29,7 @@ from .document import MaskDocument
 from .history import mask_fingerprint
 from .labels import LabelScheme
 from .maskio import read_mask, write_mask
-from .paths import user_data_dir
+from .paths import folder_identity, user_data_dir
 
 JOURNAL_NAME = "journal.json"
 FORMAT_NAME = "unet-desktop-recovery"
@@ -56,7 +56,7 @@ class RecoveryEntry:
 
 
 def _workspace_id(workspace: str | os.PathLike) -> str:
-    return str(Path(workspace).resolve())
+    return str(folder_identity(workspace))
 
 
 class RecoveryJournal:

@@ -18,7 +18,7 @@ from dataclasses import dataclass
 import cv2
 import numpy as np
 
-from .labels import LabelScheme, binary_to_trimap
+from .labels import TRIMAP_BORDER, TRIMAP_FOREGROUND, LabelScheme, binary_to_trimap
 
 BBox = tuple[int, int, int, int]  # (y0, x0, y1, x1), end exclusive
 Point = tuple[float, float]  # (x, y) in image pixel coordinates
@@ -370,7 +370,7 @@ def trimap_band(
     if band < 0:
         raise ValueError(f"band width must be >= 0, got {band}")
     if source == "trimap":
-        fg = (mask == 1) | (mask == 3)
+        fg = (mask == TRIMAP_FOREGROUND) | (mask == TRIMAP_BORDER)
     elif source == "binary":
         fg = mask > 0
     else:

@@ -9,6 +9,7 @@ works after moving to another image and back.
 
 from __future__ import annotations
 
+import dataclasses
 import itertools
 import zlib
 from collections import OrderedDict
@@ -157,6 +158,18 @@ class EditHistory:
             self._drop_oldest()
         while self._nbytes > max_bytes and self._redo:
             self._nbytes -= self._redo.pop(0).nbytes
+
+    def export(self) -> tuple[list[Step], list[Step]]:
+        """The undo steps (oldest first) and the redo steps (as stacked), to store them."""
+        return list(self._undo), list(self._redo)
+
+    def restore(self, undo: list[Step], redo: list[Step]) -> None:
+        """Replace the stacks with stored steps (numbered anew; limits applied)."""
+        self.clear()
+        self._undo = [dataclasses.replace(s, serial=next(self._serials)) for s in undo]
+        self._redo = [dataclasses.replace(s, serial=next(self._serials)) for s in redo]
+        self._nbytes = sum(s.nbytes for s in (*self._undo, *self._redo))
+        self._trim()
 
     # --- mask identity -----------------------------------------------------------------------
     def remember(self, mask: np.ndarray) -> None:

@@ -174,6 +174,9 @@ class LabelScheme:
         return cls(kind, classes, None if ignore is None else int(ignore))
 
 
+# the Oxford-IIIT Pet trimap convention, the one place these values are spelled out
+TRIMAP_FOREGROUND, TRIMAP_BACKGROUND, TRIMAP_BORDER = 1, 2, 3
+TRIMAP_VALUES = (TRIMAP_FOREGROUND, TRIMAP_BACKGROUND, TRIMAP_BORDER)
 # Where a task keeps sparse labels, pixels nobody labelled are stored as this value by default
 # (docs/sparse-labels.md): a value of no class in the scheme, so every reader can tell them apart.
 DEFAULT_UNLABELED = {"binary": 128, "trimap": 0, "multiclass": 255}
@@ -195,9 +198,9 @@ def trimap_scheme(
     return LabelScheme(
         "trimap",
         (
-            ClassInfo(names[0], (255, 64, 64), 1),
-            ClassInfo(names[1], (40, 40, 160), 2),
-            ClassInfo(names[2], (255, 220, 0), 3),
+            ClassInfo(names[0], (255, 64, 64), TRIMAP_FOREGROUND),
+            ClassInfo(names[1], (40, 40, 160), TRIMAP_BACKGROUND),
+            ClassInfo(names[2], (255, 220, 0), TRIMAP_BORDER),
         ),
         ignore_value,
     )
@@ -254,17 +257,18 @@ def binary_to_trimap(binary: np.ndarray, band: int = 3) -> np.ndarray:
     border (3); ``band=0`` gives a trimap without a border.
     """
     fg = np.asarray(binary) > 0
-    trimap = np.where(fg, 1, 2).astype(np.uint8)
+    trimap = np.where(fg, TRIMAP_FOREGROUND, TRIMAP_BACKGROUND).astype(np.uint8)
     if band > 0:
         k = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * band + 1, 2 * band + 1))
         fg8 = fg.astype(np.uint8)
         edge = cv2.dilate(fg8, k) != cv2.erode(fg8, k)
-        trimap[edge] = 3
+        trimap[edge] = TRIMAP_BORDER
     return trimap
 
 
 def trimap_to_binary(trimap: np.ndarray, border_as_foreground: bool = True) -> np.ndarray:
     """Trimap stored mask (1/2/3) -> binary stored mask (0/255)."""
     trimap = np.asarray(trimap)
-    fg = (trimap == 1) | ((trimap == 3) if border_as_foreground else False)
+    fg = (trimap == TRIMAP_FOREGROUND) | ((trimap == TRIMAP_BORDER) if border_as_foreground
+                                          else False)
     return np.where(fg, 255, 0).astype(np.uint8)

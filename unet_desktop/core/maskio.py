@@ -33,6 +33,7 @@ from unet_desktop.core.errors import MaskError
 from unet_desktop.core.imageio import load_pixels, open_image_file
 from unet_desktop.core.labels import (
     DEFAULT_UNLABELED,
+    TRIMAP_VALUES,
     LabelScheme,
     binary_scheme,
     multiclass_scheme,
@@ -116,7 +117,7 @@ def guess_scheme(mask: np.ndarray) -> LabelScheme:
     unlabeled = DEFAULT_UNLABELED["binary"]
     if unlabeled in present and present <= {0, unlabeled, 255}:
         return binary_scheme(ignore_value=unlabeled)  # sparse binary labels (docs/sparse-labels.md)
-    if present <= {1, 2, 3}:
+    if present <= set(TRIMAP_VALUES):
         return trimap_scheme()
     top = max(present)
     if top > 254:

@@ -69,3 +69,13 @@ def user_cache_dir() -> Path:
     if override:
         return Path(override) / "cache"
     return Path(platformdirs.user_cache_dir(APP_NAME, appauthor=False))
+
+
+def folder_identity(folder: str | os.PathLike) -> Path:
+    """The one way folders are compared: user home expanded, symbolic links and ``..``
+    resolved (a folder opened through a link is the same folder as its target)."""
+    return Path(os.path.realpath(os.path.expanduser(folder)))
+
+
+def same_folder(a: str | os.PathLike, b: str | os.PathLike) -> bool:
+    return folder_identity(a) == folder_identity(b)

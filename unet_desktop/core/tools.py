@@ -24,7 +24,7 @@ from .edit_ops import (
     polygon_fill,
 )
 
-DEFAULT_BRUSH_SIZE = 10
+DEFAULT_BRUSH_SIZE = 15  # px; the window's default too (gui.settings reads it)
 POLYGON_CLOSE_RADIUS = 4.0  # px: a click this close to the first vertex closes the polygon
 
 

@@ -44,6 +44,7 @@ person's mask, and used as training data.
 from __future__ import annotations
 
 import contextlib
+import logging
 import os
 import threading
 import time
@@ -53,6 +54,7 @@ from pathlib import Path
 
 import numpy as np
 
+from .atomic import remove_stale_temp_files
 from .errors import FileError, MaskError
 from .journal import Journal, file_identity, was_replaced
 from .labels import LabelScheme, binary_scheme, trimap_scheme
@@ -75,6 +77,8 @@ from .manifest import (
 __all__ = ["ImageEntry", "ImageState", "Workspace"]
 
 LABELLED_STATES = (ImageState.CORRECTED, ImageState.VERIFIED)
+
+log = logging.getLogger(__name__)
 
 
 @dataclass
@@ -154,6 +158,8 @@ class Workspace:
         if read_only:
             warnings.append(f"{root} is read-only: labelling states are kept in memory only "
                             "and masks cannot be saved")
+        if not read_only:  # what a killed atomic write left behind
+            _remove_stale_temp_files(root, scan.mask_dir, manifest_path(root).parent)
         manifest = _load_or_quarantine(manifest_path(root), read_only, warnings)
         task = _load_task(root, warnings)
         journal = Journal(journal_path(root))
@@ -371,6 +377,12 @@ class Workspace:
         with self._lock:
             self._record(entry, state, model_version, uncertainty, defer=False)
 
+    def note_uncertainty(self, key: str, score: float) -> None:
+        """A fresh prediction's uncertainty, kept in memory (saved with the image's next mask
+        or state change); non-finite scores are forgotten."""
+        with self._lock:
+            self[key].uncertainty = clean_uncertainty(score)
+
     def _record(self, entry: ImageEntry, state: ImageState, model_version: str | None,
                 uncertainty: float | None, defer: bool = True) -> None:
         entry.state = state
@@ -520,3 +532,9 @@ def _merge_states(scan: FolderScan, records: dict[str, ManifestRecord],
     if dropped:
         warnings.append(f"{dropped} manifest entries for images no longer in the folder dropped")
     return entries
+
+
+def _remove_stale_temp_files(*folders: Path) -> None:
+    for folder in dict.fromkeys(folders):
+        for path in remove_stale_temp_files(folder):
+            log.info("%s: removed, left by an interrupted write", path)

@@ -17,6 +17,10 @@ TOOL_SHORTCUTS = {
     "polygon": "P",
     "lasso": "L",
     "eyedropper": "I",
+    "box": "R",
+    "wand": "W",
+    "scissors": "S",
+    "fix": "X",
 }
 MAX_CLASS_KEYS = 9
 

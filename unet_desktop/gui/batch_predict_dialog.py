@@ -11,8 +11,7 @@ lists what was written, skipped and failed, each with its reason.
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -35,18 +34,9 @@ from PySide6.QtWidgets import (
 
 from unet_desktop.gui.model_controller import MODES, ModelController
 from unet_desktop.gui.worker import DONE, FAILED, Job, Priority
+from unet_desktop.ml.batch_job import BatchSettings, Protect, run_batch
 
 SUMMARY_LINES = 500  # per category; a summary of 100k files must stay readable
-
-
-@dataclass
-class BatchSettings:
-    folder: Path
-    model_path: Path | None = None  # None: the model predicting now
-    output: Path | None = None  # None: the workspace's own mask folder (by its layout)
-    mode: str = "resize"
-    tta: bool = False  # each prediction averaged over flips (3x the work)
-    overwrite: bool = False  # masks predicted earlier (never corrected/verified ones)
 
 
 @dataclass
@@ -61,6 +51,7 @@ class BatchSummary:
     elapsed_s: float = 0.0
     finished: bool = False
     cancelled: bool = False
+    error: str = ""  # why the run stopped, when it failed
 
     def add(self, progress: Any) -> None:
         self.total, self.done = progress.total, progress.done
@@ -75,9 +66,12 @@ class BatchSummary:
                 self.failed.append((r.key, r.reason))
 
     def headline(self) -> str:
+        counts = (f"{len(self.written)} written, {len(self.skipped)} skipped, "
+                  f"{len(self.failed)} failed of {self.total} images")
+        if self.error:
+            return f"Failed: {self.error}" + (f" (before that: {counts})" if self.done else "")
         state = "Cancelled" if self.cancelled else "Finished" if self.finished else "Running"
-        return (f"{state}: {len(self.written)} written, {len(self.skipped)} skipped, "
-                f"{len(self.failed)} failed of {self.total} images in {self.elapsed_s:.1f} s")
+        return f"{state}: {counts} in {self.elapsed_s:.1f} s"
 
     def text(self) -> str:
         lines = [self.headline()]
@@ -119,59 +113,17 @@ def format_duration(seconds: float) -> str:
     return f"{h}:{rest // 60:02d}:{rest % 60:02d}" if h else f"{rest // 60}:{rest % 60:02d}"
 
 
-Protect = Callable[[Path, str], bool]  # (workspace root, image key) -> leave its mask alone
-
-
 def batch_job(settings: BatchSettings, models: ModelController, workspace: Any | None,
               protect: Protect | None = None):
-    """The worker-thread job: a generator of snapshots of ``ml.batch_predict``'s progress.
+    """The worker-thread job: :func:`unet_desktop.ml.batch_job.run_batch` with the model the
+    window predicts with when the run starts (its network copied, never shared)."""
 
-    ``protect`` is called on the worker's writer thread for images of the workspace predicted
-    in place (not for an output folder)."""
+    def active():
+        model = models.active
+        return model.predictor.inner if model is not None else None
 
     def run(token):
-        from unet_desktop.core.workspace import Workspace
-        from unet_desktop.ml.api import load_model
-        from unet_desktop.ml.batch_predict import batch_predict
-        from unet_desktop.ml.oom import ResilientPredictor
-        from unet_desktop.ml.predictor import Predictor
-
-        if settings.model_path is not None:
-            inner = load_model(settings.model_path, device=models.device_name, mode=settings.mode,
-                               tta=settings.tta)
-        else:
-            active = models.active
-            if active is None:
-                raise RuntimeError("no model is loaded: choose a model file")
-            # a sibling predictor sharing the network: its own mode, flip averaging and batch
-            # size; on a CPU one image per step, so the user's own requests wait one image at most
-            current = active.predictor.inner
-            inner = Predictor(current.model, current.meta, current.device, settings.mode,
-                              settings.tta, fuse_bn=False,
-                              batch_size=1 if current.device.type == "cpu" else current.batch_size)
-        predictor = ResilientPredictor(inner, models.message.emit)
-        same = workspace is not None and Path(workspace.root) == settings.folder.resolve()
-        ws = workspace if same else Workspace.open(settings.folder)  # finds images by layout
-        if settings.output is not None:  # every image, masks into that folder
-            source: Any = [e.image_path for e in ws.entries]
-        else:  # masks go where the workspace keeps them
-            if not same and not any(e.has_mask for e in ws):
-                ws = Workspace.open(settings.folder, scheme=inner.meta.scheme)
-            if not ws.scheme.same_classes(inner.meta.scheme):
-                raise ValueError(
-                    f"{ws.root}: the model predicts {inner.meta.scheme.kind} masks but this "
-                    f"folder's masks are {ws.scheme.kind}; choose an output folder")
-            source = ws
-        guard = None
-        if protect is not None and source is ws:
-            root = ws.root
-
-            def guard(key: str) -> bool:
-                return protect(root, key)
-
-        for progress in batch_predict(predictor, source, settings.output,
-                                      overwrite=settings.overwrite, cancel=token, protect=guard):
-            yield replace(progress, results=list(progress.results))  # the generator reuses it
+        return run_batch(settings, active, workspace, protect, models.message.emit, token)
 
     return run
 
@@ -282,7 +234,7 @@ class BatchPredictDialog(QDialog):
             model_path=Path(model).expanduser() if model else None,
             output=Path(output).expanduser() if output else None,
             mode=self.mode_combo.currentText(), tta=self.tta_check.isChecked(),
-            overwrite=self.overwrite_check.isChecked())
+            overwrite=self.overwrite_check.isChecked(), device=self.models.device_name)
 
     def start(self) -> Job | None:
         """Start a run with the dialog's settings (a second run resumes the first)."""
@@ -298,8 +250,7 @@ class BatchPredictDialog(QDialog):
         self.progress_bar.setRange(0, 0)
         self.job = self.models.worker.submit(
             batch_job(settings, self.models, self.workspace, self.protect), Priority.BACKGROUND,
-            name="batch predict", on_progress=self._on_progress, on_error=self._show_error,
-            on_finished=self._on_finished)
+            name="batch predict", on_progress=self._on_progress, on_finished=self._on_finished)
         self._on_running_changed(True)
         self.run_started.emit()
         return self.job
@@ -328,16 +279,25 @@ class BatchPredictDialog(QDialog):
 
     def _on_finished(self, job: Job) -> None:
         if job.state == FAILED:
-            self.summary.finished = True
+            self.summary.error = job.error
         elif job.state != DONE:
             self.summary.cancelled = True
-        self.status_label.setText(self.summary.headline() if job.state != FAILED
-                                  else f"Failed: {job.error}")
+        self.status_label.setText(self.summary.headline())
         self.progress_bar.setRange(0, max(self.summary.total, 1))
         self.progress_bar.setValue(self.summary.done)
         self.summary_view.setPlainText(self.summary.text())
         self._on_running_changed(False)
         self.run_finished.emit(self.summary)
+
+    def clear_result(self) -> None:
+        """Forget the last run's result on screen (the dialog shown again for a new run)."""
+        if self.job is not None and not self.job.finished:
+            return
+        self.summary, self._rate = BatchSummary(), RateEstimator()
+        self.status_label.setText("")
+        self.summary_view.setPlainText("")
+        self.progress_bar.setRange(0, 1)
+        self.progress_bar.setValue(0)
 
     def _show_error(self, message: str) -> None:
         self.status_label.setText(f"Failed: {message}")

@@ -2,8 +2,9 @@
 
 Overlays, bottom to top: the editable mask, the model's uncertainty (heat map), the model's
 prediction (its own layer, outlines by default, never the editable mask), the polygon preview
-and the brush cursor. A new image clears the prediction overlays: a prediction is only ever
-shown over the image it was made for.
+(also a scissors path or a box-refining stroke), the box being dragged and the brush cursor. A
+new image clears the prediction overlays: a prediction is only ever shown over the image it was
+made for.
 
 The canvas knows nothing about tools or documents. It shows an image and a mask, zooms and pans,
 and reports the left mouse button as ``tool_pressed/moved/released`` in *image* coordinates
@@ -17,7 +18,7 @@ import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import QPoint, QPointF, QRectF, Qt, Signal
 from PySide6.QtGui import QColor, QMouseEvent, QPainterPath, QPen
-from PySide6.QtWidgets import QGraphicsEllipseItem, QGraphicsPathItem, QWidget
+from PySide6.QtWidgets import QGraphicsEllipseItem, QGraphicsPathItem, QGraphicsRectItem, QWidget
 
 from unet_desktop.core.labels import LabelScheme
 from unet_desktop.gui.layers import BBox, MaskLayer
@@ -56,12 +57,19 @@ class Canvas(pg.GraphicsView):
         self._polygon_item = QGraphicsPathItem()
         self._polygon_item.setPen(_cosmetic_pen(QColor(255, 255, 0), 1.5))
         self._polygon_item.setZValue(2)
+        self._box_item = QGraphicsRectItem()
+        box_pen = _cosmetic_pen(QColor(255, 255, 0), 1.5)
+        box_pen.setStyle(Qt.PenStyle.DashLine)
+        self._box_item.setPen(box_pen)
+        self._box_item.setZValue(2)
+        self._box_item.hide()
         self._cursor_item = QGraphicsEllipseItem()
         self._cursor_item.setPen(_cosmetic_pen(QColor(255, 255, 255), 1.0))
         self._cursor_item.setZValue(3)
         self._cursor_item.hide()
         for item in (self.image_item, self.mask_layer, self.uncertainty_layer,
-                     self.prediction_layer, self._polygon_item, self._cursor_item):
+                     self.prediction_layer, self._polygon_item, self._box_item,
+                     self._cursor_item):
             self.view_box.addItem(item, ignoreBounds=item is not self.image_item)
         self._image_shape: tuple[int, int] | None = None
         self._cursor_diameter = 0.0
@@ -174,6 +182,19 @@ class Canvas(pg.GraphicsView):
             for p in points[1:]:
                 path.lineTo(QPointF(*p))
         self._polygon_item.setPath(path)
+
+    def set_box_preview(self, box: tuple[int, int, int, int] | None) -> None:
+        """Draw the box being dragged (``(y0, x0, y1, x1)`` image pixels), or hide it."""
+        if box is None:
+            self._box_item.hide()
+            return
+        y0, x0, y1, x1 = box
+        self._box_item.setRect(QRectF(x0, y0, x1 - x0, y1 - y0))
+        self._box_item.show()
+
+    def box_preview_rect(self) -> QRectF | None:
+        """The box shown, for tests and screenshots."""
+        return self._box_item.rect() if self._box_item.isVisible() else None
 
     # --- mouse ---------------------------------------------------------------------------------
     def image_pos(self, widget_pos: QPoint) -> tuple[float, float]:

@@ -1,18 +1,21 @@
-"""Dock listing the workspace's images with state icons, unsaved marks, filter and sort."""
+"""Dock listing the workspace's images with state icons, unsaved marks, filter and sort.
+
+The rows are an :class:`ImageListModel` over the workspace's entries (the entries are the truth;
+the list observes them): after an entry changed, :meth:`FileListDock.refresh_entry` repaints it.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Sequence
+from typing import Any
 
 from PySide6.QtCore import (
     QModelIndex,
     QPersistentModelIndex,
     QSignalBlocker,
     QSortFilterProxyModel,
-    Qt,
     Signal,
 )
-from PySide6.QtGui import QStandardItem, QStandardItemModel
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QComboBox,
@@ -26,12 +29,17 @@ from PySide6.QtWidgets import (
 )
 
 from unet_desktop.gui.icons import state_icon
+from unet_desktop.gui.image_list_model import (
+    DIRTY_ROLE,
+    KEY_ROLE,
+    STATE_ROLE,
+    UNCERTAINTY_ROLE,
+    ImageListModel,
+    state_name,
+)
 from unet_desktop.gui.uncertainty_delegate import UncertaintyDelegate
 
-KEY_ROLE = Qt.ItemDataRole.UserRole + 1
-STATE_ROLE = Qt.ItemDataRole.UserRole + 2
-UNCERTAINTY_ROLE = Qt.ItemDataRole.UserRole + 3
-DIRTY_ROLE = Qt.ItemDataRole.UserRole + 4
+__all__ = ["DIRTY_ROLE", "KEY_ROLE", "STATE_ROLE", "UNCERTAINTY_ROLE", "FileListDock"]
 
 STATES = ("unlabeled", "predicted", "corrected", "verified")
 SORT_MODES = {"name": "Name", "state": "State", "uncertainty": "Uncertainty (high first)"}
@@ -90,8 +98,7 @@ class FileListDock(QDockWidget):
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__("Images", parent)
         self.setObjectName("file_list_dock")
-        self._model = QStandardItemModel(self)
-        self._items: dict[str, QStandardItem] = {}
+        self._model = ImageListModel(self)
         self._quiet = False  # True while re-filtering: selection changes are not the user's
         self._proxy = _ImageFilterModel()
         # rows stay put while their state changes; filter and sort are re-applied on request
@@ -136,48 +143,32 @@ class FileListDock(QDockWidget):
         self.view.selectionModel().currentChanged.connect(self._on_current_changed)
 
     # --- content -------------------------------------------------------------------------------
-    def set_entries(self, entries: Iterable) -> None:
-        """Fill the list from workspace entries (objects with key, state, uncertainty).
+    def set_entries(self, entries: Sequence,
+                    is_dirty: Callable[[str], bool] | None = None) -> None:
+        """List the workspace's entries (objects with key, state, uncertainty); ``is_dirty(key)``
+        tells which have unsaved edits.
 
         Emits nothing: while the old rows go, the current index would walk through them.
         """
         blocker = QSignalBlocker(self.view.selectionModel())
-        self._model.clear()
-        self._items.clear()
-        for entry in entries:
-            item = QStandardItem()
-            item.setData(entry.key, KEY_ROLE)
-            self._items[entry.key] = item
-            self._set_item(item, _state_name(entry.state), entry.uncertainty, False)
-            self._model.appendRow(item)
+        self._model.set_entries(entries, is_dirty)
         self._proxy.sort(0)
         del blocker
         self._update_count()
 
-    def update_entry(
-        self, key: str, state: object, uncertainty: float | None, dirty: bool
-    ) -> None:
-        item = self._items.get(key)
-        if item is not None:
-            self._set_item(item, _state_name(state), uncertainty, dirty)
-            self._update_count()
+    def refresh_entry(self, key: str) -> None:
+        """The entry of ``key`` or its unsaved mark changed: show it again (stays in place)."""
+        self._model.refresh(key)
+        self._update_count()
 
-    def _set_item(self, item: QStandardItem, state: str, uncertainty: float | None, dirty: bool):
-        key = item.data(KEY_ROLE)
-        item.setText(f"{key} *" if dirty else key)
-        item.setIcon(state_icon(state))
-        item.setData(state, STATE_ROLE)
-        item.setData(uncertainty, UNCERTAINTY_ROLE)
-        item.setData(dirty, DIRTY_ROLE)
-        tip = f"{key}\nstate: {state}" + ("\nunsaved changes" if dirty else "")
-        if uncertainty is not None:
-            tip += f"\nuncertainty: {uncertainty:.3f}"
-        item.setToolTip(tip)
+    def row_data(self, key: str, role: int) -> Any:
+        """What the list shows for ``key`` in ``role`` (e.g. ``STATE_ROLE``, ``DisplayRole``)."""
+        return self._model.index_of(key).data(role)
 
     def _update_count(self) -> None:
         total = self._model.rowCount()
         shown = self._proxy.rowCount()
-        done = sum(1 for it in self._items.values() if it.data(STATE_ROLE) in STATES[2:])
+        done = sum(1 for e in self._model.entries() if state_name(e.state) in STATES[2:])
         self.count_label.setText(f"{shown} of {total} shown, {done} corrected or verified")
 
     # --- navigation ----------------------------------------------------------------------------
@@ -190,14 +181,14 @@ class FileListDock(QDockWidget):
         return index.data(KEY_ROLE) if index.isValid() else None
 
     def select_key(self, key: str) -> bool:
-        item = self._items.get(key)
-        if item is None:
+        source = self._model.index_of(key)
+        if not source.isValid():
             return False
-        index = self._proxy.mapFromSource(item.index())
+        index = self._proxy.mapFromSource(source)
         if not index.isValid():  # hidden by the filter: show everything again
             self.filter_edit.clear()
             self.state_combo.setCurrentIndex(0)
-            index = self._proxy.mapFromSource(item.index())
+            index = self._proxy.mapFromSource(self._model.index_of(key))
         self.view.setCurrentIndex(index)
         self.view.scrollTo(index)
         return True
@@ -240,7 +231,8 @@ class FileListDock(QDockWidget):
         self._quiet = True
         try:
             change()
-            index = self._proxy.mapFromSource(self._items[key].index()) if key else QModelIndex()
+            index = self._proxy.mapFromSource(self._model.index_of(key)) if key \
+                else QModelIndex()
             if index.isValid():
                 self.view.setCurrentIndex(index)
                 self.view.scrollTo(index)
@@ -252,7 +244,3 @@ class FileListDock(QDockWidget):
     def _on_current_changed(self, current: QModelIndex, _previous: QModelIndex) -> None:
         if current.isValid() and not self._quiet:
             self.image_selected.emit(current.data(KEY_ROLE))
-
-
-def _state_name(state: object) -> str:
-    return str(getattr(state, "value", state))

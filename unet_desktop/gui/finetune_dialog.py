@@ -27,9 +27,31 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-FINE_TUNE_LR = 3e-4  # the training engine's defaults (ml.train_config), kept Qt-side so that
-FROM_SCRATCH_LR = 1e-3  # this dialog opens without importing torch
-DEFAULT_SIZE = 256
+FINE_TUNE_EPOCHS = 20  # the dialog's own choice: shorter than a training from the CLI
+
+
+@dataclass(frozen=True)
+class EngineDefaults:
+    """The training engine's defaults, read from ``ml.train_config`` (the one place they live)."""
+
+    fine_tune_lr: float
+    from_scratch_lr: float
+    size: int
+    val_fraction: float
+
+    @classmethod
+    def read(cls) -> EngineDefaults:
+        """Imports ``ml.train_config`` (torch): call it when the dialog opens, by which time the
+        model load has imported torch on the worker thread, not at window start."""
+        from dataclasses import fields
+
+        from unet_desktop.ml import train_config as tc
+
+        val = next(f.default for f in fields(tc.TrainConfig) if f.name == "val_fraction")
+        return cls(tc.FINE_TUNE_LR, tc.FROM_SCRATCH_LR, tc.DEFAULT_SIZE, val)
+
+    def lr(self, from_current: bool) -> float:
+        return self.fine_tune_lr if from_current else self.from_scratch_lr
 
 
 @dataclass(frozen=True)
@@ -45,11 +67,13 @@ class TaskPlan:
 
 @dataclass
 class FinetuneSettings:
-    epochs: int = 20
+    """What the dialog asks; None leaves the value to the training engine's defaults."""
+
+    epochs: int = FINE_TUNE_EPOCHS
     max_minutes: float | None = None  # a time budget on top of the epochs
-    lr: float = FINE_TUNE_LR
-    size: int = DEFAULT_SIZE
-    val_fraction: float = 0.2
+    lr: float | None = None  # engine default: smaller when fine-tuning than for a new model
+    size: int | None = None  # engine default: the parent's training size
+    val_fraction: float | None = None
     from_current: bool = True  # else a new model from the ImageNet-pretrained encoder
 
 
@@ -106,9 +130,10 @@ def train_config(settings: FinetuneSettings, model: Any | None, out: Path, devic
                          "the ImageNet-pretrained encoder")
     options: dict[str, Any] = {
         "out": out, "epochs": settings.epochs, "max_minutes": settings.max_minutes,
-        "lr": settings.lr, "size": settings.size, "val_fraction": settings.val_fraction,
-        "device": device, "name": model.meta.name,
+        "lr": settings.lr, "size": settings.size, "device": device, "name": model.meta.name,
     }
+    if settings.val_fraction is not None:
+        options["val_fraction"] = settings.val_fraction
     new_classes = replaced_classes(model, data_scheme) is not None
     if settings.from_current:
         options["init"] = model.path
@@ -186,24 +211,26 @@ class FinetuneDialog(QDialog):
         layout.addWidget(self.classes_label)
         layout.addLayout(form)
         layout.addWidget(self.buttons)
-        size = model.meta.train_size if model is not None else DEFAULT_SIZE
-        if plan is not None:
+        self.defaults = EngineDefaults.read()
+        size = model.meta.train_size if model is not None else self.defaults.size
+        if plan is not None:  # what it starts from decides the learning rate and the size
             self.from_current_check.setVisible(False)
-            fresh = plan.init is None
-            self.show_settings(FinetuneSettings(size=DEFAULT_SIZE if fresh else size,
-                                                lr=FROM_SCRATCH_LR if fresh else FINE_TUNE_LR,
-                                                from_current=False))
+            parent = plan.init is not None
+            same = parent and model is not None and model.path == plan.init
+            self.show_settings(FinetuneSettings(size=size if same else None,
+                                                lr=self.defaults.lr(parent), from_current=False))
             return
         self.show_settings(FinetuneSettings(size=size, from_current=model is not None
                                             and model.path is not None))
 
     def show_settings(self, s: FinetuneSettings) -> None:
+        d = self.defaults
         self.epochs_spin.setValue(s.epochs)
         self.minutes_check.setChecked(s.max_minutes is not None)
         self.minutes_spin.setValue(s.max_minutes or 10.0)
-        self.lr_spin.setValue(s.lr)
-        self.size_spin.setValue(s.size)
-        self.val_spin.setValue(s.val_fraction)
+        self.lr_spin.setValue(s.lr if s.lr is not None else d.lr(s.from_current))
+        self.size_spin.setValue(s.size if s.size is not None else d.size)
+        self.val_spin.setValue(s.val_fraction if s.val_fraction is not None else d.val_fraction)
         self.from_current_check.setChecked(s.from_current)
         self.from_current_check.setEnabled(self.model is not None and self.model.path is not None)
 
@@ -226,5 +253,6 @@ class FinetuneDialog(QDialog):
         """Fine-tuning wants a small learning rate, a new decoder a larger one."""
         if self.plan is not None:
             return
-        if self.lr_spin.value() in (FINE_TUNE_LR, FROM_SCRATCH_LR):
-            self.lr_spin.setValue(FINE_TUNE_LR if on else FROM_SCRATCH_LR)
+        d = self.defaults
+        if self.lr_spin.value() in (d.fine_tune_lr, d.from_scratch_lr):
+            self.lr_spin.setValue(d.lr(on))

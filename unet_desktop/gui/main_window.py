@@ -10,6 +10,7 @@ after the window is up.
 
 from __future__ import annotations
 
+import logging
 import math
 from pathlib import Path
 
@@ -21,13 +22,14 @@ from unet_desktop.core.edit_ops import fill_holes, remove_islands, trimap_band
 from unet_desktop.core.errors import FileError
 from unet_desktop.core.labels import LabelScheme
 from unet_desktop.core.model_header import model_scheme
-from unet_desktop.core.paths import default_model_path, user_models_dir
+from unet_desktop.core.paths import default_model_path, user_log_dir, user_models_dir
 from unet_desktop.core.tools import PolygonTool
 from unet_desktop.gui import main_thread_gc
 from unet_desktop.gui.actions import WindowActions
 from unet_desktop.gui.autosave_controller import DEFAULT_DELAY_MS
 from unet_desktop.gui.canvas import Canvas
 from unet_desktop.gui.file_list_dock import FileListDock
+from unet_desktop.gui.help_dialogs import HelpMenu, about_rows
 from unet_desktop.gui.model_actions import ModelActions
 from unet_desktop.gui.model_commands import ModelCommands
 from unet_desktop.gui.model_controller import ModelController
@@ -47,9 +49,11 @@ from unet_desktop.gui.training_commands import TrainingCommands
 from unet_desktop.gui.training_dock import TrainingDock
 from unet_desktop.gui.worker import Worker, default_torch_threads
 
+log = logging.getLogger(__name__)
 APP_TITLE = "unet-desktop"
 MESSAGE_MS = 10_000
 TRAINING_DOCK_HEIGHT = 270
+SHUTDOWN_S = 10.0  # how long closing waits for the running job's step
 
 
 class MainWindow(QMainWindow):
@@ -152,6 +156,8 @@ class MainWindow(QMainWindow):
         self.canvas.zoom_changed.connect(self.pointer_status.show_zoom)
         self.tools.tool_changed.connect(self._on_tool_changed)
         self.tools.size_changed.connect(self._on_size_changed)
+        self.tools.tolerance_changed.connect(dock.show_tolerance)
+        dock.tolerance_changed.connect(self.tools.set_tolerance)
         self.tools.value_changed.connect(dock.show_value)
         dock.size_changed.connect(self.tools.set_size)
         dock.value_changed.connect(self.tools.set_value)
@@ -187,6 +193,7 @@ class MainWindow(QMainWindow):
         self.training_commands = TrainingCommands(self.model_actions, self.models, self.session,
                                                   self.training_dock, user_models_dir(), self,
                                                   self)
+        self.tools.set_prediction_source(self.prediction.shown_for_editing)
         self.prediction_display = PredictionDisplay(st, self.canvas, self.prediction_dock,
                                                     self.model_actions, self.prediction, self)
         self.task_actions = TaskActions(self)
@@ -196,6 +203,11 @@ class MainWindow(QMainWindow):
             self.model_actions, self.prediction_dock.accept_button, self.tools, self.task_banner,
             self.open_folder, user_models_dir(), self, self._ask_for_task, self)
         self._connect_model_parts()
+        self.help = HelpMenu(self, self._about_rows)
+        self.help.build_menu(self.menuBar())
+
+    def _about_rows(self) -> list[tuple[str, str]]:
+        return about_rows(self.models.active, self.models.device_name, user_log_dir())
 
     def _connect_model_parts(self) -> None:
         a, dock, bar = self.model_actions, self.prediction_dock, self.statusBar()
@@ -254,6 +266,7 @@ class MainWindow(QMainWindow):
         self.canvas.set_mask_opacity(st.mask_opacity)
         self.tool_dock.show_display(st.mask_opacity, st.show_mask, st.outline_only)
         self.tool_dock.show_size(self.tools.size)
+        self.tool_dock.show_tolerance(self.tools.tolerance)
         self.tool_dock.show_cleanup(st.band_width, st.min_island)
         self.file_dock.set_sort_mode(st.file_sort)
         self.actions.tools[self.tools.tool_name].setChecked(True)
@@ -275,9 +288,7 @@ class MainWindow(QMainWindow):
         self.tool_dock.set_scheme(ws.scheme)
         self.tools.reset_for_scheme(ws.scheme, classes_only=True)
         self.tool_dock.show_value(self.tools.value)
-        self.file_dock.set_entries(ws.entries)
-        for key in self.session.unsaved_keys():
-            self._on_entry_changed(key)
+        self.file_dock.set_entries(ws.entries, self.session.is_dirty)
         notes = [f"Opened {ws.root} ({len(ws)} images, {ws.layout} layout, {ws.scheme.kind})"]
         if ws.skipped:
             notes.append(f"{len(ws.skipped)} files skipped")
@@ -321,11 +332,7 @@ class MainWindow(QMainWindow):
         self._on_edit_state_changed()
 
     def _on_entry_changed(self, key: str) -> None:
-        ws = self.session.workspace
-        if ws is not None and key in ws:
-            entry = ws[key]
-            self.file_dock.update_entry(key, entry.state, entry.uncertainty,
-                                        self.session.is_dirty(key))
+        self.file_dock.refresh_entry(key)
 
     def _on_edit_state_changed(self) -> None:
         document = self.session.document
@@ -448,7 +455,11 @@ class MainWindow(QMainWindow):
         self.settings.window_state = self.saveState()
         self.settings.sync()
         self.prediction.stop()
-        self.worker.shutdown(10.0)  # cancels a training or batch run after its current step
+        running = self.worker.running
+        if not self.worker.shutdown(SHUTDOWN_S):  # cancels a long run after its current step
+            log.warning("quitting although the job %r did not stop within %.0f s (its result "
+                        "is lost; saved masks and model files are whole)",
+                        running.name if running else "?", SHUTDOWN_S)
         event.accept()
 
     def confirm_discard(self, keys: list[str]) -> bool:

@@ -8,55 +8,20 @@ for file names, submits jobs and reports the outcome through ``message`` (status
 
 from __future__ import annotations
 
-import shutil
 from pathlib import Path
 from typing import Any
 
-from PySide6.QtCore import QObject, QSignalBlocker, Signal
+from PySide6.QtCore import QObject, QSignalBlocker, Qt, Signal
 from PySide6.QtWidgets import QFileDialog, QWidget
 
-from unet_desktop.core.atomic import atomic_write
-from unet_desktop.core.errors import ModelFileError
 from unet_desktop.gui.model_actions import ModelActions
 from unet_desktop.gui.model_card_dialog import ModelCardDialog
 from unet_desktop.gui.model_controller import ModelController, device_choices
 from unet_desktop.gui.settings import AppSettings
 from unet_desktop.gui.worker import FAILED, Job, Priority
+from unet_desktop.ml.model_files import copy_model_file, export_onnx_file
 
 MODEL_FILTER = "Models (*.safetensors);;All files (*)"
-
-
-def copy_model_file(source: Path, target: Path) -> Path:
-    """Copy a model file atomically (the target is whole or untouched)."""
-    if source.resolve() == target.resolve():
-        return target
-    if not source.is_file():
-        raise ModelFileError(source, "no such file")
-    with source.open("rb") as src:
-        atomic_write(target, lambda dst: shutil.copyfileobj(src, dst, 1 << 20))
-    return target
-
-
-def export_onnx_file(source: Path, target: Path) -> str:
-    """Export a model file to ONNX and check it with onnxruntime when installed; a report line."""
-    try:
-        import onnx  # noqa: F401
-    except ImportError as exc:
-        raise RuntimeError("exporting to ONNX needs the onnx package: "
-                           "pip install 'unet-desktop[onnx]'") from exc
-    from unet_desktop.commands.export import CHECK_TOLERANCE, check_onnx, export_onnx
-    from unet_desktop.ml.modelfile import load_model_file
-
-    model, meta = load_model_file(source)
-    net = export_onnx(model, meta, target)
-    try:
-        import onnxruntime  # noqa: F401
-    except ImportError:
-        return f"Exported {target.name} (onnxruntime is not installed: not checked)"
-    diff = check_onnx(net, meta, target, model.size_multiple)
-    if diff > CHECK_TOLERANCE:
-        raise RuntimeError(f"{target}: onnxruntime's output differs from torch by {diff:.1e}")
-    return f"Exported {target.name}; onnxruntime agrees with torch within {diff:.0e}"
 
 
 class ModelCommands(QObject):
@@ -91,6 +56,7 @@ class ModelCommands(QObject):
         models.model_changed.connect(self._on_model_changed)
         models.load_failed.connect(self._on_load_failed)
         models.message.connect(self.message)
+        models.device_changed.connect(self._on_device_changed)
         self._on_model_changed(models.active)
 
     # --- loading --------------------------------------------------------------------------------
@@ -200,10 +166,16 @@ class ModelCommands(QObject):
             self.message.emit("No model loaded")
             return None
         if self.card is not None:
-            self.card.close()
-        self.card = ModelCardDialog(model.meta, model.path, self._dialog_parent)
-        self.card.show()
-        return self.card
+            self.card.close()  # deleted on close
+        card = self.card = ModelCardDialog(model.meta, model.path, self._dialog_parent)
+        card.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        card.destroyed.connect(lambda: self._forget_card(card))
+        card.show()
+        return card
+
+    def _forget_card(self, card: ModelCardDialog) -> None:
+        if self.card is card:
+            self.card = None
 
     # --- comparing ------------------------------------------------------------------------------
     def toggle_previous(self) -> bool:
@@ -230,9 +202,12 @@ class ModelCommands(QObject):
         self.actions.set_device_choices(device_choices(), self.models.device_name)
 
     def set_device(self, name: str) -> Job:
-        self.settings.device = name
+        """Move the models to ``name``; the settings remember it once the move succeeded."""
         self.message.emit(f"Moving the model to {name}...")
         return self.models.set_device(name)
+
+    def _on_device_changed(self, name: str) -> None:
+        self.settings.device = name
 
     def set_mode(self, mode: str) -> Job:
         self.settings.prediction_mode = mode

@@ -10,15 +10,16 @@ from __future__ import annotations
 
 import os
 import threading
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
 from PySide6.QtCore import QObject, Signal
 
-from unet_desktop.gui.worker import Job, Priority, Worker
+from unet_desktop.gui.worker import DONE, Job, Priority, Worker
+from unet_desktop.ml.prediction_options import MODES, PredictionOptions
 
-MODES = ("resize", "tile")
+__all__ = ["MODES", "LoadedModel", "ModelController", "ModelSlots", "PredictionOptions"]
 
 
 @dataclass(frozen=True, eq=False)
@@ -125,17 +126,28 @@ class ModelController(QObject):
     load_failed = Signal(str)  # a message naming the file and the reason
     message = Signal(str)  # e.g. out-of-memory fallbacks, for the status bar
     predictions_invalidated = Signal()  # settings that change every output (mode, TTA) changed
+    device_changed = Signal(str)  # the models moved to this device (after the move succeeded)
 
     def __init__(self, worker: Worker, device: str = "auto", mode: str = "resize",
                  parent: QObject | None = None, tta: bool = False) -> None:
         super().__init__(parent)
-        if mode not in MODES:
-            raise ValueError(f"mode must be one of {MODES}, got {mode!r}")
         self.worker = worker
         self.slots = ModelSlots()
-        self.device_name = device
-        self.mode = mode
-        self.tta = tta
+        # owned here, on the UI thread; each job gets the value current when it was submitted
+        self.options = PredictionOptions(mode, tta, device)
+        self._loads = 0  # load jobs not finished yet (UI thread)
+
+    @property
+    def device_name(self) -> str:
+        return self.options.device
+
+    @property
+    def mode(self) -> str:
+        return self.options.mode
+
+    @property
+    def tta(self) -> bool:
+        return self.options.tta
 
     # --- queries --------------------------------------------------------------------------------
     @property
@@ -148,6 +160,11 @@ class ModelController(QObject):
         return model.version if model else None
 
     @property
+    def loading(self) -> bool:
+        """A model load was asked for and has not finished (it may still fail)."""
+        return self._loads > 0
+
+    @property
     def using_previous(self) -> bool:
         return self.slots.use_previous and self.slots.previous is not None
 
@@ -155,16 +172,21 @@ class ModelController(QObject):
     def load(self, path: str | os.PathLike | None = None) -> Job:
         """Load a model file (None = the shipped default) and make it current."""
         target = Path(path) if path is not None else None
-        device, mode, tta = self.device_name, self.mode, self.tta
+        options = self.options
 
         def load_job(token) -> LoadedModel:
             from unet_desktop.ml.api import load_model
 
-            model = self._wrap(load_model(target, device=device, mode=mode, tta=tta), target)
+            model = self._wrap(load_model(target, device=options.device, mode=options.mode,
+                                          tta=options.tta), target)
             self.slots.install(model)  # the swap, between two jobs of this thread
             return model
 
-        return self._control(load_job, "load model")
+        self._loads += 1
+        return self._control(load_job, "load model", on_finished=self._on_load_finished)
+
+    def _on_load_finished(self, job: Job) -> None:
+        self._loads -= 1
 
     def install(self, predictor: Any, path: str | os.PathLike | None = None) -> Job:
         """Make an already built predictor current (a model made in memory, tests)."""
@@ -177,39 +199,45 @@ class ModelController(QObject):
         return self._control(install_job, "install model")
 
     def set_device(self, name: str) -> Job:
-        """Move the loaded models to ``name`` (auto, cuda:N, mps, cpu)."""
-        mode = self.mode
+        """Move the loaded models to ``name`` (auto, cuda:N, mps, cpu); ``device_changed`` once
+        they moved, ``load_failed`` (and the old device kept) when they could not."""
+        before = self.options
+        self.options = options = replace(before, device=name)
 
         def move_job(token) -> LoadedModel | None:
             from unet_desktop.ml.device import pick_device
 
             device = pick_device(name)  # ValueError names a missing device
             for old in self.slots.loaded():
-                self.slots.replace(old, self._wrap(_rebuilt(old.predictor.inner, device, mode),
+                self.slots.replace(old, self._wrap(_rebuilt(old.predictor.inner, device, options),
                                                    old.path))
-            self.device_name = name
             return self.slots.active()
 
-        return self._control(move_job, "change device")
+        def on_finished(job: Job) -> None:
+            if job.state == DONE:
+                self.device_changed.emit(name)
+            elif self.options is options:  # nothing changed it since: back to the old device
+                self.options = before
+
+        return self._control(move_job, "change device", on_finished=on_finished)
 
     def set_mode(self, mode: str) -> Job:
         """``resize`` (at the model's training scale) or ``tile`` (native resolution)."""
-        if mode not in MODES:
-            raise ValueError(f"mode must be one of {MODES}, got {mode!r}")
-        return self._set_output_option("mode", mode, "change mode")
+        return self._set_output_options(replace(self.options, mode=mode), "change mode")
 
     def set_tta(self, enabled: bool) -> Job:
         """Average every prediction over flips (steadier masks, 3x the work) or not."""
-        return self._set_output_option("tta", bool(enabled), "change flip averaging")
+        return self._set_output_options(replace(self.options, tta=bool(enabled)),
+                                        "change flip averaging")
 
-    def _set_output_option(self, name: str, value: Any, job_name: str) -> Job:
-        """Set a predictor option that changes every output, on every loaded model and for the
-        models loaded later; cached predictions are then invalidated."""
+    def _set_output_options(self, options: PredictionOptions, job_name: str) -> Job:
+        """Options that change every output, for the loaded models and those loaded later (a
+        load submitted after this call uses them too); cached predictions are invalidated."""
+        self.options = options
 
         def option_job(token) -> LoadedModel | None:
             for model in self.slots.loaded():
-                setattr(model.predictor.inner, name, value)
-            setattr(self, name, value)
+                options.apply(model.predictor.inner)
             return self.slots.active()
 
         return self._control(option_job, job_name,
@@ -252,11 +280,14 @@ class ModelController(QObject):
         self.model_changed.emit(self.slots.active())
 
 
-def _rebuilt(predictor: Any, device: Any, mode: str) -> Any:
-    """A fresh predictor of the same network on ``device`` (batch and tile sizes reset)."""
+def _rebuilt(predictor: Any, device: Any, options: PredictionOptions) -> Any:
+    """A fresh predictor of the same network on ``device`` (batch and tile sizes reset).
+
+    The network moves, it is not copied: each predictor owns its own (a batch run copies it)."""
     import torch
 
     from unet_desktop.ml.predictor import Predictor
 
-    return Predictor(predictor.model.to(device), predictor.meta, device, mode, predictor.tta,
-                     fuse_bn=False, channels_last=predictor.memory_format == torch.channels_last)
+    return Predictor(predictor.model.to(device), predictor.meta, device, options.mode,
+                     options.tta, fuse_bn=False,
+                     channels_last=predictor.memory_format == torch.channels_last)

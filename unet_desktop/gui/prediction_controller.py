@@ -110,7 +110,9 @@ class PredictionController(QObject):
         if not self._active or key is None:
             return
         if self.models.active is None:
-            self.status_changed.emit("No model loaded: open one with Model > Open Model...")
+            self.status_changed.emit(
+                "The prediction follows once the model is loaded" if self.models.loading
+                else "No model loaded: open one with Model > Open Model...")
             return
         if self.service.request(key, self.neighbour_keys()) is None and self.shown is None:
             self.status_changed.emit(f"Predicting {key}...")
@@ -136,11 +138,12 @@ class PredictionController(QObject):
     def _on_prediction_ready(self, key: str, version: str, prediction: Any) -> None:
         if not self._active:
             return
-        if version == self.models.active_version:
-            self._record_score(key, prediction.score)
-        if not self.service.is_current(key, version) or key != self.session.current_key:
+        model = self.models.active  # read once: a swap on the worker cannot split the pair
+        if model is None or model.version != version:
+            return  # another model's result (cached for it); never paired with this scheme
+        self._record_score(key, prediction.score)
+        if key != self.session.current_key:  # the session owns which image is on screen
             return  # cached for later; never painted over another image
-        model = self.models.active
         if not self.canvas.set_prediction(prediction.labels, prediction.uncertainty,
                                           model.meta.scheme):
             self.message.emit(f"{key}: the prediction's size does not match the image")
@@ -156,10 +159,8 @@ class PredictionController(QObject):
         ws = self.session.workspace
         if ws is None or key not in ws:
             return
-        entry = ws[key]
-        entry.uncertainty = float(score)  # in memory; saved with the image's next mask
-        self.file_dock.update_entry(key, entry.state, entry.uncertainty,
-                                    self.session.is_dirty(key))
+        ws.note_uncertainty(key, score)  # in memory; saved with the image's next mask
+        self.file_dock.refresh_entry(key)
 
     def _on_failed(self, key: str, message: str) -> None:
         if self._active and key == self.session.current_key:
@@ -216,6 +217,19 @@ class PredictionController(QObject):
         return order[0]
 
     # --- queries --------------------------------------------------------------------------------
+    def shown_for_editing(self) -> tuple[np.ndarray, np.ndarray | None] | None:
+        """The prediction on screen in the document's scheme, with its uncertainty, for the smart
+        tools; None when none is shown (or hidden) or its classes cannot become the mask's."""
+        shown, document = self.shown, self.session.document
+        if shown is None or document is None or document.key != shown.key \
+                or not self.canvas.prediction_layer.isVisible():
+            return None
+        try:
+            labels = adapt_labels(shown.prediction.labels, shown.scheme, document.scheme)
+        except ValueError:
+            return None
+        return labels, shown.prediction.uncertainty
+
     @property
     def shown_key(self) -> str | None:
         return self.shown.key if self.shown else None

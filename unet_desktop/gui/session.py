@@ -26,7 +26,6 @@ becomes a file once the user edits it, accepts it, saves (Ctrl+S) or marks it ve
 
 from __future__ import annotations
 
-import os
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -38,7 +37,9 @@ from unet_desktop.core.document import MaskDocument
 from unet_desktop.core.edit_ops import BBox, Delta, erase_value
 from unet_desktop.core.errors import FileError
 from unet_desktop.core.history import HistoryStore
+from unet_desktop.core.history_archive import HistoryArchive
 from unet_desktop.core.labels import LabelScheme
+from unet_desktop.core.paths import folder_identity
 from unet_desktop.core.workspace import ImageState, Workspace
 from unet_desktop.gui.autosave_controller import DEFAULT_DELAY_MS, AutosaveController
 
@@ -71,12 +72,14 @@ class EditingSession(QObject):
         journal: RecoveryJournal | None = None,
         autosave_delay_ms: int = DEFAULT_DELAY_MS,
         parent: QObject | None = None,
+        archive: HistoryArchive | None = None,
     ) -> None:
         super().__init__(parent)
         self.workspace: Workspace | None = None
         self.document: MaskDocument | None = None
         self.histories = histories or HistoryStore()
         self.journal = journal or RecoveryJournal(default_recovery_dir())
+        self.archive = archive or HistoryArchive()  # undo history across restarts
         self._unsaved: dict[str, MaskDocument] = {}  # left images whose save failed
         self._accepted: dict[str, AcceptedPrediction] = {}
         # (workspace root, keys) a batch run must leave alone; replaced whole, read by any thread
@@ -113,7 +116,7 @@ class EditingSession(QObject):
         """Whether a batch run must not write the mask of ``key`` (in the workspace at ``root``;
         default: the open one): the image on screen or one with unsaved edits. Thread-safe."""
         protected_root, keys = self._protected
-        return key in keys and (root is None or Path(os.path.realpath(root)) == protected_root)
+        return key in keys and (root is None or folder_identity(root) == protected_root)
 
     def _update_protected(self, *also: str) -> None:
         """Protect the image on screen, the unsaved ones and ``also`` (an image about to load)."""
@@ -124,7 +127,7 @@ class EditingSession(QObject):
             self._protected = (None, frozenset())
             return
         with ws.write_lock:  # waits for a batch write in progress; no new one starts on them
-            self._protected = (Path(os.path.realpath(ws.root)), keys)
+            self._protected = (folder_identity(ws.root), keys)
 
     def is_accepted_prediction(self, document: MaskDocument | None = None) -> bool:
         """Whether the (current) mask is exactly a prediction accepted and not edited since."""
@@ -241,7 +244,10 @@ class EditingSession(QObject):
             mask = None
         if mask is None:
             mask = np.full(image.shape[:2], erase_value(ws.scheme), dtype=np.uint8)
+        fresh = key not in self.histories
         history = self.histories.get(key, mask)
+        if fresh:
+            self.archive.restore(ws.root, key, mask, history)
         return MaskDocument(key, image, mask, ws.scheme, history)
 
     def close_document(self, reason: str = "leave") -> bool:
@@ -254,7 +260,9 @@ class EditingSession(QObject):
         self.autosave.cancel()
         document.park()
         document.remove_listener(self._on_document_changed)
-        if not ok:
+        if ok:
+            self._archive(document)
+        else:
             self._unsaved[document.key] = document
             self.autosave_now(document)
         self.document = None
@@ -342,9 +350,17 @@ class EditingSession(QObject):
             return True
         return self._write(document, reason)
 
+    def _archive(self, document: MaskDocument) -> None:
+        """Keep the undo history of a saved document for the next time the app opens it."""
+        if self.workspace is not None and not document.dirty:
+            self.archive.store(self.workspace.root, document.key, document.history,
+                               document.mask)
+
     def save_all(self, reason: str = "quit") -> list[str]:
         """Save the current image and every image kept in memory; returns the keys that failed."""
         failed = [] if self.save(reason) else [self.current_key]
+        if not failed and self.document is not None:
+            self._archive(self.document)
         for key, document in list(self._unsaved.items()):
             if self._write(document, reason):
                 del self._unsaved[key]

@@ -1,4 +1,4 @@
-"""Typed application preferences over QSettings, declared once.
+"""Typed application preferences over QSettings, declared once: one line per setting.
 
 The settings file lives in ``$UNET_DESKTOP_HOME/settings.ini`` when that variable is set (tests
 and the crash test point it at a temp dir), otherwise in the platform's user config location.
@@ -7,9 +7,17 @@ and the crash test point it at a temp dir), otherwise in the platform's user con
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from PySide6.QtCore import QByteArray, QSettings
+
+from unet_desktop.core.edit_ops import MAX_BRUSH, MIN_BRUSH
+from unet_desktop.core.paths import folder_identity
+from unet_desktop.core.tools import DEFAULT_BRUSH_SIZE
+from unet_desktop.ml.prediction_options import MODES
 
 ORGANIZATION = "unet-desktop"
 APPLICATION = "unet-desktop"
@@ -25,12 +33,76 @@ def settings_file() -> Path:
     return Path(probe.fileName())
 
 
+def _clamped(low: float, high: float) -> Callable[[Any], Any]:
+    return lambda value: min(high, max(low, value))
+
+
+def _one_of(choices: tuple[str, ...]) -> Callable[[str], str | None]:
+    return lambda value: value if value in choices else None  # None: the default
+
+
+def _path_or_none(value: str) -> Path | None:
+    return Path(value) if value else None
+
+
+@dataclass(frozen=True)
+class Setting:
+    """One preference: its key in the file, type, default and the check applied on reading
+    (a value the file holds that cannot be read gives the default)."""
+
+    key: str
+    default: Any
+    kind: type
+    check: Callable[[Any], Any] | None = None  # returns the value to use; None: the default
+    doc: str = ""
+
+    def __set_name__(self, owner: type, name: str) -> None:
+        object.__setattr__(self, "name", name)
+
+    def __get__(self, settings: AppSettings | None, owner: type) -> Any:
+        if settings is None:
+            return self
+        return settings.read(self)
+
+    def __set__(self, settings: AppSettings, value: Any) -> None:
+        settings.write(self, value)
+
+
 class AppSettings:
-    """Every preference the window keeps, with its type and default in one place."""
+    """Every preference the window keeps: the table below is the one place for each key, type
+    and default; ``settings.brush_size`` reads it, ``settings.brush_size = 20`` writes it."""
+
+    mask_opacity = Setting("view/mask_opacity", 0.5, float, _clamped(0.0, 1.0))
+    show_mask = Setting("view/show_mask", True, bool)
+    outline_only = Setting("view/outline_only", False, bool)
+    brush_size = Setting("tools/brush_size", DEFAULT_BRUSH_SIZE, int,
+                         _clamped(MIN_BRUSH, MAX_BRUSH))
+    band_width = Setting("tools/band_width", 3, int, _clamped(1, 10_000))
+    min_island = Setting("tools/min_island", 50, int, _clamped(1, 10**9))
+    file_sort = Setting("files/sort", "name", str)
+    auto_accept = Setting("prediction/auto_accept", True, bool,
+                          doc="An unlabeled image's prediction becomes its editable mask by itself")
+    show_prediction = Setting("prediction/show", True, bool)
+    prediction_opacity = Setting("prediction/opacity", 0.9, float, _clamped(0.0, 1.0))
+    prediction_outline = Setting("prediction/outline", True, bool)
+    show_uncertainty = Setting("prediction/show_uncertainty", False, bool)
+    prediction_mode = Setting("model/mode", MODES[0], str, _one_of(MODES))
+    flip_averaging = Setting("model/tta", False, bool,
+                             doc="Each prediction averaged over flips (3x the work)")
+    device = Setting("model/device", "auto", str, lambda v: v or None,
+                     doc="auto, cuda:N, mps or cpu")
+    model_path = Setting("model/path", None, str, _path_or_none,
+                         doc="The model file opened last (None: the shipped default)")
+    window_geometry = Setting("window/geometry", None, QByteArray)
+    window_state = Setting("window/state", None, QByteArray)
 
     def __init__(self, path: Path | None = None) -> None:
         self._path = path or settings_file()
         self._qs = QSettings(str(self._path), QSettings.Format.IniFormat)
+
+    @classmethod
+    def table(cls) -> list[Setting]:
+        return [v for v in vars(cls).values() if isinstance(v, Setting)]
 
     @property
     def path(self) -> Path:
@@ -39,15 +111,27 @@ class AppSettings:
     def sync(self) -> None:
         self._qs.sync()
 
-    # --- helpers -------------------------------------------------------------------------------
-    def _get(self, key: str, default, kind: type):
-        value = self._qs.value(key, default)
-        if kind is bool and isinstance(value, str):  # INI files store booleans as text
-            return value.lower() in ("true", "1", "yes")
+    # --- reading and writing one setting --------------------------------------------------------
+    def read(self, setting: Setting) -> Any:
+        value = self._qs.value(setting.key)
+        if value is None:
+            return setting.default
         try:
-            return kind(value)
+            value = _as_kind(value, setting.kind)
         except (TypeError, ValueError):
-            return default
+            return setting.default
+        if setting.check is not None:
+            value = setting.check(value)
+        return setting.default if value is None else value
+
+    def write(self, setting: Setting, value: Any) -> None:
+        if value is None:
+            self._qs.setValue(setting.key, "" if setting.kind is str else None)
+        elif setting.kind is QByteArray:
+            self._qs.setValue(setting.key, value)
+        else:
+            self._qs.setValue(setting.key, setting.kind(value) if setting.kind is not str
+                              else str(value))
 
     # --- recent folders ------------------------------------------------------------------------
     @property
@@ -58,166 +142,19 @@ class AppSettings:
         return [str(v) for v in (value or [])]
 
     def add_recent_folder(self, folder: str | os.PathLike) -> None:
-        folder = str(Path(folder).resolve())
+        folder = str(folder_identity(folder))
         recent = [f for f in self.recent_folders if f != folder]
         self._qs.setValue("files/recent_folders", [folder, *recent][:MAX_RECENT_FOLDERS])
 
     def clear_recent_folders(self) -> None:
         self._qs.setValue("files/recent_folders", [])
 
-    # --- view ----------------------------------------------------------------------------------
-    @property
-    def mask_opacity(self) -> float:
-        return min(1.0, max(0.0, self._get("view/mask_opacity", 0.5, float)))
 
-    @mask_opacity.setter
-    def mask_opacity(self, value: float) -> None:
-        self._qs.setValue("view/mask_opacity", float(value))
-
-    @property
-    def show_mask(self) -> bool:
-        return self._get("view/show_mask", True, bool)
-
-    @show_mask.setter
-    def show_mask(self, value: bool) -> None:
-        self._qs.setValue("view/show_mask", bool(value))
-
-    @property
-    def outline_only(self) -> bool:
-        return self._get("view/outline_only", False, bool)
-
-    @outline_only.setter
-    def outline_only(self, value: bool) -> None:
-        self._qs.setValue("view/outline_only", bool(value))
-
-    # --- tools ---------------------------------------------------------------------------------
-    @property
-    def brush_size(self) -> int:
-        return min(500, max(1, self._get("tools/brush_size", 15, int)))
-
-    @brush_size.setter
-    def brush_size(self, value: int) -> None:
-        self._qs.setValue("tools/brush_size", int(value))
-
-    @property
-    def band_width(self) -> int:
-        return max(1, self._get("tools/band_width", 3, int))
-
-    @band_width.setter
-    def band_width(self, value: int) -> None:
-        self._qs.setValue("tools/band_width", int(value))
-
-    @property
-    def min_island(self) -> int:
-        return max(1, self._get("tools/min_island", 50, int))
-
-    @min_island.setter
-    def min_island(self, value: int) -> None:
-        self._qs.setValue("tools/min_island", int(value))
-
-    # --- file list -----------------------------------------------------------------------------
-    @property
-    def file_sort(self) -> str:
-        return self._get("files/sort", "name", str)
-
-    @file_sort.setter
-    def file_sort(self, value: str) -> None:
-        self._qs.setValue("files/sort", str(value))
-
-    # --- predictions and the model ------------------------------------------------------------
-    @property
-    def auto_accept(self) -> bool:
-        """An unlabeled image's prediction becomes its editable mask by itself."""
-        return self._get("prediction/auto_accept", True, bool)
-
-    @auto_accept.setter
-    def auto_accept(self, value: bool) -> None:
-        self._qs.setValue("prediction/auto_accept", bool(value))
-
-    @property
-    def show_prediction(self) -> bool:
-        return self._get("prediction/show", True, bool)
-
-    @show_prediction.setter
-    def show_prediction(self, value: bool) -> None:
-        self._qs.setValue("prediction/show", bool(value))
-
-    @property
-    def prediction_opacity(self) -> float:
-        return min(1.0, max(0.0, self._get("prediction/opacity", 0.9, float)))
-
-    @prediction_opacity.setter
-    def prediction_opacity(self, value: float) -> None:
-        self._qs.setValue("prediction/opacity", float(value))
-
-    @property
-    def prediction_outline(self) -> bool:
-        return self._get("prediction/outline", True, bool)
-
-    @prediction_outline.setter
-    def prediction_outline(self, value: bool) -> None:
-        self._qs.setValue("prediction/outline", bool(value))
-
-    @property
-    def show_uncertainty(self) -> bool:
-        return self._get("prediction/show_uncertainty", False, bool)
-
-    @show_uncertainty.setter
-    def show_uncertainty(self, value: bool) -> None:
-        self._qs.setValue("prediction/show_uncertainty", bool(value))
-
-    @property
-    def prediction_mode(self) -> str:
-        mode = self._get("model/mode", "resize", str)
-        return mode if mode in ("resize", "tile") else "resize"
-
-    @prediction_mode.setter
-    def prediction_mode(self, value: str) -> None:
-        self._qs.setValue("model/mode", str(value))
-
-    @property
-    def flip_averaging(self) -> bool:
-        """Flip test-time augmentation: each prediction averaged over flips (3x the work)."""
-        return self._get("model/tta", False, bool)
-
-    @flip_averaging.setter
-    def flip_averaging(self, value: bool) -> None:
-        self._qs.setValue("model/tta", bool(value))
-
-    @property
-    def device(self) -> str:
-        """auto, cuda:N, mps or cpu."""
-        return self._get("model/device", "auto", str) or "auto"
-
-    @device.setter
-    def device(self, value: str) -> None:
-        self._qs.setValue("model/device", str(value))
-
-    @property
-    def model_path(self) -> Path | None:
-        """The model file opened last (None: the shipped default)."""
-        value = self._get("model/path", "", str)
-        return Path(value) if value else None
-
-    @model_path.setter
-    def model_path(self, value: str | os.PathLike | None) -> None:
-        self._qs.setValue("model/path", str(value) if value else "")
-
-    # --- window layout -------------------------------------------------------------------------
-    @property
-    def window_geometry(self) -> QByteArray | None:
-        value = self._qs.value("window/geometry")
-        return value if isinstance(value, QByteArray) else None
-
-    @window_geometry.setter
-    def window_geometry(self, value: QByteArray) -> None:
-        self._qs.setValue("window/geometry", value)
-
-    @property
-    def window_state(self) -> QByteArray | None:
-        value = self._qs.value("window/state")
-        return value if isinstance(value, QByteArray) else None
-
-    @window_state.setter
-    def window_state(self, value: QByteArray) -> None:
-        self._qs.setValue("window/state", value)
+def _as_kind(value: Any, kind: type) -> Any:
+    if kind is bool and isinstance(value, str):  # INI files store booleans as text
+        return value.lower() in ("true", "1", "yes")
+    if kind is QByteArray:
+        if not isinstance(value, QByteArray):
+            raise TypeError(f"not a byte array: {type(value).__name__}")
+        return value
+    return kind(value)

@@ -8,11 +8,23 @@ dock and the actions mirror. The tools themselves are the Qt-free objects of
 
 from __future__ import annotations
 
-from PySide6.QtCore import QObject, Signal
+import math
+
+from PySide6.QtCore import QObject, Qt, Signal
+from PySide6.QtWidgets import QApplication
 
 from unet_desktop.core.edit_ops import MAX_BRUSH, MIN_BRUSH, BBox
 from unet_desktop.core.labels import LabelScheme
+from unet_desktop.core.magic_wand import DEFAULT_TOLERANCE, MAX_TOLERANCE
+from unet_desktop.core.smart_tools import (
+    BoxTool,
+    PredictionSource,
+    RegionFixTool,
+    ScissorsTool,
+    WandTool,
+)
 from unet_desktop.core.tools import (
+    DEFAULT_BRUSH_SIZE,
     BrushTool,
     EraserTool,
     EyedropperTool,
@@ -30,8 +42,14 @@ TOOL_TITLES = {
     "polygon": "Polygon fill",
     "lasso": "Lasso fill",
     "eyedropper": "Eyedropper",
+    "box": "Box to mask",
+    "wand": "Magic wand",
+    "scissors": "Scissors",
+    "fix": "Fix region",
 }
 SIZED_TOOLS = ("brush", "eraser")
+LIMITED_TOOLS = ("wand", "fix")  # work in the visible part of a large image
+LARGE_IMAGE_PIXELS = 16_000_000
 
 
 def default_value(scheme: LabelScheme) -> int:
@@ -46,9 +64,11 @@ class ToolController(QObject):
     tool_changed = Signal(str)
     size_changed = Signal(int)
     value_changed = Signal(int)
+    tolerance_changed = Signal(int)
 
     def __init__(
-        self, session: EditingSession, canvas: Canvas, size: int = 15, parent: QObject | None = None
+        self, session: EditingSession, canvas: Canvas, size: int = DEFAULT_BRUSH_SIZE,
+        parent: QObject | None = None,
     ) -> None:
         super().__init__(parent)
         self._session = session
@@ -60,11 +80,16 @@ class ToolController(QObject):
             "polygon": PolygonTool(),
             "lasso": PolygonTool(lasso=True),
             "eyedropper": EyedropperTool(on_pick=self._on_pick),
+            "box": BoxTool(),
+            "wand": WandTool(on_tolerance=self._on_wand_tolerance),
+            "scissors": ScissorsTool(),
+            "fix": RegionFixTool(),
         }
         self._name = "brush"
         self._previous = "brush"
         self._size = min(MAX_BRUSH, max(MIN_BRUSH, size))
         self._value = 255
+        self._tolerance = DEFAULT_TOLERANCE
         self._apply_settings()
         canvas.tool_pressed.connect(self._on_pressed)
         canvas.tool_moved.connect(self._on_moved)
@@ -88,6 +113,27 @@ class ToolController(QObject):
     @property
     def value(self) -> int:
         return self._value
+
+    @property
+    def tolerance(self) -> int:
+        return self._tolerance
+
+    def set_tolerance(self, tolerance: int) -> None:
+        """The magic wand's tolerance; the last wand click follows it while it is the newest
+        edit (live, as a slider moves)."""
+        tolerance = min(MAX_TOLERANCE, max(0, int(tolerance)))
+        if tolerance == self._tolerance:
+            return
+        self._tolerance = tolerance
+        wand = self._tools["wand"]
+        if wand.set_tolerance(tolerance) is not None:
+            self._session.edit_finished()
+        self.tolerance_changed.emit(tolerance)
+
+    def set_prediction_source(self, source: PredictionSource) -> None:
+        """Where the box and fix tools get the prediction shown on the image (or None)."""
+        for name in ("box", "fix"):
+            self._tools[name].prediction = source
 
     def set_tool(self, name: str) -> None:
         if name not in self._tools:
@@ -143,6 +189,8 @@ class ToolController(QObject):
                 tool.size = self._size
             if hasattr(tool, "value") and not isinstance(tool, EraserTool):
                 tool.value = self._value
+            if isinstance(tool, WandTool):
+                tool.tolerance = self._tolerance
         self._update_cursor()
 
     def _update_cursor(self) -> None:
@@ -156,16 +204,33 @@ class ToolController(QObject):
         if self._session.document is not None:
             self.reset_for_scheme(self._session.document.scheme)
         self._canvas.set_polygon_preview([])
+        self._canvas.set_box_preview(None)
 
     def _on_pressed(self, x: float, y: float) -> None:
-        self._after(self.tool.press(x, y), finished=False)
+        tool = self.tool
+        if self._name in LIMITED_TOOLS:
+            tool.limit = self._visible_box()
+        zoom = max(self._canvas.zoom(), 1e-6)  # screen px per image px
+        if isinstance(tool, ScissorsTool):  # the first point is as easy to hit at every zoom
+            tool.close_radius = 6.0 / zoom
+        if isinstance(tool, WandTool):  # 2 screen px of sideways drag per tolerance step
+            tool.drag_px_per_step = 2.0 / zoom
+        self._after(tool.press(x, y), finished=False)
 
     def _on_moved(self, x: float, y: float) -> None:
         self.tool.move(x, y)
         self._update_preview()
 
     def _on_released(self, x: float, y: float) -> None:
-        self._after(self.tool.release(x, y), finished=True)
+        busy = self._name == "box"  # a cut may take a moment on a large box: say so
+        if busy:
+            QApplication.setOverrideCursor(Qt.CursorShape.WaitCursor)
+        try:
+            bbox = self.tool.release(x, y)
+        finally:
+            if busy:
+                QApplication.restoreOverrideCursor()
+        self._after(bbox, finished=True)
         if self._name == "eyedropper":  # one pick, then back to the tool it was picked for
             self.set_tool(self._previous)
 
@@ -179,9 +244,26 @@ class ToolController(QObject):
 
     def _update_preview(self) -> None:
         tool = self.tool
-        self._canvas.set_polygon_preview(tool.preview if isinstance(tool, PolygonTool) else [])
+        self._canvas.set_polygon_preview(list(getattr(tool, "preview", [])))
+        self._canvas.set_box_preview(getattr(tool, "box_preview", None))
+
+    def _visible_box(self) -> BBox | None:
+        """The part of a large image on screen (with a margin), else None (the whole image)."""
+        shape = self._canvas.image_shape
+        if shape is None or shape[0] * shape[1] <= LARGE_IMAGE_PIXELS:
+            return None
+        (vx0, vx1), (vy0, vy1) = self._canvas.view_box.viewRange()
+        mx, my = (vx1 - vx0) / 4, (vy1 - vy0) / 4
+        return (math.floor(vy0 - my), math.floor(vx0 - mx), math.ceil(vy1 + my),
+                math.ceil(vx1 + mx))
+
+    def _on_wand_tolerance(self, tolerance: int) -> None:
+        """A drag with the wand changed the tolerance: the truth follows, the dock mirrors."""
+        self._tolerance = tolerance
+        self.tolerance_changed.emit(tolerance)
 
     def finish_polygon(self) -> None:
+        """Enter: close the open polygon or scissors outline."""
         tool = self.tool
         if isinstance(tool, PolygonTool):
             tool.finish()

@@ -14,6 +14,7 @@ from PySide6.QtWidgets import (
     QGridLayout,
     QGroupBox,
     QHBoxLayout,
+    QLabel,
     QListWidget,
     QListWidgetItem,
     QPushButton,
@@ -27,6 +28,7 @@ from PySide6.QtWidgets import (
 
 from unet_desktop.core.edit_ops import MAX_BRUSH, MIN_BRUSH
 from unet_desktop.core.labels import LabelScheme
+from unet_desktop.core.magic_wand import MAX_TOLERANCE
 
 
 def _swatch(color: tuple[int, int, int]) -> QIcon:
@@ -39,6 +41,7 @@ class ToolDock(QDockWidget):
     """Tool buttons (from the window's actions), size, classes, display and clean-up."""
 
     size_changed = Signal(int)
+    tolerance_changed = Signal(int)
     value_changed = Signal(int)
     opacity_changed = Signal(float)
     mask_visible_changed = Signal(bool)
@@ -61,10 +64,21 @@ class ToolDock(QDockWidget):
         self.size_spin = QSpinBox()
         self.size_spin.setRange(MIN_BRUSH, MAX_BRUSH)
         self.size_spin.setSuffix(" px")
-        self.size_spin.setToolTip("Brush and eraser diameter ([ and ] change it)")
+        self.size_spin.setToolTip("Brush, eraser and box-refining stroke diameter ([ and ] change it)")
         size_row = QHBoxLayout()
         size_row.addWidget(self.size_spin)
         tools.addLayout(size_row, (len(tool_actions) + 1) // 2, 0, 1, 2)
+        self.tolerance_slider = QSlider(Qt.Orientation.Horizontal)
+        self.tolerance_slider.setRange(0, MAX_TOLERANCE)
+        self.tolerance_slider.setToolTip("Magic wand tolerance: how far a colour may differ from "
+                                         "the clicked one (the last click follows the slider; "
+                                         "dragging sideways after a click changes it too)")
+        self.tolerance_label = QLabel()
+        tolerance_row = QHBoxLayout()
+        tolerance_row.addWidget(QLabel("Tolerance"))
+        tolerance_row.addWidget(self.tolerance_slider, 1)
+        tolerance_row.addWidget(self.tolerance_label)
+        tools.addLayout(tolerance_row, (len(tool_actions) + 1) // 2 + 1, 0, 1, 2)
         tool_box = QGroupBox("Tool")
         tool_box.setLayout(tools)
 
@@ -118,6 +132,7 @@ class ToolDock(QDockWidget):
         self.setWidget(body)
 
         self.size_spin.valueChanged.connect(self.size_changed)
+        self.tolerance_slider.valueChanged.connect(self._on_tolerance_slider_changed)
         self.class_list.currentItemChanged.connect(self._on_class_item_changed)
         self.opacity_slider.valueChanged.connect(lambda v: self.opacity_changed.emit(v / 100))
         self.show_mask_check.toggled.connect(self.mask_visible_changed)
@@ -155,6 +170,12 @@ class ToolDock(QDockWidget):
         self.size_spin.setValue(size)
         self.size_spin.blockSignals(False)
 
+    def show_tolerance(self, tolerance: int) -> None:
+        self.tolerance_slider.blockSignals(True)
+        self.tolerance_slider.setValue(tolerance)
+        self.tolerance_slider.blockSignals(False)
+        self.tolerance_label.setText(str(tolerance))
+
     def show_value(self, value: int) -> None:
         self.class_list.blockSignals(True)
         for row in range(self.class_list.count()):
@@ -180,6 +201,10 @@ class ToolDock(QDockWidget):
         self.island_spin.setValue(min_island)
 
     # --- view -> model -------------------------------------------------------------------------
+    def _on_tolerance_slider_changed(self, tolerance: int) -> None:
+        self.tolerance_label.setText(str(tolerance))
+        self.tolerance_changed.emit(tolerance)
+
     def _on_class_item_changed(self, current: QListWidgetItem | None, _previous) -> None:
         if current is not None:
             self.value_changed.emit(int(current.data(Qt.ItemDataRole.UserRole)))

@@ -67,6 +67,8 @@ class TrainingCommands(QObject):
             dialog.masks_written.connect(self._on_masks_written)
             dialog.run_finished.connect(lambda summary: self.message.emit(summary.headline()))
             self.batch_dialog = dialog
+        elif not dialog.isVisible():
+            dialog.clear_result()  # the last run's summary went to the status bar
         dialog.show()
         dialog.raise_()
         return dialog
@@ -100,9 +102,15 @@ class TrainingCommands(QObject):
         dialog = FinetuneDialog(self.models.active, ws, self.models_folder,
                                 self.models.device_name, self._dialog_parent, plan=plan)
         dialog.accepted.connect(lambda: self._start_training(dialog))
+        dialog.finished.connect(lambda _result: self._forget_finetune_dialog(dialog))
         self.finetune_dialog = dialog
         dialog.open()  # window-modal, without a nested event loop
         return dialog
+
+    def _forget_finetune_dialog(self, dialog: FinetuneDialog) -> None:
+        if self.finetune_dialog is dialog:
+            self.finetune_dialog = None
+        dialog.deleteLater()  # one dialog per fine-tune: none piles up
 
     def _start_training(self, dialog: FinetuneDialog) -> Job | None:
         try:

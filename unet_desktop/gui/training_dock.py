@@ -26,6 +26,7 @@ from PySide6.QtWidgets import (
 from unet_desktop.gui.batch_predict_dialog import format_duration
 from unet_desktop.gui.worker import Job, Priority, Worker
 
+EMPTY_STEPS = 10  # the step axis before the first step (and the epoch axis before a run)
 REDRAW_MS = 100  # curves are redrawn at most this often, however fast the steps come
 
 
@@ -52,13 +53,12 @@ def verdict(final: Any) -> str:
 
 
 def training_job(workspace: Any, config: Any, notify):
-    """The worker-thread job: ``ml.train`` with out-of-memory fallbacks."""
+    """The worker-thread job: :func:`unet_desktop.ml.finetune_job.run_finetune`."""
 
     def run(token):
-        from unet_desktop.ml.oom import train_with_oom_fallback
-        from unet_desktop.ml.train import train
+        from unet_desktop.ml.finetune_job import run_finetune
 
-        yield from train_with_oom_fallback(train, workspace, config, token, notify)
+        yield from run_finetune(workspace, config, token, notify)
 
     return run
 
@@ -79,6 +79,7 @@ class TrainingDock(QDockWidget):
         self.job: Job | None = None
         self.final: Any = None
         self.skipped: list[str] = []  # "<file>: <reason>" of pairs the run left out
+        self._planned_epochs = EMPTY_STEPS  # the epoch axis spans the planned epochs at once
         self._steps: list[float] = []
         self._losses: list[float] = []
         self._epochs: list[float] = []
@@ -90,6 +91,7 @@ class TrainingDock(QDockWidget):
         self._redraw_timer.setInterval(REDRAW_MS)
         self._redraw_timer.timeout.connect(self._redraw)
         self._show_running(False)
+        self._redraw()  # whole steps and epochs on the axes before any run
         self.dockLocationChanged.connect(self._on_location_changed)
 
     def _build(self) -> None:
@@ -97,18 +99,21 @@ class TrainingDock(QDockWidget):
         layout = QVBoxLayout(body)
         self.loss_plot = pg.PlotWidget(title="Training loss")
         self.loss_plot.setLabel("bottom", "step")
+        self.loss_plot.setLimits(xMin=0, minXRange=EMPTY_STEPS)  # whole steps on the axis
         self.loss_curve = self.loss_plot.plot([], [], pen=pg.mkPen("#4c9be8", width=1))
         self.metric_plot = pg.PlotWidget(title="Validation")
         self.metric_plot.setLabel("bottom", "epoch")
         self.metric_plot.addLegend(offset=(-5, -5))  # bottom right: curves rise
         self.metric_plot.setYRange(0.0, 1.0)
+        self.metric_plot.setLimits(xMin=0)
         self.miou_curve = self.metric_plot.plot([], [], pen=pg.mkPen("#2ca02c", width=2),
                                                 symbol="o", symbolSize=5, name="mIoU")
         self.dice_curve = self.metric_plot.plot([], [], pen=pg.mkPen("#ff7f0e", width=2),
                                                 symbol="o", symbolSize=5, name="Dice")
         self.parent_line = pg.InfiniteLine(
             angle=0, movable=False, pen=pg.mkPen("#888888", style=Qt.PenStyle.DashLine),
-            label="parent mIoU", labelOpts={"position": 0.1})
+            label="parent mIoU",  # its left end 2% into the plot: never cut by the axis
+            labelOpts={"position": 0.02, "anchors": [(0, 1), (0, 1)]})
         self.parent_line.setVisible(False)
         self.metric_plot.addItem(self.parent_line)
         self.status_label = QLabel("No training yet.")
@@ -146,6 +151,7 @@ class TrainingDock(QDockWidget):
             return None
         self.final = None
         self.skipped = []
+        self._planned_epochs = max(1, int(getattr(config, "epochs", 1) or 1))
         for series in (self._steps, self._losses, self._epochs, self._miou, self._mdice):
             series.clear()
         self.parent_line.setVisible(False)
@@ -234,6 +240,12 @@ class TrainingDock(QDockWidget):
         self.loss_curve.setData(self._steps, self._losses)
         self.miou_curve.setData(self._epochs, self._miou)
         self.dice_curve.setData(self._epochs, self._mdice)
+        if self._steps:
+            self.loss_plot.enableAutoRange(x=True)
+        else:  # nothing to fit yet: steps from 0, not a range around nothing
+            self.loss_plot.setXRange(0, EMPTY_STEPS, padding=0)
+        last = max([self._planned_epochs, *self._epochs])
+        self.metric_plot.setXRange(1, max(2, last), padding=0.02)
 
     def _show_running(self, running: bool) -> None:
         self.cancel_button.setEnabled(running)

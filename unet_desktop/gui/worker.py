@@ -300,10 +300,12 @@ class Worker(QObject):
             elif kind == "finished":
                 if job.state == CANCELLED and not job.started:
                     self.job_discarded.emit(job)
-                if job.state == DONE and job.on_result is not None:
-                    job.on_result(job.result)
-                elif job.state == FAILED and job.on_error is not None:
-                    job.on_error(job.error)
-                if job.on_finished is not None:
-                    job.on_finished(job)
-                self.job_finished.emit(job)
+                try:  # a callback that raises still reaches the excepthook, after on_finished
+                    if job.state == DONE and job.on_result is not None:
+                        job.on_result(job.result)
+                    elif job.state == FAILED and job.on_error is not None:
+                        job.on_error(job.error)
+                finally:
+                    if job.on_finished is not None:
+                        job.on_finished(job)
+                    self.job_finished.emit(job)

@@ -34,6 +34,7 @@ from __future__ import annotations
 import collections
 import dataclasses
 import json
+import logging
 import os
 import time
 from collections.abc import Callable, Iterator, Sequence
@@ -53,6 +54,7 @@ from unet_desktop.core.task import classes_mismatch
 from unet_desktop.core.workspace import ImageState, Workspace
 from unet_desktop.ml.predictor import Prediction, Predictor
 
+log = logging.getLogger(__name__)
 RECORD_NAME = "unet-desktop-predictions"
 Status = Literal["predicted", "skipped", "failed"]
 _KEPT = (ImageState.CORRECTED, ImageState.VERIFIED)
@@ -128,11 +130,15 @@ class _Record:
         self.journal = Journal(out_dir / f"{name}.journal")
         self.items: dict[str, dict] = {}
         self.known: dict[str, dict] = {}  # every rank's records, for resuming
+        self.unreadable: list[Path] = []  # records that could not be read (said in skip reasons)
         for path in sorted(out_dir.glob(f"{RECORD_NAME}*.json")):
             try:
                 items = json.loads(path.read_text("utf-8")).get("items", {})
-            except (OSError, ValueError, AttributeError):
-                continue  # an unreadable record only costs a re-prediction
+            except (OSError, ValueError, AttributeError) as exc:
+                log.warning("%s: unreadable, the masks it lists count as not written by "
+                            "unet-desktop (%s)", path, exc)
+                self.unreadable.append(path)
+                continue
             if isinstance(items, dict):
                 self.known.update(items)
                 if path == self.path:
@@ -163,8 +169,10 @@ class _Record:
         entry = {"image": image.name, "model_version": version, "uncertainty": round(score, 6)}
         try:
             self.journal.append({"name": target.name, "before": file_identity(target), **entry})
-        except OSError:
-            pass  # the entry still goes into the record at the next save
+        except OSError as exc:  # the entry still goes into the record at the next save
+            log.warning("%s: cannot append to the journal (%s); if this run is killed before "
+                        "the record is saved, %s will count as not written by unet-desktop",
+                        self.journal.path, exc, target.name)
         return entry
 
     def add(self, name: str, entry: dict) -> None:
@@ -190,6 +198,9 @@ def _skip_reason_folder(job: _Job, record: _Record, version: str, overwrite: boo
     if overwrite or job.target is None or not job.target.exists():
         return None
     written_by = record.version_of(job.target.name)
+    if written_by is None and record.unreadable:
+        return (f"{job.target} exists and the record of the masks unet-desktop wrote "
+                f"({record.unreadable[0].name}) is unreadable (use overwrite)")
     if written_by is None:
         return f"{job.target} exists and was not written by unet-desktop (use overwrite)"
     if written_by == version:

@@ -10,19 +10,19 @@ ImageNet stem's filters meaningful.
 
 from __future__ import annotations
 
-import timm
 import torch
 from torch import nn
 
 from unet_desktop.ml.imagenet_weights import ENCODERS, imagenet_state_dict
+from unet_desktop.ml.models import DEFAULT_DECODER
 from unet_desktop.ml.resnet_unet import DecoderBlock
 from unet_desktop.ml.unet import check_input, pad_to_multiple
-
-DEFAULT_DECODER = (96, 64, 40, 24, 16)
 
 
 def _encoder(name: str, pretrained: bool) -> nn.Module:
     """timm's ``features_only`` encoder, with the packaged ImageNet weights if asked."""
+    import timm  # seconds to import: only when such a model is built
+
     features = timm.create_model(name, pretrained=False, features_only=True)
     if pretrained:
         full = timm.create_model(name, pretrained=False, num_classes=1000)

@@ -12,7 +12,7 @@ import math
 import numpy as np
 import torch
 
-from unet_desktop.core.labels import IGNORE_INDEX, LabelScheme
+from unet_desktop.core.labels import IGNORE_INDEX, TRIMAP_VALUES, LabelScheme
 
 ArrayLike = np.ndarray | torch.Tensor
 
@@ -78,7 +78,7 @@ def pet_iou(cm: np.ndarray, scheme: LabelScheme) -> float | None:
     if scheme.kind != "trimap":
         raise ValueError(f"pet IoU needs a trimap scheme, not {scheme.kind}")
     index = {c.value: i for i, c in enumerate(scheme.classes)}
-    fg, bg, border = index[1], index[2], index[3]
+    fg, bg, border = (index[v] for v in TRIMAP_VALUES)
     true_pos = cm[fg, fg] + cm[fg, border]
     false_pos = cm[bg, fg] + cm[bg, border]
     false_neg = cm[fg, bg]

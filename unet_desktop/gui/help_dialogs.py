@@ -1,0 +1,196 @@
+"""The Help menu: Keyboard Shortcuts (read from the menus' actions, so it cannot drift from
+them), the file list's state icons, and About (version, model, device, log folder)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from PySide6.QtCore import Qt
+from PySide6.QtGui import QAction, QKeySequence
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QDialog,
+    QDialogButtonBox,
+    QFormLayout,
+    QHeaderView,
+    QLabel,
+    QLineEdit,
+    QMenu,
+    QMenuBar,
+    QTableWidget,
+    QTableWidgetItem,
+    QVBoxLayout,
+    QWidget,
+)
+
+from unet_desktop.gui.icons import STATE_COLORS, state_icon
+
+STATE_MEANINGS = {
+    "unlabeled": "no mask yet",
+    "predicted": "the mask is a model's prediction nobody corrected",
+    "corrected": "the mask was edited (or came with the folder): training data",
+    "verified": "checked and marked verified (Ctrl+E): training data",
+}
+
+
+def _plain(text: str) -> str:
+    return text.replace("&&", "\0").replace("&", "").replace("\0", "&").rstrip(".")
+
+
+def shortcut_rows(menubar: QMenuBar) -> list[tuple[str, str, str]]:
+    """(menu, action, keys) for every action with a shortcut in ``menubar``'s menus, in menu
+    order; submenus as ``Tools > Class``."""
+    rows: list[tuple[str, str, str]] = []
+
+    def walk(menu: QMenu, path: str) -> None:
+        for action in menu.actions():
+            sub = action.menu()
+            if isinstance(sub, QMenu):
+                walk(sub, f"{path} > {_plain(sub.title())}")
+            elif not action.isSeparator() and action.shortcuts():
+                keys = ", ".join(k.toString(QKeySequence.SequenceFormat.NativeText)
+                                 for k in action.shortcuts())
+                rows.append((path, _plain(action.text()), keys))
+
+    for action in menubar.actions():
+        if isinstance(action.menu(), QMenu):
+            walk(action.menu(), _plain(action.menu().title()))
+    return rows
+
+
+def _table(headers: list[str], rows: list[tuple]) -> QTableWidget:
+    table = QTableWidget(len(rows), len(headers))
+    table.setHorizontalHeaderLabels(headers)
+    table.verticalHeader().hide()
+    table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+    table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+    for r, row in enumerate(rows):
+        for c, value in enumerate(row):
+            table.setItem(r, c, value if isinstance(value, QTableWidgetItem)
+                          else QTableWidgetItem(str(value)))
+    table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
+    table.horizontalHeader().setStretchLastSection(True)
+    return table
+
+
+class ShortcutsDialog(QDialog):
+    """Every menu action with its keys, filtered by what the user types."""
+
+    def __init__(self, menubar: QMenuBar, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setWindowTitle("Keyboard Shortcuts")
+        self.rows = shortcut_rows(menubar)
+        self.filter_edit = QLineEdit()
+        self.filter_edit.setPlaceholderText("Filter: an action, a menu or a key")
+        self.filter_edit.textChanged.connect(self._on_filter_changed)
+        self.table = _table(["Menu", "Action", "Keys"], self.rows)
+        buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Close)
+        buttons.rejected.connect(self.reject)
+        layout = QVBoxLayout(self)
+        layout.addWidget(self.filter_edit)
+        layout.addWidget(self.table, 1)
+        layout.addWidget(buttons)
+        screen = self.screen().availableGeometry()
+        self.resize(min(560, screen.width()), min(640, int(screen.height() * 0.85)))
+
+    def _on_filter_changed(self, text: str) -> None:
+        needle = text.strip().lower()
+        for r, row in enumerate(self.rows):
+            self.table.setRowHidden(r, bool(needle) and needle not in " ".join(row).lower())
+
+
+class StateLegendDialog(QDialog):
+    """What the icons of the file list mean."""
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setWindowTitle("File List Icons")
+        rows = []
+        for state in STATE_COLORS:
+            item = QTableWidgetItem(state_icon(state), state.capitalize())
+            rows.append((item, STATE_MEANINGS[state]))
+        self.table = _table(["State", "Meaning"], rows)
+        note = QLabel("The number at the right of a row is the model's mean uncertainty on "
+                      "that image (0 sure .. 1 unsure; Image > Next Most Uncertain follows it); "
+                      "a * after a name marks unsaved edits.")
+        note.setWordWrap(True)
+        buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Close)
+        buttons.rejected.connect(self.reject)
+        layout = QVBoxLayout(self)
+        layout.addWidget(self.table)
+        layout.addWidget(note)
+        layout.addWidget(buttons)
+        self.resize(520, 260)
+
+
+def about_rows(model: Any | None, device: str, log_folder: Any) -> list[tuple[str, str]]:
+    """(field, text) for Help > About (Qt-free)."""
+    from unet_desktop import __version__
+
+    if model is None:
+        model_text, device_text = "none loaded", device
+    else:
+        where = f" - {model.path}" if model.path else ""
+        model_text = f"{model.label}{where}"
+        device_text = f"{model.predictor.device} (asked for: {device})"
+    return [("Version", __version__), ("Model", model_text), ("Device", device_text),
+            ("Log folder", str(log_folder))]
+
+
+class AboutDialog(QDialog):
+    def __init__(self, rows: list[tuple[str, str]], parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setWindowTitle("About unet-desktop")
+        form = QFormLayout()
+        self.value_labels: dict[str, QLabel] = {}
+        for title, text in rows:
+            label = QLabel(text)
+            label.setWordWrap(True)
+            label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+            form.addRow(f"{title}:", label)
+            self.value_labels[title] = label
+        buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Close)
+        buttons.rejected.connect(self.reject)
+        layout = QVBoxLayout(self)
+        layout.addWidget(QLabel("<b>unet-desktop</b>: human-in-the-loop image segmentation"))
+        layout.addLayout(form)
+        layout.addWidget(buttons)
+        self.resize(520, self.sizeHint().height())
+
+
+class HelpMenu:
+    """Help > Keyboard Shortcuts, File List Icons, About; each dialog deleted once closed."""
+
+    def __init__(self, window: QWidget, about: Any) -> None:
+        """``about()`` returns the About rows at the moment the dialog opens."""
+        self._window = window
+        self._about = about
+        self.shortcuts = QAction("&Keyboard Shortcuts", window)
+        self.shortcuts.setShortcut(QKeySequence("F1"))
+        self.legend = QAction("File List &Icons", window)
+        self.about = QAction("&About unet-desktop", window)
+        self.shortcuts.triggered.connect(self.show_shortcuts)
+        self.legend.triggered.connect(lambda: self._show(StateLegendDialog(self._window)))
+        self.about.triggered.connect(lambda: self._show(AboutDialog(self._about(), self._window)))
+        self.dialog: QDialog | None = None  # the one shown last
+
+    def build_menu(self, menubar: QMenuBar) -> QMenu:
+        self.menu = menubar.addMenu("&Help")
+        for action in (self.shortcuts, self.legend, None, self.about):
+            self.menu.addSeparator() if action is None else self.menu.addAction(action)
+        self._menubar = menubar
+        return self.menu
+
+    def show_shortcuts(self) -> ShortcutsDialog:
+        return self._show(ShortcutsDialog(self._menubar, self._window))
+
+    def _show(self, dialog: QDialog) -> QDialog:
+        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        dialog.destroyed.connect(lambda: self._forget(dialog))
+        self.dialog = dialog
+        dialog.show()
+        return dialog
+
+    def _forget(self, dialog: QDialog) -> None:
+        if self.dialog is dialog:
+            self.dialog = None

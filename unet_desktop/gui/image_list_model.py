@@ -1,0 +1,94 @@
+"""The file list's model: a view of the workspace's entries, not a second store of them.
+
+Each row reads its :class:`~unet_desktop.core.workspace.ImageEntry` (key, state, uncertainty)
+and asks the session whether the image has unsaved edits; nothing is copied into item roles.
+When an entry changes (through the workspace's methods) its owner calls :meth:`refresh` and the
+views repaint that row from the entry.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from typing import Any
+
+from PySide6.QtCore import (
+    QAbstractListModel,
+    QModelIndex,
+    QObject,
+    QPersistentModelIndex,
+    Qt,
+)
+
+from unet_desktop.gui.icons import state_icon
+
+KEY_ROLE = Qt.ItemDataRole.UserRole + 1
+STATE_ROLE = Qt.ItemDataRole.UserRole + 2
+UNCERTAINTY_ROLE = Qt.ItemDataRole.UserRole + 3
+DIRTY_ROLE = Qt.ItemDataRole.UserRole + 4
+
+Index = QModelIndex | QPersistentModelIndex
+
+
+def state_name(state: object) -> str:
+    return str(getattr(state, "value", state))
+
+
+class ImageListModel(QAbstractListModel):
+    """Rows over a sequence of workspace entries (see the module docstring)."""
+
+    def __init__(self, parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self._entries: Sequence[Any] = ()
+        self._rows: dict[str, int] = {}
+        self._is_dirty: Callable[[str], bool] = lambda key: False
+
+    def set_entries(self, entries: Sequence[Any],
+                    is_dirty: Callable[[str], bool] | None = None) -> None:
+        """Show ``entries`` (the workspace's own list, read, never copied)."""
+        self.beginResetModel()
+        self._entries = entries
+        self._rows = {e.key: i for i, e in enumerate(entries)}
+        self._is_dirty = is_dirty or (lambda key: False)
+        self.endResetModel()
+
+    def refresh(self, key: str) -> None:
+        """The entry of ``key`` (or its unsaved mark) changed: repaint its row."""
+        index = self.index_of(key)
+        if index.isValid():
+            self.dataChanged.emit(index, index)
+
+    def index_of(self, key: str) -> QModelIndex:
+        row = self._rows.get(key)
+        return self.index(row, 0) if row is not None else QModelIndex()
+
+    def entries(self) -> Sequence[Any]:
+        return self._entries
+
+    # --- QAbstractListModel ---------------------------------------------------------------------
+    def rowCount(self, parent: Index = QModelIndex()) -> int:  # noqa: B008 - Qt's signature
+        return 0 if parent.isValid() else len(self._entries)
+
+    def data(self, index: Index, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
+        if not index.isValid() or not 0 <= index.row() < len(self._entries):
+            return None
+        entry = self._entries[index.row()]
+        if role == KEY_ROLE:
+            return entry.key
+        if role == STATE_ROLE:
+            return state_name(entry.state)
+        if role == UNCERTAINTY_ROLE:
+            return entry.uncertainty
+        if role == DIRTY_ROLE:
+            return self._is_dirty(entry.key)
+        if role == Qt.ItemDataRole.DisplayRole:
+            return f"{entry.key} *" if self._is_dirty(entry.key) else entry.key
+        if role == Qt.ItemDataRole.DecorationRole:
+            return state_icon(state_name(entry.state))
+        if role == Qt.ItemDataRole.ToolTipRole:
+            tip = f"{entry.key}\nstate: {state_name(entry.state)}"
+            if self._is_dirty(entry.key):
+                tip += "\nunsaved changes"
+            if entry.uncertainty is not None:
+                tip += f"\nuncertainty: {entry.uncertainty:.3f}"
+            return tip
+        return None

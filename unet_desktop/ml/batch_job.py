@@ -1,0 +1,96 @@
+"""A batch-prediction run as the window starts it, without Qt (the dialog and tests share it).
+
+The run gets its own predictor with its own copy of the network: a device change or an
+out-of-memory fallback of the window's model (which moves that model's network) never moves the
+batch's network under it, and the other way round (issue 18, item 8).
+"""
+
+from __future__ import annotations
+
+import copy
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, replace
+from pathlib import Path
+from typing import Any
+
+from unet_desktop.core.paths import same_folder
+from unet_desktop.ml.prediction_options import PredictionOptions
+
+Protect = Callable[[Path, str], bool]  # (workspace root, image key) -> leave its mask alone
+Notify = Callable[[str], None]
+
+
+@dataclass(frozen=True)
+class BatchSettings:
+    folder: Path
+    model_path: Path | None = None  # None: the model predicting now
+    output: Path | None = None  # None: the workspace's own mask folder (by its layout)
+    mode: str = "resize"
+    tta: bool = False  # each prediction averaged over flips (3x the work)
+    overwrite: bool = False  # masks predicted earlier (never corrected/verified ones)
+    device: str = "auto"  # for a model file (the model predicting now stays on its device)
+
+    @property
+    def options(self) -> PredictionOptions:
+        return PredictionOptions(self.mode, self.tta, self.device)
+
+
+def own_predictor(current: Any, options: PredictionOptions) -> Any:
+    """A predictor with its own copy of ``current``'s network, on the same device, with
+    ``options``' mode and flip averaging; on a CPU one image per step, so the user's own
+    requests between two steps wait for one image at most."""
+    from unet_desktop.ml.predictor import Predictor
+
+    network = copy.deepcopy(current.model)
+    batch_size = 1 if current.device.type == "cpu" else current.batch_size
+    return Predictor(network, current.meta, current.device, options.mode, options.tta,
+                     fuse_bn=False, batch_size=batch_size)
+
+
+def run_batch(settings: BatchSettings, active: Callable[[], Any | None], workspace: Any | None,
+              protect: Protect | None = None, notify: Notify | None = None,
+              cancel: Any = None) -> Iterator[Any]:
+    """Snapshots of ``ml.batch_predict``'s progress for ``settings``.
+
+    ``active()``: the predictor of the model in use (asked once, when the run starts), used
+    when ``settings.model_path`` is None. ``workspace``: the folder open in the window, used
+    (not opened a second time) when ``settings.folder`` is the same folder by any path.
+    ``protect`` is asked about images of that workspace predicted in place.
+    """
+    from unet_desktop.core.workspace import Workspace
+    from unet_desktop.ml.api import load_model
+    from unet_desktop.ml.batch_predict import batch_predict
+    from unet_desktop.ml.oom import ResilientPredictor
+
+    options = settings.options
+    if settings.model_path is not None:
+        inner = load_model(settings.model_path, device=options.device, mode=options.mode,
+                           tta=options.tta)
+    else:
+        current = active()
+        if current is None:
+            raise RuntimeError("no model is loaded: choose a model file")
+        inner = own_predictor(current, options)
+    predictor = ResilientPredictor(inner, notify)
+    same = workspace is not None and same_folder(workspace.root, settings.folder)
+    ws = workspace if same else Workspace.open(settings.folder)  # finds images by layout
+    if settings.output is not None:  # every image, masks into that folder
+        source: Any = [e.image_path for e in ws.entries]
+    else:  # masks go where the workspace keeps them
+        if not same and not any(e.has_mask for e in ws):
+            ws = Workspace.open(settings.folder, scheme=inner.meta.scheme)
+        if not ws.scheme.same_classes(inner.meta.scheme):
+            raise ValueError(
+                f"{ws.root}: the model predicts {inner.meta.scheme.kind} masks but this "
+                f"folder's masks are {ws.scheme.kind}; choose an output folder")
+        source = ws
+    guard = None
+    if protect is not None and source is ws:
+        root = ws.root
+
+        def guard(key: str) -> bool:
+            return protect(root, key)
+
+    for progress in batch_predict(predictor, source, settings.output,
+                                  overwrite=settings.overwrite, cancel=cancel, protect=guard):
+        yield replace(progress, results=list(progress.results))  # the generator reuses it

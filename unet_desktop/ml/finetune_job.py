@@ -1,0 +1,44 @@
+"""A fine-tuning run as the window starts it, without Qt (the training dock and tests share it):
+``ml.train`` with the out-of-memory fallbacks, and the saved model file named after its version
+id, so that the file name and the version the app shows are the same (issue 18, item 5)."""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+import re
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+_STAMPED = re.compile(r"(?P<stem>.+)-\d{8}-\d{6}(-\d+)?")  # what the window names a new file
+
+
+def run_finetune(data: Any, config: Any, cancel: Any = None,
+                 notify: Callable[[str], None] | None = None) -> Iterator[Any]:
+    """``ml.train``'s reports; the final one names the file renamed after the model's version."""
+    from unet_desktop.ml.oom import train_with_oom_fallback
+    from unet_desktop.ml.train import train
+    from unet_desktop.ml.train_config import FinalReport
+
+    for report in train_with_oom_fallback(train, data, config, cancel, notify):
+        if isinstance(report, FinalReport) and report.model_path is not None:
+            report = dataclasses.replace(report, model_path=named_after_version(report.model_path))
+        yield report
+
+
+def named_after_version(path: Path) -> Path:
+    """Rename ``<name>-<time>.safetensors`` to ``<name>-<version>.safetensors`` (the version id
+    starts with the time it was made); returns the new path (the old one if taken). A file named
+    otherwise keeps its name: a task's models are named after the task (``cells-v3``)."""
+    from unet_desktop.ml.modelfile import read_meta
+
+    match = _STAMPED.fullmatch(path.stem)
+    if match is None:
+        return path
+    stem = match.group("stem")
+    target = path.with_name(f"{stem}-{read_meta(path).version}{path.suffix}")
+    if target == path or target.exists():
+        return path
+    os.replace(path, target)
+    return target
