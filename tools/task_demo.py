@@ -197,11 +197,12 @@ def run(folder: Path, args: argparse.Namespace) -> dict:
     fine_tune.minutes_spin.setValue(args.minutes)
     fine_tune.size_spin.setValue(args.size)
     fine_tune.val_spin.setValue(0.0)  # two images: validate on the scribbles, keep both
-    result["plan"] = {"name": fine_tune.plan.name, "origin": fine_tune.plan.origin}
+    plan = fine_tune.plan  # the dialog is deleted once it closes
+    result["plan"] = {"name": plan.name, "origin": plan.origin}
     fine_tune.accept()
     done = _wait_until(lambda: window.training_dock.final is not None
                        and window.models.active is not None
-                       and window.models.active.path == fine_tune.plan.out, args.minutes * 60 + 240)
+                       and window.models.active.path == plan.out, args.minutes * 60 + 240)
     result["fine_tune_seconds"] = round(time.monotonic() - started, 1)
     if not done:
         result["error"] = (window.training_dock.status_label.text() + " "
@@ -209,7 +210,7 @@ def run(folder: Path, args: argparse.Namespace) -> dict:
         return result
     final = window.training_dock.final
     result["epochs_run"] = final.epochs_run
-    result["model"] = fine_tune.plan.out.name
+    result["model"] = plan.out.name
     result["arch"] = window.models.active.meta.arch.get("name")
     result["encoder"] = window.models.active.meta.arch.get("encoder")
     window.file_dock.select_key("slice_12.png")
@@ -220,7 +221,7 @@ def run(folder: Path, args: argparse.Namespace) -> dict:
     result["banner_after"] = window.task_banner.text()
     window.close()
     app.processEvents()
-    result.update(pixel_errors(fine_tune.plan.out, folder, args.isbi))
+    result.update(pixel_errors(plan.out, folder, args.isbi))
     return result
 
 
