@@ -135,3 +135,14 @@ def test_onnxruntime_matches_pytorch_for_the_effnet_unet(tmp_path):
     picture = np.random.default_rng(0).integers(0, 256, (75, 100, 3), dtype=np.uint8)
     np.testing.assert_allclose(fast.predict(picture).probs, plain.predict(picture).probs,
                                atol=1e-4)
+
+
+def test_cpu_training_keeps_freed_memory_for_the_next_step():
+    """glibc malloc tuned once (Linux): every mallopt call accepted, and again a no-op."""
+    import sys
+
+    from unet_desktop.ml.cpu_memory import keep_freed_memory
+
+    expected = sys.platform.startswith("linux")
+    assert keep_freed_memory() is expected
+    assert keep_freed_memory() is expected

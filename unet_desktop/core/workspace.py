@@ -59,7 +59,6 @@ from .errors import FileError, MaskError
 from .journal import Journal, file_identity, was_replaced
 from .labels import LabelScheme, binary_scheme, trimap_scheme
 from .layouts import FolderScan, scan_folder
-from .task import Task, TaskError, load_task, save_task
 from .manifest import (
     ImageState,
     JournalLine,
@@ -73,6 +72,7 @@ from .manifest import (
     quarantine,
     save_manifest,
 )
+from .task import Task, TaskError, load_task, save_task
 
 __all__ = ["ImageEntry", "ImageState", "Workspace"]
 

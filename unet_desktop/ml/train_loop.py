@@ -17,6 +17,7 @@ from torch import nn
 from torch.nn.parallel import DistributedDataParallel
 
 from unet_desktop.core.labels import LabelScheme
+from unet_desktop.ml.cpu_memory import keep_freed_memory
 from unet_desktop.ml.distributed import DistInfo, all_reduce_sum
 from unet_desktop.ml.losses import SegmentationLoss
 from unet_desktop.ml.metrics import confusion_matrix, summarize
@@ -84,6 +85,8 @@ class Trainer:
     ) -> None:
         self.scheme = scheme
         self.device = device
+        if device.type == "cpu":
+            keep_freed_memory()  # activations re-used, not page-faulted in every step
         self.dist = dist_info or DistInfo()
         self.amp_dtype = amp_dtype(amp, device)
         # channels-last: faster on GPUs and, for real image sizes, on CPUs with oneDNN too
