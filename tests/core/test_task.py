@@ -46,8 +46,8 @@ def test_a_task_round_trips_through_its_file(tmp_path):
 
 @pytest.mark.parametrize("content", [b"{", b'{"format": "other"}',
                                      b'{"format": "unet-desktop-task", "version": 99}',
-                                     b'{"format": "unet-desktop-task", "version": 1, "name": "",'
-                                     b' "scheme": {"kind": "binary", "classes": []}}'])
+                                     (b'{"format": "unet-desktop-task", "version": 1, "name": "",'
+                                      b' "scheme": {"kind": "binary", "classes": []}}')])
 def test_a_bad_task_file_is_an_error_naming_it(tmp_path, content):
     task_path(tmp_path).parent.mkdir()
     task_path(tmp_path).write_bytes(content)

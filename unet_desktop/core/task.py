@@ -67,7 +67,7 @@ class ModelVersion:
     def from_dict(cls, d: dict) -> ModelVersion:
         if not isinstance(d, dict) or not isinstance(d.get("file"), str) \
                 or not isinstance(d.get("version"), str):
-            raise ValueError(f"not a model version: {d!r}")
+            raise ValueError(f"not a model version: {d!r}")  # noqa: TRY004 - a bad task file
         metrics = d.get("metrics") if isinstance(d.get("metrics"), dict) else {}
         return cls(str(d.get("name") or Path(d["file"]).stem), d["file"], d["version"],
                    d.get("parent") if isinstance(d.get("parent"), str) else None,
@@ -126,11 +126,11 @@ class Task:
             raise ValueError(f"format version {version!r} is not one this app reads "
                              f"(up to {FORMAT_VERSION})")
         if not isinstance(d.get("scheme"), dict):
-            raise ValueError("'scheme' must be an object")
+            raise ValueError("'scheme' must be an object")  # noqa: TRY004 - a bad task file
         start, model = d.get("start_from"), d.get("model")
         versions = d.get("versions") or []
         if not isinstance(versions, list):
-            raise ValueError("'versions' must be a list")
+            raise ValueError("'versions' must be a list")  # noqa: TRY004 - a bad task file
         return cls(str(d.get("name") or ""), LabelScheme.from_dict(d["scheme"]),
                    start if isinstance(start, str) else None, d.get("models_in", "folder"),
                    model if isinstance(model, str) else None,
