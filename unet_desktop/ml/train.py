@@ -399,7 +399,10 @@ class _Run:
             if trainer.interrupted or ddp.any_process(trainer.over_budget(), dist_info, device):
                 stopped = "time_budget"
                 break
-            if cfg.patience is not None and self.bad_epochs >= cfg.patience:
+            # Validation on the training images themselves (too few to hold any out) measures
+            # the fit, not generalisation: it never stops a run early.
+            early = cfg.patience is not None and not self.val_on_train
+            if early and self.bad_epochs >= cfg.patience:
                 stopped = "early_stopping"
                 break
         self._save_best()  # again, so the file's history covers every epoch run
