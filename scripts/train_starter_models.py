@@ -66,8 +66,9 @@ RECIPES = {
         arch=pretrained_arch(3),
         # Cross-entropy only: the Dice term weighs the thin border class as much as the others
         # and widens the predicted band, which costs pet IoU (docs/quality.md). Sized for the
-        # 2-core CPU (about an hour); on a GPU raise the sizes, epochs and minutes.
-        stages=[Stage(256, 60, 40, dice_weight=0.0), Stage(320, 20, 18, lr=3e-4, dice_weight=0.0)],
+        # 2-core CPU (about 75 minutes); on a GPU raise the sizes, epochs and minutes.
+        stages=[Stage(256, 60, 40, dice_weight=0.0), Stage(320, 20, 18, lr=3e-4, dice_weight=0.0),
+                Stage(320, 20, 14, lr=3e-4, dice_weight=0.0)],
         description="Oxford-IIIT Pet trimaps (pet / background / border), from an "
                     "ImageNet-pretrained EfficientNet-Lite0 encoder.",
         intended_use="Default model of the app: pets and similar single foreground objects in "
