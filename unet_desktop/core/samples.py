@@ -8,15 +8,17 @@ from pathlib import Path
 from unet_desktop.core.imageio import IMAGE_EXTENSIONS
 from unet_desktop.core.labels import trimap_scheme
 from unet_desktop.core.paths import samples_dir, user_data_dir
+from unet_desktop.core.task import Task, save_task
 from unet_desktop.core.workspace import Workspace
 
 
 def sample_workspace() -> Path:
     """Copy the shipped sample images to ``<user data>/samples`` once; return that folder.
 
-    The copy gets a manifest naming the trimap scheme (the samples are Oxford-IIIT pets, like
-    the default model's data); a folder without masks would otherwise open as binary. Images the
-    user deleted from the copy are not brought back; masks they made are kept.
+    The copy gets a manifest naming the trimap scheme and a task "pets" with the default model's
+    classes (the samples are Oxford-IIIT pets, like the default model's data): a folder without
+    masks would otherwise open as binary and ask for a task on the first start. Images the user
+    deleted from the copy are not brought back; masks they made are kept.
     """
     target = user_data_dir() / "samples"
     if not target.is_dir():
@@ -25,4 +27,5 @@ def sample_workspace() -> Path:
             if src.suffix.lower() in IMAGE_EXTENSIONS:
                 shutil.copyfile(src, target / src.name)
         Workspace.open(target, scheme=trimap_scheme()).save_manifest()
+        save_task(target, Task("pets", trimap_scheme()))
     return target
