@@ -16,7 +16,7 @@ from torch import nn
 from unet_desktop.ml.imagenet_weights import ENCODERS, imagenet_state_dict
 from unet_desktop.ml.models import DEFAULT_DECODER
 from unet_desktop.ml.resnet_unet import DecoderBlock
-from unet_desktop.ml.unet import check_input, pad_to_multiple
+from unet_desktop.ml.unet import PaddedSegmenter
 
 
 def _encoder(name: str, pretrained: bool) -> nn.Module:
@@ -32,7 +32,7 @@ def _encoder(name: str, pretrained: bool) -> nn.Module:
     return features
 
 
-class EffNetUNet(nn.Module):
+class EffNetUNet(PaddedSegmenter):
     """EfficientNet-Lite encoder + U-Net decoder; logits at the input resolution."""
 
     size_multiple = 32
@@ -67,7 +67,3 @@ class EffNetUNet(nn.Module):
             x = block(x, feats.pop() if feats else None)
         return self.head(x)
 
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        check_input(x, self.in_channels)
-        x, h, w = pad_to_multiple(x, self.size_multiple)
-        return self.forward_padded(x)[..., :h, :w]

@@ -14,7 +14,7 @@ from torch import nn
 from torchvision.models import ResNet, resnet18, resnet34
 from torchvision.models.resnet import BasicBlock
 
-from unet_desktop.ml.unet import DoubleConv, check_input, pad_to_multiple
+from unet_desktop.ml.unet import DoubleConv, PaddedSegmenter
 
 # torchvision's ImageNet checkpoint file names (ResNet*_Weights.IMAGENET1K_V1).
 IMAGENET_FILES = {"resnet18": "resnet18-f37072fd.pth", "resnet34": "resnet34-b627a593.pth"}
@@ -94,7 +94,7 @@ class DecoderBlock(nn.Module):
         return self.conv(x)
 
 
-class ResNetUNet(nn.Module):
+class ResNetUNet(PaddedSegmenter):
     """ResNet encoder (5 scales) + U-Net decoder; logits at the input resolution."""
 
     size_multiple = 32
@@ -152,7 +152,3 @@ class ResNetUNet(nn.Module):
             x = block(x, feats.pop() if feats else None)
         return self.head(x)
 
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        check_input(x, self.in_channels)
-        x, h, w = pad_to_multiple(x, self.size_multiple)
-        return self.forward_padded(x)[..., :h, :w]

@@ -87,7 +87,23 @@ def check_input(x: torch.Tensor, in_channels: int) -> None:
         )
 
 
-class UNet(nn.Module):
+class PaddedSegmenter(nn.Module):
+    """Base of the networks: ``forward`` pads to ``size_multiple``, runs ``forward_padded`` (what
+    the ONNX export traces) and crops the logits back to the input's size."""
+
+    in_channels: int
+    size_multiple: int
+
+    def forward_padded(self, x: torch.Tensor) -> torch.Tensor:
+        raise NotImplementedError
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        check_input(x, self.in_channels)
+        x, h, w = pad_to_multiple(x, self.size_multiple)
+        return self.forward_padded(x)[..., :h, :w]
+
+
+class UNet(PaddedSegmenter):
     """U-Net with ``depth`` poolings and ``base * 2**level`` channels per level.
 
     ``forward`` takes a normalised float tensor (B, in_channels, H, W) of any H, W and returns
@@ -131,7 +147,3 @@ class UNet(nn.Module):
             x = up(x, skips.pop())
         return self.head(x)
 
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        check_input(x, self.in_channels)
-        x, h, w = pad_to_multiple(x, self.size_multiple)
-        return self.forward_padded(x)[..., :h, :w]
