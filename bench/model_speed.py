@@ -20,17 +20,11 @@ from pathlib import Path
 
 import numpy as np
 import torch
+from inference import test_image
 from machine_info import cpu_name
 from reference_unet import ClassicUNet
 
 from unet_desktop.ml.predictor import Predictor
-
-
-def blurred_image(height: int, width: int) -> np.ndarray:
-    import cv2
-
-    image = np.random.default_rng(0).integers(0, 256, (height, width, 3), dtype=np.uint8)
-    return cv2.GaussianBlur(image, (0, 0), 3)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -43,8 +37,8 @@ def main(argv: list[str] | None = None) -> int:
     torch.set_num_threads(args.threads)
     torch.manual_seed(0)
     classic = ClassicUNet(3, 3, base=16).eval()
-    square = torch.from_numpy(blurred_image(256, 256)).permute(2, 0, 1)[None].float() / 255
-    photo = blurred_image(375, 500)
+    square = torch.from_numpy(test_image(256, 256)).permute(2, 0, 1)[None].float() / 255
+    photo = test_image(375, 500)
     runners = {"classic UNet base 16, 256x256": lambda: classic(square)}
     for path in args.models:
         predictor = Predictor.from_file(path, device="cpu")

@@ -57,9 +57,6 @@ class EffNetUNet(PaddedSegmenter):
             DecoderBlock(i, s, o) for i, s, o in zip(ins, skips, decoder_widths))
         self.head = nn.Conv2d(decoder_widths[-1], num_classes, kernel_size=1)
 
-    def encoder_parameters(self) -> list[nn.Parameter]:
-        return list(self.encoder.parameters())
-
     def forward_padded(self, x: torch.Tensor) -> torch.Tensor:
         feats = list(self.encoder(x))
         x = feats.pop()
