@@ -272,3 +272,21 @@ def trimap_to_binary(trimap: np.ndarray, border_as_foreground: bool = True) -> n
     fg = (trimap == TRIMAP_FOREGROUND) | ((trimap == TRIMAP_BORDER) if border_as_foreground
                                           else False)
     return np.where(fg, 255, 0).astype(np.uint8)
+
+
+def adapt_labels(labels: np.ndarray, model_scheme: LabelScheme,
+                 target: LabelScheme) -> np.ndarray:
+    """A prediction in the workspace's label scheme (trimap <-> binary converted).
+
+    Raises ``ValueError`` saying why when the model's classes cannot become the folder's.
+    """
+    if model_scheme.same_classes(target):
+        return labels
+    if model_scheme.kind == "trimap" and target.kind == "binary" \
+            and target.stored_values == (0, 255):
+        return trimap_to_binary(labels)
+    if model_scheme.kind == "binary" and target.kind == "trimap":
+        return binary_to_trimap(labels)
+    raise ValueError(
+        f"the model predicts {model_scheme.kind} masks ({model_scheme.num_classes} classes) but "
+        f"this folder's masks are {target.kind} ({target.num_classes} classes)")

@@ -23,7 +23,7 @@ from typing import Any
 import numpy as np
 from PySide6.QtCore import QObject, Signal
 
-from unet_desktop.core.labels import LabelScheme, binary_to_trimap, trimap_to_binary
+from unet_desktop.core.labels import LabelScheme, adapt_labels
 from unet_desktop.core.workspace import ImageState
 from unet_desktop.gui.canvas import Canvas
 from unet_desktop.gui.file_list_dock import FileListDock
@@ -32,24 +32,7 @@ from unet_desktop.gui.prediction_service import PredictionService, neighbours_of
 from unet_desktop.gui.session import EditingSession
 
 PREFETCH_RADIUS = 2
-
-
-def adapt_labels(labels: np.ndarray, model_scheme: LabelScheme,
-                 target: LabelScheme) -> np.ndarray:
-    """A prediction in the workspace's label scheme (trimap <-> binary converted).
-
-    Raises ``ValueError`` saying why when the model's classes cannot become the folder's.
-    """
-    if model_scheme.same_classes(target):
-        return labels
-    if model_scheme.kind == "trimap" and target.kind == "binary" \
-            and target.stored_values == (0, 255):
-        return trimap_to_binary(labels)
-    if model_scheme.kind == "binary" and target.kind == "trimap":
-        return binary_to_trimap(labels)
-    raise ValueError(
-        f"the model predicts {model_scheme.kind} masks ({model_scheme.num_classes} classes) but "
-        f"this folder's masks are {target.kind} ({target.num_classes} classes)")
+__all__ = ["PredictionController", "adapt_labels", "may_replace_automatically"]
 
 
 def may_replace_automatically(state: ImageState, has_user_edits: bool, accepted_unedited: bool,
