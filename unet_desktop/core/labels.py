@@ -282,11 +282,21 @@ def adapt_labels(labels: np.ndarray, model_scheme: LabelScheme,
     """
     if model_scheme.same_classes(target):
         return labels
-    if model_scheme.kind == "trimap" and target.kind == "binary" \
-            and target.stored_values == (0, 255):
+    if _trimap_to_binary(model_scheme, target):
         return trimap_to_binary(labels)
     if model_scheme.kind == "binary" and target.kind == "trimap":
         return binary_to_trimap(labels)
     raise ValueError(
         f"the model predicts {model_scheme.kind} masks ({model_scheme.num_classes} classes) but "
         f"this folder's masks are {target.kind} ({target.num_classes} classes)")
+
+
+def _trimap_to_binary(model_scheme: LabelScheme, target: LabelScheme) -> bool:
+    return model_scheme.kind == "trimap" and target.kind == "binary" \
+        and target.stored_values == (0, 255)
+
+
+def adaptable(model_scheme: LabelScheme, target: LabelScheme) -> bool:
+    """Whether :func:`adapt_labels` can put ``model_scheme``'s predictions in ``target``."""
+    return model_scheme.same_classes(target) or _trimap_to_binary(model_scheme, target) \
+        or (model_scheme.kind == "binary" and target.kind == "trimap")

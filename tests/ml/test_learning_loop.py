@@ -1,0 +1,155 @@
+"""The learning-loop engine on tiny generated data: merged requests, the frozen validation set,
+the promotion gate (validation, training loss with < 2 validation images), the curve points."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from unet_desktop.core.labels import multiclass_scheme, trimap_scheme
+from unet_desktop.core.learning_record import load_record, record_path
+from unet_desktop.ml.learning_loop import (
+    GateReport,
+    LearningLoop,
+    LoopSettings,
+    RoundPlan,
+    RoundResult,
+)
+from unet_desktop.ml.modelfile import read_meta
+
+FAST = LoopSettings(epochs=1, size=32, batch_size=4, device="cpu")
+
+
+def disc_pair(i: int) -> tuple[np.ndarray, np.ndarray]:
+    """A noisy 40x48 image with a bright disc, and its trimap (1 pet, 2 background, 3 border)."""
+    rng = np.random.default_rng(i)
+    yy, xx = np.mgrid[:40, :48]
+    d2 = (yy - 12 - i % 15) ** 2 + (xx - 14 - (3 * i) % 20) ** 2
+    image = rng.normal(60, 20, (40, 48, 3)) + (d2 < 64)[..., None] * 120
+    trimap = np.where(d2 < 49, 1, np.where(d2 < 81, 3, 2)).astype(np.uint8)
+    return image.clip(0, 255).astype(np.uint8), trimap
+
+
+def key(i: int) -> str:
+    return f"img_{i:02d}.png"
+
+
+PAIRS = {key(i): disc_pair(i) for i in range(8)}
+
+
+@pytest.fixture
+def loop(tmp_path) -> LearningLoop:
+    return LearningLoop(trimap_scheme(), record_path(tmp_path), PAIRS.__getitem__, FAST)
+
+
+def run(loop: LearningLoop, plan: RoundPlan, during=None) -> tuple[RoundResult, list]:
+    """Run a round to its end; ``during()`` is called after its first report."""
+    reports = []
+    for report in loop.run_round(plan):
+        reports.append(report)
+        if during is not None and len(reports) == 1:
+            during()
+    assert isinstance(reports[-1], RoundResult)
+    return reports[-1], reports
+
+
+def plan(tmp_path, parent, n: int = 1) -> RoundPlan:
+    return RoundPlan(parent, tmp_path / "versions" / f"loop-v{n}.safetensors", f"loop-v{n}")
+
+
+def test_requests_during_a_round_merge_into_one_next_round(loop, tmp_path, tiny_model_file):
+    loop.note_corrected(key(0))
+    loop.note_corrected(key(1))
+    assert loop.round_requested
+
+    def correct_two_more():
+        assert not loop.round_requested  # the running round took the request
+        loop.note_corrected(key(2))
+        loop.note_corrected(key(3))
+
+    result, _ = run(loop, plan(tmp_path, tiny_model_file), during=correct_two_more)
+    assert result.train_images == (key(0), key(1))  # what was corrected when it started
+    assert loop.round_requested  # one request for the two that came during the round
+    second, _ = run(loop, plan(tmp_path, tiny_model_file, 2))
+    assert set(second.train_images) == {key(0), key(1), key(2), key(3)}
+    assert not loop.round_requested
+
+
+def test_every_kth_image_is_validation_and_never_trained_on(tmp_path, tiny_model_file):
+    loop = LearningLoop(trimap_scheme(), record_path(tmp_path), PAIRS.__getitem__, FAST)
+    loop.set_every_k(2)
+    in_validation = [loop.note_corrected(key(i)) for i in range(5)]
+    assert in_validation == [False, True, False, True, False]
+    result, reports = run(loop, plan(tmp_path, tiny_model_file))
+    assert result.validation_images == (key(1), key(3))
+    assert not set(result.train_images) & set(result.validation_images)
+    assert result.gate == "validation"
+    assert [r for r in reports if isinstance(r, GateReport)]  # scored image by image
+    assert load_record(record_path(tmp_path)).validation == (key(1), key(3))  # persisted
+
+
+def test_a_worse_round_is_kept_as_a_candidate(loop, tmp_path, tiny_model_file, monkeypatch):
+    loop.set_every_k(2)
+    for i in range(4):
+        loop.note_corrected(key(i))
+    parent_version = read_meta(tiny_model_file).version
+
+    def fake_score(self, model_path, version, keys, cancel):
+        yield GateReport(len(keys), len(keys))
+        score = 0.9 if version == parent_version else 0.5
+        return {"score": score, "dice": score, "miou": score}
+
+    monkeypatch.setattr(LearningLoop, "_validation_score", fake_score)
+    result, _ = run(loop, plan(tmp_path, tiny_model_file))
+    assert not result.promoted
+    assert result.model_path.is_file()  # still there to be picked
+    assert "candidate" in result.reason and "0.500 < 0.900" in result.reason
+    assert result.metrics["val_score"] == 0.5 and result.metrics["parent_val_score"] == 0.9
+
+    monkeypatch.setattr(LearningLoop, "_validation_score", lambda self, p, v, k, c:
+                        fake_score(self, p, parent_version if v != parent_version else "x", k, c))
+    better, _ = run(loop, plan(tmp_path, tiny_model_file, 2))
+    assert better.promoted and better.gate == "validation"
+
+
+def test_fewer_than_two_validation_images_judge_on_the_training_loss(loop, tmp_path,
+                                                                    tiny_model_file):
+    for i in range(5):  # k = 5: one validation image
+        loop.note_corrected(key(i))
+    result, _ = run(loop, plan(tmp_path, tiny_model_file))
+    assert result.gate == "training_loss"
+    assert "fewer than 2 validation images" in result.reason
+    new, old = result.metrics["train_loss"], result.metrics["parent_train_loss"]
+    assert result.promoted == (new <= old)
+
+
+def test_a_parent_of_other_classes_gives_the_first_model(tmp_path, model_file_factory):
+    parent, _ = model_file_factory(multiclass_scheme(5))
+    loop = LearningLoop(trimap_scheme(), record_path(tmp_path), PAIRS.__getitem__, FAST)
+    loop.note_corrected(key(0))
+    result, _ = run(loop, plan(tmp_path, parent))
+    assert result.promoted and result.gate == "first_model"
+    assert read_meta(result.model_path).scheme == trimap_scheme()
+
+
+def test_nothing_to_train_before_any_correction(loop, tmp_path, tiny_model_file):
+    result, _ = run(loop, plan(tmp_path, tiny_model_file))
+    assert result.gate == "nothing_to_train" and result.model_path is None
+    assert not result.promoted
+
+
+def test_a_curve_point_per_image(loop):
+    image_key = key(0)
+    truth = PAIRS[image_key][1]
+    predicted = truth.copy()
+    predicted[:10] = 2  # the user changed the top rows
+    point = loop.score_prediction(image_key, predicted, trimap_scheme(), truth, "v1")
+    changed = float(np.mean(predicted != truth))
+    assert point.order == 1 and point.metric == "dice" and point.model_version == "v1"
+    assert point.changed_fraction == pytest.approx(changed)
+    assert 0 < point.score < 1
+    assert loop.score_prediction(image_key, truth, trimap_scheme(), truth, "v2") is None
+    perfect = loop.score_prediction(key(1), PAIRS[key(1)][1], trimap_scheme(), PAIRS[key(1)][1],
+                                    "v2")
+    assert perfect.score == 1.0 and perfect.order == 2
+    assert [p.image for p in load_record(loop.record_file).points] == [key(0), key(1)]

@@ -1,0 +1,319 @@
+"""Learn while the user corrects: short fine-tune rounds, a promotion gate, the loop's curve.
+
+One :class:`LearningLoop` per folder; the window (on its worker thread) and
+``bench/hitl_loop.py`` drive the same object:
+
+- :meth:`note_corrected` when an image becomes corrected or verified: every k-th one joins the
+  frozen validation set (``core.learning_record``), and a round is requested. Requests that
+  arrive while a round runs merge into ONE next round (:attr:`round_requested`).
+- :meth:`run_round` (a generator of training reports, then one :class:`RoundResult`): a
+  time-budgeted fine-tune (``ml.finetune_job.run_finetune``) from the model in use over every
+  corrected image outside the validation set (the newest always among them), then the gate:
+  the new version is promoted only if it scores no worse than the model in use on the
+  validation set; with fewer than 2 validation images, only if its training loss is no worse
+  than the parent's on the same images (and the result says so). A version that is not promoted
+  stays a candidate (its file is kept).
+- :meth:`score_prediction` records a curve point: how good the prediction was that the user
+  started from, against the correction they saved (``ml.loop_score``).
+
+The round's inputs (:class:`RoundPlan`) are immutable values made by the caller; the record is
+guarded by a lock, so corrections may be noted from another thread while a round runs.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import threading
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from unet_desktop.core.labels import LabelScheme, adaptable
+from unet_desktop.core.learning_record import (
+    CurvePoint,
+    LearningRecord,
+    load_record,
+    save_record,
+)
+from unet_desktop.core.progress import CancelToken
+from unet_desktop.ml.dataset import Sample, SampleSet, make_sample
+from unet_desktop.ml.loop_score import agreement
+
+PairLoader = Callable[[str], tuple[np.ndarray, np.ndarray]]  # key -> (image, saved mask)
+MIN_VALIDATION_IMAGES = 2
+DEFAULT_ROUND_SECONDS = 20.0
+
+
+@dataclass(frozen=True)
+class LoopSettings:
+    """How a round trains. ``epochs`` (tests) replaces the time budget by a fixed count."""
+
+    round_seconds: float = DEFAULT_ROUND_SECONDS
+    epochs: int | None = None
+    size: int | None = None  # None: the parent's training size (256 for a new model)
+    batch_size: int = 8
+    lr: float | None = None
+    device: str = "auto"
+    seed: int = 0
+
+    def __post_init__(self) -> None:
+        if self.round_seconds <= 0:
+            raise ValueError(f"a round needs a positive time budget, got {self.round_seconds} s")
+
+
+@dataclass(frozen=True)
+class RoundPlan:
+    """One round: what it starts from (None: a new model from the ImageNet encoder), where the
+    new version goes and its name."""
+
+    parent: Path | None
+    out: Path
+    name: str = ""
+
+
+@dataclass(frozen=True)
+class GateReport:
+    """Scoring the validation images: ``done`` of ``total`` (between training and the verdict)."""
+
+    done: int
+    total: int
+
+
+@dataclass(frozen=True)
+class RoundResult:
+    model_path: Path | None  # the new version's file; None when nothing was trained
+    version: str
+    promoted: bool
+    gate: str  # "validation", "training_loss", "first_model", "cancelled", "nothing_to_train"
+    reason: str  # one sentence for the user
+    metrics: dict  # val_score / parent_val_score / miou / mdice / train_loss / parent_train_loss
+    train_images: tuple[str, ...] = ()
+    validation_images: tuple[str, ...] = ()
+    train_seconds: float = 0.0
+
+
+class LearningLoop:
+    """The loop's state for one folder (module docstring)."""
+
+    def __init__(self, scheme: LabelScheme, record_file: Path, load_pair: PairLoader,
+                 settings: LoopSettings | None = None) -> None:
+        self.scheme = scheme
+        self.record_file = Path(record_file)
+        self.load_pair = load_pair
+        self.settings = settings or LoopSettings()
+        self._lock = threading.Lock()
+        self._record = load_record(self.record_file)  # LearningRecordError names the file
+        self._requested = False
+        self._rounds = 0
+        self._samples: dict[tuple[str, int, int], Sample] = {}
+        self._pairs: dict[str, tuple[np.ndarray, np.ndarray]] = {}  # validation images
+        self._scores: dict[tuple[str, str], float] = {}  # (model version, key) -> score
+
+    # --- the record -------------------------------------------------------------------------------
+    @property
+    def record(self) -> LearningRecord:
+        with self._lock:
+            return self._record
+
+    def _update(self, change: Callable[[LearningRecord], LearningRecord]) -> LearningRecord:
+        with self._lock:
+            record = change(self._record)
+            if record != self._record:
+                save_record(self.record_file, record)
+                self._record = record
+            return record
+
+    def set_enabled(self, enabled: bool) -> None:
+        self._update(lambda r: dataclasses.replace(r, enabled=bool(enabled)))
+
+    def set_every_k(self, k: int) -> None:
+        """Takes effect for the images corrected from now on; those chosen stay chosen."""
+        self._update(lambda r: dataclasses.replace(r, every_k=int(k)))
+
+    def set_target(self, target: float) -> None:
+        self._update(lambda r: dataclasses.replace(r, target=float(target)))
+
+    def note_corrected(self, key: str) -> bool:
+        """``key`` was saved as corrected or verified: forget its cached pair (the mask may have
+        changed), choose its validation membership (first time only) and request a round.
+        Returns whether it is in the validation set."""
+        record = self._update(lambda r: r.with_corrected(key))
+        with self._lock:
+            self._samples = {k: s for k, s in self._samples.items() if k[0] != key}
+            self._pairs.pop(key, None)
+            self._scores = {k: v for k, v in self._scores.items() if k[1] != key}
+            self._requested = True
+        return key in record.validation
+
+    def request_round(self) -> None:
+        with self._lock:
+            self._requested = True
+
+    @property
+    def round_requested(self) -> bool:
+        """A correction arrived since the last round started (they all go into the next)."""
+        with self._lock:
+            return self._requested
+
+    def score_prediction(self, key: str, predicted: np.ndarray, predicted_scheme: LabelScheme,
+                         corrected: np.ndarray, model_version: str) -> CurvePoint | None:
+        """Record the curve point of ``key`` (once per image); returns it, or None if the image
+        has one already. Raises ``ValueError`` when the two cannot be compared."""
+        if self.record.has_point(key):
+            return None
+        a = agreement(predicted, corrected, self.scheme, predicted_scheme)
+        point = CurvePoint(0, key, a.score, a.metric, a.changed_fraction, model_version,
+                           a.dice, a.miou)
+        record = self._update(lambda r: r.with_point(point))
+        return next(p for p in record.points if p.image == key)
+
+    # --- a round ----------------------------------------------------------------------------------
+    def run_round(self, plan: RoundPlan, cancel: CancelToken | None = None) -> Iterator[object]:
+        """Training reports, :class:`GateReport` s, then one :class:`RoundResult`."""
+        cancel = cancel or CancelToken()
+        with self._lock:
+            self._requested = False  # what arrives from now on goes into the next round
+            self._rounds += 1
+            record, number = self._record, self._rounds
+        train_keys, val_keys = record.training_keys, record.validation
+        if not train_keys:
+            yield RoundResult(None, "", False, "nothing_to_train",
+                              "No corrected image outside the validation set to train on yet.",
+                              {}, (), val_keys)
+            return
+        from unet_desktop.ml.finetune_job import run_finetune
+        from unet_desktop.ml.modelfile import read_meta
+        from unet_desktop.ml.train_config import FinalReport, TrainConfig
+
+        parent_meta = read_meta(plan.parent) if plan.parent is not None else None
+        size = self.settings.size or (parent_meta.train_size if parent_meta else 256)
+        channels = parent_meta.in_channels if parent_meta else 3
+        samples = [self._sample(key, channels, 2 * size) for key in train_keys]
+        s = self.settings
+        config = TrainConfig(
+            out=plan.out, init=plan.parent, new_classes=True, epochs=s.epochs,
+            max_minutes=None if s.epochs else s.round_seconds / 60, size=s.size,
+            batch_size=s.batch_size, lr=s.lr, val_fraction=0.0, seed=s.seed + number,
+            patience=None, device=s.device, num_workers=0, name=plan.name,
+            description=f"learning loop round {number} on {len(samples)} corrected image(s)")
+        data = SampleSet(samples, self.scheme, f"learning loop ({len(samples)} images)")
+        started, final = time.monotonic(), None
+        for report in run_finetune(data, config, cancel):
+            if isinstance(report, FinalReport):
+                final = report
+            yield report
+        seconds = time.monotonic() - started
+        if final is None or final.model_path is None or final.stopped == "cancelled":
+            self._discard(final.model_path if final else None, plan.out)
+            yield RoundResult(None, "", False, "cancelled", "Round cancelled; nothing kept.",
+                              {}, train_keys, val_keys, seconds)
+            return
+        yield from self._gate(plan, final, parent_meta, train_keys, val_keys, seconds, cancel)
+
+    def _sample(self, key: str, channels: int, max_side: int) -> Sample:
+        cache_key = (key, channels, max_side)
+        with self._lock:
+            sample = self._samples.get(cache_key)
+        if sample is None:
+            image, mask = self.load_pair(key)
+            try:
+                sample = make_sample(key, image, mask, self.scheme, in_channels=channels,
+                                     max_side=max_side)
+            except ValueError as exc:
+                raise ValueError(f"{key}: {exc}") from exc
+            with self._lock:
+                self._samples[cache_key] = sample
+        return sample
+
+    @staticmethod
+    def _discard(*paths: Path | None) -> None:
+        from unet_desktop.ml.checkpoint import checkpoint_path
+
+        for path in {p for p in paths if p is not None}:
+            path.unlink(missing_ok=True)
+            checkpoint_path(path).unlink(missing_ok=True)
+
+    # --- the gate ---------------------------------------------------------------------------------
+    def _gate(self, plan: RoundPlan, final, parent_meta, train_keys: tuple[str, ...],
+              val_keys: tuple[str, ...], seconds: float,
+              cancel: CancelToken) -> Iterator[object]:
+        from unet_desktop.ml.modelfile import read_meta
+
+        path = Path(final.model_path)
+        version = read_meta(path).version
+        metrics = {"train_loss": final.metrics.get("loss"),
+                   "parent_train_loss": (final.parent_metrics or {}).get("loss")}
+
+        def result(promoted: bool, gate: str, reason: str) -> RoundResult:
+            return RoundResult(path, version, promoted, gate, reason,
+                               {k: v for k, v in metrics.items() if v is not None},
+                               train_keys, val_keys, seconds)
+
+        if len(val_keys) >= MIN_VALIDATION_IMAGES:
+            new = yield from self._validation_score(path, version, val_keys, cancel)
+            metrics.update(val_score=new["score"], miou=new["miou"], dice=new["dice"])
+        if parent_meta is None or not adaptable(parent_meta.scheme, self.scheme):
+            yield result(True, "first_model", "The first model of this folder's classes: "
+                                              "promoted.")
+            return
+        if len(val_keys) >= MIN_VALIDATION_IMAGES:
+            old = yield from self._validation_score(plan.parent, parent_meta.version, val_keys,
+                                                    cancel)
+            metrics["parent_val_score"] = old["score"]
+            better = metrics["val_score"] >= old["score"]
+            name = _metric_name(self.scheme)
+            comparison = (f"{name} {metrics['val_score']:.3f} {'≥' if better else '<'} "
+                          f"{old['score']:.3f} of the model in use on {len(val_keys)} "
+                          "validation images")
+            yield result(better, "validation", ("Promoted: " if better else
+                                                "Kept as a candidate: ") + comparison + ".")
+            return
+        new_loss, old_loss = metrics["train_loss"], metrics["parent_train_loss"]
+        if new_loss is None or old_loss is None:
+            yield result(True, "training_loss", "Fewer than 2 validation images and no loss to "
+                                                "compare: promoted on trust.")
+            return
+        better = new_loss <= old_loss
+        yield result(better, "training_loss", (
+            f"{'Promoted' if better else 'Kept as a candidate'} on the training loss "
+            f"({new_loss:.3f} {'≤' if better else '>'} {old_loss:.3f} of the model in use): "
+            f"fewer than {MIN_VALIDATION_IMAGES} validation images so far."))
+
+    def _validation_score(self, model_path: Path, version: str, keys: tuple[str, ...],
+                          cancel: CancelToken) -> Iterator[object]:
+        """Mean score (and Dice, mIoU) of a model over the validation images, cached by version;
+        yields a :class:`GateReport` per image so the caller's other work can run between."""
+        from unet_desktop.ml.predictor import Predictor
+
+        predictor = None
+        totals = {"score": [], "dice": [], "miou": []}
+        for i, key in enumerate(keys):
+            cancel.raise_if_cancelled()
+            with self._lock:
+                cached = self._scores.get((version, key))
+                pair = self._pairs.get(key)
+            if cached is None:
+                if pair is None:
+                    pair = self.load_pair(key)
+                    with self._lock:
+                        self._pairs[key] = pair
+                if predictor is None:
+                    predictor = Predictor.from_file(model_path, device=self.settings.device,
+                                                    engine="torch")
+                labels = predictor.predict(pair[0], probs=False).labels
+                a = agreement(labels, pair[1], self.scheme, predictor.meta.scheme)
+                cached = (a.score, a.dice, a.miou)
+                with self._lock:
+                    self._scores[(version, key)] = cached
+            for name, value in zip(("score", "dice", "miou"), cached):
+                if value is not None:
+                    totals[name].append(value)
+            yield GateReport(i + 1, len(keys))
+        return {name: (sum(v) / len(v) if v else None) for name, v in totals.items()}
+
+
+def _metric_name(scheme: LabelScheme) -> str:
+    return "mIoU" if scheme.kind == "multiclass" else "Dice"

@@ -1,0 +1,54 @@
+"""How good a prediction was against the mask the user saved: the learning curve's measure.
+
+``score`` is the foreground Dice for binary masks (the class stored as 255, or 1), the pet
+Dice for trimaps and the mean IoU for multi-class masks; ``changed_fraction`` is the share of
+labelled pixels whose class the user changed (the pixel error, ISBI's measure). Pixels left
+unlabeled in the saved mask count for neither. A prediction with other classes is first put in
+the mask's scheme (trimap <-> binary, ``core.labels.adapt_labels``).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from unet_desktop.core.labels import TRIMAP_FOREGROUND, LabelScheme, adapt_labels
+from unet_desktop.ml.metrics import stored_confusion, summarize
+
+
+@dataclass(frozen=True)
+class Agreement:
+    score: float
+    metric: str  # "dice" or "miou"
+    dice: float | None
+    miou: float | None
+    changed_fraction: float
+
+
+def headline_metric(scheme: LabelScheme) -> str:
+    return "miou" if scheme.kind == "multiclass" else "dice"
+
+
+def _foreground_name(scheme: LabelScheme) -> str:
+    wanted = TRIMAP_FOREGROUND if scheme.kind == "trimap" else max(c.value for c in scheme.classes)
+    return next(c.name for c in scheme.classes if c.value == wanted)
+
+
+def agreement(predicted: np.ndarray, corrected: np.ndarray, scheme: LabelScheme,
+              predicted_scheme: LabelScheme | None = None) -> Agreement:
+    """Compare a prediction (stored values of ``predicted_scheme``, default ``scheme``) with the
+    saved mask; raises ``ValueError`` when the sizes or the classes cannot be compared."""
+    if predicted_scheme is not None:
+        predicted = adapt_labels(predicted, predicted_scheme, scheme)
+    metrics = summarize(stored_confusion(predicted, corrected, scheme), scheme)
+    miou = metrics["miou"]
+    if scheme.kind == "multiclass":
+        dice = metrics["mdice"]
+    else:  # absent from both the prediction and the mask: they agree
+        dice = metrics["dice"][_foreground_name(scheme)]
+        dice = 1.0 if dice is None else dice
+    accuracy = metrics["pixel_accuracy"]
+    changed = 0.0 if accuracy is None else 1.0 - accuracy
+    score = (miou if miou is not None else 1.0) if scheme.kind == "multiclass" else dice
+    return Agreement(float(score), headline_metric(scheme), dice, miou, float(changed))
