@@ -10,7 +10,8 @@ It lives beside the manifest in ``<root>/.unet-desktop/task.json`` (written atom
      "model": "models/cells-v2.safetensors" | null,
      "versions": [{"name": "cells-v1", "file": "models/cells-v1.safetensors",
                    "version": "20260101-...", "parent": null, "created": "2026-...",
-                   "metrics": {"miou": 0.81, "mdice": 0.89}, "corrected_images": 2}, ...]}
+                   "metrics": {"miou": 0.81, "mdice": 0.89}, "corrected_images": 2,
+                   "note": "..."}, ...]}
 
 ``start_from`` null means a new model from the ImageNet-pretrained encoder; a path means an
 existing model whose classes are mapped onto the task's by name (``ml.new_classes``). Model
@@ -57,11 +58,13 @@ class ModelVersion:
     created: str = ""
     metrics: dict = field(default_factory=dict)  # validation miou, mdice, loss
     corrected_images: int = 0  # labelled images it was trained and validated on
+    note: str = ""  # e.g. the learning loop's verdict: promoted, or kept as a candidate
 
     def to_dict(self) -> dict:
-        return {"name": self.name, "file": self.file, "version": self.version,
-                "parent": self.parent, "created": self.created, "metrics": dict(self.metrics),
-                "corrected_images": self.corrected_images}
+        d = {"name": self.name, "file": self.file, "version": self.version,
+             "parent": self.parent, "created": self.created, "metrics": dict(self.metrics),
+             "corrected_images": self.corrected_images}
+        return {**d, "note": self.note} if self.note else d
 
     @classmethod
     def from_dict(cls, d: dict) -> ModelVersion:
@@ -73,7 +76,7 @@ class ModelVersion:
                    d.get("parent") if isinstance(d.get("parent"), str) else None,
                    str(d.get("created") or ""),
                    {k: v for k, v in metrics.items() if isinstance(v, (int, float))},
-                   int(d.get("corrected_images") or 0))
+                   int(d.get("corrected_images") or 0), str(d.get("note") or ""))
 
 
 @dataclass(frozen=True)
@@ -108,8 +111,12 @@ class Task:
 
     def with_version(self, version: ModelVersion) -> Task:
         """A new version added (or the entry of the same file replaced) and made the one in use."""
+        return replace(self.with_candidate(version), model=version.file)
+
+    def with_candidate(self, version: ModelVersion) -> Task:
+        """A new version added (or the entry of the same file replaced); the model in use stays."""
         kept = tuple(v for v in self.versions if v.file != version.file)
-        return replace(self, versions=(*kept, version), model=version.file)
+        return replace(self, versions=(*kept, version))
 
     def to_dict(self) -> dict:
         return {"format": FORMAT_NAME, "version": FORMAT_VERSION, "name": self.name,

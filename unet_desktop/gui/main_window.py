@@ -30,6 +30,7 @@ from unet_desktop.gui.autosave_controller import DEFAULT_DELAY_MS
 from unet_desktop.gui.canvas import Canvas
 from unet_desktop.gui.file_list_dock import FileListDock
 from unet_desktop.gui.help_dialogs import HelpMenu, about_rows
+from unet_desktop.gui.learning_controller import LearningController
 from unet_desktop.gui.model_actions import ModelActions
 from unet_desktop.gui.model_commands import ModelCommands
 from unet_desktop.gui.model_controller import ModelController
@@ -202,6 +203,9 @@ class MainWindow(QMainWindow):
             self.task_actions, self.session, self.models, self.prediction, self.training_commands,
             self.model_actions, self.prediction_dock.accept_button, self.tools, self.task_banner,
             self.open_folder, user_models_dir(), self, self._ask_for_task, self)
+        self.learning = LearningController(
+            self.model_actions.learn_as_i_correct, self.session, self.models, self.prediction,
+            self.predictions, self.task_commands, self.training_dock, self)
         self._connect_model_parts()
         self.help = HelpMenu(self, self._about_rows)
         self.help.build_menu(self.menuBar())
@@ -212,9 +216,10 @@ class MainWindow(QMainWindow):
     def _connect_model_parts(self) -> None:
         a, dock, bar = self.model_actions, self.prediction_dock, self.statusBar()
         for source in (self.prediction, self.model_commands, self.training_commands,
-                       self.task_commands):
+                       self.task_commands, self.learning):
             source.message.connect(lambda text: bar.showMessage(text, MESSAGE_MS))
-        for source in (self.model_commands, self.training_commands, self.task_commands):
+        for source in (self.model_commands, self.training_commands, self.task_commands,
+                       self.learning):
             source.error.connect(self._on_error)
         self.prediction.status_changed.connect(dock.show_status)
         self.model_commands.model_label_changed.connect(dock.show_model)

@@ -37,6 +37,10 @@ class ModelActions:
         self.finetune = _action(parent, "&Fine-tune on Corrected Images...", "Ctrl+T",
                                 tip="Teach the model from the corrected and verified masks")
         self.show_training = _action(parent, "Show Training &Dock")
+        self.learn_as_i_correct = _action(
+            parent, "&Learn as I Correct",
+            tip="Fine-tune a little after each corrected image (remembered for this folder)")
+        self.learn_as_i_correct.setCheckable(True)
         # Model
         self.open_model = _action(parent, "&Open Model...", "Ctrl+Shift+O")
         self.save_model_as = _action(parent, "&Save Model As...")
@@ -84,6 +88,7 @@ class ModelActions:
 
         self.training_menu = menubar.addMenu("&Training")
         self.training_menu.addAction(self.finetune)
+        self.training_menu.addAction(self.learn_as_i_correct)
         self.training_menu.addAction(self.show_training)
 
     def set_device_choices(self, choices: list, current: str) -> list[QAction]:

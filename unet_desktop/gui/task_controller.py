@@ -260,12 +260,7 @@ class TaskController(QObject):
         task = ws.task if ws is not None else None
         if task is None:
             return None
-        folder = models_folder(ws.root, task, self.user_models)
-        name = task.next_model_name()
-        out, n = folder / f"{name}.safetensors", 1
-        while out.exists():
-            n += 1
-            out = folder / f"{name}-{n}.safetensors"
+        out, name = self.next_model_file()
         current = self.models.slots.current
         start = Path(task.start_from) if task.start_from else None
         if current is not None and current.path is not None \
@@ -279,6 +274,45 @@ class TaskController(QObject):
                             "a new model from the ImageNet-pretrained encoder")
         self._planned[os.path.realpath(out)] = ws.root
         return plan
+
+    def next_model_file(self) -> tuple[Path, str]:
+        """Where the open folder's next model version goes (``<task>-v<n>``), and its name."""
+        ws = self.session.workspace
+        folder = models_folder(ws.root, ws.task, self.user_models)
+        name = ws.task.next_model_name()
+        out, n = folder / f"{name}.safetensors", 1
+        while out.exists():
+            n += 1
+            out = folder / f"{name}-{n}.safetensors"
+        return out, name
+
+    def ensure_task(self) -> Task | None:
+        """The open folder's task; one is made from the folder's classes if it has none (the
+        learning loop records its versions there). None if it cannot be saved."""
+        ws = self.session.workspace
+        if ws is None:
+            return None
+        if ws.task is None:
+            current = self.models.slots.current
+            fits = current is not None and current.path is not None \
+                and classes_mismatch(current.meta.scheme, ws.scheme) is None
+            task = Task(ws.root.name, ws.scheme,
+                        model=stored_reference(ws.root, current.path) if fits else None)
+            if not self.apply_task(task):
+                return None
+        return ws.task
+
+    def record_version(self, path: Path, metrics: dict, note: str, in_use: bool) -> None:
+        """Add a model file of the open folder (the learning loop's round) to its task's
+        versions, with ``metrics`` and ``note``; ``in_use``: as the model in use, else as a
+        candidate the user can still pick in Model > Versions."""
+        ws = self.session.workspace
+        if ws is None or ws.task is None:
+            return
+        version = version_from_metadata(stored_reference(ws.root, path),
+                                        model_metadata(path) or {}, Path(path).stem)
+        version = replace(version, metrics=dict(metrics), note=note)  # the loop's own measures
+        self._save(ws.task.with_version(version) if in_use else ws.task.with_candidate(version))
 
     def _on_model_trained(self, path: str) -> None:
         root = self._planned.pop(os.path.realpath(path), None)

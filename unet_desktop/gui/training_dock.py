@@ -133,6 +133,10 @@ class TrainingDock(QDockWidget):
         layout.addWidget(self.result_label)
         self.setWidget(body)
 
+    def add_plot(self, widget: QWidget) -> None:
+        """Another plot beside the two (the learning loop's curve), laid out with them."""
+        self.plots.addWidget(widget, 1)
+
     def _on_location_changed(self, area: Qt.DockWidgetArea) -> None:
         """Plots side by side under or over the canvas, stacked beside it."""
         wide = area in (Qt.DockWidgetArea.TopDockWidgetArea,

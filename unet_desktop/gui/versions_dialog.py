@@ -22,7 +22,7 @@ from PySide6.QtWidgets import (
 
 from unet_desktop.core.task import ModelVersion, Task
 
-COLUMNS = ("Model", "Trained", "Parent", "Labelled images", "Validation mIoU", "In use")
+COLUMNS = ("Model", "Trained", "Parent", "Labelled images", "Validation mIoU", "In use", "Note")
 
 
 def _parent_name(task: Task, version: ModelVersion) -> str:
@@ -76,7 +76,7 @@ class VersionsDialog(QDialog):
         for row, v in enumerate(versions):
             cells = (v.name, v.created.replace("T", " ")[:16], _parent_name(task, v),
                      str(v.corrected_images), _score(v.metrics.get("miou")),
-                     "●" if v.file == task.model else "")
+                     "●" if v.file == task.model else "", v.note)
             for col, text in enumerate(cells):
                 item = QTableWidgetItem(text)
                 if col in (3, 4):

@@ -17,7 +17,8 @@ One :class:`LearningLoop` per folder; the window (on its worker thread) and
   started from, against the correction they saved (``ml.loop_score``).
 
 The round's inputs (:class:`RoundPlan`) are immutable values made by the caller; the record is
-guarded by a lock, so corrections may be noted from another thread while a round runs.
+guarded by a lock, so corrections may be noted from another thread while a round runs. Torch is
+imported only when a round runs or a prediction is scored (the window imports this module).
 """
 
 from __future__ import annotations
@@ -28,6 +29,7 @@ import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -38,9 +40,7 @@ from unet_desktop.core.learning_record import (
     load_record,
     save_record,
 )
-from unet_desktop.core.progress import CancelToken
-from unet_desktop.ml.dataset import Sample, SampleSet, make_sample
-from unet_desktop.ml.loop_score import agreement
+from unet_desktop.core.progress import Cancelled, CancelToken
 
 PairLoader = Callable[[str], tuple[np.ndarray, np.ndarray]]  # key -> (image, saved mask)
 MIN_VALIDATION_IMAGES = 2
@@ -108,7 +108,7 @@ class LearningLoop:
         self._record = load_record(self.record_file)  # LearningRecordError names the file
         self._requested = False
         self._rounds = 0
-        self._samples: dict[tuple[str, int, int], Sample] = {}
+        self._samples: dict[tuple[str, int, int], Any] = {}  # ml.dataset.Sample
         self._pairs: dict[str, tuple[np.ndarray, np.ndarray]] = {}  # validation images
         self._scores: dict[tuple[str, str], float] = {}  # (model version, key) -> score
 
@@ -148,6 +148,14 @@ class LearningLoop:
             self._requested = True
         return key in record.validation
 
+    def note_corrected_all(self, keys: list[str]) -> None:
+        """Note images that were corrected before learning was turned on (one write); a round
+        is requested if any of them is new to the loop."""
+        before = self.record.corrected
+        record = self._update(lambda r: _with_all(r, keys))
+        if record.corrected != before:
+            self.request_round()
+
     def request_round(self) -> None:
         with self._lock:
             self._requested = True
@@ -162,6 +170,8 @@ class LearningLoop:
                          corrected: np.ndarray, model_version: str) -> CurvePoint | None:
         """Record the curve point of ``key`` (once per image); returns it, or None if the image
         has one already. Raises ``ValueError`` when the two cannot be compared."""
+        from unet_desktop.ml.loop_score import agreement
+
         if self.record.has_point(key):
             return None
         a = agreement(predicted, corrected, self.scheme, predicted_scheme)
@@ -184,6 +194,7 @@ class LearningLoop:
                               "No corrected image outside the validation set to train on yet.",
                               {}, (), val_keys)
             return
+        from unet_desktop.ml.dataset import SampleSet
         from unet_desktop.ml.finetune_job import run_finetune
         from unet_desktop.ml.modelfile import read_meta
         from unet_desktop.ml.train_config import FinalReport, TrainConfig
@@ -201,19 +212,28 @@ class LearningLoop:
             description=f"learning loop round {number} on {len(samples)} corrected image(s)")
         data = SampleSet(samples, self.scheme, f"learning loop ({len(samples)} images)")
         started, final = time.monotonic(), None
-        for report in run_finetune(data, config, cancel):
-            if isinstance(report, FinalReport):
-                final = report
-            yield report
-        seconds = time.monotonic() - started
-        if final is None or final.model_path is None or final.stopped == "cancelled":
-            self._discard(final.model_path if final else None, plan.out)
-            yield RoundResult(None, "", False, "cancelled", "Round cancelled; nothing kept.",
-                              {}, train_keys, val_keys, seconds)
-            return
-        yield from self._gate(plan, final, parent_meta, train_keys, val_keys, seconds, cancel)
+        try:
+            for report in run_finetune(data, config, cancel):
+                if isinstance(report, FinalReport):
+                    final = report
+                yield report
+            seconds = time.monotonic() - started
+            if final is None or final.model_path is None or final.stopped == "cancelled":
+                self._discard(final.model_path if final else None, plan.out)
+                result = RoundResult(None, "", False, "cancelled",
+                                     "Round cancelled; nothing kept.", {}, train_keys, val_keys,
+                                     seconds)
+            else:
+                result = yield from self._gate(plan, final, parent_meta, train_keys, val_keys,
+                                               seconds, cancel)
+        except (GeneratorExit, Cancelled):  # stopped unfinished (quit): keep no half a version
+            self._discard(plan.out)
+            raise
+        yield result
 
-    def _sample(self, key: str, channels: int, max_side: int) -> Sample:
+    def _sample(self, key: str, channels: int, max_side: int) -> Any:
+        from unet_desktop.ml.dataset import make_sample
+
         cache_key = (key, channels, max_side)
         with self._lock:
             sample = self._samples.get(cache_key)
@@ -240,6 +260,7 @@ class LearningLoop:
     def _gate(self, plan: RoundPlan, final, parent_meta, train_keys: tuple[str, ...],
               val_keys: tuple[str, ...], seconds: float,
               cancel: CancelToken) -> Iterator[object]:
+        """Yields :class:`GateReport` s; returns the :class:`RoundResult`."""
         from unet_desktop.ml.modelfile import read_meta
 
         path = Path(final.model_path)
@@ -256,9 +277,8 @@ class LearningLoop:
             new = yield from self._validation_score(path, version, val_keys, cancel)
             metrics.update(val_score=new["score"], miou=new["miou"], dice=new["dice"])
         if parent_meta is None or not adaptable(parent_meta.scheme, self.scheme):
-            yield result(True, "first_model", "The first model of this folder's classes: "
-                                              "promoted.")
-            return
+            return result(True, "first_model", "The first model of this folder's classes: "
+                                               "promoted.")
         if len(val_keys) >= MIN_VALIDATION_IMAGES:
             old = yield from self._validation_score(plan.parent, parent_meta.version, val_keys,
                                                     cancel)
@@ -268,16 +288,14 @@ class LearningLoop:
             comparison = (f"{name} {metrics['val_score']:.3f} {'≥' if better else '<'} "
                           f"{old['score']:.3f} of the model in use on {len(val_keys)} "
                           "validation images")
-            yield result(better, "validation", ("Promoted: " if better else
-                                                "Kept as a candidate: ") + comparison + ".")
-            return
+            return result(better, "validation", ("Promoted: " if better else
+                                                 "Kept as a candidate: ") + comparison + ".")
         new_loss, old_loss = metrics["train_loss"], metrics["parent_train_loss"]
         if new_loss is None or old_loss is None:
-            yield result(True, "training_loss", "Fewer than 2 validation images and no loss to "
-                                                "compare: promoted on trust.")
-            return
+            return result(True, "training_loss", "Fewer than 2 validation images and no loss "
+                                                 "to compare: promoted on trust.")
         better = new_loss <= old_loss
-        yield result(better, "training_loss", (
+        return result(better, "training_loss", (
             f"{'Promoted' if better else 'Kept as a candidate'} on the training loss "
             f"({new_loss:.3f} {'≤' if better else '>'} {old_loss:.3f} of the model in use): "
             f"fewer than {MIN_VALIDATION_IMAGES} validation images so far."))
@@ -286,6 +304,7 @@ class LearningLoop:
                           cancel: CancelToken) -> Iterator[object]:
         """Mean score (and Dice, mIoU) of a model over the validation images, cached by version;
         yields a :class:`GateReport` per image so the caller's other work can run between."""
+        from unet_desktop.ml.loop_score import agreement
         from unet_desktop.ml.predictor import Predictor
 
         predictor = None
@@ -313,6 +332,12 @@ class LearningLoop:
                     totals[name].append(value)
             yield GateReport(i + 1, len(keys))
         return {name: (sum(v) / len(v) if v else None) for name, v in totals.items()}
+
+
+def _with_all(record: LearningRecord, keys: list[str]) -> LearningRecord:
+    for key in keys:
+        record = record.with_corrected(key)
+    return record
 
 
 def _metric_name(scheme: LabelScheme) -> str:

@@ -1,0 +1,282 @@
+"""Training > Learn as I Correct: the window's side of the learning loop (``ml.learning_loop``).
+
+While it is on (remembered per folder in ``.unet-desktop/learning.json``):
+
+- each image saved as corrected or verified is noted by the folder's :class:`LearningLoop`
+  (every k-th one joins the frozen validation set) and a round is asked for: one round runs at a
+  time on the worker thread (a long job stepped between predictions); corrections that arrive
+  meanwhile merge into one next round;
+- the prediction the user started from (the last one shown for the image before any edit of
+  theirs) is scored against the saved correction on the worker: one point of the curve;
+- a finished round's version goes into the task's versions (Model > Versions), as the model in
+  use when the gate promoted it, else as a candidate; a promoted version is loaded and the
+  images not yet corrected after the one on screen are predicted again (never a corrected one).
+
+Turning it on in a folder without a task makes one from the folder's classes (the versions are
+kept there). Quitting cancels a running round after its current step; the masks were saved
+before (the window saves them first), and a half-trained version is deleted.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from typing import Any
+
+from PySide6.QtCore import QObject, Signal
+from PySide6.QtGui import QAction
+
+from unet_desktop.core.errors import FileError
+from unet_desktop.core.learning_record import LearningRecord, record_path
+from unet_desktop.core.workspace import LABELLED_STATES
+from unet_desktop.gui.learning_panel import LearningPanel
+from unet_desktop.gui.model_controller import ModelController
+from unet_desktop.gui.prediction_controller import PredictionController, ShownPrediction
+from unet_desktop.gui.prediction_service import PredictionService
+from unet_desktop.gui.session import EditingSession
+from unet_desktop.gui.task_controller import TaskController
+from unet_desktop.gui.training_dock import TrainingDock
+from unet_desktop.gui.worker import FAILED, Job, Priority
+from unet_desktop.ml.learning_loop import LearningLoop, LoopSettings, RoundPlan
+
+REFRESH_LIMIT = 8  # uncorrected images predicted again after a promotion (the next ones)
+
+
+class LearningController(QObject):
+    message = Signal(str)
+    error = Signal(str)
+    round_finished = Signal(object)  # the RoundResult (None if the round failed)
+    point_added = Signal(object)  # a CurvePoint
+
+    def __init__(self, action: QAction, session: EditingSession, models: ModelController,
+                 prediction: PredictionController, service: PredictionService,
+                 tasks: TaskController, training_dock: TrainingDock,
+                 parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self.action = action
+        self.session = session
+        self.models = models
+        self.prediction = prediction
+        self.service = service
+        self.tasks = tasks
+        self.training_dock = training_dock
+        self.worker = models.worker
+        self.settings = LoopSettings()  # how rounds train (tests make them tiny)
+        self.loop: LearningLoop | None = None  # the open folder's
+        self.round_job: Job | None = None
+        self.refreshed: list[str] = []  # the images predicted again after the last promotion
+        self._result: Any = None  # the running round's RoundResult, once it came
+        self._started_from: dict[str, ShownPrediction] = {}  # the image on screen's
+        self._refresh_version: str | None = None  # refresh once this version is in use
+        self.panel = LearningPanel()
+        training_dock.add_plot(self.panel)
+        action.toggled.connect(self._on_toggled)
+        self.panel.target_changed.connect(lambda v: self._change(LearningLoop.set_target, v))
+        self.panel.every_k_changed.connect(lambda k: self._change(LearningLoop.set_every_k, k))
+        session.workspace_opened.connect(self._on_workspace_opened)
+        session.saved.connect(self._on_saved)
+        session.document_opened.connect(self._on_document_opened)
+        prediction.prediction_shown.connect(self._on_prediction_shown)
+        models.model_changed.connect(self._on_model_changed)
+        action.setEnabled(False)
+
+    @property
+    def enabled(self) -> bool:
+        return self.loop is not None and self.loop.record.enabled
+
+    @property
+    def running(self) -> bool:
+        return self.round_job is not None and not self.round_job.finished
+
+    # --- the folder and the toggle ----------------------------------------------------------------
+    def _on_workspace_opened(self) -> None:
+        if self.round_job is not None:
+            self.round_job.cancel()  # its folder is gone; its result is dropped
+        self._started_from.clear()
+        ws = self.session.workspace
+        try:
+            self.loop = LearningLoop(ws.scheme, record_path(ws.root), _pair_loader(ws),
+                                     self.settings)
+        except FileError as exc:
+            self.loop = None
+            self.error.emit(f"Learning as you correct is unavailable: {exc}")
+        self.action.setEnabled(self.loop is not None and not ws.read_only)
+        self._show_toggle(self.enabled and not ws.read_only)
+        self.panel.show_record(self.loop.record if self.loop else LearningRecord())
+        self.panel.show_status("Learning as you correct: on." if self.enabled
+                               else "Learning as you correct is off (Training menu).")
+
+    def _show_toggle(self, on: bool) -> None:
+        self.action.blockSignals(True)
+        self.action.setChecked(on)
+        self.action.blockSignals(False)
+
+    def _on_toggled(self, on: bool) -> None:
+        ws, loop = self.session.workspace, self.loop
+        if ws is None or loop is None:
+            self._show_toggle(False)
+            self.message.emit("Open a folder first")
+            return
+        if on and self.tasks.ensure_task() is None:
+            self._show_toggle(False)
+            return
+        try:
+            loop.set_enabled(on)
+            if on:  # what was corrected before counts too (every k-th for validation)
+                loop.note_corrected_all([e.key for e in ws.labelled()])
+        except FileError as exc:
+            self._show_toggle(loop.record.enabled)
+            self.error.emit(f"Cannot change learning as you correct: {exc}")
+            return
+        if not on:
+            if self.round_job is not None:
+                self.round_job.cancel()
+            self.panel.show_status("Learning as you correct is off.")
+            return
+        self.training_dock.show()
+        self.training_dock.raise_()
+        self.panel.show_record(loop.record)
+        self.panel.show_status("Learning as you correct: a short round of fine-tuning follows "
+                               "each corrected image.")
+        if loop.round_requested:
+            self.start_round()
+
+    def _change(self, setter, value) -> None:
+        if self.loop is None:
+            return
+        try:
+            setter(self.loop, value)
+        except (FileError, ValueError) as exc:
+            self.error.emit(f"Cannot change the learning loop's setting: {exc}")
+        self.panel.show_record(self.loop.record)
+
+    # --- corrections ------------------------------------------------------------------------------
+    def _on_prediction_shown(self, key: str) -> None:
+        """Remember the prediction the user starts from: the last one shown before they edit."""
+        shown = self.prediction.shown
+        ws = self.session.workspace
+        if shown is None or shown.key != key or ws is None or ws[key].state in LABELLED_STATES \
+                or self.session.has_user_edits():
+            return
+        self._started_from = {key: shown}
+
+    def _on_document_opened(self) -> None:
+        key = self.session.current_key
+        self._started_from = {k: v for k, v in self._started_from.items() if k == key}
+
+    def _on_saved(self, key: str, reason: str) -> None:
+        ws, loop = self.session.workspace, self.loop
+        if not self.enabled or ws is None or key not in ws or ws[key].state not in LABELLED_STATES:
+            return
+        try:
+            loop.note_corrected(key)
+        except FileError as exc:
+            self.error.emit(f"Learning as you correct: {exc}")
+            return
+        started = self._started_from.pop(key, None)
+        if started is not None and not loop.record.has_point(key) and not self.worker.stopping:
+            self._score(loop, ws, started)
+        if self.running:
+            self.panel.show_status(f"{key} goes into the next round (one is running).")
+        else:
+            self.start_round()
+
+    def _score(self, loop: LearningLoop, ws: Any, shown: ShownPrediction) -> None:
+        key, labels = shown.key, shown.prediction.labels
+
+        def score_job(token):
+            return loop.score_prediction(key, labels, shown.scheme, ws.load_mask(key),
+                                         shown.version)
+
+        self.worker.submit(score_job, Priority.PREFETCH, name="learning curve point", tag=key,
+                           on_result=lambda point: self._on_point(loop, point),
+                           on_error=lambda msg: self.message.emit(
+                               f"{key}: no learning-curve point ({msg})"))
+
+    def _on_point(self, loop: LearningLoop, point: Any) -> None:
+        if loop is not self.loop or point is None:
+            return
+        self.panel.show_record(loop.record)
+        self.point_added.emit(point)
+
+    # --- rounds -----------------------------------------------------------------------------------
+    def start_round(self) -> Job | None:
+        """Submit a round from the model in use (None if one runs, or nothing asks for one)."""
+        loop = self.loop
+        if not self.enabled or self.running or self.worker.stopping \
+                or not loop.round_requested or self.tasks.ensure_task() is None:
+            return None
+        out, name = self.tasks.next_model_file()
+        current = self.models.slots.current
+        plan = RoundPlan(current.path if current is not None else None, out, name)
+        loop.settings = dataclasses.replace(self.settings, device=self.models.device_name)
+        self._result = None
+        self.round_job = self.worker.submit(
+            lambda token: loop.run_round(plan, token), Priority.BACKGROUND,
+            name="learning round", on_progress=self._on_round_report,
+            on_error=lambda msg: self.error.emit(f"A learning round failed: {msg}"),
+            on_finished=lambda job: self._on_round_finished(job, loop))
+        start = current.label if current is not None else "the ImageNet encoder"
+        self.panel.show_status(f"Round {name}: fine-tuning {start} on the corrected images...")
+        return self.round_job
+
+    def _on_round_report(self, report: Any) -> None:
+        kind = type(report).__name__
+        if kind == "RoundResult":
+            self._result = report
+        elif kind == "StepReport":
+            self.panel.show_status(f"Round: step {report.step}, loss {report.loss:.3f}")
+        elif kind == "GateReport":
+            self.panel.show_status(f"Round: judging the new version on validation image "
+                                   f"{report.done} / {report.total}")
+
+    def _on_round_finished(self, job: Job, loop: LearningLoop) -> None:
+        if job is self.round_job:
+            self.round_job = None
+        if self.worker.stopping or loop is not self.loop:
+            return  # the window is closing, or another folder is open
+        result, self._result = self._result, None
+        if result is not None and result.model_path is not None:
+            self.tasks.record_version(result.model_path, result.metrics,
+                                      f"learning loop: {result.reason}", result.promoted)
+            if result.promoted:
+                self._refresh_version = result.version
+                self.models.load(result.model_path)
+            self.message.emit(f"{result.model_path.stem}: {result.reason}")
+        if result is not None:
+            self.panel.show_status(result.reason)
+        elif job.state == FAILED:
+            self.panel.show_status(f"The last round failed: {job.error}")
+        self.round_finished.emit(result)
+        if job.state != FAILED:
+            self.start_round()  # the corrections that came meanwhile, in one round
+
+    def _on_model_changed(self, model: Any) -> None:
+        if model is not None and model.version == self._refresh_version:
+            self._refresh_version = None
+            self.refresh_uncorrected()
+
+    def refresh_uncorrected(self) -> list[str]:
+        """Predict again, with the model now in use, the next images not yet corrected (in list
+        order after the one on screen; the one on screen is the prediction controller's)."""
+        ws = self.session.workspace
+        if ws is None or self.worker.stopping:
+            return []
+        keys = [e.key for e in ws.entries]
+        current = self.session.current_key
+        start = keys.index(current) + 1 if current in keys else 0
+        ordered = keys[start:] + keys[:start]
+        self.refreshed = [k for k in ordered if k != current and ws[k].state
+                          not in LABELLED_STATES and not self.session.is_dirty(k)][:REFRESH_LIMIT]
+        self.service.prefetch(self.refreshed)
+        return self.refreshed
+
+
+def _pair_loader(ws: Any):
+    def load_pair(key: str):
+        mask = ws.load_mask(key)
+        if mask is None:
+            raise FileError(ws[key].mask_path, "the corrected mask is missing")
+        return ws.load_image(key), mask
+
+    return load_pair
+

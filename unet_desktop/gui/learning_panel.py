@@ -1,0 +1,129 @@
+"""The learning loop's curve in the training dock: how good each starting prediction was.
+
+One point per corrected image, in the order they were corrected (Dice, or mIoU for multi-class
+tasks), coloured by the model version that predicted it (hover a point for its image and
+version), the moving average of the last three, the target as a dashed line, and an estimate of
+how many more images until the average reaches it. The target and k (every k-th corrected image
+is kept for validation) are edited here and written back through the owner's setters
+(``target_changed``, ``every_k_changed``); :meth:`show_record` mirrors the record.
+"""
+
+from __future__ import annotations
+
+import pyqtgraph as pg
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtWidgets import (
+    QDoubleSpinBox,
+    QHBoxLayout,
+    QLabel,
+    QSpinBox,
+    QVBoxLayout,
+    QWidget,
+)
+
+from unet_desktop.core.learning_record import (
+    AVERAGE_WINDOW,
+    LearningRecord,
+    images_until_target,
+    moving_average,
+)
+
+VERSION_COLORS = ("#4c9be8", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e377c2",
+                  "#7f7f7f", "#bcbd22", "#17becf")
+EMPTY_IMAGES = 10  # the image axis before the first points
+
+
+def estimate_text(record: LearningRecord) -> str:
+    """One line: the moving average against the target and how many more images to go."""
+    scores = record.scores
+    name = "mIoU" if record.points and record.points[-1].metric == "miou" else "Dice"
+    if not scores:
+        return (f"No corrections recorded yet: each image you correct adds a point (target "
+                f"{name} {record.target:.2f}).")
+    average = moving_average(scores)[-1]
+    left = images_until_target(scores, record.target)
+    head = f"{len(scores)} image(s); average of the last {AVERAGE_WINDOW}: {name} {average:.3f}"
+    if left == 0:
+        return f"{head}: target {record.target:.2f} reached."
+    if left is None:
+        return f"{head}; not enough of a trend yet to estimate when it reaches {record.target:.2f}."
+    return f"{head}; about {left} more image(s) to reach {record.target:.2f} at this rate."
+
+
+class LearningPanel(QWidget):
+    """Curve, estimate, target and k of the open folder's learning loop."""
+
+    target_changed = Signal(float)
+    every_k_changed = Signal(int)
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.plot = pg.PlotWidget(title="Learning curve: the prediction you started from")
+        self.plot.setLabel("bottom", "corrected image")
+        self.plot.setYRange(0.0, 1.0)
+        self.plot.setLimits(xMin=0)
+        self.plot.setXRange(0, EMPTY_IMAGES, padding=0.02)
+        self.points = pg.ScatterPlotItem(size=8, hoverable=True, tip=self._tip)
+        self.plot.addItem(self.points)
+        self.average_curve = self.plot.plot([], [], pen=pg.mkPen("#444444", width=2))
+        self.target_line = pg.InfiniteLine(
+            angle=0, movable=False, pen=pg.mkPen("#2ca02c", style=Qt.PenStyle.DashLine),
+            label="target", labelOpts={"position": 0.02, "anchors": [(0, 1), (0, 1)]})
+        self.plot.addItem(self.target_line)
+        self.estimate_label = QLabel("")
+        self.estimate_label.setWordWrap(True)
+        self.status_label = QLabel("Learning as you correct is off (Training menu).")
+        self.status_label.setWordWrap(True)
+        self.target_spin = QDoubleSpinBox()
+        self.target_spin.setRange(0.5, 1.0)
+        self.target_spin.setSingleStep(0.01)
+        self.target_spin.setDecimals(2)
+        self.target_spin.setToolTip("The score the moving average should reach")
+        self.target_spin.valueChanged.connect(self.target_changed)
+        self.k_spin = QSpinBox()
+        self.k_spin.setRange(2, 100)
+        self.k_spin.setToolTip("Every k-th corrected image is kept out of training to judge "
+                               "each new version")
+        self.k_spin.valueChanged.connect(self.every_k_changed)
+        controls = QHBoxLayout()
+        controls.addWidget(QLabel("Target"))
+        controls.addWidget(self.target_spin)
+        controls.addWidget(QLabel("Validation: every"))
+        controls.addWidget(self.k_spin)
+        controls.addWidget(QLabel("th image"))
+        controls.addStretch(1)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.addWidget(self.plot, 1)
+        layout.addWidget(self.estimate_label)
+        layout.addLayout(controls)
+        layout.addWidget(self.status_label)
+        self.setMinimumSize(160, 120)
+        self.show_record(LearningRecord())
+
+    def show_record(self, record: LearningRecord) -> None:
+        """Mirror ``record`` (the spin boxes do not echo it back as changes)."""
+        xs = [p.order for p in record.points]
+        versions = list(dict.fromkeys(p.model_version for p in record.points))
+        self.points.setData(
+            x=xs, y=record.scores, data=[(p.image, p.model_version) for p in record.points],
+            brush=[pg.mkBrush(VERSION_COLORS[versions.index(p.model_version)
+                                             % len(VERSION_COLORS)]) for p in record.points])
+        self.average_curve.setData(xs, moving_average(record.scores))
+        self.target_line.setValue(record.target)
+        self.plot.setXRange(0, max(EMPTY_IMAGES, len(xs) + 1), padding=0.02)
+        self.estimate_label.setText(estimate_text(record)
+                                    + (f" Colours: {len(versions)} model version(s)."
+                                       if versions else ""))
+        for spin, value in ((self.target_spin, record.target), (self.k_spin, record.every_k)):
+            spin.blockSignals(True)
+            spin.setValue(value)
+            spin.blockSignals(False)
+
+    def show_status(self, text: str) -> None:
+        self.status_label.setText(text)
+
+    @staticmethod
+    def _tip(x: float, y: float, data: tuple[str, str]) -> str:
+        image, version = data
+        return f"{image}\nscore {y:.3f}\npredicted by {version}"
