@@ -24,6 +24,7 @@ from unet_desktop.core.learning_record import load_record, record_path
 from unet_desktop.core.maskio import read_mask
 from unet_desktop.core.workspace import ImageState, Workspace
 from unet_desktop.ml.learning_loop import GateReport, LearningLoop, LoopSettings
+from unet_desktop.ml.modelfile import read_meta
 
 FAST = LoopSettings(epochs=1, size=32, batch_size=4)
 CORRECTED = [image_key(i) for i in range(4)]
@@ -141,6 +142,9 @@ def test_a_promoted_round_refreshes_the_uncorrected_images_only(qtbot, win, pets
     task = ws.task
     assert task.version_of(task.model).version == result.version
     assert "Promoted" in task.version_of(task.model).note
+    with qtbot.waitSignal(win.learning.round_finished, timeout=TIMEOUT_MS) as done:
+        correct(qtbot, win, 4)
+    assert read_meta(done.args[0].model_path).parent_version == result.version  # from it on
 
 
 def test_the_curve_gets_a_point_per_correction_and_survives_a_restart(qtbot, win, pets,

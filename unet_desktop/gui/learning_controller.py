@@ -10,7 +10,8 @@ While it is on (remembered per folder in ``.unet-desktop/learning.json``):
   theirs) is scored against the saved correction on the worker: one point of the curve;
 - a finished round's version goes into the task's versions (Model > Versions), as the model in
   use when the gate promoted it, else as a candidate; a promoted version is loaded and the
-  images not yet corrected after the one on screen are predicted again (never a corrected one).
+  images not yet corrected after the one on screen are predicted again (never a corrected one),
+  and the next round starts from it.
 
 Turning it on in a folder without a task makes one from the folder's classes (the versions are
 kept there). Quitting cancels a running round after its current step; the masks were saved
@@ -22,7 +23,7 @@ from __future__ import annotations
 import dataclasses
 from typing import Any
 
-from PySide6.QtCore import QObject, Signal
+from PySide6.QtCore import QObject, QTimer, Signal
 from PySide6.QtGui import QAction
 
 from unet_desktop.core.errors import FileError
@@ -202,9 +203,9 @@ class LearningController(QObject):
     def start_round(self) -> Job | None:
         """Submit a round from the model in use (None if one runs, or nothing asks for one)."""
         loop = self.loop
-        if not self.enabled or self.running or self.worker.stopping \
+        if not self.enabled or self.running or self.worker.stopping or self.models.loading \
                 or not loop.round_requested or self.tasks.ensure_task() is None:
-            return None
+            return None  # a model about to load: the round starts from it once it is in use
         out, name = self.tasks.next_model_file()
         current = self.models.slots.current
         plan = RoundPlan(current.path if current is not None else None, out, name)
@@ -254,6 +255,7 @@ class LearningController(QObject):
         if model is not None and model.version == self._refresh_version:
             self._refresh_version = None
             self.refresh_uncorrected()
+        QTimer.singleShot(0, self.start_round)  # once the load has finished (models.loading)
 
     def refresh_uncorrected(self) -> list[str]:
         """Predict again, with the model now in use, the next images not yet corrected (in list
