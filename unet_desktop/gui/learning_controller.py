@@ -102,7 +102,7 @@ class LearningController(QObject):
             self.error.emit(f"Learning as you correct is unavailable: {exc}")
         self.action.setEnabled(self.loop is not None and not ws.read_only)
         self._show_toggle(self.enabled and not ws.read_only)
-        self.panel.show_record(self.loop.record if self.loop else LearningRecord())
+        self._show_record()
         self.panel.show_status("Learning as you correct: on." if self.enabled
                                else "Learning as you correct is off (Training menu).")
 
@@ -135,7 +135,7 @@ class LearningController(QObject):
             return
         self.training_dock.show()
         self.training_dock.raise_()
-        self.panel.show_record(loop.record)
+        self._show_record()
         self.panel.show_status("Learning as you correct: a short round of fine-tuning follows "
                                "each corrected image.")
         if loop.round_requested:
@@ -148,7 +148,13 @@ class LearningController(QObject):
             setter(self.loop, value)
         except (FileError, ValueError) as exc:
             self.error.emit(f"Cannot change the learning loop's setting: {exc}")
-        self.panel.show_record(self.loop.record)
+        self._show_record()
+
+    def _show_record(self) -> None:
+        ws, loop = self.session.workspace, self.loop
+        task = ws.task if ws is not None else None
+        names = {v.version: v.name for v in task.versions} if task is not None else {}
+        self.panel.show_record(loop.record if loop is not None else LearningRecord(), names)
 
     # --- corrections ------------------------------------------------------------------------------
     def _on_prediction_shown(self, key: str) -> None:
@@ -196,7 +202,7 @@ class LearningController(QObject):
     def _on_point(self, loop: LearningLoop, point: Any) -> None:
         if loop is not self.loop or point is None:
             return
-        self.panel.show_record(loop.record)
+        self._show_record()
         self.point_added.emit(point)
 
     # --- rounds -----------------------------------------------------------------------------------
@@ -244,6 +250,7 @@ class LearningController(QObject):
                 self.models.load(result.model_path)
             self.message.emit(f"{result.model_path.stem}: {result.reason}")
         if result is not None:
+            self._show_record()  # the tips name the new version
             self.panel.show_status(result.reason)
         elif job.state == FAILED:
             self.panel.show_status(f"The last round failed: {job.error}")

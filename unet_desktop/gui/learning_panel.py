@@ -101,12 +101,15 @@ class LearningPanel(QWidget):
         self.setMinimumSize(160, 120)
         self.show_record(LearningRecord())
 
-    def show_record(self, record: LearningRecord) -> None:
-        """Mirror ``record`` (the spin boxes do not echo it back as changes)."""
+    def show_record(self, record: LearningRecord, names: dict[str, str] | None = None) -> None:
+        """Mirror ``record`` (the spin boxes do not echo it back as changes); ``names``: model
+        version id -> the name the tips show (the task's ``cells-v3``)."""
+        names = names or {}
         xs = [p.order for p in record.points]
         versions = list(dict.fromkeys(p.model_version for p in record.points))
         self.points.setData(
-            x=xs, y=record.scores, data=[(p.image, p.model_version) for p in record.points],
+            x=xs, y=record.scores,
+            data=[(p.image, names.get(p.model_version, p.model_version)) for p in record.points],
             brush=[pg.mkBrush(VERSION_COLORS[versions.index(p.model_version)
                                              % len(VERSION_COLORS)]) for p in record.points])
         self.average_curve.setData(xs, moving_average(record.scores))

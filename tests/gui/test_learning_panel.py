@@ -1,0 +1,41 @@
+"""The learning curve panel mirrors a record: points, moving average, target, estimate, k."""
+
+from __future__ import annotations
+
+from unet_desktop.core.learning_record import CurvePoint, LearningRecord
+from unet_desktop.gui.learning_panel import LearningPanel, estimate_text
+
+
+def record_of(scores: list[float], versions: list[str], **options) -> LearningRecord:
+    record = LearningRecord(**options)
+    for i, (score, version) in enumerate(zip(scores, versions)):
+        record = record.with_point(CurvePoint(0, f"img_{i}.png", score, "dice", 0.1, version))
+    return record
+
+
+def test_the_panel_mirrors_the_record_without_echoing_it(qtbot):
+    panel = LearningPanel()
+    qtbot.addWidget(panel)
+    changes = []
+    panel.every_k_changed.connect(changes.append)
+    panel.target_changed.connect(changes.append)
+    record = record_of([0.5, 0.7, 0.8, 0.9], ["v1", "v1", "v2", "v3"], every_k=4, target=0.9)
+    panel.show_record(record, {"v2": "cells-v2"})
+    assert len(panel.points.points()) == 4
+    xs, ys = panel.average_curve.getData()
+    assert list(xs) == [1, 2, 3, 4] and ys[-1] == (0.7 + 0.8 + 0.9) / 3
+    assert panel.target_line.value() == 0.9
+    assert panel.k_spin.value() == 4 and panel.target_spin.value() == 0.9
+    assert changes == []  # mirroring is not a change
+    assert panel.points.points()[2].data() == ("img_2.png", "cells-v2")
+    assert "3 model version(s)" in panel.estimate_label.text()
+    panel.k_spin.setValue(6)
+    assert changes == [6]
+
+
+def test_the_estimate_says_how_far_the_target_is():
+    assert "No corrections recorded yet" in estimate_text(LearningRecord())
+    assert "more image(s) to reach 0.95" in estimate_text(record_of([0.5, 0.6, 0.7, 0.8],
+                                                                    ["v"] * 4))
+    assert "reached" in estimate_text(record_of([0.96, 0.97, 0.98], ["v"] * 3))
+    assert "not enough of a trend" in estimate_text(record_of([0.9, 0.8, 0.7], ["v"] * 3))
