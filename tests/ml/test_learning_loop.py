@@ -6,8 +6,10 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from unet_desktop.core.errors import FileError
 from unet_desktop.core.labels import multiclass_scheme, trimap_scheme
 from unet_desktop.core.learning_record import load_record, record_path
+from unet_desktop.ml.dataset import SkippedPair
 from unet_desktop.ml.learning_loop import (
     GateReport,
     LearningLoop,
@@ -153,3 +155,20 @@ def test_a_curve_point_per_image(loop):
                                     "v2")
     assert perfect.score == 1.0 and perfect.order == 2
     assert [p.image for p in load_record(loop.record_file).points] == [key(0), key(1)]
+
+
+def test_an_image_gone_since_it_was_corrected_is_skipped_and_named(tmp_path, tiny_model_file):
+    def load_pair(key):
+        if key == key_gone:
+            raise FileError(tmp_path / "masks" / "gone.png", "file not found")
+        return PAIRS[key]
+
+    key_gone = key(1)
+    loop = LearningLoop(trimap_scheme(), record_path(tmp_path), load_pair, FAST)
+    for i in range(3):
+        loop.note_corrected(key(i))
+    result, reports = run(loop, plan(tmp_path, tiny_model_file))
+    skipped = [r for r in reports if isinstance(r, SkippedPair)]
+    assert [(s.key, s.reason) for s in skipped] == [(key_gone, "file not found")]
+    assert "gone.png" in skipped[0].message
+    assert result.train_images == (key(0), key(2)) and result.model_path.is_file()

@@ -230,6 +230,8 @@ class LearningController(QObject):
         kind = type(report).__name__
         if kind == "RoundResult":
             self._result = report
+        elif kind == "SkippedPair":
+            self.message.emit(f"The learning round skips {report.key}: {report.message}")
         elif kind == "StepReport":
             self.panel.show_status(f"Round: step {report.step}, loss {report.loss:.3f}")
         elif kind == "GateReport":

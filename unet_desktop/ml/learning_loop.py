@@ -33,6 +33,7 @@ from typing import Any
 
 import numpy as np
 
+from unet_desktop.core.errors import FileError
 from unet_desktop.core.labels import LabelScheme, adaptable
 from unet_desktop.core.learning_record import (
     CurvePoint,
@@ -194,7 +195,7 @@ class LearningLoop:
                               "No corrected image outside the validation set to train on yet.",
                               {}, (), val_keys)
             return
-        from unet_desktop.ml.dataset import SampleSet
+        from unet_desktop.ml.dataset import SampleSet, SkippedPair
         from unet_desktop.ml.finetune_job import run_finetune
         from unet_desktop.ml.modelfile import read_meta
         from unet_desktop.ml.train_config import FinalReport, TrainConfig
@@ -202,7 +203,18 @@ class LearningLoop:
         parent_meta = read_meta(plan.parent) if plan.parent is not None else None
         size = self.settings.size or (parent_meta.train_size if parent_meta else 256)
         channels = parent_meta.in_channels if parent_meta else 3
-        samples = [self._sample(key, channels, 2 * size) for key in train_keys]
+        samples = []
+        for key in train_keys:
+            sample = self._sample(key, channels, 2 * size)
+            if isinstance(sample, SkippedPair):  # reported; the round trains on the others
+                yield sample
+            else:
+                samples.append(sample)
+        train_keys = tuple(sample.key for sample in samples)
+        if not samples:
+            yield RoundResult(None, "", False, "nothing_to_train", "None of the corrected "
+                              "images can be read; nothing to train on.", {}, (), val_keys)
+            return
         s = self.settings
         config = TrainConfig(
             out=plan.out, init=plan.parent, new_classes=True, epochs=s.epochs,
@@ -232,18 +244,20 @@ class LearningLoop:
         yield result
 
     def _sample(self, key: str, channels: int, max_side: int) -> Any:
+        """The cached training sample of ``key``, or a ``SkippedPair`` saying why there is none
+        (the image or its mask is gone or unreadable since it was corrected)."""
         from unet_desktop.ml.dataset import make_sample
 
         cache_key = (key, channels, max_side)
         with self._lock:
             sample = self._samples.get(cache_key)
         if sample is None:
-            image, mask = self.load_pair(key)
             try:
+                image, mask = self.load_pair(key)
                 sample = make_sample(key, image, mask, self.scheme, in_channels=channels,
                                      max_side=max_side)
-            except ValueError as exc:
-                raise ValueError(f"{key}: {exc}") from exc
+            except (FileError, KeyError, ValueError) as exc:
+                return _skipped(key, exc)
             with self._lock:
                 self._samples[cache_key] = sample
         return sample
@@ -273,13 +287,15 @@ class LearningLoop:
                                {k: v for k, v in metrics.items() if v is not None},
                                train_keys, val_keys, seconds)
 
+        judged = False  # on the validation set
         if len(val_keys) >= MIN_VALIDATION_IMAGES:
             new = yield from self._validation_score(path, version, val_keys, cancel)
             metrics.update(val_score=new["score"], miou=new["miou"], dice=new["dice"])
+            judged = new["score"] is not None  # None: no validation image could be read
         if parent_meta is None or not adaptable(parent_meta.scheme, self.scheme):
             return result(True, "first_model", "The first model of this folder's classes: "
                                                "promoted.")
-        if len(val_keys) >= MIN_VALIDATION_IMAGES:
+        if judged:
             old = yield from self._validation_score(plan.parent, parent_meta.version, val_keys,
                                                     cancel)
             metrics["parent_val_score"] = old["score"]
@@ -316,7 +332,11 @@ class LearningLoop:
                 pair = self._pairs.get(key)
             if cached is None:
                 if pair is None:
-                    pair = self.load_pair(key)
+                    try:
+                        pair = self.load_pair(key)
+                    except (FileError, KeyError, ValueError) as exc:
+                        yield _skipped(key, exc)
+                        continue
                     with self._lock:
                         self._pairs[key] = pair
                 if predictor is None:
@@ -332,6 +352,15 @@ class LearningLoop:
                     totals[name].append(value)
             yield GateReport(i + 1, len(keys))
         return {name: (sum(v) / len(v) if v else None) for name, v in totals.items()}
+
+
+def _skipped(key: str, exc: Exception) -> Any:
+    """An ``ml.dataset.SkippedPair`` naming the file (or the key) and the reason."""
+    from unet_desktop.ml.dataset import SkippedPair
+
+    if isinstance(exc, FileError):
+        return SkippedPair(key, exc.path, exc.reason)
+    return SkippedPair(key, key, str(exc) if isinstance(exc, ValueError) else "not in the folder")
 
 
 def _with_all(record: LearningRecord, keys: list[str]) -> LearningRecord:
