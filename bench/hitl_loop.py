@@ -205,7 +205,7 @@ def main(argv: list[str] | None = None) -> int:
                    help="every k-th corrected image joins the validation set")
     p.add_argument("--target", type=float, default=0.95, help="score the average should reach")
     p.add_argument("--size", type=int, help="training crop size (default: the model's, or 256)")
-    p.add_argument("--batch-size", type=int, default=8)
+    p.add_argument("--batch-size", type=int, default=LoopSettings.batch_size)
     p.add_argument("--device", default="cpu", help="cpu, auto, cuda, cuda:N or mps")
     p.add_argument("--threads", type=int, help="torch CPU threads (default: torch's)")
     p.add_argument("--seed", type=int, default=0, help="order of the images, training")

@@ -8,7 +8,9 @@ temporary Oxford-style copy of ../shared/data/pets, and measures
   predicted), p50/p95;
 - the gaps of the UI event loop (a 5 ms QTimer probe) while idle, while predicting, during a
   batch prediction of ``--batch`` images (with interactive requests every 0.5 s, whose latency is
-  reported too) and during a fine-tuning run.
+  reported too), during a fine-tuning run and during a round of the learning loop (Learn as I
+  Correct: ``ml.learning_loop``, ``--round-seconds`` of training, then its gate), again with
+  interactive requests.
 
     python bench/ui_latency.py [--model M.safetensors] [--device cpu] [--json]
 
@@ -34,6 +36,7 @@ import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import QEventLoop, QObject, QTimer, qInstallMessageHandler
 
+from unet_desktop.core.learning_record import record_path
 from unet_desktop.core.paths import default_model_path
 from unet_desktop.core.workspace import Workspace
 from unet_desktop.gui import main_thread_gc
@@ -43,6 +46,12 @@ from unet_desktop.gui.model_controller import ModelController
 from unet_desktop.gui.prediction_service import PredictionService, neighbours_of
 from unet_desktop.gui.training_dock import TrainingDock
 from unet_desktop.gui.worker import Priority, Worker, default_torch_threads
+from unet_desktop.ml.learning_loop import (
+    DEFAULT_ROUND_SECONDS,
+    LearningLoop,
+    LoopSettings,
+    RoundPlan,
+)
 
 REPO = Path(__file__).resolve().parents[1]
 PETS = REPO.parent / "shared" / "data" / "pets"
@@ -59,6 +68,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--batch", type=int, default=200, help="images in the batch prediction")
     p.add_argument("--train-images", type=int, default=16, help="corrected images to train on")
     p.add_argument("--train-minutes", type=float, default=1.0, help="fine-tune time limit")
+    p.add_argument("--round-seconds", type=float, default=DEFAULT_ROUND_SECONDS,
+                   help="training budget of the learning-loop round")
     p.add_argument("--threads", type=int, default=default_torch_threads(),
                    help="torch threads of the worker (default: all cores but one)")
     p.add_argument("--json", action="store_true", help="print JSON instead of a table")
@@ -288,8 +299,40 @@ def _run(app, args: argparse.Namespace, tmp: Path) -> dict:
     result["fine_tune"] = {"seconds": time.perf_counter() - started, "steps": len(dock._steps),
                            "epochs": final.epochs_run if final else 0,
                            "stopped": final.stopped if final else dock.result_label.text()}
+    service.cache.clear()
+    measure_learning_round(args, ws, worker, service, viewer, probe, model_path, tmp, result)
     worker.shutdown(30)
     return result
+
+
+def measure_learning_round(args, ws, worker, service, viewer, probe, model_path, tmp,
+                           result: dict) -> None:
+    """One round of the learning loop on the worker over the corrected images, with an
+    interactive request every 0.5 s meanwhile."""
+    loop = LearningLoop(ws.scheme, record_path(tmp / "loop"),
+                        lambda key: (ws.load_image(key), ws.load_mask(key)),
+                        LoopSettings(round_seconds=args.round_seconds, batch_size=4,
+                                     device=args.device))
+    loop.note_corrected_all([e.key for e in ws.labelled()])
+    plan = RoundPlan(model_path, tmp / "round.safetensors", "round")
+    reports: list = []
+    job = worker.submit(lambda token: loop.run_round(plan, token), Priority.BACKGROUND,
+                        name="learning round", on_progress=reports.append)
+    keys = [e.key for e in ws.entries if e.key not in set(loop.record.corrected)]
+    probe.start()
+    started, during = time.perf_counter(), []
+    while not job.finished:
+        if keys:
+            during += measure_requests(service, viewer, [keys.pop(0)], prefetch=False,
+                                       dwell_s=0.5)
+        else:
+            wait_until(lambda: job.finished, 0.5)
+    result["gaps_ms"]["learning_round"] = stats(probe.stop())
+    result["during_round_ms"] = stats(during)
+    final = reports[-1] if reports else None
+    result["learning_round"] = {
+        "seconds": time.perf_counter() - started, "state": job.state,
+        "verdict": getattr(final, "reason", job.error)}
 
 
 def check_targets(result: dict) -> dict:
@@ -308,7 +351,8 @@ def table(result: dict) -> str:
              "",
              f"{'latency, request -> shown':<34}{'p50 ms':>9}{'p95 ms':>9}{'n':>5}"]
     for name, key in (("cold", "cold_ms"), ("prefetched", "prefetched_ms"),
-                      ("cold, during batch predict", "during_batch_ms")):
+                      ("cold, during batch predict", "during_batch_ms"),
+                      ("cold, during a learning round", "during_round_ms")):
         s = result[key]
         if s.get("n"):
             lines.append(f"{name:<34}{s['p50']:>9.1f}{s['p95']:>9.1f}{s['n']:>5}")
@@ -320,7 +364,9 @@ def table(result: dict) -> str:
     lines += ["", (f"batch predict: {b['images']} images in {b['seconds']:.1f} s "
                    f"({b['images_per_s']:.1f} images/s)"),
               (f"fine-tune: {f['steps']} steps, {f['epochs']} epoch(s) in {f['seconds']:.1f} s "
-               f"({f['stopped']})"), ""]
+               f"({f['stopped']})"),
+              (f"learning round: {result['learning_round']['seconds']:.1f} s, "
+               f"{result['learning_round']['verdict']}"), ""]
     for name, ok in result["targets_met"].items():
         lines.append(f"target {name} <= {TARGETS[name]:g}: {'met' if ok else 'MISSED'}")
     return "\n".join(lines)

@@ -55,7 +55,7 @@ class LoopSettings:
     round_seconds: float = DEFAULT_ROUND_SECONDS
     epochs: int | None = None
     size: int | None = None  # None: the parent's training size (256 for a new model)
-    batch_size: int = 8
+    batch_size: int = 4  # short steps: the worker predicts for the window between two
     lr: float | None = None
     device: str = "auto"
     seed: int = 0
@@ -198,18 +198,19 @@ class LearningLoop:
         from unet_desktop.ml.dataset import SampleSet, SkippedPair
         from unet_desktop.ml.finetune_job import run_finetune
         from unet_desktop.ml.modelfile import read_meta
-        from unet_desktop.ml.train_config import FinalReport, TrainConfig
+        from unet_desktop.ml.train_config import FinalReport, PrepareReport, TrainConfig
 
         parent_meta = read_meta(plan.parent) if plan.parent is not None else None
         size = self.settings.size or (parent_meta.train_size if parent_meta else 256)
         channels = parent_meta.in_channels if parent_meta else 3
         samples = []
-        for key in train_keys:
+        for done, key in enumerate(train_keys, start=1):
             sample = self._sample(key, channels, 2 * size)
             if isinstance(sample, SkippedPair):  # reported; the round trains on the others
                 yield sample
             else:
                 samples.append(sample)
+            yield PrepareReport(done, len(train_keys))  # one image at a time between predictions
         train_keys = tuple(sample.key for sample in samples)
         if not samples:
             yield RoundResult(None, "", False, "nothing_to_train", "None of the corrected "
