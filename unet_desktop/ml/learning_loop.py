@@ -111,7 +111,8 @@ class LearningLoop:
         self._rounds = 0
         self._samples: dict[tuple[str, int, int], Any] = {}  # ml.dataset.Sample
         self._pairs: dict[str, tuple[np.ndarray, np.ndarray]] = {}  # validation images
-        self._scores: dict[tuple[str, str], float] = {}  # (model version, key) -> score
+        # (model version, key) -> (score, dice, miou) of a validation image
+        self._scores: dict[tuple[str, str], tuple[float, float | None, float | None]] = {}
 
     # --- the record -------------------------------------------------------------------------------
     @property
@@ -119,12 +120,17 @@ class LearningLoop:
         with self._lock:
             return self._record
 
-    def _update(self, change: Callable[[LearningRecord], LearningRecord]) -> LearningRecord:
+    def _update(self, change: Callable[[LearningRecord], LearningRecord],
+                then: Callable[[], None] | None = None) -> LearningRecord:
+        """Apply ``change`` to the record and save it, then ``then()``, under one lock (a round
+        starting meanwhile sees both or neither)."""
         with self._lock:
             record = change(self._record)
             if record != self._record:
                 save_record(self.record_file, record)
                 self._record = record
+            if then is not None:
+                then()
             return record
 
     def set_enabled(self, enabled: bool) -> None:
@@ -141,21 +147,23 @@ class LearningLoop:
         """``key`` was saved as corrected or verified: forget its cached pair (the mask may have
         changed), choose its validation membership (first time only) and request a round.
         Returns whether it is in the validation set."""
-        record = self._update(lambda r: r.with_corrected(key))
-        with self._lock:
+        def forget_and_request() -> None:
             self._samples = {k: s for k, s in self._samples.items() if k[0] != key}
             self._pairs.pop(key, None)
             self._scores = {k: v for k, v in self._scores.items() if k[1] != key}
             self._requested = True
+
+        record = self._update(lambda r: r.with_corrected(key), forget_and_request)
         return key in record.validation
 
     def note_corrected_all(self, keys: list[str]) -> None:
         """Note images that were corrected before learning was turned on (one write); a round
         is requested if any of them is new to the loop."""
+        def request_if_new() -> None:
+            self._requested = self._requested or self._record.corrected != before
+
         before = self.record.corrected
-        record = self._update(lambda r: _with_all(r, keys))
-        if record.corrected != before:
-            self.request_round()
+        self._update(lambda r: _with_all(r, keys), request_if_new)
 
     def request_round(self) -> None:
         with self._lock:
