@@ -13,7 +13,10 @@ way the mouse would, and saves the whole screen (``QScreen.grabWindow(0)``) to a
 - ``finetune``: Training > Fine-tune started from the menu, shot mid-training with its curves;
 - ``batch``: File > Batch Predict Folder... running over the folder;
 - ``model-card``: Model > Model Card; ``shortcuts``: Help > Keyboard Shortcuts;
-- ``training-idle``: the training dock before any run (Training > Show Training).
+- ``training-idle``: the training dock before any run (Training > Show Training);
+- ``learning``: Training > Learn as I Correct on, then ``--corrections`` images corrected one after
+  the other into their masks (held back from the copy) with ``--user-seconds`` between them while
+  the loop trains; shot with the learning curve in the training dock.
 
     xvfb-run -a -s "-screen 0 1280x800x24" python tools/screenshot.py ../shared/data/pets \
         --copy 6 --image Abyssinian_1 --edit -o docs/images/annotation-window.png
@@ -23,6 +26,9 @@ way the mouse would, and saves the whole screen (``QScreen.grabWindow(0)``) to a
     xvfb-run -a -s "-screen 0 1280x800x24" python tools/screenshot.py ../shared/data/carvana \
         --copy 8 --spread --scene finetune --model models/pets-trimap.safetensors --epochs 12 \
         -o docs/images/finetune.png
+    xvfb-run -a -s "-screen 0 1280x800x24" python tools/screenshot.py ../shared/data/carvana \
+        --copy 12 --spread --scene learning --model models/pets-trimap.safetensors \
+        --corrections 8 -o docs/images/learning-loop.png
 """
 
 from __future__ import annotations
@@ -90,12 +96,17 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--unlabeled", action="store_true",
                         help="with --copy: copy the images without their trimaps")
     parser.add_argument("--scene", default="edit", choices=(
-        "edit", "predictions", "finetune", "batch", "model-card", "shortcuts", "training-idle"))
+        "edit", "predictions", "finetune", "batch", "model-card", "shortcuts", "training-idle",
+        "learning"))
     parser.add_argument("--model", type=Path, help="model file to predict with")
     parser.add_argument("--uncertainty", action="store_true", help="show the uncertainty map")
     parser.add_argument("--epochs", type=int, default=2,
                         help="finetune scene: shoot after this many epochs")
     parser.add_argument("--train-size", type=int, help="finetune scene: training image size")
+    parser.add_argument("--corrections", type=int, default=6,
+                        help="learning scene: images to correct")
+    parser.add_argument("--user-seconds", type=float, default=20.0,
+                        help="learning scene: seconds between two corrections")
     args = parser.parse_args(argv)
     if (args.edit or args.scene != "edit") and not args.copy:
         parser.error("--edit and the model scenes write into the folder: use --copy N")
@@ -141,7 +152,8 @@ def _shoot(folder: Path, args: argparse.Namespace) -> int:
         paint_demo_edits(window)
     scene = {"predictions": _predictions_scene, "finetune": _finetune_scene,
              "batch": _batch_scene, "model-card": _model_card_scene,
-             "shortcuts": _shortcuts_scene, "training-idle": _training_idle_scene}.get(args.scene)
+             "shortcuts": _shortcuts_scene, "training-idle": _training_idle_scene,
+             "learning": _learning_scene}.get(args.scene)
     if scene is not None and not scene(window, args):
         return 1
     document = window.session.document
@@ -230,6 +242,43 @@ def _training_idle_scene(window, args: argparse.Namespace) -> bool:
     window.model_actions.show_training.trigger()
     window.resizeDocks([window.training_dock], [270], Qt.Orientation.Vertical)
     _wait(300)
+    return True
+
+
+def _learning_scene(window, args: argparse.Namespace) -> bool:
+    """Learn as I Correct, then images corrected into their masks one after the other."""
+    from PySide6.QtCore import Qt
+
+    from unet_desktop.core.edit_ops import delta_from_masks
+    from unet_desktop.core.task import TASK_NAME
+
+    ws = window.session.workspace
+    if window.task_commands.ensure_task() is None:  # keeps the classes once the masks are gone
+        return False
+    truth = {e.key: ws.load_mask(e.key) for e in ws.entries if e.has_mask}
+    for entry in ws.entries:  # the temporary copy starts unlabeled again
+        entry.mask_path.unlink(missing_ok=True)
+    for path in (ws.root / ".unet-desktop").iterdir():
+        if path.is_file() and path.name != TASK_NAME:
+            path.unlink()
+    if not window.open_folder(ws.root):
+        return False
+    window.model_actions.learn_as_i_correct.trigger()
+    window.resizeDocks([window.training_dock], [330], Qt.Orientation.Vertical)
+    learning = window.learning
+    for key in list(truth)[: args.corrections]:
+        window.file_dock.select_key(key)
+        if not _wait_until(lambda k=key: window.prediction.shown_key == k, 120):
+            print(f"no prediction for {key}", file=sys.stderr)
+            return False
+        document = window.session.document
+        points = len(learning.loop.record.points)
+        window.session.apply(delta_from_masks(document.mask, truth[key], "correct by hand"))
+        window.session.save("save")
+        if not _wait_until(lambda n=points: len(learning.loop.record.points) > n, 120):
+            print(f"no curve point for {key}", file=sys.stderr)
+            return False
+        _wait(int(args.user_seconds * 1000))  # the user corrects the next one; the loop trains
     return True
 
 

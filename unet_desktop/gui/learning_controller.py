@@ -69,7 +69,7 @@ class LearningController(QObject):
         self._started_from: dict[str, ShownPrediction] = {}  # the image on screen's
         self._refresh_version: str | None = None  # refresh once this version is in use
         self.panel = LearningPanel()
-        training_dock.add_plot(self.panel)
+        training_dock.add_plot(self.panel, stretch=2)  # the loop's curve is what one reads
         action.toggled.connect(self._on_toggled)
         self.panel.target_changed.connect(lambda v: self._change(LearningLoop.set_target, v))
         self.panel.every_k_changed.connect(lambda k: self._change(LearningLoop.set_every_k, k))

@@ -58,8 +58,9 @@ class LearningPanel(QWidget):
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
-        self.plot = pg.PlotWidget(title="Learning curve: the prediction you started from")
+        self.plot = pg.PlotWidget(title="Learning curve")
         self.plot.setLabel("bottom", "corrected image")
+        self.plot.setLabel("left", "starting prediction")
         self.plot.setYRange(0.0, 1.0)
         self.plot.setLimits(xMin=0)
         self.plot.setXRange(0, EMPTY_IMAGES, padding=0.02)
@@ -90,7 +91,7 @@ class LearningPanel(QWidget):
         controls.addWidget(self.target_spin)
         controls.addWidget(QLabel("Validation: every"))
         controls.addWidget(self.k_spin)
-        controls.addWidget(QLabel("th image"))
+        controls.addWidget(QLabel("th"))
         controls.addStretch(1)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)

@@ -133,9 +133,9 @@ class TrainingDock(QDockWidget):
         layout.addWidget(self.result_label)
         self.setWidget(body)
 
-    def add_plot(self, widget: QWidget) -> None:
+    def add_plot(self, widget: QWidget, stretch: int = 1) -> None:
         """Another plot beside the two (the learning loop's curve), laid out with them."""
-        self.plots.addWidget(widget, 1)
+        self.plots.addWidget(widget, stretch)
 
     def _on_location_changed(self, area: Qt.DockWidgetArea) -> None:
         """Plots side by side under or over the canvas, stacked beside it."""
