@@ -129,7 +129,9 @@ def test_a_promoted_round_refreshes_the_uncorrected_images_only(qtbot, win, pets
     before = {key: ws[key].mask_path.read_bytes() for key in CORRECTED}
     result = turn_on(qtbot, win, k=2)
     assert result.promoted
-    qtbot.waitUntil(lambda: win.models.active_version == result.version, timeout=TIMEOUT_MS)
+    # the worker swaps the model in before the window hears of it: wait for the refresh itself
+    qtbot.waitUntil(lambda: bool(win.learning.refreshed), timeout=TIMEOUT_MS)
+    assert win.models.active_version == result.version
     assert win.session.current_key == CORRECTED[0]
     assert sorted(win.learning.refreshed) == UNCORRECTED
     cache = win.predictions.cache
