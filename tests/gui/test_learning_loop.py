@@ -7,9 +7,11 @@ survives a restart, and quitting during a round loses no correction."""
 from __future__ import annotations
 
 import threading
+from pathlib import Path
 
 import numpy as np
 import pytest
+from PIL import Image
 
 from tests.gui.conftest import open_window
 from tests.gui.conftest_model import (  # noqa: F401 - fixtures are used by name
@@ -188,3 +190,25 @@ def test_quitting_during_a_round_loses_no_correction(qtbot, win, pets):
     assert image_key(5) in load_record(record_path(pets)).corrected
     models = pets / ".unet-desktop" / "models"
     assert not list(models.glob("*.safetensors")) and not list(models.glob("*.ckpt"))
+
+
+def test_a_folder_without_a_task_gets_one_from_the_model_in_use(qtbot, tmp_path, tiny_model):
+    """Binary car-like masks, a trimap model: the task starts from the model, classes mapped."""
+    root = tmp_path / "cars"
+    for sub in ("images", "masks"):
+        (root / sub).mkdir(parents=True)
+    for i in range(3):
+        image, trimap = disc_pair(i)
+        Image.fromarray(image).save(root / "images" / f"car_{i}.png")
+        Image.fromarray(np.where(trimap == 1, 255, 0).astype(np.uint8)).save(
+            root / "masks" / f"car_{i}.png")
+    w = new_window(qtbot, root, tiny_model)
+    try:
+        assert w.session.workspace.task is None and w.session.workspace.scheme.kind == "binary"
+        result = turn_on(qtbot, w)
+        task = w.session.workspace.task
+        assert task is not None and Path(task.start_from) == tiny_model
+        assert read_meta(result.model_path).scheme.kind == "binary"
+        assert task.version_of(task.model).version == result.version  # promoted
+    finally:
+        w.close()

@@ -13,8 +13,10 @@ While it is on (remembered per folder in ``.unet-desktop/learning.json``):
   images not yet corrected after the one on screen are predicted again (never a corrected one),
   and the next round starts from it.
 
-Turning it on in a folder without a task makes one from the folder's classes (the versions are
-kept there). Quitting cancels a running round after its current step; the masks were saved
+Rounds start from what the task's next model starts from (``TaskController.starting_point``:
+the model in use when it predicts the task's classes). Turning the loop on in a folder without
+a task makes one from the folder's classes and the model in use (its classes mapped onto the
+folder's by name when they differ); the versions are kept there. Quitting cancels a running round after its current step; the masks were saved
 before (the window saves them first), and a half-trained version is deleted.
 """
 
@@ -213,8 +215,8 @@ class LearningController(QObject):
                 or not loop.round_requested or self.tasks.ensure_task() is None:
             return None  # a model about to load: the round starts from it once it is in use
         out, name = self.tasks.next_model_file()
-        current = self.models.slots.current
-        plan = RoundPlan(current.path if current is not None else None, out, name)
+        start, _new_classes, description = self.tasks.starting_point()
+        plan = RoundPlan(start, out, name)
         loop.settings = dataclasses.replace(self.settings, device=self.models.device_name)
         self._result = None
         self.round_job = self.worker.submit(
@@ -222,8 +224,7 @@ class LearningController(QObject):
             name="learning round", on_progress=self._on_round_report,
             on_error=lambda msg: self.error.emit(f"A learning round failed: {msg}"),
             on_finished=lambda job: self._on_round_finished(job, loop))
-        start = current.label if current is not None else "the ImageNet encoder"
-        self.panel.show_status(f"Round {name}: fine-tuning {start} on the corrected images...")
+        self.panel.show_status(f"Round {name}: {description}, on the corrected images...")
         return self.round_job
 
     def _on_round_report(self, report: Any) -> None:

@@ -261,19 +261,24 @@ class TaskController(QObject):
         if task is None:
             return None
         out, name = self.next_model_file()
-        current = self.models.slots.current
-        start = Path(task.start_from) if task.start_from else None
-        if current is not None and current.path is not None \
-                and not self.refusal(current.meta.scheme):
-            plan = TaskPlan(out, name, current.path, False, f"fine-tunes {current.label}")
-        elif start is not None and start.is_file():
-            plan = TaskPlan(out, name, start, True, f"starts from {start.name}, its classes "
-                                                    "mapped onto the task's by name")
-        else:
-            plan = TaskPlan(out, name, None, False,
-                            "a new model from the ImageNet-pretrained encoder")
+        plan = TaskPlan(out, name, *self.starting_point())
         self._planned[os.path.realpath(out)] = ws.root
         return plan
+
+    def starting_point(self) -> tuple[Path | None, bool, str]:
+        """What the task's next model starts from: the model in use when it predicts the task's
+        classes, else the task's ``start_from`` (its classes mapped onto the task's by name),
+        else None (a new model from the ImageNet encoder); whether its classes are replaced;
+        and a description."""
+        task = self.task
+        current = self.models.slots.current
+        start = Path(task.start_from) if task is not None and task.start_from else None
+        if current is not None and current.path is not None \
+                and not self.refusal(current.meta.scheme):
+            return current.path, False, f"fine-tunes {current.label}"
+        if start is not None and start.is_file():
+            return start, True, f"starts from {start.name}, its classes mapped onto the task's by name"
+        return None, False, "a new model from the ImageNet-pretrained encoder"
 
     def next_model_file(self) -> tuple[Path, str]:
         """Where the open folder's next model version goes (``<task>-v<n>``), and its name."""
@@ -292,12 +297,13 @@ class TaskController(QObject):
         ws = self.session.workspace
         if ws is None:
             return None
-        if ws.task is None:
+        if ws.task is None:  # from the model in use: as it is, or with its classes mapped
             current = self.models.slots.current
-            fits = current is not None and current.path is not None \
-                and classes_mismatch(current.meta.scheme, ws.scheme) is None
+            path = current.path if current is not None else None
+            fits = path is not None and classes_mismatch(current.meta.scheme, ws.scheme) is None
             task = Task(ws.root.name, ws.scheme,
-                        model=stored_reference(ws.root, current.path) if fits else None)
+                        start_from=str(path) if path is not None and not fits else None,
+                        model=stored_reference(ws.root, path) if fits else None)
             if not self.apply_task(task):
                 return None
         return ws.task
