@@ -104,6 +104,8 @@ class LearningController(QObject):
             self.error.emit(f"Learning as you correct is unavailable: {exc}")
         self.action.setEnabled(self.loop is not None and not ws.read_only)
         self._show_toggle(self.enabled and not ws.read_only)
+        if self.enabled and not ws.read_only:  # corrected meanwhile (loop off, recovered edits)
+            self._note_labelled(ws)
         self._show_record()
         self.panel.show_status("Learning as you correct: on." if self.enabled
                                else "Learning as you correct is off (Training menu).")
@@ -124,12 +126,12 @@ class LearningController(QObject):
             return
         try:
             loop.set_enabled(on)
-            if on:  # what was corrected before counts too (every k-th for validation)
-                loop.note_corrected_all([e.key for e in ws.labelled()])
         except FileError as exc:
             self._show_toggle(loop.record.enabled)
             self.error.emit(f"Cannot change learning as you correct: {exc}")
             return
+        if on:  # what was corrected before counts too (every k-th for validation)
+            self._note_labelled(ws)
         if not on:
             if self.round_job is not None:
                 self.round_job.cancel()
@@ -142,6 +144,12 @@ class LearningController(QObject):
                                "each corrected image.")
         if loop.round_requested:
             self.start_round()
+
+    def _note_labelled(self, ws: Any) -> None:
+        try:
+            self.loop.note_corrected_all([e.key for e in ws.labelled()])
+        except FileError as exc:
+            self.error.emit(f"Learning as you correct: {exc}")
 
     def _change(self, setter, value) -> None:
         if self.loop is None:
@@ -174,8 +182,9 @@ class LearningController(QObject):
 
     def _on_saved(self, key: str, reason: str) -> None:
         ws, loop = self.session.workspace, self.loop
-        if not self.enabled or ws is None or key not in ws or ws[key].state not in LABELLED_STATES:
-            return
+        if not self.enabled or ws is None or key not in ws or ws[key].state not in LABELLED_STATES \
+                or loop.record_file != record_path(ws.root):  # recovered before the folder's
+            return  # loop exists (the session writes leftovers as it opens the folder)
         try:
             loop.note_corrected(key)
         except FileError as exc:
