@@ -172,3 +172,10 @@ def test_an_image_gone_since_it_was_corrected_is_skipped_and_named(tmp_path, tin
     assert [(s.key, s.reason) for s in skipped] == [(key_gone, "file not found")]
     assert "gone.png" in skipped[0].message
     assert result.train_images == (key(0), key(2)) and result.model_path.is_file()
+
+
+def test_a_prediction_of_other_classes_gave_the_user_nothing(loop):
+    truth = PAIRS[key(0)][1]
+    point = loop.score_prediction(key(0), np.zeros((40, 48), np.uint8), multiclass_scheme(5),
+                                  truth, "other")
+    assert (point.score, point.changed_fraction) == (0.0, 1.0)

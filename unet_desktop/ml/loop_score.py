@@ -4,7 +4,7 @@
 Dice for trimaps and the mean IoU for multi-class masks; ``changed_fraction`` is the share of
 labelled pixels whose class the user changed (the pixel error, ISBI's measure). Pixels left
 unlabeled in the saved mask count for neither. A prediction with other classes is first put in
-the mask's scheme (trimap <-> binary, ``core.labels.adapt_labels``).
+the mask's scheme (trimap <-> binary, ``core.labels.adapt_labels``) where it can be.
 """
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from unet_desktop.core.labels import TRIMAP_FOREGROUND, LabelScheme, adapt_labels
+from unet_desktop.core.labels import TRIMAP_FOREGROUND, LabelScheme, adapt_labels, adaptable
 from unet_desktop.ml.metrics import stored_confusion, summarize
 
 
@@ -38,8 +38,12 @@ def _foreground_name(scheme: LabelScheme) -> str:
 def agreement(predicted: np.ndarray, corrected: np.ndarray, scheme: LabelScheme,
               predicted_scheme: LabelScheme | None = None) -> Agreement:
     """Compare a prediction (stored values of ``predicted_scheme``, default ``scheme``) with the
-    saved mask; raises ``ValueError`` when the sizes or the classes cannot be compared."""
+    saved mask; raises ``ValueError`` when the sizes differ. A prediction of classes that cannot
+    become the mask's (the pets model on street scenes) gave the user nothing: it scores 0 and
+    every labelled pixel counts as changed."""
     if predicted_scheme is not None:
+        if not adaptable(predicted_scheme, scheme):
+            return Agreement(0.0, headline_metric(scheme), 0.0, 0.0, 1.0)
         predicted = adapt_labels(predicted, predicted_scheme, scheme)
     metrics = summarize(stored_confusion(predicted, corrected, scheme), scheme)
     miou = metrics["miou"]
