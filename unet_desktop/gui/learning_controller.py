@@ -67,7 +67,6 @@ class LearningController(QObject):
         self.loop: LearningLoop | None = None  # the open folder's
         self.round_job: Job | None = None
         self.refreshed: list[str] = []  # the images predicted again after the last promotion
-        self._result: Any = None  # the running round's RoundResult, once it came
         self._started_from: dict[str, ShownPrediction] = {}  # the image on screen's
         self._refresh_version: str | None = None  # refresh once this version is in use
         self.panel = LearningPanel()
@@ -227,19 +226,19 @@ class LearningController(QObject):
         start, _new_classes, description = self.tasks.starting_point()
         plan = RoundPlan(start, out, name)
         loop.settings = dataclasses.replace(self.settings, device=self.models.device_name)
-        self._result = None
+        results: list[Any] = []  # this round's RoundResult, once it came
         self.round_job = self.worker.submit(
             lambda token: loop.run_round(plan, token), Priority.BACKGROUND,
-            name="learning round", on_progress=self._on_round_report,
+            name="learning round", on_progress=lambda r: self._on_round_report(r, results),
             on_error=lambda msg: self.error.emit(f"A learning round failed: {msg}"),
-            on_finished=lambda job: self._on_round_finished(job, loop))
+            on_finished=lambda job: self._on_round_finished(job, loop, results))
         self.panel.show_status(f"Round {name}: {description}, on the corrected images...")
         return self.round_job
 
-    def _on_round_report(self, report: Any) -> None:
+    def _on_round_report(self, report: Any, results: list[Any]) -> None:
         kind = type(report).__name__
         if kind == "RoundResult":
-            self._result = report
+            results.append(report)
         elif kind == "SkippedPair":
             self.message.emit(f"The learning round skips {report.key}: {report.message}")
         elif kind == "StepReport":
@@ -248,12 +247,12 @@ class LearningController(QObject):
             self.panel.show_status(f"Round: judging the new version on validation image "
                                    f"{report.done} / {report.total}")
 
-    def _on_round_finished(self, job: Job, loop: LearningLoop) -> None:
+    def _on_round_finished(self, job: Job, loop: LearningLoop, results: list[Any]) -> None:
         if job is self.round_job:
             self.round_job = None
         if self.worker.stopping or loop is not self.loop:
             return  # the window is closing, or another folder is open
-        result, self._result = self._result, None
+        result = results[-1] if results else None
         if result is not None and result.model_path is not None:
             self.tasks.record_version(result.model_path, result.metrics,
                                       f"learning loop: {result.reason}", result.promoted)
