@@ -167,6 +167,7 @@ def test_the_curve_gets_a_point_per_correction_and_survives_a_restart(qtbot, win
     again = new_window(qtbot, pets, tiny_model)
     try:
         assert again.model_actions.learn_as_i_correct.isChecked()
+        assert again.training_dock.isVisible()
         points = again.learning.loop.record.points
         assert [p.image for p in points] == [image_key(4), image_key(5)]
         assert len(again.learning.panel.points.points()) == 2

@@ -105,6 +105,7 @@ class LearningController(QObject):
         self._show_toggle(self.enabled and not ws.read_only)
         if self.enabled and not ws.read_only:  # corrected meanwhile (loop off, recovered edits)
             self._note_labelled(ws)
+            self.training_dock.show()  # the curve so far
         self._show_record()
         self.panel.show_status("Learning as you correct: on." if self.enabled
                                else "Learning as you correct is off (Training menu).")
