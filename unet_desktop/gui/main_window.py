@@ -176,7 +176,9 @@ class MainWindow(QMainWindow):
         self.worker = Worker(default_torch_threads(), self)
         self.models = ModelController(self.worker, st.device, st.prediction_mode, self,
                                       tta=st.flip_averaging)
-        self.predictions = PredictionService(self.worker, self.models, parent=self)
+        session = self.session  # the one owner of the image on screen
+        self.predictions = PredictionService(self.worker, self.models,
+                                             lambda: session.current_key, parent=self)
         self.model_actions = ModelActions(self)
         self.model_actions.build_menus(self.menuBar(), self.actions)
         self.prediction_dock = PredictionDock(self)
