@@ -30,6 +30,7 @@ from unet_desktop.gui.autosave_controller import DEFAULT_DELAY_MS
 from unet_desktop.gui.canvas import Canvas
 from unet_desktop.gui.file_list_dock import FileListDock
 from unet_desktop.gui.help_dialogs import HelpMenu, about_rows
+from unet_desktop.gui.mask_check import MaskCheck
 from unet_desktop.gui.model_actions import ModelActions
 from unet_desktop.gui.model_commands import ModelCommands
 from unet_desktop.gui.model_controller import ModelController
@@ -176,6 +177,9 @@ class MainWindow(QMainWindow):
         self.worker = Worker(default_torch_threads(), self)
         self.models = ModelController(self.worker, st.device, st.prediction_mode, self,
                                       tta=st.flip_averaging)
+        self.mask_check = MaskCheck(self.worker, self)
+        self.mask_check.invalid_found.connect(self.file_dock.refresh_entry)
+        self.mask_check.checked.connect(self._on_masks_checked)
         session = self.session  # the one owner of the image on screen
         self.predictions = PredictionService(self.worker, self.models,
                                              lambda: session.current_key, parent=self)
@@ -290,7 +294,8 @@ class MainWindow(QMainWindow):
         self.tool_dock.set_scheme(ws.scheme)
         self.tools.reset_for_scheme(ws.scheme, classes_only=True)
         self.tool_dock.show_value(self.tools.value)
-        self.file_dock.set_entries(ws.entries, self.session.is_dirty)
+        self.file_dock.set_entries(ws.entries, self.session.is_dirty, ws.invalid)
+        self.mask_check.start(ws)
         notes = [f"Opened {ws.root} ({len(ws)} images, {ws.layout} layout, {ws.scheme.kind})"]
         if ws.skipped:
             notes.append(f"{len(ws.skipped)} files skipped")
@@ -322,6 +327,13 @@ class MainWindow(QMainWindow):
         menu.setEnabled(bool(self.settings.recent_folders))
 
     # --- images --------------------------------------------------------------------------------
+    def _on_masks_checked(self, invalid: dict[str, str]) -> None:
+        if invalid:
+            self.statusBar().showMessage(
+                f"{len(invalid)} mask file(s) cannot be used (shown as invalid in the list; "
+                f"training and batch predict skip them): {'; '.join(list(invalid.values())[:3])}",
+                MESSAGE_MS)
+
     def _on_image_selected(self, key: str) -> None:
         self.session.open_image(key)
 
