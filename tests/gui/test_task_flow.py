@@ -112,6 +112,7 @@ def test_a_binary_task_from_scribbles_to_a_model_that_reopens_with_the_folder(
     qtbot.waitUntil(lambda: win.prediction.shown is not None, timeout=TIMEOUT_MS)
     assert not win.prediction.accept()
     assert np.all(document.mask == UNLABELED) and not document.dirty
+    assert win.prediction.shown_for_editing() is None  # nor carried in by the box/fix tools
     assert "unlabeled" in win.tool_dock.class_list.item(2).text()
 
     before = files_under(cells)

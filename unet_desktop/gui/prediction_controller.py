@@ -182,7 +182,7 @@ class PredictionController(QObject):
             if not automatically:
                 self.message.emit("No prediction to accept yet")
             return False
-        refused = self.accept_guard(shown.scheme) if self.accept_guard is not None else None
+        refused = self._refusal(shown)
         if refused:
             if not automatically:
                 self.message.emit(f"Cannot accept the prediction: {refused}")
@@ -200,6 +200,9 @@ class PredictionController(QObject):
         if not automatically:
             self.message.emit(f"Accepted the prediction of {shown.key} (Ctrl+Z undoes it)")
         return True
+
+    def _refusal(self, shown: ShownPrediction) -> str | None:
+        return self.accept_guard(shown.scheme) if self.accept_guard is not None else None
 
     # --- navigation -----------------------------------------------------------------------------
     def next_most_uncertain(self) -> str | None:
@@ -219,10 +222,11 @@ class PredictionController(QObject):
     # --- queries --------------------------------------------------------------------------------
     def shown_for_editing(self) -> tuple[np.ndarray, np.ndarray | None] | None:
         """The prediction on screen in the document's scheme, with its uncertainty, for the smart
-        tools; None when none is shown (or hidden) or its classes cannot become the mask's."""
+        tools; None when none is shown (or hidden) or its classes cannot become the mask's
+        (other classes, or refused by ``accept_guard``: the tools must not carry it in)."""
         shown, document = self.shown, self.session.document
         if shown is None or document is None or document.key != shown.key \
-                or not self.canvas.prediction_layer.isVisible():
+                or not self.canvas.prediction_layer.isVisible() or self._refusal(shown):
             return None
         try:
             labels = adapt_labels(shown.prediction.labels, shown.scheme, document.scheme)

@@ -102,9 +102,15 @@ def run_batch(settings: BatchSettings, predictor: Any, workspace: Any | None = N
         same = workspace is not None and same_folder(workspace.root, settings.folder)
         ws = workspace if same else Workspace.open(settings.folder)  # finds images by layout
         if settings.output is not None:  # every image, masks into that folder
+            if same_folder(settings.output, ws.mask_dir):
+                raise ValueError(
+                    f"{settings.output} is this folder's own mask folder: leave the output "
+                    "empty to write the masks there (recorded as predicted, never as "
+                    "corrected, and only with the folder's classes)")
             source = [e.image_path for e in ws.entries]
         else:  # masks go where the workspace keeps them
-            if not same and not any(e.has_mask for e in ws):
+            if not same and ws.task is None and not any(e.has_mask for e in ws):
+                # nothing tells this folder's classes yet: the model's (a task's stay)
                 ws = Workspace.open(settings.folder, scheme=predictor.meta.scheme)
             if not ws.scheme.same_classes(predictor.meta.scheme):
                 raise ValueError(
