@@ -389,3 +389,23 @@ def test_the_file_list_shows_an_invalid_mask_as_invalid_with_the_reason_never_co
     assert dock.row_data(bad, STATE_ROLE) == "corrected"
     assert dock.count_label.text() == "6 of 6 shown, 3 corrected or verified"
     win.close()
+
+
+def test_the_task_keeps_its_models_in_the_users_models_folder_when_asked(qtbot, cells):
+    from unet_desktop.core.paths import user_models_dir
+
+    win = open_window(qtbot, ask_for_task=True)
+    assert win.open_folder(cells)
+    dialog = task_dialog(qtbot, win)
+    assert dialog.folder_radio.isChecked()  # the default: with the folder
+    dialog.name_edit.setText("cells")
+    dialog.user_radio.setChecked(True)
+    dialog.accept()
+    assert load_task(cells).models_in == "user"
+    assert win.task_commands.training_plan().out == user_models_dir() / "cells-v1.safetensors"
+
+    again = win.task_commands.new_task()  # File > New Task... shows the task's own choice
+    assert again.user_radio.isChecked() and not again.folder_radio.isChecked()
+    again.accept()
+    assert load_task(cells).models_in == "user"
+    win.close()
