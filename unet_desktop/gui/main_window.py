@@ -194,7 +194,8 @@ class MainWindow(QMainWindow):
         self.training_dock.hide()  # under the canvas when a run starts
         # connected after the window's own document_opened handler, which sets the canvas
         self.prediction = PredictionController(self.session, self.predictions, self.models,
-                                               self.canvas, self.file_dock, st.auto_accept, self)
+                                               self.canvas, self.file_dock,
+                                               lambda: st.auto_accept, self)
         self.model_commands = ModelCommands(self.model_actions, self.models, st, self, self)
         self.training_commands = TrainingCommands(self.model_actions, self.models, self.session,
                                                   self.training_dock, user_models_dir(), self,

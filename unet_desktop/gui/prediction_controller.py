@@ -80,14 +80,16 @@ class PredictionController(QObject):
 
     def __init__(self, session: EditingSession, service: PredictionService,
                  models: ModelController, canvas: Canvas, file_dock: FileListDock,
-                 auto_accept: bool = True, parent: QObject | None = None) -> None:
+                 auto_accept: Callable[[], bool] = lambda: True,
+                 parent: QObject | None = None) -> None:
+        """``auto_accept()`` reads the auto-accept preference from its owner (the settings)."""
         super().__init__(parent)
         self.session = session
         self.service = service
         self.models = models
         self.canvas = canvas
         self.file_dock = file_dock
-        self.auto_accept = auto_accept
+        self._auto_accept = auto_accept
         self.shown: ShownPrediction | None = None
         self._active = True
         self._scheme_warned: str | None = None
@@ -98,6 +100,10 @@ class PredictionController(QObject):
         service.failed.connect(self._on_failed)
         models.model_changed.connect(self._on_model_changed)
         models.predictions_invalidated.connect(self._on_predictions_invalidated)
+
+    @property
+    def auto_accept(self) -> bool:
+        return self._auto_accept()
 
     def stop(self) -> None:
         """The window is closing: ignore every later result and request nothing more."""

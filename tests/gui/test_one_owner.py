@@ -1,6 +1,10 @@
-"""Which image is on screen has one owner, the editing session; the prediction service reads it
-and keeps no copy of its own (issue 18, item 14). With a copy, the service still took a late
-result for the image the session had let go as the current one."""
+"""One owner for each piece of state, the others read it (issue 18, item 14).
+
+- Which image is on screen: the editing session. With a copy of its own, the prediction service
+  still took a late result for the image the session had let go as the current one.
+- Auto-accept: the settings. With a copy in the prediction controller, a change of the setting
+  that did not go through the dock left the controller accepting predictions by itself.
+"""
 # ruff: noqa: F811 - pytest fixtures imported from conftest_model are redefined as arguments
 
 from __future__ import annotations
@@ -37,4 +41,20 @@ def test_the_service_follows_the_session_when_the_image_is_let_go_or_cannot_be_r
     assert win.session.current_key is None
     assert not win.predictions.is_current(first, version)
     assert not win.predictions.is_current(broken, version)
+    win.close()
+
+
+def test_auto_accept_is_read_from_the_settings_not_kept_by_the_controller(
+        qtbot, tiny_model, tiny_pets):
+    win = open_window(qtbot, model_path=tiny_model)
+    qtbot.waitUntil(lambda: win.models.active is not None, timeout=TIMEOUT_MS)
+    assert win.prediction.auto_accept
+    win.settings.auto_accept = False  # the owner changes, not through the dock
+    assert not win.prediction.auto_accept
+    assert win.open_folder(tiny_pets)
+    unlabeled = image_key(4)
+    with qtbot.waitSignal(win.prediction.prediction_shown, timeout=TIMEOUT_MS,
+                          check_params_cb=lambda key: key == unlabeled):
+        win.file_dock.select_key(unlabeled)
+    assert not win.session.is_accepted_prediction() and not win.session.document.dirty
     win.close()
