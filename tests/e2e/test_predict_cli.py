@@ -168,3 +168,13 @@ def test_predict_runs_the_windows_batch_job_and_survives_out_of_memory(
     assert code == 0 and sizes[0] == 2 and set(sizes[1:]) == {1}
     assert "warning: Out of memory on cpu: retrying with batch size 2 -> 1" in captured.err
     assert "4 predicted, 0 skipped, 1 unreadable of 5 images" in captured.out
+
+
+def test_predict_refuses_the_input_folders_own_mask_folder(model_file, image_folder, capsys):
+    """Masks written there as plain files would read back as the user's corrections."""
+    out = image_folder / "masks"  # where the flat folder's masks live
+    code = main(["predict", str(image_folder), "--out", str(out), "--model", str(model_file),
+                 "--device", "cpu"])
+    err = capsys.readouterr().err
+    assert code == 2 and "masks" in err and "taken for your corrections" in err
+    assert not out.exists()

@@ -41,7 +41,7 @@ def test_the_folders_own_mask_folder_is_no_output_folder(task_folder, tiny_model
     (task_folder / "masks").mkdir()
     settings = BatchSettings(task_folder, tiny_model_file, output=task_folder / "masks",
                              device="cpu")
-    with pytest.raises(ValueError, match="own mask folder"):
+    with pytest.raises(ValueError, match="mask folder of the images"):
         list(run_batch(settings, batch_predictor(settings)))
     assert list((task_folder / "masks").iterdir()) == []
     elsewhere = BatchSettings(task_folder, tiny_model_file, output=task_folder.parent / "out",

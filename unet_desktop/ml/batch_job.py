@@ -90,23 +90,22 @@ def run_batch(settings: BatchSettings, predictor: Any, workspace: Any | None = N
     ``settings.folder`` is the same folder by any path. ``protect`` is asked about images of
     that workspace predicted in place.
     """
+    from unet_desktop.core.layouts import scan_folder
     from unet_desktop.core.workspace import Workspace
     from unet_desktop.ml.batch_predict import batch_predict
 
     if not settings.by_layout:
         if settings.output is None:
             raise ValueError(f"{settings.folder}: an output folder is needed")
+        if settings.folder.is_dir():
+            _refuse_own_mask_folder(settings.output, scan_folder(settings.folder).mask_dir)
         source: Any = settings.folder
         ws = None
     else:
         same = workspace is not None and same_folder(workspace.root, settings.folder)
         ws = workspace if same else Workspace.open(settings.folder)  # finds images by layout
         if settings.output is not None:  # every image, masks into that folder
-            if same_folder(settings.output, ws.mask_dir):
-                raise ValueError(
-                    f"{settings.output} is this folder's own mask folder: leave the output "
-                    "empty to write the masks there (recorded as predicted, never as "
-                    "corrected, and only with the folder's classes)")
+            _refuse_own_mask_folder(settings.output, ws.mask_dir)
             source = [e.image_path for e in ws.entries]
         else:  # masks go where the workspace keeps them
             if not same and ws.task is None and not any(e.has_mask for e in ws):
@@ -128,3 +127,14 @@ def run_batch(settings: BatchSettings, predictor: Any, workspace: Any | None = N
                                   overwrite=settings.overwrite, write_probs=settings.write_probs,
                                   cancel=cancel, protect=guard):
         yield replace(progress, results=list(progress.results))  # the generator reuses it
+
+
+def _refuse_own_mask_folder(output: Path, mask_dir: Path) -> None:
+    """Masks written into the folder's own mask folder as plain files would be read back as the
+    user's corrections (and in whatever classes the model has): refused, with what to do."""
+    if same_folder(output, mask_dir):
+        raise ValueError(
+            f"{output} is the mask folder of the images' own folder: masks written there would "
+            "be taken for your corrections; choose another output folder, or predict the folder "
+            "in the window with no output folder (masks recorded as predicted, only with the "
+            "folder's classes)")
