@@ -206,6 +206,13 @@ def test_most_uncertain_image_not_yet_corrected_comes_first():
     assert most_uncertain([entry("b", ImageState.CORRECTED, 0.9)]) is None
 
 
+def test_image_with_an_invalid_mask_still_needs_work():
+    entries = [entry("a", ImageState.PREDICTED, 0.2), entry("b", ImageState.CORRECTED, 0.9)]
+    assert uncertainty_order(entries, invalid={"b": "values [1, 2, 3] are not allowed"}) \
+        == ["b", "a"]
+    assert most_uncertain(entries[1:], invalid={"b"}) == "b"
+
+
 def test_neighbours_in_list_order_nearest_first():
     keys = list("abcdef")
     assert neighbours_of(keys, "c") == ["d", "b", "e", "a"]

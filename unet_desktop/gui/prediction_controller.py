@@ -217,7 +217,7 @@ class PredictionController(QObject):
         if ws is None:
             return None
         current = self.session.current_key
-        order = [k for k in uncertainty_order(ws.entries, self.service.scores())
+        order = [k for k in uncertainty_order(ws.entries, self.service.scores(), ws.invalid)
                  if k != current and not self.session.is_dirty(k)]
         if not order:
             self.message.emit("Every image is corrected or verified")

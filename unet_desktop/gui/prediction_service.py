@@ -16,7 +16,7 @@ editing session's document in the window) through the ``current_key`` callable.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Container, Iterable, Mapping, Sequence
 from typing import Any
 
 import numpy as np
@@ -45,16 +45,19 @@ def neighbours_of(keys: Sequence[str], key: str, radius: int = 2) -> list[str]:
 
 
 def uncertainty_order(entries: Iterable[ImageEntry],
-                      scores: Mapping[str, float] | None = None) -> list[str]:
+                      scores: Mapping[str, float] | None = None,
+                      invalid: Container[str] = ()) -> list[str]:
     """Keys of images not yet corrected or verified, most uncertain first.
 
     A fresh score (``scores``, e.g. :meth:`PredictionCache.scores` of the active model) wins over
-    the one recorded in the manifest; images with neither come last, in list order.
+    the one recorded in the manifest; images with neither come last, in list order. An image
+    whose mask file is ``invalid`` (``Workspace.invalid``) still needs work, whatever its
+    recorded state.
     """
     scores = scores or {}
     ranked, unknown = [], []
     for i, entry in enumerate(entries):
-        if entry.state in _DONE_STATES:
+        if entry.state in _DONE_STATES and entry.key not in invalid:
             continue
         score = scores.get(entry.key, entry.uncertainty)
         if score is None or not np.isfinite(score):
@@ -65,9 +68,10 @@ def uncertainty_order(entries: Iterable[ImageEntry],
 
 
 def most_uncertain(entries: Iterable[ImageEntry],
-                   scores: Mapping[str, float] | None = None) -> str | None:
+                   scores: Mapping[str, float] | None = None,
+                   invalid: Container[str] = ()) -> str | None:
     """The image to correct next: the most uncertain one not yet corrected (None if none)."""
-    order = uncertainty_order(entries, scores)
+    order = uncertainty_order(entries, scores, invalid)
     return order[0] if order else None
 
 
