@@ -173,10 +173,11 @@ def default_model(args: argparse.Namespace, folder: Path) -> tuple[Path, bool]:
 
 
 class Viewer:
-    """What "shown" means: the labels coloured and painted into an ImageItem."""
+    """What "shown" means: the labels coloured and painted into an ImageItem. Plays the
+    window's editing session: the one owner of which image is on screen (``key``)."""
 
-    def __init__(self, app, scheme) -> None:
-        self.app, self.scheme = app, scheme
+    def __init__(self, app) -> None:
+        self.app, self.scheme, self.key = app, None, None
         self.widget = pg.PlotWidget()
         self.item = pg.ImageItem()
         self.widget.addItem(self.item)
@@ -197,6 +198,7 @@ def measure_requests(service, viewer, keys, *, prefetch: bool, dwell_s: float) -
         else None)
     for key in keys:
         shown.clear()
+        viewer.key = key
         start = time.perf_counter()
         service.request(key, neighbours_of(keys, key, 2) if prefetch else ())
         if not wait_until(lambda k=key: k in shown, 60):
@@ -235,13 +237,14 @@ def _run(app, args: argparse.Namespace, tmp: Path) -> dict:
     probe = LoopProbe()
     worker = Worker(torch_threads=args.threads)
     models = ModelController(worker, device=args.device)
-    service = PredictionService(worker, models)
+    viewer = Viewer(app)
+    service = PredictionService(worker, models, lambda: viewer.key)
     service.set_workspace(ws)
     load = models.load(model_path)
     if not wait_until(lambda: load.finished, 120) or models.active is None:
         raise RuntimeError(f"cannot load {model_path}: {load.error}")
     main_thread_gc.install(app).freeze_survivors()  # as the window does after its first model
-    viewer = Viewer(app, models.active.meta.scheme)
+    viewer.scheme = models.active.meta.scheme
     result: dict = {"model": str(model_path), "random_init": random_init,
                     "device": str(models.active.predictor.device), "torch_threads": args.threads,
                     "images": len(keys), "gaps_ms": {}}

@@ -4,12 +4,12 @@ Copies the ISBI 2012 slices ``slice_1*.png`` (ten EM slices) without their masks
 folder, starts the window as a new user would (no settings, the shipped default model), opens the
 folder and answers the task dialog it asks: binary, classes "membrane" (0) and "cell" (255) as the
 ISBI masks store them, sparse labels. Then it scribbles two slices through the real canvas (mouse
-events on the canvas viewport): short strokes along membranes all over the slice and one stroke
-in every cell, placed from the ISBI ground truth the way a careful annotator would place them
-(see :func:`strokes`), everything else left unlabeled. Training > Fine-tune... trains the
-task's first model (a new model from the ImageNet-pretrained encoder) within a time limit, and
-the pixel error of that model on the eight slices nobody scribbled is measured against the ISBI
-masks.
+events on the canvas viewport): short strokes along membranes all over the slice and, in every
+cell, one through its middle and two just inside its edge, placed from the ISBI ground truth the
+way a careful annotator would place them (see :func:`strokes`), everything else left unlabeled.
+Training > Fine-tune... trains the task's first model (a new model from the ImageNet-pretrained
+encoder) within a time limit, and the pixel error of that model on the eight slices nobody
+scribbled is measured against the ISBI masks.
 
     xvfb-run -a -s "-screen 0 1400x900x24" python tools/task_demo.py \
         /work/shared/data/isbi2012 --minutes 2.5 --shots docs/images
@@ -37,12 +37,13 @@ MEMBRANE_COLOUR, CELL_COLOUR = (255, 190, 0), (0, 150, 255)
 
 
 # --- scribbles from the ground truth -----------------------------------------------------------
-def strokes(truth: np.ndarray, rng: np.random.Generator, grid: int = 8,
-            per_square: int = 2) -> list[tuple[int, int, list[tuple[float, float]]]]:
+def strokes(truth: np.ndarray, rng: np.random.Generator, grid: int = 8, per_square: int = 2,
+            edge_per_cell: int = 2) -> list[tuple[int, int, list[tuple[float, float]]]]:
     """(value, brush size, points) strokes as a careful annotator places them: short strokes
     along membranes spread over the whole slice (up to ``per_square`` in each square of a
-    ``grid`` x ``grid`` division), and one stroke through the middle of every cell. Every brushed
-    pixel is of its class; the rest stays unlabeled."""
+    ``grid`` x ``grid`` division), and in every cell one stroke through its middle and up to
+    ``edge_per_cell`` short ones just inside its edge (both sides of each boundary get labels).
+    Every brushed pixel is of its class; the rest stays unlabeled."""
     membrane = (truth == MEMBRANE).astype(np.uint8)
     inside_membrane = cv2.distanceTransform(membrane, cv2.DIST_L2, 3)
     inside_cell = cv2.distanceTransform(1 - membrane, cv2.DIST_L2, 3)
@@ -75,6 +76,18 @@ def strokes(truth: np.ndarray, rng: np.random.Generator, grid: int = 8,
             if segment:
                 out.append((CELL, 5, segment))
                 break
+        # and short 3 px strokes just inside its edge, where the cell meets a membrane: the
+        # side of the boundary that the strokes through the middle never show
+        near_edge = np.argwhere((cells == label) & (inside_cell >= 3) & (inside_cell <= 5))
+        found = 0
+        for _ in range(40):
+            if found == edge_per_cell or not len(near_edge):
+                break
+            segment = _segment(near_edge[rng.integers(len(near_edge))], rng, 9, depth, 2.5,
+                               truth.shape)
+            if segment:
+                out.append((CELL, 3, segment))
+                found += 1
     return out
 
 

@@ -144,3 +144,37 @@ def test_info_and_export(model_file, tmp_path, capsys):
     meta = {p.key: p.value for p in onnx.load(str(onnx_path)).metadata_props}
     assert json.loads(meta["unet_desktop_meta"])["name"] == "cli-test"
     assert main(["info", str(tmp_path / "missing.safetensors")]) == 2
+
+
+def test_predict_runs_the_windows_batch_job_and_survives_out_of_memory(
+        model_file, image_folder, tmp_path, capsys, monkeypatch):
+    """The CLI goes through ``ml.batch_job`` (the window's run): an out-of-memory error halves
+    the batch and says so instead of ending the run."""
+    from unet_desktop.ml.predictor import Predictor
+
+    real_batch, sizes = Predictor.predict_batch, []
+
+    def out_of_memory_on_big_batches(self, images, **options):
+        sizes.append(self.batch_size)
+        if self.batch_size > 1:
+            raise RuntimeError("CPU out of memory (simulated)")
+        return real_batch(self, images, **options)
+
+    monkeypatch.setattr(Predictor, "predict_batch", out_of_memory_on_big_batches)
+    out = tmp_path / "masks"
+    code = main(["predict", str(image_folder), "--out", str(out), "--model", str(model_file),
+                 "--device", "cpu", "--batch-size", "2"])
+    captured = capsys.readouterr()
+    assert code == 0 and sizes[0] == 2 and set(sizes[1:]) == {1}
+    assert "warning: Out of memory on cpu: retrying with batch size 2 -> 1" in captured.err
+    assert "4 predicted, 0 skipped, 1 unreadable of 5 images" in captured.out
+
+
+def test_predict_refuses_the_input_folders_own_mask_folder(model_file, image_folder, capsys):
+    """Masks written there as plain files would read back as the user's corrections."""
+    out = image_folder / "masks"  # where the flat folder's masks live
+    code = main(["predict", str(image_folder), "--out", str(out), "--model", str(model_file),
+                 "--device", "cpu"])
+    err = capsys.readouterr().err
+    assert code == 2 and "masks" in err and "taken for your corrections" in err
+    assert not out.exists()

@@ -216,3 +216,29 @@ def test_train_on_sparse_binary_masks_ignores_the_unlabeled_value_and_skips_an_i
                  "--device", "cpu"]) == 0
     written = np.array(Image.open(pred_dir / "disc_0.png"))
     assert set(np.unique(written)) <= {0, 255}
+
+
+def test_train_runs_the_windows_fine_tune_job_but_writes_where_out_says(
+        tmp_path, capsys, monkeypatch):
+    """The CLI goes through ``ml.finetune_job.run_finetune`` (the window's run): out of memory
+    resumes with a smaller batch; unlike the window it never renames the --out file."""
+    from unet_desktop.ml import train as train_module
+
+    real_train, batch_sizes = train_module.train, []
+
+    def out_of_memory_once(data, config, cancel=None):
+        batch_sizes.append(config.batch_size)
+        if len(batch_sizes) == 1:
+            raise RuntimeError("CPU out of memory (simulated)")
+        yield from real_train(data, config, cancel)
+
+    monkeypatch.setattr(train_module, "train", out_of_memory_once)
+    ws = binary_workspace(tmp_path / "ws", n=6)
+    out = tmp_path / "cells-20260101-120000.safetensors"  # looks like a name the window stamps
+    assert main(["train", str(ws), "--out", str(out), "--epochs", "1", *TINY]) == 0
+    captured = capsys.readouterr()
+    assert batch_sizes == [4, 2]
+    assert "warning: Out of memory while training on cpu: resuming with batch size 2" \
+        in captured.err
+    assert out.is_file() and f"saved to {out}" in captured.out
+    assert [p.name for p in tmp_path.glob("*.safetensors")] == [out.name]

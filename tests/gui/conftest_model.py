@@ -89,6 +89,17 @@ def models(qtbot, model_worker, tiny_model) -> ModelController:
     return controller
 
 
+class OnScreen:
+    """Stands in for the editing session: the one owner of which image is on screen."""
+
+    key: str | None = None
+
+
 @pytest.fixture
-def service(models) -> PredictionService:
-    return PredictionService(models.worker, models)
+def on_screen() -> OnScreen:
+    return OnScreen()
+
+
+@pytest.fixture
+def service(models, on_screen) -> PredictionService:
+    return PredictionService(models.worker, models, lambda: on_screen.key)

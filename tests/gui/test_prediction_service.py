@@ -14,6 +14,7 @@ from tests.gui.conftest_model import (  # noqa: F401 - fixtures are used by name
     make_model_file,
     model_worker,
     models,
+    on_screen,
     service,
     tiny_model,
     tiny_pets,
@@ -44,8 +45,8 @@ def expected_labels(model_path: Path, ws: Workspace, key: str) -> np.ndarray:
 
 
 def test_a_requested_prediction_comes_back_with_its_key_and_model_version(
-        qtbot, service, ws, models, tiny_model):
-    key = image_key(4)
+        qtbot, service, ws, models, tiny_model, on_screen):
+    key = on_screen.key = image_key(4)
     with qtbot.waitSignal(service.prediction_ready, timeout=TIMEOUT_MS) as ready:
         assert service.request(key) is None  # not cached yet
     got_key, version, prediction = ready.args
@@ -71,10 +72,11 @@ def test_latest_request_wins_and_superseded_requests_never_run(qtbot, service, w
 
 @pytest.mark.reliability("concurrency", "rapid switching: the last key gets its own prediction")
 def test_rapid_switching_ends_with_the_right_prediction_on_the_right_key(
-        qtbot, service, ws, tiny_model):
+        qtbot, service, ws, tiny_model, on_screen):
     results = record(service)
     keys = [image_key(i) for i in range(6)]
     for key in keys * 2:  # a user holding the next-image key
+        on_screen.key = key
         service.request(key, neighbours_of(keys, key))
     qtbot.waitUntil(lambda: any(r[0] == keys[-1] for r in results), timeout=TIMEOUT_MS)
     shown = [r for r in results if service.is_current(r[0], r[1])]
@@ -202,6 +204,13 @@ def test_most_uncertain_image_not_yet_corrected_comes_first():
     assert uncertainty_order(entries, {"c": 0.5, "a": 0.01}) == ["c", "d", "a", "f"]
     assert most_uncertain(entries, {"c": 0.5}) == "c"
     assert most_uncertain([entry("b", ImageState.CORRECTED, 0.9)]) is None
+
+
+def test_image_with_an_invalid_mask_still_needs_work():
+    entries = [entry("a", ImageState.PREDICTED, 0.2), entry("b", ImageState.CORRECTED, 0.9)]
+    assert uncertainty_order(entries, invalid={"b": "values [1, 2, 3] are not allowed"}) \
+        == ["b", "a"]
+    assert most_uncertain(entries[1:], invalid={"b"}) == "b"
 
 
 def test_neighbours_in_list_order_nearest_first():

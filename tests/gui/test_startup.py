@@ -94,7 +94,8 @@ def test_a_missing_default_model_is_a_note_and_the_window_works(qtbot, monkeypat
     assert win.statusBar().currentMessage().startswith(f"No model: {missing}")
     assert win.open_folder(workspace_dir) and win.session.current_key is not None
     assert "No model loaded" in win.prediction_dock.status_label.text()
-    assert win.worker.is_idle() and win.models.active is None
+    qtbot.waitUntil(win.worker.is_idle, timeout=5000)  # the folder's masks were checked
+    assert win.models.active is None
     win.close()
 
 

@@ -112,6 +112,7 @@ def test_a_binary_task_from_scribbles_to_a_model_that_reopens_with_the_folder(
     qtbot.waitUntil(lambda: win.prediction.shown is not None, timeout=TIMEOUT_MS)
     assert not win.prediction.accept()
     assert np.all(document.mask == UNLABELED) and not document.dirty
+    assert win.prediction.shown_for_editing() is None  # nor carried in by the box/fix tools
     assert "unlabeled" in win.tool_dock.class_list.item(2).text()
 
     before = files_under(cells)
@@ -346,4 +347,65 @@ def test_a_task_can_start_from_a_model_file_whose_classes_are_mapped_by_name(
     assert win.task_banner.isVisible()
     plan = win.task_commands.training_plan()
     assert plan.init == tiny_model.resolve() and plan.new_classes and plan.name == "cells-v1"
+    win.close()
+
+
+def test_the_file_list_shows_an_invalid_mask_as_invalid_with_the_reason_never_corrected(
+        qtbot, cells):
+    from unet_desktop.core.labels import binary_scheme
+    from unet_desktop.core.task import Task, save_task
+    from unet_desktop.gui.file_list_dock import STATE_ROLE
+
+    save_task(cells, Task("cells", binary_scheme(("outside", "cell"), ignore_value=UNLABELED)))
+    (cells / "masks").mkdir()
+    good = np.full((H, W), UNLABELED, np.uint8)
+    good[18:22, 12:20] = 255
+    Image.fromarray(good).save(cells / "masks" / "cell_0.png")
+    Image.fromarray(good).save(cells / "masks" / "cell_1.png")
+    Image.fromarray(np.full((H, W), 2, np.uint8)).save(cells / "masks" / "cell_2.png")  # trimap
+    win = open_window(qtbot)
+    assert win.open_folder(cells)
+    assert win.session.workspace["cell_2.png"].state is ImageState.CORRECTED  # as recorded
+    dock, bad = win.file_dock, "cell_2.png"
+    qtbot.waitUntil(lambda: "cannot be used" in win.statusBar().currentMessage(),
+                    timeout=TIMEOUT_MS)  # the check of the folder's masks is done
+    assert "cell_2.png" in win.statusBar().currentMessage()
+    assert dock.row_data(bad, STATE_ROLE) == "invalid"
+    tip = dock.row_data(bad, Qt.ItemDataRole.ToolTipRole)
+    assert "state: invalid" in tip and "corrected" not in tip
+    assert "cell_2.png" in tip and "[2]" in tip and "skipped by training" in tip
+    assert dock.row_data("cell_0.png", STATE_ROLE) == "corrected"
+    assert dock.count_label.text() == "6 of 6 shown, 2 corrected or verified, 1 invalid"
+    dock.state_combo.setCurrentIndex(dock.state_combo.findData("corrected"))
+    assert dock.visible_keys() == ["cell_0.png", "cell_1.png"]
+    dock.state_combo.setCurrentIndex(dock.state_combo.findData("invalid"))
+    assert dock.visible_keys() == [bad]
+    dock.state_combo.setCurrentIndex(0)
+
+    select(qtbot, win, bad)  # the user corrects it in this scheme: a usable mask again
+    scribble(qtbot, win, 255, [(10, 10), (20, 10)])
+    select(qtbot, win, "cell_3.png")
+    assert bad not in win.session.workspace.invalid
+    assert dock.row_data(bad, STATE_ROLE) == "corrected"
+    assert dock.count_label.text() == "6 of 6 shown, 3 corrected or verified"
+    win.close()
+
+
+def test_the_task_keeps_its_models_in_the_users_models_folder_when_asked(qtbot, cells):
+    from unet_desktop.core.paths import user_models_dir
+
+    win = open_window(qtbot, ask_for_task=True)
+    assert win.open_folder(cells)
+    dialog = task_dialog(qtbot, win)
+    assert dialog.folder_radio.isChecked()  # the default: with the folder
+    dialog.name_edit.setText("cells")
+    dialog.user_radio.setChecked(True)
+    dialog.accept()
+    assert load_task(cells).models_in == "user"
+    assert win.task_commands.training_plan().out == user_models_dir() / "cells-v1.safetensors"
+
+    again = win.task_commands.new_task()  # File > New Task... shows the task's own choice
+    assert again.user_radio.isChecked() and not again.folder_radio.isChecked()
+    again.accept()
+    assert load_task(cells).models_in == "user"
     win.close()

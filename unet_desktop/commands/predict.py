@@ -49,23 +49,25 @@ def run(args: argparse.Namespace) -> int:
     from tqdm import tqdm
 
     from unet_desktop.core.errors import ModelFileError
-    from unet_desktop.ml.api import load_model
-    from unet_desktop.ml.batch_predict import batch_predict
+    from unet_desktop.ml.batch_job import BatchSettings, batch_predictor, run_batch
 
     if args.batch_size < 1:
         return _fail(f"--batch-size must be >= 1, got {args.batch_size}")
     if not args.input.exists():
         return _fail(f"{args.input}: no such file or folder")
+    settings = BatchSettings(
+        args.input, args.model, args.out, args.mode, args.tta, args.overwrite, args.device,
+        batch_size=args.batch_size, tile_size=args.tile_size, write_probs=args.probs,
+        by_layout=False)
     try:
-        predictor = load_model(args.model, device=args.device, mode=args.mode, tta=args.tta,
-                               batch_size=args.batch_size, tile_size=args.tile_size)
+        predictor = batch_predictor(
+            settings, notify=lambda message: tqdm.write(f"warning: {message}", file=sys.stderr))
     except (ModelFileError, ValueError) as exc:
         return _fail(f"cannot load the model: {exc}")
     try:
         last = None
         bar = None
-        for progress in batch_predict(predictor, args.input, args.out,
-                                      overwrite=args.overwrite, write_probs=args.probs):
+        for progress in run_batch(settings, predictor):
             if bar is None:
                 bar = tqdm(total=progress.total, unit="img", file=sys.stderr, dynamic_ncols=True)
             bar.update(progress.done - bar.n)

@@ -158,6 +158,9 @@ class ProgressPrinter:
 
             tqdm.write(message, file=sys.stderr)
 
+    def warn(self, message: str) -> None:
+        self.note(f"warning: {message}")
+
     def _bar(self, key: object, total: int | None, desc: str):
         from tqdm import tqdm
 
@@ -183,7 +186,7 @@ class ProgressPrinter:
         )
 
         if isinstance(report, SkippedPair):
-            self.note(f"warning: skipped {report.key}: {report.message}")
+            self.warn(f"skipped {report.key}: {report.message}")
         elif isinstance(report, PrepareReport):
             bar = self._bar("prepare", report.total, "loading images")
             bar.update(report.done - bar.n)
@@ -241,7 +244,7 @@ def run(args: argparse.Namespace) -> int:
     from unet_desktop.core.errors import FileError, MaskError
     from unet_desktop.core.progress import CancelToken
     from unet_desktop.core.workspace import Workspace
-    from unet_desktop.ml.train import train
+    from unet_desktop.ml.finetune_job import run_finetune
 
     try:
         config = _config(args)
@@ -250,7 +253,7 @@ def run(args: argparse.Namespace) -> int:
         return _fail(str(exc))
     printer = ProgressPrinter(enabled=int(os.environ.get("RANK", "0") or 0) == 0)
     for warning in workspace.warnings:
-        printer.note(f"warning: {warning}")
+        printer.warn(warning)
     if config.time_governed:
         until = (f", or until {config.patience} epochs without a better validation score"
                  if config.patience else "")
@@ -263,7 +266,8 @@ def run(args: argparse.Namespace) -> int:
 
     previous = signal.signal(signal.SIGINT, on_interrupt)
     try:
-        for report in train(workspace, config, cancel):
+        for report in run_finetune(workspace, config, cancel, printer.warn,
+                                   name_after_version=False):  # the file is --out
             printer.show(report)
     except MaskError as exc:  # e.g. binary masks read with a trimap model's scheme
         return _fail(str(exc) + _new_classes_hint(args, workspace.scheme))

@@ -239,26 +239,37 @@ class Workspace:
         """Read the mask files of ``entries`` (default: every image with one) and record the
         invalid ones (values outside the scheme, another size than the image's); returns those
         found now (key -> "<file>: <reason>"). Images are not decoded, only their headers."""
+        found: dict[str, str] = {}
+        for invalid in self.check_masks_stepwise(entries):
+            found.update(invalid)
+        return found
+
+    def check_masks_stepwise(self, entries: Iterable[ImageEntry] | None = None,
+                             ) -> Iterator[dict[str, str]]:
+        """:meth:`check_masks` one image with a mask file at a time: yields after each what
+        it found invalid (``{}`` or ``{key: reason}``), so that long work can be stepped."""
         from .imageio import image_size
 
-        found = {}
         for entry in (self.entries if entries is None else entries):
             if not entry.has_mask or not entry.mask_path.is_file():
                 continue
             try:
                 mask = self.load_mask(entry.key)
             except MaskError as exc:
-                found[entry.key] = str(exc)
+                yield {entry.key: str(exc)}
                 continue
             try:
                 width, height = image_size(entry.image_path)
             except FileError:
-                continue  # an unreadable image is reported by whoever reads it
+                yield {}  # an unreadable image is reported by whoever reads it
+                continue
             if mask is not None and mask.shape != (height, width):
                 reason = (f"{entry.mask_path}: mask is {mask.shape[1]}x{mask.shape[0]} but its "
                           f"image is {width}x{height}")
-                self.invalid[entry.key] = found[entry.key] = reason
-        return found
+                self.invalid[entry.key] = reason
+                yield {entry.key: reason}
+            else:
+                yield {}
 
     def save_mask(self, key: str, mask: np.ndarray, state: ImageState,
                   model_version: str | None = None, uncertainty: float | None = None) -> Path:

@@ -34,7 +34,7 @@ from PySide6.QtWidgets import (
 
 from unet_desktop.gui.model_controller import MODES, ModelController
 from unet_desktop.gui.worker import DONE, FAILED, Job, Priority
-from unet_desktop.ml.batch_job import BatchSettings, Protect, run_batch
+from unet_desktop.ml.batch_job import BatchSettings, Protect, batch_predictor, run_batch
 
 SUMMARY_LINES = 500  # per category; a summary of 100k files must stay readable
 
@@ -123,7 +123,8 @@ def batch_job(settings: BatchSettings, models: ModelController, workspace: Any |
         return model.predictor.inner if model is not None else None
 
     def run(token):
-        return run_batch(settings, active, workspace, protect, models.message.emit, token)
+        predictor = batch_predictor(settings, active, models.message.emit)
+        return run_batch(settings, predictor, workspace, protect, token)
 
     return run
 

@@ -6,7 +6,7 @@ the list observes them): after an entry changed, :meth:`FileListDock.refresh_ent
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 from PySide6.QtCore import (
@@ -31,17 +31,18 @@ from PySide6.QtWidgets import (
 from unet_desktop.gui.icons import state_icon
 from unet_desktop.gui.image_list_model import (
     DIRTY_ROLE,
+    INVALID,
     KEY_ROLE,
     STATE_ROLE,
     UNCERTAINTY_ROLE,
     ImageListModel,
-    state_name,
 )
 from unet_desktop.gui.uncertainty_delegate import UncertaintyDelegate
 
 __all__ = ["DIRTY_ROLE", "KEY_ROLE", "STATE_ROLE", "UNCERTAINTY_ROLE", "FileListDock"]
 
-STATES = ("unlabeled", "predicted", "corrected", "verified")
+STATES = ("unlabeled", "predicted", "corrected", "verified", INVALID)
+DONE_STATES = ("corrected", "verified")
 SORT_MODES = {"name": "Name", "state": "State", "uncertainty": "Uncertainty (high first)"}
 
 
@@ -144,14 +145,16 @@ class FileListDock(QDockWidget):
 
     # --- content -------------------------------------------------------------------------------
     def set_entries(self, entries: Sequence,
-                    is_dirty: Callable[[str], bool] | None = None) -> None:
+                    is_dirty: Callable[[str], bool] | None = None,
+                    invalid: Mapping[str, str] | None = None) -> None:
         """List the workspace's entries (objects with key, state, uncertainty); ``is_dirty(key)``
-        tells which have unsaved edits.
+        tells which have unsaved edits, ``invalid`` (the workspace's record) which masks cannot
+        be used and why.
 
         Emits nothing: while the old rows go, the current index would walk through them.
         """
         blocker = QSignalBlocker(self.view.selectionModel())
-        self._model.set_entries(entries, is_dirty)
+        self._model.set_entries(entries, is_dirty, invalid)
         self._proxy.sort(0)
         del blocker
         self._update_count()
@@ -168,8 +171,11 @@ class FileListDock(QDockWidget):
     def _update_count(self) -> None:
         total = self._model.rowCount()
         shown = self._proxy.rowCount()
-        done = sum(1 for e in self._model.entries() if state_name(e.state) in STATES[2:])
-        self.count_label.setText(f"{shown} of {total} shown, {done} corrected or verified")
+        states = [self._model.state_of(e) for e in self._model.entries()]
+        done = sum(1 for state in states if state in DONE_STATES)
+        invalid = states.count(INVALID)
+        self.count_label.setText(f"{shown} of {total} shown, {done} corrected or verified"
+                                 + (f", {invalid} invalid" if invalid else ""))
 
     # --- navigation ----------------------------------------------------------------------------
     def visible_keys(self) -> list[str]:

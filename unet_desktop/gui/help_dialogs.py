@@ -30,6 +30,8 @@ STATE_MEANINGS = {
     "predicted": "the mask is a model's prediction nobody corrected",
     "corrected": "the mask was edited (or came with the folder): training data",
     "verified": "checked and marked verified (Ctrl+E): training data",
+    "invalid": "the mask file cannot be used in this folder's classes (the tooltip says why): "
+               "training and batch predict skip it; a mask saved replaces it",
 }
 
 

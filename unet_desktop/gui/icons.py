@@ -12,13 +12,14 @@ STATE_COLORS = {
     "predicted": QColor(70, 130, 230),
     "corrected": QColor(240, 150, 30),
     "verified": QColor(50, 180, 80),
+    "invalid": QColor(210, 40, 40),
 }
 
 
 @cache
 def state_icon(state: str) -> QIcon:
-    """A 16 px circle: hollow grey (unlabeled), blue (predicted), orange (corrected) or green
-    with a check mark (verified)."""
+    """A 16 px circle: hollow grey (unlabeled), blue (predicted), orange (corrected), green
+    with a check mark (verified) or red with a cross (invalid: the mask cannot be used)."""
     size = 16
     pixmap = QPixmap(size, size)
     pixmap.fill(Qt.GlobalColor.transparent)
@@ -35,5 +36,9 @@ def state_icon(state: str) -> QIcon:
         painter.setPen(QPen(QColor("white"), 2))
         painter.setBrush(Qt.BrushStyle.NoBrush)
         painter.drawPath(check)
+    elif state == "invalid":
+        painter.setPen(QPen(QColor("white"), 2))
+        painter.drawLine(QPointF(5.5, 5.5), QPointF(10.5, 10.5))
+        painter.drawLine(QPointF(10.5, 5.5), QPointF(5.5, 10.5))
     painter.end()
     return QIcon(pixmap)

@@ -1,14 +1,16 @@
 """The file list's model: a view of the workspace's entries, not a second store of them.
 
-Each row reads its :class:`~unet_desktop.core.workspace.ImageEntry` (key, state, uncertainty)
-and asks the session whether the image has unsaved edits; nothing is copied into item roles.
-When an entry changes (through the workspace's methods) its owner calls :meth:`refresh` and the
-views repaint that row from the entry.
+Each row reads its :class:`~unet_desktop.core.workspace.ImageEntry` (key, state, uncertainty),
+the workspace's ``invalid`` record (an image whose mask file cannot be used in the folder's
+scheme shows as ``invalid`` with the reason, never as its recorded state: training and batch
+predict skip it) and asks the session whether the image has unsaved edits; nothing is copied
+into item roles. When an entry changes (through the workspace's methods) its owner calls
+:meth:`refresh` and the views repaint that row from the entry.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 from PySide6.QtCore import (
@@ -27,6 +29,7 @@ UNCERTAINTY_ROLE = Qt.ItemDataRole.UserRole + 3
 DIRTY_ROLE = Qt.ItemDataRole.UserRole + 4
 
 Index = QModelIndex | QPersistentModelIndex
+INVALID = "invalid"  # shown instead of the recorded state while the mask file is not usable
 
 
 def state_name(state: object) -> str:
@@ -41,15 +44,23 @@ class ImageListModel(QAbstractListModel):
         self._entries: Sequence[Any] = ()
         self._rows: dict[str, int] = {}
         self._is_dirty: Callable[[str], bool] = lambda key: False
+        self._invalid: Mapping[str, str] = {}
 
     def set_entries(self, entries: Sequence[Any],
-                    is_dirty: Callable[[str], bool] | None = None) -> None:
-        """Show ``entries`` (the workspace's own list, read, never copied)."""
+                    is_dirty: Callable[[str], bool] | None = None,
+                    invalid: Mapping[str, str] | None = None) -> None:
+        """Show ``entries`` (the workspace's own list, read, never copied); ``invalid``: the
+        workspace's record of masks not usable (key -> reason), read, never copied."""
         self.beginResetModel()
         self._entries = entries
         self._rows = {e.key: i for i, e in enumerate(entries)}
         self._is_dirty = is_dirty or (lambda key: False)
+        self._invalid = invalid if invalid is not None else {}
         self.endResetModel()
+
+    def state_of(self, entry: Any) -> str:
+        """The state shown for ``entry``: ``invalid`` while its mask is not usable."""
+        return INVALID if entry.key in self._invalid else state_name(entry.state)
 
     def refresh(self, key: str) -> None:
         """The entry of ``key`` (or its unsaved mark) changed: repaint its row."""
@@ -75,7 +86,7 @@ class ImageListModel(QAbstractListModel):
         if role == KEY_ROLE:
             return entry.key
         if role == STATE_ROLE:
-            return state_name(entry.state)
+            return self.state_of(entry)
         if role == UNCERTAINTY_ROLE:
             return entry.uncertainty
         if role == DIRTY_ROLE:
@@ -83,9 +94,13 @@ class ImageListModel(QAbstractListModel):
         if role == Qt.ItemDataRole.DisplayRole:
             return f"{entry.key} *" if self._is_dirty(entry.key) else entry.key
         if role == Qt.ItemDataRole.DecorationRole:
-            return state_icon(state_name(entry.state))
+            return state_icon(self.state_of(entry))
         if role == Qt.ItemDataRole.ToolTipRole:
-            tip = f"{entry.key}\nstate: {state_name(entry.state)}"
+            tip = f"{entry.key}\nstate: {self.state_of(entry)}"
+            reason = self._invalid.get(entry.key)
+            if reason is not None:
+                tip += (f"\nmask not usable, skipped by training and batch predict: {reason}"
+                        "\n(a mask saved now replaces it; the old file is kept aside)")
             if self._is_dirty(entry.key):
                 tip += "\nunsaved changes"
             if entry.uncertainty is not None:

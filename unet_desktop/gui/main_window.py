@@ -31,6 +31,7 @@ from unet_desktop.gui.canvas import Canvas
 from unet_desktop.gui.file_list_dock import FileListDock
 from unet_desktop.gui.help_dialogs import HelpMenu, about_rows
 from unet_desktop.gui.learning_controller import LearningController
+from unet_desktop.gui.mask_check import MaskCheck
 from unet_desktop.gui.model_actions import ModelActions
 from unet_desktop.gui.model_commands import ModelCommands
 from unet_desktop.gui.model_controller import ModelController
@@ -177,7 +178,12 @@ class MainWindow(QMainWindow):
         self.worker = Worker(default_torch_threads(), self)
         self.models = ModelController(self.worker, st.device, st.prediction_mode, self,
                                       tta=st.flip_averaging)
-        self.predictions = PredictionService(self.worker, self.models, parent=self)
+        self.mask_check = MaskCheck(self.worker, self)
+        self.mask_check.invalid_found.connect(self.file_dock.refresh_entry)
+        self.mask_check.checked.connect(self._on_masks_checked)
+        session = self.session  # the one owner of the image on screen
+        self.predictions = PredictionService(self.worker, self.models,
+                                             lambda: session.current_key, parent=self)
         self.model_actions = ModelActions(self)
         self.model_actions.build_menus(self.menuBar(), self.actions)
         self.prediction_dock = PredictionDock(self)
@@ -189,7 +195,8 @@ class MainWindow(QMainWindow):
         self.training_dock.hide()  # under the canvas when a run starts
         # connected after the window's own document_opened handler, which sets the canvas
         self.prediction = PredictionController(self.session, self.predictions, self.models,
-                                               self.canvas, self.file_dock, st.auto_accept, self)
+                                               self.canvas, self.file_dock,
+                                               lambda: st.auto_accept, self)
         self.model_commands = ModelCommands(self.model_actions, self.models, st, self, self)
         self.training_commands = TrainingCommands(self.model_actions, self.models, self.session,
                                                   self.training_dock, user_models_dir(), self,
@@ -293,7 +300,8 @@ class MainWindow(QMainWindow):
         self.tool_dock.set_scheme(ws.scheme)
         self.tools.reset_for_scheme(ws.scheme, classes_only=True)
         self.tool_dock.show_value(self.tools.value)
-        self.file_dock.set_entries(ws.entries, self.session.is_dirty)
+        self.file_dock.set_entries(ws.entries, self.session.is_dirty, ws.invalid)
+        self.mask_check.start(ws)
         notes = [f"Opened {ws.root} ({len(ws)} images, {ws.layout} layout, {ws.scheme.kind})"]
         if ws.skipped:
             notes.append(f"{len(ws.skipped)} files skipped")
@@ -325,6 +333,13 @@ class MainWindow(QMainWindow):
         menu.setEnabled(bool(self.settings.recent_folders))
 
     # --- images --------------------------------------------------------------------------------
+    def _on_masks_checked(self, invalid: dict[str, str]) -> None:
+        if invalid:
+            self.statusBar().showMessage(
+                f"{len(invalid)} mask file(s) cannot be used (shown as invalid in the list; "
+                f"training and batch predict skip them): {'; '.join(list(invalid.values())[:3])}",
+                MESSAGE_MS)
+
     def _on_image_selected(self, key: str) -> None:
         self.session.open_image(key)
 

@@ -63,14 +63,16 @@ class PredictionController(QObject):
 
     def __init__(self, session: EditingSession, service: PredictionService,
                  models: ModelController, canvas: Canvas, file_dock: FileListDock,
-                 auto_accept: bool = True, parent: QObject | None = None) -> None:
+                 auto_accept: Callable[[], bool] = lambda: True,
+                 parent: QObject | None = None) -> None:
+        """``auto_accept()`` reads the auto-accept preference from its owner (the settings)."""
         super().__init__(parent)
         self.session = session
         self.service = service
         self.models = models
         self.canvas = canvas
         self.file_dock = file_dock
-        self.auto_accept = auto_accept
+        self._auto_accept = auto_accept
         self.shown: ShownPrediction | None = None
         self._active = True
         self._scheme_warned: str | None = None
@@ -81,6 +83,10 @@ class PredictionController(QObject):
         service.failed.connect(self._on_failed)
         models.model_changed.connect(self._on_model_changed)
         models.predictions_invalidated.connect(self._on_predictions_invalidated)
+
+    @property
+    def auto_accept(self) -> bool:
+        return self._auto_accept()
 
     def stop(self) -> None:
         """The window is closing: ignore every later result and request nothing more."""
@@ -165,7 +171,7 @@ class PredictionController(QObject):
             if not automatically:
                 self.message.emit("No prediction to accept yet")
             return False
-        refused = self.accept_guard(shown.scheme) if self.accept_guard is not None else None
+        refused = self._refusal(shown)
         if refused:
             if not automatically:
                 self.message.emit(f"Cannot accept the prediction: {refused}")
@@ -184,6 +190,9 @@ class PredictionController(QObject):
             self.message.emit(f"Accepted the prediction of {shown.key} (Ctrl+Z undoes it)")
         return True
 
+    def _refusal(self, shown: ShownPrediction) -> str | None:
+        return self.accept_guard(shown.scheme) if self.accept_guard is not None else None
+
     # --- navigation -----------------------------------------------------------------------------
     def next_most_uncertain(self) -> str | None:
         """Select the most uncertain image not yet corrected (other than the one on screen)."""
@@ -191,7 +200,7 @@ class PredictionController(QObject):
         if ws is None:
             return None
         current = self.session.current_key
-        order = [k for k in uncertainty_order(ws.entries, self.service.scores())
+        order = [k for k in uncertainty_order(ws.entries, self.service.scores(), ws.invalid)
                  if k != current and not self.session.is_dirty(k)]
         if not order:
             self.message.emit("Every image is corrected or verified")
@@ -202,10 +211,11 @@ class PredictionController(QObject):
     # --- queries --------------------------------------------------------------------------------
     def shown_for_editing(self) -> tuple[np.ndarray, np.ndarray | None] | None:
         """The prediction on screen in the document's scheme, with its uncertainty, for the smart
-        tools; None when none is shown (or hidden) or its classes cannot become the mask's."""
+        tools; None when none is shown (or hidden) or its classes cannot become the mask's
+        (other classes, or refused by ``accept_guard``: the tools must not carry it in)."""
         shown, document = self.shown, self.session.document
         if shown is None or document is None or document.key != shown.key \
-                or not self.canvas.prediction_layer.isVisible():
+                or not self.canvas.prediction_layer.isVisible() or self._refusal(shown):
             return None
         try:
             labels = adapt_labels(shown.prediction.labels, shown.scheme, document.scheme)

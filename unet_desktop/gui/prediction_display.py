@@ -39,7 +39,6 @@ class PredictionDisplay(QObject):
         self.canvas.set_prediction_outline(st.prediction_outline)
         self.canvas.set_prediction_opacity(st.prediction_opacity)
         self.canvas.set_uncertainty_visible(st.show_uncertainty)
-        self.controller.auto_accept = st.auto_accept
         self.dock.show_display(st.show_prediction, st.prediction_outline, st.prediction_opacity,
                                st.show_uncertainty, st.auto_accept)
         self.actions.show_prediction.setChecked(st.show_prediction)  # no signal if unchanged

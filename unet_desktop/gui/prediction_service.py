@@ -7,13 +7,16 @@ are then predicted at a lower priority into the cache. Every result is emitted w
 key and the version of the model that made it, so that the window paints it only if both still
 match (:meth:`PredictionService.is_current`). No forward pass ever runs on the UI thread.
 
+Which image is on screen is not the service's to keep: it reads it from its one owner (the
+editing session's document in the window) through the ``current_key`` callable.
+
 :func:`uncertainty_order` ranks the images not yet corrected by how unsure the model is (the
 "most uncertain next" navigation); it is Qt-free.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Container, Iterable, Mapping, Sequence
 from typing import Any
 
 import numpy as np
@@ -25,6 +28,7 @@ from unet_desktop.gui.prediction_cache import PredictionCache
 from unet_desktop.gui.worker import RUNNING, Job, Priority, Worker
 
 ImageLoader = Callable[[str], np.ndarray]
+CurrentKey = Callable[[], str | None]  # the key of the image on screen, read from its owner
 _DONE_STATES = (ImageState.CORRECTED, ImageState.VERIFIED)
 
 
@@ -41,16 +45,19 @@ def neighbours_of(keys: Sequence[str], key: str, radius: int = 2) -> list[str]:
 
 
 def uncertainty_order(entries: Iterable[ImageEntry],
-                      scores: Mapping[str, float] | None = None) -> list[str]:
+                      scores: Mapping[str, float] | None = None,
+                      invalid: Container[str] = ()) -> list[str]:
     """Keys of images not yet corrected or verified, most uncertain first.
 
     A fresh score (``scores``, e.g. :meth:`PredictionCache.scores` of the active model) wins over
-    the one recorded in the manifest; images with neither come last, in list order.
+    the one recorded in the manifest; images with neither come last, in list order. An image
+    whose mask file is ``invalid`` (``Workspace.invalid``) still needs work, whatever its
+    recorded state.
     """
     scores = scores or {}
     ranked, unknown = [], []
     for i, entry in enumerate(entries):
-        if entry.state in _DONE_STATES:
+        if entry.state in _DONE_STATES and entry.key not in invalid:
             continue
         score = scores.get(entry.key, entry.uncertainty)
         if score is None or not np.isfinite(score):
@@ -61,9 +68,10 @@ def uncertainty_order(entries: Iterable[ImageEntry],
 
 
 def most_uncertain(entries: Iterable[ImageEntry],
-                   scores: Mapping[str, float] | None = None) -> str | None:
+                   scores: Mapping[str, float] | None = None,
+                   invalid: Container[str] = ()) -> str | None:
     """The image to correct next: the most uncertain one not yet corrected (None if none)."""
-    order = uncertainty_order(entries, scores)
+    order = uncertainty_order(entries, scores, invalid)
     return order[0] if order else None
 
 
@@ -74,15 +82,15 @@ class PredictionService(QObject):
     failed = Signal(str, str)  # image key, message naming the file and the reason
     superseded = Signal(str)  # image key whose request was replaced before it started
 
-    def __init__(self, worker: Worker, models: ModelController,
+    def __init__(self, worker: Worker, models: ModelController, current_key: CurrentKey,
                  cache: PredictionCache | None = None, *, keep_probs: bool = False,
                  parent: QObject | None = None) -> None:
         super().__init__(parent)
         self.worker = worker
         self.models = models
+        self.current_key = current_key
         self.cache = cache if cache is not None else PredictionCache()
         self.keep_probs = keep_probs
-        self.current_key: str | None = None
         self._load_image: ImageLoader | None = None
         self._generation = 0
         self._jobs: dict[str, Job] = {}  # image key -> its pending or running job
@@ -96,7 +104,6 @@ class PredictionService(QObject):
         self.worker.discard("prefetch")
         self._jobs.clear()
         self.cache.clear()
-        self.current_key = None
         self._load_image = load_image
 
     def set_workspace(self, workspace: Any | None) -> None:
@@ -109,8 +116,8 @@ class PredictionService(QObject):
         return self.cache.get(key, version) if version else None
 
     def is_current(self, key: str, version: str) -> bool:
-        """Whether a result is for the image asked for last and from the model predicting now."""
-        return key == self.current_key and version == self.models.active_version
+        """Whether a result is for the image on screen and from the model predicting now."""
+        return key == self.current_key() and version == self.models.active_version
 
     def pending_keys(self) -> list[str]:
         return list(self._jobs)
@@ -123,7 +130,6 @@ class PredictionService(QObject):
     # --- requests -------------------------------------------------------------------------------
     def request(self, key: str, neighbours: Sequence[str] = ()) -> Any | None:
         """Predict ``key`` now (returns and emits a cached result at once), then prefetch."""
-        self.current_key = key
         neighbours = list(neighbours)
         for job in self.worker.discard("predict", keep=lambda job: job.tag == key):
             self.superseded.emit(job.tag)

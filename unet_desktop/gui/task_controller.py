@@ -163,8 +163,9 @@ class TaskController(QObject):
             return None
         scheme, why = self.proposed_scheme()
         name = ws.task.name if ws.task is not None else ""
+        models_in = ws.task.models_in if ws.task is not None else "folder"
         dialog = TaskDialog(scheme, name, " ".join(p for p in (note, why) if p),
-                            self.user_models, self._dialog_parent)
+                            self.user_models, self._dialog_parent, models_in)
         dialog.accepted.connect(lambda: self._on_task_accepted(dialog, ws))
         dialog.finished.connect(lambda _r: setattr(self, "dialog", None))
         self.dialog = dialog

@@ -41,7 +41,10 @@ class TaskDialog(QDialog):
     """Asks for a task; :meth:`task` builds it (``ValueError`` with the reason)."""
 
     def __init__(self, proposed: LabelScheme, name: str = "", note: str = "",
-                 user_models: Path | None = None, parent: QWidget | None = None) -> None:
+                 user_models: Path | None = None, parent: QWidget | None = None,
+                 models_in: str = "folder") -> None:
+        """``models_in``: where the task keeps its fine-tuned models now ("folder", the
+        default, or "user")."""
         super().__init__(parent)
         self.setWindowTitle("New Task")
         self.name_edit = QLineEdit(name)
@@ -68,7 +71,7 @@ class TaskDialog(QDialog):
         self.folder_radio = QRadioButton("With this folder (.unet-desktop/models) — the default")
         self.user_radio = QRadioButton("In my models folder"
                                        + (f" ({user_models})" if user_models else ""))
-        self.folder_radio.setChecked(True)
+        (self.user_radio if models_in == "user" else self.folder_radio).setChecked(True)
         self.where_group = QButtonGroup(self)
         self.where_group.addButton(self.folder_radio)
         self.where_group.addButton(self.user_radio)

@@ -1,6 +1,8 @@
-"""A batch-prediction run as the window starts it, without Qt (the dialog and tests share it).
+"""A batch-prediction run without Qt: the window's batch dialog and ``unet-desktop predict``
+both build a :class:`BatchSettings`, get the run's predictor from :func:`batch_predictor` and
+iterate :func:`run_batch`.
 
-The run gets its own predictor with its own copy of the network: a device change or an
+In the window, the run gets its own predictor with its own copy of the network: a device change or an
 out-of-memory fallback of the window's model (which moves that model's network) never moves the
 batch's network under it, and the other way round (issue 18, item 8).
 """
@@ -22,13 +24,18 @@ Notify = Callable[[str], None]
 
 @dataclass(frozen=True)
 class BatchSettings:
-    folder: Path
-    model_path: Path | None = None  # None: the model predicting now
+    folder: Path  # a workspace folder; with ``by_layout=False`` a folder of images or one image
+    model_path: Path | None = None  # None: the model predicting now, else the shipped model
     output: Path | None = None  # None: the workspace's own mask folder (by its layout)
     mode: str = "resize"
     tta: bool = False  # each prediction averaged over flips (3x the work)
     overwrite: bool = False  # masks predicted earlier (never corrected/verified ones)
     device: str = "auto"  # for a model file (the model predicting now stays on its device)
+    batch_size: int | None = None  # images per forward pass of a model file (None: default)
+    tile_size: int | None = None  # tile side in tile mode, for a model file (None: default)
+    write_probs: bool = False  # with ``output``: also ``<stem>_probs.npy``
+    by_layout: bool = True  # images found by the folder's layout (the window); False: the
+    #                         image files directly inside ``folder``, or ``folder`` itself (CLI)
 
     @property
     def options(self) -> PredictionOptions:
@@ -47,43 +54,68 @@ def own_predictor(current: Any, options: PredictionOptions) -> Any:
                      fuse_bn=False, batch_size=batch_size)
 
 
-def run_batch(settings: BatchSettings, active: Callable[[], Any | None], workspace: Any | None,
-              protect: Protect | None = None, notify: Notify | None = None,
-              cancel: Any = None) -> Iterator[Any]:
-    """Snapshots of ``ml.batch_predict``'s progress for ``settings``.
+def batch_predictor(settings: BatchSettings, active: Callable[[], Any | None] | None = None,
+                    notify: Notify | None = None) -> Any:
+    """The predictor of a run, surviving out-of-memory errors (``notify`` says what changed).
 
-    ``active()``: the predictor of the model in use (asked once, when the run starts), used
-    when ``settings.model_path`` is None. ``workspace``: the folder open in the window, used
-    (not opened a second time) when ``settings.folder`` is the same folder by any path.
-    ``protect`` is asked about images of that workspace predicted in place.
+    ``settings.model_path`` is loaded when given; otherwise ``active()`` (asked once, here) is
+    the predictor of the model in use, whose network is copied (:func:`own_predictor`); without
+    ``active`` the shipped model is loaded. Raises :class:`ModelFileError` or ``ValueError``
+    when a model file cannot be used.
     """
-    from unet_desktop.core.workspace import Workspace
     from unet_desktop.ml.api import load_model
-    from unet_desktop.ml.batch_predict import batch_predict
     from unet_desktop.ml.oom import ResilientPredictor
 
     options = settings.options
-    if settings.model_path is not None:
+    if settings.model_path is not None or active is None:
+        sizes = {name: value for name, value in (("batch_size", settings.batch_size),
+                                                 ("tile_size", settings.tile_size))
+                 if value is not None}
         inner = load_model(settings.model_path, device=options.device, mode=options.mode,
-                           tta=options.tta)
+                           tta=options.tta, **sizes)
     else:
         current = active()
         if current is None:
             raise RuntimeError("no model is loaded: choose a model file")
         inner = own_predictor(current, options)
-    predictor = ResilientPredictor(inner, notify)
-    same = workspace is not None and same_folder(workspace.root, settings.folder)
-    ws = workspace if same else Workspace.open(settings.folder)  # finds images by layout
-    if settings.output is not None:  # every image, masks into that folder
-        source: Any = [e.image_path for e in ws.entries]
-    else:  # masks go where the workspace keeps them
-        if not same and not any(e.has_mask for e in ws):
-            ws = Workspace.open(settings.folder, scheme=inner.meta.scheme)
-        if not ws.scheme.same_classes(inner.meta.scheme):
-            raise ValueError(
-                f"{ws.root}: the model predicts {inner.meta.scheme.kind} masks but this "
-                f"folder's masks are {ws.scheme.kind}; choose an output folder")
-        source = ws
+    return ResilientPredictor(inner, notify)
+
+
+def run_batch(settings: BatchSettings, predictor: Any, workspace: Any | None = None,
+              protect: Protect | None = None, cancel: Any = None) -> Iterator[Any]:
+    """Snapshots of ``ml.batch_predict``'s progress for ``settings`` with ``predictor`` (from
+    :func:`batch_predictor`); the window and ``unet-desktop predict`` both run this.
+
+    ``workspace``: the folder open in the window, used (not opened a second time) when
+    ``settings.folder`` is the same folder by any path. ``protect`` is asked about images of
+    that workspace predicted in place.
+    """
+    from unet_desktop.core.layouts import scan_folder
+    from unet_desktop.core.workspace import Workspace
+    from unet_desktop.ml.batch_predict import batch_predict
+
+    if not settings.by_layout:
+        if settings.output is None:
+            raise ValueError(f"{settings.folder}: an output folder is needed")
+        if settings.folder.is_dir():
+            _refuse_own_mask_folder(settings.output, scan_folder(settings.folder).mask_dir)
+        source: Any = settings.folder
+        ws = None
+    else:
+        same = workspace is not None and same_folder(workspace.root, settings.folder)
+        ws = workspace if same else Workspace.open(settings.folder)  # finds images by layout
+        if settings.output is not None:  # every image, masks into that folder
+            _refuse_own_mask_folder(settings.output, ws.mask_dir)
+            source = [e.image_path for e in ws.entries]
+        else:  # masks go where the workspace keeps them
+            if not same and ws.task is None and not any(e.has_mask for e in ws):
+                # nothing tells this folder's classes yet: the model's (a task's stay)
+                ws = Workspace.open(settings.folder, scheme=predictor.meta.scheme)
+            if not ws.scheme.same_classes(predictor.meta.scheme):
+                raise ValueError(
+                    f"{ws.root}: the model predicts {predictor.meta.scheme.kind} masks but this "
+                    f"folder's masks are {ws.scheme.kind}; choose an output folder")
+            source = ws
     guard = None
     if protect is not None and source is ws:
         root = ws.root
@@ -92,5 +124,17 @@ def run_batch(settings: BatchSettings, active: Callable[[], Any | None], workspa
             return protect(root, key)
 
     for progress in batch_predict(predictor, source, settings.output,
-                                  overwrite=settings.overwrite, cancel=cancel, protect=guard):
+                                  overwrite=settings.overwrite, write_probs=settings.write_probs,
+                                  cancel=cancel, protect=guard):
         yield replace(progress, results=list(progress.results))  # the generator reuses it
+
+
+def _refuse_own_mask_folder(output: Path, mask_dir: Path) -> None:
+    """Masks written into the folder's own mask folder as plain files would be read back as the
+    user's corrections (and in whatever classes the model has): refused, with what to do."""
+    if same_folder(output, mask_dir):
+        raise ValueError(
+            f"{output} is the mask folder of the images' own folder: masks written there would "
+            "be taken for your corrections; choose another output folder, or predict the folder "
+            "in the window with no output folder (masks recorded as predicted, only with the "
+            "folder's classes)")

@@ -115,10 +115,13 @@ def make_sample(
 
 
 def training_entries(workspace: Workspace, all_masks: bool = False) -> list[ImageEntry]:
-    """Corrected/verified pairs, or (``all_masks``) every entry whose mask file exists."""
-    if all_masks:
-        return [e for e in workspace.entries if e.mask_path.is_file()]
-    return [e for e in workspace.labelled() if e.mask_path.is_file()]
+    """Corrected/verified pairs, or (``all_masks``) every entry whose mask file exists. Masks
+    already known to be invalid stay in: reading them again skips them with the reason
+    (:class:`SkippedPair`), so a run names every mask it leaves out."""
+    from unet_desktop.core.workspace import LABELLED_STATES
+
+    return [e for e in workspace.entries if (all_masks or e.state in LABELLED_STATES)
+            and e.mask_path.is_file()]
 
 
 def load_workspace_sample(

@@ -1,6 +1,7 @@
-"""A fine-tuning run as the window starts it, without Qt (the training dock and tests share it):
-``ml.train`` with the out-of-memory fallbacks, and the saved model file named after its version
-id, so that the file name and the version the app shows are the same (issue 18, item 5)."""
+"""A fine-tuning run without Qt; the training dock and ``unet-desktop train`` both run it:
+``ml.train`` with the out-of-memory fallbacks, and (in the window) the saved model file named
+after its version id, so that the file name and the version the app shows are the same (issue 18,
+item 5)."""
 
 from __future__ import annotations
 
@@ -15,14 +16,24 @@ _STAMPED = re.compile(r"(?P<stem>.+)-\d{8}-\d{6}(-\d+)?")  # what the window nam
 
 
 def run_finetune(data: Any, config: Any, cancel: Any = None,
-                 notify: Callable[[str], None] | None = None) -> Iterator[Any]:
-    """``ml.train``'s reports; the final one names the file renamed after the model's version."""
+                 notify: Callable[[str], None] | None = None, *,
+                 name_after_version: bool = True) -> Iterator[Any]:
+    """``ml.train``'s reports; with ``name_after_version`` the final one names the file renamed
+    after the model's version (:func:`named_after_version`), else the file is ``config.out``.
+
+    Out of memory: a smaller batch, then the CPU (``notify`` says so); not under torchrun, where
+    one process cannot change its batch alone: the run stops with the error there.
+    """
+    from unet_desktop.ml.distributed import env_world_size
     from unet_desktop.ml.oom import train_with_oom_fallback
     from unet_desktop.ml.train import train
     from unet_desktop.ml.train_config import FinalReport
 
-    for report in train_with_oom_fallback(train, data, config, cancel, notify):
-        if isinstance(report, FinalReport) and report.model_path is not None:
+    reports = (train(data, config, cancel) if env_world_size() > 1
+               else train_with_oom_fallback(train, data, config, cancel, notify))
+    for report in reports:
+        if name_after_version and isinstance(report, FinalReport) \
+                and report.model_path is not None:
             report = dataclasses.replace(report, model_path=named_after_version(report.model_path))
         yield report
 

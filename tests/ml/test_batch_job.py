@@ -1,0 +1,50 @@
+"""The batch run the window and the CLI share never writes a model's masks into a folder whose
+classes are not the model's (issue 16, item 1), nor its predictions as files the folder would
+take for the user's own masks."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import torch
+from PIL import Image
+
+from unet_desktop.core.labels import binary_scheme
+from unet_desktop.core.task import Task, save_task
+from unet_desktop.ml.batch_job import BatchSettings, batch_predictor, run_batch
+
+torch.set_num_threads(1)
+
+
+@pytest.fixture
+def task_folder(tmp_path):
+    """A flat folder of three images with a binary task "outside / cell" and no masks yet."""
+    root = tmp_path / "cells"
+    root.mkdir()
+    rng = np.random.default_rng(0)
+    for i in range(3):
+        Image.fromarray(rng.integers(0, 256, (24, 32, 3), dtype=np.uint8)).save(
+            root / f"cell_{i}.png")
+    save_task(root, Task("cells", binary_scheme(("outside", "cell"), ignore_value=128)))
+    return root
+
+
+def test_a_task_folder_without_masks_keeps_its_classes_and_refuses_another_models(
+        task_folder, tiny_model_file):
+    settings = BatchSettings(task_folder, tiny_model_file, device="cpu")  # a trimap model
+    with pytest.raises(ValueError, match="trimap"):
+        list(run_batch(settings, batch_predictor(settings)))
+    assert not (task_folder / "masks").exists()
+
+
+def test_the_folders_own_mask_folder_is_no_output_folder(task_folder, tiny_model_file):
+    (task_folder / "masks").mkdir()
+    settings = BatchSettings(task_folder, tiny_model_file, output=task_folder / "masks",
+                             device="cpu")
+    with pytest.raises(ValueError, match="mask folder of the images"):
+        list(run_batch(settings, batch_predictor(settings)))
+    assert list((task_folder / "masks").iterdir()) == []
+    elsewhere = BatchSettings(task_folder, tiny_model_file, output=task_folder.parent / "out",
+                              device="cpu")
+    last = list(run_batch(elsewhere, batch_predictor(elsewhere)))[-1]
+    assert (last.predicted, last.total) == (3, 3)  # another folder: not the task's masks
