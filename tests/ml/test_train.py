@@ -242,3 +242,18 @@ def test_copy_paste_reaches_the_training_images_only(tmp_path, monkeypatch):
     assert read_meta(cfg.out).data_summary["copy_paste"] == 1.0
     with pytest.raises(ValueError, match="copy-paste probability"):
         config(tmp_path, augment=AugmentOptions(copy_paste=-0.1))
+
+
+def test_without_validation_every_epoch_is_kept_and_nothing_is_evaluated(tmp_path, monkeypatch):
+    from unet_desktop.ml.train_loop import Trainer
+
+    def no_evaluation(*args, **kwargs):
+        raise AssertionError("validate=False must not evaluate")
+
+    monkeypatch.setattr(Trainer, "evaluate", no_evaluation)
+    cfg = config(tmp_path, epochs=3, val_fraction=0.25, validate=False)
+    reports, final = run(disc_samples(8), cfg)
+    epochs = [r for r in reports if isinstance(r, EpochReport)]
+    assert [e.improved for e in epochs] == [True, True, True]
+    assert final.best_epoch == 3 and final.metrics["miou"] is None
+    assert final.parent_metrics is None and final.model_path.is_file()

@@ -230,6 +230,9 @@ class LearningLoop:
             max_minutes=None if s.epochs else s.round_seconds / 60, size=s.size,
             batch_size=s.batch_size, lr=s.lr, val_fraction=0.0, seed=s.seed + number,
             patience=None, device=s.device, num_workers=0, name=plan.name,
+            # the validation set judges the version (image by image, between predictions); the
+            # training images' loss is needed only while it is too small
+            validate=len(val_keys) < MIN_VALIDATION_IMAGES,
             description=f"learning loop round {number} on {len(samples)} corrected image(s)")
         data = SampleSet(samples, self.scheme, f"learning loop ({len(samples)} images)")
         started, final = time.monotonic(), None

@@ -85,6 +85,7 @@ __all__ = ["EpochReport", "FinalReport", "PrepareReport", "SkippedPair", "StepRe
            "TrainConfig", "train"]
 
 IMAGENET_NORMALIZATION = {"mean": [0.485, 0.456, 0.406], "std": [0.229, 0.224, 0.225]}
+NOT_VALIDATED = {"loss": None, "miou": None, "mdice": None}  # an epoch of validate=False
 
 
 def train(
@@ -367,7 +368,8 @@ class _Run:
         # carried-over head rows, i.e. its zero-shot prediction), and only when every class was
         # carried over: a freshly initialised row would score noise, not the parent.
         comparable = self.transfer is None or self.transfer.complete
-        if self.parent is not None and self.parent_metrics is None and comparable:
+        if cfg.validate and self.parent is not None and self.parent_metrics is None \
+                and comparable:
             self.parent_metrics = trainer.evaluate(self.val_loader, lambda: self.cancel.cancelled)
         yield from self._epochs(trainer, done)
 
@@ -386,7 +388,8 @@ class _Run:
             if ddp.any_process(self.cancel.cancelled, dist_info, device):
                 stopped = "cancelled"
                 break
-            val = trainer.evaluate(self.val_loader, lambda: self.cancel.cancelled)
+            val = trainer.evaluate(self.val_loader, lambda: self.cancel.cancelled) \
+                if cfg.validate else dict(NOT_VALIDATED)
             if ddp.any_process(self.cancel.cancelled, dist_info, device):
                 stopped = "cancelled"  # a partial validation must not pick the best model
                 break
@@ -412,7 +415,8 @@ class _Run:
 
     def _record_epoch(self, trainer: Trainer, epoch: int, val: dict) -> bool:
         score = val["miou"] if val["miou"] is not None else -(val["loss"] or 0.0)
-        improved = self.best_score is None or score > self.best_score + 1e-9
+        improved = not self.config.validate or self.best_score is None \
+            or score > self.best_score + 1e-9  # without validation the latest is kept
         self.history.append({"epoch": epoch, "train_loss": trainer.epoch_loss,
                              "val_loss": val["loss"], "miou": val["miou"]})
         if improved:

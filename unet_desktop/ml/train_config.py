@@ -60,6 +60,9 @@ class TrainConfig:
     seed: int = 0
     group_fn: GroupFn | None = None  # validation split by group (e.g. dataset.prefix_group)
     patience: int | None = 10  # epochs without a better validation mIoU before stopping
+    # False: no validation pass (nor the parent's evaluation): each epoch's model is kept, the
+    # caller judges it (the learning loop, on its own validation set, between predictions)
+    validate: bool = True
     freeze_encoder: bool = False
     all_masks: bool = False  # train on every mask, not only corrected/verified ones
     border_as_ignore: bool = False  # trimap border -> ignore index
