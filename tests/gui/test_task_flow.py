@@ -81,6 +81,8 @@ def fine_tune(qtbot, win, epochs: int = 2):
         dialog.accept()
     qtbot.waitUntil(lambda: win.models.active is not None
                     and win.models.active.path == plan.out, timeout=TIMEOUT_MS)
+    # the worker swaps the model in before the window hears of it (model_changed): wait for that
+    qtbot.waitUntil(lambda: not win.models.loading, timeout=TIMEOUT_MS)
     return plan, origin
 
 
