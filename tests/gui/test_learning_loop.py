@@ -95,6 +95,7 @@ def test_the_toggle_starts_rounds_on_the_worker_thread(qtbot, win, pets, monkeyp
 
     monkeypatch.setattr(LearningLoop, "run_round", spy)
     assert not win.model_actions.learn_as_i_correct.isChecked()
+    assert not win.learning.panel.isVisibleTo(win.training_dock)  # never on in this folder
     first = turn_on(qtbot, win)
     assert first.train_images == tuple(CORRECTED)  # what was corrected before counts
     assert win.learning.panel.isVisibleTo(win.training_dock) and win.training_dock.isVisible()

@@ -135,6 +135,7 @@ class LearningController(QObject):
         if not on:
             if self.round_job is not None:
                 self.round_job.cancel()
+            self._show_record()
             self.panel.show_status("Learning as you correct is off.")
             return
         self.training_dock.show()
@@ -161,10 +162,13 @@ class LearningController(QObject):
         self._show_record()
 
     def _show_record(self) -> None:
+        """The curve of the open folder; shown in the dock once the loop was ever on there."""
         ws, loop = self.session.workspace, self.loop
         task = ws.task if ws is not None else None
         names = {v.version: v.name for v in task.versions} if task is not None else {}
-        self.panel.show_record(loop.record if loop is not None else LearningRecord(), names)
+        record = loop.record if loop is not None else LearningRecord()
+        self.panel.show_record(record, names)
+        self.panel.setVisible(record.enabled or bool(record.points))
 
     # --- corrections ------------------------------------------------------------------------------
     def _on_prediction_shown(self, key: str) -> None:
