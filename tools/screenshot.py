@@ -107,9 +107,6 @@ def main(argv: list[str] | None = None) -> int:
                         help="learning scene: images to correct")
     parser.add_argument("--user-seconds", type=float, default=20.0,
                         help="learning scene: seconds between two corrections")
-    parser.add_argument("--by-box", action="store_true",
-                        help="learning scene: each correction is a box to mask dragged with the "
-                             "mouse around the object (a person's box), not the held-back mask")
     args = parser.parse_args(argv)
     if (args.edit or args.scene != "edit") and not args.copy:
         parser.error("--edit and the model scenes write into the folder: use --copy N")
@@ -276,38 +273,13 @@ def _learning_scene(window, args: argparse.Namespace) -> bool:
             return False
         document = window.session.document
         points = len(learning.loop.record.points)
-        if args.by_box:
-            _drag_box(window, truth[key] != ws.scheme.classes[0].value)
-        else:
-            window.session.apply(delta_from_masks(document.mask, truth[key], "correct by hand"))
+        window.session.apply(delta_from_masks(document.mask, truth[key], "correct by hand"))
         window.session.save("save")
         if not _wait_until(lambda n=points: len(learning.loop.record.points) > n, 120):
             print(f"no curve point for {key}", file=sys.stderr)
             return False
         _wait(int(args.user_seconds * 1000))  # the user corrects the next one; the loop trains
     return True
-
-
-def _drag_box(window, obj) -> None:
-    """Box to mask as a person draws it: a mouse drag on the canvas viewport from corner to
-    corner of the object's bounding box, loosened by 2 % of its larger side."""
-    import cv2
-    import numpy as np
-    from PySide6.QtCore import Qt
-    from PySide6.QtTest import QTest
-
-    x, y, w, h = cv2.boundingRect(np.asarray(obj, np.uint8))
-    pad = max(2, round(0.02 * max(w, h)))
-    a, b = (x - pad + 0.5, y - pad + 0.5), (x + w + pad - 0.5, y + h + pad - 0.5)
-    window.tools.set_value(window.session.workspace.scheme.classes[1].value)
-    window.tools.set_tool("box")
-    viewport, canvas = window.canvas.viewport(), window.canvas
-    QTest.mousePress(viewport, Qt.MouseButton.LeftButton, pos=canvas.widget_pos(*a))
-    for t in np.linspace(0, 1, 8)[1:]:
-        QTest.mouseMove(viewport, canvas.widget_pos(a[0] + t * (b[0] - a[0]),
-                                                    a[1] + t * (b[1] - a[1])))
-    QTest.mouseRelease(viewport, Qt.MouseButton.LeftButton, pos=canvas.widget_pos(*b))
-    _wait(300)
 
 
 def _wait_until(condition, timeout_s: float) -> bool:
