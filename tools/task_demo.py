@@ -5,8 +5,9 @@ folder, starts the window as a new user would (no settings, the shipped default 
 folder and answers the task dialog it asks: binary, classes "membrane" (0) and "cell" (255) as the
 ISBI masks store them, sparse labels. Then it scribbles two slices through the real canvas (mouse
 events on the canvas viewport): short strokes along membranes all over the slice and, in every
-cell, one through its middle and two just inside its edge, placed from the ISBI ground truth the
-way a careful annotator would place them (see :func:`strokes`), everything else left unlabeled.
+cell, one through its middle, two just inside its edge and in large cells a few over the rest of
+the inside, placed from the ISBI ground truth the way a careful annotator would place them (see
+:func:`strokes`), everything else left unlabeled.
 Training > Fine-tune... trains the task's first model (a new model from the ImageNet-pretrained
 encoder) within a time limit, and the pixel error of that model on the eight slices nobody
 scribbled is measured against the ISBI masks.
@@ -41,8 +42,9 @@ def strokes(truth: np.ndarray, rng: np.random.Generator, grid: int = 8, per_squa
             edge_per_cell: int = 2) -> list[tuple[int, int, list[tuple[float, float]]]]:
     """(value, brush size, points) strokes as a careful annotator places them: short strokes
     along membranes spread over the whole slice (up to ``per_square`` in each square of a
-    ``grid`` x ``grid`` division), and in every cell one stroke through its middle and up to
-    ``edge_per_cell`` short ones just inside its edge (both sides of each boundary get labels).
+    ``grid`` x ``grid`` division), and in every cell one stroke through its middle, up to
+    ``edge_per_cell`` short ones just inside its edge (both sides of each boundary get labels)
+    and, in large cells, one more per 2,000 px over the rest of the inside.
     Every brushed pixel is of its class; the rest stays unlabeled."""
     membrane = (truth == MEMBRANE).astype(np.uint8)
     inside_membrane = cv2.distanceTransform(membrane, cv2.DIST_L2, 3)
@@ -76,18 +78,22 @@ def strokes(truth: np.ndarray, rng: np.random.Generator, grid: int = 8, per_squa
             if segment:
                 out.append((CELL, 5, segment))
                 break
-        # and short 3 px strokes just inside its edge, where the cell meets a membrane: the
-        # side of the boundary that the strokes through the middle never show
+        # short 3 px strokes just inside its edge, where the cell meets a membrane (the side of
+        # the boundary that the middle never shows), and, in a large cell, strokes over the rest
+        # of its inside (organelles and darker patches are cell too): one per 2,000 px
         near_edge = np.argwhere((cells == label) & (inside_cell >= 3) & (inside_cell <= 5))
-        found = 0
-        for _ in range(40):
-            if found == edge_per_cell or not len(near_edge):
-                break
-            segment = _segment(near_edge[rng.integers(len(near_edge))], rng, 9, depth, 2.5,
-                               truth.shape)
-            if segment:
-                out.append((CELL, 3, segment))
-                found += 1
+        inside = np.argwhere(depth >= 4)
+        for where, count, size in ((near_edge, edge_per_cell, 3),
+                                   (inside, int(depth.astype(bool).sum()) // 2000, 5)):
+            found = 0
+            for _ in range(20 * count):
+                if found == count or not len(where):
+                    break
+                segment = _segment(where[rng.integers(len(where))], rng, 15, depth, 3.0,
+                                   truth.shape, through=True)
+                if segment:
+                    out.append((CELL, size, segment))
+                    found += 1
     return out
 
 
