@@ -18,14 +18,13 @@ for binary and trimap tasks, mIoU for multi-class ones) and the fraction of pixe
 
 from __future__ import annotations
 
-import json
 import math
 import os
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
-from .atomic import atomic_write_bytes
 from .errors import FileError
+from .json_file import read_json, write_json
 from .manifest import MANIFEST_DIR
 
 RECORD_NAME = "learning.json"
@@ -156,28 +155,18 @@ def load_record(path: str | os.PathLike) -> LearningRecord:
     """The record at ``path``; an empty one if there is none; :class:`LearningRecordError` if
     the file is unreadable or not a learning record."""
     path = Path(path)
-    try:
-        data = path.read_bytes()
-    except FileNotFoundError:
+    data = read_json(path, LearningRecordError, "learning record")
+    if data is None:
         return LearningRecord()
-    except OSError as exc:
-        raise LearningRecordError(path, f"cannot be read ({exc.strerror or exc})") from exc
     try:
-        return LearningRecord.from_dict(json.loads(data.decode("utf-8")))
-    except (UnicodeDecodeError, json.JSONDecodeError, ValueError, TypeError) as exc:
+        return LearningRecord.from_dict(data)
+    except (ValueError, TypeError) as exc:
         raise LearningRecordError(path, f"not a valid learning record ({exc})") from exc
 
 
 def save_record(path: str | os.PathLike, record: LearningRecord) -> None:
     """Write atomically (whole or untouched); raises :class:`LearningRecordError`."""
-    path = Path(path)
-    data = json.dumps(record.to_dict(), indent=1, ensure_ascii=False, allow_nan=False)
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        atomic_write_bytes(path, data.encode("utf-8"))
-    except OSError as exc:
-        raise LearningRecordError(path, f"cannot write the learning record "
-                                        f"({exc.strerror or exc})") from exc
+    write_json(path, record.to_dict(), LearningRecordError, "learning record")
 
 
 # --- reading the curve ----------------------------------------------------------------------------

@@ -23,15 +23,14 @@ or in the user's models folder (``"user"``).
 
 from __future__ import annotations
 
-import json
 import os
 import re
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Literal
 
-from .atomic import atomic_write_bytes
 from .errors import FileError
+from .json_file import read_json, write_json
 from .labels import LabelScheme
 from .manifest import MANIFEST_DIR
 
@@ -157,27 +156,19 @@ def load_task(root: str | os.PathLike) -> Task | None:
     """The task of the folder ``root``; None if it has none; :class:`TaskError` if the file is
     unreadable or not a task."""
     path = task_path(root)
-    try:
-        data = path.read_bytes()
-    except FileNotFoundError:
+    data = read_json(path, TaskError, "task file")
+    if data is None:
         return None
-    except OSError as exc:
-        raise TaskError(path, f"cannot be read ({exc.strerror or exc})") from exc
     try:
-        return Task.from_dict(json.loads(data.decode("utf-8")))
-    except (UnicodeDecodeError, json.JSONDecodeError, ValueError, TypeError) as exc:
+        return Task.from_dict(data)
+    except (ValueError, TypeError) as exc:
         raise TaskError(path, f"not a valid task file ({exc})") from exc
 
 
 def save_task(root: str | os.PathLike, task: Task) -> Path:
     """Write the task atomically (the file is whole or untouched); raises :class:`TaskError`."""
     path = task_path(root)
-    data = json.dumps(task.to_dict(), indent=1, ensure_ascii=False, allow_nan=False)
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        atomic_write_bytes(path, data.encode("utf-8"))
-    except OSError as exc:
-        raise TaskError(path, f"cannot write the task ({exc.strerror or exc})") from exc
+    write_json(path, task.to_dict(), TaskError, "task")
     return path
 
 

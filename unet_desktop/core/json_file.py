@@ -1,0 +1,39 @@
+"""JSON files of the folder's sidecar (the task, the learning record): read whole, written
+atomically, every failure raised as the caller's :class:`FileError` naming the file."""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+from typing import Any
+
+from .atomic import atomic_write_bytes
+from .errors import FileError
+
+
+def read_json(path: str | os.PathLike, error: type[FileError], what: str) -> Any:
+    """The JSON value in ``path``; None if there is no such file. ``what`` names the content
+    in the message (e.g. "task file")."""
+    path = Path(path)
+    try:
+        data = path.read_bytes()
+    except FileNotFoundError:
+        return None
+    except OSError as exc:
+        raise error(path, f"cannot be read ({exc.strerror or exc})") from exc
+    try:
+        return json.loads(data.decode("utf-8"))
+    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise error(path, f"not a valid {what} ({exc})") from exc
+
+
+def write_json(path: str | os.PathLike, value: Any, error: type[FileError], what: str) -> None:
+    """Write ``value`` to ``path`` atomically (whole or untouched), creating its folder."""
+    path = Path(path)
+    data = json.dumps(value, indent=1, ensure_ascii=False, allow_nan=False)
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        atomic_write_bytes(path, data.encode("utf-8"))
+    except OSError as exc:
+        raise error(path, f"cannot write the {what} ({exc.strerror or exc})") from exc
