@@ -115,9 +115,7 @@ def _arch(args: argparse.Namespace) -> dict | None:
 
         if args.in_channels != 3:
             raise ValueError("--arch effnet-* takes 3 channels (gray images are fed as three)")
-        arch = pretrained_arch(0, "efficientnet_" + args.arch.removeprefix("effnet-"))
-        del arch["num_classes"]  # from the masks
-        return arch
+        return pretrained_arch(None, "efficientnet_" + args.arch.removeprefix("effnet-"))
     if args.arch == "unet":
         return {"name": "unet", "in_channels": args.in_channels, "depth": args.depth,
                 "base": args.base}

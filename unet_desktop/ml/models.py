@@ -38,11 +38,14 @@ def unet_arch(in_channels: int = 3, num_classes: int = 2, depth: int = 4, base: 
             "depth": depth, "base": base, "upsample": upsample}
 
 
-def pretrained_arch(num_classes: int, encoder: str = DEFAULT_ENCODER) -> dict:
-    """The architecture of a new model: an ImageNet-initialised EfficientNet-Lite U-Net."""
-    return {"name": "effnet_unet", "encoder": encoder, "in_channels": 3,
+def pretrained_arch(num_classes: int | None, encoder: str = DEFAULT_ENCODER) -> dict:
+    """The architecture of a new model: an ImageNet-initialised EfficientNet-Lite U-Net.
+    ``num_classes`` None leaves the class count out (training takes it from the masks)."""
+    arch = {"name": "effnet_unet", "encoder": encoder, "in_channels": 3,
             "num_classes": num_classes, "encoder_weights": "imagenet",
             "decoder": list(DEFAULT_DECODER), "weights_origin": weights_origin(encoder)}
+    return arch if num_classes is not None else {k: v for k, v in arch.items()
+                                                 if k != "num_classes"}
 
 
 def _check_keys(arch: dict, allowed: set[str]) -> None:
