@@ -23,6 +23,16 @@ TIMEOUT_MS = 10_000
 SIZE = (40, 48)  # height, width of the generated images
 
 
+def window_on(qtbot, folder: Path, model_path: Path):
+    """A new window with ``model_path`` loaded (waited for), on ``folder``."""
+    from tests.gui.conftest import open_window
+
+    w = open_window(qtbot, model_path=model_path)
+    qtbot.waitUntil(lambda: w.models.active is not None, timeout=TIMEOUT_MS)
+    assert w.open_folder(folder)
+    return w
+
+
 def make_model_file(path: Path, seed: int = 0, name: str = "tiny") -> Path:
     """A randomly initialised trimap UNet (depth 2, base 4) saved as a real model file."""
     torch.manual_seed(seed)

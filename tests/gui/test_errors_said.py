@@ -7,20 +7,18 @@ import logging
 
 import pytest
 
-from tests.gui.conftest import open_window
 from tests.gui.conftest_model import (  # noqa: F401 - fixtures are used by name
     TIMEOUT_MS,
     make_pets,
     tiny_model,
+    window_on,
 )
 from unet_desktop.gui.worker import Priority, Worker
 
 
 @pytest.fixture
 def win(qtbot, tmp_path, tiny_model):
-    w = open_window(qtbot, model_path=tiny_model)
-    qtbot.waitUntil(lambda: w.models.active is not None, timeout=TIMEOUT_MS)
-    assert w.open_folder(make_pets(tmp_path / "pets", n_images=2, n_labelled=0))
+    w = window_on(qtbot, make_pets(tmp_path / "pets", n_images=2, n_labelled=0), tiny_model)
     yield w
     w.close()
 

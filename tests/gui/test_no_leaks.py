@@ -16,6 +16,7 @@ from tests.gui.conftest_model import (  # noqa: F401 - fixtures are used by name
     TIMEOUT_MS,
     make_pets,
     tiny_model,
+    window_on,
 )
 from unet_desktop.gui.finetune_dialog import FinetuneDialog
 from unet_desktop.gui.model_card_dialog import ModelCardDialog
@@ -23,9 +24,7 @@ from unet_desktop.gui.model_card_dialog import ModelCardDialog
 
 @pytest.fixture
 def win(qtbot, tmp_path, tiny_model):
-    w = open_window(qtbot, model_path=tiny_model)
-    qtbot.waitUntil(lambda: w.models.active is not None, timeout=TIMEOUT_MS)
-    assert w.open_folder(make_pets(tmp_path / "pets", n_images=3, n_labelled=2))
+    w = window_on(qtbot, make_pets(tmp_path / "pets", n_images=3, n_labelled=2), tiny_model)
     yield w
     w.close()
 

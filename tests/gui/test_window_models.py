@@ -14,6 +14,7 @@ from tests.gui.conftest_model import (  # noqa: F401 - fixtures are used by name
     image_key,
     make_pets,
     tiny_model,
+    window_on,
 )
 from unet_desktop.core.maskio import read_mask
 from unet_desktop.core.workspace import ImageState, Workspace
@@ -32,9 +33,7 @@ def pets(tmp_path):
 
 @pytest.fixture
 def win(qtbot, pets, tiny_model):
-    w = open_window(qtbot, model_path=tiny_model)
-    qtbot.waitUntil(lambda: w.models.active is not None, timeout=TIMEOUT_MS)
-    assert w.open_folder(pets)
+    w = window_on(qtbot, pets, tiny_model)
     yield w
     w.close()
 

@@ -11,13 +11,13 @@ import pytest
 import torch
 from PySide6.QtCore import Qt
 
-from tests.gui.conftest import open_window
 from tests.gui.conftest_model import (  # noqa: F401 - fixtures are used by name
     TIMEOUT_MS,
     disc_pair,
     image_key,
     tiny_model,
     tiny_pets,
+    window_on,
 )
 from tests.gui.helpers import drag
 from unet_desktop.core.edit_ops import erase_value
@@ -44,9 +44,7 @@ def reference(tiny_model, tiny_pets):
 @pytest.fixture
 def win(qtbot, tiny_pets, tiny_model):
     """The window with the tiny model, on the tiny pets folder (showing img_00, corrected)."""
-    w = open_window(qtbot, model_path=tiny_model)
-    qtbot.waitUntil(lambda: w.models.active is not None, timeout=TIMEOUT_MS)
-    assert w.open_folder(tiny_pets)
+    w = window_on(qtbot, tiny_pets, tiny_model)
     yield w
     w.close()
 
