@@ -37,3 +37,14 @@ def write_json(path: str | os.PathLike, value: Any, error: type[FileError], what
         atomic_write_bytes(path, data.encode("utf-8"))
     except OSError as exc:
         raise error(path, f"cannot write the {what} ({exc.strerror or exc})") from exc
+
+
+def check_format(d: Any, name: str, newest: int) -> None:
+    """Raise ``ValueError`` unless ``d`` is an object of format ``name`` whose version this app
+    reads (an int up to ``newest``)."""
+    if not isinstance(d, dict) or d.get("format") != name:
+        raise ValueError(f"not a {name} file")
+    version = d.get("version")
+    if not isinstance(version, int) or version > newest:
+        raise ValueError(f"format version {version!r} is not one this app reads "
+                         f"(up to {newest})")

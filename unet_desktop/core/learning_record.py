@@ -24,7 +24,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from .errors import FileError
-from .json_file import read_json, write_json
+from .json_file import check_format, read_json, write_json
 from .manifest import MANIFEST_DIR
 
 RECORD_NAME = "learning.json"
@@ -128,12 +128,7 @@ class LearningRecord:
 
     @classmethod
     def from_dict(cls, d: dict) -> LearningRecord:
-        if not isinstance(d, dict) or d.get("format") != FORMAT_NAME:
-            raise ValueError(f"not a {FORMAT_NAME} file")
-        version = d.get("version")
-        if not isinstance(version, int) or version > FORMAT_VERSION:
-            raise ValueError(f"format version {version!r} is not one this app reads "
-                             f"(up to {FORMAT_VERSION})")
+        check_format(d, FORMAT_NAME, FORMAT_VERSION)
         lists = {name: d.get(name) or [] for name in ("corrected", "validation", "points")}
         for name, value in lists.items():
             if not isinstance(value, list):

@@ -30,7 +30,7 @@ from pathlib import Path
 from typing import Literal
 
 from .errors import FileError
-from .json_file import read_json, write_json
+from .json_file import check_format, read_json, write_json
 from .labels import LabelScheme
 from .manifest import MANIFEST_DIR
 
@@ -125,12 +125,7 @@ class Task:
 
     @classmethod
     def from_dict(cls, d: dict) -> Task:
-        if not isinstance(d, dict) or d.get("format") != FORMAT_NAME:
-            raise ValueError(f"not a {FORMAT_NAME} file")
-        version = d.get("version")
-        if not isinstance(version, int) or version > FORMAT_VERSION:
-            raise ValueError(f"format version {version!r} is not one this app reads "
-                             f"(up to {FORMAT_VERSION})")
+        check_format(d, FORMAT_NAME, FORMAT_VERSION)
         if not isinstance(d.get("scheme"), dict):
             raise ValueError("'scheme' must be an object")  # noqa: TRY004 - a bad task file
         start, model = d.get("start_from"), d.get("model")
