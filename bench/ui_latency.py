@@ -268,14 +268,7 @@ def _run(app, args: argparse.Namespace, tmp: Path) -> dict:
                         Priority.BACKGROUND, name="batch predict")
     probe.start()
     started = time.perf_counter()
-    during: list[float] = []
-    interactive = keys[2 * args.n + 1:]
-    while not job.finished:
-        if interactive:
-            during += measure_requests(service, viewer, [interactive.pop(0)], prefetch=False,
-                                       dwell_s=0.5)
-        else:
-            wait_until(lambda: job.finished, 0.5)
+    during = requests_while(job, service, viewer, keys[2 * args.n + 1:])
     seconds = time.perf_counter() - started
     result["gaps_ms"]["batch_predict"] = stats(probe.stop())
     if job.state != "done":
@@ -308,6 +301,18 @@ def _run(app, args: argparse.Namespace, tmp: Path) -> dict:
     return result
 
 
+def requests_while(job, service, viewer, keys: list[str]) -> list[float]:
+    """Latencies of cold requests for ``keys``, one every 0.5 s, while ``job`` runs."""
+    keys, during = list(keys), []
+    while not job.finished:
+        if keys:
+            during += measure_requests(service, viewer, [keys.pop(0)], prefetch=False,
+                                       dwell_s=0.5)
+        else:
+            wait_until(lambda: job.finished, 0.5)
+    return during
+
+
 def measure_learning_round(args, ws, worker, service, viewer, probe, model_path, tmp,
                            result: dict) -> None:
     """One round of the learning loop on the worker over the corrected images, with an
@@ -321,15 +326,11 @@ def measure_learning_round(args, ws, worker, service, viewer, probe, model_path,
     reports: list = []
     job = worker.submit(lambda token: loop.run_round(plan, token), Priority.BACKGROUND,
                         name="learning round", on_progress=reports.append)
-    keys = [e.key for e in ws.entries if e.key not in set(loop.record.corrected)]
+    corrected = set(loop.record.corrected)
+    keys = [e.key for e in ws.entries if e.key not in corrected]
     probe.start()
-    started, during = time.perf_counter(), []
-    while not job.finished:
-        if keys:
-            during += measure_requests(service, viewer, [keys.pop(0)], prefetch=False,
-                                       dwell_s=0.5)
-        else:
-            wait_until(lambda: job.finished, 0.5)
+    started = time.perf_counter()
+    during = requests_while(job, service, viewer, keys)
     result["gaps_ms"]["learning_round"] = stats(probe.stop())
     result["during_round_ms"] = stats(during)
     final = reports[-1] if reports else None
