@@ -282,21 +282,24 @@ def adapt_labels(labels: np.ndarray, model_scheme: LabelScheme,
     """
     if model_scheme.same_classes(target):
         return labels
-    if _trimap_to_binary(model_scheme, target):
-        return trimap_to_binary(labels)
+    convert = _conversion(model_scheme, target)
+    if convert is None:
+        raise ValueError(
+            f"the model predicts {model_scheme.kind} masks ({model_scheme.num_classes} classes) "
+            f"but this folder's masks are {target.kind} ({target.num_classes} classes)")
+    return convert(labels)
+
+
+def _conversion(model_scheme: LabelScheme, target: LabelScheme):
+    """The function putting ``model_scheme``'s stored values into ``target``'s, or None."""
+    if model_scheme.kind == "trimap" and target.kind == "binary" \
+            and target.stored_values == (0, 255):
+        return trimap_to_binary
     if model_scheme.kind == "binary" and target.kind == "trimap":
-        return binary_to_trimap(labels)
-    raise ValueError(
-        f"the model predicts {model_scheme.kind} masks ({model_scheme.num_classes} classes) but "
-        f"this folder's masks are {target.kind} ({target.num_classes} classes)")
-
-
-def _trimap_to_binary(model_scheme: LabelScheme, target: LabelScheme) -> bool:
-    return model_scheme.kind == "trimap" and target.kind == "binary" \
-        and target.stored_values == (0, 255)
+        return binary_to_trimap
+    return None
 
 
 def adaptable(model_scheme: LabelScheme, target: LabelScheme) -> bool:
     """Whether :func:`adapt_labels` can put ``model_scheme``'s predictions in ``target``."""
-    return model_scheme.same_classes(target) or _trimap_to_binary(model_scheme, target) \
-        or (model_scheme.kind == "binary" and target.kind == "trimap")
+    return model_scheme.same_classes(target) or _conversion(model_scheme, target) is not None
