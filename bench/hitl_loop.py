@@ -13,8 +13,9 @@ promoted model predicts the images shown after it ends (so a slow round merges t
 made meanwhile into the next one, as in the window). Baselines from the same run and order:
 
 - ``none``: the starting model throughout (no learning);
-- ``every10``: one fine-tune after every 10 images (10x the round budget, same gate), the
-  classic "correct a batch, then train" workflow.
+- ``every10``: one fine-tune after every 10 images (10x the round budget, same gate, the
+  Fine-tune dialog's warm-up and cosine schedule), the classic "correct a batch, then train"
+  workflow.
 
 ``--new`` starts from the ImageNet-pretrained encoder (the first image is predicted by its
 untrained decoder); otherwise from ``--init`` (default: the app's default model), whose classes
@@ -27,6 +28,7 @@ are mapped onto the folder's by name when they differ.
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
 import sys
 import tempfile
@@ -45,6 +47,7 @@ from unet_desktop.ml.dataset import seeded_rank, training_entries
 from unet_desktop.ml.device import pick_device
 from unet_desktop.ml.learning_loop import LearningLoop, LoopSettings, RoundPlan, RoundResult
 from unet_desktop.ml.predictor import Predictor
+from unet_desktop.ml.train_config import BUDGET_WARMUP_STEPS, TrainConfig
 
 MODES = ("learn", "none", "every10")
 BATCH_EVERY = 10
@@ -58,9 +61,12 @@ class Annotator:
                  scratch: Path) -> None:
         self.ws, self.order, self.args, self.mode, self.scratch = ws, order, args, mode, scratch
         self.device = pick_device(args.device)
-        budget = args.round_seconds * (BATCH_EVERY if mode == "every10" else 1)
-        settings = LoopSettings(round_seconds=budget, size=args.size,
+        settings = LoopSettings(round_seconds=args.round_seconds, size=args.size,
                                 batch_size=args.batch_size, device=args.device, seed=args.seed)
+        if mode == "every10":  # a fine-tune as the Fine-tune dialog runs it: warm-up and cosine
+            settings = dataclasses.replace(
+                settings, round_seconds=args.round_seconds * BATCH_EVERY,
+                warmup_steps=BUDGET_WARMUP_STEPS, min_lr_ratio=TrainConfig.min_lr_ratio)
         self.loop = LearningLoop(ws.scheme, record_path(scratch), self._pair, settings)
         self.loop.set_every_k(args.every_k)
         self.in_use: Path | None = None if args.new else args.init

@@ -57,6 +57,10 @@ class LoopSettings:
     size: int | None = None  # None: the parent's training size (256 for a new model)
     batch_size: int = 4  # short steps: the worker predicts for the window between two
     lr: float | None = None
+    # A round is seconds long (a dozen steps on a CPU): full rate after a short warm-up and no
+    # decay within it; the train command's 20-step warm-up and cosine would spend it at a tenth
+    warmup_steps: int = 2
+    min_lr_ratio: float = 1.0
     device: str = "auto"
     seed: int = 0
 
@@ -228,7 +232,8 @@ class LearningLoop:
         config = TrainConfig(
             out=plan.out, init=plan.parent, new_classes=True, epochs=s.epochs,
             max_minutes=None if s.epochs else s.round_seconds / 60, size=s.size,
-            batch_size=s.batch_size, lr=s.lr, val_fraction=0.0, seed=s.seed + number,
+            batch_size=s.batch_size, lr=s.lr, warmup_steps=s.warmup_steps,
+            min_lr_ratio=s.min_lr_ratio, val_fraction=0.0, seed=s.seed + number,
             patience=None, device=s.device, num_workers=0, name=plan.name,
             # the validation set judges the version (image by image, between predictions); the
             # training images' loss is needed only while it is too small

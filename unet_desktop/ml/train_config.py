@@ -55,7 +55,9 @@ class TrainConfig:
     lr: float | None = None
     weight_decay: float = 1e-4
     warmup_fraction: float = 0.05
-    min_lr_ratio: float = 0.01
+    # None: BUDGET_WARMUP_STEPS in a time-governed run, else warmup_fraction of the steps
+    warmup_steps: int | None = None
+    min_lr_ratio: float = 0.01  # 1.0: a constant rate after the warm-up (no cosine decay)
     val_fraction: float = 0.2
     seed: int = 0
     group_fn: GroupFn | None = None  # validation split by group (e.g. dataset.prefix_group)
@@ -94,6 +96,10 @@ class TrainConfig:
             problems.append(f"size must be >= 16 px, got {self.size}")
         if self.max_minutes is not None and self.max_minutes <= 0:
             problems.append(f"max_minutes must be > 0, got {self.max_minutes}")
+        if self.warmup_steps is not None and self.warmup_steps < 0:
+            problems.append(f"warmup_steps must be >= 0, got {self.warmup_steps}")
+        if not 0 < self.min_lr_ratio <= 1:
+            problems.append(f"min_lr_ratio must be in (0, 1], got {self.min_lr_ratio}")
         if self.lr is not None and self.lr <= 0:
             problems.append(f"learning rate must be > 0, got {self.lr}")
         if not 0 <= self.val_fraction < 1:
