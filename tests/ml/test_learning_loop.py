@@ -3,6 +3,8 @@ the promotion gate (validation, training loss with < 2 validation images), the c
 
 from __future__ import annotations
 
+import dataclasses
+
 import numpy as np
 import pytest
 
@@ -123,6 +125,20 @@ def test_fewer_than_two_validation_images_judge_on_the_training_loss(loop, tmp_p
     assert "fewer than 2 validation images" in result.reason
     new, old = result.metrics["train_loss"], result.metrics["parent_train_loss"]
     assert result.promoted == (new <= old)
+
+
+def test_a_round_trains_at_its_full_rate_after_a_short_warm_up(tmp_path, tiny_model_file):
+    """A round is a dozen steps: no 20-step warm-up, no decay within it."""
+    from unet_desktop.ml.train_config import FINE_TUNE_LR, StepReport
+
+    settings = dataclasses.replace(FAST, epochs=12, batch_size=1)
+    loop = LearningLoop(trimap_scheme(), record_path(tmp_path), PAIRS.__getitem__, settings)
+    loop.note_corrected(key(0))
+    _, reports = run(loop, plan(tmp_path, tiny_model_file))
+    rates = [r.lr for r in reports if isinstance(r, StepReport)]
+    assert len(rates) == 12
+    assert rates[0] == pytest.approx(FINE_TUNE_LR / 2)
+    assert rates[1:] == pytest.approx([FINE_TUNE_LR] * (len(rates) - 1))
 
 
 def test_a_parent_of_other_classes_gives_the_first_model(tmp_path, model_file_factory):
