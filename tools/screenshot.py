@@ -16,7 +16,9 @@ way the mouse would, and saves the whole screen (``QScreen.grabWindow(0)``) to a
 - ``training-idle``: the training dock before any run (Training > Show Training);
 - ``learning``: Training > Learn as I Correct on, then ``--corrections`` images corrected one after
   the other into their masks (held back from the copy) with ``--user-seconds`` between them while
-  the loop trains; shot with the learning curve in the training dock.
+  the loop trains; shot with the learning curve in the training dock. ``--by-hand``: each
+  correction is drawn with the Lasso fill tool through mouse events on the canvas (the regions
+  that differ from the held-back mask, outlined), instead of being set as one edit.
 
     xvfb-run -a -s "-screen 0 1280x800x24" python tools/screenshot.py ../shared/data/pets \
         --copy 6 --image Abyssinian_1 --edit -o docs/images/annotation-window.png
@@ -28,7 +30,7 @@ way the mouse would, and saves the whole screen (``QScreen.grabWindow(0)``) to a
         -o docs/images/finetune.png
     xvfb-run -a -s "-screen 0 1280x800x24" python tools/screenshot.py ../shared/data/carvana \
         --copy 12 --spread --scene learning --model models/pets-trimap.safetensors \
-        --corrections 8 -o docs/images/learning-loop.png
+        --corrections 8 --by-hand --user-seconds 30 -o docs/images/learning-loop.png
 """
 
 from __future__ import annotations
@@ -103,6 +105,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--epochs", type=int, default=2,
                         help="finetune scene: shoot after this many epochs")
     parser.add_argument("--train-size", type=int, help="finetune scene: training image size")
+    parser.add_argument("--by-hand", action="store_true",
+                        help="learning scene: correct with lasso strokes through the canvas")
     parser.add_argument("--corrections", type=int, default=6,
                         help="learning scene: images to correct")
     parser.add_argument("--user-seconds", type=float, default=20.0,
@@ -273,13 +277,59 @@ def _learning_scene(window, args: argparse.Namespace) -> bool:
             return False
         document = window.session.document
         points = len(learning.loop.record.points)
-        window.session.apply(delta_from_masks(document.mask, truth[key], "correct by hand"))
+        if args.by_hand:
+            lassos = _correct_by_hand(window, truth[key])
+            off = (window.session.document.mask != truth[key]).mean()
+            print(f"{key}: {lassos} lasso(s); {off:.2%} of the pixels still differ from the "
+                  "held-back mask", file=sys.stderr)
+        else:
+            window.session.apply(delta_from_masks(document.mask, truth[key], "correct"))
         window.session.save("save")
         if not _wait_until(lambda n=points: len(learning.loop.record.points) > n, 120):
             print(f"no curve point for {key}", file=sys.stderr)
             return False
         _wait(int(args.user_seconds * 1000))  # the user corrects the next one; the loop trains
     return True
+
+
+def _correct_by_hand(window, truth, passes: int = 3, min_area: int = 40) -> int:
+    """Correct the mask on screen towards ``truth`` as a user with the lasso would: each region
+    of at least ``min_area`` px where they disagree is outlined with the class ``truth`` has
+    there (press, moves along its outline, release on the canvas viewport), pass after pass over
+    what is still wrong. The result is what the lassos drew at the canvas's zoom, not ``truth``.
+    Returns the number of lassos."""
+    import cv2
+    import numpy as np
+    from PySide6.QtCore import Qt
+    from PySide6.QtTest import QTest
+
+    viewport, canvas = window.canvas.viewport(), window.canvas
+    window.tools.set_tool("lasso")
+    lassos = 0
+    for _ in range(passes):
+        mask = window.session.document.mask.copy()
+        drawn = 0
+        for value in np.unique(truth):
+            wrong = ((truth == value) & (mask != value)).astype(np.uint8)
+            count, labels, stats, _ = cv2.connectedComponentsWithStats(wrong, connectivity=8)
+            for i in range(1, count):
+                if stats[i, cv2.CC_STAT_AREA] < min_area:
+                    continue
+                contours, _ = cv2.findContours((labels == i).astype(np.uint8),
+                                               cv2.RETR_EXTERNAL, cv2.CHAIN_APPROX_SIMPLE)
+                outline = [canvas.widget_pos(float(x), float(y))
+                           for x, y in max(contours, key=cv2.contourArea)[:, 0, :]]
+                window.tools.set_value(int(value))
+                QTest.mousePress(viewport, Qt.MouseButton.LeftButton, pos=outline[0])
+                for point in outline[1:]:
+                    QTest.mouseMove(viewport, point)
+                QTest.mouseRelease(viewport, Qt.MouseButton.LeftButton, pos=outline[-1])
+                drawn += 1
+        lassos += drawn
+        _wait(50)
+        if not drawn:
+            break
+    return lassos
 
 
 def _wait_until(condition, timeout_s: float) -> bool:
