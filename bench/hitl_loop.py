@@ -47,7 +47,7 @@ from unet_desktop.ml.dataset import seeded_rank, training_entries
 from unet_desktop.ml.device import pick_device
 from unet_desktop.ml.learning_loop import LearningLoop, LoopSettings, RoundPlan, RoundResult
 from unet_desktop.ml.predictor import Predictor
-from unet_desktop.ml.train_config import BUDGET_WARMUP_STEPS, TrainConfig
+from unet_desktop.ml.train_config import TrainConfig
 
 MODES = ("learn", "none", "every10")
 BATCH_EVERY = 10
@@ -66,7 +66,7 @@ class Annotator:
         if mode == "every10":  # a fine-tune as the Fine-tune dialog runs it: warm-up and cosine
             settings = dataclasses.replace(
                 settings, round_seconds=args.round_seconds * BATCH_EVERY,
-                warmup_steps=BUDGET_WARMUP_STEPS, min_lr_ratio=TrainConfig.min_lr_ratio)
+                warmup_steps=None, min_lr_ratio=TrainConfig.min_lr_ratio)
         self.loop = LearningLoop(ws.scheme, record_path(scratch), self._pair, settings)
         self.loop.set_every_k(args.every_k)
         self.in_use: Path | None = None if args.new else args.init

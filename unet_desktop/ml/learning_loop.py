@@ -58,8 +58,9 @@ class LoopSettings:
     batch_size: int = 4  # short steps: the worker predicts for the window between two
     lr: float | None = None
     # A round is seconds long (a dozen steps on a CPU): full rate after a short warm-up and no
-    # decay within it; the train command's 20-step warm-up and cosine would spend it at a tenth
-    warmup_steps: int = 2
+    # decay within it; the train command's 20-step warm-up and cosine kept it below a fifth.
+    # None (and min_lr_ratio 0.01): the train command's schedule
+    warmup_steps: int | None = 2
     min_lr_ratio: float = 1.0
     device: str = "auto"
     seed: int = 0

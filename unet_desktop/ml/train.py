@@ -67,7 +67,6 @@ from unet_desktop.ml.modelfile import (
 from unet_desktop.ml.models import build_model, pretrained_arch
 from unet_desktop.ml.new_classes import ClassTransfer, replace_head
 from unet_desktop.ml.train_config import (
-    BUDGET_WARMUP_STEPS,
     DEFAULT_SIZE,
     FINE_TUNE_LR,
     FROM_SCRATCH_LR,
@@ -257,8 +256,7 @@ class _Run:
             grad_clip=cfg.grad_clip, amp=cfg.amp, channels_last=cfg.channels_last,
             freeze_encoder=cfg.freeze_encoder,
             total_steps=cfg.epoch_limit * len(self.train_loader),
-            warmup_steps=cfg.warmup_steps if cfg.warmup_steps is not None
-            else BUDGET_WARMUP_STEPS if cfg.time_governed else None,
+            warmup_steps=cfg.fixed_warmup_steps,
             warmup_fraction=cfg.warmup_fraction, min_lr_ratio=cfg.min_lr_ratio,
             budget_s=cfg.max_minutes * 60 if cfg.max_minutes else None, dist_info=self.dist,
         )

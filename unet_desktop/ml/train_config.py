@@ -121,6 +121,14 @@ class TrainConfig:
         return self.epochs is None
 
     @property
+    def fixed_warmup_steps(self) -> int | None:
+        """Warm-up steps given or implied by the time budget; None: ``warmup_fraction`` of the
+        run's steps (the trainer works it out)."""
+        if self.warmup_steps is not None:
+            return self.warmup_steps
+        return BUDGET_WARMUP_STEPS if self.time_governed else None
+
+    @property
     def epoch_limit(self) -> int:
         return self.epochs if self.epochs is not None else BUDGET_EPOCH_CAP
 
