@@ -11,7 +11,7 @@ import torch
 
 from unet_desktop.core.errors import ModelFileError
 from unet_desktop.core.labels import trimap_scheme
-from unet_desktop.ml.effnet_unet import EffNetUNet
+from unet_desktop.ml.effnet_unet import EffNetUNet, light_decoder_arch, light_decoder_copy
 from unet_desktop.ml.imagenet_weights import imagenet_state_dict, weights_path
 from unet_desktop.ml.modelfile import ModelMeta, read_meta, save_model
 from unet_desktop.ml.models import build_model, pretrained_arch
@@ -122,9 +122,10 @@ def test_without_epochs_two_images_fill_the_time_budget(tmp_path):
     assert TrainConfig(out=tmp_path / "e.safetensors", arch=arch, epochs=2).max_minutes is None
 
 
-def test_onnxruntime_matches_pytorch_for_the_effnet_unet(tmp_path):
+@pytest.mark.parametrize("light", [False, True], ids=["full-scale", "light-decoder"])
+def test_onnxruntime_matches_pytorch_for_the_effnet_unet(tmp_path, light):
     torch.manual_seed(0)
-    arch = pretrained_arch(3)
+    arch = light_decoder_arch(pretrained_arch(3)) if light else pretrained_arch(3)
     model = build_model(arch, pretrained=False)
     meta = ModelMeta(arch=arch, scheme=trimap_scheme(), train_size=64,
                      version="v", normalization={"mean": [0.485, 0.456, 0.406],
@@ -136,6 +137,27 @@ def test_onnxruntime_matches_pytorch_for_the_effnet_unet(tmp_path):
     picture = np.random.default_rng(0).integers(0, 256, (75, 100, 3), dtype=np.uint8)
     np.testing.assert_allclose(fast.predict(picture).probs, plain.predict(picture).probs,
                                atol=1e-4)
+
+
+def test_the_light_decoder_carries_all_but_the_full_scale_block():
+    torch.manual_seed(0)
+    full = EffNetUNet(ENCODER, num_classes=3, pretrained=False).eval()
+    light = light_decoder_copy(full).eval()
+    assert len(light.decoder) == 4 and light.head.in_channels == full.decoder[3].conv[0].out_channels
+    kept = light.state_dict()
+    for key, value in full.state_dict().items():
+        if key.startswith("decoder.4.") or key == "head.weight":
+            assert key not in kept or not torch.equal(kept[key], value)
+        else:
+            assert torch.equal(kept[key], value), key
+    x = torch.rand(1, 3, 70, 90)  # not a multiple of 32: padded and cropped back
+    with torch.no_grad():
+        assert light(x).shape == full(x).shape == (1, 3, 70, 90)
+    arch = light_decoder_arch(pretrained_arch(3))
+    assert arch["decoder"] == pretrained_arch(3)["decoder"][:4]
+    assert build_model(arch, pretrained=False).state_dict().keys() == kept.keys()
+    with pytest.raises(ValueError, match="5 decoder blocks"):
+        light_decoder_arch(arch)
 
 
 def test_cpu_training_keeps_freed_memory_for_the_next_step():
