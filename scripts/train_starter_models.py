@@ -82,7 +82,8 @@ RECIPES = {
     "carvana-binary": Recipe(
         data="carvana",
         arch=pretrained_arch(2),
-        stages=[Stage(256, 40, 12), Stage(384, 12, 9, lr=3e-4)], group_by_prefix=True,
+        stages=[Stage(256, 40, 12), Stage(384, 12, 9, lr=3e-4), Stage(512, 20, 25, lr=2e-4)],
+        group_by_prefix=True,
         description="Carvana car masks (binary), from an ImageNet-pretrained EfficientNet-Lite0 "
                     "encoder, validated on held-out cars.",
         intended_use="Cars photographed on a studio turntable; a starting point for binary "
