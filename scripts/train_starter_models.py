@@ -121,7 +121,7 @@ def train_recipe(name: str, recipe: Recipe, out: Path, device: str, seed: int,
 
 
 def _light_decoder_file(model_file: Path, out: Path, seed: int) -> Path:
-    """``model_file`` with its full-scale decoder block left out (a fresh head), written to
+    """``model_file`` with its full-scale decoder block left out (fresh head weights), written to
     ``out``; the same file when its decoder is already light."""
     model, meta = load_model_file(model_file, map_location="cpu")
     if len(meta.arch.get("decoder", ())) == 4:

@@ -54,7 +54,7 @@ class EffNetUNet(PaddedSegmenter):
             raise ValueError(f"decoder_widths needs 4 (logits at 1/2 scale) or 5 entries (full "
                              f"scale), got {len(decoder_widths)}")
         self.in_channels, self.num_classes = in_channels, num_classes
-        self.encoder_name = encoder
+        self.encoder_name, self.decoder_widths = encoder, tuple(decoder_widths)
         self.encoder = _encoder(encoder, pretrained)
         widths = self.encoder.feature_info.channels()  # 1/2 ... 1/32
         skips = (*reversed(widths[:-1]), 0)[:len(decoder_widths)]
@@ -74,7 +74,6 @@ class EffNetUNet(PaddedSegmenter):
         return logits
 
 
-
 def light_decoder_arch(arch: dict) -> dict:
     """``arch`` (an effnet_unet with a full-scale decoder) with its last decoder block left out."""
     decoder = list(arch.get("decoder", DEFAULT_DECODER))
@@ -91,9 +90,8 @@ def light_decoder_copy(model: EffNetUNet) -> EffNetUNet:
     (the classes' priors)."""
     if len(model.decoder) != 5:
         raise ValueError(f"the model's decoder has {len(model.decoder)} blocks, not 5")
-    widths = tuple(block.conv[-3].out_channels for block in model.decoder)
     light = EffNetUNet(pretrained=False, num_classes=model.num_classes,
-                       decoder_widths=widths[:4], encoder=model.encoder_name)
+                       decoder_widths=model.decoder_widths[:4], encoder=model.encoder_name)
     carried = {k: v for k, v in model.state_dict().items()
                if not k.startswith("decoder.4.") and k != "head.weight"}
     missing, unexpected = light.load_state_dict(carried, strict=False)
