@@ -107,14 +107,15 @@ def untrained(start: str, args: argparse.Namespace, ws: Workspace,
         model, meta = load_model_file(args.parent)
         replace_head(model, meta.scheme, ws.scheme)
         arch = {**meta.arch, "num_classes": ws.scheme.num_classes}
-        return Predictor(model, replace(meta, arch=arch, scheme=ws.scheme), device)
+        return Predictor(model, replace(meta, arch=arch, scheme=ws.scheme), device,
+                         prediction_mode(args))
     from unet_desktop.ml.modelfile import ModelMeta
 
     torch.manual_seed(args.seed)
     arch = pretrained_arch(ws.scheme.num_classes, args.encoder)
     meta = ModelMeta(arch=arch, scheme=ws.scheme, normalization=IMAGENET_NORMALIZATION,
                      train_size=args.size or 256, version="imagenet-init")
-    return Predictor(build_model(arch), meta, device)
+    return Predictor(build_model(arch), meta, device, prediction_mode(args))
 
 
 def train_on(start: str, args: argparse.Namespace, ws: Workspace, chosen: list[ImageEntry],
@@ -139,6 +140,11 @@ def train_on(start: str, args: argparse.Namespace, ws: Workspace, chosen: list[I
         raise RuntimeError(f"{start}, N={len(chosen)}: training saved no model ({final})")
     return {"epochs": final.epochs_run, "steps": steps, "train_seconds": seconds,
             "stopped": final.stopped}
+
+
+def prediction_mode(args: argparse.Namespace) -> str:
+    """How every model of the run, trained or not, is scored."""
+    return "tile" if args.tile else "resize"
 
 
 def augment_options(args: argparse.Namespace) -> AugmentOptions:
@@ -174,7 +180,7 @@ def run_curve(args: argparse.Namespace) -> dict:
     if max(args.counts) > len(order):
         raise ValueError(f"{ws.root}: only {len(order)} training images to choose from, asked "
                          f"for {max(args.counts)}")
-    rows, mode = [], "tile" if args.tile else "resize"
+    rows = []
     with tempfile.TemporaryDirectory(prefix="finetune-curve-") as tmp:
         for start in args.starts:
             for n in args.counts:
@@ -185,7 +191,7 @@ def run_curve(args: argparse.Namespace) -> dict:
                 else:
                     out = Path(tmp) / f"{start}-n{n}.safetensors"
                     row = train_on(start, args, ws, order[:n], out)
-                    predictor = Predictor.from_file(out, device=device, mode=mode)
+                    predictor = Predictor.from_file(out, device=device, mode=prediction_mode(args))
                     if args.score_training:
                         row["train_pixel_error"] = score(predictor, ws, order[:n])["pixel_error"]
                 rows.append({"start": start, "images": n, **row,
@@ -197,7 +203,7 @@ def run_curve(args: argparse.Namespace) -> dict:
         "data": str(ws.root), "scheme": ws.scheme.kind, "parent": str(args.parent),
         "seed": args.seed, "size": args.size, "max_minutes": args.max_minutes,
         "batch_size": args.batch_size, "lr": args.lr, "encoder": args.encoder,
-        "augment": vars(augment_options(args)), "prediction": mode,
+        "augment": vars(augment_options(args)), "prediction": prediction_mode(args),
         "group_by": args.group_by, "one_group": args.one_group,
         "pool_images": len(pool), "held_out_images": len(held_out),
         "held_out_keys": [e.key for e in held_out], "rows": rows,
@@ -213,14 +219,15 @@ def print_table(result: dict) -> None:
           f"(split by {result['group_by']}) at full resolution; up to "
           f"{result['max_minutes']:g} min of training each")
     head = ("start", "N images", "epochs", "steps", "train s", "Dice", "mIoU", "pixel error")
-    if any("train_pixel_error" in r for r in result["rows"]):
+    fit_column = any("train_pixel_error" in r for r in result["rows"])
+    if fit_column:
         head += ("pixel error on the training images",)
     print(" | ".join(head))
     print(" | ".join("-" * len(h) for h in head))
     for r in result["rows"]:
         cells = (r["start"], r["images"], r["epochs"], r["steps"], f"{r['train_seconds']:.0f}",
                  f"{r['dice']:.3f}", f"{r['miou']:.3f}", f"{r['pixel_error']:.4f}")
-        if len(head) > 8:
+        if fit_column:
             cells += (f"{r['train_pixel_error']:.4f}" if "train_pixel_error" in r else "-",)
         print(" | ".join(str(c).rjust(len(h)) for c, h in zip(cells, head)))
 
