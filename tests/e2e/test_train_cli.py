@@ -242,3 +242,14 @@ def test_train_runs_the_windows_fine_tune_job_but_writes_where_out_says(
         in captured.err
     assert out.is_file() and f"saved to {out}" in captured.out
     assert [p.name for p in tmp_path.glob("*.safetensors")] == [out.name]
+
+
+def test_the_train_command_takes_the_scale(tmp_path, capsys):
+    ws = binary_workspace(tmp_path / "ws", n=6)
+    out = tmp_path / "native.safetensors"
+    assert main(["train", str(ws), "--out", str(out), "--epochs", "1", "--scale", "native",
+                 *TINY]) == 0
+    assert read_meta(out).scale == "native"
+    with pytest.raises(SystemExit):
+        main(["train", str(ws), "--out", str(out), "--scale", "huge", *TINY])
+    assert "--scale" in capsys.readouterr().err

@@ -182,3 +182,51 @@ def test_workspace_sample_with_wrong_size_names_the_mask(tmp_path):
     ws = Workspace.open(tmp_path, binary_scheme())
     with pytest.raises(MaskError, match=r"a\.png: mask is 31x20 but the image is 30x20"):
         list(iter_workspace_samples(ws, training_entries(ws)))
+
+
+STILL = AugmentOptions(max_rotation=0, brightness=0, contrast=0, saturation=0, hue=0,
+                       hflip=False)  # geometry only: crops and nothing else
+
+
+def stripes(side: int, period: int) -> tuple[torch.Tensor, torch.Tensor]:
+    """Vertical stripes, 2 px wide every ``period`` px: a 3-channel image and its 0/1 mask."""
+    on = (np.arange(side) % period < 2).astype(np.uint8)
+    mask = np.tile(on, (side, 1))
+    image = np.repeat((mask * 200 + 20)[None], 3, axis=0)
+    return torch.from_numpy(image), torch.from_numpy(mask)
+
+
+def stripe_period(target: torch.Tensor) -> float:
+    """Pixels per stripe along the middle row of a transformed mask (ignored pixels dropped)."""
+    row = target[target.shape[0] // 2]
+    row = row[row != IGNORE_INDEX].numpy()
+    starts = np.count_nonzero((row[1:] == 1) & (row[:-1] == 0))
+    return len(row) / max(starts, 1)
+
+
+def test_native_crops_keep_the_pixel_scale_and_fit_crops_shrink_it():
+    image, mask = stripes(256, period=8)
+    torch.manual_seed(0)
+    native = train_transform(64, [0.5] * 3, [0.25] * 3, STILL, native=True)
+    fit = train_transform(64, [0.5] * 3, [0.25] * 3, STILL)
+    native_periods = [stripe_period(native(image, mask)[1]) for _ in range(20)]
+    fit_periods = [stripe_period(fit(image, mask)[1]) for _ in range(20)]
+    assert all(6.5 <= p <= 9.5 for p in native_periods), native_periods  # 8 px, +-10 % jitter
+    assert max(fit_periods) < 5, fit_periods  # 35-100 % of 256 px squeezed into 64 px
+
+
+def test_native_crops_pad_small_images_with_ignored_pixels():
+    image, mask = stripes(40, period=8)
+    torch.manual_seed(1)
+    out_image, target = train_transform(64, [0.5] * 3, [0.25] * 3, STILL, native=True)(image,
+                                                                                       mask)
+    assert out_image.shape == (3, 64, 64) and target.shape == (64, 64)
+    labelled = (target != IGNORE_INDEX).sum().item()
+    assert 0.9 ** 2 * 40 * 40 <= labelled <= 1.1 ** 2 * 40 * 40
+
+
+def test_native_validation_keeps_the_image_size():
+    image, mask = stripes(100, period=8)
+    assert val_transform(32, [0.5] * 3, [0.25] * 3, native=True)(image, mask)[1].shape == (100,
+                                                                                           100)
+    assert val_transform(32, [0.5] * 3, [0.25] * 3)(image, mask)[1].shape == (32, 32)

@@ -36,6 +36,10 @@ class FakePredictor:
         self.calls: list[tuple[str, int, int]] = []  # (device, batch size, tile size) per call
         self.meta = "meta"
 
+    @property
+    def tiled(self) -> bool:
+        return self.mode == "tile"
+
     def predict_batch(self, images, *, probs=True):
         self.calls.append((self.device, self.batch_size, self.tile_size))
         if self.fails > 0:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import dataclasses
+
 import numpy as np
 import pytest
 import torch
@@ -12,8 +14,9 @@ from unet_desktop.core.progress import CancelToken
 from unet_desktop.core.workspace import Workspace
 from unet_desktop.ml.checkpoint import checkpoint_path, load_checkpoint
 from unet_desktop.ml.dataset import SampleSet, make_sample
-from unet_desktop.ml.modelfile import load_model_file, read_meta
+from unet_desktop.ml.modelfile import ModelMeta, load_model_file, read_meta
 from unet_desktop.ml.models import unet_arch
+from unet_desktop.ml.predictor import Predictor
 from unet_desktop.ml.train import EpochReport, FinalReport, StepReport, TrainConfig, train
 from unet_desktop.ml.train_loop import encoder_modules, lr_factor
 
@@ -257,3 +260,42 @@ def test_without_validation_every_epoch_is_kept_and_nothing_is_evaluated(tmp_pat
     assert [e.improved for e in epochs] == [True, True, True]
     assert final.best_epoch == 3 and final.metrics["miou"] is None
     assert final.parent_metrics is None and final.model_path.is_file()
+
+
+def test_a_native_run_is_recorded_and_its_fine_tunes_inherit_the_scale(tmp_path):
+    _, final = run(disc_samples(8), config(tmp_path, "native.safetensors", scale="native"))
+    assert read_meta(final.model_path).scale == "native"
+    child = config(tmp_path, "child.safetensors", arch=None, init=final.model_path, epochs=1)
+    assert read_meta(run(disc_samples(8), child)[1].model_path).scale == "native"
+    back = config(tmp_path, "fit.safetensors", arch=None, init=final.model_path, epochs=1,
+                  scale="fit")
+    assert read_meta(run(disc_samples(8), back)[1].model_path).scale == "fit"
+    _, plain = run(disc_samples(8), config(tmp_path, "plain.safetensors", epochs=1))
+    assert read_meta(plain.model_path).scale == "fit"
+
+
+def test_a_native_scale_model_predicts_in_tiles_in_resize_mode(tmp_path):
+    _, final = run(disc_samples(8), config(tmp_path, scale="native"))
+    model, meta = load_model_file(final.model_path)
+    image = np.random.default_rng(0).integers(0, 256, (90, 70, 3), dtype=np.uint8)
+    resized = Predictor(model, meta, "cpu", "resize", tile_size=32, tile_overlap=8,
+                        engine="torch")
+    tiled = Predictor(model, meta, "cpu", "tile", tile_size=32, tile_overlap=8, engine="torch")
+    assert resized.tiled
+    np.testing.assert_allclose(resized.predict(image).probs, tiled.predict(image).probs,
+                               atol=1e-6)
+    fit = Predictor(model, dataclasses.replace(meta, scale="fit"), "cpu", "resize",
+                    tile_size=32, tile_overlap=8, engine="torch")
+    assert not fit.tiled
+    assert np.abs(fit.predict(image).probs - tiled.predict(image).probs).max() > 1e-3
+
+
+def test_files_without_a_scale_read_as_fit_and_unknown_scales_are_refused(tmp_path):
+    _, final = run(disc_samples(8), config(tmp_path, epochs=1))
+    d = read_meta(final.model_path).to_dict()
+    del d["scale"]
+    assert ModelMeta.from_dict(d).scale == "fit"
+    with pytest.raises(ValueError, match="scale"):
+        ModelMeta.from_dict({**d, "scale": "huge"})
+    with pytest.raises(ValueError, match="scale"):
+        TrainConfig(out=tmp_path / "m.safetensors", scale="huge")

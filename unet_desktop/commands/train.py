@@ -39,6 +39,10 @@ def add_parser(subparsers) -> None:
     p.add_argument("--max-minutes", type=float, metavar="T",
                    help="time budget (default without --epochs: 10)")
     p.add_argument("--size", type=int, help="training crop size (default: the model's, or 256)")
+    p.add_argument("--scale", choices=("fit", "native"),
+                   help="fit: crops of 35-100%% of an image resized to SIZE, predicted resized "
+                        "(objects); native: crops at the images' own pixel scale, predicted in "
+                        "tiles (thin structures: membranes, vessels). Default: the model's, or fit")
     p.add_argument("--batch-size", type=int, default=8, help="per process under torchrun")
     p.add_argument("--val-fraction", type=float, default=0.2)
     p.add_argument("--group-by", choices=("image", "prefix"), default="image",
@@ -131,7 +135,7 @@ def _config(args: argparse.Namespace):
     return TrainConfig(
         out=args.out, init=args.init, new_classes=args.new_classes, arch=_arch(args),
         epochs=args.epochs,
-        max_minutes=args.max_minutes, size=args.size, batch_size=args.batch_size, lr=args.lr,
+        max_minutes=args.max_minutes, size=args.size, scale=args.scale, batch_size=args.batch_size, lr=args.lr,
         val_fraction=args.val_fraction, seed=args.seed, group_fn=GROUPERS[args.group_by],
         patience=args.patience or None, freeze_encoder=args.freeze_encoder,
         all_masks=args.all_masks, border_as_ignore=args.border_as_ignore,

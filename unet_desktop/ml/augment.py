@@ -14,6 +14,8 @@ from dataclasses import dataclass
 import torch
 from torchvision import tv_tensors
 from torchvision.transforms import v2
+from torchvision.transforms.v2 import functional as F
+from torchvision.transforms.v2._utils import query_size
 
 from unet_desktop.core.labels import IGNORE_INDEX
 
@@ -32,6 +34,25 @@ class AugmentOptions:
     saturation: float = 0.2
     hue: float = 0.02
     copy_paste: float = 0.0  # probability of pasting another image's objects (ml.copy_paste)
+
+
+class RandomRescale(v2.Transform):
+    """Resize by a random factor in ``[low, high]`` of the input's own size (masks: nearest)."""
+
+    def __init__(self, low: float, high: float) -> None:
+        super().__init__()
+        self.low, self.high = low, high
+
+    def make_params(self, flat_inputs: list) -> dict:
+        height, width = query_size(flat_inputs)
+        factor = float(torch.empty(()).uniform_(self.low, self.high))
+        return {"size": [max(1, round(height * factor)), max(1, round(width * factor))]}
+
+    def transform(self, inpt, params: dict):
+        return self._call_kernel(F.resize, inpt, params["size"], antialias=True)
+
+
+NATIVE_JITTER = (0.9, 1.1)  # native scale: crops resized by at most 10 % either way
 
 
 def _finish(mean: Sequence[float], std: Sequence[float]) -> list[v2.Transform]:
@@ -56,27 +77,41 @@ def train_transform(
     mean: Sequence[float],
     std: Sequence[float],
     options: AugmentOptions | None = None,
+    native: bool = False,
 ) -> PairTransform:
-    """Random scale/crop to ``size x size``, flips, a small rotation and colour jitter."""
+    """Random scale/crop to ``size x size``, flips, a small rotation and colour jitter.
+
+    ``native``: crops keep the images' own pixel scale (within ``NATIVE_JITTER``; images
+    smaller than the crop are padded with ignored pixels) instead of covering
+    ``min_scale..max_scale`` of the image resized to the crop: for thin structures
+    (membranes, vessels, cracks) that a resize would blur away."""
     o = options or AugmentOptions()
-    steps: list[v2.Transform] = [
-        v2.RandomResizedCrop((size, size), scale=(o.min_scale, o.max_scale), antialias=True),
-    ]
+    fill = {tv_tensors.Image: 0, tv_tensors.Mask: IGNORE_INDEX}
+    if native:
+        steps: list[v2.Transform] = [
+            RandomRescale(*NATIVE_JITTER),
+            v2.RandomCrop((size, size), pad_if_needed=True, fill=fill),
+        ]
+    else:
+        steps = [v2.RandomResizedCrop((size, size), scale=(o.min_scale, o.max_scale),
+                                      antialias=True)]
     if o.hflip:
         steps.append(v2.RandomHorizontalFlip())
     if o.vflip:
         steps.append(v2.RandomVerticalFlip())
     if o.max_rotation > 0:
-        fill = {tv_tensors.Image: 0, tv_tensors.Mask: IGNORE_INDEX}
         steps.append(v2.RandomRotation(o.max_rotation, fill=fill))
     if max(o.brightness, o.contrast, o.saturation, o.hue) > 0:
         steps.append(v2.ColorJitter(o.brightness, o.contrast, o.saturation, o.hue))
     return PairTransform(steps + _finish(mean, std))
 
 
-def val_transform(size: int, mean: Sequence[float], std: Sequence[float]) -> PairTransform:
-    """Deterministic resize of the shorter side to ``size``, aspect kept ("resize" prediction).
+def val_transform(size: int, mean: Sequence[float], std: Sequence[float],
+                  native: bool = False) -> PairTransform:
+    """Deterministic resize of the shorter side to ``size``, aspect kept ("resize" prediction);
+    ``native``: the image as it is (the scale a native-scale model predicts at).
 
     Images then differ in shape: batch them with :func:`unet_desktop.ml.dataset.pad_collate`.
     """
-    return PairTransform([v2.Resize(size, antialias=True), *_finish(mean, std)])
+    resize = [] if native else [v2.Resize(size, antialias=True)]
+    return PairTransform([*resize, *_finish(mean, std)])

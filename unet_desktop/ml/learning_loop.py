@@ -211,14 +211,20 @@ class LearningLoop:
         from unet_desktop.ml.dataset import SampleSet, SkippedPair
         from unet_desktop.ml.finetune_job import run_finetune
         from unet_desktop.ml.modelfile import read_meta
-        from unet_desktop.ml.train_config import FinalReport, PrepareReport, TrainConfig
+        from unet_desktop.ml.train_config import (
+            FinalReport,
+            PrepareReport,
+            TrainConfig,
+            cache_side,
+        )
 
         parent_meta = read_meta(plan.parent) if plan.parent is not None else None
         size = self.settings.size or (parent_meta.train_size if parent_meta else 256)
         channels = parent_meta.in_channels if parent_meta else 3
         samples = []
         for done, key in enumerate(train_keys, start=1):
-            sample = self._sample(key, channels, 2 * size)
+            sample = self._sample(key, channels,
+                                  cache_side(size, parent_meta.scale if parent_meta else "fit"))
             if isinstance(sample, SkippedPair):  # reported; the round trains on the others
                 yield sample
             else:

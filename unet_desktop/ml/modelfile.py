@@ -30,6 +30,9 @@ FORMAT = "unet-desktop"
 FORMAT_VERSION = "1"
 PICKLE_SUFFIXES = (".pt", ".pth", ".ckpt", ".bin")
 _WRAPPER_PREFIXES = ("module.", "_orig_mod.")  # DistributedDataParallel, torch.compile
+# fit: trained on crops resized to train_size, predicted with the image resized to it ("resize"
+# mode); native: trained and predicted at the images' own pixel scale (tiles in both modes)
+SCALES = ("fit", "native")
 
 
 @dataclass
@@ -47,6 +50,7 @@ class ModelMeta:
     created: str = ""
     data_summary: dict = field(default_factory=dict)
     metrics: dict = field(default_factory=dict)
+    scale: str = "fit"  # one of SCALES (files from before it existed: "fit")
 
     @property
     def in_channels(self) -> int:
@@ -97,6 +101,8 @@ class ModelMeta:
         if isinstance(self.train_size, bool) or not isinstance(self.train_size, int) \
                 or self.train_size < 1:
             raise ValueError(f"train_size must be a positive integer, got {self.train_size!r}")
+        if self.scale not in SCALES:
+            raise ValueError(f"scale must be one of {SCALES}, got {self.scale!r}")
 
 
 def new_version_id() -> str:

@@ -64,13 +64,14 @@ def predictor_on_cpu(predictor: Predictor) -> Predictor:
 def shrink_step(predictor: Any) -> str | None:
     """Make ``predictor`` use less memory in place; returns what changed, None when it cannot.
 
-    Order: halve the batch size, then (tile mode) halve the tile size down to ``MIN_TILE``.
+    Order: halve the batch size, then (tiled prediction) halve the tile size down to
+    ``MIN_TILE``.
     """
     if predictor.batch_size > 1:
         old = predictor.batch_size
         predictor.batch_size = max(1, old // 2)
         return f"batch size {old} -> {predictor.batch_size}"
-    if predictor.mode == "tile" and predictor.tile_size // 2 >= MIN_TILE:
+    if predictor.tiled and predictor.tile_size // 2 >= MIN_TILE:
         old = predictor.tile_size
         predictor.tile_size = old // 2
         predictor.tile_overlap = min(predictor.tile_overlap, predictor.tile_size // 4)

@@ -8,6 +8,9 @@ Two modes:
 - ``tile``: native resolution, overlap-tiles blended with a cosine window (see
   :mod:`unet_desktop.ml.tiling`), streamed row by row so huge images fit in memory.
 
+A model trained at the native scale (``meta.scale == "native"``) predicts in tiles in both
+modes: native resolution *is* its training scale.
+
 Speed-ups that keep the outputs equal within float tolerance: BatchNorm folded into the
 convolutions, ``torch.inference_mode``, channels-last memory format, optional
 ``torch.compile``; on the CPU, ONNX Runtime where it is installed (``engine="auto"``, see
@@ -218,6 +221,11 @@ class Predictor:
     def num_classes(self) -> int:
         return self.meta.num_classes
 
+    @property
+    def tiled(self) -> bool:
+        """Predictions go through native-resolution tiles (tile mode, or a native-scale model)."""
+        return self.mode == "tile" or self.meta.scale == "native"
+
     # --- the network --------------------------------------------------------------------------
     def _prepare(self, batch: np.ndarray) -> torch.Tensor:
         """(B, H, W, C) uint8 -> normalised float (B, C, H, W) on the device."""
@@ -252,7 +260,7 @@ class Predictor:
         """Predict several images; in resize mode same-size inputs share a forward pass."""
         prepared = [as_model_channels(im, self.meta.in_channels) for im in images]
         with torch.inference_mode():
-            if self.mode == "tile":
+            if self.tiled:
                 return [self._predict_tiled(im, probs) for im in prepared]
             return self._predict_resized(prepared, probs)
 

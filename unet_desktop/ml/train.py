@@ -77,6 +77,7 @@ from unet_desktop.ml.train_config import (
     Report,
     StepReport,
     TrainConfig,
+    cache_side,
 )
 from unet_desktop.ml.train_loop import Trainer
 
@@ -142,6 +143,7 @@ class _Run:
             model, meta = load_model_file(cfg.init)
             self.parent, self.arch, self.scheme = meta, meta.arch, meta.scheme
             self.size = cfg.size or meta.train_size
+            self.scale = cfg.scale or meta.scale
             if cfg.new_classes and not meta.scheme.same_classes(self.data_scheme):
                 torch.manual_seed(cfg.seed)  # the same fresh head rows on every process
                 self.transfer = replace_head(model, meta.scheme, self.data_scheme)
@@ -157,6 +159,7 @@ class _Run:
                              f"have {self.data_scheme.num_classes} classes")
         self.parent, self.arch, self.scheme = None, arch, self.data_scheme
         self.size = cfg.size or DEFAULT_SIZE
+        self.scale = cfg.scale or "fit"
         torch.manual_seed(cfg.seed)  # the same initial weights on every process
         return build_model(arch)
 
@@ -176,7 +179,8 @@ class _Run:
         self.source, self.samples = str(ws.root), []
         loader = iter_workspace_samples(ws, entries, in_channels=channels, skip_invalid=True,
                                         border_as_ignore=cfg.border_as_ignore,
-                                        max_side=cfg.cache_side or 2 * self.size)
+                                        max_side=cfg.cache_side or cache_side(self.size,
+                                                                              self.scale))
         skipped: list[SkippedPair] = []
         for sample in loader:
             if isinstance(sample, SkippedPair):  # reported, never fatal: train on the rest
@@ -213,6 +217,7 @@ class _Run:
 
     def _loaders(self) -> None:
         cfg, norm = self.config, self.normalization
+        native = self.scale == "native"
         workers = cfg.num_workers
         if workers is None:
             workers = 0 if self.device.type == "cpu" else min(4, os.cpu_count() or 1)
@@ -223,7 +228,8 @@ class _Run:
             paste = CopyPaste(self.train_samples, background_index(self.scheme),
                               cfg.augment.copy_paste)
         train_ds = SegmentationDataset(
-            self.train_samples, train_transform(self.size, norm["mean"], norm["std"], cfg.augment),
+            self.train_samples,
+            train_transform(self.size, norm["mean"], norm["std"], cfg.augment, native),
             paste, repeats=self._repeats())
         self.sampler = DistributedSampler(train_ds, self.dist.world_size, self.dist.rank,
                                           shuffle=True, seed=cfg.seed)
@@ -232,8 +238,9 @@ class _Run:
                                        drop_last=drop_last, **common)
         val_part = ddp.shard(list(range(len(self.val_samples))), self.dist)
         val_ds = SegmentationDataset([self.val_samples[i] for i in val_part],
-                                     val_transform(self.size, norm["mean"], norm["std"]))
-        self.val_loader = DataLoader(val_ds, cfg.batch_size, shuffle=False,
+                                     val_transform(self.size, norm["mean"], norm["std"], native))
+        # whole images at their own size: one at a time (a batch would pad all to the largest)
+        self.val_loader = DataLoader(val_ds, 1 if native else cfg.batch_size, shuffle=False,
                                      collate_fn=pad_collate, **common)
 
     def _repeats(self) -> int:
@@ -290,7 +297,7 @@ class _Run:
             metrics["parent"] = {k: self.parent_metrics.get(k) for k in ("miou", "mdice", "loss")}
         return ModelMeta(
             arch=self.arch, scheme=self.scheme, normalization=self.normalization,
-            train_size=self.size, version=self.version,
+            train_size=self.size, scale=self.scale, version=self.version,
             parent_version=self.parent.version if self.parent else None,
             name=cfg.name or (self.parent.name if self.parent else ""),
             description=cfg.description, data_summary=self._data_summary(), metrics=metrics,

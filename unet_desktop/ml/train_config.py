@@ -14,6 +14,7 @@ from typing import Literal
 
 from unet_desktop.ml.augment import AugmentOptions
 from unet_desktop.ml.dataset import GroupFn
+from unet_desktop.ml.modelfile import SCALES
 
 AmpMode = Literal["auto", "bf16", "fp16", "off"]
 StopReason = Literal["completed", "early_stopping", "time_budget", "cancelled"]
@@ -27,6 +28,14 @@ DEFAULT_BUDGET_MINUTES = 10.0
 MIN_EPOCH_SAMPLES = 64
 BUDGET_EPOCH_CAP = 100_000
 BUDGET_WARMUP_STEPS = 20
+# Images are cached shrunk to a longest side of 2 x the crop size at the fit scale; a native-scale
+# run keeps them up to this side (larger ones are shrunk, so they train below their own scale).
+NATIVE_CACHE_SIDE = 4096
+
+
+def cache_side(size: int, scale: str) -> int:
+    """Longest side of the cached training images for crops of ``size`` at ``scale``."""
+    return max(NATIVE_CACHE_SIDE, 2 * size) if scale == "native" else 2 * size
 
 
 @dataclass
@@ -77,7 +86,8 @@ class TrainConfig:
     resume: bool = False
     num_workers: int | None = None  # None = 0 on CPU, up to 4 on GPU
     augment: AugmentOptions = field(default_factory=AugmentOptions)
-    cache_side: int | None = None  # longest side of cached images; None = 2 * size
+    cache_side: int | None = None  # longest side of cached images; None = 2 * size (fit scale)
+    scale: str | None = None  # "fit" or "native" (modelfile.SCALES); None: the parent's, or fit
     name: str = ""
     description: str = ""
 
@@ -107,6 +117,8 @@ class TrainConfig:
         if not 0 <= self.augment.copy_paste <= 1:
             problems.append(f"copy-paste probability must be in [0, 1], got "
                             f"{self.augment.copy_paste}")
+        if self.scale is not None and self.scale not in SCALES:
+            problems.append(f"scale must be one of {SCALES}, got {self.scale!r}")
         if self.amp not in ("auto", "bf16", "fp16", "off"):
             problems.append(f"amp must be auto, bf16, fp16 or off, got {self.amp!r}")
         if self.init is not None and self.init == self.out:
