@@ -45,7 +45,9 @@ from unet_desktop.core.paths import default_model_path
 from unet_desktop.core.workspace import Workspace
 from unet_desktop.ml.dataset import seeded_rank, training_entries
 from unet_desktop.ml.device import pick_device
+from unet_desktop.ml.imagenet_weights import ENCODERS
 from unet_desktop.ml.learning_loop import LearningLoop, LoopSettings, RoundPlan, RoundResult
+from unet_desktop.ml.models import DEFAULT_ENCODER
 from unet_desktop.ml.predictor import Predictor
 from unet_desktop.ml.train_config import TrainConfig
 
@@ -61,7 +63,7 @@ class Annotator:
                  scratch: Path) -> None:
         self.ws, self.order, self.args, self.mode, self.scratch = ws, order, args, mode, scratch
         self.device = pick_device(args.device)
-        settings = LoopSettings(round_seconds=args.round_seconds, size=args.size,
+        settings = LoopSettings(round_seconds=args.round_seconds, size=args.size, scale=args.scale,
                                 batch_size=args.batch_size, device=args.device, seed=args.seed)
         if mode == "every10":  # a fine-tune as the Fine-tune dialog runs it: warm-up and cosine
             settings = dataclasses.replace(
@@ -165,7 +167,8 @@ def run_bench(args: argparse.Namespace) -> dict:
         **runs["learn"],
         "baselines": {mode: runs[mode] for mode in args.baselines},
         "data": str(ws.root), "scheme": ws.scheme.kind, "images": len(order),
-        "start": "imagenet encoder (--new)" if args.new else str(args.init),
+        "start": f"imagenet {args.encoder} (--new)" if args.new else str(args.init),
+        "scale": args.scale,
         "user_seconds": args.user_seconds, "round_seconds": args.round_seconds,
         "every_k": args.every_k, "target": args.target, "seed": args.seed,
         "device": torch.cuda.get_device_name(device) if device.type == "cuda" else str(device),
@@ -211,11 +214,16 @@ def main(argv: list[str] | None = None) -> int:
                    help="every k-th corrected image joins the validation set")
     p.add_argument("--target", type=float, default=0.95, help="score the average should reach")
     p.add_argument("--size", type=int, help="training crop size (default: the model's, or 256)")
+    p.add_argument("--scale", choices=("fit", "native"),
+                   help="training scale (default: the model's; fit for --new)")
+    p.add_argument("--encoder", choices=ENCODERS, default=DEFAULT_ENCODER,
+                   help="--new's EfficientNet-Lite encoder")
     p.add_argument("--batch-size", type=int, default=LoopSettings.batch_size)
     p.add_argument("--device", default="cpu", help="cpu, auto, cuda, cuda:N or mps")
     p.add_argument("--threads", type=int, help="torch CPU threads (default: torch's)")
     p.add_argument("--seed", type=int, default=0, help="order of the images, training")
     p.add_argument("--json", action="store_true")
+    p.set_defaults(tile=False)  # finetune_curve.untrained's prediction mode: the model's own
     args = p.parse_args(argv)
     if args.images < 1 or args.user_seconds <= 0:
         p.error("--images must be >= 1 and --user-seconds > 0")

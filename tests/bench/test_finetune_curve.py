@@ -1,4 +1,5 @@
-"""bench/finetune_curve.py on a generated folder: the probe options reach training and scoring."""
+"""bench/finetune_curve.py and bench/hitl_loop.py on a generated folder: the options reach
+training and scoring."""
 
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ from PIL import Image
 
 sys.path.append(str(Path(__file__).resolve().parents[2] / "bench"))  # it imports machine_info
 import finetune_curve
+import hitl_loop
 
 
 def disc_folder(root: Path, n: int = 4) -> Path:
@@ -49,3 +51,20 @@ def test_probe_options_train_tile_and_score_the_training_images(tmp_path, capsys
 def test_a_crop_scale_out_of_order_is_refused(tmp_path):
     with pytest.raises(SystemExit):
         finetune_curve.main([str(tmp_path), "--crop-scale", "0.5", "0.2"])
+
+
+def test_native_scale_reaches_the_curve_and_the_loop_from_the_imagenet_encoder(tmp_path,
+                                                                               capsys):
+    data = disc_folder(tmp_path / "discs", n=6)
+    assert finetune_curve.main([
+        str(data), "--starts", "imagenet", "--counts", "0", "2", "--max-minutes", "0.05",
+        "--size", "32", "--batch-size", "2", "--val-fraction", "0.5", "--scale", "native",
+        "--json"]) == 0
+    curve = json.loads(capsys.readouterr().out)
+    assert curve["scale"] == "native" and [r["images"] for r in curve["rows"]] == [0, 2]
+    assert hitl_loop.main([
+        str(data), "--new", "--images", "3", "--user-seconds", "2", "--round-seconds", "1",
+        "--baselines", "--size", "32", "--scale", "native", "--json"]) == 0
+    loop = json.loads(capsys.readouterr().out)
+    assert loop["scale"] == "native" and loop["start"].startswith("imagenet efficientnet_lite0")
+    assert len(loop["rounds"]) >= 1 and loop["images"] == 3

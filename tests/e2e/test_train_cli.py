@@ -250,6 +250,9 @@ def test_the_train_command_takes_the_scale(tmp_path, capsys):
     assert main(["train", str(ws), "--out", str(out), "--epochs", "1", "--scale", "native",
                  *TINY]) == 0
     assert read_meta(out).scale == "native"
+    capsys.readouterr()
+    assert main(["info", str(out)]) == 0
+    assert "scale:         native (predicts in native-resolution tiles)" in capsys.readouterr().out
     with pytest.raises(SystemExit):
         main(["train", str(ws), "--out", str(out), "--scale", "huge", *TINY])
     assert "--scale" in capsys.readouterr().err

@@ -64,7 +64,7 @@ def test_model_card_rows_describe_the_model(tmp_path):
                      metrics={"miou": 0.81234}, data_summary={"images": 120})
     rows = dict(model_card_rows(meta, tmp_path / "pets.safetensors"))
     assert rows["Version"] == "v2" and rows["Parent version"] == "v1"
-    assert rows["Training size"] == "256 px"
+    assert rows["Training size"] == "256 px" and rows["Scale"].startswith("whole image")
     assert rows["Label scheme"] == "trimap: 1 foreground, 2 background, 3 border"
     assert rows["Data: images"] == "120" and not any(k.startswith("Metric") for k in rows)
     assert metric_rows(meta.metrics, ["foreground"]) == [("miou", "0.8123")]

@@ -58,6 +58,9 @@ def test_dialog_turns_its_settings_into_a_training_config(qtbot, models, ws, tmp
     assert not config.new_classes
     assert config.init == tiny_model and config.out.parent == tmp_path / "trained"
     assert config.out != tiny_model and config.lr == pytest.approx(3e-4)
+    assert dialog.scale_combo.currentData() == "fit" and config.scale == "fit"  # the model's
+    dialog.scale_combo.setCurrentIndex(dialog.scale_combo.findData("native"))
+    assert dialog.config().scale == "native"
     dialog.from_current_check.setChecked(False)
     dialog.minutes_check.setChecked(True)
     dialog.minutes_spin.setValue(2.0)
@@ -86,6 +89,7 @@ def test_a_folder_with_other_classes_fine_tunes_into_its_classes(qtbot, dock, mo
     assert not dialog.classes_label.isHidden()
     assert line == ("The model's classes (trimap: foreground, background, border) will be "
                     "replaced by this folder's (binary: background, foreground).")
+    dialog.scale_combo.setCurrentIndex(dialog.scale_combo.findData("native"))  # thin things
     config = dialog.config(**FAST)
     assert config.new_classes and config.init == models.active.path
     with qtbot.waitSignal(dock.training_finished, timeout=30_000) as finished:
@@ -93,6 +97,7 @@ def test_a_folder_with_other_classes_fine_tunes_into_its_classes(qtbot, dock, mo
     assert finished.args[0].stopped == "completed"
     meta = read_meta(finished.args[0].model_path)
     assert meta.scheme.kind == "binary" and meta.parent_version == models.active_version
+    assert meta.scale == "native"
     dialog.from_current_check.setChecked(False)  # a new pretrained model: the folder's classes
     new = dialog.config()
     assert new.init is None and not new.new_classes

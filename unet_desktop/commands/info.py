@@ -33,6 +33,8 @@ def describe(meta, parameters: int | None) -> list[str]:
     lines += [
         f"input:         {meta.in_channels} channel(s), mean {norm['mean']}, std {norm['std']}",
         f"train size:    {meta.train_size} px",
+        f"scale:         {meta.scale}" + (" (predicts in native-resolution tiles)"
+                                          if meta.scale == "native" else ""),
         f"label scheme:  {meta.scheme.kind}, {meta.scheme.num_classes} classes"
         + (f", ignore value {meta.scheme.ignore_value}"
            if meta.scheme.ignore_value is not None else ""),

@@ -16,6 +16,7 @@ from typing import Any
 
 from PySide6.QtWidgets import (
     QCheckBox,
+    QComboBox,
     QDialog,
     QDialogButtonBox,
     QDoubleSpinBox,
@@ -28,6 +29,10 @@ from PySide6.QtWidgets import (
 )
 
 FINE_TUNE_EPOCHS = 20  # the dialog's own choice: shorter than a training from the CLI
+SCALE_CHOICES = (  # ml.modelfile.SCALES, as the dialog words them
+    ("fit", "Whole image, resized (objects: pets, cars, organs)"),
+    ("native", "Native pixels, in tiles (thin structures: membranes, vessels, cracks)"),
+)
 
 
 @dataclass(frozen=True)
@@ -75,6 +80,7 @@ class FinetuneSettings:
     size: int | None = None  # engine default: the parent's training size
     val_fraction: float | None = None
     from_current: bool = True  # else a new model from the ImageNet-pretrained encoder
+    scale: str | None = None  # engine default: the parent's, else "fit"
 
 
 def output_path(folder: Path, model: Any | None) -> Path:
@@ -111,6 +117,7 @@ def task_train_config(settings: FinetuneSettings, plan: TaskPlan, device: str = 
         "out": plan.out, "name": plan.name, "init": plan.init, "new_classes": plan.new_classes,
         "epochs": settings.epochs, "max_minutes": settings.max_minutes, "lr": settings.lr,
         "size": settings.size, "val_fraction": settings.val_fraction, "device": device,
+        "scale": settings.scale,
     }
     options.update(overrides)
     return TrainConfig(**options)
@@ -131,6 +138,7 @@ def train_config(settings: FinetuneSettings, model: Any | None, out: Path, devic
     options: dict[str, Any] = {
         "out": out, "epochs": settings.epochs, "max_minutes": settings.max_minutes,
         "lr": settings.lr, "size": settings.size, "device": device, "name": model.meta.name,
+        "scale": settings.scale,
     }
     if settings.val_fraction is not None:
         options["val_fraction"] = settings.val_fraction
@@ -173,6 +181,13 @@ class FinetuneDialog(QDialog):
         self.val_spin = QDoubleSpinBox()
         self.val_spin.setRange(0.0, 0.9)
         self.val_spin.setSingleStep(0.05)
+        self.scale_combo = QComboBox()
+        for value, text in SCALE_CHOICES:
+            self.scale_combo.addItem(text, value)
+        self.scale_combo.setToolTip(
+            "Whole image: crops are resized to the image size above and predictions are made "
+            "on the resized image. Native pixels: crops keep the images' own pixels and "
+            "predictions go through tiles, so structures a few pixels wide survive.")
         self.from_current_check = QCheckBox("Start from the current model")
         self.from_current_check.setToolTip(
             "Unchecked: a new model from the ImageNet-pretrained encoder, with this folder's "
@@ -205,6 +220,7 @@ class FinetuneDialog(QDialog):
         form.addRow("Time limit:", minutes)
         form.addRow("Learning rate:", self.lr_spin)
         form.addRow("Image size:", self.size_spin)
+        form.addRow("Scale:", self.scale_combo)
         form.addRow("Validation fraction:", self.val_spin)
         layout = QVBoxLayout(self)
         layout.addWidget(self.data_label)
@@ -213,15 +229,17 @@ class FinetuneDialog(QDialog):
         layout.addWidget(self.buttons)
         self.defaults = EngineDefaults.read()
         size = model.meta.train_size if model is not None else self.defaults.size
+        scale = model.meta.scale if model is not None else "fit"
         if plan is not None:  # what it starts from decides the learning rate and the size
             self.from_current_check.setVisible(False)
             parent = plan.init is not None
             same = parent and model is not None and model.path == plan.init
             self.show_settings(FinetuneSettings(size=size if same else None,
-                                                lr=self.defaults.lr(parent), from_current=False))
+                                                lr=self.defaults.lr(parent), from_current=False,
+                                                scale=scale if same else None))
             return
         self.show_settings(FinetuneSettings(size=size, from_current=model is not None
-                                            and model.path is not None))
+                                            and model.path is not None, scale=scale))
 
     def show_settings(self, s: FinetuneSettings) -> None:
         d = self.defaults
@@ -231,6 +249,7 @@ class FinetuneDialog(QDialog):
         self.lr_spin.setValue(s.lr if s.lr is not None else d.lr(s.from_current))
         self.size_spin.setValue(s.size if s.size is not None else d.size)
         self.val_spin.setValue(s.val_fraction if s.val_fraction is not None else d.val_fraction)
+        self.scale_combo.setCurrentIndex(max(0, self.scale_combo.findData(s.scale or "fit")))
         self.from_current_check.setChecked(s.from_current)
         self.from_current_check.setEnabled(self.model is not None and self.model.path is not None)
 
@@ -239,7 +258,8 @@ class FinetuneDialog(QDialog):
             epochs=self.epochs_spin.value(),
             max_minutes=self.minutes_spin.value() if self.minutes_check.isChecked() else None,
             lr=self.lr_spin.value(), size=self.size_spin.value(),
-            val_fraction=self.val_spin.value(), from_current=self.from_current_check.isChecked())
+            val_fraction=self.val_spin.value(), from_current=self.from_current_check.isChecked(),
+            scale=self.scale_combo.currentData())
 
     def config(self, **overrides: Any) -> Any:
         """The TrainConfig to run (``ValueError`` with the reason if it cannot be)."""

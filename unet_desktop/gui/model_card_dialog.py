@@ -30,6 +30,8 @@ from PySide6.QtWidgets import (
 LIST_PREVIEW = 3  # items of a long list shown before "... (N in all)"
 SCREEN_FRACTION = 0.85  # the dialog never grows past this share of the screen
 HISTORY_KEYS = ("train_loss", "val_loss", "miou")  # curves of the history plot, when present
+SCALE_TEXT = {"fit": "whole image, resized to the training size",
+              "native": "native pixels (predicts in tiles)"}  # ml.modelfile.SCALES
 
 
 def _format_value(value: Any) -> str:
@@ -73,6 +75,7 @@ def model_card_rows(meta: Any, path: Path | None = None) -> list[tuple[str, str]
         ("Label scheme", f"{scheme.kind}: {classes}"
          + (f"; ignore {scheme.ignore_value}" if scheme.ignore_value is not None else "")),
         ("Training size", f"{meta.train_size} px"),
+        ("Scale", SCALE_TEXT[meta.scale]),
         ("Normalisation", normalisation),
     ]
     if meta.description:

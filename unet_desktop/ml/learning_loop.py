@@ -55,6 +55,7 @@ class LoopSettings:
     round_seconds: float = DEFAULT_ROUND_SECONDS
     epochs: int | None = None
     size: int | None = None  # None: the parent's training size (256 for a new model)
+    scale: str | None = None  # "fit" or "native"; None: the parent's ("fit" for a new model)
     batch_size: int = 4  # short steps: the worker predicts for the window between two
     lr: float | None = None
     # A round is seconds long (a dozen steps on a CPU): full rate after a short warm-up and no
@@ -220,11 +221,11 @@ class LearningLoop:
 
         parent_meta = read_meta(plan.parent) if plan.parent is not None else None
         size = self.settings.size or (parent_meta.train_size if parent_meta else 256)
+        scale = self.settings.scale or (parent_meta.scale if parent_meta else "fit")
         channels = parent_meta.in_channels if parent_meta else 3
         samples = []
         for done, key in enumerate(train_keys, start=1):
-            sample = self._sample(key, channels,
-                                  cache_side(size, parent_meta.scale if parent_meta else "fit"))
+            sample = self._sample(key, channels, cache_side(size, scale))
             if isinstance(sample, SkippedPair):  # reported; the round trains on the others
                 yield sample
             else:
@@ -238,7 +239,7 @@ class LearningLoop:
         s = self.settings
         config = TrainConfig(
             out=plan.out, init=plan.parent, new_classes=True, epochs=s.epochs,
-            max_minutes=None if s.epochs else s.round_seconds / 60, size=s.size,
+            max_minutes=None if s.epochs else s.round_seconds / 60, size=s.size, scale=scale,
             batch_size=s.batch_size, lr=s.lr, warmup_steps=s.warmup_steps,
             min_lr_ratio=s.min_lr_ratio, val_fraction=0.0, seed=s.seed + number,
             patience=None, device=s.device, num_workers=0, name=plan.name,
