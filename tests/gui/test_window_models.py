@@ -252,3 +252,22 @@ def test_closing_saves_then_stops_the_worker(qtbot, win, pets):
     win.close()
     assert not thread.is_alive()
     assert Workspace.open(pets)[key].state is ImageState.PREDICTED
+
+
+def test_a_native_scale_model_says_it_predicts_in_tiles(qtbot, pets, tmp_path):
+    import dataclasses
+
+    from tests.gui.conftest_model import make_model_file
+    from unet_desktop.ml.modelfile import load_model_file, save_model
+
+    model, meta = load_model_file(make_model_file(tmp_path / "fit.safetensors"))
+    native = tmp_path / "native.safetensors"
+    save_model(native, model, dataclasses.replace(meta, scale="native", version="native-1"))
+    w = window_on(qtbot, pets, native)
+    try:
+        assert w.models.mode == "resize" and w.models.active.predictor.tiled
+        qtbot.waitUntil(lambda: "tile (native-scale model)"
+                        in w.prediction_dock.model_label.text(), timeout=TIMEOUT_MS)
+        qtbot.waitUntil(lambda: w.prediction.shown is not None, timeout=TIMEOUT_MS)
+    finally:
+        w.close()

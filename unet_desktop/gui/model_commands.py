@@ -98,7 +98,9 @@ class ModelCommands(QObject):
         if model.path is not None and not m.using_previous:
             self.settings.model_path = model.path
         which = "previous model" if m.using_previous else "model"
-        how = [m.mode, "flip TTA"] if m.tta else [m.mode]
+        # a native-scale model predicts in tiles whatever the mode (ml.predictor)
+        mode = "tile (native-scale model)" if model.meta.scale == "native" else m.mode
+        how = [mode, "flip TTA"] if m.tta else [mode]
         self.message.emit(f"Predicting with the {which} {model.label} on "
                           f"{model.predictor.device} ({', '.join(how)})")
         text = f"<b>{model.label}</b><br>{' · '.join([str(model.predictor.device), *how])}"
