@@ -136,3 +136,17 @@ def test_a_broken_task_file_is_reported_and_left_as_it_is(tmp_path):
     ws = Workspace.open(tmp_path)
     assert ws.task is None and any("task ignored" in w for w in ws.warnings)
     assert task_path(tmp_path).read_text() == "not json"
+
+
+def test_a_task_keeps_its_scale_and_old_files_read_as_fit(tmp_path):
+    from unet_desktop.core.task import TASK_SCALES
+    from unet_desktop.ml.modelfile import SCALES
+
+    assert TASK_SCALES == SCALES  # core's copy of ml's list
+    save_task(tmp_path, Task("em", SPARSE, scale="native"))
+    assert load_task(tmp_path).scale == "native"
+    old = Task("em", SPARSE).to_dict()
+    del old["scale"]
+    assert Task.from_dict(old).scale == "fit"
+    with pytest.raises(ValueError, match="scale"):
+        Task("em", SPARSE, scale="huge")

@@ -99,6 +99,11 @@ def test_a_binary_task_from_scribbles_to_a_model_that_reopens_with_the_folder(
     dialog.classes.set_colour(1, (0, 200, 120))
     assert dialog.classes.unlabeled_value() == UNLABELED
     assert dialog.imagenet_radio.isChecked() and dialog.folder_radio.isChecked()
+    assert dialog.scale_combo.isEnabled() and dialog.scale_combo.currentData() == "fit"
+    dialog.model_radio.setChecked(True)  # a model file keeps its own scale
+    assert not dialog.scale_combo.isEnabled()
+    dialog.imagenet_radio.setChecked(True)
+    dialog.scale_combo.setCurrentIndex(dialog.scale_combo.findData("native"))  # thin walls
     dialog.accept()
 
     ws = win.session.workspace
@@ -106,6 +111,7 @@ def test_a_binary_task_from_scribbles_to_a_model_that_reopens_with_the_folder(
     assert load_task(cells).scheme == ws.scheme
     saved = json.loads((cells / ".unet-desktop" / "task.json").read_text())
     assert saved["name"] == "cells" and saved["scheme"]["classes"][1]["color"] == [0, 200, 120]
+    assert saved["scale"] == "native"
     # the tiny trimap model does not fit: said above the canvas, never accepted
     assert win.task_banner.isVisible() and "does not fit" in win.task_banner.text()
     assert not win.prediction_dock.accept_button.isEnabled()
@@ -149,6 +155,7 @@ def test_a_binary_task_from_scribbles_to_a_model_that_reopens_with_the_folder(
     model = win.models.active
     assert model.path == cells / ".unet-desktop" / "models" / "cells-v1.safetensors"
     assert model.meta.scheme == ws.scheme and model.meta.name == "cells-v1"
+    assert model.meta.scale == "native"  # the task's scale, for its new model
     task = load_task(cells)
     assert [v.name for v in task.versions] == ["cells-v1"]
     assert task.model == "models/cells-v1.safetensors"
@@ -161,6 +168,7 @@ def test_a_binary_task_from_scribbles_to_a_model_that_reopens_with_the_folder(
     task = load_task(cells)
     assert [v.name for v in task.versions] == ["cells-v1", "cells-v2"]
     assert task.versions[1].parent == task.versions[0].version
+    assert win.models.active.meta.scale == "native"  # a fine-tune keeps its parent's
     versions = win.task_commands.show_versions()
     assert versions.table.rowCount() == 2 and versions.table.item(0, 0).text() == "cells-v2"
     assert versions.table.item(0, 2).text() == "cells-v1"

@@ -195,3 +195,15 @@ def test_a_prediction_of_other_classes_gave_the_user_nothing(loop):
     point = loop.score_prediction(key(0), np.zeros((40, 48), np.uint8), multiclass_scheme(5),
                                   truth, "other")
     assert (point.score, point.changed_fraction) == (0.0, 1.0)
+
+
+def test_a_first_round_takes_the_plans_scale_and_later_rounds_the_parents(loop, tmp_path):
+    loop.note_corrected(key(0))
+    loop.note_corrected(key(1))  # two: a batch of one 32 px crop is 1x1 at the bottom (BN)
+    first = RoundPlan(None, tmp_path / "versions" / "new-v1.safetensors", "new-v1", "native")
+    result, _ = run(loop, first)
+    assert result.promoted and read_meta(first.out).scale == "native"
+    loop.note_corrected(key(2))
+    second = RoundPlan(first.out, tmp_path / "versions" / "new-v2.safetensors", "new-v2")
+    run(loop, second)
+    assert read_meta(second.out).scale == "native"  # the plan's "fit" is for new models only

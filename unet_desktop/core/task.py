@@ -6,6 +6,7 @@ It lives beside the manifest in ``<root>/.unet-desktop/task.json`` (written atom
      "name": "cells",
      "scheme": {...LabelScheme.to_dict(); "ignore_value" is the stored "unlabeled" value...},
      "start_from": null | "/path/to/parent.safetensors",
+     "scale": "fit" | "native",
      "models_in": "folder" | "user",
      "model": "models/cells-v2.safetensors" | null,
      "versions": [{"name": "cells-v1", "file": "models/cells-v1.safetensors",
@@ -14,7 +15,9 @@ It lives beside the manifest in ``<root>/.unet-desktop/task.json`` (written atom
                    "note": "..."}, ...]}
 
 ``start_from`` null means a new model from the ImageNet-pretrained encoder; a path means an
-existing model whose classes are mapped onto the task's by name (``ml.new_classes``). Model
+existing model whose classes are mapped onto the task's by name (``ml.new_classes``). ``scale``
+is the training scale of a new model from the encoder (``ml.modelfile.SCALES``; a model file
+keeps its own, and its fine-tunes inherit it; task files without it read as ``"fit"``). Model
 files inside ``.unet-desktop`` are stored relative to it, so the folder can move; others are
 absolute. Fine-tuned models are named after the task (``cells-v3``) and kept in
 ``.unet-desktop/models/`` (``models_in="folder"``, the default: the folder carries its models)
@@ -40,6 +43,7 @@ FORMAT_VERSION = 1
 TASK_MODELS_DIR = "models"
 ModelsIn = Literal["folder", "user"]
 _METRIC_KEYS = ("miou", "mdice", "loss")
+TASK_SCALES = ("fit", "native")  # = ml.modelfile.SCALES (core does not import ml)
 
 
 class TaskError(FileError):
@@ -86,10 +90,13 @@ class Task:
     models_in: ModelsIn = "folder"
     model: str | None = None  # the model in use (file, stored like ModelVersion.file)
     versions: tuple[ModelVersion, ...] = ()
+    scale: str = "fit"  # of a new model from the ImageNet-pretrained encoder
 
     def __post_init__(self) -> None:
         if not self.name.strip():
             raise ValueError("a task needs a name")
+        if self.scale not in TASK_SCALES:
+            raise ValueError(f"scale must be one of {TASK_SCALES}, got {self.scale!r}")
         if self.models_in not in ("folder", "user"):
             raise ValueError(f"models_in must be 'folder' or 'user', got {self.models_in!r}")
 
@@ -120,6 +127,7 @@ class Task:
     def to_dict(self) -> dict:
         return {"format": FORMAT_NAME, "version": FORMAT_VERSION, "name": self.name,
                 "scheme": self.scheme.to_dict(), "start_from": self.start_from,
+                "scale": self.scale,
                 "models_in": self.models_in, "model": self.model,
                 "versions": [v.to_dict() for v in self.versions]}
 
@@ -135,7 +143,7 @@ class Task:
         return cls(str(d.get("name") or ""), LabelScheme.from_dict(d["scheme"]),
                    start if isinstance(start, str) else None, d.get("models_in", "folder"),
                    model if isinstance(model, str) else None,
-                   tuple(ModelVersion.from_dict(v) for v in versions))
+                   tuple(ModelVersion.from_dict(v) for v in versions), d.get("scale", "fit"))
 
 
 # --- the file -----------------------------------------------------------------------------------

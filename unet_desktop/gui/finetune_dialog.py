@@ -68,6 +68,7 @@ class TaskPlan:
     init: Path | None  # None: a new model from the ImageNet-pretrained encoder
     new_classes: bool  # map the init model's classes onto the task's by name
     origin: str  # one line for the dialog: what it starts from
+    scale: str = "fit"  # of a new model (init None): the task's; a model file keeps its own
 
 
 @dataclass
@@ -234,9 +235,11 @@ class FinetuneDialog(QDialog):
             self.from_current_check.setVisible(False)
             parent = plan.init is not None
             same = parent and model is not None and model.path == plan.init
+            if not same:  # a new model: the task's scale; a model file: its own (the engine's)
+                scale = None if parent else plan.scale
             self.show_settings(FinetuneSettings(size=size if same else None,
                                                 lr=self.defaults.lr(parent), from_current=False,
-                                                scale=scale if same else None))
+                                                scale=scale))
             return
         self.show_settings(FinetuneSettings(size=size, from_current=model is not None
                                             and model.path is not None, scale=scale))

@@ -229,7 +229,7 @@ class LearningController(QObject):
             return None  # a model about to load: the round starts from it once it is in use
         out, name = self.tasks.next_model_file()
         start, _new_classes, description = self.tasks.starting_point()
-        plan = RoundPlan(start, out, name)
+        plan = RoundPlan(start, out, name, self.tasks.task.scale)
         loop.settings = dataclasses.replace(self.settings, device=self.models.device_name)
         results: list[Any] = []  # this round's RoundResult, once it came
         self.round_job = self.worker.submit(

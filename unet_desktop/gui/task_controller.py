@@ -262,7 +262,7 @@ class TaskController(QObject):
         if task is None:
             return None
         out, name = self.next_model_file()
-        plan = TaskPlan(out, name, *self.starting_point())
+        plan = TaskPlan(out, name, *self.starting_point(), scale=task.scale)
         self._planned[os.path.realpath(out)] = ws.root
         return plan
 

@@ -31,6 +31,7 @@ from unet_desktop.core.labels import LabelScheme
 from unet_desktop.core.model_header import model_scheme
 from unet_desktop.core.task import Task, classes_by_name, describe_classes
 from unet_desktop.gui.class_editor import ClassEditor
+from unet_desktop.gui.finetune_dialog import SCALE_CHOICES
 
 KINDS = {"binary": "Binary (object / background)", "multiclass": "Multi-class",
          "trimap": "Trimap (foreground / background / border)"}
@@ -57,6 +58,12 @@ class TaskDialog(QDialog):
         self.kind_combo.currentIndexChanged.connect(
             lambda _i: self.classes.set_kind(self.kind_combo.currentData()))
         self.imagenet_radio = QRadioButton("A new model from the ImageNet-pretrained encoder")
+        self.scale_combo = QComboBox()
+        for value, text in SCALE_CHOICES:
+            self.scale_combo.addItem(text, value)
+        self.scale_combo.setToolTip("How the new model sees the images (a model file keeps "
+                                    "its own)")
+        self.imagenet_radio.toggled.connect(self.scale_combo.setEnabled)
         self.model_radio = QRadioButton("An existing model file (classes mapped by name):")
         self.imagenet_radio.setChecked(True)
         self.start_group = QButtonGroup(self)
@@ -98,6 +105,11 @@ class TaskDialog(QDialog):
         start = QGroupBox("Start from")
         start_layout = QVBoxLayout(start)
         start_layout.addWidget(self.imagenet_radio)
+        scale_row = QHBoxLayout()
+        scale_row.addSpacing(24)
+        scale_row.addWidget(QLabel("Scale:"))
+        scale_row.addWidget(self.scale_combo, 1)
+        start_layout.addLayout(scale_row)
         start_layout.addWidget(self.model_radio)
         row = QHBoxLayout()
         row.addWidget(self.model_edit, 1)
@@ -178,4 +190,5 @@ class TaskDialog(QDialog):
             if model_scheme(start) is None:
                 raise ValueError(f"{start}: not a readable model file")
         return Task(name, scheme, str(start.resolve()) if start else None,
-                    "user" if self.user_radio.isChecked() else "folder")
+                    "user" if self.user_radio.isChecked() else "folder",
+                    scale=self.scale_combo.currentData())

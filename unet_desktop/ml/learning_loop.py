@@ -79,6 +79,7 @@ class RoundPlan:
     parent: Path | None
     out: Path
     name: str = ""
+    scale: str = "fit"  # of a new model (parent None); a parent's fine-tunes keep its scale
 
 
 @dataclass(frozen=True)
@@ -221,7 +222,7 @@ class LearningLoop:
 
         parent_meta = read_meta(plan.parent) if plan.parent is not None else None
         size = self.settings.size or (parent_meta.train_size if parent_meta else 256)
-        scale = self.settings.scale or (parent_meta.scale if parent_meta else "fit")
+        scale = self.settings.scale or (parent_meta.scale if parent_meta else plan.scale)
         channels = parent_meta.in_channels if parent_meta else 3
         samples = []
         for done, key in enumerate(train_keys, start=1):
