@@ -27,7 +27,8 @@ code the window runs) on N images of DATA, then score every held-out image at fu
 - Probes beside the app's defaults: ``--crop-scale`` (crop area as a fraction of the cached
   image, e.g. 0.2 0.3 for 256 px crops at native scale of a 512 px slice), ``--vflip``,
   ``--rotation``, ``--tile`` (score in native-resolution tiles instead of the model's resize
-  mode) and ``--encoder`` (the ``imagenet`` start's EfficientNet-Lite).
+  mode), ``--encoder`` (the ``imagenet`` start's EfficientNet-Lite) and ``--tta`` (scores of
+  flip-averaged predictions, the app's Flip Averaging).
 
     python bench/finetune_curve.py ../shared/data/isbi2012 --counts 1 2 5 10
     python bench/finetune_curve.py ../shared/data/carvana --group-by prefix --one-group --json
@@ -111,7 +112,7 @@ def untrained(start: str, args: argparse.Namespace, ws: Workspace,
         replace_head(model, meta.scheme, ws.scheme)
         arch = {**meta.arch, "num_classes": ws.scheme.num_classes}
         meta = replace(meta, arch=arch, scheme=ws.scheme, scale=args.scale or meta.scale)
-        return Predictor(model, meta, device, prediction_mode(args))
+        return Predictor(model, meta, device, prediction_mode(args), args.tta)
     from unet_desktop.ml.modelfile import ModelMeta
 
     torch.manual_seed(args.seed)
@@ -119,7 +120,7 @@ def untrained(start: str, args: argparse.Namespace, ws: Workspace,
     meta = ModelMeta(arch=arch, scheme=ws.scheme, normalization=IMAGENET_NORMALIZATION,
                      train_size=args.size or 256, version="imagenet-init",
                      scale=args.scale or "fit")
-    return Predictor(build_model(arch), meta, device, prediction_mode(args))
+    return Predictor(build_model(arch), meta, device, prediction_mode(args), args.tta)
 
 
 def train_on(start: str, args: argparse.Namespace, ws: Workspace, chosen: list[ImageEntry],
@@ -196,7 +197,8 @@ def run_curve(args: argparse.Namespace) -> dict:
                 else:
                     out = Path(tmp) / f"{start}-n{n}.safetensors"
                     row = train_on(start, args, ws, order[:n], out)
-                    predictor = Predictor.from_file(out, device=device, mode=prediction_mode(args))
+                    predictor = Predictor.from_file(out, device=device, mode=prediction_mode(args),
+                                                    tta=args.tta)
                     if args.score_training:
                         row["train_pixel_error"] = score(predictor, ws, order[:n])["pixel_error"]
                 rows.append({"start": start, "images": n, **row,
@@ -209,6 +211,7 @@ def run_curve(args: argparse.Namespace) -> dict:
         "seed": args.seed, "size": args.size, "scale": args.scale, "max_minutes": args.max_minutes,
         "batch_size": args.batch_size, "lr": args.lr, "encoder": args.encoder,
         "augment": vars(augment_options(args)), "prediction": prediction_mode(args),
+        "tta": args.tta,
         "group_by": args.group_by, "one_group": args.one_group,
         "pool_images": len(pool), "held_out_images": len(held_out),
         "held_out_keys": [e.key for e in held_out], "rows": rows,
@@ -221,7 +224,8 @@ def print_table(result: dict) -> None:
     chosen = "from one group" if result["one_group"] else "spread over groups"
     print(f"{result['data']} ({result['scheme']}): N training images {chosen} out of "
           f"{result['pool_images']}, scored on {result['held_out_images']} held-out images "
-          f"(split by {result['group_by']}) at full resolution; up to "
+          f"(split by {result['group_by']}) at full resolution"
+          f"{', flip-averaged' if result['tta'] else ''}; up to "
           f"{result['max_minutes']:g} min of training each")
     head = ("start", "N images", "epochs", "steps", "train s", "Dice", "mIoU", "pixel error")
     fit_column = any("train_pixel_error" in r for r in result["rows"])
@@ -265,6 +269,8 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--rotation", type=float, help="largest rotation in degrees (default: the app's)")
     p.add_argument("--tile", action="store_true",
                    help="score in native-resolution tiles (default: the model's resize mode)")
+    p.add_argument("--tta", action="store_true",
+                   help="score flip-averaged predictions (the app's Flip Averaging)")
     p.add_argument("--score-training", action="store_true",
                    help="also the pixel error on the N training images")
     p.add_argument("--json", action="store_true")

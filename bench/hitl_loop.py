@@ -223,7 +223,7 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--threads", type=int, help="torch CPU threads (default: torch's)")
     p.add_argument("--seed", type=int, default=0, help="order of the images, training")
     p.add_argument("--json", action="store_true")
-    p.set_defaults(tile=False)  # finetune_curve.untrained's prediction mode: the model's own
+    p.set_defaults(tile=False, tta=False)  # what finetune_curve.untrained reads: the model's own
     args = p.parse_args(argv)
     if args.images < 1 or args.user_seconds <= 0:
         p.error("--images must be >= 1 and --user-seconds > 0")

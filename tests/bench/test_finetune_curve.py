@@ -59,9 +59,9 @@ def test_native_scale_reaches_the_curve_and_the_loop_from_the_imagenet_encoder(t
     assert finetune_curve.main([
         str(data), "--starts", "imagenet", "--counts", "0", "2", "--max-minutes", "0.05",
         "--size", "32", "--batch-size", "2", "--val-fraction", "0.5", "--scale", "native",
-        "--json"]) == 0
+        "--tta", "--json"]) == 0
     curve = json.loads(capsys.readouterr().out)
-    assert curve["scale"] == "native" and [r["images"] for r in curve["rows"]] == [0, 2]
+    assert curve["scale"] == "native" and curve["tta"] is True and [r["images"] for r in curve["rows"]] == [0, 2]
     assert hitl_loop.main([
         str(data), "--new", "--images", "3", "--user-seconds", "2", "--round-seconds", "1",
         "--baselines", "--size", "32", "--scale", "native", "--json"]) == 0
