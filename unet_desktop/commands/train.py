@@ -15,6 +15,8 @@ import signal
 import sys
 from pathlib import Path
 
+from unet_desktop.core.model_header import SCALES
+
 ARCHES = ("effnet-lite0", "effnet-lite1", "effnet-lite2", "unet", "resnet18", "resnet34")
 
 
@@ -39,7 +41,7 @@ def add_parser(subparsers) -> None:
     p.add_argument("--max-minutes", type=float, metavar="T",
                    help="time budget (default without --epochs: 10)")
     p.add_argument("--size", type=int, help="training crop size (default: the model's, or 256)")
-    p.add_argument("--scale", choices=("fit", "native"),
+    p.add_argument("--scale", choices=SCALES,
                    help="fit: crops of 35-100%% of an image resized to SIZE, predicted resized "
                         "(objects); native: crops at the images' own pixel scale, predicted in "
                         "tiles (thin structures: membranes, vessels). Default: the model's, or fit")
@@ -135,7 +137,8 @@ def _config(args: argparse.Namespace):
     return TrainConfig(
         out=args.out, init=args.init, new_classes=args.new_classes, arch=_arch(args),
         epochs=args.epochs,
-        max_minutes=args.max_minutes, size=args.size, scale=args.scale, batch_size=args.batch_size, lr=args.lr,
+        max_minutes=args.max_minutes, size=args.size, scale=args.scale,
+        batch_size=args.batch_size, lr=args.lr,
         val_fraction=args.val_fraction, seed=args.seed, group_fn=GROUPERS[args.group_by],
         patience=args.patience or None, freeze_encoder=args.freeze_encoder,
         all_masks=args.all_masks, border_as_ignore=args.border_as_ignore,

@@ -14,6 +14,10 @@ import struct
 from unet_desktop.core.labels import LabelScheme
 
 _MAX_HEADER = 100 * 1024 * 1024  # safetensors' own limit
+# A model's training scale (ModelMeta.scale; a task's new model, core.task): fit: trained on crops
+# resized to train_size, predicted with the image resized to it ("resize" mode); native: trained
+# and predicted at the images' own pixel scale (tiles in both modes).
+SCALES = ("fit", "native")
 
 
 def model_metadata(path: str | os.PathLike) -> dict | None:

@@ -16,7 +16,7 @@ It lives beside the manifest in ``<root>/.unet-desktop/task.json`` (written atom
 
 ``start_from`` null means a new model from the ImageNet-pretrained encoder; a path means an
 existing model whose classes are mapped onto the task's by name (``ml.new_classes``). ``scale``
-is the training scale of a new model from the encoder (``ml.modelfile.SCALES``; a model file
+is the training scale of a new model from the encoder (``core.model_header.SCALES``; a model file
 keeps its own, and its fine-tunes inherit it; task files without it read as ``"fit"``). Model
 files inside ``.unet-desktop`` are stored relative to it, so the folder can move; others are
 absolute. Fine-tuned models are named after the task (``cells-v3``) and kept in
@@ -36,6 +36,7 @@ from .errors import FileError
 from .json_file import check_format, read_json, write_json
 from .labels import LabelScheme
 from .manifest import MANIFEST_DIR
+from .model_header import SCALES
 
 TASK_NAME = "task.json"
 FORMAT_NAME = "unet-desktop-task"
@@ -43,7 +44,6 @@ FORMAT_VERSION = 1
 TASK_MODELS_DIR = "models"
 ModelsIn = Literal["folder", "user"]
 _METRIC_KEYS = ("miou", "mdice", "loss")
-TASK_SCALES = ("fit", "native")  # = ml.modelfile.SCALES (core does not import ml)
 
 
 class TaskError(FileError):
@@ -95,8 +95,8 @@ class Task:
     def __post_init__(self) -> None:
         if not self.name.strip():
             raise ValueError("a task needs a name")
-        if self.scale not in TASK_SCALES:
-            raise ValueError(f"scale must be one of {TASK_SCALES}, got {self.scale!r}")
+        if self.scale not in SCALES:
+            raise ValueError(f"scale must be one of {SCALES}, got {self.scale!r}")
         if self.models_in not in ("folder", "user"):
             raise ValueError(f"models_in must be 'folder' or 'user', got {self.models_in!r}")
 

@@ -29,7 +29,7 @@ from PySide6.QtWidgets import (
 )
 
 FINE_TUNE_EPOCHS = 20  # the dialog's own choice: shorter than a training from the CLI
-SCALE_CHOICES = (  # ml.modelfile.SCALES, as the dialog words them
+SCALE_CHOICES = (  # core.model_header.SCALES, as the dialog words them
     ("fit", "Whole image, resized (objects: pets, cars, organs)"),
     ("native", "Native pixels, in tiles (thin structures: membranes, vessels, cracks)"),
 )

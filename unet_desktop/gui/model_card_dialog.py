@@ -31,7 +31,7 @@ LIST_PREVIEW = 3  # items of a long list shown before "... (N in all)"
 SCREEN_FRACTION = 0.85  # the dialog never grows past this share of the screen
 HISTORY_KEYS = ("train_loss", "val_loss", "miou")  # curves of the history plot, when present
 SCALE_TEXT = {"fit": "whole image, resized to the training size",
-              "native": "native pixels (predicts in tiles)"}  # ml.modelfile.SCALES
+              "native": "native pixels (predicts in tiles)"}  # core.model_header.SCALES
 
 
 def _format_value(value: Any) -> str:

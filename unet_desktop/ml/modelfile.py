@@ -24,15 +24,13 @@ from torch import nn
 from unet_desktop.core.atomic import atomic_write_bytes
 from unet_desktop.core.errors import ModelFileError
 from unet_desktop.core.labels import LabelScheme
+from unet_desktop.core.model_header import SCALES
 from unet_desktop.ml.models import build_model
 
 FORMAT = "unet-desktop"
 FORMAT_VERSION = "1"
 PICKLE_SUFFIXES = (".pt", ".pth", ".ckpt", ".bin")
 _WRAPPER_PREFIXES = ("module.", "_orig_mod.")  # DistributedDataParallel, torch.compile
-# fit: trained on crops resized to train_size, predicted with the image resized to it ("resize"
-# mode); native: trained and predicted at the images' own pixel scale (tiles in both modes)
-SCALES = ("fit", "native")
 
 
 @dataclass

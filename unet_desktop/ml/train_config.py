@@ -12,9 +12,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
 
+from unet_desktop.core.model_header import SCALES
 from unet_desktop.ml.augment import AugmentOptions
 from unet_desktop.ml.dataset import GroupFn
-from unet_desktop.ml.modelfile import SCALES
 
 AmpMode = Literal["auto", "bf16", "fp16", "off"]
 StopReason = Literal["completed", "early_stopping", "time_budget", "cancelled"]
@@ -87,7 +87,7 @@ class TrainConfig:
     num_workers: int | None = None  # None = 0 on CPU, up to 4 on GPU
     augment: AugmentOptions = field(default_factory=AugmentOptions)
     cache_side: int | None = None  # longest side of cached images; None = 2 * size (fit scale)
-    scale: str | None = None  # "fit" or "native" (modelfile.SCALES); None: the parent's, or fit
+    scale: str | None = None  # one of SCALES (core.model_header); None: the parent's, or fit
     name: str = ""
     description: str = ""
 
