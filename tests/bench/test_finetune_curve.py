@@ -44,7 +44,11 @@ def test_probe_options_train_tile_and_score_the_training_images(tmp_path, capsys
     assert result["augment"]["vflip"] is True and result["augment"]["max_rotation"] == 0
     row = result["rows"][0]
     assert row["images"] == 2 and row["steps"] > 0
-    assert 0.0 <= row["train_pixel_error"] <= 1.0 and 0.0 <= row["pixel_error"] <= 1.0
+    for key in ("wrong_pixels", "isbi_pixel_error", "train_wrong_pixels",
+                "train_isbi_pixel_error"):
+        assert 0.0 <= row[key] <= 1.0, key
+    # binary discs: the ISBI figure is 1 - the F-score (Dice) of the 255 class the Dice reports
+    assert row["isbi_pixel_error"] == pytest.approx(1.0 - row["dice"])
     assert set(row["train_keys"]).isdisjoint(result["held_out_keys"])
 
 

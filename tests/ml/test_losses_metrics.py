@@ -16,7 +16,13 @@ from unet_desktop.ml.losses import (
     masked_cross_entropy,
     soft_dice_loss,
 )
-from unet_desktop.ml.metrics import ConfusionMatrix, confusion_matrix, format_table, summarize
+from unet_desktop.ml.metrics import (
+    ConfusionMatrix,
+    confusion_matrix,
+    format_table,
+    stored_confusion,
+    summarize,
+)
 
 
 def _random_batch(seed: int = 0, classes: int = 3) -> tuple[torch.Tensor, torch.Tensor]:
@@ -132,6 +138,22 @@ def test_perfect_binary_prediction_scores_one_and_table_prints():
     assert m["miou"] == m["mdice"] == m["pixel_accuracy"] == 1.0
     table = format_table(m, parent={**m, "miou": 0.5})
     assert "foreground" in table and "parent 0.500" in table
+
+
+def test_isbi_pixel_error_is_one_minus_the_f_score_of_the_255_pixels():
+    scheme = binary_scheme(("membrane", "cell"))  # stored 0 = membrane, 255 = cell interior
+    truth = np.array([[0, 0, 255, 255, 255], [255, 255, 255, 255, 255]], dtype=np.uint8)
+    pred = np.array([[0, 255, 255, 255, 0], [255, 255, 255, 0, 255]], dtype=np.uint8)
+    m = summarize(stored_confusion(pred, truth, scheme), scheme)
+    # cell pixels: 6 of 8 found, 1 membrane pixel called cell: F = 2*6 / (8 + 7) = 0.8
+    assert m["isbi_pixel_error"] == pytest.approx(1 - 12 / 15)
+    # not the share of wrong pixels (3 of 10), which counts the membrane's misses too
+    assert 1 - m["pixel_accuracy"] == pytest.approx(0.3)
+    assert "ISBI pixel error" in format_table(m)
+    # the cell class decides, whatever the class order: swapping the roles changes the figure
+    swapped = summarize(stored_confusion(255 - pred, 255 - truth, scheme), scheme)
+    assert swapped["isbi_pixel_error"] == pytest.approx(1 - 2 / 5)
+    assert "isbi_pixel_error" not in summarize(np.eye(3), trimap_scheme())
 
 
 def test_predictions_outside_the_classes_are_rejected():
