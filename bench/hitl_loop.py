@@ -54,7 +54,7 @@ from unet_desktop.ml.train_config import TrainConfig
 
 MODES = ("learn", "none", "every10")
 BATCH_EVERY = 10
-PIXEL_ERROR_AFTER = (2, 5, 10)
+ERRORS_AFTER = (2, 5, 10)  # corrected images before the one scored
 
 
 class Annotator:
@@ -137,14 +137,17 @@ class Annotator:
 
     def _summary(self, per_image: list[dict]) -> dict:
         scores = [p["score"] for p in per_image]
-        after = {str(n): per_image[n]["changed_fraction"] for n in PIXEL_ERROR_AFTER
-                 if n < len(per_image)}
+        after = [n for n in ERRORS_AFTER if n < len(per_image)]
+        binary = self.ws.scheme.kind == "binary"
         return {"per_image": per_image,
                 "images_to_target": images_to_target(scores, self.args.target),
                 "train_seconds": round(sum(r["seconds"] for r in self.rounds), 1),
                 "rounds": self.rounds,
                 "promotions": sum(r["promoted"] for r in self.rounds),
-                "pixel_error_after": after}
+                "wrong_pixels_after": {str(n): per_image[n]["changed_fraction"] for n in after},
+                # binary: the score is the Dice of the 255 class, so this is ISBI's measure
+                "isbi_pixel_error_after": {str(n): 1.0 - per_image[n]["score"] for n in after}
+                if binary else None}
 
 
 def annotation_order(ws: Workspace, args: argparse.Namespace) -> list[str]:
@@ -193,8 +196,14 @@ def print_table(result: dict) -> None:
     for mode, run in modes.items():
         print(f"{mode}: images to target {result['target']:g}: {run['images_to_target']}, "
               f"{len(run['rounds'])} round(s), {run['promotions']} promoted, "
-              f"{run['train_seconds']:.0f} s training; pixel error after n images: "
-              f"{run['pixel_error_after']}")
+              f"{run['train_seconds']:.0f} s training; wrong pixels after n images: "
+              f"{rounded(run['wrong_pixels_after'])}"
+              + (f", ISBI pixel error: {rounded(run['isbi_pixel_error_after'])}"
+                 if run["isbi_pixel_error_after"] is not None else ""))
+
+
+def rounded(by_n: dict) -> dict:
+    return {n: round(v, 4) for n, v in by_n.items()}
 
 
 def main(argv: list[str] | None = None) -> int:
