@@ -145,9 +145,9 @@ class Annotator:
                 "rounds": self.rounds,
                 "promotions": sum(r["promoted"] for r in self.rounds),
                 "wrong_pixels_after": {str(n): per_image[n]["changed_fraction"] for n in after},
-                # binary: the score is the Dice of the 255 class, so this is ISBI's measure
-                "isbi_pixel_error_after": {str(n): 1.0 - per_image[n]["score"] for n in after}
-                if binary else None}
+                # binary: 1 - the Dice of the 255 class is ISBI's measure
+                "isbi_pixel_error_after": {str(n): 1.0 - per_image[n]["dice_before"]
+                                           for n in after} if binary else None}
 
 
 def annotation_order(ws: Workspace, args: argparse.Namespace) -> list[str]:

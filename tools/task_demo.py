@@ -247,23 +247,19 @@ def run(folder: Path, args: argparse.Namespace) -> dict:
 def pixel_errors(model: Path, folder: Path, isbi: Path) -> dict:
     """Wrong pixels (share of pixels whose class differs from the ISBI mask) and the ISBI pixel
     error (the challenge's: 1 - F-score of the cell pixels) of ``model`` on the slices nobody
-    scribbled, in both prediction modes."""
-    from unet_desktop.core.imageio import read_image
+    scribbled (their originals in ``isbi``), in both prediction modes."""
+    from unet_desktop.commands.evaluate import evaluate_workspace
     from unet_desktop.core.labels import binary_scheme
-    from unet_desktop.ml.metrics import stored_confusion, summarize
+    from unet_desktop.core.workspace import Workspace
     from unet_desktop.ml.predictor import Predictor
 
-    scheme = binary_scheme(("membrane", "cell"))
-    out = {}
     names = [p.name for p in sorted(folder.glob("slice_*.png")) if p.name not in SCRIBBLED]
+    ws = Workspace.open(isbi, binary_scheme(("membrane", "cell")))
+    entries = [e for e in ws if e.image_path.name in names]
+    out = {}
     for mode in ("resize", "tile"):
         predictor = Predictor.from_file(model, device="cpu", mode=mode)
-        confusion = 0
-        for name in names:
-            labels = predictor.predict(read_image(folder / name), probs=False).labels
-            truth = cv2.imread(str(isbi / "masks" / name), cv2.IMREAD_GRAYSCALE)
-            confusion = confusion + stored_confusion(labels, truth, scheme)
-        metrics = summarize(confusion, scheme)
+        metrics = evaluate_workspace(predictor, ws, entries)
         out[f"wrong_pixels_{mode}"] = round(1.0 - metrics["pixel_accuracy"], 4)
         out[f"isbi_pixel_error_{mode}"] = round(metrics["isbi_pixel_error"], 4)
     out["wrong_pixels"] = out["wrong_pixels_resize"]  # the window's default mode

@@ -3,9 +3,9 @@
 ``score`` is the foreground Dice for binary masks (the class stored as 255, or 1), the pet
 Dice for trimaps and the mean IoU for multi-class masks; ``changed_fraction`` is the share of
 labelled pixels whose class the user changed (wrong pixels; the ISBI challenge's pixel error
-is 1 - the binary foreground Dice, ``ml.metrics.isbi_pixel_error``). Pixels left
-unlabeled in the saved mask count for neither. A prediction with other classes is first put in
-the mask's scheme (trimap <-> binary, ``core.labels.adapt_labels``) where it can be.
+is 1 - the binary foreground Dice, ``isbi_pixel_error`` of ``ml.metrics.summarize``). Pixels
+left unlabeled in the saved mask count for neither. A prediction with other classes is first
+put in the mask's scheme (trimap <-> binary, ``core.labels.adapt_labels``) where it can be.
 """
 
 from __future__ import annotations

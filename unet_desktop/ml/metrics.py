@@ -85,30 +85,19 @@ def pet_iou(cm: np.ndarray, scheme: LabelScheme) -> float | None:
     return _ratio(true_pos, true_pos + false_pos + false_neg)
 
 
-def isbi_pixel_error(cm: np.ndarray, scheme: LabelScheme) -> float | None:
-    """The ISBI 2012 challenge's pixel error of a binary confusion matrix, at the given decision.
-
-    The challenge (Fiji's ``PixelError``, the figure the U-Net paper reports) scores 1 - the
-    F-score of the pixels stored as 255 (cell interior; membrane is 0), pooled over all slices,
-    and takes the best of the thresholds 0.0, 0.1, ..., 1.0 on the submitted probabilities.
-    Here the decision is the model's own (argmax), with no threshold chosen on the scored
-    images, so the figure can only be at or above the challenge's. It is not the share of wrong
-    pixels (``1 - pixel_accuracy``), which also counts every membrane pixel missed.
-    """
-    if scheme.kind != "binary":
-        raise ValueError(f"the ISBI pixel error needs a binary scheme, not {scheme.kind}")
-    positive = [c.value for c in scheme.classes].index(scheme.foreground_value)
-    true_pos = cm[positive, positive]
-    f_score = _ratio(2 * true_pos, cm[positive].sum() + cm[:, positive].sum())
-    return None if f_score is None else 1.0 - f_score
-
-
 def summarize(cm: np.ndarray | torch.Tensor, scheme: LabelScheme) -> dict:
     """JSON-ready metrics from a confusion matrix, keyed by class name.
 
     ``iou``/``dice`` are per class; a class absent from both ground truth and prediction gets
-    ``None`` and is left out of ``miou``/``mdice``. ``pet_iou`` is added for trimap schemes,
-    ``isbi_pixel_error`` for binary ones.
+    ``None`` and is left out of ``miou``/``mdice``. ``pet_iou`` is added for trimap schemes.
+
+    Binary schemes get ``isbi_pixel_error``: the ISBI 2012 challenge's pixel error (Fiji's
+    ``PixelError``, the figure the U-Net paper reports), 1 - the F-score, i.e. the Dice, of the
+    pixels stored as 255 (cell interior; membrane is 0), pooled over all images. The challenge
+    takes the best of the thresholds 0.0, 0.1, ..., 1.0 on submitted probabilities; here the
+    decision is the model's own (argmax), no threshold chosen on the scored images, so the
+    figure can only be at or above the challenge's. It is not the share of wrong pixels
+    (``1 - pixel_accuracy``), which also counts every membrane pixel missed.
     """
     cm = np.asarray(torch.as_tensor(cm).cpu(), dtype=np.float64)
     c = scheme.num_classes
@@ -130,7 +119,8 @@ def summarize(cm: np.ndarray | torch.Tensor, scheme: LabelScheme) -> dict:
     if scheme.kind == "trimap":
         metrics["pet_iou"] = pet_iou(cm, scheme)
     if scheme.kind == "binary":
-        metrics["isbi_pixel_error"] = isbi_pixel_error(cm, scheme)
+        foreground = dice[[c.value for c in scheme.classes].index(scheme.foreground_value)]
+        metrics["isbi_pixel_error"] = None if foreground is None else 1.0 - foreground
     return metrics
 
 
