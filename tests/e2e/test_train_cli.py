@@ -253,6 +253,10 @@ def test_the_train_command_takes_the_scale(tmp_path, capsys):
     capsys.readouterr()
     assert main(["info", str(out)]) == 0
     assert "scale:         native (predicts in native-resolution tiles)" in capsys.readouterr().out
+    assert main(["evaluate", str(ws), "--model", str(out)]) == 0  # resize asked, tiles used
+    assert "tile (native-scale model) mode" in capsys.readouterr().out
+    assert main(["evaluate", str(ws), "--model", str(out), "--json"]) == 0
+    assert json.loads(capsys.readouterr().out)["mode"] == "tile"
     with pytest.raises(SystemExit):
         main(["train", str(ws), "--out", str(out), "--scale", "huge", *TINY])
     assert "--scale" in capsys.readouterr().err

@@ -80,6 +80,7 @@ def run(args: argparse.Namespace) -> int:
 
     from unet_desktop.core.errors import FileError
     from unet_desktop.core.labels import LabelScheme
+    from unet_desktop.core.model_header import prediction_mode_name
     from unet_desktop.core.workspace import Workspace
     from unet_desktop.ml.metrics import format_table
     from unet_desktop.ml.modelfile import load_model_file
@@ -100,10 +101,11 @@ def run(args: argparse.Namespace) -> int:
         return _fail(str(exc))
     if args.json:
         print(json.dumps({"model": str(args.model), "version": meta.version,
-                          "images": len(entries), "mode": args.mode, "tta": args.tta,
-                          **metrics}, indent=2))
+                          "images": len(entries), "mode": "tile" if predictor.tiled else args.mode,
+                          "tta": args.tta, **metrics}, indent=2))
     else:
         print(f"{args.model} (version {meta.version}) on {len(entries)} images of {args.data}, "
-              f"{args.mode} mode{', flip TTA' if args.tta else ''}")
+              f"{prediction_mode_name(args.mode, meta.scale)} mode"
+              f"{', flip TTA' if args.tta else ''}")
         print(format_table(metrics))
     return 0

@@ -20,6 +20,12 @@ _MAX_HEADER = 100 * 1024 * 1024  # safetensors' own limit
 SCALES = ("fit", "native")
 
 
+def prediction_mode_name(mode: str, scale: str) -> str:
+    """How a model of ``scale`` predicts when ``mode`` is asked for (``ml.predictor``): a
+    native-scale model goes through tiles whatever the mode."""
+    return "tile (native-scale model)" if scale == "native" else mode
+
+
 def model_metadata(path: str | os.PathLike) -> dict | None:
     """The metadata dict (``ml.modelfile.ModelMeta.to_dict()``) of a ``.safetensors`` model
     file; None if it has none or the file cannot be read."""

@@ -14,6 +14,7 @@ from typing import Any
 from PySide6.QtCore import QObject, QSignalBlocker, Qt, Signal
 from PySide6.QtWidgets import QFileDialog, QWidget
 
+from unet_desktop.core.model_header import prediction_mode_name
 from unet_desktop.gui.model_actions import ModelActions
 from unet_desktop.gui.model_card_dialog import ModelCardDialog
 from unet_desktop.gui.model_controller import ModelController, device_choices
@@ -98,8 +99,7 @@ class ModelCommands(QObject):
         if model.path is not None and not m.using_previous:
             self.settings.model_path = model.path
         which = "previous model" if m.using_previous else "model"
-        # a native-scale model predicts in tiles whatever the mode (ml.predictor)
-        mode = "tile (native-scale model)" if model.meta.scale == "native" else m.mode
+        mode = prediction_mode_name(m.mode, model.meta.scale)
         how = [mode, "flip TTA"] if m.tta else [mode]
         self.message.emit(f"Predicting with the {which} {model.label} on "
                           f"{model.predictor.device} ({', '.join(how)})")
