@@ -142,6 +142,52 @@ def read_image(path: str | os.PathLike) -> np.ndarray:
         im.close()
 
 
+def read_image_raw(path: str | os.PathLike) -> np.ndarray:
+    """Read an image file keeping its data: like :func:`read_image`, except that 16-bit,
+    32-bit integer and float images keep their values (uint16, int32, float32 arrays); the
+    8-bit modes give exactly what :func:`read_image` gives."""
+    im = open_image_file(path)
+    try:
+        load_pixels(im, path, ImageReadError)
+        if im.mode in _INT16_MODES:
+            return np.array(im).astype(np.uint16)
+        if im.mode == "I":
+            return np.array(im)
+        if im.mode == "F":
+            return np.array(im)
+        return _to_uint8(im, path)
+    finally:
+        im.close()
+
+
+def legacy_uint8(values: np.ndarray, path: str | os.PathLike) -> np.ndarray:
+    """Stored values as the uint8 gray or RGB image :func:`read_image` makes of them: the input
+    rule of every model made before input rules were recorded (16-bit data scaled by 65535,
+    wider integers and floats stretched as in the module doc). 4 channels are RGBA (alpha
+    dropped); 2 or more than 4 channels need a channel choice and raise
+    :class:`ImageReadError`."""
+    values = np.asarray(values)
+    if values.ndim == 3:
+        channels = values.shape[2]
+        if channels == 4:
+            values = values[..., :3]
+        elif channels != 3:
+            raise ImageReadError(path, f"the image has {channels} channels; choose which feed "
+                                       "the model (the task's channels)")
+    if values.dtype == np.uint8:
+        return np.ascontiguousarray(values)
+    if values.dtype == np.bool_:
+        return values.astype(np.uint8) * np.uint8(255)
+    if np.issubdtype(values.dtype, np.floating):
+        return _float_to_uint8(values)
+    if np.issubdtype(values.dtype, np.integer):
+        lo, hi = int(values.min()), int(values.max())
+        if lo >= 0 and hi <= 65535:
+            return _scale_16bit(values)
+        return _stretch(values.astype(np.float64), lo, hi)
+    raise ImageReadError(path, f"unsupported pixel type {values.dtype}")
+
+
 def image_size(path: str | os.PathLike) -> tuple[int, int]:
     """``(width, height)`` of the image as :func:`read_image` returns it, from the header only.
 

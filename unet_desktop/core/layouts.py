@@ -12,6 +12,11 @@ Mask files may be PNG, GIF, TIFF or BMP; when several exist for one image the fi
 :data:`MASK_EXTENSIONS` wins (so a PNG the app wrote supersedes an original GIF). An image with no
 mask yet gets the path the app will write: ``<mask folder>/<stem><suffix>.png``.
 
+A multi-page TIFF (a stack, :mod:`unet_desktop.core.stacks`) is one pair per slice, keyed
+``<image> [i/n]``; its header is read (no pixel decoded) to count the slices, and its masks are
+one page-aligned mask stack ``<mask folder>/<stem><suffix>.tif`` whose header says which pages
+are labelled. A TIFF whose header is refused (hostile or corrupt) is skipped with the reason.
+
 Images with the same stem (``a.jpg`` and ``a.png``; compared case-insensitively, as on macOS and
 Windows) would share a mask: the first by name is kept, the others are skipped and reported.
 Hidden names (starting with ``.``, which includes the ``.unet-desktop`` folder and temporary
@@ -24,7 +29,15 @@ import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from .errors import FileError
 from .imageio import IMAGE_EXTENSIONS
+from .stacks import (
+    TIFF_EXTENSIONS,
+    has_tiff_signature,
+    probe_tiff,
+    read_mask_stack_header,
+    slice_key,
+)
 
 MASK_EXTENSIONS = (".png", ".gif", ".tif", ".tiff", ".bmp")  # preference order
 MASK_SUFFIX = "_mask"
@@ -42,6 +55,8 @@ class Pair:
     image_path: Path
     mask_path: Path
     mask_exists: bool
+    page: int | None = None  # the slice of a stack (0-based); None for a single image
+    pages: int = 1  # slices in the image's file
 
 
 @dataclass
@@ -58,6 +73,10 @@ class FolderScan:
     def new_mask_path(self, image_stem: str) -> Path:
         """Where the app writes the mask of an image with this stem (always a PNG)."""
         return self.mask_dir / f"{image_stem}{self.mask_suffix}.png"
+
+    def new_mask_stack_path(self, image_stem: str) -> Path:
+        """Where the app writes the mask stack of a multi-page TIFF with this stem."""
+        return self.mask_dir / f"{image_stem}{self.mask_suffix}.tif"
 
 
 def _split(name: str) -> tuple[str, str]:
@@ -137,7 +156,7 @@ def scan_folder(root: str | os.PathLike) -> FolderScan:
             suffix, layout = MASK_SUFFIX, "suffix"
 
     scan = FolderScan(layout, root, image_dir, mask_dir, suffix)
-    _pair(scan, image_entries, masks)
+    _pair(scan, image_entries, masks, frozenset(e.name for e in mask_entries))
     return scan
 
 
@@ -146,7 +165,8 @@ def _is_suffixed_mask(name: str) -> bool:
     return ext in MASK_EXTENSIONS and stem.endswith(MASK_SUFFIX)
 
 
-def _pair(scan: FolderScan, image_entries: list[os.DirEntry[str]], masks: dict[str, str]) -> None:
+def _pair(scan: FolderScan, image_entries: list[os.DirEntry[str]], masks: dict[str, str],
+          mask_entries_by_name: frozenset[str] = frozenset()) -> None:
     rel_dir = scan.image_dir.relative_to(scan.root).as_posix()
     prefix = "" if rel_dir == "." else rel_dir + "/"
     kept: dict[str, str] = {}  # casefolded stem -> image name that owns the mask
@@ -171,6 +191,18 @@ def _pair(scan: FolderScan, image_entries: list[os.DirEntry[str]], masks: dict[s
                       "collide; rename one of them")
             scan.skipped.append((path, reason))
             continue
+        if ext in TIFF_EXTENSIONS:
+            try:
+                layout = probe_tiff(path)
+            except FileError as exc:
+                if has_tiff_signature(path):  # a TIFF whose header is refused (hostile?)
+                    scan.skipped.append((path, exc.reason))
+                    continue
+                layout = None  # not a TIFF inside: reading it says why, as for any image
+            if layout is not None and layout.is_stack:
+                used_masks.update(_pair_stack(scan, prefix + e.name, path, stem, layout.slices,
+                                              mask_entries_by_name))
+                continue
         mask_name = masks.get(stem + scan.mask_suffix)
         if mask_name is not None:
             used_masks.add(mask_name)
@@ -186,3 +218,27 @@ def _pair(scan: FolderScan, image_entries: list[os.DirEntry[str]], masks: dict[s
     if orphans and scan.mask_dir != scan.root:
         scan.warnings.append(f"{orphans} mask file(s) in {scan.mask_dir} match no image")
     scan.pairs.sort(key=lambda p: p.key)
+
+
+def _pair_stack(scan: FolderScan, key: str, path: Path, stem: str, slices: int,
+                mask_names: frozenset[str]) -> set[str]:
+    """One pair per slice of a stack; returns the mask file names it uses."""
+    mask_stem = stem + scan.mask_suffix
+    mask_name = next((mask_stem + ext for ext in TIFF_EXTENSIONS if mask_stem + ext in mask_names),
+                     None)
+    mask_path = scan.mask_dir / mask_name if mask_name else scan.new_mask_stack_path(stem)
+    labelled = [False] * slices
+    if mask_name is not None:
+        try:
+            header = read_mask_stack_header(mask_path)
+            labelled = [header.labelled(i) for i in range(slices)]
+            if header.pages != slices:
+                scan.warnings.append(f"{mask_path}: the mask stack has {header.pages} pages but "
+                                     f"{path.name} has {slices} slices (pages are matched in "
+                                     "order)")
+        except FileError as exc:
+            scan.warnings.append(f"mask stack not read, its slices count as unlabeled: {exc}")
+    for i in range(slices):
+        scan.pairs.append(Pair(slice_key(key, i, slices), path, mask_path, labelled[i], i,
+                               slices))
+    return {mask_name} if mask_name else set()

@@ -86,10 +86,7 @@ def write_mask(path: str | os.PathLike, mask: np.ndarray, scheme: LabelScheme) -
     """
     if Path(path).suffix.lower() != ".png":
         raise MaskError(path, "masks are written as PNG: use a file name ending in .png")
-    stored = _as_stored_array(mask, path, scheme)
-    bad = scheme.invalid_values(stored)
-    if bad:
-        raise MaskError(path, f"refusing to write values {_list(bad)}: {_allowed(scheme)}")
+    stored = stored_for_writing(mask, path, scheme)
     im = Image.fromarray(stored)  # mode L
     if scheme.kind == "multiclass":
         im.putpalette(scheme.palette().tobytes())  # L -> P, indices unchanged
@@ -101,6 +98,24 @@ def write_mask(path: str | os.PathLike, mask: np.ndarray, scheme: LabelScheme) -
         atomic_write(path, write)
     except OSError as exc:
         raise MaskError(path, f"cannot write mask: {exc.strerror or exc}") from None
+
+
+def stored_for_writing(mask: np.ndarray, path: str | os.PathLike,
+                       scheme: LabelScheme) -> np.ndarray:
+    """``mask`` as the ``HxW`` uint8 stored values to write; raises :class:`MaskError` for
+    values outside ``scheme`` or an array that is no 2-D integer mask."""
+    stored = _as_stored_array(mask, path, scheme)
+    bad = scheme.invalid_values(stored)
+    if bad:
+        raise MaskError(path, f"refusing to write values {_list(bad)}: {_allowed(scheme)}")
+    return stored
+
+
+def checked_stored(mask: np.ndarray, path: str | os.PathLike,
+                   scheme: LabelScheme | None) -> np.ndarray:
+    """Stored values read by another reader (e.g. a page of a mask stack), normalised and
+    checked as :func:`read_mask` does (0/1 binary masks become 0/255)."""
+    return _normalise_and_check(mask, path, scheme)
 
 
 def guess_scheme(mask: np.ndarray) -> LabelScheme:

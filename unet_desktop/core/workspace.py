@@ -46,6 +46,7 @@ from __future__ import annotations
 import contextlib
 import logging
 import os
+import shutil
 import threading
 import time
 from collections.abc import Iterable, Iterator
@@ -89,6 +90,12 @@ class ImageEntry:
     state: ImageState
     model_version: str | None = None  # the model that made the prediction this mask started from
     uncertainty: float | None = None  # the prediction's uncertainty score (higher = less sure)
+    page: int | None = None  # the slice of a multi-page TIFF (0-based), None for an image
+    pages: int = 1  # slices in the image's file; its masks are one mask stack of that many
+
+    @property
+    def is_slice(self) -> bool:
+        return self.page is not None
 
     @property
     def has_mask(self) -> bool:
@@ -218,7 +225,13 @@ class Workspace:
     def load_image(self, key: str) -> np.ndarray:
         from .imageio import read_image
 
-        return read_image(self[key].image_path)
+        entry = self[key]
+        if entry.page is not None:
+            from .imageio import legacy_uint8
+            from .stacks import read_slice
+
+            return legacy_uint8(read_slice(entry.image_path, entry.page), entry.image_path)
+        return read_image(entry.image_path)
 
     def load_mask(self, key: str) -> np.ndarray | None:
         """The stored mask values (HxW uint8), or ``None`` if the image has no mask file."""
@@ -228,7 +241,12 @@ class Workspace:
         if not entry.has_mask or not entry.mask_path.is_file():
             return None
         try:
-            mask = read_mask(entry.mask_path, self.scheme)
+            if entry.page is not None:
+                from .stacks import read_mask_page
+
+                mask = read_mask_page(entry.mask_path, entry.page, self.scheme)
+            else:
+                mask = read_mask(entry.mask_path, self.scheme)
         except MaskError as exc:
             self.invalid[key] = str(exc)
             raise
@@ -248,8 +266,6 @@ class Workspace:
                              ) -> Iterator[dict[str, str]]:
         """:meth:`check_masks` one image with a mask file at a time: yields after each what
         it found invalid (``{}`` or ``{key: reason}``), so that long work can be stepped."""
-        from .imageio import image_size
-
         for entry in (self.entries if entries is None else entries):
             if not entry.has_mask or not entry.mask_path.is_file():
                 continue
@@ -259,7 +275,7 @@ class Workspace:
                 yield {entry.key: str(exc)}
                 continue
             try:
-                width, height = image_size(entry.image_path)
+                width, height = _image_size(entry)
             except FileError:
                 yield {}  # an unreadable image is reported by whoever reads it
                 continue
@@ -288,7 +304,7 @@ class Workspace:
             raise ValueError("a saved mask cannot be 'unlabeled'")
         entry = self[key]
         target = entry.mask_path
-        if target.suffix.lower() != ".png":
+        if entry.page is None and target.suffix.lower() != ".png":
             target = self._scan.new_mask_path(entry.image_path.stem)
         if self.read_only:
             raise MaskError(target, "cannot save: the workspace folder is read-only")
@@ -299,7 +315,7 @@ class Workspace:
                 raise MaskError(target, f"cannot create the mask folder ({exc.strerror})") from exc
             self._check_target(target)
             if key in self.invalid and target.is_file():
-                self._keep_aside(target)
+                self._keep_aside(target, copy=entry.is_slice)  # a stack keeps its other pages
             record = ManifestRecord(
                 state, entry.model_version if model_version is None else model_version,
                 entry.uncertainty if uncertainty is None else clean_uncertainty(uncertainty))
@@ -312,13 +328,29 @@ class Workspace:
                                         f"({exc.strerror or exc}); the mask was not written"
                                 ) from exc
             try:
-                write_mask(target, mask, self.scheme)
+                if entry.page is not None:
+                    self._write_mask_page(entry, mask)
+                else:
+                    write_mask(target, mask, self.scheme)
             except OSError as exc:
                 raise MaskError(target, f"cannot write ({exc.strerror or exc})") from exc
             entry.mask_path = target
             self.invalid.pop(key, None)  # written in this scheme
             self._record(entry, state, model_version, uncertainty)
         return target
+
+    def _write_mask_page(self, entry: ImageEntry, mask: np.ndarray) -> None:
+        """Rewrite the slice's mask stack with this page; the other pages keep what is stored
+        (an invalid page is kept as unlabeled rather than lost: it was moved aside whole)."""
+        from .stacks import write_mask_page
+
+        write_mask_page(entry.mask_path, entry.page, entry.pages, mask, self.scheme,
+                        labelled={e.page for e in self._siblings(entry)
+                                  if e.has_mask and e.key not in self.invalid})
+
+    def _siblings(self, entry: ImageEntry) -> list[ImageEntry]:
+        """The entries of the slices of ``entry``'s stack."""
+        return [e for e in self.entries if e.image_path == entry.image_path and e.is_slice]
 
     def save_task(self, task: Task) -> None:
         """Write the folder's task atomically (raises :class:`TaskError`). Its classes must be
@@ -331,7 +363,7 @@ class Workspace:
         save_task(self.root, task)
         self.task = task
 
-    def _keep_aside(self, target: Path) -> Path:
+    def _keep_aside(self, target: Path, copy: bool = False) -> Path:
         """Move an invalid mask file about to be replaced to ``.unet-desktop/replaced/`` (the
         user's file is never lost); raises :class:`MaskError` if it cannot be moved."""
         folder = self.manifest_path.parent / "replaced"
@@ -343,7 +375,10 @@ class Workspace:
             kept = folder / f"{target.stem}-{stamp}-{n}{target.suffix}"
         try:
             folder.mkdir(parents=True, exist_ok=True)
-            os.replace(target, kept)
+            if copy:
+                shutil.copy2(target, kept)
+            else:
+                os.replace(target, kept)
         except OSError as exc:
             raise MaskError(target, f"cannot keep the invalid mask aside in {folder} "
                                     f"({exc.strerror or exc}); nothing was written") from exc
@@ -525,7 +560,8 @@ def _merge_states(scan: FolderScan, records: dict[str, ManifestRecord],
     lost = 0
     for pair in scan.pairs:
         rec = records.get(pair.key)
-        entry = ImageEntry(pair.key, pair.image_path, pair.mask_path, ImageState.UNLABELED)
+        entry = ImageEntry(pair.key, pair.image_path, pair.mask_path, ImageState.UNLABELED,
+                           page=pair.page, pages=pair.pages)
         if rec is not None:
             entry.uncertainty = rec.uncertainty
         if pair.mask_exists:
@@ -543,6 +579,18 @@ def _merge_states(scan: FolderScan, records: dict[str, ManifestRecord],
     if dropped:
         warnings.append(f"{dropped} manifest entries for images no longer in the folder dropped")
     return entries
+
+
+def _image_size(entry: ImageEntry) -> tuple[int, int]:
+    """(width, height) of an entry's image from its header."""
+    if entry.page is not None:
+        from .stacks import probe_tiff
+
+        layout = probe_tiff(entry.image_path)
+        return layout.width, layout.height
+    from .imageio import image_size
+
+    return image_size(entry.image_path)
 
 
 def _remove_stale_temp_files(*folders: Path) -> None:
