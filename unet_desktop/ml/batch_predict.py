@@ -46,10 +46,17 @@ import numpy as np
 
 from unet_desktop.core.atomic import atomic_write, atomic_write_bytes
 from unet_desktop.core.errors import FileError
-from unet_desktop.core.imageio import IMAGE_EXTENSIONS, read_image
+from unet_desktop.core.imageio import IMAGE_EXTENSIONS, legacy_uint8, read_image
 from unet_desktop.core.journal import Journal, file_identity, was_replaced
 from unet_desktop.core.maskio import write_mask
 from unet_desktop.core.progress import CancelToken
+from unet_desktop.core.stacks import (
+    is_tiff_name,
+    probe_tiff,
+    read_slice,
+    slice_key,
+    write_mask_stack,
+)
 from unet_desktop.core.task import classes_mismatch
 from unet_desktop.core.workspace import ImageState, Workspace
 from unet_desktop.ml.predictor import Prediction, Predictor
@@ -92,6 +99,8 @@ class _Job:
     key: str
     image_path: Path
     target: Path | None = None  # folder mode: the mask file to write
+    page: int | None = None  # a slice of a multi-page TIFF (its target is the mask stack)
+    pages: int = 1
 
 
 def distributed_shard() -> tuple[int, int]:
@@ -106,11 +115,13 @@ def list_images(folder: Path) -> list[Path]:
                   and not p.name.startswith("."))
 
 
-def _output_names(paths: Sequence[Path]) -> list[str]:
-    """``<stem>.png``; images sharing a stem (a.jpg, a.png) get ``<stem>_<ext>.png``."""
+def _output_names(paths: Sequence[Path], suffixes: Sequence[str] | None = None) -> list[str]:
+    """``<stem>.png`` (``.tif`` for a stack); images sharing a stem (a.jpg, a.png) get
+    ``<stem>_<ext>.png``."""
     stems = collections.Counter(p.stem for p in paths)
-    return [f"{p.stem}.png" if stems[p.stem] == 1 else f"{p.stem}_{p.suffix[1:].lower()}.png"
-            for p in paths]
+    suffixes = suffixes or [".png"] * len(paths)
+    return [f"{p.stem}{s}" if stems[p.stem] == 1 else f"{p.stem}_{p.suffix[1:].lower()}{s}"
+            for p, s in zip(paths, suffixes)]
 
 
 class _Record:
@@ -191,7 +202,28 @@ class _Record:
 
 
 def _folder_jobs(paths: Sequence[Path], out_dir: Path) -> list[_Job]:
-    return [_Job(p.name, p, out_dir / name) for p, name in zip(paths, _output_names(paths))]
+    """One job per image, one per slice of a multi-page TIFF (whose mask is a stack)."""
+    slices = [_slices(p) for p in paths]
+    names = _output_names(paths, [".tif" if n > 1 else ".png" for n in slices])
+    jobs = []
+    for path, name, count in zip(paths, names, slices):
+        if count == 1:
+            jobs.append(_Job(path.name, path, out_dir / name))
+        else:
+            jobs.extend(_Job(slice_key(path.name, i, count), path, out_dir / name, i, count)
+                        for i in range(count))
+    return jobs
+
+
+def _slices(path: Path) -> int:
+    """Slices of a multi-page TIFF (header only); 1 for any other image or an unreadable file,
+    whose decoding then says why."""
+    if not is_tiff_name(path):
+        return 1
+    try:
+        return probe_tiff(path).slices
+    except FileError:
+        return 1
 
 
 def _skip_reason_folder(job: _Job, record: _Record, version: str, overwrite: bool) -> str | None:
@@ -308,7 +340,23 @@ def _report(progress: BatchProgress, start: float) -> BatchProgress:
 
 
 def _decode(job: _Job) -> np.ndarray:
+    if job.page is not None:
+        return legacy_uint8(read_slice(job.image_path, job.page), job.image_path)
     return read_image(job.image_path)
+
+
+@dataclasses.dataclass
+class _StackOutput:
+    """Folder mode: the mask stack of one multi-page TIFF, page by page as slices finish."""
+
+    image_path: Path
+    count: dataclasses.InitVar[int]
+    pages: list[np.ndarray | None] = dataclasses.field(init=False)
+    scores: list[float] = dataclasses.field(default_factory=list)
+    done: int = 0  # slices predicted or failed
+
+    def __post_init__(self, count: int) -> None:
+        self.pages = [None] * count
 
 
 class _Runner:
@@ -323,6 +371,7 @@ class _Runner:
         self.write_probs = write_probs
         self.decode_workers = max(1, decode_workers)
         self.protect = protect or (lambda key: False)
+        self.stacks: dict[Path, _StackOutput] = {}  # folder mode: mask stacks being assembled
 
     def run(self, todo: list[_Job], progress: BatchProgress,
             cancel: CancelToken) -> Iterator[BatchProgress]:
@@ -349,6 +398,8 @@ class _Runner:
                         batch.append((job, future.result()))
                     except (FileError, OSError, ValueError) as exc:
                         _count(progress, ItemResult(job.key, job.image_path, "failed", str(exc)))
+                        if job.page is not None and self.ws is None:
+                            writing.append(writer.submit(self._slice_failed, job))
                 if batch:
                     preds = self.predictor.predict_batch([im for _, im in batch],
                                                          probs=self.write_probs)
@@ -365,6 +416,8 @@ class _Runner:
             for future in writing:
                 for result in future.result():
                     _count(progress, result)
+            for target in list(self.stacks):  # cancelled or failed slices: write what is done
+                self._write_stack(target)
             if self.record is not None:
                 self.record.save()
         progress.cancelled = cancel.cancelled and progress.done < progress.total
@@ -394,10 +447,54 @@ class _Runner:
                 return ItemResult(job.key, job.image_path, "failed", str(exc))
         return ItemResult(job.key, job.image_path, "predicted", output=path, score=pred.score)
 
+    def _slice_failed(self, job: _Job) -> list[ItemResult]:
+        """A slice that could not be read: its page of the mask stack stays unlabeled."""
+        self._stack_of(job).done += 1
+        self._write_stack_if_complete(job.target)
+        return []
+
+    def _stack_of(self, job: _Job) -> _StackOutput:
+        return self.stacks.setdefault(job.target, _StackOutput(job.image_path, job.pages))
+
+    def _write_slice(self, job: _Job, pred: Prediction) -> ItemResult:
+        stack = self._stack_of(job)
+        stack.pages[job.page] = pred.labels
+        stack.scores.append(pred.score)
+        stack.done += 1
+        if pred.probs is not None:
+            probs = pred.probs.astype(np.float16)
+            name = f"{job.target.stem}_z{job.page + 1:04d}_probs.npy"
+            atomic_write(job.target.with_name(name), lambda f: np.save(f, probs))
+        error = self._write_stack_if_complete(job.target)
+        if error:
+            return ItemResult(job.key, job.image_path, "failed", error)
+        return ItemResult(job.key, job.image_path, "predicted", output=job.target,
+                          score=pred.score)
+
+    def _write_stack_if_complete(self, target: Path) -> str | None:
+        stack = self.stacks[target]
+        return self._write_stack(target) if stack.done == len(stack.pages) else None
+
+    def _write_stack(self, target: Path) -> str | None:
+        """Write the assembled mask stack ``target`` (once) and record it; the error, if any."""
+        stack = self.stacks.pop(target)
+        if all(p is None for p in stack.pages):
+            return None
+        score = float(np.mean(stack.scores)) if stack.scores else 0.0
+        entry = self.record.entry(target, stack.image_path, self.predictor.meta.version, score)
+        try:
+            write_mask_stack(target, stack.pages, self.predictor.meta.scheme)
+        except (FileError, OSError) as exc:
+            return str(exc)
+        self.record.add(target.name, entry)
+        return None
+
     def _write_file(self, job: _Job, pred: Prediction) -> ItemResult:
         target = job.target
         if self.protect(job.key):
             return ItemResult(job.key, job.image_path, "skipped", BEING_EDITED)
+        if job.page is not None:
+            return self._write_slice(job, pred)
         entry = self.record.entry(target, job.image_path, self.predictor.meta.version,
                                   pred.score)
         try:

@@ -137,7 +137,10 @@ def load_workspace_sample(
     mask = workspace.load_mask(entry.key)
     if mask is None:
         raise MaskError(entry.mask_path, "mask file disappeared while loading")
-    sha1 = hashlib.sha1(entry.mask_path.read_bytes()).hexdigest()
+    if entry.is_slice:  # a page of a mask stack: its own values, not the whole file's
+        sha1 = hashlib.sha1(np.ascontiguousarray(mask).tobytes()).hexdigest()
+    else:
+        sha1 = hashlib.sha1(entry.mask_path.read_bytes()).hexdigest()
     try:
         return make_sample(
             entry.key, image, mask, workspace.scheme, in_channels=in_channels,
