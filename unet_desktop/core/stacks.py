@@ -156,9 +156,15 @@ def _check(geometry: _Geometry, series: tifffile.TiffPageSeries, dtype: np.dtype
         raise ImageReadError(path, f"{g.slices} slices declared; at most {MAX_SLICES} are "
                                    "supported")
     expected = math.prod(g.outer_shape)
-    held = len(series.pages)
-    if held != expected or any(p is None for p in series.pages):
-        present = sum(p is not None for p in series.pages)
+    if series.dataoffset is not None:  # one contiguous block (ImageJ, shaped): it must fit
+        end = series.dataoffset + expected * math.prod(series.keyframe.shape) * dtype.itemsize
+        if end > os.path.getsize(path):
+            raise ImageReadError(path, f"the header declares {expected} pages of data that "
+                                       "run past the end of the file (truncated file or wrong "
+                                       "page count)")
+        return
+    present = len(series.parent.pages)  # counts the page headers, parses none of them
+    if present < expected:
         raise ImageReadError(path, f"the header declares {expected} pages but the file holds "
                                    f"{present} (wrong page count or truncated file)")
 
