@@ -61,7 +61,7 @@ def evaluate_workspace(predictor, workspace, entries, progress=None):
     scheme = workspace.scheme
     total = np.zeros((scheme.num_classes, scheme.num_classes), dtype=np.int64)
     for entry in entries:
-        image = workspace.load_image(entry.key)
+        image = workspace.load_raw(entry.key)  # the predictor applies its input rule
         truth = workspace.load_mask(entry.key)
         if truth is None:
             continue

@@ -45,6 +45,14 @@ def add_parser(subparsers) -> None:
                    help="fit: crops of 35-100%% of an image resized to SIZE, predicted resized "
                         "(objects); native: crops at the images' own pixel scale, predicted in "
                         "tiles (thin structures: membranes, vessels). Default: the model's, or fit")
+    p.add_argument("--input-rule", choices=("data-range", "percentile"), default=None,
+                   help="how a new model makes its 8-bit input from 12/16-bit and float images: "
+                        "data-range (default: scaled by the range the data uses, a 12-bit "
+                        "image by 4095) or percentile (per image, 1st-99th percentile); "
+                        "recorded in the model file; a fine-tune (--init) keeps its parent's")
+    p.add_argument("--channels", default=None, metavar="LIST",
+                   help="which channels of multi-channel images feed a new model, 1-based, one "
+                        "or three (e.g. 2 or 1,2,3); images without them are skipped")
     p.add_argument("--batch-size", type=int, default=8, help="per process under torchrun")
     p.add_argument("--val-fraction", type=float, default=0.2)
     p.add_argument("--group-by", choices=("image", "prefix"), default="image",
@@ -144,8 +152,24 @@ def _config(args: argparse.Namespace):
         all_masks=args.all_masks, border_as_ignore=args.border_as_ignore,
         class_weights=args.class_weights, device=args.device, amp=args.amp,
         resume=args.resume, num_workers=args.workers, name=args.name,
-        augment=AugmentOptions(copy_paste=args.copy_paste),
+        augment=AugmentOptions(copy_paste=args.copy_paste), input_rule=_input_rule(args),
     )
+
+
+def _input_rule(args: argparse.Namespace) -> dict | None:
+    """The new model's input rule from --input-rule and --channels (ValueError if invalid)."""
+    from unet_desktop.core.input_rule import DEFAULT_NEW, InputRule
+
+    if args.input_rule is None and args.channels is None:
+        return None
+    channels = None
+    if args.channels is not None:
+        try:
+            channels = tuple(int(c) - 1 for c in args.channels.split(","))
+        except ValueError:
+            raise ValueError(f"--channels lists channel numbers such as 1,2,3, got "
+                             f"{args.channels!r}") from None
+    return InputRule(args.input_rule or DEFAULT_NEW, channels=channels).to_dict()
 
 
 class ProgressPrinter:

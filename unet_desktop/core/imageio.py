@@ -167,6 +167,8 @@ def legacy_uint8(values: np.ndarray, path: str | os.PathLike) -> np.ndarray:
     dropped); 2 or more than 4 channels need a channel choice and raise
     :class:`ImageReadError`."""
     values = np.asarray(values)
+    if values.ndim == 3 and values.shape[2] == 1:
+        values = values[..., 0]
     if values.ndim == 3:
         channels = values.shape[2]
         if channels == 4:

@@ -237,6 +237,24 @@ def read_slice(path: str | os.PathLike, index: int) -> np.ndarray:
     return np.ascontiguousarray(image)
 
 
+def read_tiff_image(path: str | os.PathLike) -> np.ndarray:
+    """A single-image TIFF's stored values: read as every other image (Pillow: palettes,
+    EXIF) when it is gray or RGB(A), through tifffile when it has other channels (``CYX``,
+    ``YXC``) or Pillow cannot read it."""
+    from .imageio import read_image_raw
+
+    try:
+        layout = probe_tiff(path)
+    except ImageReadError:
+        return read_image_raw(path)  # not a TIFF inside: Pillow says what it is
+    if layout.channels in (1, 3, 4):
+        try:
+            return read_image_raw(path)
+        except ImageReadError:
+            pass  # e.g. 2-sample or 12-bit packed pages: tifffile reads them
+    return read_slice(path, 0)
+
+
 # --- mask stacks ----------------------------------------------------------------------------
 @dataclass(frozen=True)
 class MaskStackHeader:

@@ -33,6 +33,7 @@ from pathlib import Path
 from typing import Literal
 
 from .errors import FileError
+from .input_rule import InputRule
 from .json_file import check_format, read_json, write_json
 from .labels import LabelScheme
 from .manifest import MANIFEST_DIR
@@ -91,10 +92,14 @@ class Task:
     model: str | None = None  # the model in use (file, stored like ModelVersion.file)
     versions: tuple[ModelVersion, ...] = ()
     scale: str = "fit"  # of a new model from the ImageNet-pretrained encoder
+    # how a new model makes its input from the images (core.input_rule.InputRule.to_dict());
+    # {}: the default of new models. A model file keeps its own, its fine-tunes inherit it.
+    input_rule: dict = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         if not self.name.strip():
             raise ValueError("a task needs a name")
+        InputRule.from_dict(self.input_rule)  # raises ValueError for a bad rule
         if self.scale not in SCALES:
             raise ValueError(f"scale must be one of {SCALES}, got {self.scale!r}")
         if self.models_in not in ("folder", "user"):
@@ -129,7 +134,8 @@ class Task:
                 "scheme": self.scheme.to_dict(), "start_from": self.start_from,
                 "scale": self.scale,
                 "models_in": self.models_in, "model": self.model,
-                "versions": [v.to_dict() for v in self.versions]}
+                "versions": [v.to_dict() for v in self.versions],
+                **({"input_rule": dict(self.input_rule)} if self.input_rule else {})}
 
     @classmethod
     def from_dict(cls, d: dict) -> Task:
@@ -143,7 +149,8 @@ class Task:
         return cls(str(d.get("name") or ""), LabelScheme.from_dict(d["scheme"]),
                    start if isinstance(start, str) else None, d.get("models_in", "folder"),
                    model if isinstance(model, str) else None,
-                   tuple(ModelVersion.from_dict(v) for v in versions), d.get("scale", "fit"))
+                   tuple(ModelVersion.from_dict(v) for v in versions), d.get("scale", "fit"),
+                   d.get("input_rule") or {})
 
 
 # --- the file -----------------------------------------------------------------------------------

@@ -233,6 +233,22 @@ class Workspace:
             return legacy_uint8(read_slice(entry.image_path, entry.page), entry.image_path)
         return read_image(entry.image_path)
 
+    def load_raw(self, key: str) -> np.ndarray:
+        """The image's stored values, data kept (uint8, 12/16-bit, float; gray or channels
+        last): what a model's input rule (:mod:`unet_desktop.core.input_rule`) is applied to."""
+        entry = self[key]
+        if entry.page is not None:
+            from .stacks import read_slice
+
+            return read_slice(entry.image_path, entry.page)
+        if entry.image_path.suffix.lower() in (".tif", ".tiff"):
+            from .stacks import read_tiff_image
+
+            return read_tiff_image(entry.image_path)
+        from .imageio import read_image_raw
+
+        return read_image_raw(entry.image_path)
+
     def load_mask(self, key: str) -> np.ndarray | None:
         """The stored mask values (HxW uint8), or ``None`` if the image has no mask file."""
         from .maskio import read_mask

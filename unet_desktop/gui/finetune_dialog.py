@@ -69,6 +69,7 @@ class TaskPlan:
     new_classes: bool  # map the init model's classes onto the task's by name
     origin: str  # one line for the dialog: what it starts from
     scale: str = "fit"  # of a new model (init None): the task's; a model file keeps its own
+    input_rule: dict | None = None  # of a new model: the task's (core.input_rule)
 
 
 @dataclass
@@ -118,7 +119,7 @@ def task_train_config(settings: FinetuneSettings, plan: TaskPlan, device: str = 
         "out": plan.out, "name": plan.name, "init": plan.init, "new_classes": plan.new_classes,
         "epochs": settings.epochs, "max_minutes": settings.max_minutes, "lr": settings.lr,
         "size": settings.size, "val_fraction": settings.val_fraction, "device": device,
-        "scale": settings.scale,
+        "scale": settings.scale, "input_rule": plan.input_rule,
     }
     options.update(overrides)
     return TrainConfig(**options)

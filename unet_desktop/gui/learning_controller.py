@@ -229,7 +229,8 @@ class LearningController(QObject):
             return None  # a model about to load: the round starts from it once it is in use
         out, name = self.tasks.next_model_file()
         start, _new_classes, description = self.tasks.starting_point()
-        plan = RoundPlan(start, out, name, self.tasks.task.scale)
+        plan = RoundPlan(start, out, name, self.tasks.task.scale,
+                         self.tasks.task.input_rule or None)
         loop.settings = dataclasses.replace(self.settings, device=self.models.device_name)
         results: list[Any] = []  # this round's RoundResult, once it came
         self.round_job = self.worker.submit(
@@ -301,7 +302,7 @@ def _pair_loader(ws: Any):
         mask = ws.load_mask(key)
         if mask is None:
             raise FileError(ws[key].mask_path, "the corrected mask is missing")
-        return ws.load_image(key), mask
+        return ws.load_raw(key), mask  # the round applies its model's input rule
 
     return load_pair
 

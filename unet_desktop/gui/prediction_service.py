@@ -98,7 +98,8 @@ class PredictionService(QObject):
 
     # --- setup ----------------------------------------------------------------------------------
     def set_image_loader(self, load_image: ImageLoader | None) -> None:
-        """Where images come from (e.g. ``workspace.load_image``); forgets the old folder."""
+        """Where images come from (e.g. ``workspace.load_raw``: stored values, which the
+        model's input rule makes into its input); forgets the old folder."""
         self._generation += 1
         self.worker.discard("predict")
         self.worker.discard("prefetch")
@@ -107,7 +108,7 @@ class PredictionService(QObject):
         self._load_image = load_image
 
     def set_workspace(self, workspace: Any | None) -> None:
-        self.set_image_loader(workspace.load_image if workspace is not None else None)
+        self.set_image_loader(workspace.load_raw if workspace is not None else None)
 
     # --- queries --------------------------------------------------------------------------------
     def cached(self, key: str) -> Any | None:

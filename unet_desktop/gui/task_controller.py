@@ -262,7 +262,8 @@ class TaskController(QObject):
         if task is None:
             return None
         out, name = self.next_model_file()
-        plan = TaskPlan(out, name, *self.starting_point(), scale=task.scale)
+        plan = TaskPlan(out, name, *self.starting_point(), scale=task.scale,
+                        input_rule=task.input_rule or None)
         self._planned[os.path.realpath(out)] = ws.root
         return plan
 

@@ -46,7 +46,7 @@ import numpy as np
 
 from unet_desktop.core.atomic import atomic_write, atomic_write_bytes
 from unet_desktop.core.errors import FileError
-from unet_desktop.core.imageio import IMAGE_EXTENSIONS, legacy_uint8, read_image
+from unet_desktop.core.imageio import IMAGE_EXTENSIONS, read_image_raw
 from unet_desktop.core.journal import Journal, file_identity, was_replaced
 from unet_desktop.core.maskio import write_mask
 from unet_desktop.core.progress import CancelToken
@@ -54,6 +54,7 @@ from unet_desktop.core.stacks import (
     is_tiff_name,
     probe_tiff,
     read_slice,
+    read_tiff_image,
     slice_key,
     write_mask_stack,
 )
@@ -340,9 +341,12 @@ def _report(progress: BatchProgress, start: float) -> BatchProgress:
 
 
 def _decode(job: _Job) -> np.ndarray:
+    """The image's stored values (the predictor applies its model's input rule)."""
     if job.page is not None:
-        return legacy_uint8(read_slice(job.image_path, job.page), job.image_path)
-    return read_image(job.image_path)
+        return read_slice(job.image_path, job.page)
+    if is_tiff_name(job.image_path):
+        return read_tiff_image(job.image_path)
+    return read_image_raw(job.image_path)
 
 
 @dataclasses.dataclass

@@ -24,6 +24,7 @@ import torch
 from torch.utils.data import Dataset
 
 from unet_desktop.core.errors import FileError, MaskError
+from unet_desktop.core.input_rule import LEGACY, InputRule
 from unet_desktop.core.labels import IGNORE_INDEX, LabelScheme
 
 if TYPE_CHECKING:
@@ -131,9 +132,11 @@ def load_workspace_sample(
     in_channels: int = 3,
     border_as_ignore: bool = False,
     max_side: int | None = None,
+    rule: InputRule = LEGACY,
 ) -> Sample:
-    """Decode and cache one pair; a bad pair raises ``MaskError`` naming the mask file."""
-    image = workspace.load_image(entry.key)
+    """Decode and cache one pair, the image made into the model's input by ``rule``; a bad
+    pair raises ``MaskError`` naming the mask file (an unfit image ``ImageReadError``)."""
+    image = rule.apply(workspace.load_raw(entry.key), entry.image_path)
     mask = workspace.load_mask(entry.key)
     if mask is None:
         raise MaskError(entry.mask_path, "mask file disappeared while loading")

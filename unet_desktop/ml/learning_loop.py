@@ -34,6 +34,7 @@ from typing import Any
 import numpy as np
 
 from unet_desktop.core.errors import FileError
+from unet_desktop.core.input_rule import DEFAULT_NEW, LEGACY, InputRule
 from unet_desktop.core.labels import LabelScheme, adaptable
 from unet_desktop.core.learning_record import (
     CurvePoint,
@@ -80,6 +81,7 @@ class RoundPlan:
     out: Path
     name: str = ""
     scale: str = "fit"  # of a new model (parent None); a parent's fine-tunes keep its scale
+    input_rule: dict | None = None  # of a new model (parent None); a parent's fine-tunes keep its
 
 
 @dataclass(frozen=True)
@@ -224,9 +226,11 @@ class LearningLoop:
         size = self.settings.size or (parent_meta.train_size if parent_meta else 256)
         scale = self.settings.scale or (parent_meta.scale if parent_meta else plan.scale)
         channels = parent_meta.in_channels if parent_meta else 3
+        rule = parent_meta.rule if parent_meta else InputRule.from_dict(
+            plan.input_rule or {"kind": DEFAULT_NEW})
         samples = []
         for done, key in enumerate(train_keys, start=1):
-            sample = self._sample(key, channels, cache_side(size, scale))
+            sample = self._sample(key, channels, cache_side(size, scale), rule)
             if isinstance(sample, SkippedPair):  # reported; the round trains on the others
                 yield sample
             else:
@@ -239,7 +243,7 @@ class LearningLoop:
             return
         s = self.settings
         config = TrainConfig(
-            out=plan.out, init=plan.parent, new_classes=True, epochs=s.epochs,
+            out=plan.out, init=plan.parent, new_classes=True, input_rule=plan.input_rule, epochs=s.epochs,
             max_minutes=None if s.epochs else s.round_seconds / 60, size=s.size, scale=scale,
             batch_size=s.batch_size, lr=s.lr, warmup_steps=s.warmup_steps,
             min_lr_ratio=s.min_lr_ratio, val_fraction=0.0, seed=s.seed + number,
@@ -269,18 +273,19 @@ class LearningLoop:
             raise
         yield result
 
-    def _sample(self, key: str, channels: int, max_side: int) -> Any:
+    def _sample(self, key: str, channels: int, max_side: int,
+                rule: InputRule = LEGACY) -> Any:
         """The cached training sample of ``key``, or a ``SkippedPair`` saying why there is none
         (the image or its mask is gone or unreadable since it was corrected)."""
         from unet_desktop.ml.dataset import make_sample
 
-        cache_key = (key, channels, max_side)
+        cache_key = (key, channels, max_side, rule)
         with self._lock:
             sample = self._samples.get(cache_key)
         if sample is None:
             try:
-                image, mask = self.load_pair(key)
-                sample = make_sample(key, image, mask, self.scheme, in_channels=channels,
+                image, mask = self.load_pair(key)  # the image's stored values
+                sample = make_sample(key, rule.apply(image, key), mask, self.scheme, in_channels=channels,
                                      max_side=max_side)
             except (FileError, KeyError, ValueError) as exc:
                 return _skipped(key, exc)

@@ -23,6 +23,7 @@ from torch import nn
 
 from unet_desktop.core.atomic import atomic_write_bytes
 from unet_desktop.core.errors import ModelFileError
+from unet_desktop.core.input_rule import InputRule
 from unet_desktop.core.labels import LabelScheme
 from unet_desktop.core.model_header import SCALES
 from unet_desktop.ml.models import build_model
@@ -49,6 +50,13 @@ class ModelMeta:
     data_summary: dict = field(default_factory=dict)
     metrics: dict = field(default_factory=dict)
     scale: str = "fit"  # one of SCALES (files from before it existed: "fit")
+    # core.input_rule.InputRule.to_dict(); {} (files from before it existed): the legacy rule
+    input_rule: dict = field(default_factory=dict)
+
+    @property
+    def rule(self) -> InputRule:
+        """How this model makes its input from an image's stored values."""
+        return InputRule.from_dict(self.input_rule)
 
     @property
     def in_channels(self) -> int:
@@ -99,6 +107,8 @@ class ModelMeta:
         if isinstance(self.train_size, bool) or not isinstance(self.train_size, int) \
                 or self.train_size < 1:
             raise ValueError(f"train_size must be a positive integer, got {self.train_size!r}")
+        self.rule  # noqa: B018  (raises ValueError for a bad rule; 1 or 3 chosen channels
+        # feed a gray or an RGB input alike, converted as any gray or RGB image is)
         if self.scale not in SCALES:
             raise ValueError(f"scale must be one of {SCALES}, got {self.scale!r}")
 

@@ -253,12 +253,15 @@ class Predictor:
 
     # --- public API ---------------------------------------------------------------------------
     def predict(self, image: np.ndarray, *, probs: bool = True) -> Prediction:
-        """Predict one H x W or H x W x 3 uint8 image."""
+        """Predict one image: its stored values (any bit depth, gray or channels last), made
+        into the model's input by the model's input rule (``meta.rule``); an 8-bit gray or RGB
+        image is the input as it is under every rule but ``percentile``."""
         return self.predict_batch([image], probs=probs)[0]
 
     def predict_batch(self, images: list[np.ndarray], *, probs: bool = True) -> list[Prediction]:
         """Predict several images; in resize mode same-size inputs share a forward pass."""
-        prepared = [as_model_channels(im, self.meta.in_channels) for im in images]
+        rule = self.meta.rule
+        prepared = [as_model_channels(rule.apply(im), self.meta.in_channels) for im in images]
         with torch.inference_mode():
             if self.tiled:
                 return [self._predict_tiled(im, probs) for im in prepared]

@@ -30,6 +30,7 @@ from torch import nn
 from torch.utils.data import DataLoader, DistributedSampler
 
 from unet_desktop.core.errors import FileError, MaskError
+from unet_desktop.core.input_rule import DEFAULT_NEW, InputRule
 from unet_desktop.core.labels import LabelScheme
 from unet_desktop.core.progress import CancelToken
 from unet_desktop.core.workspace import Workspace
@@ -142,6 +143,7 @@ class _Run:
         if cfg.init is not None:
             model, meta = load_model_file(cfg.init)
             self.parent, self.arch, self.scheme = meta, meta.arch, meta.scheme
+            self.input_rule = meta.rule  # a fine-tuned model sees its images as its parent did
             self.size = cfg.size or meta.train_size
             self.scale = cfg.scale or meta.scale
             if cfg.new_classes and not meta.scheme.same_classes(self.data_scheme):
@@ -158,6 +160,7 @@ class _Run:
             raise ValueError(f"the architecture has {arch['num_classes']} outputs but the masks "
                              f"have {self.data_scheme.num_classes} classes")
         self.parent, self.arch, self.scheme = None, arch, self.data_scheme
+        self.input_rule = InputRule.from_dict(cfg.input_rule or {"kind": DEFAULT_NEW})
         self.size = cfg.size or DEFAULT_SIZE
         self.scale = cfg.scale or "fit"
         torch.manual_seed(cfg.seed)  # the same initial weights on every process
@@ -178,6 +181,7 @@ class _Run:
             raise ValueError(f"{ws.root}: no {what} to train on")
         self.source, self.samples = str(ws.root), []
         loader = iter_workspace_samples(ws, entries, in_channels=channels, skip_invalid=True,
+                                        rule=self.input_rule,
                                         border_as_ignore=cfg.border_as_ignore,
                                         max_side=cfg.cache_side or cache_side(self.size,
                                                                               self.scale))
@@ -298,6 +302,7 @@ class _Run:
         return ModelMeta(
             arch=self.arch, scheme=self.scheme, normalization=self.normalization,
             train_size=self.size, scale=self.scale, version=self.version,
+            input_rule=self.input_rule.to_dict(),
             parent_version=self.parent.version if self.parent else None,
             name=cfg.name or (self.parent.name if self.parent else ""),
             description=cfg.description, data_summary=self._data_summary(), metrics=metrics,

@@ -56,6 +56,9 @@ class TrainConfig:
     out: Path
     init: Path | None = None
     new_classes: bool = False
+    # a new model's input rule (core.input_rule, e.g. {"kind": "percentile"}); None: the
+    # default of new models. A fine-tuned model keeps its parent's.
+    input_rule: dict | None = None
     arch: dict | None = None
     epochs: int | None = None
     max_minutes: float | None = None
