@@ -56,6 +56,7 @@ from pathlib import Path
 import numpy as np
 
 from .atomic import remove_stale_temp_files
+from .display import ViewSettings, load_view_settings, save_view_settings
 from .errors import FileError, MaskError
 from .journal import Journal, file_identity, was_replaced
 from .labels import LabelScheme, binary_scheme, trimap_scheme
@@ -146,6 +147,7 @@ class Workspace:
         self._pending_write = False
         self.task = task
         self.invalid: dict[str, str] = {}  # key -> why its mask file is not usable
+        self.view: ViewSettings = load_view_settings(scan.root)
 
     # --- opening -----------------------------------------------------------------------------
     @classmethod
@@ -223,15 +225,19 @@ class Workspace:
 
     # --- pixels ------------------------------------------------------------------------------
     def load_image(self, key: str) -> np.ndarray:
-        from .imageio import read_image
+        """The image as shown, ``HxW`` or ``HxWx3`` uint8: 8-bit gray and RGB as stored, other
+        data (12/16-bit, float, 2 or more than 3 channels) through the folder's contrast limits
+        (:mod:`unet_desktop.core.display`). Models get :meth:`load_raw` and their input rule."""
+        from .display import render
 
-        entry = self[key]
-        if entry.page is not None:
-            from .imageio import legacy_uint8
-            from .stacks import read_slice
+        return render(self.load_raw(key), self.view.limits)
 
-            return legacy_uint8(read_slice(entry.image_path, entry.page), entry.image_path)
-        return read_image(entry.image_path)
+    def set_view(self, view: ViewSettings) -> None:
+        """The folder's display settings (contrast limits), remembered in its sidecar unless
+        the folder is read-only (raises :class:`ViewSettingsError` if they cannot be written)."""
+        self.view = view
+        if not self.read_only:
+            save_view_settings(self.root, view)
 
     def load_raw(self, key: str) -> np.ndarray:
         """The image's stored values, data kept (uint8, 12/16-bit, float; gray or channels

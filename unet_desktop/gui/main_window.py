@@ -28,6 +28,8 @@ from unet_desktop.gui import main_thread_gc
 from unet_desktop.gui.actions import WindowActions
 from unet_desktop.gui.autosave_controller import DEFAULT_DELAY_MS
 from unet_desktop.gui.canvas import Canvas
+from unet_desktop.gui.contrast_controller import ContrastController
+from unet_desktop.gui.contrast_dock import ContrastDock
 from unet_desktop.gui.file_list_dock import FileListDock
 from unet_desktop.gui.help_dialogs import HelpMenu, about_rows
 from unet_desktop.gui.learning_controller import LearningController
@@ -193,6 +195,10 @@ class MainWindow(QMainWindow):
         self.setCorner(Qt.Corner.BottomRightCorner, Qt.DockWidgetArea.RightDockWidgetArea)
         self.addDockWidget(Qt.DockWidgetArea.BottomDockWidgetArea, self.training_dock)
         self.training_dock.hide()  # under the canvas when a run starts
+        self.contrast_dock = ContrastDock(self)
+        self.addDockWidget(Qt.DockWidgetArea.RightDockWidgetArea, self.contrast_dock)
+        self.contrast = ContrastController(self.session, self.canvas, self.contrast_dock, self)
+        self.actions.view_menu.addAction(self.contrast_dock.toggleViewAction())
         # connected after the window's own document_opened handler, which sets the canvas
         self.prediction = PredictionController(self.session, self.predictions, self.models,
                                                self.canvas, self.file_dock,

@@ -1,0 +1,88 @@
+"""Stacks, 12-bit data and channels in the window: slices in the list, contrast limits."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import tifffile
+from PySide6.QtCore import Qt
+
+from tests.gui.conftest import open_window
+from unet_desktop.core.display import Limits, auto_limits, render, view_path
+from unet_desktop.core.workspace import ImageState, Workspace
+
+
+def _twelve_bit(size: int = 48) -> np.ndarray:
+    yy, xx = np.mgrid[:size, :size]
+    return ((yy * 37 + xx * 11) % 3000 + 500).astype(np.uint16)  # 500..3499 of 0..4095
+
+
+def test_a_stack_lists_its_slices_and_each_keeps_its_own_mask(qtbot, tmp_path):
+    volume = np.random.default_rng(0).integers(0, 255, (4, 40, 48), dtype=np.uint8)
+    tifffile.imwrite(tmp_path / "volume.tif", volume, photometric="minisblack")
+    win = open_window(qtbot)
+    assert win.open_folder(tmp_path)
+    shown = [win.file_dock.row_data(e.key, Qt.ItemDataRole.DisplayRole)
+             for e in win.session.workspace]
+    assert shown == [f"volume.tif [{i}/4]" for i in range(1, 5)]
+    win.session.open_image("volume.tif [3/4]")
+    np.testing.assert_array_equal(win.session.document.image, volume[2])
+    mine = np.zeros((40, 48), np.uint8)
+    mine[:10] = 255
+    win.session.document.replace_mask(mine, "test")  # one undoable edit
+    assert win.session.save("test")
+    win.session.open_image("volume.tif [2/4]")
+    np.testing.assert_array_equal(win.session.document.image, volume[1])
+    win.close()
+    ws = Workspace.open(tmp_path)
+    assert [e.state for e in ws] == [ImageState.UNLABELED, ImageState.UNLABELED,
+                                     ImageState.CORRECTED, ImageState.UNLABELED]
+    assert (ws.load_mask("volume.tif [3/4]")[:10] == 255).all()
+
+
+def test_12_bit_images_show_by_their_range_and_limits_are_remembered_per_folder(qtbot,
+                                                                              tmp_path):
+    data = _twelve_bit()
+    tifffile.imwrite(tmp_path / "cells.tif", data)
+    win = open_window(qtbot)
+    assert win.open_folder(tmp_path)
+    auto = auto_limits(data)
+    np.testing.assert_array_equal(win.session.document.image, render(data, auto))
+    assert win.session.document.image.max() == 255  # not the near-black 0..14 of /65535
+    dock = win.contrast_dock
+    assert dock.limits() == (round(auto.low, 2), round(auto.high, 2))
+    assert "automatic" in dock.info_label.text() and "uint16" in dock.info_label.text()
+
+    dock.low_spin.setValue(1000.0)
+    dock.high_spin.setValue(2000.0)  # set by hand: the view follows and the folder keeps it
+    np.testing.assert_array_equal(win.session.document.image,
+                                  render(data, Limits(1000.0, 2000.0)))
+    saved = json.loads(view_path(tmp_path).read_text())
+    assert saved["contrast_limits"] == [1000.0, 2000.0]
+    win.close()
+
+    again = open_window(qtbot)
+    assert again.open_folder(tmp_path)
+    assert again.contrast_dock.limits() == (1000.0, 2000.0)
+    np.testing.assert_array_equal(again.session.document.image,
+                                  render(data, Limits(1000.0, 2000.0)))
+    again.contrast_dock.auto_button.click()
+    np.testing.assert_array_equal(again.session.document.image, render(data, auto))
+    assert Workspace.open(tmp_path).view.limits is None
+    again.close()
+
+
+def test_a_two_channel_image_shows_as_a_composite(qtbot, tmp_path):
+    two = np.zeros((32, 32, 2), np.uint16)
+    two[:16, :, 0] = 4000  # channel 1 (green) on top, channel 2 (magenta) at the bottom
+    two[16:, :, 1] = 4000
+    tifffile.imwrite(tmp_path / "two.tif", two, photometric="minisblack",
+                     planarconfig="contig")
+    win = open_window(qtbot)
+    assert win.open_folder(tmp_path)
+    image = win.session.document.image
+    assert image.shape == (32, 32, 3)
+    assert tuple(image[4, 4]) == (0, 255, 0) and tuple(image[28, 4]) == (255, 0, 255)
+    assert "composite" in win.contrast_dock.info_label.text()
+    win.close()

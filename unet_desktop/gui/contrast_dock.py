@@ -1,0 +1,101 @@
+"""Dock with the image's histogram and the contrast limits the view maps to black and white.
+
+It mirrors the controller's state (blocking its own signals while syncing) and reports the
+user's changes through signals; it knows nothing about files or documents.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pyqtgraph as pg
+from PySide6.QtCore import Signal
+from PySide6.QtWidgets import (
+    QDockWidget,
+    QDoubleSpinBox,
+    QGridLayout,
+    QLabel,
+    QPushButton,
+    QVBoxLayout,
+    QWidget,
+)
+
+
+class ContrastDock(QDockWidget):
+    """Histogram with a draggable range, Low / High boxes and an Auto button."""
+
+    limits_changed = Signal(float, float)  # set by hand
+    auto_requested = Signal()
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__("Contrast", parent)
+        self.setObjectName("contrast_dock")
+        self.plot = pg.PlotWidget()
+        self.plot.setFixedHeight(110)
+        self.plot.hideAxis("left")
+        self.plot.setMouseEnabled(False, False)
+        self.plot.setMenuEnabled(False)
+        self.curve = self.plot.plot(stepMode="center", fillLevel=0, brush=(120, 120, 200, 120),
+                                    pen=pg.mkPen((90, 90, 180)))
+        self.region = pg.LinearRegionItem()
+        self.plot.addItem(self.region)
+        self.low_spin = QDoubleSpinBox()
+        self.high_spin = QDoubleSpinBox()
+        for spin in (self.low_spin, self.high_spin):
+            spin.setDecimals(2)
+            spin.setRange(-1e12, 1e12)
+            spin.setKeyboardTracking(False)
+        self.auto_button = QPushButton("Auto")
+        self.auto_button.setToolTip("Limits from each image's 0.5th and 99.5th percentiles")
+        self.info_label = QLabel("")
+        self.info_label.setWordWrap(True)
+
+        grid = QGridLayout()
+        grid.addWidget(QLabel("Low"), 0, 0)
+        grid.addWidget(self.low_spin, 0, 1)
+        grid.addWidget(QLabel("High"), 0, 2)
+        grid.addWidget(self.high_spin, 0, 3)
+        grid.addWidget(self.auto_button, 0, 4)
+        body = QWidget()
+        layout = QVBoxLayout(body)
+        layout.addWidget(self.plot)
+        layout.addLayout(grid)
+        layout.addWidget(self.info_label)
+        layout.addStretch(1)
+        self.setWidget(body)
+
+        self.region.sigRegionChangeFinished.connect(self._on_region_changed)
+        self.low_spin.valueChanged.connect(self._on_spin_changed)
+        self.high_spin.valueChanged.connect(self._on_spin_changed)
+        self.auto_button.clicked.connect(self.auto_requested)
+
+    # --- model -> view ---------------------------------------------------------------------
+    def show_image(self, counts: np.ndarray, edges: np.ndarray, low: float, high: float,
+                   info: str) -> None:
+        """The histogram of the image on screen, the limits in force and a line about them."""
+        self.curve.setData(edges, np.log1p(counts.astype(np.float64)))
+        self.plot.setXRange(float(edges[0]), float(edges[-1]), padding=0.02)
+        self.show_limits(low, high)
+        self.info_label.setText(info)
+
+    def show_limits(self, low: float, high: float) -> None:
+        for widget in (self.region, self.low_spin, self.high_spin):
+            widget.blockSignals(True)
+        self.region.setRegion((low, high))
+        self.low_spin.setValue(low)
+        self.high_spin.setValue(high)
+        for widget in (self.region, self.low_spin, self.high_spin):
+            widget.blockSignals(False)
+
+    def limits(self) -> tuple[float, float]:
+        return self.low_spin.value(), self.high_spin.value()
+
+    # --- view -> model ---------------------------------------------------------------------
+    def _on_region_changed(self) -> None:
+        low, high = self.region.getRegion()
+        if high > low:
+            self.limits_changed.emit(float(low), float(high))
+
+    def _on_spin_changed(self) -> None:
+        low, high = self.limits()
+        if high > low:
+            self.limits_changed.emit(low, high)
