@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import dataclasses
+
 import numpy as np
 import pytest
 import tifffile
+from PIL import Image
 
 from unet_desktop.core.stacks import read_mask_stack_header
 from unet_desktop.core.workspace import ImageState, Workspace
@@ -54,3 +57,42 @@ def test_predict_a_stack_in_a_workspace_keeps_a_corrected_slice(tmp_path, predic
     np.testing.assert_array_equal(again.load_mask("volume.tif [2/5]"), mine)
     header = read_mask_stack_header(tmp_path / "masks/volume.tif")
     assert header.pages == 5 and not header.unlabeled
+
+
+def test_channels_feed_the_model_as_chosen_and_misfits_fail_alone(tmp_path,
+                                                                 model_file_factory):
+    from unet_desktop.core.labels import binary_scheme
+    from unet_desktop.ml.modelfile import load_model_file
+
+    two = np.random.default_rng(1).integers(0, 4095, (24, 28, 2), dtype=np.uint16)
+    tifffile.imwrite(tmp_path / "two.tif", two, photometric="minisblack",
+                     planarconfig="contig")
+    tifffile.imwrite(tmp_path / "gray.tif", two[..., 0])
+    path, _ = model_file_factory(binary_scheme(), in_channels=1)
+    model, meta = load_model_file(path)
+    meta.input_rule = {"kind": "data-range", "channels": [1]}  # the second channel
+    chosen = Predictor(model, meta, "cpu")
+    last = _run(chosen, [tmp_path / "two.tif", tmp_path / "gray.tif"], tmp_path / "out")
+    assert (last.predicted, last.failed) == (1, 1)  # gray.tif has no second channel
+    gray_meta = dataclasses.replace(meta, input_rule={"kind": "data-range"})
+    second = Predictor(model, gray_meta, "cpu").predict(two[..., 1].copy(), probs=False)
+    np.testing.assert_array_equal(np.array(Image.open(tmp_path / "out/two.png")),
+                                  second.labels)
+    plain = Predictor.from_file(path, device="cpu")  # no choice: 2 channels do not fit
+    *_, report = batch_predict(plain, [tmp_path / "two.tif"], tmp_path / "out2")
+    assert report.failed == 1
+
+
+def test_a_task_lists_images_whose_channels_do_not_fit_as_skipped(tmp_path):
+    from unet_desktop.core.labels import binary_scheme
+    from unet_desktop.core.task import Task, save_task
+
+    two = np.zeros((16, 16, 2), np.uint16)
+    tifffile.imwrite(tmp_path / "two.tif", two, photometric="minisblack", planarconfig="contig")
+    tifffile.imwrite(tmp_path / "gray.tif", two[..., 0])
+    save_task(tmp_path, Task("cells", binary_scheme(), input_rule={"kind": "data-range",
+                                                                   "channels": [1]}))
+    ws = Workspace.open(tmp_path)
+    assert [e.key for e in ws] == ["two.tif"]
+    (path, reason), = ws.skipped
+    assert path.name == "gray.tif" and "has 1 channel(s)" in reason and "channels 2" in reason

@@ -101,21 +101,27 @@ class InputRule:
             return percentile_uint8(values, self.low, self.high)
         return data_range_uint8(values)
 
-    def pick_channels(self, values: np.ndarray, path: str | os.PathLike) -> np.ndarray:
-        """The chosen channels of ``values`` (all of them without a choice)."""
-        count = values.shape[2] if values.ndim == 3 else 1
+    def misfit(self, count: int) -> str | None:
+        """Why an image of ``count`` channels cannot feed the model under this rule, or None."""
         if self.channels is None:
             if count in (1, 3, 4):
-                return values
-            raise ImageReadError(path, f"the image has {count} channels and the model takes "
-                                       "gray or RGB: choose which channels feed it (the task's "
-                                       "channels)")
+                return None
+            return (f"the image has {count} channels and the model takes gray or RGB: choose "
+                    "which channels feed it (the task's channels)")
         missing = [c + 1 for c in self.channels if c >= count]
         if missing:
-            raise ImageReadError(path, f"the image has {count} channel(s); the task feeds the "
-                                       f"model channel(s) {', '.join(map(str, missing))}, "
-                                       "which it does not have")
-        if values.ndim == 2:
+            return (f"the image has {count} channel(s); the task feeds the model channel(s) "
+                    f"{', '.join(map(str, missing))}, which it does not have")
+        return None
+
+    def pick_channels(self, values: np.ndarray, path: str | os.PathLike) -> np.ndarray:
+        """The chosen channels of ``values`` (all of them without a choice); an image whose
+        channels do not fit raises :class:`ImageReadError` with :meth:`misfit`'s reason."""
+        count = values.shape[2] if values.ndim == 3 else 1
+        reason = self.misfit(count)
+        if reason:
+            raise ImageReadError(path, reason)
+        if self.channels is None or values.ndim == 2:
             return values
         picked = values[..., list(self.channels)]
         return picked[..., 0] if picked.shape[2] == 1 else np.ascontiguousarray(picked)

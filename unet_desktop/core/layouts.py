@@ -33,6 +33,7 @@ from .errors import FileError
 from .imageio import IMAGE_EXTENSIONS
 from .stacks import (
     TIFF_EXTENSIONS,
+    TiffLayout,
     has_tiff_signature,
     probe_tiff,
     read_mask_stack_header,
@@ -57,6 +58,7 @@ class Pair:
     mask_exists: bool
     page: int | None = None  # the slice of a stack (0-based); None for a single image
     pages: int = 1  # slices in the image's file
+    channels: int | None = None  # from a TIFF header; None: not read (other formats)
 
 
 @dataclass
@@ -191,6 +193,7 @@ def _pair(scan: FolderScan, image_entries: list[os.DirEntry[str]], masks: dict[s
                       "collide; rename one of them")
             scan.skipped.append((path, reason))
             continue
+        layout = None
         if ext in TIFF_EXTENSIONS:
             try:
                 layout = probe_tiff(path)
@@ -200,16 +203,17 @@ def _pair(scan: FolderScan, image_entries: list[os.DirEntry[str]], masks: dict[s
                     continue
                 layout = None  # not a TIFF inside: reading it says why, as for any image
             if layout is not None and layout.is_stack:
-                used_masks.update(_pair_stack(scan, prefix + e.name, path, stem, layout.slices,
+                used_masks.update(_pair_stack(scan, prefix + e.name, path, stem, layout,
                                               mask_entries_by_name))
                 continue
+        channels = layout.channels if layout is not None else None
         mask_name = masks.get(stem + scan.mask_suffix)
         if mask_name is not None:
             used_masks.add(mask_name)
             mask_path, exists = scan.mask_dir / mask_name, True
         else:
             mask_path, exists = scan.new_mask_path(stem), False
-        scan.pairs.append(Pair(prefix + e.name, path, mask_path, exists))
+        scan.pairs.append(Pair(prefix + e.name, path, mask_path, exists, channels=channels))
     collisions = sum(1 for _, r in scan.skipped if r.startswith("same name as"))
     if collisions:
         scan.warnings.append(f"{collisions} image(s) share a name with another image and were "
@@ -220,9 +224,10 @@ def _pair(scan: FolderScan, image_entries: list[os.DirEntry[str]], masks: dict[s
     scan.pairs.sort(key=lambda p: p.key)
 
 
-def _pair_stack(scan: FolderScan, key: str, path: Path, stem: str, slices: int,
+def _pair_stack(scan: FolderScan, key: str, path: Path, stem: str, layout: TiffLayout,
                 mask_names: frozenset[str]) -> set[str]:
     """One pair per slice of a stack; returns the mask file names it uses."""
+    slices = layout.slices
     mask_stem = stem + scan.mask_suffix
     mask_name = next((mask_stem + ext for ext in TIFF_EXTENSIONS if mask_stem + ext in mask_names),
                      None)
@@ -240,5 +245,5 @@ def _pair_stack(scan: FolderScan, key: str, path: Path, stem: str, slices: int,
             scan.warnings.append(f"mask stack not read, its slices count as unlabeled: {exc}")
     for i in range(slices):
         scan.pairs.append(Pair(slice_key(key, i, slices), path, mask_path, labelled[i], i,
-                               slices))
+                               slices, layout.channels))
     return {mask_name} if mask_name else set()

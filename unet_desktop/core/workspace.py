@@ -58,6 +58,7 @@ import numpy as np
 from .atomic import remove_stale_temp_files
 from .display import ViewSettings, load_view_settings, save_view_settings
 from .errors import FileError, MaskError
+from .input_rule import InputRule
 from .journal import Journal, file_identity, was_replaced
 from .labels import LabelScheme, binary_scheme, trimap_scheme
 from .layouts import FolderScan, scan_folder
@@ -178,6 +179,8 @@ class Workspace:
             lines = []  # already in the manifest: the process died before deleting it
         scheme = _choose_scheme(scheme, manifest, scan, warnings, default_scheme,
                                 task.scheme if task is not None else None)
+        if task is not None:
+            _skip_channel_misfits(scan, InputRule.from_dict(task.input_rule))
         records = _replay_journal(scan, manifest, lines, warnings)
         entries = _merge_states(scan, records, warnings)
         if not entries:
@@ -601,6 +604,21 @@ def _merge_states(scan: FolderScan, records: dict[str, ManifestRecord],
     if dropped:
         warnings.append(f"{dropped} manifest entries for images no longer in the folder dropped")
     return entries
+
+
+def _skip_channel_misfits(scan: FolderScan, rule: InputRule) -> None:
+    """Images whose channels (known from their TIFF header) cannot feed the task's models are
+    listed as skipped with the reason, never silently dropped or mixed."""
+    kept, misfits = [], {}
+    for pair in scan.pairs:
+        reason = rule.misfit(pair.channels) if pair.channels is not None else None
+        if reason:
+            misfits[pair.image_path] = reason
+        else:
+            kept.append(pair)
+    scan.pairs[:] = kept
+    scan.skipped.extend((path, f"{reason} (the task's input: {rule.describe()})")
+                        for path, reason in misfits.items())
 
 
 def _image_size(entry: ImageEntry) -> tuple[int, int]:

@@ -310,7 +310,8 @@ class MainWindow(QMainWindow):
         self.mask_check.start(ws)
         notes = [f"Opened {ws.root} ({len(ws)} images, {ws.layout} layout, {ws.scheme.kind})"]
         if ws.skipped:
-            notes.append(f"{len(ws.skipped)} files skipped")
+            path, reason = ws.skipped[0]
+            notes.append(f"{len(ws.skipped)} files skipped ({path.name}: {reason})")
         notes.extend(ws.warnings)
         if recovered:
             notes.append(f"Recovered unsaved edits of {len(recovered)} image(s) from the last "

@@ -47,6 +47,7 @@ import numpy as np
 from unet_desktop.core.atomic import atomic_write, atomic_write_bytes
 from unet_desktop.core.errors import FileError
 from unet_desktop.core.imageio import IMAGE_EXTENSIONS, read_image_raw
+from unet_desktop.core.input_rule import InputRule
 from unet_desktop.core.journal import Journal, file_identity, was_replaced
 from unet_desktop.core.maskio import write_mask
 from unet_desktop.core.progress import CancelToken
@@ -340,13 +341,17 @@ def _report(progress: BatchProgress, start: float) -> BatchProgress:
     return snapshot
 
 
-def _decode(job: _Job) -> np.ndarray:
-    """The image's stored values (the predictor applies its model's input rule)."""
+def _decode(job: _Job, rule: InputRule) -> np.ndarray:
+    """The image's stored values (the predictor applies its model's input rule); an image whose
+    channels do not fit the rule raises here, so that it fails alone, with the reason."""
     if job.page is not None:
-        return read_slice(job.image_path, job.page)
-    if is_tiff_name(job.image_path):
-        return read_tiff_image(job.image_path)
-    return read_image_raw(job.image_path)
+        values = read_slice(job.image_path, job.page)
+    elif is_tiff_name(job.image_path):
+        values = read_tiff_image(job.image_path)
+    else:
+        values = read_image_raw(job.image_path)
+    rule.pick_channels(values, job.image_path)
+    return values
 
 
 @dataclasses.dataclass
@@ -392,7 +397,7 @@ class _Runner:
                     job = next(queue, None)
                     if job is None:
                         break
-                    decoding.append((job, decoder.submit(_decode, job)))
+                    decoding.append((job, decoder.submit(_decode, job, self.predictor.meta.rule)))
                 if not decoding or cancel.cancelled:
                     break
                 batch: list[tuple[_Job, np.ndarray]] = []
