@@ -92,6 +92,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--image", help="stem of the image to show (default: the first)")
     parser.add_argument("--edit", action="store_true", help="paint a few strokes first")
     parser.add_argument("--outline", action="store_true", help="show the mask as outlines")
+    parser.add_argument("--contrast", metavar="LOW,HIGH",
+                        help="set these contrast limits in the Contrast dock (use --copy: they "
+                             "are remembered in the folder)")
     parser.add_argument("--size", default="1280x800", help="window size WxH")
     parser.add_argument("--spread", action="store_true",
                         help="with --copy: pairs spread over the folder, not the first ones")
@@ -145,13 +148,20 @@ def _shoot(folder: Path, args: argparse.Namespace) -> int:
         print(f"cannot open {folder}", file=sys.stderr)
         return 1
     if args.image:
-        key = next((k for k in window.file_dock.visible_keys() if Path(k).stem == args.image), None)
+        key = next((k for k in window.file_dock.visible_keys()
+                    if args.image in (Path(k).stem, k, Path(k).name)), None)  # a stack's slice:
+        # its key or name, e.g. "volume.tif [12/20]"
         if key is None:
-            print(f"no image named {args.image} in {folder}", file=sys.stderr)
+            print(f"no image named {args.image} in {folder} (of "
+                  f"{window.file_dock.visible_keys()[:5]}...)", file=sys.stderr)
             return 1
         window.file_dock.select_key(key)
     if args.outline:
         window.actions.outline.setChecked(True)
+    if args.contrast:
+        low, high = (float(v) for v in args.contrast.split(","))
+        window.contrast_dock.low_spin.setValue(low)  # as typed into the Contrast dock
+        window.contrast_dock.high_spin.setValue(high)
     if args.edit:
         paint_demo_edits(window)
     scene = {"predictions": _predictions_scene, "finetune": _finetune_scene,

@@ -71,7 +71,8 @@ def test_a_stack_is_one_entry_per_slice_with_its_own_state_and_mask(tmp_path):
     tifffile.imwrite(tmp_path / "masks/volume.tif", labels)  # as ISBI's train-labels.tif
     ws = Workspace.open(tmp_path)
     keys = [e.key for e in ws]
-    assert keys == [f"images/volume.tif [{i:02d}/12]" for i in range(1, 13)]
+    assert keys == [f"images/volume.tif [{i:02d} of 12]" for i in range(1, 13)]
+    assert ws[keys[2]].label == "images/volume.tif [3/12]"  # as the folder list shows it
     assert all(e.state is ImageState.CORRECTED for e in ws)
     np.testing.assert_array_equal(ws.load_image(keys[2]), volume[2])
     np.testing.assert_array_equal(ws.load_mask(keys[2]), labels[2])
@@ -89,7 +90,7 @@ def test_a_stack_is_one_entry_per_slice_with_its_own_state_and_mask(tmp_path):
 def test_a_new_stack_gets_a_mask_stack_whose_other_pages_stay_unlabeled(tmp_path):
     tifffile.imwrite(tmp_path / "volume.tif", _volume(5))
     ws = Workspace.open(tmp_path)
-    key = "volume.tif [2/5]"
+    key = "volume.tif [2 of 5]"
     assert ws[key].mask_path == tmp_path / "masks/volume.tif"
     ws.save_mask(key, _labels(5)[1], ImageState.CORRECTED)
     again = Workspace.open(tmp_path)
@@ -186,9 +187,9 @@ def test_hostile_tiffs_are_refused_naming_the_file(tmp_path):
     skipped = {p.name: reason for p, reason in ws.skipped}
     assert "image too large" in skipped["bomb.tif"]
     assert "declares 30 pages" in skipped["missing.ome.tif"]
-    assert [e.key for e in ws] == ["corrupt.tif [1/3]", "corrupt.tif [2/3]", "corrupt.tif [3/3]"]
+    assert [e.key for e in ws] == ["corrupt.tif [1 of 3]", "corrupt.tif [2 of 3]", "corrupt.tif [3 of 3]"]
     with pytest.raises(FileError, match="corrupt.tif"):
-        ws.load_image("corrupt.tif [2/3]")
+        ws.load_image("corrupt.tif [2 of 3]")
 
 
 def test_write_mask_stack_refuses_values_outside_the_scheme(tmp_path):

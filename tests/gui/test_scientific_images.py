@@ -26,19 +26,19 @@ def test_a_stack_lists_its_slices_and_each_keeps_its_own_mask(qtbot, tmp_path):
     shown = [win.file_dock.row_data(e.key, Qt.ItemDataRole.DisplayRole)
              for e in win.session.workspace]
     assert shown == [f"volume.tif [{i}/4]" for i in range(1, 5)]
-    win.session.open_image("volume.tif [3/4]")
+    win.session.open_image("volume.tif [3 of 4]")
     np.testing.assert_array_equal(win.session.document.image, volume[2])
     mine = np.zeros((40, 48), np.uint8)
     mine[:10] = 255
     win.session.document.replace_mask(mine, "test")  # one undoable edit
     assert win.session.save("test")
-    win.session.open_image("volume.tif [2/4]")
+    win.session.open_image("volume.tif [2 of 4]")
     np.testing.assert_array_equal(win.session.document.image, volume[1])
     win.close()
     ws = Workspace.open(tmp_path)
     assert [e.state for e in ws] == [ImageState.UNLABELED, ImageState.UNLABELED,
                                      ImageState.CORRECTED, ImageState.UNLABELED]
-    assert (ws.load_mask("volume.tif [3/4]")[:10] == 255).all()
+    assert (ws.load_mask("volume.tif [3 of 4]")[:10] == 255).all()
 
 
 def test_12_bit_images_show_by_their_range_and_limits_are_remembered_per_folder(qtbot,

@@ -48,13 +48,13 @@ def test_predict_a_stack_in_a_workspace_keeps_a_corrected_slice(tmp_path, predic
     ws = Workspace.open(tmp_path)
     mine = np.zeros((24, 28), np.uint8)
     mine[:5] = 255
-    ws.save_mask("volume.tif [2/5]", mine, ImageState.CORRECTED)
+    ws.save_mask("volume.tif [2 of 5]", mine, ImageState.CORRECTED)
     last = _run(predictor, ws)
     assert (last.predicted, last.skipped) == (4, 1)
     again = Workspace.open(tmp_path)
     assert [e.state for e in again] == [ImageState.PREDICTED, ImageState.CORRECTED] + [
         ImageState.PREDICTED] * 3
-    np.testing.assert_array_equal(again.load_mask("volume.tif [2/5]"), mine)
+    np.testing.assert_array_equal(again.load_mask("volume.tif [2 of 5]"), mine)
     header = read_mask_stack_header(tmp_path / "masks/volume.tif")
     assert header.pages == 5 and not header.unlabeled
 

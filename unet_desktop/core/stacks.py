@@ -79,9 +79,14 @@ def has_tiff_signature(path: str | os.PathLike) -> bool:
 
 
 def slice_key(name: str, index: int, count: int) -> str:
-    """How a slice is named in the folder list and the manifest: ``volume.tif [03/30]``
-    (zero-padded, so that names sort in slice order)."""
-    return f"{name} [{index + 1:0{len(str(count))}d}/{count}]"
+    """A slice's key in the workspace and the manifest: ``images/volume.tif [03 of 30]``
+    (zero-padded, so that keys sort in slice order; no ``/``, keys are paths)."""
+    return f"{name} [{index + 1:0{len(str(count))}d} of {count}]"
+
+
+def slice_label(name: str, index: int, count: int) -> str:
+    """How a slice is shown in the folder list: ``volume.tif [3/30]``."""
+    return f"{name} [{index + 1}/{count}]"
 
 
 # --- geometry -----------------------------------------------------------------------------------

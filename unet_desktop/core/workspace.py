@@ -100,6 +100,15 @@ class ImageEntry:
         return self.page is not None
 
     @property
+    def label(self) -> str:
+        """How the folder list names it: the key, or ``volume.tif [3/30]`` for a slice."""
+        if self.page is None:
+            return self.key
+        from .stacks import slice_label
+
+        return slice_label(self.key.rsplit(" [", 1)[0], self.page, self.pages)
+
+    @property
     def has_mask(self) -> bool:
         return self.state is not ImageState.UNLABELED
 

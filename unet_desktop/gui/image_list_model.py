@@ -92,11 +92,12 @@ class ImageListModel(QAbstractListModel):
         if role == DIRTY_ROLE:
             return self._is_dirty(entry.key)
         if role == Qt.ItemDataRole.DisplayRole:
-            return f"{entry.key} *" if self._is_dirty(entry.key) else entry.key
+            label = getattr(entry, "label", entry.key)  # a stack's slice: volume.tif [3/30]
+            return f"{label} *" if self._is_dirty(entry.key) else label
         if role == Qt.ItemDataRole.DecorationRole:
             return state_icon(self.state_of(entry))
         if role == Qt.ItemDataRole.ToolTipRole:
-            tip = f"{entry.key}\nstate: {self.state_of(entry)}"
+            tip = f"{getattr(entry, 'label', entry.key)}\nstate: {self.state_of(entry)}"
             reason = self._invalid.get(entry.key)
             if reason is not None:
                 tip += (f"\nmask not usable, skipped by training and batch predict: {reason}"
