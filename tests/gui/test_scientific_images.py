@@ -86,3 +86,26 @@ def test_a_two_channel_image_shows_as_a_composite(qtbot, tmp_path):
     assert tuple(image[4, 4]) == (0, 255, 0) and tuple(image[28, 4]) == (255, 0, 255)
     assert "composite" in win.contrast_dock.info_label.text()
     win.close()
+
+
+def test_a_slice_starts_from_the_previous_slice_mask_as_one_undo_step(qtbot, tmp_path):
+    volume = np.random.default_rng(1).integers(0, 255, (3, 24, 30), dtype=np.uint8)
+    tifffile.imwrite(tmp_path / "volume.tif", volume, photometric="minisblack")
+    first = np.zeros((24, 30), np.uint8)
+    first[5:15, 3:20] = 255
+    ws = Workspace.open(tmp_path)
+    ws.save_mask("volume.tif [1 of 3]", first, ImageState.CORRECTED)
+    win = open_window(qtbot)
+    assert win.open_folder(tmp_path)
+    commands = win.slice_commands
+    assert not commands.from_previous.isEnabled()  # the first slice has none before it
+    win.session.open_image("volume.tif [2 of 3]")
+    assert commands.from_previous.isEnabled()
+    before = win.session.document.mask.copy()
+    commands.from_previous.trigger()
+    np.testing.assert_array_equal(win.session.document.mask, first)
+    win.session.undo()
+    np.testing.assert_array_equal(win.session.document.mask, before)
+    win.session.open_image("volume.tif [3 of 3]")  # slice 2 has no saved mask
+    assert not commands.start_from_previous()
+    win.close()

@@ -382,6 +382,15 @@ class Workspace:
                         labelled={e.page for e in self._siblings(entry)
                                   if e.has_mask and e.key not in self.invalid})
 
+    def neighbour_slice(self, key: str, step: int = -1) -> str | None:
+        """The key of the slice ``step`` slices from ``key`` in the same stack (-1: the
+        previous one), or None (no such slice, or ``key`` is no slice)."""
+        entry = self[key]
+        if entry.page is None:
+            return None
+        wanted = entry.page + step
+        return next((e.key for e in self._siblings(entry) if e.page == wanted), None)
+
     def _siblings(self, entry: ImageEntry) -> list[ImageEntry]:
         """The entries of the slices of ``entry``'s stack."""
         return [e for e in self.entries if e.image_path == entry.image_path and e.is_slice]

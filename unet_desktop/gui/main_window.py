@@ -43,6 +43,7 @@ from unet_desktop.gui.prediction_dock import PredictionDock
 from unet_desktop.gui.prediction_service import PredictionService
 from unet_desktop.gui.session import EditingSession
 from unet_desktop.gui.settings import AppSettings
+from unet_desktop.gui.slice_commands import SliceCommands
 from unet_desktop.gui.status import PointerStatus
 from unet_desktop.gui.task_actions import TaskActions
 from unet_desktop.gui.task_banner import TaskBanner, with_banner
@@ -199,6 +200,7 @@ class MainWindow(QMainWindow):
         self.addDockWidget(Qt.DockWidgetArea.RightDockWidgetArea, self.contrast_dock)
         self.contrast = ContrastController(self.session, self.canvas, self.contrast_dock, self)
         self.actions.view_menu.addAction(self.contrast_dock.toggleViewAction())
+        self.slice_commands = SliceCommands(self.session, self.actions.image_menu, self)
         # connected after the window's own document_opened handler, which sets the canvas
         self.prediction = PredictionController(self.session, self.predictions, self.models,
                                                self.canvas, self.file_dock,
