@@ -32,6 +32,7 @@ def describe(meta, parameters: int | None) -> list[str]:
     norm = meta.normalization
     lines += [
         f"input:         {meta.in_channels} channel(s), mean {norm['mean']}, std {norm['std']}",
+        f"input rule:    {meta.rule.kind}: {meta.rule.describe()}",
         f"train size:    {meta.train_size} px",
         f"scale:         {meta.scale}" + (" (predicts in native-resolution tiles)"
                                           if meta.scale == "native" else ""),
