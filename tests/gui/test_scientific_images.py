@@ -109,3 +109,19 @@ def test_a_slice_starts_from_the_previous_slice_mask_as_one_undo_step(qtbot, tmp
     win.session.open_image("volume.tif [3 of 3]")  # slice 2 has no saved mask
     assert not commands.start_from_previous()
     win.close()
+
+
+def test_a_new_task_chooses_percentile_input_and_its_channels(qtbot, tmp_path):
+    from unet_desktop.core.labels import binary_scheme
+    from unet_desktop.gui.task_dialog import TaskDialog
+
+    dialog = TaskDialog(binary_scheme(), name="nuclei")
+    qtbot.addWidget(dialog)
+    assert dialog.task().input_rule == {"kind": "data-range"}  # the default of new models
+    dialog.input_combo.setCurrentIndex(dialog.input_combo.findData("percentile"))
+    dialog.channels_edit.setText("2")
+    assert dialog.task().input_rule == {"kind": "percentile", "low": 1.0, "high": 99.0,
+                                        "channels": [1]}
+    dialog.channels_edit.setText("1,2")  # two channels fit neither a gray nor an RGB input
+    assert "one or three" in dialog.problem_label.text()
+    assert not dialog.buttons.button(dialog.buttons.StandardButton.Ok).isEnabled()

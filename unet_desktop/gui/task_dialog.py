@@ -27,11 +27,15 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from unet_desktop.core.input_rule import InputRule
 from unet_desktop.core.labels import LabelScheme
 from unet_desktop.core.model_header import model_scheme
 from unet_desktop.core.task import Task, classes_by_name, describe_classes
 from unet_desktop.gui.class_editor import ClassEditor
 from unet_desktop.gui.finetune_dialog import SCALE_CHOICES
+
+INPUT_CHOICES = (("data-range", "Range of the data (a 12-bit image by 4095)"),
+                 ("percentile", "Per image: 1st-99th percentile (Cellpose)"))
 
 KINDS = {"binary": "Binary (object / background)", "multiclass": "Multi-class",
          "trimap": "Trimap (foreground / background / border)"}
@@ -64,6 +68,19 @@ class TaskDialog(QDialog):
         self.scale_combo.setToolTip("How the new model sees the images (a model file keeps "
                                     "its own)")
         self.imagenet_radio.toggled.connect(self.scale_combo.setEnabled)
+        self.input_combo = QComboBox()  # the new model's input rule (core.input_rule)
+        for value, text in INPUT_CHOICES:
+            self.input_combo.addItem(text, value)
+        self.input_combo.setToolTip("How a new model makes its input from 12/16-bit and float "
+                                    "images (8-bit images are the same under both but the "
+                                    "percentile rule); recorded in each model file")
+        self.channels_edit = QLineEdit()
+        self.channels_edit.setPlaceholderText("gray or RGB as stored; or e.g. 2, or 1,2,3")
+        self.channels_edit.setToolTip("Which channels of multi-channel images feed the model "
+                                      "(one or three, counted from 1); images without them are "
+                                      "listed as skipped")
+        self.imagenet_radio.toggled.connect(self.input_combo.setEnabled)
+        self.imagenet_radio.toggled.connect(self.channels_edit.setEnabled)
         self.model_radio = QRadioButton("An existing model file (classes mapped by name):")
         self.imagenet_radio.setChecked(True)
         self.start_group = QButtonGroup(self)
@@ -91,7 +108,7 @@ class TaskDialog(QDialog):
         self.buttons.accepted.connect(self.accept)
         self.buttons.rejected.connect(self.reject)
         for signal in (self.name_edit.textChanged, self.model_edit.textChanged,
-                       self.model_radio.toggled):
+                       self.model_radio.toggled, self.channels_edit.textChanged):
             signal.connect(self._validate)
         self.classes.changed.connect(self._validate)
         self._layout(note)
@@ -110,6 +127,13 @@ class TaskDialog(QDialog):
         scale_row.addWidget(QLabel("Scale:"))
         scale_row.addWidget(self.scale_combo, 1)
         start_layout.addLayout(scale_row)
+        input_row = QHBoxLayout()
+        input_row.addSpacing(24)
+        input_row.addWidget(QLabel("Input:"))
+        input_row.addWidget(self.input_combo, 1)
+        input_row.addWidget(QLabel("Channels:"))
+        input_row.addWidget(self.channels_edit, 1)
+        start_layout.addLayout(input_row)
         start_layout.addWidget(self.model_radio)
         row = QHBoxLayout()
         row.addWidget(self.model_edit, 1)
@@ -191,4 +215,17 @@ class TaskDialog(QDialog):
                 raise ValueError(f"{start}: not a readable model file")
         return Task(name, scheme, str(start.resolve()) if start else None,
                     "user" if self.user_radio.isChecked() else "folder",
-                    scale=self.scale_combo.currentData())
+                    scale=self.scale_combo.currentData(), input_rule=self._input_rule())
+
+    def _input_rule(self) -> dict:
+        """The new model's input rule from the Input and Channels boxes ({} from a model
+        file, which keeps its own); ValueError names what is wrong."""
+        if self.model_radio.isChecked():
+            return {}
+        text = self.channels_edit.text().strip()
+        try:
+            channels = tuple(int(c) - 1 for c in text.split(",")) if text else None
+        except ValueError:
+            raise ValueError(f"channels are numbers from 1, e.g. 2 or 1,2,3 (not {text!r})"
+                             ) from None
+        return InputRule(self.input_combo.currentData(), channels=channels).to_dict()
