@@ -125,3 +125,16 @@ def test_a_new_task_chooses_percentile_input_and_its_channels(qtbot, tmp_path):
     dialog.channels_edit.setText("1,2")  # two channels fit neither a gray nor an RGB input
     assert "one or three" in dialog.problem_label.text()
     assert not dialog.buttons.button(dialog.buttons.StandardButton.Ok).isEnabled()
+
+
+def test_the_contrast_dock_shows_itself_for_12_bit_data_not_for_8_bit(qtbot, tmp_path):
+    (tmp_path / "eight").mkdir()
+    (tmp_path / "deep").mkdir()
+    tifffile.imwrite(tmp_path / "eight/a.tif", np.zeros((16, 16), np.uint8))
+    tifffile.imwrite(tmp_path / "deep/a.tif", _twelve_bit(16))
+    win = open_window(qtbot)
+    assert win.open_folder(tmp_path / "eight")
+    assert not win.contrast_dock.isVisible()
+    assert win.open_folder(tmp_path / "deep")
+    assert win.contrast_dock.isVisible()
+    win.close()

@@ -108,8 +108,8 @@ def test_ten_thousand_images_open_and_scroll_decoding_only_the_shown_one(qtbot, 
 
     decoded: list[str] = []
     sized: list[str] = []
-    read_image, image_size = imageio.read_image, imageio.image_size
-    monkeypatch.setattr(imageio, "read_image",
+    read_image, image_size = imageio.read_image_raw, imageio.image_size  # what the window reads
+    monkeypatch.setattr(imageio, "read_image_raw",
                         lambda path: decoded.append(Path(path).name) or read_image(path))
     monkeypatch.setattr(imageio, "image_size",
                         lambda path: sized.append(Path(path).name) or image_size(path))

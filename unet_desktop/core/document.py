@@ -36,6 +36,7 @@ class MaskDocument:
         history: EditHistory | None = None,
         *,
         saved: bool = True,
+        stored: np.ndarray | None = None,
     ):
         if mask.ndim != 2 or mask.dtype != np.uint8:
             raise ValueError(f"{key}: a mask is a 2-D uint8 array, got {mask.dtype} {mask.shape}")
@@ -45,7 +46,9 @@ class MaskDocument:
                 f"but its mask is {mask.shape[1]}x{mask.shape[0]} px"
             )
         self.key = key
-        self.image = image
+        self.image = image  # as shown (uint8 gray or RGB): what the editing tools see
+        # the image's stored values (12/16-bit, channels...) that ``image`` shows; None: the same
+        self.stored = stored
         self.mask = mask
         self.scheme = scheme
         self.history = history if history is not None else EditHistory()

@@ -1,10 +1,14 @@
 """Contrast limits of the view: the folder's setting (owned by the workspace), shown in the
 contrast dock and applied to the image on screen.
 
-On each opened image the controller reads its stored values once, shows their histogram and
+On each opened image the controller takes its stored values from the document (decoded once,
+by the session), shows their histogram and
 the limits in force (the folder's, set by hand, or automatic). A change in the dock becomes the
 folder's setting (``Workspace.set_view``, remembered in its sidecar) and the image on screen is
-drawn again with it; the document's pixels (what the smart tools see) follow the view.
+drawn again with it; the document's pixels (what the smart tools see) follow the view. The dock
+stays out of the way on 8-bit folders: it shows itself once per folder, at the first image that
+needs contrast limits (12/16-bit, float, a composite) or when the folder has limits set by hand;
+View > Contrast shows it any time.
 """
 
 from __future__ import annotations
@@ -30,6 +34,7 @@ class ContrastController(QObject):
         super().__init__(parent)
         self.session, self.canvas, self.dock = session, canvas, dock
         self._raw: np.ndarray | None = None  # stored values of the image on screen
+        self._offered_in: object = None  # the folder where the dock last showed itself
         session.document_opened.connect(self._on_document_opened)
         dock.limits_changed.connect(self._on_limits_changed)
         dock.auto_requested.connect(self._on_auto_requested)
@@ -39,11 +44,13 @@ class ContrastController(QObject):
         self._raw = None
         if document is None or ws is None:
             return
-        try:
-            self._raw = ws.load_raw(document.key)
-        except FileError:
-            return  # the session reported it when it opened the image
+        # an 8-bit image is its own stored values: copied, as limits set by hand redraw it
+        self._raw = document.image.copy() if document.stored is None else document.stored
         self._show_dock()
+        needs = not shown_as_is(self._raw) or ws.view.limits is not None
+        if needs and self._offered_in != ws.root:
+            self._offered_in = ws.root
+            self.dock.show()
 
     def _limits_in_force(self) -> tuple[Limits, str]:
         ws, raw = self.session.workspace, self._raw

@@ -198,6 +198,7 @@ class MainWindow(QMainWindow):
         self.training_dock.hide()  # under the canvas when a run starts
         self.contrast_dock = ContrastDock(self)
         self.addDockWidget(Qt.DockWidgetArea.RightDockWidgetArea, self.contrast_dock)
+        self.contrast_dock.hide()  # shows itself for 12/16-bit, float and multi-channel images
         self.contrast = ContrastController(self.session, self.canvas, self.contrast_dock, self)
         self.actions.view_menu.addAction(self.contrast_dock.toggleViewAction())
         self.slice_commands = SliceCommands(self.session, self.actions.image_menu, self)

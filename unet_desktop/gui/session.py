@@ -33,6 +33,7 @@ import numpy as np
 from PySide6.QtCore import QObject, Signal
 
 from unet_desktop.core.autosave import RecoveryJournal, default_recovery_dir, save_document
+from unet_desktop.core.display import render
 from unet_desktop.core.document import MaskDocument
 from unet_desktop.core.edit_ops import BBox, Delta, erase_value
 from unet_desktop.core.errors import FileError
@@ -225,7 +226,8 @@ class EditingSession(QObject):
     def _load_document(self, key: str) -> MaskDocument | None:
         ws = self.workspace
         try:
-            image = ws.load_image(key)
+            stored = ws.load_raw(key)  # decoded once: shown through the folder's contrast
+            image = render(stored, ws.view.limits)
         except FileError as exc:
             self.error.emit(f"Cannot open the image: {exc}")
             return None
@@ -248,7 +250,8 @@ class EditingSession(QObject):
         history = self.histories.get(key, mask)
         if fresh:
             self.archive.restore(ws.root, key, mask, history)
-        return MaskDocument(key, image, mask, ws.scheme, history)
+        return MaskDocument(key, image, mask, ws.scheme, history,
+                            stored=None if stored is image else stored)
 
     def close_document(self, reason: str = "leave") -> bool:
         """Save the current image if it has unsaved edits and let it go. False if the save

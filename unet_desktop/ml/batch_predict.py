@@ -341,15 +341,19 @@ def _report(progress: BatchProgress, start: float) -> BatchProgress:
     return snapshot
 
 
-def _decode(job: _Job, rule: InputRule) -> np.ndarray:
-    """The image's stored values (the predictor applies its model's input rule); an image whose
-    channels do not fit the rule raises here, so that it fails alone, with the reason."""
+def _decode(job: _Job) -> np.ndarray:
+    """The image's stored values (the predictor applies its model's input rule)."""
     if job.page is not None:
-        values = read_slice(job.image_path, job.page)
-    elif is_tiff_name(job.image_path):
-        values = read_tiff_image(job.image_path)
-    else:
-        values = read_image_raw(job.image_path)
+        return read_slice(job.image_path, job.page)
+    if is_tiff_name(job.image_path):
+        return read_tiff_image(job.image_path)
+    return read_image_raw(job.image_path)
+
+
+def _decode_fitting(job: _Job, rule: InputRule) -> np.ndarray:
+    """:func:`_decode`, and an image whose channels do not fit the model's rule raises here (on
+    the decode thread), so that it fails alone, with the reason."""
+    values = _decode(job)
     rule.pick_channels(values, job.image_path)
     return values
 
@@ -397,7 +401,8 @@ class _Runner:
                     job = next(queue, None)
                     if job is None:
                         break
-                    decoding.append((job, decoder.submit(_decode, job, self.predictor.meta.rule)))
+                    decoding.append((job, decoder.submit(_decode_fitting, job,
+                                                                self.predictor.meta.rule)))
                 if not decoding or cancel.cancelled:
                     break
                 batch: list[tuple[_Job, np.ndarray]] = []
