@@ -2,8 +2,12 @@
 
 Files are decoded by content, not by extension (a ``.jpg`` that is really a GIF or a PNG loads),
 among the formats PNG, JPEG (and MPO), GIF, BMP, TIFF and WebP. The EXIF orientation is applied,
-so the array is the image as a viewer shows it; an animated GIF or a multi-page TIFF gives its
-first frame. Every failure raises :class:`ImageReadError` naming the file and the reason.
+so the array is the image as a viewer shows it; an animated GIF gives its first frame (multi-page
+TIFF stacks are read slice by slice by :mod:`unet_desktop.core.stacks`). Every failure raises
+:class:`ImageReadError` naming the file and the reason. :func:`read_image` is the 8-bit image of
+the table below; :func:`read_image_raw` keeps 16-bit, 32-bit and float data, which a model's
+input rule (:mod:`unet_desktop.core.input_rule`) or the view's contrast limits
+(:mod:`unet_desktop.core.display`) then map to 8 bits.
 
 Pixel modes are normalised to ``HxW`` uint8 (gray) or ``HxWx3`` uint8 (RGB):
 
