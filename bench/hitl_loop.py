@@ -80,7 +80,7 @@ class Annotator:
         self.rounds: list[dict] = []
 
     def _pair(self, key: str):
-        return self.ws.load_image(key), self.ws.load_mask(key)
+        return self.ws.load_raw(key), self.ws.load_mask(key)  # the rule applies
 
     def _use_promotions(self, now: float) -> None:
         ready = [p for p in self.waiting if p[0] <= now]
