@@ -16,14 +16,13 @@ from __future__ import annotations
 
 import argparse
 import json
-import statistics
 import sys
 import tempfile
-import time
 from pathlib import Path
 
 import numpy as np
 import tifffile
+from workspace_open import median_time  # bench/ is on the path when run as a script
 
 from unet_desktop.core.workspace import Workspace
 
@@ -42,15 +41,6 @@ def make_folder(root: Path, stacks: int, pages: int, size: int = 128,
         if i % 2 == 0:
             tifffile.imwrite(root / f"masks/stack_{i:03d}.tif", labels)
     return root
-
-
-def _median_s(fn, runs: int) -> float:
-    times = []
-    for _ in range(runs):
-        start = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - start)
-    return statistics.median(times)
 
 
 def naive_open(root: Path) -> int:
@@ -73,10 +63,10 @@ def main(argv: list[str] | None = None) -> int:
                            None if args.compression == "none" else args.compression)
         Workspace.open(root)  # warm the file-system cache
         ws = Workspace.open(root)
-        open_s = _median_s(lambda: Workspace.open(root), args.runs)
-        naive_s = _median_s(lambda: naive_open(root), args.runs)
+        open_s = median_time(lambda: Workspace.open(root), args.runs)
+        naive_s = median_time(lambda: naive_open(root), args.runs)
         middle = ws.entries[args.pages // 2].key
-        slice_s = _median_s(lambda: ws.load_image(middle), args.runs)
+        slice_s = median_time(lambda: ws.load_image(middle), args.runs)
         result = {
             "stacks": args.stacks, "pages": args.pages, "size": args.size,
             "compression": args.compression, "entries": len(ws),
