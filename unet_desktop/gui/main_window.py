@@ -45,6 +45,7 @@ from unet_desktop.gui.status import PointerStatus
 from unet_desktop.gui.task_actions import TaskActions
 from unet_desktop.gui.task_banner import TaskBanner, with_banner
 from unet_desktop.gui.task_controller import TaskController
+from unet_desktop.gui.text_entry_keys import TextEntryKeys
 from unet_desktop.gui.tool_controller import ToolController
 from unet_desktop.gui.tool_dock import ToolDock
 from unet_desktop.gui.training_commands import TrainingCommands
@@ -99,6 +100,7 @@ class MainWindow(QMainWindow):
         self.last_error = ""
         self._connect_actions()
         self._connect_widgets()
+        self.text_entry_keys = TextEntryKeys(self, self.canvas)  # Enter in a box is the box's
         self._build_model_parts()
         self._restore_preferences()
         self._update_recent_menu()
@@ -445,7 +447,7 @@ class MainWindow(QMainWindow):
         if isinstance(tool, PolygonTool) and tool.points:
             self.tools.finish_polygon()
         else:
-            self.prediction.accept()
+            self.prediction.accept(ask=True)  # over the user's strokes only if they say so
 
     # --- clean-up operations (core.edit_ops) ---------------------------------------------------
     def _on_band_requested(self, band: int) -> None:

@@ -9,7 +9,9 @@ prediction is its own canvas layer; it becomes the editable mask
   ``predicted`` by another model version) and the auto-accept preference is on;
 - when the user asks for it (Enter, "Accept Prediction"), whatever the image's state.
 
-A corrected or verified mask, or a mask with unsaved edits, is never replaced without asking.
+A corrected or verified mask, or a mask with unsaved edits, is never replaced without asking:
+by itself never; from a key (Enter) only after ``confirm_replace(key)`` says yes (a question
+whose default answer keeps the strokes); the prediction dock's Accept button is the explicit ask.
 ``accept_guard(model_scheme)`` (set by the folder's task) returns why a model's predictions must
 not become the folder's masks (other classes); such a prediction is shown, never accepted.
 """
@@ -22,6 +24,7 @@ from typing import Any
 
 import numpy as np
 from PySide6.QtCore import QObject, Signal
+from PySide6.QtWidgets import QMessageBox
 
 from unet_desktop.core.labels import LabelScheme, adapt_labels
 from unet_desktop.core.workspace import ImageState
@@ -77,6 +80,7 @@ class PredictionController(QObject):
         self._active = True
         self._scheme_warned: str | None = None
         self.accept_guard: Callable[[LabelScheme], str | None] | None = None
+        self.confirm_replace: Callable[[str], bool] = self._ask_replace_strokes
         session.workspace_opened.connect(self._on_workspace_opened)
         session.document_opened.connect(self._on_document_opened)
         service.prediction_ready.connect(self._on_prediction_ready)
@@ -164,8 +168,9 @@ class PredictionController(QObject):
             entry.state, self.session.has_user_edits(), self.session.is_accepted_prediction(),
             entry.model_version, shown.version)
 
-    def accept(self, automatically: bool = False) -> bool:
-        """Make the prediction on screen the editable mask (one undo step)."""
+    def accept(self, automatically: bool = False, ask: bool = False) -> bool:
+        """Make the prediction on screen the editable mask (one undo step). ``ask`` (a key
+        asked for it): over the user's strokes only if ``confirm_replace`` says yes."""
         shown, document = self.shown, self.session.document
         if shown is None or document is None or document.key != shown.key:
             if not automatically:
@@ -175,6 +180,9 @@ class PredictionController(QObject):
         if refused:
             if not automatically:
                 self.message.emit(f"Cannot accept the prediction: {refused}")
+            return False
+        if ask and self.has_strokes() and not self.confirm_replace(shown.key):
+            self.message.emit(f"Kept your strokes on {shown.key}")
             return False
         try:
             labels = adapt_labels(shown.prediction.labels, shown.scheme, document.scheme)
@@ -189,6 +197,27 @@ class PredictionController(QObject):
         if not automatically:
             self.message.emit(f"Accepted the prediction of {shown.key} (Ctrl+Z undoes it)")
         return True
+
+    def has_strokes(self) -> bool:
+        """Whether the mask on screen holds the user's work: unsaved edits, or a corrected or
+        verified mask."""
+        ws, document = self.session.workspace, self.session.document
+        if document is None or ws is None:
+            return False
+        return self.session.has_user_edits() or ws[document.key].state in (
+            ImageState.CORRECTED, ImageState.VERIFIED)
+
+    def _ask_replace_strokes(self, key: str) -> bool:
+        box = QMessageBox(QMessageBox.Icon.Question, "Replace your strokes?",
+                          f"Replace your mask of {key} with the model's prediction?",
+                          parent=self.canvas.window())
+        replace = box.addButton("Replace with the Prediction",
+                                QMessageBox.ButtonRole.DestructiveRole)
+        keep = box.addButton("Keep My Strokes", QMessageBox.ButtonRole.RejectRole)
+        box.setDefaultButton(keep)  # a second stray Enter keeps them
+        box.setEscapeButton(keep)
+        box.exec()
+        return box.clickedButton() is replace
 
     def _refusal(self, shown: ShownPrediction) -> str | None:
         return self.accept_guard(shown.scheme) if self.accept_guard is not None else None
