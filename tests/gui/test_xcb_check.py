@@ -4,7 +4,6 @@ apt-get and dnf lines, on stderr and in the log, and exit code 3 instead of Qt's
 
 from __future__ import annotations
 
-
 from unet_desktop import cli
 from unet_desktop.core.logs import log_file_path
 from unet_desktop.gui import xcb_check

@@ -300,6 +300,7 @@ class MainWindow(QMainWindow):
         if ws.scheme.ignore_value is not None:
             self._class_names[ws.scheme.ignore_value] = "unlabeled"
         self.tool_dock.set_scheme(ws.scheme)
+        self.actions.name_classes(ws.scheme)  # Tools > Class and the shortcut list
         self.tools.reset_for_scheme(ws.scheme, classes_only=True)
         self.tool_dock.show_value(self.tools.value)
         self.file_dock.set_entries(ws.entries, self.session.is_dirty, ws.invalid)

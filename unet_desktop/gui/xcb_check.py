@@ -73,10 +73,11 @@ class MissingLibraries:
 
     def message(self) -> str:
         """The text printed (and logged) instead of Qt's abort."""
-        lines = [f"unet-desktop: the window cannot open: Qt's xcb platform plugin ({self.plugin}) "
-                 f"needs {len(self.libraries)} system "
-                 f"librar{'y' if len(self.libraries) == 1 else 'ies'} that this machine lacks: "
-                 f"{', '.join(self.libraries)}.", "Install them with"]
+        n = len(self.libraries)
+        head = (f"unet-desktop: the window cannot open: Qt's xcb platform plugin ({self.plugin}) "
+                f"needs {n} system librar{'y' if n == 1 else 'ies'} that this machine lacks: "
+                f"{', '.join(self.libraries)}.")
+        lines = [head, "Install them with"]
         if self.apt_packages:
             lines.append(f"  sudo apt-get install {' '.join(self.apt_packages)}   "
                          "(Debian, Ubuntu)")
