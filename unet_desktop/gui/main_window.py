@@ -305,7 +305,9 @@ class MainWindow(QMainWindow):
         self.tool_dock.show_value(self.tools.value)
         self.file_dock.set_entries(ws.entries, self.session.is_dirty, ws.invalid)
         self.mask_check.start(ws)
-        notes = [f"Opened {ws.root} ({len(ws)} images, {ws.layout} layout, {ws.scheme.kind})"]
+        unset = ws.task is None and not any(e.has_mask for e in ws.entries)  # nothing says
+        kind = "no task yet: File > New Task..." if unset else ws.scheme.kind
+        notes = [f"Opened {ws.root} ({len(ws)} images, {ws.layout} layout, {kind})"]
         if ws.skipped:
             notes.append(f"{len(ws.skipped)} files skipped")
         notes.extend(ws.warnings)

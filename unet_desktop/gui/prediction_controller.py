@@ -78,6 +78,7 @@ class PredictionController(QObject):
         self._auto_accept = auto_accept
         self.shown: ShownPrediction | None = None
         self._active = True
+        self.waiting: str | None = None  # why nothing is predicted now (the folder's task)
         self._scheme_warned: str | None = None
         self.accept_guard: Callable[[LabelScheme], str | None] | None = None
         self.confirm_replace: Callable[[str], bool] = self._ask_replace_strokes
@@ -96,6 +97,17 @@ class PredictionController(QObject):
         """The window is closing: ignore every later result and request nothing more."""
         self._active = False
 
+    def set_waiting(self, reason: str | None) -> None:
+        """``reason``: show no prediction (none painted, accepted or ranked) until called with
+        None, e.g. while the folder's task is being set up; then the one on screen follows."""
+        self.waiting = reason
+        if reason is not None:
+            self.shown = None
+            self.canvas.clear_prediction()
+            self.status_changed.emit(reason)
+        else:
+            self.request_current()
+
     # --- requests -------------------------------------------------------------------------------
     def request_current(self) -> None:
         """Ask for the prediction of the image on screen (and prefetch its neighbours)."""
@@ -106,6 +118,9 @@ class PredictionController(QObject):
             self.status_changed.emit(
                 "The prediction follows once the model is loaded" if self.models.loading
                 else "No model loaded: open one with Model > Open Model...")
+            return
+        if self.waiting is not None:
+            self.status_changed.emit(self.waiting)
             return
         if self.service.request(key, self.neighbour_keys()) is None and self.shown is None:
             self.status_changed.emit(f"Predicting {key}...")
@@ -129,12 +144,13 @@ class PredictionController(QObject):
 
     # --- results --------------------------------------------------------------------------------
     def _on_prediction_ready(self, key: str, version: str, prediction: Any) -> None:
-        if not self._active:
-            return
+        if not self._active or self.waiting is not None:
+            return  # cached by the service for later
         model = self.models.active  # read once: a swap on the worker cannot split the pair
         if model is None or model.version != version:
             return  # another model's result (cached for it); never paired with this scheme
-        self._record_score(key, prediction.score)
+        if self.accept_guard is None or self.accept_guard(model.meta.scheme) is None:
+            self._record_score(key, prediction.score)  # a misfit model ranks no image
         if key != self.session.current_key:  # the session owns which image is on screen
             return  # cached for later; never painted over another image
         if not self.canvas.set_prediction(prediction.labels, prediction.uncertainty,

@@ -116,10 +116,16 @@ class TaskController(QObject):
         ws = self.session.workspace
         self.restored_model = None
         self._update_actions()
+        waits = self.ask_on_open and ws.task is None and len(ws) and not ws.read_only \
+            and not any(e.has_mask for e in ws.entries)
+        if not waits and self.prediction.waiting is not None:
+            self.prediction.set_waiting(None)  # the folder before it waited for its task
         if ws.task is not None:
             self._restore_model(ws.task)
-        elif self.ask_on_open and len(ws) and not ws.read_only \
-                and not any(e.has_mask for e in ws.entries):
+        elif waits:
+            # no model's guess tints the image behind the question: its classes are unknown
+            self.prediction.set_waiting("No prediction until the task says what is labelled "
+                                        "here (File > New Task...)")
             QTimer.singleShot(0, lambda: self._ask_if_still(ws))
         self._update_banner()
         if self.versions_dialog is not None:
@@ -127,8 +133,17 @@ class TaskController(QObject):
 
     def _ask_if_still(self, ws: Any) -> None:
         if self.session.workspace is ws and ws.task is None and self.dialog is None:
-            self.new_task(note=f"{ws.root.name} has no masks and no task yet: say what is "
-                               "labelled here.")
+            dialog = self.new_task(note=f"{ws.root.name} has no masks and no task yet: say "
+                                        "what is labelled here.")
+            dialog.finished.connect(lambda _r: self._stop_waiting(ws))
+        else:
+            self._stop_waiting(ws)
+
+    def _stop_waiting(self, ws: Any) -> None:
+        """The question was answered (or not asked): predictions follow again; a task with
+        other classes than the model's keeps its guess out of the masks (the banner)."""
+        if self.session.workspace is ws and self.prediction.waiting is not None:
+            self.prediction.set_waiting(None)
 
     def _restore_model(self, task: Task) -> None:
         if task.model is None:
