@@ -212,6 +212,9 @@ class MainWindow(QMainWindow):
             self.task_actions, self.session, self.models, self.prediction, self.training_commands,
             self.model_actions, self.prediction_dock.accept_button, self.tools, self.task_banner,
             self.open_folder, user_models_dir(), self, self._ask_for_task, self)
+        self.model_commands.fallback_previous = self.task_commands.parent_version_file
+        self.task_commands.task_changed.connect(self.model_commands.refresh_rollback)
+        self.session.workspace_opened.connect(self.model_commands.refresh_rollback)
         self.learning = LearningController(
             self.model_actions.learn_as_i_correct, self.session, self.models, self.prediction,
             self.predictions, self.task_commands, self.training_dock, self)

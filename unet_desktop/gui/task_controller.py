@@ -324,16 +324,20 @@ class TaskController(QObject):
                 return None
         return ws.task
 
-    def record_version(self, path: Path, metrics: dict, note: str, in_use: bool) -> None:
+    def record_version(self, path: Path, metrics: dict, note: str, in_use: bool,
+                       images: tuple[int, int] | None = None) -> None:
         """Add a model file of the open folder (the learning loop's round) to its task's
         versions, with ``metrics`` and ``note``; ``in_use``: as the model in use, else as a
-        candidate the user can still pick in Model > Versions."""
+        candidate the user can still pick in Model > Versions; ``images``: (trained on,
+        validated on)."""
         ws = self.session.workspace
         if ws is None or ws.task is None:
             return
         version = version_from_metadata(stored_reference(ws.root, path),
                                         model_metadata(path) or {}, Path(path).stem)
         version = replace(version, metrics=dict(metrics), note=note)  # the loop's own measures
+        if images is not None:
+            version = replace(version, corrected_images=sum(images), validation_images=images[1])
         self._save(ws.task.with_version(version) if in_use else ws.task.with_candidate(version))
 
     def _on_model_trained(self, path: str) -> None:
@@ -359,6 +363,20 @@ class TaskController(QObject):
                 save_task(root, task)
             except FileError as exc:
                 self.error.emit(f"Cannot record {Path(path).name} in its task: {exc}")
+
+    def parent_version_file(self) -> Path | None:
+        """The file of the parent version of the task model in use, if it is still there:
+        what Model > Roll Back goes back to once the previous model is not in memory
+        (after reopening the folder)."""
+        ws, current = self.session.workspace, self.models.slots.current
+        task = ws.task if ws is not None else None
+        if task is None or current is None or current.path is None:
+            return None
+        in_use = task.version_of(stored_reference(ws.root, current.path))
+        parent = next((v for v in task.versions if in_use is not None
+                       and v.version == in_use.parent), None)
+        path = model_file(ws.root, parent.file) if parent is not None else None
+        return path if path is not None and path.is_file() else None
 
     def show_versions(self) -> VersionsDialog | None:
         task = self.task
