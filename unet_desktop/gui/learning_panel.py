@@ -33,6 +33,7 @@ from unet_desktop.gui.training_dock import PLOT_MIN_HEIGHT
 VERSION_COLORS = ("#4c9be8", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e377c2",
                   "#7f7f7f", "#bcbd22", "#17becf")
 EMPTY_IMAGES = 10  # the image axis before the first points
+TARGET_LABEL_ROOM = 0.1  # above 1.0 on the score axis: a target of 0.95 keeps its label whole
 TEXT_WIDTH = 280  # px of the column beside the plot: estimate, target, validation, status
 
 
@@ -64,7 +65,7 @@ class LearningPanel(QWidget):
         self.plot = pg.PlotWidget(title="Learning curve")
         self.plot.setLabel("bottom", "corrected image")
         self.plot.setLabel("left", "starting prediction")
-        self.plot.setYRange(0.0, 1.0)
+        self.plot.setYRange(0.0, 1.0 + TARGET_LABEL_ROOM, padding=0)
         self.plot.setLimits(xMin=0)
         self.plot.setXRange(0, EMPTY_IMAGES, padding=0.02)
         self.points = pg.ScatterPlotItem(size=8, hoverable=True, tip=self._tip)
@@ -72,7 +73,7 @@ class LearningPanel(QWidget):
         self.average_curve = self.plot.plot([], [], pen=pg.mkPen("#444444", width=2))
         self.target_line = pg.InfiniteLine(
             angle=0, movable=False, pen=pg.mkPen("#2ca02c", style=Qt.PenStyle.DashLine),
-            label="target", labelOpts={"position": 0.02, "anchors": [(0, 0), (0, 0)]})  # below it
+            label="target", labelOpts={"position": 0.02, "anchors": [(0, 1), (0, 1)]})  # above it
         self.plot.addItem(self.target_line)
         self.estimate_label = QLabel("")
         self.estimate_label.setWordWrap(True)

@@ -105,7 +105,7 @@ class TrainingDock(QDockWidget):
         self.loss_curve = self.loss_plot.plot([], [], pen=pg.mkPen("#4c9be8", width=1))
         self.metric_plot = pg.PlotWidget(title="Validation")
         self.metric_plot.setLabel("bottom", "epoch")
-        self.metric_plot.addLegend(offset=(-5, -5))  # bottom right: curves rise
+        self.legend = self.metric_plot.addLegend(offset=(-5, -5))  # bottom right: curves rise
         self.metric_plot.setYRange(0.0, 1.0)
         self.metric_plot.setLimits(xMin=0)
         self.miou_curve = self.metric_plot.plot([], [], pen=pg.mkPen("#2ca02c", width=2),
@@ -250,6 +250,10 @@ class TrainingDock(QDockWidget):
             self.loss_plot.enableAutoRange(x=True)
         else:  # nothing to fit yet: steps from 0, not a range around nothing
             self.loss_plot.setXRange(0, EMPTY_STEPS, padding=0)
+        scores = [v for v in self._miou[-3:] + self._mdice[-3:] if not math.isnan(v)]
+        low = bool(scores) and max(scores) < 0.5  # curves low: the legend goes to the top
+        self.legend.anchor((1, 0) if low else (1, 1), (1, 0) if low else (1, 1),
+                           offset=(-5, 5) if low else (-5, -5))
         # the epochs run; a short plan is shown whole, a long one (1000) does not squash the data
         last = max([min(self._planned_epochs, PLANNED_EPOCHS_SHOWN), *self._epochs])
         self.metric_plot.setXRange(1, max(2, last), padding=0.02)
