@@ -63,9 +63,9 @@ def test_enter_in_every_box_triggers_no_action(qtbot, win):
     assert {"QSpinBox", "QDoubleSpinBox", "QLineEdit"} <= names, names
     assert len(found) >= 6
     for box in found:
-        box.setFocus()
-        qtbot.waitUntil(lambda b=box: QApplication.focusWidget() is b)
         for key in (Qt.Key.Key_Return, Qt.Key.Key_Enter):
+            box.setFocus()  # (Enter hands the focus back to the canvas)
+            qtbot.waitUntil(lambda b=box: QApplication.focusWidget() is b)
             qtbot.keyClick(box, key)
         assert triggered == [], (box, triggered)
         np.testing.assert_array_equal(document.mask, strokes)

@@ -10,6 +10,7 @@ so the next Ctrl+Z undoes the mask, not the box's text. Dialogs are other window
 
 from __future__ import annotations
 
+import shiboken6
 from PySide6.QtCore import QEvent, QObject, Qt, QTimer
 from PySide6.QtGui import QKeyEvent, QKeySequence
 from PySide6.QtWidgets import (
@@ -59,20 +60,31 @@ def belongs_to_box(event: QKeyEvent) -> bool:
 
 
 class TextEntryKeys(QObject):
-    """Installed on the application for ``window``; ``canvas`` gets the keys after Enter."""
+    """Watches the focused box of ``window`` (its event filter follows the focus, so no other
+    event pays for it); ``canvas`` gets the keys after Enter."""
 
     def __init__(self, window: QWidget, canvas: QWidget) -> None:
         super().__init__(window)
         self._window = window
         self._canvas = canvas
-        QApplication.instance().installEventFilter(self)
+        self._watched: QWidget | None = None
+        QApplication.instance().focusChanged.connect(self._on_focus_changed)
+
+    def _on_focus_changed(self, _old: QWidget | None, new: QWidget | None) -> None:
+        if self._watched is not None and shiboken6.isValid(self._watched):
+            self._watched.removeEventFilter(self)
+        self._watched = None
+        box = text_entry(new)
+        if box is not None and box.window() is self._window:
+            new.installEventFilter(self)
+            self._watched = new
 
     def eventFilter(self, watched: QObject, event: QEvent) -> bool:
         kind = event.type()
         if kind not in (QEvent.Type.ShortcutOverride, QEvent.Type.KeyPress):
             return False
         box = text_entry(watched)
-        if box is None or box.window() is not self._window:
+        if box is None:
             return False
         if kind == QEvent.Type.ShortcutOverride:
             if belongs_to_box(event):
