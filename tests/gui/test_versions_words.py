@@ -30,7 +30,10 @@ def folder_with_two_versions(tmp_path):
                          None, "2026-12-06T10:00", {"miou": 0.81}, 2, "", 1)
     second = ModelVersion("pets-v2", "models/pets-v2.safetensors", read_meta(v2).version,
                           first.version, "2026-12-06T11:00", {"train_loss": 0.2}, 4, NOTE, 2)
-    save_task(root, Task("pets", trimap_scheme(), model=second.file, versions=(first, second)))
+    third = ModelVersion("pets-v3", "models/pets-v3.safetensors", "v3", second.version,
+                         "2026-12-06T12:00", {"val_score": 0.912, "dice": 0.912, "miou": 0.84},
+                         6, "learning loop: Kept as a candidate", 2)  # judged on Dice
+    save_task(root, Task("pets", trimap_scheme(), model=second.file, versions=(first, second, third)))
     return root, v1, v2
 
 
@@ -43,12 +46,14 @@ def test_versions_dialog_words_and_roll_back_after_reopening(qtbot, tmp_path):
     dialog = win.task_commands.show_versions()
     table = dialog.table
     headers = [table.horizontalHeaderItem(c).text() for c in range(table.columnCount())]
-    row = {headers[c]: table.item(0, c).text() for c in range(table.columnCount())}  # v2
+    candidate = {headers[c]: table.item(0, c).text() for c in range(table.columnCount())}
+    assert candidate["Validation"] == "Dice 0.912"  # what the round was judged by
+    row = {headers[c]: table.item(1, c).text() for c in range(table.columnCount())}  # v2
     assert row["Validation"] == "not validated"  # no "—": says what it is
     assert row["Labelled images"] == "4 (2 validate)"
-    first = {headers[c]: table.item(1, c).text() for c in range(table.columnCount())}
+    first = {headers[c]: table.item(2, c).text() for c in range(table.columnCount())}
     assert first["Validation"] == "mIoU 0.810" and first["Labelled images"] == "2 (1 validates)"
-    note = table.item(0, headers.index("Note"))
+    note = table.item(1, headers.index("Note"))
     assert note.text() == NOTE and note.toolTip() == NOTE
     rect = table.visualItemRect(note)
     needed = table.fontMetrics().boundingRect(rect.adjusted(0, 0, -8, 0),

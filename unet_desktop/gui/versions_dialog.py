@@ -44,9 +44,13 @@ def images_text(version: ModelVersion) -> str:
 
 
 def validation_text(version: ModelVersion) -> str:
-    """The version's validation score and what it is, or that it has none."""
+    """The version's validation score and what it is, or that it has none: the score a loop
+    round was judged by (``val_score``: Dice or mIoU), else the mIoU of its training run."""
     metrics = version.metrics
-    for key, name in (("miou", "mIoU"), ("dice", "Dice"), ("mdice", "Dice")):
+    judged = metrics.get("val_score")
+    keys = (("dice", "Dice"), ("miou", "mIoU")) if judged is not None \
+        and judged == metrics.get("dice") else (("miou", "mIoU"), ("dice", "Dice"))
+    for key, name in keys:
         value = metrics.get(key)
         if isinstance(value, (int, float)):
             on_training = version.validation_images == 0
