@@ -52,6 +52,8 @@ def test_every_missing_library_is_named_once_with_its_packages(tmp_path):
                                environ={"QT_QPA_PLATFORM": "offscreen"}, platform="linux") is None
     assert check_xcb_libraries(lambda _p: None, plugin, environ={}, platform="linux") is None
     assert uses_xcb({"QT_QPA_PLATFORM": "wayland;xcb"}, "linux")
+    assert not uses_xcb({"WAYLAND_DISPLAY": "wayland-0"}, "linux")  # Qt picks wayland there
+    assert uses_xcb({"WAYLAND_DISPLAY": "wayland-0", "QT_QPA_PLATFORM": "xcb"}, "linux")
 
 
 def test_the_real_plugins_libraries_all_have_packages():

@@ -110,14 +110,15 @@ def xcb_plugin_path() -> Path:
 
 
 def uses_xcb(environ: dict[str, str] | None = None, platform: str | None = None) -> bool:
-    """Whether Qt will try the xcb plugin: on Linux, unless QT_QPA_PLATFORM names another
-    (``offscreen``, ``wayland``...)."""
+    """Whether Qt will use the xcb plugin: on Linux, unless QT_QPA_PLATFORM names another
+    (``offscreen``, ``wayland``...) or, with none named, a Wayland session lets Qt pick
+    its wayland plugin."""
     environ = os.environ if environ is None else environ
     if not (platform or sys.platform).startswith("linux"):
         return False
     wanted = environ.get("QT_QPA_PLATFORM", "").strip()
     if not wanted:
-        return True
+        return not environ.get("WAYLAND_DISPLAY")
     return any(p.strip().split(":")[0] == "xcb" for p in wanted.split(";"))
 
 
