@@ -149,7 +149,7 @@ class PredictionController(QObject):
         model = self.models.active  # read once: a swap on the worker cannot split the pair
         if model is None or model.version != version:
             return  # another model's result (cached for it); never paired with this scheme
-        if self.accept_guard is None or self.accept_guard(model.meta.scheme) is None:
+        if self._model_fits(model):
             self._record_score(key, prediction.score)  # a misfit model ranks no image
         if key != self.session.current_key:  # the session owns which image is on screen
             return  # cached for later; never painted over another image
@@ -214,6 +214,10 @@ class PredictionController(QObject):
             self.message.emit(f"Accepted the prediction of {shown.key} (Ctrl+Z undoes it)")
         return True
 
+    def _model_fits(self, model: Any) -> bool:
+        """Whether ``model``'s classes may label this folder (``accept_guard``)."""
+        return self.accept_guard is None or self.accept_guard(model.meta.scheme) is None
+
     def has_strokes(self) -> bool:
         """Whether the mask on screen holds the user's work: unsaved edits, or a corrected or
         verified mask."""
@@ -245,7 +249,9 @@ class PredictionController(QObject):
         if ws is None:
             return None
         current = self.session.current_key
-        order = [k for k in uncertainty_order(ws.entries, self.service.scores(), ws.invalid)
+        model = self.models.active
+        scores = self.service.scores() if model is not None and self._model_fits(model) else {}
+        order = [k for k in uncertainty_order(ws.entries, scores, ws.invalid)
                  if k != current and not self.session.is_dirty(k)]
         if not order:
             self.message.emit("Every image is corrected or verified")
