@@ -63,11 +63,14 @@ class ModelVersion:
     metrics: dict = field(default_factory=dict)  # validation miou, mdice, loss
     corrected_images: int = 0  # labelled images it was trained and validated on
     note: str = ""  # e.g. the learning loop's verdict: promoted, or kept as a candidate
+    validation_images: int | None = None  # of corrected_images, held out; None: not recorded
 
     def to_dict(self) -> dict:
         d = {"name": self.name, "file": self.file, "version": self.version,
              "parent": self.parent, "created": self.created, "metrics": dict(self.metrics),
              "corrected_images": self.corrected_images}
+        if self.validation_images is not None:
+            d["validation_images"] = self.validation_images
         return {**d, "note": self.note} if self.note else d
 
     @classmethod
@@ -80,7 +83,9 @@ class ModelVersion:
                    d.get("parent") if isinstance(d.get("parent"), str) else None,
                    str(d.get("created") or ""),
                    {k: v for k, v in metrics.items() if isinstance(v, (int, float))},
-                   int(d.get("corrected_images") or 0), str(d.get("note") or ""))
+                   int(d.get("corrected_images") or 0), str(d.get("note") or ""),
+                   int(d["validation_images"]) if isinstance(d.get("validation_images"), int)
+                   else None)
 
 
 @dataclass(frozen=True)
@@ -221,7 +226,9 @@ def version_from_metadata(stored: str, meta: dict, name: str = "") -> ModelVersi
         parent=meta.get("parent_version") if isinstance(meta.get("parent_version"), str) else None,
         created=str(meta.get("created") or ""),
         metrics={k: metrics[k] for k in _METRIC_KEYS if isinstance(metrics.get(k), (int, float))},
-        corrected_images=int(summary.get("images") or 0))
+        corrected_images=int(summary.get("images") or 0),
+        validation_images=(0 if summary.get("val_on_train") else int(summary["val_images"]))
+        if isinstance(summary.get("val_images"), int) else None)
 
 
 # --- classes -------------------------------------------------------------------------------------

@@ -23,18 +23,23 @@ TOOL_SHORTCUTS = {
     "fix": "X",
 }
 MAX_CLASS_KEYS = 9
+LISTED_KEYS = "listed_keys"  # action property: the keys Help > Keyboard Shortcuts shows
 
 
 def _action(parent: QWidget, text: str, *shortcuts: QKeySequence | str, tip: str = "") -> QAction:
     action = QAction(text, parent)
     keys: list[QKeySequence] = []
+    listed: list[QKeySequence] = []  # what Help lists: a standard key's first binding only
     for s in shortcuts:
-        for key in QKeySequence.keyBindings(s) if isinstance(s, QKeySequence.StandardKey) else [
-            QKeySequence(s)
-        ]:
+        standard = isinstance(s, QKeySequence.StandardKey)
+        bindings = QKeySequence.keyBindings(s) if standard else [QKeySequence(s)]
+        for key in bindings:
             if key not in keys:
                 keys.append(key)
-    action.setShortcuts(keys)
+        if bindings and bindings[0] not in listed:
+            listed.append(bindings[0])
+    action.setShortcuts(keys)  # the platform's aliases work (F14, Alt+Backspace), unlisted
+    action.setProperty(LISTED_KEYS, [k.toString() for k in listed])
     if tip:
         action.setStatusTip(tip)
     return action
@@ -87,6 +92,13 @@ class WindowActions:
         self.trimap_band = _action(parent, "Make Trimap &Band")
         self.fill_holes = _action(parent, "Fill &Holes")
         self.remove_islands = _action(parent, "Remove &Islands")
+
+    def name_classes(self, scheme) -> None:
+        """The class keys as the folder's classes ("1: membrane"); keys beyond them hidden."""
+        for i, action in enumerate(self.classes):
+            known = i < scheme.num_classes
+            action.setText(f"{i + 1}: {scheme.classes[i].name}" if known else f"Class {i + 1}")
+            action.setVisible(known)
 
     def build_menus(self, menubar: QMenuBar) -> None:
         self.file_menu = file_menu = menubar.addMenu("&File")

@@ -23,8 +23,9 @@ from PySide6.QtWidgets import QApplication, QMessageBox, QWidget
 from unet_desktop import __version__
 from unet_desktop.core.logs import enable_fault_log, setup_logging
 from unet_desktop.core.samples import sample_workspace
-from unet_desktop.gui import main_thread_gc
+from unet_desktop.gui import main_thread_gc, qt_messages
 from unet_desktop.gui.settings import APPLICATION, ORGANIZATION
+from unet_desktop.gui.xcb_check import MISSING_LIBRARIES_EXIT_CODE, check_xcb_libraries
 
 log = logging.getLogger(__name__)
 CRASH_TITLE = "unet-desktop: unexpected error"
@@ -50,13 +51,24 @@ def run_gui(folder: Path | None = None, test_stroke: str | None = None,
     ``model``: the model file to predict with (default: the one opened last, else the shipped
     model).
 
+    On Linux, a missing system library of Qt's xcb plugin is named (with the packages that
+    provide it) on stderr and in the log, and the exit code is ``MISSING_LIBRARIES_EXIT_CODE``.
+
     ``test_stroke`` ("x0,y0,x1,y1,value,size"), for the crash test only, paints one brush
     stroke on the first image through the canvas's own signals once the window is up.
     """
+    log_path = setup_logging()
+    missing = check_xcb_libraries()  # Qt would abort the process, naming only one library
+    if missing is not None:
+        text = missing.message()
+        log.error("%s", text)
+        print(text, file=sys.stderr)
+        return MISSING_LIBRARIES_EXIT_CODE
+    enable_fault_log()  # before Qt starts: an abort in the platform plugin leaves the stacks
+    qt_messages.install()  # ... and Qt's own reason in the log
     app = create_application()
-    reporter = CrashReporter(setup_logging(), parent=app)
+    reporter = CrashReporter(log_path, parent=app)
     reporter.install()
-    enable_fault_log()
     from unet_desktop.gui.main_window import MainWindow
 
     window = MainWindow(model_path=model)

@@ -32,6 +32,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from unet_desktop.core.model_header import model_metadata
 from unet_desktop.gui.model_controller import MODES, ModelController
 from unet_desktop.gui.worker import DONE, FAILED, Job, Priority
 from unet_desktop.ml.batch_job import BatchSettings, Protect, batch_predictor, run_batch
@@ -166,8 +167,11 @@ class BatchPredictDialog(QDialog):
         self.mode_combo = QComboBox()
         self.mode_combo.addItems(list(MODES))
         self.mode_combo.setCurrentText(self.models.mode)
-        self.mode_combo.setToolTip("resize: at the model's training scale; tile: native "
-                                   "resolution in overlapping tiles (large images)")
+        self.mode_combo.activated.connect(
+            lambda _i: setattr(self, "_chosen_mode", self.mode_combo.currentText()))
+        self._chosen_mode = self.models.mode  # the user's choice, for a fit-scale model
+        self.model_edit.textChanged.connect(self._show_mode)
+        self.models.model_changed.connect(self._on_model_changed)
         self.tta_check = QCheckBox("Flip averaging (TTA): steadier masks, 3x slower")
         self.tta_check.setChecked(self.models.tta)
         self.overwrite_check = QCheckBox("Overwrite masks predicted by an earlier model "
@@ -200,6 +204,26 @@ class BatchPredictDialog(QDialog):
         layout.addWidget(self.summary_view, 1)
         layout.addLayout(buttons)
         self.resize(620, 460)
+
+    def _model_scale(self) -> str | None:
+        """The training scale of the model the run will use (the file named, else the model
+        predicting now); None when it cannot be read."""
+        text = self.model_edit.text().strip()
+        if text:
+            meta = model_metadata(Path(text).expanduser())
+            return meta.get("scale", "fit") if meta is not None else None
+        model = self.models.active
+        return model.meta.scale if model is not None else None
+
+    def _show_mode(self) -> None:
+        """The mode the model will really use: a native-scale model predicts in tiles."""
+        native = self._model_scale() == "native"
+        self.mode_combo.setCurrentText("tile" if native else self._chosen_mode)
+        self.mode_combo.setEnabled(not native and self.start_button.isEnabled())
+        self.mode_combo.setToolTip(
+            "A native-scale model predicts in tiles at the images' own pixels, whatever the mode"
+            if native else "resize: at the model's training scale; tile: native resolution in "
+                           "overlapping tiles (large images)")
 
     def _with_browse(self, edit: QLineEdit, browse) -> QWidget:
         row = QWidget()
@@ -310,3 +334,9 @@ class BatchPredictDialog(QDialog):
         for w in (self.folder_edit, self.model_edit, self.output_edit, self.mode_combo,
                   self.overwrite_check):
             w.setEnabled(not running)
+        if not running:
+            self._show_mode()
+
+    def _on_model_changed(self, _model: Any) -> None:
+        if not self.model_edit.text().strip():  # the run would use the model predicting now
+            self._show_mode()

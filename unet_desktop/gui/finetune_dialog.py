@@ -29,6 +29,7 @@ from PySide6.QtWidgets import (
 )
 
 FINE_TUNE_EPOCHS = 20  # the dialog's own choice: shorter than a training from the CLI
+MAX_NAMED = 3  # images named in the validation line; the rest counted
 SCALE_CHOICES = (  # core.model_header.SCALES, as the dialog words them
     ("fit", "Whole image, resized (objects: pets, cars, organs)"),
     ("native", "Native pixels, in tiles (thin structures: membranes, vessels, cracks)"),
@@ -154,6 +155,27 @@ def train_config(settings: FinetuneSettings, model: Any | None, out: Path, devic
     return TrainConfig(**options)
 
 
+def validation_text(keys: list[str], fraction: float, seed: int = 0) -> str:
+    """Which of the labelled images ``keys`` a run with this validation fraction holds out
+    (the training engine's own split, ``ml.dataset.split_indices``)."""
+    from unet_desktop.ml.dataset import split_indices
+
+    def names(indices: list[int]) -> str:
+        shown = [keys[i].rsplit("/", 1)[-1] for i in indices[:MAX_NAMED]]
+        more = len(indices) - len(shown)
+        return ", ".join(shown) + (f" and {more} more" if more > 0 else "")
+
+    train, val = split_indices(keys, fraction, seed)
+    if not keys:
+        return ""
+    if not val:
+        why = "the fraction is 0" if fraction == 0 else "fewer than 2 labelled images"
+        return (f"No image validates ({why}): the validation scores will be measured on the "
+                "training images.")
+    return (f"Validates on {names(val)} ({len(val)} of {len(keys)}); trains on "
+            f"{names(train)}.")
+
+
 class FinetuneDialog(QDialog):
     """Asks for the settings; :meth:`config` turns them into a ``TrainConfig``."""
 
@@ -195,7 +217,14 @@ class FinetuneDialog(QDialog):
             "Unchecked: a new model from the ImageNet-pretrained encoder, with this folder's "
             "classes")
         self.from_current_check.toggled.connect(self._on_from_current_changed)
-        labelled = len(workspace.labelled()) if workspace is not None else 0
+        self.labelled_keys = [e.key for e in workspace.labelled()] if workspace is not None \
+            else []
+        labelled = len(self.labelled_keys)
+        self.size_label = QLabel("Image size:")
+        self.validation_label = QLabel("")
+        self.validation_label.setWordWrap(True)
+        self.scale_combo.currentIndexChanged.connect(self._on_scale_changed)
+        self.val_spin.valueChanged.connect(self._on_val_fraction_changed)
         self.data_label = QLabel(f"{labelled} corrected or verified image(s) to learn from")
         self.model_label = QLabel(model.label if model is not None else "no model loaded")
         self.data_scheme = workspace.scheme if workspace is not None else None
@@ -221,9 +250,10 @@ class FinetuneDialog(QDialog):
         form.addRow("Epochs:", self.epochs_spin)
         form.addRow("Time limit:", minutes)
         form.addRow("Learning rate:", self.lr_spin)
-        form.addRow("Image size:", self.size_spin)
+        form.addRow(self.size_label, self.size_spin)
         form.addRow("Scale:", self.scale_combo)
         form.addRow("Validation fraction:", self.val_spin)
+        form.addRow(self.validation_label)
         layout = QVBoxLayout(self)
         layout.addWidget(self.data_label)
         layout.addWidget(self.classes_label)
@@ -256,6 +286,8 @@ class FinetuneDialog(QDialog):
         self.scale_combo.setCurrentIndex(max(0, self.scale_combo.findData(s.scale or "fit")))
         self.from_current_check.setChecked(s.from_current)
         self.from_current_check.setEnabled(self.model is not None and self.model.path is not None)
+        self._on_scale_changed(self.scale_combo.currentIndex())
+        self._on_val_fraction_changed(self.val_spin.value())
 
     def settings(self) -> FinetuneSettings:
         return FinetuneSettings(
@@ -272,6 +304,17 @@ class FinetuneDialog(QDialog):
         return train_config(self.settings(), self.model, output_path(self.models_folder,
                                                                       self.model),
                             self.device, self.data_scheme, **overrides)
+
+    def _on_scale_changed(self, _index: int) -> None:
+        """Whole images are resized to the size; native-scale training cuts crops of it."""
+        native = self.scale_combo.currentData() == "native"
+        self.size_label.setText("Crop size:" if native else "Image size:")
+        self.size_spin.setToolTip(
+            "Training crops of this many pixels, cut from the images at their own scale"
+            if native else "Images are resized to this size for training and prediction")
+
+    def _on_val_fraction_changed(self, fraction: float) -> None:
+        self.validation_label.setText(validation_text(self.labelled_keys, fraction))
 
     def _on_from_current_changed(self, on: bool) -> None:
         """Fine-tuning wants a small learning rate, a new decoder a larger one."""

@@ -1,12 +1,14 @@
 """The Help menu: Keyboard Shortcuts (read from the menus' actions, so it cannot drift from
-them), the file list's state icons, and About (version, model, device, log folder)."""
+them, plus the mouse on the canvas), the file list's state icons, links to the guides, and
+About (version, model, device, log folder)."""
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
-from PySide6.QtCore import Qt
-from PySide6.QtGui import QAction, QKeySequence
+from PySide6.QtCore import Qt, QUrl
+from PySide6.QtGui import QAction, QDesktopServices, QKeySequence
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QDialog,
@@ -23,6 +25,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from unet_desktop.gui.actions import LISTED_KEYS
 from unet_desktop.gui.icons import STATE_COLORS, state_icon
 
 STATE_MEANINGS = {
@@ -33,6 +36,22 @@ STATE_MEANINGS = {
     "invalid": "the mask file cannot be used in this folder's classes (the tooltip says why): "
                "training and batch predict skip it; a mask saved replaces it",
 }
+
+
+MOUSE_ROWS = [  # the canvas's own mouse handling (gui/canvas.py), not actions
+    ("Canvas", "Paint, fill or draw with the tool", "Left button"),
+    ("Canvas", "Zoom at the pointer", "Mouse wheel"),
+    ("Canvas", "Pan", "Middle or right button drag"),
+]
+SOURCE_ROOT = Path(__file__).resolve().parents[2]  # the checkout, where README and docs/ are
+GUIDES = [  # (menu text, file under SOURCE_ROOT, anchor)
+    ("Your Own &Task", "README.md", "your-own-task"),
+    ("&Sparse Labels", "docs/sparse-labels.md", ""),
+    ("&Learning as You Correct", "docs/learning-loop.md", ""),
+    ("T&roubleshooting", "README.md", "troubleshooting"),
+]
+# keys no ordinary keyboard types (Qt lists them beside Ctrl+Z, Ctrl++: F14, Undo, Zoom In)
+_FIRST_SPECIAL_KEY = Qt.Key.Key_F13.value
 
 
 def _plain(text: str) -> str:
@@ -49,15 +68,43 @@ def shortcut_rows(menubar: QMenuBar) -> list[tuple[str, str, str]]:
             sub = action.menu()
             if isinstance(sub, QMenu):
                 walk(sub, f"{path} > {_plain(sub.title())}")
-            elif not action.isSeparator() and action.shortcuts():
-                keys = ", ".join(k.toString(QKeySequence.SequenceFormat.NativeText)
-                                 for k in action.shortcuts())
-                rows.append((path, _plain(action.text()), keys))
+            elif not action.isSeparator() and action.isVisible() and typed_keys(action):
+                rows.append((path, _plain(action.text()), typed_keys(action)))
 
     for action in menubar.actions():
         if isinstance(action.menu(), QMenu):
             walk(action.menu(), _plain(action.menu().title()))
     return rows
+
+
+def typed_keys(action: QAction) -> str:
+    """The keys of ``action`` a keyboard types, each once: Qt's platform aliases (F14,
+    Alt+Backspace, the Undo and Zoom In keys) left out, Return and the keypad's Enter shown as
+    one "Enter"."""
+    names: list[str] = []
+    listed = action.property(LISTED_KEYS)  # set by gui.actions: the primary bindings
+    sequences = [QKeySequence(k) for k in listed] if listed else action.shortcuts()
+    for sequence in sequences:
+        key = sequence[0].key() if sequence.count() else None
+        if key is None or key.value >= _FIRST_SPECIAL_KEY:
+            continue
+        name = sequence.toString(QKeySequence.SequenceFormat.NativeText)
+        if key in (Qt.Key.Key_Return, Qt.Key.Key_Enter) and sequence.count() == 1:
+            name = "Enter"
+        if name not in names:
+            names.append(name)
+    return ", ".join(names)
+
+
+def guide_url(file: str, anchor: str = "", root: Path = SOURCE_ROOT) -> QUrl | None:
+    """The guide as a local file of the checkout; None where it is not installed (a wheel)."""
+    path = root / file
+    if not path.is_file():
+        return None
+    url = QUrl.fromLocalFile(str(path))
+    if anchor:
+        url.setFragment(anchor)
+    return url
 
 
 def _table(headers: list[str], rows: list[tuple]) -> QTableWidget:
@@ -81,7 +128,7 @@ class ShortcutsDialog(QDialog):
     def __init__(self, menubar: QMenuBar, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setWindowTitle("Keyboard Shortcuts")
-        self.rows = shortcut_rows(menubar)
+        self.rows = shortcut_rows(menubar) + MOUSE_ROWS
         self.filter_edit = QLineEdit()
         self.filter_edit.setPlaceholderText("Filter: an action, a menu or a key")
         self.filter_edit.textChanged.connect(self._on_filter_changed)
@@ -112,6 +159,8 @@ class StateLegendDialog(QDialog):
             item = QTableWidgetItem(state_icon(state), state.capitalize())
             rows.append((item, STATE_MEANINGS[state]))
         self.table = _table(["State", "Meaning"], rows)
+        self.table.setWordWrap(True)  # the whole meaning, on as many lines as it takes
+        self.table.horizontalHeader().setSectionResizeMode(1, QHeaderView.ResizeMode.Stretch)
         note = QLabel("The number at the right of a row is the model's mean uncertainty on "
                       "that image (0 sure .. 1 unsure; Image > Next Most Uncertain follows it); "
                       "a * after a name marks unsaved edits.")
@@ -119,10 +168,15 @@ class StateLegendDialog(QDialog):
         buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Close)
         buttons.rejected.connect(self.reject)
         layout = QVBoxLayout(self)
-        layout.addWidget(self.table)
+        layout.addWidget(self.table, 1)
         layout.addWidget(note)
         layout.addWidget(buttons)
-        self.resize(520, 260)
+        self.resize(640, 360)
+        self.table.resizeRowsToContents()
+
+    def resizeEvent(self, event) -> None:
+        super().resizeEvent(event)
+        self.table.resizeRowsToContents()  # wrapped meanings follow the column's width
 
 
 def about_rows(model: Any | None, device: str, log_folder: Any) -> list[tuple[str, str]]:
@@ -170,6 +224,15 @@ class HelpMenu:
         self.shortcuts = QAction("&Keyboard Shortcuts", window)
         self.shortcuts.setShortcut(QKeySequence("F1"))
         self.legend = QAction("File List &Icons", window)
+        self.guides: list[QAction] = []
+        for title, file, anchor in GUIDES:
+            action = QAction(title, window)
+            url = guide_url(file, anchor)
+            action.setEnabled(url is not None)
+            action.setStatusTip(f"Open {file}" if url is not None else
+                                f"{file} is in the project's source repository")
+            action.triggered.connect(lambda _c=False, u=url: QDesktopServices.openUrl(u))
+            self.guides.append(action)
         self.about = QAction("&About unet-desktop", window)
         self.shortcuts.triggered.connect(self.show_shortcuts)
         self.legend.triggered.connect(lambda: self._show(StateLegendDialog(self._window)))
@@ -178,7 +241,7 @@ class HelpMenu:
 
     def build_menu(self, menubar: QMenuBar) -> QMenu:
         self.menu = menubar.addMenu("&Help")
-        for action in (self.shortcuts, self.legend, None, self.about):
+        for action in (self.shortcuts, self.legend, None, *self.guides, None, self.about):
             self.menu.addSeparator() if action is None else self.menu.addAction(action)
         self._menubar = menubar
         return self.menu

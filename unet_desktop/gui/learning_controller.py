@@ -261,7 +261,8 @@ class LearningController(QObject):
         result = results[-1] if results else None
         if result is not None and result.model_path is not None:
             self.tasks.record_version(result.model_path, result.metrics,
-                                      f"learning loop: {result.reason}", result.promoted)
+                                      f"learning loop: {result.reason}", result.promoted,
+                                      (len(result.train_images), len(result.validation_images)))
             if result.promoted:
                 self._refresh_version = result.version
                 self.models.load(result.model_path)

@@ -14,6 +14,7 @@ import pyqtgraph as pg
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (
     QDoubleSpinBox,
+    QFormLayout,
     QHBoxLayout,
     QLabel,
     QSpinBox,
@@ -27,10 +28,13 @@ from unet_desktop.core.learning_record import (
     images_until_target,
     moving_average,
 )
+from unet_desktop.gui.training_dock import PLOT_MIN_HEIGHT
 
 VERSION_COLORS = ("#4c9be8", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e377c2",
                   "#7f7f7f", "#bcbd22", "#17becf")
 EMPTY_IMAGES = 10  # the image axis before the first points
+TARGET_LABEL_ROOM = 0.1  # above 1.0 on the score axis: a target of 0.95 keeps its label whole
+TEXT_WIDTH = 280  # px of the column beside the plot: estimate, target, validation, status
 
 
 def estimate_text(record: LearningRecord) -> str:
@@ -61,7 +65,7 @@ class LearningPanel(QWidget):
         self.plot = pg.PlotWidget(title="Learning curve")
         self.plot.setLabel("bottom", "corrected image")
         self.plot.setLabel("left", "starting prediction")
-        self.plot.setYRange(0.0, 1.0)
+        self.plot.setYRange(0.0, 1.0 + TARGET_LABEL_ROOM, padding=0)
         self.plot.setLimits(xMin=0)
         self.plot.setXRange(0, EMPTY_IMAGES, padding=0.02)
         self.points = pg.ScatterPlotItem(size=8, hoverable=True, tip=self._tip)
@@ -69,7 +73,7 @@ class LearningPanel(QWidget):
         self.average_curve = self.plot.plot([], [], pen=pg.mkPen("#444444", width=2))
         self.target_line = pg.InfiniteLine(
             angle=0, movable=False, pen=pg.mkPen("#2ca02c", style=Qt.PenStyle.DashLine),
-            label="target", labelOpts={"position": 0.02, "anchors": [(0, 1), (0, 1)]})
+            label="target", labelOpts={"position": 0.02, "anchors": [(0, 1), (0, 1)]})  # above it
         self.plot.addItem(self.target_line)
         self.estimate_label = QLabel("")
         self.estimate_label.setWordWrap(True)
@@ -83,23 +87,28 @@ class LearningPanel(QWidget):
         self.target_spin.valueChanged.connect(self.target_changed)
         self.k_spin = QSpinBox()
         self.k_spin.setRange(2, 100)
-        self.k_spin.setToolTip("Every k-th corrected image is kept out of training to judge "
-                               "each new version")
+        self.k_spin.setToolTip("One corrected image in every k is kept out of training to "
+                               "judge each new version")
         self.k_spin.valueChanged.connect(self.every_k_changed)
-        controls = QHBoxLayout()
-        controls.addWidget(QLabel("Target"))
-        controls.addWidget(self.target_spin)
-        controls.addWidget(QLabel("Validation: every"))
-        controls.addWidget(self.k_spin)
-        controls.addWidget(QLabel("th"))
-        controls.addStretch(1)
-        layout = QVBoxLayout(self)
+        self.k_spin.setPrefix("1 in ")
+        self.k_spin.setSuffix(" corrected images")
+        controls = QFormLayout()
+        controls.addRow("Target:", self.target_spin)
+        controls.addRow("Validation:", self.k_spin)
+        text = QVBoxLayout()  # beside the plot: the plot keeps the dock's height
+        text.addWidget(self.estimate_label)
+        text.addLayout(controls)
+        text.addWidget(self.status_label)
+        text.addStretch(1)
+        column = QWidget()
+        column.setLayout(text)
+        column.setMinimumWidth(TEXT_WIDTH)
+        column.setMaximumWidth(TEXT_WIDTH)
+        layout = QHBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addWidget(self.plot, 1)
-        layout.addWidget(self.estimate_label)
-        layout.addLayout(controls)
-        layout.addWidget(self.status_label)
-        self.setMinimumSize(160, 120)
+        layout.addWidget(column)
+        self.plot.setMinimumSize(200, PLOT_MIN_HEIGHT)
         self.show_record(LearningRecord())
 
     def show_record(self, record: LearningRecord, names: dict[str, str] | None = None) -> None:

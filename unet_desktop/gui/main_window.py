@@ -48,6 +48,7 @@ from unet_desktop.gui.status import PointerStatus
 from unet_desktop.gui.task_actions import TaskActions
 from unet_desktop.gui.task_banner import TaskBanner, with_banner
 from unet_desktop.gui.task_controller import TaskController
+from unet_desktop.gui.text_entry_keys import TextEntryKeys
 from unet_desktop.gui.tool_controller import ToolController
 from unet_desktop.gui.tool_dock import ToolDock
 from unet_desktop.gui.training_commands import TrainingCommands
@@ -102,6 +103,7 @@ class MainWindow(QMainWindow):
         self.last_error = ""
         self._connect_actions()
         self._connect_widgets()
+        self.text_entry_keys = TextEntryKeys(self, self.canvas)  # Enter in a box is the box's
         self._build_model_parts()
         self._restore_preferences()
         self._update_recent_menu()
@@ -219,6 +221,9 @@ class MainWindow(QMainWindow):
             self.task_actions, self.session, self.models, self.prediction, self.training_commands,
             self.model_actions, self.prediction_dock.accept_button, self.tools, self.task_banner,
             self.open_folder, user_models_dir(), self, self._ask_for_task, self)
+        self.model_commands.fallback_previous = self.task_commands.parent_version_file
+        self.task_commands.task_changed.connect(self.model_commands.refresh_rollback)
+        self.session.workspace_opened.connect(self.model_commands.refresh_rollback)
         self.learning = LearningController(
             self.model_actions.learn_as_i_correct, self.session, self.models, self.prediction,
             self.predictions, self.task_commands, self.training_dock, self)
@@ -307,11 +312,14 @@ class MainWindow(QMainWindow):
         if ws.scheme.ignore_value is not None:
             self._class_names[ws.scheme.ignore_value] = "unlabeled"
         self.tool_dock.set_scheme(ws.scheme)
+        self.actions.name_classes(ws.scheme)  # Tools > Class and the shortcut list
         self.tools.reset_for_scheme(ws.scheme, classes_only=True)
         self.tool_dock.show_value(self.tools.value)
         self.file_dock.set_entries(ws.entries, self.session.is_dirty, ws.invalid)
         self.mask_check.start(ws)
-        notes = [f"Opened {ws.root} ({len(ws)} images, {ws.layout} layout, {ws.scheme.kind})"]
+        unset = ws.task is None and not any(e.has_mask for e in ws.entries)  # nothing says
+        kind = "no task yet: File > New Task..." if unset else ws.scheme.kind
+        notes = [f"Opened {ws.root} ({len(ws)} images, {ws.layout} layout, {kind})"]
         if ws.skipped:
             path, reason = ws.skipped[0]
             notes.append(f"{len(ws.skipped)} files skipped ({path.name}: {reason})")
@@ -455,7 +463,7 @@ class MainWindow(QMainWindow):
         if isinstance(tool, PolygonTool) and tool.points:
             self.tools.finish_polygon()
         else:
-            self.prediction.accept()
+            self.prediction.accept(ask=True)  # over the user's strokes only if they say so
 
     # --- clean-up operations (core.edit_ops) ---------------------------------------------------
     def _on_band_requested(self, band: int) -> None:

@@ -8,6 +8,7 @@ for file names, submits jobs and reports the outcome through ``message`` (status
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -41,6 +42,8 @@ class ModelCommands(QObject):
         self._dialog_parent = dialog_parent
         self.card: ModelCardDialog | None = None
         self._user_load: Job | None = None  # a failed load the user asked for: an error box
+        # the model to roll back to when no previous one is in memory (the task's parent)
+        self.fallback_previous: Callable[[], Path | None] = lambda: None
         a = actions
         a.open_model.triggered.connect(lambda: self.open_model())
         a.save_model_as.triggered.connect(lambda: self.save_model_as())
@@ -92,7 +95,7 @@ class ModelCommands(QObject):
             action.setEnabled(model is not None)
         has_previous = m.slots.previous is not None
         a.compare_previous.setEnabled(has_previous)
-        a.rollback.setEnabled(has_previous)
+        self.refresh_rollback()
         a.compare_previous.setChecked(m.using_previous)
         if model is None:
             return
@@ -191,8 +194,23 @@ class ModelCommands(QObject):
                               else f"Back to the current model ({model.label})")
         return ok
 
+    def refresh_rollback(self) -> None:
+        """Roll Back is there while a previous model is in memory or the task knows the parent
+        of the model in use."""
+        self.actions.rollback.setEnabled(self.models.slots.previous is not None
+                                         or self.fallback_previous() is not None)
+
     def rollback(self) -> bool:
-        """Make the previous model current again; the rejected one becomes previous."""
+        """Make the previous model current again; the rejected one becomes previous. Without
+        one in memory (the folder was reopened), load the parent version of the task's model."""
+        if self.models.slots.previous is None:
+            parent = self.fallback_previous()
+            if parent is None:
+                return False
+            self.message.emit(f"Rolling back to {parent.name}, the parent of "
+                              f"{self.models.active.label}...")
+            self.models.load(parent)
+            return True
         ok = self.models.rollback()
         if ok:
             self.message.emit(f"Rolled back to {self.models.active.label}; "

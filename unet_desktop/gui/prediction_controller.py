@@ -9,7 +9,9 @@ prediction is its own canvas layer; it becomes the editable mask
   ``predicted`` by another model version) and the auto-accept preference is on;
 - when the user asks for it (Enter, "Accept Prediction"), whatever the image's state.
 
-A corrected or verified mask, or a mask with unsaved edits, is never replaced without asking.
+A corrected or verified mask, or a mask with unsaved edits, is never replaced without asking:
+by itself never; from a key (Enter) only after ``confirm_replace(key)`` says yes (a question
+whose default answer keeps the strokes); the prediction dock's Accept button is the explicit ask.
 ``accept_guard(model_scheme)`` (set by the folder's task) returns why a model's predictions must
 not become the folder's masks (other classes); such a prediction is shown, never accepted.
 """
@@ -22,6 +24,7 @@ from typing import Any
 
 import numpy as np
 from PySide6.QtCore import QObject, Signal
+from PySide6.QtWidgets import QMessageBox
 
 from unet_desktop.core.labels import LabelScheme, adapt_labels
 from unet_desktop.core.workspace import ImageState
@@ -75,8 +78,10 @@ class PredictionController(QObject):
         self._auto_accept = auto_accept
         self.shown: ShownPrediction | None = None
         self._active = True
+        self.waiting: str | None = None  # why nothing is predicted now (the folder's task)
         self._scheme_warned: str | None = None
         self.accept_guard: Callable[[LabelScheme], str | None] | None = None
+        self.confirm_replace: Callable[[str], bool] = self._ask_replace_strokes
         session.workspace_opened.connect(self._on_workspace_opened)
         session.document_opened.connect(self._on_document_opened)
         service.prediction_ready.connect(self._on_prediction_ready)
@@ -92,6 +97,17 @@ class PredictionController(QObject):
         """The window is closing: ignore every later result and request nothing more."""
         self._active = False
 
+    def set_waiting(self, reason: str | None) -> None:
+        """``reason``: show no prediction (none painted, accepted or ranked) until called with
+        None, e.g. while the folder's task is being set up; then the one on screen follows."""
+        self.waiting = reason
+        if reason is not None:
+            self.shown = None
+            self.canvas.clear_prediction()
+            self.status_changed.emit(reason)
+        else:
+            self.request_current()
+
     # --- requests -------------------------------------------------------------------------------
     def request_current(self) -> None:
         """Ask for the prediction of the image on screen (and prefetch its neighbours)."""
@@ -102,6 +118,9 @@ class PredictionController(QObject):
             self.status_changed.emit(
                 "The prediction follows once the model is loaded" if self.models.loading
                 else "No model loaded: open one with Model > Open Model...")
+            return
+        if self.waiting is not None:
+            self.status_changed.emit(self.waiting)
             return
         if self.service.request(key, self.neighbour_keys()) is None and self.shown is None:
             self.status_changed.emit(f"Predicting {key}...")
@@ -125,12 +144,13 @@ class PredictionController(QObject):
 
     # --- results --------------------------------------------------------------------------------
     def _on_prediction_ready(self, key: str, version: str, prediction: Any) -> None:
-        if not self._active:
-            return
+        if not self._active or self.waiting is not None:
+            return  # cached by the service for later
         model = self.models.active  # read once: a swap on the worker cannot split the pair
         if model is None or model.version != version:
             return  # another model's result (cached for it); never paired with this scheme
-        self._record_score(key, prediction.score)
+        if self._model_fits(model):
+            self._record_score(key, prediction.score)  # a misfit model ranks no image
         if key != self.session.current_key:  # the session owns which image is on screen
             return  # cached for later; never painted over another image
         if not self.canvas.set_prediction(prediction.labels, prediction.uncertainty,
@@ -164,8 +184,9 @@ class PredictionController(QObject):
             entry.state, self.session.has_user_edits(), self.session.is_accepted_prediction(),
             entry.model_version, shown.version)
 
-    def accept(self, automatically: bool = False) -> bool:
-        """Make the prediction on screen the editable mask (one undo step)."""
+    def accept(self, automatically: bool = False, ask: bool = False) -> bool:
+        """Make the prediction on screen the editable mask (one undo step). ``ask`` (a key
+        asked for it): over the user's strokes only if ``confirm_replace`` says yes."""
         shown, document = self.shown, self.session.document
         if shown is None or document is None or document.key != shown.key:
             if not automatically:
@@ -175,6 +196,9 @@ class PredictionController(QObject):
         if refused:
             if not automatically:
                 self.message.emit(f"Cannot accept the prediction: {refused}")
+            return False
+        if ask and self.has_strokes() and not self.confirm_replace(shown.key):
+            self.message.emit(f"Kept your strokes on {shown.key}")
             return False
         try:
             labels = adapt_labels(shown.prediction.labels, shown.scheme, document.scheme)
@@ -190,6 +214,31 @@ class PredictionController(QObject):
             self.message.emit(f"Accepted the prediction of {shown.key} (Ctrl+Z undoes it)")
         return True
 
+    def _model_fits(self, model: Any) -> bool:
+        """Whether ``model``'s classes may label this folder (``accept_guard``)."""
+        return self.accept_guard is None or self.accept_guard(model.meta.scheme) is None
+
+    def has_strokes(self) -> bool:
+        """Whether the mask on screen holds the user's work: unsaved edits, or a corrected or
+        verified mask."""
+        ws, document = self.session.workspace, self.session.document
+        if document is None or ws is None:
+            return False
+        return self.session.has_user_edits() or ws[document.key].state in (
+            ImageState.CORRECTED, ImageState.VERIFIED)
+
+    def _ask_replace_strokes(self, key: str) -> bool:
+        box = QMessageBox(QMessageBox.Icon.Question, "Replace your strokes?",
+                          f"Replace your mask of {key} with the model's prediction?",
+                          parent=self.canvas.window())
+        replace = box.addButton("Replace with the Prediction",
+                                QMessageBox.ButtonRole.DestructiveRole)
+        keep = box.addButton("Keep My Strokes", QMessageBox.ButtonRole.RejectRole)
+        box.setDefaultButton(keep)  # a second stray Enter keeps them
+        box.setEscapeButton(keep)
+        box.exec()
+        return box.clickedButton() is replace
+
     def _refusal(self, shown: ShownPrediction) -> str | None:
         return self.accept_guard(shown.scheme) if self.accept_guard is not None else None
 
@@ -200,7 +249,9 @@ class PredictionController(QObject):
         if ws is None:
             return None
         current = self.session.current_key
-        order = [k for k in uncertainty_order(ws.entries, self.service.scores(), ws.invalid)
+        model = self.models.active
+        scores = self.service.scores() if model is not None and self._model_fits(model) else {}
+        order = [k for k in uncertainty_order(ws.entries, scores, ws.invalid)
                  if k != current and not self.session.is_dirty(k)]
         if not order:
             self.message.emit("Every image is corrected or verified")

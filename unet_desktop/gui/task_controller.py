@@ -116,10 +116,16 @@ class TaskController(QObject):
         ws = self.session.workspace
         self.restored_model = None
         self._update_actions()
+        waits = self.ask_on_open and ws.task is None and len(ws) and not ws.read_only \
+            and not any(e.has_mask for e in ws.entries)
+        if not waits and self.prediction.waiting is not None:
+            self.prediction.set_waiting(None)  # the folder before it waited for its task
         if ws.task is not None:
             self._restore_model(ws.task)
-        elif self.ask_on_open and len(ws) and not ws.read_only \
-                and not any(e.has_mask for e in ws.entries):
+        elif waits:
+            # no model's guess tints the image behind the question: its classes are unknown
+            self.prediction.set_waiting("No prediction until the task says what is labelled "
+                                        "here (File > New Task...)")
             QTimer.singleShot(0, lambda: self._ask_if_still(ws))
         self._update_banner()
         if self.versions_dialog is not None:
@@ -127,8 +133,17 @@ class TaskController(QObject):
 
     def _ask_if_still(self, ws: Any) -> None:
         if self.session.workspace is ws and ws.task is None and self.dialog is None:
-            self.new_task(note=f"{ws.root.name} has no masks and no task yet: say what is "
-                               "labelled here.")
+            dialog = self.new_task(note=f"{ws.root.name} has no masks and no task yet: say "
+                                        "what is labelled here.")
+            dialog.finished.connect(lambda _r: self._stop_waiting(ws))
+        else:
+            self._stop_waiting(ws)
+
+    def _stop_waiting(self, ws: Any) -> None:
+        """The question was answered (or not asked): predictions follow again; a task with
+        other classes than the model's keeps its guess out of the masks (the banner)."""
+        if self.session.workspace is ws and self.prediction.waiting is not None:
+            self.prediction.set_waiting(None)
 
     def _restore_model(self, task: Task) -> None:
         if task.model is None:
@@ -310,16 +325,20 @@ class TaskController(QObject):
                 return None
         return ws.task
 
-    def record_version(self, path: Path, metrics: dict, note: str, in_use: bool) -> None:
+    def record_version(self, path: Path, metrics: dict, note: str, in_use: bool,
+                       images: tuple[int, int] | None = None) -> None:
         """Add a model file of the open folder (the learning loop's round) to its task's
         versions, with ``metrics`` and ``note``; ``in_use``: as the model in use, else as a
-        candidate the user can still pick in Model > Versions."""
+        candidate the user can still pick in Model > Versions; ``images``: (trained on,
+        validated on)."""
         ws = self.session.workspace
         if ws is None or ws.task is None:
             return
         version = version_from_metadata(stored_reference(ws.root, path),
                                         model_metadata(path) or {}, Path(path).stem)
         version = replace(version, metrics=dict(metrics), note=note)  # the loop's own measures
+        if images is not None:
+            version = replace(version, corrected_images=sum(images), validation_images=images[1])
         self._save(ws.task.with_version(version) if in_use else ws.task.with_candidate(version))
 
     def _on_model_trained(self, path: str) -> None:
@@ -345,6 +364,20 @@ class TaskController(QObject):
                 save_task(root, task)
             except FileError as exc:
                 self.error.emit(f"Cannot record {Path(path).name} in its task: {exc}")
+
+    def parent_version_file(self) -> Path | None:
+        """The file of the parent version of the task model in use, if it is still there:
+        what Model > Roll Back goes back to once the previous model is not in memory
+        (after reopening the folder)."""
+        ws, current = self.session.workspace, self.models.slots.current
+        task = ws.task if ws is not None else None
+        if task is None or current is None or current.path is None:
+            return None
+        in_use = task.version_of(stored_reference(ws.root, current.path))
+        parent = next((v for v in task.versions if in_use is not None
+                       and v.version == in_use.parent), None)
+        path = model_file(ws.root, parent.file) if parent is not None else None
+        return path if path is not None and path.is_file() else None
 
     def show_versions(self) -> VersionsDialog | None:
         task = self.task

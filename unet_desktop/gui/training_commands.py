@@ -97,7 +97,7 @@ class TrainingCommands(QObject):
             self._show_training_dock()
             self.message.emit("A training run is going; cancel it in the Training dock first")
             return None
-        self.session.save("save")
+        self.session.save("fine-tune")  # the user's edits; a prediction only looked at stays unwritten
         plan = self.task_plan() if self.task_plan is not None else None
         dialog = FinetuneDialog(self.models.active, ws, self.models_folder,
                                 self.models.device_name, self._dialog_parent, plan=plan)

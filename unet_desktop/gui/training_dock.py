@@ -27,6 +27,8 @@ from unet_desktop.gui.batch_predict_dialog import format_duration
 from unet_desktop.gui.worker import Job, Priority, Worker
 
 EMPTY_STEPS = 10  # the step axis before the first step (and the epoch axis before a run)
+PLANNED_EPOCHS_SHOWN = 20  # a run planned for up to this many epochs shows them all at once
+PLOT_MIN_HEIGHT = 150  # px: title, ticks and axis labels readable (the dock's minimum)
 REDRAW_MS = 100  # curves are redrawn at most this often, however fast the steps come
 
 
@@ -79,7 +81,7 @@ class TrainingDock(QDockWidget):
         self.job: Job | None = None
         self.final: Any = None
         self.skipped: list[str] = []  # "<file>: <reason>" of pairs the run left out
-        self._planned_epochs = EMPTY_STEPS  # the epoch axis spans the planned epochs at once
+        self._planned_epochs = EMPTY_STEPS  # the epoch axis spans up to PLANNED_EPOCHS_SHOWN of them
         self._steps: list[float] = []
         self._losses: list[float] = []
         self._epochs: list[float] = []
@@ -103,7 +105,7 @@ class TrainingDock(QDockWidget):
         self.loss_curve = self.loss_plot.plot([], [], pen=pg.mkPen("#4c9be8", width=1))
         self.metric_plot = pg.PlotWidget(title="Validation")
         self.metric_plot.setLabel("bottom", "epoch")
-        self.metric_plot.addLegend(offset=(-5, -5))  # bottom right: curves rise
+        self.legend = self.metric_plot.addLegend(offset=(-5, -5))  # bottom right: curves rise
         self.metric_plot.setYRange(0.0, 1.0)
         self.metric_plot.setLimits(xMin=0)
         self.miou_curve = self.metric_plot.plot([], [], pen=pg.mkPen("#2ca02c", width=2),
@@ -123,7 +125,7 @@ class TrainingDock(QDockWidget):
         self.cancel_button.clicked.connect(self.cancel)
         self.plots = QBoxLayout(QBoxLayout.Direction.TopToBottom)
         for w in (self.loss_plot, self.metric_plot):
-            w.setMinimumSize(160, 120)
+            w.setMinimumSize(200, PLOT_MIN_HEIGHT)
             self.plots.addWidget(w, 1)
         layout.addLayout(self.plots, 1)
         footer = QHBoxLayout()
@@ -131,7 +133,7 @@ class TrainingDock(QDockWidget):
         footer.addWidget(self.cancel_button)
         layout.addLayout(footer)
         layout.addWidget(self.result_label)
-        self.setWidget(body)
+        self.setWidget(body)  # its minimum height keeps every plot at PLOT_MIN_HEIGHT
 
     def add_plot(self, widget: QWidget, stretch: int = 1) -> None:
         """Another plot beside the two (the learning loop's curve), laid out with them."""
@@ -248,7 +250,12 @@ class TrainingDock(QDockWidget):
             self.loss_plot.enableAutoRange(x=True)
         else:  # nothing to fit yet: steps from 0, not a range around nothing
             self.loss_plot.setXRange(0, EMPTY_STEPS, padding=0)
-        last = max([self._planned_epochs, *self._epochs])
+        scores = [v for v in self._miou[-3:] + self._mdice[-3:] if not math.isnan(v)]
+        low = bool(scores) and max(scores) < 0.5  # curves low: the legend goes to the top
+        self.legend.anchor((1, 0) if low else (1, 1), (1, 0) if low else (1, 1),
+                           offset=(-5, 5) if low else (-5, -5))
+        # the epochs run; a short plan is shown whole, a long one (1000) does not squash the data
+        last = max([min(self._planned_epochs, PLANNED_EPOCHS_SHOWN), *self._epochs])
         self.metric_plot.setXRange(1, max(2, last), padding=0.02)
 
     def _show_running(self, running: bool) -> None:

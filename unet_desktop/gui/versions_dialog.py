@@ -22,7 +22,9 @@ from PySide6.QtWidgets import (
 
 from unet_desktop.core.task import ModelVersion, Task
 
-COLUMNS = ("Model", "Trained", "Parent", "Labelled images", "Validation mIoU", "In use", "Note")
+COLUMNS = ("Model", "Trained", "Parent", "Labelled images", "Validation", "In use", "Note")
+NOTE_COLUMN = COLUMNS.index("Note")
+NOTE_MIN_WIDTH = 240  # px; wider when the dialog is (the last column stretches)
 
 
 def _parent_name(task: Task, version: ModelVersion) -> str:
@@ -32,8 +34,28 @@ def _parent_name(task: Task, version: ModelVersion) -> str:
     return parent.name if parent is not None else f"model {version.parent}"
 
 
-def _score(value: object) -> str:
-    return f"{value:.3f}" if isinstance(value, (int, float)) else "—"
+def images_text(version: ModelVersion) -> str:
+    """How many labelled images, and how many of them validated the version."""
+    held = version.validation_images
+    if held is None:  # recorded before the count was
+        return str(version.corrected_images)
+    validates = "none validates" if held == 0 else f"{held} validate{'s' if held == 1 else ''}"
+    return f"{version.corrected_images} ({validates})"
+
+
+def validation_text(version: ModelVersion) -> str:
+    """The version's validation score and what it is, or that it has none: the score a loop
+    round was judged by (``val_score``: Dice or mIoU), else the mIoU of its training run."""
+    metrics = version.metrics
+    judged = metrics.get("val_score")
+    keys = (("dice", "Dice"), ("miou", "mIoU")) if judged is not None \
+        and judged == metrics.get("dice") else (("miou", "mIoU"), ("dice", "Dice"))
+    for key, name in keys:
+        value = metrics.get(key)
+        if isinstance(value, (int, float)):
+            on_training = version.validation_images == 0
+            return f"{name} {value:.3f}" + (" on training images" if on_training else "")
+    return "not validated"
 
 
 class VersionsDialog(QDialog):
@@ -51,6 +73,7 @@ class VersionsDialog(QDialog):
         self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
         self.table.verticalHeader().setVisible(False)
         self.table.horizontalHeader().setStretchLastSection(True)
+        self.table.setWordWrap(True)  # a long note on more lines, never cut
         self.table.itemSelectionChanged.connect(self._on_selection_changed)
         self.table.cellDoubleClicked.connect(lambda row, _c: self.use_row(row))
         self.title = QLabel("")
@@ -65,7 +88,7 @@ class VersionsDialog(QDialog):
         layout.addWidget(buttons)
         self._files: list[str] = []
         self.show_task(task)
-        self.resize(760, 300)
+        self.resize(1000, 360)
 
     def show_task(self, task: Task) -> None:
         versions = list(reversed(task.versions))  # newest first
@@ -75,16 +98,29 @@ class VersionsDialog(QDialog):
         self.table.setRowCount(len(versions))
         for row, v in enumerate(versions):
             cells = (v.name, v.created.replace("T", " ")[:16], _parent_name(task, v),
-                     str(v.corrected_images), _score(v.metrics.get("miou")),
+                     images_text(v), validation_text(v),
                      "●" if v.file == task.model else "", v.note)
             for col, text in enumerate(cells):
                 item = QTableWidgetItem(text)
                 if col in (3, 4):
                     item.setTextAlignment(Qt.AlignmentFlag.AlignRight
                                           | Qt.AlignmentFlag.AlignVCenter)
+                if col == NOTE_COLUMN and text:
+                    item.setToolTip(text)
                 self.table.setItem(row, col, item)
         self.table.resizeColumnsToContents()
+        self._fit_rows()
         self._on_selection_changed()
+
+    def _fit_rows(self) -> None:
+        """The note column takes the room left (it stretches); each row is as tall as its
+        wrapped note."""
+        self.table.setColumnWidth(NOTE_COLUMN, NOTE_MIN_WIDTH)  # not its one-line width
+        self.table.resizeRowsToContents()
+
+    def resizeEvent(self, event) -> None:
+        super().resizeEvent(event)
+        self.table.resizeRowsToContents()  # the note's lines follow the column's width
 
     def use_row(self, row: int) -> None:
         if 0 <= row < len(self._files):

@@ -1,0 +1,54 @@
+"""The training dock's plots: the validation axis follows the epochs run, not the 1000 asked
+for; in a 1600x1000 window every plot keeps a readable height (issue 33, item 4)."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import QRect
+
+from tests.gui.conftest import open_window
+from unet_desktop.core.learning_record import CurvePoint, LearningRecord
+
+READABLE_PX = 120  # a plot with its title, ticks and axis labels needs at least this
+
+
+def report(epoch: int, miou: float):
+    return type("EpochReport", (), {"epoch": epoch, "epochs": 1000, "time_left_s": 60.0,
+                                    "val": {"miou": miou, "mdice": miou + 0.05}})()
+
+
+def test_the_validation_axis_follows_the_epochs_run(qtbot):
+    win = open_window(qtbot)
+    dock = win.training_dock
+    dock._planned_epochs = 1000  # what start() takes from a config of 1000 epochs
+    for epoch in range(1, 37):
+        dock._on_report(report(epoch, 0.5 + epoch / 100))
+    dock._redraw()
+    (low, high), _ = dock.metric_plot.viewRange()
+    assert low <= 1 and 36 <= high <= 40, (low, high)
+    dock._planned_epochs = 20  # a short run shows its whole plan from the start
+    for series in (dock._epochs, dock._miou, dock._mdice):
+        series.clear()
+    dock._on_report(report(1, 0.5))
+    dock._redraw()
+    assert 20 <= dock.metric_plot.viewRange()[0][1] < 21
+    win.close()
+
+
+def test_every_plot_is_readable_in_a_1600x1000_window(qtbot):
+    win = open_window(qtbot)
+    win.resize(1600, 1000)
+    dock, panel = win.training_dock, win.learning.panel
+    points = tuple(CurvePoint(i + 1, f"slice_{i:02d}.png", 0.6 + i / 40, "dice", 0.1, f"v{i}")
+                   for i in range(10))
+    panel.show_record(LearningRecord(enabled=True, points=points))
+    panel.show_status("Promoted: Dice 0.912 >= 0.884 of the model in use on 2 validation "
+                      "images.")
+    panel.setVisible(True)
+    dock.show()
+    dock.training_started.emit()  # the window gives the dock its height
+    qtbot.wait(50)
+    for plot in (dock.loss_plot, dock.metric_plot, panel.plot):
+        assert plot.height() >= READABLE_PX and plot.width() >= READABLE_PX, plot.size()
+        top_left = plot.mapTo(dock, plot.rect().topLeft())  # not clipped by the dock
+        assert dock.rect().contains(QRect(top_left, plot.size())), (top_left, dock.size())
+    win.close()
