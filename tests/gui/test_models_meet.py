@@ -24,6 +24,7 @@ from tests.gui.conftest_model import (  # noqa: F401 - fixtures are used by name
 from tests.gui.test_learning_loop import correct, gate_scores
 from unet_desktop.core.labels import binary_scheme, trimap_scheme
 from unet_desktop.core.learning_record import LearningRecord, record_path, save_record
+from unet_desktop.core.progress import Cancelled
 from unet_desktop.core.task import Task, load_task, model_file, save_task
 from unet_desktop.ml.learning_loop import LearningLoop, LoopSettings, RoundResult
 from unet_desktop.ml.modelfile import ModelMeta, new_version_id, read_meta, save_model
@@ -54,8 +55,9 @@ def win(qtbot, pets, tiny_model):
 
 
 class Hold:
-    """Rounds wait (stepping, so the worker goes on) until :meth:`release`; ``after``: once
-    the round's result was yielded, else before it trains."""
+    """Rounds wait (stepping, so the worker goes on) until :meth:`release` or until they are
+    cancelled (seen at the next step, as a round does); ``after``: once the round's result
+    was yielded, else before it trains."""
 
     def __init__(self, monkeypatch, after: bool = False) -> None:
         self.plans, self.results, self._go = [], [], threading.Event()
@@ -64,18 +66,20 @@ class Hold:
         def held(loop, plan, cancel=None):
             self.plans.append(plan)
             if not after:
-                yield from self._wait()
+                yield from self._wait(cancel)
             for report in run_round(loop, plan, cancel):
                 if isinstance(report, RoundResult):
                     self.results.append(report)
                 yield report
             if after:
-                yield from self._wait()
+                yield from self._wait(cancel)
 
         monkeypatch.setattr(LearningLoop, "run_round", held)
 
-    def _wait(self):
+    def _wait(self, cancel):
         while not self._go.is_set():
+            if cancel is not None and cancel.cancelled:
+                raise Cancelled
             time.sleep(0.01)
             yield None
 

@@ -140,7 +140,7 @@ def _refuse_own_mask_folder(output: Path, mask_dir: Path) -> None:
             "folder's classes)")
 
 
-def _fits(ws: Workspace, model_scheme) -> bool:
+def _fits(ws: Any, model_scheme: Any) -> bool:
     """The one class rule where the folder's classes are named by its task; a folder without
     one has its classes guessed from its masks: the kind and stored values must agree."""
     return model_scheme.same_classes(ws.scheme) if ws.task is not None \

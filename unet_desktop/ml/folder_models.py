@@ -33,6 +33,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from unet_desktop.core.errors import FileError
+from unet_desktop.core.labels import LabelScheme
 from unet_desktop.core.learning_record import record_path, record_store
 from unet_desktop.core.model_header import model_metadata
 from unet_desktop.core.progress import CancelToken
@@ -92,7 +93,7 @@ class FolderModels:
         self.keep_candidates = keep_candidates
         self._lock = threading.RLock()
         self._running: RunPlan | None = None
-        self._listeners: list[Callable[[Task], None]] = []
+        self._listeners: list[Callable[[Path, Task], None]] = []
 
     # --- the task ---------------------------------------------------------------------------------
     @property
@@ -106,13 +107,13 @@ class FolderModels:
             raise FileError(self.root, "this folder has no task: its models have no owner yet")
         return task
 
-    def subscribe(self, listener: Callable[[Task], None]) -> None:
-        """``listener(task)`` after every task this owner saves (on the saving thread)."""
+    def subscribe(self, listener: Callable[[Path, Task], None]) -> None:
+        """``listener(root, task)`` after every task this owner saves (on the saving thread)."""
         with self._lock:
             if listener not in self._listeners:
                 self._listeners.append(listener)
 
-    def unsubscribe(self, listener: Callable[[Task], None]) -> None:
+    def unsubscribe(self, listener: Callable[[Path, Task], None]) -> None:
         with self._lock:
             if listener in self._listeners:
                 self._listeners.remove(listener)
@@ -120,11 +121,27 @@ class FolderModels:
     def _save(self, task: Task) -> Task:
         save_task(self.root, task)
         for listener in list(self._listeners):
-            listener(task)
+            listener(self.root, task)
         return task
 
     def path_of(self, stored: str) -> Path:
         return model_file(self.root, stored)
+
+    def starting_point(self, current: Path | None, current_scheme: LabelScheme | None,
+                       current_label: str = "") -> tuple[Path | None, bool, str]:
+        """What the task's next model starts from: the model in use (``current``) when it
+        predicts the task's classes (the one class rule), else the task's ``start_from`` (its
+        classes mapped onto the task's by name), else None (a new model from the ImageNet
+        encoder); whether its classes are replaced; and a description."""
+        task = self._required_task()
+        if current is not None and current_scheme is not None \
+                and current_scheme.same_classes(task.scheme):
+            return current, False, f"fine-tunes {current_label or current.name}"
+        start = Path(task.start_from) if task.start_from else None
+        if start is not None and start.is_file():
+            return start, True, (f"starts from {start.name}, its classes mapped onto the "
+                                 "task's by name")
+        return None, False, "a new model from the ImageNet-pretrained encoder"
 
     # --- planning and the queue -------------------------------------------------------------------
     def plan_run(self, kind: str, parent: Path | None) -> RunPlan:
@@ -165,13 +182,14 @@ class FolderModels:
     def begin(self, plan: RunPlan) -> None:
         """``plan`` trains now; :class:`RunBusy` while another run of the folder does."""
         with self._lock:
-            if self._running is not None and self._running != plan:
-                raise RunBusy(self._running)
+            running = self._running
+            if running is not None and running != plan and not running.cancel.cancelled:
+                raise RunBusy(running)  # a cancelled run is on its way out: it gives way
             self._running = plan
 
     def cancel_run(self, plan: RunPlan) -> None:
-        """Ask ``plan``'s run to stop; once stopped, :meth:`discard` it (or :meth:`finish_run`
-        what it kept)."""
+        """Ask ``plan``'s run to stop (it gives way to the next :meth:`begin` at once); once
+        stopped, :meth:`discard` it or :meth:`finish_run` what it kept."""
         plan.cancel.cancel()
 
     def discard(self, plan: RunPlan) -> None:

@@ -42,12 +42,12 @@ import numpy as np
 from unet_desktop.core.errors import FileError
 from unet_desktop.core.labels import LabelScheme, adaptable
 from unet_desktop.core.learning_record import (
-    CurvePoint,
     MIN_VALIDATION_IMAGES,
+    CurvePoint,
     LearningRecord,
     record_store,
 )
-from unet_desktop.core.progress import Cancelled, CancelToken
+from unet_desktop.core.progress import CancelToken
 
 PairLoader = Callable[[str], tuple[np.ndarray, np.ndarray]]  # key -> (image, saved mask)
 DEFAULT_ROUND_SECONDS = 20.0
