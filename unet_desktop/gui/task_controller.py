@@ -85,6 +85,7 @@ class TaskController(QObject):
         self.classes_dialog: ClassesDialog | None = None
         self.versions_dialog: VersionsDialog | None = None
         self.restored_model: Path | None = None  # the task model loaded on opening the folder
+        self._watched: FolderModels | None = None  # the owner whose saves this mirrors
         prediction.accept_guard = self.refusal
         session.workspace_opened.connect(self._on_workspace_opened)
         models.model_changed.connect(self._on_model_changed)
@@ -108,6 +109,7 @@ class TaskController(QObject):
             return None
         owner = folder_models(ws.root, self.user_models)
         owner.subscribe(self._on_task_saved)
+        self._watched = owner
         return owner
 
     def _on_task_saved(self, root: Path, task: Task) -> None:
@@ -132,6 +134,9 @@ class TaskController(QObject):
     def _on_workspace_opened(self) -> None:
         ws = self.session.workspace
         self.restored_model = None
+        if self._watched is not None:
+            self._watched.unsubscribe(self._on_task_saved)
+        self._watched = self.owner  # mirrors what the folder's model owner saves
         self._update_actions()
         if ws.task is not None:
             self._restore_model(ws.task)
@@ -248,6 +253,7 @@ class TaskController(QObject):
             return False
         self.message.emit(f"Task {task.name}: {', '.join(task.scheme.names)}"
                           + (" (sparse labels)" if task.sparse else ""))
+        _ = self.owner  # a first task: mirror its owner from now on
         self.task_changed.emit()
         self._update_actions()
         if not reopen:

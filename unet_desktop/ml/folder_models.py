@@ -28,6 +28,7 @@ from __future__ import annotations
 import os
 import re
 import threading
+import weakref
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -93,7 +94,7 @@ class FolderModels:
         self.keep_candidates = keep_candidates
         self._lock = threading.RLock()
         self._running: RunPlan | None = None
-        self._listeners: list[Callable[[Path, Task], None]] = []
+        self._listeners: list[weakref.WeakMethod] = []  # bound methods, held weakly
 
     # --- the task ---------------------------------------------------------------------------------
     @property
@@ -108,20 +109,22 @@ class FolderModels:
         return task
 
     def subscribe(self, listener: Callable[[Path, Task], None]) -> None:
-        """``listener(root, task)`` after every task this owner saves (on the saving thread)."""
+        """``listener(root, task)`` (a bound method, held weakly) after every task this owner
+        saves, on the saving thread."""
         with self._lock:
-            if listener not in self._listeners:
-                self._listeners.append(listener)
+            if all(ref() != listener for ref in self._listeners):
+                self._listeners.append(weakref.WeakMethod(listener))
 
     def unsubscribe(self, listener: Callable[[Path, Task], None]) -> None:
         with self._lock:
-            if listener in self._listeners:
-                self._listeners.remove(listener)
+            self._listeners = [r for r in self._listeners if r() is not None and r() != listener]
 
     def _save(self, task: Task) -> Task:
         save_task(self.root, task)
-        for listener in list(self._listeners):
-            listener(self.root, task)
+        for ref in list(self._listeners):
+            listener = ref()
+            if listener is not None:
+                listener(self.root, task)
         return task
 
     def path_of(self, stored: str) -> Path:

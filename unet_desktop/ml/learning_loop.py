@@ -326,9 +326,11 @@ class LearningLoop:
         if len(val_keys) >= MIN_VALIDATION_IMAGES:
             new = yield from self._validation_score(path, version, val_keys, cancel)
             metrics.update(val_score=new["score"], miou=new["miou"], dice=new["dice"])
-            judged = new["count"]  # the others could not be read or scored (named)
-        unvalidated = (f"not validated: {judged} of the {MIN_VALIDATION_IMAGES} validation "
-                       "images needed so far")
+            # the others could not be read or scored (named)
+            judged = new.get("count", len(val_keys) if new["score"] is not None else 0)
+        usable = judged if len(val_keys) >= MIN_VALIDATION_IMAGES else len(val_keys)
+        unvalidated = (f"not validated: {usable} usable validation image(s) so far, "
+                       f"{MIN_VALIDATION_IMAGES} needed")
         if parent_meta is None or not adaptable(parent_meta.scheme, self.scheme):
             return result(True, "first_model", "The first model of this folder's classes: "
                           "promoted" + ("." if judged >= MIN_VALIDATION_IMAGES
