@@ -266,3 +266,51 @@ def test_a_round_cancelled_by_opening_another_folder_lets_that_folders_rounds_st
     assert win.open_folder(b)
     hold.release()
     qtbot.waitUntil(lambda: any(b in p.out.parents for p in hold.plans), timeout=30_000)
+
+
+def test_a_folder_another_process_holds_opens_read_only_with_a_banner_naming_it(
+        qtbot, pets, tiny_model):
+    import json
+    import os
+    import socket
+
+    from unet_desktop.core.folder_lock import lock_path
+
+    other = os.getppid()  # a live process of this host that is not this one
+    lock_path(pets).parent.mkdir(parents=True, exist_ok=True)
+    lock_path(pets).write_text(json.dumps({"host": socket.gethostname(), "pid": other,
+                                           "since": "2026-12-06T12:00:00Z"}))
+    w = new_window(qtbot, pets, tiny_model)
+    assert w.session.workspace.read_only
+    banner = w.task_banner
+    assert banner.isVisibleTo(w) and f"process {other}" in banner.text()
+    assert json.loads(lock_path(pets).read_text())["pid"] == other  # not taken over
+    w.close()
+
+
+def test_model_versions_deletes_a_candidate_never_the_model_in_use(qtbot, win, pets,
+                                                                   monkeypatch):
+    gate_scores(monkeypatch, win.models.active_version, candidate_better=False)
+    win.learning.panel.k_spin.setValue(2)
+    with qtbot.waitSignal(win.learning.round_finished, timeout=60_000) as done:
+        win.model_actions.learn_as_i_correct.trigger()
+    candidate = done.args[0].model_path
+    assert candidate.is_file()
+    dialog = win.task_commands.show_versions()
+    row = next(i for i, f in enumerate(dialog._files) if f.endswith(candidate.name))
+    with qtbot.waitSignal(win.models.model_changed, timeout=TIMEOUT_MS):
+        dialog.use_row(row)  # the candidate is put into use: it cannot be deleted
+    qtbot.waitUntil(lambda: load_task(pets).model.endswith(candidate.name), timeout=TIMEOUT_MS)
+    dialog.table.selectRow(row)
+    assert not dialog.delete_button.isEnabled()
+    assert not win.task_commands.delete_version(dialog._files[row])
+    assert candidate.is_file()
+    assert win.models.rollback()  # the model before it is in use again
+    qtbot.waitUntil(lambda: not load_task(pets).model.endswith(candidate.name),
+                    timeout=TIMEOUT_MS)
+    dialog.table.selectRow(row)
+    assert dialog.delete_button.isEnabled()
+    dialog.delete_button.click()
+    assert not candidate.exists()
+    assert all(not v.file.endswith(candidate.name) for v in load_task(pets).versions)
+    assert len(dialog._files) == len(load_task(pets).versions)  # the dialog mirrors the task
