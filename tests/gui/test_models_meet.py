@@ -314,3 +314,30 @@ def test_model_versions_deletes_a_candidate_never_the_model_in_use(qtbot, win, p
     assert not candidate.exists()
     assert all(not v.file.endswith(candidate.name) for v in load_task(pets).versions)
     assert len(dialog._files) == len(load_task(pets).versions)  # the dialog mirrors the task
+
+
+def test_renaming_a_class_keeps_fine_tuning_the_tasks_model(qtbot, win, pets, tiny_model,
+                                                            monkeypatch):
+    from dataclasses import replace
+
+    hold = Hold(monkeypatch)
+    hold.release()  # rounds run at once; their plans are kept
+    win.learning.panel.k_spin.setValue(2)
+    with qtbot.waitSignal(win.learning.round_finished, timeout=60_000):
+        win.model_actions.learn_as_i_correct.trigger()
+    qtbot.wait(200)
+    qtbot.waitUntil(lambda: not win.models.loading, timeout=TIMEOUT_MS)
+    task = win.session.workspace.task
+    scheme = task.scheme
+    renamed = replace(scheme, classes=(replace(scheme.classes[0], name="cat"),
+                                       *scheme.classes[1:]))
+    model_before = win.models.active.path
+    assert win.task_commands.apply_task(replace(task, scheme=renamed))
+    qtbot.waitUntil(lambda: win.session.workspace.scheme == renamed, timeout=TIMEOUT_MS)
+    with qtbot.waitSignal(win.learning.round_finished, timeout=60_000) as done:
+        correct(qtbot, win, 4)
+    assert hold.plans[-1].parent == model_before  # not a new model from the ImageNet encoder
+    assert hold.plans[-1].renamed
+    result = done.args[0]
+    assert result.gate != "first_model"
+    assert read_meta(result.model_path).scheme.names == renamed.names

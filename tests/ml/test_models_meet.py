@@ -126,3 +126,28 @@ def test_one_rule_says_whether_classes_match(renamed):
     same = renamed[0].casefold() == "background"
     assert (classes_mismatch(model, task) is None) == same
     assert model.same_classes(task) == same  # the train / batch / loop rule is the same one
+
+
+def test_a_model_whose_classes_were_renamed_is_fine_tuned_not_replaced(
+        tmp_path, model_file_factory):
+    """The task renamed 'foreground' to 'cell': the next round starts from the task's model,
+    keeps what it learnt, is judged against it, and carries the new names."""
+    import torch
+
+    from unet_desktop.ml.modelfile import load_model_file
+
+    parent, _ = model_file_factory(binary_scheme())
+    renamed = binary_scheme(("background", "cell"))
+    pairs = {key(i): p for i, p in enumerate(binary_pairs(4))}
+    loop = LearningLoop(renamed, record_path(tmp_path), pairs.__getitem__,
+                        LoopSettings(epochs=1, size=32, batch_size=4, device="cpu", lr=1e-12))
+    loop.set_every_k(2)
+    for i in range(4):
+        loop.note_corrected(key(i))
+    result = list(loop.run_round(RoundPlan(parent, tmp_path / "cells-v2.safetensors",
+                                           renamed=True)))[-1]
+    assert result.gate == "validation"  # judged against its parent, not a "first model"
+    child, meta = load_model_file(result.model_path)
+    assert meta.scheme.names == ["background", "cell"]
+    before, _ = load_model_file(parent)
+    assert torch.allclose(child.head.weight, before.head.weight, atol=1e-4)  # carried over

@@ -242,16 +242,16 @@ class LearningController(QObject):
             return None
         current = self.models.slots.current
         try:
-            start, _new_classes, description = owner.starting_point(
-                current.path if current is not None else None,
-                current.meta.scheme if current is not None else None,
-                current.label if current is not None else "")
-            run = owner.plan_run("loop", start)
+            start = owner.starting_point(current.path if current is not None else None,
+                                         current.meta.scheme if current is not None else None,
+                                         current.label if current is not None else "")
+            run = owner.plan_run("loop", start.path)
             owner.begin(run)
         except (FileError, RunBusy) as exc:
             self.panel.show_status(f"No round now: {exc}")
             return None
-        plan = RoundPlan(start, run.out, run.name, self.tasks.task.scale)
+        description = start.origin
+        plan = RoundPlan(start.path, run.out, run.name, self.tasks.task.scale, start.renamed)
         loop.settings = dataclasses.replace(self.settings, device=self.models.device_name)
         results: list[Any] = []  # this round's RoundResult, once it came
         self.round_job = self.worker.submit(

@@ -55,6 +55,7 @@ class TrainingCommands(QObject):
         self.finetune_dialog: FinetuneDialog | None = None
         self.config_overrides: dict[str, Any] = {}  # TrainConfig fields the dialog does not show
         self._runs: dict[str, RunPlan] = {}  # output file -> the task's run it belongs to
+        self._renamed: set[str] = set()  # outputs of runs from the task's renamed-class model
         actions.batch_predict.triggered.connect(self.batch_predict)
         actions.finetune.triggered.connect(self.finetune)
         actions.show_training.triggered.connect(self._show_training_dock)
@@ -126,15 +127,17 @@ class TrainingCommands(QObject):
         owner = self._owner(ws)
         current = self.models.slots.current
         try:
-            start, new_classes, origin = owner.starting_point(
-                current.path if current is not None else None,
-                current.meta.scheme if current is not None else None,
-                current.label if current is not None else "")
-            run = owner.plan_run("manual", start)
+            start = owner.starting_point(current.path if current is not None else None,
+                                         current.meta.scheme if current is not None else None,
+                                         current.label if current is not None else "")
+            run = owner.plan_run("manual", start.path)
         except FileError as exc:
             self.error.emit(f"Cannot plan the fine-tune: {exc}")
             return None
-        return TaskPlan(run.out, run.name, start, new_classes, origin, scale=ws.task.scale), run
+        if start.renamed:
+            self._renamed.add(os.path.realpath(run.out))
+        return TaskPlan(run.out, run.name, start.path, start.new_classes, start.origin,
+                        scale=ws.task.scale), run
 
     def _owner(self, ws: Any) -> FolderModels:
         return folder_models(ws.root, self.models_folder)
@@ -153,6 +156,8 @@ class TrainingCommands(QObject):
         if run is not None:  # the folder's frozen validation set: never trained on
             overrides.setdefault("holdout", self._owner(ws).holdout(
                 [e.key for e in ws.labelled()]))
+            if os.path.realpath(run.out) in self._renamed:
+                overrides["renamed_classes"] = True
         try:
             config = dialog.config(**overrides)
         except ValueError as exc:

@@ -76,6 +76,16 @@ class RunPlan:
 
 
 @dataclass(frozen=True)
+class Start:
+    """What a run of the task starts from (:meth:`FolderModels.starting_point`)."""
+
+    path: Path | None  # None: a new model from the ImageNet-pretrained encoder
+    new_classes: bool  # its classes mapped onto the task's by name (ml.new_classes)
+    renamed: bool  # the task's own model, its classes renamed since: carried by stored value
+    origin: str  # one line for the user
+
+
+@dataclass(frozen=True)
 class Outcome:
     """What :meth:`FolderModels.finish_run` recorded."""
 
@@ -131,20 +141,30 @@ class FolderModels:
         return model_file(self.root, stored)
 
     def starting_point(self, current: Path | None, current_scheme: LabelScheme | None,
-                       current_label: str = "") -> tuple[Path | None, bool, str]:
+                       current_label: str = "") -> Start:
         """What the task's next model starts from: the model in use (``current``) when it
-        predicts the task's classes (the one class rule), else the task's ``start_from`` (its
-        classes mapped onto the task's by name), else None (a new model from the ImageNet
-        encoder); whether its classes are replaced; and a description."""
+        predicts the task's classes (the one class rule) or is the task's own model whose classes
+        the task renamed since, else the task's ``start_from`` (its classes mapped onto the
+        task's by name), else a new model from the ImageNet encoder."""
         task = self._required_task()
+        label = current_label or (current.name if current is not None else "")
         if current is not None and current_scheme is not None \
                 and current_scheme.same_classes(task.scheme):
-            return current, False, f"fine-tunes {current_label or current.name}"
+            return Start(current, False, False, f"fine-tunes {label}")
+        if current is not None and current_scheme is not None \
+                and current_scheme.same_values(task.scheme) and self._is_ours(task, current):
+            return Start(current, False, True, f"fine-tunes {label}, its classes renamed as "
+                                               "the task's")
         start = Path(task.start_from) if task.start_from else None
         if start is not None and start.is_file():
-            return start, True, (f"starts from {start.name}, its classes mapped onto the "
-                                 "task's by name")
-        return None, False, "a new model from the ImageNet-pretrained encoder"
+            return Start(start, True, False, f"starts from {start.name}, its classes mapped "
+                                             "onto the task's by name")
+        return Start(None, False, False, "a new model from the ImageNet-pretrained encoder")
+
+    def _is_ours(self, task: Task, path: Path) -> bool:
+        """``path`` is the task's model in use or one of its versions."""
+        stored = stored_reference(self.root, path)
+        return stored == task.model or task.version_of(stored) is not None
 
     # --- planning and the queue -------------------------------------------------------------------
     def plan_run(self, kind: str, parent: Path | None) -> RunPlan:

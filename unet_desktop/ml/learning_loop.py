@@ -89,6 +89,7 @@ class RoundPlan:
     out: Path
     name: str = ""
     scale: str = "fit"  # of a new model (parent None); a parent's fine-tunes keep its scale
+    renamed: bool = False  # the parent is the task's own model, its classes renamed since
 
 
 @dataclass(frozen=True)
@@ -247,7 +248,8 @@ class LearningLoop:
             return
         s = self.settings
         config = TrainConfig(
-            out=plan.out, init=plan.parent, new_classes=True, epochs=s.epochs,
+            out=plan.out, init=plan.parent, new_classes=True, renamed_classes=plan.renamed,
+            epochs=s.epochs,
             max_minutes=None if s.epochs else s.round_seconds / 60, size=s.size, scale=scale,
             batch_size=s.batch_size, lr=s.lr, warmup_steps=s.warmup_steps,
             min_lr_ratio=s.min_lr_ratio, val_fraction=0.0, seed=s.seed + number,

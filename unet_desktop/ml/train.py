@@ -145,15 +145,18 @@ class _Run:
             self.parent, self.arch, self.scheme = meta, meta.arch, meta.scheme
             self.size = cfg.size or meta.train_size
             self.scale = cfg.scale or meta.scale
-            if self._names_unknown() and meta.scheme.same_values(self.data_scheme):
+            same_values = meta.scheme.same_values(self.data_scheme)
+            if same_values and self._names_unknown():
                 self.data_scheme = meta.scheme  # a folder without a task: its names are guesses
-            if cfg.new_classes and not meta.scheme.same_classes(self.data_scheme):
+            if same_values and cfg.renamed_classes:  # the task's own classes, renamed since
+                self.scheme = self.data_scheme
+            if cfg.new_classes and not self.scheme.same_classes(self.data_scheme):
                 torch.manual_seed(cfg.seed)  # the same fresh head rows on every process
                 self.transfer = replace_head(model, meta.scheme, self.data_scheme)
                 self.arch = {**meta.arch, "num_classes": self.data_scheme.num_classes}
                 self.scheme = self.data_scheme
             _check_same_classes(self.scheme, self.data_scheme, cfg.init)
-            # the same classes: the child carries the folder's scheme (its colours and its
+            # the same classes (or renamed): the child carries the folder's scheme (its colours and its
             # unlabeled value, so the folder's sparse masks read with the child's scheme)
             self.scheme = self.data_scheme
             return model

@@ -73,6 +73,9 @@ class TrainConfig:
     # never trained on and are the validation set (below MIN_VALIDATION_IMAGES: not validated);
     # None: a split by val_fraction
     holdout: tuple[str, ...] | None = None
+    # the init model is the task's own and the task renamed its classes since (the same kind and
+    # stored values): its classes carry over by stored value under the task's names
+    renamed_classes: bool = False
     seed: int = 0
     group_fn: GroupFn | None = None  # validation split by group (e.g. dataset.prefix_group)
     patience: int | None = 10  # epochs without a better validation mIoU before stopping
