@@ -40,7 +40,7 @@ from typing import Any
 import numpy as np
 
 from unet_desktop.core.errors import FileError
-from unet_desktop.core.labels import LabelScheme, adaptable
+from unet_desktop.core.labels import LabelScheme
 from unet_desktop.core.learning_record import (
     MIN_VALIDATION_IMAGES,
     CurvePoint,
@@ -333,7 +333,10 @@ class LearningLoop:
         usable = judged if len(val_keys) >= MIN_VALIDATION_IMAGES else len(val_keys)
         unvalidated = (f"not validated: {usable} usable validation image(s) so far, "
                        f"{MIN_VALIDATION_IMAGES} needed")
-        if parent_meta is None or not adaptable(parent_meta.scheme, self.scheme):
+        # the one class rule: a parent of other classes (mapped by name) cannot label the task,
+        # so the first version that can is promoted; renamed classes are still the task's
+        if parent_meta is None or not (parent_meta.scheme.same_classes(self.scheme)
+                                       or plan.renamed):
             return result(True, "first_model", "The first model of this folder's classes: "
                           "promoted" + ("." if judged >= MIN_VALIDATION_IMAGES
                                         else f", {unvalidated}."))
