@@ -350,7 +350,7 @@ class TaskController(QObject):
                     f"<b>{task.next_model_name()}</b>.")
         holder = self.session.workspace.lock_holder if self.session.workspace else None
         if holder is not None:  # another window writes this folder: nothing is saved here
-            text = (f"<b>Read-only:</b> this folder is open in another window ({holder.describe()})."
+            text = (f"<b>Read-only:</b> this folder is open in another window, {holder.describe()}."
                     " Nothing you do here is saved; close it there to edit here."
                     + (f"<br>{text}" if text else ""))
         self.banner.show_text(text)
