@@ -70,13 +70,13 @@ def test_a_result_is_promoted_only_while_its_parent_is_in_use(folder, model_file
     assert any(v.file.endswith(late.out.name) for v in task.versions)  # kept, pickable
 
 
-def test_pruning_keeps_the_model_in_use_its_ancestors_and_the_last_candidates(
+def test_pruning_keeps_the_model_in_use_its_nearest_ancestors_and_the_last_candidates(
         folder, model_file_factory):
-    models = owner(folder, keep_candidates=2)
+    models = owner(folder, keep_candidates=2, keep_ancestors=3)
     plan = models.plan_run("loop", None)
     models.finish_run(plan, train_into(plan, model_file_factory), promote=True)
     lineage = [models.task.model]
-    for i in range(3):  # three promoted generations
+    for i in range(5):  # five promoted generations, each the parent of the next
         plan = models.plan_run("loop", model_file(folder, models.task.model))
         models.finish_run(plan, train_into(plan, model_file_factory, 10 + i), promote=True)
         lineage.append(models.task.model)
@@ -88,7 +88,8 @@ def test_pruning_keeps_the_model_in_use_its_ancestors_and_the_last_candidates(
     assert models.prune() == []  # each finished run pruned already
     task = load_task(folder)
     kept = {v.file for v in task.versions}
-    assert set(lineage) <= kept
+    assert set(lineage[-4:]) <= kept  # in use and its three nearest ancestors (roll back)
+    assert not any(model_file(folder, f).exists() for f in lineage[:2])  # older generations
     assert {c.name for c in candidates[-2:]} <= {Path(f).name for f in kept}
     assert all(not c.is_file() for c in candidates[:3]) and len(task.versions) == 4 + 2
     assert all(model_file(folder, f).is_file() for f in kept)

@@ -13,9 +13,11 @@ training run of the folder, the manual fine-tune and the learning loop's rounds,
   window shows by then) and applies the promotion rule: a result asked to be promoted becomes the
   model in use only while the model in use is still the one it was planned from; otherwise it is
   kept as a candidate and the note says why;
-- :meth:`prune` keeps the model in use, its ancestors and the last ``keep_candidates`` other
-  versions (older candidates' files are deleted); :meth:`delete` removes one version (never the
-  one in use);
+- :meth:`prune` keeps the model in use, its ``keep_ancestors`` nearest ancestors (what roll
+  back goes to) and the last ``keep_candidates`` other versions; the other versions' files are
+  deleted, so a folder holds at most 1 + 3 + 3 model files however long the loop runs (an hour
+  of correcting promotes dozens of rounds, each the parent of the next); :meth:`delete` removes
+  one version (never the one in use);
 - :meth:`holdout` is the folder's frozen validation set (``core.learning_record``: every k-th
   corrected image, chosen once), which no run of the folder trains on.
 
@@ -50,7 +52,8 @@ from unet_desktop.core.task import (
     version_from_metadata,
 )
 
-KEEP_CANDIDATES = 3  # versions kept besides the model in use and its ancestors
+KEEP_CANDIDATES = 3  # versions kept besides the model in use and its nearest ancestors
+KEEP_ANCESTORS = 3  # the parent, grandparent... of the model in use that are kept
 RESERVED = ".reserved"
 
 
@@ -98,10 +101,12 @@ class FolderModels:
     """The owner of one folder's models (module docstring)."""
 
     def __init__(self, root: str | os.PathLike, user_models: str | os.PathLike,
-                 keep_candidates: int = KEEP_CANDIDATES) -> None:
+                 keep_candidates: int = KEEP_CANDIDATES,
+                 keep_ancestors: int = KEEP_ANCESTORS) -> None:
         self.root = Path(os.path.abspath(root))
         self.user_models = Path(user_models)
         self.keep_candidates = keep_candidates
+        self.keep_ancestors = keep_ancestors
         self._lock = threading.RLock()
         self._running: RunPlan | None = None
         self._listeners: list[weakref.WeakMethod] = []  # bound methods, held weakly
@@ -275,13 +280,14 @@ class FolderModels:
 
     # --- pruning ----------------------------------------------------------------------------------
     def prune(self) -> list[str]:
-        """Delete the files of versions that are neither in use, nor its ancestors, nor among
-        the last ``keep_candidates`` others; returns the stored references removed."""
+        """Delete the files of versions that are neither in use, nor among its
+        ``keep_ancestors`` nearest ancestors, nor the last ``keep_candidates`` others; returns the
+        stored references removed."""
         with self._lock:
             task = self.task
             if task is None:
                 return []
-            keep = _lineage(task)
+            keep = _lineage(task, self.keep_ancestors)
             others = [v for v in task.versions if v.file not in keep]
             drop = others[:max(0, len(others) - self.keep_candidates)]
             for v in drop:
@@ -326,15 +332,16 @@ class FolderModels:
         return record_store(record_path(self.root)).update(note_all).validation
 
 
-def _lineage(task: Task) -> set[str]:
-    """The model in use and its ancestors (by the parent version ids of the task's versions)."""
+def _lineage(task: Task, ancestors: int) -> set[str]:
+    """The model in use and its ``ancestors`` nearest ancestors (by the parent version ids of
+    the task's versions)."""
     by_version = {v.version: v for v in task.versions}
     keep: set[str] = set()
     current = task.version_of(task.model) if task.model else None
     if task.model:
         keep.add(task.model)
     seen: set[str] = set()
-    while current is not None and current.version not in seen:
+    while current is not None and current.version not in seen and len(seen) <= ancestors:
         seen.add(current.version)
         keep.add(current.file)
         current = by_version.get(current.parent) if current.parent else None

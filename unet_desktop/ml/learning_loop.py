@@ -51,7 +51,7 @@ from unet_desktop.core.progress import CancelToken
 
 PairLoader = Callable[[str], tuple[np.ndarray, np.ndarray]]  # key -> (image, saved mask)
 DEFAULT_ROUND_SECONDS = 20.0
-DEFAULT_CACHE_BYTES = 512 * 2**20  # decoded samples and validation pairs kept between rounds
+DEFAULT_CACHE_BYTES = 64 * 2**20  # decoded samples and validation pairs kept between rounds
 
 
 @dataclass(frozen=True)
