@@ -10,8 +10,8 @@ prediction is its own canvas layer; it becomes the editable mask
 - when the user asks for it (Enter, "Accept Prediction"), whatever the image's state.
 
 A corrected or verified mask, or a mask with unsaved edits, is never replaced without asking.
-``accept_guard(model_scheme)`` (set by the folder's task) returns why a model's predictions must
-not become the folder's masks (other classes); such a prediction is shown, never accepted.
+In a folder with a task, a model whose classes are not the task's (the one class rule,
+``core.task.classes_mismatch``) has its predictions shown, never accepted into the masks.
 """
 
 from __future__ import annotations
@@ -24,6 +24,7 @@ import numpy as np
 from PySide6.QtCore import QObject, Signal
 
 from unet_desktop.core.labels import LabelScheme, adapt_labels
+from unet_desktop.core.task import classes_mismatch
 from unet_desktop.core.workspace import ImageState
 from unet_desktop.gui.canvas import Canvas
 from unet_desktop.gui.file_list_dock import FileListDock
@@ -76,7 +77,6 @@ class PredictionController(QObject):
         self.shown: ShownPrediction | None = None
         self._active = True
         self._scheme_warned: str | None = None
-        self.accept_guard: Callable[[LabelScheme], str | None] | None = None
         session.workspace_opened.connect(self._on_workspace_opened)
         session.document_opened.connect(self._on_document_opened)
         service.prediction_ready.connect(self._on_prediction_ready)
@@ -191,7 +191,12 @@ class PredictionController(QObject):
         return True
 
     def _refusal(self, shown: ShownPrediction) -> str | None:
-        return self.accept_guard(shown.scheme) if self.accept_guard is not None else None
+        """Why ``shown`` must not become the mask: in a folder with a task, the one class rule
+        (``core.task.classes_mismatch``)."""
+        ws = self.session.workspace
+        if ws is None or ws.task is None:
+            return None
+        return classes_mismatch(shown.scheme, ws.scheme)
 
     # --- navigation -----------------------------------------------------------------------------
     def next_most_uncertain(self) -> str | None:
@@ -212,7 +217,7 @@ class PredictionController(QObject):
     def shown_for_editing(self) -> tuple[np.ndarray, np.ndarray | None] | None:
         """The prediction on screen in the document's scheme, with its uncertainty, for the smart
         tools; None when none is shown (or hidden) or its classes cannot become the mask's
-        (other classes, or refused by ``accept_guard``: the tools must not carry it in)."""
+        (other classes than the folder's or its task's: the tools must not carry it in)."""
         shown, document = self.shown, self.session.document
         if shown is None or document is None or document.key != shown.key \
                 or not self.canvas.prediction_layer.isVisible() or self._refusal(shown):

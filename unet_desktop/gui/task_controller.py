@@ -10,7 +10,8 @@ reacts:
 - a task with other classes than the open workspace's takes effect by opening the folder again
   (the current mask is saved first; masks are only ever written in the folder's scheme);
 - while the model in use predicts other classes than the task's, the banner above the canvas
-  says so and predictions are never accepted into the masks (``PredictionController.accept_guard``);
+  says so and predictions are never accepted into the masks (``PredictionController`` asks the
+  same class rule);
 - the task's models (versions, the model in use, pruning) belong to the folder's model owner
   (``ml.folder_models``): this controller tells it which model the user put into use, asks it to
   delete a version (Model > Versions...), and mirrors what it saves (:meth:`_on_task_saved`);
@@ -86,7 +87,6 @@ class TaskController(QObject):
         self.versions_dialog: VersionsDialog | None = None
         self.restored_model: Path | None = None  # the task model loaded on opening the folder
         self._watched: FolderModels | None = None  # the owner whose saves this mirrors
-        prediction.accept_guard = self.refusal
         session.workspace_opened.connect(self._on_workspace_opened)
         models.model_changed.connect(self._on_model_changed)
         actions.new_task.triggered.connect(lambda: self.new_task())

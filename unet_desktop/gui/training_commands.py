@@ -147,6 +147,7 @@ class TrainingCommands(QObject):
         if self.finetune_dialog is dialog:
             self.finetune_dialog = None
         if run is not None and result != QDialog.DialogCode.Accepted:  # never started
+            self._renamed.discard(os.path.realpath(run.out))
             folder_models(run.root, self.models_folder).discard(run)
         dialog.deleteLater()  # one dialog per fine-tune: none piles up
 
@@ -157,6 +158,7 @@ class TrainingCommands(QObject):
             overrides.setdefault("holdout", self._owner(ws).holdout(
                 [e.key for e in ws.labelled()]))
             if os.path.realpath(run.out) in self._renamed:
+                self._renamed.discard(os.path.realpath(run.out))
                 overrides["renamed_classes"] = True
         try:
             config = dialog.config(**overrides)
