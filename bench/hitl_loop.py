@@ -17,6 +17,12 @@ made meanwhile into the next one, as in the window). Baselines from the same run
   Fine-tune dialog's warm-up and cosine schedule), the classic "correct a batch, then train"
   workflow.
 
+Each mode's scratch folder is a task's folder: its versions go through the folder's model owner
+(``ml.folder_models``: names, the promotion rule, pruning), as in the window. Per image the JSON
+records the disk used by the scratch ``.unet-desktop`` (``sidecar_mb``) and the process's resident
+memory (``rss_mb``); ``resources`` sums them up (largest sidecar, RSS after the first 10 images
+and at the end).
+
 ``--new`` starts from the ImageNet-pretrained encoder (the first image is predicted by its
 untrained decoder); otherwise from ``--init`` (default: the app's default model), whose classes
 are mapped onto the folder's by name when they differ.
@@ -41,11 +47,14 @@ from machine_info import cpu_name
 
 from unet_desktop.core.errors import FileError
 from unet_desktop.core.learning_record import DEFAULT_EVERY_K, images_to_target, record_path
+from unet_desktop.core.manifest import MANIFEST_DIR
 from unet_desktop.core.model_header import SCALES
 from unet_desktop.core.paths import default_model_path
+from unet_desktop.core.task import Task, save_task
 from unet_desktop.core.workspace import Workspace
 from unet_desktop.ml.dataset import seeded_rank, training_entries
 from unet_desktop.ml.device import pick_device
+from unet_desktop.ml.folder_models import FolderModels
 from unet_desktop.ml.imagenet_weights import ENCODERS
 from unet_desktop.ml.learning_loop import LearningLoop, LoopSettings, RoundPlan, RoundResult
 from unet_desktop.ml.models import DEFAULT_ENCODER
@@ -73,6 +82,10 @@ class Annotator:
         self.loop = LearningLoop(ws.scheme, record_path(scratch), self._pair, settings)
         self.loop.set_every_k(args.every_k)
         self.in_use: Path | None = None if args.new else args.init
+        save_task(scratch, Task(mode, ws.scheme))
+        self.models = FolderModels(scratch, scratch / "user-models")
+        if self.in_use is not None:
+            self.models.use(self.in_use)
         self.predictor = untrained("imagenet", args, ws, self.device) if args.new \
             else Predictor.from_file(args.init, device=self.device, engine="torch")
         self.trainer_free = 0.0  # simulated time the trainer finishes its current round
@@ -104,6 +117,8 @@ class Annotator:
                               "model": self.in_use.stem if self.in_use else "start"})
             self.loop.note_corrected(key)
             self._train_until(now, now + s, i)
+            per_image[-1].update(sidecar_mb=round(folder_mb(self.scratch / MANIFEST_DIR), 2),
+                                 rss_mb=round(rss_mb(), 1))
             print(f"{self.mode} {i + 1}/{len(self.order)} {key}: {point.metric} "
                   f"{point.score:.3f}", file=sys.stderr, flush=True)
         return self._summary(per_image)
@@ -117,20 +132,26 @@ class Annotator:
         while self.loop.round_requested and self.trainer_free < next_shown:
             begin = max(self.trainer_free, now)
             self._use_promotions(begin)
-            n = len(self.rounds) + 1
-            plan = RoundPlan(self.in_use, self.scratch / f"{self.mode}-v{n}.safetensors",
-                             f"{self.mode}-v{n}")
+            run = self.models.plan_run("loop", self.in_use)
+            plan = RoundPlan(self.in_use, run.out, run.name)
             started = time.monotonic()
             result = next(r for r in self.loop.run_round(plan) if isinstance(r, RoundResult))
             seconds = time.monotonic() - started
             self.trainer_free = begin + seconds
-            if result.promoted:
-                self.waiting.append((self.trainer_free, result.model_path))
+            if result.model_path is None:
+                self.models.discard(run)
+            else:
+                outcome = self.models.finish_run(
+                    run, result.model_path, result.promoted, result.metrics, result.reason,
+                    result.validated, len(result.validation_images))
+                if outcome.in_use:
+                    self.waiting.append((self.trainer_free, result.model_path))
             self.rounds.append({"begin_s": round(begin, 1), "seconds": round(seconds, 1),
                                 "train_seconds": round(result.train_seconds, 1),
                                 "train_images": len(result.train_images),
                                 "validation_images": len(result.validation_images),
                                 "promoted": result.promoted, "gate": result.gate,
+                                "validated": result.validated,
                                 "reason": result.reason, "version": result.version})
             if self.mode == "every10":
                 return
@@ -147,7 +168,36 @@ class Annotator:
                 "wrong_pixels_after": {str(n): per_image[n]["changed_fraction"] for n in after},
                 # binary: 1 - the Dice of the 255 class is ISBI's measure
                 "isbi_pixel_error_after": {str(n): 1.0 - per_image[n]["dice_before"]
-                                           for n in after} if binary else None}
+                                           for n in after} if binary else None,
+                "resources": resources(per_image)}
+
+
+def folder_mb(folder: Path) -> float:
+    """Disk used by the files under ``folder`` (MB)."""
+    return sum(p.stat().st_size for p in folder.rglob("*") if p.is_file()) / 2**20
+
+
+def rss_mb() -> float:
+    """This process's resident memory now (MB; Linux), else its peak."""
+    try:
+        for line in Path("/proc/self/status").read_text().splitlines():
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1]) / 1024
+    except OSError:
+        pass
+    import resource
+
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def resources(per_image: list[dict]) -> dict:
+    """The largest sidecar, and the RSS after the first 10 images against the end."""
+    rss = [p["rss_mb"] for p in per_image if "rss_mb" in p]
+    settled = rss[min(9, len(rss) - 1)] if rss else None
+    return {"sidecar_mb_max": max((p.get("sidecar_mb", 0) for p in per_image), default=0),
+            "rss_mb_after_10": settled, "rss_mb_end": rss[-1] if rss else None,
+            "rss_mb_max_after_10": max(rss[10:], default=settled),
+            "rss_mb_growth_after_10": round(rss[-1] - settled, 1) if rss else None}
 
 
 def annotation_order(ws: Workspace, args: argparse.Namespace) -> list[str]:
@@ -165,6 +215,7 @@ def run_bench(args: argparse.Namespace) -> dict:
     with tempfile.TemporaryDirectory(prefix="hitl-loop-") as tmp:
         for mode in ("learn", *args.baselines):
             scratch = Path(tmp) / mode
+            scratch.mkdir()
             runs[mode] = Annotator(ws, order, args, mode, scratch).run()
     device = pick_device(args.device)
     return {

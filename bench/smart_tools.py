@@ -141,7 +141,7 @@ def load_predictor(model: Path, ws: Workspace):
 
     predictor = load_model(model, device="cpu")
     scheme = predictor.meta.scheme
-    if not scheme.same_classes(ws.scheme):
+    if not scheme.same_values(ws.scheme):
         sys.exit(f"{model}: the model predicts {scheme.kind} masks, {ws.root} holds "
                  f"{ws.scheme.kind} masks")
     return predictor

@@ -110,9 +110,11 @@ def test_trimap_to_binary_border_choice():
     assert trimap_to_binary(tri, border_as_foreground=False).tolist() == [255, 0, 0]
 
 
-def test_same_classes_compares_kind_and_stored_values_not_names():
+def test_same_classes_compares_kind_stored_values_and_names_same_values_not_names():
     from unet_desktop.core.labels import binary_scheme, trimap_scheme
 
-    assert binary_scheme().same_classes(binary_scheme(("membrane", "cell")))
+    assert not binary_scheme().same_classes(binary_scheme(("membrane", "cell")))
+    assert binary_scheme().same_values(binary_scheme(("membrane", "cell")))
+    assert binary_scheme().same_classes(binary_scheme(("Background", "FOREGROUND"), 128))
     assert not binary_scheme().same_classes(trimap_scheme())
     assert trimap_scheme().same_classes(trimap_scheme())

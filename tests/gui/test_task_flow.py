@@ -355,7 +355,7 @@ def test_a_task_can_start_from_a_model_file_whose_classes_are_mapped_by_name(
         dialog.accept()  # the start model is loaded: a trimap model, so it does not fit yet
     assert load_task(cells).start_from == str(tiny_model.resolve())
     assert win.task_banner.isVisible()
-    plan = win.task_commands.training_plan()
+    plan, _run = win.training_commands.plan_for(win.session.workspace)
     assert plan.init == tiny_model.resolve() and plan.new_classes and plan.name == "cells-v1"
     win.close()
 
@@ -412,7 +412,8 @@ def test_the_task_keeps_its_models_in_the_users_models_folder_when_asked(qtbot, 
     dialog.user_radio.setChecked(True)
     dialog.accept()
     assert load_task(cells).models_in == "user"
-    assert win.task_commands.training_plan().out == user_models_dir() / "cells-v1.safetensors"
+    plan, _run = win.training_commands.plan_for(win.session.workspace)
+    assert plan.out == user_models_dir() / "cells-v1.safetensors"
 
     again = win.task_commands.new_task()  # File > New Task... shows the task's own choice
     assert again.user_radio.isChecked() and not again.folder_radio.isChecked()

@@ -116,15 +116,13 @@ def test_a_worse_round_is_kept_as_a_candidate(loop, tmp_path, tiny_model_file, m
     assert better.promoted and better.gate == "validation"
 
 
-def test_fewer_than_two_validation_images_judge_on_the_training_loss(loop, tmp_path,
-                                                                    tiny_model_file):
+def test_fewer_than_two_validation_images_promote_a_round_as_not_validated(loop, tmp_path,
+                                                                          tiny_model_file):
     for i in range(5):  # k = 5: one validation image
         loop.note_corrected(key(i))
     result, _ = run(loop, plan(tmp_path, tiny_model_file))
-    assert result.gate == "training_loss"
-    assert "fewer than 2 validation images" in result.reason
-    new, old = result.metrics["train_loss"], result.metrics["parent_train_loss"]
-    assert result.promoted == (new <= old)
+    assert result.gate == "unvalidated" and result.promoted and not result.validated
+    assert "not validated: 1 usable validation image(s) so far, 2 needed" in result.reason
 
 
 def test_a_round_trains_at_its_full_rate_after_a_short_warm_up(tmp_path, tiny_model_file):

@@ -115,7 +115,7 @@ def _new_classes_hint(args: argparse.Namespace, model_scheme) -> str:
         guessed = Workspace.open(args.data).scheme
     except (ValueError, FileError):
         return ""
-    if guessed.same_classes(model_scheme):
+    if guessed.same_values(model_scheme):
         return ""
     return (f" (the masks look {guessed.kind} but {args.init} predicts {model_scheme.kind}: "
             "add --new-classes to fine-tune it onto the masks' classes)")

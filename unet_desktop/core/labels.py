@@ -85,7 +85,14 @@ class LabelScheme:
         return tuple(c.value for c in self.classes)
 
     def same_classes(self, other: LabelScheme) -> bool:
-        """The same kind and stored values: one's predictions mean the other's classes."""
+        """The one rule of "do these classes match" (train, the window, batch predict, the
+        loop): the same kind, stored values and class names (any case), in the same order.
+        Colours and the unlabeled value do not count (a model never predicts "unlabeled")."""
+        return class_mismatch(self, other) is None
+
+    def same_values(self, other: LabelScheme) -> bool:
+        """The same kind and stored values, whatever the classes are called: one's stored masks
+        can be compared with the other's (scoring, trimap <-> binary conversions)."""
         return self.kind == other.kind and self.stored_values == other.stored_values
 
     @property
@@ -274,13 +281,27 @@ def trimap_to_binary(trimap: np.ndarray, border_as_foreground: bool = True) -> n
     return np.where(fg, 255, 0).astype(np.uint8)
 
 
+def describe_classes(scheme: LabelScheme) -> str:
+    return f"{', '.join(scheme.names)} ({scheme.kind})"
+
+
+def class_mismatch(model: LabelScheme, target: LabelScheme) -> str | None:
+    """Why ``model``'s predictions are not ``target``'s classes; None when they are
+    (:meth:`LabelScheme.same_classes`)."""
+    if model.same_values(target) \
+            and [n.casefold() for n in model.names] == [n.casefold() for n in target.names]:
+        return None
+    return (f"the model predicts {describe_classes(model)}, this folder's task labels "
+            f"{describe_classes(target)}")
+
+
 def adapt_labels(labels: np.ndarray, model_scheme: LabelScheme,
                  target: LabelScheme) -> np.ndarray:
     """A prediction in the workspace's label scheme (trimap <-> binary converted).
 
     Raises ``ValueError`` saying why when the model's classes cannot become the folder's.
     """
-    if model_scheme.same_classes(target):
+    if model_scheme.same_values(target):
         return labels
     convert = _conversion(model_scheme, target)
     if convert is None:
@@ -302,4 +323,4 @@ def _conversion(model_scheme: LabelScheme, target: LabelScheme):
 
 def adaptable(model_scheme: LabelScheme, target: LabelScheme) -> bool:
     """Whether :func:`adapt_labels` can put ``model_scheme``'s predictions in ``target``."""
-    return model_scheme.same_classes(target) or _conversion(model_scheme, target) is not None
+    return model_scheme.same_values(target) or _conversion(model_scheme, target) is not None

@@ -20,10 +20,13 @@ from __future__ import annotations
 
 import math
 import os
+import threading
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from .errors import FileError
+from .journal import file_identity
 from .json_file import check_format, read_json, write_json
 from .manifest import MANIFEST_DIR
 
@@ -32,6 +35,7 @@ FORMAT_NAME = "unet-desktop-learning"
 FORMAT_VERSION = 1
 DEFAULT_EVERY_K = 5
 DEFAULT_TARGET = 0.95
+MIN_VALIDATION_IMAGES = 2  # fewer cannot judge a model: it is recorded as not validated
 AVERAGE_WINDOW = 3  # the moving average is over the last this many points
 
 
@@ -162,6 +166,52 @@ def load_record(path: str | os.PathLike) -> LearningRecord:
 def save_record(path: str | os.PathLike, record: LearningRecord) -> None:
     """Write atomically (whole or untouched); raises :class:`LearningRecordError`."""
     write_json(path, record.to_dict(), LearningRecordError, "learning record")
+
+
+class RecordStore:
+    """The one in-memory copy of a record file in this process, shared by the learning loop and
+    the folder's model owner (its frozen validation set); read again when another process
+    changed the file."""
+
+    def __init__(self, path: str | os.PathLike) -> None:
+        self.path = Path(path)
+        self._lock = threading.RLock()
+        self._record: LearningRecord | None = None
+        self._identity: object = None
+
+    def read(self) -> LearningRecord:
+        with self._lock:
+            identity = file_identity(self.path)
+            if self._record is None or identity != self._identity:
+                self._record, self._identity = load_record(self.path), identity
+            return self._record
+
+    def update(self, change: Callable[[LearningRecord], LearningRecord],
+               then: Callable[[], None] | None = None) -> LearningRecord:
+        """Apply ``change`` and save, then ``then()``, under one lock."""
+        with self._lock:
+            before = self.read()
+            record = change(before)
+            if record != before:
+                save_record(self.path, record)
+                self._record, self._identity = record, file_identity(self.path)
+            if then is not None:
+                then()
+            return record
+
+
+_STORES: dict[str, RecordStore] = {}
+_STORES_LOCK = threading.Lock()
+
+
+def record_store(path: str | os.PathLike) -> RecordStore:
+    """The store of the record file ``path`` in this process."""
+    key = os.path.realpath(path)
+    with _STORES_LOCK:
+        store = _STORES.get(key)
+        if store is None:
+            store = _STORES[key] = RecordStore(path)
+        return store
 
 
 # --- reading the curve ----------------------------------------------------------------------------

@@ -25,3 +25,19 @@ class CancelToken:
     def raise_if_cancelled(self) -> None:
         if self._event.is_set():
             raise Cancelled()
+
+
+class EitherToken(CancelToken):
+    """Cancelled when any of ``tokens`` is (a job's own token and its run's, for example)."""
+
+    def __init__(self, *tokens: CancelToken) -> None:
+        super().__init__()
+        self._tokens = tokens
+
+    @property
+    def cancelled(self) -> bool:
+        return self._event.is_set() or any(t.cancelled for t in self._tokens)
+
+    def raise_if_cancelled(self) -> None:
+        if self.cancelled:
+            raise Cancelled()

@@ -35,7 +35,7 @@ from typing import Literal
 from .errors import FileError
 from .input_rule import InputRule
 from .json_file import check_format, read_json, write_json
-from .labels import LabelScheme
+from .labels import LabelScheme, class_mismatch, describe_classes  # noqa: F401 - re-exported
 from .manifest import MANIFEST_DIR
 from .model_header import SCALES
 
@@ -63,12 +63,17 @@ class ModelVersion:
     metrics: dict = field(default_factory=dict)  # validation miou, mdice, loss
     corrected_images: int = 0  # labelled images it was trained and validated on
     note: str = ""  # e.g. the learning loop's verdict: promoted, or kept as a candidate
-    validation_images: int | None = None  # of corrected_images, held out; None: not recorded
+    # whether it was judged on validation images it never trained on (None: not recorded), and
+    # on how many; below 2 (ml.learning_loop.MIN_VALIDATION_IMAGES) a version is unvalidated
+    validated: bool | None = None
+    validation_images: int | None = None
 
     def to_dict(self) -> dict:
         d = {"name": self.name, "file": self.file, "version": self.version,
              "parent": self.parent, "created": self.created, "metrics": dict(self.metrics),
              "corrected_images": self.corrected_images}
+        if self.validated is not None:
+            d["validated"] = self.validated
         if self.validation_images is not None:
             d["validation_images"] = self.validation_images
         return {**d, "note": self.note} if self.note else d
@@ -84,7 +89,8 @@ class ModelVersion:
                    str(d.get("created") or ""),
                    {k: v for k, v in metrics.items() if isinstance(v, (int, float))},
                    int(d.get("corrected_images") or 0), str(d.get("note") or ""),
-                   int(d["validation_images"]) if isinstance(d.get("validation_images"), int)
+                   d["validated"] if isinstance(d.get("validated"), bool) else None,
+                   d["validation_images"] if isinstance(d.get("validation_images"), int)
                    else None)
 
 
@@ -232,18 +238,10 @@ def version_from_metadata(stored: str, meta: dict, name: str = "") -> ModelVersi
 
 
 # --- classes -------------------------------------------------------------------------------------
-def describe_classes(scheme: LabelScheme) -> str:
-    return f"{', '.join(scheme.names)} ({scheme.kind})"
-
-
 def classes_mismatch(model: LabelScheme, task: LabelScheme) -> str | None:
     """Why a model with ``model``'s classes cannot label the task's masks; None if it can
-    (the same kind, stored values and class names in the same order)."""
-    if model.kind == task.kind and model.stored_values == task.stored_values \
-            and [n.casefold() for n in model.names] == [n.casefold() for n in task.names]:
-        return None
-    return (f"the model predicts {describe_classes(model)}, this folder's task labels "
-            f"{describe_classes(task)}")
+    (the one rule, ``core.labels.class_mismatch``)."""
+    return class_mismatch(model, task)
 
 
 def removed_values(old: LabelScheme, new: LabelScheme) -> list[int]:

@@ -28,6 +28,17 @@ else guessed from
 ONE existing mask by :func:`unet_desktop.core.maskio.guess_scheme` (values within {0, 1} or
 {0, 255} -> binary, other values -> multiclass with max+1 classes), else binary.
 
+Invalid masks are recorded from worker threads (batch predict, training, the loop) while the
+UI thread lists them: ``invalid`` is a :class:`LockedDict` (changes under a lock; iterating it
+walks a snapshot).
+
+One writer: ``open(folder, writer=True)`` (the window) takes the folder's advisory lock
+(:mod:`unet_desktop.core.folder_lock`); when another live process holds it, the workspace opens
+read-only, ``lock_holder`` names that process and ``warnings`` says so. :meth:`close` lets it go.
+:meth:`changed_on_disk` tells whether a mask file was replaced by someone else (another window
+or program) since this workspace last read or wrote it, or since it opened: batch prediction
+never overwrites such a mask.
+
 Masks are only ever written as PNG files directly inside the workspace's mask folder; the target
 is checked after resolving symbolic links. ``save_mask`` and ``set_state`` are thread-safe.
 
@@ -58,6 +69,7 @@ import numpy as np
 from .atomic import remove_stale_temp_files
 from .display import ViewSettings, load_view_settings, save_view_settings
 from .errors import FileError, MaskError
+from .folder_lock import FolderLock, LockHolder, acquire, lock_path
 from .input_rule import InputRule
 from .journal import Journal, file_identity, was_replaced
 from .labels import LabelScheme, binary_scheme, trimap_scheme
@@ -132,6 +144,43 @@ def _is_within(path: Path, folder: Path) -> bool:
     return path == folder or folder in path.parents
 
 
+class LockedDict(dict):
+    """A dict changed under a lock, iterated over a snapshot (one writer thread may add while
+    another lists)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._lock = threading.Lock()
+
+    def __setitem__(self, key, value) -> None:
+        with self._lock:
+            super().__setitem__(key, value)
+
+    def __delitem__(self, key) -> None:
+        with self._lock:
+            super().__delitem__(key)
+
+    def pop(self, key, *default):
+        with self._lock:
+            return super().pop(key, *default)
+
+    def __iter__(self):
+        with self._lock:
+            return iter(list(super().keys()))
+
+    def items(self):
+        with self._lock:
+            return list(super().items())
+
+    def keys(self):
+        with self._lock:
+            return list(super().keys())
+
+    def values(self):
+        with self._lock:
+            return list(super().values())
+
+
 class Workspace:
     """Use :meth:`open`; attributes are read-only by convention (change state through methods)."""
 
@@ -158,12 +207,18 @@ class Workspace:
         self.task = task
         self.invalid: dict[str, str] = {}  # key -> why its mask file is not usable
         self.view: ViewSettings = load_view_settings(scan.root)
+        self.invalid: dict[str, str] = LockedDict()  # key -> why its mask file is not usable
+        self.lock_holder: LockHolder | None = None  # who writes the folder when not us
+        self._writer_lock: FolderLock | None = None
+        self._opened_ns = time.time_ns()
+        self._seen: dict[str, object] = {}  # key -> identity of its mask file when last read
 
     # --- opening -----------------------------------------------------------------------------
     @classmethod
     def open(cls, folder: str | os.PathLike, scheme: LabelScheme | None = None,
-             default_scheme: LabelScheme | None = None) -> Workspace:
-        """Scan ``folder`` and merge the manifest; raises :class:`FileError` if it is no folder."""
+             default_scheme: LabelScheme | None = None, writer: bool = False) -> Workspace:
+        """Scan ``folder`` and merge the manifest; raises :class:`FileError` if it is no folder.
+        ``writer``: take the folder's lock (module docstring); read-only if another holds it."""
         root = Path(os.path.abspath(os.path.expanduser(folder)))
         try:
             scan = scan_folder(root)
@@ -177,6 +232,18 @@ class Workspace:
         if read_only:
             warnings.append(f"{root} is read-only: labelling states are kept in memory only "
                             "and masks cannot be saved")
+        held: FolderLock | LockHolder | None = None
+        if writer and not read_only:
+            try:
+                held = acquire(root)
+            except OSError as exc:
+                warnings.append(f"{lock_path(root)}: cannot take the folder's lock "
+                                f"({exc.strerror or exc}); another window may write it too")
+            if isinstance(held, LockHolder):
+                read_only = True
+                warnings.append(f"{root} is open in another window: {held.describe()}. Opened "
+                                "read-only (nothing is saved here) until it closes the folder "
+                                f"(lock file {lock_path(root)})")
         if not read_only:  # what a killed atomic write left behind
             _remove_stale_temp_files(root, scan.mask_dir, manifest_path(root).parent)
         manifest = _load_or_quarantine(manifest_path(root), read_only, warnings)
@@ -195,12 +262,40 @@ class Workspace:
         if not entries:
             warnings.append(f"no images found in {scan.image_dir}")
         ws = cls(scan, scheme, entries, warnings, read_only, folded, task)
+        if isinstance(held, LockHolder):
+            ws.lock_holder = held
+        elif held is not None:
+            ws._writer_lock = held
         if not read_only and journal.exists():
             try:
                 ws.save_manifest()
             except FileError as exc:
                 warnings.append(f"could not fold the journal into the manifest: {exc}")
         return ws
+
+    def close(self) -> None:
+        """Let the folder's lock go (another window may then write it)."""
+        if self._writer_lock is not None:
+            self._writer_lock.release()
+            self._writer_lock = None
+
+    def reload_task(self) -> Task | None:
+        """Read the task again (its owner, ``ml.folder_models``, saved a new one)."""
+        task = _load_task(self.root, [])
+        if task is not None and task.scheme == self.scheme:
+            self.task = task
+        return self.task
+
+    def changed_on_disk(self, key: str) -> bool:
+        """Whether ``key``'s mask file was replaced by someone else since this workspace last
+        read or wrote it (or, never read, since the folder was opened)."""
+        identity = file_identity(self[key].mask_path)
+        if identity is None:
+            return False
+        seen = self._seen.get(key)
+        if seen is not None:
+            return identity != seen
+        return identity[1] > self._opened_ns
 
     # --- lookup ------------------------------------------------------------------------------
     def __len__(self) -> int:
@@ -274,6 +369,7 @@ class Workspace:
         entry = self[key]
         if not entry.has_mask or not entry.mask_path.is_file():
             return None
+        identity = file_identity(entry.mask_path)
         try:
             if entry.page is not None:
                 from .stacks import read_mask_page
@@ -285,6 +381,7 @@ class Workspace:
             self.invalid[key] = str(exc)
             raise
         self.invalid.pop(key, None)
+        self._seen[key] = identity
         return mask
 
     def check_masks(self, entries: Iterable[ImageEntry] | None = None) -> dict[str, str]:
@@ -369,6 +466,7 @@ class Workspace:
             except OSError as exc:
                 raise MaskError(target, f"cannot write ({exc.strerror or exc})") from exc
             entry.mask_path = target
+            self._seen[key] = file_identity(target)
             self.invalid.pop(key, None)  # written in this scheme
             self._record(entry, state, model_version, uncertainty)
         return target

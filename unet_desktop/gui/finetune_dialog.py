@@ -28,6 +28,8 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from unet_desktop.core.model_header import model_metadata
+
 FINE_TUNE_EPOCHS = 20  # the dialog's own choice: shorter than a training from the CLI
 MAX_NAMED = 3  # images named in the validation line; the rest counted
 SCALE_CHOICES = (  # core.model_header.SCALES, as the dialog words them
@@ -105,7 +107,7 @@ def replaced_classes(model: Any | None, data_scheme: Any | None) -> str | None:
     if model is None or data_scheme is None:
         return None
     ours = model.meta.scheme
-    if ours.same_classes(data_scheme):
+    if ours.same_values(data_scheme):  # no task: the folder's class names are guesses
         return None
     return (f"The model's classes ({ours.kind}: {', '.join(ours.names)}) will be replaced by "
             f"this folder's ({data_scheme.kind}: {', '.join(data_scheme.names)}).")
@@ -266,7 +268,10 @@ class FinetuneDialog(QDialog):
             self.from_current_check.setVisible(False)
             parent = plan.init is not None
             same = parent and model is not None and model.path == plan.init
-            if not same:  # a new model: the task's scale; a model file: its own (the engine's)
+            start = model_metadata(plan.init) if parent and not same else None
+            if start is not None:  # a model file to start from: its own size and scale
+                size, scale, same = start.get("train_size") or size, start.get("scale"), True
+            elif not same:  # a new model: the task's scale
                 scale = None if parent else plan.scale
             self.show_settings(FinetuneSettings(size=size if same else None,
                                                 lr=self.defaults.lr(parent), from_current=False,

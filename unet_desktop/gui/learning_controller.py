@@ -8,12 +8,16 @@ While it is on (remembered per folder in ``.unet-desktop/learning.json``):
   meanwhile merge into one next round;
 - the prediction the user started from (the last one shown for the image before any edit of
   theirs) is scored against the saved correction on the worker: one point of the curve;
-- a finished round's version goes into the task's versions (Model > Versions), as the model in
-  use when the gate promoted it, else as a candidate; a promoted version is loaded and the
-  images not yet corrected after the one on screen are predicted again (never a corrected one),
-  and the next round starts from it.
+- rounds are runs of the folder's model owner (``ml.folder_models``): it names each version
+  once, runs one training of the folder at a time (a round waits while a manual fine-tune
+  trains, and starts when it ends; a fine-tune cancels a round), and records a finished round in
+  the folder it was trained for, as the model in use only when the gate promoted it, learning is
+  still on there and the model it started from is still in use; else as a candidate. A version
+  put into use in the open folder is loaded and the images not yet corrected after the one on
+  screen are predicted again (never a corrected one), and the next round starts from it. A
+  round of a folder that is no longer open lets the open folder's rounds start.
 
-Rounds start from what the task's next model starts from (``TaskController.starting_point``:
+Rounds start from what the task's next model starts from (``FolderModels.starting_point``:
 the model in use when it predicts the task's classes). Turning the loop on in a folder without
 a task makes one from the folder's classes and the model in use (its classes mapped onto the
 folder's by name when they differ); the versions are kept there. Quitting cancels a running round after its current step; the masks were saved
@@ -30,6 +34,7 @@ from PySide6.QtGui import QAction
 
 from unet_desktop.core.errors import FileError
 from unet_desktop.core.learning_record import LearningRecord, record_path
+from unet_desktop.core.progress import EitherToken
 from unet_desktop.core.workspace import LABELLED_STATES
 from unet_desktop.gui.learning_panel import LearningPanel
 from unet_desktop.gui.model_controller import ModelController
@@ -39,6 +44,7 @@ from unet_desktop.gui.session import EditingSession
 from unet_desktop.gui.task_controller import TaskController
 from unet_desktop.gui.training_dock import TrainingDock
 from unet_desktop.gui.worker import FAILED, Job, Priority
+from unet_desktop.ml.folder_models import RunBusy, RunPlan, folder_models
 from unet_desktop.ml.learning_loop import LearningLoop, LoopSettings, RoundPlan
 
 REFRESH_LIMIT = 8  # uncorrected images predicted again after a promotion (the next ones)
@@ -79,6 +85,8 @@ class LearningController(QObject):
         session.document_opened.connect(self._on_document_opened)
         prediction.prediction_shown.connect(self._on_prediction_shown)
         models.model_changed.connect(self._on_model_changed)
+        training_dock.training_finished.connect(  # the folder is free again: a waiting round
+            lambda _final: QTimer.singleShot(0, self.start_round))
         action.setEnabled(False)
 
     @property
@@ -227,18 +235,33 @@ class LearningController(QObject):
         if not self.enabled or self.running or self.worker.stopping or self.models.loading \
                 or not loop.round_requested or self.tasks.ensure_task() is None:
             return None  # a model about to load: the round starts from it once it is in use
-        out, name = self.tasks.next_model_file()
-        start, _new_classes, description = self.tasks.starting_point()
-        plan = RoundPlan(start, out, name, self.tasks.task.scale,
-                         self.tasks.task.input_rule or None)
+        owner = self.tasks.owner
+        running = owner.running
+        if running is not None:
+            self.panel.show_status(f"The next round waits for {running.name} to finish training.")
+            return None
+        current = self.models.slots.current
+        try:
+            start = owner.starting_point(current.path if current is not None else None,
+                                         current.meta.scheme if current is not None else None,
+                                         current.label if current is not None else "")
+            run = owner.plan_run("loop", start.path)
+            owner.begin(run)
+        except (FileError, RunBusy) as exc:
+            self.panel.show_status(f"No round now: {exc}")
+            return None
+        description = start.origin
+        plan = RoundPlan(start.path, run.out, run.name, self.tasks.task.scale,
+                         self.tasks.task.input_rule or None, start.renamed)
         loop.settings = dataclasses.replace(self.settings, device=self.models.device_name)
         results: list[Any] = []  # this round's RoundResult, once it came
         self.round_job = self.worker.submit(
-            lambda token: loop.run_round(plan, token), Priority.BACKGROUND,
+            lambda token: loop.run_round(plan, EitherToken(token, run.cancel)),
+            Priority.BACKGROUND,
             name="learning round", on_progress=lambda r: self._on_round_report(r, results),
             on_error=lambda msg: self.error.emit(f"A learning round failed: {msg}"),
-            on_finished=lambda job: self._on_round_finished(job, loop, results))
-        self.panel.show_status(f"Round {name}: {description}, on the corrected images...")
+            on_finished=lambda job: self._on_round_finished(job, loop, run, results))
+        self.panel.show_status(f"Round {run.name}: {description}, on the corrected images...")
         return self.round_job
 
     def _on_round_report(self, report: Any, results: list[Any]) -> None:
@@ -253,28 +276,45 @@ class LearningController(QObject):
             self.panel.show_status(f"Round: judging the new version on validation image "
                                    f"{report.done} / {report.total}")
 
-    def _on_round_finished(self, job: Job, loop: LearningLoop, results: list[Any]) -> None:
+    def _on_round_finished(self, job: Job, loop: LearningLoop, run: RunPlan,
+                           results: list[Any]) -> None:
         if job is self.round_job:
             self.round_job = None
-        if self.worker.stopping or loop is not self.loop:
-            return  # the window is closing, or another folder is open
+        owner = folder_models(run.root, self.tasks.user_models)
         result = results[-1] if results else None
-        if result is not None and result.model_path is not None:
-            self.tasks.record_version(result.model_path, result.metrics,
-                                      f"learning loop: {result.reason}", result.promoted,
-                                      (len(result.train_images), len(result.validation_images)))
-            if result.promoted:
+        kept = result is not None and result.model_path is not None \
+            and result.model_path.is_file()
+        if not kept:
+            owner.discard(run)
+        else:  # recorded in the folder it was trained for, whichever is open now
+            promote, note = result.promoted, f"learning loop: {result.reason}"
+            if promote and not loop.record.enabled:
+                promote, note = False, (f"kept as a candidate: learning was turned off as it "
+                                        f"finished ({result.reason})")
+            try:
+                outcome = owner.finish_run(run, result.model_path, promote, result.metrics,
+                                           note, result.validated, len(result.validation_images))
+            except FileError as exc:
+                self.error.emit(f"Cannot record {result.model_path.name}: {exc}")
+                outcome = None
+            here = loop is self.loop and not self.worker.stopping
+            if outcome is not None and outcome.in_use and here:
                 self._refresh_version = result.version
                 self.models.load(result.model_path)
-            self.message.emit(f"{result.model_path.stem}: {result.reason}")
-        if result is not None:
-            self._show_record()  # the tips name the new version
-            self.panel.show_status(result.reason)
-        elif job.state == FAILED:
-            self.panel.show_status(f"The last round failed: {job.error}")
-        self.round_finished.emit(result)
-        if job.state != FAILED:
-            self.start_round()  # the corrections that came meanwhile, in one round
+            if outcome is not None and here:
+                self.message.emit(f"{result.model_path.stem}: "
+                                  + (result.reason if outcome.in_use or not promote
+                                     else outcome.note))
+        if self.worker.stopping:
+            return  # the window is closing
+        if loop is self.loop:
+            if result is not None:
+                self._show_record()  # the tips name the new version
+                self.panel.show_status(result.reason)
+            elif job.state == FAILED:
+                self.panel.show_status(f"The last round failed: {job.error}")
+            self.round_finished.emit(result)
+        self.start_round()  # the corrections that came meanwhile (or the open folder's)
 
     def _on_model_changed(self, model: Any) -> None:
         if model is not None and model.version == self._refresh_version:

@@ -489,6 +489,7 @@ class MainWindow(QMainWindow):
             return
         if self.session.workspace is not None:
             self.session.journal.clear(self.session.workspace.root)
+            self.session.workspace.close()  # another window may write the folder now
         self.settings.window_geometry = self.saveGeometry()
         self.settings.window_state = self.saveState()
         self.settings.sync()

@@ -12,8 +12,8 @@ prediction is its own canvas layer; it becomes the editable mask
 A corrected or verified mask, or a mask with unsaved edits, is never replaced without asking:
 by itself never; from a key (Enter) only after ``confirm_replace(key)`` says yes (a question
 whose default answer keeps the strokes); the prediction dock's Accept button is the explicit ask.
-``accept_guard(model_scheme)`` (set by the folder's task) returns why a model's predictions must
-not become the folder's masks (other classes); such a prediction is shown, never accepted.
+In a folder with a task, a model whose classes are not the task's (the one class rule,
+``core.task.classes_mismatch``) has its predictions shown, never accepted into the masks.
 """
 
 from __future__ import annotations
@@ -27,6 +27,7 @@ from PySide6.QtCore import QObject, Signal
 from PySide6.QtWidgets import QMessageBox
 
 from unet_desktop.core.labels import LabelScheme, adapt_labels
+from unet_desktop.core.task import classes_mismatch
 from unet_desktop.core.workspace import ImageState
 from unet_desktop.gui.canvas import Canvas
 from unet_desktop.gui.file_list_dock import FileListDock
@@ -80,7 +81,6 @@ class PredictionController(QObject):
         self._active = True
         self.waiting: str | None = None  # why nothing is predicted now (the folder's task)
         self._scheme_warned: str | None = None
-        self.accept_guard: Callable[[LabelScheme], str | None] | None = None
         self.confirm_replace: Callable[[str], bool] = self._ask_replace_strokes
         session.workspace_opened.connect(self._on_workspace_opened)
         session.document_opened.connect(self._on_document_opened)
@@ -215,8 +215,8 @@ class PredictionController(QObject):
         return True
 
     def _model_fits(self, model: Any) -> bool:
-        """Whether ``model``'s classes may label this folder (``accept_guard``)."""
-        return self.accept_guard is None or self.accept_guard(model.meta.scheme) is None
+        """Whether ``model``'s classes may label this folder (the one class rule)."""
+        return self._refused(model.meta.scheme) is None
 
     def has_strokes(self) -> bool:
         """Whether the mask on screen holds the user's work: unsaved edits, or a corrected or
@@ -240,7 +240,15 @@ class PredictionController(QObject):
         return box.clickedButton() is replace
 
     def _refusal(self, shown: ShownPrediction) -> str | None:
-        return self.accept_guard(shown.scheme) if self.accept_guard is not None else None
+        return self._refused(shown.scheme)
+
+    def _refused(self, scheme: LabelScheme) -> str | None:
+        """Why predictions in ``scheme`` must not become masks: in a folder with a task, the one
+        class rule (``core.task.classes_mismatch``)."""
+        ws = self.session.workspace
+        if ws is None or ws.task is None:
+            return None
+        return classes_mismatch(scheme, ws.scheme)
 
     # --- navigation -----------------------------------------------------------------------------
     def next_most_uncertain(self) -> str | None:
@@ -263,7 +271,7 @@ class PredictionController(QObject):
     def shown_for_editing(self) -> tuple[np.ndarray, np.ndarray | None] | None:
         """The prediction on screen in the document's scheme, with its uncertainty, for the smart
         tools; None when none is shown (or hidden) or its classes cannot become the mask's
-        (other classes, or refused by ``accept_guard``: the tools must not carry it in)."""
+        (other classes than the folder's or its task's: the tools must not carry it in)."""
         shown, document = self.shown, self.session.document
         if shown is None or document is None or document.key != shown.key \
                 or not self.canvas.prediction_layer.isVisible() or self._refusal(shown):

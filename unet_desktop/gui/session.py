@@ -152,9 +152,11 @@ class EditingSession(QObject):
         """Open ``folder`` (raises :class:`FileError`) after leaving the current image; returns
         the keys of edits recovered from an earlier session that did not end normally.
         ``default_scheme`` (the model's) applies when nothing in the folder tells the scheme."""
-        workspace = Workspace.open(folder, default_scheme=default_scheme)
+        workspace = Workspace.open(folder, default_scheme=default_scheme, writer=True)
         self.save_all("leave")  # what fails stays in the recovery journal for next time
         self.close_document("leave")
+        if self.workspace is not None:
+            self.workspace.close()  # its lock goes (re-entrant: the same folder stays held)
         self.workspace = workspace
         self.histories.clear()
         self._unsaved.clear()

@@ -10,9 +10,13 @@ reacts:
 - a task with other classes than the open workspace's takes effect by opening the folder again
   (the current mask is saved first; masks are only ever written in the folder's scheme);
 - while the model in use predicts other classes than the task's, the banner above the canvas
-  says so and predictions are never accepted into the masks (``PredictionController.accept_guard``);
-- a fine-tune of the task (:meth:`training_plan`) writes ``<task>-v<n>`` into the task's models
-  folder, and the finished model is recorded as a version (Model > Versions...).
+  says so and predictions are never accepted into the masks (``PredictionController`` asks the
+  same class rule);
+- the task's models (versions, the model in use, pruning) belong to the folder's model owner
+  (``ml.folder_models``): this controller tells it which model the user put into use, asks it to
+  delete a version (Model > Versions...), and mirrors what it saves (:meth:`_on_task_saved`);
+- a folder another window holds (``Workspace.lock_holder``) opens read-only and the banner says
+  who holds it.
 """
 
 from __future__ import annotations
@@ -28,19 +32,14 @@ from PySide6.QtWidgets import QPushButton, QWidget
 
 from unet_desktop.core.errors import FileError
 from unet_desktop.core.labels import LabelScheme
-from unet_desktop.core.model_header import model_metadata
 from unet_desktop.core.task import (
     Task,
     classes_mismatch,
-    load_task,
     model_file,
-    models_folder,
     save_task,
     stored_reference,
-    version_from_metadata,
 )
 from unet_desktop.gui.class_editor import ClassesDialog, default_scheme
-from unet_desktop.gui.finetune_dialog import TaskPlan
 from unet_desktop.gui.model_actions import ModelActions
 from unet_desktop.gui.model_controller import ModelController
 from unet_desktop.gui.prediction_controller import PredictionController
@@ -51,6 +50,7 @@ from unet_desktop.gui.task_dialog import TaskDialog
 from unet_desktop.gui.tool_controller import ToolController
 from unet_desktop.gui.training_commands import TrainingCommands
 from unet_desktop.gui.versions_dialog import VersionsDialog
+from unet_desktop.ml.folder_models import FolderModels, folder_models
 
 
 def _same_file(a: str | os.PathLike | None, b: str | os.PathLike | None) -> bool:
@@ -86,12 +86,9 @@ class TaskController(QObject):
         self.classes_dialog: ClassesDialog | None = None
         self.versions_dialog: VersionsDialog | None = None
         self.restored_model: Path | None = None  # the task model loaded on opening the folder
-        self._planned: dict[str, Path] = {}  # output model file -> the folder it was trained for
-        prediction.accept_guard = self.refusal
-        training.task_plan = self.training_plan
+        self._watched: FolderModels | None = None  # the owner whose saves this mirrors
         session.workspace_opened.connect(self._on_workspace_opened)
         models.model_changed.connect(self._on_model_changed)
-        training.training_dock.model_trained.connect(self._on_model_trained)
         actions.new_task.triggered.connect(lambda: self.new_task())
         actions.classes.triggered.connect(lambda: self.edit_classes())
         actions.versions.triggered.connect(lambda: self.show_versions())
@@ -104,6 +101,28 @@ class TaskController(QObject):
         ws = self.session.workspace
         return ws.task if ws is not None else None
 
+    @property
+    def owner(self) -> FolderModels | None:
+        """The open folder's model owner (None without a task); this controller mirrors it."""
+        ws = self.session.workspace
+        if ws is None or ws.task is None:
+            return None
+        owner = folder_models(ws.root, self.user_models)
+        owner.subscribe(self._on_task_saved)
+        self._watched = owner
+        return owner
+
+    def _on_task_saved(self, root: Path, task: Task) -> None:
+        """The owner saved ``root``'s task (a version recorded, pruned, put into use)."""
+        ws = self.session.workspace
+        if ws is None or not _same_file(ws.root, root):
+            return  # another folder's: it reads its task when opened
+        ws.reload_task()
+        self.task_changed.emit()
+        self._update_actions()
+        if self.versions_dialog is not None and ws.task is not None:
+            self.versions_dialog.show_task(ws.task)
+
     def refusal(self, model_scheme_: LabelScheme) -> str | None:
         """Why predictions with ``model_scheme_``'s classes must not become this folder's masks."""
         ws = self.session.workspace
@@ -115,6 +134,9 @@ class TaskController(QObject):
     def _on_workspace_opened(self) -> None:
         ws = self.session.workspace
         self.restored_model = None
+        if self._watched is not None:
+            self._watched.unsubscribe(self._on_task_saved)
+        self._watched = self.owner  # mirrors what the folder's model owner saves
         self._update_actions()
         waits = self.ask_on_open and ws.task is None and len(ws) and not ws.read_only \
             and not any(e.has_mask for e in ws.entries)
@@ -181,6 +203,10 @@ class TaskController(QObject):
         models_in = ws.task.models_in if ws.task is not None else "folder"
         dialog = TaskDialog(scheme, name, " ".join(p for p in (note, why) if p),
                             self.user_models, self._dialog_parent, models_in)
+        if ws.task is not None:  # a new set-up keeps what the task starts from, at its scale
+            dialog.set_start_model(ws.task.start_from)
+            dialog.scale_combo.setCurrentIndex(max(0, dialog.scale_combo.findData(
+                ws.task.scale)))
         dialog.accepted.connect(lambda: self._on_task_accepted(dialog, ws))
         dialog.finished.connect(lambda _r: setattr(self, "dialog", None))
         self.dialog = dialog
@@ -242,6 +268,7 @@ class TaskController(QObject):
             return False
         self.message.emit(f"Task {task.name}: {', '.join(task.scheme.names)}"
                           + (" (sparse labels)" if task.sparse else ""))
+        _ = self.owner  # a first task: mirror its owner from now on
         self.task_changed.emit()
         self._update_actions()
         if not reopen:
@@ -256,57 +283,12 @@ class TaskController(QObject):
         if ws is None or ws.task is None or model is None or model.path is None \
                 or self.models.using_previous or self.refusal(model.meta.scheme):
             return
-        stored = stored_reference(ws.root, model.path)
-        if stored != ws.task.model:  # a model of the task put into use (switch, roll back)
-            self._save(replace(ws.task, model=stored))
-
-    def _save(self, task: Task) -> None:
-        try:
-            self.session.workspace.save_task(task)
+        if ws.read_only:
+            return
+        try:  # a model of the task put into use (switch, roll back, a finished run)
+            self.owner.use(model.path)
         except (FileError, ValueError) as exc:
             self.error.emit(f"Cannot save the task: {exc}")
-            return
-        self.task_changed.emit()
-        if self.versions_dialog is not None:
-            self.versions_dialog.show_task(task)
-
-    def training_plan(self) -> TaskPlan | None:
-        """Where the next fine-tune of the task goes and what it starts from (None: no task)."""
-        ws = self.session.workspace
-        task = ws.task if ws is not None else None
-        if task is None:
-            return None
-        out, name = self.next_model_file()
-        plan = TaskPlan(out, name, *self.starting_point(), scale=task.scale,
-                        input_rule=task.input_rule or None)
-        self._planned[os.path.realpath(out)] = ws.root
-        return plan
-
-    def starting_point(self) -> tuple[Path | None, bool, str]:
-        """What the task's next model starts from: the model in use when it predicts the task's
-        classes, else the task's ``start_from`` (its classes mapped onto the task's by name),
-        else None (a new model from the ImageNet encoder); whether its classes are replaced;
-        and a description."""
-        task = self.task
-        current = self.models.slots.current
-        start = Path(task.start_from) if task is not None and task.start_from else None
-        if current is not None and current.path is not None \
-                and not self.refusal(current.meta.scheme):
-            return current.path, False, f"fine-tunes {current.label}"
-        if start is not None and start.is_file():
-            return start, True, f"starts from {start.name}, its classes mapped onto the task's by name"
-        return None, False, "a new model from the ImageNet-pretrained encoder"
-
-    def next_model_file(self) -> tuple[Path, str]:
-        """Where the open folder's next model version goes (``<task>-v<n>``), and its name."""
-        ws = self.session.workspace
-        folder = models_folder(ws.root, ws.task, self.user_models)
-        name = ws.task.next_model_name()
-        out, n = folder / f"{name}.safetensors", 1
-        while out.exists():
-            n += 1
-            out = folder / f"{name}-{n}.safetensors"
-        return out, name
 
     def ensure_task(self) -> Task | None:
         """The open folder's task; one is made from the folder's classes if it has none (the
@@ -324,46 +306,6 @@ class TaskController(QObject):
             if not self.apply_task(task):
                 return None
         return ws.task
-
-    def record_version(self, path: Path, metrics: dict, note: str, in_use: bool,
-                       images: tuple[int, int] | None = None) -> None:
-        """Add a model file of the open folder (the learning loop's round) to its task's
-        versions, with ``metrics`` and ``note``; ``in_use``: as the model in use, else as a
-        candidate the user can still pick in Model > Versions; ``images``: (trained on,
-        validated on)."""
-        ws = self.session.workspace
-        if ws is None or ws.task is None:
-            return
-        version = version_from_metadata(stored_reference(ws.root, path),
-                                        model_metadata(path) or {}, Path(path).stem)
-        version = replace(version, metrics=dict(metrics), note=note)  # the loop's own measures
-        if images is not None:
-            version = replace(version, corrected_images=sum(images), validation_images=images[1])
-        self._save(ws.task.with_version(version) if in_use else ws.task.with_candidate(version))
-
-    def _on_model_trained(self, path: str) -> None:
-        root = self._planned.pop(os.path.realpath(path), None)
-        if root is None:
-            return  # not a run of a task
-        meta = model_metadata(path) or {}
-        ws = self.session.workspace
-        open_here = ws is not None and _same_file(ws.root, root)
-        try:
-            task = ws.task if open_here else load_task(root)
-        except FileError as exc:
-            self.error.emit(f"Cannot record {Path(path).name} in its task: {exc}")
-            return
-        if task is None:
-            return
-        version = version_from_metadata(stored_reference(root, path), meta, Path(path).stem)
-        task = task.with_version(version)
-        if open_here:
-            self._save(task)
-        else:
-            try:
-                save_task(root, task)
-            except FileError as exc:
-                self.error.emit(f"Cannot record {Path(path).name} in its task: {exc}")
 
     def parent_version_file(self) -> Path | None:
         """The file of the parent version of the task model in use, if it is still there:
@@ -387,6 +329,7 @@ class TaskController(QObject):
         if self.versions_dialog is None:
             self.versions_dialog = VersionsDialog(task, self._dialog_parent)
             self.versions_dialog.use_requested.connect(self.use_version)
+            self.versions_dialog.delete_requested.connect(self.delete_version)
         self.versions_dialog.show_task(task)
         self.versions_dialog.show()
         self.versions_dialog.raise_()
@@ -402,6 +345,20 @@ class TaskController(QObject):
             return
         self.message.emit(f"Loading {path.name}...")
         self.models.load(path)
+
+    def delete_version(self, stored: str) -> bool:
+        """Model > Versions > Delete: the version's file and entry go (never the one in use)."""
+        owner = self.owner
+        if owner is None or self.session.workspace.read_only:
+            self.message.emit("Nothing can be deleted here: the folder is read-only")
+            return False
+        try:
+            owner.delete(stored)
+        except (FileError, ValueError) as exc:
+            self.error.emit(f"Cannot delete that version: {exc}")
+            return False
+        self.message.emit(f"Deleted {Path(stored).stem}")
+        return True
 
     # --- view ------------------------------------------------------------------------------------
     def _update_actions(self) -> None:
@@ -420,6 +377,11 @@ class TaskController(QObject):
                     "shown for reference only and never written into the masks. Label a few "
                     f"images and fine-tune (Training &gt; Fine-tune) to make "
                     f"<b>{task.next_model_name()}</b>.")
+        holder = self.session.workspace.lock_holder if self.session.workspace else None
+        if holder is not None:  # another window writes this folder: nothing is saved here
+            text = (f"<b>Read-only:</b> this folder is open in another window, {holder.describe()}."
+                    " Nothing you do here is saved; close it there to edit here."
+                    + (f"<br>{text}" if text else ""))
         self.banner.show_text(text)
         # the action stays enabled: Enter also finishes polygons; accept() refuses with the reason
         self.model_actions.accept_prediction.setStatusTip(

@@ -2,7 +2,8 @@
 
 Each row is a :class:`~unet_desktop.core.task.ModelVersion`: name, date, parent, the number of
 labelled images it learnt from and its validation scores. The dialog mirrors the task it is
-given (:meth:`show_task`); "Use This Version" asks the owner to load the file.
+given (:meth:`show_task`); "Use This Version" asks the owner to load the file; "Delete" asks the
+folder's model owner to delete a version (never the one in use).
 """
 
 from __future__ import annotations
@@ -62,6 +63,7 @@ class VersionsDialog(QDialog):
     """Lists the task's model versions; ``use_requested(file)`` when the user picks one."""
 
     use_requested = Signal(str)  # the version's stored file reference
+    delete_requested = Signal(str)  # the version's stored file reference
 
     def __init__(self, task: Task, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -79,20 +81,26 @@ class VersionsDialog(QDialog):
         self.title = QLabel("")
         self.use_button = QPushButton("Use This Version")
         self.use_button.clicked.connect(lambda: self.use_row(self.table.currentRow()))
+        self.delete_button = QPushButton("Delete")
+        self.delete_button.setToolTip("Delete this version's model file (not the one in use)")
+        self.delete_button.clicked.connect(lambda: self.delete_row(self.table.currentRow()))
         buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Close)
         buttons.addButton(self.use_button, QDialogButtonBox.ButtonRole.ActionRole)
+        buttons.addButton(self.delete_button, QDialogButtonBox.ButtonRole.DestructiveRole)
         buttons.rejected.connect(self.reject)
         layout = QVBoxLayout(self)
         layout.addWidget(self.title)
         layout.addWidget(self.table)
         layout.addWidget(buttons)
         self._files: list[str] = []
+        self._in_use: str | None = None
         self.show_task(task)
         self.resize(1000, 360)
 
     def show_task(self, task: Task) -> None:
         versions = list(reversed(task.versions))  # newest first
         self._files = [v.file for v in versions]
+        self._in_use = task.model
         self.title.setText(f"Task <b>{task.name}</b>: {len(versions)} model version(s); "
                            "double-click one (or select it and Use) to predict with it.")
         self.table.setRowCount(len(versions))
@@ -126,5 +134,12 @@ class VersionsDialog(QDialog):
         if 0 <= row < len(self._files):
             self.use_requested.emit(self._files[row])
 
+    def delete_row(self, row: int) -> None:
+        if 0 <= row < len(self._files) and self._files[row] != self._in_use:
+            self.delete_requested.emit(self._files[row])
+
     def _on_selection_changed(self) -> None:
-        self.use_button.setEnabled(0 <= self.table.currentRow() < len(self._files))
+        row = self.table.currentRow()
+        self.use_button.setEnabled(0 <= row < len(self._files))
+        self.delete_button.setEnabled(0 <= row < len(self._files)
+                                      and self._files[row] != self._in_use)

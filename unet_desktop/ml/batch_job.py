@@ -111,7 +111,7 @@ def run_batch(settings: BatchSettings, predictor: Any, workspace: Any | None = N
             if not same and ws.task is None and not any(e.has_mask for e in ws):
                 # nothing tells this folder's classes yet: the model's (a task's stay)
                 ws = Workspace.open(settings.folder, scheme=predictor.meta.scheme)
-            if not ws.scheme.same_classes(predictor.meta.scheme):
+            if not _fits(ws, predictor.meta.scheme):
                 raise ValueError(
                     f"{ws.root}: the model predicts {predictor.meta.scheme.kind} masks but this "
                     f"folder's masks are {ws.scheme.kind}; choose an output folder")
@@ -138,3 +138,10 @@ def _refuse_own_mask_folder(output: Path, mask_dir: Path) -> None:
             "be taken for your corrections; choose another output folder, or predict the folder "
             "in the window with no output folder (masks recorded as predicted, only with the "
             "folder's classes)")
+
+
+def _fits(ws: Any, model_scheme: Any) -> bool:
+    """The one class rule where the folder's classes are named by its task; a folder without
+    one has its classes guessed from its masks: the kind and stored values must agree."""
+    return model_scheme.same_classes(ws.scheme) if ws.task is not None \
+        else model_scheme.same_values(ws.scheme)

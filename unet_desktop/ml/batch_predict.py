@@ -69,6 +69,8 @@ Status = Literal["predicted", "skipped", "failed"]
 _KEPT = (ImageState.CORRECTED, ImageState.VERIFIED)
 _RECORD_EVERY = 32  # writes between record saves
 BEING_EDITED = "being edited"
+CHANGED_ON_DISK = ("its mask changed on disk since this folder was opened (another window or "
+                   "program saved it): left as it is")
 
 
 @dataclasses.dataclass
@@ -452,6 +454,8 @@ class _Runner:
             reason = _skip_reason_workspace(self.ws, job.key, version, overwrite=True)
             if not reason and self.protect(job.key):
                 reason = BEING_EDITED
+            if not reason and self.ws.changed_on_disk(job.key):
+                reason = CHANGED_ON_DISK
             if reason:  # the user marked or opened it while we were predicting
                 return ItemResult(job.key, job.image_path, "skipped", reason)
             try:

@@ -10,15 +10,20 @@ One :class:`LearningLoop` per folder; the window (on its worker thread) and
   time-budgeted fine-tune (``ml.finetune_job.run_finetune``) from the model in use over every
   corrected image outside the validation set (the newest always among them), then the gate:
   the new version is promoted only if it scores no worse than the model in use on the
-  validation set; with fewer than 2 validation images, only if its training loss is no worse
-  than the parent's on the same images (and the result says so). A version that is not promoted
+  validation set. With fewer than 2 validation images nothing can judge it: it is promoted
+  "not validated" (``RoundResult.validated`` False, gate ``"unvalidated"``); no figure measured
+  on its own training images is offered instead. A validation image that cannot be scored (its
+  mask is another size than its image...) is skipped and named. A version that is not promoted
   stays a candidate (its file is kept).
 - :meth:`score_prediction` records a curve point: how good the prediction was that the user
   started from, against the correction they saved (``ml.loop_score``).
 
 The round's inputs (:class:`RoundPlan`) are immutable values made by the caller; the record is
-guarded by a lock, so corrections may be noted from another thread while a round runs. Torch is
-imported only when a round runs or a prediction is scored (the window imports this module).
+kept in the folder's one record store (``core.learning_record.record_store``, shared with the
+folder's model owner), so corrections may be noted from another thread while a round runs.
+Cached training samples and validation pairs stay within ``LoopSettings.cache_bytes`` (least
+recently used go first). Torch is imported only when a round runs or a prediction is scored (the
+window imports this module).
 """
 
 from __future__ import annotations
@@ -26,6 +31,7 @@ from __future__ import annotations
 import dataclasses
 import threading
 import time
+from collections import OrderedDict
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -35,18 +41,18 @@ import numpy as np
 
 from unet_desktop.core.errors import FileError
 from unet_desktop.core.input_rule import DEFAULT_NEW, LEGACY, InputRule
-from unet_desktop.core.labels import LabelScheme, adaptable
+from unet_desktop.core.labels import LabelScheme
 from unet_desktop.core.learning_record import (
+    MIN_VALIDATION_IMAGES,
     CurvePoint,
     LearningRecord,
-    load_record,
-    save_record,
+    record_store,
 )
-from unet_desktop.core.progress import Cancelled, CancelToken
+from unet_desktop.core.progress import CancelToken
 
 PairLoader = Callable[[str], tuple[np.ndarray, np.ndarray]]  # key -> (image, saved mask)
-MIN_VALIDATION_IMAGES = 2
 DEFAULT_ROUND_SECONDS = 20.0
+DEFAULT_CACHE_BYTES = 64 * 2**20  # decoded samples and validation pairs kept between rounds
 
 
 @dataclass(frozen=True)
@@ -66,10 +72,13 @@ class LoopSettings:
     min_lr_ratio: float = 1.0
     device: str = "auto"
     seed: int = 0
+    cache_bytes: int = DEFAULT_CACHE_BYTES
 
     def __post_init__(self) -> None:
         if self.round_seconds <= 0:
             raise ValueError(f"a round needs a positive time budget, got {self.round_seconds} s")
+        if self.cache_bytes < 0:
+            raise ValueError(f"the sample cache needs a size >= 0, got {self.cache_bytes}")
 
 
 @dataclass(frozen=True)
@@ -82,6 +91,7 @@ class RoundPlan:
     name: str = ""
     scale: str = "fit"  # of a new model (parent None); a parent's fine-tunes keep its scale
     input_rule: dict | None = None  # of a new model (parent None); a parent's fine-tunes keep its
+    renamed: bool = False  # the parent is the task's own model, its classes renamed since
 
 
 @dataclass(frozen=True)
@@ -97,12 +107,13 @@ class RoundResult:
     model_path: Path | None  # the new version's file; None when nothing was trained
     version: str
     promoted: bool
-    gate: str  # "validation", "training_loss", "first_model", "cancelled", "nothing_to_train"
+    gate: str  # "validation", "unvalidated", "first_model", "cancelled", "nothing_to_train"
     reason: str  # one sentence for the user
-    metrics: dict  # val_score / parent_val_score / miou / mdice / train_loss / parent_train_loss
+    metrics: dict  # val_score / parent_val_score / miou / dice / train_loss
     train_images: tuple[str, ...] = ()
     validation_images: tuple[str, ...] = ()
     train_seconds: float = 0.0
+    validated: bool = False  # judged on >= 2 validation images it never trained on
 
 
 class LearningLoop:
@@ -115,32 +126,31 @@ class LearningLoop:
         self.load_pair = load_pair
         self.settings = settings or LoopSettings()
         self._lock = threading.Lock()
-        self._record = load_record(self.record_file)  # LearningRecordError names the file
+        self._store = record_store(self.record_file)
+        self._store.read()  # LearningRecordError names the file
         self._requested = False
         self._rounds = 0
-        self._samples: dict[tuple[str, int, int], Any] = {}  # ml.dataset.Sample
-        self._pairs: dict[str, tuple[np.ndarray, np.ndarray]] = {}  # validation images
+        # ("sample", key, channels, side) -> ml.dataset.Sample; ("pair", key) -> validation pair
+        self._cache = _BoundedCache()
         # (model version, key) -> (score, dice, miou) of a validation image
         self._scores: dict[tuple[str, str], tuple[float, float | None, float | None]] = {}
 
     # --- the record -------------------------------------------------------------------------------
     @property
     def record(self) -> LearningRecord:
+        return self._store.read()
+
+    def cached_bytes(self) -> int:
+        """Bytes of the cached samples and validation pairs (at most ``cache_bytes``)."""
         with self._lock:
-            return self._record
+            return self._cache.nbytes
 
     def _update(self, change: Callable[[LearningRecord], LearningRecord],
                 then: Callable[[], None] | None = None) -> LearningRecord:
         """Apply ``change`` to the record and save it, then ``then()``, under one lock (a round
         starting meanwhile sees both or neither)."""
         with self._lock:
-            record = change(self._record)
-            if record != self._record:
-                save_record(self.record_file, record)
-                self._record = record
-            if then is not None:
-                then()
-            return record
+            return self._store.update(change, then)
 
     def set_enabled(self, enabled: bool) -> None:
         self._update(lambda r: dataclasses.replace(r, enabled=bool(enabled)))
@@ -157,8 +167,7 @@ class LearningLoop:
         changed), choose its validation membership (first time only) and request a round.
         Returns whether it is in the validation set."""
         def forget_and_request() -> None:
-            self._samples = {k: s for k, s in self._samples.items() if k[0] != key}
-            self._pairs.pop(key, None)
+            self._cache.forget(key)
             self._scores = {k: v for k, v in self._scores.items() if k[1] != key}
             self._requested = True
 
@@ -169,7 +178,7 @@ class LearningLoop:
         """Note images that were corrected before learning was turned on (one write); a round
         is requested if any of them is new to the loop."""
         def request_if_new() -> None:
-            self._requested = self._requested or self._record.corrected != before
+            self._requested = self._requested or self._store.read().corrected != before
 
         before = self.record.corrected
         self._update(lambda r: _with_all(r, keys), request_if_new)
@@ -205,7 +214,7 @@ class LearningLoop:
         with self._lock:
             self._requested = False  # what arrives from now on goes into the next round
             self._rounds += 1
-            record, number = self._record, self._rounds
+            record, number = self._store.read(), self._rounds
         train_keys, val_keys = record.training_keys, record.validation
         if not train_keys:
             yield RoundResult(None, "", False, "nothing_to_train",
@@ -243,14 +252,15 @@ class LearningLoop:
             return
         s = self.settings
         config = TrainConfig(
-            out=plan.out, init=plan.parent, new_classes=True, input_rule=plan.input_rule, epochs=s.epochs,
+            out=plan.out, init=plan.parent, new_classes=True, renamed_classes=plan.renamed,
+            input_rule=plan.input_rule, epochs=s.epochs,
             max_minutes=None if s.epochs else s.round_seconds / 60, size=s.size, scale=scale,
             batch_size=s.batch_size, lr=s.lr, warmup_steps=s.warmup_steps,
             min_lr_ratio=s.min_lr_ratio, val_fraction=0.0, seed=s.seed + number,
             patience=None, device=s.device, num_workers=0, name=plan.name,
-            # the validation set judges the version (image by image, between predictions); the
-            # training images' loss is needed only while it is too small
-            validate=len(val_keys) < MIN_VALIDATION_IMAGES,
+            # the validation set judges the version (image by image, between predictions); a
+            # loss on the images it trained on would judge nothing
+            validate=False,
             description=f"learning loop round {number} on {len(samples)} corrected image(s)")
         data = SampleSet(samples, self.scheme, f"learning loop ({len(samples)} images)")
         started, final = time.monotonic(), None
@@ -268,7 +278,7 @@ class LearningLoop:
             else:
                 result = yield from self._gate(plan, final, parent_meta, train_keys, val_keys,
                                                seconds, cancel)
-        except (GeneratorExit, Cancelled):  # stopped unfinished (quit): keep no half a version
+        except BaseException:  # stopped unfinished (quit, a failure): keep no half a version
             self._discard(plan.out)
             raise
         yield result
@@ -279,9 +289,9 @@ class LearningLoop:
         (the image or its mask is gone or unreadable since it was corrected)."""
         from unet_desktop.ml.dataset import make_sample
 
-        cache_key = (key, channels, max_side, rule)
+        cache_key = ("sample", key, channels, max_side, rule)
         with self._lock:
-            sample = self._samples.get(cache_key)
+            sample = self._cache.get(cache_key)
         if sample is None:
             try:
                 image, mask = self.load_pair(key)  # the image's stored values
@@ -290,7 +300,8 @@ class LearningLoop:
             except (FileError, KeyError, ValueError) as exc:
                 return _skipped(key, exc)
             with self._lock:
-                self._samples[cache_key] = sample
+                self._cache.put(cache_key, sample, _sample_bytes(sample),
+                                self.settings.cache_bytes)
         return sample
 
     @staticmethod
@@ -310,23 +321,31 @@ class LearningLoop:
 
         path = Path(final.model_path)
         version = read_meta(path).version
-        metrics = {"train_loss": final.metrics.get("loss"),
-                   "parent_train_loss": (final.parent_metrics or {}).get("loss")}
+        metrics = {"train_loss": final.metrics.get("loss")}
+        judged = 0  # validation images scored
 
         def result(promoted: bool, gate: str, reason: str) -> RoundResult:
             return RoundResult(path, version, promoted, gate, reason,
                                {k: v for k, v in metrics.items() if v is not None},
-                               train_keys, val_keys, seconds)
+                               train_keys, val_keys, seconds,
+                               validated=judged >= MIN_VALIDATION_IMAGES)
 
-        judged = False  # on the validation set
         if len(val_keys) >= MIN_VALIDATION_IMAGES:
             new = yield from self._validation_score(path, version, val_keys, cancel)
             metrics.update(val_score=new["score"], miou=new["miou"], dice=new["dice"])
-            judged = new["score"] is not None  # None: no validation image could be read
-        if parent_meta is None or not adaptable(parent_meta.scheme, self.scheme):
+            # the others could not be read or scored (named)
+            judged = new.get("count", len(val_keys) if new["score"] is not None else 0)
+        usable = judged if len(val_keys) >= MIN_VALIDATION_IMAGES else len(val_keys)
+        unvalidated = (f"not validated: {usable} usable validation image(s) so far, "
+                       f"{MIN_VALIDATION_IMAGES} needed")
+        # the one class rule: a parent of other classes (mapped by name) cannot label the task,
+        # so the first version that can is promoted; renamed classes are still the task's
+        if parent_meta is None or not (parent_meta.scheme.same_classes(self.scheme)
+                                       or plan.renamed):
             return result(True, "first_model", "The first model of this folder's classes: "
-                                               "promoted.")
-        if judged:
+                          "promoted" + ("." if judged >= MIN_VALIDATION_IMAGES
+                                        else f", {unvalidated}."))
+        if judged >= MIN_VALIDATION_IMAGES:
             old = yield from self._validation_score(plan.parent, parent_meta.version, val_keys,
                                                     cancel)
             metrics["parent_val_score"] = old["score"]
@@ -337,15 +356,7 @@ class LearningLoop:
                           "validation images")
             return result(better, "validation", ("Promoted: " if better else
                                                  "Kept as a candidate: ") + comparison + ".")
-        new_loss, old_loss = metrics["train_loss"], metrics["parent_train_loss"]
-        if new_loss is None or old_loss is None:
-            return result(True, "training_loss", "Fewer than 2 validation images and no loss "
-                                                 "to compare: promoted on trust.")
-        better = new_loss <= old_loss
-        return result(better, "training_loss", (
-            f"{'Promoted' if better else 'Kept as a candidate'} on the training loss "
-            f"({new_loss:.3f} {'≤' if better else '>'} {old_loss:.3f} of the model in use): "
-            f"fewer than {MIN_VALIDATION_IMAGES} validation images so far."))
+        return result(True, "unvalidated", f"Promoted, {unvalidated}.")
 
     def _validation_score(self, model_path: Path, version: str, keys: tuple[str, ...],
                           cancel: CancelToken) -> Iterator[object]:
@@ -360,21 +371,27 @@ class LearningLoop:
             cancel.raise_if_cancelled()
             with self._lock:
                 cached = self._scores.get((version, key))
-                pair = self._pairs.get(key)
+                pair = self._cache.get(("pair", key))
             if cached is None:
-                if pair is None:
-                    try:
+                try:
+                    if pair is None:
                         pair = self.load_pair(key)
-                    except (FileError, KeyError, ValueError) as exc:
-                        yield _skipped(key, exc)
-                        continue
-                    with self._lock:
-                        self._pairs[key] = pair
-                if predictor is None:
-                    predictor = Predictor.from_file(model_path, device=self.settings.device,
-                                                    engine="torch")
-                labels = predictor.predict(pair[0], probs=False).labels
-                a = agreement(labels, pair[1], self.scheme, predictor.meta.scheme)
+                        if pair[0].shape[:2] != pair[1].shape[:2]:
+                            raise ValueError(
+                                f"mask is {pair[1].shape[1]}x{pair[1].shape[0]} but the image "
+                                f"is {pair[0].shape[1]}x{pair[0].shape[0]}")
+                        with self._lock:
+                            self._cache.put(("pair", key), pair,
+                                            pair[0].nbytes + pair[1].nbytes,
+                                            self.settings.cache_bytes)
+                    if predictor is None:
+                        predictor = Predictor.from_file(model_path, device=self.settings.device,
+                                                        engine="torch")
+                    labels = predictor.predict(pair[0], probs=False).labels
+                    a = agreement(labels, pair[1], self.scheme, predictor.meta.scheme)
+                except (FileError, KeyError, ValueError) as exc:  # one image, not the round
+                    yield _skipped(key, exc)
+                    continue
                 cached = (a.score, a.dice, a.miou)
                 with self._lock:
                     self._scores[(version, key)] = cached
@@ -382,7 +399,47 @@ class LearningLoop:
                 if value is not None:
                     totals[name].append(value)
             yield GateReport(i + 1, len(keys))
-        return {name: (sum(v) / len(v) if v else None) for name, v in totals.items()}
+        return {**{name: (sum(v) / len(v) if v else None) for name, v in totals.items()},
+                "count": len(totals["score"])}
+
+
+class _BoundedCache:
+    """Least recently used entries go first once the bytes exceed the budget."""
+
+    def __init__(self) -> None:
+        self._items: OrderedDict[tuple, tuple[Any, int]] = OrderedDict()
+        self.nbytes = 0
+
+    def get(self, key: tuple) -> Any:
+        item = self._items.get(key)
+        if item is None:
+            return None
+        self._items.move_to_end(key)
+        return item[0]
+
+    def put(self, key: tuple, value: Any, nbytes: int, budget: int) -> None:
+        self.pop(key)
+        if nbytes > budget:
+            return
+        self._items[key] = (value, nbytes)
+        self.nbytes += nbytes
+        while self.nbytes > budget:
+            self.pop(next(iter(self._items)))
+
+    def pop(self, key: tuple) -> None:
+        item = self._items.pop(key, None)
+        if item is not None:
+            self.nbytes -= item[1]
+
+    def forget(self, image: str) -> None:
+        """Every entry of ``image`` (its mask changed)."""
+        for key in [k for k in self._items if k[1] == image]:
+            self.pop(key)
+
+
+def _sample_bytes(sample: Any) -> int:
+    return int(sample.image.numel() * sample.image.element_size()
+               + sample.target.numel() * sample.target.element_size())
 
 
 def _skipped(key: str, exc: Exception) -> Any:

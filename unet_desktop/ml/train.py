@@ -72,6 +72,7 @@ from unet_desktop.ml.train_config import (
     FINE_TUNE_LR,
     FROM_SCRATCH_LR,
     MIN_EPOCH_SAMPLES,
+    MIN_VALIDATION_IMAGES,
     EpochReport,
     FinalReport,
     PrepareReport,
@@ -146,12 +147,20 @@ class _Run:
             self.input_rule = meta.rule  # a fine-tuned model sees its images as its parent did
             self.size = cfg.size or meta.train_size
             self.scale = cfg.scale or meta.scale
-            if cfg.new_classes and not meta.scheme.same_classes(self.data_scheme):
+            same_values = meta.scheme.same_values(self.data_scheme)
+            if same_values and self._names_unknown():
+                self.data_scheme = meta.scheme  # a folder without a task: its names are guesses
+            if same_values and cfg.renamed_classes:  # the task's own classes, renamed since
+                self.scheme = self.data_scheme
+            if cfg.new_classes and not self.scheme.same_classes(self.data_scheme):
                 torch.manual_seed(cfg.seed)  # the same fresh head rows on every process
                 self.transfer = replace_head(model, meta.scheme, self.data_scheme)
                 self.arch = {**meta.arch, "num_classes": self.data_scheme.num_classes}
                 self.scheme = self.data_scheme
             _check_same_classes(self.scheme, self.data_scheme, cfg.init)
+            # the same classes (or renamed): the child carries the folder's scheme (its colours and its
+            # unlabeled value, so the folder's sparse masks read with the child's scheme)
+            self.scheme = self.data_scheme
             return model
         arch = dict(cfg.arch or pretrained_arch(self.data_scheme.num_classes))
         arch.setdefault("in_channels", 3)
@@ -165,6 +174,10 @@ class _Run:
         self.scale = cfg.scale or "fit"
         torch.manual_seed(cfg.seed)  # the same initial weights on every process
         return build_model(arch)
+
+    def _names_unknown(self) -> bool:
+        """The masks' class names are guessed (a folder without a task), not the user's."""
+        return isinstance(self.data, Workspace) and self.data.task is None
 
     def _load_samples(self) -> Iterator[PrepareReport | SkippedPair]:
         cfg, channels = self.config, int(self.arch["in_channels"])
@@ -206,7 +219,17 @@ class _Run:
         keys = [s.key for s in self.samples]
         if len(set(keys)) != len(keys):
             raise ValueError("sample keys must be unique")
-        train_idx, val_idx = split_indices(keys, cfg.val_fraction, cfg.seed, cfg.group_fn)
+        if cfg.holdout is not None:  # the folder's frozen validation set: never trained on
+            held = set(cfg.holdout)
+            train_idx = [i for i, k in enumerate(keys) if k not in held]
+            val_idx = [i for i, k in enumerate(keys) if k in held]
+            if not train_idx:
+                raise ValueError("every labelled image is in the folder's validation set; "
+                                 "correct a few more images to train on")
+            if len(val_idx) < MIN_VALIDATION_IMAGES:
+                val_idx = []  # too few to judge: not validated (and said so)
+        else:
+            train_idx, val_idx = split_indices(keys, cfg.val_fraction, cfg.seed, cfg.group_fn)
         self.train_samples = [self.samples[i] for i in train_idx]
         self.val_on_train = not val_idx
         self.val_samples = [self.samples[i] for i in val_idx] or self.train_samples
@@ -281,6 +304,9 @@ class _Run:
             "val_images": 0 if self.val_on_train else len(self.val_samples),
             "val_on_train": self.val_on_train,
             "val_keys": sorted(s.key for s in self.val_samples) if not self.val_on_train else [],
+            "train_keys": sorted(s.key for s in self.train_samples),
+            # judged on at least MIN_VALIDATION_IMAGES images it did not train on
+            "validated": not self.val_on_train and len(self.val_samples) >= MIN_VALIDATION_IMAGES,
             "split_seed": cfg.seed,
             "val_fraction": cfg.val_fraction,
             "grouped_split": cfg.group_fn is not None,

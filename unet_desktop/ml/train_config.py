@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
 
+from unet_desktop.core.learning_record import MIN_VALIDATION_IMAGES  # noqa: F401 - re-exported
 from unet_desktop.core.model_header import SCALES
 from unet_desktop.ml.augment import AugmentOptions
 from unet_desktop.ml.dataset import GroupFn
@@ -71,6 +72,13 @@ class TrainConfig:
     warmup_steps: int | None = None
     min_lr_ratio: float = 0.01  # 1.0: a constant rate after the warm-up (no cosine decay)
     val_fraction: float = 0.2
+    # the folder's frozen validation set (ml.folder_models.FolderModels.holdout): these images are
+    # never trained on and are the validation set (below MIN_VALIDATION_IMAGES: not validated);
+    # None: a split by val_fraction
+    holdout: tuple[str, ...] | None = None
+    # the init model is the task's own and the task renamed its classes since (the same kind and
+    # stored values): its classes carry over by stored value under the task's names
+    renamed_classes: bool = False
     seed: int = 0
     group_fn: GroupFn | None = None  # validation split by group (e.g. dataset.prefix_group)
     patience: int | None = 10  # epochs without a better validation mIoU before stopping

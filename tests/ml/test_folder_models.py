@@ -1,0 +1,143 @@
+"""The one owner of a folder's models (``ml.folder_models``), without Qt: version names allocated
+once, the promotion rule (only while the parent is still in use), pruning, deleting, one queue of
+runs, and the frozen validation set shared by every run of the folder."""
+
+from __future__ import annotations
+
+import threading
+from pathlib import Path
+
+import pytest
+
+from unet_desktop.core.labels import trimap_scheme
+from unet_desktop.core.learning_record import LearningRecord, record_path, save_record
+from unet_desktop.core.task import Task, load_task, model_file, save_task
+from unet_desktop.ml.folder_models import FolderModels, RunBusy
+
+
+@pytest.fixture
+def folder(tmp_path) -> Path:
+    root = tmp_path / "cells"
+    root.mkdir()
+    save_task(root, Task("cells", trimap_scheme()))
+    return root
+
+
+def owner(folder: Path, **kw) -> FolderModels:
+    return FolderModels(folder, folder.parent / "user-models", **kw)
+
+
+def train_into(plan, factory, seed: int = 0) -> Path:
+    """Stand in for a training run: a real model file at the plan's output."""
+    path, _ = factory(trimap_scheme(), seed=seed, name=f"made-{plan.name}-{seed}.safetensors")
+    plan.out.write_bytes(path.read_bytes())
+    return plan.out
+
+
+def test_two_runs_planned_before_either_writes_get_two_names(folder):
+    models = owner(folder)
+    names = []
+
+    def plan_one():
+        names.append(models.plan_run("loop", None))
+
+    threads = [threading.Thread(target=plan_one) for _ in range(8)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    outs = [p.out for p in names]
+    assert len(set(outs)) == 8 and len({p.name for p in names}) == 8
+    # a second owner (a restarted window) never takes a name a reservation holds
+    again = owner(folder).plan_run("manual", None)
+    assert again.out not in outs
+
+
+def test_a_result_is_promoted_only_while_its_parent_is_in_use(folder, model_file_factory):
+    models = owner(folder)
+    first = models.plan_run("loop", None)
+    assert models.finish_run(first, train_into(first, model_file_factory), promote=True).in_use
+    parent = models.task.model
+    late = models.plan_run("loop", model_file(folder, parent))
+    assert late.in_use == parent
+    # meanwhile the user puts another model into use (Model > Open, roll back)
+    other, _ = model_file_factory(trimap_scheme(), seed=7, name="other.safetensors")
+    models.use(other)
+    outcome = models.finish_run(late, train_into(late, model_file_factory, 1), promote=True)
+    assert not outcome.in_use and "candidate" in outcome.note
+    task = load_task(folder)
+    assert model_file(folder, task.model) == other.resolve()
+    assert any(v.file.endswith(late.out.name) for v in task.versions)  # kept, pickable
+
+
+def test_pruning_keeps_the_model_in_use_its_nearest_ancestors_and_the_last_candidates(
+        folder, model_file_factory):
+    models = owner(folder, keep_candidates=2, keep_ancestors=3)
+    plan = models.plan_run("loop", None)
+    models.finish_run(plan, train_into(plan, model_file_factory), promote=True)
+    lineage = [models.task.model]
+    for i in range(5):  # five promoted generations, each the parent of the next
+        plan = models.plan_run("loop", model_file(folder, models.task.model))
+        models.finish_run(plan, train_into(plan, model_file_factory, 10 + i), promote=True)
+        lineage.append(models.task.model)
+    candidates = []
+    for i in range(5):  # five rejected rounds
+        plan = models.plan_run("loop", model_file(folder, models.task.model))
+        models.finish_run(plan, train_into(plan, model_file_factory, 20 + i), promote=False)
+        candidates.append(plan.out)
+    assert models.prune() == []  # each finished run pruned already
+    task = load_task(folder)
+    kept = {v.file for v in task.versions}
+    assert set(lineage[-4:]) <= kept  # in use and its three nearest ancestors (roll back)
+    assert not any(model_file(folder, f).exists() for f in lineage[:2])  # older generations
+    assert {c.name for c in candidates[-2:]} <= {Path(f).name for f in kept}
+    assert all(not c.is_file() for c in candidates[:3]) and len(task.versions) == 4 + 2
+    assert all(model_file(folder, f).is_file() for f in kept)
+
+
+def test_deleting_a_version_refuses_the_one_in_use(folder, model_file_factory):
+    models = owner(folder)
+    a = models.plan_run("loop", None)
+    models.finish_run(a, train_into(a, model_file_factory), promote=True)
+    b = models.plan_run("loop", model_file(folder, models.task.model))
+    models.finish_run(b, train_into(b, model_file_factory, 1), promote=False)
+    with pytest.raises(ValueError, match="in use"):
+        models.delete(models.task.model)
+    candidate = next(v.file for v in models.task.versions if v.file != models.task.model)
+    models.delete(candidate)
+    assert not model_file(folder, candidate).exists()
+    assert [v.file for v in load_task(folder).versions] == [models.task.model]
+
+
+def test_one_run_at_a_time_per_folder(folder):
+    models = owner(folder)
+    loop_round = models.plan_run("loop", None)
+    models.begin(loop_round)
+    with pytest.raises(RunBusy) as busy:
+        models.begin(models.plan_run("manual", None))
+    assert busy.value.running is loop_round
+    models.cancel_run(loop_round)  # the manual run cancels the round...
+    assert loop_round.cancel.cancelled and models.running is loop_round
+    models.discard(loop_round)  # ...which stops at its next step, keeping nothing
+    assert models.running is None
+    assert not loop_round.out.exists()  # its reservation went with it
+
+
+def test_every_run_of_the_folder_holds_out_the_frozen_validation_set(folder):
+    save_record(record_path(folder), LearningRecord(every_k=2))
+    models = owner(folder)
+    held = models.holdout(["a.png", "b.png", "c.png", "d.png", "e.png"])
+    assert held == ("b.png", "d.png")
+    # chosen once: a later call with more images keeps them and adds every k-th new one
+    assert models.holdout(["a.png", "b.png", "c.png", "d.png", "e.png", "f.png"]) \
+        == ("b.png", "d.png", "f.png")
+
+
+def test_a_version_records_whether_and_on_how_many_images_it_was_validated(
+        folder, model_file_factory):
+    models = owner(folder)
+    plan = models.plan_run("loop", None)
+    models.finish_run(plan, train_into(plan, model_file_factory), promote=True, validated=False,
+                      validation_images=1)
+    version = load_task(folder).version_of(models.task.model)
+    assert (version.validated, version.validation_images) == (False, 1)
