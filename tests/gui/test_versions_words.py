@@ -27,12 +27,15 @@ def folder_with_two_versions(tmp_path):
     v1 = make_model_file(models / "pets-v1.safetensors", seed=1, name="pets-v1")
     v2 = make_model_file(models / "pets-v2.safetensors", seed=2, name="pets-v2")
     first = ModelVersion("pets-v1", "models/pets-v1.safetensors", read_meta(v1).version,
-                         None, "2026-12-06T10:00", {"miou": 0.81}, 2, "", 1)
+                         None, "2026-12-06T10:00", {"miou": 0.81}, 2, "",
+                         validation_images=1)
     second = ModelVersion("pets-v2", "models/pets-v2.safetensors", read_meta(v2).version,
-                          first.version, "2026-12-06T11:00", {"train_loss": 0.2}, 4, NOTE, 2)
+                          first.version, "2026-12-06T11:00", {"train_loss": 0.2}, 4, NOTE,
+                          validation_images=2)
     third = ModelVersion("pets-v3", "models/pets-v3.safetensors", "v3", second.version,
                          "2026-12-06T12:00", {"val_score": 0.912, "dice": 0.912, "miou": 0.84},
-                         6, "learning loop: Kept as a candidate", 2)  # judged on Dice
+                         6, "learning loop: Kept as a candidate",
+                         validation_images=2)  # judged on Dice
     save_task(root, Task("pets", trimap_scheme(), model=second.file, versions=(first, second, third)))
     return root, v1, v2
 

@@ -211,7 +211,9 @@ class Workspace:
         self.lock_holder: LockHolder | None = None  # who writes the folder when not us
         self._writer_lock: FolderLock | None = None
         self._opened_ns = time.time_ns()
-        self._seen: dict[str, object] = {}  # key -> identity of its mask file when last read
+        # mask file -> its identity when this workspace last read or wrote it (a file, not a key:
+        # the slices of a stack share one mask file)
+        self._seen: dict[str, object] = {}
 
     # --- opening -----------------------------------------------------------------------------
     @classmethod
@@ -292,7 +294,7 @@ class Workspace:
         identity = file_identity(self[key].mask_path)
         if identity is None:
             return False
-        seen = self._seen.get(key)
+        seen = self._seen.get(os.fspath(self[key].mask_path))
         if seen is not None:
             return identity != seen
         return identity[1] > self._opened_ns
@@ -381,7 +383,7 @@ class Workspace:
             self.invalid[key] = str(exc)
             raise
         self.invalid.pop(key, None)
-        self._seen[key] = identity
+        self._seen[os.fspath(entry.mask_path)] = identity
         return mask
 
     def check_masks(self, entries: Iterable[ImageEntry] | None = None) -> dict[str, str]:
@@ -466,7 +468,7 @@ class Workspace:
             except OSError as exc:
                 raise MaskError(target, f"cannot write ({exc.strerror or exc})") from exc
             entry.mask_path = target
-            self._seen[key] = file_identity(target)
+            self._seen[os.fspath(target)] = file_identity(target)
             self.invalid.pop(key, None)  # written in this scheme
             self._record(entry, state, model_version, uncertainty)
         return target
