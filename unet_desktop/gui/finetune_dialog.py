@@ -1,6 +1,9 @@
 """Training > Fine-tune on Corrected Images...: the few settings that matter, as a TrainConfig.
 
-Everything else keeps ``TrainConfig``'s defaults. The new model goes to the user's model folder
+Everything else keeps ``TrainConfig``'s defaults, and the few-image recipe
+(``ml.few_image_recipe``) decides the batch and schedule. By default a run lasts its time limit
+(3 minutes with at most 10 corrected images, else 10), with no epoch count, and a folder of few
+images holds none out; early stopping only with enough validation images (the dialog says so). The new model goes to the user's model folder
 under a new name: training never overwrites the model in use. In a folder with a task, a
 :class:`TaskPlan` says instead where the model goes, its name (``cells-v3``) and what it starts
 from: the task's model, the model file the task started from (classes mapped by name), or a new
@@ -28,7 +31,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-FINE_TUNE_EPOCHS = 20  # the dialog's own choice: shorter than a training from the CLI
+FINE_TUNE_EPOCHS = 20  # shown when the user turns an epoch count on
 SCALE_CHOICES = (  # core.model_header.SCALES, as the dialog words them
     ("fit", "Whole image, resized (objects: pets, cars, organs)"),
     ("native", "Native pixels, in tiles (thin structures: membranes, vessels, cracks)"),
@@ -42,18 +45,27 @@ class EngineDefaults:
     fine_tune_lr: float
     from_scratch_lr: float
     size: int
-    val_fraction: float
+    budget_minutes: float  # the run's time limit with many images
 
     @classmethod
     def read(cls) -> EngineDefaults:
         """Imports ``ml.train_config`` (torch): call it when the dialog opens, by which time the
         model load has imported torch on the worker thread, not at window start."""
-        from dataclasses import fields
-
         from unet_desktop.ml import train_config as tc
 
-        val = next(f.default for f in fields(tc.TrainConfig) if f.name == "val_fraction")
-        return cls(tc.FINE_TUNE_LR, tc.FROM_SCRATCH_LR, tc.DEFAULT_SIZE, val)
+        return cls(tc.FINE_TUNE_LR, tc.FROM_SCRATCH_LR, tc.DEFAULT_SIZE, tc.DEFAULT_BUDGET_MINUTES)
+
+    def minutes(self, images: int) -> float:
+        """The default time limit for a run on ``images`` corrected images."""
+        from unet_desktop.ml.few_image_recipe import FEW_IMAGE_MINUTES, is_few
+
+        return FEW_IMAGE_MINUTES if is_few(images) else self.budget_minutes
+
+    @staticmethod
+    def val_fraction(images: int) -> float:
+        from unet_desktop.ml.few_image_recipe import default_val_fraction
+
+        return default_val_fraction(images)
 
     def lr(self, from_current: bool) -> float:
         return self.fine_tune_lr if from_current else self.from_scratch_lr
@@ -75,13 +87,30 @@ class TaskPlan:
 class FinetuneSettings:
     """What the dialog asks; None leaves the value to the training engine's defaults."""
 
-    epochs: int = FINE_TUNE_EPOCHS
-    max_minutes: float | None = None  # a time budget on top of the epochs
+    epochs: int | None = None  # None: the time limit governs the run
+    max_minutes: float | None = None  # None with epochs None: the dialog's default limit
     lr: float | None = None  # engine default: smaller when fine-tuning than for a new model
     size: int | None = None  # engine default: the parent's training size
     val_fraction: float | None = None
     from_current: bool = True  # else a new model from the ImageNet-pretrained encoder
     scale: str | None = None  # engine default: the parent's, else "fit"
+
+
+def recipe_note(images: int) -> str:
+    """What the few-image recipe does with ``images`` corrected images, in the dialog's words."""
+    from unet_desktop.ml.few_image_recipe import (
+        FEW_IMAGES,
+        MIN_EARLY_STOPPING_IMAGES,
+        is_few,
+    )
+
+    rule = (f"Early stopping only with at least {MIN_EARLY_STOPPING_IMAGES} validation images "
+            "held out; with fewer the run lasts its time limit.")
+    if is_few(images):
+        return (f"At most {FEW_IMAGES} images: every image trains (validation fraction 0), so "
+                "the result is not validated on unseen images; batch 4 at the full learning "
+                "rate (the learning loop's recipe). " + rule)
+    return rule
 
 
 def output_path(folder: Path, model: Any | None) -> Path:
@@ -165,8 +194,12 @@ class FinetuneDialog(QDialog):
         self.plan = plan
         self.models_folder = Path(models_folder)
         self.device = device
+        self.epochs_check = QCheckBox("Stop after")
         self.epochs_spin = QSpinBox()
         self.epochs_spin.setRange(1, 10_000)
+        self.epochs_spin.setSuffix(" epochs")
+        # choosing a count turns the epoch limit on (the user means it)
+        self.epochs_spin.valueChanged.connect(lambda _v: self.epochs_check.setChecked(True))
         self.minutes_check = QCheckBox("Stop after")
         self.minutes_spin = QDoubleSpinBox()
         self.minutes_spin.setRange(0.5, 24 * 60)
@@ -195,7 +228,10 @@ class FinetuneDialog(QDialog):
             "classes")
         self.from_current_check.toggled.connect(self._on_from_current_changed)
         labelled = len(workspace.labelled()) if workspace is not None else 0
+        self.labelled = labelled
         self.data_label = QLabel(f"{labelled} corrected or verified image(s) to learn from")
+        self.rule_label = QLabel(recipe_note(labelled))
+        self.rule_label.setWordWrap(True)
         self.model_label = QLabel(model.label if model is not None else "no model loaded")
         self.data_scheme = workspace.scheme if workspace is not None else None
         self.classes_label = QLabel(replaced_classes(model, self.data_scheme) or "")
@@ -214,11 +250,14 @@ class FinetuneDialog(QDialog):
         minutes = QHBoxLayout()
         minutes.addWidget(self.minutes_check)
         minutes.addWidget(self.minutes_spin, 1)
+        epochs = QHBoxLayout()
+        epochs.addWidget(self.epochs_check)
+        epochs.addWidget(self.epochs_spin, 1)
         form = QFormLayout()
         form.addRow("Model:", self.model_label)
         form.addRow(self.from_current_check)
-        form.addRow("Epochs:", self.epochs_spin)
         form.addRow("Time limit:", minutes)
+        form.addRow("Epochs:", epochs)
         form.addRow("Learning rate:", self.lr_spin)
         form.addRow("Image size:", self.size_spin)
         form.addRow("Scale:", self.scale_combo)
@@ -227,6 +266,7 @@ class FinetuneDialog(QDialog):
         layout.addWidget(self.data_label)
         layout.addWidget(self.classes_label)
         layout.addLayout(form)
+        layout.addWidget(self.rule_label)
         layout.addWidget(self.buttons)
         self.defaults = EngineDefaults.read()
         size = model.meta.train_size if model is not None else self.defaults.size
@@ -246,19 +286,23 @@ class FinetuneDialog(QDialog):
 
     def show_settings(self, s: FinetuneSettings) -> None:
         d = self.defaults
-        self.epochs_spin.setValue(s.epochs)
-        self.minutes_check.setChecked(s.max_minutes is not None)
-        self.minutes_spin.setValue(s.max_minutes or 10.0)
+        self.epochs_spin.blockSignals(True)  # a count shown is not a count chosen
+        self.epochs_spin.setValue(s.epochs or FINE_TUNE_EPOCHS)
+        self.epochs_spin.blockSignals(False)
+        self.epochs_check.setChecked(s.epochs is not None)
+        self.minutes_check.setChecked(s.max_minutes is not None or s.epochs is None)
+        self.minutes_spin.setValue(s.max_minutes or d.minutes(self.labelled))
         self.lr_spin.setValue(s.lr if s.lr is not None else d.lr(s.from_current))
         self.size_spin.setValue(s.size if s.size is not None else d.size)
-        self.val_spin.setValue(s.val_fraction if s.val_fraction is not None else d.val_fraction)
+        self.val_spin.setValue(s.val_fraction if s.val_fraction is not None
+                               else d.val_fraction(self.labelled))
         self.scale_combo.setCurrentIndex(max(0, self.scale_combo.findData(s.scale or "fit")))
         self.from_current_check.setChecked(s.from_current)
         self.from_current_check.setEnabled(self.model is not None and self.model.path is not None)
 
     def settings(self) -> FinetuneSettings:
         return FinetuneSettings(
-            epochs=self.epochs_spin.value(),
+            epochs=self.epochs_spin.value() if self.epochs_check.isChecked() else None,
             max_minutes=self.minutes_spin.value() if self.minutes_check.isChecked() else None,
             lr=self.lr_spin.value(), size=self.size_spin.value(),
             val_fraction=self.val_spin.value(), from_current=self.from_current_check.isChecked(),

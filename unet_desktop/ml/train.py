@@ -56,6 +56,7 @@ from unet_desktop.ml.dataset import (
     training_entries,
 )
 from unet_desktop.ml.device import pick_device
+from unet_desktop.ml.few_image_recipe import early_stopping_allowed, resolve
 from unet_desktop.ml.losses import class_weights_from_counts
 from unet_desktop.ml.modelfile import (
     ModelMeta,
@@ -172,9 +173,11 @@ class _Run:
                 raise ValueError(f"samples {bad[:3]} do not have {channels} channels")
             return
         ws = self.data
-        entries = training_entries(ws, cfg.all_masks)
+        entries = training_entries(ws, cfg.all_masks, cfg.only)
         if not entries:
             what = "masks" if cfg.all_masks else "corrected or verified masks"
+            if cfg.only:
+                what += f" matching {', '.join(cfg.only)}"
             raise ValueError(f"{ws.root}: no {what} to train on")
         self.source, self.samples = str(ws.root), []
         loader = iter_workspace_samples(ws, entries, in_channels=channels, skip_invalid=True,
@@ -198,7 +201,7 @@ class _Run:
                                     f"{len(entries) - 1} labelled images can be used)")
 
     def _split(self) -> None:
-        cfg = self.config
+        self.config = cfg = resolve(self.config, len(self.samples))  # the few-image recipe
         keys = [s.key for s in self.samples]
         if len(set(keys)) != len(keys):
             raise ValueError("sample keys must be unique")
@@ -206,6 +209,7 @@ class _Run:
         self.train_samples = [self.samples[i] for i in train_idx]
         self.val_on_train = not val_idx
         self.val_samples = [self.samples[i] for i in val_idx] or self.train_samples
+        self.early_stopping = early_stopping_allowed(len(val_idx))
 
     def _normalization(self) -> dict:
         if self.parent is not None:
@@ -279,6 +283,9 @@ class _Run:
             "val_keys": sorted(s.key for s in self.val_samples) if not self.val_on_train else [],
             "split_seed": cfg.seed,
             "val_fraction": cfg.val_fraction,
+            "early_stopping": bool(cfg.patience) and self.early_stopping,
+            "schedule": {"batch_size": cfg.batch_size, "warmup_steps": cfg.fixed_warmup_steps,
+                         "min_lr_ratio": cfg.min_lr_ratio},
             "grouped_split": cfg.group_fn is not None,
             "border_as_ignore": cfg.border_as_ignore,
             "all_masks": cfg.all_masks,
@@ -408,9 +415,10 @@ class _Run:
             if trainer.interrupted or ddp.any_process(trainer.over_budget(), dist_info, device):
                 stopped = "time_budget"
                 break
-            # Validation on the training images themselves (too few to hold any out) measures
-            # the fit, not generalisation: it never stops a run early.
-            early = cfg.patience is not None and not self.val_on_train
+            # Validation on the training images themselves measures the fit, not
+            # generalisation, and a handful of held-out images says nothing either: neither
+            # stops a run early (ml.few_image_recipe).
+            early = cfg.patience is not None and self.early_stopping
             if early and self.bad_epochs >= cfg.patience:
                 stopped = "early_stopping"
                 break
