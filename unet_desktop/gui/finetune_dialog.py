@@ -96,8 +96,9 @@ class FinetuneSettings:
     scale: str | None = None  # engine default: the parent's, else "fit"
 
 
-def recipe_note(images: int) -> str:
-    """What the few-image recipe does with ``images`` corrected images, in the dialog's words."""
+def recipe_note(images: int, val_fraction: float | None = None) -> str:
+    """What the few-image recipe does with ``images`` corrected images (and the validation
+    fraction shown), in the dialog's words."""
     from unet_desktop.ml.few_image_recipe import (
         FEW_IMAGES,
         MIN_EARLY_STOPPING_IMAGES,
@@ -106,11 +107,13 @@ def recipe_note(images: int) -> str:
 
     rule = (f"Early stopping only with at least {MIN_EARLY_STOPPING_IMAGES} validation images "
             "held out; with fewer the run lasts its time limit.")
+    unvalidated = ("With validation fraction 0 every image trains and the result is reported "
+                   "as not validated (no figure on images it did not learn from). ")
     if is_few(images):
-        return (f"At most {FEW_IMAGES} images: every image trains (validation fraction 0), so "
-                "the result is not validated on unseen images; batch 4 at the full learning "
-                "rate (the learning loop's recipe). " + rule)
-    return rule
+        return (f"At most {FEW_IMAGES} images: the learning loop's recipe (batch 4 at the full "
+                "learning rate, nothing held out by default). "
+                + (unvalidated if not val_fraction else "") + rule)
+    return (unvalidated if val_fraction == 0 else "") + rule
 
 
 def output_path(folder: Path, model: Any | None) -> Path:
@@ -232,6 +235,8 @@ class FinetuneDialog(QDialog):
         self.data_label = QLabel(f"{labelled} corrected or verified image(s) to learn from")
         self.rule_label = QLabel(recipe_note(labelled))
         self.rule_label.setWordWrap(True)
+        self.val_spin.valueChanged.connect(
+            lambda v: self.rule_label.setText(recipe_note(self.labelled, v)))
         self.model_label = QLabel(model.label if model is not None else "no model loaded")
         self.data_scheme = workspace.scheme if workspace is not None else None
         self.classes_label = QLabel(replaced_classes(model, self.data_scheme) or "")

@@ -1,7 +1,9 @@
 """Model > Versions...: the open folder's task models, newest first; use one (switch, roll back).
 
 Each row is a :class:`~unet_desktop.core.task.ModelVersion`: name, date, parent, the number of
-labelled images it learnt from and its validation scores. The dialog mirrors the task it is
+labelled images it learnt from and its validation score, or "not validated" when it has none
+measured on images it did not train on (a fine-tune that held nothing out, a loop round judged
+on its training loss). The dialog mirrors the task it is
 given (:meth:`show_task`); "Use This Version" asks the owner to load the file.
 """
 
@@ -33,7 +35,7 @@ def _parent_name(task: Task, version: ModelVersion) -> str:
 
 
 def _score(value: object) -> str:
-    return f"{value:.3f}" if isinstance(value, (int, float)) else "—"
+    return f"{value:.3f}" if isinstance(value, (int, float)) else "not validated"
 
 
 class VersionsDialog(QDialog):

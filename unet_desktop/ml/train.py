@@ -450,9 +450,20 @@ class _Run:
             left = min(left, max(0.0, trainer.budget_s - trainer.elapsed()))
         return left
 
+    def _parent_trained_on_val(self) -> bool:
+        """Whether the parent's own training images include any of this run's held-out ones."""
+        if self.parent is None or self.val_on_train:
+            return False
+        summary = self.parent.data_summary or {}
+        learnt = set(summary.get("mask_sha1") or {}) - set(summary.get("val_keys") or [])
+        return bool(learnt & {s.key for s in self.val_samples})
+
     def _final(self, stopped: str, epochs_run: int) -> FinalReport:
         better = None
-        if self.parent_metrics is not None and self.best_metrics is not None:
+        val_images = 0 if self.val_on_train else len(self.val_samples)
+        parent_saw = self._parent_trained_on_val()
+        if self.parent_metrics is not None and self.best_metrics is not None and val_images \
+                and not parent_saw:
             parent, new = self.parent_metrics.get("miou"), self.best_metrics.get("miou")
             if parent is not None and new is not None:
                 better = new > parent
@@ -461,5 +472,5 @@ class _Run:
             model_path=self.config.out if saved else None,
             metrics=self.best_metrics or {}, parent_metrics=self.parent_metrics,
             better_than_parent=better, stopped=stopped, epochs_run=max(0, epochs_run),
-            best_epoch=self.best_epoch)
+            best_epoch=self.best_epoch, val_images=val_images, parent_trained_on_val=parent_saw)
 

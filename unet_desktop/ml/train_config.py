@@ -183,10 +183,14 @@ class FinalReport:
     model_path: Path | None  # None when cancelled before the first validation
     metrics: dict  # validation metrics of the saved (best) model
     parent_metrics: dict | None  # the parent model on the same validation images
-    better_than_parent: bool | None  # None without a parent or a validation result
+    # None without a parent, without held-out images (the metrics are then on the training
+    # images: val_images 0) or when the parent trained on some of the held-out images
+    better_than_parent: bool | None
     stopped: StopReason = "completed"
     epochs_run: int = 0
     best_epoch: int | None = None
+    val_images: int = 0  # held-out validation images; 0: validated on the training images
+    parent_trained_on_val: bool = False  # the parent learnt from some of the held-out images
 
 
 Report = PrepareReport | StepReport | EpochReport | FinalReport
