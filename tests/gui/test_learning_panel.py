@@ -57,5 +57,5 @@ def test_target_reached_only_on_verified_or_validation_images(qtbot):
     frozen = record_of([0.96, 0.97, 0.98, 0.97], ["v"] * 4, validation=("img_3.png",))
     panel.show_record(frozen, verified={"img_0.png", "img_1.png"})  # + a validation image
     assert ": reached" in panel.estimate_label.text()
-    xs, changed = panel.changed_curve.getData()
+    _, changed = panel.changed_curve.getData()
     assert list(changed) == [0.1] * 4  # the changed fraction beside the agreement
