@@ -3,7 +3,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from unet_desktop.core.region_fix import fix_region, predicted_region
+from unet_desktop.core.region_fix import clicked_region, fix_region, predicted_region
 
 
 def prediction_with_blob():
@@ -105,3 +105,10 @@ def test_a_click_on_a_membrane_line_converts_a_stretch_of_it_never_the_network(g
     assert max(ys.max() - ys.min(), xs.max() - xs.min()) <= 2 * 32 + 8  # the stretch near it
     whole = predicted_region(labels, col + 0.5, row + 0.5)[1].sum()
     assert whole > 0.9 * membrane.sum()  # what a plain connected region would have taken
+
+
+def test_a_bounded_region_has_a_box_of_plain_ints(gray_cells):
+    """The undo history is written as JSON: numpy integers in a box would not serialise."""
+    labels, _, _, (row, col) = _membrane_prediction(gray_cells)
+    box, _ = clicked_region(labels, col + 0.5, row + 0.5)
+    assert all(type(v) is int for v in box)

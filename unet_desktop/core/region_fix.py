@@ -108,7 +108,7 @@ def visible_part(box: BBox, inside: np.ndarray, row: int, col: int) -> tuple[BBo
         along = geodesic_distance(part.view(np.uint8), (r, c), part)
         part = along <= max(REACH, 2 * COMPACT * thickness)
     ys, xs = np.nonzero(part)
-    py0, px0, py1, px1 = ys.min(), xs.min(), ys.max() + 1, xs.max() + 1
+    py0, px0, py1, px1 = int(ys.min()), int(xs.min()), int(ys.max()) + 1, int(xs.max()) + 1
     return (y0 + py0, x0 + px0, y0 + py1, x0 + px1), part[py0:py1, px0:px1]
 
 

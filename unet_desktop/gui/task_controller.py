@@ -39,6 +39,7 @@ from unet_desktop.core.task import (
     stored_reference,
     version_from_metadata,
 )
+from unet_desktop.core.task_proposal import propose, sample_images, with_colors
 from unet_desktop.gui.class_editor import ClassesDialog, default_scheme
 from unet_desktop.gui.finetune_dialog import TaskPlan
 from unet_desktop.gui.model_actions import ModelActions
@@ -164,8 +165,14 @@ class TaskController(QObject):
         scheme, why = self.proposed_scheme()
         name = ws.task.name if ws.task is not None else ""
         models_in = ws.task.models_in if ws.task is not None else "folder"
+        scale = ws.task.scale if ws.task is not None else "fit"
+        if ws.task is None:  # from the images: the scale, colours that show on them
+            found = propose(sample_images(ws.load_image, [e.key for e in ws.entries]),
+                            scheme.num_classes)
+            scheme, scale, why = with_colors(scheme, found.colors), found.scale, \
+                f"{why} {found.why}".strip()
         dialog = TaskDialog(scheme, name, " ".join(p for p in (note, why) if p),
-                            self.user_models, self._dialog_parent, models_in)
+                            self.user_models, self._dialog_parent, models_in, scale)
         dialog.accepted.connect(lambda: self._on_task_accepted(dialog, ws))
         dialog.finished.connect(lambda _r: setattr(self, "dialog", None))
         self.dialog = dialog
