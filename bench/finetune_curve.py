@@ -211,20 +211,21 @@ def loop_round(args: argparse.Namespace, ws: Workspace, chosen: list[ImageEntry]
                         lambda key: (ws.load_image(key), ws.load_mask(key)), settings)
     loop.set_every_k(len(chosen) + 1)  # no validation image: every chosen image trains
     loop.note_corrected_all([e.key for e in chosen])
-    steps, result, started = 0, None, time.monotonic()
+    steps, result, final, started = 0, None, None, time.monotonic()
     for report in loop.run_round(RoundPlan(parent, out, out.stem, scale)):
         if isinstance(report, StepReport):
             steps += 1
         elif isinstance(report, FinalReport):
-            epochs = report.epochs_run
+            final = report
         elif isinstance(report, RoundResult):
             result = report
     if result is None or result.model_path is None:
         raise RuntimeError(f"loop, N={len(chosen)}: the round saved no model ({result})")
     if result.model_path != out:
         result.model_path.replace(out)
-    return {"epochs": epochs, "steps": steps, "train_seconds": time.monotonic() - started,
-            "stopped": "time_budget", **schedule_of(out)}
+    return {"epochs": final.epochs_run, "steps": steps,
+            "train_seconds": time.monotonic() - started, "stopped": final.stopped,
+            **schedule_of(out)}
 
 
 def run_config(data: SampleSet, config: TrainConfig, what: str) -> dict:

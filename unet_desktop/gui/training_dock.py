@@ -177,6 +177,9 @@ class TrainingDock(QDockWidget):
         for series in (self._steps, self._losses, self._epochs, self._miou, self._mdice):
             series.clear()
         self.parent_line.setVisible(False)
+        held_out = getattr(config, "val_fraction", None) != 0  # None: the recipe decides
+        self.metric_plot.setTitle("Validation" if held_out else
+                                  "On the training images (not validated)")
         self.result_label.setText("")
         self.status_label.setText("Preparing the training images...")
         self._redraw()
