@@ -230,6 +230,9 @@ class ProgressPrinter:
         if self.enabled:
             print(f"best model (epoch {report.best_epoch}) saved to {report.model_path}")
             print(format_table(report.metrics, report.parent_metrics))
+        if not report.val_images:
+            self.note("not validated: no image was held out, so the figures above are on the "
+                      "training images (use --val-fraction with more images to validate)")
         if report.better_than_parent is False:
             new, old = report.metrics["miou"], report.parent_metrics["miou"]
             verdict = "worse than" if new < old else "no better than"
