@@ -77,7 +77,7 @@ class MagicWand:
             diagonal = float(np.hypot(*self.image.shape[:2]))
             costs = self._costs = _Costs(self._smoothed(box), box, seed,
                                          self.distance_cost / max(1.0, diagonal) ** 2)
-        within = (costs.up_to(tol) <= tol).view(np.uint8)
+        within = costs.within(tol)
         flags = 8 | cv2.FLOODFILL_MASK_ONLY | cv2.FLOODFILL_FIXED_RANGE | (1 << 8)
         fill = np.zeros((within.shape[0] + 2, within.shape[1] + 2), np.uint8)
         _, _, _, rect = cv2.floodFill(within, fill, (seed[1], seed[0]), 0, 0, 0, flags)
@@ -90,31 +90,36 @@ class _Costs:
     """Level + reach of every pixel of a box for one click (module docstring); the levels are
     found one tolerance at a time, only as far as a region has asked for."""
 
+    UNREACHED = 255  # a level not found yet (a pixel first reached at 255 looks the same)
+
     def __init__(self, crop: np.ndarray, box: BBox, seed: tuple[int, int], per_px2: float):
         self.crop, self.box, self.seed = crop, box, seed
         h, w = crop.shape[:2]
-        yy, xx = np.ogrid[:h, :w]
-        self.reach = (((yy - seed[0]) ** 2 + (xx - seed[1]) ** 2) * per_px2).astype(np.float32)
-        self.cost = np.full((h, w), np.inf, np.float32)  # level + reach where the level is known
+        rows = ((np.arange(h, dtype=np.float32) - seed[0]) ** 2 * per_px2)[:, None]
+        cols = ((np.arange(w, dtype=np.float32) - seed[1]) ** 2 * per_px2)[None, :]
+        self.reach = rows + cols  # float32, one pass
+        self.levels = np.full((h, w), self.UNREACHED, np.uint8)
+        self._fill = np.zeros((h + 2, w + 2), np.uint8)  # floodFill's mask, cleared per level
         self.done = -1  # levels found up to this tolerance
 
-    def up_to(self, tolerance: int) -> np.ndarray:
+    def within(self, tolerance: int) -> np.ndarray:
+        """uint8 0/1: level + reach <= ``tolerance``."""
         flags = 8 | cv2.FLOODFILL_MASK_ONLY | cv2.FLOODFILL_FIXED_RANGE | (1 << 8)
-        h, w = self.cost.shape
+        h, w = self.levels.shape
         for level in range(self.done + 1, tolerance + 1):
-            fill = np.zeros((h + 2, w + 2), np.uint8)
             _, _, _, (rx, ry, rw, rh) = cv2.floodFill(
-                self.crop, fill, (self.seed[1], self.seed[0]), 0, (level,) * 3, (level,) * 3,
-                flags)
-            window = (slice(ry, ry + rh), slice(rx, rx + rw))
-            new = fill[1 + ry:1 + ry + rh, 1 + rx:1 + rx + rw].view(bool) \
-                & np.isinf(self.cost[window])
-            self.cost[window][new] = level + self.reach[window][new]
+                self.crop, self._fill, (self.seed[1], self.seed[0]), 0, (level,) * 3,
+                (level,) * 3, flags)
+            filled = self._fill[1 + ry:1 + ry + rh, 1 + rx:1 + rx + rw]
+            window = self.levels[ry:ry + rh, rx:rx + rw]
+            window[filled.view(bool) & (window == self.UNREACHED)] = level
+            filled[...] = 0  # the next level fills again from the click
             self.done = level
-            if rw == w and rh == h and not np.isinf(self.cost).any():
-                self.done = MAX_TOLERANCE  # every pixel has its level
-                break
-        return self.cost
+            if rw == w and rh == h and (level == 0 or not (window == self.UNREACHED).any()):
+                if level == 0 or not (self.levels == self.UNREACHED).any():
+                    self.done = MAX_TOLERANCE  # every pixel has its level
+                    break
+        return (self.reach <= np.float32(tolerance) - self.levels).view(np.uint8)
 
 
 def wand_fill(
