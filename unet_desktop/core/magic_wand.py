@@ -115,10 +115,9 @@ class _Costs:
             window[filled.view(bool) & (window == self.UNREACHED)] = level
             filled[...] = 0  # the next level fills again from the click
             self.done = level
-            if rw == w and rh == h and (level == 0 or not (window == self.UNREACHED).any()):
-                if level == 0 or not (self.levels == self.UNREACHED).any():
-                    self.done = MAX_TOLERANCE  # every pixel has its level
-                    break
+            if rw == w and rh == h and not (self.levels == self.UNREACHED).any():
+                self.done = MAX_TOLERANCE  # every pixel has its level
+                break
         return (self.reach <= np.float32(tolerance) - self.levels).view(np.uint8)
 
 
