@@ -5,10 +5,10 @@ learning loop's rounds (torch-free, so the window and ``core``-only code can rea
   full-rate schedule (:data:`FEW_IMAGE_SCHEDULE`: batch 4, a 2-step warm-up, then the peak
   learning rate to the end, no cosine decay), holds nothing out unless asked to (every image
   trains; the result then says "not validated") and, without an epoch count, lasts its time
-  budget (:data:`FEW_IMAGE_MINUTES` in the Fine-tune dialog). Measured: two views of one car,
-  ``pets-trimap`` fine-tuned onto cars, 0.90-0.93 Dice on other cars with the train command's
-  former schedule (batch 8, 20-step warm-up, cosine to 1 %) against 0.97-0.98 with this one
-  (docs/training.md).
+  budget (:data:`FEW_IMAGE_MINUTES` in the Fine-tune dialog). Why (issue 31): two views of one
+  car, ``pets-trimap`` fine-tuned onto cars for 3 minutes, scored 0.90-0.93 Dice on other cars
+  through ``train --init`` (batch 8, 20-step warm-up, cosine to 1 %) and 0.979 through the
+  loop's schedule; the measurements with this recipe are in docs/quality.md.
 - **Early stopping** never ends a run whose validation set has fewer than
   :data:`MIN_EARLY_STOPPING_IMAGES` images held out (one or two images say nothing about
   whether the model still improves); such runs last their time budget or epoch count.
