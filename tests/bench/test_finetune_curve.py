@@ -80,7 +80,7 @@ def test_the_dialog_the_train_command_and_the_loop_train_few_images_by_one_recip
     round) and all three record the few-image recipe: batch 4, 2 warm-up steps, full rate."""
     data = disc_folder(tmp_path / "discs", n=4)
     assert finetune_curve.main([
-        str(data), "--starts", "imagenet", "--counts", "2", "--max-minutes", "0.05",
+        str(data), "--starts", "imagenet", "--counts", "2", "--max-minutes", "0.25",
         "--val-fraction", "0.5", "--paths", "dialog", "cli", "loop", "--json"]) == 0
     rows = json.loads(capsys.readouterr().out)["rows"]
     assert [r["path"] for r in rows] == ["dialog", "cli", "loop"]
