@@ -10,7 +10,15 @@ code the window runs) on N images of DATA, then score every held-out image at fu
 - Training as the app does it without an epoch count: the run is governed by ``--max-minutes``
   (default 3), epochs of at least 64 crops (few images repeated, each differently augmented),
   validation on the N training images themselves, the best epoch kept. No early stopping, so
-  every N gets the same minutes.
+  every N gets the same minutes. Batch and schedule: the few-image recipe
+  (``ml.few_image_recipe``) unless ``--batch-size`` is given.
+- ``--paths``: which of the app's three ways into training builds each run's ``TrainConfig``:
+  ``bench`` (this script's own, the default), ``dialog`` (the Fine-tune dialog of a task, with
+  its own defaults for N corrected images; only its time limit set to ``--max-minutes``),
+  ``cli`` (``unet-desktop train [--init PARENT --new-classes] --max-minutes M``, parsed by the
+  train command's own parser) and ``loop`` (one learning-loop round of ``--max-minutes`` over
+  the N images, none of them held out for the loop's gate). The three app paths should give
+  the same figures: they share one recipe.
 - Held out: ``--val-fraction`` of the folder's groups, chosen by the project's seeded split
   (``--group-by prefix``: the file name before the first ``_``, e.g. one Carvana car, so the
   scored cars are never trained on). N = 0 is the start itself, scored without training (for
@@ -71,7 +79,6 @@ from unet_desktop.ml.models import DEFAULT_ENCODER, build_model, pretrained_arch
 from unet_desktop.ml.new_classes import replace_head
 from unet_desktop.ml.predictor import Predictor
 from unet_desktop.ml.train import IMAGENET_NORMALIZATION, FinalReport, StepReport, TrainConfig
-from unet_desktop.ml.train import train as run_training
 from unet_desktop.ml.train_config import cache_side
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -127,28 +134,121 @@ def untrained(start: str, args: argparse.Namespace, ws: Workspace,
 
 
 def train_on(start: str, args: argparse.Namespace, ws: Workspace, chosen: list[ImageEntry],
-             out: Path) -> dict:
-    size = args.size or 256
-    scale = args.scale or (read_meta(args.parent).scale if start == "default" else "fit")
+             out: Path, path: str = "bench") -> dict:
+    parent = args.parent if start == "default" else None
+    size = args.size or (read_meta(parent).train_size if parent else 256)
+    scale = args.scale or (read_meta(parent).scale if parent else "fit")
     samples = [load_workspace_sample(ws, e, max_side=cache_side(size, scale)) for e in chosen]
     data = SampleSet(samples, ws.scheme, f"{ws.root} ({len(samples)} images)")
-    config = TrainConfig(
+    if path == "loop":
+        return loop_round(args, ws, chosen, parent, scale, out)
+    if path == "dialog":
+        config = dialog_config(args, len(chosen), parent, scale, out)
+    elif path == "cli":
+        config = cli_config(args, ws, parent, out)
+    else:
+        config = bench_config(args, start, scale, out)
+    return run_config(data, config, f"{start}, N={len(chosen)}, {path}")
+
+
+def bench_config(args: argparse.Namespace, start: str, scale: str, out: Path) -> TrainConfig:
+    return TrainConfig(
         out=out, init=args.parent if start == "default" else None,
         new_classes=start == "default", max_minutes=args.max_minutes, size=args.size, scale=scale,
         batch_size=args.batch_size, lr=args.lr, val_fraction=0.0, seed=args.seed,
         patience=None, device=args.device, num_workers=0, augment=augment_options(args),
         arch=None if start == "default" else pretrained_arch(None, args.encoder))
+
+
+def dialog_config(args: argparse.Namespace, images: int, parent: Path | None, scale: str,
+                  out: Path) -> TrainConfig:
+    """The Fine-tune dialog of a task (offscreen) with its defaults for ``images`` corrected
+    images; only the time limit is set, to ``--max-minutes``."""
+    import os
+
+    os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+    from PySide6.QtWidgets import QApplication
+
+    from unet_desktop.gui.finetune_dialog import FinetuneDialog, TaskPlan
+
+    class Folder:  # what the dialog reads of a workspace
+        scheme = None
+
+        def labelled(self) -> list:
+            return [None] * images
+
+    _app = QApplication.instance() or QApplication([])
+    plan = TaskPlan(out, out.stem, parent, parent is not None, "bench", scale)
+    dialog = FinetuneDialog(None, Folder(), out.parent, args.device, plan=plan)
+    dialog.minutes_spin.setValue(args.max_minutes)
+    config = dialog.config()
+    dialog.deleteLater()
+    return config
+
+
+def cli_config(args: argparse.Namespace, ws: Workspace, parent: Path | None,
+               out: Path) -> TrainConfig:
+    """What ``unet-desktop train`` builds from its own parser."""
+    from unet_desktop.commands import train as train_command
+
+    parser = argparse.ArgumentParser()
+    train_command.add_parser(parser.add_subparsers())
+    argv = ["train", str(ws.root), "--out", str(out), "--max-minutes", str(args.max_minutes),
+            "--seed", str(args.seed), "--device", args.device]
+    if parent is not None:
+        argv += ["--init", str(parent), "--new-classes"]
+    return train_command._config(parser.parse_args(argv))
+
+
+def loop_round(args: argparse.Namespace, ws: Workspace, chosen: list[ImageEntry],
+               parent: Path | None, scale: str, out: Path) -> dict:
+    """One learning-loop round of ``--max-minutes`` over the chosen images (none held out)."""
+    from unet_desktop.ml.learning_loop import LearningLoop, LoopSettings, RoundPlan, RoundResult
+
+    settings = LoopSettings(round_seconds=args.max_minutes * 60, device=args.device,
+                            seed=args.seed - 1)  # round 1 trains with seed + 1: --seed
+    loop = LearningLoop(ws.scheme, out.with_suffix(".loop.json"),
+                        lambda key: (ws.load_image(key), ws.load_mask(key)), settings)
+    loop.set_every_k(len(chosen) + 1)  # no validation image: every chosen image trains
+    loop.note_corrected_all([e.key for e in chosen])
+    steps, result, final, started = 0, None, None, time.monotonic()
+    for report in loop.run_round(RoundPlan(parent, out, out.stem, scale)):
+        if isinstance(report, StepReport):
+            steps += 1
+        elif isinstance(report, FinalReport):
+            final = report
+        elif isinstance(report, RoundResult):
+            result = report
+    if result is None or result.model_path is None:
+        raise RuntimeError(f"loop, N={len(chosen)}: the round saved no model ({result})")
+    if result.model_path != out:
+        result.model_path.replace(out)
+    return {"epochs": final.epochs_run, "steps": steps,
+            "train_seconds": time.monotonic() - started, "stopped": final.stopped,
+            **schedule_of(out)}
+
+
+def run_config(data: SampleSet, config: TrainConfig, what: str) -> dict:
+    from unet_desktop.ml.finetune_job import run_finetune
+
     steps, final, started = 0, None, time.monotonic()
-    for report in run_training(data, config):
+    for report in run_finetune(data, config, name_after_version=False):
         if isinstance(report, StepReport):
             steps += 1
         elif isinstance(report, FinalReport):
             final = report
     seconds = time.monotonic() - started
     if final is None or final.model_path is None:
-        raise RuntimeError(f"{start}, N={len(chosen)}: training saved no model ({final})")
+        raise RuntimeError(f"{what}: training saved no model ({final})")
     return {"epochs": final.epochs_run, "steps": steps, "train_seconds": seconds,
-            "stopped": final.stopped}
+            "stopped": final.stopped, **schedule_of(final.model_path)}
+
+
+def schedule_of(model: Path) -> dict:
+    """The batch, schedule, learning rate and validation the run recorded in its file."""
+    summary = read_meta(model).data_summary
+    return {"schedule": summary.get("schedule"), "val_images": summary.get("val_images"),
+            "early_stopping": summary.get("early_stopping")}
 
 
 def prediction_mode(args: argparse.Namespace) -> str:
@@ -194,22 +294,23 @@ def run_curve(args: argparse.Namespace) -> dict:
     with tempfile.TemporaryDirectory(prefix="finetune-curve-") as tmp:
         for start in args.starts:
             for n in args.counts:
-                print(f"{start} N={n}...", file=sys.stderr, flush=True)
-                if n == 0:
-                    row = {"epochs": 0, "steps": 0, "train_seconds": 0.0, "stopped": "-"}
-                    predictor = untrained(start, args, ws, device)
-                else:
-                    out = Path(tmp) / f"{start}-n{n}.safetensors"
-                    row = train_on(start, args, ws, order[:n], out)
-                    predictor = Predictor.from_file(out, device=device, mode=prediction_mode(args),
-                                                    tta=args.tta)
-                    if args.score_training:
-                        fit = score(predictor, ws, order[:n])
-                        row["train_wrong_pixels"] = fit["wrong_pixels"]
-                        row["train_isbi_pixel_error"] = fit["isbi_pixel_error"]
-                rows.append({"start": start, "images": n, **row,
-                             **score(predictor, ws, held_out),
-                             "train_keys": [e.key for e in order[:n]]})
+                for path in (args.paths if n else ["-"]):
+                    print(f"{start} N={n} {path}...", file=sys.stderr, flush=True)
+                    if n == 0:
+                        row = {"epochs": 0, "steps": 0, "train_seconds": 0.0, "stopped": "-"}
+                        predictor = untrained(start, args, ws, device)
+                    else:
+                        out = Path(tmp) / f"{start}-n{n}-{path}.safetensors"
+                        row = train_on(start, args, ws, order[:n], out, path)
+                        predictor = Predictor.from_file(out, device=device,
+                                                        mode=prediction_mode(args), tta=args.tta)
+                        if args.score_training:
+                            fit = score(predictor, ws, order[:n])
+                            row["train_wrong_pixels"] = fit["wrong_pixels"]
+                            row["train_isbi_pixel_error"] = fit["isbi_pixel_error"]
+                    rows.append({"start": start, "images": n, "path": path, **row,
+                                 **score(predictor, ws, held_out),
+                                 "train_keys": [e.key for e in order[:n]]})
     return {
         "device": torch.cuda.get_device_name(device) if device.type == "cuda" else str(device),
         "threads": torch.get_num_threads(), "torch": torch.__version__, "cpu": cpu_name(),
@@ -233,7 +334,7 @@ def print_table(result: dict) -> None:
           f"(split by {result['group_by']}) at full resolution"
           f"{', flip-averaged' if result['tta'] else ''}; up to "
           f"{result['max_minutes']:g} min of training each")
-    head = ("start", "N images", "epochs", "steps", "train s", "Dice", "mIoU", "wrong pixels",
+    head = ("start", "N images", "path", "batch/warm-up/min lr", "epochs", "steps", "train s", "Dice", "mIoU", "wrong pixels",
             "ISBI pixel error")
     fit_columns = any("train_wrong_pixels" in r for r in result["rows"])
     if fit_columns:
@@ -241,7 +342,10 @@ def print_table(result: dict) -> None:
     print(" | ".join(head))
     print(" | ".join("-" * len(h) for h in head))
     for r in result["rows"]:
-        cells = (r["start"], r["images"], r["epochs"], r["steps"], f"{r['train_seconds']:.0f}",
+        sched = r.get("schedule") or {}
+        recipe = "/".join(str(sched.get(k, "-")) for k in ("batch_size", "warmup_steps",
+                                                            "min_lr_ratio")) if sched else "-"
+        cells = (r["start"], r["images"], r.get("path", "bench"), recipe, r["epochs"], r["steps"], f"{r['train_seconds']:.0f}",
                  f"{r['dice']:.3f}", f"{r['miou']:.3f}", share(r["wrong_pixels"]),
                  share(r["isbi_pixel_error"]))
         if fit_columns:
@@ -261,7 +365,9 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--counts", type=int, nargs="+", default=[0, 1, 2, 5, 10],
                    help="numbers of corrected training images (0 = the start, untrained)")
     p.add_argument("--max-minutes", type=float, default=3.0, help="training time per run")
-    p.add_argument("--batch-size", type=int, default=8)
+    p.add_argument("--batch-size", type=int, help="default: the few-image recipe's")
+    p.add_argument("--paths", nargs="+", choices=("bench", "dialog", "cli", "loop"),
+                   default=["bench"], help="which way into training builds each run's config")
     p.add_argument("--lr", type=float, help="peak learning rate (default: the loop's)")
     p.add_argument("--size", type=int, help="training crop size (default: the parent's, or 256)")
     p.add_argument("--val-fraction", type=float, default=0.2, help="share of groups held out")

@@ -72,3 +72,19 @@ def test_native_scale_reaches_the_curve_and_the_loop_from_the_imagenet_encoder(t
     loop = json.loads(capsys.readouterr().out)
     assert loop["scale"] == "native" and loop["start"].startswith("imagenet efficientnet_lite0")
     assert len(loop["rounds"]) >= 1 and loop["images"] == 3
+
+
+def test_the_dialog_the_train_command_and_the_loop_train_few_images_by_one_recipe(tmp_path,
+                                                                                  capsys):
+    """Each path builds its own TrainConfig (the dialog's defaults, the CLI's parser, a loop
+    round) and all three record the few-image recipe: batch 4, 2 warm-up steps, full rate."""
+    data = disc_folder(tmp_path / "discs", n=4)
+    assert finetune_curve.main([
+        str(data), "--starts", "imagenet", "--counts", "2", "--max-minutes", "0.25",
+        "--val-fraction", "0.5", "--paths", "dialog", "cli", "loop", "--json"]) == 0
+    rows = json.loads(capsys.readouterr().out)["rows"]
+    assert [r["path"] for r in rows] == ["dialog", "cli", "loop"]
+    for row in rows:
+        assert row["schedule"] == {"batch_size": 4, "warmup_steps": 2, "min_lr_ratio": 1.0}, row
+        assert row["val_images"] == 0 and not row["early_stopping"]
+        assert row["steps"] > 0 and 0.0 <= row["dice"] <= 1.0

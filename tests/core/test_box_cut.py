@@ -92,3 +92,26 @@ def test_contains_tells_object_from_background():
     cut = BoxCut(image, (25, 45, 95, 115))
     assert cut.contains(80.5, 60.5) and not cut.contains(47.5, 27.5)
     assert not cut.contains(5.0, 5.0) and not cut.contains(500.0, 60.0)
+
+
+def test_on_a_gray_textured_image_without_a_model_the_box_finds_the_cell(gray_cells):
+    """EM-like: GrabCut alone takes nothing (the cell looks like its neighbours in the margin);
+    brightness separates the cell inside its membranes."""
+    from unet_desktop.core.box_cut import brightness_object
+
+    image, membrane, cells = gray_cells(256)
+    for centre in ((128, 128), (60, 60), (200, 180)):
+        cell = (cells == cells[centre]) & ~membrane
+        ys, xs = np.nonzero(cell)
+        box = (max(0, ys.min() - 3), max(0, xs.min() - 3), ys.max() + 4, xs.max() + 4)
+        cut = BoxCut(image, box)
+        assert cut.problem is None
+        assert iou(cut.full_mask(image.shape), cell) > 0.85, centre
+        assert brightness_object(image, box).any()
+
+
+def test_a_box_with_nothing_to_tell_apart_says_why():
+    flat = np.random.default_rng(0).normal(120, 3, (80, 80)).clip(0, 255).astype(np.uint8)
+    cut = BoxCut(flat, (20, 20, 60, 60))
+    assert not cut.object_mask.any()
+    assert "no object that stands out" in cut.problem

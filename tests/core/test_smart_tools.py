@@ -130,3 +130,28 @@ def test_fix_tool_without_a_prediction_works_on_the_mask_regions():
     doc.mask[5:10, 5:10] = 255
     drag(RegionFixTool(doc, value=255), [(7.5, 7.5)])
     assert not doc.mask.any()
+
+
+def test_box_tool_on_a_featureless_box_changes_nothing_and_says_why():
+    image = np.random.default_rng(0).normal(120, 3, (80, 80)).clip(0, 255).astype(np.uint8)
+    doc = MaskDocument("a.png", image, np.zeros((80, 80), np.uint8), binary_scheme())
+    tool = BoxTool(doc, value=255)
+    assert drag(tool, [(20.0, 20.0), (60.0, 60.0)]) is None
+    assert not doc.mask.any() and len(doc.history) == 0
+    assert tool.message and "no object" in tool.message
+
+
+def test_fix_tool_on_unlabeled_pixels_takes_the_image_region_never_the_whole_image(gray_cells):
+    image, membrane, _ = gray_cells(256)
+    scheme = binary_scheme(ignore_value=128)
+    mask = np.full(image.shape, 128, np.uint8)  # sparse: nothing labelled yet
+    mask[5:8, 5:60] = 255  # one stroke
+    doc = MaskDocument("a.png", image, mask.copy(), scheme)
+    row, col = 128, 128
+    while membrane[row, col]:
+        col += 1
+    drag(RegionFixTool(doc, value=255), [(col + 0.5, row + 0.5)])
+    painted = (doc.mask == 255) & (mask == 128)
+    assert painted[row, col]
+    assert painted.mean() < 0.1  # a region, not the slice
+    assert (painted & membrane).sum() < 0.2 * painted.sum()  # mostly the clicked cell

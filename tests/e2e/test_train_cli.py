@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -59,7 +60,7 @@ def test_train_then_fine_tune_then_evaluate(tmp_path, capsys):
 
     second = tmp_path / "second.safetensors"
     args = ["train", str(ws), "--out", str(second), "--init", str(first), "--epochs", "2",
-            "--device", "cpu", "--workers", "0", "--batch-size", "4"]
+            "--device", "cpu", "--workers", "0", "--batch-size", "4", "--val-fraction", "0.2"]
     assert main(args) == 0
     captured = capsys.readouterr()
     assert "(parent " in captured.out
@@ -260,3 +261,23 @@ def test_the_train_command_takes_the_scale(tmp_path, capsys):
     with pytest.raises(SystemExit):
         main(["train", str(ws), "--out", str(out), "--scale", "huge", *TINY])
     assert "--scale" in capsys.readouterr().err
+
+
+def test_only_trains_on_the_chosen_images_and_exclude_scores_the_others(tmp_path, capsys):
+    """Two views of one 'car' (--only), scored on the others (evaluate --exclude); with so few
+    images nothing is held out and the file says so (the few-image recipe)."""
+    ws = binary_workspace(tmp_path / "ws")
+    model = tmp_path / "two.safetensors"
+    assert main(["train", str(ws), "--out", str(model), "--epochs", "1",
+                 "--only", "disc_[01].*", *TINY]) == 0
+    assert "not validated: no image was held out" in capsys.readouterr().err
+    summary = read_meta(model).data_summary
+    assert sorted(Path(k).name for k in summary["mask_sha1"]) == ["disc_0.png", "disc_1.png"]
+    assert summary["val_on_train"] and summary["schedule"]["min_lr_ratio"] == 1.0
+    capsys.readouterr()
+    assert main(["evaluate", str(ws), "--model", str(model), "--exclude", "disc_[01].*",
+                 "--json", "--device", "cpu"]) == 0
+    assert json.loads(capsys.readouterr().out)["images"] == 8
+    assert main(["train", str(ws), "--out", str(tmp_path / "none.safetensors"),
+                 "--only", "nothing*", *TINY]) == 2
+    assert "matching nothing*" in capsys.readouterr().err

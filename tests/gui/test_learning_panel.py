@@ -33,9 +33,29 @@ def test_the_panel_mirrors_the_record_without_echoing_it(qtbot):
     assert changes == [6]
 
 
-def test_the_estimate_says_how_far_the_target_is():
+def test_the_estimate_says_how_far_the_target_is_on_checked_images():
+    every = {f"img_{i}.png" for i in range(4)}
     assert "No corrections recorded yet" in estimate_text(LearningRecord())
-    assert "more image(s) to reach 0.95" in estimate_text(record_of([0.5, 0.6, 0.7, 0.8],
-                                                                    ["v"] * 4))
-    assert "reached" in estimate_text(record_of([0.96, 0.97, 0.98], ["v"] * 3))
-    assert "not enough of a trend" in estimate_text(record_of([0.9, 0.8, 0.7], ["v"] * 3))
+    assert "more checked image(s)" in estimate_text(record_of([0.5, 0.6, 0.7, 0.8], ["v"] * 4),
+                                                    every)
+    assert ": reached" in estimate_text(record_of([0.96, 0.97, 0.98], ["v"] * 3), every)
+    assert "no rising trend" in estimate_text(record_of([0.9, 0.8, 0.7], ["v"] * 3), every)
+
+
+def test_target_reached_only_on_verified_or_validation_images(qtbot):
+    """High agreement on images nobody checked (a corrected mask keeps every predicted pixel the
+    user did not repaint) never says the target is reached."""
+    record = record_of([0.96, 0.97, 0.98, 0.97], ["v"] * 4)
+    text = estimate_text(record)
+    assert "reached" not in text.replace("not judged", "")
+    assert "not judged yet (0 of the 3" in text and "how little you edited" in text
+    assert "you changed 10.0% of the pixels" in text
+    panel = LearningPanel()
+    qtbot.addWidget(panel)
+    panel.show_record(record, verified={"img_0.png", "img_1.png"})  # two checked: not enough
+    assert "not judged yet (2 of the 3" in panel.estimate_label.text()
+    frozen = record_of([0.96, 0.97, 0.98, 0.97], ["v"] * 4, validation=("img_3.png",))
+    panel.show_record(frozen, verified={"img_0.png", "img_1.png"})  # + a validation image
+    assert ": reached" in panel.estimate_label.text()
+    _, changed = panel.changed_curve.getData()
+    assert list(changed) == [0.1] * 4  # the changed fraction beside the agreement

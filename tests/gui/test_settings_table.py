@@ -62,5 +62,6 @@ def test_the_fine_tune_dialog_reads_the_engine_defaults(qtbot, models, tmp_path,
     assert dialog.lr_spin.value() == pytest.approx(2.5e-4)
     dialog.from_current_check.setChecked(False)
     assert dialog.lr_spin.value() == pytest.approx(2e-3)
-    assert dialog.val_spin.value() == pytest.approx(train_config.TrainConfig(
-        out=tmp_path / "x.safetensors", arch={"name": "unet"}).val_fraction)
+    from unet_desktop.ml.few_image_recipe import default_val_fraction
+
+    assert dialog.val_spin.value() == pytest.approx(default_val_fraction(0))  # no folder open

@@ -158,8 +158,20 @@ def test_training_without_labelled_images_fails_with_a_reason(qtbot, dock, model
 
 def test_verdict_sentences(tmp_path):
     path = tmp_path / "m.safetensors"
-    worse = FinalReport(path, {"miou": 0.5}, {"miou": 0.6}, False, "completed", 3, 2)
+    worse = FinalReport(path, {"miou": 0.5}, {"miou": 0.6}, False, "completed", 3, 2, 4)
     assert "worse than its parent (0.600)" in verdict(worse)
-    better = FinalReport(path, {"miou": 0.7}, {"miou": 0.6}, True, "time_budget", 3, 3)
+    better = FinalReport(path, {"miou": 0.7}, {"miou": 0.6}, True, "time_budget", 3, 3, 4)
     assert verdict(better).startswith("Time limit reached.") and "better" in verdict(better)
+    assert "on 4 held-out image(s)" in verdict(better)
     assert "No model was saved" in verdict(FinalReport(None, {}, None, None, "cancelled"))
+    seen = FinalReport(path, {"miou": 0.7}, {"miou": 0.6}, None, "completed", 3, 3, 4, True)
+    assert "Not compared with its parent" in verdict(seen) and "better" not in verdict(seen)
+
+
+def test_a_run_that_held_nothing_out_says_not_validated(tmp_path):
+    """Validation fraction 0 (or too few images): the figures are on the training images."""
+    final = FinalReport(tmp_path / "m.safetensors", {"miou": 0.81}, {"miou": 0.6}, None,
+                        "time_budget", 9, 9, val_images=0)
+    text = verdict(final)
+    assert "Not validated" in text and "none held out" in text
+    assert "better" not in text and "worse" not in text

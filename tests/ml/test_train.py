@@ -152,14 +152,16 @@ def _workspace(root, n: int = 8) -> Workspace:
 
 def test_fine_tune_records_parent_and_compares_on_the_same_split(tmp_path):
     ws = _workspace(tmp_path / "ws")
-    _, parent = run(ws, config(tmp_path, "parent.safetensors", epochs=1))
+    _, parent = run(ws, config(tmp_path, "parent.safetensors", epochs=1, val_fraction=0.25))
     parent_meta = read_meta(parent.model_path)
     with pytest.raises(ValueError, match="never overwrites the model in use"):
         config(tmp_path, "parent.safetensors", init=parent.model_path, arch=None)
 
-    cfg = config(tmp_path, "child.safetensors", init=parent.model_path, arch=None, epochs=2)
+    cfg = config(tmp_path, "child.safetensors", init=parent.model_path, arch=None, epochs=2,
+                 val_fraction=0.25)
     _, final = run(ws, cfg)
-    assert final.parent_metrics is not None
+    assert final.parent_metrics is not None and final.val_images == 2
+    assert not final.parent_trained_on_val  # the same seeded split: the parent held them out
     assert final.parent_metrics["miou"] == pytest.approx(parent.metrics["miou"], abs=1e-6)
     assert final.better_than_parent == (final.metrics["miou"] > final.parent_metrics["miou"])
     meta = read_meta(cfg.out)
@@ -193,8 +195,9 @@ def test_time_budget_stops_early_but_still_validates_and_saves(tmp_path):
 
 
 def test_early_stopping_after_patience(tmp_path):
-    cfg = config(tmp_path, epochs=30, lr=1e-9, patience=2)
-    _, final = run(disc_samples(6), cfg)  # the model cannot improve at this learning rate
+    cfg = config(tmp_path, epochs=30, lr=1e-9, patience=2, val_fraction=0.2)
+    _, final = run(disc_samples(25), cfg)  # the model cannot improve at this learning rate
+    assert final.val_images == 5  # the fewest that may stop a run (ml.few_image_recipe)
     assert final.stopped == "early_stopping"
     assert final.epochs_run == 3 and final.best_epoch == 1
 

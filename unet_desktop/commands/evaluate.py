@@ -27,6 +27,9 @@ def add_parser(subparsers) -> None:
     p.add_argument("--all-masks", action="store_true", help="also masks that are predictions")
     p.add_argument("--val-only", action="store_true",
                    help="only the model's own validation images (from its metadata)")
+    p.add_argument("--exclude", action="append", default=[], metavar="PATTERN",
+                   help="leave out images whose file name matches this glob (repeatable), "
+                        "e.g. the ones a model trained on")
     p.add_argument("--tta", action="store_true", help="average over flips (3x slower)")
     p.add_argument("--json", action="store_true", help="print the metrics as JSON")
     p.set_defaults(run=run)
@@ -46,6 +49,9 @@ def _entries(workspace, meta, args: argparse.Namespace) -> list:
         if not keys:
             raise ValueError(f"{args.model}: the model records no validation images")
         entries = [e for e in entries if e.key in keys]
+    if getattr(args, "exclude", None):
+        left_out = {e.key for e in training_entries(workspace, True, args.exclude)}
+        entries = [e for e in entries if e.key not in left_out]
     if not entries:
         raise ValueError(f"{workspace.root}: no masks to evaluate against")
     return entries

@@ -53,8 +53,13 @@ def add_parser(subparsers) -> None:
     p.add_argument("--channels", default=None, metavar="LIST",
                    help="which channels of multi-channel images feed a new model, 1-based, one "
                         "or three (e.g. 2 or 1,2,3); images without them are skipped")
-    p.add_argument("--batch-size", type=int, default=8, help="per process under torchrun")
-    p.add_argument("--val-fraction", type=float, default=0.2)
+    p.add_argument("--batch-size", type=int, help="per process under torchrun (default: 4 with "
+                   "at most 10 images, the few-image recipe; else 8)")
+    p.add_argument("--val-fraction", type=float, help="share held out for validation "
+                   "(default: 0 with at most 10 images, every image trains; else 0.2)")
+    p.add_argument("--only", action="append", default=[], metavar="PATTERN",
+                   help="train only on images whose file name matches this glob (repeatable), "
+                        "e.g. '00087a6bd4dc_0[12].*'")
     p.add_argument("--group-by", choices=("image", "prefix"), default="image",
                    help="validation split unit; 'prefix' = file name before the first '_'")
     p.add_argument("--device", default="auto", help="auto, cpu, cuda, cuda:N or mps")
@@ -67,7 +72,8 @@ def add_parser(subparsers) -> None:
     p.add_argument("--depth", type=int, default=4, help="UNet depth")
     p.add_argument("--in-channels", type=int, choices=(1, 3), default=3)
     p.add_argument("--lr", type=float, help="peak learning rate (default 3e-4 / 1e-3 scratch)")
-    p.add_argument("--patience", type=int, default=10, help="early stopping (0 = off)")
+    p.add_argument("--patience", type=int, default=10, help="early stopping (0 = off); only "
+                   "with at least 5 validation images held out")
     p.add_argument("--workers", type=int, help="data loader processes")
     p.add_argument("--amp", choices=("auto", "bf16", "fp16", "off"), default="auto")
     p.add_argument("--class-weights", choices=("auto",), help="inverse-frequency weights")
@@ -148,7 +154,7 @@ def _config(args: argparse.Namespace):
         max_minutes=args.max_minutes, size=args.size, scale=args.scale,
         batch_size=args.batch_size, lr=args.lr,
         val_fraction=args.val_fraction, seed=args.seed, group_fn=GROUPERS[args.group_by],
-        patience=args.patience or None, freeze_encoder=args.freeze_encoder,
+        patience=args.patience or None, only=tuple(args.only), freeze_encoder=args.freeze_encoder,
         all_masks=args.all_masks, border_as_ignore=args.border_as_ignore,
         class_weights=args.class_weights, device=args.device, amp=args.amp,
         resume=args.resume, num_workers=args.workers, name=args.name,
@@ -248,6 +254,9 @@ class ProgressPrinter:
         if self.enabled:
             print(f"best model (epoch {report.best_epoch}) saved to {report.model_path}")
             print(format_table(report.metrics, report.parent_metrics))
+        if not report.val_images:
+            self.note("not validated: no image was held out, so the figures above are on the "
+                      "training images (use --val-fraction with more images to validate)")
         if report.better_than_parent is False:
             new, old = report.metrics["miou"], report.parent_metrics["miou"]
             verdict = "worse than" if new < old else "no better than"
@@ -273,6 +282,7 @@ def run(args: argparse.Namespace) -> int:
     from unet_desktop.core.errors import FileError, MaskError
     from unet_desktop.core.progress import CancelToken
     from unet_desktop.core.workspace import Workspace
+    from unet_desktop.ml.few_image_recipe import early_stopping_rule
     from unet_desktop.ml.finetune_job import run_finetune
 
     try:
@@ -284,8 +294,8 @@ def run(args: argparse.Namespace) -> int:
     for warning in workspace.warnings:
         printer.warn(warning)
     if config.time_governed:
-        until = (f", or until {config.patience} epochs without a better validation score"
-                 if config.patience else "")
+        until = (f", or until {config.patience} epochs without a better validation score "
+                 f"({early_stopping_rule()})" if config.patience else "")
         printer.note(f"no --epochs: training for up to {config.max_minutes:g} minutes{until}")
     cancel = CancelToken()
 

@@ -10,6 +10,14 @@ With a ``prior`` (per-pixel probability that a pixel belongs to the object, from
 pixels inside the box that the model is sure about are fixed (sure object / sure background) at
 full resolution and GrabCut decides the rest, learning its colour models from the model's guess.
 
+Without a prior GrabCut learns the object's colours from the box and the background's from the
+margin; on a gray, textured image (EM: the cell in the box looks like the cells around it) it
+often takes nothing or the whole box. Then the object is found by brightness instead
+(:func:`brightness_object`: Otsu's threshold of the smoothed box, the connected part of the
+centre's side, holes filled), and if that does not separate anything either, ``problem`` says
+why in one sentence and the object is empty, so the tool can tell the user instead of doing
+nothing silently.
+
 :class:`BoxCut` keeps GrabCut's state, so strokes (:meth:`BoxCut.refine`) that mark sure object
 or sure background re-run it from where it was.
 """
@@ -27,6 +35,12 @@ from .edit_ops import BBox, Point, brush_footprint
 from .roi import as_rgb, box_is_empty, clip_box, expand_box, resize_to, working_scale
 
 MIN_BOX = 3  # px: a box narrower than this is a click, not a box
+CONTRAST = 3.0  # brightness sides this many spreads apart are two things (a split Gaussian: 2.7)
+MIN_STEP = 8  # gray levels
+SEPARATED = (0.02, 0.97)  # a cut between these shares of the box separates something
+NOT_SEPARATED = ("Box to mask found no object that stands out from its surroundings in this box "
+                 "(no model has predicted this image yet, and brightness alone does not tell "
+                 "it apart): draw the box tighter, paint a few strokes, or train a first model")
 
 Prior = np.ndarray | Callable[[BBox], np.ndarray]  # whole-image map, or one for a given box
 
@@ -43,6 +57,41 @@ class CutSettings:
 
 
 DEFAULT_CUT = CutSettings()
+
+
+def separates(object_mask: np.ndarray) -> bool:
+    """Whether a cut is an object rather than nothing or the whole box."""
+    share = float(object_mask.mean()) if object_mask.size else 0.0
+    return SEPARATED[0] <= share <= SEPARATED[1]
+
+
+def brightness_object(image: np.ndarray, box: BBox, smoothing: float = 1.5) -> np.ndarray:
+    """The object in ``box`` by brightness alone (boolean array of the box): the side of Otsu's
+    threshold that fills most of the box's middle third, its connected part (4-neighbours, so
+    a thin line of the other side separates) overlapping that middle most, holes filled. Empty
+    when the two sides differ by less than ``CONTRAST`` times their spread (one textured
+    surface split in two, not two things)."""
+    y0, x0, y1, x1 = box
+    crop = as_rgb(image[y0:y1, x0:x1])
+    gray = cv2.GaussianBlur(cv2.cvtColor(crop, cv2.COLOR_RGB2GRAY), (0, 0), smoothing)
+    _, bright = cv2.threshold(gray, 0, 1, cv2.THRESH_BINARY + cv2.THRESH_OTSU)
+    h, w = bright.shape
+    sides = [gray[bright == v].astype(np.float32) for v in (0, 1)]
+    if min(len(v) for v in sides) == 0:
+        return np.zeros((h, w), bool)
+    spread = math.sqrt((sides[0].var() + sides[1].var()) / 2)
+    if sides[1].mean() - sides[0].mean() < max(MIN_STEP, CONTRAST * spread):
+        return np.zeros((h, w), bool)
+    middle = (slice(h // 3, h - h // 3), slice(w // 3, w - w // 3))
+    side = (bright == int(bright[middle].mean() >= 0.5)).astype(np.uint8)
+    count, parts = cv2.connectedComponents(side, connectivity=4)
+    found = parts[middle][parts[middle] > 0]
+    if count < 2 or found.size == 0:
+        return np.zeros((h, w), bool)
+    chosen = (parts == np.bincount(found).argmax()).astype(np.uint8)
+    outside = np.pad(chosen, 1)
+    cv2.floodFill(outside, None, (0, 0), 2)
+    return outside[1:-1, 1:-1] != 2
 
 
 def prior_from_prediction(
@@ -111,7 +160,30 @@ class BoxCut:
         self._fgd = np.zeros((1, 65), np.float64)
         self._region = box
         self.object_mask = np.zeros((box[2] - box[0], box[3] - box[1]), bool)
+        self.problem: str | None = None  # why nothing was cut out (module docstring)
         self._run(settings.iterations, init=True)
+        if self._prior is None and not separates(self.object_mask):
+            self._use_brightness(image)
+
+    def _use_brightness(self, image: np.ndarray) -> None:
+        """GrabCut separated nothing: the brightness object, as GrabCut's new starting state."""
+        found = brightness_object(image, self.box)
+        if not separates(found):
+            self.problem = NOT_SEPARATED
+            self._set_result(np.zeros(self._fixed.shape, bool))
+            return
+        ry0, rx0 = self.roi[:2]
+        full = np.zeros(self._fixed.shape, bool)
+        by0, bx0, by1, bx1 = self.box
+        full[by0 - ry0:by1 - ry0, bx0 - rx0:bx1 - rx0] = found
+        small = resize_to(full.view(np.uint8), self._small_shape, cv2.INTER_NEAREST) > 0
+        box_small = resize_to(self._in_box.view(np.uint8), self._small_shape, cv2.INTER_NEAREST)
+        self._gc[...] = cv2.GC_BGD
+        self._gc[box_small > 0] = cv2.GC_PR_BGD
+        self._gc[small] = cv2.GC_PR_FGD
+        self._bgd[:] = 0  # a refining stroke learns the colours again, from this state
+        self._fgd[:] = 0
+        self._set_result(full)
 
     # --- seeding -------------------------------------------------------------------------------
     def _prior_of_roi(self, prior: Prior | None, shape: tuple[int, int]) -> np.ndarray | None:

@@ -8,6 +8,15 @@ takes, in this order: the value asked for explicitly (``to``: the class under a 
 else the current class, unless the mask already has the current class (or one counted with
 it) on the whole region, in which case the region is being removed and takes the value most
 common around it in the mask.
+
+A click takes what is **visibly one region**, not everything connected to it
+(:func:`visible_part`): a predicted region much larger than it is thick at the click (a spot on
+a membrane network, a network of thin lines) is cut at its necks (a morphological opening at
+half the thickness under the click) and the piece under the click kept; if that piece is still
+not compact (a network of lines as thick as the click's), only the part within ``REACH`` px
+(or twice the compact radius) along it of the click. So one click never converts a whole
+network. The thickness under the click is the depth (distance to the region's edge) of the
+deepest pixel near it, climbing from the click towards the middle of its region.
 """
 
 from __future__ import annotations
@@ -19,7 +28,23 @@ import cv2
 import numpy as np
 
 from .edit_ops import BBox, Delta, delta_from_region
+from .geodesic import geodesic_distance
 from .roi import box_is_empty, clip_box
+
+COMPACT = 4.0  # a region of at most pi * (COMPACT * thickness)^2 pixels is taken whole
+REACH = 32  # px along a network of lines, either way from the click
+
+
+def _thickness(depth: np.ndarray, r: int, c: int) -> float:
+    """Depth of the deepest pixel near ``(r, c)``, looking further as it climbs."""
+    thickness = max(1.0, float(depth[r, c]))
+    for _ in range(8):
+        k = int(2 * thickness) + 3
+        deeper = max(1.0, float(depth[max(0, r - k):r + k + 1, max(0, c - k):c + k + 1].max()))
+        if deeper <= thickness:
+            break
+        thickness = deeper
+    return thickness
 
 
 def _groups(together: Sequence[int]) -> np.ndarray:
@@ -51,6 +76,51 @@ def predicted_region(labels: np.ndarray, x: float, y: float, limit: BBox | None 
     return (y0 + ry, x0 + rx, y0 + ry + rh, x0 + rx + rw), inside
 
 
+def visible_part(box: BBox, inside: np.ndarray, row: int, col: int) -> tuple[BBox, np.ndarray]:
+    """The part of a region (``inside``, a boolean array of ``box``) that is visibly one with the
+    pixel ``(row, col)`` (module docstring); the whole region when it is compact."""
+    y0, x0 = box[:2]
+    r, c = row - y0, col - x0
+    padded = np.pad(inside.view(np.uint8), 1)
+    depth = cv2.distanceTransform(padded, cv2.DIST_L2, 3)[1:-1, 1:-1]
+    thickness = _thickness(depth, r, c)
+    compact = math.pi * (COMPACT * thickness) ** 2
+    if inside.sum() <= compact:
+        return box, inside
+    radius = max(1, int(thickness // 2))
+    kernel = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * radius + 1, 2 * radius + 1))
+    core = cv2.erode(padded, kernel)[1:-1, 1:-1]
+    count, pieces = cv2.connectedComponents(core, connectivity=8)
+    part = inside
+    if count > 1:
+        if core[r, c]:
+            piece = pieces[r, c]
+        else:  # the core piece nearest to the click
+            ys, xs = np.nonzero(core)
+            nearest = np.argmin((ys - r) ** 2 + (xs - c) ** 2)
+            piece = pieces[ys[nearest], xs[nearest]]
+        grown = cv2.dilate((pieces == piece).astype(np.uint8), kernel)
+        part = grown.view(bool) & inside
+        if not part[r, c]:
+            part = part.copy()
+            part[r, c] = True
+    if part.sum() > compact:  # lines: the stretch near the click
+        along = geodesic_distance(part.view(np.uint8), (r, c), part)
+        part = along <= max(REACH, 2 * COMPACT * thickness)
+    ys, xs = np.nonzero(part)
+    py0, px0, py1, px1 = int(ys.min()), int(xs.min()), int(ys.max()) + 1, int(xs.max()) + 1
+    return (y0 + py0, x0 + px0, y0 + py1, x0 + px1), part[py0:py1, px0:px1]
+
+
+def clicked_region(labels: np.ndarray, x: float, y: float, limit: BBox | None = None,
+                   together: Sequence[int] = ()) -> tuple[BBox, np.ndarray] | None:
+    """:func:`predicted_region` bounded to what is visibly one region (:func:`visible_part`)."""
+    found = predicted_region(labels, x, y, limit, together)
+    if found is None:
+        return None
+    return visible_part(*found, math.floor(y), math.floor(x))
+
+
 def surrounding_value(mask: np.ndarray, box: BBox, inside: np.ndarray) -> int | None:
     """Most common mask value in the 1-px ring around ``inside`` (a boolean array of ``box``)."""
     height, width = mask.shape
@@ -80,7 +150,7 @@ def fix_region(
     ``None`` when the click is outside or nothing would change."""
     if mask.shape != labels.shape:
         raise ValueError(f"the prediction is {labels.shape}, the mask {mask.shape}")
-    found = predicted_region(labels, x, y, limit, together)
+    found = clicked_region(labels, x, y, limit, together)
     if found is None:
         return None
     box, inside = found

@@ -21,7 +21,7 @@ from .box_cut import DEFAULT_CUT, BoxCut, CutSettings, prior_from_prediction
 from .document import MaskDocument
 from .edit_ops import BBox, Point, delta_from_region, union_bbox
 from .magic_wand import DEFAULT_TOLERANCE, MAX_TOLERANCE, MagicWand, wand_fill
-from .region_fix import fix_region, predicted_region
+from .region_fix import clicked_region, fix_region
 from .roi import box_from_corners
 from .scissors import ScissorsPath
 from .tools import DEFAULT_BRUSH_SIZE, PolygonTool, Tool, _paint_value
@@ -57,7 +57,8 @@ class BoxTool(_AmendingTool):
 
     While that result is the newest edit, a drag that starts inside the box is a stroke that
     refines it: over a part taken for the object it marks sure background, elsewhere sure
-    object (brush ``size`` px). Each stroke is one more undo step.
+    object (brush ``size`` px). Each stroke is one more undo step. A box in which nothing could
+    be told apart changes nothing and says why in ``message`` (the window shows it).
     """
 
     name = "box"
@@ -78,6 +79,7 @@ class BoxTool(_AmendingTool):
         self._stroke: list[Point] | None = None
         self._stroke_object = False
         self._value = value  # the value of the cut on screen
+        self.message: str | None = None  # why the last box cut nothing out
 
     @property
     def box_preview(self) -> BBox | None:
@@ -138,11 +140,15 @@ class BoxTool(_AmendingTool):
         if start is None:
             return None
         value = _paint_value(doc, self.value)
+        self.message = None
         try:
             self.cut = BoxCut(doc.image, box_from_corners(start, (x, y)), self._prior(value),
                               self.settings)
         except ValueError:  # a click or a sliver, not a box
             self.cut = None
+            return None
+        if self.cut.problem is not None:
+            self.message, self.cut = self.cut.problem, None
             return None
         y0, x0, y1, x1 = self.cut.roi
         self._base = doc.mask[y0:y1, x0:x1].copy()
@@ -289,7 +295,10 @@ class RegionFixTool(Tool):
     """Click a wrongly predicted region: it becomes ``value`` (or, if the mask already has that
     class there, the class around it). Pressing on the region and releasing over another class
     gives it the class under the release point. Without a prediction on screen it works on the
-    mask's own regions. In a trimap a pet and its border are one region."""
+    mask's own regions, and on unlabeled pixels of a sparse mask on the image's: the magic
+    wand's region at its default tolerance, within the unlabeled pixels (never the whole image).
+    A region is bounded to what is visibly one (``region_fix.visible_part``). In a trimap a pet
+    and its border are one region."""
 
     name = "fix"
     label = "Fix region"
@@ -314,11 +323,14 @@ class RegionFixTool(Tool):
         doc, press, self._press = self.document, self._press, None
         if doc is None or press is None:
             return None
-        labels = self._labels().copy()  # the region is taken before the mask changes
         value = _paint_value(doc, self.value)
+        ignore = doc.scheme.ignore_value
+        if self.prediction() is None and ignore is not None and doc.value_at(*press) == ignore:
+            return self._fill_unlabeled(doc, press, value, ignore)
+        labels = self._labels().copy()  # the region is taken before the mask changes
         together = (1, 3) if doc.scheme.kind == "trimap" else ()  # a pet and its border
         to = None
-        found = predicted_region(labels, *press, self.limit, together)
+        found = clicked_region(labels, *press, self.limit, together)
         if found is not None and math.hypot(x - press[0], y - press[1]) > 2:
             (y0, x0, y1, x1), inside = found
             row, col = math.floor(y), math.floor(x)
@@ -328,6 +340,16 @@ class RegionFixTool(Tool):
                 to = _paint_value(doc, release_value)
         return doc.apply(fix_region(doc.mask, labels, *press, value, to, self.limit, self.label,
                                     together))
+
+    def _fill_unlabeled(self, doc: MaskDocument, press: Point, value: int,
+                        ignore: int) -> BBox | None:
+        found = MagicWand(doc.image).region(*press, DEFAULT_TOLERANCE, self.limit)
+        if found is None:
+            return None
+        (y0, x0, y1, x1), inside = found
+        new = doc.mask[y0:y1, x0:x1].copy()
+        new[inside & (new == ignore)] = value
+        return doc.apply(delta_from_region(doc.mask, (y0, x0, y1, x1), new, self.label))
 
     def cancel(self) -> BBox | None:
         self._press = None

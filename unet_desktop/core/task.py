@@ -226,6 +226,8 @@ def version_from_metadata(stored: str, meta: dict, name: str = "") -> ModelVersi
     """The version entry of a trained model file, from its metadata (``core.model_header``)."""
     metrics = meta.get("metrics") if isinstance(meta.get("metrics"), dict) else {}
     summary = meta.get("data_summary") if isinstance(meta.get("data_summary"), dict) else {}
+    if summary.get("val_on_train") is True:  # nothing held out: no validation figure to show
+        metrics = {k: v for k, v in metrics.items() if k not in ("miou", "mdice")}
     return ModelVersion(
         name=name or str(meta.get("name") or Path(stored).stem), file=stored,
         version=str(meta.get("version") or ""),

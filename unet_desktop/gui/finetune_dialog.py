@@ -1,6 +1,9 @@
 """Training > Fine-tune on Corrected Images...: the few settings that matter, as a TrainConfig.
 
-Everything else keeps ``TrainConfig``'s defaults. The new model goes to the user's model folder
+Everything else keeps ``TrainConfig``'s defaults, and the few-image recipe
+(``ml.few_image_recipe``) decides the batch and schedule. By default a run lasts its time limit
+(3 minutes with at most 10 corrected images, else 10), with no epoch count, and a folder of few
+images holds none out; early stopping only with enough validation images (the dialog says so). The new model goes to the user's model folder
 under a new name: training never overwrites the model in use. In a folder with a task, a
 :class:`TaskPlan` says instead where the model goes, its name (``cells-v3``) and what it starts
 from: the task's model, the model file the task started from (classes mapped by name), or a new
@@ -30,7 +33,7 @@ from PySide6.QtWidgets import (
 
 from unet_desktop.core.model_header import model_metadata
 
-FINE_TUNE_EPOCHS = 20  # the dialog's own choice: shorter than a training from the CLI
+FINE_TUNE_EPOCHS = 20  # shown when the user turns an epoch count on
 MAX_NAMED = 3  # images named in the validation line; the rest counted
 SCALE_CHOICES = (  # core.model_header.SCALES, as the dialog words them
     ("fit", "Whole image, resized (objects: pets, cars, organs)"),
@@ -45,18 +48,27 @@ class EngineDefaults:
     fine_tune_lr: float
     from_scratch_lr: float
     size: int
-    val_fraction: float
+    budget_minutes: float  # the run's time limit with many images
 
     @classmethod
     def read(cls) -> EngineDefaults:
         """Imports ``ml.train_config`` (torch): call it when the dialog opens, by which time the
         model load has imported torch on the worker thread, not at window start."""
-        from dataclasses import fields
-
         from unet_desktop.ml import train_config as tc
 
-        val = next(f.default for f in fields(tc.TrainConfig) if f.name == "val_fraction")
-        return cls(tc.FINE_TUNE_LR, tc.FROM_SCRATCH_LR, tc.DEFAULT_SIZE, val)
+        return cls(tc.FINE_TUNE_LR, tc.FROM_SCRATCH_LR, tc.DEFAULT_SIZE, tc.DEFAULT_BUDGET_MINUTES)
+
+    def minutes(self, images: int) -> float:
+        """The default time limit for a run on ``images`` corrected images."""
+        from unet_desktop.ml.few_image_recipe import FEW_IMAGE_MINUTES, is_few
+
+        return FEW_IMAGE_MINUTES if is_few(images) else self.budget_minutes
+
+    @staticmethod
+    def val_fraction(images: int) -> float:
+        from unet_desktop.ml.few_image_recipe import default_val_fraction
+
+        return default_val_fraction(images)
 
     def lr(self, from_current: bool) -> float:
         return self.fine_tune_lr if from_current else self.from_scratch_lr
@@ -73,19 +85,45 @@ class TaskPlan:
     origin: str  # one line for the dialog: what it starts from
     scale: str = "fit"  # of a new model (init None): the task's; a model file keeps its own
     input_rule: dict | None = None  # of a new model: the task's (core.input_rule)
+    # the folder's frozen validation set (ml.folder_models.FolderModels.holdout): it validates
+    # every run of the task, whatever the validation fraction; None: not known (the fraction)
+    holdout: tuple[str, ...] | None = None
 
 
 @dataclass
 class FinetuneSettings:
     """What the dialog asks; None leaves the value to the training engine's defaults."""
 
-    epochs: int = FINE_TUNE_EPOCHS
-    max_minutes: float | None = None  # a time budget on top of the epochs
+    epochs: int | None = None  # None: the time limit governs the run
+    max_minutes: float | None = None  # None with epochs None: the dialog's default limit
     lr: float | None = None  # engine default: smaller when fine-tuning than for a new model
     size: int | None = None  # engine default: the parent's training size
     val_fraction: float | None = None
     from_current: bool = True  # else a new model from the ImageNet-pretrained encoder
     scale: str | None = None  # engine default: the parent's, else "fit"
+
+
+def recipe_note(images: int, val_fraction: float | None = None, frozen: bool = False) -> str:
+    """What the few-image recipe does with ``images`` corrected images (and the validation
+    fraction shown; ``frozen``: a task folder's frozen validation set decides instead), in the
+    dialog's words."""
+    from unet_desktop.ml.few_image_recipe import (
+        FEW_IMAGES,
+        MIN_EARLY_STOPPING_IMAGES,
+        is_few,
+    )
+
+    rule = (f"Early stopping only with at least {MIN_EARLY_STOPPING_IMAGES} validation images "
+            "held out; with fewer the run lasts its time limit.")
+    unvalidated = ("With validation fraction 0 every image trains and the result is reported "
+                   "as not validated (no figure on images it did not learn from). ")
+    if frozen:
+        unvalidated = ""  # said by the validation line
+    if is_few(images):
+        return (f"At most {FEW_IMAGES} images: the learning loop's recipe (batch 4 at the full "
+                "learning rate" + ("" if frozen else ", nothing held out by default") + "). "
+                + (unvalidated if not val_fraction else "") + rule)
+    return (unvalidated if val_fraction == 0 else "") + rule
 
 
 def output_path(folder: Path, model: Any | None) -> Path:
@@ -167,9 +205,9 @@ def validation_text(keys: list[str], fraction: float, seed: int = 0) -> str:
         more = len(indices) - len(shown)
         return ", ".join(shown) + (f" and {more} more" if more > 0 else "")
 
-    train, val = split_indices(keys, fraction, seed)
     if not keys:
         return ""
+    train, val = split_indices(keys, fraction, seed)
     if not val:
         why = "the fraction is 0" if fraction == 0 else "fewer than 2 labelled images"
         return (f"No image validates ({why}): the validation scores will be measured on the "
@@ -177,6 +215,23 @@ def validation_text(keys: list[str], fraction: float, seed: int = 0) -> str:
     return (f"Validates on {names(val)} ({len(val)} of {len(keys)}); trains on "
             f"{names(train)}.")
 
+
+
+def holdout_text(keys: list[str], holdout: tuple[str, ...]) -> str:
+    """Which of the labelled images ``keys`` the folder's frozen validation set holds out: the
+    same images for every run of the task (ml.train: below 2, not validated)."""
+    from unet_desktop.core.learning_record import MIN_VALIDATION_IMAGES
+
+    held = [k for k in keys if k in set(holdout)]
+    named = ", ".join(k.rsplit("/", 1)[-1] for k in held[:MAX_NAMED]) \
+        + (f" and {len(held) - MAX_NAMED} more" if len(held) > MAX_NAMED else "")
+    if len(held) < MIN_VALIDATION_IMAGES:
+        have = f"only {named}" if held else "none yet"
+        return (f"This folder's validation set (1 in k corrected images, kept for every run) "
+                f"has {have}: fewer than {MIN_VALIDATION_IMAGES}, so the result is reported as "
+                "not validated and every other image trains.")
+    return (f"Validates on this folder's validation set, never trained on: {named} "
+            f"({len(held)} of {len(keys)}); the other images train.")
 
 class FinetuneDialog(QDialog):
     """Asks for the settings; :meth:`config` turns them into a ``TrainConfig``."""
@@ -190,8 +245,12 @@ class FinetuneDialog(QDialog):
         self.plan = plan
         self.models_folder = Path(models_folder)
         self.device = device
+        self.epochs_check = QCheckBox("Stop after")
         self.epochs_spin = QSpinBox()
         self.epochs_spin.setRange(1, 10_000)
+        self.epochs_spin.setSuffix(" epochs")
+        # choosing a count turns the epoch limit on (the user means it)
+        self.epochs_spin.valueChanged.connect(lambda _v: self.epochs_check.setChecked(True))
         self.minutes_check = QCheckBox("Stop after")
         self.minutes_spin = QDoubleSpinBox()
         self.minutes_spin.setRange(0.5, 24 * 60)
@@ -222,12 +281,18 @@ class FinetuneDialog(QDialog):
         self.labelled_keys = [e.key for e in workspace.labelled()] if workspace is not None \
             else []
         labelled = len(self.labelled_keys)
+        self.labelled = labelled
         self.size_label = QLabel("Image size:")
         self.validation_label = QLabel("")
         self.validation_label.setWordWrap(True)
         self.scale_combo.currentIndexChanged.connect(self._on_scale_changed)
         self.val_spin.valueChanged.connect(self._on_val_fraction_changed)
         self.data_label = QLabel(f"{labelled} corrected or verified image(s) to learn from")
+        frozen = plan is not None and plan.holdout is not None
+        self.rule_label = QLabel(recipe_note(labelled, frozen=frozen))
+        self.rule_label.setWordWrap(True)
+        self.val_spin.valueChanged.connect(
+            lambda v: self.rule_label.setText(recipe_note(self.labelled, v, frozen)))
         self.model_label = QLabel(model.label if model is not None else "no model loaded")
         self.data_scheme = workspace.scheme if workspace is not None else None
         self.classes_label = QLabel(replaced_classes(model, self.data_scheme) or "")
@@ -246,11 +311,14 @@ class FinetuneDialog(QDialog):
         minutes = QHBoxLayout()
         minutes.addWidget(self.minutes_check)
         minutes.addWidget(self.minutes_spin, 1)
+        epochs = QHBoxLayout()
+        epochs.addWidget(self.epochs_check)
+        epochs.addWidget(self.epochs_spin, 1)
         form = QFormLayout()
         form.addRow("Model:", self.model_label)
         form.addRow(self.from_current_check)
-        form.addRow("Epochs:", self.epochs_spin)
         form.addRow("Time limit:", minutes)
+        form.addRow("Epochs:", epochs)
         form.addRow("Learning rate:", self.lr_spin)
         form.addRow(self.size_label, self.size_spin)
         form.addRow("Scale:", self.scale_combo)
@@ -260,6 +328,7 @@ class FinetuneDialog(QDialog):
         layout.addWidget(self.data_label)
         layout.addWidget(self.classes_label)
         layout.addLayout(form)
+        layout.addWidget(self.rule_label)
         layout.addWidget(self.buttons)
         self.defaults = EngineDefaults.read()
         size = model.meta.train_size if model is not None else self.defaults.size
@@ -282,12 +351,16 @@ class FinetuneDialog(QDialog):
 
     def show_settings(self, s: FinetuneSettings) -> None:
         d = self.defaults
-        self.epochs_spin.setValue(s.epochs)
-        self.minutes_check.setChecked(s.max_minutes is not None)
-        self.minutes_spin.setValue(s.max_minutes or 10.0)
+        self.epochs_spin.blockSignals(True)  # a count shown is not a count chosen
+        self.epochs_spin.setValue(s.epochs or FINE_TUNE_EPOCHS)
+        self.epochs_spin.blockSignals(False)
+        self.epochs_check.setChecked(s.epochs is not None)
+        self.minutes_check.setChecked(s.max_minutes is not None or s.epochs is None)
+        self.minutes_spin.setValue(s.max_minutes or d.minutes(self.labelled))
         self.lr_spin.setValue(s.lr if s.lr is not None else d.lr(s.from_current))
         self.size_spin.setValue(s.size if s.size is not None else d.size)
-        self.val_spin.setValue(s.val_fraction if s.val_fraction is not None else d.val_fraction)
+        self.val_spin.setValue(s.val_fraction if s.val_fraction is not None
+                               else d.val_fraction(self.labelled))
         self.scale_combo.setCurrentIndex(max(0, self.scale_combo.findData(s.scale or "fit")))
         self.from_current_check.setChecked(s.from_current)
         self.from_current_check.setEnabled(self.model is not None and self.model.path is not None)
@@ -296,7 +369,7 @@ class FinetuneDialog(QDialog):
 
     def settings(self) -> FinetuneSettings:
         return FinetuneSettings(
-            epochs=self.epochs_spin.value(),
+            epochs=self.epochs_spin.value() if self.epochs_check.isChecked() else None,
             max_minutes=self.minutes_spin.value() if self.minutes_check.isChecked() else None,
             lr=self.lr_spin.value(), size=self.size_spin.value(),
             val_fraction=self.val_spin.value(), from_current=self.from_current_check.isChecked(),
@@ -319,7 +392,11 @@ class FinetuneDialog(QDialog):
             if native else "Images are resized to this size for training and prediction")
 
     def _on_val_fraction_changed(self, fraction: float) -> None:
-        self.validation_label.setText(validation_text(self.labelled_keys, fraction))
+        holdout = self.plan.holdout if self.plan is not None else None
+        self.val_spin.setEnabled(holdout is None)  # a task's runs all validate on one set
+        self.validation_label.setText(validation_text(self.labelled_keys, fraction)
+                                      if holdout is None
+                                      else holdout_text(self.labelled_keys, holdout))
 
     def _on_from_current_changed(self, on: bool) -> None:
         """Fine-tuning wants a small learning rate, a new decoder a larger one."""

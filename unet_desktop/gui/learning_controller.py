@@ -34,6 +34,7 @@ from PySide6.QtGui import QAction
 
 from unet_desktop.core.errors import FileError
 from unet_desktop.core.learning_record import LearningRecord, record_path
+from unet_desktop.core.manifest import ImageState
 from unet_desktop.core.progress import EitherToken
 from unet_desktop.core.workspace import LABELLED_STATES
 from unet_desktop.gui.learning_panel import LearningPanel
@@ -175,7 +176,8 @@ class LearningController(QObject):
         task = ws.task if ws is not None else None
         names = {v.version: v.name for v in task.versions} if task is not None else {}
         record = loop.record if loop is not None else LearningRecord()
-        self.panel.show_record(record, names)
+        verified = {e.key for e in ws.labelled((ImageState.VERIFIED,))} if ws is not None else set()
+        self.panel.show_record(record, names, verified)
         self.panel.setVisible(record.enabled or bool(record.points))
 
     # --- corrections ------------------------------------------------------------------------------

@@ -1,9 +1,15 @@
-"""The learning loop's curve in the training dock: how good each starting prediction was.
+"""The learning loop's curve in the training dock: how much each starting prediction agreed with
+the mask the user saved, and how much of it they changed.
 
-One point per corrected image, in the order they were corrected (Dice, or mIoU for multi-class
-tasks), coloured by the model version that predicted it (hover a point for its image and
-version), the moving average of the last three, the target as a dashed line, and an estimate of
-how many more images until the average reaches it. The target and k (every k-th corrected image
+One point per corrected image, in the order they were corrected: the **agreement** (Dice, or
+mIoU for multi-class tasks) of the prediction the user started from with the mask they saved,
+coloured by the model version that predicted it (hover a point for its image and version), the
+moving average of the last three, the **changed fraction** (the share of labelled pixels the
+user repainted) beside it, and the target as a dashed line. The agreement says how little was
+edited, not how accurate the model is: a saved mask keeps every predicted pixel the user did not
+repaint. So the target is judged only on images the user really checked: **verified** images
+and the loop's frozen **validation** images (``checked``); the estimate says how many of those
+there are and how far their average is. The target and k (every k-th corrected image
 is kept for validation) are edited here and written back through the owner's setters
 (``target_changed``, ``every_k_changed``); :meth:`show_record` mirrors the record.
 """
@@ -37,21 +43,32 @@ TARGET_LABEL_ROOM = 0.1  # above 1.0 on the score axis: a target of 0.95 keeps i
 TEXT_WIDTH = 280  # px of the column beside the plot: estimate, target, validation, status
 
 
-def estimate_text(record: LearningRecord) -> str:
-    """One line: the moving average against the target and how many more images to go."""
-    scores = record.scores
-    name = "mIoU" if record.points and record.points[-1].metric == "miou" else "Dice"
-    if not scores:
+def estimate_text(record: LearningRecord, checked: frozenset[str] | set[str] = frozenset()) -> str:
+    """The moving averages of agreement and changed fraction, and the target judged on the
+    ``checked`` images (verified or validation) only."""
+    points = record.points
+    name = "mIoU" if points and points[-1].metric == "miou" else "Dice"
+    if not points:
         return (f"No corrections recorded yet: each image you correct adds a point (target "
-                f"{name} {record.target:.2f}).")
+                f"{name} {record.target:.2f} on verified or validation images).")
+    agreement = moving_average(record.scores)[-1]
+    changed = moving_average([p.changed_fraction for p in points])[-1]
+    head = (f"{len(points)} image(s); last {AVERAGE_WINDOW}: the starting prediction agrees "
+            f"with your saved mask at {name} {agreement:.3f}, you changed {changed:.1%} of the "
+            "pixels (agreement measures how little you edited, not accuracy).")
+    scores = [p.score for p in points if p.image in checked]
+    target = f"Target {name} {record.target:.2f}, judged on verified or validation images"
+    if len(scores) < AVERAGE_WINDOW:
+        return (f"{head} {target}: not judged yet ({len(scores)} of the {AVERAGE_WINDOW} "
+                "needed).")
     average = moving_average(scores)[-1]
     left = images_until_target(scores, record.target)
-    head = f"{len(scores)} image(s); average of the last {AVERAGE_WINDOW}: {name} {average:.3f}"
+    target += f" ({len(scores)}, last {AVERAGE_WINDOW} {average:.3f})"
     if left == 0:
-        return f"{head}: target {record.target:.2f} reached."
+        return f"{head} {target}: reached."
     if left is None:
-        return f"{head}; not enough of a trend yet to estimate when it reaches {record.target:.2f}."
-    return f"{head}; about {left} more image(s) to reach {record.target:.2f} at this rate."
+        return f"{head} {target}: not reached, no rising trend yet."
+    return f"{head} {target}: about {left} more checked image(s) at this rate."
 
 
 class LearningPanel(QWidget):
@@ -62,15 +79,20 @@ class LearningPanel(QWidget):
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
-        self.plot = pg.PlotWidget(title="Learning curve")
+        self.plot = pg.PlotWidget(title="Starting prediction vs your saved mask")
         self.plot.setLabel("bottom", "corrected image")
-        self.plot.setLabel("left", "starting prediction")
+        self.plot.setLabel("left", "agreement / changed")
+        self.plot.addLegend(offset=(-5, 5))
         self.plot.setYRange(0.0, 1.0 + TARGET_LABEL_ROOM, padding=0)
         self.plot.setLimits(xMin=0)
         self.plot.setXRange(0, EMPTY_IMAGES, padding=0.02)
-        self.points = pg.ScatterPlotItem(size=8, hoverable=True, tip=self._tip)
+        self.points = pg.ScatterPlotItem(size=8, hoverable=True, tip=self._tip, name="agreement")
         self.plot.addItem(self.points)
-        self.average_curve = self.plot.plot([], [], pen=pg.mkPen("#444444", width=2))
+        self.average_curve = self.plot.plot([], [], pen=pg.mkPen("#444444", width=2),
+                                            name=f"agreement, last {AVERAGE_WINDOW}")
+        self.changed_curve = self.plot.plot([], [], pen=pg.mkPen("#d62728", width=1),
+                                            symbol="x", symbolSize=7, symbolPen="#d62728",
+                                            name="changed fraction")
         self.target_line = pg.InfiniteLine(
             angle=0, movable=False, pen=pg.mkPen("#2ca02c", style=Qt.PenStyle.DashLine),
             label="target", labelOpts={"position": 0.02, "anchors": [(0, 1), (0, 1)]})  # above it
@@ -111,9 +133,11 @@ class LearningPanel(QWidget):
         self.plot.setMinimumSize(200, PLOT_MIN_HEIGHT)
         self.show_record(LearningRecord())
 
-    def show_record(self, record: LearningRecord, names: dict[str, str] | None = None) -> None:
+    def show_record(self, record: LearningRecord, names: dict[str, str] | None = None,
+                    verified: frozenset[str] | set[str] = frozenset()) -> None:
         """Mirror ``record`` (the spin boxes do not echo it back as changes); ``names``: model
-        version id -> the name the tips show (the task's ``cells-v3``)."""
+        version id -> the name the tips show (the task's ``cells-v3``); ``verified``: the images
+        marked verified (with the record's validation images, what the target is judged on)."""
         names = names or {}
         xs = [p.order for p in record.points]
         versions = list(dict.fromkeys(p.model_version for p in record.points))
@@ -123,9 +147,11 @@ class LearningPanel(QWidget):
             brush=[pg.mkBrush(VERSION_COLORS[versions.index(p.model_version)
                                              % len(VERSION_COLORS)]) for p in record.points])
         self.average_curve.setData(xs, moving_average(record.scores))
+        self.changed_curve.setData(xs, [p.changed_fraction for p in record.points])
         self.target_line.setValue(record.target)
         self.plot.setXRange(0, max(EMPTY_IMAGES, len(xs) + 1), padding=0.02)
-        self.estimate_label.setText(estimate_text(record)
+        checked = frozenset(verified) | frozenset(record.validation)
+        self.estimate_label.setText(estimate_text(record, checked)
                                     + (f" Colours: {len(versions)} model version(s)."
                                        if versions else ""))
         for spin, value in ((self.target_spin, record.target), (self.k_spin, record.every_k)):
@@ -139,4 +165,4 @@ class LearningPanel(QWidget):
     @staticmethod
     def _tip(x: float, y: float, data: tuple[str, str]) -> str:
         image, version = data
-        return f"{image}\nscore {y:.3f}\npredicted by {version}"
+        return f"{image}\nagreement with your saved mask {y:.3f}\npredicted by {version}"

@@ -39,6 +39,7 @@ from unet_desktop.core.task import (
     save_task,
     stored_reference,
 )
+from unet_desktop.core.task_proposal import propose, sample_images, with_colors
 from unet_desktop.gui.class_editor import ClassesDialog, default_scheme
 from unet_desktop.gui.model_actions import ModelActions
 from unet_desktop.gui.model_controller import ModelController
@@ -201,12 +202,16 @@ class TaskController(QObject):
         scheme, why = self.proposed_scheme()
         name = ws.task.name if ws.task is not None else ""
         models_in = ws.task.models_in if ws.task is not None else "folder"
+        scale = ws.task.scale if ws.task is not None else "fit"
+        if ws.task is None:  # from the images: the scale, colours that show on them
+            found = propose(sample_images(ws.load_image, [e.key for e in ws.entries]),
+                            scheme.num_classes)
+            scheme, scale, why = with_colors(scheme, found.colors), found.scale, \
+                f"{why} {found.why}".strip()
         dialog = TaskDialog(scheme, name, " ".join(p for p in (note, why) if p),
-                            self.user_models, self._dialog_parent, models_in)
-        if ws.task is not None:  # a new set-up keeps what the task starts from, at its scale
+                            self.user_models, self._dialog_parent, models_in, scale)
+        if ws.task is not None:  # a new set-up keeps what the task starts from (and its scale)
             dialog.set_start_model(ws.task.start_from)
-            dialog.scale_combo.setCurrentIndex(max(0, dialog.scale_combo.findData(
-                ws.task.scale)))
         dialog.accepted.connect(lambda: self._on_task_accepted(dialog, ws))
         dialog.finished.connect(lambda _r: setattr(self, "dialog", None))
         self.dialog = dialog

@@ -47,9 +47,9 @@ class TaskDialog(QDialog):
 
     def __init__(self, proposed: LabelScheme, name: str = "", note: str = "",
                  user_models: Path | None = None, parent: QWidget | None = None,
-                 models_in: str = "folder") -> None:
+                 models_in: str = "folder", scale: str = "fit") -> None:
         """``models_in``: where the task keeps its fine-tuned models now ("folder", the
-        default, or "user")."""
+        default, or "user"); ``scale``: the one proposed for a new model."""
         super().__init__(parent)
         self.setWindowTitle("New Task")
         self.name_edit = QLineEdit(name)
@@ -67,6 +67,7 @@ class TaskDialog(QDialog):
             self.scale_combo.addItem(text, value)
         self.scale_combo.setToolTip("How the new model sees the images (a model file keeps "
                                     "its own)")
+        self.scale_combo.setCurrentIndex(max(0, self.scale_combo.findData(scale)))
         self.imagenet_radio.toggled.connect(self.scale_combo.setEnabled)
         self.input_combo = QComboBox()  # the new model's input rule (core.input_rule)
         for value, text in INPUT_CHOICES:

@@ -65,6 +65,7 @@ class ToolController(QObject):
     size_changed = Signal(int)
     value_changed = Signal(int)
     tolerance_changed = Signal(int)
+    message = Signal(str)  # a tool's word on what it could not do (the status bar shows it)
 
     def __init__(
         self, session: EditingSession, canvas: Canvas, size: int = DEFAULT_BRUSH_SIZE,
@@ -231,6 +232,9 @@ class ToolController(QObject):
             if busy:
                 QApplication.restoreOverrideCursor()
         self._after(bbox, finished=True)
+        note = getattr(self.tool, "message", None)
+        if note:
+            self.message.emit(note)
         if self._name == "eyedropper":  # one pick, then back to the tool it was picked for
             self.set_tool(self._previous)
 

@@ -131,13 +131,15 @@ class TrainingCommands(QObject):
                                          current.meta.scheme if current is not None else None,
                                          current.label if current is not None else "")
             run = owner.plan_run("manual", start.path)
+            holdout = owner.holdout([e.key for e in ws.labelled()])
         except FileError as exc:
             self.error.emit(f"Cannot plan the fine-tune: {exc}")
             return None
         if start.renamed:
             self._renamed.add(os.path.realpath(run.out))
         return TaskPlan(run.out, run.name, start.path, start.new_classes, start.origin,
-                        scale=ws.task.scale, input_rule=ws.task.input_rule or None), run
+                        scale=ws.task.scale, input_rule=ws.task.input_rule or None,
+                        holdout=holdout), run
 
     def _owner(self, ws: Any) -> FolderModels:
         return folder_models(ws.root, self.models_folder)

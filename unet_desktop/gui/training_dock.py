@@ -37,14 +37,32 @@ def verdict(final: Any) -> str:
     if final.model_path is None:
         return "No model was saved (stopped before the first validation)."
     new = final.metrics.get("miou")
+    held_out = getattr(final, "val_images", 0)
+    if not held_out:  # validation fraction 0, or too few images to hold any out
+        return _stopped(final, [
+            f"Saved {final.model_path.name} (epoch {final.best_epoch}). Not validated: every "
+            "image was used for training and none held out, so no figure says how it does on "
+            "new images" + (f" (mIoU {new:.3f} on its own training images)." if new is not None
+                            else ".")])
     parts = [f"Saved {final.model_path.name} (best epoch {final.best_epoch}"
-             + (f", validation mIoU {new:.3f})." if new is not None else ").")]
+             + (f", validation mIoU {new:.3f} on {held_out} held-out image(s))."
+                if new is not None else ").")]
     parent = (final.parent_metrics or {}).get("miou")
     if final.better_than_parent is True:
-        parts.append(f"It validates better than its parent ({parent:.3f}).")
+        parts.append(f"It validates better than its parent ({parent:.3f}) on images neither "
+                     "trained on.")
     elif final.better_than_parent is False:
-        parts.append(f"It validates worse than its parent ({parent:.3f}) on the same images: "
-                     "keep using the parent, or roll back after trying it.")
+        parts.append(f"It validates worse than its parent ({parent:.3f}) on the same images, "
+                     "which neither trained on: keep using the parent, or roll back after "
+                     "trying it.")
+    elif getattr(final, "parent_trained_on_val", False):
+        parts.append("Not compared with its parent: the parent trained on some of these "
+                     "validation images.")
+    return _stopped(final, parts)
+
+
+def _stopped(final: Any, parts: list[str]) -> str:
+    """``parts`` after a first sentence on how the run ended."""
     if final.stopped == "cancelled":
         parts.insert(0, "Cancelled; the best model so far is kept.")
     elif final.stopped == "time_budget":
@@ -161,6 +179,9 @@ class TrainingDock(QDockWidget):
         for series in (self._steps, self._losses, self._epochs, self._miou, self._mdice):
             series.clear()
         self.parent_line.setVisible(False)
+        held_out = getattr(config, "val_fraction", None) != 0  # None: the recipe decides
+        self.metric_plot.setTitle("Validation" if held_out else
+                                  "On the training images (not validated)")
         self.result_label.setText("")
         self.status_label.setText("Preparing the training images...")
         self._redraw()

@@ -1,9 +1,11 @@
 """Model > Versions...: the open folder's task models, newest first; use one (switch, roll back).
 
 Each row is a :class:`~unet_desktop.core.task.ModelVersion`: name, date, parent, the number of
-labelled images it learnt from and its validation scores. The dialog mirrors the task it is
-given (:meth:`show_task`); "Use This Version" asks the owner to load the file; "Delete" asks the
-folder's model owner to delete a version (never the one in use).
+labelled images it learnt from and its validation score, or "not validated" when it has none
+measured on images it did not train on (a fine-tune that held nothing out, a loop round judged
+on its training loss). The dialog mirrors the task it is given (:meth:`show_task`); "Use This
+Version" asks the owner to load the file; "Delete" asks the folder's model owner to delete a
+version (never the one in use).
 """
 
 from __future__ import annotations
@@ -47,6 +49,8 @@ def images_text(version: ModelVersion) -> str:
 def validation_text(version: ModelVersion) -> str:
     """The version's validation score and what it is, or that it has none: the score a loop
     round was judged by (``val_score``: Dice or mIoU), else the mIoU of its training run."""
+    if version.validated is False:  # judged below the folder's minimum of validation images
+        return "not validated"
     metrics = version.metrics
     judged = metrics.get("val_score")
     keys = (("dice", "Dice"), ("miou", "mIoU")) if judged is not None \

@@ -9,6 +9,7 @@ from a seed and independent of file order.
 
 from __future__ import annotations
 
+import fnmatch
 import hashlib
 import math
 from collections import deque
@@ -115,14 +116,21 @@ def make_sample(
     return Sample(key, pixels, torch.from_numpy(np.ascontiguousarray(target)), mask_sha1)
 
 
-def training_entries(workspace: Workspace, all_masks: bool = False) -> list[ImageEntry]:
-    """Corrected/verified pairs, or (``all_masks``) every entry whose mask file exists. Masks
+def training_entries(workspace: Workspace, all_masks: bool = False,
+                     only: Sequence[str] = ()) -> list[ImageEntry]:
+    """Corrected/verified pairs, or (``all_masks``) every entry whose mask file exists; with
+    ``only``, those whose key or file name matches one of these glob patterns. Masks
     already known to be invalid stay in: reading them again skips them with the reason
     (:class:`SkippedPair`), so a run names every mask it leaves out."""
     from unet_desktop.core.workspace import LABELLED_STATES
 
+    def chosen(key: str) -> bool:
+        name = PurePosixPath(key).name
+        return not only or any(fnmatch.fnmatchcase(key, p) or fnmatch.fnmatchcase(name, p)
+                               for p in only)
+
     return [e for e in workspace.entries if (all_masks or e.state in LABELLED_STATES)
-            and e.mask_path.is_file()]
+            and chosen(e.key) and e.mask_path.is_file()]
 
 
 def load_workspace_sample(

@@ -18,17 +18,23 @@ _STAMPED = re.compile(r"(?P<stem>.+)-\d{8}-\d{6}(-\d+)?")  # what the window nam
 def run_finetune(data: Any, config: Any, cancel: Any = None,
                  notify: Callable[[str], None] | None = None, *,
                  name_after_version: bool = True) -> Iterator[Any]:
-    """``ml.train``'s reports; with ``name_after_version`` the final one names the file renamed
+    """``ml.train``'s reports for ``config`` with the fields it leaves to the few-image recipe
+    filled in (``ml.few_image_recipe``); with ``name_after_version`` the final one names the file renamed
     after the model's version (:func:`named_after_version`), else the file is ``config.out``.
 
     Out of memory: a smaller batch, then the CPU (``notify`` says so); not under torchrun, where
     one process cannot change its batch alone: the run stops with the error there.
     """
+    from unet_desktop.ml.dataset import SampleSet, training_entries
     from unet_desktop.ml.distributed import env_world_size
+    from unet_desktop.ml.few_image_recipe import resolve
     from unet_desktop.ml.oom import train_with_oom_fallback
     from unet_desktop.ml.train import train
     from unet_desktop.ml.train_config import FinalReport
 
+    images = (len(data.samples) if isinstance(data, SampleSet)
+              else len(training_entries(data, config.all_masks, config.only)))
+    config = resolve(config, images)  # the few-image recipe, before any out-of-memory retry
     reports = (train(data, config, cancel) if env_world_size() > 1
                else train_with_oom_fallback(train, data, config, cancel, notify))
     for report in reports:

@@ -49,6 +49,7 @@ from unet_desktop.core.learning_record import (
     record_store,
 )
 from unet_desktop.core.progress import CancelToken
+from unet_desktop.ml.few_image_recipe import FEW_IMAGE_SCHEDULE
 
 PairLoader = Callable[[str], tuple[np.ndarray, np.ndarray]]  # key -> (image, saved mask)
 DEFAULT_ROUND_SECONDS = 20.0
@@ -63,13 +64,14 @@ class LoopSettings:
     epochs: int | None = None
     size: int | None = None  # None: the parent's training size (256 for a new model)
     scale: str | None = None  # "fit" or "native"; None: the parent's ("fit" for a new model)
-    batch_size: int = 4  # short steps: the worker predicts for the window between two
+    # The few-image recipe (ml.few_image_recipe), as the Fine-tune dialog and `train` use it:
+    # short steps (the worker predicts for the window between two), full rate after a short
+    # warm-up, no decay within a round. warmup_steps None and min_lr_ratio 0.01: the schedule of
+    # runs on many images
+    batch_size: int = FEW_IMAGE_SCHEDULE.batch_size
     lr: float | None = None
-    # A round is seconds long (a dozen steps on a CPU): full rate after a short warm-up and no
-    # decay within it; the train command's 20-step warm-up and cosine kept it below a fifth.
-    # None (and min_lr_ratio 0.01): the train command's schedule
-    warmup_steps: int | None = 2
-    min_lr_ratio: float = 1.0
+    warmup_steps: int | None = FEW_IMAGE_SCHEDULE.warmup_steps
+    min_lr_ratio: float = FEW_IMAGE_SCHEDULE.min_lr_ratio
     device: str = "auto"
     seed: int = 0
     cache_bytes: int = DEFAULT_CACHE_BYTES

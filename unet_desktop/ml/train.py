@@ -57,6 +57,7 @@ from unet_desktop.ml.dataset import (
     training_entries,
 )
 from unet_desktop.ml.device import pick_device
+from unet_desktop.ml.few_image_recipe import early_stopping_allowed, resolve
 from unet_desktop.ml.losses import class_weights_from_counts
 from unet_desktop.ml.modelfile import (
     ModelMeta,
@@ -188,9 +189,11 @@ class _Run:
                 raise ValueError(f"samples {bad[:3]} do not have {channels} channels")
             return
         ws = self.data
-        entries = training_entries(ws, cfg.all_masks)
+        entries = training_entries(ws, cfg.all_masks, cfg.only)
         if not entries:
             what = "masks" if cfg.all_masks else "corrected or verified masks"
+            if cfg.only:
+                what += f" matching {', '.join(cfg.only)}"
             raise ValueError(f"{ws.root}: no {what} to train on")
         self.source, self.samples = str(ws.root), []
         loader = iter_workspace_samples(ws, entries, in_channels=channels, skip_invalid=True,
@@ -215,7 +218,7 @@ class _Run:
                                     f"{len(entries) - 1} labelled images can be used)")
 
     def _split(self) -> None:
-        cfg = self.config
+        self.config = cfg = resolve(self.config, len(self.samples))  # the few-image recipe
         keys = [s.key for s in self.samples]
         if len(set(keys)) != len(keys):
             raise ValueError("sample keys must be unique")
@@ -233,6 +236,7 @@ class _Run:
         self.train_samples = [self.samples[i] for i in train_idx]
         self.val_on_train = not val_idx
         self.val_samples = [self.samples[i] for i in val_idx] or self.train_samples
+        self.early_stopping = early_stopping_allowed(len(val_idx))
 
     def _normalization(self) -> dict:
         if self.parent is not None:
@@ -309,6 +313,9 @@ class _Run:
             "validated": not self.val_on_train and len(self.val_samples) >= MIN_VALIDATION_IMAGES,
             "split_seed": cfg.seed,
             "val_fraction": cfg.val_fraction,
+            "early_stopping": bool(cfg.patience) and self.early_stopping,
+            "schedule": {"batch_size": cfg.batch_size, "warmup_steps": cfg.fixed_warmup_steps,
+                         "min_lr_ratio": cfg.min_lr_ratio},
             "grouped_split": cfg.group_fn is not None,
             "border_as_ignore": cfg.border_as_ignore,
             "all_masks": cfg.all_masks,
@@ -439,9 +446,10 @@ class _Run:
             if trainer.interrupted or ddp.any_process(trainer.over_budget(), dist_info, device):
                 stopped = "time_budget"
                 break
-            # Validation on the training images themselves (too few to hold any out) measures
-            # the fit, not generalisation: it never stops a run early.
-            early = cfg.patience is not None and not self.val_on_train
+            # Validation on the training images themselves measures the fit, not
+            # generalisation, and a handful of held-out images says nothing either: neither
+            # stops a run early (ml.few_image_recipe).
+            early = cfg.patience is not None and self.early_stopping
             if early and self.bad_epochs >= cfg.patience:
                 stopped = "early_stopping"
                 break
@@ -473,9 +481,20 @@ class _Run:
             left = min(left, max(0.0, trainer.budget_s - trainer.elapsed()))
         return left
 
+    def _parent_trained_on_val(self) -> bool:
+        """Whether the parent's own training images include any of this run's held-out ones."""
+        if self.parent is None or self.val_on_train:
+            return False
+        summary = self.parent.data_summary or {}
+        learnt = set(summary.get("mask_sha1") or {}) - set(summary.get("val_keys") or [])
+        return bool(learnt & {s.key for s in self.val_samples})
+
     def _final(self, stopped: str, epochs_run: int) -> FinalReport:
         better = None
-        if self.parent_metrics is not None and self.best_metrics is not None:
+        val_images = 0 if self.val_on_train else len(self.val_samples)
+        parent_saw = self._parent_trained_on_val()
+        if self.parent_metrics is not None and self.best_metrics is not None and val_images \
+                and not parent_saw:
             parent, new = self.parent_metrics.get("miou"), self.best_metrics.get("miou")
             if parent is not None and new is not None:
                 better = new > parent
@@ -484,5 +503,5 @@ class _Run:
             model_path=self.config.out if saved else None,
             metrics=self.best_metrics or {}, parent_metrics=self.parent_metrics,
             better_than_parent=better, stopped=stopped, epochs_run=max(0, epochs_run),
-            best_epoch=self.best_epoch)
+            best_epoch=self.best_epoch, val_images=val_images, parent_trained_on_val=parent_saw)
 

@@ -49,6 +49,10 @@ class TrainConfig:
     ``arch`` may leave out ``in_channels`` (3) and ``num_classes`` (from the label scheme).
     ``size`` defaults to the parent's training size, else 256. ``lr`` defaults to 3e-4 when
     fine-tuning and 1e-3 from scratch. ``batch_size`` is per process under torchrun.
+    ``batch_size``, ``min_lr_ratio`` (with ``warmup_steps``) and ``val_fraction`` left at None
+    are chosen by ``ml.few_image_recipe`` from the number of images (few images: the loop's
+    full-rate schedule, nothing held out); early stopping needs enough validation images (same
+    module).
     ``new_classes``: when the ``init`` model's label scheme differs from the masks', replace its
     final classifier by one for the masks' classes (rows carried over by class name, see
     ``ml.new_classes``) instead of refusing.
@@ -64,14 +68,14 @@ class TrainConfig:
     epochs: int | None = None
     max_minutes: float | None = None
     size: int | None = None
-    batch_size: int = 8
+    batch_size: int | None = None  # None: ml.few_image_recipe
     lr: float | None = None
     weight_decay: float = 1e-4
     warmup_fraction: float = 0.05
     # None: BUDGET_WARMUP_STEPS in a time-governed run, else warmup_fraction of the steps
     warmup_steps: int | None = None
-    min_lr_ratio: float = 0.01  # 1.0: a constant rate after the warm-up (no cosine decay)
-    val_fraction: float = 0.2
+    min_lr_ratio: float | None = None  # 1.0: a constant rate after the warm-up; None: the recipe
+    val_fraction: float | None = None  # None: the recipe (few images: 0, else 0.2)
     # the folder's frozen validation set (ml.folder_models.FolderModels.holdout): these images are
     # never trained on and are the validation set (below MIN_VALIDATION_IMAGES: not validated);
     # None: a split by val_fraction
@@ -82,6 +86,7 @@ class TrainConfig:
     seed: int = 0
     group_fn: GroupFn | None = None  # validation split by group (e.g. dataset.prefix_group)
     patience: int | None = 10  # epochs without a better validation mIoU before stopping
+    only: tuple[str, ...] = ()  # train only on images whose name matches one of these globs
     # False: no validation pass (nor the parent's evaluation): each epoch's model is kept, the
     # caller judges it (the learning loop, on its own validation set, between predictions)
     validate: bool = True
@@ -111,7 +116,7 @@ class TrainConfig:
             self.max_minutes = DEFAULT_BUDGET_MINUTES
         if self.epochs is not None and self.epochs < 1:
             problems.append(f"epochs must be >= 1, got {self.epochs}")
-        if self.batch_size < 1:
+        if self.batch_size is not None and self.batch_size < 1:
             problems.append(f"batch size must be >= 1, got {self.batch_size}")
         if self.size is not None and self.size < 16:
             problems.append(f"size must be >= 16 px, got {self.size}")
@@ -119,11 +124,11 @@ class TrainConfig:
             problems.append(f"max_minutes must be > 0, got {self.max_minutes}")
         if self.warmup_steps is not None and self.warmup_steps < 0:
             problems.append(f"warmup_steps must be >= 0, got {self.warmup_steps}")
-        if not 0 < self.min_lr_ratio <= 1:
+        if self.min_lr_ratio is not None and not 0 < self.min_lr_ratio <= 1:
             problems.append(f"min_lr_ratio must be in (0, 1], got {self.min_lr_ratio}")
         if self.lr is not None and self.lr <= 0:
             problems.append(f"learning rate must be > 0, got {self.lr}")
-        if not 0 <= self.val_fraction < 1:
+        if self.val_fraction is not None and not 0 <= self.val_fraction < 1:
             problems.append(f"val_fraction must be in [0, 1), got {self.val_fraction}")
         if not 0 <= self.augment.copy_paste <= 1:
             problems.append(f"copy-paste probability must be in [0, 1], got "
@@ -189,10 +194,14 @@ class FinalReport:
     model_path: Path | None  # None when cancelled before the first validation
     metrics: dict  # validation metrics of the saved (best) model
     parent_metrics: dict | None  # the parent model on the same validation images
-    better_than_parent: bool | None  # None without a parent or a validation result
+    # None without a parent, without held-out images (the metrics are then on the training
+    # images: val_images 0) or when the parent trained on some of the held-out images
+    better_than_parent: bool | None
     stopped: StopReason = "completed"
     epochs_run: int = 0
     best_epoch: int | None = None
+    val_images: int = 0  # held-out validation images; 0: validated on the training images
+    parent_trained_on_val: bool = False  # the parent learnt from some of the held-out images
 
 
 Report = PrepareReport | StepReport | EpochReport | FinalReport

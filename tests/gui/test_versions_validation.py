@@ -1,0 +1,28 @@
+"""Model > Versions says "not validated" for a version with no figure on images it did not
+train on: a fine-tune that held nothing out (validation fraction 0), a loop round judged on its
+training loss; a validated one shows its score."""
+
+from __future__ import annotations
+
+from unet_desktop.core.labels import binary_scheme
+from unet_desktop.core.task import Task, version_from_metadata
+from unet_desktop.gui.versions_dialog import COLUMNS, VersionsDialog
+
+
+def meta(version: str, val_on_train: bool) -> dict:
+    return {"version": version, "name": version, "metrics": {"miou": 0.813, "mdice": 0.9},
+            "data_summary": {"images": 2, "val_on_train": val_on_train,
+                             "val_images": 0 if val_on_train else 3}}
+
+
+def test_a_version_that_held_nothing_out_is_listed_as_not_validated(qtbot):
+    unvalidated = version_from_metadata("a.safetensors", meta("v1", True), "cells-v1")
+    validated = version_from_metadata("b.safetensors", meta("v2", False), "cells-v2")
+    assert "miou" not in unvalidated.metrics and validated.metrics["miou"] == 0.813
+    task = Task("cells", binary_scheme(), versions=(unvalidated, validated))
+    dialog = VersionsDialog(task)
+    qtbot.addWidget(dialog)
+    column = COLUMNS.index("Validation mIoU")
+    rows = {dialog.table.item(r, 0).text(): dialog.table.item(r, column).text()
+            for r in range(dialog.table.rowCount())}
+    assert rows == {"cells-v1": "not validated", "cells-v2": "mIoU 0.813"}
