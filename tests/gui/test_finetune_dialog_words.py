@@ -40,3 +40,31 @@ def test_size_and_validation_are_worded_for_what_happens(qtbot, models, tmp_path
     dialog.val_spin.setValue(0.0)
     assert "No image validates" in dialog.validation_label.text()
     assert "training images" in dialog.validation_label.text()
+
+
+def test_in_a_task_folder_the_frozen_validation_set_is_named_and_the_fraction_is_off(
+        qtbot, models, tmp_path):
+    from unet_desktop.gui.finetune_dialog import TaskPlan
+
+    ws = Workspace.open(make_pets(tmp_path / "pets", n_images=6, n_labelled=4))
+    keys = [e.key for e in ws.labelled()]
+
+    def dialog_for(holdout):
+        plan = TaskPlan(tmp_path / "pets-v1.safetensors", "pets-v1", None, False, "new",
+                        holdout=holdout)
+        dialog = FinetuneDialog(models.active, ws, tmp_path / "trained", device="cpu",
+                                plan=plan)
+        qtbot.addWidget(dialog)
+        return dialog
+
+    dialog = dialog_for((keys[1], keys[3]))
+    assert not dialog.val_spin.isEnabled()  # the folder's set decides, whatever the fraction
+    text = dialog.validation_label.text()
+    for key in (keys[1], keys[3]):
+        assert key.rsplit("/", 1)[-1] in text, text
+    assert keys[0].rsplit("/", 1)[-1] not in text and "(2 of 4)" in text, text
+    assert "nothing held out" not in dialog.rule_label.text()
+    dialog.val_spin.setValue(0.5)
+    assert dialog.validation_label.text() == text
+    one = dialog_for((keys[0],)).validation_label.text()
+    assert "not validated" in one and "fewer than 2" in one, one
