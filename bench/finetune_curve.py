@@ -55,6 +55,7 @@ import tempfile
 import time
 from dataclasses import replace
 from pathlib import Path
+from types import SimpleNamespace
 
 import torch
 from machine_info import cpu_name
@@ -175,7 +176,7 @@ def dialog_config(args: argparse.Namespace, images: int, parent: Path | None, sc
         scheme = None
 
         def labelled(self) -> list:
-            return [None] * images
+            return [SimpleNamespace(key=f"image_{i}") for i in range(images)]
 
     _app = QApplication.instance() or QApplication([])
     plan = TaskPlan(out, out.stem, parent, parent is not None, "bench", scale)

@@ -22,7 +22,7 @@ def test_a_version_that_held_nothing_out_is_listed_as_not_validated(qtbot):
     task = Task("cells", binary_scheme(), versions=(unvalidated, validated))
     dialog = VersionsDialog(task)
     qtbot.addWidget(dialog)
-    column = COLUMNS.index("Validation mIoU")
+    column = COLUMNS.index("Validation")
     rows = {dialog.table.item(r, 0).text(): dialog.table.item(r, column).text()
             for r in range(dialog.table.rowCount())}
     assert rows == {"cells-v1": "not validated", "cells-v2": "mIoU 0.813"}
