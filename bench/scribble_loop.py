@@ -34,7 +34,7 @@ from unet_desktop.ml.dataset import SampleSet, make_sample, training_entries
 from unet_desktop.ml.finetune_job import run_finetune
 from unet_desktop.ml.pixel_classifier import PixelClassifier
 from unet_desktop.ml.predictor import Predictor
-from unet_desktop.ml.train_config import FinalReport, TrainConfig, cache_side
+from unet_desktop.ml.train_config import FinalReport, StepReport, TrainConfig, cache_side
 
 UNLABELED = 128  # stored value of unpainted pixels when the folder's scheme has none
 
@@ -83,13 +83,15 @@ class Session:
         for k in self.train_keys:
             self.labels[k], drawn = first_strokes(self.truth[k], n, rng)
             self.strokes += drawn
+            if args.dense:  # the reference: the same images fully labelled
+                self.labels[k] = self.truth[k].copy()
         self.model: Path | None = None
 
     def labelled_fraction(self) -> float:
         painted = sum(int((v != IGNORE_INDEX).sum()) for v in self.labels.values())
         return round(painted / sum(v.size for v in self.labels.values()), 4)
 
-    def train_round(self, number: int, seconds: float) -> float:
+    def train_round(self, number: int, seconds: float, steps: int | None) -> tuple[float, int]:
         args = self.args
         size = args.size or 256
         samples = [make_sample(k, self.images[k], self.scheme.to_stored(self.labels[k]),
@@ -100,17 +102,18 @@ class Session:
                              max_minutes=seconds / 60, size=args.size, scale=args.scale,
                              val_fraction=0.0, seed=args.seed + number, patience=None,
                              device=args.device, num_workers=0, validate=False,
-                             stroke_fill=args.stroke_fill,
+                             stroke_fill=args.stroke_fill, max_steps=steps,
                              name=f"scribble round {number}")
-        started, final = time.monotonic(), None
+        started, final, done = time.monotonic(), None, 0
         data = SampleSet(samples, self.scheme, f"scribbles ({len(samples)} images)")
         for report in run_finetune(data, config, name_after_version=False):
             if isinstance(report, FinalReport):
                 final = report
+            done += isinstance(report, StepReport)
         if final is None or final.model_path is None:
             raise RuntimeError(f"round {number} produced no model")
         self.model = final.model_path
-        return time.monotonic() - started
+        return time.monotonic() - started, done
 
     def unet_predictions(self, keys: list[str]) -> list[np.ndarray]:
         predictor = Predictor.from_file(self.model, device=self.args.device, engine="torch")
@@ -142,7 +145,7 @@ class Session:
 
 
 def run_bench(args: argparse.Namespace) -> dict:
-    rounds, forest_rounds = [], []
+    rounds, forest_rounds, steps = [], [], []
     with tempfile.TemporaryDirectory(prefix="scribble-loop-") as tmp:
         s = Session(args, Path(tmp))
         truths = [s.truth[k] for k in s.score_keys]
@@ -150,9 +153,11 @@ def run_bench(args: argparse.Namespace) -> dict:
             if number:
                 s.correct(s.unet_predictions(s.train_keys))
             seconds = args.first_seconds if number == 0 else args.round_seconds
+            step_budget = args.first_steps if number == 0 else args.round_steps
             common = {"round": number, "labelled_fraction": s.labelled_fraction(),
                       "strokes": s.strokes}
-            train_seconds = s.train_round(number, seconds)
+            train_seconds, done = s.train_round(number, seconds, step_budget)
+            steps.append(done)
             rounds.append({**common, "train_seconds": round(train_seconds, 1),
                            **score(s.unet_predictions(s.score_keys), truths, s.scheme)})
             forest_rounds.append({**common, **s.forest()})
@@ -163,6 +168,7 @@ def run_bench(args: argparse.Namespace) -> dict:
             "baselines": {"random_forest": forest_rounds, "one_class": one_class},
             "data": str(Path(args.data).resolve()), "scheme": s.scheme.kind,
             "train_images": s.train_keys, "scored_images": len(s.score_keys),
+            "steps": steps, "dense": args.dense,
             "scale": args.scale, "first_seconds": args.first_seconds,
             "round_seconds": args.round_seconds, "stroke_fill": args.stroke_fill,
             "seed": args.seed, "device": args.device, "threads": torch.get_num_threads(),
@@ -172,10 +178,12 @@ def run_bench(args: argparse.Namespace) -> dict:
 def print_table(result: dict) -> None:
     print(f"{result['data']}: {len(result['train_images'])} scribbled, "
           f"{result['scored_images']} scored, scale {result['scale']}, CPU {result['cpu']}")
-    print("round | labelled | strokes | train s | UNet wrong | forest wrong")
-    for r, f in zip(result["rounds"], result["baselines"]["random_forest"], strict=True):
+    print("round | labelled | strokes | train s | steps | UNet wrong | forest wrong")
+    for r, f, n in zip(result["rounds"], result["baselines"]["random_forest"], result["steps"],
+                       strict=True):
         print(f"{r['round']} | {r['labelled_fraction']:.3f} | {r['strokes']} | "
-              f"{r['train_seconds']:.0f} | {r['wrong_pixels']:.4f} | {f['wrong_pixels']:.4f}")
+              f"{r['train_seconds']:.0f} | {n} | {r['wrong_pixels']:.4f} | "
+              f"{f['wrong_pixels']:.4f}")
     one = result["baselines"]["one_class"]
     print(f"all '{one['class']}': {one['wrong_pixels']:.4f} wrong")
 
@@ -189,6 +197,11 @@ def main(argv: list[str] | None = None) -> int:
                    help="training budget of each corrective round")
     p.add_argument("--first-seconds", type=float, default=180.0,
                    help="training budget of round 0 (a new model on the first strokes)")
+    p.add_argument("--first-steps", type=int,
+                   help="also end round 0 after this many steps (a CPU-independent budget)")
+    p.add_argument("--round-steps", type=int, help="the same for the corrective rounds")
+    p.add_argument("--dense", action="store_true",
+                   help="reference: train on the scribbled images' full masks instead")
     p.add_argument("--scored", type=int, help="score only the first K other images")
     p.add_argument("--scale", choices=SCALES, default="native")
     p.add_argument("--size", type=int, help="training crop size (default 256)")

@@ -96,6 +96,7 @@ class TrainConfig:
     # "auto": sparse masks (strokes) are filled with a pixel classifier's labels where nobody
     # painted before training (ml.stroke_fill); "off": unlabeled pixels are only ignored
     stroke_fill: str = "auto"
+    max_steps: int | None = None  # also stop after this many steps (benches, CPU-independent)
     name: str = ""
     description: str = ""
 
