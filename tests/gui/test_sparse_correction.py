@@ -1,7 +1,7 @@
 """In a task with sparse labels what the user paints is the label: the prediction stays its own
 layer, becomes the mask only when accepted, and a saved correction keeps every pixel nobody
 painted unlabeled."""
-# ruff: noqa: F811 - pytest fixtures imported from conftest_model are redefined as arguments
+
 
 from __future__ import annotations
 
@@ -77,7 +77,40 @@ def test_a_sparse_correction_keeps_unpainted_pixels_unlabeled(qtbot, tmp_path):
 
 def test_without_sparse_labels_the_prediction_still_becomes_the_mask_by_itself(qtbot, tmp_path):
     scheme = binary_scheme(("outside", "cell"))
-    root, win = painted_window(qtbot, tmp_path, scheme)
+    _root, win = painted_window(qtbot, tmp_path, scheme)
     qtbot.waitUntil(lambda: win.session.is_accepted_prediction(), timeout=TIMEOUT_MS)
     assert set(np.unique(win.session.document.mask)) <= {0, 255}
+    win.close()
+
+
+def test_strokes_give_a_live_prediction_that_finds_the_disc(qtbot, tmp_path):
+    """A bright disc on a dark ground; a stroke inside and one outside, nowhere near its edge:
+    seconds later the prediction layer shows the disc (the tiny model's own is noise)."""
+    root = tmp_path / "discs"
+    root.mkdir()
+    rng = np.random.default_rng(1)
+    yy, xx = np.mgrid[:40, :48]
+    disc = (yy - 20) ** 2 + (xx - 24) ** 2 < 10 ** 2
+    image = (rng.normal(60, 12, (40, 48, 3)) + disc[..., None] * 120).clip(0, 255)
+    Image.fromarray(image.astype(np.uint8)).save(root / "disc.png")
+    save_task(root, Task("discs", SCHEME))
+    model = binary_model(tmp_path / "cells-v0.safetensors", SCHEME)
+    win = open_window(qtbot, model_path=model, ask_for_task=True)
+    qtbot.waitUntil(lambda: win.models.active is not None, timeout=TIMEOUT_MS)
+    assert win.open_folder(root)
+    qtbot.waitUntil(lambda: win.prediction.shown is not None, timeout=TIMEOUT_MS)
+    win.tools.set_tool("brush")
+    win.tools.set_size(3)
+    win.tools.set_value(255)
+    drag(qtbot, win.canvas, [(20, 20), (28, 20)])
+    win.tools.set_value(0)
+    with qtbot.waitSignal(win.live_prediction.shown, timeout=30_000) as live:
+        drag(qtbot, win.canvas, [(3, 3), (44, 3), (44, 36), (3, 36)])
+    assert live.args[0] == "disc.png" and 0 < live.args[1] < 30
+    shown = win.prediction.shown
+    assert shown.version == "strokes"
+    labels = win.canvas.prediction_layer.mask
+    assert ((labels == 255) == disc).mean() > 0.95  # the boundary nobody painted is found
+    mask = win.session.document.mask
+    assert (mask == UNLABELED).mean() > 0.6  # the mask is still the strokes alone
     win.close()

@@ -159,6 +159,23 @@ class PredictionController(QObject):
             self.status_changed.emit(f"Prediction failed: {message}")
             self.message.emit(f"Prediction failed: {message}")
 
+    def show_from_strokes(self, key: str, prediction: Any) -> bool:
+        """Show a prediction made from the strokes of the image on screen (``gui.live_prediction``)
+        in place of the model's, until the model's next one; accepting it accepts what is shown."""
+        from unet_desktop.ml.stroke_prediction import VERSION
+
+        document = self.session.document
+        if not self._active or document is None or document.key != key:
+            return False
+        if not self.canvas.set_prediction(prediction.labels, prediction.uncertainty,
+                                          document.scheme):
+            return False
+        self.shown = ShownPrediction(key, VERSION, prediction, document.scheme)
+        self.status_changed.emit("Prediction from your strokes (pixel classifier), until the "
+                                 "model's next prediction")
+        self.prediction_shown.emit(key)
+        return True
+
     # --- accepting ------------------------------------------------------------------------------
     def _may_auto_accept(self) -> bool:
         ws, shown = self.session.workspace, self.shown

@@ -65,18 +65,21 @@ class PixelClassifier:
 
     @classmethod
     def fit(cls, images: Sequence[np.ndarray], targets: Sequence[np.ndarray],
-            seed: int = 0, trees: int = TREES) -> PixelClassifier:
-        """Fit on the labelled pixels (target != ``IGNORE_INDEX``) of the images. Raises
-        ``ValueError`` when fewer than two classes are labelled."""
+            seed: int = 0, trees: int = TREES,
+            features: Sequence[np.ndarray] | None = None) -> PixelClassifier:
+        """Fit on the labelled pixels (target != ``IGNORE_INDEX``) of the images (``features``:
+        their :func:`filter_features`, when already computed). Raises ``ValueError`` when fewer
+        than two classes are labelled."""
         from sklearn.ensemble import ExtraTreesClassifier
 
         xs, ys = [], []
-        for image, target in zip(images, targets, strict=True):
+        for i, (image, target) in enumerate(zip(images, targets, strict=True)):
             if image.shape[:2] != target.shape:
                 raise ValueError(f"target {target.shape} does not match image {image.shape[:2]}")
             labelled = target != IGNORE_INDEX
             if labelled.any():
-                xs.append(filter_features(image)[labelled])
+                xs.append((features[i] if features is not None else filter_features(image))
+                          [labelled])
                 ys.append(target[labelled])
         y = np.concatenate(ys) if ys else np.zeros(0, np.uint8)
         if len(np.unique(y)) < 2:
@@ -91,9 +94,10 @@ class PixelClassifier:
         forest.fit(x, y)
         return cls(forest, forest.classes_.astype(np.int64))
 
-    def probabilities(self, image: np.ndarray, num_classes: int) -> np.ndarray:
+    def probabilities(self, image: np.ndarray, num_classes: int,
+                      features: np.ndarray | None = None) -> np.ndarray:
         """num_classes x H x W float32 class probabilities (0 for classes never labelled)."""
-        features = filter_features(image)
+        features = filter_features(image) if features is None else features
         h, w, f = features.shape
         known = self.forest.predict_proba(features.reshape(-1, f)).astype(np.float32)
         probs = np.zeros((num_classes, h * w), np.float32)

@@ -1,0 +1,101 @@
+"""A prediction seconds after each pause in painting a sparse task (ilastik's "live update").
+
+After the user stops painting for :data:`PAUSE_MS`, the image's strokes go to a pixel classifier
+(``ml.stroke_prediction``) on a thread of its own (never the UI thread, never the model worker,
+which may be training a loop round); its prediction is shown as the prediction layer (through
+the :class:`PredictionController`, which owns what is shown) until the model's next prediction
+replaces it. Strokes made while it runs start one more run when it ends; a result for an image
+no longer on screen, or older than the latest strokes, is dropped.
+"""
+
+from __future__ import annotations
+
+import time
+from concurrent.futures import Future, ThreadPoolExecutor
+from typing import Any
+
+from PySide6.QtCore import QObject, QTimer, Signal
+
+from unet_desktop.gui.prediction_controller import PredictionController
+from unet_desktop.gui.session import EditingSession
+
+PAUSE_MS = 300
+
+
+class LivePrediction(QObject):
+    """Owner of the stroke predictions of the image on screen (module docstring)."""
+
+    shown = Signal(str, float)  # image key, seconds from the last stroke to the prediction
+    _finished = Signal(object)  # from the thread: (key, generation, prediction, stroke time)
+
+    def __init__(self, session: EditingSession, prediction: PredictionController,
+                 parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self.session, self.prediction = session, prediction
+        self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="stroke-prediction")
+        self._timer = QTimer(self, singleShot=True, interval=PAUSE_MS)
+        self._timer.timeout.connect(self._on_pause)
+        self._running: Future | None = None
+        self._generation = 0  # grows with every stroke and every new image
+        self._predictor: Any = None  # ml.stroke_prediction.StrokePredictor of the image on screen
+        self._last_stroke = 0.0
+        self._active = True
+        session.document_opened.connect(self._on_document_opened)
+        session.mask_changed.connect(self._on_mask_changed)
+        self._finished.connect(self._on_finished)
+
+    def stop(self) -> None:
+        """The window is closing: no more runs, and no result is shown."""
+        self._active = False
+        self._timer.stop()
+        self._pool.shutdown(wait=False, cancel_futures=True)
+
+    def _sparse(self) -> bool:
+        ws = self.session.workspace
+        return ws is not None and ws.scheme.ignore_value is not None
+
+    def _on_document_opened(self) -> None:
+        self._generation += 1
+        self._predictor = None
+        self._timer.stop()
+
+    def _on_mask_changed(self, _box: object) -> None:
+        if self._active and self._sparse() and self.session.document is not None:
+            self._generation += 1
+            self._last_stroke = time.monotonic()
+            self._timer.start()
+
+    def _on_pause(self) -> None:
+        document = self.session.document
+        if not self._active or document is None:
+            return
+        if document.in_stroke or (self._running is not None and not self._running.done()):
+            self._timer.start()  # still painting, or a run in flight: ask again after a pause
+            return
+        from unet_desktop.ml.stroke_prediction import StrokePredictor
+
+        if self._predictor is None or self._predictor.image is not document.image:
+            self._predictor = StrokePredictor(document.image)
+        job = (document.key, self._generation, self._predictor, document.mask.copy(),
+               document.scheme, self._last_stroke)
+        self._running = self._pool.submit(self._run, *job)
+
+    def _run(self, key, generation, predictor, mask, scheme, stroke_time) -> None:
+        """On the pool's thread; the result goes back to the UI thread through a signal."""
+        try:
+            result = predictor.predict(mask, scheme)
+        except Exception as exc:  # noqa: BLE001 - said in the status line, never fatal
+            result = exc
+        self._finished.emit((key, generation, result, stroke_time))
+
+    def _on_finished(self, payload: tuple) -> None:
+        key, generation, result, stroke_time = payload
+        if not self._active or key != self.session.current_key:
+            return
+        if isinstance(result, Exception):
+            self.prediction.status_changed.emit(f"Prediction from the strokes failed: {result}")
+            return
+        if result is None or generation != self._generation:
+            return  # fewer than two classes painted, or newer strokes: their run follows
+        if self.prediction.show_from_strokes(key, result):
+            self.shown.emit(key, time.monotonic() - stroke_time)

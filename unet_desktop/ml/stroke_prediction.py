@@ -1,0 +1,44 @@
+"""A prediction from the strokes on one image within seconds (ilastik's "live update"): the pixel
+classifier (``ml.pixel_classifier``) fitted on the image's painted pixels and applied to all of
+it. The window shows it while the user paints a sparse task, until the model's next prediction
+replaces it. Runs off the UI thread; the image's filter features are computed once and reused.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from unet_desktop.core.labels import LabelScheme
+from unet_desktop.ml.pixel_classifier import PixelClassifier, filter_features
+from unet_desktop.ml.predictor import Prediction
+
+LIVE_TREES = 24  # fewer trees than the training fill: an answer within seconds matters more
+VERSION = "strokes"  # the "model version" of a prediction made from the strokes
+
+
+@dataclass
+class StrokePredictor:
+    """One image's features, kept while strokes are added to it."""
+
+    image: np.ndarray
+    features: np.ndarray | None = None
+
+    def predict(self, mask: np.ndarray, scheme: LabelScheme, seed: int = 0) -> Prediction | None:
+        """The prediction from the painted pixels of ``mask`` (stored values), or None while
+        fewer than two classes are painted."""
+        target = scheme.to_index(mask)
+        if self.features is None:
+            self.features = filter_features(self.image)
+        try:
+            forest = PixelClassifier.fit([self.image], [target], seed=seed, trees=LIVE_TREES,
+                                         features=[self.features])
+        except ValueError:
+            return None
+        n = scheme.num_classes
+        probs = forest.probabilities(self.image, n, features=self.features)
+        clipped = np.clip(probs, 1e-6, 1.0)
+        uncertainty = (-(clipped * np.log(clipped)).sum(axis=0) / np.log(n)).astype(np.float32)
+        labels = scheme.to_stored(probs.argmax(axis=0).astype(np.uint8))
+        return Prediction(labels, probs, uncertainty, float(uncertainty.mean()))
