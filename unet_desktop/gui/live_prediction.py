@@ -20,6 +20,7 @@ from unet_desktop.gui.prediction_controller import PredictionController
 from unet_desktop.gui.session import EditingSession
 
 PAUSE_MS = 300
+VERSION = "strokes"  # the "model version" of a prediction made from the strokes
 
 
 class LivePrediction(QObject):
@@ -37,7 +38,8 @@ class LivePrediction(QObject):
         self._timer.timeout.connect(self._on_pause)
         self._running: Future | None = None
         self._generation = 0  # grows with every stroke and every new image
-        self._predictor: Any = None  # ml.stroke_prediction.StrokePredictor of the image on screen
+        # ml.stroke_prediction.StrokePredictor of the latest image: used on the pool's thread only
+        self._predictor: Any = None
         self._last_stroke = 0.0
         self._active = True
         session.document_opened.connect(self._on_document_opened)
@@ -56,8 +58,10 @@ class LivePrediction(QObject):
 
     def _on_document_opened(self) -> None:
         self._generation += 1
-        self._predictor = None
         self._timer.stop()
+        document = self.session.document
+        if self._active and document is not None and self._sparse():
+            self._running = self._pool.submit(self._predictor_for, document.image)  # warm up
 
     def _on_mask_changed(self, _box: object) -> None:
         if self._active and self._sparse() and self.session.document is not None:
@@ -72,18 +76,25 @@ class LivePrediction(QObject):
         if document.in_stroke or (self._running is not None and not self._running.done()):
             self._timer.start()  # still painting, or a run in flight: ask again after a pause
             return
-        from unet_desktop.ml.stroke_prediction import StrokePredictor
-
-        if self._predictor is None or self._predictor.image is not document.image:
-            self._predictor = StrokePredictor(document.image)
-        job = (document.key, self._generation, self._predictor, document.mask.copy(),
+        job = (document.key, self._generation, document.image, document.mask.copy(),
                document.scheme, self._last_stroke)
         self._running = self._pool.submit(self._run, *job)
 
-    def _run(self, key, generation, predictor, mask, scheme, stroke_time) -> None:
-        """On the pool's thread; the result goes back to the UI thread through a signal."""
+    # --- on the pool's one thread ------------------------------------------------------------
+    def _predictor_for(self, image: Any) -> Any:
+        """The image's ``StrokePredictor`` with its features (made once per image; the import of
+        the ML modules happens here too, never on the UI thread)."""
+        from unet_desktop.ml.stroke_prediction import StrokePredictor
+
+        if self._predictor is None or self._predictor.image is not image:
+            self._predictor = StrokePredictor(image)
+            self._predictor.compute_features()
+        return self._predictor
+
+    def _run(self, key, generation, image, mask, scheme, stroke_time) -> None:
+        """The result goes back to the UI thread through a signal."""
         try:
-            result = predictor.predict(mask, scheme)
+            result = self._predictor_for(image).predict(mask, scheme)
         except Exception as exc:  # noqa: BLE001 - said in the status line, never fatal
             result = exc
         self._finished.emit((key, generation, result, stroke_time))

@@ -162,7 +162,7 @@ class PredictionController(QObject):
     def show_from_strokes(self, key: str, prediction: Any) -> bool:
         """Show a prediction made from the strokes of the image on screen (``gui.live_prediction``)
         in place of the model's, until the model's next one; accepting it accepts what is shown."""
-        from unet_desktop.ml.stroke_prediction import VERSION
+        from unet_desktop.gui.live_prediction import VERSION
 
         document = self.session.document
         if not self._active or document is None or document.key != key:

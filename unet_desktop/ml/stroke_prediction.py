@@ -15,7 +15,6 @@ from unet_desktop.ml.pixel_classifier import PixelClassifier, filter_features
 from unet_desktop.ml.predictor import Prediction
 
 LIVE_TREES = 24  # fewer trees than the training fill: an answer within seconds matters more
-VERSION = "strokes"  # the "model version" of a prediction made from the strokes
 
 
 @dataclass
@@ -25,12 +24,15 @@ class StrokePredictor:
     image: np.ndarray
     features: np.ndarray | None = None
 
+    def compute_features(self) -> None:
+        if self.features is None:
+            self.features = filter_features(self.image)
+
     def predict(self, mask: np.ndarray, scheme: LabelScheme, seed: int = 0) -> Prediction | None:
         """The prediction from the painted pixels of ``mask`` (stored values), or None while
         fewer than two classes are painted."""
         target = scheme.to_index(mask)
-        if self.features is None:
-            self.features = filter_features(self.image)
+        self.compute_features()
         try:
             forest = PixelClassifier.fit([self.image], [target], seed=seed, trees=LIVE_TREES,
                                          features=[self.features])
