@@ -34,9 +34,9 @@ def stroke_folder(root: Path) -> tuple[str, np.ndarray]:
 
 
 def run_strokes(app, args, probe, stats, wait_until, dwell) -> dict:
-    from unet_desktop.gui.main_window import MainWindow
-
     import tempfile
+
+    from unet_desktop.gui.main_window import MainWindow
 
     tmp = Path(tempfile.mkdtemp(prefix="stroke-latency-"))
     try:
