@@ -54,8 +54,8 @@ def run_strokes(app, args, probe, stats, wait_until, dwell) -> dict:
         regions = [np.argwhere(cv2.erode((cell == c).astype(np.uint8), np.ones((3, 3))))
                    for c in (False, True)]
         latencies, canvas = [], win.canvas
-        probe.start()
-        for i in range(args.strokes + 1):
+
+        def stroke(i: int) -> None:
             value, region = (0, regions[0]) if i % 2 == 0 else (255, regions[1])
             win.tools.set_value(value)
             y, x = region[rng.integers(len(region))]
@@ -64,9 +64,15 @@ def run_strokes(app, args, probe, stats, wait_until, dwell) -> dict:
             for t in np.linspace(0, 1, 5)[1:]:
                 canvas.tool_moved.emit(float(x + t * length * np.cos(angle)),
                                        float(y + t * length * np.sin(angle)))
-            before = len(shown)
             canvas.tool_released.emit(float(x + length * np.cos(angle)),
                                       float(y + length * np.sin(angle)))
+
+        for i in range(args.prefill):  # earlier strokes, without pauses (nothing measured)
+            stroke(i)
+        probe.start()
+        for i in range(args.prefill, args.prefill + args.strokes + (args.prefill == 0)):
+            before = len(shown)
+            stroke(i)
             released = time.perf_counter()
             if i == 0:  # one class painted: nothing to predict yet
                 dwell(args.stroke_pause)
@@ -79,6 +85,7 @@ def run_strokes(app, args, probe, stats, wait_until, dwell) -> dict:
         win.close()
         app.processEvents()
         return {"image": key, "size": list(cell.shape), "strokes": args.strokes,
+                "earlier_strokes": args.prefill,
                 "stroke_pause_s": args.stroke_pause, "labelled_fraction": round(labelled, 4),
                 # the first includes loading the ML modules and the slice's filter features
                 "first_stroke_ms": latencies[0] if latencies else None,

@@ -75,6 +75,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--strokes", type=int, default=0,
                    help="only measure stroke -> prediction from the strokes, over N strokes on "
                         "a 512 x 512 ISBI slice in a sparse task (bench/stroke_latency.py)")
+    p.add_argument("--prefill", type=int, default=0,
+                   help="strokes painted before the measured ones, without pauses (--strokes)")
     p.add_argument("--stroke-pause", type=float, default=2.0,
                    help="seconds the simulated user pauses after each stroke (--strokes)")
     p.add_argument("--json", action="store_true", help="print JSON instead of a table")

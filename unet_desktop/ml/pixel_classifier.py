@@ -66,7 +66,8 @@ class PixelClassifier:
     @classmethod
     def fit(cls, images: Sequence[np.ndarray], targets: Sequence[np.ndarray],
             seed: int = 0, trees: int = TREES,
-            features: Sequence[np.ndarray] | None = None) -> PixelClassifier:
+            features: Sequence[np.ndarray] | None = None,
+            max_pixels: int = MAX_TRAINING_PIXELS) -> PixelClassifier:
         """Fit on the labelled pixels (target != ``IGNORE_INDEX``) of the images (``features``:
         their :func:`filter_features`, when already computed). Raises ``ValueError`` when fewer
         than two classes are labelled."""
@@ -86,8 +87,8 @@ class PixelClassifier:
             raise ValueError("the pixel classifier needs strokes of at least two classes")
         x = np.concatenate(xs)
         rng = np.random.default_rng(seed)
-        if len(y) > MAX_TRAINING_PIXELS:
-            keep = rng.choice(len(y), MAX_TRAINING_PIXELS, replace=False)
+        if len(y) > max_pixels:
+            keep = rng.choice(len(y), max_pixels, replace=False)
             x, y = x[keep], y[keep]
         forest = ExtraTreesClassifier(n_estimators=trees, min_samples_leaf=2,
                                         class_weight="balanced", n_jobs=2, random_state=seed)
