@@ -58,6 +58,7 @@ def test_a_sparse_correction_keeps_unpainted_pixels_unlabeled(qtbot, tmp_path):
     root, win = painted_window(qtbot, tmp_path, SCHEME)
     document = win.session.document
     assert win.canvas.has_prediction()  # the prediction is shown, as a layer of its own
+    assert not win.prediction_dock.auto_check.isEnabled()  # and says auto-accept does not apply
     assert np.all(document.mask == UNLABELED) and not document.dirty  # not made the mask
     win.tools.set_tool("brush")
     win.tools.set_value(255)
@@ -79,6 +80,7 @@ def test_without_sparse_labels_the_prediction_still_becomes_the_mask_by_itself(q
     scheme = binary_scheme(("outside", "cell"))
     _root, win = painted_window(qtbot, tmp_path, scheme)
     qtbot.waitUntil(lambda: win.session.is_accepted_prediction(), timeout=TIMEOUT_MS)
+    assert win.prediction_dock.auto_check.isEnabled()
     assert set(np.unique(win.session.document.mask)) <= {0, 255}
     win.close()
 

@@ -212,6 +212,10 @@ class MainWindow(QMainWindow):
             self.task_actions, self.session, self.models, self.prediction, self.training_commands,
             self.model_actions, self.prediction_dock.accept_button, self.tools, self.task_banner,
             self.open_folder, user_models_dir(), self, self._ask_for_task, self)
+        for changed in (self.session.workspace_opened, self.task_commands.task_changed):
+            changed.connect(lambda: self.prediction_dock.show_sparse(
+                self.session.workspace is not None
+                and self.session.workspace.scheme.ignore_value is not None))
         self.learning = LearningController(
             self.model_actions.learn_as_i_correct, self.session, self.models, self.prediction,
             self.predictions, self.task_commands, self.training_dock, self)
