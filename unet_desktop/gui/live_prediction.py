@@ -97,7 +97,11 @@ class LivePrediction(QObject):
             result = self._predictor_for(image).predict(mask, scheme)
         except Exception as exc:  # noqa: BLE001 - said in the status line, never fatal
             result = exc
-        self._finished.emit((key, generation, result, stroke_time))
+        if self._active:
+            try:
+                self._finished.emit((key, generation, result, stroke_time))
+            except RuntimeError:  # the window (and this object) went away meanwhile
+                pass
 
     def _on_finished(self, payload: tuple) -> None:
         key, generation, result, stroke_time = payload
