@@ -72,6 +72,13 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
                    help="training budget of the learning-loop round")
     p.add_argument("--threads", type=int, default=default_torch_threads(),
                    help="torch threads of the worker (default: all cores but one)")
+    p.add_argument("--strokes", type=int, default=0,
+                   help="only measure stroke -> prediction from the strokes, over N strokes on "
+                        "a 512 x 512 ISBI slice in a sparse task (bench/stroke_latency.py)")
+    p.add_argument("--prefill", type=int, default=0,
+                   help="strokes painted before the measured ones, without pauses (--strokes)")
+    p.add_argument("--stroke-pause", type=float, default=2.0,
+                   help="seconds the simulated user pauses after each stroke (--strokes)")
     p.add_argument("--json", action="store_true", help="print JSON instead of a table")
     return p.parse_args(argv)
 
@@ -378,6 +385,13 @@ def table(result: dict) -> str:
 
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
+    if args.strokes:
+        from stroke_latency import run_strokes
+
+        qInstallMessageHandler(_quiet_offscreen)
+        result = run_strokes(create_application(), args, LoopProbe(), stats, wait_until, dwell)
+        print(json.dumps(result, indent=1))
+        return 0
     if not args.data.is_dir():
         print(f"{args.data}: no such folder (pass --data)", file=sys.stderr)
         return 2

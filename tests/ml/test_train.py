@@ -302,3 +302,10 @@ def test_files_without_a_scale_read_as_fit_and_unknown_scales_are_refused(tmp_pa
         ModelMeta.from_dict({**d, "scale": "huge"})
     with pytest.raises(ValueError, match="scale"):
         TrainConfig(out=tmp_path / "m.safetensors", scale="huge")
+
+
+def test_a_step_budget_ends_a_time_governed_run_after_that_many_steps(tmp_path):
+    cfg = config(tmp_path, epochs=None, max_minutes=10, max_steps=3, val_fraction=0.25)
+    reports, final = run(disc_samples(8), cfg)
+    assert sum(isinstance(r, StepReport) for r in reports) == 3
+    assert final.stopped == "time_budget" and final.model_path.is_file()

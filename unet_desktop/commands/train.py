@@ -78,6 +78,9 @@ def add_parser(subparsers) -> None:
     p.add_argument("--amp", choices=("auto", "bf16", "fp16", "off"), default="auto")
     p.add_argument("--class-weights", choices=("auto",), help="inverse-frequency weights")
     p.add_argument("--border-as-ignore", action="store_true", help="trimap border = not labelled")
+    p.add_argument("--stroke-fill", choices=("auto", "off"), default="auto",
+                   help="sparse masks (strokes): fill unlabeled pixels with a pixel classifier's "
+                        "labels before training (auto, the default), or only ignore them (off)")
     p.add_argument("--copy-paste", type=float, default=0.0, metavar="P",
                    help="probability of pasting another training image's objects into each "
                         "training image (augmentation for few images; 0 = off)")
@@ -156,6 +159,7 @@ def _config(args: argparse.Namespace):
         val_fraction=args.val_fraction, seed=args.seed, group_fn=GROUPERS[args.group_by],
         patience=args.patience or None, only=tuple(args.only), freeze_encoder=args.freeze_encoder,
         all_masks=args.all_masks, border_as_ignore=args.border_as_ignore,
+        stroke_fill=args.stroke_fill,
         class_weights=args.class_weights, device=args.device, amp=args.amp,
         resume=args.resume, num_workers=args.workers, name=args.name,
         augment=AugmentOptions(copy_paste=args.copy_paste), input_rule=_input_rule(args),

@@ -33,6 +33,7 @@ from unet_desktop.gui.contrast_dock import ContrastDock
 from unet_desktop.gui.file_list_dock import FileListDock
 from unet_desktop.gui.help_dialogs import HelpMenu, about_rows
 from unet_desktop.gui.learning_controller import LearningController
+from unet_desktop.gui.live_prediction import LivePrediction
 from unet_desktop.gui.mask_check import MaskCheck
 from unet_desktop.gui.model_actions import ModelActions
 from unet_desktop.gui.model_commands import ModelCommands
@@ -208,6 +209,7 @@ class MainWindow(QMainWindow):
         self.prediction = PredictionController(self.session, self.predictions, self.models,
                                                self.canvas, self.file_dock,
                                                lambda: st.auto_accept, self)
+        self.live_prediction = LivePrediction(self.session, self.prediction, self)
         self.model_commands = ModelCommands(self.model_actions, self.models, st, self, self)
         self.training_commands = TrainingCommands(self.model_actions, self.models, self.session,
                                                   self.training_dock, user_models_dir(), self,
@@ -224,6 +226,10 @@ class MainWindow(QMainWindow):
         self.model_commands.fallback_previous = self.task_commands.parent_version_file
         self.task_commands.task_changed.connect(self.model_commands.refresh_rollback)
         self.session.workspace_opened.connect(self.model_commands.refresh_rollback)
+        for changed in (self.session.workspace_opened, self.task_commands.task_changed):
+            changed.connect(lambda: self.prediction_dock.show_sparse(
+                self.session.workspace is not None
+                and self.session.workspace.scheme.ignore_value is not None))
         self.learning = LearningController(
             self.model_actions.learn_as_i_correct, self.session, self.models, self.prediction,
             self.predictions, self.task_commands, self.training_dock, self)
@@ -494,6 +500,7 @@ class MainWindow(QMainWindow):
         self.settings.window_state = self.saveState()
         self.settings.sync()
         self.prediction.stop()
+        self.live_prediction.stop()
         running = self.worker.running
         if not self.worker.shutdown(SHUTDOWN_S):  # cancels a long run after its current step
             log.warning("quitting although the job %r did not stop within %.0f s (its result "

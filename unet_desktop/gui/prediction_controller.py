@@ -6,7 +6,10 @@ from the model predicting now (a late result is cached, never shown over another
 prediction is its own canvas layer; it becomes the editable mask
 
 - by itself, as one undo step, when the image has no mask of the user's (``unlabeled``, or
-  ``predicted`` by another model version) and the auto-accept preference is on;
+  ``predicted`` by another model version) and the auto-accept preference is on, except in a
+  task with sparse labels: there what the user paints is the label, and the prediction stays a
+  layer of its own (a correction is the strokes, not the strokes plus every predicted pixel
+  nobody checked; docs/sparse-labels.md);
 - when the user asks for it (Enter, "Accept Prediction"), whatever the image's state.
 
 A corrected or verified mask, or a mask with unsaved edits, is never replaced without asking:
@@ -176,9 +179,28 @@ class PredictionController(QObject):
             self.status_changed.emit(f"Prediction failed: {message}")
             self.message.emit(f"Prediction failed: {message}")
 
+    def show_from_strokes(self, key: str, prediction: Any) -> bool:
+        """Show a prediction made from the strokes of the image on screen (``gui.live_prediction``)
+        in place of the model's, until the model's next one; accepting it accepts what is shown."""
+        from unet_desktop.gui.live_prediction import VERSION
+
+        document = self.session.document
+        if not self._active or document is None or document.key != key:
+            return False
+        if not self.canvas.set_prediction(prediction.labels, prediction.uncertainty,
+                                          document.scheme):
+            return False
+        self.shown = ShownPrediction(key, VERSION, prediction, document.scheme)
+        self.status_changed.emit("Prediction from your strokes (pixel classifier), until the "
+                                 "model's next prediction")
+        self.prediction_shown.emit(key)
+        return True
+
     # --- accepting ------------------------------------------------------------------------------
     def _may_auto_accept(self) -> bool:
         ws, shown = self.session.workspace, self.shown
+        if ws.scheme.ignore_value is not None:  # sparse labels: only what the user paints
+            return False
         entry = ws[shown.key]
         return may_replace_automatically(
             entry.state, self.session.has_user_edits(), self.session.is_accepted_prediction(),

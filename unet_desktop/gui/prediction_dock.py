@@ -47,6 +47,7 @@ class PredictionDock(QDockWidget):
         self.auto_check = QCheckBox("Use as the mask of unlabeled images")
         self.auto_check.setToolTip("An unlabeled image's prediction becomes its mask by itself "
                                    "(one undo step); corrected masks are never replaced")
+        self._auto_tip = self.auto_check.toolTip()
         self.accept_button = QPushButton("Accept")
         self.accept_button.setToolTip("Make the prediction the mask (Enter)")
         self.next_button = QPushButton("Most uncertain")
@@ -96,3 +97,11 @@ class PredictionDock(QDockWidget):
             widget.blockSignals(True)
             setter(value)
             widget.blockSignals(False)
+
+    def show_sparse(self, sparse: bool) -> None:
+        """In a task with sparse labels a prediction never becomes the mask by itself (what the
+        user paints is the label): the auto-accept option does not apply there and says so."""
+        self.auto_check.setEnabled(not sparse)
+        self.auto_check.setToolTip(
+            "Not in a task with sparse labels: what you paint is the label; Enter accepts the "
+            "prediction" if sparse else self._auto_tip)

@@ -68,6 +68,7 @@ from unet_desktop.ml.modelfile import (
 )
 from unet_desktop.ml.models import build_model, pretrained_arch
 from unet_desktop.ml.new_classes import ClassTransfer, replace_head
+from unet_desktop.ml.stroke_fill import fill_strokes, is_sparse
 from unet_desktop.ml.train_config import (
     DEFAULT_SIZE,
     FINE_TUNE_LR,
@@ -236,6 +237,10 @@ class _Run:
         self.train_samples = [self.samples[i] for i in train_idx]
         self.val_on_train = not val_idx
         self.val_samples = [self.samples[i] for i in val_idx] or self.train_samples
+        self.stroke_filled = cfg.stroke_fill == "auto" and is_sparse(self.train_samples)
+        if self.stroke_filled:  # validation (on the training images) keeps the strokes alone
+            self.train_samples = fill_strokes(self.train_samples, self.scheme.num_classes,
+                                              cfg.seed)
         self.early_stopping = early_stopping_allowed(len(val_idx))
 
     def _normalization(self) -> dict:
@@ -297,6 +302,7 @@ class _Run:
             warmup_steps=cfg.fixed_warmup_steps,
             warmup_fraction=cfg.warmup_fraction, min_lr_ratio=cfg.min_lr_ratio,
             budget_s=cfg.max_minutes * 60 if cfg.max_minutes else None, dist_info=self.dist,
+            max_steps=cfg.max_steps,
         )
 
     def _data_summary(self) -> dict:
@@ -319,6 +325,7 @@ class _Run:
             "grouped_split": cfg.group_fn is not None,
             "border_as_ignore": cfg.border_as_ignore,
             "all_masks": cfg.all_masks,
+            "stroke_fill": self.stroke_filled,  # unlabeled pixels filled (ml.stroke_fill)
             "copy_paste": cfg.augment.copy_paste,
             "repeats_per_epoch": self._repeats(),
             "world_size": self.dist.world_size,

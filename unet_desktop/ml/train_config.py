@@ -104,6 +104,10 @@ class TrainConfig:
     augment: AugmentOptions = field(default_factory=AugmentOptions)
     cache_side: int | None = None  # longest side of cached images; None = 2 * size (fit scale)
     scale: str | None = None  # one of SCALES (core.model_header); None: the parent's, or fit
+    # "auto": sparse masks (strokes) are filled with a pixel classifier's labels where nobody
+    # painted before training (ml.stroke_fill); "off": unlabeled pixels are only ignored
+    stroke_fill: str = "auto"
+    max_steps: int | None = None  # also stop after this many steps (benches, CPU-independent)
     name: str = ""
     description: str = ""
 
@@ -126,6 +130,8 @@ class TrainConfig:
             problems.append(f"warmup_steps must be >= 0, got {self.warmup_steps}")
         if self.min_lr_ratio is not None and not 0 < self.min_lr_ratio <= 1:
             problems.append(f"min_lr_ratio must be in (0, 1], got {self.min_lr_ratio}")
+        if self.stroke_fill not in ("auto", "off"):
+            problems.append(f"stroke_fill must be 'auto' or 'off', got {self.stroke_fill!r}")
         if self.lr is not None and self.lr <= 0:
             problems.append(f"learning rate must be > 0, got {self.lr}")
         if self.val_fraction is not None and not 0 <= self.val_fraction < 1:

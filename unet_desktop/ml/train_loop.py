@@ -82,6 +82,7 @@ class Trainer:
         min_lr_ratio: float = 0.01,
         budget_s: float | None = None,
         dist_info: DistInfo | None = None,
+        max_steps: int | None = None,
     ) -> None:
         self.scheme = scheme
         self.device = device
@@ -118,6 +119,7 @@ class Trainer:
         self.warmup_steps = max(1, warmup_steps)
         self.min_lr_ratio = min_lr_ratio
         self.budget_s = budget_s
+        self.max_steps = max_steps  # a step budget as well (benches: CPU-independent probes)
         self.global_step = 0
         self.elapsed_before = 0.0  # seconds spent in earlier (resumed) sessions
         self._clock = time.monotonic()
@@ -127,6 +129,8 @@ class Trainer:
         return self.elapsed_before + time.monotonic() - self._clock
 
     def over_budget(self) -> bool:
+        if self.max_steps is not None and self.global_step >= self.max_steps:
+            return True
         return self.budget_s is not None and self.elapsed() >= self.budget_s
 
     def progress(self) -> float:

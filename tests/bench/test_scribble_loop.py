@@ -1,0 +1,91 @@
+"""bench/scribble_loop.py and its simulated user (bench/scribble_user.py) on generated data."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+import cv2
+import numpy as np
+from PIL import Image
+
+sys.path.append(str(Path(__file__).resolve().parents[2] / "bench"))  # it imports machine_info
+import scribble_loop
+from scribble_user import DISK, corrective_strokes, first_strokes
+
+from unet_desktop.core.labels import IGNORE_INDEX
+
+
+def disc_folder(root: Path, n: int) -> Path:
+    """images/ + masks/ (0/255) of one bright disc each."""
+    rng = np.random.default_rng(0)
+    (root / "images").mkdir(parents=True)
+    (root / "masks").mkdir()
+    yy, xx = np.mgrid[:64, :64]
+    for i in range(n):
+        cy, cx = rng.integers(20, 44, 2)
+        disc = (yy - cy) ** 2 + (xx - cx) ** 2 < 12 ** 2
+        image = (rng.normal(60, 20, (64, 64, 3)) + disc[..., None] * 120).clip(0, 255)
+        Image.fromarray(image.astype(np.uint8)).save(root / "images" / f"d{i}.png")
+        Image.fromarray(np.where(disc, 255, 0).astype(np.uint8)).save(root / "masks" / f"d{i}.png")
+    return root
+
+
+KEYS = {"round", "labelled_fraction", "strokes", "train_seconds", "wrong_pixels",
+        "isbi_pixel_error"}
+
+
+def test_first_strokes_stay_inside_each_class_eroded_region():
+    truth = np.zeros((80, 80), np.uint8)
+    truth[:, 40:] = 1
+    labels, drawn = first_strokes(truth, 2, np.random.default_rng(0), strokes=20)
+    assert drawn == 40
+    eroded = [cv2.erode((truth == c).astype(np.uint8), np.ones((3, 3), np.uint8)) for c in (0, 1)]
+    for c in (0, 1):
+        assert (labels == c).any()
+        assert eroded[c][labels == c].all()  # clipped to the class's region eroded by 1 px
+    assert (labels[:, 39:41] == IGNORE_INDEX).all()  # never on the boundary
+    assert 0 < (labels != IGNORE_INDEX).mean() < 0.6
+
+
+def test_corrective_disks_go_inside_the_largest_wrong_regions():
+    truth = np.zeros((60, 60), np.uint8)
+    truth[10:30, 10:30] = 1  # missed entirely: the largest wrong region
+    truth[45:48, 45:48] = 1  # a small miss
+    labels = np.full(truth.shape, IGNORE_INDEX, np.uint8)
+    painted = corrective_strokes(truth, np.zeros_like(truth), labels, regions=1)
+    assert painted == 1
+    ys, xs = np.nonzero(labels == 1)
+    assert len(ys) and (labels != IGNORE_INDEX).sum() == len(ys)
+    assert abs(ys.mean() - 19.5) <= 1 and abs(xs.mean() - 19.5) <= 1  # its innermost point
+    assert len(ys) <= np.pi * (DISK + 1) ** 2
+    assert (labels[45:48, 45:48] == IGNORE_INDEX).all()
+
+
+def test_rounds_and_baselines_on_a_generated_folder(tmp_path, capsys):
+    data = disc_folder(tmp_path / "discs", n=5)
+    code = scribble_loop.main([str(data), "--train", "2", "--rounds", "1", "--first-seconds",
+                               "2", "--round-seconds", "1", "--size", "32", "--json"])
+    assert code == 0
+    result = json.loads(capsys.readouterr().out)
+    rounds, forest = result["rounds"], result["baselines"]["random_forest"]
+    assert [r["round"] for r in rounds] == [0, 1] and [f["round"] for f in forest] == [0, 1]
+    assert all(set(r) == KEYS for r in rounds + forest)
+    assert result["train_images"] == ["images/d0.png", "images/d1.png"]
+    assert result["scored_images"] == 3
+    assert rounds[1]["strokes"] >= rounds[0]["strokes"] > 0
+    assert rounds[1]["labelled_fraction"] >= rounds[0]["labelled_fraction"] > 0
+    # all one class: the class most of the scribbled images' pixels have (background), scored
+    masks = [np.asarray(Image.open(data / "masks" / f"d{i}.png")) for i in (2, 3, 4)]
+    one = result["baselines"]["one_class"]
+    assert one["class"] == "background"
+    assert abs(one["wrong_pixels"] - np.mean([(m > 0).mean() for m in masks])) < 1e-3
+    assert one["isbi_pixel_error"] == 1.0  # no foreground pixel found
+    assert all(0 <= r["wrong_pixels"] <= 1 for r in rounds + forest)
+
+
+def test_nothing_left_to_score_is_an_error(tmp_path, capsys):
+    data = disc_folder(tmp_path / "discs", n=2)
+    assert scribble_loop.main([str(data), "--train", "2"]) == 2
+    assert "leaves none to score" in capsys.readouterr().err

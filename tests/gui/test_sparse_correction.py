@@ -1,0 +1,118 @@
+"""In a task with sparse labels what the user paints is the label: the prediction stays its own
+layer, becomes the mask only when accepted, and a saved correction keeps every pixel nobody
+painted unlabeled."""
+
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import torch
+from PIL import Image
+
+from tests.gui.conftest import open_window
+from tests.gui.conftest_model import TIMEOUT_MS
+from tests.gui.helpers import drag
+from unet_desktop.core.labels import LabelScheme, binary_scheme
+from unet_desktop.core.maskio import read_mask
+from unet_desktop.core.task import Task, save_task
+from unet_desktop.ml.modelfile import ModelMeta, new_version_id, save_model
+from unet_desktop.ml.models import build_model, unet_arch
+
+UNLABELED = 128
+SCHEME = binary_scheme(("outside", "cell"), ignore_value=UNLABELED)
+
+
+def binary_model(path: Path, scheme: LabelScheme) -> Path:
+    torch.manual_seed(0)
+    meta = ModelMeta(arch=unet_arch(3, 2, depth=2, base=4), scheme=scheme,
+                     normalization={"mean": [0.5] * 3, "std": [0.25] * 3}, train_size=32,
+                     version=new_version_id(), name="cells-v0")
+    save_model(path, build_model(meta.arch), meta)
+    return path
+
+
+def folder(tmp_path: Path, scheme: LabelScheme) -> Path:
+    root = tmp_path / "cells"
+    root.mkdir()
+    rng = np.random.default_rng(0)
+    for i in range(2):
+        image = rng.integers(0, 255, (40, 48, 3), dtype=np.uint8)
+        Image.fromarray(image).save(root / f"cell_{i}.png")
+    save_task(root, Task("cells", scheme))
+    return root
+
+
+def painted_window(qtbot, tmp_path, scheme):
+    root = folder(tmp_path, scheme)
+    model = binary_model(tmp_path / "cells-v0.safetensors", scheme)
+    win = open_window(qtbot, model_path=model, ask_for_task=True)
+    qtbot.waitUntil(lambda: win.models.active is not None, timeout=TIMEOUT_MS)
+    assert win.open_folder(root)
+    qtbot.waitUntil(lambda: win.prediction.shown is not None, timeout=TIMEOUT_MS)
+    return root, win
+
+
+def test_a_sparse_correction_keeps_unpainted_pixels_unlabeled(qtbot, tmp_path):
+    root, win = painted_window(qtbot, tmp_path, SCHEME)
+    document = win.session.document
+    assert win.canvas.has_prediction()  # the prediction is shown, as a layer of its own
+    assert not win.prediction_dock.auto_check.isEnabled()  # and says auto-accept does not apply
+    assert np.all(document.mask == UNLABELED) and not document.dirty  # not made the mask
+    win.tools.set_tool("brush")
+    win.tools.set_value(255)
+    win.tools.set_size(3)
+    drag(qtbot, win.canvas, [(10, 20), (20, 20)])
+    assert win.session.save()
+    mask = read_mask(root / "masks" / "cell_0.png", SCHEME)
+    painted = mask != UNLABELED
+    assert set(np.unique(mask)) == {255, UNLABELED}
+    assert 0 < painted.mean() < 0.2  # the stroke, and only the stroke
+    assert painted[20, 12:18].all()
+    # accepting (Enter) is the user's choice: then the prediction becomes the labels
+    assert win.prediction.accept()
+    assert UNLABELED not in np.unique(win.session.document.mask)
+    win.close()
+
+
+def test_without_sparse_labels_the_prediction_still_becomes_the_mask_by_itself(qtbot, tmp_path):
+    scheme = binary_scheme(("outside", "cell"))
+    _root, win = painted_window(qtbot, tmp_path, scheme)
+    qtbot.waitUntil(lambda: win.session.is_accepted_prediction(), timeout=TIMEOUT_MS)
+    assert win.prediction_dock.auto_check.isEnabled()
+    assert set(np.unique(win.session.document.mask)) <= {0, 255}
+    win.close()
+
+
+def test_strokes_give_a_live_prediction_that_finds_the_disc(qtbot, tmp_path):
+    """A bright disc on a dark ground; a stroke inside and one outside, nowhere near its edge:
+    seconds later the prediction layer shows the disc (the tiny model's own is noise)."""
+    root = tmp_path / "discs"
+    root.mkdir()
+    rng = np.random.default_rng(1)
+    yy, xx = np.mgrid[:40, :48]
+    disc = (yy - 20) ** 2 + (xx - 24) ** 2 < 10 ** 2
+    image = (rng.normal(60, 12, (40, 48, 3)) + disc[..., None] * 120).clip(0, 255)
+    Image.fromarray(image.astype(np.uint8)).save(root / "disc.png")
+    save_task(root, Task("discs", SCHEME))
+    model = binary_model(tmp_path / "cells-v0.safetensors", SCHEME)
+    win = open_window(qtbot, model_path=model, ask_for_task=True)
+    qtbot.waitUntil(lambda: win.models.active is not None, timeout=TIMEOUT_MS)
+    assert win.open_folder(root)
+    qtbot.waitUntil(lambda: win.prediction.shown is not None, timeout=TIMEOUT_MS)
+    win.tools.set_tool("brush")
+    win.tools.set_size(3)
+    win.tools.set_value(255)
+    drag(qtbot, win.canvas, [(20, 20), (28, 20)])
+    win.tools.set_value(0)
+    with qtbot.waitSignal(win.live_prediction.shown, timeout=30_000) as live:
+        drag(qtbot, win.canvas, [(3, 3), (44, 3), (44, 36), (3, 36)])
+    assert live.args[0] == "disc.png" and 0 < live.args[1] < 30
+    shown = win.prediction.shown
+    assert shown.version == "strokes"
+    labels = win.canvas.prediction_layer.mask
+    assert ((labels == 255) == disc).mean() > 0.95  # the boundary nobody painted is found
+    mask = win.session.document.mask
+    assert (mask == UNLABELED).mean() > 0.6  # the mask is still the strokes alone
+    win.close()
