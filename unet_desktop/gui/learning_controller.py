@@ -242,11 +242,8 @@ class LearningController(QObject):
         if running is not None:
             self.panel.show_status(f"The next round waits for {running.name} to finish training.")
             return None
-        current = self.models.slots.current
         try:
-            start = owner.starting_point(current.path if current is not None else None,
-                                         current.meta.scheme if current is not None else None,
-                                         current.label if current is not None else "")
+            start = self.models.start_in(owner)
             run = owner.plan_run("loop", start.path)
             owner.begin(run)
         except (FileError, RunBusy) as exc:

@@ -168,6 +168,14 @@ class ModelController(QObject):
     def using_previous(self) -> bool:
         return self.slots.use_previous and self.slots.previous is not None
 
+    def start_in(self, owner: Any) -> Any:
+        """What the next run of ``owner``'s folder (``ml.folder_models.FolderModels``) starts
+        from, given the model in use (``FileError`` if the folder has no task)."""
+        current = self.slots.current
+        if current is None:
+            return owner.starting_point(None, None)
+        return owner.starting_point(current.path, current.meta.scheme, current.label)
+
     # --- loading (worker thread) ----------------------------------------------------------------
     def load(self, path: str | os.PathLike | None = None) -> Job:
         """Load a model file (None = the shipped default) and make it current."""

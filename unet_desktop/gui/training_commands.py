@@ -125,11 +125,8 @@ class TrainingCommands(QObject):
         if ws is None or ws.task is None:
             return None
         owner = self._owner(ws)
-        current = self.models.slots.current
         try:
-            start = owner.starting_point(current.path if current is not None else None,
-                                         current.meta.scheme if current is not None else None,
-                                         current.label if current is not None else "")
+            start = self.models.start_in(owner)
             run = owner.plan_run("manual", start.path)
             holdout = owner.holdout([e.key for e in ws.labelled()])
         except FileError as exc:
