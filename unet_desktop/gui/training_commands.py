@@ -153,9 +153,8 @@ class TrainingCommands(QObject):
     def _start_training(self, dialog: FinetuneDialog, run: RunPlan | None = None) -> Job | None:
         ws = self.session.workspace
         overrides = dict(self.config_overrides)
-        if run is not None:  # the folder's frozen validation set: never trained on
-            overrides.setdefault("holdout", self._owner(ws).holdout(
-                [e.key for e in ws.labelled()]))
+        if run is not None:  # the folder's frozen validation set, as the dialog named it
+            overrides.setdefault("holdout", dialog.plan.holdout)
             if os.path.realpath(run.out) in self._renamed:
                 self._renamed.discard(os.path.realpath(run.out))
                 overrides["renamed_classes"] = True
