@@ -1,6 +1,6 @@
 """Build hook: ship the top-level resources/ and models/ inside the wheel as unet_desktop/_data/.
 
-Everything else is declared in pyproject.toml. core/paths.py finds the files in either place.
+Everything else is declared in pyproject.toml. core/io/paths.py finds the files in either place.
 """
 
 import shutil

@@ -7,7 +7,7 @@ backward, AdamW) on the same random batch; the variants alternate rep by rep, so
 the machine hits them alike, and the best step time of each counts:
 
 - ``nchw``: the plain fp32 loop with contiguous tensors (the baseline);
-- ``channels_last``: what ``ml.train_loop.Trainer`` does on the CPU;
+- ``channels_last``: what ``ml.training.train_loop.Trainer`` does on the CPU;
 - ``channels_last, stem + 2 stages frozen``: the encoder's highest-resolution layers frozen
   (no weight gradients there; the backward pass still runs through them for the skips).
 
@@ -28,7 +28,7 @@ import torch
 from machine_info import cpu_name
 from torch import nn
 
-from unet_desktop.ml.models import build_model, pretrained_arch
+from unet_desktop.ml.models.architecture import build_model, pretrained_arch
 
 
 def make_model(channels_last: bool, frozen_stages: int) -> nn.Module:

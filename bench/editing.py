@@ -55,9 +55,9 @@ def stroke_points(center: tuple[float, float], radius: float, n: int, step: floa
 def measure(app, canvas, shape, brush: int, zoom: str, segments: int) -> dict:
     from PySide6.QtCore import QRectF
 
-    from unet_desktop.core.document import MaskDocument
+    from unet_desktop.core.editing.document import MaskDocument
+    from unet_desktop.core.editing.tools import BrushTool
     from unet_desktop.core.labels import trimap_scheme
-    from unet_desktop.core.tools import BrushTool
 
     h, w = shape
     rng = np.random.default_rng(0)
@@ -146,7 +146,7 @@ def main(argv: list[str] | None = None) -> int:
         os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
     from unet_desktop.gui.app import create_application
-    from unet_desktop.gui.canvas import Canvas
+    from unet_desktop.gui.editing.canvas import Canvas
 
     app = create_application()
     canvas = Canvas()

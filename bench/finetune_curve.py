@@ -1,6 +1,6 @@
 """Few-image curve: how well a model learns a folder's subject from N corrected images.
 
-For each start and each N, train with the project's own loop (``unet_desktop.ml.train``, the
+For each start and each N, train with the project's own loop (``unet_desktop.ml.training.train``, the
 code the window runs) on N images of DATA, then score every held-out image at full resolution.
 
 - Starts (``--starts``): ``default`` fine-tunes the app's default model
@@ -11,7 +11,7 @@ code the window runs) on N images of DATA, then score every held-out image at fu
   (default 3), epochs of at least 64 crops (few images repeated, each differently augmented),
   validation on the N training images themselves, the best epoch kept. No early stopping, so
   every N gets the same minutes. Batch and schedule: the few-image recipe
-  (``ml.few_image_recipe``) unless ``--batch-size`` is given.
+  (``ml.training.few_image_recipe``) unless ``--batch-size`` is given.
 - ``--paths``: which of the app's three ways into training builds each run's ``TrainConfig``:
   ``bench`` (this script's own, the default), ``dialog`` (the Fine-tune dialog of a task, with
   its own defaults for N corrected images; only its time limit set to ``--max-minutes``),
@@ -62,10 +62,16 @@ from machine_info import cpu_name
 
 from unet_desktop.commands.evaluate import evaluate_workspace
 from unet_desktop.core.errors import FileError
-from unet_desktop.core.model_header import SCALES
-from unet_desktop.core.workspace import ImageEntry, Workspace
-from unet_desktop.ml.augment import AugmentOptions
-from unet_desktop.ml.dataset import (
+from unet_desktop.core.folder.workspace import ImageEntry, Workspace
+from unet_desktop.core.io.model_header import SCALES
+from unet_desktop.ml.device import pick_device
+from unet_desktop.ml.inference.predictor import Predictor
+from unet_desktop.ml.models.architecture import DEFAULT_ENCODER, build_model, pretrained_arch
+from unet_desktop.ml.models.imagenet_weights import ENCODERS
+from unet_desktop.ml.models.modelfile import load_model_file, read_meta
+from unet_desktop.ml.models.new_classes import replace_head
+from unet_desktop.ml.training.augment import AugmentOptions
+from unet_desktop.ml.training.dataset import (
     SampleSet,
     load_workspace_sample,
     prefix_group,
@@ -73,14 +79,13 @@ from unet_desktop.ml.dataset import (
     split_indices,
     training_entries,
 )
-from unet_desktop.ml.device import pick_device
-from unet_desktop.ml.imagenet_weights import ENCODERS
-from unet_desktop.ml.modelfile import load_model_file, read_meta
-from unet_desktop.ml.models import DEFAULT_ENCODER, build_model, pretrained_arch
-from unet_desktop.ml.new_classes import replace_head
-from unet_desktop.ml.predictor import Predictor
-from unet_desktop.ml.train import IMAGENET_NORMALIZATION, FinalReport, StepReport, TrainConfig
-from unet_desktop.ml.train_config import cache_side
+from unet_desktop.ml.training.train import (
+    IMAGENET_NORMALIZATION,
+    FinalReport,
+    StepReport,
+    TrainConfig,
+)
+from unet_desktop.ml.training.train_config import cache_side
 
 ROOT = Path(__file__).resolve().parents[1]
 PARENT = ROOT / "models" / "pets-trimap.safetensors"
@@ -124,7 +129,7 @@ def untrained(start: str, args: argparse.Namespace, ws: Workspace,
         arch = {**meta.arch, "num_classes": ws.scheme.num_classes}
         meta = replace(meta, arch=arch, scheme=ws.scheme, scale=args.scale or meta.scale)
         return Predictor(model, meta, device, prediction_mode(args), args.tta)
-    from unet_desktop.ml.modelfile import ModelMeta
+    from unet_desktop.ml.models.modelfile import ModelMeta
 
     torch.manual_seed(args.seed)
     arch = pretrained_arch(ws.scheme.num_classes, args.encoder)
@@ -170,7 +175,7 @@ def dialog_config(args: argparse.Namespace, images: int, parent: Path | None, sc
     os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
     from PySide6.QtWidgets import QApplication
 
-    from unet_desktop.gui.finetune_dialog import FinetuneDialog, TaskPlan
+    from unet_desktop.gui.training.finetune_dialog import FinetuneDialog, TaskPlan
 
     class Folder:  # what the dialog reads of a workspace
         scheme = None
@@ -204,7 +209,12 @@ def cli_config(args: argparse.Namespace, ws: Workspace, parent: Path | None,
 def loop_round(args: argparse.Namespace, ws: Workspace, chosen: list[ImageEntry],
                parent: Path | None, scale: str, out: Path) -> dict:
     """One learning-loop round of ``--max-minutes`` over the chosen images (none held out)."""
-    from unet_desktop.ml.learning_loop import LearningLoop, LoopSettings, RoundPlan, RoundResult
+    from unet_desktop.ml.loop.learning_loop import (
+        LearningLoop,
+        LoopSettings,
+        RoundPlan,
+        RoundResult,
+    )
 
     settings = LoopSettings(round_seconds=args.max_minutes * 60, device=args.device,
                             seed=args.seed - 1)  # round 1 trains with seed + 1: --seed
@@ -230,7 +240,7 @@ def loop_round(args: argparse.Namespace, ws: Workspace, chosen: list[ImageEntry]
 
 
 def run_config(data: SampleSet, config: TrainConfig, what: str) -> dict:
-    from unet_desktop.ml.finetune_job import run_finetune
+    from unet_desktop.ml.training.finetune_job import run_finetune
 
     steps, final, started = 0, None, time.monotonic()
     for report in run_finetune(data, config, name_after_version=False):

@@ -4,7 +4,7 @@ On any workspace folder with masks, in a seeded order, for each image: take the 
 the model in use, score it against the mask (Dice; mIoU for multi-class) and count the pixels a
 user would change, "correct" it to the mask, mark it corrected, and let the learning loop work
 for S seconds of simulated correcting time (``--user-seconds``) before the next image. The loop
-is the window's own engine (``unet_desktop.ml.learning_loop``: rounds, merged requests, the
+is the window's own engine (``unet_desktop.ml.loop.learning_loop``: rounds, merged requests, the
 frozen validation set, the promotion gate); nothing is written into DATA.
 
 Time is simulated on one clock: image i is shown and corrected at i*S; a round starts when the
@@ -18,7 +18,7 @@ made meanwhile into the next one, as in the window). Baselines from the same run
   workflow.
 
 Each mode's scratch folder is a task's folder: its versions go through the folder's model owner
-(``ml.folder_models``: names, the promotion rule, pruning), as in the window. Per image the JSON
+(``ml.loop.folder_models``: names, the promotion rule, pruning), as in the window. Per image the JSON
 records the disk used by the scratch ``.unet-desktop`` (``sidecar_mb``) and the process's resident
 memory (``rss_mb``); ``resources`` sums them up (largest sidecar, RSS after the first 10 images
 and at the end).
@@ -46,20 +46,20 @@ from finetune_curve import untrained
 from machine_info import cpu_name
 
 from unet_desktop.core.errors import FileError
-from unet_desktop.core.learning_record import DEFAULT_EVERY_K, images_to_target, record_path
-from unet_desktop.core.manifest import MANIFEST_DIR
-from unet_desktop.core.model_header import SCALES
-from unet_desktop.core.paths import default_model_path
-from unet_desktop.core.task import Task, save_task
-from unet_desktop.core.workspace import Workspace
-from unet_desktop.ml.dataset import seeded_rank, training_entries
+from unet_desktop.core.folder.learning_record import DEFAULT_EVERY_K, images_to_target, record_path
+from unet_desktop.core.folder.manifest import MANIFEST_DIR
+from unet_desktop.core.folder.task import Task, save_task
+from unet_desktop.core.folder.workspace import Workspace
+from unet_desktop.core.io.model_header import SCALES
+from unet_desktop.core.io.paths import default_model_path
 from unet_desktop.ml.device import pick_device
-from unet_desktop.ml.folder_models import FolderModels
-from unet_desktop.ml.imagenet_weights import ENCODERS
-from unet_desktop.ml.learning_loop import LearningLoop, LoopSettings, RoundPlan, RoundResult
-from unet_desktop.ml.models import DEFAULT_ENCODER
-from unet_desktop.ml.predictor import Predictor
-from unet_desktop.ml.train_config import TrainConfig
+from unet_desktop.ml.inference.predictor import Predictor
+from unet_desktop.ml.loop.folder_models import FolderModels
+from unet_desktop.ml.loop.learning_loop import LearningLoop, LoopSettings, RoundPlan, RoundResult
+from unet_desktop.ml.models.architecture import DEFAULT_ENCODER
+from unet_desktop.ml.models.imagenet_weights import ENCODERS
+from unet_desktop.ml.training.dataset import seeded_rank, training_entries
+from unet_desktop.ml.training.train_config import TrainConfig
 
 MODES = ("learn", "none", "every10")
 BATCH_EVERY = 10

@@ -71,7 +71,7 @@ class ReferenceRunner:
         sys.path.insert(0, str(HERE))
         from reference_unet import ClassicUNet, load_project_weights
 
-        from unet_desktop.ml.modelfile import load_model_file
+        from unet_desktop.ml.models.modelfile import load_model_file
 
         project, meta = load_model_file(model_path)
         self.model = ClassicUNet(3, meta.num_classes, base=meta.arch["base"])
@@ -96,18 +96,18 @@ class ReferenceRunner:
 
 def make_project(model_path: str, device, size: int, split_concat: bool = True, **options):
     """The project's Predictor; ``split_concat=False`` exports the ONNX graph with the decoder's
-    concatenations kept (the ablation of :mod:`unet_desktop.ml.split_concat`)."""
+    concatenations kept (the ablation of :mod:`unet_desktop.ml.models.split_concat`)."""
     from unittest import mock
 
-    from unet_desktop.ml.modelfile import load_model_file
-    from unet_desktop.ml.predictor import Predictor
+    from unet_desktop.ml.inference.predictor import Predictor
+    from unet_desktop.ml.models.modelfile import load_model_file
 
     model, meta = load_model_file(model_path)
     meta.train_size = size  # run at native size: no resize in "resize" mode
     if split_concat:
         return Predictor(model, meta, device, **options)
-    with mock.patch("unet_desktop.ml.onnx_engine.split_concat_convs", lambda m: m), \
-            mock.patch("unet_desktop.ml.onnx_engine.EXPORT_FORM", 1):
+    with mock.patch("unet_desktop.ml.inference.onnx_engine.split_concat_convs", lambda m: m), \
+            mock.patch("unet_desktop.ml.inference.onnx_engine.EXPORT_FORM", 1):
         return Predictor(model, meta, device, **options)
 
 
@@ -193,7 +193,7 @@ def network_macs(model_path: str, size: int) -> float:
     """Multiply-adds of one forward pass of the model at ``size`` x ``size``."""
     import torch
 
-    from unet_desktop.ml.modelfile import load_model_file
+    from unet_desktop.ml.models.modelfile import load_model_file
 
     model, _ = load_model_file(model_path)
     total = 0
@@ -243,8 +243,8 @@ def conv_peak(threads: int, reps: int) -> float | None:
 
 
 def pipeline(spec: dict, device) -> dict:
-    from unet_desktop.core.imageio import read_image
-    from unet_desktop.ml.batch_predict import batch_predict
+    from unet_desktop.core.io.imageio import read_image
+    from unet_desktop.ml.inference.batch_predict import batch_predict
 
     folder = Path(spec["folder"])
     runner = make_project(spec["model"], device, spec["size"], batch_size=spec["batch"])
@@ -296,8 +296,8 @@ def make_model_file(path: Path, base: int) -> None:
     import torch
 
     from unet_desktop.core.labels import trimap_scheme
-    from unet_desktop.ml.modelfile import ModelMeta, new_version_id, save_model
-    from unet_desktop.ml.models import build_model, unet_arch
+    from unet_desktop.ml.models.architecture import build_model, unet_arch
+    from unet_desktop.ml.models.modelfile import ModelMeta, new_version_id, save_model
 
     torch.manual_seed(0)
     model = build_model(unet_arch(3, 3, depth=4, base=base)).eval()

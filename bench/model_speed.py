@@ -24,7 +24,7 @@ from inference import test_image
 from machine_info import cpu_name
 from reference_unet import ClassicUNet
 
-from unet_desktop.ml.predictor import Predictor
+from unet_desktop.ml.inference.predictor import Predictor
 
 
 def main(argv: list[str] | None = None) -> int:

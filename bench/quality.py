@@ -46,15 +46,15 @@ import torch
 from machine_info import cpu_name
 
 from unet_desktop.commands.evaluate import evaluate_workspace
+from unet_desktop.core.folder.workspace import ImageEntry, Workspace
 from unet_desktop.core.labels import binary_scheme, camvid_scheme
-from unet_desktop.core.workspace import ImageEntry, Workspace
-from unet_desktop.ml.augment import AugmentOptions
-from unet_desktop.ml.dataset import SampleSet, load_workspace_sample
 from unet_desktop.ml.device import pick_device
-from unet_desktop.ml.modelfile import read_meta
-from unet_desktop.ml.models import unet_arch
-from unet_desktop.ml.predictor import Predictor
-from unet_desktop.ml.train import EpochReport, FinalReport, TrainConfig, train
+from unet_desktop.ml.inference.predictor import Predictor
+from unet_desktop.ml.models.architecture import unet_arch
+from unet_desktop.ml.models.modelfile import read_meta
+from unet_desktop.ml.training.augment import AugmentOptions
+from unet_desktop.ml.training.dataset import SampleSet, load_workspace_sample
+from unet_desktop.ml.training.train import EpochReport, FinalReport, TrainConfig, train
 
 ROOT = Path(__file__).resolve().parents[1]
 DATA = ROOT.parent / "shared" / "data"

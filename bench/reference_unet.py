@@ -2,7 +2,7 @@
 
 Plain eager fp32 modules, BatchNorm kept as separate layers, an ``Up`` block that pads the
 upsampled map to its skip's size, ``model(x)`` under ``torch.no_grad()`` only. Its modules are
-registered in the same order as :class:`unet_desktop.ml.unet.UNet`, so
+registered in the same order as :class:`unet_desktop.ml.models.unet.UNet`, so
 :func:`load_project_weights` can copy the project's weights over position by position and the
 two give the same outputs.
 """

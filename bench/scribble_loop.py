@@ -4,9 +4,9 @@ The first N images of DATA (by name) are scribbled with issue 30's protocol (``s
 the other images are scored against their masks (read as the user's truth). Round 0 trains a new
 model (the ImageNet encoder) on the first strokes; each later round adds corrective strokes where
 the current model is wrong on the scribbled images and trains on from it. Training is the app's
-own (``ml.finetune_job.run_finetune`` on sparse masks: the few-image recipe and, by default, the
-pixel-classifier fill of unlabeled pixels, ``ml.stroke_fill``). The same strokes feed two
-baselines in the same run: the random forest on filter features (``ml.pixel_classifier``) and
+own (``ml.training.finetune_job.run_finetune`` on sparse masks: the few-image recipe and, by default, the
+pixel-classifier fill of unlabeled pixels, ``ml.training.stroke_fill``). The same strokes feed two
+baselines in the same run: the random forest on filter features (``ml.strokes.pixel_classifier``) and
 "all one class" (the class most of the scribbled images' true pixels have).
 
     python bench/scribble_loop.py ../shared/data/isbi2012 --train 2 --rounds 5 --json
@@ -27,14 +27,14 @@ from machine_info import cpu_name
 from scribble_user import corrective_strokes, first_strokes
 
 from unet_desktop.core.errors import FileError
+from unet_desktop.core.folder.workspace import Workspace
+from unet_desktop.core.io.model_header import SCALES
 from unet_desktop.core.labels import IGNORE_INDEX, LabelScheme
-from unet_desktop.core.model_header import SCALES
-from unet_desktop.core.workspace import Workspace
-from unet_desktop.ml.dataset import SampleSet, make_sample, training_entries
-from unet_desktop.ml.finetune_job import run_finetune
-from unet_desktop.ml.pixel_classifier import PixelClassifier
-from unet_desktop.ml.predictor import Predictor
-from unet_desktop.ml.train_config import FinalReport, StepReport, TrainConfig, cache_side
+from unet_desktop.ml.inference.predictor import Predictor
+from unet_desktop.ml.strokes.pixel_classifier import PixelClassifier
+from unet_desktop.ml.training.dataset import SampleSet, make_sample, training_entries
+from unet_desktop.ml.training.finetune_job import run_finetune
+from unet_desktop.ml.training.train_config import FinalReport, StepReport, TrainConfig, cache_side
 
 UNLABELED = 128  # stored value of unpainted pixels when the folder's scheme has none
 

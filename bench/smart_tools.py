@@ -4,7 +4,7 @@
 
 Per image and per foreground object (bench/smart_user.py says what an object is):
 
-- box: box to mask (core.box_cut.BoxCut) from the object's bounding box (loosened by 2 % of its
+- box: box to mask (core.smart.box_cut.BoxCut) from the object's bounding box (loosened by 2 % of its
   larger side, as drawn by hand), then up to 3 corrective strokes, each on the largest error
   region (a stroke over object marks sure object, over background sure background; its brush
   is the fixed one or, where the region is thinner, as wide as the region). The user
@@ -38,11 +38,11 @@ import numpy as np
 from machine_info import cpu_name
 from smart_user import Target, corrective_stroke, iou, objects_of, user_box
 
-from unet_desktop.core.box_cut import BoxCut, prior_from_prediction
-from unet_desktop.core.edit_ops import brush_footprint
-from unet_desktop.core.magic_wand import MagicWand
-from unet_desktop.core.roi import expand_box
-from unet_desktop.core.workspace import Workspace
+from unet_desktop.core.editing.edit_ops import brush_footprint
+from unet_desktop.core.folder.workspace import Workspace
+from unet_desktop.core.smart.box_cut import BoxCut, prior_from_prediction
+from unet_desktop.core.smart.magic_wand import MagicWand
+from unet_desktop.core.smart.roi import expand_box
 
 MAX_BOX_STROKES = 3
 MIN_ERROR_PX = 25
@@ -154,7 +154,7 @@ def split_keys(ws: Workspace, model: Path | None, split: str) -> set[str] | None
         return None
     if model is None:
         sys.exit(f"--split {split} needs --model (the model file lists its held-out images)")
-    from unet_desktop.ml.modelfile import read_meta
+    from unet_desktop.ml.models.modelfile import read_meta
 
     held_out = set((read_meta(model).data_summary or {}).get("val_keys") or ())
     if not held_out:
@@ -170,8 +170,8 @@ def model_prior(prediction, target: Target, scheme):
 
 def timing_2000x1500(runs: int = 5) -> dict:
     """Median ms of each tool on a generated 2000x1500 image with a 1400x1000 px object."""
-    from unet_desktop.core.region_fix import fix_region
-    from unet_desktop.core.scissors import snap_segment
+    from unet_desktop.core.smart.region_fix import fix_region
+    from unet_desktop.core.smart.scissors import snap_segment
 
     rng = np.random.default_rng(0)
     image = rng.normal((70, 80, 90), 15, (1500, 2000, 3)).clip(0, 255).astype(np.uint8)

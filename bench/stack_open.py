@@ -24,7 +24,7 @@ import numpy as np
 import tifffile
 from workspace_open import median_time  # bench/ is on the path when run as a script
 
-from unet_desktop.core.workspace import Workspace
+from unet_desktop.core.folder.workspace import Workspace
 
 TARGET_S = 1.0
 

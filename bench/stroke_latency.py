@@ -5,7 +5,7 @@ the main window, offscreen, without a model (nothing else runs on the worker), p
 the simulated user (issue 30's protocol: up to 12 px, 5 px wide, alternately in each class's
 region) through the canvas's own tool signals, pauses ``--stroke-pause`` seconds after each, and
 measures the time from the end of a stroke to the prediction from the strokes shown
-(``gui.live_prediction``), while a 5 ms UI probe records the event loop's gaps.
+(``gui.model.live_prediction``), while a 5 ms UI probe records the event loop's gaps.
 """
 
 from __future__ import annotations
@@ -18,8 +18,8 @@ import cv2
 import numpy as np
 from PIL import Image
 
+from unet_desktop.core.folder.task import Task, save_task
 from unet_desktop.core.labels import binary_scheme
-from unet_desktop.core.task import Task, save_task
 
 ISBI = Path(__file__).resolve().parents[2] / "shared" / "data" / "isbi2012"
 

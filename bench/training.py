@@ -3,7 +3,7 @@
 Both loops train a fresh copy of the same UNet (same initial weights) with the same loss
 (cross-entropy + Dice), AdamW and the same augmented DataLoader over generated images, and read
 the loss every step; the two alternate ``--repeats`` times and the best run of each counts
-(robust to a machine busy with other work). The project's loop is ``ml.train_loop.Trainer``
+(robust to a machine busy with other work). The project's loop is ``ml.training.train_loop.Trainer``
 (what ``train`` runs): channels_last (GPU and CPU), bf16/fp16 autocast on a GPU, cuDNN autotuning,
 gradient clipping. The plain loop is the textbook fp32 step. Images/s are measured after
 ``--warmup`` steps.
@@ -26,12 +26,12 @@ import torch
 from torch.utils.data import DataLoader
 
 from unet_desktop.core.labels import binary_scheme
-from unet_desktop.ml.augment import train_transform
-from unet_desktop.ml.dataset import SegmentationDataset, make_sample
 from unet_desktop.ml.device import pick_device
-from unet_desktop.ml.losses import SegmentationLoss
-from unet_desktop.ml.models import build_model, unet_arch
-from unet_desktop.ml.train_loop import Trainer
+from unet_desktop.ml.models.architecture import build_model, unet_arch
+from unet_desktop.ml.training.augment import train_transform
+from unet_desktop.ml.training.dataset import SegmentationDataset, make_sample
+from unet_desktop.ml.training.losses import SegmentationLoss
+from unet_desktop.ml.training.train_loop import Trainer
 
 MEAN, STD = [0.5] * 3, [0.25] * 3
 

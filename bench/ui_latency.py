@@ -9,7 +9,7 @@ temporary Oxford-style copy of ../shared/data/pets, and measures
 - the gaps of the UI event loop (a 5 ms QTimer probe) while idle, while predicting, during a
   batch prediction of ``--batch`` images (with interactive requests every 0.5 s, whose latency is
   reported too), during a fine-tuning run and during a round of the learning loop (Learn as I
-  Correct: ``ml.learning_loop``, ``--round-seconds`` of training, then its gate), again with
+  Correct: ``ml.loop.learning_loop``, ``--round-seconds`` of training, then its gate), again with
   interactive requests.
 
     python bench/ui_latency.py [--model M.safetensors] [--device cpu] [--json]
@@ -36,17 +36,17 @@ import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import QEventLoop, QObject, QTimer, qInstallMessageHandler
 
-from unet_desktop.core.learning_record import record_path
-from unet_desktop.core.paths import default_model_path
-from unet_desktop.core.workspace import Workspace
+from unet_desktop.core.folder.learning_record import record_path
+from unet_desktop.core.folder.workspace import Workspace
+from unet_desktop.core.io.paths import default_model_path
 from unet_desktop.gui import main_thread_gc
 from unet_desktop.gui.app import create_application
-from unet_desktop.gui.batch_predict_dialog import BatchSettings, batch_job
-from unet_desktop.gui.model_controller import ModelController
-from unet_desktop.gui.prediction_service import PredictionService, neighbours_of
-from unet_desktop.gui.training_dock import TrainingDock
+from unet_desktop.gui.model.batch_predict_dialog import BatchSettings, batch_job
+from unet_desktop.gui.model.model_controller import ModelController
+from unet_desktop.gui.model.prediction_service import PredictionService, neighbours_of
+from unet_desktop.gui.training.training_dock import TrainingDock
 from unet_desktop.gui.worker import Priority, Worker, default_torch_threads
-from unet_desktop.ml.learning_loop import (
+from unet_desktop.ml.loop.learning_loop import (
     DEFAULT_ROUND_SECONDS,
     LearningLoop,
     LoopSettings,
@@ -167,8 +167,8 @@ def default_model(args: argparse.Namespace, folder: Path) -> tuple[Path, bool]:
     import torch
 
     from unet_desktop.core.labels import trimap_scheme
-    from unet_desktop.ml.modelfile import ModelMeta, new_version_id, save_model
-    from unet_desktop.ml.models import build_model, unet_arch
+    from unet_desktop.ml.models.architecture import build_model, unet_arch
+    from unet_desktop.ml.models.modelfile import ModelMeta, new_version_id, save_model
 
     torch.manual_seed(0)
     meta = ModelMeta(unet_arch(3, 3, depth=4, base=16), trimap_scheme(),
@@ -287,7 +287,7 @@ def _run(app, args: argparse.Namespace, tmp: Path) -> dict:
     dock = TrainingDock(worker)
     dock.resize(400, 500)
     dock.show()
-    from unet_desktop.gui.finetune_dialog import FinetuneSettings, train_config
+    from unet_desktop.gui.training.finetune_dialog import FinetuneSettings, train_config
 
     config = train_config(FinetuneSettings(epochs=1000, max_minutes=args.train_minutes,
                                            size=models.active.meta.train_size),

@@ -25,9 +25,9 @@ from pathlib import Path
 import numpy as np
 from PIL import Image
 
+from unet_desktop.core.folder.manifest import Manifest, ManifestRecord, save_manifest
+from unet_desktop.core.folder.workspace import ImageState, Workspace
 from unet_desktop.core.labels import binary_scheme
-from unet_desktop.core.manifest import Manifest, ManifestRecord, save_manifest
-from unet_desktop.core.workspace import ImageState, Workspace
 
 TARGET_S = 1.0
 

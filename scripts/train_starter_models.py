@@ -4,7 +4,7 @@
     python scripts/train_starter_models.py pets-trimap --card-only --model FILE   # card for FILE
     python scripts/train_starter_models.py carvana-binary --device cuda
 
-Each recipe trains with the project's own loop (``unet_desktop.ml.train``), then evaluates the
+Each recipe trains with the project's own loop (``unet_desktop.ml.training.train``), then evaluates the
 saved model at full resolution on its held-out validation images (the split is recorded in the
 model file), times a 500x375 prediction on this machine's CPU, and writes
 ``models/<name>.safetensors`` and ``models/<name>.md``.
@@ -24,13 +24,13 @@ import numpy as np
 import torch
 
 from unet_desktop.commands.evaluate import evaluate_workspace
-from unet_desktop.core.workspace import Workspace
-from unet_desktop.ml.dataset import prefix_group
-from unet_desktop.ml.effnet_unet import light_decoder_arch, light_decoder_copy
-from unet_desktop.ml.modelfile import load_model_file, new_version_id, read_meta, save_model
-from unet_desktop.ml.models import pretrained_arch
-from unet_desktop.ml.predictor import Predictor
-from unet_desktop.ml.train import EpochReport, FinalReport, TrainConfig, train
+from unet_desktop.core.folder.workspace import Workspace
+from unet_desktop.ml.inference.predictor import Predictor
+from unet_desktop.ml.models.architecture import pretrained_arch
+from unet_desktop.ml.models.effnet_unet import light_decoder_arch, light_decoder_copy
+from unet_desktop.ml.models.modelfile import load_model_file, new_version_id, read_meta, save_model
+from unet_desktop.ml.training.dataset import prefix_group
+from unet_desktop.ml.training.train import EpochReport, FinalReport, TrainConfig, train
 
 ROOT = Path(__file__).resolve().parents[1]
 DATA = ROOT.parent / "shared" / "data"

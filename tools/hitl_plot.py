@@ -15,7 +15,7 @@ import os
 import sys
 from pathlib import Path
 
-from unet_desktop.core.learning_record import AVERAGE_WINDOW, moving_average
+from unet_desktop.core.folder.learning_record import AVERAGE_WINDOW, moving_average
 
 COLORS = {"learn": "#1f77b4", "none": "#7f7f7f", "every10": "#ff7f0e"}
 TITLES = {"learn": "learn as I correct", "none": "no learning", "every10": "fine-tune every 10"}

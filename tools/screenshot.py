@@ -47,7 +47,7 @@ def copy_pairs(src: Path, count: int, dst: Path, spread: bool = False,
     """Copy ``count`` images that have a mask (the first ones, or spread over the folder) with
     their masks, in the folder's own layout; without ``with_masks``, any ``count`` images
     without their masks."""
-    from unet_desktop.core.workspace import Workspace
+    from unet_desktop.core.folder.workspace import Workspace
 
     root = Path(src).resolve()
     pairs = [e for e in Workspace.open(root).entries if e.mask_path.is_file() or not with_masks]
@@ -263,8 +263,8 @@ def _learning_scene(window, args: argparse.Namespace) -> bool:
     """Learn as I Correct, then images corrected into their masks one after the other."""
     from PySide6.QtCore import Qt
 
-    from unet_desktop.core.edit_ops import delta_from_masks
-    from unet_desktop.core.task import TASK_NAME
+    from unet_desktop.core.editing.edit_ops import delta_from_masks
+    from unet_desktop.core.folder.task import TASK_NAME
 
     ws = window.session.workspace
     if window.task_commands.ensure_task() is None:  # keeps the classes once the masks are gone

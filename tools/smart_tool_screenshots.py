@@ -40,7 +40,7 @@ def copy_one(data: Path, dataset: str, stem: str, dst: Path) -> Path:
 
 def truth(data: Path, dataset: str, stem: str) -> np.ndarray:
     """The object of the shared data's mask, for placing the clicks where a person would."""
-    from unet_desktop.core.workspace import Workspace
+    from unet_desktop.core.folder.workspace import Workspace
 
     ws = Workspace.open(data / dataset)
     key = next(e.key for e in ws.entries if Path(e.key).stem == stem)

@@ -10,7 +10,7 @@ the inside, placed from the ISBI ground truth the way a careful annotator would 
 :func:`strokes`), everything else left unlabeled.
 The task dialog's own proposals (scale, class colours) are kept, and Training > Fine-tune... is
 started with the dialog's own defaults, nothing set (for two corrected slices: a 3-minute time
-limit, no epoch count, nothing held out, the few-image recipe: ``ml.few_image_recipe``). It
+limit, no epoch count, nothing held out, the few-image recipe: ``ml.training.few_image_recipe``). It
 trains the task's first model (a new model from the ImageNet-pretrained encoder), and the wrong
 pixels and ISBI pixel error of that model on the eight slices nobody scribbled are measured
 against the ISBI masks, beside the all-cell baseline (every pixel called cell: wrong pixels =
@@ -253,9 +253,9 @@ def pixel_errors(model: Path, folder: Path, isbi: Path) -> dict:
     error (the challenge's: 1 - F-score of the cell pixels) of ``model`` on the slices nobody
     scribbled (their originals in ``isbi``), in both prediction modes."""
     from unet_desktop.commands.evaluate import evaluate_workspace
+    from unet_desktop.core.folder.workspace import Workspace
     from unet_desktop.core.labels import binary_scheme
-    from unet_desktop.core.workspace import Workspace
-    from unet_desktop.ml.predictor import Predictor
+    from unet_desktop.ml.inference.predictor import Predictor
 
     names = [p.name for p in sorted(folder.glob("slice_*.png")) if p.name not in SCRIBBLED]
     ws = Workspace.open(isbi, binary_scheme(("membrane", "cell")))

@@ -13,7 +13,7 @@ import platform
 import sys
 
 from unet_desktop import __version__
-from unet_desktop.core.logs import setup_logging
+from unet_desktop.core.io.logs import setup_logging
 
 log = logging.getLogger(__name__)
 

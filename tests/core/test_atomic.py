@@ -13,10 +13,10 @@ import time
 import numpy as np
 import pytest
 
-from unet_desktop.core import atomic
-from unet_desktop.core.atomic import atomic_write, atomic_write_bytes, remove_stale_temp_files
+from unet_desktop.core.io import atomic
+from unet_desktop.core.io.atomic import atomic_write, atomic_write_bytes, remove_stale_temp_files
+from unet_desktop.core.io.maskio import read_mask
 from unet_desktop.core.labels import trimap_scheme
-from unet_desktop.core.maskio import read_mask
 
 
 def _leftovers(folder) -> list[str]:
@@ -83,7 +83,7 @@ _WRITER = textwrap.dedent(
     from pathlib import Path
     import numpy as np
     from unet_desktop.core.labels import trimap_scheme
-    from unet_desktop.core.maskio import write_mask
+    from unet_desktop.core.io.maskio import write_mask
 
     folder, count = Path(sys.argv[1]), int(sys.argv[2])
     rng = np.random.default_rng(0)

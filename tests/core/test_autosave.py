@@ -5,13 +5,13 @@ import json
 import numpy as np
 import pytest
 
-from unet_desktop.core import edit_ops
-from unet_desktop.core.autosave import (
+from unet_desktop.core.editing import edit_ops
+from unet_desktop.core.editing.document import MaskDocument
+from unet_desktop.core.folder.autosave import (
     RecoveryJournal,
     default_recovery_dir,
     save_document,
 )
-from unet_desktop.core.document import MaskDocument
 from unet_desktop.core.labels import camvid_scheme, trimap_scheme
 
 

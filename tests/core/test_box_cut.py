@@ -3,7 +3,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from unet_desktop.core.box_cut import BoxCut, CutSettings, prior_from_prediction
+from unet_desktop.core.smart.box_cut import BoxCut, CutSettings, prior_from_prediction
 
 
 def disc_on_noise(shape=(120, 160), centre=(80, 60), radius=30, seed=0):
@@ -97,7 +97,7 @@ def test_contains_tells_object_from_background():
 def test_on_a_gray_textured_image_without_a_model_the_box_finds_the_cell(gray_cells):
     """EM-like: GrabCut alone takes nothing (the cell looks like its neighbours in the margin);
     brightness separates the cell inside its membranes."""
-    from unet_desktop.core.box_cut import brightness_object
+    from unet_desktop.core.smart.box_cut import brightness_object
 
     image, membrane, cells = gray_cells(256)
     for centre in ((128, 128), (60, 60), (200, 180)):

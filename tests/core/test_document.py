@@ -5,9 +5,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from unet_desktop.core import edit_ops
-from unet_desktop.core.document import MaskDocument
-from unet_desktop.core.history import EditHistory
+from unet_desktop.core.editing import edit_ops
+from unet_desktop.core.editing.document import MaskDocument
+from unet_desktop.core.editing.history import EditHistory
 from unet_desktop.core.labels import multiclass_scheme, trimap_scheme
 
 SHAPE = (24, 32)

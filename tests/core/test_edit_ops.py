@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from unet_desktop.core.edit_ops import (
+from unet_desktop.core.editing.edit_ops import (
     Delta,
     brush_segment,
     delta_from_region,

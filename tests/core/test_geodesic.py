@@ -6,7 +6,7 @@ import heapq
 
 import numpy as np
 
-from unet_desktop.core.geodesic import FAR, geodesic_distance
+from unet_desktop.core.smart.geodesic import FAR, geodesic_distance
 
 
 def dijkstra(values, seed, domain, weight):

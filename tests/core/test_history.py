@@ -3,8 +3,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from unet_desktop.core.edit_ops import Delta, brush_segment, delta_from_masks
-from unet_desktop.core.history import EditHistory, HistoryStore, Step, mask_fingerprint
+from unet_desktop.core.editing.edit_ops import Delta, brush_segment, delta_from_masks
+from unet_desktop.core.editing.history import EditHistory, HistoryStore, Step, mask_fingerprint
 
 
 def paint(mask: np.ndarray, history: EditHistory, x: float, value: int = 255, size: int = 3):

@@ -7,7 +7,7 @@ import pytest
 from PIL import Image
 
 from unet_desktop.core.errors import ImageReadError
-from unet_desktop.core.imageio import IMAGE_EXTENSIONS, image_size, is_image_file, read_image
+from unet_desktop.core.io.imageio import IMAGE_EXTENSIONS, image_size, is_image_file, read_image
 
 
 def _assert_valid(array: np.ndarray) -> None:

@@ -12,9 +12,9 @@ from hypothesis import strategies as st
 from PIL import Image
 
 from unet_desktop.core.errors import ImageReadError, MaskError
-from unet_desktop.core.imageio import read_image
+from unet_desktop.core.io.imageio import read_image
+from unet_desktop.core.io.maskio import read_mask
 from unet_desktop.core.labels import binary_scheme, trimap_scheme
-from unet_desktop.core.maskio import read_mask
 
 FUZZ = settings(max_examples=100, deadline=None)
 MAX_PIXELS = 1 << 20  # mutated headers may declare big sizes: keep every example small and fast

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import json
 
-from unet_desktop.core.atomic import atomic_write_bytes
-from unet_desktop.core.journal import Journal, file_identity, was_replaced
+from unet_desktop.core.folder.journal import Journal, file_identity, was_replaced
+from unet_desktop.core.io.atomic import atomic_write_bytes
 
 
 def test_entries_come_back_in_order_under_one_id(tmp_path):

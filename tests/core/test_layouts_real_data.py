@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from unet_desktop.core.workspace import ImageState, Workspace
+from unet_desktop.core.folder.workspace import ImageState, Workspace
 
 DATA = Path(__file__).resolve().parents[2] / ".." / "shared" / "data"
 

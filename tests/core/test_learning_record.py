@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from unet_desktop.core.learning_record import (
+from unet_desktop.core.folder.learning_record import (
     CurvePoint,
     LearningRecord,
     LearningRecordError,

@@ -13,8 +13,8 @@ from pathlib import Path
 import pytest
 
 from unet_desktop import cli
-from unet_desktop.core import logs
-from unet_desktop.core.logs import setup_logging
+from unet_desktop.core.io import logs
+from unet_desktop.core.io.logs import setup_logging
 
 
 def _our_handlers() -> list[logging.Handler]:
@@ -116,7 +116,7 @@ def test_help_lists_every_command_module():
 
 SEGFAULT = """
 import faulthandler
-from unet_desktop.core.logs import enable_fault_log
+from unet_desktop.core.io.logs import enable_fault_log
 
 def paint_stroke():
     faulthandler._sigsegv()

@@ -3,7 +3,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from unet_desktop.core.magic_wand import MagicWand, wand_fill
+from unet_desktop.core.smart.magic_wand import MagicWand, wand_fill
 
 
 def two_touching_regions(shape=(60, 80), seed=0):

@@ -6,8 +6,7 @@ import math
 import pytest
 
 from unet_desktop.core.errors import FileError
-from unet_desktop.core.labels import camvid_scheme, trimap_scheme
-from unet_desktop.core.manifest import (
+from unet_desktop.core.folder.manifest import (
     FORMAT_NAME,
     FORMAT_VERSION,
     ImageState,
@@ -22,6 +21,7 @@ from unet_desktop.core.manifest import (
     quarantine,
     save_manifest,
 )
+from unet_desktop.core.labels import camvid_scheme, trimap_scheme
 
 
 def _doc(entries: object, **extra: object) -> bytes:

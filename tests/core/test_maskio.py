@@ -8,15 +8,15 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from unet_desktop.core import atomic
 from unet_desktop.core.errors import MaskError
+from unet_desktop.core.io import atomic
+from unet_desktop.core.io.maskio import guess_scheme, read_mask, write_mask
 from unet_desktop.core.labels import (
     binary_scheme,
     camvid_scheme,
     multiclass_scheme,
     trimap_scheme,
 )
-from unet_desktop.core.maskio import guess_scheme, read_mask, write_mask
 
 SCHEMES = {
     "binary": (binary_scheme(), np.array([0, 255])),

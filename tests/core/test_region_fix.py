@@ -3,7 +3,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from unet_desktop.core.region_fix import clicked_region, fix_region, predicted_region
+from unet_desktop.core.smart.region_fix import clicked_region, fix_region, predicted_region
 
 
 def prediction_with_blob():

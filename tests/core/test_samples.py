@@ -1,9 +1,9 @@
 from __future__ import annotations
 
+from unet_desktop.core.folder.samples import sample_workspace
+from unet_desktop.core.folder.workspace import Workspace
+from unet_desktop.core.io.paths import samples_dir
 from unet_desktop.core.labels import trimap_scheme
-from unet_desktop.core.paths import samples_dir
-from unet_desktop.core.samples import sample_workspace
-from unet_desktop.core.workspace import Workspace
 
 
 def test_first_start_copies_the_samples_into_user_data_and_they_open(_isolated_user_dirs):

@@ -2,8 +2,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from unet_desktop.core.edit_ops import polygon_fill
-from unet_desktop.core.scissors import ScissorsPath, snap_segment
+from unet_desktop.core.editing.edit_ops import polygon_fill
+from unet_desktop.core.smart.scissors import ScissorsPath, snap_segment
 
 
 def edge_with_gradient(shape=(120, 120), edge_x=60):

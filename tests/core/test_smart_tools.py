@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import numpy as np
 
-from unet_desktop.core.document import MaskDocument
+from unet_desktop.core.editing.document import MaskDocument
 from unet_desktop.core.labels import binary_scheme, multiclass_scheme, trimap_scheme
-from unet_desktop.core.smart_tools import BoxTool, RegionFixTool, ScissorsTool, WandTool
+from unet_desktop.core.smart.smart_tools import BoxTool, RegionFixTool, ScissorsTool, WandTool
 
 
 def disc_document(scheme=None, fill=0):

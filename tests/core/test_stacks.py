@@ -15,15 +15,15 @@ import pytest
 import tifffile
 
 from unet_desktop.core.errors import FileError, ImageReadError
-from unet_desktop.core.labels import binary_scheme
-from unet_desktop.core.stacks import (
+from unet_desktop.core.folder.workspace import ImageState, Workspace
+from unet_desktop.core.io.stacks import (
     probe_tiff,
     read_mask_page,
     read_mask_stack_header,
     read_slice,
     write_mask_stack,
 )
-from unet_desktop.core.workspace import ImageState, Workspace
+from unet_desktop.core.labels import binary_scheme
 
 
 def _volume(pages: int = 6, height: int = 20, width: int = 24) -> np.ndarray:
@@ -104,7 +104,7 @@ def test_a_new_stack_gets_a_mask_stack_whose_other_pages_stay_unlabeled(tmp_path
 _WRITER = textwrap.dedent("""
     import sys, numpy as np
     from unet_desktop.core.labels import binary_scheme
-    from unet_desktop.core.stacks import write_mask_stack
+    from unet_desktop.core.io.stacks import write_mask_stack
     path, pages, height = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
     version = 0
     while True:

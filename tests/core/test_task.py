@@ -9,9 +9,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from unet_desktop.core.labels import binary_scheme, multiclass_scheme, trimap_scheme
-from unet_desktop.core.maskio import guess_scheme
-from unet_desktop.core.task import (
+from unet_desktop.core.folder.task import (
     ModelVersion,
     Task,
     TaskError,
@@ -27,7 +25,9 @@ from unet_desktop.core.task import (
     task_path,
     version_from_metadata,
 )
-from unet_desktop.core.workspace import ImageState, Workspace
+from unet_desktop.core.folder.workspace import ImageState, Workspace
+from unet_desktop.core.io.maskio import guess_scheme
+from unet_desktop.core.labels import binary_scheme, multiclass_scheme, trimap_scheme
 
 SPARSE = binary_scheme(("membrane", "cell"), ignore_value=128)
 
@@ -139,7 +139,7 @@ def test_a_broken_task_file_is_reported_and_left_as_it_is(tmp_path):
 
 
 def test_a_task_keeps_its_scale_and_old_files_read_as_fit(tmp_path):
-    from unet_desktop.ml.modelfile import SCALES  # what a model file may record
+    from unet_desktop.ml.models.modelfile import SCALES  # what a model file may record
 
     assert all(Task("em", SPARSE, scale=s).scale == s for s in SCALES)
     save_task(tmp_path, Task("em", SPARSE, scale="native"))

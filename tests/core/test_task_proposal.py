@@ -5,14 +5,14 @@ from __future__ import annotations
 import cv2
 import numpy as np
 
-from unet_desktop.core.labels import binary_scheme
-from unet_desktop.core.task_proposal import (
+from unet_desktop.core.folder.task_proposal import (
     THIN_SHARE,
     propose,
     thin_structure_share,
     visible_colors,
     with_colors,
 )
+from unet_desktop.core.labels import binary_scheme
 
 
 def blob_image(seed: int, size: int = 384) -> np.ndarray:

@@ -4,9 +4,8 @@ import cv2
 import numpy as np
 import pytest
 
-from unet_desktop.core.document import MaskDocument
-from unet_desktop.core.labels import binary_scheme, camvid_scheme, trimap_scheme
-from unet_desktop.core.tools import (
+from unet_desktop.core.editing.document import MaskDocument
+from unet_desktop.core.editing.tools import (
     BrushTool,
     EraserTool,
     EyedropperTool,
@@ -14,6 +13,7 @@ from unet_desktop.core.tools import (
     PolygonTool,
     Tool,
 )
+from unet_desktop.core.labels import binary_scheme, camvid_scheme, trimap_scheme
 
 
 def doc_for(scheme, fill: int, shape=(50, 60)) -> MaskDocument:

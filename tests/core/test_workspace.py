@@ -10,10 +10,15 @@ import pytest
 from PIL import Image
 
 from unet_desktop.core.errors import FileError, MaskError
+from unet_desktop.core.folder.manifest import (
+    MANIFEST_DIR,
+    journal_path,
+    load_manifest,
+    manifest_path,
+)
+from unet_desktop.core.folder.workspace import ImageEntry, ImageState, Workspace
+from unet_desktop.core.io.maskio import read_mask
 from unet_desktop.core.labels import binary_scheme, camvid_scheme, trimap_scheme
-from unet_desktop.core.manifest import MANIFEST_DIR, journal_path, load_manifest, manifest_path
-from unet_desktop.core.maskio import read_mask
-from unet_desktop.core.workspace import ImageEntry, ImageState, Workspace
 
 S = ImageState
 
@@ -181,13 +186,13 @@ def test_model_scheme_is_read_from_the_file_header_without_torch(tmp_path):
     import subprocess
     import sys
 
-    from unet_desktop.core.model_header import model_scheme
-    from unet_desktop.core.paths import default_model_path
+    from unet_desktop.core.io.model_header import model_scheme
+    from unet_desktop.core.io.paths import default_model_path
 
     assert model_scheme(default_model_path()) == trimap_scheme()
     assert model_scheme(touch(tmp_path / "junk.safetensors", b"\xff" * 20)) is None
     assert model_scheme(tmp_path / "missing.safetensors") is None
-    code = ("import sys; from unet_desktop.core.model_header import model_scheme; "
+    code = ("import sys; from unet_desktop.core.io.model_header import model_scheme; "
             f"model_scheme({str(default_model_path())!r}); assert 'torch' not in sys.modules")
     subprocess.run([sys.executable, "-c", code], check=True)
 
@@ -348,7 +353,7 @@ def test_a_journal_line_whose_mask_was_never_written_is_ignored(tmp_path, monkey
     def disk_full(*args, **kwargs):
         raise OSError(28, "No space left on device")
 
-    monkeypatch.setattr("unet_desktop.core.maskio.write_mask", disk_full)
+    monkeypatch.setattr("unet_desktop.core.io.maskio.write_mask", disk_full)
     for key in ("images/a.png", "images/b.png"):
         with pytest.raises(MaskError, match="No space left"):
             ws.save_mask(key, BIN, S.PREDICTED, model_version="v1")

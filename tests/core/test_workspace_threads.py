@@ -9,7 +9,7 @@ import time
 import numpy as np
 from PIL import Image
 
-from unet_desktop.core.workspace import Workspace
+from unet_desktop.core.folder.workspace import Workspace
 
 
 def test_reading_the_invalid_masks_while_workers_find_more_is_safe(tmp_path):

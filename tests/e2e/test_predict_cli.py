@@ -10,10 +10,10 @@ import torch
 from PIL import Image
 
 from unet_desktop.cli import main
+from unet_desktop.core.io.maskio import read_mask
 from unet_desktop.core.labels import trimap_scheme
-from unet_desktop.core.maskio import read_mask
-from unet_desktop.ml.modelfile import ModelMeta, new_version_id, save_model
-from unet_desktop.ml.models import build_model, unet_arch
+from unet_desktop.ml.models.architecture import build_model, unet_arch
+from unet_desktop.ml.models.modelfile import ModelMeta, new_version_id, save_model
 
 torch.set_num_threads(1)
 
@@ -109,8 +109,8 @@ def test_real_pet_images_with_quirks(model_file, shared_data, tmp_path, capsys):
 
 def test_info_shortens_long_lists_but_json_keeps_them(tmp_path, capsys):
     from unet_desktop.core.labels import trimap_scheme
-    from unet_desktop.ml.modelfile import ModelMeta, save_model
-    from unet_desktop.ml.models import build_model, unet_arch
+    from unet_desktop.ml.models.architecture import build_model, unet_arch
+    from unet_desktop.ml.models.modelfile import ModelMeta, save_model
 
     keys = [f"images/pet_{i:03d}.jpg" for i in range(120)]
     arch = unet_arch(3, 3, depth=2, base=4)
@@ -148,9 +148,9 @@ def test_info_and_export(model_file, tmp_path, capsys):
 
 def test_predict_runs_the_windows_batch_job_and_survives_out_of_memory(
         model_file, image_folder, tmp_path, capsys, monkeypatch):
-    """The CLI goes through ``ml.batch_job`` (the window's run): an out-of-memory error halves
+    """The CLI goes through ``ml.inference.batch_job`` (the window's run): an out-of-memory error halves
     the batch and says so instead of ending the run."""
-    from unet_desktop.ml.predictor import Predictor
+    from unet_desktop.ml.inference.predictor import Predictor
 
     real_batch, sizes = Predictor.predict_batch, []
 

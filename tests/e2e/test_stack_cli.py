@@ -9,7 +9,7 @@ import tifffile
 from PIL import Image
 
 from unet_desktop.cli import main
-from unet_desktop.ml.modelfile import read_meta
+from unet_desktop.ml.models.modelfile import read_meta
 
 pytestmark = pytest.mark.usefixtures("one_torch_thread")
 

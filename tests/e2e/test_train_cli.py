@@ -11,7 +11,7 @@ from PIL import Image
 
 from unet_desktop.cli import main
 from unet_desktop.core.labels import binary_to_trimap
-from unet_desktop.ml.modelfile import read_meta
+from unet_desktop.ml.models.modelfile import read_meta
 
 TINY = ["--arch", "unet", "--size", "32", "--base", "4", "--depth", "2", "--batch-size", "4",
         "--lr", "1e-2", "--device", "cpu", "--workers", "0"]
@@ -163,10 +163,10 @@ def test_train_and_evaluate_on_real_isbi_slices(shared_data, tmp_path, capsys):
 
 def test_evaluate_with_flip_tta_scores_the_flip_averaged_predictions(tmp_path, capsys):
     from unet_desktop.commands.evaluate import evaluate_workspace
-    from unet_desktop.core.workspace import Workspace
-    from unet_desktop.ml.dataset import training_entries
-    from unet_desktop.ml.modelfile import load_model_file
-    from unet_desktop.ml.predictor import Predictor
+    from unet_desktop.core.folder.workspace import Workspace
+    from unet_desktop.ml.inference.predictor import Predictor
+    from unet_desktop.ml.models.modelfile import load_model_file
+    from unet_desktop.ml.training.dataset import training_entries
 
     ws_root = oxford_workspace(tmp_path / "pets")
     model = tmp_path / "pets.safetensors"
@@ -222,9 +222,9 @@ def test_train_on_sparse_binary_masks_ignores_the_unlabeled_value_and_skips_an_i
 
 def test_train_runs_the_windows_fine_tune_job_but_writes_where_out_says(
         tmp_path, capsys, monkeypatch):
-    """The CLI goes through ``ml.finetune_job.run_finetune`` (the window's run): out of memory
+    """The CLI goes through ``ml.training.finetune_job.run_finetune`` (the window's run): out of memory
     resumes with a smaller batch; unlike the window it never renames the --out file."""
-    from unet_desktop.ml import train as train_module
+    from unet_desktop.ml.training import train as train_module
 
     real_train, batch_sizes = train_module.train, []
 

@@ -26,8 +26,8 @@ import pytest
 import torch
 
 from unet_desktop import cli
+from unet_desktop.core.io.maskio import read_mask
 from unet_desktop.core.labels import trimap_scheme
-from unet_desktop.core.maskio import read_mask
 
 REPO = Path(__file__).resolve().parents[2]
 SOURCES = ["pyproject.toml", "setup.py", "README.md", "LICENSE", "MANIFEST.in", "unet_desktop",
@@ -38,7 +38,7 @@ SAMPLES = sorted(p.name for p in (REPO / "resources" / "samples").iterdir()
 
 WHERE = """
 import unet_desktop
-from unet_desktop.core import paths
+from unet_desktop.core.io import paths
 print(unet_desktop.__file__, paths.samples_dir(), paths.default_model_path(), paths.user_log_dir(),
       sep="\\n")
 """
@@ -108,8 +108,8 @@ def make_venv(tmp_path: Path, wheel: Path) -> tuple[Path, Path]:
 
 
 def tiny_model(path: Path) -> Path:
-    from unet_desktop.ml.modelfile import ModelMeta, new_version_id, save_model
-    from unet_desktop.ml.models import build_model, unet_arch
+    from unet_desktop.ml.models.architecture import build_model, unet_arch
+    from unet_desktop.ml.models.modelfile import ModelMeta, new_version_id, save_model
 
     torch.manual_seed(0)
     meta = ModelMeta(arch=unet_arch(3, 3, depth=2, base=4), scheme=trimap_scheme(),

@@ -13,11 +13,11 @@ import torch
 from PIL import Image
 
 from unet_desktop.core.labels import trimap_scheme
-from unet_desktop.gui.model_controller import ModelController
-from unet_desktop.gui.prediction_service import PredictionService
+from unet_desktop.gui.model.model_controller import ModelController
+from unet_desktop.gui.model.prediction_service import PredictionService
 from unet_desktop.gui.worker import Worker
-from unet_desktop.ml.modelfile import ModelMeta, new_version_id, save_model
-from unet_desktop.ml.models import build_model, unet_arch
+from unet_desktop.ml.models.architecture import build_model, unet_arch
+from unet_desktop.ml.models.modelfile import ModelMeta, new_version_id, save_model
 
 TIMEOUT_MS = 10_000
 SIZE = (40, 48)  # height, width of the generated images

@@ -18,15 +18,15 @@ from tests.gui.conftest_model import (  # noqa: F401 - fixtures are used by name
     models,
     tiny_model,
 )
-from unet_desktop.core.maskio import read_mask
-from unet_desktop.core.workspace import ImageState, Workspace
-from unet_desktop.gui.batch_predict_dialog import (
+from unet_desktop.core.folder.workspace import ImageState, Workspace
+from unet_desktop.core.io.maskio import read_mask
+from unet_desktop.gui.model.batch_predict_dialog import (
     BatchPredictDialog,
     RateEstimator,
     format_duration,
 )
-from unet_desktop.ml.modelfile import load_model_file
-from unet_desktop.ml.predictor import Predictor
+from unet_desktop.ml.inference.predictor import Predictor
+from unet_desktop.ml.models.modelfile import load_model_file
 
 N_IMAGES, N_LABELLED = 9, 2
 

@@ -13,10 +13,10 @@ from tests.gui.conftest_model import (  # noqa: F401 - fixtures are used by name
     model_worker,
     tiny_pets,
 )
-from unet_desktop.core.workspace import Workspace
-from unet_desktop.gui.batch_predict_dialog import BatchPredictDialog
-from unet_desktop.gui.model_controller import ModelController
-from unet_desktop.ml.modelfile import load_model_file, save_model
+from unet_desktop.core.folder.workspace import Workspace
+from unet_desktop.gui.model.batch_predict_dialog import BatchPredictDialog
+from unet_desktop.gui.model.model_controller import ModelController
+from unet_desktop.ml.models.modelfile import load_model_file, save_model
 
 
 def native_copy(fit_model, path):

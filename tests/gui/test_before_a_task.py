@@ -8,7 +8,7 @@ from __future__ import annotations
 from tests.gui.conftest import open_window
 from tests.gui.conftest_model import TIMEOUT_MS, tiny_model  # noqa: F401 - fixture by name
 from tests.gui.test_task_flow import cells, task_dialog  # noqa: F401 - fixture by name
-from unet_desktop.gui.image_list_model import UNCERTAINTY_ROLE
+from unet_desktop.gui.editing.image_list_model import UNCERTAINTY_ROLE
 
 
 def uncertainties(win) -> list:

@@ -6,8 +6,8 @@ import numpy as np
 import pytest
 
 from unet_desktop.core.labels import binary_scheme, multiclass_scheme, trimap_scheme
-from unet_desktop.gui.canvas import Canvas
-from unet_desktop.gui.layers import outline_of, scheme_lut
+from unet_desktop.gui.editing.canvas import Canvas
+from unet_desktop.gui.editing.layers import outline_of, scheme_lut
 
 
 def argb(r: int, g: int, b: int, a: int = 255) -> int:

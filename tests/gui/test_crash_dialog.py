@@ -14,7 +14,7 @@ import pytest
 from PySide6.QtCore import QTimer
 from PySide6.QtWidgets import QMessageBox, QWidget
 
-from unet_desktop.core.logs import setup_logging
+from unet_desktop.core.io.logs import setup_logging
 from unet_desktop.gui.app import CRASH_TITLE, CrashReporter, crash_message_box
 
 

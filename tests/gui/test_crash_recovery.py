@@ -14,7 +14,7 @@ import pytest
 
 from tests.gui.conftest import KEYS, open_window, sample_trimap, saved_mask
 from tests.gui.helpers import capsule
-from unet_desktop.core.autosave import RecoveryJournal, default_recovery_dir
+from unet_desktop.core.folder.autosave import RecoveryJournal, default_recovery_dir
 
 REPO = Path(__file__).resolve().parents[2]
 STROKE = "5.5,40.5,55.5,40.5,3,5"  # x0,y0,x1,y1,value,size

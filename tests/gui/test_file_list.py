@@ -5,8 +5,8 @@ from __future__ import annotations
 from PySide6.QtCore import Qt
 
 from tests.gui.conftest import KEYS
-from unet_desktop.core.workspace import ImageState
-from unet_desktop.gui.file_list_dock import KEY_ROLE, STATE_ROLE, UNCERTAINTY_ROLE
+from unet_desktop.core.folder.workspace import ImageState
+from unet_desktop.gui.editing.file_list_dock import KEY_ROLE, STATE_ROLE, UNCERTAINTY_ROLE
 
 
 def test_lists_every_image_with_its_state(window):

@@ -12,11 +12,11 @@ from tests.gui.conftest_model import (  # noqa: F401 - fixtures are used by name
     models,
     tiny_model,
 )
-from unet_desktop.core.workspace import Workspace
-from unet_desktop.gui.finetune_dialog import FinetuneDialog
-from unet_desktop.gui.training_dock import TrainingDock
-from unet_desktop.ml.few_image_recipe import FEW_IMAGE_MINUTES, MIN_EARLY_STOPPING_IMAGES
-from unet_desktop.ml.modelfile import read_meta
+from unet_desktop.core.folder.workspace import Workspace
+from unet_desktop.gui.training.finetune_dialog import FinetuneDialog
+from unet_desktop.gui.training.training_dock import TrainingDock
+from unet_desktop.ml.models.modelfile import read_meta
+from unet_desktop.ml.training.few_image_recipe import FEW_IMAGE_MINUTES, MIN_EARLY_STOPPING_IMAGES
 
 
 def test_two_images_train_for_the_time_limit_by_default_and_say_not_validated(
@@ -56,6 +56,6 @@ def test_two_images_train_for_the_time_limit_by_default_and_say_not_validated(
 
 @pytest.mark.parametrize(("held_out", "allowed"), [(1, False), (4, False), (5, True)])
 def test_early_stopping_needs_enough_validation_images(held_out, allowed):
-    from unet_desktop.ml.few_image_recipe import early_stopping_allowed
+    from unet_desktop.ml.training.few_image_recipe import early_stopping_allowed
 
     assert early_stopping_allowed(held_out) is allowed

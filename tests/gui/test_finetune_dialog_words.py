@@ -12,8 +12,8 @@ from tests.gui.conftest_model import (  # noqa: F401 - fixtures are used by name
     models,
     tiny_model,
 )
-from unet_desktop.core.workspace import Workspace
-from unet_desktop.gui.finetune_dialog import FinetuneDialog
+from unet_desktop.core.folder.workspace import Workspace
+from unet_desktop.gui.training.finetune_dialog import FinetuneDialog
 
 
 def test_size_and_validation_are_worded_for_what_happens(qtbot, models, tmp_path):
@@ -33,7 +33,7 @@ def test_size_and_validation_are_worded_for_what_happens(qtbot, models, tmp_path
     trained = next(k for k in two if k not in held_out)
     assert f"trains on {trained.rsplit('/', 1)[-1]}" in text, text
     config = dialog.config()
-    from unet_desktop.ml.dataset import split_indices
+    from unet_desktop.ml.training.dataset import split_indices
 
     _train, val = split_indices(two, config.val_fraction, config.seed, config.group_fn)
     assert [two[i] for i in val] == held_out  # the very image the run will hold out
@@ -44,7 +44,7 @@ def test_size_and_validation_are_worded_for_what_happens(qtbot, models, tmp_path
 
 def test_in_a_task_folder_the_frozen_validation_set_is_named_and_the_fraction_is_off(
         qtbot, models, tmp_path):
-    from unet_desktop.gui.finetune_dialog import TaskPlan
+    from unet_desktop.gui.training.finetune_dialog import TaskPlan
 
     ws = Workspace.open(make_pets(tmp_path / "pets", n_images=6, n_labelled=4))
     keys = [e.key for e in ws.labelled()]

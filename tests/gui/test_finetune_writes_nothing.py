@@ -14,7 +14,7 @@ from tests.gui.conftest_model import (  # noqa: F401 - fixtures are used by name
     window_on,
 )
 from tests.gui.helpers import drag
-from unet_desktop.core.workspace import ImageState, Workspace
+from unet_desktop.core.folder.workspace import ImageState, Workspace
 
 CTRL = Qt.KeyboardModifier.ControlModifier
 

@@ -14,7 +14,7 @@ from PySide6.QtWidgets import QMenu
 from tests.gui.conftest import open_window
 from tests.gui.conftest_model import TIMEOUT_MS, tiny_model  # noqa: F401
 from unet_desktop import __version__
-from unet_desktop.core.paths import user_log_dir
+from unet_desktop.core.io.paths import user_log_dir
 from unet_desktop.gui.help_dialogs import STATE_MEANINGS, typed_keys
 
 
@@ -72,8 +72,8 @@ def test_shortcut_list_shows_typed_keys_once_and_the_tasks_classes(qtbot, tmp_pa
     import numpy as np
     from PIL import Image
 
+    from unet_desktop.core.folder.task import Task, save_task
     from unet_desktop.core.labels import ClassInfo, LabelScheme
-    from unet_desktop.core.task import Task, save_task
 
     folder = tmp_path / "em"
     folder.mkdir()

@@ -21,12 +21,12 @@ from tests.gui.conftest_model import (  # noqa: F401 - fixtures are used by name
     make_pets,
     tiny_model,
 )
-from unet_desktop.core.edit_ops import delta_from_masks
-from unet_desktop.core.learning_record import load_record, record_path
-from unet_desktop.core.maskio import read_mask
-from unet_desktop.core.workspace import ImageState, Workspace
-from unet_desktop.ml.learning_loop import GateReport, LearningLoop, LoopSettings
-from unet_desktop.ml.modelfile import read_meta
+from unet_desktop.core.editing.edit_ops import delta_from_masks
+from unet_desktop.core.folder.learning_record import load_record, record_path
+from unet_desktop.core.folder.workspace import ImageState, Workspace
+from unet_desktop.core.io.maskio import read_mask
+from unet_desktop.ml.loop.learning_loop import GateReport, LearningLoop, LoopSettings
+from unet_desktop.ml.models.modelfile import read_meta
 
 FAST = LoopSettings(epochs=1, size=32, batch_size=4)
 CORRECTED = [image_key(i) for i in range(4)]

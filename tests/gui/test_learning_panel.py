@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from unet_desktop.core.learning_record import CurvePoint, LearningRecord
-from unet_desktop.gui.learning_panel import LearningPanel, estimate_text
+from unet_desktop.core.folder.learning_record import CurvePoint, LearningRecord
+from unet_desktop.gui.training.learning_panel import LearningPanel, estimate_text
 
 
 def record_of(scores: list[float], versions: list[str], **options) -> LearningRecord:

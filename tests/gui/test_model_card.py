@@ -4,13 +4,13 @@ plot (issue 18, item 2: it was a 520 x 10308 px form with a "Metric: history" wa
 from __future__ import annotations
 
 from unet_desktop.core.labels import trimap_scheme
-from unet_desktop.gui.model_card_dialog import (
+from unet_desktop.gui.model.model_card_dialog import (
     ModelCardDialog,
     history_series,
     metric_rows,
     per_class_table,
 )
-from unet_desktop.ml.modelfile import ModelMeta
+from unet_desktop.ml.models.modelfile import ModelMeta
 
 CLASSES = ["foreground", "background", "border"]
 

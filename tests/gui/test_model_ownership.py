@@ -18,12 +18,12 @@ from tests.gui.conftest_model import (  # noqa: F401 - fixtures are used by name
     tiny_model,
 )
 from tests.gui.helpers import block
-from unet_desktop.core import workspace as workspace_module
+from unet_desktop.core.folder import workspace as workspace_module
+from unet_desktop.core.folder.workspace import ImageState, Workspace
 from unet_desktop.core.progress import CancelToken
-from unet_desktop.core.workspace import ImageState, Workspace
-from unet_desktop.gui.batch_predict_dialog import BatchSettings, batch_job
-from unet_desktop.gui.model_controller import ModelController
-from unet_desktop.ml.predictor import Predictor
+from unet_desktop.gui.model.batch_predict_dialog import BatchSettings, batch_job
+from unet_desktop.gui.model.model_controller import ModelController
+from unet_desktop.ml.inference.predictor import Predictor
 
 
 def test_moving_the_window_model_does_not_move_the_batch_runs_network(qtbot, model_worker,

@@ -22,13 +22,13 @@ from tests.gui.conftest_model import (  # noqa: F401 - fixtures are used by name
     tiny_model,
 )
 from tests.gui.test_learning_loop import correct, gate_scores
+from unet_desktop.core.folder.learning_record import LearningRecord, record_path, save_record
+from unet_desktop.core.folder.task import Task, load_task, model_file, save_task
 from unet_desktop.core.labels import binary_scheme, trimap_scheme
-from unet_desktop.core.learning_record import LearningRecord, record_path, save_record
 from unet_desktop.core.progress import Cancelled
-from unet_desktop.core.task import Task, load_task, model_file, save_task
-from unet_desktop.ml.learning_loop import LearningLoop, LoopSettings, RoundResult
-from unet_desktop.ml.modelfile import ModelMeta, new_version_id, read_meta, save_model
-from unet_desktop.ml.models import build_model, unet_arch
+from unet_desktop.ml.loop.learning_loop import LearningLoop, LoopSettings, RoundResult
+from unet_desktop.ml.models.architecture import build_model, unet_arch
+from unet_desktop.ml.models.modelfile import ModelMeta, new_version_id, read_meta, save_model
 
 FAST = LoopSettings(epochs=1, size=32, batch_size=4)
 QUICK = {"batch_size": 2, "patience": None}
@@ -88,7 +88,7 @@ class Hold:
 
 
 def hold_fine_tunes(monkeypatch) -> threading.Event:
-    import unet_desktop.gui.training_dock as dock
+    import unet_desktop.gui.training.training_dock as dock
 
     go, job = threading.Event(), dock.training_job
 
@@ -274,7 +274,7 @@ def test_a_folder_another_process_holds_opens_read_only_with_a_banner_naming_it(
     import os
     import socket
 
-    from unet_desktop.core.folder_lock import lock_path
+    from unet_desktop.core.folder.folder_lock import lock_path
 
     other = os.getppid()  # a live process of this host that is not this one
     lock_path(pets).parent.mkdir(parents=True, exist_ok=True)

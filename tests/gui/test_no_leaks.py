@@ -18,8 +18,8 @@ from tests.gui.conftest_model import (  # noqa: F401 - fixtures are used by name
     tiny_model,
     window_on,
 )
-from unet_desktop.gui.finetune_dialog import FinetuneDialog
-from unet_desktop.gui.model_card_dialog import ModelCardDialog
+from unet_desktop.gui.model.model_card_dialog import ModelCardDialog
+from unet_desktop.gui.training.finetune_dialog import FinetuneDialog
 
 
 @pytest.fixture

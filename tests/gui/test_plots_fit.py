@@ -6,7 +6,7 @@ from __future__ import annotations
 from PySide6.QtCore import QRect
 
 from tests.gui.conftest import open_window
-from unet_desktop.core.learning_record import CurvePoint, LearningRecord
+from unet_desktop.core.folder.learning_record import CurvePoint, LearningRecord
 
 READABLE_PX = 120  # a plot with its title, ticks and axis labels needs at least this
 

@@ -15,11 +15,11 @@ from tests.gui.conftest_model import (  # noqa: F401 - fixtures are used by name
     tiny_pets,
 )
 from unet_desktop.core.labels import binary_scheme
-from unet_desktop.gui.model_controller import LoadedModel
-from unet_desktop.ml.modelfile import ModelMeta, new_version_id
-from unet_desktop.ml.models import build_model, unet_arch
-from unet_desktop.ml.oom import ResilientPredictor
-from unet_desktop.ml.predictor import Predictor
+from unet_desktop.gui.model.model_controller import LoadedModel
+from unet_desktop.ml.inference.oom import ResilientPredictor
+from unet_desktop.ml.inference.predictor import Predictor
+from unet_desktop.ml.models.architecture import build_model, unet_arch
+from unet_desktop.ml.models.modelfile import ModelMeta, new_version_id
 
 
 def binary_model() -> LoadedModel:

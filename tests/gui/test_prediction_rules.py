@@ -7,13 +7,13 @@ import numpy as np
 import pytest
 
 from unet_desktop.core.errors import ModelFileError
+from unet_desktop.core.folder.workspace import ImageState
 from unet_desktop.core.labels import binary_scheme, multiclass_scheme, trimap_scheme
-from unet_desktop.core.workspace import ImageState
-from unet_desktop.gui.model_card_dialog import architecture_text, metric_rows, model_card_rows
-from unet_desktop.gui.prediction_controller import adapt_labels, may_replace_automatically
-from unet_desktop.gui.uncertainty_layer import heat_lut, heat_rgba
+from unet_desktop.gui.editing.uncertainty_layer import heat_lut, heat_rgba
+from unet_desktop.gui.model.model_card_dialog import architecture_text, metric_rows, model_card_rows
+from unet_desktop.gui.model.prediction_controller import adapt_labels, may_replace_automatically
 from unet_desktop.ml.model_files import copy_model_file
-from unet_desktop.ml.modelfile import ModelMeta
+from unet_desktop.ml.models.modelfile import ModelMeta
 
 
 @pytest.mark.parametrize(("state", "user_edits", "accepted", "mask_version", "expected"), [

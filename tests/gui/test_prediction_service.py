@@ -20,11 +20,15 @@ from tests.gui.conftest_model import (  # noqa: F401 - fixtures are used by name
     tiny_pets,
 )
 from tests.gui.helpers import block
-from unet_desktop.core.workspace import ImageEntry, ImageState, Workspace
-from unet_desktop.gui.model_controller import ModelSlots, device_choices
-from unet_desktop.gui.prediction_cache import PredictionCache
-from unet_desktop.gui.prediction_service import most_uncertain, neighbours_of, uncertainty_order
-from unet_desktop.ml.predictor import Prediction, Predictor
+from unet_desktop.core.folder.workspace import ImageEntry, ImageState, Workspace
+from unet_desktop.gui.model.model_controller import ModelSlots, device_choices
+from unet_desktop.gui.model.prediction_cache import PredictionCache
+from unet_desktop.gui.model.prediction_service import (
+    most_uncertain,
+    neighbours_of,
+    uncertainty_order,
+)
+from unet_desktop.ml.inference.predictor import Prediction, Predictor
 
 
 @pytest.fixture
@@ -225,7 +229,7 @@ def test_model_slots_install_toggle_rollback():
         def __init__(self, version):
             self.meta = type("Meta", (), {"version": version, "name": version})()
 
-    from unet_desktop.gui.model_controller import LoadedModel
+    from unet_desktop.gui.model.model_controller import LoadedModel
 
     a, b, a2 = (LoadedModel(Fake(v), None) for v in ("a", "b", "a"))
     slots = ModelSlots()

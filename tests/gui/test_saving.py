@@ -11,8 +11,8 @@ from PySide6.QtCore import Qt
 
 from tests.gui.conftest import KEYS, open_window, sample_trimap, saved_mask
 from tests.gui.helpers import click, disc
-from unet_desktop.core.workspace import ImageState, Workspace
-from unet_desktop.gui.file_list_dock import STATE_ROLE
+from unet_desktop.core.folder.workspace import ImageState, Workspace
+from unet_desktop.gui.editing.file_list_dock import STATE_ROLE
 
 CTRL = Qt.KeyboardModifier.ControlModifier
 

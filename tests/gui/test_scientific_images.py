@@ -9,8 +9,8 @@ import tifffile
 from PySide6.QtCore import Qt
 
 from tests.gui.conftest import open_window
-from unet_desktop.core.display import Limits, auto_limits, render, view_path
-from unet_desktop.core.workspace import ImageState, Workspace
+from unet_desktop.core.folder.workspace import ImageState, Workspace
+from unet_desktop.core.io.display import Limits, auto_limits, render, view_path
 
 
 def _twelve_bit(size: int = 48) -> np.ndarray:
@@ -113,7 +113,7 @@ def test_a_slice_starts_from_the_previous_slice_mask_as_one_undo_step(qtbot, tmp
 
 def test_a_new_task_chooses_percentile_input_and_its_channels(qtbot, tmp_path):
     from unet_desktop.core.labels import binary_scheme
-    from unet_desktop.gui.task_dialog import TaskDialog
+    from unet_desktop.gui.task.task_dialog import TaskDialog
 
     dialog = TaskDialog(binary_scheme(), name="nuclei")
     qtbot.addWidget(dialog)

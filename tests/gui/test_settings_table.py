@@ -11,12 +11,12 @@ import pytest
 from PySide6.QtCore import QByteArray
 
 from tests.gui.conftest_model import model_worker, models, tiny_model  # noqa: F401
-from unet_desktop.core.tools import DEFAULT_BRUSH_SIZE, BrushTool
-from unet_desktop.gui.finetune_dialog import FinetuneDialog
+from unet_desktop.core.editing.tools import DEFAULT_BRUSH_SIZE, BrushTool
+from unet_desktop.gui.editing.tool_controller import ToolController
 from unet_desktop.gui.settings import AppSettings
-from unet_desktop.gui.tool_controller import ToolController
-from unet_desktop.ml import train_config
-from unet_desktop.ml.prediction_options import MODES
+from unet_desktop.gui.training.finetune_dialog import FinetuneDialog
+from unet_desktop.ml.inference.prediction_options import MODES
+from unet_desktop.ml.training import train_config
 
 VALUES = {bool: True, int: 7, float: 0.25, str: "tile", QByteArray: QByteArray(b"\x01\x02")}
 
@@ -62,6 +62,6 @@ def test_the_fine_tune_dialog_reads_the_engine_defaults(qtbot, models, tmp_path,
     assert dialog.lr_spin.value() == pytest.approx(2.5e-4)
     dialog.from_current_check.setChecked(False)
     assert dialog.lr_spin.value() == pytest.approx(2e-3)
-    from unet_desktop.ml.few_image_recipe import default_val_fraction
+    from unet_desktop.ml.training.few_image_recipe import default_val_fraction
 
     assert dialog.val_spin.value() == pytest.approx(default_val_fraction(0))  # no folder open

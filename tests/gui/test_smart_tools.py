@@ -163,7 +163,7 @@ def test_fix_region_click_on_the_prediction_shown(qtbot, tiny_pets, tiny_model):
 def test_on_a_large_image_the_wand_works_in_the_visible_part(qtbot, win, monkeypatch):
     from PySide6.QtCore import QRectF
 
-    from unet_desktop.gui import tool_controller
+    from unet_desktop.gui.editing import tool_controller
 
     monkeypatch.setattr(tool_controller, "LARGE_IMAGE_PIXELS", 1000)  # this image is "large"
     qtbot.keyClick(win, Qt.Key.Key_W)

@@ -14,11 +14,11 @@ from PIL import Image
 from tests.gui.conftest import open_window
 from tests.gui.conftest_model import TIMEOUT_MS
 from tests.gui.helpers import drag
+from unet_desktop.core.folder.task import Task, save_task
+from unet_desktop.core.io.maskio import read_mask
 from unet_desktop.core.labels import LabelScheme, binary_scheme
-from unet_desktop.core.maskio import read_mask
-from unet_desktop.core.task import Task, save_task
-from unet_desktop.ml.modelfile import ModelMeta, new_version_id, save_model
-from unet_desktop.ml.models import build_model, unet_arch
+from unet_desktop.ml.models.architecture import build_model, unet_arch
+from unet_desktop.ml.models.modelfile import ModelMeta, new_version_id, save_model
 
 UNLABELED = 128
 SCHEME = binary_scheme(("outside", "cell"), ignore_value=UNLABELED)

@@ -88,7 +88,7 @@ def test_a_missing_default_model_is_a_note_and_the_window_works(qtbot, monkeypat
     from tests.gui.conftest import open_window
 
     missing = tmp_path / "models" / "pets-trimap.safetensors"
-    monkeypatch.setattr("unet_desktop.core.paths.default_model_path", lambda: missing)
+    monkeypatch.setattr("unet_desktop.core.io.paths.default_model_path", lambda: missing)
     win = open_window(qtbot, load_model=True)
     qtbot.waitUntil(lambda: "No model" in win.prediction_dock.model_label.text(), timeout=5000)
     assert win.statusBar().currentMessage().startswith(f"No model: {missing}")
@@ -112,7 +112,7 @@ def test_gui_command_checks_the_model_option(capsys, workspace_dir, tmp_path, mo
 
 
 def test_without_a_folder_the_first_start_opens_the_samples(qtbot, isolated_settings):
-    from unet_desktop.core.samples import sample_workspace
+    from unet_desktop.core.folder.samples import sample_workspace
     from unet_desktop.gui.app import starting_folder
     from unet_desktop.gui.settings import AppSettings
 

@@ -17,11 +17,11 @@ from PySide6.QtCore import Qt
 from tests.gui.conftest import open_window
 from tests.gui.conftest_model import TIMEOUT_MS, tiny_model  # noqa: F401 - fixture by name
 from tests.gui.helpers import drag
+from unet_desktop.core.folder.task import load_task
+from unet_desktop.core.folder.workspace import ImageState, Workspace
+from unet_desktop.core.io.maskio import read_mask
 from unet_desktop.core.labels import IGNORE_INDEX
-from unet_desktop.core.maskio import read_mask
-from unet_desktop.core.task import load_task
-from unet_desktop.core.workspace import ImageState, Workspace
-from unet_desktop.ml.models import unet_arch
+from unet_desktop.ml.models.architecture import unet_arch
 
 H, W = 40, 48
 UNLABELED = 128  # the binary task's default unlabeled value (docs/sparse-labels.md)
@@ -242,8 +242,8 @@ def test_a_four_class_task_with_renamed_recoloured_reordered_classes(qtbot, cell
 
 
 def test_training_and_batch_predict_skip_an_invalid_mask_and_name_it(qtbot, cells, tiny_model):
+    from unet_desktop.core.folder.task import Task, save_task
     from unet_desktop.core.labels import binary_scheme
-    from unet_desktop.core.task import Task, save_task
 
     scheme = binary_scheme(("outside", "cell"), ignore_value=UNLABELED)
     save_task(cells, Task("cells", scheme))
@@ -276,8 +276,8 @@ def test_training_and_batch_predict_skip_an_invalid_mask_and_name_it(qtbot, cell
     assert (cells / "masks" / "cell_2.png").read_bytes()  # left as it is
     win.close()
 
-    from unet_desktop.ml.batch_predict import batch_predict
-    from unet_desktop.ml.predictor import Predictor
+    from unet_desktop.ml.inference.batch_predict import batch_predict
+    from unet_desktop.ml.inference.predictor import Predictor
 
     ws = Workspace.open(cells)
     results = [r for p in batch_predict(Predictor.from_file(final.model_path, device="cpu"), ws)
@@ -293,10 +293,10 @@ def test_training_and_batch_predict_skip_an_invalid_mask_and_name_it(qtbot, cell
 
 
 def test_batch_predict_refuses_a_model_with_other_classes_than_the_task(cells, tiny_model):
+    from unet_desktop.core.folder.task import Task, save_task
     from unet_desktop.core.labels import binary_scheme
-    from unet_desktop.core.task import Task, save_task
-    from unet_desktop.ml.batch_predict import batch_predict
-    from unet_desktop.ml.predictor import Predictor
+    from unet_desktop.ml.inference.batch_predict import batch_predict
+    from unet_desktop.ml.inference.predictor import Predictor
 
     save_task(cells, Task("cells", binary_scheme(ignore_value=UNLABELED)))
     with pytest.raises(ValueError, match="task"):
@@ -306,7 +306,7 @@ def test_batch_predict_refuses_a_model_with_other_classes_than_the_task(cells, t
 
 def test_sparse_targets_mark_unlabeled_pixels_as_ignored():
     from unet_desktop.core.labels import binary_scheme
-    from unet_desktop.ml.dataset import class_counts, make_sample
+    from unet_desktop.ml.training.dataset import class_counts, make_sample
 
     mask = np.full((H, W), UNLABELED, np.uint8)
     mask[0, :5], mask[1, :3] = 255, 0
@@ -318,7 +318,7 @@ def test_sparse_targets_mark_unlabeled_pixels_as_ignored():
 
 def test_with_sparse_labels_a_binary_background_is_drawn_and_unlabeled_is_not():
     from unet_desktop.core.labels import binary_scheme
-    from unet_desktop.gui.layers import scheme_lut
+    from unet_desktop.gui.editing.layers import scheme_lut
 
     sparse = scheme_lut(binary_scheme(ignore_value=UNLABELED))
     assert sparse[0] != 0 and sparse[UNLABELED] == 0 and sparse[255] != 0
@@ -362,9 +362,9 @@ def test_a_task_can_start_from_a_model_file_whose_classes_are_mapped_by_name(
 
 def test_the_file_list_shows_an_invalid_mask_as_invalid_with_the_reason_never_corrected(
         qtbot, cells):
+    from unet_desktop.core.folder.task import Task, save_task
     from unet_desktop.core.labels import binary_scheme
-    from unet_desktop.core.task import Task, save_task
-    from unet_desktop.gui.file_list_dock import STATE_ROLE
+    from unet_desktop.gui.editing.file_list_dock import STATE_ROLE
 
     save_task(cells, Task("cells", binary_scheme(("outside", "cell"), ignore_value=UNLABELED)))
     (cells / "masks").mkdir()
@@ -402,7 +402,7 @@ def test_the_file_list_shows_an_invalid_mask_as_invalid_with_the_reason_never_co
 
 
 def test_the_task_keeps_its_models_in_the_users_models_folder_when_asked(qtbot, cells):
-    from unet_desktop.core.paths import user_models_dir
+    from unet_desktop.core.io.paths import user_models_dir
 
     win = open_window(qtbot, ask_for_task=True)
     assert win.open_folder(cells)

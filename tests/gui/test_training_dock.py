@@ -16,12 +16,12 @@ from tests.gui.conftest_model import (  # noqa: F401 - fixtures are used by name
     models,
     tiny_model,
 )
+from unet_desktop.core.folder.workspace import Workspace
 from unet_desktop.core.labels import trimap_to_binary
-from unet_desktop.core.workspace import Workspace
-from unet_desktop.gui.finetune_dialog import FinetuneDialog
-from unet_desktop.gui.training_dock import TrainingDock, verdict
-from unet_desktop.ml.modelfile import read_meta
-from unet_desktop.ml.train_config import FinalReport
+from unet_desktop.gui.training.finetune_dialog import FinetuneDialog
+from unet_desktop.gui.training.training_dock import TrainingDock, verdict
+from unet_desktop.ml.models.modelfile import read_meta
+from unet_desktop.ml.training.train_config import FinalReport
 
 FAST = {"batch_size": 4, "patience": None}
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 from PySide6.QtCore import Qt
 
-from unet_desktop.gui.training_dock import TrainingDock
+from unet_desktop.gui.training.training_dock import TrainingDock
 from unet_desktop.gui.worker import Worker
 
 

@@ -4,9 +4,9 @@ training loss; a validated one shows its score."""
 
 from __future__ import annotations
 
+from unet_desktop.core.folder.task import Task, version_from_metadata
 from unet_desktop.core.labels import binary_scheme
-from unet_desktop.core.task import Task, version_from_metadata
-from unet_desktop.gui.versions_dialog import COLUMNS, VersionsDialog
+from unet_desktop.gui.model.versions_dialog import COLUMNS, VersionsDialog
 
 
 def meta(version: str, val_on_train: bool) -> dict:

@@ -10,9 +10,9 @@ from PySide6.QtCore import Qt
 
 from tests.gui.conftest import open_window
 from tests.gui.conftest_model import TIMEOUT_MS, make_model_file
+from unet_desktop.core.folder.task import ModelVersion, Task, save_task, sidecar_dir
 from unet_desktop.core.labels import trimap_scheme
-from unet_desktop.core.task import ModelVersion, Task, save_task, sidecar_dir
-from unet_desktop.ml.modelfile import read_meta
+from unet_desktop.ml.models.modelfile import read_meta
 
 NOTE = ("learning loop: Kept as a candidate: Dice 0.912 < 0.950 of the model in use on 2 "
         "validation images, so the model in use stays; pick it here to try it anyway.")

@@ -16,12 +16,12 @@ from tests.gui.conftest_model import (  # noqa: F401 - fixtures are used by name
     tiny_model,
     window_on,
 )
-from unet_desktop.core.maskio import read_mask
-from unet_desktop.core.workspace import ImageState, Workspace
+from unet_desktop.core.folder.workspace import ImageState, Workspace
+from unet_desktop.core.io.maskio import read_mask
 from unet_desktop.gui import main_thread_gc
-from unet_desktop.gui.file_list_dock import STATE_ROLE
+from unet_desktop.gui.editing.file_list_dock import STATE_ROLE
 from unet_desktop.gui.worker import DONE
-from unet_desktop.ml.modelfile import read_meta
+from unet_desktop.ml.models.modelfile import read_meta
 
 FAST_TRAINING = {"batch_size": 4, "patience": None}
 
@@ -258,7 +258,7 @@ def test_a_native_scale_model_says_it_predicts_in_tiles(qtbot, pets, tmp_path):
     import dataclasses
 
     from tests.gui.conftest_model import make_model_file
-    from unet_desktop.ml.modelfile import load_model_file, save_model
+    from unet_desktop.ml.models.modelfile import load_model_file, save_model
 
     model, meta = load_model_file(make_model_file(tmp_path / "fit.safetensors"))
     native = tmp_path / "native.safetensors"

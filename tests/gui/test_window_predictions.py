@@ -20,13 +20,13 @@ from tests.gui.conftest_model import (  # noqa: F401 - fixtures are used by name
     window_on,
 )
 from tests.gui.helpers import drag
-from unet_desktop.core.edit_ops import erase_value
-from unet_desktop.core.workspace import ImageState, Workspace
-from unet_desktop.gui.file_list_dock import UNCERTAINTY_ROLE
-from unet_desktop.gui.prediction_service import uncertainty_order
-from unet_desktop.gui.uncertainty_layer import heat_rgba
-from unet_desktop.ml.modelfile import load_model_file
-from unet_desktop.ml.predictor import Predictor
+from unet_desktop.core.editing.edit_ops import erase_value
+from unet_desktop.core.folder.workspace import ImageState, Workspace
+from unet_desktop.gui.editing.file_list_dock import UNCERTAINTY_ROLE
+from unet_desktop.gui.editing.uncertainty_layer import heat_rgba
+from unet_desktop.gui.model.prediction_service import uncertainty_order
+from unet_desktop.ml.inference.predictor import Predictor
+from unet_desktop.ml.models.modelfile import load_model_file
 
 CTRL = Qt.KeyboardModifier.ControlModifier
 SHIFT = Qt.KeyboardModifier.ShiftModifier

@@ -5,7 +5,7 @@ apt-get and dnf lines, on stderr and in the log, and exit code 3 instead of Qt's
 from __future__ import annotations
 
 from unet_desktop import cli
-from unet_desktop.core.logs import log_file_path
+from unet_desktop.core.io.logs import log_file_path
 from unet_desktop.gui import xcb_check
 from unet_desktop.gui.xcb_check import (
     MISSING_LIBRARIES_EXIT_CODE,

@@ -8,8 +8,8 @@ import pytest
 import torch
 
 from unet_desktop.core.labels import LabelScheme, binary_scheme, trimap_scheme
-from unet_desktop.ml.modelfile import ModelMeta, new_version_id, save_model
-from unet_desktop.ml.models import build_model, unet_arch
+from unet_desktop.ml.models.architecture import build_model, unet_arch
+from unet_desktop.ml.models.modelfile import ModelMeta, new_version_id, save_model
 
 
 def randomize_batchnorm(model: torch.nn.Module, seed: int = 0) -> None:

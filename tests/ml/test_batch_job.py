@@ -9,9 +9,9 @@ import pytest
 import torch
 from PIL import Image
 
+from unet_desktop.core.folder.task import Task, save_task
 from unet_desktop.core.labels import binary_scheme
-from unet_desktop.core.task import Task, save_task
-from unet_desktop.ml.batch_job import BatchSettings, batch_predictor, run_batch
+from unet_desktop.ml.inference.batch_job import BatchSettings, batch_predictor, run_batch
 
 torch.set_num_threads(1)
 

@@ -7,9 +7,9 @@ import pytest
 import torch
 
 from unet_desktop.core.labels import IGNORE_INDEX, binary_scheme, multiclass_scheme, trimap_scheme
-from unet_desktop.ml.augment import AugmentOptions, val_transform
-from unet_desktop.ml.copy_paste import CopyPaste, background_index
-from unet_desktop.ml.dataset import Sample, SegmentationDataset
+from unet_desktop.ml.training.augment import AugmentOptions, val_transform
+from unet_desktop.ml.training.copy_paste import CopyPaste, background_index
+from unet_desktop.ml.training.dataset import Sample, SegmentationDataset
 
 BACKGROUND = 1  # the trimap's background index
 

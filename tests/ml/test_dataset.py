@@ -8,10 +8,10 @@ import torch
 from PIL import Image
 
 from unet_desktop.core.errors import MaskError
+from unet_desktop.core.folder.workspace import Workspace
 from unet_desktop.core.labels import IGNORE_INDEX, binary_scheme, multiclass_scheme, trimap_scheme
-from unet_desktop.core.workspace import Workspace
-from unet_desktop.ml.augment import AugmentOptions, train_transform, val_transform
-from unet_desktop.ml.dataset import (
+from unet_desktop.ml.training.augment import AugmentOptions, train_transform, val_transform
+from unet_desktop.ml.training.dataset import (
     SegmentationDataset,
     channel_stats,
     class_counts,

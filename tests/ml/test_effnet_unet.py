@@ -11,13 +11,13 @@ import torch
 
 from unet_desktop.core.errors import ModelFileError
 from unet_desktop.core.labels import trimap_scheme
-from unet_desktop.ml.effnet_unet import EffNetUNet, light_decoder_arch, light_decoder_copy
-from unet_desktop.ml.imagenet_weights import imagenet_state_dict, weights_path
-from unet_desktop.ml.modelfile import ModelMeta, read_meta, save_model
-from unet_desktop.ml.models import build_model, pretrained_arch
-from unet_desktop.ml.predictor import Predictor
-from unet_desktop.ml.train import FinalReport, StepReport, TrainConfig, train
-from unet_desktop.ml.train_config import MIN_EPOCH_SAMPLES
+from unet_desktop.ml.inference.predictor import Predictor
+from unet_desktop.ml.models.architecture import build_model, pretrained_arch
+from unet_desktop.ml.models.effnet_unet import EffNetUNet, light_decoder_arch, light_decoder_copy
+from unet_desktop.ml.models.imagenet_weights import imagenet_state_dict, weights_path
+from unet_desktop.ml.models.modelfile import ModelMeta, read_meta, save_model
+from unet_desktop.ml.training.train import FinalReport, StepReport, TrainConfig, train
+from unet_desktop.ml.training.train_config import MIN_EPOCH_SAMPLES
 
 from .test_train import disc_samples
 
@@ -164,7 +164,7 @@ def test_cpu_training_keeps_freed_memory_for_the_next_step():
     """glibc malloc tuned once (Linux): every mallopt call accepted, and again a no-op."""
     import sys
 
-    from unet_desktop.ml.cpu_memory import keep_freed_memory
+    from unet_desktop.ml.training.cpu_memory import keep_freed_memory
 
     expected = sys.platform.startswith("linux")
     assert keep_freed_memory() is expected

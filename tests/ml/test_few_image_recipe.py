@@ -7,15 +7,15 @@ import numpy as np
 import pytest
 
 from unet_desktop.core.labels import binary_scheme
-from unet_desktop.ml.dataset import SampleSet, make_sample
-from unet_desktop.ml.few_image_recipe import (
+from unet_desktop.ml.models.architecture import unet_arch
+from unet_desktop.ml.training.dataset import SampleSet, make_sample
+from unet_desktop.ml.training.few_image_recipe import (
     FEW_IMAGE_SCHEDULE,
     FEW_IMAGES,
     STANDARD_SCHEDULE,
     resolve,
 )
-from unet_desktop.ml.models import unet_arch
-from unet_desktop.ml.train import FinalReport, TrainConfig, train
+from unet_desktop.ml.training.train import FinalReport, TrainConfig, train
 
 pytestmark = pytest.mark.usefixtures("one_torch_thread")
 

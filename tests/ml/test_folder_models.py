@@ -1,4 +1,4 @@
-"""The one owner of a folder's models (``ml.folder_models``), without Qt: version names allocated
+"""The one owner of a folder's models (``ml.loop.folder_models``), without Qt: version names allocated
 once, the promotion rule (only while the parent is still in use), pruning, deleting, one queue of
 runs, and the frozen validation set shared by every run of the folder."""
 
@@ -9,10 +9,10 @@ from pathlib import Path
 
 import pytest
 
+from unet_desktop.core.folder.learning_record import LearningRecord, record_path, save_record
+from unet_desktop.core.folder.task import Task, load_task, model_file, save_task
 from unet_desktop.core.labels import trimap_scheme
-from unet_desktop.core.learning_record import LearningRecord, record_path, save_record
-from unet_desktop.core.task import Task, load_task, model_file, save_task
-from unet_desktop.ml.folder_models import FolderModels, RunBusy
+from unet_desktop.ml.loop.folder_models import FolderModels, RunBusy
 
 
 @pytest.fixture

@@ -9,14 +9,14 @@ import pytest
 import tifffile
 from PIL import Image
 
-from unet_desktop.core.imageio import read_image, read_image_raw
-from unet_desktop.core.input_rule import InputRule, data_range_uint8, percentile_uint8
+from unet_desktop.core.folder.workspace import Workspace
+from unet_desktop.core.io.imageio import read_image, read_image_raw
+from unet_desktop.core.io.input_rule import InputRule, data_range_uint8, percentile_uint8
 from unet_desktop.core.labels import binary_scheme
-from unet_desktop.core.workspace import Workspace
-from unet_desktop.ml.modelfile import read_meta
-from unet_desktop.ml.models import unet_arch
-from unet_desktop.ml.predictor import Predictor
-from unet_desktop.ml.train import FinalReport, TrainConfig, train
+from unet_desktop.ml.inference.predictor import Predictor
+from unet_desktop.ml.models.architecture import unet_arch
+from unet_desktop.ml.models.modelfile import read_meta
+from unet_desktop.ml.training.train import FinalReport, TrainConfig, train
 
 SHIPPED = sorted((Path(__file__).resolve().parents[2] / "models").glob("*.safetensors"))
 pytestmark = pytest.mark.usefixtures("one_torch_thread")

@@ -10,18 +10,18 @@ import torch
 import torch.nn.functional as F
 
 from unet_desktop.core.labels import IGNORE_INDEX, binary_scheme, multiclass_scheme, trimap_scheme
-from unet_desktop.ml.losses import (
-    SegmentationLoss,
-    class_weights_from_counts,
-    masked_cross_entropy,
-    soft_dice_loss,
-)
 from unet_desktop.ml.metrics import (
     ConfusionMatrix,
     confusion_matrix,
     format_table,
     stored_confusion,
     summarize,
+)
+from unet_desktop.ml.training.losses import (
+    SegmentationLoss,
+    class_weights_from_counts,
+    masked_cross_entropy,
+    soft_dice_loss,
 )
 
 

@@ -10,14 +10,14 @@ from safetensors.torch import save_file
 
 from unet_desktop.core.errors import ModelFileError
 from unet_desktop.core.labels import binary_scheme, camvid_scheme, trimap_scheme
-from unet_desktop.ml.modelfile import (
+from unet_desktop.ml.models.architecture import build_model
+from unet_desktop.ml.models.modelfile import (
     ModelMeta,
     load_model_file,
     new_version_id,
     read_meta,
     save_model,
 )
-from unet_desktop.ml.models import build_model
 
 torch.set_num_threads(1)
 

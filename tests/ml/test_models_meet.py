@@ -7,14 +7,14 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from unet_desktop.core.folder.learning_record import record_path
+from unet_desktop.core.folder.task import classes_mismatch
 from unet_desktop.core.labels import binary_scheme, trimap_scheme
-from unet_desktop.core.learning_record import record_path
-from unet_desktop.core.task import classes_mismatch
-from unet_desktop.ml.dataset import SampleSet, SkippedPair, make_sample
-from unet_desktop.ml.learning_loop import LearningLoop, LoopSettings, RoundPlan, RoundResult
-from unet_desktop.ml.modelfile import read_meta
-from unet_desktop.ml.train import train as run_training
-from unet_desktop.ml.train_config import FinalReport, TrainConfig
+from unet_desktop.ml.loop.learning_loop import LearningLoop, LoopSettings, RoundPlan, RoundResult
+from unet_desktop.ml.models.modelfile import read_meta
+from unet_desktop.ml.training.dataset import SampleSet, SkippedPair, make_sample
+from unet_desktop.ml.training.train import train as run_training
+from unet_desktop.ml.training.train_config import FinalReport, TrainConfig
 
 FAST = LoopSettings(epochs=1, size=32, batch_size=4, device="cpu")
 
@@ -134,7 +134,7 @@ def test_a_model_whose_classes_were_renamed_is_fine_tuned_not_replaced(
     keeps what it learnt, is judged against it, and carries the new names."""
     import torch
 
-    from unet_desktop.ml.modelfile import load_model_file
+    from unet_desktop.ml.models.modelfile import load_model_file
 
     parent, _ = model_file_factory(binary_scheme())
     renamed = binary_scheme(("background", "cell"))

@@ -7,11 +7,11 @@ import pytest
 import torch
 
 from unet_desktop.core.labels import binary_scheme, multiclass_scheme, trimap_scheme
-from unet_desktop.ml.dataset import SampleSet, make_sample
-from unet_desktop.ml.modelfile import load_model_file, read_meta
-from unet_desktop.ml.models import build_model
-from unet_desktop.ml.new_classes import class_mapping, replace_head
-from unet_desktop.ml.train import FinalReport, TrainConfig, train
+from unet_desktop.ml.models.architecture import build_model
+from unet_desktop.ml.models.modelfile import load_model_file, read_meta
+from unet_desktop.ml.models.new_classes import class_mapping, replace_head
+from unet_desktop.ml.training.dataset import SampleSet, make_sample
+from unet_desktop.ml.training.train import FinalReport, TrainConfig, train
 
 pytestmark = pytest.mark.usefixtures("one_torch_thread")
 

@@ -9,10 +9,10 @@ import pytest
 import torch
 
 from unet_desktop.core.labels import binary_scheme, trimap_scheme
-from unet_desktop.ml import onnx_engine
-from unet_desktop.ml.modelfile import load_model_file
-from unet_desktop.ml.models import build_model
-from unet_desktop.ml.predictor import Predictor
+from unet_desktop.ml.inference import onnx_engine
+from unet_desktop.ml.inference.predictor import Predictor
+from unet_desktop.ml.models.architecture import build_model
+from unet_desktop.ml.models.modelfile import load_model_file
 
 torch.set_num_threads(1)
 
@@ -40,7 +40,7 @@ def test_onnxruntime_matches_pytorch(model_file_factory, mode, channels, scheme)
 
 @pytest.mark.parametrize("width", [64, 16])
 def test_resnet_unet_runs_on_onnxruntime(tmp_path, width):
-    from unet_desktop.ml.modelfile import ModelMeta, save_model
+    from unet_desktop.ml.models.modelfile import ModelMeta, save_model
 
     arch = {"name": "resnet_unet", "encoder": "resnet18", "in_channels": 3, "num_classes": 2,
             "width": width}
@@ -113,7 +113,7 @@ def test_engine_choice(tiny_model_file):
 def test_added_convolution_outputs_share_one_declared_shape(tiny_model_file):
     import onnx
 
-    from unet_desktop.ml.fuse import fold_batchnorm
+    from unet_desktop.ml.models.fuse import fold_batchnorm
 
     model, meta = load_model_file(tiny_model_file)
     graph = onnx.load_from_string(

@@ -9,16 +9,16 @@ import pytest
 import torch
 
 from unet_desktop.core.labels import trimap_scheme
-from unet_desktop.ml.modelfile import ModelMeta
-from unet_desktop.ml.models import build_model, unet_arch
-from unet_desktop.ml.oom import (
+from unet_desktop.ml.inference.oom import (
     OutOfMemory,
     ResilientPredictor,
     is_out_of_memory,
     predictor_on_cpu,
     train_with_oom_fallback,
 )
-from unet_desktop.ml.predictor import Prediction, Predictor
+from unet_desktop.ml.inference.predictor import Prediction, Predictor
+from unet_desktop.ml.models.architecture import build_model, unet_arch
+from unet_desktop.ml.models.modelfile import ModelMeta
 
 
 def cuda_oom() -> Exception:

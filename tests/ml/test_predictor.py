@@ -13,9 +13,9 @@ import unet_desktop
 from unet_desktop.core.errors import ImageReadError, ModelFileError
 from unet_desktop.core.labels import binary_scheme, trimap_scheme
 from unet_desktop.ml.device import pick_device
-from unet_desktop.ml.modelfile import load_model_file
-from unet_desktop.ml.predictor import Predictor, argmax_classes, resize_shape
-from unet_desktop.ml.tiling import ramp, tile_starts
+from unet_desktop.ml.inference.predictor import Predictor, argmax_classes, resize_shape
+from unet_desktop.ml.inference.tiling import ramp, tile_starts
+from unet_desktop.ml.models.modelfile import load_model_file
 
 torch.set_num_threads(1)
 

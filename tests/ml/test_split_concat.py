@@ -5,9 +5,9 @@ from __future__ import annotations
 import pytest
 import torch
 
-from unet_desktop.ml.fuse import fold_batchnorm
-from unet_desktop.ml.models import build_model, unet_arch
-from unet_desktop.ml.split_concat import SplitUp, split_concat_convs
+from unet_desktop.ml.models.architecture import build_model, unet_arch
+from unet_desktop.ml.models.fuse import fold_batchnorm
+from unet_desktop.ml.models.split_concat import SplitUp, split_concat_convs
 
 from .conftest import randomize_batchnorm
 

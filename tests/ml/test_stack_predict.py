@@ -9,10 +9,10 @@ import pytest
 import tifffile
 from PIL import Image
 
-from unet_desktop.core.stacks import read_mask_stack_header
-from unet_desktop.core.workspace import ImageState, Workspace
-from unet_desktop.ml.batch_predict import batch_predict
-from unet_desktop.ml.predictor import Predictor
+from unet_desktop.core.folder.workspace import ImageState, Workspace
+from unet_desktop.core.io.stacks import read_mask_stack_header
+from unet_desktop.ml.inference.batch_predict import batch_predict
+from unet_desktop.ml.inference.predictor import Predictor
 
 
 @pytest.fixture
@@ -62,7 +62,7 @@ def test_predict_a_stack_in_a_workspace_keeps_a_corrected_slice(tmp_path, predic
 def test_channels_feed_the_model_as_chosen_and_misfits_fail_alone(tmp_path,
                                                                  model_file_factory):
     from unet_desktop.core.labels import binary_scheme
-    from unet_desktop.ml.modelfile import load_model_file
+    from unet_desktop.ml.models.modelfile import load_model_file
 
     two = np.random.default_rng(1).integers(0, 4095, (24, 28, 2), dtype=np.uint16)
     tifffile.imwrite(tmp_path / "two.tif", two, photometric="minisblack",
@@ -84,8 +84,8 @@ def test_channels_feed_the_model_as_chosen_and_misfits_fail_alone(tmp_path,
 
 
 def test_a_task_lists_images_whose_channels_do_not_fit_as_skipped(tmp_path):
+    from unet_desktop.core.folder.task import Task, save_task
     from unet_desktop.core.labels import binary_scheme
-    from unet_desktop.core.task import Task, save_task
 
     two = np.zeros((16, 16, 2), np.uint16)
     tifffile.imwrite(tmp_path / "two.tif", two, photometric="minisblack", planarconfig="contig")

@@ -1,4 +1,4 @@
-"""Sparse masks (strokes) filled by the pixel classifier before training (ml.stroke_fill)."""
+"""Sparse masks (strokes) filled by the pixel classifier before training (ml.training.stroke_fill)."""
 
 from __future__ import annotations
 
@@ -8,12 +8,12 @@ import pytest
 import torch
 
 from unet_desktop.core.labels import IGNORE_INDEX, LabelScheme, binary_scheme
-from unet_desktop.ml.dataset import Sample, SampleSet
-from unet_desktop.ml.modelfile import read_meta
-from unet_desktop.ml.pixel_classifier import PixelClassifier
-from unet_desktop.ml.stroke_fill import fill_strokes, is_sparse
-from unet_desktop.ml.train import train
-from unet_desktop.ml.train_config import FinalReport, TrainConfig
+from unet_desktop.ml.models.modelfile import read_meta
+from unet_desktop.ml.strokes.pixel_classifier import PixelClassifier
+from unet_desktop.ml.training.dataset import Sample, SampleSet
+from unet_desktop.ml.training.stroke_fill import fill_strokes, is_sparse
+from unet_desktop.ml.training.train import train
+from unet_desktop.ml.training.train_config import FinalReport, TrainConfig
 
 
 def disc_with_strokes(seed: int = 0, size: int = 96) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -60,7 +60,7 @@ def test_dense_masks_and_one_class_strokes_are_left_alone():
 @pytest.mark.parametrize("mode", ["auto", "off"])
 def test_training_on_strokes_fills_them_only_when_asked(tmp_path, mode, monkeypatch):
     seen = []
-    import unet_desktop.ml.train as train_module
+    import unet_desktop.ml.training.train as train_module
 
     real = train_module.fill_strokes
     monkeypatch.setattr(train_module, "fill_strokes",

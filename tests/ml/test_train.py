@@ -9,16 +9,16 @@ import pytest
 import torch
 from PIL import Image
 
+from unet_desktop.core.folder.workspace import Workspace
 from unet_desktop.core.labels import binary_scheme
 from unet_desktop.core.progress import CancelToken
-from unet_desktop.core.workspace import Workspace
-from unet_desktop.ml.checkpoint import checkpoint_path, load_checkpoint
-from unet_desktop.ml.dataset import SampleSet, make_sample
-from unet_desktop.ml.modelfile import ModelMeta, load_model_file, read_meta
-from unet_desktop.ml.models import unet_arch
-from unet_desktop.ml.predictor import Predictor
-from unet_desktop.ml.train import EpochReport, FinalReport, StepReport, TrainConfig, train
-from unet_desktop.ml.train_loop import encoder_modules, lr_factor
+from unet_desktop.ml.inference.predictor import Predictor
+from unet_desktop.ml.models.architecture import unet_arch
+from unet_desktop.ml.models.modelfile import ModelMeta, load_model_file, read_meta
+from unet_desktop.ml.training.checkpoint import checkpoint_path, load_checkpoint
+from unet_desktop.ml.training.dataset import SampleSet, make_sample
+from unet_desktop.ml.training.train import EpochReport, FinalReport, StepReport, TrainConfig, train
+from unet_desktop.ml.training.train_loop import encoder_modules, lr_factor
 
 ARCH = unet_arch(base=4, depth=2)
 
@@ -197,7 +197,7 @@ def test_time_budget_stops_early_but_still_validates_and_saves(tmp_path):
 def test_early_stopping_after_patience(tmp_path):
     cfg = config(tmp_path, epochs=30, lr=1e-9, patience=2, val_fraction=0.2)
     _, final = run(disc_samples(25), cfg)  # the model cannot improve at this learning rate
-    assert final.val_images == 5  # the fewest that may stop a run (ml.few_image_recipe)
+    assert final.val_images == 5  # the fewest that may stop a run (ml.training.few_image_recipe)
     assert final.stopped == "early_stopping"
     assert final.epochs_run == 3 and final.best_epoch == 1
 
@@ -212,8 +212,8 @@ def test_schedule_warms_up_then_decays():
 @pytest.mark.parametrize("amp", ["bf16", "fp16"])
 def test_mixed_precision_and_channels_last_steps_run(amp):
     """The GPU settings, exercised on the CPU: autocast, the fp16 gradient scaler, NHWC."""
-    from unet_desktop.ml.models import build_model
-    from unet_desktop.ml.train_loop import Trainer
+    from unet_desktop.ml.models.architecture import build_model
+    from unet_desktop.ml.training.train_loop import Trainer
 
     torch.manual_seed(0)
     trainer = Trainer(build_model(ARCH), binary_scheme(), torch.device("cpu"), lr=1e-3,
@@ -230,8 +230,8 @@ def test_mixed_precision_and_channels_last_steps_run(amp):
 
 
 def test_copy_paste_reaches_the_training_images_only(tmp_path, monkeypatch):
-    from unet_desktop.ml import train as train_module
-    from unet_desktop.ml.augment import AugmentOptions
+    from unet_desktop.ml.training import train as train_module
+    from unet_desktop.ml.training.augment import AugmentOptions
 
     calls = []
 
@@ -251,7 +251,7 @@ def test_copy_paste_reaches_the_training_images_only(tmp_path, monkeypatch):
 
 
 def test_without_validation_every_epoch_is_kept_and_nothing_is_evaluated(tmp_path, monkeypatch):
-    from unet_desktop.ml.train_loop import Trainer
+    from unet_desktop.ml.training.train_loop import Trainer
 
     def no_evaluation(*args, **kwargs):
         raise AssertionError("validate=False must not evaluate")

@@ -7,9 +7,9 @@ import torch
 from torchvision.models import resnet18
 from torchvision.models.resnet import BasicBlock
 
-from unet_desktop.ml.fuse import fold_batchnorm
-from unet_desktop.ml.models import build_model, unet_arch
-from unet_desktop.ml.resnet_unet import IMAGENET_FILES, ResNetUNet
+from unet_desktop.ml.models.architecture import build_model, unet_arch
+from unet_desktop.ml.models.fuse import fold_batchnorm
+from unet_desktop.ml.models.resnet_unet import IMAGENET_FILES, ResNetUNet
 
 torch.set_num_threads(1)
 

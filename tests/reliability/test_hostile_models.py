@@ -13,13 +13,13 @@ import torch
 
 from tests.ml.conftest import make_model_file
 from unet_desktop.core.errors import ModelFileError
+from unet_desktop.core.folder.workspace import Workspace
+from unet_desktop.core.io.maskio import write_mask
 from unet_desktop.core.labels import binary_scheme, trimap_scheme
-from unet_desktop.core.maskio import write_mask
-from unet_desktop.core.workspace import Workspace
 from unet_desktop.ml.api import load_model
-from unet_desktop.ml.modelfile import ModelMeta, load_model_file, new_version_id, save_model
-from unet_desktop.ml.models import build_model, unet_arch
-from unet_desktop.ml.train import TrainConfig, train
+from unet_desktop.ml.models.architecture import build_model, unet_arch
+from unet_desktop.ml.models.modelfile import ModelMeta, load_model_file, new_version_id, save_model
+from unet_desktop.ml.training.train import TrainConfig, train
 
 torch.set_num_threads(1)
 

@@ -12,8 +12,8 @@ import torch
 
 from tests.ml.conftest import make_model_file
 from unet_desktop.cli import main
+from unet_desktop.core.io.maskio import read_mask
 from unet_desktop.core.labels import trimap_scheme
-from unet_desktop.core.maskio import read_mask
 
 torch.set_num_threads(1)
 

@@ -23,14 +23,14 @@ from PIL import Image
 
 from tests.ml.conftest import make_model_file
 from unet_desktop.cli import main
+from unet_desktop.core.folder.manifest import ImageState, journal_path, load_manifest, manifest_path
+from unet_desktop.core.folder.workspace import Workspace
+from unet_desktop.core.io.maskio import read_mask, write_mask
 from unet_desktop.core.labels import binary_scheme, trimap_scheme
-from unet_desktop.core.manifest import ImageState, journal_path, load_manifest, manifest_path
-from unet_desktop.core.maskio import read_mask, write_mask
-from unet_desktop.core.workspace import Workspace
-from unet_desktop.ml.batch_predict import RECORD_NAME, batch_predict
-from unet_desktop.ml.checkpoint import checkpoint_path
-from unet_desktop.ml.modelfile import read_meta
-from unet_desktop.ml.predictor import Predictor
+from unet_desktop.ml.inference.batch_predict import RECORD_NAME, batch_predict
+from unet_desktop.ml.inference.predictor import Predictor
+from unet_desktop.ml.models.modelfile import read_meta
+from unet_desktop.ml.training.checkpoint import checkpoint_path
 
 REPO = Path(__file__).resolve().parents[2]
 N_IMAGES = 40
@@ -38,7 +38,7 @@ SIZE = (64, 48)  # width, height
 
 _SLOW_PREDICT = """
 import sys, time
-from unet_desktop.ml import batch_predict
+from unet_desktop.ml.inference import batch_predict
 decode = batch_predict._decode
 def slow_decode(job):
     time.sleep(0.05)
@@ -53,10 +53,10 @@ sys.exit(main(sys.argv[1:]))
 _SLOW_WORKSPACE_PREDICT = """
 import sys, time
 import torch
-from unet_desktop.core import maskio
-from unet_desktop.core.workspace import Workspace
-from unet_desktop.ml.batch_predict import batch_predict
-from unet_desktop.ml.predictor import Predictor
+from unet_desktop.core.io import maskio
+from unet_desktop.core.folder.workspace import Workspace
+from unet_desktop.ml.inference.batch_predict import batch_predict
+from unet_desktop.ml.inference.predictor import Predictor
 write = maskio.write_mask
 def slow_write(*args, **kwargs):
     time.sleep(0.05)
@@ -70,7 +70,7 @@ for _ in batch_predict(predictor, Workspace.open(sys.argv[1])):
 
 _SLOW_TRAIN = """
 import sys, time
-from unet_desktop.ml import train_loop
+from unet_desktop.ml.training import train_loop
 epoch = train_loop.Trainer.train_epoch
 def slow_epoch(self, *args, **kwargs):
     time.sleep(0.15)

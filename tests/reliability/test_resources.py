@@ -17,7 +17,7 @@ from PySide6.QtWidgets import QApplication
 
 from tests.gui.conftest import open_window
 from tests.ml.conftest import make_model_file
-from unet_desktop.core import imageio
+from unet_desktop.core.io import imageio
 from unet_desktop.core.labels import trimap_scheme
 
 REPO = Path(__file__).resolve().parents[2]
@@ -29,11 +29,11 @@ _BIG_IMAGE = textwrap.dedent(
     import numpy as np, torch
     from PIL import Image
     torch.set_num_threads(1)
-    from unet_desktop.core.document import MaskDocument
-    from unet_desktop.core.edit_ops import brush_segment
-    from unet_desktop.core.imageio import read_image
+    from unet_desktop.core.editing.document import MaskDocument
+    from unet_desktop.core.editing.edit_ops import brush_segment
+    from unet_desktop.core.io.imageio import read_image
     from unet_desktop.core.labels import trimap_scheme
-    from unet_desktop.ml.predictor import Predictor
+    from unet_desktop.ml.inference.predictor import Predictor
 
     image_path, model_path = sys.argv[1], sys.argv[2]
     peak = lambda: resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024  # KiB on Linux

@@ -15,9 +15,9 @@ import numpy as np
 from PIL import Image
 
 from tests.ml.conftest import make_model_file
+from unet_desktop.core.folder.workspace import ImageState, Workspace
+from unet_desktop.core.io.maskio import read_mask
 from unet_desktop.core.labels import trimap_scheme
-from unet_desktop.core.maskio import read_mask
-from unet_desktop.core.workspace import ImageState, Workspace
 
 REPO = Path(__file__).resolve().parents[2]
 ENV = {**os.environ, "PYTHONPATH": str(REPO)}
@@ -40,7 +40,7 @@ def python(code: str, *args: str, **kw) -> subprocess.Popen:
 
 OPEN_AS_WRITER = """
 import json, sys
-from unet_desktop.core.workspace import Workspace
+from unet_desktop.core.folder.workspace import Workspace
 ws = Workspace.open(sys.argv[1], writer=True)
 holder = ws.lock_holder
 print(json.dumps({"read_only": ws.read_only, "holder": holder and holder.to_dict(),
@@ -83,9 +83,9 @@ def test_a_stale_lock_of_a_dead_process_is_taken_over(tmp_path):
 BATCH_AFTER_GO = """
 import sys, time
 from pathlib import Path
-from unet_desktop.core.workspace import Workspace
-from unet_desktop.ml.batch_predict import batch_predict
-from unet_desktop.ml.predictor import Predictor
+from unet_desktop.core.folder.workspace import Workspace
+from unet_desktop.ml.inference.batch_predict import batch_predict
+from unet_desktop.ml.inference.predictor import Predictor
 root, model, go = sys.argv[1:4]
 ws = Workspace.open(root)  # a library user: no writer lock asked for
 predictor = Predictor.from_file(model, device="cpu", engine="torch")

@@ -24,13 +24,13 @@ from tests.gui.conftest_model import (  # noqa: F401 - fixtures are used by name
 )
 from tests.gui.helpers import drag
 from tests.ml.conftest import make_model_file as make_model_of_scheme
-from unet_desktop.core.edit_ops import erase_value
+from unet_desktop.core.editing.edit_ops import erase_value
 from unet_desktop.core.errors import MaskError
+from unet_desktop.core.folder.workspace import ImageState, Workspace
+from unet_desktop.core.io.maskio import read_mask
 from unet_desktop.core.labels import multiclass_scheme
-from unet_desktop.core.maskio import read_mask
-from unet_desktop.core.workspace import ImageState, Workspace
-from unet_desktop.ml.modelfile import load_model_file
-from unet_desktop.ml.predictor import Predictor
+from unet_desktop.ml.inference.predictor import Predictor
+from unet_desktop.ml.models.modelfile import load_model_file
 
 AGREEMENT = 0.99  # float noise between threads may flip a tie; another image's labels differ
 
@@ -136,7 +136,7 @@ def test_opening_an_image_waits_for_a_batch_write_in_progress(qtbot, tiny_pets, 
     written = np.full(SIZE, 3, np.uint8)
     holding = threading.Event()
 
-    def batch_writer():  # what ml.batch_predict does: check and write under the lock
+    def batch_writer():  # what ml.inference.batch_predict does: check and write under the lock
         with ws.write_lock:
             holding.set()
             time.sleep(0.2)

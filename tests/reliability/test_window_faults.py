@@ -11,8 +11,8 @@ from PySide6.QtCore import Qt
 
 from tests.gui.conftest import KEYS, sample_trimap, saved_mask
 from tests.gui.helpers import click
-from unet_desktop.core import atomic
-from unet_desktop.core.workspace import ImageState, Workspace
+from unet_desktop.core.folder.workspace import ImageState, Workspace
+from unet_desktop.core.io import atomic
 
 CTRL = Qt.KeyboardModifier.ControlModifier
 

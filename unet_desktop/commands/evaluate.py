@@ -41,7 +41,7 @@ def _fail(message: str) -> int:
 
 
 def _entries(workspace, meta, args: argparse.Namespace) -> list:
-    from unet_desktop.ml.dataset import training_entries
+    from unet_desktop.ml.training.dataset import training_entries
 
     entries = training_entries(workspace, all_masks=args.all_masks)
     if args.val_only:
@@ -85,12 +85,12 @@ def run(args: argparse.Namespace) -> int:
     from tqdm import tqdm
 
     from unet_desktop.core.errors import FileError
+    from unet_desktop.core.folder.workspace import Workspace
+    from unet_desktop.core.io.model_header import prediction_mode_name
     from unet_desktop.core.labels import LabelScheme
-    from unet_desktop.core.model_header import prediction_mode_name
-    from unet_desktop.core.workspace import Workspace
+    from unet_desktop.ml.inference.predictor import Predictor
     from unet_desktop.ml.metrics import format_table
-    from unet_desktop.ml.modelfile import load_model_file
-    from unet_desktop.ml.predictor import Predictor
+    from unet_desktop.ml.models.modelfile import load_model_file
 
     try:
         model, meta = load_model_file(args.model)

@@ -36,7 +36,7 @@ def _fail(message: str) -> int:
 
 def run(args: argparse.Namespace) -> int:
     from unet_desktop.core.errors import ModelFileError
-    from unet_desktop.ml.modelfile import load_model_file
+    from unet_desktop.ml.models.modelfile import load_model_file
 
     try:
         model, meta = load_model_file(args.model)

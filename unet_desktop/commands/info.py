@@ -18,7 +18,7 @@ def add_parser(subparsers) -> None:
 
 
 def describe(meta, parameters: int | None) -> list[str]:
-    """Human-readable lines for a :class:`~unet_desktop.ml.modelfile.ModelMeta`."""
+    """Human-readable lines for a :class:`~unet_desktop.ml.models.modelfile.ModelMeta`."""
     arch = ", ".join(f"{k}={v}" for k, v in meta.arch.items() if k != "name")
     lines = [
         f"name:          {meta.name or '(unnamed)'}",
@@ -66,7 +66,7 @@ def _short(value: object, keep: int = 3) -> object:
 
 def run(args: argparse.Namespace) -> int:
     from unet_desktop.core.errors import ModelFileError
-    from unet_desktop.ml.modelfile import read_meta, tensor_shapes
+    from unet_desktop.ml.models.modelfile import read_meta, tensor_shapes
 
     try:
         meta = read_meta(args.model)

@@ -49,7 +49,7 @@ def run(args: argparse.Namespace) -> int:
     from tqdm import tqdm
 
     from unet_desktop.core.errors import ModelFileError
-    from unet_desktop.ml.batch_job import BatchSettings, batch_predictor, run_batch
+    from unet_desktop.ml.inference.batch_job import BatchSettings, batch_predictor, run_batch
 
     if args.batch_size < 1:
         return _fail(f"--batch-size must be >= 1, got {args.batch_size}")

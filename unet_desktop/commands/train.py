@@ -15,7 +15,7 @@ import signal
 import sys
 from pathlib import Path
 
-from unet_desktop.core.model_header import SCALES
+from unet_desktop.core.io.model_header import SCALES
 
 ARCHES = ("effnet-lite0", "effnet-lite1", "effnet-lite2", "unet", "resnet18", "resnet34")
 
@@ -99,7 +99,7 @@ def _fail(message: str) -> int:
 
 def _scheme(args: argparse.Namespace):
     from unet_desktop.core.labels import LabelScheme, scheme_by_name
-    from unet_desktop.ml.modelfile import read_meta
+    from unet_desktop.ml.models.modelfile import read_meta
 
     if args.scheme:
         return scheme_by_name(args.scheme, args.classes, args.ignore)
@@ -116,7 +116,7 @@ def _scheme(args: argparse.Namespace):
 def _new_classes_hint(args: argparse.Namespace, model_scheme) -> str:
     """When masks read with the model's scheme failed: a hint if they look like another scheme."""
     from unet_desktop.core.errors import FileError
-    from unet_desktop.core.workspace import Workspace
+    from unet_desktop.core.folder.workspace import Workspace
 
     if args.init is None or args.scheme or args.new_classes:
         return ""
@@ -134,7 +134,7 @@ def _arch(args: argparse.Namespace) -> dict | None:
     if args.init is not None:
         return None
     if args.arch.startswith("effnet-"):
-        from unet_desktop.ml.models import pretrained_arch
+        from unet_desktop.ml.models.architecture import pretrained_arch
 
         if args.in_channels != 3:
             raise ValueError("--arch effnet-* takes 3 channels (gray images are fed as three)")
@@ -147,9 +147,9 @@ def _arch(args: argparse.Namespace) -> dict | None:
 
 
 def _config(args: argparse.Namespace):
-    from unet_desktop.ml.augment import AugmentOptions
-    from unet_desktop.ml.dataset import GROUPERS
-    from unet_desktop.ml.train import TrainConfig
+    from unet_desktop.ml.training.augment import AugmentOptions
+    from unet_desktop.ml.training.dataset import GROUPERS
+    from unet_desktop.ml.training.train import TrainConfig
 
     return TrainConfig(
         out=args.out, init=args.init, new_classes=args.new_classes, arch=_arch(args),
@@ -168,7 +168,7 @@ def _config(args: argparse.Namespace):
 
 def _input_rule(args: argparse.Namespace) -> dict | None:
     """The new model's input rule from --input-rule and --channels (ValueError if invalid)."""
-    from unet_desktop.core.input_rule import DEFAULT_NEW, InputRule
+    from unet_desktop.core.io.input_rule import DEFAULT_NEW, InputRule
 
     if args.input_rule is None and args.channels is None:
         return None
@@ -216,7 +216,7 @@ class ProgressPrinter:
         self.bar, self.bar_key = None, None
 
     def show(self, report) -> None:
-        from unet_desktop.ml.train import (
+        from unet_desktop.ml.training.train import (
             EpochReport,
             FinalReport,
             PrepareReport,
@@ -284,10 +284,10 @@ def _epoch_line(report) -> str:
 
 def run(args: argparse.Namespace) -> int:
     from unet_desktop.core.errors import FileError, MaskError
+    from unet_desktop.core.folder.workspace import Workspace
     from unet_desktop.core.progress import CancelToken
-    from unet_desktop.core.workspace import Workspace
-    from unet_desktop.ml.few_image_recipe import early_stopping_rule
-    from unet_desktop.ml.finetune_job import run_finetune
+    from unet_desktop.ml.training.few_image_recipe import early_stopping_rule
+    from unet_desktop.ml.training.finetune_job import run_finetune
 
     try:
         config = _config(args)

@@ -8,7 +8,7 @@ from __future__ import annotations
 from PySide6.QtGui import QAction, QActionGroup, QKeySequence
 from PySide6.QtWidgets import QMenu, QMenuBar, QWidget
 
-from unet_desktop.gui.tool_controller import TOOL_TITLES
+from unet_desktop.gui.editing.tool_controller import TOOL_TITLES
 
 TOOL_SHORTCUTS = {
     "brush": "B",

@@ -21,8 +21,8 @@ from PySide6.QtCore import QObject, QTimer, Signal
 from PySide6.QtWidgets import QApplication, QMessageBox, QWidget
 
 from unet_desktop import __version__
-from unet_desktop.core.logs import enable_fault_log, setup_logging
-from unet_desktop.core.samples import sample_workspace
+from unet_desktop.core.folder.samples import sample_workspace
+from unet_desktop.core.io.logs import enable_fault_log, setup_logging
 from unet_desktop.gui import main_thread_gc, qt_messages
 from unet_desktop.gui.settings import APPLICATION, ORGANIZATION
 from unet_desktop.gui.xcb_check import MISSING_LIBRARIES_EXIT_CODE, check_xcb_libraries

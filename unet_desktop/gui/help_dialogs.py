@@ -38,7 +38,7 @@ STATE_MEANINGS = {
 }
 
 
-MOUSE_ROWS = [  # the canvas's own mouse handling (gui/canvas.py), not actions
+MOUSE_ROWS = [  # the canvas's own mouse handling (gui/editing/canvas.py), not actions
     ("Canvas", "Paint, fill or draw with the tool", "Left button"),
     ("Canvas", "Zoom at the pointer", "Mouse wheel"),
     ("Canvas", "Pan", "Middle or right button drag"),

@@ -18,42 +18,42 @@ from PySide6.QtCore import Qt, QTimer
 from PySide6.QtGui import QCloseEvent
 from PySide6.QtWidgets import QApplication, QFileDialog, QMainWindow, QMessageBox, QWidget
 
-from unet_desktop.core.edit_ops import fill_holes, remove_islands, trimap_band
+from unet_desktop.core.editing.edit_ops import fill_holes, remove_islands, trimap_band
+from unet_desktop.core.editing.tools import PolygonTool
 from unet_desktop.core.errors import FileError
+from unet_desktop.core.io.model_header import model_scheme
+from unet_desktop.core.io.paths import default_model_path, user_log_dir, user_models_dir
 from unet_desktop.core.labels import LabelScheme
-from unet_desktop.core.model_header import model_scheme
-from unet_desktop.core.paths import default_model_path, user_log_dir, user_models_dir
-from unet_desktop.core.tools import PolygonTool
 from unet_desktop.gui import main_thread_gc
 from unet_desktop.gui.actions import WindowActions
-from unet_desktop.gui.autosave_controller import DEFAULT_DELAY_MS
-from unet_desktop.gui.canvas import Canvas
-from unet_desktop.gui.contrast_controller import ContrastController
-from unet_desktop.gui.contrast_dock import ContrastDock
-from unet_desktop.gui.file_list_dock import FileListDock
+from unet_desktop.gui.editing.autosave_controller import DEFAULT_DELAY_MS
+from unet_desktop.gui.editing.canvas import Canvas
+from unet_desktop.gui.editing.contrast_controller import ContrastController
+from unet_desktop.gui.editing.contrast_dock import ContrastDock
+from unet_desktop.gui.editing.file_list_dock import FileListDock
+from unet_desktop.gui.editing.mask_check import MaskCheck
+from unet_desktop.gui.editing.session import EditingSession
+from unet_desktop.gui.editing.slice_commands import SliceCommands
+from unet_desktop.gui.editing.tool_controller import ToolController
+from unet_desktop.gui.editing.tool_dock import ToolDock
 from unet_desktop.gui.help_dialogs import HelpMenu, about_rows
-from unet_desktop.gui.learning_controller import LearningController
-from unet_desktop.gui.live_prediction import LivePrediction
-from unet_desktop.gui.mask_check import MaskCheck
-from unet_desktop.gui.model_actions import ModelActions
-from unet_desktop.gui.model_commands import ModelCommands
-from unet_desktop.gui.model_controller import ModelController
-from unet_desktop.gui.prediction_controller import PredictionController
-from unet_desktop.gui.prediction_display import PredictionDisplay
-from unet_desktop.gui.prediction_dock import PredictionDock
-from unet_desktop.gui.prediction_service import PredictionService
-from unet_desktop.gui.session import EditingSession
+from unet_desktop.gui.model.live_prediction import LivePrediction
+from unet_desktop.gui.model.model_actions import ModelActions
+from unet_desktop.gui.model.model_commands import ModelCommands
+from unet_desktop.gui.model.model_controller import ModelController
+from unet_desktop.gui.model.prediction_controller import PredictionController
+from unet_desktop.gui.model.prediction_display import PredictionDisplay
+from unet_desktop.gui.model.prediction_dock import PredictionDock
+from unet_desktop.gui.model.prediction_service import PredictionService
 from unet_desktop.gui.settings import AppSettings
-from unet_desktop.gui.slice_commands import SliceCommands
 from unet_desktop.gui.status import PointerStatus
-from unet_desktop.gui.task_actions import TaskActions
-from unet_desktop.gui.task_banner import TaskBanner, with_banner
-from unet_desktop.gui.task_controller import TaskController
+from unet_desktop.gui.task.task_actions import TaskActions
+from unet_desktop.gui.task.task_banner import TaskBanner, with_banner
+from unet_desktop.gui.task.task_controller import TaskController
 from unet_desktop.gui.text_entry_keys import TextEntryKeys
-from unet_desktop.gui.tool_controller import ToolController
-from unet_desktop.gui.tool_dock import ToolDock
-from unet_desktop.gui.training_commands import TrainingCommands
-from unet_desktop.gui.training_dock import TrainingDock
+from unet_desktop.gui.training.learning_controller import LearningController
+from unet_desktop.gui.training.training_commands import TrainingCommands
+from unet_desktop.gui.training.training_dock import TrainingDock
 from unet_desktop.gui.worker import Worker, default_torch_threads
 
 log = logging.getLogger(__name__)
@@ -471,7 +471,7 @@ class MainWindow(QMainWindow):
         else:
             self.prediction.accept(ask=True)  # over the user's strokes only if they say so
 
-    # --- clean-up operations (core.edit_ops) ---------------------------------------------------
+    # --- clean-up operations (core.editing.edit_ops) ---------------------------------------------------
     def _on_band_requested(self, band: int) -> None:
         document = self.session.document
         if document is not None and document.scheme.kind == "trimap":

@@ -14,10 +14,10 @@ from typing import Any
 
 from PySide6.QtCore import QByteArray, QSettings
 
-from unet_desktop.core.edit_ops import MAX_BRUSH, MIN_BRUSH
-from unet_desktop.core.paths import folder_identity
-from unet_desktop.core.tools import DEFAULT_BRUSH_SIZE
-from unet_desktop.ml.prediction_options import MODES
+from unet_desktop.core.editing.edit_ops import MAX_BRUSH, MIN_BRUSH
+from unet_desktop.core.editing.tools import DEFAULT_BRUSH_SIZE
+from unet_desktop.core.io.paths import folder_identity
+from unet_desktop.ml.inference.prediction_options import MODES
 
 ORGANIZATION = "unet-desktop"
 APPLICATION = "unet-desktop"

@@ -7,8 +7,8 @@ import os
 import torch
 
 from unet_desktop.core.errors import ModelFileError
-from unet_desktop.core.paths import default_model_path
-from unet_desktop.ml.predictor import Predictor
+from unet_desktop.core.io.paths import default_model_path
+from unet_desktop.ml.inference.predictor import Predictor
 
 
 def load_model(
@@ -19,7 +19,7 @@ def load_model(
     """Load a model file (None = the shipped default model) as a ready :class:`Predictor`.
 
     ``predictor.predict(image)`` takes an H x W or H x W x 3 uint8 array and returns a
-    :class:`~unet_desktop.ml.predictor.Prediction` with ``.labels``, ``.probs``,
+    :class:`~unet_desktop.ml.inference.predictor.Prediction` with ``.labels``, ``.probs``,
     ``.uncertainty`` and ``.score``. Raises :class:`ModelFileError` when the file cannot be used.
     """
     if path is None:

@@ -13,8 +13,8 @@ import json
 import shutil
 from pathlib import Path
 
-from unet_desktop.core.atomic import atomic_write
 from unet_desktop.core.errors import ModelFileError
+from unet_desktop.core.io.atomic import atomic_write
 
 CHECK_TOLERANCE = 1e-3  # max |logit difference| allowed, relative to the logits' scale
 
@@ -34,8 +34,8 @@ def export_onnx(model, meta, out: Path, opset: int = 17):
     """Write the BN-folded, unpadded network to ``out``; returns that network (for the check)."""
     import onnx
 
-    from unet_desktop.ml.fuse import fold_batchnorm
-    from unet_desktop.ml.onnx_engine import Unpadded, export_bytes
+    from unet_desktop.ml.inference.onnx_engine import Unpadded, export_bytes
+    from unet_desktop.ml.models.fuse import fold_batchnorm
 
     folded = fold_batchnorm(model)[0].eval()
     proto = onnx.load_from_string(export_bytes(folded, meta.in_channels, opset))
@@ -69,7 +69,7 @@ def export_onnx_file(source: Path, target: Path) -> str:
     except ImportError as exc:
         raise RuntimeError("exporting to ONNX needs the onnx package: "
                            "pip install 'unet-desktop[onnx]'") from exc
-    from unet_desktop.ml.modelfile import load_model_file
+    from unet_desktop.ml.models.modelfile import load_model_file
 
     model, meta = load_model_file(source)
     net = export_onnx(model, meta, target)

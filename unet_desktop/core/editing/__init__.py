@@ -1,0 +1,1 @@
+"""Editing one mask: the document, its undo history, the edit operations and mouse tools."""

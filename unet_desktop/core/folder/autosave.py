@@ -1,0 +1,192 @@
+"""Recovery journal: unsaved edits written aside so that a crash never loses a stroke.
+
+The app autosaves each dirty :class:`MaskDocument` into the journal's folder (never over the
+user's mask files) with :func:`save_document`; an explicit save or a "discard changes" calls
+:meth:`RecoveryJournal.discard`. On the next start :meth:`RecoveryJournal.entries` lists what
+is left, i.e. edits that were never saved, with the time of their last autosave, and
+:meth:`RecoveryJournal.load` returns such a mask.
+
+Layout of the folder::
+
+    journal.json       {"format": "unet-desktop-recovery", "version": 1, "entries": [...]}
+    masks/<id>.png     one recovered mask per (workspace, image key)
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import json
+import os
+import time
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+import numpy as np
+
+from unet_desktop.core.editing.document import MaskDocument
+from unet_desktop.core.editing.history import mask_fingerprint
+from unet_desktop.core.io.atomic import atomic_write_bytes
+from unet_desktop.core.io.maskio import read_mask, write_mask
+from unet_desktop.core.io.paths import folder_identity, user_data_dir
+from unet_desktop.core.labels import LabelScheme
+
+JOURNAL_NAME = "journal.json"
+FORMAT_NAME = "unet-desktop-recovery"
+FORMAT_VERSION = 1
+
+
+def default_recovery_dir() -> Path:
+    return user_data_dir() / "recovery"
+
+
+@dataclass(frozen=True)
+class RecoveryEntry:
+    """One autosaved mask: which image of which workspace, where, when (epoch seconds)."""
+
+    workspace: str  # absolute workspace root
+    key: str  # image key inside the workspace
+    mask_file: str  # file name inside the journal's masks/ folder
+    saved_at: float
+    checksum: int  # history.mask_fingerprint of the mask written
+
+    @property
+    def saved_at_text(self) -> str:
+        return time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(self.saved_at))
+
+
+def _workspace_id(workspace: str | os.PathLike) -> str:
+    return str(folder_identity(workspace))
+
+
+class RecoveryJournal:
+    """The recovery folder ``directory`` (created on first write). ``warnings`` collects
+    problems met while reading it (an unreadable journal is treated as empty, not fatal)."""
+
+    def __init__(self, directory: str | os.PathLike):
+        self.directory = Path(directory)
+        self.warnings: list[str] = []
+
+    @property
+    def journal_path(self) -> Path:
+        return self.directory / JOURNAL_NAME
+
+    @property
+    def masks_dir(self) -> Path:
+        return self.directory / "masks"
+
+    # --- reading -----------------------------------------------------------------------------
+    def _read(self) -> dict[tuple[str, str], RecoveryEntry]:
+        try:
+            raw = json.loads(self.journal_path.read_bytes())
+        except FileNotFoundError:
+            return {}
+        except (OSError, ValueError) as exc:
+            self.warnings.append(f"{self.journal_path}: unreadable recovery journal ({exc})")
+            return {}
+        entries: dict[tuple[str, str], RecoveryEntry] = {}
+        if not isinstance(raw, dict) or raw.get("format") != FORMAT_NAME:
+            self.warnings.append(f"{self.journal_path}: not a recovery journal")
+            return entries
+        for item in raw.get("entries", []):
+            try:
+                entry = RecoveryEntry(
+                    str(item["workspace"]),
+                    str(item["key"]),
+                    str(item["mask_file"]),
+                    float(item["saved_at"]),
+                    int(item["checksum"]),
+                )
+            except (KeyError, TypeError, ValueError):
+                self.warnings.append(f"{self.journal_path}: skipped a malformed entry {item!r}")
+                continue
+            entries[(entry.workspace, entry.key)] = entry
+        return entries
+
+    def entries(self, workspace: str | os.PathLike | None = None) -> list[RecoveryEntry]:
+        """Recorded autosaves (of one workspace if given) whose mask file exists, oldest first."""
+        wanted = None if workspace is None else _workspace_id(workspace)
+        found = [
+            e
+            for e in self._read().values()
+            if (wanted is None or e.workspace == wanted) and self.mask_path(e).is_file()
+        ]
+        return sorted(found, key=lambda e: (e.saved_at, e.workspace, e.key))
+
+    def get(self, workspace: str | os.PathLike, key: str) -> RecoveryEntry | None:
+        entry = self._read().get((_workspace_id(workspace), key))
+        return entry if entry is not None and self.mask_path(entry).is_file() else None
+
+    def mask_path(self, entry: RecoveryEntry) -> Path:
+        return self.masks_dir / entry.mask_file
+
+    def load(self, entry: RecoveryEntry, scheme: LabelScheme | None = None) -> np.ndarray:
+        """The autosaved mask (raises :class:`MaskError` if it cannot be read)."""
+        return read_mask(self.mask_path(entry), scheme)
+
+    # --- writing -----------------------------------------------------------------------------
+    def _write(self, entries: dict[tuple[str, str], RecoveryEntry]) -> None:
+        self.directory.mkdir(parents=True, exist_ok=True)
+        data = {
+            "format": FORMAT_NAME,
+            "version": FORMAT_VERSION,
+            "entries": [asdict(e) for e in entries.values()],
+        }
+        atomic_write_bytes(self.journal_path, json.dumps(data, indent=1).encode())
+
+    def save(
+        self,
+        workspace: str | os.PathLike,
+        key: str,
+        mask: np.ndarray,
+        scheme: LabelScheme,
+    ) -> RecoveryEntry:
+        """Write ``mask`` aside (atomically) and record it; replaces an earlier autosave."""
+        ws = _workspace_id(workspace)
+        digest = hashlib.sha1(f"{ws}\0{key}".encode()).hexdigest()[:20]
+        entry = RecoveryEntry(ws, key, f"{digest}.png", time.time(), mask_fingerprint(mask))
+        self.masks_dir.mkdir(parents=True, exist_ok=True)
+        write_mask(self.mask_path(entry), mask, scheme)
+        entries = self._read()
+        entries[(ws, key)] = entry
+        self._write(entries)
+        return entry
+
+    def discard(self, workspace: str | os.PathLike, key: str) -> bool:
+        """Forget the autosave of one image (after a real save); True if there was one."""
+        entries = self._read()
+        entry = entries.pop((_workspace_id(workspace), key), None)
+        if entry is None:
+            return False
+        self._write(entries)
+        with contextlib.suppress(FileNotFoundError):
+            self.mask_path(entry).unlink()
+        return True
+
+    def clear(self, workspace: str | os.PathLike | None = None) -> int:
+        """Forget every autosave (of one workspace if given); returns how many were removed."""
+        entries = self._read()
+        wanted = None if workspace is None else _workspace_id(workspace)
+        gone = [k for k, e in entries.items() if wanted is None or e.workspace == wanted]
+        for k in gone:
+            with contextlib.suppress(FileNotFoundError):
+                self.mask_path(entries.pop(k)).unlink()
+        if gone or self.journal_path.exists():
+            self._write(entries)
+        return len(gone)
+
+
+def save_document(
+    journal: RecoveryJournal, workspace: str | os.PathLike, document: MaskDocument
+) -> RecoveryEntry | None:
+    """Autosave ``document`` if it has unsaved changes not yet written to the journal.
+
+    Returns the new entry, or ``None`` when there was nothing new to write. A stroke still
+    being drawn is left alone (the next call writes it), so the tool's undo step stays whole.
+    """
+    if not document.dirty or document.in_stroke:
+        return None
+    previous = journal.get(workspace, document.key)
+    if previous is not None and previous.checksum == mask_fingerprint(document.mask):
+        return None
+    return journal.save(workspace, document.key, document.mask, document.scheme)

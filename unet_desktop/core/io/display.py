@@ -1,0 +1,133 @@
+"""How an image's stored values are shown: contrast limits, and channels as a composite.
+
+The view never changes the data: it maps the stored values (any bit depth) to 8-bit for the
+screen. 8-bit gray and RGB images are shown as they are unless the folder has contrast limits
+set by hand; other data (12/16-bit, float) gets automatic limits from its percentiles
+(:data:`AUTO_PERCENTILES`), the way napari and Fiji show such data. Images with 2 or more than 3
+channels are a composite: each channel scaled by the limits and tinted with its colour
+(:data:`CHANNEL_COLOURS`), the tints added.
+
+Limits set by hand are remembered per folder in ``.unet-desktop/view.json`` (see
+:class:`ViewSettings`), so a microscope session keeps its display across images and restarts.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from unet_desktop.core.errors import FileError
+from unet_desktop.core.folder.manifest import MANIFEST_DIR
+from unet_desktop.core.io.json_file import read_json, write_json
+
+AUTO_PERCENTILES = (0.5, 99.5)
+VIEW_NAME = "view.json"
+CHANNEL_COLOURS = ((0, 255, 0), (255, 0, 255), (0, 255, 255), (255, 255, 0), (255, 0, 0),
+                   (0, 0, 255), (255, 255, 255))
+
+
+class ViewSettingsError(FileError):
+    """The folder's view settings cannot be read or written."""
+
+
+@dataclass(frozen=True)
+class Limits:
+    low: float
+    high: float
+
+    def __post_init__(self) -> None:
+        if not (np.isfinite(self.low) and np.isfinite(self.high)) or self.high <= self.low:
+            raise ValueError(f"contrast limits need low < high, got {self.low}, {self.high}")
+
+
+def channels_of(values: np.ndarray) -> int:
+    return values.shape[2] if values.ndim == 3 else 1
+
+
+def shown_as_is(values: np.ndarray) -> bool:
+    """8-bit gray or RGB(A): shown without contrast limits unless some are set by hand."""
+    return values.dtype == np.uint8 and channels_of(values) in (1, 3, 4)
+
+
+def auto_limits(values: np.ndarray) -> Limits:
+    """The :data:`AUTO_PERCENTILES` of the finite values (all channels together)."""
+    finite = values[np.isfinite(values)] if values.dtype.kind == "f" else values.ravel()
+    if finite.size == 0:
+        return Limits(0.0, 1.0)
+    if finite.size > 1_000_000:  # a regular sample is plenty for two percentiles
+        finite = finite[:: finite.size // 1_000_000]
+    low, high = (float(v) for v in np.percentile(finite, AUTO_PERCENTILES))
+    if high <= low:
+        high = low + 1.0
+    return Limits(low, high)
+
+
+def render(values: np.ndarray, limits: Limits | None = None) -> np.ndarray:
+    """The ``HxW`` or ``HxWx3`` uint8 image shown for ``values``: as is (8-bit gray/RGB without
+    ``limits``), scaled by ``limits`` (default :func:`auto_limits`), or a composite."""
+    values = np.asarray(values)
+    count = channels_of(values)
+    if limits is None and shown_as_is(values):
+        return np.ascontiguousarray(values[..., :3] if count == 4 else values)
+    limits = limits or auto_limits(values)
+    scale = 255.0 / (limits.high - limits.low)
+    if count in (1, 3, 4):
+        picked = values[..., :3] if count == 4 else values
+        scaled = (np.nan_to_num(picked.astype(np.float32)) - limits.low) * scale
+        return np.clip(scaled, 0, 255).astype(np.uint8)
+    out = np.zeros((*values.shape[:2], 3), np.float32)
+    for c in range(count):
+        level = np.clip((np.nan_to_num(values[..., c].astype(np.float32)) - limits.low) * scale,
+                        0, 255)
+        out += level[..., None] * (np.array(CHANNEL_COLOURS[c % len(CHANNEL_COLOURS)],
+                                            np.float32) / 255.0)
+    return np.clip(out, 0, 255).astype(np.uint8)
+
+
+def histogram(values: np.ndarray, bins: int = 128) -> tuple[np.ndarray, np.ndarray]:
+    """(counts, edges) of the finite values, all channels together."""
+    finite = values[np.isfinite(values)] if values.dtype.kind == "f" else values.ravel()
+    if finite.size == 0:
+        return np.zeros(bins, np.int64), np.linspace(0.0, 1.0, bins + 1)
+    low, high = float(finite.min()), float(finite.max())
+    return np.histogram(finite, bins=bins, range=(low, high if high > low else low + 1.0))
+
+
+# --- remembered per folder ------------------------------------------------------------------
+@dataclass(frozen=True)
+class ViewSettings:
+    """A folder's display settings: contrast limits set by hand (None: automatic)."""
+
+    limits: Limits | None = None
+
+    def to_dict(self) -> dict:
+        limits = None if self.limits is None else [self.limits.low, self.limits.high]
+        return {"format": "unet-desktop-view", "version": 1, "contrast_limits": limits}
+
+    @classmethod
+    def from_dict(cls, d: dict) -> ViewSettings:
+        limits = d.get("contrast_limits") if isinstance(d, dict) else None
+        if isinstance(limits, list) and len(limits) == 2:
+            return cls(Limits(float(limits[0]), float(limits[1])))
+        return cls()
+
+
+def view_path(root: str | os.PathLike) -> Path:
+    return Path(root) / MANIFEST_DIR / VIEW_NAME
+
+
+def load_view_settings(root: str | os.PathLike) -> ViewSettings:
+    """The folder's view settings; defaults when there are none or they cannot be read."""
+    try:
+        data = read_json(view_path(root), ViewSettingsError, "view settings file")
+        return ViewSettings.from_dict(data) if data is not None else ViewSettings()
+    except (ViewSettingsError, ValueError, TypeError):
+        return ViewSettings()
+
+
+def save_view_settings(root: str | os.PathLike, settings: ViewSettings) -> None:
+    """Write the folder's view settings atomically (raises :class:`ViewSettingsError`)."""
+    write_json(view_path(root), settings.to_dict(), ViewSettingsError, "view settings")

@@ -1,0 +1,163 @@
+"""How a model turns an image's stored values into its 8-bit input: the model's input rule.
+
+An image is read keeping its data (uint8, 12/16-bit in uint16, int32, float; gray or with
+channels, :func:`unet_desktop.core.io.imageio.read_image_raw`, :mod:`unet_desktop.core.io.stacks`).
+Each model file records the rule that makes its input from such data, and the same rule is
+applied to every image it trains on or predicts, whatever the bit depth:
+
+``legacy``      what every model made before rules were recorded sees (a file without a rule):
+                8-bit as it is, 16-bit scaled by 65535, wider integers and floats stretched
+                (:func:`unet_desktop.core.io.imageio.legacy_uint8`). A 12-bit image stored in 16
+                bits reads nearly black.
+``data-range``  the default of new models: integers are scaled by the range the data really
+                uses, the smallest of 8, 10, 12, 14 or 16 bits that holds the image's largest
+                value (a 12-bit image stored in 16 bits by 4095, not 65535); floats within
+                [0, 1] by 1, other floats stretched from their min to their max.
+                8-bit images are unchanged, so the same content stored at 8 or at 12 bits gives
+                the same input.
+``percentile``  per image and channel, the ``low``..``high`` percentiles (default 1..99, the
+                Cellpose rule) map to 0..255, clipped: robust to the exposure of each image.
+
+``channels`` (0-based, one to three) picks which channels of a multi-channel image feed the
+model, in that order; ``None`` keeps gray and RGB images as they are (RGBA drops its alpha).
+An image whose channels do not fit raises :class:`ImageReadError` naming the file and why.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+
+import numpy as np
+
+from unet_desktop.core.errors import ImageReadError
+from unet_desktop.core.io.imageio import legacy_uint8
+
+KINDS = ("legacy", "data-range", "percentile")
+DEFAULT_NEW = "data-range"  # the rule of models trained from now on, unless a task says
+_BIT_DEPTHS = (8, 10, 12, 14, 16)
+
+
+@dataclass(frozen=True)
+class InputRule:
+    kind: str = "legacy"
+    low: float = 1.0  # percentile rule: the percentiles mapped to 0 and 255
+    high: float = 99.0
+    channels: tuple[int, ...] | None = None
+
+    def __post_init__(self) -> None:
+        if self.kind not in KINDS:
+            raise ValueError(f"input rule must be one of {KINDS}, got {self.kind!r}")
+        if not 0.0 <= self.low < self.high <= 100.0:
+            raise ValueError(f"percentiles must satisfy 0 <= low < high <= 100, got "
+                             f"{self.low}, {self.high}")
+        if self.channels is not None:
+            if not 1 <= len(self.channels) <= 3 or any(c < 0 for c in self.channels):
+                raise ValueError(f"channels must list one to three channel numbers (0-based), "
+                                 f"got {self.channels}")
+            if len(self.channels) == 2:
+                raise ValueError("two channels cannot feed a gray (1) or RGB (3) input: "
+                                 "choose one or three")
+
+    # --- the file format ------------------------------------------------------------------
+    def to_dict(self) -> dict:
+        d: dict = {"kind": self.kind}
+        if self.kind == "percentile":
+            d.update(low=self.low, high=self.high)
+        if self.channels is not None:
+            d["channels"] = list(self.channels)
+        return d
+
+    @classmethod
+    def from_dict(cls, d: dict | None) -> InputRule:
+        """The rule recorded in a model file or task; ``None`` or ``{}`` is ``legacy``."""
+        if not d:
+            return cls()
+        if not isinstance(d, dict):
+            raise ValueError(f"input rule must be a JSON object, got {d!r}")  # noqa: TRY004
+        channels = d.get("channels")
+        return cls(str(d.get("kind", "legacy")), float(d.get("low", 1.0)),
+                   float(d.get("high", 99.0)),
+                   tuple(int(c) for c in channels) if channels is not None else None)
+
+    def describe(self) -> str:
+        text = {"legacy": "8-bit as stored (16-bit by 65535)",
+                "data-range": "scaled by the range the data uses (12-bit by 4095)",
+                "percentile": f"per image, percentiles {self.low:g}-{self.high:g} -> 0-255"
+                }[self.kind]
+        if self.channels is not None:
+            text += f"; channels {', '.join(str(c + 1) for c in self.channels)}"
+        return text
+
+    # --- applying it ------------------------------------------------------------------------
+    def apply(self, values: np.ndarray, path: str | os.PathLike = "<image>") -> np.ndarray:
+        """Stored values -> the model's ``HxW`` or ``HxWx3`` uint8 input (see module doc)."""
+        values = self.pick_channels(np.asarray(values), path)
+        if self.kind == "legacy":
+            return legacy_uint8(values, path)
+        if values.ndim == 3 and values.shape[2] == 4:
+            values = values[..., :3]  # RGBA: the alpha is no data
+        if self.kind == "percentile":
+            return percentile_uint8(values, self.low, self.high)
+        return data_range_uint8(values)
+
+    def misfit(self, count: int) -> str | None:
+        """Why an image of ``count`` channels cannot feed the model under this rule, or None."""
+        if self.channels is None:
+            if count in (1, 3, 4):
+                return None
+            return (f"the image has {count} channels and the model takes gray or RGB: choose "
+                    "which channels feed it (the task's channels)")
+        missing = [c + 1 for c in self.channels if c >= count]
+        if missing:
+            return (f"the image has {count} channel(s); the task feeds the model channel(s) "
+                    f"{', '.join(map(str, missing))}, which it does not have")
+        return None
+
+    def pick_channels(self, values: np.ndarray, path: str | os.PathLike) -> np.ndarray:
+        """The chosen channels of ``values`` (all of them without a choice); an image whose
+        channels do not fit raises :class:`ImageReadError` with :meth:`misfit`'s reason."""
+        count = values.shape[2] if values.ndim == 3 else 1
+        reason = self.misfit(count)
+        if reason:
+            raise ImageReadError(path, reason)
+        if self.channels is None or values.ndim == 2:
+            return values
+        picked = values[..., list(self.channels)]
+        return picked[..., 0] if picked.shape[2] == 1 else np.ascontiguousarray(picked)
+
+
+LEGACY = InputRule()  # the rule of model files that record none
+
+
+def data_bits(values: np.ndarray) -> int:
+    """The smallest of 8, 10, 12, 14, 16 bits that holds every value (integers >= 0)."""
+    top = int(values.max(initial=0))
+    return next((b for b in _BIT_DEPTHS if top < (1 << b)), 32 if top < (1 << 32) else 64)
+
+
+def data_range_uint8(values: np.ndarray) -> np.ndarray:
+    """The ``data-range`` rule (module doc)."""
+    if values.dtype == np.uint8:
+        return np.ascontiguousarray(values)
+    if values.dtype == np.bool_:
+        return values.astype(np.uint8) * np.uint8(255)
+    if np.issubdtype(values.dtype, np.integer) and int(values.min(initial=0)) >= 0:
+        top = (1 << data_bits(values)) - 1
+        scaled = (values.astype(np.float64) * (255.0 / top))
+        return np.clip(np.rint(scaled), 0, 255).astype(np.uint8)
+    return legacy_uint8(values, "<image>")  # floats, negative integers: as before
+
+
+def percentile_uint8(values: np.ndarray, low: float = 1.0, high: float = 99.0) -> np.ndarray:
+    """Each channel's ``low``..``high`` percentiles mapped to 0..255, clipped; a channel with
+    no spread (``low == high`` values) becomes 0. NaN and infinities count as 0."""
+    values = np.asarray(values, dtype=np.float64)
+    values = np.where(np.isfinite(values), values, 0.0)
+    planes = values[..., None] if values.ndim == 2 else values
+    out = np.zeros(planes.shape, np.uint8)
+    for c in range(planes.shape[2]):
+        lo, hi = np.percentile(planes[..., c], (low, high))
+        if hi > lo:
+            out[..., c] = np.clip(np.rint((planes[..., c] - lo) * (255.0 / (hi - lo))), 0, 255)
+    return out[..., 0] if values.ndim == 2 else out

@@ -1,0 +1,1 @@
+"""The editor in the window: canvas, overlays, tools, the session, the file list, contrast."""

@@ -1,0 +1,421 @@
+"""The editing session: the open workspace, the image being edited, saving and autosave.
+
+A thin Qt layer (signals, a timer) over the Qt-free core: ``Workspace`` loads and saves,
+``MaskDocument`` owns the mask and its undo history, ``HistoryStore`` keeps each image's history
+while the user moves between images, ``RecoveryJournal`` holds autosaves.
+
+Saving: leaving an image, quitting and Ctrl+S write the mask into the workspace
+(``Workspace.save_mask``, atomic). Between those, an edit is autosaved to the recovery journal
+within two seconds (never over the user's files); a crash loses nothing older than that, and the
+next :meth:`open_workspace` writes such leftovers into the workspace and reports them. An image
+whose save fails keeps its document in memory (edits are never dropped) and is retried on quit.
+
+A batch run over the open folder asks :meth:`is_protected` (from its writer thread) before each
+write: the image on screen and every image with unsaved edits are never written by it. The set
+is replaced under the workspace's write lock, so a batch write in progress finishes before an
+image is loaded and none starts on it afterwards.
+
+Accepting a model's prediction (:meth:`accept_prediction`) is one undo step. A mask saved while
+it is still exactly an accepted prediction is recorded as ``predicted`` (with the model version
+and uncertainty); once the user changes it, it is saved as ``corrected``.
+
+Viewing never writes a mask file: a prediction that became the mask by itself (auto-accept) and
+was not edited is neither saved nor autosaved when the image is left or the window closes; it
+becomes a file once the user edits it, accepts it, saves (Ctrl+S) or marks it verified.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+from PySide6.QtCore import QObject, Signal
+
+from unet_desktop.core.editing.document import MaskDocument
+from unet_desktop.core.editing.edit_ops import BBox, Delta, erase_value
+from unet_desktop.core.editing.history import HistoryStore
+from unet_desktop.core.editing.history_archive import HistoryArchive
+from unet_desktop.core.errors import FileError
+from unet_desktop.core.folder.autosave import RecoveryJournal, default_recovery_dir, save_document
+from unet_desktop.core.folder.workspace import ImageState, Workspace
+from unet_desktop.core.io.display import render
+from unet_desktop.core.io.paths import folder_identity
+from unet_desktop.core.labels import LabelScheme
+from unet_desktop.gui.editing.autosave_controller import DEFAULT_DELAY_MS, AutosaveController
+
+
+@dataclass(frozen=True)
+class AcceptedPrediction:
+    """Which history state of an image is an accepted prediction, and where it came from."""
+
+    state_id: int
+    model_version: str
+    uncertainty: float | None
+    automatic: bool = False  # became the mask by itself, not by the user's accept
+
+
+class EditingSession(QObject):
+    """Opens images of a workspace into documents and writes them back."""
+
+    workspace_opened = Signal()
+    document_opened = Signal()  # ``document`` is a new image (or None)
+    mask_changed = Signal(object)  # the changed box (y0, x0, y1, x1)
+    edit_state_changed = Signal()  # dirty flag or undo/redo labels may have changed
+    entry_changed = Signal(str)  # an image's state or unsaved mark changed
+    saved = Signal(str, str)  # key, reason ("save", "leave", "quit", "verify", "recovered")
+    autosaved = Signal(str)  # key written to the recovery journal
+    error = Signal(str)  # a message for the user (load or save failure)
+
+    def __init__(
+        self,
+        histories: HistoryStore | None = None,
+        journal: RecoveryJournal | None = None,
+        autosave_delay_ms: int = DEFAULT_DELAY_MS,
+        parent: QObject | None = None,
+        archive: HistoryArchive | None = None,
+    ) -> None:
+        super().__init__(parent)
+        self.workspace: Workspace | None = None
+        self.document: MaskDocument | None = None
+        self.histories = histories or HistoryStore()
+        self.journal = journal or RecoveryJournal(default_recovery_dir())
+        self.archive = archive or HistoryArchive()  # undo history across restarts
+        self._unsaved: dict[str, MaskDocument] = {}  # left images whose save failed
+        self._accepted: dict[str, AcceptedPrediction] = {}
+        # (workspace root, keys) a batch run must leave alone; replaced whole, read by any thread
+        self._protected: tuple[Path | None, frozenset[str]] = (None, frozenset())
+        self.autosave = AutosaveController(
+            self.autosave_now, self._in_stroke, autosave_delay_ms, self
+        )
+
+    # --- queries -------------------------------------------------------------------------------
+    @property
+    def current_key(self) -> str | None:
+        return self.document.key if self.document else None
+
+    def is_dirty(self, key: str) -> bool:
+        if self.document is not None and self.document.key == key:
+            return self.document.dirty and not self.only_viewed()
+        return key in self._unsaved
+
+    def only_viewed(self, document: MaskDocument | None = None) -> bool:
+        """Whether the (current) mask is a prediction that became the mask by itself and was
+        not edited: such a mask is not written when the image is left."""
+        document = document or self.document
+        accepted = self._accepted.get(document.key) if document is not None else None
+        return (accepted is not None and accepted.automatic
+                and self.is_accepted_prediction(document))
+
+    def unsaved_keys(self) -> list[str]:
+        keys = list(self._unsaved)
+        if self.document is not None and self.document.dirty:
+            keys.append(self.document.key)
+        return keys
+
+    def is_protected(self, key: str, root: str | Path | None = None) -> bool:
+        """Whether a batch run must not write the mask of ``key`` (in the workspace at ``root``;
+        default: the open one): the image on screen or one with unsaved edits. Thread-safe."""
+        protected_root, keys = self._protected
+        return key in keys and (root is None or folder_identity(root) == protected_root)
+
+    def _update_protected(self, *also: str) -> None:
+        """Protect the image on screen, the unsaved ones and ``also`` (an image about to load)."""
+        keys = frozenset((*self._unsaved, *also,
+                          *([self.document.key] if self.document is not None else [])))
+        ws = self.workspace
+        if ws is None:
+            self._protected = (None, frozenset())
+            return
+        with ws.write_lock:  # waits for a batch write in progress; no new one starts on them
+            self._protected = (folder_identity(ws.root), keys)
+
+    def is_accepted_prediction(self, document: MaskDocument | None = None) -> bool:
+        """Whether the (current) mask is exactly a prediction accepted and not edited since."""
+        document = document or self.document
+        if document is None or document.in_stroke:
+            return False
+        accepted = self._accepted.get(document.key)
+        return accepted is not None and accepted.state_id == document.history.state_id
+
+    def has_user_edits(self) -> bool:
+        """Unsaved changes of the current mask other than an accepted prediction."""
+        document = self.document
+        return document is not None and document.dirty and not self.is_accepted_prediction()
+
+    def _in_stroke(self) -> bool:
+        return self.document is not None and self.document.in_stroke
+
+    # --- opening -------------------------------------------------------------------------------
+    def open_workspace(self, folder: str | Path,
+                       default_scheme: LabelScheme | None = None) -> list[str]:
+        """Open ``folder`` (raises :class:`FileError`) after leaving the current image; returns
+        the keys of edits recovered from an earlier session that did not end normally.
+        ``default_scheme`` (the model's) applies when nothing in the folder tells the scheme."""
+        workspace = Workspace.open(folder, default_scheme=default_scheme, writer=True)
+        self.save_all("leave")  # what fails stays in the recovery journal for next time
+        self.close_document("leave")
+        if self.workspace is not None:
+            self.workspace.close()  # its lock goes (re-entrant: the same folder stays held)
+        self.workspace = workspace
+        self.histories.clear()
+        self._unsaved.clear()
+        self._accepted.clear()
+        recovered = self._recover()
+        self._update_protected()
+        self.workspace_opened.emit()
+        return recovered
+
+    def _recover(self) -> list[str]:
+        """Write autosaves left in the journal into the workspace (or keep them in memory)."""
+        ws = self.workspace
+        recovered = []
+        for entry in self.journal.entries(ws.root):
+            if entry.key not in ws:
+                continue
+            try:
+                mask = self.journal.load(entry, ws.scheme)
+            except FileError as exc:
+                self.error.emit(f"Cannot recover the autosave of {entry.key}: {exc}")
+                continue
+            recovered.append(entry.key)
+            try:
+                ws.save_mask(entry.key, mask, ImageState.CORRECTED)
+            except (FileError, OSError):
+                document = self._load_document(entry.key)  # the mask on disk, then the edits
+                if document is not None and document.shape == mask.shape:
+                    document.replace_mask(mask, "Recovered autosave")
+                    self._unsaved[entry.key] = document
+                continue
+            self.journal.discard(ws.root, entry.key)
+            self.saved.emit(entry.key, "recovered")
+        return recovered
+
+    def open_image(self, key: str) -> bool:
+        """Leave the current image (saving it) and load ``key``; False if it cannot be read."""
+        if self.workspace is None or key == self.current_key:
+            return key == self.current_key
+        self._update_protected(key)  # before its mask is read
+        self.close_document("leave")
+        document = self._unsaved.pop(key, None)
+        if document is None:  # read from the files: no prediction accepted into it yet
+            self._accepted.pop(key, None)
+            document = self._load_document(key)
+        if document is None:
+            self._update_protected()
+            self.document_opened.emit()
+            return False
+        document.add_listener(self._on_document_changed)
+        self.document = document
+        self._update_protected()
+        self.document_opened.emit()
+        self.edit_state_changed.emit()
+        return True
+
+    def reload_image(self, key: str) -> bool:
+        """Read the current image's mask again after another writer (batch prediction) changed
+        it; only when it has no unsaved edits. True if reloaded."""
+        document = self.document
+        if document is None or document.key != key or document.dirty:
+            return False
+        self.autosave.cancel()
+        document.park()
+        document.remove_listener(self._on_document_changed)
+        self.document = None
+        self._accepted.pop(key, None)
+        return self.open_image(key)
+
+    def _load_document(self, key: str) -> MaskDocument | None:
+        ws = self.workspace
+        try:
+            stored = ws.load_raw(key)  # decoded once: shown through the folder's contrast
+            image = render(stored, ws.view.limits)
+        except FileError as exc:
+            self.error.emit(f"Cannot open the image: {exc}")
+            return None
+        mask: np.ndarray | None = None
+        known_invalid = key in ws.invalid
+        try:
+            mask = ws.load_mask(key)
+        except FileError as exc:
+            if not known_invalid:  # reported once; the file is kept aside if you save over it
+                self.error.emit(f"{exc}; starting from an empty mask")
+        if mask is not None and mask.shape != image.shape[:2]:
+            self.error.emit(
+                f"{ws[key].mask_path}: mask is {mask.shape[1]}x{mask.shape[0]} but the image is "
+                f"{image.shape[1]}x{image.shape[0]}; starting from an empty mask"
+            )
+            mask = None
+        if mask is None:
+            mask = np.full(image.shape[:2], erase_value(ws.scheme), dtype=np.uint8)
+        fresh = key not in self.histories
+        history = self.histories.get(key, mask)
+        if fresh:
+            self.archive.restore(ws.root, key, mask, history)
+        return MaskDocument(key, image, mask, ws.scheme, history,
+                            stored=None if stored is image else stored)
+
+    def close_document(self, reason: str = "leave") -> bool:
+        """Save the current image if it has unsaved edits and let it go. False if the save
+        failed (the edits then stay in memory and the image stays marked unsaved)."""
+        document = self.document
+        if document is None:
+            return True
+        ok = self.save(reason)
+        self.autosave.cancel()
+        document.park()
+        document.remove_listener(self._on_document_changed)
+        if ok:
+            self._archive(document)
+        else:
+            self._unsaved[document.key] = document
+            self.autosave_now(document)
+        self.document = None
+        self._update_protected()
+        return ok
+
+    # --- editing -------------------------------------------------------------------------------
+    def accept_prediction(self, labels: np.ndarray, model_version: str,
+                          uncertainty: float | None = None,
+                          automatic: bool = False) -> BBox | None:
+        """Make ``labels`` (stored values) the current mask as one undo step. An earlier
+        accepted prediction that was not edited since is replaced, not stacked on: one Undo
+        still brings back the mask from before any prediction. ``automatic``: not asked for
+        by the user (auto-accept), so not written unless the user goes on with it."""
+        document = self.document
+        if document is None:
+            return None
+        if self.is_accepted_prediction() and document.can_undo:
+            document.undo()
+        bbox = document.replace_mask(labels, "Accept prediction")
+        if bbox is not None:
+            self._accepted[document.key] = AcceptedPrediction(
+                document.history.state_id, model_version, uncertainty, automatic)
+        self.edit_finished()
+        return bbox
+
+    def apply(self, delta: Delta | None) -> BBox | None:
+        """Apply a whole-mask edit (band, fill holes, ...) as one undo step."""
+        if self.document is None:
+            return None
+        bbox = self.document.apply(delta)
+        self.edit_finished()
+        return bbox
+
+    def edit_finished(self) -> None:
+        """Called after a stroke or any edit: refresh labels and unsaved marks."""
+        self.edit_state_changed.emit()
+        if self.document is not None:
+            self.entry_changed.emit(self.document.key)
+
+    def undo(self) -> BBox | None:
+        if self.document is None:
+            return None
+        bbox = self.document.undo()
+        self.edit_finished()
+        return bbox
+
+    def redo(self) -> BBox | None:
+        if self.document is None:
+            return None
+        bbox = self.document.redo()
+        self.edit_finished()
+        return bbox
+
+    def _on_document_changed(self, bbox: BBox) -> None:
+        self.mask_changed.emit(bbox)
+        self.autosave.notify_edit()
+
+    # --- saving --------------------------------------------------------------------------------
+    def autosave_now(self, document: MaskDocument | None = None) -> bool:
+        """Write the (current) document's unsaved edits to the recovery journal."""
+        document = document or self.document
+        if document is None or self.workspace is None:
+            return True
+        try:
+            if not document.dirty or self.only_viewed(document):  # nothing of the user's
+                self.journal.discard(self.workspace.root, document.key)
+            elif save_document(self.journal, self.workspace.root, document) is not None:
+                self.autosaved.emit(document.key)
+        except (FileError, OSError) as exc:
+            self.error.emit(f"Autosave failed: {exc}")
+            return False
+        return True
+
+    def save(self, reason: str = "save") -> bool:
+        """Write the current mask into the workspace if it has unsaved edits (``corrected``)."""
+        document = self.document
+        if document is None:
+            return True
+        if not document.dirty:
+            self.journal.discard(self.workspace.root, document.key)
+            return True
+        if reason != "save" and self.only_viewed(document):  # viewing never writes a file
+            self.journal.discard(self.workspace.root, document.key)
+            return True
+        return self._write(document, reason)
+
+    def _archive(self, document: MaskDocument) -> None:
+        """Keep the undo history of a saved document for the next time the app opens it."""
+        if self.workspace is not None and not document.dirty:
+            self.archive.store(self.workspace.root, document.key, document.history,
+                               document.mask)
+
+    def save_all(self, reason: str = "quit") -> list[str]:
+        """Save the current image and every image kept in memory; returns the keys that failed."""
+        failed = [] if self.save(reason) else [self.current_key]
+        if not failed and self.document is not None:
+            self._archive(self.document)
+        for key, document in list(self._unsaved.items()):
+            if self._write(document, reason):
+                del self._unsaved[key]
+            else:
+                failed.append(key)
+        self._update_protected()
+        return failed
+
+    def mark_verified(self) -> bool:
+        """Save the current mask (with its edits) as ``verified``."""
+        document = self.document
+        if document is None:
+            return False
+        if document.dirty or not self.workspace[document.key].has_mask:
+            return self._write(document, "verify", ImageState.VERIFIED)
+        try:
+            self.workspace.set_state(document.key, ImageState.VERIFIED)
+        except (FileError, ValueError) as exc:
+            self.error.emit(f"Cannot mark {document.key} verified: {exc}")
+            return False
+        self.entry_changed.emit(document.key)
+        self.saved.emit(document.key, "verify")
+        return True
+
+    def _write(self, document: MaskDocument, reason: str,
+               state: ImageState | None = None) -> bool:
+        """Save ``document``: as ``state`` if given, else ``predicted`` while it is an accepted
+        prediction and ``corrected`` otherwise."""
+        key = document.key
+        document.end_stroke()
+        accepted = self._accepted.get(key) if self.is_accepted_prediction(document) else None
+        if state is None:
+            state = ImageState.PREDICTED if accepted else ImageState.CORRECTED
+        version = accepted.model_version if accepted else None
+        uncertainty = accepted.uncertainty if accepted else None
+        try:
+            self.workspace.save_mask(key, document.mask, state, version, uncertainty)
+        except (FileError, OSError) as exc:
+            self.error.emit(f"Could not save the mask: {exc}. Your edits are kept in memory.")
+            self.entry_changed.emit(key)
+            return False
+        document.mark_saved()
+        if document is self.document:
+            self.autosave.cancel()
+        try:
+            self.journal.discard(self.workspace.root, key)
+        except OSError as exc:  # the mask is saved; a stale autosave is only a nuisance
+            self.error.emit(f"Could not update the recovery journal: {exc}")
+        self.entry_changed.emit(key)
+        self.edit_state_changed.emit()
+        self.saved.emit(key, reason)
+        return True
+

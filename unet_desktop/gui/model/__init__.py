@@ -1,0 +1,1 @@
+"""The model in the window: predictions shown and accepted, the Model menu, versions, batch predict."""

@@ -1,0 +1,116 @@
+"""A prediction seconds after each pause in painting a sparse task (ilastik's "live update").
+
+After the user stops painting for :data:`PAUSE_MS`, the image's strokes go to a pixel classifier
+(``ml.strokes.stroke_prediction``) on a thread of its own (never the UI thread, never the model worker,
+which may be training a loop round); its prediction is shown as the prediction layer (through
+the :class:`PredictionController`, which owns what is shown) until the model's next prediction
+replaces it. Strokes made while it runs start one more run when it ends; a result for an image
+no longer on screen, or older than the latest strokes, is dropped.
+"""
+
+from __future__ import annotations
+
+import time
+from concurrent.futures import Future, ThreadPoolExecutor
+from typing import Any
+
+from PySide6.QtCore import QObject, QTimer, Signal
+
+from unet_desktop.gui.editing.session import EditingSession
+from unet_desktop.gui.model.prediction_controller import PredictionController
+
+PAUSE_MS = 300
+VERSION = "strokes"  # the "model version" of a prediction made from the strokes
+
+
+class LivePrediction(QObject):
+    """Owner of the stroke predictions of the image on screen (module docstring)."""
+
+    shown = Signal(str, float)  # image key, seconds from the last stroke to the prediction
+    _finished = Signal(object)  # from the thread: (key, generation, prediction, stroke time)
+
+    def __init__(self, session: EditingSession, prediction: PredictionController,
+                 parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self.session, self.prediction = session, prediction
+        self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="stroke-prediction")
+        self._timer = QTimer(self, singleShot=True, interval=PAUSE_MS)
+        self._timer.timeout.connect(self._on_pause)
+        self._running: Future | None = None
+        self._generation = 0  # grows with every stroke and every new image
+        # ml.strokes.stroke_prediction.StrokePredictor of the latest image: used on the pool's thread only
+        self._predictor: Any = None
+        self._last_stroke = 0.0
+        self._active = True
+        session.document_opened.connect(self._on_document_opened)
+        session.mask_changed.connect(self._on_mask_changed)
+        self._finished.connect(self._on_finished)
+
+    def stop(self) -> None:
+        """The window is closing: no more runs, and no result is shown."""
+        self._active = False
+        self._timer.stop()
+        self._pool.shutdown(wait=False, cancel_futures=True)
+
+    def _sparse(self) -> bool:
+        ws = self.session.workspace
+        return ws is not None and ws.scheme.ignore_value is not None
+
+    def _on_document_opened(self) -> None:
+        self._generation += 1
+        self._timer.stop()
+        document = self.session.document
+        if self._active and document is not None and self._sparse():
+            self._running = self._pool.submit(self._predictor_for, document.image)  # warm up
+
+    def _on_mask_changed(self, _box: object) -> None:
+        if self._active and self._sparse() and self.session.document is not None:
+            self._generation += 1
+            self._last_stroke = time.monotonic()
+            self._timer.start()
+
+    def _on_pause(self) -> None:
+        document = self.session.document
+        if not self._active or document is None:
+            return
+        if document.in_stroke or (self._running is not None and not self._running.done()):
+            self._timer.start()  # still painting, or a run in flight: ask again after a pause
+            return
+        job = (document.key, self._generation, document.image, document.mask.copy(),
+               document.scheme, self._last_stroke)
+        self._running = self._pool.submit(self._run, *job)
+
+    # --- on the pool's one thread ------------------------------------------------------------
+    def _predictor_for(self, image: Any) -> Any:
+        """The image's ``StrokePredictor`` with its features (made once per image; the import of
+        the ML modules happens here too, never on the UI thread)."""
+        from unet_desktop.ml.strokes.stroke_prediction import StrokePredictor
+
+        if self._predictor is None or self._predictor.image is not image:
+            self._predictor = StrokePredictor(image)
+            self._predictor.compute_features()
+        return self._predictor
+
+    def _run(self, key, generation, image, mask, scheme, stroke_time) -> None:
+        """The result goes back to the UI thread through a signal."""
+        try:
+            result = self._predictor_for(image).predict(mask, scheme)
+        except Exception as exc:  # noqa: BLE001 - said in the status line, never fatal
+            result = exc
+        if self._active:
+            try:
+                self._finished.emit((key, generation, result, stroke_time))
+            except RuntimeError:  # the window (and this object) went away meanwhile
+                pass
+
+    def _on_finished(self, payload: tuple) -> None:
+        key, generation, result, stroke_time = payload
+        if not self._active or key != self.session.current_key:
+            return
+        if isinstance(result, Exception):
+            self.prediction.status_changed.emit(f"Prediction from the strokes failed: {result}")
+            return
+        if result is None or generation != self._generation:
+            return  # fewer than two classes painted, or newer strokes: their run follows
+        if self.prediction.show_from_strokes(key, result):
+            self.shown.emit(key, time.monotonic() - stroke_time)

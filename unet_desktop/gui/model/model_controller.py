@@ -1,0 +1,301 @@
+"""Which model predicts: the current one, the previous one (toggle to compare, roll back), where.
+
+:class:`ModelSlots` is the Qt-free state (thread-safe: the worker reads it before every job);
+:class:`ModelController` loads models on the worker thread and swaps them in between two jobs
+(a running prediction finishes with the model it started with and says so by its version).
+Torch is imported only on the worker thread or when the device list is asked for.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+from dataclasses import dataclass, replace
+from pathlib import Path
+from typing import Any
+
+from PySide6.QtCore import QObject, Signal
+
+from unet_desktop.gui.worker import DONE, Job, Priority, Worker
+from unet_desktop.ml.inference.prediction_options import MODES, PredictionOptions
+
+__all__ = ["MODES", "LoadedModel", "ModelController", "ModelSlots", "PredictionOptions"]
+
+
+@dataclass(frozen=True, eq=False)
+class LoadedModel:
+    """A model ready to predict: ``predictor`` (used on the worker thread only) and its file."""
+
+    predictor: Any  # a ResilientPredictor around a Predictor
+    path: Path | None  # None for a model that was never saved (benchmarks, tests)
+
+    @property
+    def meta(self) -> Any:
+        return self.predictor.meta
+
+    @property
+    def version(self) -> str:
+        return self.meta.version
+
+    @property
+    def label(self) -> str:
+        """Short human description: name (or file name) and version."""
+        name = self.meta.name or (self.path.stem if self.path else "unsaved model")
+        return f"{name} ({self.version})"
+
+
+class ModelSlots:
+    """Current and previous model and which of them predicts (Qt-free, thread-safe)."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self.current: LoadedModel | None = None
+        self.previous: LoadedModel | None = None
+        self.use_previous = False
+
+    def active(self) -> LoadedModel | None:
+        with self._lock:
+            return self.previous if self.use_previous and self.previous else self.current
+
+    def install(self, model: LoadedModel) -> None:
+        """``model`` becomes current; the old current becomes previous (unless it is the same
+        version, e.g. the same file loaded again)."""
+        with self._lock:
+            if self.current is not None and self.current.version != model.version:
+                self.previous = self.current
+            self.current = model
+            self.use_previous = False
+
+    def toggle(self) -> LoadedModel:
+        """Predict with the other model; raises ``LookupError`` without a previous model."""
+        with self._lock:
+            if self.previous is None:
+                raise LookupError("there is no previous model to compare with")
+            self.use_previous = not self.use_previous
+            return self.previous if self.use_previous else self.current
+
+    def rollback(self) -> LoadedModel:
+        """Make the previous model current again (the rejected one becomes previous)."""
+        with self._lock:
+            if self.previous is None:
+                raise LookupError("there is no previous model to roll back to")
+            self.current, self.previous = self.previous, self.current
+            self.use_previous = False
+            return self.current
+
+    def replace(self, old: LoadedModel, new: LoadedModel) -> None:
+        """Put ``new`` where ``old`` is (the same model moved to another device)."""
+        with self._lock:
+            if self.current is old:
+                self.current = new
+            if self.previous is old:
+                self.previous = new
+
+    def loaded(self) -> list[LoadedModel]:
+        with self._lock:
+            return [m for m in (self.current, self.previous) if m is not None]
+
+
+@dataclass(frozen=True)
+class DeviceChoice:
+    name: str  # what pick_device accepts: auto, cuda:N, mps, cpu
+    label: str  # what the user reads
+
+
+def device_choices() -> list[DeviceChoice]:
+    """Automatic, every CUDA GPU with its name and memory, Apple MPS if present, the CPU."""
+    import torch
+
+    from unet_desktop.ml.device import mps_available, pick_device
+
+    choices = [DeviceChoice("auto", f"Automatic ({pick_device('auto')})")]
+    for i in range(torch.cuda.device_count()):
+        props = torch.cuda.get_device_properties(i)
+        choices.append(DeviceChoice(
+            f"cuda:{i}", f"GPU {i}: {props.name} ({props.total_memory / 2**30:.0f} GiB)"))
+    if mps_available():
+        choices.append(DeviceChoice("mps", "Apple GPU (MPS)"))
+    choices.append(DeviceChoice("cpu", f"CPU ({os.cpu_count() or 1} cores)"))
+    return choices
+
+
+class ModelController(QObject):
+    """Loads, swaps and moves models on the worker thread; the UI listens to the signals."""
+
+    model_changed = Signal(object)  # the LoadedModel that predicts now (on the UI thread)
+    load_failed = Signal(str)  # a message naming the file and the reason
+    message = Signal(str)  # e.g. out-of-memory fallbacks, for the status bar
+    predictions_invalidated = Signal()  # settings that change every output (mode, TTA) changed
+    device_changed = Signal(str)  # the models moved to this device (after the move succeeded)
+
+    def __init__(self, worker: Worker, device: str = "auto", mode: str = "resize",
+                 parent: QObject | None = None, tta: bool = False) -> None:
+        super().__init__(parent)
+        self.worker = worker
+        self.slots = ModelSlots()
+        # owned here, on the UI thread; each job gets the value current when it was submitted
+        self.options = PredictionOptions(mode, tta, device)
+        self._loads = 0  # load jobs not finished yet (UI thread)
+
+    @property
+    def device_name(self) -> str:
+        return self.options.device
+
+    @property
+    def mode(self) -> str:
+        return self.options.mode
+
+    @property
+    def tta(self) -> bool:
+        return self.options.tta
+
+    # --- queries --------------------------------------------------------------------------------
+    @property
+    def active(self) -> LoadedModel | None:
+        return self.slots.active()
+
+    @property
+    def active_version(self) -> str | None:
+        model = self.slots.active()
+        return model.version if model else None
+
+    @property
+    def loading(self) -> bool:
+        """A model load was asked for and has not finished (it may still fail)."""
+        return self._loads > 0
+
+    @property
+    def using_previous(self) -> bool:
+        return self.slots.use_previous and self.slots.previous is not None
+
+    def start_in(self, owner: Any) -> Any:
+        """What the next run of ``owner``'s folder (``ml.loop.folder_models.FolderModels``) starts
+        from, given the model in use (``FileError`` if the folder has no task)."""
+        current = self.slots.current
+        if current is None:
+            return owner.starting_point(None, None)
+        return owner.starting_point(current.path, current.meta.scheme, current.label)
+
+    # --- loading (worker thread) ----------------------------------------------------------------
+    def load(self, path: str | os.PathLike | None = None) -> Job:
+        """Load a model file (None = the shipped default) and make it current."""
+        target = Path(path) if path is not None else None
+        options = self.options
+
+        def load_job(token) -> LoadedModel:
+            from unet_desktop.ml.api import load_model
+
+            model = self._wrap(load_model(target, device=options.device, mode=options.mode,
+                                          tta=options.tta), target)
+            self.slots.install(model)  # the swap, between two jobs of this thread
+            return model
+
+        self._loads += 1
+        return self._control(load_job, "load model", on_finished=self._on_load_finished)
+
+    def _on_load_finished(self, job: Job) -> None:
+        self._loads -= 1
+
+    def install(self, predictor: Any, path: str | os.PathLike | None = None) -> Job:
+        """Make an already built predictor current (a model made in memory, tests)."""
+
+        def install_job(token) -> LoadedModel:
+            model = self._wrap(predictor, Path(path) if path is not None else None)
+            self.slots.install(model)
+            return model
+
+        return self._control(install_job, "install model")
+
+    def set_device(self, name: str) -> Job:
+        """Move the loaded models to ``name`` (auto, cuda:N, mps, cpu); ``device_changed`` once
+        they moved, ``load_failed`` (and the old device kept) when they could not."""
+        before = self.options
+        self.options = options = replace(before, device=name)
+
+        def move_job(token) -> LoadedModel | None:
+            from unet_desktop.ml.device import pick_device
+
+            device = pick_device(name)  # ValueError names a missing device
+            for old in self.slots.loaded():
+                self.slots.replace(old, self._wrap(_rebuilt(old.predictor.inner, device, options),
+                                                   old.path))
+            return self.slots.active()
+
+        def on_finished(job: Job) -> None:
+            if job.state == DONE:
+                self.device_changed.emit(name)
+            elif self.options is options:  # nothing changed it since: back to the old device
+                self.options = before
+
+        return self._control(move_job, "change device", on_finished=on_finished)
+
+    def set_mode(self, mode: str) -> Job:
+        """``resize`` (at the model's training scale) or ``tile`` (native resolution)."""
+        return self._set_output_options(replace(self.options, mode=mode), "change mode")
+
+    def set_tta(self, enabled: bool) -> Job:
+        """Average every prediction over flips (steadier masks, 3x the work) or not."""
+        return self._set_output_options(replace(self.options, tta=bool(enabled)),
+                                        "change flip averaging")
+
+    def _set_output_options(self, options: PredictionOptions, job_name: str) -> Job:
+        """Options that change every output, for the loaded models and those loaded later (a
+        load submitted after this call uses them too); cached predictions are invalidated."""
+        self.options = options
+
+        def option_job(token) -> LoadedModel | None:
+            for model in self.slots.loaded():
+                options.apply(model.predictor.inner)
+            return self.slots.active()
+
+        return self._control(option_job, job_name,
+                             on_finished=lambda job: self.predictions_invalidated.emit())
+
+    def _wrap(self, predictor: Any, path: Path | None) -> LoadedModel:
+        from unet_desktop.ml.inference.oom import ResilientPredictor
+
+        if isinstance(predictor, ResilientPredictor):
+            predictor = predictor.inner
+        return LoadedModel(ResilientPredictor(predictor, self.message.emit), path)
+
+    def _control(self, fn, name: str, on_finished=None) -> Job:
+        return self.worker.submit(fn, Priority.CONTROL, name=name, on_result=self._on_changed,
+                                  on_error=self.load_failed.emit, on_finished=on_finished)
+
+    # --- switching (UI thread, instant) ---------------------------------------------------------
+    def toggle_previous(self) -> bool:
+        """Predict with the previous model (or back with the current); False if there is none."""
+        try:
+            model = self.slots.toggle()
+        except LookupError as exc:
+            self.message.emit(str(exc))
+            return False
+        self._on_changed(model)
+        return True
+
+    def rollback(self) -> bool:
+        """Make the previous model current again; False if there is none."""
+        try:
+            model = self.slots.rollback()
+        except LookupError as exc:
+            self.message.emit(str(exc))
+            return False
+        self.message.emit(f"Rolled back to {model.label}")
+        self._on_changed(model)
+        return True
+
+    def _on_changed(self, model: LoadedModel | None) -> None:
+        self.model_changed.emit(self.slots.active())
+
+
+def _rebuilt(predictor: Any, device: Any, options: PredictionOptions) -> Any:
+    """A fresh predictor of the same network on ``device`` (batch and tile sizes reset).
+
+    The network moves, it is not copied: each predictor owns its own (a batch run copies it)."""
+    import torch
+
+    from unet_desktop.ml.inference.predictor import Predictor
+
+    return Predictor(predictor.model.to(device), predictor.meta, device, options.mode,
+                     options.tta, fuse_bn=False,
+                     channels_last=predictor.memory_format == torch.channels_last)

@@ -1,0 +1,317 @@
+"""Instant predictions in the window: request, show as a layer, accept, rank by uncertainty.
+
+Selecting an image asks the :class:`PredictionService` for its prediction and prefetches the
+images around it in list order. A result is painted only if it is for the image on screen and
+from the model predicting now (a late result is cached, never shown over another image). The
+prediction is its own canvas layer; it becomes the editable mask
+
+- by itself, as one undo step, when the image has no mask of the user's (``unlabeled``, or
+  ``predicted`` by another model version) and the auto-accept preference is on, except in a
+  task with sparse labels: there what the user paints is the label, and the prediction stays a
+  layer of its own (a correction is the strokes, not the strokes plus every predicted pixel
+  nobody checked; docs/sparse-labels.md);
+- when the user asks for it (Enter, "Accept Prediction"), whatever the image's state.
+
+A corrected or verified mask, or a mask with unsaved edits, is never replaced without asking:
+by itself never; from a key (Enter) only after ``confirm_replace(key)`` says yes (a question
+whose default answer keeps the strokes); the prediction dock's Accept button is the explicit ask.
+In a folder with a task, a model whose classes are not the task's (the one class rule,
+``core.folder.task.classes_mismatch``) has its predictions shown, never accepted into the masks.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+from PySide6.QtCore import QObject, Signal
+from PySide6.QtWidgets import QMessageBox
+
+from unet_desktop.core.folder.task import classes_mismatch
+from unet_desktop.core.folder.workspace import ImageState
+from unet_desktop.core.labels import LabelScheme, adapt_labels
+from unet_desktop.gui.editing.canvas import Canvas
+from unet_desktop.gui.editing.file_list_dock import FileListDock
+from unet_desktop.gui.editing.session import EditingSession
+from unet_desktop.gui.model.model_controller import ModelController
+from unet_desktop.gui.model.prediction_service import (
+    PredictionService,
+    neighbours_of,
+    uncertainty_order,
+)
+
+PREFETCH_RADIUS = 2
+__all__ = ["PredictionController", "adapt_labels", "may_replace_automatically"]
+
+
+def may_replace_automatically(state: ImageState, has_user_edits: bool, accepted_unedited: bool,
+                              mask_version: str | None, version: str) -> bool:
+    """Whether a prediction of ``version`` may become the mask without the user asking."""
+    if has_user_edits or state in (ImageState.CORRECTED, ImageState.VERIFIED):
+        return False
+    if state is ImageState.UNLABELED or accepted_unedited:
+        return True
+    return mask_version != version  # predicted by another model: the newer guess replaces it
+
+
+@dataclass(frozen=True)
+class ShownPrediction:
+    key: str
+    version: str
+    prediction: Any  # ml.inference.predictor.Prediction
+    scheme: LabelScheme  # the model's
+
+
+class PredictionController(QObject):
+    """Glue between the session, the prediction service and the canvas (module docstring)."""
+
+    status_changed = Signal(str)  # one line for the prediction dock
+    message = Signal(str)  # for the status bar
+    prediction_shown = Signal(str)  # image key whose prediction is now on the canvas
+    accepted = Signal(str, bool)  # image key, automatically (not by the user)
+
+    def __init__(self, session: EditingSession, service: PredictionService,
+                 models: ModelController, canvas: Canvas, file_dock: FileListDock,
+                 auto_accept: Callable[[], bool] = lambda: True,
+                 parent: QObject | None = None) -> None:
+        """``auto_accept()`` reads the auto-accept preference from its owner (the settings)."""
+        super().__init__(parent)
+        self.session = session
+        self.service = service
+        self.models = models
+        self.canvas = canvas
+        self.file_dock = file_dock
+        self._auto_accept = auto_accept
+        self.shown: ShownPrediction | None = None
+        self._active = True
+        self.waiting: str | None = None  # why nothing is predicted now (the folder's task)
+        self._scheme_warned: str | None = None
+        self.confirm_replace: Callable[[str], bool] = self._ask_replace_strokes
+        session.workspace_opened.connect(self._on_workspace_opened)
+        session.document_opened.connect(self._on_document_opened)
+        service.prediction_ready.connect(self._on_prediction_ready)
+        service.failed.connect(self._on_failed)
+        models.model_changed.connect(self._on_model_changed)
+        models.predictions_invalidated.connect(self._on_predictions_invalidated)
+
+    @property
+    def auto_accept(self) -> bool:
+        return self._auto_accept()
+
+    def stop(self) -> None:
+        """The window is closing: ignore every later result and request nothing more."""
+        self._active = False
+
+    def set_waiting(self, reason: str | None) -> None:
+        """``reason``: show no prediction (none painted, accepted or ranked) until called with
+        None, e.g. while the folder's task is being set up; then the one on screen follows."""
+        self.waiting = reason
+        if reason is not None:
+            self.shown = None
+            self.canvas.clear_prediction()
+            self.status_changed.emit(reason)
+        else:
+            self.request_current()
+
+    # --- requests -------------------------------------------------------------------------------
+    def request_current(self) -> None:
+        """Ask for the prediction of the image on screen (and prefetch its neighbours)."""
+        key = self.session.current_key
+        if not self._active or key is None:
+            return
+        if self.models.active is None:
+            self.status_changed.emit(
+                "The prediction follows once the model is loaded" if self.models.loading
+                else "No model loaded: open one with Model > Open Model...")
+            return
+        if self.waiting is not None:
+            self.status_changed.emit(self.waiting)
+            return
+        if self.service.request(key, self.neighbour_keys()) is None and self.shown is None:
+            self.status_changed.emit(f"Predicting {key}...")
+
+    def _on_workspace_opened(self) -> None:
+        self.shown = None
+        self._scheme_warned = None
+        self.service.set_workspace(self.session.workspace)
+
+    def _on_document_opened(self) -> None:
+        self.shown = None  # the canvas cleared the prediction layers with the new image
+        self.request_current()
+
+    def _on_model_changed(self, model: Any) -> None:
+        self.shown = None
+        self.canvas.clear_prediction()
+        self.request_current()
+
+    def _on_predictions_invalidated(self) -> None:
+        self._on_model_changed(self.models.active)
+
+    # --- results --------------------------------------------------------------------------------
+    def _on_prediction_ready(self, key: str, version: str, prediction: Any) -> None:
+        if not self._active or self.waiting is not None:
+            return  # cached by the service for later
+        model = self.models.active  # read once: a swap on the worker cannot split the pair
+        if model is None or model.version != version:
+            return  # another model's result (cached for it); never paired with this scheme
+        if self._model_fits(model):
+            self._record_score(key, prediction.score)  # a misfit model ranks no image
+        if key != self.session.current_key:  # the session owns which image is on screen
+            return  # cached for later; never painted over another image
+        if not self.canvas.set_prediction(prediction.labels, prediction.uncertainty,
+                                          model.meta.scheme):
+            self.message.emit(f"{key}: the prediction's size does not match the image")
+            return
+        self.shown = ShownPrediction(key, version, prediction, model.meta.scheme)
+        which = " (previous model)" if self.models.using_previous else ""
+        self.status_changed.emit(f"Mean uncertainty {prediction.score:.3f}{which}")
+        self.prediction_shown.emit(key)
+        if self.auto_accept and self._may_auto_accept():
+            self.accept(automatically=True)
+
+    def _record_score(self, key: str, score: float) -> None:
+        ws = self.session.workspace
+        if ws is None or key not in ws:
+            return
+        ws.note_uncertainty(key, score)  # in memory; saved with the image's next mask
+        self.file_dock.refresh_entry(key)
+
+    def _on_failed(self, key: str, message: str) -> None:
+        if self._active and key == self.session.current_key:
+            self.status_changed.emit(f"Prediction failed: {message}")
+            self.message.emit(f"Prediction failed: {message}")
+
+    def show_from_strokes(self, key: str, prediction: Any) -> bool:
+        """Show a prediction made from the strokes of the image on screen (``gui.model.live_prediction``)
+        in place of the model's, until the model's next one; accepting it accepts what is shown."""
+        from unet_desktop.gui.model.live_prediction import VERSION
+
+        document = self.session.document
+        if not self._active or document is None or document.key != key:
+            return False
+        if not self.canvas.set_prediction(prediction.labels, prediction.uncertainty,
+                                          document.scheme):
+            return False
+        self.shown = ShownPrediction(key, VERSION, prediction, document.scheme)
+        self.status_changed.emit("Prediction from your strokes (pixel classifier), until the "
+                                 "model's next prediction")
+        self.prediction_shown.emit(key)
+        return True
+
+    # --- accepting ------------------------------------------------------------------------------
+    def _may_auto_accept(self) -> bool:
+        ws, shown = self.session.workspace, self.shown
+        if ws.scheme.ignore_value is not None:  # sparse labels: only what the user paints
+            return False
+        entry = ws[shown.key]
+        return may_replace_automatically(
+            entry.state, self.session.has_user_edits(), self.session.is_accepted_prediction(),
+            entry.model_version, shown.version)
+
+    def accept(self, automatically: bool = False, ask: bool = False) -> bool:
+        """Make the prediction on screen the editable mask (one undo step). ``ask`` (a key
+        asked for it): over the user's strokes only if ``confirm_replace`` says yes."""
+        shown, document = self.shown, self.session.document
+        if shown is None or document is None or document.key != shown.key:
+            if not automatically:
+                self.message.emit("No prediction to accept yet")
+            return False
+        refused = self._refusal(shown)
+        if refused:
+            if not automatically:
+                self.message.emit(f"Cannot accept the prediction: {refused}")
+            return False
+        if ask and self.has_strokes() and not self.confirm_replace(shown.key):
+            self.message.emit(f"Kept your strokes on {shown.key}")
+            return False
+        try:
+            labels = adapt_labels(shown.prediction.labels, shown.scheme, document.scheme)
+        except ValueError as exc:
+            if self._scheme_warned != shown.version or not automatically:
+                self.message.emit(f"Cannot accept the prediction: {exc}")
+                self._scheme_warned = shown.version
+            return False
+        self.session.accept_prediction(labels, shown.version, shown.prediction.score,
+                                       automatic=automatically)
+        self.accepted.emit(shown.key, automatically)
+        if not automatically:
+            self.message.emit(f"Accepted the prediction of {shown.key} (Ctrl+Z undoes it)")
+        return True
+
+    def _model_fits(self, model: Any) -> bool:
+        """Whether ``model``'s classes may label this folder (the one class rule)."""
+        return self._refused(model.meta.scheme) is None
+
+    def has_strokes(self) -> bool:
+        """Whether the mask on screen holds the user's work: unsaved edits, or a corrected or
+        verified mask."""
+        ws, document = self.session.workspace, self.session.document
+        if document is None or ws is None:
+            return False
+        return self.session.has_user_edits() or ws[document.key].state in (
+            ImageState.CORRECTED, ImageState.VERIFIED)
+
+    def _ask_replace_strokes(self, key: str) -> bool:
+        box = QMessageBox(QMessageBox.Icon.Question, "Replace your strokes?",
+                          f"Replace your mask of {key} with the model's prediction?",
+                          parent=self.canvas.window())
+        replace = box.addButton("Replace with the Prediction",
+                                QMessageBox.ButtonRole.DestructiveRole)
+        keep = box.addButton("Keep My Strokes", QMessageBox.ButtonRole.RejectRole)
+        box.setDefaultButton(keep)  # a second stray Enter keeps them
+        box.setEscapeButton(keep)
+        box.exec()
+        return box.clickedButton() is replace
+
+    def _refusal(self, shown: ShownPrediction) -> str | None:
+        return self._refused(shown.scheme)
+
+    def _refused(self, scheme: LabelScheme) -> str | None:
+        """Why predictions in ``scheme`` must not become masks: in a folder with a task, the one
+        class rule (``core.folder.task.classes_mismatch``)."""
+        ws = self.session.workspace
+        if ws is None or ws.task is None:
+            return None
+        return classes_mismatch(scheme, ws.scheme)
+
+    # --- navigation -----------------------------------------------------------------------------
+    def next_most_uncertain(self) -> str | None:
+        """Select the most uncertain image not yet corrected (other than the one on screen)."""
+        ws = self.session.workspace
+        if ws is None:
+            return None
+        current = self.session.current_key
+        model = self.models.active
+        scores = self.service.scores() if model is not None and self._model_fits(model) else {}
+        order = [k for k in uncertainty_order(ws.entries, scores, ws.invalid)
+                 if k != current and not self.session.is_dirty(k)]
+        if not order:
+            self.message.emit("Every image is corrected or verified")
+            return None
+        self.file_dock.select_key(order[0])
+        return order[0]
+
+    # --- queries --------------------------------------------------------------------------------
+    def shown_for_editing(self) -> tuple[np.ndarray, np.ndarray | None] | None:
+        """The prediction on screen in the document's scheme, with its uncertainty, for the smart
+        tools; None when none is shown (or hidden) or its classes cannot become the mask's
+        (other classes than the folder's or its task's: the tools must not carry it in)."""
+        shown, document = self.shown, self.session.document
+        if shown is None or document is None or document.key != shown.key \
+                or not self.canvas.prediction_layer.isVisible() or self._refusal(shown):
+            return None
+        try:
+            labels = adapt_labels(shown.prediction.labels, shown.scheme, document.scheme)
+        except ValueError:
+            return None
+        return labels, shown.prediction.uncertainty
+
+    @property
+    def shown_key(self) -> str | None:
+        return self.shown.key if self.shown else None
+
+    def neighbour_keys(self) -> list[str]:
+        key = self.session.current_key
+        return neighbours_of(self.file_dock.visible_keys(), key, PREFETCH_RADIUS) if key else []

@@ -1,0 +1,261 @@
+"""The task's classes as a small editable table (name, colour, stored value) and Mask > Classes...
+
+:class:`ClassEditor` owns the class list being edited; the table mirrors it. Binary and trimap
+tasks have fixed classes (rename and recolour them); a multi-class task also adds, removes and
+reorders classes (the order is the model's output order; the stored value stays with its
+class, so masks keep their meaning). "Sparse labels" keeps pixels nobody painted unlabeled,
+stored as the unlabeled value (docs/sparse-labels.md).
+"""
+
+from __future__ import annotations
+
+from PySide6.QtCore import QSignalBlocker, Qt, Signal
+from PySide6.QtGui import QColor
+from PySide6.QtWidgets import (
+    QCheckBox,
+    QColorDialog,
+    QDialog,
+    QDialogButtonBox,
+    QHBoxLayout,
+    QLabel,
+    QPushButton,
+    QSpinBox,
+    QTableWidget,
+    QTableWidgetItem,
+    QVBoxLayout,
+    QWidget,
+)
+
+from unet_desktop.core.folder.task import removed_values
+from unet_desktop.core.labels import (
+    DEFAULT_UNLABELED,
+    ClassInfo,
+    LabelScheme,
+    SchemeKind,
+    binary_scheme,
+    default_color,
+    multiclass_scheme,
+    trimap_scheme,
+)
+
+NAME, COLOUR, VALUE = range(3)
+
+
+def default_scheme(kind: SchemeKind, sparse: bool = True) -> LabelScheme:
+    """The classes a new task of ``kind`` starts with; sparse: unlabeled stored as the kind's
+    default value."""
+    ignore = DEFAULT_UNLABELED[kind] if sparse else None
+    if kind == "binary":
+        return binary_scheme(ignore_value=ignore)
+    if kind == "trimap":
+        return trimap_scheme(ignore_value=ignore)
+    return multiclass_scheme(["background", "class 1"], ignore_value=ignore)
+
+
+class ClassEditor(QWidget):
+    """Edits one label scheme; :meth:`scheme` builds it (``ValueError`` says what is wrong)."""
+
+    changed = Signal()
+
+    def __init__(self, scheme: LabelScheme | None = None, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self._kind: SchemeKind = "binary"
+        self._classes: list[ClassInfo] = []
+        self.table = QTableWidget(0, 3)
+        self.table.setHorizontalHeaderLabels(["Class", "Colour", "Value in mask files"])
+        self.table.horizontalHeader().setStretchLastSection(True)
+        self.table.setColumnWidth(NAME, 170)
+        self.table.verticalHeader().setVisible(False)
+        self.table.itemChanged.connect(self._on_item_changed)
+        self.table.cellDoubleClicked.connect(self._on_cell_double_clicked)
+        self.add_button = QPushButton("Add")
+        self.remove_button = QPushButton("Remove")
+        self.up_button = QPushButton("Up")
+        self.down_button = QPushButton("Down")
+        self.colour_button = QPushButton("Colour...")
+        self.add_button.clicked.connect(lambda: self.add_class())
+        self.remove_button.clicked.connect(lambda: self.remove_class(self.table.currentRow()))
+        self.up_button.clicked.connect(lambda: self.move(self.table.currentRow(), -1))
+        self.down_button.clicked.connect(lambda: self.move(self.table.currentRow(), 1))
+        self.colour_button.clicked.connect(lambda: self.pick_colour(self.table.currentRow()))
+        self.sparse_check = QCheckBox("Sparse labels: pixels nobody painted stay unlabeled, "
+                                      "stored as")
+        self.sparse_check.setToolTip("Training ignores unlabeled pixels; they are never taught "
+                                     "as background")
+        self.unlabeled_spin = QSpinBox()
+        self.unlabeled_spin.setRange(0, 255)
+        self.sparse_check.toggled.connect(self._on_sparse_changed)
+        self.unlabeled_spin.valueChanged.connect(lambda _v: self.changed.emit())
+        buttons = QHBoxLayout()
+        for button in (self.add_button, self.remove_button, self.up_button, self.down_button,
+                       self.colour_button):
+            buttons.addWidget(button)
+        buttons.addStretch(1)
+        sparse = QHBoxLayout()
+        sparse.addWidget(self.sparse_check)
+        sparse.addWidget(self.unlabeled_spin)
+        sparse.addStretch(1)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.addWidget(self.table)
+        layout.addLayout(buttons)
+        layout.addLayout(sparse)
+        self.set_scheme(scheme or default_scheme("binary"))
+
+    # --- model -> view --------------------------------------------------------------------------
+    def set_scheme(self, scheme: LabelScheme) -> None:
+        self._kind = scheme.kind
+        self._classes = list(scheme.classes)
+        with QSignalBlocker(self.sparse_check), QSignalBlocker(self.unlabeled_spin):
+            self.sparse_check.setChecked(scheme.ignore_value is not None)
+            self.unlabeled_spin.setValue(scheme.ignore_value if scheme.ignore_value is not None
+                                         else DEFAULT_UNLABELED[scheme.kind])
+            self.unlabeled_spin.setEnabled(scheme.ignore_value is not None)
+        editable = scheme.kind == "multiclass"
+        for button in (self.add_button, self.remove_button, self.up_button, self.down_button):
+            button.setVisible(editable)
+        self._refresh()
+
+    def set_kind(self, kind: SchemeKind) -> None:
+        """Start over with the default classes of ``kind`` (keeping the sparse choice)."""
+        self.set_scheme(default_scheme(kind, self.sparse_check.isChecked()))
+
+    def _refresh(self) -> None:
+        with QSignalBlocker(self.table):
+            self.table.setRowCount(len(self._classes))
+            for row, c in enumerate(self._classes):
+                name = QTableWidgetItem(c.name)
+                swatch = QTableWidgetItem("")
+                swatch.setBackground(QColor(*c.color))
+                swatch.setToolTip("Double-click to change the colour")
+                swatch.setFlags(swatch.flags() & ~Qt.ItemFlag.ItemIsEditable)
+                value = QTableWidgetItem(str(c.value))
+                value.setFlags(value.flags() & ~Qt.ItemFlag.ItemIsEditable)
+                for col, item in ((NAME, name), (COLOUR, swatch), (VALUE, value)):
+                    self.table.setItem(row, col, item)
+        self.changed.emit()
+
+    # --- edits (view -> model) ------------------------------------------------------------------
+    @property
+    def kind(self) -> SchemeKind:
+        return self._kind
+
+    def rename(self, row: int, name: str) -> None:
+        c = self._classes[row]
+        self._classes[row] = ClassInfo(name.strip(), c.color, c.value)
+        self._refresh()
+
+    def set_colour(self, row: int, rgb: tuple[int, int, int]) -> None:
+        c = self._classes[row]
+        self._classes[row] = ClassInfo(c.name, tuple(int(v) for v in rgb), c.value)
+        self._refresh()
+
+    def add_class(self, name: str | None = None) -> int:
+        """A new class with the lowest free value; returns its row."""
+        used = {c.value for c in self._classes} | {self.unlabeled_value()}
+        value = next(v for v in range(255) if v not in used)
+        colour = default_color(len(self._classes))
+        self._classes.append(ClassInfo(name or f"class {value}", colour, value))
+        self._refresh()
+        self.table.setCurrentCell(len(self._classes) - 1, NAME)
+        return len(self._classes) - 1
+
+    def remove_class(self, row: int) -> None:
+        if 0 <= row < len(self._classes) and len(self._classes) > 2:
+            del self._classes[row]
+            self._refresh()
+
+    def move(self, row: int, delta: int) -> None:
+        target = row + delta
+        if 0 <= row < len(self._classes) and 0 <= target < len(self._classes):
+            self._classes[row], self._classes[target] = self._classes[target], self._classes[row]
+            self._refresh()
+            self.table.setCurrentCell(target, NAME)
+
+    def pick_colour(self, row: int) -> None:
+        if not 0 <= row < len(self._classes):
+            return
+        colour = QColorDialog.getColor(QColor(*self._classes[row].color), self, "Class colour")
+        if colour.isValid():
+            self.set_colour(row, (colour.red(), colour.green(), colour.blue()))
+
+    def set_sparse(self, on: bool, value: int | None = None) -> None:
+        if value is not None:
+            self.unlabeled_spin.setValue(value)
+        self.sparse_check.setChecked(on)
+
+    def unlabeled_value(self) -> int | None:
+        return self.unlabeled_spin.value() if self.sparse_check.isChecked() else None
+
+    def _on_item_changed(self, item: QTableWidgetItem) -> None:
+        if item.column() == NAME:
+            self.rename(item.row(), item.text())
+
+    def _on_cell_double_clicked(self, row: int, column: int) -> None:
+        if column == COLOUR:
+            self.pick_colour(row)
+
+    def _on_sparse_changed(self, on: bool) -> None:
+        self.unlabeled_spin.setEnabled(on)
+        self.changed.emit()
+
+    # --- result ---------------------------------------------------------------------------------
+    def scheme(self) -> LabelScheme:
+        """The edited scheme; ``ValueError`` names the problem (empty or repeated names, the
+        unlabeled value used by a class)."""
+        names = [c.name for c in self._classes]
+        if any(not n for n in names):
+            raise ValueError("every class needs a name")
+        if len({n.casefold() for n in names}) != len(names):
+            raise ValueError("two classes have the same name")
+        ignore = self.unlabeled_value()
+        if ignore is not None and ignore in {c.value for c in self._classes}:
+            raise ValueError(f"the unlabeled value {ignore} is also a class's value")
+        return LabelScheme(self._kind, tuple(self._classes), ignore)
+
+
+class ClassesDialog(QDialog):
+    """Mask > Classes...: edit the open folder's classes. Values that masks may hold cannot go
+    away while the folder has masks (they would become unreadable)."""
+
+    def __init__(self, scheme: LabelScheme, has_masks: bool, parent: QWidget | None = None):
+        super().__init__(parent)
+        self.setWindowTitle("Classes")
+        self.original = scheme
+        self.has_masks = has_masks
+        self.editor = ClassEditor(scheme)
+        self.problem_label = QLabel("")
+        self.problem_label.setWordWrap(True)
+        self.problem_label.setStyleSheet("color: #b00020")
+        self.buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Ok
+                                        | QDialogButtonBox.StandardButton.Cancel)
+        self.buttons.accepted.connect(self.accept)
+        self.buttons.rejected.connect(self.reject)
+        layout = QVBoxLayout(self)
+        layout.addWidget(QLabel(f"Classes of this folder ({scheme.kind}). Double-click a name "
+                                "to rename it, a colour to change it."))
+        layout.addWidget(self.editor)
+        layout.addWidget(self.problem_label)
+        layout.addWidget(self.buttons)
+        self.editor.changed.connect(self._validate)
+        self._validate()
+        self.resize(520, 360)
+
+    def problem(self) -> str | None:
+        try:
+            scheme = self.editor.scheme()
+        except ValueError as exc:
+            return str(exc)
+        gone = removed_values(self.original, scheme)
+        if gone and self.has_masks:
+            return (f"masks of this folder may hold the values {gone}: keep those classes (or "
+                    "the unlabeled value) so that every mask stays readable")
+        return None
+
+    def _validate(self) -> None:
+        problem = self.problem()
+        self.problem_label.setText(problem or "")
+        self.buttons.button(QDialogButtonBox.StandardButton.Ok).setEnabled(problem is None)
+
+    def scheme(self) -> LabelScheme:
+        return self.editor.scheme()

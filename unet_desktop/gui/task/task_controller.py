@@ -1,0 +1,397 @@
+"""The open folder's task in the window: set it up, edit its classes, restore and record its models.
+
+The task itself is owned by the workspace (``Workspace.task``, saved in ``.unet-desktop/task.json``
+by ``Workspace.save_task`` or ``core.folder.task.save_task``); this controller only asks, writes and
+reacts:
+
+- opening a folder with a task loads the task's model; opening one with neither masks nor a task
+  asks for a task (:class:`TaskDialog`); File > New Task... asks at any time, proposing the scheme
+  guessed from the folder's masks;
+- a task with other classes than the open workspace's takes effect by opening the folder again
+  (the current mask is saved first; masks are only ever written in the folder's scheme);
+- while the model in use predicts other classes than the task's, the banner above the canvas
+  says so and predictions are never accepted into the masks (``PredictionController`` asks the
+  same class rule);
+- the task's models (versions, the model in use, pruning) belong to the folder's model owner
+  (``ml.loop.folder_models``): this controller tells it which model the user put into use, asks it to
+  delete a version (Model > Versions...), and mirrors what it saves (:meth:`_on_task_saved`);
+- a folder another window holds (``Workspace.lock_holder``) opens read-only and the banner says
+  who holds it.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable
+from dataclasses import replace
+from pathlib import Path
+from typing import Any
+
+from PySide6.QtCore import QObject, QTimer, Signal
+from PySide6.QtWidgets import QPushButton, QWidget
+
+from unet_desktop.core.errors import FileError
+from unet_desktop.core.folder.task import (
+    Task,
+    classes_mismatch,
+    model_file,
+    save_task,
+    stored_reference,
+)
+from unet_desktop.core.folder.task_proposal import propose, sample_images, with_colors
+from unet_desktop.core.labels import LabelScheme
+from unet_desktop.gui.editing.session import EditingSession
+from unet_desktop.gui.editing.tool_controller import ToolController
+from unet_desktop.gui.model.model_actions import ModelActions
+from unet_desktop.gui.model.model_controller import ModelController
+from unet_desktop.gui.model.prediction_controller import PredictionController
+from unet_desktop.gui.model.versions_dialog import VersionsDialog
+from unet_desktop.gui.task.class_editor import ClassesDialog, default_scheme
+from unet_desktop.gui.task.task_actions import TaskActions
+from unet_desktop.gui.task.task_banner import TaskBanner
+from unet_desktop.gui.task.task_dialog import TaskDialog
+from unet_desktop.gui.training.training_commands import TrainingCommands
+from unet_desktop.ml.loop.folder_models import FolderModels, folder_models
+
+
+def _same_file(a: str | os.PathLike | None, b: str | os.PathLike | None) -> bool:
+    return a is not None and b is not None and os.path.realpath(a) == os.path.realpath(b)
+
+
+class TaskController(QObject):
+    message = Signal(str)
+    error = Signal(str)
+    task_changed = Signal()  # the open folder's task was created, edited or got a new version
+
+    def __init__(self, actions: TaskActions, session: EditingSession, models: ModelController,
+                 prediction: PredictionController, training: TrainingCommands,
+                 model_actions: ModelActions, accept_button: QPushButton,
+                 tools: ToolController, banner: TaskBanner,
+                 reopen: Callable[[Path], bool], user_models: Path, dialog_parent: QWidget,
+                 ask_on_open: bool = True, parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self.actions = actions
+        self.session = session
+        self.models = models
+        self.prediction = prediction
+        self.training = training
+        self.model_actions = model_actions
+        self.accept_button = accept_button
+        self.tools = tools
+        self.banner = banner
+        self.reopen = reopen
+        self.user_models = Path(user_models)
+        self.ask_on_open = ask_on_open
+        self._dialog_parent = dialog_parent
+        self.dialog: TaskDialog | None = None
+        self.classes_dialog: ClassesDialog | None = None
+        self.versions_dialog: VersionsDialog | None = None
+        self.restored_model: Path | None = None  # the task model loaded on opening the folder
+        self._watched: FolderModels | None = None  # the owner whose saves this mirrors
+        session.workspace_opened.connect(self._on_workspace_opened)
+        models.model_changed.connect(self._on_model_changed)
+        actions.new_task.triggered.connect(lambda: self.new_task())
+        actions.classes.triggered.connect(lambda: self.edit_classes())
+        actions.versions.triggered.connect(lambda: self.show_versions())
+        actions.eraser_background.toggled.connect(tools.set_eraser_to_background)
+        self._update_actions()
+
+    # --- queries ---------------------------------------------------------------------------------
+    @property
+    def task(self) -> Task | None:
+        ws = self.session.workspace
+        return ws.task if ws is not None else None
+
+    @property
+    def owner(self) -> FolderModels | None:
+        """The open folder's model owner (None without a task); this controller mirrors it."""
+        ws = self.session.workspace
+        if ws is None or ws.task is None:
+            return None
+        owner = folder_models(ws.root, self.user_models)
+        owner.subscribe(self._on_task_saved)
+        self._watched = owner
+        return owner
+
+    def _on_task_saved(self, root: Path, task: Task) -> None:
+        """The owner saved ``root``'s task (a version recorded, pruned, put into use)."""
+        ws = self.session.workspace
+        if ws is None or not _same_file(ws.root, root):
+            return  # another folder's: it reads its task when opened
+        ws.reload_task()
+        self.task_changed.emit()
+        self._update_actions()
+        if self.versions_dialog is not None and ws.task is not None:
+            self.versions_dialog.show_task(ws.task)
+
+    def refusal(self, model_scheme_: LabelScheme) -> str | None:
+        """Why predictions with ``model_scheme_``'s classes must not become this folder's masks."""
+        ws = self.session.workspace
+        if ws is None or ws.task is None:
+            return None
+        return classes_mismatch(model_scheme_, ws.scheme)
+
+    # --- opening a folder ------------------------------------------------------------------------
+    def _on_workspace_opened(self) -> None:
+        ws = self.session.workspace
+        self.restored_model = None
+        if self._watched is not None:
+            self._watched.unsubscribe(self._on_task_saved)
+        self._watched = self.owner  # mirrors what the folder's model owner saves
+        self._update_actions()
+        waits = self.ask_on_open and ws.task is None and len(ws) and not ws.read_only \
+            and not any(e.has_mask for e in ws.entries)
+        if not waits and self.prediction.waiting is not None:
+            self.prediction.set_waiting(None)  # the folder before it waited for its task
+        if ws.task is not None:
+            self._restore_model(ws.task)
+        elif waits:
+            # no model's guess tints the image behind the question: its classes are unknown
+            self.prediction.set_waiting("No prediction until the task says what is labelled "
+                                        "here (File > New Task...)")
+            QTimer.singleShot(0, lambda: self._ask_if_still(ws))
+        self._update_banner()
+        if self.versions_dialog is not None:
+            self.versions_dialog.close()
+
+    def _ask_if_still(self, ws: Any) -> None:
+        if self.session.workspace is ws and ws.task is None and self.dialog is None:
+            dialog = self.new_task(note=f"{ws.root.name} has no masks and no task yet: say "
+                                        "what is labelled here.")
+            dialog.finished.connect(lambda _r: self._stop_waiting(ws))
+        else:
+            self._stop_waiting(ws)
+
+    def _stop_waiting(self, ws: Any) -> None:
+        """The question was answered (or not asked): predictions follow again; a task with
+        other classes than the model's keeps its guess out of the masks (the banner)."""
+        if self.session.workspace is ws and self.prediction.waiting is not None:
+            self.prediction.set_waiting(None)
+
+    def _restore_model(self, task: Task) -> None:
+        if task.model is None:
+            return
+        path = model_file(self.session.workspace.root, task.model)
+        if not path.is_file():
+            self.error.emit(f"{path}: the task's model file is missing; open or train another "
+                            "one (Model > Versions... lists the others)")
+            return
+        self.restored_model = path
+        current = self.models.slots.current
+        if current is None or not _same_file(current.path, path):
+            self.message.emit(f"Loading the task's model {path.name}...")
+            self.models.load(path)
+
+    # --- creating and editing --------------------------------------------------------------------
+    def proposed_scheme(self) -> tuple[LabelScheme, str]:
+        """The scheme a new task proposes, and a note saying why."""
+        ws = self.session.workspace
+        if ws.task is not None:
+            return ws.scheme, "This folder's task; change what you like."
+        masks = sum(1 for e in ws.entries if e.has_mask)
+        if masks:
+            return ws.scheme, (f"This folder has {masks} mask file(s); their values look "
+                               f"{ws.scheme.kind} ({ws.scheme.num_classes} classes).")
+        return default_scheme("binary"), "No masks yet: every pixel starts unlabeled."
+
+    def new_task(self, note: str = "") -> TaskDialog | None:
+        ws = self.session.workspace
+        if ws is None:
+            self.message.emit("Open a folder first")
+            return None
+        scheme, why = self.proposed_scheme()
+        name = ws.task.name if ws.task is not None else ""
+        models_in = ws.task.models_in if ws.task is not None else "folder"
+        scale = ws.task.scale if ws.task is not None else "fit"
+        if ws.task is None:  # from the images: the scale, colours that show on them
+            found = propose(sample_images(ws.load_image, [e.key for e in ws.entries]),
+                            scheme.num_classes)
+            scheme, scale, why = with_colors(scheme, found.colors), found.scale, \
+                f"{why} {found.why}".strip()
+        dialog = TaskDialog(scheme, name, " ".join(p for p in (note, why) if p),
+                            self.user_models, self._dialog_parent, models_in, scale)
+        if ws.task is not None:  # a new set-up keeps what the task starts from (and its scale)
+            dialog.set_start_model(ws.task.start_from)
+        dialog.accepted.connect(lambda: self._on_task_accepted(dialog, ws))
+        dialog.finished.connect(lambda _r: setattr(self, "dialog", None))
+        self.dialog = dialog
+        dialog.open()  # window-modal, without a nested event loop
+        return dialog
+
+    def _on_task_accepted(self, dialog: TaskDialog, ws: Any) -> None:
+        try:
+            task = dialog.task()
+        except ValueError as exc:
+            self.error.emit(f"Cannot create the task: {exc}")
+            return
+        if ws is not self.session.workspace:
+            return  # another folder was opened meanwhile
+        if ws.task is not None:  # a new set-up of the same folder keeps its model history
+            task = replace(task, versions=ws.task.versions, model=ws.task.model)
+        if task.start_from is not None and task.model is None:
+            task = replace(task, model=stored_reference(ws.root, task.start_from))
+        self.apply_task(task)
+        if any(e.has_mask for e in ws.entries) and ws.scheme.kind != task.scheme.kind:
+            self.message.emit("Masks of the folder that do not fit the task's classes are "
+                              "reported and skipped until corrected")
+
+    def edit_classes(self) -> ClassesDialog | None:
+        """Mask > Classes...: the open folder's classes (a new task if it has none)."""
+        ws = self.session.workspace
+        if ws is None:
+            self.message.emit("Open a folder first")
+            return None
+        if ws.task is None:
+            self.new_task(note="Classes belong to the folder's task: set it up first.")
+            return None
+        dialog = ClassesDialog(ws.scheme, any(e.has_mask for e in ws.entries),
+                               self._dialog_parent)
+        dialog.accepted.connect(lambda: self._on_classes_accepted(dialog, ws))
+        self.classes_dialog = dialog
+        dialog.open()
+        return dialog
+
+    def _on_classes_accepted(self, dialog: ClassesDialog, ws: Any) -> None:
+        if ws is self.session.workspace and ws.task is not None:
+            self.apply_task(replace(ws.task, scheme=dialog.scheme()))
+
+    def apply_task(self, task: Task) -> bool:
+        """Save ``task`` as the open folder's and take it into use; False if it cannot be
+        saved (the error says why)."""
+        ws = self.session.workspace
+        reopen = task.scheme != ws.scheme
+        try:
+            if reopen:
+                self.session.save("leave")  # in the folder's scheme, before it changes
+                save_task(ws.root, task)
+            else:
+                ws.save_task(task)
+        except (FileError, ValueError) as exc:
+            self.error.emit(f"Cannot save the task: {exc}")
+            return False
+        if reopen and not self.reopen(ws.root):  # restores the task's model as it opens
+            return False
+        self.message.emit(f"Task {task.name}: {', '.join(task.scheme.names)}"
+                          + (" (sparse labels)" if task.sparse else ""))
+        _ = self.owner  # a first task: mirror its owner from now on
+        self.task_changed.emit()
+        self._update_actions()
+        if not reopen:
+            self._restore_model(task)
+        self._update_banner()
+        return True
+
+    # --- models ----------------------------------------------------------------------------------
+    def _on_model_changed(self, model: Any) -> None:
+        self._update_banner()
+        ws = self.session.workspace
+        if ws is None or ws.task is None or model is None or model.path is None \
+                or self.models.using_previous or self.refusal(model.meta.scheme):
+            return
+        if ws.read_only:
+            return
+        try:  # a model of the task put into use (switch, roll back, a finished run)
+            self.owner.use(model.path)
+        except (FileError, ValueError) as exc:
+            self.error.emit(f"Cannot save the task: {exc}")
+
+    def ensure_task(self) -> Task | None:
+        """The open folder's task; one is made from the folder's classes if it has none (the
+        learning loop records its versions there). None if it cannot be saved."""
+        ws = self.session.workspace
+        if ws is None:
+            return None
+        if ws.task is None:  # from the model in use: as it is, or with its classes mapped
+            current = self.models.slots.current
+            path = current.path if current is not None else None
+            fits = path is not None and classes_mismatch(current.meta.scheme, ws.scheme) is None
+            task = Task(ws.root.name, ws.scheme,
+                        start_from=str(path) if path is not None and not fits else None,
+                        model=stored_reference(ws.root, path) if fits else None)
+            if not self.apply_task(task):
+                return None
+        return ws.task
+
+    def parent_version_file(self) -> Path | None:
+        """The file of the parent version of the task model in use, if it is still there:
+        what Model > Roll Back goes back to once the previous model is not in memory
+        (after reopening the folder)."""
+        ws, current = self.session.workspace, self.models.slots.current
+        task = ws.task if ws is not None else None
+        if task is None or current is None or current.path is None:
+            return None
+        in_use = task.version_of(stored_reference(ws.root, current.path))
+        parent = next((v for v in task.versions if in_use is not None
+                       and v.version == in_use.parent), None)
+        path = model_file(ws.root, parent.file) if parent is not None else None
+        return path if path is not None and path.is_file() else None
+
+    def show_versions(self) -> VersionsDialog | None:
+        task = self.task
+        if task is None:
+            self.message.emit("This folder has no task: File > New Task... sets one up")
+            return None
+        if self.versions_dialog is None:
+            self.versions_dialog = VersionsDialog(task, self._dialog_parent)
+            self.versions_dialog.use_requested.connect(self.use_version)
+            self.versions_dialog.delete_requested.connect(self.delete_version)
+        self.versions_dialog.show_task(task)
+        self.versions_dialog.show()
+        self.versions_dialog.raise_()
+        return self.versions_dialog
+
+    def use_version(self, stored: str) -> None:
+        ws = self.session.workspace
+        if ws is None:
+            return
+        path = model_file(ws.root, stored)
+        if not path.is_file():
+            self.error.emit(f"{path}: this version's model file is missing")
+            return
+        self.message.emit(f"Loading {path.name}...")
+        self.models.load(path)
+
+    def delete_version(self, stored: str) -> bool:
+        """Model > Versions > Delete: the version's file and entry go (never the one in use)."""
+        owner = self.owner
+        if owner is None or self.session.workspace.read_only:
+            self.message.emit("Nothing can be deleted here: the folder is read-only")
+            return False
+        try:
+            owner.delete(stored)
+        except (FileError, ValueError) as exc:
+            self.error.emit(f"Cannot delete that version: {exc}")
+            return False
+        self.message.emit(f"Deleted {Path(stored).stem}")
+        return True
+
+    # --- view ------------------------------------------------------------------------------------
+    def _update_actions(self) -> None:
+        has_folder = self.session.workspace is not None
+        self.actions.new_task.setEnabled(has_folder)
+        self.actions.classes.setEnabled(has_folder)
+        self.actions.versions.setEnabled(self.task is not None)
+
+    def _update_banner(self) -> None:
+        model = self.models.active
+        reason = self.refusal(model.meta.scheme) if model is not None else None
+        task = self.task
+        text = ""
+        if reason:
+            text = (f"<b>{model.label}</b> does not fit this folder: {reason}. Its prediction is "
+                    "shown for reference only and never written into the masks. Label a few "
+                    f"images and fine-tune (Training &gt; Fine-tune) to make "
+                    f"<b>{task.next_model_name()}</b>.")
+        holder = self.session.workspace.lock_holder if self.session.workspace else None
+        if holder is not None:  # another window writes this folder: nothing is saved here
+            text = (f"<b>Read-only:</b> this folder is open in another window, {holder.describe()}."
+                    " Nothing you do here is saved; close it there to edit here."
+                    + (f"<br>{text}" if text else ""))
+        self.banner.show_text(text)
+        # the action stays enabled: Enter also finishes polygons; accept() refuses with the reason
+        self.model_actions.accept_prediction.setStatusTip(
+            f"Not available: {reason}" if reason else "Make the prediction the mask")
+        self.accept_button.setEnabled(not reason)
+        self.accept_button.setToolTip(f"Not available: {reason}" if reason
+                                      else "Make the prediction the mask (Enter)")
+

@@ -1,0 +1,232 @@
+"""File > New Task...: what is labelled in this folder, its classes, and what to start from.
+
+Asked by itself when a folder with neither masks nor a task is opened. A folder that has masks
+proposes the scheme guessed from them. The dialog only builds a
+:class:`~unet_desktop.core.folder.task.Task`; the :class:`~unet_desktop.gui.task.task_controller.TaskController`
+saves and applies it.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from PySide6.QtWidgets import (
+    QButtonGroup,
+    QComboBox,
+    QDialog,
+    QDialogButtonBox,
+    QFileDialog,
+    QFormLayout,
+    QGroupBox,
+    QHBoxLayout,
+    QLabel,
+    QLineEdit,
+    QPushButton,
+    QRadioButton,
+    QVBoxLayout,
+    QWidget,
+)
+
+from unet_desktop.core.folder.task import Task, classes_by_name, describe_classes
+from unet_desktop.core.io.input_rule import InputRule
+from unet_desktop.core.io.model_header import model_scheme
+from unet_desktop.core.labels import LabelScheme
+from unet_desktop.gui.task.class_editor import ClassEditor
+from unet_desktop.gui.training.finetune_dialog import SCALE_CHOICES
+
+INPUT_CHOICES = (("data-range", "Range of the data (a 12-bit image by 4095)"),
+                 ("percentile", "Per image: 1st-99th percentile (Cellpose)"))
+
+KINDS = {"binary": "Binary (object / background)", "multiclass": "Multi-class",
+         "trimap": "Trimap (foreground / background / border)"}
+MODEL_FILTER = "Models (*.safetensors);;All files (*)"
+
+
+class TaskDialog(QDialog):
+    """Asks for a task; :meth:`task` builds it (``ValueError`` with the reason)."""
+
+    def __init__(self, proposed: LabelScheme, name: str = "", note: str = "",
+                 user_models: Path | None = None, parent: QWidget | None = None,
+                 models_in: str = "folder", scale: str = "fit") -> None:
+        """``models_in``: where the task keeps its fine-tuned models now ("folder", the
+        default, or "user"); ``scale``: the one proposed for a new model."""
+        super().__init__(parent)
+        self.setWindowTitle("New Task")
+        self.name_edit = QLineEdit(name)
+        self.name_edit.setPlaceholderText("e.g. cells (models are named cells-v1, cells-v2...)")
+        self.kind_combo = QComboBox()
+        for kind, title in KINDS.items():
+            self.kind_combo.addItem(title, kind)
+        self.classes = ClassEditor(proposed)
+        self.kind_combo.setCurrentIndex(list(KINDS).index(proposed.kind))
+        self.kind_combo.currentIndexChanged.connect(
+            lambda _i: self.classes.set_kind(self.kind_combo.currentData()))
+        self.imagenet_radio = QRadioButton("A new model from the ImageNet-pretrained encoder")
+        self.scale_combo = QComboBox()
+        for value, text in SCALE_CHOICES:
+            self.scale_combo.addItem(text, value)
+        self.scale_combo.setToolTip("How the new model sees the images (a model file keeps "
+                                    "its own)")
+        self.scale_combo.setCurrentIndex(max(0, self.scale_combo.findData(scale)))
+        self.imagenet_radio.toggled.connect(self.scale_combo.setEnabled)
+        self.input_combo = QComboBox()  # the new model's input rule (core.io.input_rule)
+        for value, text in INPUT_CHOICES:
+            self.input_combo.addItem(text, value)
+        self.input_combo.setToolTip("How a new model makes its input from 12/16-bit and float "
+                                    "images (8-bit images are the same under both but the "
+                                    "percentile rule); recorded in each model file")
+        self.channels_edit = QLineEdit()
+        self.channels_edit.setPlaceholderText("gray or RGB as stored; or e.g. 2, or 1,2,3")
+        self.channels_edit.setToolTip("Which channels of multi-channel images feed the model "
+                                      "(one or three, counted from 1); images without them are "
+                                      "listed as skipped")
+        self.imagenet_radio.toggled.connect(self.input_combo.setEnabled)
+        self.imagenet_radio.toggled.connect(self.channels_edit.setEnabled)
+        self.model_radio = QRadioButton("An existing model file (classes mapped by name):")
+        self.imagenet_radio.setChecked(True)
+        self.start_group = QButtonGroup(self)
+        self.start_group.addButton(self.imagenet_radio)
+        self.start_group.addButton(self.model_radio)
+        self.model_edit = QLineEdit()
+        self.model_edit.setPlaceholderText("a .safetensors model file")
+        self.browse_button = QPushButton("Browse...")
+        self.browse_button.clicked.connect(self._on_browse)
+        self.mapping_label = QLabel("")
+        self.mapping_label.setWordWrap(True)
+        self.folder_radio = QRadioButton("With this folder (.unet-desktop/models) — the default")
+        self.user_radio = QRadioButton("In my models folder"
+                                       + (f" ({user_models})" if user_models else ""))
+        (self.user_radio if models_in == "user" else self.folder_radio).setChecked(True)
+        self.where_group = QButtonGroup(self)
+        self.where_group.addButton(self.folder_radio)
+        self.where_group.addButton(self.user_radio)
+        self.problem_label = QLabel("")
+        self.problem_label.setWordWrap(True)
+        self.problem_label.setStyleSheet("color: #b00020")
+        self.buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Ok
+                                        | QDialogButtonBox.StandardButton.Cancel)
+        self.buttons.button(QDialogButtonBox.StandardButton.Ok).setText("Create Task")
+        self.buttons.accepted.connect(self.accept)
+        self.buttons.rejected.connect(self.reject)
+        for signal in (self.name_edit.textChanged, self.model_edit.textChanged,
+                       self.model_radio.toggled, self.channels_edit.textChanged):
+            signal.connect(self._validate)
+        self.classes.changed.connect(self._validate)
+        self._layout(note)
+        self._validate()
+        self.resize(620, 620)
+
+    def _layout(self, note: str) -> None:
+        form = QFormLayout()
+        form.addRow("Task name:", self.name_edit)
+        form.addRow("What is labelled:", self.kind_combo)
+        start = QGroupBox("Start from")
+        start_layout = QVBoxLayout(start)
+        start_layout.addWidget(self.imagenet_radio)
+        scale_row = QHBoxLayout()
+        scale_row.addSpacing(24)
+        scale_row.addWidget(QLabel("Scale:"))
+        scale_row.addWidget(self.scale_combo, 1)
+        start_layout.addLayout(scale_row)
+        input_row = QHBoxLayout()
+        input_row.addSpacing(24)
+        input_row.addWidget(QLabel("Input:"))
+        input_row.addWidget(self.input_combo, 1)
+        input_row.addWidget(QLabel("Channels:"))
+        input_row.addWidget(self.channels_edit, 1)
+        start_layout.addLayout(input_row)
+        start_layout.addWidget(self.model_radio)
+        row = QHBoxLayout()
+        row.addWidget(self.model_edit, 1)
+        row.addWidget(self.browse_button)
+        start_layout.addLayout(row)
+        start_layout.addWidget(self.mapping_label)
+        where = QGroupBox("Keep the fine-tuned models")
+        where_layout = QVBoxLayout(where)
+        where_layout.addWidget(self.folder_radio)
+        where_layout.addWidget(self.user_radio)
+        layout = QVBoxLayout(self)
+        if note:
+            label = QLabel(note)
+            label.setWordWrap(True)
+            layout.addWidget(label)
+        layout.addLayout(form)
+        layout.addWidget(QLabel("Classes (double-click a name to rename it, a colour to "
+                                "change it):"))
+        layout.addWidget(self.classes, 1)
+        layout.addWidget(start)
+        layout.addWidget(where)
+        layout.addWidget(self.problem_label)
+        layout.addWidget(self.buttons)
+
+    # --- choices ----------------------------------------------------------------------------------
+    def set_start_model(self, path: str | Path | None) -> None:
+        """An existing model file to start from (None: the ImageNet-pretrained encoder)."""
+        self.model_edit.setText("" if path is None else str(path))
+        (self.model_radio if path is not None else self.imagenet_radio).setChecked(True)
+
+    def _on_browse(self) -> None:
+        path, _ = QFileDialog.getOpenFileName(self, "Start from a model", "", MODEL_FILTER)
+        if path:
+            self.set_start_model(path)
+
+    def start_model(self) -> Path | None:
+        text = self.model_edit.text().strip()
+        return Path(text) if self.model_radio.isChecked() and text else None
+
+    # --- checking ---------------------------------------------------------------------------------
+    def problem(self) -> str | None:
+        try:
+            self.task()
+        except ValueError as exc:
+            return str(exc)
+        return None
+
+    def _validate(self) -> None:
+        self.mapping_label.setText(self._mapping_text())
+        problem = self.problem()
+        self.problem_label.setText(problem or "")
+        self.buttons.button(QDialogButtonBox.StandardButton.Ok).setEnabled(problem is None)
+
+    def _mapping_text(self) -> str:
+        path = self.start_model()
+        if path is None:
+            return ""
+        parent = model_scheme(path)
+        if parent is None:
+            return f"{path.name} is not a readable model file"
+        try:
+            carried = classes_by_name(parent, self.classes.scheme())
+        except ValueError:
+            return ""
+        kept = ", ".join(f"{n} ← {p}" for n, p in carried.items()) or "none"
+        return (f"{path.name} predicts {describe_classes(parent)}. Carried over by name: "
+                f"{kept}; the other classes are learnt from your labels.")
+
+    def task(self) -> Task:
+        name = self.name_edit.text().strip()
+        if not name:
+            raise ValueError("give the task a name")
+        scheme = self.classes.scheme()
+        start = self.start_model()
+        if self.model_radio.isChecked():
+            if start is None:
+                raise ValueError("choose the model file to start from")
+            if model_scheme(start) is None:
+                raise ValueError(f"{start}: not a readable model file")
+        return Task(name, scheme, str(start.resolve()) if start else None,
+                    "user" if self.user_radio.isChecked() else "folder",
+                    scale=self.scale_combo.currentData(), input_rule=self._input_rule())
+
+    def _input_rule(self) -> dict:
+        """The new model's input rule from the Input and Channels boxes ({} from a model
+        file, which keeps its own); ValueError names what is wrong."""
+        if self.model_radio.isChecked():
+            return {}
+        text = self.channels_edit.text().strip()
+        try:
+            channels = tuple(int(c) - 1 for c in text.split(",")) if text else None
+        except ValueError:
+            raise ValueError(f"channels are numbers from 1, e.g. 2 or 1,2,3 (not {text!r})"
+                             ) from None
+        return InputRule(self.input_combo.currentData(), channels=channels).to_dict()

@@ -1,0 +1,348 @@
+"""Training > Learn as I Correct: the window's side of the learning loop (``ml.loop.learning_loop``).
+
+While it is on (remembered per folder in ``.unet-desktop/learning.json``):
+
+- each image saved as corrected or verified is noted by the folder's :class:`LearningLoop`
+  (every k-th one joins the frozen validation set) and a round is asked for: one round runs at a
+  time on the worker thread (a long job stepped between predictions); corrections that arrive
+  meanwhile merge into one next round;
+- the prediction the user started from (the last one shown for the image before any edit of
+  theirs) is scored against the saved correction on the worker: one point of the curve;
+- rounds are runs of the folder's model owner (``ml.loop.folder_models``): it names each version
+  once, runs one training of the folder at a time (a round waits while a manual fine-tune
+  trains, and starts when it ends; a fine-tune cancels a round), and records a finished round in
+  the folder it was trained for, as the model in use only when the gate promoted it, learning is
+  still on there and the model it started from is still in use; else as a candidate. A version
+  put into use in the open folder is loaded and the images not yet corrected after the one on
+  screen are predicted again (never a corrected one), and the next round starts from it. A
+  round of a folder that is no longer open lets the open folder's rounds start.
+
+Rounds start from what the task's next model starts from (``FolderModels.starting_point``:
+the model in use when it predicts the task's classes). Turning the loop on in a folder without
+a task makes one from the folder's classes and the model in use (its classes mapped onto the
+folder's by name when they differ); the versions are kept there. Quitting cancels a running round after its current step; the masks were saved
+before (the window saves them first), and a half-trained version is deleted.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from typing import Any
+
+from PySide6.QtCore import QObject, QTimer, Signal
+from PySide6.QtGui import QAction
+
+from unet_desktop.core.errors import FileError
+from unet_desktop.core.folder.learning_record import LearningRecord, record_path
+from unet_desktop.core.folder.manifest import ImageState
+from unet_desktop.core.folder.workspace import LABELLED_STATES
+from unet_desktop.core.progress import EitherToken
+from unet_desktop.gui.editing.session import EditingSession
+from unet_desktop.gui.model.model_controller import ModelController
+from unet_desktop.gui.model.prediction_controller import PredictionController, ShownPrediction
+from unet_desktop.gui.model.prediction_service import PredictionService
+from unet_desktop.gui.task.task_controller import TaskController
+from unet_desktop.gui.training.learning_panel import LearningPanel
+from unet_desktop.gui.training.training_dock import TrainingDock
+from unet_desktop.gui.worker import FAILED, Job, Priority
+from unet_desktop.ml.loop.folder_models import RunBusy, RunPlan, folder_models
+from unet_desktop.ml.loop.learning_loop import LearningLoop, LoopSettings, RoundPlan
+
+REFRESH_LIMIT = 8  # uncorrected images predicted again after a promotion (the next ones)
+
+
+class LearningController(QObject):
+    message = Signal(str)
+    error = Signal(str)
+    round_finished = Signal(object)  # the RoundResult (None if the round failed)
+    point_added = Signal(object)  # a CurvePoint
+
+    def __init__(self, action: QAction, session: EditingSession, models: ModelController,
+                 prediction: PredictionController, service: PredictionService,
+                 tasks: TaskController, training_dock: TrainingDock,
+                 parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self.action = action
+        self.session = session
+        self.models = models
+        self.prediction = prediction
+        self.service = service
+        self.tasks = tasks
+        self.training_dock = training_dock
+        self.worker = models.worker
+        self.settings = LoopSettings()  # how rounds train (tests make them tiny)
+        self.loop: LearningLoop | None = None  # the open folder's
+        self.round_job: Job | None = None
+        self.refreshed: list[str] = []  # the images predicted again after the last promotion
+        self._started_from: dict[str, ShownPrediction] = {}  # the image on screen's
+        self._refresh_version: str | None = None  # refresh once this version is in use
+        self.panel = LearningPanel()
+        training_dock.add_plot(self.panel, stretch=2)  # the loop's curve is what one reads
+        action.toggled.connect(self._on_toggled)
+        self.panel.target_changed.connect(lambda v: self._change(LearningLoop.set_target, v))
+        self.panel.every_k_changed.connect(lambda k: self._change(LearningLoop.set_every_k, k))
+        session.workspace_opened.connect(self._on_workspace_opened)
+        session.saved.connect(self._on_saved)
+        session.document_opened.connect(self._on_document_opened)
+        prediction.prediction_shown.connect(self._on_prediction_shown)
+        models.model_changed.connect(self._on_model_changed)
+        training_dock.training_finished.connect(  # the folder is free again: a waiting round
+            lambda _final: QTimer.singleShot(0, self.start_round))
+        action.setEnabled(False)
+
+    @property
+    def enabled(self) -> bool:
+        return self.loop is not None and self.loop.record.enabled
+
+    @property
+    def running(self) -> bool:
+        return self.round_job is not None and not self.round_job.finished
+
+    # --- the folder and the toggle ----------------------------------------------------------------
+    def _on_workspace_opened(self) -> None:
+        if self.round_job is not None:
+            self.round_job.cancel()  # its folder is gone; its result is dropped
+        self._started_from.clear()
+        ws = self.session.workspace
+        try:
+            self.loop = LearningLoop(ws.scheme, record_path(ws.root), _pair_loader(ws),
+                                     self.settings)
+        except FileError as exc:
+            self.loop = None
+            self.error.emit(f"Learning as you correct is unavailable: {exc}")
+        self.action.setEnabled(self.loop is not None and not ws.read_only)
+        self._show_toggle(self.enabled and not ws.read_only)
+        if self.enabled and not ws.read_only:  # corrected meanwhile (loop off, recovered edits)
+            self._note_labelled(ws)
+            self.training_dock.show()  # the curve so far
+        self._show_record()
+        self.panel.show_status("Learning as you correct: on." if self.enabled
+                               else "Learning as you correct is off (Training menu).")
+
+    def _show_toggle(self, on: bool) -> None:
+        self.action.blockSignals(True)
+        self.action.setChecked(on)
+        self.action.blockSignals(False)
+
+    def _on_toggled(self, on: bool) -> None:
+        ws, loop = self.session.workspace, self.loop
+        if ws is None or loop is None:
+            self._show_toggle(False)
+            self.message.emit("Open a folder first")
+            return
+        if on and self.tasks.ensure_task() is None:
+            self._show_toggle(False)
+            return
+        try:
+            loop.set_enabled(on)
+        except FileError as exc:
+            self._show_toggle(loop.record.enabled)
+            self.error.emit(f"Cannot change learning as you correct: {exc}")
+            return
+        if on:  # what was corrected before counts too (every k-th for validation)
+            self._note_labelled(ws)
+        if not on:
+            if self.round_job is not None:
+                self.round_job.cancel()
+            self._show_record()
+            self.panel.show_status("Learning as you correct is off.")
+            return
+        self.training_dock.show()
+        self.training_dock.raise_()
+        self._show_record()
+        self.panel.show_status("Learning as you correct: a short round of fine-tuning follows "
+                               "each corrected image.")
+        if loop.round_requested:
+            self.start_round()
+
+    def _note_labelled(self, ws: Any) -> None:
+        try:
+            self.loop.note_corrected_all([e.key for e in ws.labelled()])
+        except FileError as exc:
+            self.error.emit(f"Learning as you correct: {exc}")
+
+    def _change(self, setter, value) -> None:
+        if self.loop is None:
+            return
+        try:
+            setter(self.loop, value)
+        except (FileError, ValueError) as exc:
+            self.error.emit(f"Cannot change the learning loop's setting: {exc}")
+        self._show_record()
+
+    def _show_record(self) -> None:
+        """The curve of the open folder; shown in the dock once the loop was ever on there."""
+        ws, loop = self.session.workspace, self.loop
+        task = ws.task if ws is not None else None
+        names = {v.version: v.name for v in task.versions} if task is not None else {}
+        record = loop.record if loop is not None else LearningRecord()
+        verified = {e.key for e in ws.labelled((ImageState.VERIFIED,))} if ws is not None else set()
+        self.panel.show_record(record, names, verified)
+        self.panel.setVisible(record.enabled or bool(record.points))
+
+    # --- corrections ------------------------------------------------------------------------------
+    def _on_prediction_shown(self, key: str) -> None:
+        """Remember the prediction the user starts from: the last one shown before they edit."""
+        shown = self.prediction.shown
+        ws = self.session.workspace
+        if shown is None or shown.key != key or ws is None or ws[key].state in LABELLED_STATES \
+                or self.session.has_user_edits():
+            return
+        self._started_from = {key: shown}
+
+    def _on_document_opened(self) -> None:
+        key = self.session.current_key
+        self._started_from = {k: v for k, v in self._started_from.items() if k == key}
+
+    def _on_saved(self, key: str, reason: str) -> None:
+        ws, loop = self.session.workspace, self.loop
+        if not self.enabled or ws is None or key not in ws or ws[key].state not in LABELLED_STATES \
+                or loop.record_file != record_path(ws.root):  # recovered before the folder's
+            return  # loop exists (the session writes leftovers as it opens the folder)
+        try:
+            loop.note_corrected(key)
+        except FileError as exc:
+            self.error.emit(f"Learning as you correct: {exc}")
+            return
+        started = self._started_from.pop(key, None)
+        if started is not None and not loop.record.has_point(key) and not self.worker.stopping:
+            self._score(loop, ws, started)
+        if self.running:
+            self.panel.show_status(f"{key} goes into the next round (one is running).")
+        else:
+            self.start_round()
+
+    def _score(self, loop: LearningLoop, ws: Any, shown: ShownPrediction) -> None:
+        key, labels = shown.key, shown.prediction.labels
+
+        def score_job(token):
+            return loop.score_prediction(key, labels, shown.scheme, ws.load_mask(key),
+                                         shown.version)
+
+        self.worker.submit(score_job, Priority.PREFETCH, name="learning curve point", tag=key,
+                           on_result=lambda point: self._on_point(loop, point),
+                           on_error=lambda msg: self.message.emit(
+                               f"{key}: no learning-curve point ({msg})"))
+
+    def _on_point(self, loop: LearningLoop, point: Any) -> None:
+        if loop is not self.loop or point is None:
+            return
+        self._show_record()
+        self.point_added.emit(point)
+
+    # --- rounds -----------------------------------------------------------------------------------
+    def start_round(self) -> Job | None:
+        """Submit a round from the model in use (None if one runs, or nothing asks for one)."""
+        loop = self.loop
+        if not self.enabled or self.running or self.worker.stopping or self.models.loading \
+                or not loop.round_requested or self.tasks.ensure_task() is None:
+            return None  # a model about to load: the round starts from it once it is in use
+        owner = self.tasks.owner
+        running = owner.running
+        if running is not None:
+            self.panel.show_status(f"The next round waits for {running.name} to finish training.")
+            return None
+        try:
+            start = self.models.start_in(owner)
+            run = owner.plan_run("loop", start.path)
+            owner.begin(run)
+        except (FileError, RunBusy) as exc:
+            self.panel.show_status(f"No round now: {exc}")
+            return None
+        description = start.origin
+        plan = RoundPlan(start.path, run.out, run.name, self.tasks.task.scale,
+                         self.tasks.task.input_rule or None, start.renamed)
+        loop.settings = dataclasses.replace(self.settings, device=self.models.device_name)
+        results: list[Any] = []  # this round's RoundResult, once it came
+        self.round_job = self.worker.submit(
+            lambda token: loop.run_round(plan, EitherToken(token, run.cancel)),
+            Priority.BACKGROUND,
+            name="learning round", on_progress=lambda r: self._on_round_report(r, results),
+            on_error=lambda msg: self.error.emit(f"A learning round failed: {msg}"),
+            on_finished=lambda job: self._on_round_finished(job, loop, run, results))
+        self.panel.show_status(f"Round {run.name}: {description}, on the corrected images...")
+        return self.round_job
+
+    def _on_round_report(self, report: Any, results: list[Any]) -> None:
+        kind = type(report).__name__
+        if kind == "RoundResult":
+            results.append(report)
+        elif kind == "SkippedPair":
+            self.message.emit(f"The learning round skips {report.key}: {report.message}")
+        elif kind == "StepReport":
+            self.panel.show_status(f"Round: step {report.step}, loss {report.loss:.3f}")
+        elif kind == "GateReport":
+            self.panel.show_status(f"Round: judging the new version on validation image "
+                                   f"{report.done} / {report.total}")
+
+    def _on_round_finished(self, job: Job, loop: LearningLoop, run: RunPlan,
+                           results: list[Any]) -> None:
+        if job is self.round_job:
+            self.round_job = None
+        owner = folder_models(run.root, self.tasks.user_models)
+        result = results[-1] if results else None
+        kept = result is not None and result.model_path is not None \
+            and result.model_path.is_file()
+        if not kept:
+            owner.discard(run)
+        else:  # recorded in the folder it was trained for, whichever is open now
+            promote, note = result.promoted, f"learning loop: {result.reason}"
+            if promote and not loop.record.enabled:
+                promote, note = False, (f"kept as a candidate: learning was turned off as it "
+                                        f"finished ({result.reason})")
+            try:
+                outcome = owner.finish_run(run, result.model_path, promote, result.metrics,
+                                           note, result.validated, len(result.validation_images))
+            except FileError as exc:
+                self.error.emit(f"Cannot record {result.model_path.name}: {exc}")
+                outcome = None
+            here = loop is self.loop and not self.worker.stopping
+            if outcome is not None and outcome.in_use and here:
+                self._refresh_version = result.version
+                self.models.load(result.model_path)
+            if outcome is not None and here:
+                self.message.emit(f"{result.model_path.stem}: "
+                                  + (result.reason if outcome.in_use or not promote
+                                     else outcome.note))
+        if self.worker.stopping:
+            return  # the window is closing
+        if loop is self.loop:
+            if result is not None:
+                self._show_record()  # the tips name the new version
+                self.panel.show_status(result.reason)
+            elif job.state == FAILED:
+                self.panel.show_status(f"The last round failed: {job.error}")
+            self.round_finished.emit(result)
+        self.start_round()  # the corrections that came meanwhile (or the open folder's)
+
+    def _on_model_changed(self, model: Any) -> None:
+        if model is not None and model.version == self._refresh_version:
+            self._refresh_version = None
+            self.refresh_uncorrected()
+        QTimer.singleShot(0, self.start_round)  # once the load has finished (models.loading)
+
+    def refresh_uncorrected(self) -> list[str]:
+        """Predict again, with the model now in use, the next images not yet corrected (in list
+        order after the one on screen; the one on screen is the prediction controller's)."""
+        ws = self.session.workspace
+        if ws is None or self.worker.stopping:
+            return []
+        keys = [e.key for e in ws.entries]
+        current = self.session.current_key
+        start = keys.index(current) + 1 if current in keys else 0
+        ordered = keys[start:] + keys[:start]
+        self.refreshed = [k for k in ordered if k != current and ws[k].state
+                          not in LABELLED_STATES and not self.session.is_dirty(k)][:REFRESH_LIMIT]
+        self.service.prefetch(self.refreshed)
+        return self.refreshed
+
+
+def _pair_loader(ws: Any):
+    def load_pair(key: str):
+        mask = ws.load_mask(key)
+        if mask is None:
+            raise FileError(ws[key].mask_path, "the corrected mask is missing")
+        return ws.load_raw(key), mask  # the round applies its model's input rule
+
+    return load_pair
+

@@ -1,0 +1,168 @@
+"""The learning loop's curve in the training dock: how much each starting prediction agreed with
+the mask the user saved, and how much of it they changed.
+
+One point per corrected image, in the order they were corrected: the **agreement** (Dice, or
+mIoU for multi-class tasks) of the prediction the user started from with the mask they saved,
+coloured by the model version that predicted it (hover a point for its image and version), the
+moving average of the last three, the **changed fraction** (the share of labelled pixels the
+user repainted) beside it, and the target as a dashed line. The agreement says how little was
+edited, not how accurate the model is: a saved mask keeps every predicted pixel the user did not
+repaint. So the target is judged only on images the user really checked: **verified** images
+and the loop's frozen **validation** images (``checked``); the estimate says how many of those
+there are and how far their average is. The target and k (every k-th corrected image
+is kept for validation) are edited here and written back through the owner's setters
+(``target_changed``, ``every_k_changed``); :meth:`show_record` mirrors the record.
+"""
+
+from __future__ import annotations
+
+import pyqtgraph as pg
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtWidgets import (
+    QDoubleSpinBox,
+    QFormLayout,
+    QHBoxLayout,
+    QLabel,
+    QSpinBox,
+    QVBoxLayout,
+    QWidget,
+)
+
+from unet_desktop.core.folder.learning_record import (
+    AVERAGE_WINDOW,
+    LearningRecord,
+    images_until_target,
+    moving_average,
+)
+from unet_desktop.gui.training.training_dock import PLOT_MIN_HEIGHT
+
+VERSION_COLORS = ("#4c9be8", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e377c2",
+                  "#7f7f7f", "#bcbd22", "#17becf")
+EMPTY_IMAGES = 10  # the image axis before the first points
+TARGET_LABEL_ROOM = 0.1  # above 1.0 on the score axis: a target of 0.95 keeps its label whole
+TEXT_WIDTH = 280  # px of the column beside the plot: estimate, target, validation, status
+
+
+def estimate_text(record: LearningRecord, checked: frozenset[str] | set[str] = frozenset()) -> str:
+    """The moving averages of agreement and changed fraction, and the target judged on the
+    ``checked`` images (verified or validation) only."""
+    points = record.points
+    name = "mIoU" if points and points[-1].metric == "miou" else "Dice"
+    if not points:
+        return (f"No corrections recorded yet: each image you correct adds a point (target "
+                f"{name} {record.target:.2f} on verified or validation images).")
+    agreement = moving_average(record.scores)[-1]
+    changed = moving_average([p.changed_fraction for p in points])[-1]
+    head = (f"{len(points)} image(s); last {AVERAGE_WINDOW}: the starting prediction agrees "
+            f"with your saved mask at {name} {agreement:.3f}, you changed {changed:.1%} of the "
+            "pixels (agreement measures how little you edited, not accuracy).")
+    scores = [p.score for p in points if p.image in checked]
+    target = f"Target {name} {record.target:.2f}, judged on verified or validation images"
+    if len(scores) < AVERAGE_WINDOW:
+        return (f"{head} {target}: not judged yet ({len(scores)} of the {AVERAGE_WINDOW} "
+                "needed).")
+    average = moving_average(scores)[-1]
+    left = images_until_target(scores, record.target)
+    target += f" ({len(scores)}, last {AVERAGE_WINDOW} {average:.3f})"
+    if left == 0:
+        return f"{head} {target}: reached."
+    if left is None:
+        return f"{head} {target}: not reached, no rising trend yet."
+    return f"{head} {target}: about {left} more checked image(s) at this rate."
+
+
+class LearningPanel(QWidget):
+    """Curve, estimate, target and k of the open folder's learning loop."""
+
+    target_changed = Signal(float)
+    every_k_changed = Signal(int)
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.plot = pg.PlotWidget(title="Starting prediction vs your saved mask")
+        self.plot.setLabel("bottom", "corrected image")
+        self.plot.setLabel("left", "agreement / changed")
+        self.plot.addLegend(offset=(-5, 5))
+        self.plot.setYRange(0.0, 1.0 + TARGET_LABEL_ROOM, padding=0)
+        self.plot.setLimits(xMin=0)
+        self.plot.setXRange(0, EMPTY_IMAGES, padding=0.02)
+        self.points = pg.ScatterPlotItem(size=8, hoverable=True, tip=self._tip, name="agreement")
+        self.plot.addItem(self.points)
+        self.average_curve = self.plot.plot([], [], pen=pg.mkPen("#444444", width=2),
+                                            name=f"agreement, last {AVERAGE_WINDOW}")
+        self.changed_curve = self.plot.plot([], [], pen=pg.mkPen("#d62728", width=1),
+                                            symbol="x", symbolSize=7, symbolPen="#d62728",
+                                            name="changed fraction")
+        self.target_line = pg.InfiniteLine(
+            angle=0, movable=False, pen=pg.mkPen("#2ca02c", style=Qt.PenStyle.DashLine),
+            label="target", labelOpts={"position": 0.02, "anchors": [(0, 1), (0, 1)]})  # above it
+        self.plot.addItem(self.target_line)
+        self.estimate_label = QLabel("")
+        self.estimate_label.setWordWrap(True)
+        self.status_label = QLabel("Learning as you correct is off (Training menu).")
+        self.status_label.setWordWrap(True)
+        self.target_spin = QDoubleSpinBox()
+        self.target_spin.setRange(0.5, 1.0)
+        self.target_spin.setSingleStep(0.01)
+        self.target_spin.setDecimals(2)
+        self.target_spin.setToolTip("The score the moving average should reach")
+        self.target_spin.valueChanged.connect(self.target_changed)
+        self.k_spin = QSpinBox()
+        self.k_spin.setRange(2, 100)
+        self.k_spin.setToolTip("One corrected image in every k is kept out of training to "
+                               "judge each new version")
+        self.k_spin.valueChanged.connect(self.every_k_changed)
+        self.k_spin.setPrefix("1 in ")
+        self.k_spin.setSuffix(" corrected images")
+        controls = QFormLayout()
+        controls.addRow("Target:", self.target_spin)
+        controls.addRow("Validation:", self.k_spin)
+        text = QVBoxLayout()  # beside the plot: the plot keeps the dock's height
+        text.addWidget(self.estimate_label)
+        text.addLayout(controls)
+        text.addWidget(self.status_label)
+        text.addStretch(1)
+        column = QWidget()
+        column.setLayout(text)
+        column.setMinimumWidth(TEXT_WIDTH)
+        column.setMaximumWidth(TEXT_WIDTH)
+        layout = QHBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.addWidget(self.plot, 1)
+        layout.addWidget(column)
+        self.plot.setMinimumSize(200, PLOT_MIN_HEIGHT)
+        self.show_record(LearningRecord())
+
+    def show_record(self, record: LearningRecord, names: dict[str, str] | None = None,
+                    verified: frozenset[str] | set[str] = frozenset()) -> None:
+        """Mirror ``record`` (the spin boxes do not echo it back as changes); ``names``: model
+        version id -> the name the tips show (the task's ``cells-v3``); ``verified``: the images
+        marked verified (with the record's validation images, what the target is judged on)."""
+        names = names or {}
+        xs = [p.order for p in record.points]
+        versions = list(dict.fromkeys(p.model_version for p in record.points))
+        self.points.setData(
+            x=xs, y=record.scores,
+            data=[(p.image, names.get(p.model_version, p.model_version)) for p in record.points],
+            brush=[pg.mkBrush(VERSION_COLORS[versions.index(p.model_version)
+                                             % len(VERSION_COLORS)]) for p in record.points])
+        self.average_curve.setData(xs, moving_average(record.scores))
+        self.changed_curve.setData(xs, [p.changed_fraction for p in record.points])
+        self.target_line.setValue(record.target)
+        self.plot.setXRange(0, max(EMPTY_IMAGES, len(xs) + 1), padding=0.02)
+        checked = frozenset(verified) | frozenset(record.validation)
+        self.estimate_label.setText(estimate_text(record, checked)
+                                    + (f" Colours: {len(versions)} model version(s)."
+                                       if versions else ""))
+        for spin, value in ((self.target_spin, record.target), (self.k_spin, record.every_k)):
+            spin.blockSignals(True)
+            spin.setValue(value)
+            spin.blockSignals(False)
+
+    def show_status(self, text: str) -> None:
+        self.status_label.setText(text)
+
+    @staticmethod
+    def _tip(x: float, y: float, data: tuple[str, str]) -> str:
+        image, version = data
+        return f"{image}\nagreement with your saved mask {y:.3f}\npredicted by {version}"

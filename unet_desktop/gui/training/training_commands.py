@@ -1,0 +1,243 @@
+"""File > Batch Predict Folder... and Training > Fine-tune on Corrected Images...
+
+Both are long jobs on the worker thread (the window keeps getting its own predictions between
+their steps). A batch run over the open folder never writes the image on screen nor one with
+unsaved edits (the session's :meth:`~EditingSession.is_protected`); it refreshes the file list
+as masks are written.
+
+In a folder with a task, the fine-tune is a run of the folder's model owner
+(``ml.loop.folder_models``): its version name is allocated there, it never trains on the folder's
+frozen validation set, a learning round that is training gives way (cancelled, and the message
+says which), and the finished model is recorded in the folder it was trained for, put into use
+there only while the model it started from still is, and loaded only if that folder is still the
+one open. Without a task, the finished model goes to the :class:`ModelController`, which swaps it
+in (the old one stays "previous": compare with C, roll back from the Model menu).
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any
+
+from PySide6.QtCore import QObject, Signal
+from PySide6.QtWidgets import QDialog, QWidget
+
+from unet_desktop.core.errors import FileError
+from unet_desktop.core.io.model_header import model_metadata
+from unet_desktop.gui.editing.session import EditingSession
+from unet_desktop.gui.model.batch_predict_dialog import BatchPredictDialog
+from unet_desktop.gui.model.model_actions import ModelActions
+from unet_desktop.gui.model.model_controller import ModelController
+from unet_desktop.gui.training.finetune_dialog import FinetuneDialog, TaskPlan
+from unet_desktop.gui.training.training_dock import TrainingDock
+from unet_desktop.gui.worker import Job
+from unet_desktop.ml.loop.folder_models import FolderModels, RunBusy, RunPlan, folder_models
+
+
+class TrainingCommands(QObject):
+    """Opens the batch-predict and fine-tune dialogs and follows their runs."""
+
+    message = Signal(str)
+    error = Signal(str)
+    entry_changed = Signal(str)  # an image whose mask a batch run wrote
+
+    def __init__(self, actions: ModelActions, models: ModelController, session: EditingSession,
+                 training_dock: TrainingDock, models_folder: Path, dialog_parent: QWidget,
+                 parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self.models = models
+        self.session = session
+        self.training_dock = training_dock
+        self.models_folder = Path(models_folder)
+        self._dialog_parent = dialog_parent
+        self.batch_dialog: BatchPredictDialog | None = None
+        self.finetune_dialog: FinetuneDialog | None = None
+        self.config_overrides: dict[str, Any] = {}  # TrainConfig fields the dialog does not show
+        self._runs: dict[str, RunPlan] = {}  # output file -> the task's run it belongs to
+        self._renamed: set[str] = set()  # outputs of runs from the task's renamed-class model
+        actions.batch_predict.triggered.connect(self.batch_predict)
+        actions.finetune.triggered.connect(self.finetune)
+        actions.show_training.triggered.connect(self._show_training_dock)
+        training_dock.model_trained.connect(self._on_model_trained)
+        training_dock.training_finished.connect(self._on_training_finished)
+        training_dock.training_failed.connect(lambda msg: self.error.emit(
+            f"Training failed: {msg}"))
+        training_dock.message.connect(self.message)
+
+    # --- batch prediction -----------------------------------------------------------------------
+    def batch_predict(self) -> BatchPredictDialog:
+        """Show the (modeless) dialog; a new one when the open folder changed and none runs."""
+        dialog = self.batch_dialog
+        running = dialog is not None and dialog.job is not None and not dialog.job.finished
+        if dialog is None or (not running and dialog.workspace is not self.session.workspace):
+            if dialog is not None:
+                dialog.deleteLater()
+            dialog = BatchPredictDialog(self.models, self.session.workspace, self._dialog_parent,
+                                        protect=self._is_being_edited)
+            dialog.masks_written.connect(self._on_masks_written)
+            dialog.run_finished.connect(lambda summary: self.message.emit(summary.headline()))
+            self.batch_dialog = dialog
+        elif not dialog.isVisible():
+            dialog.clear_result()  # the last run's summary went to the status bar
+        dialog.show()
+        dialog.raise_()
+        return dialog
+
+    def _is_being_edited(self, root: Path, key: str) -> bool:
+        """On the batch writer thread: the image on screen, or one with unsaved edits."""
+        return self.session.is_protected(key, root)
+
+    def _on_masks_written(self, keys: list[str]) -> None:
+        if self.batch_dialog is None or self.batch_dialog.workspace is not self.session.workspace:
+            return  # another folder: nothing on screen changed
+        current = self.session.current_key
+        for key in keys:
+            self.entry_changed.emit(key)
+            if key == current and self.session.reload_image(key):
+                self.message.emit(f"{key}: showing the mask the batch run wrote")
+
+    # --- fine-tuning ----------------------------------------------------------------------------
+    def finetune(self) -> FinetuneDialog | None:
+        """Save the current edits (they are training data), then ask for the settings."""
+        ws = self.session.workspace
+        if ws is None:
+            self.message.emit("Open a folder with corrected masks first")
+            return None
+        if self.training_dock.running:
+            self._show_training_dock()
+            self.message.emit("A training run is going; cancel it in the Training dock first")
+            return None
+        self.session.save("fine-tune")  # the user's edits; a prediction only looked at stays unwritten
+        planned = self.plan_for(ws)
+        plan, run = planned if planned is not None else (None, None)
+        dialog = FinetuneDialog(self.models.active, ws, self.models_folder,
+                                self.models.device_name, self._dialog_parent, plan=plan)
+        dialog.accepted.connect(lambda: self._start_training(dialog, run))
+        dialog.finished.connect(lambda result: self._forget_finetune_dialog(dialog, run, result))
+        self.finetune_dialog = dialog
+        dialog.open()  # window-modal, without a nested event loop
+        return dialog
+
+    def plan_for(self, ws: Any) -> tuple[TaskPlan, RunPlan] | None:
+        """The next fine-tune of ``ws``'s task, its version name reserved by the folder's model
+        owner (None: the folder has no task, or the name cannot be reserved: said)."""
+        if ws is None or ws.task is None:
+            return None
+        owner = self._owner(ws)
+        try:
+            start = self.models.start_in(owner)
+            run = owner.plan_run("manual", start.path)
+            holdout = owner.holdout([e.key for e in ws.labelled()])
+        except FileError as exc:
+            self.error.emit(f"Cannot plan the fine-tune: {exc}")
+            return None
+        if start.renamed:
+            self._renamed.add(os.path.realpath(run.out))
+        return TaskPlan(run.out, run.name, start.path, start.new_classes, start.origin,
+                        scale=ws.task.scale, input_rule=ws.task.input_rule or None,
+                        holdout=holdout), run
+
+    def _owner(self, ws: Any) -> FolderModels:
+        return folder_models(ws.root, self.models_folder)
+
+    def _forget_finetune_dialog(self, dialog: FinetuneDialog, run: RunPlan | None,
+                                result: int) -> None:
+        if self.finetune_dialog is dialog:
+            self.finetune_dialog = None
+        if run is not None and result != QDialog.DialogCode.Accepted:  # never started
+            self._renamed.discard(os.path.realpath(run.out))
+            folder_models(run.root, self.models_folder).discard(run)
+        dialog.deleteLater()  # one dialog per fine-tune: none piles up
+
+    def _start_training(self, dialog: FinetuneDialog, run: RunPlan | None = None) -> Job | None:
+        ws = self.session.workspace
+        overrides = dict(self.config_overrides)
+        if run is not None:  # the folder's frozen validation set, as the dialog named it
+            overrides.setdefault("holdout", dialog.plan.holdout)
+            if os.path.realpath(run.out) in self._renamed:
+                self._renamed.discard(os.path.realpath(run.out))
+                overrides["renamed_classes"] = True
+        try:
+            config = dialog.config(**overrides)
+        except ValueError as exc:
+            self.error.emit(f"Cannot start training: {exc}")
+            if run is not None:
+                folder_models(run.root, self.models_folder).discard(run)
+            return None
+        try:
+            gave_way = self._take_the_folder(run) if run is not None else ""
+        except RunBusy as exc:
+            self.error.emit(f"Cannot start training: {exc}; wait for it to finish")
+            folder_models(run.root, self.models_folder).discard(run)
+            return None
+        config.out.parent.mkdir(parents=True, exist_ok=True)
+        job = self.training_dock.start(ws, config)
+        self._show_training_dock()
+        if job is None:
+            if run is not None:
+                folder_models(run.root, self.models_folder).discard(run)
+            return None
+        if run is not None:
+            self._runs[os.path.realpath(run.out)] = run
+        self.message.emit(f"Fine-tuning into {config.out.name}...{gave_way}")
+        return job
+
+    def _take_the_folder(self, run: RunPlan) -> str:
+        """One run at a time per folder: a learning round that trains gives way. Returns what
+        to say about it."""
+        owner = folder_models(run.root, self.models_folder)
+        running = owner.running
+        said = ""
+        if running is not None and running != run and running.kind == "loop":
+            owner.cancel_run(running)
+            said = (f" The learning round {running.name} was cancelled (its corrections go "
+                    "into the next round, after this fine-tune).")
+        owner.begin(run)
+        return said
+
+    def _show_training_dock(self) -> None:
+        self.training_dock.show()
+        self.training_dock.raise_()
+
+    def _on_model_trained(self, path: str) -> None:
+        run = self._runs.pop(os.path.realpath(path), None)
+        if run is not None:
+            self._record(run, Path(path))
+            return
+        if self.models.worker.stopping:  # the run ended as the window closed
+            return
+        self.message.emit(f"Trained {Path(path).name}: loading it (C compares with the "
+                          "previous model)")
+        self.models.load(path)
+
+    def _record(self, run: RunPlan, path: Path) -> None:
+        """A task's fine-tune finished: recorded in its own folder, loaded only there."""
+        owner = folder_models(run.root, self.models_folder)
+        summary = (model_metadata(path) or {}).get("data_summary") or {}
+        try:
+            outcome = owner.finish_run(run, path, promote=True,
+                                       validated=summary.get("validated"),
+                                       validation_images=summary.get("val_images"))
+        except FileError as exc:
+            self.error.emit(f"Cannot record {path.name} in its task: {exc}")
+            return
+        ws = self.session.workspace
+        here = ws is not None and os.path.realpath(ws.root) == os.path.realpath(run.root)
+        if not here:
+            self.message.emit(f"Trained {path.name}: recorded in {run.root.name}'s task (another "
+                              "folder is open now)")
+        elif not outcome.in_use:
+            self.message.emit(f"Trained {path.name}: {outcome.note}")
+        elif not self.models.worker.stopping:
+            self.message.emit(f"Trained {path.name}: loading it (C compares with the previous "
+                              "model)")
+            self.models.load(path)
+
+    def _on_training_finished(self, final: Any) -> None:
+        """A task's run that kept no model (cancelled, failed) lets the folder go."""
+        kept = final is not None and final.model_path is not None
+        for key, run in list(self._runs.items()):
+            if not kept or os.path.realpath(final.model_path) != key:
+                self._runs.pop(key)
+                folder_models(run.root, self.models_folder).discard(run)

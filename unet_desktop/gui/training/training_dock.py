@@ -1,0 +1,287 @@
+"""The training dock: runs a fine-tuning on the worker thread and plots it live.
+
+Training loss per step, validation mIoU and mean Dice per epoch (with the parent model's mIoU on
+the same validation images as a dashed line), images/s and time left. Cancel stops within one
+step and keeps the best model so far. When the run ends the dock says whether the new model
+validates better or worse than its parent and emits ``model_trained(path)``.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import pyqtgraph as pg
+from PySide6.QtCore import Qt, QTimer, Signal
+from PySide6.QtWidgets import (
+    QBoxLayout,
+    QDockWidget,
+    QHBoxLayout,
+    QLabel,
+    QPushButton,
+    QVBoxLayout,
+    QWidget,
+)
+
+from unet_desktop.gui.model.batch_predict_dialog import format_duration
+from unet_desktop.gui.worker import Job, Priority, Worker
+
+EMPTY_STEPS = 10  # the step axis before the first step (and the epoch axis before a run)
+PLANNED_EPOCHS_SHOWN = 20  # a run planned for up to this many epochs shows them all at once
+PLOT_MIN_HEIGHT = 150  # px: title, ticks and axis labels readable (the dock's minimum)
+REDRAW_MS = 100  # curves are redrawn at most this often, however fast the steps come
+
+
+def verdict(final: Any) -> str:
+    """One sentence on the finished run (Qt-free, from a ``FinalReport``)."""
+    if final.model_path is None:
+        return "No model was saved (stopped before the first validation)."
+    new = final.metrics.get("miou")
+    held_out = getattr(final, "val_images", 0)
+    if not held_out:  # validation fraction 0, or too few images to hold any out
+        return _stopped(final, [
+            f"Saved {final.model_path.name} (epoch {final.best_epoch}). Not validated: every "
+            "image was used for training and none held out, so no figure says how it does on "
+            "new images" + (f" (mIoU {new:.3f} on its own training images)." if new is not None
+                            else ".")])
+    parts = [f"Saved {final.model_path.name} (best epoch {final.best_epoch}"
+             + (f", validation mIoU {new:.3f} on {held_out} held-out image(s))."
+                if new is not None else ").")]
+    parent = (final.parent_metrics or {}).get("miou")
+    if final.better_than_parent is True:
+        parts.append(f"It validates better than its parent ({parent:.3f}) on images neither "
+                     "trained on.")
+    elif final.better_than_parent is False:
+        parts.append(f"It validates worse than its parent ({parent:.3f}) on the same images, "
+                     "which neither trained on: keep using the parent, or roll back after "
+                     "trying it.")
+    elif getattr(final, "parent_trained_on_val", False):
+        parts.append("Not compared with its parent: the parent trained on some of these "
+                     "validation images.")
+    return _stopped(final, parts)
+
+
+def _stopped(final: Any, parts: list[str]) -> str:
+    """``parts`` after a first sentence on how the run ended."""
+    if final.stopped == "cancelled":
+        parts.insert(0, "Cancelled; the best model so far is kept.")
+    elif final.stopped == "time_budget":
+        parts.insert(0, "Time limit reached.")
+    elif final.stopped == "early_stopping":
+        parts.insert(0, "Stopped early: validation stopped improving.")
+    return " ".join(parts)
+
+
+def training_job(workspace: Any, config: Any, notify):
+    """The worker-thread job: :func:`unet_desktop.ml.training.finetune_job.run_finetune`."""
+
+    def run(token):
+        from unet_desktop.ml.training.finetune_job import run_finetune
+
+        yield from run_finetune(workspace, config, token, notify)
+
+    return run
+
+
+class TrainingDock(QDockWidget):
+    """Live curves, rate, time left and Cancel for one training run at a time."""
+
+    training_started = Signal()
+    model_trained = Signal(str)  # path of the new model file (hot-swap it in)
+    training_finished = Signal(object)  # the FinalReport (None if the run failed)
+    training_failed = Signal(str)
+    message = Signal(str)  # out-of-memory fallbacks and the like, for the status bar
+
+    def __init__(self, worker: Worker, parent: QWidget | None = None) -> None:
+        super().__init__("Training", parent)
+        self.setObjectName("training_dock")
+        self.worker = worker
+        self.job: Job | None = None
+        self.final: Any = None
+        self.skipped: list[str] = []  # "<file>: <reason>" of pairs the run left out
+        self._planned_epochs = EMPTY_STEPS  # the epoch axis spans up to PLANNED_EPOCHS_SHOWN of them
+        self._steps: list[float] = []
+        self._losses: list[float] = []
+        self._epochs: list[float] = []
+        self._miou: list[float] = []
+        self._mdice: list[float] = []
+        self._build()
+        self._redraw_timer = QTimer(self)
+        self._redraw_timer.setSingleShot(True)
+        self._redraw_timer.setInterval(REDRAW_MS)
+        self._redraw_timer.timeout.connect(self._redraw)
+        self._show_running(False)
+        self._redraw()  # whole steps and epochs on the axes before any run
+        self.dockLocationChanged.connect(self._on_location_changed)
+
+    def _build(self) -> None:
+        body = QWidget()
+        layout = QVBoxLayout(body)
+        self.loss_plot = pg.PlotWidget(title="Training loss")
+        self.loss_plot.setLabel("bottom", "step")
+        self.loss_plot.setLimits(xMin=0, minXRange=EMPTY_STEPS)  # whole steps on the axis
+        self.loss_curve = self.loss_plot.plot([], [], pen=pg.mkPen("#4c9be8", width=1))
+        self.metric_plot = pg.PlotWidget(title="Validation")
+        self.metric_plot.setLabel("bottom", "epoch")
+        self.legend = self.metric_plot.addLegend(offset=(-5, -5))  # bottom right: curves rise
+        self.metric_plot.setYRange(0.0, 1.0)
+        self.metric_plot.setLimits(xMin=0)
+        self.miou_curve = self.metric_plot.plot([], [], pen=pg.mkPen("#2ca02c", width=2),
+                                                symbol="o", symbolSize=5, name="mIoU")
+        self.dice_curve = self.metric_plot.plot([], [], pen=pg.mkPen("#ff7f0e", width=2),
+                                                symbol="o", symbolSize=5, name="Dice")
+        self.parent_line = pg.InfiniteLine(
+            angle=0, movable=False, pen=pg.mkPen("#888888", style=Qt.PenStyle.DashLine),
+            label="parent mIoU",  # its left end 2% into the plot: never cut by the axis
+            labelOpts={"position": 0.02, "anchors": [(0, 1), (0, 1)]})
+        self.parent_line.setVisible(False)
+        self.metric_plot.addItem(self.parent_line)
+        self.status_label = QLabel("No training yet.")
+        self.result_label = QLabel("")
+        self.result_label.setWordWrap(True)
+        self.cancel_button = QPushButton("Cancel Training")
+        self.cancel_button.clicked.connect(self.cancel)
+        self.plots = QBoxLayout(QBoxLayout.Direction.TopToBottom)
+        for w in (self.loss_plot, self.metric_plot):
+            w.setMinimumSize(200, PLOT_MIN_HEIGHT)
+            self.plots.addWidget(w, 1)
+        layout.addLayout(self.plots, 1)
+        footer = QHBoxLayout()
+        footer.addWidget(self.status_label, 1)
+        footer.addWidget(self.cancel_button)
+        layout.addLayout(footer)
+        layout.addWidget(self.result_label)
+        self.setWidget(body)  # its minimum height keeps every plot at PLOT_MIN_HEIGHT
+
+    def add_plot(self, widget: QWidget, stretch: int = 1) -> None:
+        """Another plot beside the two (the learning loop's curve), laid out with them."""
+        self.plots.addWidget(widget, stretch)
+
+    def _on_location_changed(self, area: Qt.DockWidgetArea) -> None:
+        """Plots side by side under or over the canvas, stacked beside it."""
+        wide = area in (Qt.DockWidgetArea.TopDockWidgetArea,
+                        Qt.DockWidgetArea.BottomDockWidgetArea)
+        self.plots.setDirection(QBoxLayout.Direction.LeftToRight if wide
+                                else QBoxLayout.Direction.TopToBottom)
+
+    # --- running --------------------------------------------------------------------------------
+    @property
+    def running(self) -> bool:
+        return self.job is not None and not self.job.finished
+
+    def start(self, workspace: Any, config: Any) -> Job | None:
+        """Train on ``workspace``'s corrected/verified images; None if a run is going."""
+        if self.running:
+            return None
+        self.final = None
+        self.skipped = []
+        self._planned_epochs = max(1, int(getattr(config, "epochs", 1) or 1))
+        for series in (self._steps, self._losses, self._epochs, self._miou, self._mdice):
+            series.clear()
+        self.parent_line.setVisible(False)
+        held_out = getattr(config, "val_fraction", None) != 0  # None: the recipe decides
+        self.metric_plot.setTitle("Validation" if held_out else
+                                  "On the training images (not validated)")
+        self.result_label.setText("")
+        self.status_label.setText("Preparing the training images...")
+        self._redraw()
+        self.job = self.worker.submit(
+            training_job(workspace, config, self.message.emit), Priority.BACKGROUND,
+            name="fine-tune", on_progress=self._on_report, on_error=self._on_failed,
+            on_finished=self._on_finished)
+        self._show_running(True)
+        self.show()
+        self.training_started.emit()
+        return self.job
+
+    def cancel(self) -> None:
+        """Stop within one step; the best model so far stays saved."""
+        if self.running:
+            self.job.cancel()
+            self.status_label.setText("Cancelling...")
+            self.cancel_button.setEnabled(False)
+
+    def _on_report(self, report: Any) -> None:
+        kind = type(report).__name__
+        if kind == "SkippedPair":  # reported once; the run goes on without it
+            self.skipped.append(report.message)
+            self.message.emit(f"Training skips {report.key}: {report.message}")
+        elif kind == "PrepareReport":
+            self.status_label.setText(f"Preparing images {report.done} / {report.total}")
+        elif kind == "StepReport":
+            self._steps.append(report.step)
+            self._losses.append(report.loss)
+            self.status_label.setText(
+                f"Epoch {report.epoch} · step {report.step} · loss {report.loss:.4f} · "
+                f"{report.images_per_s:.1f} images/s" + self._time_left_text())
+            self._schedule_redraw()
+        elif kind == "EpochReport":
+            self._epochs.append(report.epoch)
+            self._miou.append(_number(report.val.get("miou")))
+            self._mdice.append(_number(report.val.get("mdice")))
+            self._time_left = report.time_left_s
+            of = f" / {report.epochs}" if report.epochs else ""
+            self.status_label.setText(
+                f"Epoch {report.epoch}{of} · validation mIoU "
+                f"{_number(report.val.get('miou')):.3f}" + self._time_left_text())
+            self._schedule_redraw()
+        elif kind == "FinalReport":
+            self.final = report
+            parent = (report.parent_metrics or {}).get("miou")
+            if parent is not None:
+                self.parent_line.setValue(parent)
+                self.parent_line.setVisible(True)
+
+    _time_left: float | None = None
+
+    def _time_left_text(self) -> str:
+        left = self._time_left
+        return f" · {format_duration(left)} left" if left is not None else ""
+
+    def _on_failed(self, message: str) -> None:
+        self.result_label.setText(f"Training failed: {message}")
+        self.training_failed.emit(message)
+
+    def _on_finished(self, job: Job) -> None:
+        self._redraw()
+        self._show_running(False)
+        self._time_left = None
+        final = self.final
+        if final is not None:
+            self.status_label.setText(f"Finished after {final.epochs_run} epoch(s).")
+            skipped = (f" Skipped {len(self.skipped)} invalid mask(s): "
+                       + "; ".join(self.skipped[:3])) if self.skipped else ""
+            self.result_label.setText(verdict(final) + skipped)
+        elif job.state != "failed":
+            self.status_label.setText("Cancelled before training started.")
+        self.training_finished.emit(final)
+        if final is not None and final.model_path is not None:
+            self.model_trained.emit(str(final.model_path))
+
+    # --- drawing --------------------------------------------------------------------------------
+    def _schedule_redraw(self) -> None:
+        if not self._redraw_timer.isActive():
+            self._redraw_timer.start()
+
+    def _redraw(self) -> None:
+        self.loss_curve.setData(self._steps, self._losses)
+        self.miou_curve.setData(self._epochs, self._miou)
+        self.dice_curve.setData(self._epochs, self._mdice)
+        if self._steps:
+            self.loss_plot.enableAutoRange(x=True)
+        else:  # nothing to fit yet: steps from 0, not a range around nothing
+            self.loss_plot.setXRange(0, EMPTY_STEPS, padding=0)
+        scores = [v for v in self._miou[-3:] + self._mdice[-3:] if not math.isnan(v)]
+        low = bool(scores) and max(scores) < 0.5  # curves low: the legend goes to the top
+        self.legend.anchor((1, 0) if low else (1, 1), (1, 0) if low else (1, 1),
+                           offset=(-5, 5) if low else (-5, -5))
+        # the epochs run; a short plan is shown whole, a long one (1000) does not squash the data
+        last = max([min(self._planned_epochs, PLANNED_EPOCHS_SHOWN), *self._epochs])
+        self.metric_plot.setXRange(1, max(2, last), padding=0.02)
+
+    def _show_running(self, running: bool) -> None:
+        self.cancel_button.setEnabled(running)
+
+
+def _number(value: Any) -> float:
+    return float(value) if value is not None else math.nan

@@ -1,0 +1,147 @@
+"""A batch-prediction run without Qt: the window's batch dialog and ``unet-desktop predict``
+both build a :class:`BatchSettings`, get the run's predictor from :func:`batch_predictor` and
+iterate :func:`run_batch`.
+
+In the window, the run gets its own predictor with its own copy of the network: a device change or an
+out-of-memory fallback of the window's model (which moves that model's network) never moves the
+batch's network under it, and the other way round (issue 18, item 8).
+"""
+
+from __future__ import annotations
+
+import copy
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, replace
+from pathlib import Path
+from typing import Any
+
+from unet_desktop.core.io.paths import same_folder
+from unet_desktop.ml.inference.prediction_options import PredictionOptions
+
+Protect = Callable[[Path, str], bool]  # (workspace root, image key) -> leave its mask alone
+Notify = Callable[[str], None]
+
+
+@dataclass(frozen=True)
+class BatchSettings:
+    folder: Path  # a workspace folder; with ``by_layout=False`` a folder of images or one image
+    model_path: Path | None = None  # None: the model predicting now, else the shipped model
+    output: Path | None = None  # None: the workspace's own mask folder (by its layout)
+    mode: str = "resize"
+    tta: bool = False  # each prediction averaged over flips (3x the work)
+    overwrite: bool = False  # masks predicted earlier (never corrected/verified ones)
+    device: str = "auto"  # for a model file (the model predicting now stays on its device)
+    batch_size: int | None = None  # images per forward pass of a model file (None: default)
+    tile_size: int | None = None  # tile side in tile mode, for a model file (None: default)
+    write_probs: bool = False  # with ``output``: also ``<stem>_probs.npy``
+    by_layout: bool = True  # images found by the folder's layout (the window); False: the
+    #                         image files directly inside ``folder``, or ``folder`` itself (CLI)
+
+    @property
+    def options(self) -> PredictionOptions:
+        return PredictionOptions(self.mode, self.tta, self.device)
+
+
+def own_predictor(current: Any, options: PredictionOptions) -> Any:
+    """A predictor with its own copy of ``current``'s network, on the same device, with
+    ``options``' mode and flip averaging; on a CPU one image per step, so the user's own
+    requests between two steps wait for one image at most."""
+    from unet_desktop.ml.inference.predictor import Predictor
+
+    network = copy.deepcopy(current.model)
+    batch_size = 1 if current.device.type == "cpu" else current.batch_size
+    return Predictor(network, current.meta, current.device, options.mode, options.tta,
+                     fuse_bn=False, batch_size=batch_size)
+
+
+def batch_predictor(settings: BatchSettings, active: Callable[[], Any | None] | None = None,
+                    notify: Notify | None = None) -> Any:
+    """The predictor of a run, surviving out-of-memory errors (``notify`` says what changed).
+
+    ``settings.model_path`` is loaded when given; otherwise ``active()`` (asked once, here) is
+    the predictor of the model in use, whose network is copied (:func:`own_predictor`); without
+    ``active`` the shipped model is loaded. Raises :class:`ModelFileError` or ``ValueError``
+    when a model file cannot be used.
+    """
+    from unet_desktop.ml.api import load_model
+    from unet_desktop.ml.inference.oom import ResilientPredictor
+
+    options = settings.options
+    if settings.model_path is not None or active is None:
+        sizes = {name: value for name, value in (("batch_size", settings.batch_size),
+                                                 ("tile_size", settings.tile_size))
+                 if value is not None}
+        inner = load_model(settings.model_path, device=options.device, mode=options.mode,
+                           tta=options.tta, **sizes)
+    else:
+        current = active()
+        if current is None:
+            raise RuntimeError("no model is loaded: choose a model file")
+        inner = own_predictor(current, options)
+    return ResilientPredictor(inner, notify)
+
+
+def run_batch(settings: BatchSettings, predictor: Any, workspace: Any | None = None,
+              protect: Protect | None = None, cancel: Any = None) -> Iterator[Any]:
+    """Snapshots of ``ml.inference.batch_predict``'s progress for ``settings`` with ``predictor`` (from
+    :func:`batch_predictor`); the window and ``unet-desktop predict`` both run this.
+
+    ``workspace``: the folder open in the window, used (not opened a second time) when
+    ``settings.folder`` is the same folder by any path. ``protect`` is asked about images of
+    that workspace predicted in place.
+    """
+    from unet_desktop.core.folder.layouts import scan_folder
+    from unet_desktop.core.folder.workspace import Workspace
+    from unet_desktop.ml.inference.batch_predict import batch_predict
+
+    if not settings.by_layout:
+        if settings.output is None:
+            raise ValueError(f"{settings.folder}: an output folder is needed")
+        if settings.folder.is_dir():
+            _refuse_own_mask_folder(settings.output, scan_folder(settings.folder).mask_dir)
+        source: Any = settings.folder
+        ws = None
+    else:
+        same = workspace is not None and same_folder(workspace.root, settings.folder)
+        ws = workspace if same else Workspace.open(settings.folder)  # finds images by layout
+        if settings.output is not None:  # every image, masks into that folder
+            _refuse_own_mask_folder(settings.output, ws.mask_dir)
+            source = [e.image_path for e in ws.entries]
+        else:  # masks go where the workspace keeps them
+            if not same and ws.task is None and not any(e.has_mask for e in ws):
+                # nothing tells this folder's classes yet: the model's (a task's stay)
+                ws = Workspace.open(settings.folder, scheme=predictor.meta.scheme)
+            if not _fits(ws, predictor.meta.scheme):
+                raise ValueError(
+                    f"{ws.root}: the model predicts {predictor.meta.scheme.kind} masks but this "
+                    f"folder's masks are {ws.scheme.kind}; choose an output folder")
+            source = ws
+    guard = None
+    if protect is not None and source is ws:
+        root = ws.root
+
+        def guard(key: str) -> bool:
+            return protect(root, key)
+
+    for progress in batch_predict(predictor, source, settings.output,
+                                  overwrite=settings.overwrite, write_probs=settings.write_probs,
+                                  cancel=cancel, protect=guard):
+        yield replace(progress, results=list(progress.results))  # the generator reuses it
+
+
+def _refuse_own_mask_folder(output: Path, mask_dir: Path) -> None:
+    """Masks written into the folder's own mask folder as plain files would be read back as the
+    user's corrections (and in whatever classes the model has): refused, with what to do."""
+    if same_folder(output, mask_dir):
+        raise ValueError(
+            f"{output} is the mask folder of the images' own folder: masks written there would "
+            "be taken for your corrections; choose another output folder, or predict the folder "
+            "in the window with no output folder (masks recorded as predicted, only with the "
+            "folder's classes)")
+
+
+def _fits(ws: Any, model_scheme: Any) -> bool:
+    """The one class rule where the folder's classes are named by its task; a folder without
+    one has its classes guessed from its masks: the kind and stored values must agree."""
+    return model_scheme.same_classes(ws.scheme) if ws.task is not None \
+        else model_scheme.same_values(ws.scheme)

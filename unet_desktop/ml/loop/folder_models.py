@@ -1,0 +1,379 @@
+"""The one owner of a folder's models: its versions, the model in use, the runs that make new ones.
+
+Like a model registry (immutable versions, a moving "in use" pointer, recorded transitions), it
+is the only code that changes the task's ``model`` and ``versions`` (``core.folder.task``), and every
+training run of the folder, the manual fine-tune and the learning loop's rounds, goes through it:
+
+- :meth:`FolderModels.plan_run` allocates the next ``<task>-v<n>`` once: the name is reserved on
+  disk (``<file>.reserved``, created exclusively) before anyone trains into it, so two runs
+  planned at the same moment, in one process or two, never share a file;
+- one run at a time (:meth:`begin`, :class:`RunBusy`): a manual fine-tune and a loop round of the
+  same folder never train at once; the caller decides to wait for or cancel the running one;
+- :meth:`finish_run` records the result in the folder it was planned for (whatever folder the
+  window shows by then) and applies the promotion rule: a result asked to be promoted becomes the
+  model in use only while the model in use is still the one it was planned from; otherwise it is
+  kept as a candidate and the note says why;
+- :meth:`prune` keeps the model in use, its ``keep_ancestors`` nearest ancestors (what roll
+  back goes to) and the last ``keep_candidates`` other versions; the other versions' files are
+  deleted, so a folder holds at most 1 + 3 + 3 model files however long the loop runs (an hour
+  of correcting promotes dozens of rounds, each the parent of the next); :meth:`delete` removes
+  one version (never the one in use);
+- :meth:`holdout` is the folder's frozen validation set (``core.folder.learning_record``: every k-th
+  corrected image, chosen once), which no run of the folder trains on.
+
+Qt-free and torch-free; thread-safe (one lock). :func:`folder_models` gives the one instance per
+folder of this process; listeners (:meth:`subscribe`) hear of every saved task.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import threading
+import weakref
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+
+from unet_desktop.core.errors import FileError
+from unet_desktop.core.folder.learning_record import record_path, record_store
+from unet_desktop.core.folder.task import (
+    ModelVersion,
+    Task,
+    file_stem,
+    load_task,
+    model_file,
+    models_folder,
+    save_task,
+    stored_reference,
+    version_from_metadata,
+)
+from unet_desktop.core.io.model_header import model_metadata
+from unet_desktop.core.labels import LabelScheme
+from unet_desktop.core.progress import CancelToken
+
+KEEP_CANDIDATES = 3  # versions kept besides the model in use and its nearest ancestors
+KEEP_ANCESTORS = 3  # the parent, grandparent... of the model in use that are kept
+RESERVED = ".reserved"
+
+
+class RunBusy(RuntimeError):
+    """Another run of the folder is training; ``running`` is its plan."""
+
+    def __init__(self, running: RunPlan) -> None:
+        super().__init__(f"{running.name} ({running.kind}) is training in this folder")
+        self.running = running
+
+
+@dataclass(frozen=True)
+class RunPlan:
+    """One training run of a folder: what it starts from and where its result goes."""
+
+    root: Path
+    kind: str  # "manual" (Training > Fine-tune) or "loop" (a learning round)
+    out: Path
+    name: str  # e.g. "cells-v3"
+    parent: Path | None  # the file it starts from; None: the ImageNet-pretrained encoder
+    in_use: str | None  # the task's model in use when it was planned (the promotion rule)
+    cancel: CancelToken = field(default_factory=CancelToken, compare=False, repr=False)
+
+
+@dataclass(frozen=True)
+class Start:
+    """What a run of the task starts from (:meth:`FolderModels.starting_point`)."""
+
+    path: Path | None  # None: a new model from the ImageNet-pretrained encoder
+    new_classes: bool  # its classes mapped onto the task's by name (ml.models.new_classes)
+    renamed: bool  # the task's own model, its classes renamed since: carried by stored value
+    origin: str  # one line for the user
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """What :meth:`FolderModels.finish_run` recorded."""
+
+    version: ModelVersion
+    in_use: bool
+    note: str
+
+
+class FolderModels:
+    """The owner of one folder's models (module docstring)."""
+
+    def __init__(self, root: str | os.PathLike, user_models: str | os.PathLike,
+                 keep_candidates: int = KEEP_CANDIDATES,
+                 keep_ancestors: int = KEEP_ANCESTORS) -> None:
+        self.root = Path(os.path.abspath(root))
+        self.user_models = Path(user_models)
+        self.keep_candidates = keep_candidates
+        self.keep_ancestors = keep_ancestors
+        self._lock = threading.RLock()
+        self._running: RunPlan | None = None
+        self._listeners: list[weakref.WeakMethod] = []  # bound methods, held weakly
+
+    # --- the task ---------------------------------------------------------------------------------
+    @property
+    def task(self) -> Task | None:
+        """The folder's task as saved (``TaskError`` if its file is unreadable)."""
+        return load_task(self.root)
+
+    def _required_task(self) -> Task:
+        task = self.task
+        if task is None:
+            raise FileError(self.root, "this folder has no task: its models have no owner yet")
+        return task
+
+    def subscribe(self, listener: Callable[[Path, Task], None]) -> None:
+        """``listener(root, task)`` (a bound method, held weakly) after every task this owner
+        saves, on the saving thread."""
+        with self._lock:
+            if all(ref() != listener for ref in self._listeners):
+                self._listeners.append(weakref.WeakMethod(listener))
+
+    def unsubscribe(self, listener: Callable[[Path, Task], None]) -> None:
+        with self._lock:
+            self._listeners = [r for r in self._listeners if r() is not None and r() != listener]
+
+    def _save(self, task: Task) -> Task:
+        save_task(self.root, task)
+        for ref in list(self._listeners):
+            listener = ref()
+            if listener is not None:
+                listener(self.root, task)
+        return task
+
+    def path_of(self, stored: str) -> Path:
+        return model_file(self.root, stored)
+
+    def starting_point(self, current: Path | None, current_scheme: LabelScheme | None,
+                       current_label: str = "") -> Start:
+        """What the task's next model starts from: the model in use (``current``) when it
+        predicts the task's classes (the one class rule) or is the task's own model whose classes
+        the task renamed since, else the task's ``start_from`` (its classes mapped onto the
+        task's by name), else a new model from the ImageNet encoder."""
+        task = self._required_task()
+        label = current_label or (current.name if current is not None else "")
+        if current is not None and current_scheme is not None \
+                and current_scheme.same_classes(task.scheme):
+            return Start(current, False, False, f"fine-tunes {label}")
+        if current is not None and current_scheme is not None \
+                and current_scheme.same_values(task.scheme) and self._is_ours(task, current):
+            return Start(current, False, True, f"fine-tunes {label}, its classes renamed as "
+                                               "the task's")
+        start = Path(task.start_from) if task.start_from else None
+        if start is not None and start.is_file():
+            return Start(start, True, False, f"starts from {start.name}, its classes mapped "
+                                             "onto the task's by name")
+        return Start(None, False, False, "a new model from the ImageNet-pretrained encoder")
+
+    def _is_ours(self, task: Task, path: Path) -> bool:
+        """``path`` is the task's model in use or one of its versions."""
+        stored = stored_reference(self.root, path)
+        return stored == task.model or task.version_of(stored) is not None
+
+    # --- planning and the queue -------------------------------------------------------------------
+    def plan_run(self, kind: str, parent: Path | None) -> RunPlan:
+        """The next version's file and name, reserved now (raises ``FileError``)."""
+        with self._lock:
+            task = self._required_task()
+            folder = models_folder(self.root, task, self.user_models)
+            try:
+                folder.mkdir(parents=True, exist_ok=True)
+            except OSError as exc:
+                raise FileError(folder, f"cannot create the models folder ({exc.strerror})"
+                                ) from exc
+            stem = file_stem(task.name)
+            n = max(_numbers(stem, [v.name for v in task.versions]) + _numbers(stem, (
+                p.name.split(".")[0] for p in folder.iterdir())), default=0) + 1
+            while True:
+                name = f"{stem}-v{n}"
+                out = folder / f"{name}.safetensors"
+                try:
+                    os.close(os.open(_reservation(out), os.O_CREAT | os.O_EXCL | os.O_WRONLY))
+                except FileExistsError:
+                    n += 1
+                    continue
+                except OSError as exc:
+                    raise FileError(out, f"cannot reserve the file ({exc.strerror})") from exc
+                if out.exists():  # made by hand or by an older version of the app
+                    _reservation(out).unlink(missing_ok=True)
+                    n += 1
+                    continue
+                return RunPlan(self.root, kind, out, name,
+                               Path(parent) if parent is not None else None, task.model)
+
+    @property
+    def running(self) -> RunPlan | None:
+        with self._lock:
+            return self._running
+
+    def begin(self, plan: RunPlan) -> None:
+        """``plan`` trains now; :class:`RunBusy` while another run of the folder does."""
+        with self._lock:
+            running = self._running
+            if running is not None and running != plan and not running.cancel.cancelled:
+                raise RunBusy(running)  # a cancelled run is on its way out: it gives way
+            self._running = plan
+
+    def cancel_run(self, plan: RunPlan) -> None:
+        """Ask ``plan``'s run to stop (it gives way to the next :meth:`begin` at once); once
+        stopped, :meth:`discard` it or :meth:`finish_run` what it kept."""
+        plan.cancel.cancel()
+
+    def discard(self, plan: RunPlan) -> None:
+        """``plan`` ended with nothing kept: its reservation and any half-written file go."""
+        with self._lock:
+            if self._running == plan:
+                self._running = None
+            if self.task is None or self.task.version_of(
+                    stored_reference(self.root, plan.out)) is None:
+                _remove_model(plan.out)
+            _reservation(plan.out).unlink(missing_ok=True)
+
+    def finish_run(self, plan: RunPlan, model_path: Path, promote: bool,
+                   metrics: dict | None = None, note: str = "", validated: bool | None = None,
+                   validation_images: int | None = None) -> Outcome:
+        """Record ``model_path`` (``plan``'s result) in ``plan``'s folder; it becomes the model
+        in use if ``promote`` and the model in use is still the one ``plan`` started from."""
+        with self._lock:
+            task = self._required_task()
+            stored = stored_reference(self.root, model_path)
+            version = version_from_metadata(stored, model_metadata(model_path) or {}, plan.name)
+            parent = model_metadata(plan.parent) if plan.parent is not None else None
+            if parent is not None and isinstance(parent.get("version"), str):
+                version = replace(version, parent=parent["version"])  # what it started from
+            in_use = promote and task.model == plan.in_use
+            if promote and not in_use:
+                now = Path(task.model).stem if task.model else "another model"
+                note = (f"kept as a candidate: {now} was put into use while it trained"
+                        + (f" ({note})" if note else ""))
+            version = replace(version, note=note,
+                              metrics={**version.metrics, **(metrics or {})},
+                              validated=validated, validation_images=validation_images)
+            task = self._save(task.with_version(version) if in_use
+                              else task.with_candidate(version))
+            if self._running == plan:
+                self._running = None
+            _reservation(plan.out).unlink(missing_ok=True)
+            self.prune()
+            return Outcome(version, in_use, note)
+
+    # --- the model in use ------------------------------------------------------------------------
+    def use(self, path: str | os.PathLike) -> bool:
+        """The user put ``path`` into use (Model > Versions, Open, roll back); False if it was."""
+        with self._lock:
+            task = self._required_task()
+            stored = stored_reference(self.root, path)
+            if task.model == stored:
+                return False
+            self._save(replace(task, model=stored))
+            return True
+
+    def set_task(self, task: Task) -> Task:
+        """A new set-up of the folder's task (File > New Task, Mask > Classes): its models,
+        the model in use, scale and start model stay unless ``task`` names others."""
+        with self._lock:
+            old = self.task
+            if old is not None:
+                task = replace(task, versions=old.versions, model=task.model or old.model)
+            return self._save(task)
+
+    # --- pruning ----------------------------------------------------------------------------------
+    def prune(self) -> list[str]:
+        """Delete the files of versions that are neither in use, nor among its
+        ``keep_ancestors`` nearest ancestors, nor the last ``keep_candidates`` others; returns the
+        stored references removed."""
+        with self._lock:
+            task = self.task
+            if task is None:
+                return []
+            keep = _lineage(task, self.keep_ancestors)
+            others = [v for v in task.versions if v.file not in keep]
+            drop = others[:max(0, len(others) - self.keep_candidates)]
+            for v in drop:
+                self._remove_file(task, v)
+            if drop:
+                gone = {v.file for v in drop}
+                self._save(replace(task, versions=tuple(v for v in task.versions
+                                                        if v.file not in gone)))
+            return [v.file for v in drop]
+
+    def delete(self, stored: str) -> None:
+        """Delete one version (Model > Versions); ``ValueError`` for the model in use."""
+        with self._lock:
+            task = self._required_task()
+            version = task.version_of(stored)
+            if version is None:
+                raise ValueError(f"{stored} is not a version of task {task.name}")
+            if stored == task.model:
+                raise ValueError(f"{version.name} is in use: put another version into use "
+                                 "before deleting it")
+            self._remove_file(task, version)
+            self._save(replace(task, versions=tuple(v for v in task.versions
+                                                    if v.file != stored)))
+
+    def _remove_file(self, task: Task, version: ModelVersion) -> None:
+        """Only files the task made (in its models folder, named after it) are deleted."""
+        path = model_file(self.root, version.file)
+        folder = models_folder(self.root, task, self.user_models)
+        if path.parent.resolve() == folder.resolve() \
+                and _numbers(file_stem(task.name), [path.name.split(".")[0]]):
+            _remove_model(path)
+
+    # --- the frozen validation set ----------------------------------------------------------------
+    def holdout(self, labelled: Iterable[str]) -> tuple[str, ...]:
+        """The folder's validation images, after noting ``labelled`` (every k-th new one joins,
+        chosen once): no run of this folder trains on them."""
+        def note_all(record):
+            for key in labelled:
+                record = record.with_corrected(key)
+            return record
+
+        return record_store(record_path(self.root)).update(note_all).validation
+
+
+def _lineage(task: Task, ancestors: int) -> set[str]:
+    """The model in use and its ``ancestors`` nearest ancestors (by the parent version ids of
+    the task's versions)."""
+    by_version = {v.version: v for v in task.versions}
+    keep: set[str] = set()
+    current = task.version_of(task.model) if task.model else None
+    if task.model:
+        keep.add(task.model)
+    seen: set[str] = set()
+    while current is not None and current.version not in seen and len(seen) <= ancestors:
+        seen.add(current.version)
+        keep.add(current.file)
+        current = by_version.get(current.parent) if current.parent else None
+    return keep
+
+
+def _numbers(stem: str, names: Iterable[str]) -> list[int]:
+    pattern = re.compile(re.escape(stem) + r"-v(\d+)(?:-\d+)?")
+    return [int(m.group(1)) for name in names if (m := pattern.fullmatch(name))]
+
+
+def _reservation(out: Path) -> Path:
+    return out.with_name(out.name + RESERVED)
+
+
+def _remove_model(path: Path) -> None:
+    path.unlink(missing_ok=True)
+    path.with_suffix(".ckpt").unlink(missing_ok=True)  # ml.training.checkpoint.checkpoint_path
+
+
+# --- one owner per folder of this process ---------------------------------------------------------
+_OWNERS: dict[str, FolderModels] = {}
+_OWNERS_LOCK = threading.Lock()
+
+
+def folder_models(root: str | os.PathLike, user_models: str | os.PathLike) -> FolderModels:
+    """The owner of ``root``'s models in this process (made on first use)."""
+    key = os.path.realpath(root)
+    with _OWNERS_LOCK:
+        owner = _OWNERS.get(key)
+        if owner is None:
+            owner = _OWNERS[key] = FolderModels(root, user_models)
+        else:
+            owner.user_models = Path(user_models)
+        return owner

@@ -1,0 +1,463 @@
+"""Learn while the user corrects: short fine-tune rounds, a promotion gate, the loop's curve.
+
+One :class:`LearningLoop` per folder; the window (on its worker thread) and
+``bench/hitl_loop.py`` drive the same object:
+
+- :meth:`note_corrected` when an image becomes corrected or verified: every k-th one joins the
+  frozen validation set (``core.folder.learning_record``), and a round is requested. Requests that
+  arrive while a round runs merge into ONE next round (:attr:`round_requested`).
+- :meth:`run_round` (a generator of training reports, then one :class:`RoundResult`): a
+  time-budgeted fine-tune (``ml.training.finetune_job.run_finetune``) from the model in use over every
+  corrected image outside the validation set (the newest always among them), then the gate:
+  the new version is promoted only if it scores no worse than the model in use on the
+  validation set. With fewer than 2 validation images nothing can judge it: it is promoted
+  "not validated" (``RoundResult.validated`` False, gate ``"unvalidated"``); no figure measured
+  on its own training images is offered instead. A validation image that cannot be scored (its
+  mask is another size than its image...) is skipped and named. A version that is not promoted
+  stays a candidate (its file is kept).
+- :meth:`score_prediction` records a curve point: how good the prediction was that the user
+  started from, against the correction they saved (``ml.loop.loop_score``).
+
+The round's inputs (:class:`RoundPlan`) are immutable values made by the caller; the record is
+kept in the folder's one record store (``core.folder.learning_record.record_store``, shared with the
+folder's model owner), so corrections may be noted from another thread while a round runs.
+Cached training samples and validation pairs stay within ``LoopSettings.cache_bytes`` (least
+recently used go first). Torch is imported only when a round runs or a prediction is scored (the
+window imports this module).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import threading
+import time
+from collections import OrderedDict
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from unet_desktop.core.errors import FileError
+from unet_desktop.core.folder.learning_record import (
+    MIN_VALIDATION_IMAGES,
+    CurvePoint,
+    LearningRecord,
+    record_store,
+)
+from unet_desktop.core.io.input_rule import DEFAULT_NEW, LEGACY, InputRule
+from unet_desktop.core.labels import LabelScheme
+from unet_desktop.core.progress import CancelToken
+from unet_desktop.ml.training.few_image_recipe import FEW_IMAGE_SCHEDULE
+
+PairLoader = Callable[[str], tuple[np.ndarray, np.ndarray]]  # key -> (image, saved mask)
+DEFAULT_ROUND_SECONDS = 20.0
+DEFAULT_CACHE_BYTES = 64 * 2**20  # decoded samples and validation pairs kept between rounds
+
+
+@dataclass(frozen=True)
+class LoopSettings:
+    """How a round trains. ``epochs`` (tests) replaces the time budget by a fixed count."""
+
+    round_seconds: float = DEFAULT_ROUND_SECONDS
+    epochs: int | None = None
+    size: int | None = None  # None: the parent's training size (256 for a new model)
+    scale: str | None = None  # "fit" or "native"; None: the parent's ("fit" for a new model)
+    # The few-image recipe (ml.training.few_image_recipe), as the Fine-tune dialog and `train` use it:
+    # short steps (the worker predicts for the window between two), full rate after a short
+    # warm-up, no decay within a round. warmup_steps None and min_lr_ratio 0.01: the schedule of
+    # runs on many images
+    batch_size: int = FEW_IMAGE_SCHEDULE.batch_size
+    lr: float | None = None
+    warmup_steps: int | None = FEW_IMAGE_SCHEDULE.warmup_steps
+    min_lr_ratio: float = FEW_IMAGE_SCHEDULE.min_lr_ratio
+    device: str = "auto"
+    seed: int = 0
+    cache_bytes: int = DEFAULT_CACHE_BYTES
+
+    def __post_init__(self) -> None:
+        if self.round_seconds <= 0:
+            raise ValueError(f"a round needs a positive time budget, got {self.round_seconds} s")
+        if self.cache_bytes < 0:
+            raise ValueError(f"the sample cache needs a size >= 0, got {self.cache_bytes}")
+
+
+@dataclass(frozen=True)
+class RoundPlan:
+    """One round: what it starts from (None: a new model from the ImageNet encoder), where the
+    new version goes and its name."""
+
+    parent: Path | None
+    out: Path
+    name: str = ""
+    scale: str = "fit"  # of a new model (parent None); a parent's fine-tunes keep its scale
+    input_rule: dict | None = None  # of a new model (parent None); a parent's fine-tunes keep its
+    renamed: bool = False  # the parent is the task's own model, its classes renamed since
+
+
+@dataclass(frozen=True)
+class GateReport:
+    """Scoring the validation images: ``done`` of ``total`` (between training and the verdict)."""
+
+    done: int
+    total: int
+
+
+@dataclass(frozen=True)
+class RoundResult:
+    model_path: Path | None  # the new version's file; None when nothing was trained
+    version: str
+    promoted: bool
+    gate: str  # "validation", "unvalidated", "first_model", "cancelled", "nothing_to_train"
+    reason: str  # one sentence for the user
+    metrics: dict  # val_score / parent_val_score / miou / dice / train_loss
+    train_images: tuple[str, ...] = ()
+    validation_images: tuple[str, ...] = ()
+    train_seconds: float = 0.0
+    validated: bool = False  # judged on >= 2 validation images it never trained on
+
+
+class LearningLoop:
+    """The loop's state for one folder (module docstring)."""
+
+    def __init__(self, scheme: LabelScheme, record_file: Path, load_pair: PairLoader,
+                 settings: LoopSettings | None = None) -> None:
+        self.scheme = scheme
+        self.record_file = Path(record_file)
+        self.load_pair = load_pair
+        self.settings = settings or LoopSettings()
+        self._lock = threading.Lock()
+        self._store = record_store(self.record_file)
+        self._store.read()  # LearningRecordError names the file
+        self._requested = False
+        self._rounds = 0
+        # ("sample", key, channels, side) -> ml.training.dataset.Sample; ("pair", key) -> validation pair
+        self._cache = _BoundedCache()
+        # (model version, key) -> (score, dice, miou) of a validation image
+        self._scores: dict[tuple[str, str], tuple[float, float | None, float | None]] = {}
+
+    # --- the record -------------------------------------------------------------------------------
+    @property
+    def record(self) -> LearningRecord:
+        return self._store.read()
+
+    def cached_bytes(self) -> int:
+        """Bytes of the cached samples and validation pairs (at most ``cache_bytes``)."""
+        with self._lock:
+            return self._cache.nbytes
+
+    def _update(self, change: Callable[[LearningRecord], LearningRecord],
+                then: Callable[[], None] | None = None) -> LearningRecord:
+        """Apply ``change`` to the record and save it, then ``then()``, under one lock (a round
+        starting meanwhile sees both or neither)."""
+        with self._lock:
+            return self._store.update(change, then)
+
+    def set_enabled(self, enabled: bool) -> None:
+        self._update(lambda r: dataclasses.replace(r, enabled=bool(enabled)))
+
+    def set_every_k(self, k: int) -> None:
+        """Takes effect for the images corrected from now on; those chosen stay chosen."""
+        self._update(lambda r: dataclasses.replace(r, every_k=int(k)))
+
+    def set_target(self, target: float) -> None:
+        self._update(lambda r: dataclasses.replace(r, target=float(target)))
+
+    def note_corrected(self, key: str) -> bool:
+        """``key`` was saved as corrected or verified: forget its cached pair (the mask may have
+        changed), choose its validation membership (first time only) and request a round.
+        Returns whether it is in the validation set."""
+        def forget_and_request() -> None:
+            self._cache.forget(key)
+            self._scores = {k: v for k, v in self._scores.items() if k[1] != key}
+            self._requested = True
+
+        record = self._update(lambda r: r.with_corrected(key), forget_and_request)
+        return key in record.validation
+
+    def note_corrected_all(self, keys: list[str]) -> None:
+        """Note images that were corrected before learning was turned on (one write); a round
+        is requested if any of them is new to the loop."""
+        def request_if_new() -> None:
+            self._requested = self._requested or self._store.read().corrected != before
+
+        before = self.record.corrected
+        self._update(lambda r: _with_all(r, keys), request_if_new)
+
+    def request_round(self) -> None:
+        with self._lock:
+            self._requested = True
+
+    @property
+    def round_requested(self) -> bool:
+        """A correction arrived since the last round started (they all go into the next)."""
+        with self._lock:
+            return self._requested
+
+    def score_prediction(self, key: str, predicted: np.ndarray, predicted_scheme: LabelScheme,
+                         corrected: np.ndarray, model_version: str) -> CurvePoint | None:
+        """Record the curve point of ``key`` (once per image); returns it, or None if the image
+        has one already. Raises ``ValueError`` when the two cannot be compared."""
+        from unet_desktop.ml.loop.loop_score import agreement
+
+        if self.record.has_point(key):
+            return None
+        a = agreement(predicted, corrected, self.scheme, predicted_scheme)
+        point = CurvePoint(0, key, a.score, a.metric, a.changed_fraction, model_version,
+                           a.dice, a.miou)
+        record = self._update(lambda r: r.with_point(point))
+        return next(p for p in record.points if p.image == key)
+
+    # --- a round ----------------------------------------------------------------------------------
+    def run_round(self, plan: RoundPlan, cancel: CancelToken | None = None) -> Iterator[object]:
+        """Training reports, :class:`GateReport` s, then one :class:`RoundResult`."""
+        cancel = cancel or CancelToken()
+        with self._lock:
+            self._requested = False  # what arrives from now on goes into the next round
+            self._rounds += 1
+            record, number = self._store.read(), self._rounds
+        train_keys, val_keys = record.training_keys, record.validation
+        if not train_keys:
+            yield RoundResult(None, "", False, "nothing_to_train",
+                              "No corrected image outside the validation set to train on yet.",
+                              {}, (), val_keys)
+            return
+        from unet_desktop.ml.models.modelfile import read_meta
+        from unet_desktop.ml.training.dataset import SampleSet, SkippedPair
+        from unet_desktop.ml.training.finetune_job import run_finetune
+        from unet_desktop.ml.training.train_config import (
+            FinalReport,
+            PrepareReport,
+            TrainConfig,
+            cache_side,
+        )
+
+        parent_meta = read_meta(plan.parent) if plan.parent is not None else None
+        size = self.settings.size or (parent_meta.train_size if parent_meta else 256)
+        scale = self.settings.scale or (parent_meta.scale if parent_meta else plan.scale)
+        channels = parent_meta.in_channels if parent_meta else 3
+        rule = parent_meta.rule if parent_meta else InputRule.from_dict(
+            plan.input_rule or {"kind": DEFAULT_NEW})
+        samples = []
+        for done, key in enumerate(train_keys, start=1):
+            sample = self._sample(key, channels, cache_side(size, scale), rule)
+            if isinstance(sample, SkippedPair):  # reported; the round trains on the others
+                yield sample
+            else:
+                samples.append(sample)
+            yield PrepareReport(done, len(train_keys))  # one image at a time between predictions
+        train_keys = tuple(sample.key for sample in samples)
+        if not samples:
+            yield RoundResult(None, "", False, "nothing_to_train", "None of the corrected "
+                              "images can be read; nothing to train on.", {}, (), val_keys)
+            return
+        s = self.settings
+        config = TrainConfig(
+            out=plan.out, init=plan.parent, new_classes=True, renamed_classes=plan.renamed,
+            input_rule=plan.input_rule, epochs=s.epochs,
+            max_minutes=None if s.epochs else s.round_seconds / 60, size=s.size, scale=scale,
+            batch_size=s.batch_size, lr=s.lr, warmup_steps=s.warmup_steps,
+            min_lr_ratio=s.min_lr_ratio, val_fraction=0.0, seed=s.seed + number,
+            patience=None, device=s.device, num_workers=0, name=plan.name,
+            # the validation set judges the version (image by image, between predictions); a
+            # loss on the images it trained on would judge nothing
+            validate=False,
+            description=f"learning loop round {number} on {len(samples)} corrected image(s)")
+        data = SampleSet(samples, self.scheme, f"learning loop ({len(samples)} images)")
+        started, final = time.monotonic(), None
+        try:
+            for report in run_finetune(data, config, cancel):
+                if isinstance(report, FinalReport):
+                    final = report
+                yield report
+            seconds = time.monotonic() - started
+            if final is None or final.model_path is None or final.stopped == "cancelled":
+                self._discard(final.model_path if final else None, plan.out)
+                result = RoundResult(None, "", False, "cancelled",
+                                     "Round cancelled; nothing kept.", {}, train_keys, val_keys,
+                                     seconds)
+            else:
+                result = yield from self._gate(plan, final, parent_meta, train_keys, val_keys,
+                                               seconds, cancel)
+        except BaseException:  # stopped unfinished (quit, a failure): keep no half a version
+            self._discard(plan.out)
+            raise
+        yield result
+
+    def _sample(self, key: str, channels: int, max_side: int,
+                rule: InputRule = LEGACY) -> Any:
+        """The cached training sample of ``key``, or a ``SkippedPair`` saying why there is none
+        (the image or its mask is gone or unreadable since it was corrected)."""
+        from unet_desktop.ml.training.dataset import make_sample
+
+        cache_key = ("sample", key, channels, max_side, rule)
+        with self._lock:
+            sample = self._cache.get(cache_key)
+        if sample is None:
+            try:
+                image, mask = self.load_pair(key)  # the image's stored values
+                sample = make_sample(key, rule.apply(image, key), mask, self.scheme, in_channels=channels,
+                                     max_side=max_side)
+            except (FileError, KeyError, ValueError) as exc:
+                return _skipped(key, exc)
+            with self._lock:
+                self._cache.put(cache_key, sample, _sample_bytes(sample),
+                                self.settings.cache_bytes)
+        return sample
+
+    @staticmethod
+    def _discard(*paths: Path | None) -> None:
+        from unet_desktop.ml.training.checkpoint import checkpoint_path
+
+        for path in {p for p in paths if p is not None}:
+            path.unlink(missing_ok=True)
+            checkpoint_path(path).unlink(missing_ok=True)
+
+    # --- the gate ---------------------------------------------------------------------------------
+    def _gate(self, plan: RoundPlan, final, parent_meta, train_keys: tuple[str, ...],
+              val_keys: tuple[str, ...], seconds: float,
+              cancel: CancelToken) -> Iterator[object]:
+        """Yields :class:`GateReport` s; returns the :class:`RoundResult`."""
+        from unet_desktop.ml.models.modelfile import read_meta
+
+        path = Path(final.model_path)
+        version = read_meta(path).version
+        metrics = {"train_loss": final.metrics.get("loss")}
+        judged = 0  # validation images scored
+
+        def result(promoted: bool, gate: str, reason: str) -> RoundResult:
+            return RoundResult(path, version, promoted, gate, reason,
+                               {k: v for k, v in metrics.items() if v is not None},
+                               train_keys, val_keys, seconds,
+                               validated=judged >= MIN_VALIDATION_IMAGES)
+
+        if len(val_keys) >= MIN_VALIDATION_IMAGES:
+            new = yield from self._validation_score(path, version, val_keys, cancel)
+            metrics.update(val_score=new["score"], miou=new["miou"], dice=new["dice"])
+            # the others could not be read or scored (named)
+            judged = new.get("count", len(val_keys) if new["score"] is not None else 0)
+        usable = judged if len(val_keys) >= MIN_VALIDATION_IMAGES else len(val_keys)
+        unvalidated = (f"not validated: {usable} usable validation image(s) so far, "
+                       f"{MIN_VALIDATION_IMAGES} needed")
+        # the one class rule: a parent of other classes (mapped by name) cannot label the task,
+        # so the first version that can is promoted; renamed classes are still the task's
+        if parent_meta is None or not (parent_meta.scheme.same_classes(self.scheme)
+                                       or plan.renamed):
+            return result(True, "first_model", "The first model of this folder's classes: "
+                          "promoted" + ("." if judged >= MIN_VALIDATION_IMAGES
+                                        else f", {unvalidated}."))
+        if judged >= MIN_VALIDATION_IMAGES:
+            old = yield from self._validation_score(plan.parent, parent_meta.version, val_keys,
+                                                    cancel)
+            metrics["parent_val_score"] = old["score"]
+            better = metrics["val_score"] >= old["score"]
+            name = _metric_name(self.scheme)
+            comparison = (f"{name} {metrics['val_score']:.3f} {'≥' if better else '<'} "
+                          f"{old['score']:.3f} of the model in use on {len(val_keys)} "
+                          "validation images")
+            return result(better, "validation", ("Promoted: " if better else
+                                                 "Kept as a candidate: ") + comparison + ".")
+        return result(True, "unvalidated", f"Promoted, {unvalidated}.")
+
+    def _validation_score(self, model_path: Path, version: str, keys: tuple[str, ...],
+                          cancel: CancelToken) -> Iterator[object]:
+        """Mean score (and Dice, mIoU) of a model over the validation images, cached by version;
+        yields a :class:`GateReport` per image so the caller's other work can run between."""
+        from unet_desktop.ml.inference.predictor import Predictor
+        from unet_desktop.ml.loop.loop_score import agreement
+
+        predictor = None
+        totals = {"score": [], "dice": [], "miou": []}
+        for i, key in enumerate(keys):
+            cancel.raise_if_cancelled()
+            with self._lock:
+                cached = self._scores.get((version, key))
+                pair = self._cache.get(("pair", key))
+            if cached is None:
+                try:
+                    if pair is None:
+                        pair = self.load_pair(key)
+                        if pair[0].shape[:2] != pair[1].shape[:2]:
+                            raise ValueError(
+                                f"mask is {pair[1].shape[1]}x{pair[1].shape[0]} but the image "
+                                f"is {pair[0].shape[1]}x{pair[0].shape[0]}")
+                        with self._lock:
+                            self._cache.put(("pair", key), pair,
+                                            pair[0].nbytes + pair[1].nbytes,
+                                            self.settings.cache_bytes)
+                    if predictor is None:
+                        predictor = Predictor.from_file(model_path, device=self.settings.device,
+                                                        engine="torch")
+                    labels = predictor.predict(pair[0], probs=False).labels
+                    a = agreement(labels, pair[1], self.scheme, predictor.meta.scheme)
+                except (FileError, KeyError, ValueError) as exc:  # one image, not the round
+                    yield _skipped(key, exc)
+                    continue
+                cached = (a.score, a.dice, a.miou)
+                with self._lock:
+                    self._scores[(version, key)] = cached
+            for name, value in zip(("score", "dice", "miou"), cached):
+                if value is not None:
+                    totals[name].append(value)
+            yield GateReport(i + 1, len(keys))
+        return {**{name: (sum(v) / len(v) if v else None) for name, v in totals.items()},
+                "count": len(totals["score"])}
+
+
+class _BoundedCache:
+    """Least recently used entries go first once the bytes exceed the budget."""
+
+    def __init__(self) -> None:
+        self._items: OrderedDict[tuple, tuple[Any, int]] = OrderedDict()
+        self.nbytes = 0
+
+    def get(self, key: tuple) -> Any:
+        item = self._items.get(key)
+        if item is None:
+            return None
+        self._items.move_to_end(key)
+        return item[0]
+
+    def put(self, key: tuple, value: Any, nbytes: int, budget: int) -> None:
+        self.pop(key)
+        if nbytes > budget:
+            return
+        self._items[key] = (value, nbytes)
+        self.nbytes += nbytes
+        while self.nbytes > budget:
+            self.pop(next(iter(self._items)))
+
+    def pop(self, key: tuple) -> None:
+        item = self._items.pop(key, None)
+        if item is not None:
+            self.nbytes -= item[1]
+
+    def forget(self, image: str) -> None:
+        """Every entry of ``image`` (its mask changed)."""
+        for key in [k for k in self._items if k[1] == image]:
+            self.pop(key)
+
+
+def _sample_bytes(sample: Any) -> int:
+    return int(sample.image.numel() * sample.image.element_size()
+               + sample.target.numel() * sample.target.element_size())
+
+
+def _skipped(key: str, exc: Exception) -> Any:
+    """An ``ml.training.dataset.SkippedPair`` naming the file (or the key) and the reason."""
+    from unet_desktop.ml.training.dataset import SkippedPair
+
+    if isinstance(exc, FileError):
+        return SkippedPair(key, exc.path, exc.reason)
+    return SkippedPair(key, key, str(exc) if isinstance(exc, ValueError) else "not in the folder")
+
+
+def _with_all(record: LearningRecord, keys: list[str]) -> LearningRecord:
+    for key in keys:
+        record = record.with_corrected(key)
+    return record
+
+
+def _metric_name(scheme: LabelScheme) -> str:
+    return "mIoU" if scheme.kind == "multiclass" else "Dice"

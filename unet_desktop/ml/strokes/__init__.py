@@ -1,0 +1,1 @@
+"""Sparse strokes: the fast pixel classifier and the live prediction it gives."""
