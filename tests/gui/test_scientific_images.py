@@ -9,8 +9,9 @@ import tifffile
 from PySide6.QtCore import Qt
 
 from tests.gui.conftest import open_window
+from unet_desktop.core.folder.view_settings import view_path
 from unet_desktop.core.folder.workspace import ImageState, Workspace
-from unet_desktop.core.io.display import Limits, auto_limits, render, view_path
+from unet_desktop.core.io.display import Limits, auto_limits, render
 
 
 def _twelve_bit(size: int = 48) -> np.ndarray:

@@ -84,8 +84,12 @@ from unet_desktop.core.folder.manifest import (
     save_manifest,
 )
 from unet_desktop.core.folder.task import Task, TaskError, load_task, save_task
+from unet_desktop.core.folder.view_settings import (
+    ViewSettings,
+    load_view_settings,
+    save_view_settings,
+)
 from unet_desktop.core.io.atomic import remove_stale_temp_files
-from unet_desktop.core.io.display import ViewSettings, load_view_settings, save_view_settings
 from unet_desktop.core.io.input_rule import InputRule
 from unet_desktop.core.labels import LabelScheme, binary_scheme, trimap_scheme
 

@@ -7,30 +7,18 @@ set by hand; other data (12/16-bit, float) gets automatic limits from its percen
 channels are a composite: each channel scaled by the limits and tinted with its colour
 (:data:`CHANNEL_COLOURS`), the tints added.
 
-Limits set by hand are remembered per folder in ``.unet-desktop/view.json`` (see
-:class:`ViewSettings`), so a microscope session keeps its display across images and restarts.
+Limits set by hand are remembered per folder (:mod:`unet_desktop.core.folder.view_settings`).
 """
 
 from __future__ import annotations
 
-import os
 from dataclasses import dataclass
-from pathlib import Path
 
 import numpy as np
 
-from unet_desktop.core.errors import FileError
-from unet_desktop.core.folder.manifest import MANIFEST_DIR
-from unet_desktop.core.io.json_file import read_json, write_json
-
 AUTO_PERCENTILES = (0.5, 99.5)
-VIEW_NAME = "view.json"
 CHANNEL_COLOURS = ((0, 255, 0), (255, 0, 255), (0, 255, 255), (255, 255, 0), (255, 0, 0),
                    (0, 0, 255), (255, 255, 255))
-
-
-class ViewSettingsError(FileError):
-    """The folder's view settings cannot be read or written."""
 
 
 @dataclass(frozen=True)
@@ -94,40 +82,3 @@ def histogram(values: np.ndarray, bins: int = 128) -> tuple[np.ndarray, np.ndarr
         return np.zeros(bins, np.int64), np.linspace(0.0, 1.0, bins + 1)
     low, high = float(finite.min()), float(finite.max())
     return np.histogram(finite, bins=bins, range=(low, high if high > low else low + 1.0))
-
-
-# --- remembered per folder ------------------------------------------------------------------
-@dataclass(frozen=True)
-class ViewSettings:
-    """A folder's display settings: contrast limits set by hand (None: automatic)."""
-
-    limits: Limits | None = None
-
-    def to_dict(self) -> dict:
-        limits = None if self.limits is None else [self.limits.low, self.limits.high]
-        return {"format": "unet-desktop-view", "version": 1, "contrast_limits": limits}
-
-    @classmethod
-    def from_dict(cls, d: dict) -> ViewSettings:
-        limits = d.get("contrast_limits") if isinstance(d, dict) else None
-        if isinstance(limits, list) and len(limits) == 2:
-            return cls(Limits(float(limits[0]), float(limits[1])))
-        return cls()
-
-
-def view_path(root: str | os.PathLike) -> Path:
-    return Path(root) / MANIFEST_DIR / VIEW_NAME
-
-
-def load_view_settings(root: str | os.PathLike) -> ViewSettings:
-    """The folder's view settings; defaults when there are none or they cannot be read."""
-    try:
-        data = read_json(view_path(root), ViewSettingsError, "view settings file")
-        return ViewSettings.from_dict(data) if data is not None else ViewSettings()
-    except (ViewSettingsError, ValueError, TypeError):
-        return ViewSettings()
-
-
-def save_view_settings(root: str | os.PathLike, settings: ViewSettings) -> None:
-    """Write the folder's view settings atomically (raises :class:`ViewSettingsError`)."""
-    write_json(view_path(root), settings.to_dict(), ViewSettingsError, "view settings")

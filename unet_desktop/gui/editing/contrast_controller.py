@@ -19,14 +19,8 @@ import numpy as np
 from PySide6.QtCore import QObject
 
 from unet_desktop.core.errors import FileError
-from unet_desktop.core.io.display import (
-    Limits,
-    ViewSettings,
-    auto_limits,
-    histogram,
-    render,
-    shown_as_is,
-)
+from unet_desktop.core.folder.view_settings import ViewSettings
+from unet_desktop.core.io.display import Limits, auto_limits, histogram, render, shown_as_is
 
 
 class ContrastController(QObject):
