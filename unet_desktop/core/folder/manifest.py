@@ -32,6 +32,7 @@ from pathlib import Path
 
 from unet_desktop.core.errors import FileError
 from unet_desktop.core.io.atomic import atomic_write_bytes
+from unet_desktop.core.io.paths import first_free_path
 from unet_desktop.core.labels import LabelScheme
 
 MANIFEST_DIR = ".unet-desktop"
@@ -208,10 +209,6 @@ def quarantine(path: str | os.PathLike) -> Path:
     """Rename a corrupt manifest to ``manifest.json.corrupt-<timestamp>``; raises ``OSError``."""
     path = Path(path)
     stamp = time.strftime("%Y%m%d-%H%M%S")
-    target = path.with_name(f"{path.name}.corrupt-{stamp}")
-    n = 1
-    while target.exists():
-        n += 1
-        target = path.with_name(f"{path.name}.corrupt-{stamp}-{n}")
+    target = first_free_path(path.parent, f"{path.name}.corrupt-{stamp}")
     os.replace(path, target)
     return target

@@ -91,6 +91,7 @@ from unet_desktop.core.folder.view_settings import (
 )
 from unet_desktop.core.io.atomic import remove_stale_temp_files
 from unet_desktop.core.io.input_rule import InputRule
+from unet_desktop.core.io.paths import first_free_path
 from unet_desktop.core.labels import LabelScheme, binary_scheme, trimap_scheme
 
 __all__ = ["ImageEntry", "ImageState", "Workspace"]
@@ -515,11 +516,7 @@ class Workspace:
         user's file is never lost); raises :class:`MaskError` if it cannot be moved."""
         folder = self.manifest_path.parent / "replaced"
         stamp = time.strftime("%Y%m%d-%H%M%S")
-        kept = folder / f"{target.stem}-{stamp}{target.suffix}"
-        n = 1
-        while kept.exists():
-            n += 1
-            kept = folder / f"{target.stem}-{stamp}-{n}{target.suffix}"
+        kept = first_free_path(folder, f"{target.stem}-{stamp}", target.suffix)
         try:
             folder.mkdir(parents=True, exist_ok=True)
             if copy:

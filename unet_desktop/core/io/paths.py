@@ -79,3 +79,14 @@ def folder_identity(folder: str | os.PathLike) -> Path:
 
 def same_folder(a: str | os.PathLike, b: str | os.PathLike) -> bool:
     return folder_identity(a) == folder_identity(b)
+
+
+def first_free_path(folder: str | os.PathLike, name: str, suffix: str = "") -> Path:
+    """``folder/<name><suffix>``, or ``<name>-2<suffix>``, ``-3``... : the first that does not
+    exist (names for files that must never replace one: kept-aside masks, new models)."""
+    folder = Path(folder)
+    path, n = folder / f"{name}{suffix}", 1
+    while path.exists():
+        n += 1
+        path = folder / f"{name}-{n}{suffix}"
+    return path

@@ -32,6 +32,7 @@ from PySide6.QtWidgets import (
 )
 
 from unet_desktop.core.io.model_header import model_metadata
+from unet_desktop.core.io.paths import first_free_path
 
 FINE_TUNE_EPOCHS = 20  # shown when the user turns an epoch count on
 MAX_NAMED = 3  # images named in the validation line; the rest counted
@@ -132,12 +133,7 @@ def output_path(folder: Path, model: Any | None) -> Path:
     if model is not None:
         stem = model.meta.name or (model.path.stem if model.path else stem)
     stamp = _dt.datetime.now(_dt.timezone.utc).strftime("%Y%m%d-%H%M%S")
-    path = folder / f"{stem}-{stamp}.safetensors"
-    n = 1
-    while path.exists():
-        n += 1
-        path = folder / f"{stem}-{stamp}-{n}.safetensors"
-    return path
+    return first_free_path(folder, f"{stem}-{stamp}", ".safetensors")
 
 
 def replaced_classes(model: Any | None, data_scheme: Any | None) -> str | None:
