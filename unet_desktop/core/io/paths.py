@@ -13,7 +13,7 @@ from pathlib import Path
 import platformdirs
 
 APP_NAME = "unet-desktop"
-_PACKAGE_DIR = Path(__file__).resolve().parents[1]
+_PACKAGE_DIR = Path(__file__).resolve().parents[2]  # unet_desktop/
 DEFAULT_MODEL_NAME = "pets-trimap"
 
 
