@@ -11,14 +11,12 @@ after the window is up.
 from __future__ import annotations
 
 import logging
-import math
 from pathlib import Path
 
 from PySide6.QtCore import Qt, QTimer
 from PySide6.QtGui import QCloseEvent
 from PySide6.QtWidgets import QApplication, QFileDialog, QMainWindow, QMessageBox, QWidget
 
-from unet_desktop.core.editing.edit_ops import fill_holes, remove_islands, trimap_band
 from unet_desktop.core.editing.tools import PolygonTool
 from unet_desktop.core.errors import FileError
 from unet_desktop.core.io.model_header import model_scheme
@@ -30,7 +28,9 @@ from unet_desktop.gui.editing.autosave_controller import DEFAULT_DELAY_MS
 from unet_desktop.gui.editing.canvas import Canvas
 from unet_desktop.gui.editing.contrast_controller import ContrastController
 from unet_desktop.gui.editing.contrast_dock import ContrastDock
+from unet_desktop.gui.editing.editing_commands import EditingCommands
 from unet_desktop.gui.editing.file_list_dock import FileListDock
+from unet_desktop.gui.editing.folder_opened import opened_message
 from unet_desktop.gui.editing.mask_check import MaskCheck
 from unet_desktop.gui.editing.session import EditingSession
 from unet_desktop.gui.editing.slice_commands import SliceCommands
@@ -98,7 +98,8 @@ class MainWindow(QMainWindow):
         self.tools = ToolController(self.session, self.canvas, self.settings.brush_size, self)
         self.pointer_status = PointerStatus()
         self.statusBar().addPermanentWidget(self.pointer_status)
-        self._class_names: dict[int, str] = {}
+        self.editing = EditingCommands(self.session, self.canvas, self.tools, self.tool_dock,
+                                       self.actions, self.settings, self.pointer_status, self)
         self._error_box: QMessageBox | None = None
         self.recovered_keys: list[str] = []  # edits recovered from a crashed session
         self.last_error = ""
@@ -106,7 +107,7 @@ class MainWindow(QMainWindow):
         self._connect_widgets()
         self.text_entry_keys = TextEntryKeys(self, self.canvas)  # Enter in a box is the box's
         self._build_model_parts()
-        self._restore_preferences()
+        self.file_dock.set_sort_mode(self.settings.file_sort)
         self._update_recent_menu()
         self._on_edit_state_changed()
         self.resize(1200, 800)
@@ -130,26 +131,11 @@ class MainWindow(QMainWindow):
         a.mark_verified.triggered.connect(self._on_mark_verified)
         a.finish_polygon.triggered.connect(self.tools.finish_polygon)
         a.cancel.triggered.connect(self.tools.cancel)
-        a.fit.triggered.connect(self.canvas.fit_to_window)
-        a.zoom_in.triggered.connect(lambda: self.canvas.zoom_by(1.25))
-        a.zoom_out.triggered.connect(lambda: self.canvas.zoom_by(0.8))
-        a.show_mask.toggled.connect(self._on_mask_visible_changed)
-        a.outline.toggled.connect(self._on_outline_changed)
         a.next_image.triggered.connect(lambda: self.file_dock.select_offset(1))
         a.previous_image.triggered.connect(lambda: self.file_dock.select_offset(-1))
-        a.tool_group.triggered.connect(lambda action: self.tools.set_tool(action.data()))
-        a.size_up.triggered.connect(lambda: self.tools.change_size(1))
-        a.size_down.triggered.connect(lambda: self.tools.change_size(-1))
-        for i, action in enumerate(a.classes):
-            action.triggered.connect(lambda _checked=False, i=i: self._on_class_key(i))
-        a.trimap_band.triggered.connect(lambda: self._on_band_requested(
-            self.tool_dock.band_spin.value()))
-        a.fill_holes.triggered.connect(self._on_fill_holes_requested)
-        a.remove_islands.triggered.connect(lambda: self._on_remove_islands_requested(
-            self.tool_dock.island_spin.value()))
 
     def _connect_widgets(self) -> None:
-        s, dock = self.session, self.tool_dock
+        s = self.session
         s.document_opened.connect(self._on_document_opened)
         s.mask_changed.connect(self.canvas.update_mask_region)
         s.edit_state_changed.connect(self._on_edit_state_changed)
@@ -157,26 +143,8 @@ class MainWindow(QMainWindow):
         s.saved.connect(self._on_saved)
         s.autosaved.connect(lambda key: self.statusBar().showMessage(f"Autosaved {key}", 3000))
         s.error.connect(self._on_error)
-        self.file_dock.image_selected.connect(self._on_image_selected)
+        self.file_dock.image_selected.connect(self.session.open_image)
         self.file_dock.sort_mode_changed.connect(self._on_sort_mode_changed)
-        self.canvas.pointer_moved.connect(self._on_pointer_moved)
-        self.canvas.pointer_left.connect(self.pointer_status.clear_pointer)
-        self.canvas.zoom_changed.connect(self.pointer_status.show_zoom)
-        self.tools.tool_changed.connect(self._on_tool_changed)
-        self.tools.size_changed.connect(self._on_size_changed)
-        self.tools.tolerance_changed.connect(dock.show_tolerance)
-        dock.tolerance_changed.connect(self.tools.set_tolerance)
-        self.tools.value_changed.connect(dock.show_value)
-        dock.size_changed.connect(self.tools.set_size)
-        dock.value_changed.connect(self.tools.set_value)
-        dock.opacity_changed.connect(self._on_opacity_changed)
-        dock.mask_visible_changed.connect(self.actions.show_mask.setChecked)
-        dock.outline_changed.connect(self.actions.outline.setChecked)
-        dock.band_requested.connect(self._on_band_requested)
-        dock.fill_holes_requested.connect(self._on_fill_holes_requested)
-        dock.remove_islands_requested.connect(self._on_remove_islands_requested)
-        dock.band_spin.valueChanged.connect(self._on_cleanup_settings_changed)
-        dock.island_spin.valueChanged.connect(self._on_cleanup_settings_changed)
 
     def _build_model_parts(self) -> None:
         """The worker, the models, predictions and the menus and docks that drive them."""
@@ -289,20 +257,6 @@ class MainWindow(QMainWindow):
         path = self.settings.model_path
         return path if path is not None and path.is_file() else None
 
-    def _restore_preferences(self) -> None:
-        st = self.settings
-        self.actions.show_mask.setChecked(st.show_mask)
-        self.actions.outline.setChecked(st.outline_only)
-        self.canvas.set_mask_visible(st.show_mask)
-        self.canvas.set_outline_only(st.outline_only)
-        self.canvas.set_mask_opacity(st.mask_opacity)
-        self.tool_dock.show_display(st.mask_opacity, st.show_mask, st.outline_only)
-        self.tool_dock.show_size(self.tools.size)
-        self.tool_dock.show_tolerance(self.tools.tolerance)
-        self.tool_dock.show_cleanup(st.band_width, st.min_island)
-        self.file_dock.set_sort_mode(st.file_sort)
-        self.actions.tools[self.tools.tool_name].setChecked(True)
-
     # --- folders -------------------------------------------------------------------------------
     def open_folder(self, folder: str | Path) -> bool:
         """Open a workspace; shows what was skipped or recovered. False if it cannot be opened."""
@@ -314,27 +268,12 @@ class MainWindow(QMainWindow):
         ws = self.session.workspace
         self.settings.add_recent_folder(ws.root)
         self._update_recent_menu()
-        self._class_names = {c.value: c.name for c in ws.scheme.classes}
-        if ws.scheme.ignore_value is not None:
-            self._class_names[ws.scheme.ignore_value] = "unlabeled"
-        self.tool_dock.set_scheme(ws.scheme)
-        self.actions.name_classes(ws.scheme)  # Tools > Class and the shortcut list
-        self.tools.reset_for_scheme(ws.scheme, classes_only=True)
-        self.tool_dock.show_value(self.tools.value)
+        self.editing.set_scheme(ws.scheme)
         self.file_dock.set_entries(ws.entries, self.session.is_dirty, ws.invalid)
         self.mask_check.start(ws)
-        unset = ws.task is None and not any(e.has_mask for e in ws.entries)  # nothing says
-        kind = "no task yet: File > New Task..." if unset else ws.scheme.kind
-        notes = [f"Opened {ws.root} ({len(ws)} images, {ws.layout} layout, {kind})"]
-        if ws.skipped:
-            path, reason = ws.skipped[0]
-            notes.append(f"{len(ws.skipped)} files skipped ({path.name}: {reason})")
-        notes.extend(ws.warnings)
         if recovered:
-            notes.append(f"Recovered unsaved edits of {len(recovered)} image(s) from the last "
-                         f"session: {', '.join(recovered[:5])}")
             self.recovered_keys = recovered
-        self.statusBar().showMessage("; ".join(notes), MESSAGE_MS)
+        self.statusBar().showMessage(opened_message(ws, recovered), MESSAGE_MS)
         keys = self.file_dock.visible_keys()
         if keys:
             self.file_dock.select_key(keys[0])
@@ -363,9 +302,6 @@ class MainWindow(QMainWindow):
                 f"{len(invalid)} mask file(s) cannot be used (shown as invalid in the list; "
                 f"training and batch predict skip them): {'; '.join(list(invalid.values())[:3])}",
                 MESSAGE_MS)
-
-    def _on_image_selected(self, key: str) -> None:
-        self.session.open_image(key)
 
     def _on_document_opened(self) -> None:
         document = self.session.document
@@ -404,6 +340,9 @@ class MainWindow(QMainWindow):
         if self.session.mark_verified():
             self.statusBar().showMessage(f"{self.session.current_key} marked verified", 3000)
 
+    def _on_sort_mode_changed(self, mode: str) -> None:
+        self.settings.file_sort = mode
+
     def _on_error(self, message: str) -> None:
         """Errors go to the status bar and to a non-blocking message box."""
         self.statusBar().showMessage(message, MESSAGE_MS)
@@ -416,52 +355,6 @@ class MainWindow(QMainWindow):
         box.show()
         self.last_error = message
 
-    # --- pointer, view and tools ---------------------------------------------------------------
-    def _on_pointer_moved(self, x: float, y: float) -> None:
-        document = self.session.document
-        if document is None:
-            return
-        value = document.value_at(x, y)
-        if value is None:
-            self.pointer_status.clear_pointer()
-        else:
-            self.pointer_status.show_pointer(math.floor(x), math.floor(y), value,
-                                             self._class_names.get(value, "?"))
-
-    def _on_opacity_changed(self, opacity: float) -> None:
-        self.canvas.set_mask_opacity(opacity)
-        self.settings.mask_opacity = opacity
-
-    def _on_mask_visible_changed(self, visible: bool) -> None:
-        self.canvas.set_mask_visible(visible)
-        self.settings.show_mask = visible
-        self.tool_dock.show_display(self.settings.mask_opacity, visible, self.settings.outline_only)
-
-    def _on_outline_changed(self, on: bool) -> None:
-        self.canvas.set_outline_only(on)
-        self.settings.outline_only = on
-        self.tool_dock.show_display(self.settings.mask_opacity, self.settings.show_mask, on)
-
-    def _on_sort_mode_changed(self, mode: str) -> None:
-        self.settings.file_sort = mode
-
-    def _on_tool_changed(self, name: str) -> None:
-        self.actions.tools[name].setChecked(True)
-
-    def _on_size_changed(self, size: int) -> None:
-        self.tool_dock.show_size(size)
-        self.settings.brush_size = size
-
-    def _on_class_key(self, index: int) -> None:
-        document = self.session.document
-        scheme = document.scheme if document else None
-        if scheme is not None and index < scheme.num_classes:
-            self.tools.set_value(scheme.classes[index].value)
-
-    def _on_cleanup_settings_changed(self) -> None:
-        self.settings.band_width = self.tool_dock.band_spin.value()
-        self.settings.min_island = self.tool_dock.island_spin.value()
-
     # --- predictions ---------------------------------------------------------------------------
     def _on_enter(self) -> None:
         """Enter finishes an open polygon, otherwise accepts the prediction."""
@@ -470,22 +363,6 @@ class MainWindow(QMainWindow):
             self.tools.finish_polygon()
         else:
             self.prediction.accept(ask=True)  # over the user's strokes only if they say so
-
-    # --- clean-up operations (core.editing.edit_ops) ---------------------------------------------------
-    def _on_band_requested(self, band: int) -> None:
-        document = self.session.document
-        if document is not None and document.scheme.kind == "trimap":
-            self.session.apply(trimap_band(document.mask, band, source="trimap"))
-
-    def _on_fill_holes_requested(self) -> None:
-        document = self.session.document
-        if document is not None:
-            self.session.apply(fill_holes(document.mask, self.tools.value))
-
-    def _on_remove_islands_requested(self, min_size: int) -> None:
-        document = self.session.document
-        if document is not None:
-            self.session.apply(remove_islands(document.mask, min_size))
 
     # --- closing -------------------------------------------------------------------------------
     def closeEvent(self, event: QCloseEvent) -> None:

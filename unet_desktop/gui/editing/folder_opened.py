@@ -1,0 +1,20 @@
+"""What the status bar says when a folder opens: its size, layout and task, the files skipped
+(the first one named, with the reason), the workspace's warnings and the edits recovered."""
+
+from __future__ import annotations
+
+from typing import Any
+
+
+def opened_message(ws: Any, recovered: list[str]) -> str:
+    unset = ws.task is None and not any(e.has_mask for e in ws.entries)  # nothing says
+    kind = "no task yet: File > New Task..." if unset else ws.scheme.kind
+    notes = [f"Opened {ws.root} ({len(ws)} images, {ws.layout} layout, {kind})"]
+    if ws.skipped:
+        path, reason = ws.skipped[0]
+        notes.append(f"{len(ws.skipped)} files skipped ({path.name}: {reason})")
+    notes.extend(ws.warnings)
+    if recovered:
+        notes.append(f"Recovered unsaved edits of {len(recovered)} image(s) from the last "
+                     f"session: {', '.join(recovered[:5])}")
+    return "; ".join(notes)
