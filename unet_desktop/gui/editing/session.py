@@ -33,13 +33,13 @@ import numpy as np
 from PySide6.QtCore import QObject, Signal
 
 from unet_desktop.core.editing.document import MaskDocument
-from unet_desktop.core.editing.edit_ops import BBox, Delta, erase_value
+from unet_desktop.core.editing.edit_ops import BBox, Delta
 from unet_desktop.core.editing.history import HistoryStore
 from unet_desktop.core.editing.history_archive import HistoryArchive
 from unet_desktop.core.errors import FileError
 from unet_desktop.core.folder.autosave import RecoveryJournal, default_recovery_dir, save_document
+from unet_desktop.core.folder.open_document import open_document
 from unet_desktop.core.folder.workspace import ImageState, Workspace
-from unet_desktop.core.io.display import render
 from unet_desktop.core.io.paths import folder_identity
 from unet_desktop.core.labels import LabelScheme
 from unet_desktop.gui.editing.autosave_controller import DEFAULT_DELAY_MS, AutosaveController
@@ -226,34 +226,7 @@ class EditingSession(QObject):
         return self.open_image(key)
 
     def _load_document(self, key: str) -> MaskDocument | None:
-        ws = self.workspace
-        try:
-            stored = ws.load_raw(key)  # decoded once: shown through the folder's contrast
-            image = render(stored, ws.view.limits)
-        except FileError as exc:
-            self.error.emit(f"Cannot open the image: {exc}")
-            return None
-        mask: np.ndarray | None = None
-        known_invalid = key in ws.invalid
-        try:
-            mask = ws.load_mask(key)
-        except FileError as exc:
-            if not known_invalid:  # reported once; the file is kept aside if you save over it
-                self.error.emit(f"{exc}; starting from an empty mask")
-        if mask is not None and mask.shape != image.shape[:2]:
-            self.error.emit(
-                f"{ws[key].mask_path}: mask is {mask.shape[1]}x{mask.shape[0]} but the image is "
-                f"{image.shape[1]}x{image.shape[0]}; starting from an empty mask"
-            )
-            mask = None
-        if mask is None:
-            mask = np.full(image.shape[:2], erase_value(ws.scheme), dtype=np.uint8)
-        fresh = key not in self.histories
-        history = self.histories.get(key, mask)
-        if fresh:
-            self.archive.restore(ws.root, key, mask, history)
-        return MaskDocument(key, image, mask, ws.scheme, history,
-                            stored=None if stored is image else stored)
+        return open_document(self.workspace, key, self.histories, self.archive, self.error.emit)
 
     def close_document(self, reason: str = "leave") -> bool:
         """Save the current image if it has unsaved edits and let it go. False if the save

@@ -1,0 +1,48 @@
+"""An image of a workspace opened for editing: its stored values shown through the folder's
+contrast, its mask (or an empty one when the file is missing, unreadable or of another size)
+and its undo history (kept in memory while the user moves around, else restored from the
+archive of an earlier session)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import numpy as np
+
+from unet_desktop.core.editing.document import MaskDocument
+from unet_desktop.core.editing.edit_ops import erase_value
+from unet_desktop.core.editing.history import HistoryStore
+from unet_desktop.core.editing.history_archive import HistoryArchive
+from unet_desktop.core.errors import FileError
+from unet_desktop.core.io.display import render
+
+
+def open_document(ws, key: str, histories: HistoryStore, archive: HistoryArchive,
+                  report: Callable[[str], None]) -> MaskDocument | None:
+    """The document of ``key``, or None when its image cannot be read; every problem is passed
+    to ``report`` as a message for the user."""
+    try:
+        stored = ws.load_raw(key)  # decoded once: shown through the folder's contrast
+        image = render(stored, ws.view.limits)
+    except FileError as exc:
+        report(f"Cannot open the image: {exc}")
+        return None
+    mask: np.ndarray | None = None
+    known_invalid = key in ws.invalid
+    try:
+        mask = ws.load_mask(key)
+    except FileError as exc:
+        if not known_invalid:  # reported once; the file is kept aside if you save over it
+            report(f"{exc}; starting from an empty mask")
+    if mask is not None and mask.shape != image.shape[:2]:
+        report(f"{ws[key].mask_path}: mask is {mask.shape[1]}x{mask.shape[0]} but the image is "
+               f"{image.shape[1]}x{image.shape[0]}; starting from an empty mask")
+        mask = None
+    if mask is None:
+        mask = np.full(image.shape[:2], erase_value(ws.scheme), dtype=np.uint8)
+    fresh = key not in histories
+    history = histories.get(key, mask)
+    if fresh:
+        archive.restore(ws.root, key, mask, history)
+    return MaskDocument(key, image, mask, ws.scheme, history,
+                        stored=None if stored is image else stored)
