@@ -175,7 +175,8 @@ def dialog_config(args: argparse.Namespace, images: int, parent: Path | None, sc
     os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
     from PySide6.QtWidgets import QApplication
 
-    from unet_desktop.gui.training.finetune_dialog import FinetuneDialog, TaskPlan
+    from unet_desktop.gui.training.finetune_dialog import FinetuneDialog
+    from unet_desktop.gui.training.finetune_plan import TaskPlan
 
     class Folder:  # what the dialog reads of a workspace
         scheme = None

@@ -287,7 +287,7 @@ def _run(app, args: argparse.Namespace, tmp: Path) -> dict:
     dock = TrainingDock(worker)
     dock.resize(400, 500)
     dock.show()
-    from unet_desktop.gui.training.finetune_dialog import FinetuneSettings, train_config
+    from unet_desktop.gui.training.finetune_plan import FinetuneSettings, train_config
 
     config = train_config(FinetuneSettings(epochs=1000, max_minutes=args.train_minutes,
                                            size=models.active.meta.train_size),

@@ -44,7 +44,7 @@ def test_size_and_validation_are_worded_for_what_happens(qtbot, models, tmp_path
 
 def test_in_a_task_folder_the_frozen_validation_set_is_named_and_the_fraction_is_off(
         qtbot, models, tmp_path):
-    from unet_desktop.gui.training.finetune_dialog import TaskPlan
+    from unet_desktop.gui.training.finetune_plan import TaskPlan
 
     ws = Workspace.open(make_pets(tmp_path / "pets", n_images=6, n_labelled=4))
     keys = [e.key for e in ws.labelled()]

@@ -12,8 +12,6 @@ model from the ImageNet-pretrained encoder (``init=None, arch=None``).
 
 from __future__ import annotations
 
-import datetime as _dt
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -32,202 +30,25 @@ from PySide6.QtWidgets import (
 )
 
 from unet_desktop.core.io.model_header import model_metadata
-from unet_desktop.core.io.paths import first_free_path
+from unet_desktop.gui.training.finetune_plan import (
+    EngineDefaults,
+    FinetuneSettings,
+    TaskPlan,
+    holdout_text,
+    output_path,
+    recipe_note,
+    replaced_classes,
+    task_train_config,
+    train_config,
+    validation_text,
+)
 
 FINE_TUNE_EPOCHS = 20  # shown when the user turns an epoch count on
-MAX_NAMED = 3  # images named in the validation line; the rest counted
 SCALE_CHOICES = (  # core.io.model_header.SCALES, as the dialog words them
     ("fit", "Whole image, resized (objects: pets, cars, organs)"),
     ("native", "Native pixels, in tiles (thin structures: membranes, vessels, cracks)"),
 )
 
-
-@dataclass(frozen=True)
-class EngineDefaults:
-    """The training engine's defaults, read from ``ml.training.train_config`` (the one place they live)."""
-
-    fine_tune_lr: float
-    from_scratch_lr: float
-    size: int
-    budget_minutes: float  # the run's time limit with many images
-
-    @classmethod
-    def read(cls) -> EngineDefaults:
-        """Imports ``ml.training.train_config`` (torch): call it when the dialog opens, by which time the
-        model load has imported torch on the worker thread, not at window start."""
-        from unet_desktop.ml.training import train_config as tc
-
-        return cls(tc.FINE_TUNE_LR, tc.FROM_SCRATCH_LR, tc.DEFAULT_SIZE, tc.DEFAULT_BUDGET_MINUTES)
-
-    def minutes(self, images: int) -> float:
-        """The default time limit for a run on ``images`` corrected images."""
-        from unet_desktop.ml.training.few_image_recipe import FEW_IMAGE_MINUTES, is_few
-
-        return FEW_IMAGE_MINUTES if is_few(images) else self.budget_minutes
-
-    @staticmethod
-    def val_fraction(images: int) -> float:
-        from unet_desktop.ml.training.few_image_recipe import default_val_fraction
-
-        return default_val_fraction(images)
-
-    def lr(self, from_current: bool) -> float:
-        return self.fine_tune_lr if from_current else self.from_scratch_lr
-
-
-@dataclass(frozen=True)
-class TaskPlan:
-    """A fine-tune of the open folder's task (made by the TaskController)."""
-
-    out: Path
-    name: str  # e.g. "cells-v3"
-    init: Path | None  # None: a new model from the ImageNet-pretrained encoder
-    new_classes: bool  # map the init model's classes onto the task's by name
-    origin: str  # one line for the dialog: what it starts from
-    scale: str = "fit"  # of a new model (init None): the task's; a model file keeps its own
-    input_rule: dict | None = None  # of a new model: the task's (core.io.input_rule)
-    # the folder's frozen validation set (ml.loop.folder_models.FolderModels.holdout): it validates
-    # every run of the task, whatever the validation fraction; None: not known (the fraction)
-    holdout: tuple[str, ...] | None = None
-
-
-@dataclass
-class FinetuneSettings:
-    """What the dialog asks; None leaves the value to the training engine's defaults."""
-
-    epochs: int | None = None  # None: the time limit governs the run
-    max_minutes: float | None = None  # None with epochs None: the dialog's default limit
-    lr: float | None = None  # engine default: smaller when fine-tuning than for a new model
-    size: int | None = None  # engine default: the parent's training size
-    val_fraction: float | None = None
-    from_current: bool = True  # else a new model from the ImageNet-pretrained encoder
-    scale: str | None = None  # engine default: the parent's, else "fit"
-
-
-def recipe_note(images: int, val_fraction: float | None = None, frozen: bool = False) -> str:
-    """What the few-image recipe does with ``images`` corrected images (and the validation
-    fraction shown; ``frozen``: a task folder's frozen validation set decides instead), in the
-    dialog's words."""
-    from unet_desktop.ml.training.few_image_recipe import (
-        FEW_IMAGES,
-        MIN_EARLY_STOPPING_IMAGES,
-        is_few,
-    )
-
-    rule = (f"Early stopping only with at least {MIN_EARLY_STOPPING_IMAGES} validation images "
-            "held out; with fewer the run lasts its time limit.")
-    unvalidated = ("With validation fraction 0 every image trains and the result is reported "
-                   "as not validated (no figure on images it did not learn from). ")
-    if frozen:
-        unvalidated = ""  # said by the validation line
-    if is_few(images):
-        return (f"At most {FEW_IMAGES} images: the learning loop's recipe (batch 4 at the full "
-                "learning rate" + ("" if frozen else ", nothing held out by default") + "). "
-                + (unvalidated if not val_fraction else "") + rule)
-    return (unvalidated if val_fraction == 0 else "") + rule
-
-
-def output_path(folder: Path, model: Any | None) -> Path:
-    """``<folder>/<name>-<UTC time>.safetensors``, never an existing file."""
-    stem = "model"
-    if model is not None:
-        stem = model.meta.name or (model.path.stem if model.path else stem)
-    stamp = _dt.datetime.now(_dt.timezone.utc).strftime("%Y%m%d-%H%M%S")
-    return first_free_path(folder, f"{stem}-{stamp}", ".safetensors")
-
-
-def replaced_classes(model: Any | None, data_scheme: Any | None) -> str | None:
-    """One line saying that the model's classes give way to the folder's, or None if they match."""
-    if model is None or data_scheme is None:
-        return None
-    ours = model.meta.scheme
-    if ours.same_values(data_scheme):  # no task: the folder's class names are guesses
-        return None
-    return (f"The model's classes ({ours.kind}: {', '.join(ours.names)}) will be replaced by "
-            f"this folder's ({data_scheme.kind}: {', '.join(data_scheme.names)}).")
-
-
-def task_train_config(settings: FinetuneSettings, plan: TaskPlan, device: str = "auto",
-                      **overrides: Any) -> Any:
-    """The ``TrainConfig`` of a task's fine-tune (``plan``)."""
-    from unet_desktop.ml.training.train_config import TrainConfig
-
-    options: dict[str, Any] = {
-        "out": plan.out, "name": plan.name, "init": plan.init, "new_classes": plan.new_classes,
-        "epochs": settings.epochs, "max_minutes": settings.max_minutes, "lr": settings.lr,
-        "size": settings.size, "val_fraction": settings.val_fraction, "device": device,
-        "scale": settings.scale, "input_rule": plan.input_rule,
-    }
-    options.update(overrides)
-    return TrainConfig(**options)
-
-
-def train_config(settings: FinetuneSettings, model: Any | None, out: Path, device: str = "auto",
-                 data_scheme: Any | None = None, **overrides: Any) -> Any:
-    """The ``TrainConfig`` for these settings; ``model`` is the current LoadedModel and
-    ``data_scheme`` the open folder's label scheme (other classes than the model's: the new
-    model gets the folder's)."""
-    from unet_desktop.ml.training.train_config import TrainConfig
-
-    if model is None:
-        raise ValueError("load a model first: fine-tuning starts from it or from its architecture")
-    if settings.from_current and model.path is None:
-        raise ValueError("the current model has no file to start from; start a new model from "
-                         "the ImageNet-pretrained encoder")
-    options: dict[str, Any] = {
-        "out": out, "epochs": settings.epochs, "max_minutes": settings.max_minutes,
-        "lr": settings.lr, "size": settings.size, "device": device, "name": model.meta.name,
-        "scale": settings.scale,
-    }
-    if settings.val_fraction is not None:
-        options["val_fraction"] = settings.val_fraction
-    new_classes = replaced_classes(model, data_scheme) is not None
-    if settings.from_current:
-        options["init"] = model.path
-        options["new_classes"] = new_classes
-    else:  # a new model from the ImageNet-pretrained encoder, with the folder's classes
-        options["arch"] = None
-    options.update(overrides)
-    return TrainConfig(**options)
-
-
-def validation_text(keys: list[str], fraction: float, seed: int = 0) -> str:
-    """Which of the labelled images ``keys`` a run with this validation fraction holds out
-    (the training engine's own split, ``ml.training.dataset.split_indices``)."""
-    from unet_desktop.ml.training.dataset import split_indices
-
-    def names(indices: list[int]) -> str:
-        shown = [keys[i].rsplit("/", 1)[-1] for i in indices[:MAX_NAMED]]
-        more = len(indices) - len(shown)
-        return ", ".join(shown) + (f" and {more} more" if more > 0 else "")
-
-    if not keys:
-        return ""
-    train, val = split_indices(keys, fraction, seed)
-    if not val:
-        why = "the fraction is 0" if fraction == 0 else "fewer than 2 labelled images"
-        return (f"No image validates ({why}): the validation scores will be measured on the "
-                "training images.")
-    return (f"Validates on {names(val)} ({len(val)} of {len(keys)}); trains on "
-            f"{names(train)}.")
-
-
-
-def holdout_text(keys: list[str], holdout: tuple[str, ...]) -> str:
-    """Which of the labelled images ``keys`` the folder's frozen validation set holds out: the
-    same images for every run of the task (ml.training.train: below 2, not validated)."""
-    from unet_desktop.core.folder.learning_record import MIN_VALIDATION_IMAGES
-
-    held = [k for k in keys if k in set(holdout)]
-    named = ", ".join(k.rsplit("/", 1)[-1] for k in held[:MAX_NAMED]) \
-        + (f" and {len(held) - MAX_NAMED} more" if len(held) > MAX_NAMED else "")
-    if len(held) < MIN_VALIDATION_IMAGES:
-        have = f"only {named}" if held else "none yet"
-        return (f"This folder's validation set (1 in k corrected images, kept for every run) "
-                f"has {have}: fewer than {MIN_VALIDATION_IMAGES}, so the result is reported as "
-                "not validated and every other image trains.")
-    return (f"Validates on this folder's validation set, never trained on: {named} "
-            f"({len(held)} of {len(keys)}); the other images train.")
 
 class FinetuneDialog(QDialog):
     """Asks for the settings; :meth:`config` turns them into a ``TrainConfig``."""

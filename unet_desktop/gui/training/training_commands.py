@@ -29,7 +29,8 @@ from unet_desktop.gui.editing.session import EditingSession
 from unet_desktop.gui.model.batch_predict_dialog import BatchPredictDialog
 from unet_desktop.gui.model.model_actions import ModelActions
 from unet_desktop.gui.model.model_controller import ModelController
-from unet_desktop.gui.training.finetune_dialog import FinetuneDialog, TaskPlan
+from unet_desktop.gui.training.finetune_dialog import FinetuneDialog
+from unet_desktop.gui.training.finetune_plan import TaskPlan
 from unet_desktop.gui.training.training_dock import TrainingDock
 from unet_desktop.gui.worker import Job
 from unet_desktop.ml.loop.folder_models import FolderModels, RunBusy, RunPlan, folder_models
