@@ -15,6 +15,8 @@ import json
 import sys
 from pathlib import Path
 
+from unet_desktop.commands.failure import fail
+
 
 def add_parser(subparsers) -> None:
     p = subparsers.add_parser("evaluate", help="score a model against a folder's masks",
@@ -36,8 +38,7 @@ def add_parser(subparsers) -> None:
 
 
 def _fail(message: str) -> int:
-    print(f"unet-desktop evaluate: error: {message}", file=sys.stderr)
-    return 2
+    return fail("evaluate", message)
 
 
 def _entries(workspace, meta, args: argparse.Namespace) -> list:

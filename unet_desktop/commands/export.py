@@ -10,9 +10,9 @@ metadata as JSON under "unet_desktop_meta".
 from __future__ import annotations
 
 import argparse
-import sys
 from pathlib import Path
 
+from unet_desktop.commands.failure import fail
 from unet_desktop.ml.model_files import CHECK_TOLERANCE, check_onnx, export_onnx
 
 __all__ = ["CHECK_TOLERANCE", "add_parser", "check_onnx", "export_onnx", "run"]
@@ -30,8 +30,7 @@ def add_parser(subparsers) -> None:
 
 
 def _fail(message: str) -> int:
-    print(f"unet-desktop export: error: {message}", file=sys.stderr)
-    return 2
+    return fail("export", message)
 
 
 def run(args: argparse.Namespace) -> int:

@@ -13,6 +13,8 @@ import argparse
 import sys
 from pathlib import Path
 
+from unet_desktop.commands.failure import fail
+
 
 def add_parser(subparsers) -> None:
     p = subparsers.add_parser(
@@ -41,8 +43,7 @@ def add_parser(subparsers) -> None:
 
 
 def _fail(message: str) -> int:
-    print(f"unet-desktop predict: error: {message}", file=sys.stderr)
-    return 2
+    return fail("predict", message)
 
 
 def run(args: argparse.Namespace) -> int:

@@ -15,6 +15,7 @@ import signal
 import sys
 from pathlib import Path
 
+from unet_desktop.commands.failure import fail
 from unet_desktop.core.io.model_header import SCALES
 
 ARCHES = ("effnet-lite0", "effnet-lite1", "effnet-lite2", "unet", "resnet18", "resnet34")
@@ -93,8 +94,7 @@ def add_parser(subparsers) -> None:
 
 
 def _fail(message: str) -> int:
-    print(f"unet-desktop train: error: {message}", file=sys.stderr)
-    return 2
+    return fail("train", message)
 
 
 def _scheme(args: argparse.Namespace):
