@@ -77,7 +77,7 @@ def test_missing_or_bad_model_exits_2_with_one_line(image_folder, tmp_path, caps
     err = capsys.readouterr().err.strip()
     assert code == 2 and len(err.splitlines()) == 1 and "nope.safetensors: no such file" in err
 
-    from unet_desktop.core import paths  # an install whose shipped model is missing
+    from unet_desktop.core.io import paths  # an install whose shipped model is missing
 
     monkeypatch.setattr(paths, "models_dir", lambda: tmp_path / "no-models")
     code = main(["predict", str(image_folder), "--out", str(tmp_path / "o")])  # default model
