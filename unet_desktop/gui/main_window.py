@@ -18,7 +18,7 @@ from PySide6.QtCore import Qt, QTimer
 from PySide6.QtGui import QCloseEvent
 from PySide6.QtWidgets import QApplication, QFileDialog, QMainWindow, QMessageBox, QWidget
 
-from unet_desktop.core.editing.edit_ops import fill_holes, remove_islands, trimap_band
+from unet_desktop.core.editing.cleanup import fill_holes, remove_islands, trimap_band
 from unet_desktop.core.editing.tools import PolygonTool
 from unet_desktop.core.errors import FileError
 from unet_desktop.core.io.model_header import model_scheme
@@ -471,7 +471,7 @@ class MainWindow(QMainWindow):
         else:
             self.prediction.accept(ask=True)  # over the user's strokes only if they say so
 
-    # --- clean-up operations (core.editing.edit_ops) ---------------------------------------------------
+    # --- clean-up operations (core.editing.cleanup) ----------------------------------------------------
     def _on_band_requested(self, band: int) -> None:
         document = self.session.document
         if document is not None and document.scheme.kind == "trimap":

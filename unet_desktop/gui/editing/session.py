@@ -32,10 +32,11 @@ from pathlib import Path
 import numpy as np
 from PySide6.QtCore import QObject, Signal
 
+from unet_desktop.core.editing.delta import BBox, Delta
 from unet_desktop.core.editing.document import MaskDocument
-from unet_desktop.core.editing.edit_ops import BBox, Delta, erase_value
 from unet_desktop.core.editing.history import HistoryStore
 from unet_desktop.core.editing.history_archive import HistoryArchive
+from unet_desktop.core.editing.mask_values import erase_value
 from unet_desktop.core.errors import FileError
 from unet_desktop.core.folder.autosave import RecoveryJournal, default_recovery_dir, save_document
 from unet_desktop.core.folder.workspace import ImageState, Workspace
