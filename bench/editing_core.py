@@ -19,8 +19,8 @@ import time
 
 import numpy as np
 
+from unet_desktop.core.editing.brush import brush_segment
 from unet_desktop.core.editing.document import MaskDocument
-from unet_desktop.core.editing.edit_ops import brush_segment
 from unet_desktop.core.labels import binary_scheme
 
 MASKS = {"1 MP": (1000, 1000), "24 MP": (4000, 6000)}

@@ -38,7 +38,7 @@ import numpy as np
 from machine_info import cpu_name
 from smart_user import Target, corrective_stroke, iou, objects_of, user_box
 
-from unet_desktop.core.editing.edit_ops import brush_footprint
+from unet_desktop.core.editing.brush import brush_footprint
 from unet_desktop.core.folder.workspace import Workspace
 from unet_desktop.core.smart.box_cut import BoxCut, prior_from_prediction
 from unet_desktop.core.smart.magic_wand import MagicWand

@@ -263,7 +263,7 @@ def _learning_scene(window, args: argparse.Namespace) -> bool:
     """Learn as I Correct, then images corrected into their masks one after the other."""
     from PySide6.QtCore import Qt
 
-    from unet_desktop.core.editing.edit_ops import delta_from_masks
+    from unet_desktop.core.editing.delta import delta_from_masks
     from unet_desktop.core.folder.task import TASK_NAME
 
     ws = window.session.workspace

@@ -5,7 +5,7 @@ import json
 import numpy as np
 import pytest
 
-from unet_desktop.core.editing import edit_ops
+from unet_desktop.core.editing import brush
 from unet_desktop.core.editing.document import MaskDocument
 from unet_desktop.core.folder.autosave import (
     RecoveryJournal,
@@ -26,7 +26,7 @@ def trimap_doc(key: str = "images/a.jpg") -> MaskDocument:
 
 
 def paint(doc: MaskDocument, x: float) -> None:
-    doc.apply(edit_ops.brush_segment(doc.mask, (x, 5.0), (x, 5.0), 3, 1))
+    doc.apply(brush.brush_segment(doc.mask, (x, 5.0), (x, 5.0), 3, 1))
 
 
 def test_save_list_and_load_round_trip(journal, tmp_path):

@@ -5,7 +5,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from unet_desktop.core.editing import edit_ops
+from unet_desktop.core.editing import brush, cleanup, fills
 from unet_desktop.core.editing.document import MaskDocument
 from unet_desktop.core.editing.history import EditHistory
 from unet_desktop.core.labels import multiclass_scheme, trimap_scheme
@@ -20,7 +20,7 @@ def new_doc(mask: np.ndarray | None = None) -> MaskDocument:
 
 
 def dab(doc: MaskDocument, x: float, value: int = 1, size: int = 5):
-    return doc.apply(edit_ops.brush_segment(doc.mask, (x, 10.0), (x, 10.0), size, value))
+    return doc.apply(brush.brush_segment(doc.mask, (x, 10.0), (x, 10.0), size, value))
 
 
 def test_dirty_follows_edits_saves_and_undo_back_to_the_saved_state():
@@ -65,7 +65,7 @@ def test_a_stroke_is_one_undo_step():
     original = doc.mask.copy()
     doc.begin_stroke("Brush stroke")
     for x in (3, 6, 9, 12):
-        doc.apply(edit_ops.brush_segment(doc.mask, (x, 8.0), (x + 3, 8.0), 3, 1))
+        doc.apply(brush.brush_segment(doc.mask, (x, 8.0), (x + 3, 8.0), 3, 1))
     assert doc.in_stroke and doc.dirty and doc.undo_label == "Undo Brush stroke"
     assert not doc.can_redo
     box = doc.end_stroke()
@@ -146,21 +146,21 @@ def run_op(doc: MaskDocument, spec: tuple) -> None:
     mask = doc.mask
     if kind == "brush":
         x0, y0, x1, y1, size, v = args
-        doc.apply(edit_ops.brush_segment(mask, (x0, y0), (x1, y1), size, v))
+        doc.apply(brush.brush_segment(mask, (x0, y0), (x1, y1), size, v))
     elif kind == "stroke":
         points, size, v = args
         doc.begin_stroke("Brush stroke")
         for a, b in zip(points, points[1:] + points[-1:]):
-            doc.apply(edit_ops.brush_segment(doc.mask, a, b, size, v))
+            doc.apply(brush.brush_segment(doc.mask, a, b, size, v))
         doc.end_stroke()
     elif kind == "fill":
-        doc.apply(edit_ops.flood_fill(mask, args[0], args[1], args[2]))
+        doc.apply(fills.flood_fill(mask, args[0], args[1], args[2]))
     elif kind == "polygon":
-        doc.apply(edit_ops.polygon_fill(mask, args[0], args[1]))
+        doc.apply(fills.polygon_fill(mask, args[0], args[1]))
     elif kind == "islands":
-        doc.apply(edit_ops.remove_islands(mask, args[0]))
+        doc.apply(cleanup.remove_islands(mask, args[0]))
     elif kind == "holes":
-        doc.apply(edit_ops.fill_holes(mask, args[0]))
+        doc.apply(cleanup.fill_holes(mask, args[0]))
     elif kind == "replace":
         doc.replace_mask(np.roll(np.where(mask == args[0], 3, mask).astype(np.uint8), 2, axis=1))
     else:

@@ -8,20 +8,11 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from unet_desktop.core.editing.edit_ops import (
-    Delta,
-    brush_segment,
-    delta_from_region,
-    erase_value,
-    fill_holes,
-    flood_fill,
-    merge_deltas,
-    polygon_fill,
-    remove_islands,
-    snap_brush_centre,
-    trimap_band,
-    union_bbox,
-)
+from unet_desktop.core.editing.brush import brush_segment, snap_brush_centre
+from unet_desktop.core.editing.cleanup import fill_holes, remove_islands, trimap_band
+from unet_desktop.core.editing.delta import Delta, delta_from_region, merge_deltas, union_bbox
+from unet_desktop.core.editing.fills import flood_fill, polygon_fill
+from unet_desktop.core.editing.mask_values import erase_value
 from unet_desktop.core.labels import (
     binary_scheme,
     binary_to_trimap,

@@ -3,7 +3,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from unet_desktop.core.editing.edit_ops import Delta, brush_segment, delta_from_masks
+from unet_desktop.core.editing.brush import brush_segment
+from unet_desktop.core.editing.delta import Delta, delta_from_masks
 from unet_desktop.core.editing.history import EditHistory, HistoryStore, Step, mask_fingerprint
 
 

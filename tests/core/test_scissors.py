@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from unet_desktop.core.editing.edit_ops import polygon_fill
+from unet_desktop.core.editing.fills import polygon_fill
 from unet_desktop.core.smart.scissors import ScissorsPath, snap_segment
 
 

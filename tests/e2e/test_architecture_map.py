@@ -12,7 +12,7 @@ MAP = ROOT.parent / "docs" / "architecture.md"
 
 
 def test_the_map_names_every_package_and_no_other():
-    listed = set(re.findall(r"^\| `(unet_desktop[\w.]*)` \|", MAP.read_text(), re.M))
+    listed = set(re.findall(r"^\| `(unet_desktop[\w.]*)` \|", MAP.read_text(), re.MULTILINE))
     packages = {".".join(("unet_desktop",) + p.parent.relative_to(ROOT).parts)
                 for p in ROOT.rglob("__init__.py")}
     assert listed == packages

@@ -21,7 +21,7 @@ from tests.gui.conftest_model import (  # noqa: F401 - fixtures are used by name
     make_pets,
     tiny_model,
 )
-from unet_desktop.core.editing.edit_ops import delta_from_masks
+from unet_desktop.core.editing.delta import delta_from_masks
 from unet_desktop.core.folder.learning_record import load_record, record_path
 from unet_desktop.core.folder.workspace import ImageState, Workspace
 from unet_desktop.core.io.maskio import read_mask

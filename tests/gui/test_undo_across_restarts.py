@@ -9,7 +9,7 @@ from PySide6.QtCore import Qt
 
 from tests.gui.conftest import KEYS, open_window, sample_trimap, saved_mask
 from tests.gui.helpers import drag
-from unet_desktop.core.editing.edit_ops import Delta
+from unet_desktop.core.editing.delta import Delta
 from unet_desktop.core.editing.history import EditHistory
 from unet_desktop.core.editing.history_archive import HistoryArchive
 

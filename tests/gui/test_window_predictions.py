@@ -20,7 +20,7 @@ from tests.gui.conftest_model import (  # noqa: F401 - fixtures are used by name
     window_on,
 )
 from tests.gui.helpers import drag
-from unet_desktop.core.editing.edit_ops import erase_value
+from unet_desktop.core.editing.mask_values import erase_value
 from unet_desktop.core.folder.workspace import ImageState, Workspace
 from unet_desktop.gui.editing.file_list_dock import UNCERTAINTY_ROLE
 from unet_desktop.gui.editing.uncertainty_layer import heat_rgba

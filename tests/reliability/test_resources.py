@@ -30,7 +30,7 @@ _BIG_IMAGE = textwrap.dedent(
     from PIL import Image
     torch.set_num_threads(1)
     from unet_desktop.core.editing.document import MaskDocument
-    from unet_desktop.core.editing.edit_ops import brush_segment
+    from unet_desktop.core.editing.brush import brush_segment
     from unet_desktop.core.io.imageio import read_image
     from unet_desktop.core.labels import trimap_scheme
     from unet_desktop.ml.inference.predictor import Predictor

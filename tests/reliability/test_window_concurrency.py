@@ -24,7 +24,7 @@ from tests.gui.conftest_model import (  # noqa: F401 - fixtures are used by name
 )
 from tests.gui.helpers import drag
 from tests.ml.conftest import make_model_file as make_model_of_scheme
-from unet_desktop.core.editing.edit_ops import erase_value
+from unet_desktop.core.editing.mask_values import erase_value
 from unet_desktop.core.errors import MaskError
 from unet_desktop.core.folder.workspace import ImageState, Workspace
 from unet_desktop.core.io.maskio import read_mask

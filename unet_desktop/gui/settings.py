@@ -14,7 +14,7 @@ from typing import Any
 
 from PySide6.QtCore import QByteArray, QSettings
 
-from unet_desktop.core.editing.edit_ops import MAX_BRUSH, MIN_BRUSH
+from unet_desktop.core.editing.brush import MAX_BRUSH, MIN_BRUSH
 from unet_desktop.core.editing.tools import DEFAULT_BRUSH_SIZE
 from unet_desktop.core.io.paths import folder_identity
 from unet_desktop.ml.inference.prediction_options import MODES

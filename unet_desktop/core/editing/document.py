@@ -12,13 +12,7 @@ from collections.abc import Callable
 
 import numpy as np
 
-from unet_desktop.core.editing.edit_ops import (
-    BBox,
-    Delta,
-    delta_from_masks,
-    merge_deltas,
-    union_bbox,
-)
+from unet_desktop.core.editing.delta import BBox, Delta, delta_from_masks, merge_deltas, union_bbox
 from unet_desktop.core.editing.history import EditHistory
 from unet_desktop.core.labels import LabelScheme
 
@@ -118,8 +112,8 @@ class MaskDocument:
 
     # --- edits -------------------------------------------------------------------------------
     def apply(self, delta: Delta | None) -> BBox | None:
-        """Apply an edit (from :mod:`~unet_desktop.core.editing.edit_ops`); inside a stroke it becomes
-        part of the stroke's single undo step. Returns the changed box."""
+        """Apply an edit (a :class:`~unet_desktop.core.editing.delta.Delta`); inside a stroke it
+        becomes part of the stroke's single undo step. Returns the changed box."""
         if delta is None:
             return None
         bbox = delta.apply(self.mask)

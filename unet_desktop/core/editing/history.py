@@ -17,7 +17,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from unet_desktop.core.editing.edit_ops import BBox, Delta
+from unet_desktop.core.editing.delta import BBox, Delta
 
 DEFAULT_MAX_STEPS = 1000
 DEFAULT_MAX_BYTES = 256 * 2**20

@@ -13,16 +13,11 @@ from __future__ import annotations
 import math
 from collections.abc import Callable
 
+from unet_desktop.core.editing.brush import brush_segment
+from unet_desktop.core.editing.delta import BBox, Point
 from unet_desktop.core.editing.document import MaskDocument
-from unet_desktop.core.editing.edit_ops import (
-    BBox,
-    Point,
-    background_value,
-    brush_segment,
-    erase_value,
-    flood_fill,
-    polygon_fill,
-)
+from unet_desktop.core.editing.fills import flood_fill, polygon_fill
+from unet_desktop.core.editing.mask_values import background_value, erase_value
 
 DEFAULT_BRUSH_SIZE = 15  # px; the window's default too (gui.settings reads it)
 POLYGON_CLOSE_RADIUS = 4.0  # px: a click this close to the first vertex closes the polygon
@@ -132,7 +127,7 @@ class BrushTool(Tool):
 
 
 class EraserTool(BrushTool):
-    """Brush that paints the scheme's erase value (see :func:`edit_ops.erase_value`: unlabeled
+    """Brush that paints the scheme's erase value (see :func:`mask_values.erase_value`: unlabeled
     where the scheme has an unlabeled value, else background) unless ``value`` is set;
     ``to_background`` makes it paint the background class instead of unlabeled."""
 

@@ -31,7 +31,7 @@ from enum import Enum
 from pathlib import Path
 
 from unet_desktop.core.errors import FileError
-from unet_desktop.core.io.atomic import atomic_write_bytes
+from unet_desktop.core.io.json_file import read_file, write_json
 from unet_desktop.core.io.paths import first_free_path
 from unet_desktop.core.labels import LabelScheme
 
@@ -164,31 +164,33 @@ def parse_manifest(data: bytes) -> Manifest:
     return Manifest(scheme, {k: _parse_record(k, v) for k, v in entries.items()}, folded)
 
 
-def dump_manifest(manifest: Manifest) -> bytes:
+def manifest_document(manifest: Manifest) -> dict:
+    """The manifest as the JSON object written to its file."""
     entries = {
         key: {"state": r.state.value, "model_version": r.model_version,
               "uncertainty": clean_uncertainty(r.uncertainty)}
         for key, r in sorted(manifest.records.items())
     }
-    doc = {
+    return {
         "format": FORMAT_NAME,
         "version": FORMAT_VERSION,
         "scheme": manifest.scheme.to_dict() if manifest.scheme is not None else None,
         "entries": entries,
         "folded_journal": manifest.folded_journal,
     }
-    return json.dumps(doc, indent=1, ensure_ascii=False, allow_nan=False).encode("utf-8")
+
+
+def dump_manifest(manifest: Manifest) -> bytes:
+    return json.dumps(manifest_document(manifest), indent=1, ensure_ascii=False,
+                      allow_nan=False).encode("utf-8")
 
 
 def load_manifest(path: str | os.PathLike) -> Manifest | None:
     """The manifest at ``path``; ``None`` if there is none; ``ManifestError`` if it is corrupt."""
     path = Path(path)
-    try:
-        data = path.read_bytes()
-    except FileNotFoundError:
+    data = read_file(path, ManifestError)
+    if data is None:
         return None
-    except OSError as exc:
-        raise ManifestError(path, f"cannot be read ({exc.strerror or exc})") from exc
     try:
         return parse_manifest(data)
     except (ValueError, TypeError) as exc:
@@ -197,12 +199,7 @@ def load_manifest(path: str | os.PathLike) -> Manifest | None:
 
 def save_manifest(path: str | os.PathLike, manifest: Manifest) -> None:
     """Write the manifest atomically, creating its folder; raises ``FileError``."""
-    path = Path(path)
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        atomic_write_bytes(path, dump_manifest(manifest))
-    except OSError as exc:
-        raise FileError(path, f"cannot write the manifest ({exc.strerror or exc})") from exc
+    write_json(path, manifest_document(manifest), FileError, "manifest")
 
 
 def quarantine(path: str | os.PathLike) -> Path:

@@ -10,9 +10,9 @@ from collections.abc import Callable
 import numpy as np
 
 from unet_desktop.core.editing.document import MaskDocument
-from unet_desktop.core.editing.edit_ops import erase_value
 from unet_desktop.core.editing.history import HistoryStore
 from unet_desktop.core.editing.history_archive import HistoryArchive
+from unet_desktop.core.editing.mask_values import erase_value
 from unet_desktop.core.errors import FileError
 from unet_desktop.core.io.display import render
 

@@ -64,6 +64,7 @@ from PIL import (  # noqa: F401  (plugins imported so they register their format
 )
 
 from unet_desktop.core.errors import FileError, ImageReadError
+from unet_desktop.core.io.open_errors import access_reason, describe
 
 IMAGE_EXTENSIONS = frozenset({".png", ".jpg", ".jpeg", ".gif", ".bmp", ".tif", ".tiff", ".webp"})
 
@@ -105,18 +106,13 @@ def open_image_file(
         with _OPEN_LOCK, warnings.catch_warnings():
             warnings.simplefilter("error", Image.DecompressionBombWarning)
             im = Image.open(path, formats=list(formats))
-    except FileNotFoundError:
-        raise error(path, "file not found") from None
-    except IsADirectoryError:
-        raise error(path, "is a folder, not a file") from None
-    except PermissionError:
-        raise error(path, "permission denied") from None
-    except UnidentifiedImageError:
+    except UnidentifiedImageError:  # an OSError, but none of those access_reason names
         raise error(path, _unidentified_reason(path, formats)) from None
     except (Image.DecompressionBombError, Image.DecompressionBombWarning) as exc:
         raise error(path, f"image too large (decompression-bomb limit): {exc}") from None
     except Exception as exc:  # noqa: BLE001  (Pillow plugins raise any type on bad headers)
-        raise error(path, _load_reason(exc, "cannot read image header")) from None
+        reason = access_reason(exc) or _load_reason(exc, "cannot read image header")
+        raise error(path, reason) from None
     width, height = im.size
     if width <= 0 or height <= 0:
         im.close()
@@ -133,7 +129,7 @@ def load_pixels(im: Image.Image, path: str | os.PathLike, error: type[FileError]
     try:
         ImageOps.exif_transpose(im, in_place=True)
     except Exception as exc:  # noqa: BLE001  (malformed EXIF raises any type)
-        raise error(path, f"cannot apply EXIF orientation: {_describe(exc)}") from None
+        raise error(path, f"cannot apply EXIF orientation: {describe(exc)}") from None
 
 
 def read_image(path: str | os.PathLike) -> np.ndarray:
@@ -291,19 +287,14 @@ def _stretch(values: np.ndarray, lo: float, hi: float) -> np.ndarray:
 
 
 # --- error messages -----------------------------------------------------------------------------
-def _describe(exc: BaseException) -> str:
-    text = str(exc).strip()
-    return f"{type(exc).__name__}: {text}" if text else type(exc).__name__
-
-
 def _load_reason(exc: BaseException, otherwise: str) -> str:
     """Reason for a decoding failure: truncated, too large, or ``otherwise`` with the details."""
     text = str(exc).lower()
     if "truncated" in text or "broken data stream" in text or isinstance(exc, EOFError):
-        return f"file is truncated or corrupt ({_describe(exc)})"
+        return f"file is truncated or corrupt ({describe(exc)})"
     if isinstance(exc, Image.DecompressionBombError) or "too large" in text:
-        return f"image too large: {_describe(exc)}"
-    return f"{otherwise}: {_describe(exc)}"
+        return f"image too large: {describe(exc)}"
+    return f"{otherwise}: {describe(exc)}"
 
 
 def _unidentified_reason(path: str | os.PathLike, formats: Sequence[str]) -> str:

@@ -1,5 +1,6 @@
-"""JSON files of the folder's sidecar (the task, the learning record): read whole, written
-atomically, every failure raised as the caller's :class:`FileError` naming the file."""
+"""JSON files of the folder's sidecar (the manifest, the task, the learning record, the view
+settings): read whole, written atomically, every failure raised as the caller's
+:class:`FileError` naming the file."""
 
 from __future__ import annotations
 
@@ -12,16 +13,24 @@ from unet_desktop.core.errors import FileError
 from unet_desktop.core.io.atomic import atomic_write_bytes
 
 
-def read_json(path: str | os.PathLike, error: type[FileError], what: str) -> Any:
-    """The JSON value in ``path``; None if there is no such file. ``what`` names the content
-    in the message (e.g. "task file")."""
+def read_file(path: str | os.PathLike, error: type[FileError]) -> bytes | None:
+    """The bytes of ``path``; None if there is no such file; other failures raise ``error``."""
     path = Path(path)
     try:
-        data = path.read_bytes()
+        return path.read_bytes()
     except FileNotFoundError:
         return None
     except OSError as exc:
         raise error(path, f"cannot be read ({exc.strerror or exc})") from exc
+
+
+def read_json(path: str | os.PathLike, error: type[FileError], what: str) -> Any:
+    """The JSON value in ``path``; None if there is no such file. ``what`` names the content
+    in the message (e.g. "task file")."""
+    path = Path(path)
+    data = read_file(path, error)
+    if data is None:
+        return None
     try:
         return json.loads(data.decode("utf-8"))
     except (UnicodeDecodeError, json.JSONDecodeError) as exc:

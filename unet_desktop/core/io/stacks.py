@@ -36,6 +36,7 @@ from PIL import Image
 from unet_desktop.core.errors import FileError, ImageReadError, MaskError
 from unet_desktop.core.io.atomic import atomic_write
 from unet_desktop.core.io.maskio import checked_stored, stored_for_writing
+from unet_desktop.core.io.open_errors import access_reason, describe
 from unet_desktop.core.labels import LabelScheme
 
 TIFF_EXTENSIONS = (".tif", ".tiff")
@@ -177,14 +178,8 @@ def _check(geometry: _Geometry, series: tifffile.TiffPageSeries, dtype: np.dtype
 def _open(path: str | os.PathLike, error: type[FileError]) -> tifffile.TiffFile:
     try:
         return tifffile.TiffFile(path)
-    except FileNotFoundError:
-        raise error(path, "file not found") from None
-    except IsADirectoryError:
-        raise error(path, "is a folder, not a file") from None
-    except PermissionError:
-        raise error(path, "permission denied") from None
     except Exception as exc:  # noqa: BLE001  (tifffile raises any type on bad headers)
-        raise error(path, f"not a readable TIFF: {_describe(exc)}") from None
+        raise error(path, access_reason(exc) or f"not a readable TIFF: {describe(exc)}") from None
 
 
 def _first_series(tif: tifffile.TiffFile, path: str | os.PathLike,
@@ -197,7 +192,7 @@ def _first_series(tif: tifffile.TiffFile, path: str | os.PathLike,
     except FileError:
         raise
     except Exception as exc:  # noqa: BLE001
-        raise error(path, f"cannot read the TIFF header: {_describe(exc)}") from None
+        raise error(path, f"cannot read the TIFF header: {describe(exc)}") from None
 
 
 def probe_tiff(path: str | os.PathLike) -> TiffLayout:
@@ -227,7 +222,7 @@ def read_slice(path: str | os.PathLike, index: int) -> np.ndarray:
             planes = [series.pages[p].asarray() for p in pages]
         except Exception as exc:  # noqa: BLE001  (decoders raise any type on corrupt data)
             raise ImageReadError(path, f"cannot decode slice {index + 1}: "
-                                       f"{_describe(exc)}") from None
+                                       f"{describe(exc)}") from None
     if geometry.channel_outer is not None:
         image = np.stack(planes, axis=-1)
     else:
@@ -277,7 +272,7 @@ def read_mask_stack_header(path: str | os.PathLike) -> MaskStackHeader:
             pages = len(tif.pages)
             description = tif.pages.first.description if pages else ""
         except Exception as exc:  # noqa: BLE001
-            raise MaskError(path, f"cannot read the mask stack header: {_describe(exc)}"
+            raise MaskError(path, f"cannot read the mask stack header: {describe(exc)}"
                             ) from None
     return MaskStackHeader(pages, _unlabeled_from(description))
 
@@ -323,7 +318,7 @@ def _mask_page_values(tif: tifffile.TiffFile, path: str | os.PathLike,
     except FileError:
         raise
     except Exception as exc:  # noqa: BLE001
-        raise MaskError(path, f"cannot read page {index + 1}: {_describe(exc)}") from None
+        raise MaskError(path, f"cannot read page {index + 1}: {describe(exc)}") from None
     if values.ndim != 2:
         raise MaskError(path, f"page {index + 1} is not a single-channel label image "
                               f"(shape {values.shape})")
@@ -380,8 +375,3 @@ def write_mask_page(path: str | os.PathLike, index: int, count: int, mask: np.nd
             pages[i] = page
     pages[index] = mask
     write_mask_stack(path, pages, scheme)
-
-
-def _describe(exc: BaseException) -> str:
-    text = str(exc).strip()
-    return f"{type(exc).__name__}: {text}" if text else type(exc).__name__

@@ -31,7 +31,8 @@ from dataclasses import dataclass
 import cv2
 import numpy as np
 
-from unet_desktop.core.editing.edit_ops import BBox, Point, brush_footprint
+from unet_desktop.core.editing.brush import brush_footprint
+from unet_desktop.core.editing.delta import BBox, Point
 from unet_desktop.core.smart.roi import (
     as_rgb,
     box_is_empty,

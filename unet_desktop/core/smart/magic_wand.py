@@ -23,7 +23,7 @@ import math
 import cv2
 import numpy as np
 
-from unet_desktop.core.editing.edit_ops import BBox, Delta, delta_from_region
+from unet_desktop.core.editing.delta import BBox, Delta, delta_from_region
 from unet_desktop.core.smart.roi import as_rgb, box_is_empty, clip_box
 
 MAX_TOLERANCE = 255

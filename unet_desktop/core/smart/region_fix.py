@@ -27,7 +27,7 @@ from collections.abc import Sequence
 import cv2
 import numpy as np
 
-from unet_desktop.core.editing.edit_ops import BBox, Delta, delta_from_region
+from unet_desktop.core.editing.delta import BBox, Delta, delta_from_region
 from unet_desktop.core.smart.geodesic import geodesic_distance
 from unet_desktop.core.smart.roi import box_is_empty, clip_box
 

@@ -1,7 +1,7 @@
 """Regions of interest for the smart tools: boxes clipped to an image, context margins and a
 working scale, so that a tool's cost depends on the region it works on, not on the image.
 
-Boxes are ``(y0, x0, y1, x1)`` in pixels with exclusive ends, as in :mod:`.edit_ops`.
+Boxes are ``(y0, x0, y1, x1)`` in pixels with exclusive ends, as in :mod:`unet_desktop.core.editing.delta`.
 """
 
 from __future__ import annotations
@@ -11,7 +11,7 @@ import math
 import cv2
 import numpy as np
 
-from unet_desktop.core.editing.edit_ops import BBox
+from unet_desktop.core.editing.delta import BBox
 
 
 def clip_box(box: BBox, shape: tuple[int, int]) -> BBox:

@@ -14,7 +14,7 @@ import math
 import cv2
 import numpy as np
 
-from unet_desktop.core.editing.edit_ops import Point
+from unet_desktop.core.editing.delta import Point
 from unet_desktop.core.smart.roi import as_rgb, box_is_empty, expand_box, resize_to, working_scale
 
 DEFAULT_MAX_PIXELS = 40_000

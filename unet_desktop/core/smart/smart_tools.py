@@ -17,8 +17,8 @@ from collections.abc import Callable
 
 import numpy as np
 
+from unet_desktop.core.editing.delta import BBox, Point, delta_from_region, union_bbox
 from unet_desktop.core.editing.document import MaskDocument
-from unet_desktop.core.editing.edit_ops import BBox, Point, delta_from_region, union_bbox
 from unet_desktop.core.editing.tools import DEFAULT_BRUSH_SIZE, PolygonTool, Tool, _paint_value
 from unet_desktop.core.smart.box_cut import DEFAULT_CUT, BoxCut, CutSettings, prior_from_prediction
 from unet_desktop.core.smart.magic_wand import (

@@ -12,7 +12,7 @@ from typing import Any
 
 from PySide6.QtCore import QObject
 
-from unet_desktop.core.editing.edit_ops import fill_holes, remove_islands, trimap_band
+from unet_desktop.core.editing.cleanup import fill_holes, remove_islands, trimap_band
 from unet_desktop.core.labels import LabelScheme
 
 
@@ -129,7 +129,7 @@ class EditingCommands(QObject):
         self.settings.band_width = self.dock.band_spin.value()
         self.settings.min_island = self.dock.island_spin.value()
 
-    # --- clean-up operations (core.editing.edit_ops) ------------------------------------------
+    # --- clean-up operations (core.editing.cleanup) ------------------------------------------
     def apply_band(self, band: int) -> None:
         document = self.session.document
         if document is not None and document.scheme.kind == "trimap":

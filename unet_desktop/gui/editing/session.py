@@ -32,8 +32,8 @@ from pathlib import Path
 import numpy as np
 from PySide6.QtCore import QObject, Signal
 
+from unet_desktop.core.editing.delta import BBox, Delta
 from unet_desktop.core.editing.document import MaskDocument
-from unet_desktop.core.editing.edit_ops import BBox, Delta
 from unet_desktop.core.editing.history import HistoryStore
 from unet_desktop.core.editing.history_archive import HistoryArchive
 from unet_desktop.core.errors import FileError

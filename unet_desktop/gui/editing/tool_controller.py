@@ -13,7 +13,8 @@ import math
 from PySide6.QtCore import QObject, Qt, Signal
 from PySide6.QtWidgets import QApplication
 
-from unet_desktop.core.editing.edit_ops import MAX_BRUSH, MIN_BRUSH, BBox
+from unet_desktop.core.editing.brush import MAX_BRUSH, MIN_BRUSH
+from unet_desktop.core.editing.delta import BBox
 from unet_desktop.core.editing.tools import (
     DEFAULT_BRUSH_SIZE,
     BrushTool,

@@ -26,7 +26,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from unet_desktop.core.editing.edit_ops import MAX_BRUSH, MIN_BRUSH
+from unet_desktop.core.editing.brush import MAX_BRUSH, MIN_BRUSH
 from unet_desktop.core.labels import LabelScheme
 from unet_desktop.core.smart.magic_wand import MAX_TOLERANCE
 

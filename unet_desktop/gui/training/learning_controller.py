@@ -33,9 +33,9 @@ from PySide6.QtCore import QObject, QTimer, Signal
 from PySide6.QtGui import QAction
 
 from unet_desktop.core.errors import FileError
+from unet_desktop.core.folder.image_entry import LABELLED_STATES
 from unet_desktop.core.folder.learning_record import LearningRecord, record_path
 from unet_desktop.core.folder.manifest import ImageState
-from unet_desktop.core.folder.workspace import LABELLED_STATES
 from unet_desktop.core.progress import EitherToken
 from unet_desktop.gui.editing.session import EditingSession
 from unet_desktop.gui.model.model_controller import ModelController

@@ -9,8 +9,8 @@ the CLI (a progress bar) and tests.
   again right before each write, under the workspace's write lock, so that a save by another
   thread cannot slip in between); images already predicted by this model version are skipped
   unless ``overwrite``. Each record is journalled before its mask is written (see
-  :mod:`unet_desktop.core.folder.workspace`), so a run killed midway reopens with its masks
-  ``predicted``, never taken for a person's ``corrected`` masks. A kept mask whose values do
+  :mod:`unet_desktop.core.folder.manifest_writer`), so a run killed midway reopens with its
+  masks ``predicted``, never taken for a person's ``corrected`` masks. A kept mask whose values do
   not fit the folder's scheme is skipped and named with the reason (``Workspace.invalid``). A
   folder with a task (``core.folder.task``) refuses a model with other classes than the task's.
 - ``protect(key) -> True`` (e.g. the image being edited in the window) is asked right before

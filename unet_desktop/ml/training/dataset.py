@@ -122,7 +122,7 @@ def training_entries(workspace: Workspace, all_masks: bool = False,
     ``only``, those whose key or file name matches one of these glob patterns. Masks
     already known to be invalid stay in: reading them again skips them with the reason
     (:class:`SkippedPair`), so a run names every mask it leaves out."""
-    from unet_desktop.core.folder.workspace import LABELLED_STATES
+    from unet_desktop.core.folder.image_entry import LABELLED_STATES
 
     def chosen(key: str) -> bool:
         name = PurePosixPath(key).name

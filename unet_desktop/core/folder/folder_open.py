@@ -1,0 +1,166 @@
+"""Opening a folder: everything a workspace starts from, read from the folder.
+
+The folder is scanned by names only (:mod:`unet_desktop.core.folder.layouts`), so this is fast
+on large folders; the states come from the sidecar manifest, the journal and the mask files
+(:mod:`.folder_states`), the scheme from :mod:`.scheme_choice`.
+
+Opening writes nothing, except removing what a killed atomic write left behind and renaming a
+corrupt manifest (``manifest.json.corrupt-<time>``, reported in ``warnings``; states are then
+rebuilt from the mask files). A task file that cannot be read is reported in ``warnings`` and
+left as it is. A read-only folder opens with a warning.
+
+One writer: ``writer=True`` (the window) takes the folder's advisory lock
+(:mod:`unet_desktop.core.folder.folder_lock`); when another live process holds it, the folder
+opens read-only and ``warnings`` names that process.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+from unet_desktop.core.errors import FileError
+from unet_desktop.core.folder.folder_lock import FolderLock, LockHolder, acquire, lock_path
+from unet_desktop.core.folder.folder_states import merge_states, replay_journal
+from unet_desktop.core.folder.image_entry import ImageEntry
+from unet_desktop.core.folder.journal import Journal
+from unet_desktop.core.folder.layouts import FolderScan, scan_folder
+from unet_desktop.core.folder.manifest import (
+    Manifest,
+    ManifestError,
+    journal_path,
+    load_manifest,
+    manifest_path,
+    quarantine,
+)
+from unet_desktop.core.folder.scheme_choice import choose_scheme
+from unet_desktop.core.folder.task import Task, TaskError, load_task
+from unet_desktop.core.io.atomic import remove_stale_temp_files
+from unet_desktop.core.io.input_rule import InputRule
+from unet_desktop.core.labels import LabelScheme
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class OpenedFolder:
+    """What was read from a folder; ``held`` is the folder's lock taken, or who holds it."""
+
+    scan: FolderScan
+    scheme: LabelScheme
+    entries: list[ImageEntry]
+    warnings: list[str]
+    read_only: bool
+    folded_journal: str | None
+    task: Task | None
+    held: FolderLock | LockHolder | None
+
+
+def open_folder(folder: str | os.PathLike, scheme: LabelScheme | None = None,
+                default_scheme: LabelScheme | None = None, writer: bool = False) -> OpenedFolder:
+    """Scan ``folder`` and merge the manifest; raises :class:`FileError` if it is no folder."""
+    root = Path(os.path.abspath(os.path.expanduser(folder)))
+    try:
+        scan = scan_folder(root)
+    except NotADirectoryError:
+        raise FileError(root, "not a folder") from None
+    except OSError as exc:
+        where = exc.filename or root
+        raise FileError(where, f"cannot list the folder ({exc.strerror or exc})") from exc
+    warnings = list(scan.warnings)
+    read_only = not (_is_writable(root) and _is_writable(scan.mask_dir))
+    if read_only:
+        warnings.append(f"{root} is read-only: labelling states are kept in memory only "
+                        "and masks cannot be saved")
+    held: FolderLock | LockHolder | None = None
+    if writer and not read_only:
+        try:
+            held = acquire(root)
+        except OSError as exc:
+            warnings.append(f"{lock_path(root)}: cannot take the folder's lock "
+                            f"({exc.strerror or exc}); another window may write it too")
+        if isinstance(held, LockHolder):
+            read_only = True
+            warnings.append(f"{root} is open in another window: {held.describe()}. Opened "
+                            "read-only (nothing is saved here) until it closes the folder "
+                            f"(lock file {lock_path(root)})")
+    if not read_only:  # what a killed atomic write left behind
+        _remove_stale_temp_files(root, scan.mask_dir, manifest_path(root).parent)
+    manifest = _load_or_quarantine(manifest_path(root), read_only, warnings)
+    task = load_task_or_warn(root, warnings)
+    journal = Journal(journal_path(root))
+    lines = journal.read()
+    folded = manifest.folded_journal if manifest is not None else None
+    if journal.id is not None and journal.id == folded:
+        lines = []  # already in the manifest: the process died before deleting it
+    scheme = choose_scheme(scheme, manifest, scan, warnings, default_scheme,
+                           task.scheme if task is not None else None)
+    if task is not None:
+        _skip_channel_misfits(scan, InputRule.from_dict(task.input_rule))
+    records = replay_journal(scan, manifest, lines, warnings)
+    entries = merge_states(scan, records, warnings)
+    if not entries:
+        warnings.append(f"no images found in {scan.image_dir}")
+    return OpenedFolder(scan, scheme, entries, warnings, read_only, folded, task, held)
+
+
+def load_task_or_warn(root: Path, warnings: list[str]) -> Task | None:
+    """The folder's task; ``None`` when there is none or (said in ``warnings``) it is unreadable."""
+    try:
+        return load_task(root)
+    except TaskError as exc:
+        warnings.append(f"task ignored (the file is left as it is): {exc}")
+        return None
+
+
+def _is_writable(folder: Path) -> bool:
+    """Whether files can be created in ``folder`` (or its nearest existing ancestor).
+
+    The write bits are checked as well as ``os.access`` so that a folder marked read-only is
+    treated as such even for root, who may write anywhere.
+    """
+    while not folder.exists() and folder != folder.parent:
+        folder = folder.parent
+    try:
+        mode = folder.stat().st_mode
+    except OSError:
+        return False
+    return os.access(folder, os.W_OK) and bool(mode & 0o222)
+
+
+def _load_or_quarantine(path: Path, read_only: bool, warnings: list[str]) -> Manifest | None:
+    try:
+        return load_manifest(path)
+    except ManifestError as exc:
+        note = f"manifest ignored, states rebuilt from the mask files: {exc}"
+        if not read_only:
+            try:
+                kept = quarantine(path)
+                note += f" (the bad file is kept as {kept.name})"
+            except OSError as move_exc:
+                note += f" (could not rename it: {move_exc.strerror})"
+        warnings.append(note)
+        return None
+
+
+def _skip_channel_misfits(scan: FolderScan, rule: InputRule) -> None:
+    """Images whose channels (known from their TIFF header) cannot feed the task's models are
+    listed as skipped with the reason, never silently dropped or mixed."""
+    kept, misfits = [], {}
+    for pair in scan.pairs:
+        reason = rule.misfit(pair.channels) if pair.channels is not None else None
+        if reason:
+            misfits[pair.image_path] = reason
+        else:
+            kept.append(pair)
+    scan.pairs[:] = kept
+    scan.skipped.extend((path, f"{reason} (the task's input: {rule.describe()})")
+                        for path, reason in misfits.items())
+
+
+def _remove_stale_temp_files(*folders: Path) -> None:
+    for folder in dict.fromkeys(folders):
+        for path in remove_stale_temp_files(folder):
+            log.info("%s: removed, left by an interrupted write", path)
