@@ -20,6 +20,12 @@ log = logging.getLogger(__name__)
 COMMANDS = ["gui", "predict", "train", "evaluate", "info", "export"]
 
 
+def fail(command: str, message: str) -> int:
+    """How a subcommand fails: one line on stderr naming the command; exit status 2."""
+    print(f"unet-desktop {command}: error: {message}", file=sys.stderr)
+    return 2
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="unet-desktop",

@@ -15,7 +15,7 @@ import json
 import sys
 from pathlib import Path
 
-from unet_desktop.commands.failure import fail
+from unet_desktop.cli import fail
 
 
 def add_parser(subparsers) -> None:

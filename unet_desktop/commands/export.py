@@ -12,7 +12,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from unet_desktop.commands.failure import fail
+from unet_desktop.cli import fail
 from unet_desktop.ml.model_files import CHECK_TOLERANCE, check_onnx, export_onnx
 
 __all__ = ["CHECK_TOLERANCE", "add_parser", "check_onnx", "export_onnx", "run"]

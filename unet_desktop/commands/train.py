@@ -15,7 +15,7 @@ import signal
 import sys
 from pathlib import Path
 
-from unet_desktop.commands.failure import fail
+from unet_desktop.cli import fail
 from unet_desktop.core.io.model_header import SCALES
 
 ARCHES = ("effnet-lite0", "effnet-lite1", "effnet-lite2", "unet", "resnet18", "resnet34")
