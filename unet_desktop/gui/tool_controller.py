@@ -13,6 +13,7 @@ import math
 from PySide6.QtCore import QObject, Qt, Signal
 from PySide6.QtWidgets import QApplication
 
+from unet_desktop.core.accept_tool import AcceptPredictionTool
 from unet_desktop.core.edit_ops import MAX_BRUSH, MIN_BRUSH, BBox
 from unet_desktop.core.labels import LabelScheme
 from unet_desktop.core.magic_wand import DEFAULT_TOLERANCE, MAX_TOLERANCE
@@ -46,9 +47,10 @@ TOOL_TITLES = {
     "wand": "Magic wand",
     "scissors": "Scissors",
     "fix": "Fix region",
+    "accept": "Accept prediction here",
 }
-SIZED_TOOLS = ("brush", "eraser")
-LIMITED_TOOLS = ("wand", "fix")  # work in the visible part of a large image
+SIZED_TOOLS = ("brush", "eraser", "accept")
+LIMITED_TOOLS = ("wand", "fix", "accept")  # work in the visible part of a large image
 LARGE_IMAGE_PIXELS = 16_000_000
 
 
@@ -85,6 +87,7 @@ class ToolController(QObject):
             "wand": WandTool(on_tolerance=self._on_wand_tolerance),
             "scissors": ScissorsTool(),
             "fix": RegionFixTool(),
+            "accept": AcceptPredictionTool(),
         }
         self._name = "brush"
         self._previous = "brush"
@@ -132,8 +135,8 @@ class ToolController(QObject):
         self.tolerance_changed.emit(tolerance)
 
     def set_prediction_source(self, source: PredictionSource) -> None:
-        """Where the box and fix tools get the prediction shown on the image (or None)."""
-        for name in ("box", "fix"):
+        """Where the box, fix and accept tools get the prediction shown on the image (or None)."""
+        for name in ("box", "fix", "accept"):
             self._tools[name].prediction = source
 
     def set_tool(self, name: str) -> None:
