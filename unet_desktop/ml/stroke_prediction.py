@@ -12,7 +12,7 @@ import numpy as np
 
 from unet_desktop.core.labels import LabelScheme
 from unet_desktop.ml.pixel_classifier import PixelClassifier, filter_features
-from unet_desktop.ml.predictor import Prediction
+from unet_desktop.ml.prediction_result import Prediction
 
 # Fewer trees and painted pixels than the training fill: an answer within seconds matters more
 # (a 512 x 512 slice with 8 % painted: fit 0.9 s and predict 1.1 s, not 1.4 s and 1.3 s)
