@@ -115,19 +115,19 @@ def run_strokes(app, args, probe, stats, wait_until, dwell) -> dict:
 def strokes_table(result: dict) -> str:
     """The stroke run as a few lines (``--json`` prints all of it)."""
     lat, gaps = result["stroke_to_prediction_ms"], result["gaps_ms"]
-    lines = [f"{result['image']} {result['size'][0]}x{result['size'][1]}, "
+    lines = [(f"{result['image']} {result['size'][0]}x{result['size'][1]}, "
              f"{result['labelled_fraction']:.1%} painted, {result['strokes']} measured strokes "
-             f"after {result['earlier_strokes']}, pause {result['stroke_pause_s']} s",
+             f"after {result['earlier_strokes']}, pause {result['stroke_pause_s']} s"),
              f"{'':<34}{'p50 ms':>9}{'p95 ms':>9}{'p99 ms':>9}{'max ms':>9}{'n':>6}",
-             f"{'stroke -> prediction shown':<34}{lat.get('p50', 0):>9.0f}{lat.get('p95', 0):>9.0f}"
-             f"{lat.get('p99', 0):>9.0f}{lat.get('max', 0):>9.0f}{lat['n']:>6}",
-             f"{'UI event-loop interval (5 ms)':<34}{gaps['p50']:>9.1f}{gaps['p95']:>9.1f}"
-             f"{gaps['p99']:>9.1f}{gaps['max']:>9.1f}{gaps['n']:>6}",
-             f"first stroke (loads the classifier, features): {result['first_stroke_ms']:.0f} ms;"
-             f" missed {result['missed']}",
-             f"process CPU {result['process_cpu_s']} s in {result['wall_s']} s "
+             (f"{'stroke -> prediction shown':<34}{lat.get('p50', 0):>9.0f}{lat.get('p95', 0):>9.0f}"
+             f"{lat.get('p99', 0):>9.0f}{lat.get('max', 0):>9.0f}{lat['n']:>6}"),
+             (f"{'UI event-loop interval (5 ms)':<34}{gaps['p50']:>9.1f}{gaps['p95']:>9.1f}"
+             f"{gaps['p99']:>9.1f}{gaps['max']:>9.1f}{gaps['n']:>6}"),
+             (f"first stroke (loads the classifier, features): {result['first_stroke_ms']:.0f} ms;"
+             f" missed {result['missed']}"),
+             (f"process CPU {result['process_cpu_s']} s in {result['wall_s']} s "
              f"({result['cpu_s_per_stroke']} s per stroke); load average "
-             f"{result['load_average'][0]} -> {result['load_average'][1]}"]
+             f"{result['load_average'][0]} -> {result['load_average'][1]}")]
     for stall in result.get("stalls", []):
         lines.append(f"stall {stall['ms']} ms (watchdog late {stall['watchdog_late_ms']} ms): "
                      f"UI {stall['ui_thread'][:1]}; others {stall['other_threads'][:2]}")
