@@ -25,7 +25,7 @@ from .smart_tools import PredictionSource, _no_prediction
 from .tools import DEFAULT_BRUSH_SIZE, Tool
 
 CLICK_PX = 2.0  # a press and release closer than this is a click, not a drag
-NO_PREDICTION = "No prediction on screen to accept"
+NO_PREDICTION = "No prediction in this task's classes on screen to accept"
 
 
 def accept_in_region(mask: np.ndarray, labels: np.ndarray, box: BBox, inside: np.ndarray,
