@@ -71,3 +71,17 @@ def test_without_a_prediction_nothing_changes_and_the_tool_says_why():
     assert tool.release(75.0, 30.0) is None
     assert tool.message == NO_PREDICTION
     assert (doc.mask == before).all() and len(doc.history) == 0
+
+
+def test_in_a_trimap_a_click_accepts_the_pet_with_its_border():
+    from unet_desktop.core.labels import trimap_scheme
+
+    labels = np.full((40, 40), 2, np.uint8)
+    labels[9:31, 9:31] = 3
+    labels[10:30, 10:30] = 1
+    doc = MaskDocument("pet.png", np.zeros((40, 40, 3), np.uint8), np.full((40, 40), 2, np.uint8),
+                       trimap_scheme())
+    tool = AcceptPredictionTool(doc, prediction=lambda: (labels, None))
+    tool.press(20.0, 20.0)
+    tool.release(20.0, 20.0)
+    assert (doc.mask == labels).all()

@@ -3,7 +3,8 @@ is a layer of its own, and this tool makes it the labels where the user says it 
 
 - A click (press and release within :data:`CLICK_PX`) accepts the predicted region under it:
   the connected pixels the prediction gives the clicked class, bounded to what is visibly one
-  region (``region_fix.clicked_region``: a cell whole, a stretch of a membrane network).
+  region (``region_fix.clicked_region``: a cell whole, a stretch of a membrane network; in a
+  trimap a pet with its border).
 - A drag accepts the prediction under a round brush of ``size`` px, as it moves.
 
 Either is one undo step. In a task with sparse labels only unlabeled pixels take the
@@ -100,7 +101,8 @@ class AcceptPredictionTool(Tool):
         return bbox if bbox is not None else ended
 
     def _accept_region(self, doc: MaskDocument, press: Point) -> BBox | None:
-        found = clicked_region(self._labels, *press, self.limit)
+        together = (1, 3) if doc.scheme.kind == "trimap" else ()  # a pet and its border
+        found = clicked_region(self._labels, *press, self.limit, together)
         if found is None:
             return None
         return doc.apply(accept_in_region(doc.mask, self._labels, *found,
