@@ -8,6 +8,7 @@ from pathlib import Path
 
 import numpy as np
 from PIL import Image
+from PySide6.QtCore import Qt
 
 from tests.gui.conftest import open_window
 from tests.gui.helpers import click, drag
@@ -50,8 +51,8 @@ def test_region_accept_labels_only_the_clicked_region(qtbot, tmp_path):
     strokes = document.mask.copy()
     steps = len(document.history)
 
-    win.actions.tools["accept"].trigger()  # what K does
-    assert win.tools.tool_name == "accept"
+    qtbot.keyClick(win.canvas.viewport(), Qt.Key.Key_K)
+    assert win.tools.tool_name == "accept" and win.actions.tools["accept"].isChecked()
     click(qtbot, win.canvas, 72, 24)  # the right cell, which nobody painted
     mask = document.mask
     accepted = (mask != strokes)
