@@ -70,6 +70,7 @@ def run_strokes(app, args, probe, stats, wait_until, dwell) -> dict:
 
         for i in range(args.prefill):  # earlier strokes, without pauses (nothing measured)
             stroke(i)
+        dwell(args.settle)  # the window's start-up (the worker's torch import) may end first
         probe.start()
         tracer = None
         if args.trace:
@@ -97,7 +98,8 @@ def run_strokes(app, args, probe, stats, wait_until, dwell) -> dict:
         app.processEvents()
         return {"image": key, "size": list(cell.shape), "strokes": args.strokes,
                 "earlier_strokes": args.prefill,
-                "stroke_pause_s": args.stroke_pause, "labelled_fraction": round(labelled, 4),
+                "stroke_pause_s": args.stroke_pause, "settle_s": args.settle,
+                "labelled_fraction": round(labelled, 4),
                 # the first includes loading the ML modules and the slice's filter features
                 "first_stroke_ms": latencies[0] if latencies else None,
                 "stroke_to_prediction_ms": stats(latencies[1:]), "gaps_ms": stats(gaps),
@@ -117,7 +119,8 @@ def strokes_table(result: dict) -> str:
     lat, gaps = result["stroke_to_prediction_ms"], result["gaps_ms"]
     lines = [(f"{result['image']} {result['size'][0]}x{result['size'][1]}, "
              f"{result['labelled_fraction']:.1%} painted, {result['strokes']} measured strokes "
-             f"after {result['earlier_strokes']}, pause {result['stroke_pause_s']} s"),
+             f"after {result['earlier_strokes']}, pause {result['stroke_pause_s']} s, "
+              f"settled {result['settle_s']} s"),
              f"{'':<34}{'p50 ms':>9}{'p95 ms':>9}{'p99 ms':>9}{'max ms':>9}{'n':>6}",
              (f"{'stroke -> prediction shown':<34}{lat.get('p50', 0):>9.0f}{lat.get('p95', 0):>9.0f}"
              f"{lat.get('p99', 0):>9.0f}{lat.get('max', 0):>9.0f}{lat['n']:>6}"),

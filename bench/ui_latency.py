@@ -79,6 +79,9 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
                    help="strokes painted before the measured ones, without pauses (--strokes)")
     p.add_argument("--stroke-pause", type=float, default=2.0,
                    help="seconds the simulated user pauses after each stroke (--strokes)")
+    p.add_argument("--settle", type=float, default=0.0,
+                   help="seconds to wait after the earlier strokes before measuring, so that "
+                        "the window's start-up work ends first (--strokes)")
     p.add_argument("--trace", action="store_true",
                    help="sample the UI thread's stack in each event-loop stall (--strokes; "
                         "bench/ui_stall_trace.py)")

@@ -1,27 +1,52 @@
 """Where the UI thread is when its event loop stalls (``bench/ui_latency.py --strokes N --trace``).
 
 A watchdog thread reads the time of the last tick of the UI probe (``LoopProbe``) every
-:data:`SAMPLE_MS`; while the probe is late by more than ``threshold_ms`` it samples the UI
-thread's stack (``sys._current_frames``) and the other threads'. A stall whose samples never
-arrive on time (the watchdog itself late) is one where something held the GIL, or the process
-got no CPU; its ``watchdog_late_ms`` says so.
+:data:`SAMPLE_MS`; while the probe is late by more than ``threshold_ms`` it samples the stacks of
+the UI thread and the others. A stall whose samples never arrive on time (the watchdog itself
+late) is one where something held the GIL, or the process got no CPU; its ``watchdog_late_ms``
+says so.
+
+The stacks are read with ``faulthandler.dump_traceback`` (text, no frame objects): holding a
+frame of the UI thread from ``sys._current_frames`` kept its locals alive past the function, so
+QTimers were destroyed on the watchdog's thread ("Timers cannot be stopped from another
+thread"), and once the process crashed.
 """
 
 from __future__ import annotations
 
-import sys
+import faulthandler
+import re
+import tempfile
 import threading
 import time
-import traceback
 from collections import Counter
 
 SAMPLE_MS = 10
+_THREAD = re.compile(r"(?:Current thread|Thread) (0x[0-9a-f]+)")
+_FRAME = re.compile(r'\s+File "(?:.*/)?([^/"]+)", line (\d+) in (\S+)')
 
 
-def _stack(frame, depth: int = 6) -> str:
-    lines = traceback.extract_stack(frame)[-depth:]
-    return " <- ".join(f"{f.filename.rsplit('/', 1)[-1]}:{f.lineno} {f.name}"
-                       for f in reversed(lines))
+def thread_stacks() -> dict[int, list[str]]:
+    """Each thread's stack, innermost first, as "file:line function" lines."""
+    with tempfile.TemporaryFile("w+") as f:
+        faulthandler.dump_traceback(f, all_threads=True)
+        f.seek(0)
+        text = f.read()
+    stacks: dict[int, list[str]] = {}
+    current: list[str] | None = None
+    for line in text.splitlines():
+        thread = _THREAD.match(line)
+        if thread:
+            current = stacks.setdefault(int(thread.group(1), 16), [])
+            continue
+        frame = _FRAME.match(line)
+        if frame and current is not None:
+            current.append(f"{frame.group(1)}:{frame.group(2)} {frame.group(3)}")
+    return stacks
+
+
+def _stack(lines: list[str], depth: int = 6) -> str:
+    return " <- ".join(lines[:depth])
 
 
 class StallTracer(threading.Thread):
@@ -51,17 +76,16 @@ class StallTracer(threading.Thread):
                     self.stalls.append(current)
                     current = None
                 continue
-            frames = sys._current_frames()
+            stacks = thread_stacks()
             if current is None:
                 current = {"ms": 0.0, "watchdog_late_ms": 0.0, "ui": Counter(),
                            "others": Counter()}
             current["ms"] = behind * 1000
             current["watchdog_late_ms"] = max(current["watchdog_late_ms"], round(late * 1000, 1))
-            ui = frames.get(self.ui_thread)
-            current["ui"][_stack(ui) if ui is not None else "?"] += 1
-            for ident, frame in frames.items():
+            current["ui"][_stack(stacks.get(self.ui_thread, ["?"]))] += 1
+            for ident, lines in stacks.items():
                 if ident not in (self.ui_thread, threading.get_ident()):
-                    current["others"][_stack(frame, 3)] += 1
+                    current["others"][_stack(lines, 3)] += 1
 
     def stop(self) -> list[dict]:
         self._stop_event.set()
