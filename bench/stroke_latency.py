@@ -10,6 +10,7 @@ measures the time from the end of a stroke to the prediction from the strokes sh
 
 from __future__ import annotations
 
+import os
 import shutil
 import time
 from pathlib import Path
@@ -69,7 +70,16 @@ def run_strokes(app, args, probe, stats, wait_until, dwell) -> dict:
 
         for i in range(args.prefill):  # earlier strokes, without pauses (nothing measured)
             stroke(i)
+        dwell(args.settle)  # the window's start-up (the worker's torch import) may end first
         probe.start()
+        tracer = None
+        if args.trace:
+            from ui_stall_trace import StallTracer
+
+            tracer = StallTracer(lambda: probe._last)
+            tracer.start()
+        load_before, cpu_before, wall_before = os.getloadavg()[0], time.process_time(), \
+            time.perf_counter()
         for i in range(args.prefill, args.prefill + args.strokes + (args.prefill == 0)):
             before = len(shown)
             stroke(i)
@@ -81,16 +91,52 @@ def run_strokes(app, args, probe, stats, wait_until, dwell) -> dict:
                 latencies.append((shown[-1] - released) * 1000)
             dwell(args.stroke_pause)
         gaps = probe.stop()
+        cpu_s, wall_s = time.process_time() - cpu_before, time.perf_counter() - wall_before
+        stalls = tracer.stop() if tracer is not None else None
         labelled = float((win.session.document.mask != 128).mean())
         win.close()
         app.processEvents()
         return {"image": key, "size": list(cell.shape), "strokes": args.strokes,
                 "earlier_strokes": args.prefill,
-                "stroke_pause_s": args.stroke_pause, "labelled_fraction": round(labelled, 4),
+                "stroke_pause_s": args.stroke_pause, "settle_s": args.settle,
+                "labelled_fraction": round(labelled, 4),
                 # the first includes loading the ML modules and the slice's filter features
                 "first_stroke_ms": latencies[0] if latencies else None,
                 "stroke_to_prediction_ms": stats(latencies[1:]), "gaps_ms": stats(gaps),
                 "missed": args.strokes - len(latencies),
+                # the whole process (UI, classifier threads) while the measured strokes ran
+                "process_cpu_s": round(cpu_s, 2), "wall_s": round(wall_s, 2),
+                "cpu_s_per_stroke": round(cpu_s / max(1, args.strokes), 3),
+                "load_average": [round(load_before, 2), round(os.getloadavg()[0], 2)],
+                **({"stalls": stalls[:5]} if stalls is not None else {}),
                 "targets": {"stroke_p95_ms": 3000.0, "gap_p99_ms": 50.0}}
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
+
+
+def strokes_table(result: dict) -> str:
+    """The stroke run as a few lines (``--json`` prints all of it)."""
+    lat, gaps = result["stroke_to_prediction_ms"], result["gaps_ms"]
+    lines = [(f"{result['image']} {result['size'][0]}x{result['size'][1]}, "
+             f"{result['labelled_fraction']:.1%} painted, {result['strokes']} measured strokes "
+             f"after {result['earlier_strokes']}, pause {result['stroke_pause_s']} s, "
+              f"settled {result['settle_s']} s"),
+             f"{'':<34}{'p50 ms':>9}{'p95 ms':>9}{'p99 ms':>9}{'max ms':>9}{'n':>6}",
+             (f"{'stroke -> prediction shown':<34}{lat.get('p50', 0):>9.0f}{lat.get('p95', 0):>9.0f}"
+             f"{lat.get('p99', 0):>9.0f}{lat.get('max', 0):>9.0f}{lat['n']:>6}"),
+             (f"{'UI event-loop interval (5 ms)':<34}{gaps['p50']:>9.1f}{gaps['p95']:>9.1f}"
+             f"{gaps['p99']:>9.1f}{gaps['max']:>9.1f}{gaps['n']:>6}"),
+             (f"first stroke (loads the classifier, features): {result['first_stroke_ms']:.0f} ms;"
+             f" missed {result['missed']}"),
+             (f"process CPU {result['process_cpu_s']} s in {result['wall_s']} s "
+             f"({result['cpu_s_per_stroke']} s per stroke); load average "
+             f"{result['load_average'][0]} -> {result['load_average'][1]}")]
+    for stall in result.get("stalls", []):
+        lines.append(f"stall {stall['ms']} ms (watchdog late {stall['watchdog_late_ms']} ms): "
+                     f"UI {stall['ui_thread'][:1]}; others {stall['other_threads'][:2]}")
+    targets = result["targets"]
+    lines.append(f"target stroke p95 <= {targets['stroke_p95_ms']:.0f} ms: "
+                 f"{'met' if lat.get('p95', 1e9) <= targets['stroke_p95_ms'] else 'MISSED'}; "
+                 f"UI gap p99 <= {targets['gap_p99_ms']:.0f} ms: "
+                 f"{'met' if gaps['p99'] <= targets['gap_p99_ms'] else 'MISSED'}")
+    return "\n".join(lines)

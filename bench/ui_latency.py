@@ -79,6 +79,12 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
                    help="strokes painted before the measured ones, without pauses (--strokes)")
     p.add_argument("--stroke-pause", type=float, default=2.0,
                    help="seconds the simulated user pauses after each stroke (--strokes)")
+    p.add_argument("--settle", type=float, default=0.0,
+                   help="seconds to wait after the earlier strokes before measuring, so that "
+                        "the window's start-up work ends first (--strokes)")
+    p.add_argument("--trace", action="store_true",
+                   help="sample the UI thread's stack in each event-loop stall (--strokes; "
+                        "bench/ui_stall_trace.py)")
     p.add_argument("--json", action="store_true", help="print JSON instead of a table")
     return p.parse_args(argv)
 
@@ -386,11 +392,11 @@ def table(result: dict) -> str:
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     if args.strokes:
-        from stroke_latency import run_strokes
+        from stroke_latency import run_strokes, strokes_table
 
         qInstallMessageHandler(_quiet_offscreen)
         result = run_strokes(create_application(), args, LoopProbe(), stats, wait_until, dwell)
-        print(json.dumps(result, indent=1))
+        print(json.dumps(result, indent=1) if args.json else strokes_table(result))
         return 0
     if not args.data.is_dir():
         print(f"{args.data}: no such folder (pass --data)", file=sys.stderr)

@@ -21,6 +21,7 @@ TOOL_SHORTCUTS = {
     "wand": "W",
     "scissors": "S",
     "fix": "X",
+    "accept": "K",
 }
 MAX_CLASS_KEYS = 9
 LISTED_KEYS = "listed_keys"  # action property: the keys Help > Keyboard Shortcuts shows

@@ -25,6 +25,7 @@ from unet_desktop.core.editing.tools import (
     Tool,
 )
 from unet_desktop.core.labels import LabelScheme
+from unet_desktop.core.smart.accept_tool import AcceptPredictionTool
 from unet_desktop.core.smart.magic_wand import DEFAULT_TOLERANCE, MAX_TOLERANCE
 from unet_desktop.core.smart.smart_tools import (
     BoxTool,
@@ -47,9 +48,10 @@ TOOL_TITLES = {
     "wand": "Magic wand",
     "scissors": "Scissors",
     "fix": "Fix region",
+    "accept": "Accept prediction here",
 }
-SIZED_TOOLS = ("brush", "eraser")
-LIMITED_TOOLS = ("wand", "fix")  # work in the visible part of a large image
+SIZED_TOOLS = ("brush", "eraser", "accept")
+LIMITED_TOOLS = ("wand", "fix", "accept")  # work in the visible part of a large image
 LARGE_IMAGE_PIXELS = 16_000_000
 
 
@@ -86,6 +88,7 @@ class ToolController(QObject):
             "wand": WandTool(on_tolerance=self._on_wand_tolerance),
             "scissors": ScissorsTool(),
             "fix": RegionFixTool(),
+            "accept": AcceptPredictionTool(),
         }
         self._name = "brush"
         self._previous = "brush"
@@ -133,8 +136,8 @@ class ToolController(QObject):
         self.tolerance_changed.emit(tolerance)
 
     def set_prediction_source(self, source: PredictionSource) -> None:
-        """Where the box and fix tools get the prediction shown on the image (or None)."""
-        for name in ("box", "fix"):
+        """Where the box, fix and accept tools get the prediction shown on the image (or None)."""
+        for name in ("box", "fix", "accept"):
             self._tools[name].prediction = source
 
     def set_tool(self, name: str) -> None:

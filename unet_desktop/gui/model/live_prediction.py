@@ -15,7 +15,9 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from typing import Any
 
 from PySide6.QtCore import QObject, QTimer, Signal
+from PySide6.QtWidgets import QApplication
 
+from unet_desktop.gui import main_thread_gc
 from unet_desktop.gui.editing.session import EditingSession
 from unet_desktop.gui.model.prediction_controller import PredictionController
 
@@ -28,6 +30,7 @@ class LivePrediction(QObject):
 
     shown = Signal(str, float)  # image key, seconds from the last stroke to the prediction
     _finished = Signal(object)  # from the thread: (key, generation, prediction, stroke time)
+    _loaded = Signal()  # from the thread: the classifier's modules are imported
 
     def __init__(self, session: EditingSession, prediction: PredictionController,
                  parent: QObject | None = None) -> None:
@@ -45,6 +48,8 @@ class LivePrediction(QObject):
         session.document_opened.connect(self._on_document_opened)
         session.mask_changed.connect(self._on_mask_changed)
         self._finished.connect(self._on_finished)
+        self._loaded.connect(self._on_loaded)
+        self._frozen = False  # whether the classifier's modules were frozen (_on_loaded)
 
     def stop(self) -> None:
         """The window is closing: no more runs, and no result is shown."""
@@ -61,7 +66,7 @@ class LivePrediction(QObject):
         self._timer.stop()
         document = self.session.document
         if self._active and document is not None and self._sparse():
-            self._running = self._pool.submit(self._predictor_for, document.image)  # warm up
+            self._running = self._pool.submit(self._warm_up, document.image)
 
     def _on_mask_changed(self, _box: object) -> None:
         if self._active and self._sparse() and self.session.document is not None:
@@ -80,7 +85,28 @@ class LivePrediction(QObject):
                document.scheme, self._last_stroke)
         self._running = self._pool.submit(self._run, *job)
 
+    def _on_loaded(self) -> None:
+        """Importing scikit-learn made a few hundred thousand objects that live as long as the
+        window; a full garbage collection of them held the UI for 0.3 s. Collections skip them
+        from now on (``gui.main_thread_gc``; the window does the same once torch is loaded)."""
+        if self._frozen:
+            return
+        self._frozen = True
+        main_thread_gc.install(QApplication.instance()).freeze_survivors()
+
     # --- on the pool's one thread ------------------------------------------------------------
+    def _warm_up(self, image: Any) -> None:
+        """Import the classifier's modules and compute the image's features before the first
+        stroke's run needs them."""
+        import sklearn.ensemble  # noqa: F401 - imported by the first fit otherwise
+
+        self._predictor_for(image)
+        if self._active:
+            try:
+                self._loaded.emit()
+            except RuntimeError:  # the window (and this object) went away meanwhile
+                pass
+
     def _predictor_for(self, image: Any) -> Any:
         """The image's ``StrokePredictor`` with its features (made once per image; the import of
         the ML modules happens here too, never on the UI thread)."""

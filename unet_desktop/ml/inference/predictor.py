@@ -23,7 +23,6 @@ from __future__ import annotations
 
 import math
 import os
-from dataclasses import dataclass
 from typing import Literal
 
 import cv2
@@ -33,6 +32,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from unet_desktop.ml.device import pick_device
+from unet_desktop.ml.inference.prediction_result import Prediction
 from unet_desktop.ml.inference.tiling import blend_tiles
 from unet_desktop.ml.models.fuse import fold_batchnorm
 from unet_desktop.ml.models.modelfile import ModelMeta, load_model_file
@@ -40,16 +40,6 @@ from unet_desktop.ml.models.modelfile import ModelMeta, load_model_file
 Mode = Literal["resize", "tile"]
 Engine = Literal["auto", "torch", "onnxruntime"]
 _EPS = 1e-12
-
-
-@dataclass
-class Prediction:
-    """One image's result. ``probs`` is None when the caller did not ask for it."""
-
-    labels: np.ndarray  # H x W uint8, the scheme's stored values
-    probs: np.ndarray | None  # C x H x W float32, classes in training-index order
-    uncertainty: np.ndarray  # H x W float32, entropy / log(C), 0 (sure) .. 1 (uniform)
-    score: float  # mean uncertainty of the image
 
 
 def as_model_channels(image: np.ndarray, in_channels: int) -> np.ndarray:
