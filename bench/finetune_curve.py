@@ -66,7 +66,8 @@ from unet_desktop.core.folder.workspace import ImageEntry, Workspace
 from unet_desktop.core.io.model_header import SCALES
 from unet_desktop.ml.device import pick_device
 from unet_desktop.ml.inference.predictor import Predictor
-from unet_desktop.ml.models.architecture import DEFAULT_ENCODER, build_model, pretrained_arch
+from unet_desktop.ml.models.architecture import build_model, pretrained_arch
+from unet_desktop.ml.models.effnet_unet import DEFAULT_ENCODER
 from unet_desktop.ml.models.imagenet_weights import ENCODERS
 from unet_desktop.ml.models.modelfile import load_model_file, read_meta
 from unet_desktop.ml.models.new_classes import replace_head
