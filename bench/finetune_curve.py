@@ -80,13 +80,9 @@ from unet_desktop.ml.training.dataset import (
     split_indices,
     training_entries,
 )
-from unet_desktop.ml.training.train import (
-    IMAGENET_NORMALIZATION,
-    FinalReport,
-    StepReport,
-    TrainConfig,
-)
+from unet_desktop.ml.training.train import FinalReport, StepReport, TrainConfig
 from unet_desktop.ml.training.train_config import cache_side
+from unet_desktop.ml.training.train_data import IMAGENET_NORMALIZATION
 
 ROOT = Path(__file__).resolve().parents[1]
 PARENT = ROOT / "models" / "pets-trimap.safetensors"
