@@ -66,7 +66,8 @@ from unet_desktop.core.folder.workspace import ImageEntry, Workspace
 from unet_desktop.core.io.model_header import SCALES
 from unet_desktop.ml.device import pick_device
 from unet_desktop.ml.inference.predictor import Predictor
-from unet_desktop.ml.models.architecture import DEFAULT_ENCODER, build_model, pretrained_arch
+from unet_desktop.ml.models.architecture import build_model, pretrained_arch
+from unet_desktop.ml.models.effnet_unet import DEFAULT_ENCODER
 from unet_desktop.ml.models.imagenet_weights import ENCODERS
 from unet_desktop.ml.models.modelfile import load_model_file, read_meta
 from unet_desktop.ml.models.new_classes import replace_head
@@ -79,13 +80,9 @@ from unet_desktop.ml.training.dataset import (
     split_indices,
     training_entries,
 )
-from unet_desktop.ml.training.train import (
-    IMAGENET_NORMALIZATION,
-    FinalReport,
-    StepReport,
-    TrainConfig,
-)
+from unet_desktop.ml.training.train import FinalReport, StepReport, TrainConfig
 from unet_desktop.ml.training.train_config import cache_side
+from unet_desktop.ml.training.train_data import IMAGENET_NORMALIZATION
 
 ROOT = Path(__file__).resolve().parents[1]
 PARENT = ROOT / "models" / "pets-trimap.safetensors"

@@ -25,7 +25,8 @@ from unet_desktop.core.editing.delta import delta_from_masks
 from unet_desktop.core.folder.learning_record import load_record, record_path
 from unet_desktop.core.folder.workspace import ImageState, Workspace
 from unet_desktop.core.io.maskio import read_mask
-from unet_desktop.ml.loop.learning_loop import GateReport, LearningLoop, LoopSettings
+from unet_desktop.ml.loop.learning_loop import LearningLoop, LoopSettings
+from unet_desktop.ml.loop.promotion_gate import GateReport, PromotionGate
 from unet_desktop.ml.models.modelfile import read_meta
 
 FAST = LoopSettings(epochs=1, size=32, batch_size=4)
@@ -82,7 +83,7 @@ def gate_scores(monkeypatch, in_use: str, candidate_better: bool) -> None:
         score = 0.7 if version == in_use else (0.9 if candidate_better else 0.5)
         return {"score": score, "dice": score, "miou": score}
 
-    monkeypatch.setattr(LearningLoop, "_validation_score", fake)
+    monkeypatch.setattr(PromotionGate, "validation_score", fake)
 
 
 def test_the_toggle_starts_rounds_on_the_worker_thread(qtbot, win, pets, monkeypatch):

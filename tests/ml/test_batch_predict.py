@@ -14,7 +14,9 @@ from unet_desktop.core.folder.workspace import ImageState, Workspace
 from unet_desktop.core.io.maskio import read_mask, write_mask
 from unet_desktop.core.labels import trimap_scheme
 from unet_desktop.core.progress import CancelToken
-from unet_desktop.ml.inference.batch_predict import BEING_EDITED, RECORD_NAME, batch_predict
+from unet_desktop.ml.inference.batch_predict import batch_predict
+from unet_desktop.ml.inference.batch_progress import BEING_EDITED
+from unet_desktop.ml.inference.prediction_record import RECORD_NAME
 from unet_desktop.ml.inference.predictor import Predictor
 
 torch.set_num_threads(1)

@@ -10,7 +10,7 @@ import torch
 
 from tests.ml.test_batch_predict import run, write_images
 from unet_desktop.core.folder.journal import Journal
-from unet_desktop.ml.inference.batch_predict import RECORD_NAME
+from unet_desktop.ml.inference.prediction_record import RECORD_NAME
 from unet_desktop.ml.inference.predictor import Predictor
 
 torch.set_num_threads(1)
@@ -28,7 +28,7 @@ def test_an_unreadable_record_is_said_in_the_log_and_in_each_skip_reason(tmp_pat
     run(predictor, tmp_path / "in", out)
     record = out / f"{RECORD_NAME}.json"
     record.write_text("{ not json")
-    with caplog.at_level(logging.WARNING, logger="unet_desktop.ml.inference.batch_predict"):
+    with caplog.at_level(logging.WARNING, logger="unet_desktop.ml.inference.prediction_record"):
         last, results = run(predictor, tmp_path / "in", out)
     assert last.skipped == 3
     assert all("is unreadable" in r.reason and record.name in r.reason
@@ -42,7 +42,7 @@ def test_a_failed_journal_append_is_logged(tmp_path, predictor, caplog, monkeypa
 
     monkeypatch.setattr(Journal, "append", refuse)
     write_images(tmp_path / "in", 2)
-    with caplog.at_level(logging.WARNING, logger="unet_desktop.ml.inference.batch_predict"):
+    with caplog.at_level(logging.WARNING, logger="unet_desktop.ml.inference.prediction_record"):
         last, _ = run(predictor, tmp_path / "in", tmp_path / "out")
     assert last.predicted == 2  # the record itself is still saved at the end
     warnings = [m for m in caplog.messages if "cannot append to the journal" in m]

@@ -12,12 +12,12 @@ from unet_desktop.core.errors import FileError
 from unet_desktop.core.folder.learning_record import load_record, record_path
 from unet_desktop.core.labels import multiclass_scheme, trimap_scheme
 from unet_desktop.ml.loop.learning_loop import (
-    GateReport,
     LearningLoop,
     LoopSettings,
     RoundPlan,
     RoundResult,
 )
+from unet_desktop.ml.loop.promotion_gate import GateReport, PromotionGate
 from unet_desktop.ml.models.modelfile import read_meta
 from unet_desktop.ml.training.dataset import SkippedPair
 
@@ -103,14 +103,14 @@ def test_a_worse_round_is_kept_as_a_candidate(loop, tmp_path, tiny_model_file, m
         score = 0.9 if version == parent_version else 0.5
         return {"score": score, "dice": score, "miou": score}
 
-    monkeypatch.setattr(LearningLoop, "_validation_score", fake_score)
+    monkeypatch.setattr(PromotionGate, "validation_score", fake_score)
     result, _ = run(loop, plan(tmp_path, tiny_model_file))
     assert not result.promoted
     assert result.model_path.is_file()  # still there to be picked
     assert "candidate" in result.reason and "0.500 < 0.900" in result.reason
     assert result.metrics["val_score"] == 0.5 and result.metrics["parent_val_score"] == 0.9
 
-    monkeypatch.setattr(LearningLoop, "_validation_score", lambda self, p, v, k, c:
+    monkeypatch.setattr(PromotionGate, "validation_score", lambda self, p, v, k, c:
                         fake_score(self, p, parent_version if v != parent_version else "x", k, c))
     better, _ = run(loop, plan(tmp_path, tiny_model_file, 2))
     assert better.promoted and better.gate == "validation"

@@ -60,10 +60,10 @@ def test_dense_masks_and_one_class_strokes_are_left_alone():
 @pytest.mark.parametrize("mode", ["auto", "off"])
 def test_training_on_strokes_fills_them_only_when_asked(tmp_path, mode, monkeypatch):
     seen = []
-    import unet_desktop.ml.training.train as train_module
+    from unet_desktop.ml.training import train_data
 
-    real = train_module.fill_strokes
-    monkeypatch.setattr(train_module, "fill_strokes",
+    real = train_data.fill_strokes
+    monkeypatch.setattr(train_data, "fill_strokes",
                         lambda *a, **k: seen.append(1) or real(*a, **k))
     image, _, strokes = disc_with_strokes()
     scheme = LabelScheme("binary", binary_scheme().classes, 128)

@@ -230,17 +230,17 @@ def test_mixed_precision_and_channels_last_steps_run(amp):
 
 
 def test_copy_paste_reaches_the_training_images_only(tmp_path, monkeypatch):
-    from unet_desktop.ml.training import train as train_module
+    from unet_desktop.ml.training import train_data
     from unet_desktop.ml.training.augment import AugmentOptions
 
     calls = []
 
-    class CountingPaste(train_module.CopyPaste):
+    class CountingPaste(train_data.CopyPaste):
         def __call__(self, image, target):
             calls.append(image.shape)
             return super().__call__(image, target)
 
-    monkeypatch.setattr(train_module, "CopyPaste", CountingPaste)
+    monkeypatch.setattr(train_data, "CopyPaste", CountingPaste)
     cfg = config(tmp_path, epochs=1, val_fraction=0.25,
                  augment=AugmentOptions(copy_paste=1.0))
     run(disc_samples(16), cfg)

@@ -27,7 +27,8 @@ from unet_desktop.core.folder.manifest import ImageState, journal_path, load_man
 from unet_desktop.core.folder.workspace import Workspace
 from unet_desktop.core.io.maskio import read_mask, write_mask
 from unet_desktop.core.labels import binary_scheme, trimap_scheme
-from unet_desktop.ml.inference.batch_predict import RECORD_NAME, batch_predict
+from unet_desktop.ml.inference.batch_predict import batch_predict
+from unet_desktop.ml.inference.prediction_record import RECORD_NAME
 from unet_desktop.ml.inference.predictor import Predictor
 from unet_desktop.ml.models.modelfile import read_meta
 from unet_desktop.ml.training.checkpoint import checkpoint_path
@@ -38,12 +39,12 @@ SIZE = (64, 48)  # width, height
 
 _SLOW_PREDICT = """
 import sys, time
-from unet_desktop.ml.inference import batch_predict
-decode = batch_predict._decode
+from unet_desktop.ml.inference import batch_pipeline
+decode = batch_pipeline._decode
 def slow_decode(job):
     time.sleep(0.05)
     return decode(job)
-batch_predict._decode = slow_decode
+batch_pipeline._decode = slow_decode
 from unet_desktop.cli import main
 sys.exit(main(sys.argv[1:]))
 """

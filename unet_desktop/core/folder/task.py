@@ -64,7 +64,8 @@ class ModelVersion:
     corrected_images: int = 0  # labelled images it was trained and validated on
     note: str = ""  # e.g. the learning loop's verdict: promoted, or kept as a candidate
     # whether it was judged on validation images it never trained on (None: not recorded), and
-    # on how many; below 2 (ml.loop.learning_loop.MIN_VALIDATION_IMAGES) a version is unvalidated
+    # on how many; below 2 (core.folder.learning_record.MIN_VALIDATION_IMAGES) a version is
+    # unvalidated (ml.loop.promotion_gate)
     validated: bool | None = None
     validation_images: int | None = None
 

@@ -8,13 +8,11 @@ One :class:`LearningLoop` per folder; the window (on its worker thread) and
   arrive while a round runs merge into ONE next round (:attr:`round_requested`).
 - :meth:`run_round` (a generator of training reports, then one :class:`RoundResult`): a
   time-budgeted fine-tune (``ml.training.finetune_job.run_finetune``) from the model in use over every
-  corrected image outside the validation set (the newest always among them), then the gate:
-  the new version is promoted only if it scores no worse than the model in use on the
-  validation set. With fewer than 2 validation images nothing can judge it: it is promoted
-  "not validated" (``RoundResult.validated`` False, gate ``"unvalidated"``); no figure measured
-  on its own training images is offered instead. A validation image that cannot be scored (its
-  mask is another size than its image...) is skipped and named. A version that is not promoted
-  stays a candidate (its file is kept).
+  corrected image outside the validation set (the newest always among them), then the gate
+  (``ml.loop.promotion_gate``): the new version is promoted only if it scores no worse than
+  the model in use on the validation set (fewer than 2 validation images: promoted "not
+  validated", ``RoundResult.validated`` False). A version that is not promoted stays a
+  candidate (its file is kept).
 - :meth:`score_prediction` records a curve point: how good the prediction was that the user
   started from, against the correction they saved (``ml.loop.loop_score``).
 
@@ -22,7 +20,7 @@ The round's inputs (:class:`RoundPlan`) are immutable values made by the caller;
 kept in the folder's one record store (``core.folder.learning_record.record_store``, shared with the
 folder's model owner), so corrections may be noted from another thread while a round runs.
 Cached training samples and validation pairs stay within ``LoopSettings.cache_bytes`` (least
-recently used go first). Torch is imported only when a round runs or a prediction is scored (the
+recently used go first, ``ml.loop.loop_cache``). Torch is imported only when a round runs or a prediction is scored (the
 window imports this module).
 """
 
@@ -31,7 +29,6 @@ from __future__ import annotations
 import dataclasses
 import threading
 import time
-from collections import OrderedDict
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -41,7 +38,6 @@ import numpy as np
 
 from unet_desktop.core.errors import FileError
 from unet_desktop.core.folder.learning_record import (
-    MIN_VALIDATION_IMAGES,
     CurvePoint,
     LearningRecord,
     record_store,
@@ -49,9 +45,10 @@ from unet_desktop.core.folder.learning_record import (
 from unet_desktop.core.io.input_rule import DEFAULT_NEW, LEGACY, InputRule
 from unet_desktop.core.labels import LabelScheme
 from unet_desktop.core.progress import CancelToken
+from unet_desktop.ml.loop.loop_cache import BoundedCache, sample_bytes, skipped
+from unet_desktop.ml.loop.promotion_gate import PairLoader, PromotionGate
 from unet_desktop.ml.training.few_image_recipe import FEW_IMAGE_SCHEDULE
 
-PairLoader = Callable[[str], tuple[np.ndarray, np.ndarray]]  # key -> (image, saved mask)
 DEFAULT_ROUND_SECONDS = 20.0
 DEFAULT_CACHE_BYTES = 64 * 2**20  # decoded samples and validation pairs kept between rounds
 
@@ -97,14 +94,6 @@ class RoundPlan:
 
 
 @dataclass(frozen=True)
-class GateReport:
-    """Scoring the validation images: ``done`` of ``total`` (between training and the verdict)."""
-
-    done: int
-    total: int
-
-
-@dataclass(frozen=True)
 class RoundResult:
     model_path: Path | None  # the new version's file; None when nothing was trained
     version: str
@@ -133,9 +122,9 @@ class LearningLoop:
         self._requested = False
         self._rounds = 0
         # ("sample", key, channels, side) -> ml.training.dataset.Sample; ("pair", key) -> validation pair
-        self._cache = _BoundedCache()
-        # (model version, key) -> (score, dice, miou) of a validation image
-        self._scores: dict[tuple[str, str], tuple[float, float | None, float | None]] = {}
+        self._cache = BoundedCache()
+        self._gate = PromotionGate(scheme, load_pair, self._lock, self._cache,
+                                   lambda: self.settings)
 
     # --- the record -------------------------------------------------------------------------------
     @property
@@ -170,7 +159,7 @@ class LearningLoop:
         Returns whether it is in the validation set."""
         def forget_and_request() -> None:
             self._cache.forget(key)
-            self._scores = {k: v for k, v in self._scores.items() if k[1] != key}
+            self._gate.forget(key)
             self._requested = True
 
         record = self._update(lambda r: r.with_corrected(key), forget_and_request)
@@ -211,7 +200,7 @@ class LearningLoop:
 
     # --- a round ----------------------------------------------------------------------------------
     def run_round(self, plan: RoundPlan, cancel: CancelToken | None = None) -> Iterator[object]:
-        """Training reports, :class:`GateReport` s, then one :class:`RoundResult`."""
+        """Training reports, the gate's ``GateReport`` s, then one :class:`RoundResult`."""
         cancel = cancel or CancelToken()
         with self._lock:
             self._requested = False  # what arrives from now on goes into the next round
@@ -278,8 +267,11 @@ class LearningLoop:
                                      "Round cancelled; nothing kept.", {}, train_keys, val_keys,
                                      seconds)
             else:
-                result = yield from self._gate(plan, final, parent_meta, train_keys, val_keys,
-                                               seconds, cancel)
+                verdict = yield from self._gate.judge(final, plan.parent, parent_meta,
+                                                      plan.renamed, val_keys, cancel)
+                result = RoundResult(Path(final.model_path), verdict.version, verdict.promoted,
+                                     verdict.gate, verdict.reason, verdict.metrics, train_keys,
+                                     val_keys, seconds, validated=verdict.validated)
         except BaseException:  # stopped unfinished (quit, a failure): keep no half a version
             self._discard(plan.out)
             raise
@@ -300,9 +292,9 @@ class LearningLoop:
                 sample = make_sample(key, rule.apply(image, key), mask, self.scheme, in_channels=channels,
                                      max_side=max_side)
             except (FileError, KeyError, ValueError) as exc:
-                return _skipped(key, exc)
+                return skipped(key, exc)
             with self._lock:
-                self._cache.put(cache_key, sample, _sample_bytes(sample),
+                self._cache.put(cache_key, sample, sample_bytes(sample),
                                 self.settings.cache_bytes)
         return sample
 
@@ -314,150 +306,9 @@ class LearningLoop:
             path.unlink(missing_ok=True)
             checkpoint_path(path).unlink(missing_ok=True)
 
-    # --- the gate ---------------------------------------------------------------------------------
-    def _gate(self, plan: RoundPlan, final, parent_meta, train_keys: tuple[str, ...],
-              val_keys: tuple[str, ...], seconds: float,
-              cancel: CancelToken) -> Iterator[object]:
-        """Yields :class:`GateReport` s; returns the :class:`RoundResult`."""
-        from unet_desktop.ml.models.modelfile import read_meta
-
-        path = Path(final.model_path)
-        version = read_meta(path).version
-        metrics = {"train_loss": final.metrics.get("loss")}
-        judged = 0  # validation images scored
-
-        def result(promoted: bool, gate: str, reason: str) -> RoundResult:
-            return RoundResult(path, version, promoted, gate, reason,
-                               {k: v for k, v in metrics.items() if v is not None},
-                               train_keys, val_keys, seconds,
-                               validated=judged >= MIN_VALIDATION_IMAGES)
-
-        if len(val_keys) >= MIN_VALIDATION_IMAGES:
-            new = yield from self._validation_score(path, version, val_keys, cancel)
-            metrics.update(val_score=new["score"], miou=new["miou"], dice=new["dice"])
-            # the others could not be read or scored (named)
-            judged = new.get("count", len(val_keys) if new["score"] is not None else 0)
-        usable = judged if len(val_keys) >= MIN_VALIDATION_IMAGES else len(val_keys)
-        unvalidated = (f"not validated: {usable} usable validation image(s) so far, "
-                       f"{MIN_VALIDATION_IMAGES} needed")
-        # the one class rule: a parent of other classes (mapped by name) cannot label the task,
-        # so the first version that can is promoted; renamed classes are still the task's
-        if parent_meta is None or not (parent_meta.scheme.same_classes(self.scheme)
-                                       or plan.renamed):
-            return result(True, "first_model", "The first model of this folder's classes: "
-                          "promoted" + ("." if judged >= MIN_VALIDATION_IMAGES
-                                        else f", {unvalidated}."))
-        if judged >= MIN_VALIDATION_IMAGES:
-            old = yield from self._validation_score(plan.parent, parent_meta.version, val_keys,
-                                                    cancel)
-            metrics["parent_val_score"] = old["score"]
-            better = metrics["val_score"] >= old["score"]
-            name = _metric_name(self.scheme)
-            comparison = (f"{name} {metrics['val_score']:.3f} {'≥' if better else '<'} "
-                          f"{old['score']:.3f} of the model in use on {len(val_keys)} "
-                          "validation images")
-            return result(better, "validation", ("Promoted: " if better else
-                                                 "Kept as a candidate: ") + comparison + ".")
-        return result(True, "unvalidated", f"Promoted, {unvalidated}.")
-
-    def _validation_score(self, model_path: Path, version: str, keys: tuple[str, ...],
-                          cancel: CancelToken) -> Iterator[object]:
-        """Mean score (and Dice, mIoU) of a model over the validation images, cached by version;
-        yields a :class:`GateReport` per image so the caller's other work can run between."""
-        from unet_desktop.ml.inference.predictor import Predictor
-        from unet_desktop.ml.loop.loop_score import agreement
-
-        predictor = None
-        totals = {"score": [], "dice": [], "miou": []}
-        for i, key in enumerate(keys):
-            cancel.raise_if_cancelled()
-            with self._lock:
-                cached = self._scores.get((version, key))
-                pair = self._cache.get(("pair", key))
-            if cached is None:
-                try:
-                    if pair is None:
-                        pair = self.load_pair(key)
-                        if pair[0].shape[:2] != pair[1].shape[:2]:
-                            raise ValueError(
-                                f"mask is {pair[1].shape[1]}x{pair[1].shape[0]} but the image "
-                                f"is {pair[0].shape[1]}x{pair[0].shape[0]}")
-                        with self._lock:
-                            self._cache.put(("pair", key), pair,
-                                            pair[0].nbytes + pair[1].nbytes,
-                                            self.settings.cache_bytes)
-                    if predictor is None:
-                        predictor = Predictor.from_file(model_path, device=self.settings.device,
-                                                        engine="torch")
-                    labels = predictor.predict(pair[0], probs=False).labels
-                    a = agreement(labels, pair[1], self.scheme, predictor.meta.scheme)
-                except (FileError, KeyError, ValueError) as exc:  # one image, not the round
-                    yield _skipped(key, exc)
-                    continue
-                cached = (a.score, a.dice, a.miou)
-                with self._lock:
-                    self._scores[(version, key)] = cached
-            for name, value in zip(("score", "dice", "miou"), cached):
-                if value is not None:
-                    totals[name].append(value)
-            yield GateReport(i + 1, len(keys))
-        return {**{name: (sum(v) / len(v) if v else None) for name, v in totals.items()},
-                "count": len(totals["score"])}
-
-
-class _BoundedCache:
-    """Least recently used entries go first once the bytes exceed the budget."""
-
-    def __init__(self) -> None:
-        self._items: OrderedDict[tuple, tuple[Any, int]] = OrderedDict()
-        self.nbytes = 0
-
-    def get(self, key: tuple) -> Any:
-        item = self._items.get(key)
-        if item is None:
-            return None
-        self._items.move_to_end(key)
-        return item[0]
-
-    def put(self, key: tuple, value: Any, nbytes: int, budget: int) -> None:
-        self.pop(key)
-        if nbytes > budget:
-            return
-        self._items[key] = (value, nbytes)
-        self.nbytes += nbytes
-        while self.nbytes > budget:
-            self.pop(next(iter(self._items)))
-
-    def pop(self, key: tuple) -> None:
-        item = self._items.pop(key, None)
-        if item is not None:
-            self.nbytes -= item[1]
-
-    def forget(self, image: str) -> None:
-        """Every entry of ``image`` (its mask changed)."""
-        for key in [k for k in self._items if k[1] == image]:
-            self.pop(key)
-
-
-def _sample_bytes(sample: Any) -> int:
-    return int(sample.image.numel() * sample.image.element_size()
-               + sample.target.numel() * sample.target.element_size())
-
-
-def _skipped(key: str, exc: Exception) -> Any:
-    """An ``ml.training.dataset.SkippedPair`` naming the file (or the key) and the reason."""
-    from unet_desktop.ml.training.dataset import SkippedPair
-
-    if isinstance(exc, FileError):
-        return SkippedPair(key, exc.path, exc.reason)
-    return SkippedPair(key, key, str(exc) if isinstance(exc, ValueError) else "not in the folder")
-
 
 def _with_all(record: LearningRecord, keys: list[str]) -> LearningRecord:
     for key in keys:
         record = record.with_corrected(key)
     return record
 
-
-def _metric_name(scheme: LabelScheme) -> str:
-    return "mIoU" if scheme.kind == "multiclass" else "Dice"

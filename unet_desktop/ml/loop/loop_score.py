@@ -27,7 +27,11 @@ class Agreement:
     changed_fraction: float
 
 
+HEADLINE_LABELS = {"miou": "mIoU", "dice": "Dice"}  # the headline metric as the user reads it
+
+
 def headline_metric(scheme: LabelScheme) -> str:
+    """The one measure a scheme is judged by: mean IoU for multi-class masks, else Dice."""
     return "miou" if scheme.kind == "multiclass" else "dice"
 
 

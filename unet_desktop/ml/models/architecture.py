@@ -19,6 +19,7 @@ from __future__ import annotations
 
 from torch import nn
 
+from unet_desktop.ml.models.effnet_unet import DEFAULT_DECODER, DEFAULT_ENCODER, EffNetUNet
 from unet_desktop.ml.models.imagenet_weights import weights_origin
 from unet_desktop.ml.models.resnet_unet import IMAGENET_FILES, ResNetUNet, cached_imagenet_weights
 from unet_desktop.ml.models.unet import UNet
@@ -27,8 +28,6 @@ _UNET_KEYS = {"name", "in_channels", "num_classes", "depth", "base", "upsample"}
 _RESNET_KEYS = {"name", "encoder", "in_channels", "num_classes", "encoder_weights", "width"}
 _EFFNET_KEYS = {"name", "encoder", "in_channels", "num_classes", "encoder_weights", "decoder",
                 "weights_origin"}
-DEFAULT_ENCODER = "efficientnet_lite0"
-DEFAULT_DECODER = (96, 64, 40, 24, 16)  # channels of the decoder blocks, 1/16 ... full scale
 
 
 def unet_arch(in_channels: int = 3, num_classes: int = 2, depth: int = 4, base: int = 16,
@@ -107,8 +106,6 @@ def build_model(arch: dict, *, pretrained: bool = True) -> nn.Module:
                 isinstance(w, int) and not isinstance(w, bool) and w > 0 for w in decoder):
             raise TypeError(f"architecture key 'decoder' must be a list of positive integers, "
                             f"got {decoder!r}")
-        from unet_desktop.ml.models.effnet_unet import EffNetUNet
-
         return EffNetUNet(
             encoder=arch.get("encoder", DEFAULT_ENCODER),
             in_channels=_int(arch, "in_channels"),

@@ -17,10 +17,12 @@ import torch
 from torch import nn
 from torch.nn import functional as F
 
-from unet_desktop.ml.models.architecture import DEFAULT_DECODER
 from unet_desktop.ml.models.imagenet_weights import ENCODERS, imagenet_state_dict
 from unet_desktop.ml.models.resnet_unet import DecoderBlock
 from unet_desktop.ml.models.unet import PaddedSegmenter
+
+DEFAULT_ENCODER = "efficientnet_lite0"
+DEFAULT_DECODER = (96, 64, 40, 24, 16)  # channels of the decoder blocks, 1/16 ... full scale
 
 
 def _encoder(name: str, pretrained: bool) -> nn.Module:
@@ -41,7 +43,7 @@ class EffNetUNet(PaddedSegmenter):
 
     size_multiple = 32
 
-    def __init__(self, encoder: str = "efficientnet_lite0", in_channels: int = 3,
+    def __init__(self, encoder: str = DEFAULT_ENCODER, in_channels: int = 3,
                  num_classes: int = 2, pretrained: bool = False,
                  decoder_widths: tuple[int, ...] = DEFAULT_DECODER):
         super().__init__()

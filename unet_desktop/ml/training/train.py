@@ -14,38 +14,29 @@ class-name mapping: see ``_Run.run``); the best model so far is in ``config.out`
 epoch that improved (so a cancel keeps it); a checkpoint beside it lets ``resume=True``
 continue after a crash or a cancel. Under torchrun every process runs this generator; only
 rank 0 writes files.
+
+This module owns the run: its epochs, the best model and checkpoints, the final verdict. The
+model it starts from is ``ml.training.train_start``; the samples, their split and loaders
+``ml.training.train_data``; one epoch's steps ``ml.training.train_loop``.
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
-import os
 import time
 from collections.abc import Iterator
-from pathlib import Path
 
 import torch
 from torch import nn
-from torch.utils.data import DataLoader, DistributedSampler
 
-from unet_desktop.core.errors import FileError, MaskError
 from unet_desktop.core.folder.workspace import Workspace
-from unet_desktop.core.io.input_rule import DEFAULT_NEW, InputRule
-from unet_desktop.core.labels import LabelScheme
 from unet_desktop.core.progress import CancelToken
 from unet_desktop.ml.device import pick_device
-from unet_desktop.ml.models.architecture import build_model, pretrained_arch
-from unet_desktop.ml.models.modelfile import (
-    ModelMeta,
-    clean_state_dict,
-    load_model_file,
-    new_version_id,
-    save_model,
-)
-from unet_desktop.ml.models.new_classes import ClassTransfer, replace_head
+from unet_desktop.ml.models.architecture import build_model
+from unet_desktop.ml.models.modelfile import ModelMeta, clean_state_dict, new_version_id, save_model
+from unet_desktop.ml.models.new_classes import ClassTransfer
 from unet_desktop.ml.training import distributed as ddp
-from unet_desktop.ml.training.augment import train_transform, val_transform
 from unet_desktop.ml.training.checkpoint import (
     TrainingState,
     capture_rng,
@@ -54,26 +45,12 @@ from unet_desktop.ml.training.checkpoint import (
     restore_rng,
     save_checkpoint,
 )
-from unet_desktop.ml.training.copy_paste import CopyPaste, background_index
-from unet_desktop.ml.training.dataset import (
-    SampleSet,
-    SegmentationDataset,
-    SkippedPair,
-    channel_stats,
-    class_counts,
-    iter_workspace_samples,
-    pad_collate,
-    split_indices,
-    training_entries,
-)
-from unet_desktop.ml.training.few_image_recipe import early_stopping_allowed, resolve
+from unet_desktop.ml.training.dataset import SampleSet, SkippedPair, class_counts
+from unet_desktop.ml.training.few_image_recipe import resolve
 from unet_desktop.ml.training.losses import class_weights_from_counts
-from unet_desktop.ml.training.stroke_fill import fill_strokes, is_sparse
 from unet_desktop.ml.training.train_config import (
-    DEFAULT_SIZE,
     FINE_TUNE_LR,
     FROM_SCRATCH_LR,
-    MIN_EPOCH_SAMPLES,
     MIN_VALIDATION_IMAGES,
     EpochReport,
     FinalReport,
@@ -81,14 +58,20 @@ from unet_desktop.ml.training.train_config import (
     Report,
     StepReport,
     TrainConfig,
-    cache_side,
+)
+from unet_desktop.ml.training.train_data import (
+    load_samples,
+    make_loaders,
+    normalization,
+    repeats,
+    split_samples,
 )
 from unet_desktop.ml.training.train_loop import Trainer
+from unet_desktop.ml.training.train_start import starting_model
 
 __all__ = ["EpochReport", "FinalReport", "PrepareReport", "SkippedPair", "StepReport",
            "TrainConfig", "train"]
 
-IMAGENET_NORMALIZATION = {"mean": [0.485, 0.456, 0.406], "std": [0.229, 0.224, 0.225]}
 NOT_VALIDATED = {"loss": None, "miou": None, "mdice": None}  # an epoch of validate=False
 
 
@@ -104,20 +87,6 @@ def train(
         ddp.shutdown(info)
 
 
-def _describe(scheme: LabelScheme) -> str:
-    classes = ", ".join(f"{c.value} {c.name}" for c in scheme.classes)
-    return f"{scheme.kind} ({classes})"
-
-
-def _check_same_classes(model_scheme: LabelScheme, data_scheme: LabelScheme, path: Path) -> None:
-    if not model_scheme.same_classes(data_scheme):
-        raise ValueError(
-            f"{path}: the model predicts {_describe(model_scheme)} but the training masks are "
-            f"{_describe(data_scheme)}; to replace the model's classes by the masks' (keeping "
-            "every other weight), fine-tune with new classes (--new-classes)"
-        )
-
-
 def _fingerprint(**parts: object) -> str:
     return hashlib.sha1(json.dumps(parts, sort_keys=True).encode()).hexdigest()
 
@@ -129,7 +98,6 @@ class _Run:
                  device: torch.device, info: ddp.DistInfo) -> None:
         self.data, self.config, self.cancel = data, config, cancel
         self.device, self.dist = device, info
-        self.data_scheme = data.scheme
         self.ckpt_path = checkpoint_path(config.out)
         self.best_state: dict[str, torch.Tensor] | None = None
         self.best_metrics: dict | None = None
@@ -142,149 +110,29 @@ class _Run:
 
     # --- setup ---------------------------------------------------------------------------------
     def _initial_model(self) -> nn.Module:
-        cfg = self.config
-        if cfg.init is not None:
-            model, meta = load_model_file(cfg.init)
-            self.parent, self.arch, self.scheme = meta, meta.arch, meta.scheme
-            self.input_rule = meta.rule  # a fine-tuned model sees its images as its parent did
-            self.size = cfg.size or meta.train_size
-            self.scale = cfg.scale or meta.scale
-            same_values = meta.scheme.same_values(self.data_scheme)
-            if same_values and self._names_unknown():
-                self.data_scheme = meta.scheme  # a folder without a task: its names are guesses
-            if same_values and cfg.renamed_classes:  # the task's own classes, renamed since
-                self.scheme = self.data_scheme
-            if cfg.new_classes and not self.scheme.same_classes(self.data_scheme):
-                torch.manual_seed(cfg.seed)  # the same fresh head rows on every process
-                self.transfer = replace_head(model, meta.scheme, self.data_scheme)
-                self.arch = {**meta.arch, "num_classes": self.data_scheme.num_classes}
-                self.scheme = self.data_scheme
-            _check_same_classes(self.scheme, self.data_scheme, cfg.init)
-            # the same classes (or renamed): the child carries the folder's scheme (its colours and its
-            # unlabeled value, so the folder's sparse masks read with the child's scheme)
-            self.scheme = self.data_scheme
-            return model
-        arch = dict(cfg.arch or pretrained_arch(self.data_scheme.num_classes))
-        arch.setdefault("in_channels", 3)
-        arch.setdefault("num_classes", self.data_scheme.num_classes)
-        if arch["num_classes"] != self.data_scheme.num_classes:
-            raise ValueError(f"the architecture has {arch['num_classes']} outputs but the masks "
-                             f"have {self.data_scheme.num_classes} classes")
-        self.parent, self.arch, self.scheme = None, arch, self.data_scheme
-        self.input_rule = InputRule.from_dict(cfg.input_rule or {"kind": DEFAULT_NEW})
-        self.size = cfg.size or DEFAULT_SIZE
-        self.scale = cfg.scale or "fit"
-        torch.manual_seed(cfg.seed)  # the same initial weights on every process
-        return build_model(arch)
-
-    def _names_unknown(self) -> bool:
-        """The masks' class names are guessed (a folder without a task), not the user's."""
-        return isinstance(self.data, Workspace) and self.data.task is None
+        start = starting_model(self.data, self.config)
+        self.parent, self.arch, self.scheme = start.parent, start.arch, start.scheme
+        self.input_rule, self.size, self.scale = start.input_rule, start.size, start.scale
+        self.transfer = start.transfer
+        return start.model
 
     def _load_samples(self) -> Iterator[PrepareReport | SkippedPair]:
-        cfg, channels = self.config, int(self.arch["in_channels"])
-        if isinstance(self.data, SampleSet):
-            self.samples, self.source = list(self.data.samples), self.data.source
-            bad = [s.key for s in self.samples if s.image.shape[0] != channels]
-            if bad:
-                raise ValueError(f"samples {bad[:3]} do not have {channels} channels")
-            return
-        ws = self.data
-        entries = training_entries(ws, cfg.all_masks, cfg.only)
-        if not entries:
-            what = "masks" if cfg.all_masks else "corrected or verified masks"
-            if cfg.only:
-                what += f" matching {', '.join(cfg.only)}"
-            raise ValueError(f"{ws.root}: no {what} to train on")
-        self.source, self.samples = str(ws.root), []
-        loader = iter_workspace_samples(ws, entries, in_channels=channels, skip_invalid=True,
-                                        rule=self.input_rule,
-                                        border_as_ignore=cfg.border_as_ignore,
-                                        max_side=cfg.cache_side or cache_side(self.size,
-                                                                              self.scale))
-        skipped: list[SkippedPair] = []
-        for sample in loader:
-            if isinstance(sample, SkippedPair):  # reported, never fatal: train on the rest
-                skipped.append(sample)
-                yield sample
-            else:
-                self.samples.append(sample)
-            yield PrepareReport(len(self.samples) + len(skipped), len(entries))
-            if self.cancel.cancelled:
-                return
-        if not self.samples:  # nothing to learn from: the first problem is the error
-            first = skipped[0]
-            error = MaskError if first.path != str(ws[first.key].image_path) else FileError
-            raise error(first.path, f"{first.reason} (and none of the other "
-                                    f"{len(entries) - 1} labelled images can be used)")
+        self.samples, self.source = yield from load_samples(
+            self.data, self.config, int(self.arch["in_channels"]), self.input_rule, self.size,
+            self.scale, self.cancel)
 
-    def _split(self) -> None:
+    def _prepare_data(self) -> None:
+        """The split (after the few-image recipe), the normalisation and the loaders."""
         self.config = cfg = resolve(self.config, len(self.samples))  # the few-image recipe
-        keys = [s.key for s in self.samples]
-        if len(set(keys)) != len(keys):
-            raise ValueError("sample keys must be unique")
-        if cfg.holdout is not None:  # the folder's frozen validation set: never trained on
-            held = set(cfg.holdout)
-            train_idx = [i for i, k in enumerate(keys) if k not in held]
-            val_idx = [i for i, k in enumerate(keys) if k in held]
-            if not train_idx:
-                raise ValueError("every labelled image is in the folder's validation set; "
-                                 "correct a few more images to train on")
-            if len(val_idx) < MIN_VALIDATION_IMAGES:
-                val_idx = []  # too few to judge: not validated (and said so)
-        else:
-            train_idx, val_idx = split_indices(keys, cfg.val_fraction, cfg.seed, cfg.group_fn)
-        self.train_samples = [self.samples[i] for i in train_idx]
-        self.val_on_train = not val_idx
-        self.val_samples = [self.samples[i] for i in val_idx] or self.train_samples
-        self.stroke_filled = cfg.stroke_fill == "auto" and is_sparse(self.train_samples)
-        if self.stroke_filled:  # validation (on the training images) keeps the strokes alone
-            self.train_samples = fill_strokes(self.train_samples, self.scheme.num_classes,
-                                              cfg.seed)
-        self.early_stopping = early_stopping_allowed(len(val_idx))
-
-    def _normalization(self) -> dict:
-        if self.parent is not None:
-            return self.parent.normalization
-        if self.arch["name"] in ("resnet_unet", "effnet_unet") and self.arch["in_channels"] == 3:
-            return IMAGENET_NORMALIZATION
-        mean, std = channel_stats(self.train_samples)
-        return {"mean": [round(m, 4) for m in mean], "std": [round(s, 4) for s in std]}
-
-    def _loaders(self) -> None:
-        cfg, norm = self.config, self.normalization
-        native = self.scale == "native"
-        workers = cfg.num_workers
-        if workers is None:
-            workers = 0 if self.device.type == "cpu" else min(4, os.cpu_count() or 1)
-        common = {"num_workers": workers, "pin_memory": self.device.type == "cuda",
-                  "persistent_workers": workers > 0}
-        paste = None
-        if cfg.augment.copy_paste > 0:
-            paste = CopyPaste(self.train_samples, background_index(self.scheme),
-                              cfg.augment.copy_paste)
-        train_ds = SegmentationDataset(
-            self.train_samples,
-            train_transform(self.size, norm["mean"], norm["std"], cfg.augment, native),
-            paste, repeats=self._repeats())
-        self.sampler = DistributedSampler(train_ds, self.dist.world_size, self.dist.rank,
-                                          shuffle=True, seed=cfg.seed)
-        drop_last = len(self.sampler) > cfg.batch_size
-        self.train_loader = DataLoader(train_ds, cfg.batch_size, sampler=self.sampler,
-                                       drop_last=drop_last, **common)
-        val_part = ddp.shard(list(range(len(self.val_samples))), self.dist)
-        val_ds = SegmentationDataset([self.val_samples[i] for i in val_part],
-                                     val_transform(self.size, norm["mean"], norm["std"], native))
-        # whole images at their own size: one at a time (a batch would pad all to the largest)
-        self.val_loader = DataLoader(val_ds, 1 if native else cfg.batch_size, shuffle=False,
-                                     collate_fn=pad_collate, **common)
-
-    def _repeats(self) -> int:
-        """How often each training image is drawn per epoch: 1 with a given epoch count, else
-        enough that an epoch has MIN_EPOCH_SAMPLES crops (each drawn differently augmented)."""
-        if not self.config.time_governed:
-            return 1
-        return max(1, -(-MIN_EPOCH_SAMPLES // len(self.train_samples)))
+        split = split_samples(self.samples, cfg, self.scheme.num_classes)
+        self.train_samples, self.val_samples = split.train_samples, split.val_samples
+        self.val_on_train, self.stroke_filled = split.val_on_train, split.stroke_filled
+        self.early_stopping = split.early_stopping
+        self.normalization = normalization(self.parent, self.arch, self.train_samples)
+        loaders = make_loaders(split, cfg, self.normalization, self.size, self.scale,
+                               self.scheme, self.device, self.dist)
+        self.sampler, self.train_loader, self.val_loader = loaders.sampler, loaders.train, \
+            loaders.val
 
     def _trainer(self, model: nn.Module) -> Trainer:
         cfg = self.config
@@ -327,7 +175,7 @@ class _Run:
             "all_masks": cfg.all_masks,
             "stroke_fill": self.stroke_filled,  # unlabeled pixels filled (ml.training.stroke_fill)
             "copy_paste": cfg.augment.copy_paste,
-            "repeats_per_epoch": self._repeats(),
+            "repeats_per_epoch": repeats(cfg, len(self.train_samples)),
             "world_size": self.dist.world_size,
             "mask_sha1": {s.key: s.mask_sha1 for s in self.samples if s.mask_sha1},
             **({"new_classes": self.transfer.to_dict()} if self.transfer else {}),
@@ -404,9 +252,7 @@ class _Run:
         if self.cancel.cancelled:
             yield FinalReport(None, {}, None, None, "cancelled")
             return
-        self._split()
-        self.normalization = self._normalization()
-        self._loaders()
+        self._prepare_data()
         self.version = new_version_id()
         self.fingerprint = _fingerprint(
             arch=self.arch, scheme=self.scheme.to_dict(), size=self.size,

@@ -1,0 +1,198 @@
+"""Batch prediction of a folder, one image or a list of images into an output folder.
+
+``<stem>.png`` masks are written into ``out_dir`` (``<stem>.tif``, a mask stack, for a
+multi-page TIFF; images sharing a stem get ``<stem>_<ext>``) and the folder's record
+(:mod:`unet_desktop.ml.inference.prediction_record`) remembers which model wrote which mask, so
+a second run resumes (skips masks of the same model version). A mask file that the record does
+not know (a user's own mask) is kept unless ``overwrite``. ``write_probs`` also writes
+``<stem>_probs.npy``: float16, C x H x W, classes in the model's training-index order. A
+multi-page TIFF is predicted slice by slice; its stack is written once every slice is done (a
+slice that cannot be read stays unlabeled).
+"""
+
+from __future__ import annotations
+
+import collections
+import dataclasses
+import os
+from collections.abc import Callable, Sequence
+from pathlib import Path
+
+import numpy as np
+
+from unet_desktop.core.errors import FileError
+from unet_desktop.core.io.atomic import atomic_write
+from unet_desktop.core.io.imageio import IMAGE_EXTENSIONS
+from unet_desktop.core.io.maskio import write_mask
+from unet_desktop.core.io.stacks import is_tiff_name, probe_tiff, slice_key, write_mask_stack
+from unet_desktop.ml.inference.batch_progress import BEING_EDITED, BatchJob, ItemResult
+from unet_desktop.ml.inference.prediction_record import PredictionRecord
+from unet_desktop.ml.inference.predictor import Prediction, Predictor
+
+
+def list_images(folder: Path) -> list[Path]:
+    """Image files directly inside ``folder`` (by extension; decoding checks the content)."""
+    return sorted(p for p in folder.iterdir()
+                  if p.is_file() and p.suffix.lower() in IMAGE_EXTENSIONS
+                  and not p.name.startswith("."))
+
+
+def _source_paths(source: str | os.PathLike | Sequence[str | os.PathLike]) -> list[Path]:
+    if isinstance(source, (str, os.PathLike)):
+        path = Path(source)
+        if path.is_dir():
+            return list_images(path)
+        if path.exists():
+            return [path]
+        raise FileNotFoundError(f"{path}: no such file or folder")
+    return [Path(p) for p in source]
+
+
+def _output_names(paths: Sequence[Path], suffixes: Sequence[str] | None = None) -> list[str]:
+    """``<stem>.png`` (``.tif`` for a stack); images sharing a stem (a.jpg, a.png) get
+    ``<stem>_<ext>.png``."""
+    stems = collections.Counter(p.stem for p in paths)
+    suffixes = suffixes or [".png"] * len(paths)
+    return [f"{p.stem}{s}" if stems[p.stem] == 1 else f"{p.stem}_{p.suffix[1:].lower()}{s}"
+            for p, s in zip(paths, suffixes)]
+
+
+def _slices(path: Path) -> int:
+    """Slices of a multi-page TIFF (header only); 1 for any other image or an unreadable file,
+    whose decoding then says why."""
+    if not is_tiff_name(path):
+        return 1
+    try:
+        return probe_tiff(path).slices
+    except FileError:
+        return 1
+
+
+def _folder_jobs(paths: Sequence[Path], out_dir: Path) -> list[BatchJob]:
+    """One job per image, one per slice of a multi-page TIFF (whose mask is a stack)."""
+    slices = [_slices(p) for p in paths]
+    names = _output_names(paths, [".tif" if n > 1 else ".png" for n in slices])
+    jobs = []
+    for path, name, count in zip(paths, names, slices):
+        if count == 1:
+            jobs.append(BatchJob(path.name, path, out_dir / name))
+        else:
+            jobs.extend(BatchJob(slice_key(path.name, i, count), path, out_dir / name, i, count)
+                        for i in range(count))
+    return jobs
+
+
+@dataclasses.dataclass
+class _StackOutput:
+    """The mask stack of one multi-page TIFF, page by page as slices finish."""
+
+    image_path: Path
+    count: dataclasses.InitVar[int]
+    pages: list[np.ndarray | None] = dataclasses.field(init=False)
+    scores: list[float] = dataclasses.field(default_factory=list)
+    done: int = 0  # slices predicted or failed
+
+    def __post_init__(self, count: int) -> None:
+        self.pages = [None] * count
+
+
+class FolderOutput:
+    """The jobs of the source images and the writer of their masks (the pipeline's sink)."""
+
+    def __init__(self, predictor: Predictor,
+                 source: str | os.PathLike | Sequence[str | os.PathLike],
+                 out_dir: str | os.PathLike | None, rank: int, world_size: int,
+                 protect: Callable[[str], bool]):
+        if out_dir is None:
+            raise ValueError("out_dir is needed unless the source is a workspace")
+        out = Path(out_dir)
+        out.mkdir(parents=True, exist_ok=True)
+        self.jobs = _folder_jobs(_source_paths(source), out)
+        self.record = PredictionRecord(out, rank, world_size)
+        self.version = predictor.meta.version
+        self.scheme = predictor.meta.scheme
+        self.protect = protect
+        self.stacks: dict[Path, _StackOutput] = {}  # mask stacks being assembled
+
+    def skip_reason(self, job: BatchJob, overwrite: bool) -> str | None:
+        """Why ``job`` is not predicted at all (None: it is)."""
+        if overwrite or job.target is None or not job.target.exists():
+            return None
+        written_by = self.record.version_of(job.target.name)
+        if written_by is None and self.record.unreadable:
+            return (f"{job.target} exists and the record of the masks unet-desktop wrote "
+                    f"({self.record.unreadable[0].name}) is unreadable (use overwrite)")
+        if written_by is None:
+            return f"{job.target} exists and was not written by unet-desktop (use overwrite)"
+        if written_by == self.version:
+            return "already predicted by this model version"
+        return None
+
+    def write(self, items: list[tuple[BatchJob, Prediction]]) -> list[ItemResult]:
+        return [self._write_file(job, pred) for job, pred in items]
+
+    def close(self) -> None:
+        """Cancelled or failed slices: write the stacks as far as they are done; save the record."""
+        for target in list(self.stacks):
+            self._write_stack(target)
+        self.record.save()
+
+    def slice_failed(self, job: BatchJob) -> list[ItemResult]:
+        """A slice that could not be read: its page of the mask stack stays unlabeled."""
+        self._stack_of(job).done += 1
+        self._write_stack_if_complete(job.target)
+        return []
+
+    def _stack_of(self, job: BatchJob) -> _StackOutput:
+        return self.stacks.setdefault(job.target, _StackOutput(job.image_path, job.pages))
+
+    def _write_slice(self, job: BatchJob, pred: Prediction) -> ItemResult:
+        stack = self._stack_of(job)
+        stack.pages[job.page] = pred.labels
+        stack.scores.append(pred.score)
+        stack.done += 1
+        if pred.probs is not None:
+            probs = pred.probs.astype(np.float16)
+            name = f"{job.target.stem}_z{job.page + 1:04d}_probs.npy"
+            atomic_write(job.target.with_name(name), lambda f: np.save(f, probs))
+        error = self._write_stack_if_complete(job.target)
+        if error:
+            return ItemResult(job.key, job.image_path, "failed", error)
+        return ItemResult(job.key, job.image_path, "predicted", output=job.target,
+                          score=pred.score)
+
+    def _write_stack_if_complete(self, target: Path) -> str | None:
+        stack = self.stacks[target]
+        return self._write_stack(target) if stack.done == len(stack.pages) else None
+
+    def _write_stack(self, target: Path) -> str | None:
+        """Write the assembled mask stack ``target`` (once) and record it; the error, if any."""
+        stack = self.stacks.pop(target)
+        if all(p is None for p in stack.pages):
+            return None
+        score = float(np.mean(stack.scores)) if stack.scores else 0.0
+        entry = self.record.entry(target, stack.image_path, self.version, score)
+        try:
+            write_mask_stack(target, stack.pages, self.scheme)
+        except (FileError, OSError) as exc:
+            return str(exc)
+        self.record.add(target.name, entry)
+        return None
+
+    def _write_file(self, job: BatchJob, pred: Prediction) -> ItemResult:
+        target = job.target
+        if self.protect(job.key):
+            return ItemResult(job.key, job.image_path, "skipped", BEING_EDITED)
+        if job.page is not None:
+            return self._write_slice(job, pred)
+        entry = self.record.entry(target, job.image_path, self.version, pred.score)
+        try:
+            write_mask(target, pred.labels, self.scheme)
+            if pred.probs is not None:
+                probs = pred.probs.astype(np.float16)
+                atomic_write(target.with_name(f"{target.stem}_probs.npy"),
+                             lambda f: np.save(f, probs))
+        except (FileError, OSError) as exc:
+            return ItemResult(job.key, job.image_path, "failed", str(exc))
+        self.record.add(target.name, entry)
+        return ItemResult(job.key, job.image_path, "predicted", output=target, score=pred.score)

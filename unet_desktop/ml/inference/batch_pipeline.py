@@ -1,0 +1,111 @@
+"""The decode -> predict -> write pipeline of a batch prediction.
+
+Images are decoded on a thread pool, predicted in batches, and written on one background thread
+by the run's output (``batch_folder.FolderOutput`` or ``batch_workspace.WorkspaceOutput``), so
+the device never waits on the disk. An image that cannot be decoded, or whose channels do not fit
+the model's input rule, fails alone with the reason. Cancelling stops after the current batch,
+finishes the pending writes and closes the output (its record saved), then a last report with
+``cancelled=True`` is yielded.
+"""
+
+from __future__ import annotations
+
+import collections
+import time
+from collections.abc import Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
+from typing import Protocol
+
+import numpy as np
+
+from unet_desktop.core.errors import FileError
+from unet_desktop.core.io.imageio import read_image_raw
+from unet_desktop.core.io.input_rule import InputRule
+from unet_desktop.core.io.stacks import is_tiff_name, read_slice, read_tiff_image
+from unet_desktop.core.progress import CancelToken
+from unet_desktop.ml.inference.batch_progress import (
+    BatchJob,
+    BatchProgress,
+    ItemResult,
+    count,
+    snapshot,
+)
+from unet_desktop.ml.inference.predictor import Prediction, Predictor
+
+
+class Output(Protocol):
+    """Where the masks go (called on the writer thread)."""
+
+    def write(self, items: list[tuple[BatchJob, Prediction]]) -> list[ItemResult]: ...
+
+    def slice_failed(self, job: BatchJob) -> list[ItemResult]: ...
+
+    def close(self) -> None: ...
+
+
+def _decode(job: BatchJob) -> np.ndarray:
+    """The image's stored values (the predictor applies its model's input rule)."""
+    if job.page is not None:
+        return read_slice(job.image_path, job.page)
+    if is_tiff_name(job.image_path):
+        return read_tiff_image(job.image_path)
+    return read_image_raw(job.image_path)
+
+
+def _decode_fitting(job: BatchJob, rule: InputRule) -> np.ndarray:
+    """:func:`_decode`, and an image whose channels do not fit the model's rule raises here (on
+    the decode thread), so that it fails alone, with the reason."""
+    values = _decode(job)
+    rule.pick_channels(values, job.image_path)
+    return values
+
+
+def run_pipeline(predictor: Predictor, output: Output, todo: list[BatchJob],
+                 progress: BatchProgress, cancel: CancelToken, write_probs: bool,
+                 decode_workers: int) -> Iterator[BatchProgress]:
+    """Predict the jobs ``todo``; yields a snapshot of ``progress`` after each batch."""
+    start = time.perf_counter()
+    batch_size = predictor.batch_size
+    decoder = ThreadPoolExecutor(max(1, decode_workers), thread_name_prefix="decode")
+    writer = ThreadPoolExecutor(1, thread_name_prefix="write")
+    decoding: collections.deque[tuple[BatchJob, Future]] = collections.deque()
+    writing: collections.deque[Future] = collections.deque()
+    queue = iter(todo)
+    try:
+        while True:
+            while len(decoding) < 3 * batch_size:  # keep the decoders ahead
+                job = next(queue, None)
+                if job is None:
+                    break
+                decoding.append((job, decoder.submit(_decode_fitting, job, predictor.meta.rule)))
+            if not decoding or cancel.cancelled:
+                break
+            batch: list[tuple[BatchJob, np.ndarray]] = []
+            while decoding and len(batch) < batch_size:
+                job, future = decoding.popleft()
+                try:
+                    batch.append((job, future.result()))
+                except (FileError, OSError, ValueError) as exc:
+                    count(progress, ItemResult(job.key, job.image_path, "failed", str(exc)))
+                    if job.page is not None:
+                        writing.append(writer.submit(output.slice_failed, job))
+            if batch:
+                preds = predictor.predict_batch([im for _, im in batch], probs=write_probs)
+                writing.append(writer.submit(output.write,
+                                             [(job, pred) for (job, _), pred in zip(batch, preds)]))
+            while writing and (writing[0].done() or len(writing) > 2):
+                for result in writing.popleft().result():
+                    count(progress, result)
+            yield snapshot(progress, start)
+    finally:
+        for _, future in decoding:
+            future.cancel()
+        decoder.shutdown(wait=True)
+        writer.shutdown(wait=True)
+        for future in writing:
+            for result in future.result():
+                count(progress, result)
+        output.close()
+    progress.cancelled = cancel.cancelled and progress.done < progress.total
+    progress.finished = True
+    yield snapshot(progress, start)

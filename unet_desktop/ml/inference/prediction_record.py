@@ -1,0 +1,94 @@
+"""Folder mode's record ``unet-desktop-predictions.json``: which model version wrote which mask in
+an output folder, so that a second run resumes and a user's own masks are told apart.
+
+Written atomically. Before a mask is written, its entry is appended to a journal beside the
+record (:mod:`unet_desktop.core.folder.journal`, with the identity of the file it replaces), so a
+process killed between two saves of the record still knows every mask it wrote; an entry whose
+mask was not replaced after all is ignored. Loading replays the journals; a save folds its own
+journal into the record. Under torchrun each rank keeps its own record file and reads them all.
+(A workspace keeps the same facts in its manifest, ``core.folder.workspace``, with the images'
+states; an output folder has no manifest, hence this record.)
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from pathlib import Path
+
+from unet_desktop.core.folder.journal import Journal, file_identity, was_replaced
+from unet_desktop.core.io.atomic import atomic_write_bytes
+
+log = logging.getLogger(__name__)
+RECORD_NAME = "unet-desktop-predictions"
+_RECORD_EVERY = 32  # writes between record saves
+
+
+class PredictionRecord:
+    """The record of one output folder (this rank's file, every rank's entries for resuming)."""
+
+    def __init__(self, out_dir: Path, rank: int, world_size: int):
+        name = RECORD_NAME if world_size == 1 else f"{RECORD_NAME}.rank{rank}"
+        self.out_dir = out_dir
+        self.path = out_dir / f"{name}.json"
+        self.journal = Journal(out_dir / f"{name}.journal")
+        self.items: dict[str, dict] = {}
+        self.known: dict[str, dict] = {}  # every rank's records, for resuming
+        self.unreadable: list[Path] = []  # records that could not be read (said in skip reasons)
+        for path in sorted(out_dir.glob(f"{RECORD_NAME}*.json")):
+            try:
+                items = json.loads(path.read_text("utf-8")).get("items", {})
+            except (OSError, ValueError, AttributeError) as exc:
+                log.warning("%s: unreadable, the masks it lists count as not written by "
+                            "unet-desktop (%s)", path, exc)
+                self.unreadable.append(path)
+                continue
+            if isinstance(items, dict):
+                self.known.update(items)
+                if path == self.path:
+                    self.items.update(items)
+        self.unsaved = 0
+        for path in sorted(out_dir.glob(f"{RECORD_NAME}*.journal")):
+            replayed = self._replay(Journal(path))
+            self.known.update(replayed)
+            if path == self.journal.path:
+                self.items.update(replayed)
+                self.unsaved += len(replayed)  # folded into the record by the next save
+
+    def _replay(self, journal: Journal) -> dict[str, dict]:
+        """The journal's entries whose mask file was really replaced (later ones win)."""
+        entries: dict[str, dict] = {}
+        for line in journal.read():
+            name, before = line.pop("name", None), line.pop("before", None)
+            if isinstance(name, str) and was_replaced(self.out_dir / name, before):
+                entries[name] = line
+        return entries
+
+    def version_of(self, name: str) -> str | None:
+        entry = self.known.get(name)
+        return entry.get("model_version") if isinstance(entry, dict) else None
+
+    def entry(self, target: Path, image: Path, version: str, score: float) -> dict:
+        """The entry of the mask ``target`` about to be written, already in the journal."""
+        entry = {"image": image.name, "model_version": version, "uncertainty": round(score, 6)}
+        try:
+            self.journal.append({"name": target.name, "before": file_identity(target), **entry})
+        except OSError as exc:  # the entry still goes into the record at the next save
+            log.warning("%s: cannot append to the journal (%s); if this run is killed before "
+                        "the record is saved, %s will count as not written by unet-desktop",
+                        self.journal.path, exc, target.name)
+        return entry
+
+    def add(self, name: str, entry: dict) -> None:
+        """The mask ``name`` was written."""
+        self.items[name] = entry
+        self.unsaved += 1
+        if self.unsaved >= _RECORD_EVERY:
+            self.save()
+
+    def save(self) -> None:
+        if self.unsaved:
+            data = json.dumps({"items": self.items}, indent=1, sort_keys=True).encode()
+            atomic_write_bytes(self.path, data)
+            self.journal.clear()
+            self.unsaved = 0

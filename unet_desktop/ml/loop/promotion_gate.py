@@ -1,0 +1,160 @@
+"""The learning loop's promotion gate: does a round's new version replace the model in use?
+
+The new version is promoted only if it scores no worse than the model in use on the folder's
+frozen validation set (``core.folder.learning_record``), image by image between predictions
+(a :class:`GateReport` per image). With fewer than ``MIN_VALIDATION_IMAGES`` usable validation
+images nothing can judge it: it is promoted "not validated" (gate ``"unvalidated"``); no figure
+measured on its own training images is offered instead. A parent of other classes cannot label
+the task, so the first version of the folder's classes is promoted (gate ``"first_model"``). A
+validation image that cannot be scored is skipped and named (a ``SkippedPair``).
+
+Owns the verdict (:class:`Verdict`) and the validation scores, cached by (model version, image)
+until the image's mask changes (:meth:`PromotionGate.forget`). Torch is imported only when a
+version is judged.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from unet_desktop.core.errors import FileError
+from unet_desktop.core.folder.learning_record import MIN_VALIDATION_IMAGES
+from unet_desktop.core.labels import LabelScheme
+from unet_desktop.core.progress import CancelToken
+from unet_desktop.ml.loop.loop_cache import BoundedCache, skipped
+
+PairLoader = Callable[[str], tuple[np.ndarray, np.ndarray]]  # key -> (image, saved mask)
+
+
+@dataclass(frozen=True)
+class GateReport:
+    """Scoring the validation images: ``done`` of ``total`` (between training and the verdict)."""
+
+    done: int
+    total: int
+
+
+@dataclass(frozen=True)
+class Verdict:
+    """The gate's decision on one new version (the round's result carries it)."""
+
+    version: str
+    promoted: bool
+    gate: str  # "validation", "unvalidated", "first_model"
+    reason: str  # one sentence for the user
+    metrics: dict  # val_score / parent_val_score / miou / dice / train_loss
+    validated: bool  # judged on >= MIN_VALIDATION_IMAGES validation images it never trained on
+
+
+class PromotionGate:
+    """Judges new versions for one folder's loop. ``lock`` and ``cache`` are the loop's (the
+    validation pairs share the cache with the training samples); ``settings()`` is the loop's
+    current ``LoopSettings`` (its ``device`` and ``cache_bytes``)."""
+
+    def __init__(self, scheme: LabelScheme, load_pair: PairLoader, lock: threading.Lock,
+                 cache: BoundedCache, settings: Callable[[], Any]) -> None:
+        self.scheme = scheme
+        self.load_pair = load_pair
+        self._lock = lock
+        self._cache = cache
+        self._settings = settings
+        # (model version, key) -> (score, dice, miou) of a validation image
+        self._scores: dict[tuple[str, str], tuple[float, float | None, float | None]] = {}
+
+    def forget(self, key: str) -> None:
+        """The mask of ``key`` changed: its scores are stale (the caller holds the lock)."""
+        self._scores = {k: v for k, v in self._scores.items() if k[1] != key}
+
+    def judge(self, final: Any, parent: Path | None, parent_meta: Any, renamed: bool,
+              val_keys: tuple[str, ...], cancel: CancelToken) -> Iterator[object]:
+        """Yields :class:`GateReport` s; returns the :class:`Verdict` on ``final`` (the
+        training's ``FinalReport``) against ``parent`` (the model in use, ``parent_meta`` its
+        header; ``renamed``: its classes are the task's, renamed since)."""
+        from unet_desktop.ml.loop.loop_score import HEADLINE_LABELS, headline_metric
+        from unet_desktop.ml.models.modelfile import read_meta
+
+        path = Path(final.model_path)
+        version = read_meta(path).version
+        metrics = {"train_loss": final.metrics.get("loss")}
+        judged = 0  # validation images scored
+
+        def verdict(promoted: bool, gate: str, reason: str) -> Verdict:
+            return Verdict(version, promoted, gate, reason,
+                           {k: v for k, v in metrics.items() if v is not None},
+                           validated=judged >= MIN_VALIDATION_IMAGES)
+
+        if len(val_keys) >= MIN_VALIDATION_IMAGES:
+            new = yield from self.validation_score(path, version, val_keys, cancel)
+            metrics.update(val_score=new["score"], miou=new["miou"], dice=new["dice"])
+            # the others could not be read or scored (named)
+            judged = new.get("count", len(val_keys) if new["score"] is not None else 0)
+        usable = judged if len(val_keys) >= MIN_VALIDATION_IMAGES else len(val_keys)
+        unvalidated = (f"not validated: {usable} usable validation image(s) so far, "
+                       f"{MIN_VALIDATION_IMAGES} needed")
+        # the one class rule: a parent of other classes (mapped by name) cannot label the task,
+        # so the first version that can is promoted; renamed classes are still the task's
+        if parent_meta is None or not (parent_meta.scheme.same_classes(self.scheme) or renamed):
+            return verdict(True, "first_model", "The first model of this folder's classes: "
+                           "promoted" + ("." if judged >= MIN_VALIDATION_IMAGES
+                                         else f", {unvalidated}."))
+        if judged >= MIN_VALIDATION_IMAGES:
+            old = yield from self.validation_score(parent, parent_meta.version, val_keys, cancel)
+            metrics["parent_val_score"] = old["score"]
+            better = metrics["val_score"] >= old["score"]
+            name = HEADLINE_LABELS[headline_metric(self.scheme)]
+            comparison = (f"{name} {metrics['val_score']:.3f} {'≥' if better else '<'} "
+                          f"{old['score']:.3f} of the model in use on {len(val_keys)} "
+                          "validation images")
+            return verdict(better, "validation", ("Promoted: " if better else
+                                                  "Kept as a candidate: ") + comparison + ".")
+        return verdict(True, "unvalidated", f"Promoted, {unvalidated}.")
+
+    def validation_score(self, model_path: Path, version: str, keys: tuple[str, ...],
+                         cancel: CancelToken) -> Iterator[object]:
+        """Mean score (and Dice, mIoU) of a model over the validation images, cached by version;
+        yields a :class:`GateReport` per image so the caller's other work can run between."""
+        from unet_desktop.ml.inference.predictor import Predictor
+        from unet_desktop.ml.loop.loop_score import agreement
+
+        predictor = None
+        totals = {"score": [], "dice": [], "miou": []}
+        for i, key in enumerate(keys):
+            cancel.raise_if_cancelled()
+            with self._lock:
+                cached = self._scores.get((version, key))
+                pair = self._cache.get(("pair", key))
+            if cached is None:
+                try:
+                    if pair is None:
+                        pair = self.load_pair(key)
+                        if pair[0].shape[:2] != pair[1].shape[:2]:
+                            raise ValueError(
+                                f"mask is {pair[1].shape[1]}x{pair[1].shape[0]} but the image "
+                                f"is {pair[0].shape[1]}x{pair[0].shape[0]}")
+                        with self._lock:
+                            self._cache.put(("pair", key), pair,
+                                            pair[0].nbytes + pair[1].nbytes,
+                                            self._settings().cache_bytes)
+                    if predictor is None:
+                        predictor = Predictor.from_file(model_path, device=self._settings().device,
+                                                        engine="torch")
+                    labels = predictor.predict(pair[0], probs=False).labels
+                    a = agreement(labels, pair[1], self.scheme, predictor.meta.scheme)
+                except (FileError, KeyError, ValueError) as exc:  # one image, not the round
+                    yield skipped(key, exc)
+                    continue
+                cached = (a.score, a.dice, a.miou)
+                with self._lock:
+                    self._scores[(version, key)] = cached
+            for name, value in zip(("score", "dice", "miou"), cached):
+                if value is not None:
+                    totals[name].append(value)
+            yield GateReport(i + 1, len(keys))
+        return {**{name: (sum(v) / len(v) if v else None) for name, v in totals.items()},
+                "count": len(totals["score"])}
