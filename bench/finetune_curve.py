@@ -71,6 +71,7 @@ from unet_desktop.ml.models.effnet_unet import DEFAULT_ENCODER
 from unet_desktop.ml.models.imagenet_weights import ENCODERS
 from unet_desktop.ml.models.modelfile import load_model_file, read_meta
 from unet_desktop.ml.models.new_classes import replace_head
+from unet_desktop.ml.reports import FinalReport, StepReport
 from unet_desktop.ml.training.augment import AugmentOptions
 from unet_desktop.ml.training.dataset import (
     SampleSet,
@@ -80,7 +81,7 @@ from unet_desktop.ml.training.dataset import (
     split_indices,
     training_entries,
 )
-from unet_desktop.ml.training.train import FinalReport, StepReport, TrainConfig
+from unet_desktop.ml.training.train import TrainConfig
 from unet_desktop.ml.training.train_config import cache_side
 from unet_desktop.ml.training.train_data import IMAGENET_NORMALIZATION
 
@@ -207,12 +208,8 @@ def cli_config(args: argparse.Namespace, ws: Workspace, parent: Path | None,
 def loop_round(args: argparse.Namespace, ws: Workspace, chosen: list[ImageEntry],
                parent: Path | None, scale: str, out: Path) -> dict:
     """One learning-loop round of ``--max-minutes`` over the chosen images (none held out)."""
-    from unet_desktop.ml.loop.learning_loop import (
-        LearningLoop,
-        LoopSettings,
-        RoundPlan,
-        RoundResult,
-    )
+    from unet_desktop.ml.loop.learning_loop import LearningLoop, LoopSettings, RoundPlan
+    from unet_desktop.ml.reports import RoundResult
 
     settings = LoopSettings(round_seconds=args.max_minutes * 60, device=args.device,
                             seed=args.seed - 1)  # round 1 trains with seed + 1: --seed

@@ -55,9 +55,10 @@ from unet_desktop.core.io.paths import default_model_path
 from unet_desktop.ml.device import pick_device
 from unet_desktop.ml.inference.predictor import Predictor
 from unet_desktop.ml.loop.folder_models import FolderModels
-from unet_desktop.ml.loop.learning_loop import LearningLoop, LoopSettings, RoundPlan, RoundResult
+from unet_desktop.ml.loop.learning_loop import LearningLoop, LoopSettings, RoundPlan
 from unet_desktop.ml.models.effnet_unet import DEFAULT_ENCODER
 from unet_desktop.ml.models.imagenet_weights import ENCODERS
+from unet_desktop.ml.reports import RoundResult
 from unet_desktop.ml.training.dataset import seeded_rank, training_entries
 from unet_desktop.ml.training.train_config import TrainConfig
 

@@ -52,9 +52,10 @@ from unet_desktop.ml.device import pick_device
 from unet_desktop.ml.inference.predictor import Predictor
 from unet_desktop.ml.models.architecture import unet_arch
 from unet_desktop.ml.models.modelfile import read_meta
+from unet_desktop.ml.reports import EpochReport, FinalReport
 from unet_desktop.ml.training.augment import AugmentOptions
 from unet_desktop.ml.training.dataset import SampleSet, load_workspace_sample
-from unet_desktop.ml.training.train import EpochReport, FinalReport, TrainConfig, train
+from unet_desktop.ml.training.train import TrainConfig, train
 
 ROOT = Path(__file__).resolve().parents[1]
 DATA = ROOT.parent / "shared" / "data"

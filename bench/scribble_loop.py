@@ -31,10 +31,11 @@ from unet_desktop.core.folder.workspace import Workspace
 from unet_desktop.core.io.model_header import SCALES
 from unet_desktop.core.labels import IGNORE_INDEX, LabelScheme
 from unet_desktop.ml.inference.predictor import Predictor
+from unet_desktop.ml.reports import FinalReport, StepReport
 from unet_desktop.ml.strokes.pixel_classifier import PixelClassifier
 from unet_desktop.ml.training.dataset import SampleSet, make_sample, training_entries
 from unet_desktop.ml.training.finetune_job import run_finetune
-from unet_desktop.ml.training.train_config import FinalReport, StepReport, TrainConfig, cache_side
+from unet_desktop.ml.training.train_config import TrainConfig, cache_side
 
 UNLABELED = 128  # stored value of unpainted pixels when the folder's scheme has none
 

@@ -29,8 +29,9 @@ from unet_desktop.ml.inference.predictor import Predictor
 from unet_desktop.ml.models.architecture import pretrained_arch
 from unet_desktop.ml.models.effnet_unet import light_decoder_arch, light_decoder_copy
 from unet_desktop.ml.models.modelfile import load_model_file, new_version_id, read_meta, save_model
+from unet_desktop.ml.reports import EpochReport, FinalReport
 from unet_desktop.ml.training.dataset import prefix_group
-from unet_desktop.ml.training.train import EpochReport, FinalReport, TrainConfig, train
+from unet_desktop.ml.training.train import TrainConfig, train
 
 ROOT = Path(__file__).resolve().parents[1]
 DATA = ROOT.parent / "shared" / "data"

@@ -26,8 +26,9 @@ from unet_desktop.core.folder.learning_record import load_record, record_path
 from unet_desktop.core.folder.workspace import ImageState, Workspace
 from unet_desktop.core.io.maskio import read_mask
 from unet_desktop.ml.loop.learning_loop import LearningLoop, LoopSettings
-from unet_desktop.ml.loop.promotion_gate import GateReport, PromotionGate
+from unet_desktop.ml.loop.promotion_gate import PromotionGate
 from unet_desktop.ml.models.modelfile import read_meta
+from unet_desktop.ml.reports import GateReport
 
 FAST = LoopSettings(epochs=1, size=32, batch_size=4)
 CORRECTED = [image_key(i) for i in range(4)]

@@ -26,9 +26,10 @@ from unet_desktop.core.folder.learning_record import LearningRecord, record_path
 from unet_desktop.core.folder.task import Task, load_task, model_file, save_task
 from unet_desktop.core.labels import binary_scheme, trimap_scheme
 from unet_desktop.core.progress import Cancelled
-from unet_desktop.ml.loop.learning_loop import LearningLoop, LoopSettings, RoundResult
+from unet_desktop.ml.loop.learning_loop import LearningLoop, LoopSettings
 from unet_desktop.ml.models.architecture import build_model, unet_arch
 from unet_desktop.ml.models.modelfile import ModelMeta, new_version_id, read_meta, save_model
+from unet_desktop.ml.reports import RoundResult
 
 FAST = LoopSettings(epochs=1, size=32, batch_size=4)
 QUICK = {"batch_size": 2, "patience": None}

@@ -21,7 +21,7 @@ from unet_desktop.core.labels import trimap_to_binary
 from unet_desktop.gui.training.finetune_dialog import FinetuneDialog
 from unet_desktop.gui.training.training_dock import TrainingDock, verdict
 from unet_desktop.ml.models.modelfile import read_meta
-from unet_desktop.ml.training.train_config import FinalReport
+from unet_desktop.ml.reports import FinalReport
 
 FAST = {"batch_size": 4, "patience": None}
 

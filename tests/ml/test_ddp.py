@@ -12,7 +12,8 @@ from PIL import Image
 
 from unet_desktop.core.folder.workspace import Workspace
 from unet_desktop.ml.models.modelfile import read_meta
-from unet_desktop.ml.training.train import FinalReport, TrainConfig, train
+from unet_desktop.ml.reports import FinalReport
+from unet_desktop.ml.training.train import TrainConfig, train
 
 EPOCHS = 8
 COMMON = ["--size", "32", "--base", "4", "--depth", "2", "--lr", "1e-2", "--epochs", str(EPOCHS),

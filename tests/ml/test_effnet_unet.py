@@ -16,7 +16,8 @@ from unet_desktop.ml.models.architecture import build_model, pretrained_arch
 from unet_desktop.ml.models.effnet_unet import EffNetUNet, light_decoder_arch, light_decoder_copy
 from unet_desktop.ml.models.imagenet_weights import imagenet_state_dict, weights_path
 from unet_desktop.ml.models.modelfile import ModelMeta, read_meta, save_model
-from unet_desktop.ml.training.train import FinalReport, StepReport, TrainConfig, train
+from unet_desktop.ml.reports import FinalReport, StepReport
+from unet_desktop.ml.training.train import TrainConfig, train
 from unet_desktop.ml.training.train_config import MIN_EPOCH_SAMPLES
 
 from .test_train import disc_samples

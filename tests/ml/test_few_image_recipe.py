@@ -8,6 +8,7 @@ import pytest
 
 from unet_desktop.core.labels import binary_scheme
 from unet_desktop.ml.models.architecture import unet_arch
+from unet_desktop.ml.reports import FinalReport
 from unet_desktop.ml.training.dataset import SampleSet, make_sample
 from unet_desktop.ml.training.few_image_recipe import (
     FEW_IMAGE_SCHEDULE,
@@ -15,7 +16,7 @@ from unet_desktop.ml.training.few_image_recipe import (
     STANDARD_SCHEDULE,
     resolve,
 )
-from unet_desktop.ml.training.train import FinalReport, TrainConfig, train
+from unet_desktop.ml.training.train import TrainConfig, train
 
 pytestmark = pytest.mark.usefixtures("one_torch_thread")
 

@@ -16,7 +16,8 @@ from unet_desktop.core.labels import binary_scheme
 from unet_desktop.ml.inference.predictor import Predictor
 from unet_desktop.ml.models.architecture import unet_arch
 from unet_desktop.ml.models.modelfile import read_meta
-from unet_desktop.ml.training.train import FinalReport, TrainConfig, train
+from unet_desktop.ml.reports import FinalReport
+from unet_desktop.ml.training.train import TrainConfig, train
 
 SHIPPED = sorted((Path(__file__).resolve().parents[2] / "models").glob("*.safetensors"))
 pytestmark = pytest.mark.usefixtures("one_torch_thread")

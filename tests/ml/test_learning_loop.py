@@ -11,15 +11,10 @@ import pytest
 from unet_desktop.core.errors import FileError
 from unet_desktop.core.folder.learning_record import load_record, record_path
 from unet_desktop.core.labels import multiclass_scheme, trimap_scheme
-from unet_desktop.ml.loop.learning_loop import (
-    LearningLoop,
-    LoopSettings,
-    RoundPlan,
-    RoundResult,
-)
-from unet_desktop.ml.loop.promotion_gate import GateReport, PromotionGate
+from unet_desktop.ml.loop.learning_loop import LearningLoop, LoopSettings, RoundPlan
+from unet_desktop.ml.loop.promotion_gate import PromotionGate
 from unet_desktop.ml.models.modelfile import read_meta
-from unet_desktop.ml.training.dataset import SkippedPair
+from unet_desktop.ml.reports import GateReport, RoundResult, SkippedPair
 
 FAST = LoopSettings(epochs=1, size=32, batch_size=4, device="cpu")
 
@@ -127,7 +122,8 @@ def test_fewer_than_two_validation_images_promote_a_round_as_not_validated(loop,
 
 def test_a_round_trains_at_its_full_rate_after_a_short_warm_up(tmp_path, tiny_model_file):
     """A round is a dozen steps: no 20-step warm-up, no decay within it."""
-    from unet_desktop.ml.training.train_config import FINE_TUNE_LR, StepReport
+    from unet_desktop.ml.reports import StepReport
+    from unet_desktop.ml.training.train_config import FINE_TUNE_LR
 
     settings = dataclasses.replace(FAST, epochs=12, batch_size=1)
     loop = LearningLoop(trimap_scheme(), record_path(tmp_path), PAIRS.__getitem__, settings)

@@ -10,11 +10,12 @@ import pytest
 from unet_desktop.core.folder.learning_record import record_path
 from unet_desktop.core.folder.task import classes_mismatch
 from unet_desktop.core.labels import binary_scheme, trimap_scheme
-from unet_desktop.ml.loop.learning_loop import LearningLoop, LoopSettings, RoundPlan, RoundResult
+from unet_desktop.ml.loop.learning_loop import LearningLoop, LoopSettings, RoundPlan
 from unet_desktop.ml.models.modelfile import read_meta
-from unet_desktop.ml.training.dataset import SampleSet, SkippedPair, make_sample
+from unet_desktop.ml.reports import FinalReport, RoundResult, SkippedPair
+from unet_desktop.ml.training.dataset import SampleSet, make_sample
 from unet_desktop.ml.training.train import train as run_training
-from unet_desktop.ml.training.train_config import FinalReport, TrainConfig
+from unet_desktop.ml.training.train_config import TrainConfig
 
 FAST = LoopSettings(epochs=1, size=32, batch_size=4, device="cpu")
 

@@ -10,8 +10,9 @@ from unet_desktop.core.labels import binary_scheme, multiclass_scheme, trimap_sc
 from unet_desktop.ml.models.architecture import build_model
 from unet_desktop.ml.models.modelfile import load_model_file, read_meta
 from unet_desktop.ml.models.new_classes import class_mapping, replace_head
+from unet_desktop.ml.reports import FinalReport
 from unet_desktop.ml.training.dataset import SampleSet, make_sample
-from unet_desktop.ml.training.train import FinalReport, TrainConfig, train
+from unet_desktop.ml.training.train import TrainConfig, train
 
 pytestmark = pytest.mark.usefixtures("one_torch_thread")
 

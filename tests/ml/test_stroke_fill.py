@@ -9,11 +9,12 @@ import torch
 
 from unet_desktop.core.labels import IGNORE_INDEX, LabelScheme, binary_scheme
 from unet_desktop.ml.models.modelfile import read_meta
+from unet_desktop.ml.reports import FinalReport
 from unet_desktop.ml.strokes.pixel_classifier import PixelClassifier
 from unet_desktop.ml.training.dataset import Sample, SampleSet
 from unet_desktop.ml.training.stroke_fill import fill_strokes, is_sparse
 from unet_desktop.ml.training.train import train
-from unet_desktop.ml.training.train_config import FinalReport, TrainConfig
+from unet_desktop.ml.training.train_config import TrainConfig
 
 
 def disc_with_strokes(seed: int = 0, size: int = 96) -> tuple[np.ndarray, np.ndarray, np.ndarray]:

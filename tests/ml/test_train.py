@@ -15,9 +15,10 @@ from unet_desktop.core.progress import CancelToken
 from unet_desktop.ml.inference.predictor import Predictor
 from unet_desktop.ml.models.architecture import unet_arch
 from unet_desktop.ml.models.modelfile import ModelMeta, load_model_file, read_meta
+from unet_desktop.ml.reports import EpochReport, FinalReport, StepReport
 from unet_desktop.ml.training.checkpoint import checkpoint_path, load_checkpoint
 from unet_desktop.ml.training.dataset import SampleSet, make_sample
-from unet_desktop.ml.training.train import EpochReport, FinalReport, StepReport, TrainConfig, train
+from unet_desktop.ml.training.train import TrainConfig, train
 from unet_desktop.ml.training.train_loop import encoder_modules, lr_factor
 
 ARCH = unet_arch(base=4, depth=2)

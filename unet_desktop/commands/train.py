@@ -216,7 +216,7 @@ class ProgressPrinter:
         self.bar, self.bar_key = None, None
 
     def show(self, report) -> None:
-        from unet_desktop.ml.training.train import (
+        from unet_desktop.ml.reports import (
             EpochReport,
             FinalReport,
             PrepareReport,

@@ -47,6 +47,7 @@ from unet_desktop.gui.training.training_dock import TrainingDock
 from unet_desktop.gui.worker import FAILED, Job, Priority
 from unet_desktop.ml.loop.folder_models import RunBusy, RunPlan, folder_models
 from unet_desktop.ml.loop.learning_loop import LearningLoop, LoopSettings, RoundPlan
+from unet_desktop.ml.reports import GateReport, RoundResult, SkippedPair, StepReport
 
 REFRESH_LIMIT = 8  # uncorrected images predicted again after a promotion (the next ones)
 
@@ -264,14 +265,13 @@ class LearningController(QObject):
         return self.round_job
 
     def _on_round_report(self, report: Any, results: list[Any]) -> None:
-        kind = type(report).__name__
-        if kind == "RoundResult":
+        if isinstance(report, RoundResult):
             results.append(report)
-        elif kind == "SkippedPair":
+        elif isinstance(report, SkippedPair):
             self.message.emit(f"The learning round skips {report.key}: {report.message}")
-        elif kind == "StepReport":
+        elif isinstance(report, StepReport):
             self.panel.show_status(f"Round: step {report.step}, loss {report.loss:.3f}")
-        elif kind == "GateReport":
+        elif isinstance(report, GateReport):
             self.panel.show_status(f"Round: judging the new version on validation image "
                                    f"{report.done} / {report.total}")
 

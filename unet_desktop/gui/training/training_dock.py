@@ -25,6 +25,7 @@ from PySide6.QtWidgets import (
 
 from unet_desktop.gui.model.batch_predict_dialog import format_duration
 from unet_desktop.gui.worker import Job, Priority, Worker
+from unet_desktop.ml.reports import EpochReport, FinalReport, PrepareReport, SkippedPair, StepReport
 
 EMPTY_STEPS = 10  # the step axis before the first step (and the epoch axis before a run)
 PLANNED_EPOCHS_SHOWN = 20  # a run planned for up to this many epochs shows them all at once
@@ -202,20 +203,19 @@ class TrainingDock(QDockWidget):
             self.cancel_button.setEnabled(False)
 
     def _on_report(self, report: Any) -> None:
-        kind = type(report).__name__
-        if kind == "SkippedPair":  # reported once; the run goes on without it
+        if isinstance(report, SkippedPair):  # reported once; the run goes on without it
             self.skipped.append(report.message)
             self.message.emit(f"Training skips {report.key}: {report.message}")
-        elif kind == "PrepareReport":
+        elif isinstance(report, PrepareReport):
             self.status_label.setText(f"Preparing images {report.done} / {report.total}")
-        elif kind == "StepReport":
+        elif isinstance(report, StepReport):
             self._steps.append(report.step)
             self._losses.append(report.loss)
             self.status_label.setText(
                 f"Epoch {report.epoch} · step {report.step} · loss {report.loss:.4f} · "
                 f"{report.images_per_s:.1f} images/s" + self._time_left_text())
             self._schedule_redraw()
-        elif kind == "EpochReport":
+        elif isinstance(report, EpochReport):
             self._epochs.append(report.epoch)
             self._miou.append(_number(report.val.get("miou")))
             self._mdice.append(_number(report.val.get("mdice")))
@@ -225,7 +225,7 @@ class TrainingDock(QDockWidget):
                 f"Epoch {report.epoch}{of} · validation mIoU "
                 f"{_number(report.val.get('miou')):.3f}" + self._time_left_text())
             self._schedule_redraw()
-        elif kind == "FinalReport":
+        elif isinstance(report, FinalReport):
             self.final = report
             parent = (report.parent_metrics or {}).get("miou")
             if parent is not None:

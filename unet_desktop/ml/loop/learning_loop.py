@@ -47,6 +47,7 @@ from unet_desktop.core.labels import LabelScheme
 from unet_desktop.core.progress import CancelToken
 from unet_desktop.ml.loop.loop_cache import BoundedCache, sample_bytes, skipped
 from unet_desktop.ml.loop.promotion_gate import PairLoader, PromotionGate
+from unet_desktop.ml.reports import RoundResult
 from unet_desktop.ml.training.few_image_recipe import FEW_IMAGE_SCHEDULE
 
 DEFAULT_ROUND_SECONDS = 20.0
@@ -91,20 +92,6 @@ class RoundPlan:
     scale: str = "fit"  # of a new model (parent None); a parent's fine-tunes keep its scale
     input_rule: dict | None = None  # of a new model (parent None); a parent's fine-tunes keep its
     renamed: bool = False  # the parent is the task's own model, its classes renamed since
-
-
-@dataclass(frozen=True)
-class RoundResult:
-    model_path: Path | None  # the new version's file; None when nothing was trained
-    version: str
-    promoted: bool
-    gate: str  # "validation", "unvalidated", "first_model", "cancelled", "nothing_to_train"
-    reason: str  # one sentence for the user
-    metrics: dict  # val_score / parent_val_score / miou / dice / train_loss
-    train_images: tuple[str, ...] = ()
-    validation_images: tuple[str, ...] = ()
-    train_seconds: float = 0.0
-    validated: bool = False  # judged on >= 2 validation images it never trained on
 
 
 class LearningLoop:
@@ -213,14 +200,10 @@ class LearningLoop:
                               {}, (), val_keys)
             return
         from unet_desktop.ml.models.modelfile import read_meta
-        from unet_desktop.ml.training.dataset import SampleSet, SkippedPair
+        from unet_desktop.ml.reports import FinalReport, PrepareReport, SkippedPair
+        from unet_desktop.ml.training.dataset import SampleSet
         from unet_desktop.ml.training.finetune_job import run_finetune
-        from unet_desktop.ml.training.train_config import (
-            FinalReport,
-            PrepareReport,
-            TrainConfig,
-            cache_side,
-        )
+        from unet_desktop.ml.training.train_config import TrainConfig, cache_side
 
         parent_meta = read_meta(plan.parent) if plan.parent is not None else None
         size = self.settings.size or (parent_meta.train_size if parent_meta else 256)

@@ -52,8 +52,8 @@ def sample_bytes(sample: Any) -> int:
 
 
 def skipped(key: str, exc: Exception) -> Any:
-    """An ``ml.training.dataset.SkippedPair`` naming the file (or the key) and the reason."""
-    from unet_desktop.ml.training.dataset import SkippedPair
+    """An ``ml.reports.SkippedPair`` naming the file (or the key) and the reason."""
+    from unet_desktop.ml.reports import SkippedPair
 
     if isinstance(exc, FileError):
         return SkippedPair(key, exc.path, exc.reason)

@@ -28,16 +28,9 @@ from unet_desktop.core.folder.learning_record import MIN_VALIDATION_IMAGES
 from unet_desktop.core.labels import LabelScheme
 from unet_desktop.core.progress import CancelToken
 from unet_desktop.ml.loop.loop_cache import BoundedCache, skipped
+from unet_desktop.ml.reports import GateReport
 
 PairLoader = Callable[[str], tuple[np.ndarray, np.ndarray]]  # key -> (image, saved mask)
-
-
-@dataclass(frozen=True)
-class GateReport:
-    """Scoring the validation images: ``done`` of ``total`` (between training and the verdict)."""
-
-    done: int
-    total: int
 
 
 @dataclass(frozen=True)

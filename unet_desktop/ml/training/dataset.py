@@ -27,6 +27,7 @@ from torch.utils.data import Dataset
 from unet_desktop.core.errors import FileError, MaskError
 from unet_desktop.core.io.input_rule import LEGACY, InputRule
 from unet_desktop.core.labels import IGNORE_INDEX, LabelScheme
+from unet_desktop.ml.reports import SkippedPair
 
 if TYPE_CHECKING:
     from unet_desktop.core.folder.workspace import ImageEntry, Workspace
@@ -41,20 +42,6 @@ class Sample:
     image: torch.Tensor  # C x H x W uint8
     target: torch.Tensor  # H x W uint8 training indices
     mask_sha1: str = ""
-
-
-@dataclass(frozen=True)
-class SkippedPair:
-    """A labelled pair left out of training: its mask (or image) cannot be used as it is.
-    Training yields it once per run (it is not fatal); ``reason`` names the file."""
-
-    key: str
-    path: str  # the file that cannot be used
-    reason: str
-
-    @property
-    def message(self) -> str:
-        return f"{self.path}: {self.reason}"
 
 
 @dataclass

@@ -26,11 +26,11 @@ def run_finetune(data: Any, config: Any, cancel: Any = None,
     one process cannot change its batch alone: the run stops with the error there.
     """
     from unet_desktop.ml.inference.oom import train_with_oom_fallback
+    from unet_desktop.ml.reports import FinalReport
     from unet_desktop.ml.training.dataset import SampleSet, training_entries
     from unet_desktop.ml.training.distributed import env_world_size
     from unet_desktop.ml.training.few_image_recipe import resolve
     from unet_desktop.ml.training.train import train
-    from unet_desktop.ml.training.train_config import FinalReport
 
     images = (len(data.samples) if isinstance(data, SampleSet)
               else len(training_entries(data, config.all_masks, config.only)))

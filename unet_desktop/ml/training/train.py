@@ -36,6 +36,13 @@ from unet_desktop.ml.device import pick_device
 from unet_desktop.ml.models.architecture import build_model
 from unet_desktop.ml.models.modelfile import ModelMeta, clean_state_dict, new_version_id, save_model
 from unet_desktop.ml.models.new_classes import ClassTransfer
+from unet_desktop.ml.reports import (
+    EpochReport,
+    FinalReport,
+    PrepareReport,
+    Report,
+    SkippedPair,
+)
 from unet_desktop.ml.training import distributed as ddp
 from unet_desktop.ml.training.checkpoint import (
     TrainingState,
@@ -45,18 +52,13 @@ from unet_desktop.ml.training.checkpoint import (
     restore_rng,
     save_checkpoint,
 )
-from unet_desktop.ml.training.dataset import SampleSet, SkippedPair, class_counts
+from unet_desktop.ml.training.dataset import SampleSet, class_counts
 from unet_desktop.ml.training.few_image_recipe import resolve
 from unet_desktop.ml.training.losses import class_weights_from_counts
 from unet_desktop.ml.training.train_config import (
     FINE_TUNE_LR,
     FROM_SCRATCH_LR,
     MIN_VALIDATION_IMAGES,
-    EpochReport,
-    FinalReport,
-    PrepareReport,
-    Report,
-    StepReport,
     TrainConfig,
 )
 from unet_desktop.ml.training.train_data import (
@@ -69,8 +71,7 @@ from unet_desktop.ml.training.train_data import (
 from unet_desktop.ml.training.train_loop import Trainer
 from unet_desktop.ml.training.train_start import starting_model
 
-__all__ = ["EpochReport", "FinalReport", "PrepareReport", "SkippedPair", "StepReport",
-           "TrainConfig", "train"]
+__all__ = ["TrainConfig", "train"]  # the reports it yields: unet_desktop.ml.reports
 
 NOT_VALIDATED = {"loss": None, "miou": None, "mdice": None}  # an epoch of validate=False
 

@@ -18,7 +18,8 @@ from unet_desktop.ml.training.augment import AugmentOptions
 from unet_desktop.ml.training.dataset import GroupFn
 
 AmpMode = Literal["auto", "bf16", "fp16", "off"]
-StopReason = Literal["completed", "early_stopping", "time_budget", "cancelled"]
+from unet_desktop.ml.reports import StopReason  # noqa: F401 - TrainConfig users name it
+
 FROM_SCRATCH_LR = 1e-3
 FINE_TUNE_LR = 3e-4
 DEFAULT_SIZE = 256
@@ -167,47 +168,3 @@ class TrainConfig:
         return self.epochs if self.epochs is not None else BUDGET_EPOCH_CAP
 
 
-@dataclass(frozen=True)
-class PrepareReport:
-    """Decoding and caching the training images: ``done`` of ``total``."""
-
-    done: int
-    total: int
-
-
-@dataclass(frozen=True)
-class StepReport:
-    epoch: int  # 1-based
-    step: int  # global optimisation step, 1-based
-    loss: float
-    lr: float
-    images_per_s: float  # over this epoch so far, all processes together
-    steps_in_epoch: int | None = None  # for progress bars
-
-
-@dataclass(frozen=True)
-class EpochReport:
-    epoch: int  # 1-based
-    epochs: int | None  # None: the run is governed by its time budget
-    train_loss: float
-    val: dict  # metrics.summarize() + "loss"
-    improved: bool  # the best model so far (saved to the output file)
-    time_left_s: float | None  # estimate, bounded by the time budget
-
-
-@dataclass(frozen=True)
-class FinalReport:
-    model_path: Path | None  # None when cancelled before the first validation
-    metrics: dict  # validation metrics of the saved (best) model
-    parent_metrics: dict | None  # the parent model on the same validation images
-    # None without a parent, without held-out images (the metrics are then on the training
-    # images: val_images 0) or when the parent trained on some of the held-out images
-    better_than_parent: bool | None
-    stopped: StopReason = "completed"
-    epochs_run: int = 0
-    best_epoch: int | None = None
-    val_images: int = 0  # held-out validation images; 0: validated on the training images
-    parent_trained_on_val: bool = False  # the parent learnt from some of the held-out images
-
-
-Report = PrepareReport | StepReport | EpochReport | FinalReport

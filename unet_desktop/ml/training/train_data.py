@@ -23,6 +23,7 @@ from unet_desktop.core.io.input_rule import InputRule
 from unet_desktop.core.labels import LabelScheme
 from unet_desktop.core.progress import CancelToken
 from unet_desktop.ml.models.modelfile import ModelMeta
+from unet_desktop.ml.reports import PrepareReport, SkippedPair
 from unet_desktop.ml.training import distributed as ddp
 from unet_desktop.ml.training.augment import train_transform, val_transform
 from unet_desktop.ml.training.copy_paste import CopyPaste, background_index
@@ -30,7 +31,6 @@ from unet_desktop.ml.training.dataset import (
     Sample,
     SampleSet,
     SegmentationDataset,
-    SkippedPair,
     channel_stats,
     iter_workspace_samples,
     pad_collate,
@@ -42,7 +42,6 @@ from unet_desktop.ml.training.stroke_fill import fill_strokes, is_sparse
 from unet_desktop.ml.training.train_config import (
     MIN_EPOCH_SAMPLES,
     MIN_VALIDATION_IMAGES,
-    PrepareReport,
     TrainConfig,
     cache_side,
 )

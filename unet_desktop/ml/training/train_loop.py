@@ -18,10 +18,11 @@ from torch.nn.parallel import DistributedDataParallel
 
 from unet_desktop.core.labels import LabelScheme
 from unet_desktop.ml.metrics import confusion_matrix, summarize
+from unet_desktop.ml.reports import StepReport
 from unet_desktop.ml.training.cpu_memory import keep_freed_memory
 from unet_desktop.ml.training.distributed import DistInfo, all_reduce_sum
 from unet_desktop.ml.training.losses import SegmentationLoss
-from unet_desktop.ml.training.train_config import AmpMode, StepReport
+from unet_desktop.ml.training.train_config import AmpMode
 
 Batch = tuple[torch.Tensor, torch.Tensor]
 
