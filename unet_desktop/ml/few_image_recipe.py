@@ -37,11 +37,14 @@ class Schedule:
     batch_size: int
     warmup_steps: int | None
     min_lr_ratio: float  # 1.0: the peak rate after the warm-up, no decay
+    # the start's BatchNorm statistics kept (not re-estimated from a few images' crops)
+    keep_norm_statistics: bool = False
 
 
 # The loop's round schedule: a run of a few minutes on a CPU is a few hundred steps; a cosine
 # decay spends most of them at a small rate, and batch 4 doubles the steps of batch 8.
-FEW_IMAGE_SCHEDULE = Schedule(batch_size=4, warmup_steps=2, min_lr_ratio=1.0)
+FEW_IMAGE_SCHEDULE = Schedule(batch_size=4, warmup_steps=2, min_lr_ratio=0.01,
+                              keep_norm_statistics=True)
 STANDARD_SCHEDULE = Schedule(batch_size=8, warmup_steps=None, min_lr_ratio=0.01)
 
 
@@ -82,4 +85,6 @@ def resolve(config: Any, images: int) -> Any:
             changes["warmup_steps"] = schedule.warmup_steps
     if config.val_fraction is None:
         changes["val_fraction"] = default_val_fraction(images)
+    if config.freeze_batchnorm is None:
+        changes["freeze_batchnorm"] = schedule.keep_norm_statistics
     return dataclasses.replace(config, **changes) if changes else config

@@ -83,7 +83,7 @@ from unet_desktop.ml.train_config import (
     TrainConfig,
     cache_side,
 )
-from unet_desktop.ml.train_loop import Trainer
+from unet_desktop.ml.train_loop import Trainer, encoder_modules
 
 __all__ = ["EpochReport", "FinalReport", "PrepareReport", "SkippedPair", "StepReport",
            "TrainConfig", "train"]
@@ -139,6 +139,7 @@ class _Run:
         self.history: list[dict] = []
         self.parent_metrics: dict | None = None
         self.transfer: ClassTransfer | None = None  # set when the parent's classes are replaced
+        self.kept_norm_statistics = False  # the start's BatchNorm statistics kept (the recipe)
 
     # --- setup ---------------------------------------------------------------------------------
     def _initial_model(self) -> nn.Module:
@@ -292,6 +293,8 @@ class _Run:
         if weights == "auto":
             counts = class_counts(self.train_samples, self.scheme.num_classes)
             weights = class_weights_from_counts(counts).tolist()
+        kept = self._pretrained_parts(model) if cfg.freeze_batchnorm else []
+        self.kept_norm_statistics = bool(kept)
         return Trainer(
             model, self.scheme, self.device,
             lr=cfg.lr or (FINE_TUNE_LR if self.parent else FROM_SCRATCH_LR),
@@ -302,8 +305,18 @@ class _Run:
             warmup_steps=cfg.fixed_warmup_steps,
             warmup_fraction=cfg.warmup_fraction, min_lr_ratio=cfg.min_lr_ratio,
             budget_s=cfg.max_minutes * 60 if cfg.max_minutes else None, dist_info=self.dist,
-            max_steps=cfg.max_steps,
+            max_steps=cfg.max_steps, ema_decay=cfg.ema_decay,
+            keep_norm_statistics=kept,
         )
+
+    def _pretrained_parts(self, model: nn.Module) -> list[nn.Module]:
+        """What the run starts from trained weights: the whole parent model, the ImageNet
+        encoder of a new model, nothing of a model from scratch."""
+        if self.parent is not None:
+            return [model]
+        if self.arch.get("encoder_weights"):
+            return encoder_modules(model)
+        return []
 
     def _data_summary(self) -> dict:
         cfg = self.config
@@ -321,7 +334,8 @@ class _Run:
             "val_fraction": cfg.val_fraction,
             "early_stopping": bool(cfg.patience) and self.early_stopping,
             "schedule": {"batch_size": cfg.batch_size, "warmup_steps": cfg.fixed_warmup_steps,
-                         "min_lr_ratio": cfg.min_lr_ratio},
+                         "min_lr_ratio": cfg.min_lr_ratio,
+                         "kept_norm_statistics": self.kept_norm_statistics},
             "grouped_split": cfg.group_fn is not None,
             "border_as_ignore": cfg.border_as_ignore,
             "all_masks": cfg.all_masks,
@@ -467,13 +481,15 @@ class _Run:
 
     def _record_epoch(self, trainer: Trainer, epoch: int, val: dict) -> bool:
         score = val["miou"] if val["miou"] is not None else -(val["loss"] or 0.0)
-        improved = not self.config.validate or self.best_score is None \
-            or score > self.best_score + 1e-9  # without validation the latest is kept
+        # Without validation, or validated on the training images (a fit, which cannot tell a
+        # better model from a more overfitted one), the latest model is kept.
+        improved = not self.config.validate or self.val_on_train or self.best_score is None \
+            or score > self.best_score + 1e-9
         self.history.append({"epoch": epoch, "train_loss": trainer.epoch_loss,
                              "val_loss": val["loss"], "miou": val["miou"]})
         if improved:
             self.best_score, self.best_epoch, self.best_metrics = score, epoch, val
-            self.best_state = clean_state_dict(trainer.model)
+            self.best_state = trainer.weights_for_saving()
             self.bad_epochs = 0
             self._save_best()
         else:

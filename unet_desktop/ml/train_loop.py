@@ -21,6 +21,7 @@ from unet_desktop.ml.cpu_memory import keep_freed_memory
 from unet_desktop.ml.distributed import DistInfo, all_reduce_sum
 from unet_desktop.ml.losses import SegmentationLoss
 from unet_desktop.ml.metrics import confusion_matrix, summarize
+from unet_desktop.ml.modelfile import clean_state_dict
 from unet_desktop.ml.train_config import AmpMode, StepReport
 
 Batch = tuple[torch.Tensor, torch.Tensor]
@@ -83,6 +84,8 @@ class Trainer:
         budget_s: float | None = None,
         dist_info: DistInfo | None = None,
         max_steps: int | None = None,
+        ema_decay: float | None = None,
+        keep_norm_statistics: Iterable[nn.Module] = (),
     ) -> None:
         self.scheme = scheme
         self.device = device
@@ -121,6 +124,12 @@ class Trainer:
         self.budget_s = budget_s
         self.max_steps = max_steps  # a step budget as well (benches: CPU-independent probes)
         self.global_step = 0
+        # the BatchNorm layers in these modules normalise with their running statistics in
+        # training too and never update them (a few images' crops: ml.few_image_recipe)
+        self.frozen_norms = [m for part in keep_norm_statistics for m in part.modules()
+                             if isinstance(m, nn.modules.batchnorm._BatchNorm)]
+        self.ema_decay = ema_decay
+        self.ema: dict[str, torch.Tensor] | None = None
         self.elapsed_before = 0.0  # seconds spent in earlier (resumed) sessions
         self._clock = time.monotonic()
 
@@ -134,7 +143,9 @@ class Trainer:
         return self.budget_s is not None and self.elapsed() >= self.budget_s
 
     def progress(self) -> float:
-        by_steps = self.global_step / self.total_steps
+        """How far the run is through its steps, its step budget or its time budget."""
+        steps = min(self.total_steps, self.max_steps or self.total_steps)
+        by_steps = self.global_step / max(1, steps)
         by_time = self.elapsed() / self.budget_s if self.budget_s else 0.0
         return max(by_steps, by_time)
 
@@ -157,7 +168,7 @@ class Trainer:
     # --- training ------------------------------------------------------------------------------
     def train_mode(self) -> None:
         self.net.train()
-        for module in self.frozen:  # frozen BatchNorm keeps its running statistics
+        for module in self.frozen + self.frozen_norms:  # BatchNorm keeps its running statistics
             module.eval()
 
     def step(self, images: torch.Tensor, targets: torch.Tensor) -> tuple[torch.Tensor, float]:
@@ -175,7 +186,30 @@ class Trainer:
         self.scaler.step(self.optimizer)
         self.scaler.update()
         self.global_step += 1
+        if self.ema_decay is not None:
+            self._update_ema()
         return loss.detach(), lr
+
+    @torch.no_grad()
+    def _update_ema(self) -> None:
+        """Exponential moving average of the weights (buffers copied), decay warmed up so the
+        first steps are not dominated by the start's weights."""
+        decay = min(self.ema_decay, (1 + self.global_step) / (10 + self.global_step))
+        current = self.model.state_dict()
+        if self.ema is None:
+            self.ema = {k: v.detach().clone() for k, v in current.items()}
+            return
+        for key, value in current.items():
+            if value.is_floating_point():
+                self.ema[key].lerp_(value.detach(), 1.0 - decay)
+            else:
+                self.ema[key].copy_(value)
+
+    def weights_for_saving(self) -> dict[str, torch.Tensor]:
+        """What the run saves: the moving average of the weights if kept, else the weights."""
+        if self.ema is None:
+            return clean_state_dict(self.model)
+        return {k: v.detach().to("cpu").contiguous().clone() for k, v in self.ema.items()}
 
     def train_epoch(
         self, loader: Iterable[Batch], epoch: int, should_stop: Callable[[], bool]
