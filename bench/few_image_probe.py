@@ -4,13 +4,13 @@ Builds the run's ``TrainConfig`` with ``unet-desktop train``'s own parser (so th
 recipe fills in what the command leaves to it), caps it at ``--steps`` optimisation steps (a
 shared CPU gives wall-clock budgets no meaning) and scores the weights the run has at each
 ``--at`` step on the folder's images left out by ``--score-exclude``. ``--set`` changes
-``TrainConfig`` fields (``min_lr_ratio=0.01``, ``weight_decay=0.05``, ``ema_decay=0.99``...)
+``TrainConfig`` fields (``min_lr_ratio=1.0``, ``freeze_batchnorm=False``, ``augment.hue=0.1``...)
 to compare variants of the recipe on a development split, never on the images reported as
 the result.
 
     python bench/few_image_probe.py ../shared/data/carvana --init models/pets-trimap.safetensors \\
         --only '02159e548029_0[12].*' --score-exclude '02159e548029_*' \\
-        --score-exclude '0[3-9]*' --steps 336 --at 110 220 336 --set min_lr_ratio=0.01
+        --score-exclude '0[2-9]*' --steps 336 --at 55 110 220 --set min_lr_ratio=1.0
 """
 
 from __future__ import annotations
@@ -32,7 +32,7 @@ from unet_desktop.ml import train_loop
 from unet_desktop.ml.augment import AugmentOptions
 from unet_desktop.ml.dataset import training_entries
 from unet_desktop.ml.finetune_job import run_finetune
-from unet_desktop.ml.modelfile import load_model_file
+from unet_desktop.ml.modelfile import clean_state_dict, load_model_file
 from unet_desktop.ml.predictor import Predictor
 from unet_desktop.ml.train_config import FinalReport, StepReport
 
@@ -98,7 +98,7 @@ def main(argv: list[str] | None = None) -> int:
     def step(self, images, targets):  # keep the weights the run has at the probed steps
         result = original_step(self, images, targets)
         if self.global_step in at:
-            snapshots[self.global_step] = self.weights_for_saving()
+            snapshots[self.global_step] = clean_state_dict(self.model)
         return result
 
     train_loop.Trainer.step = step

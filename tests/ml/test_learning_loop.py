@@ -4,6 +4,7 @@ the promotion gate (validation, training loss with < 2 validation images), the c
 from __future__ import annotations
 
 import dataclasses
+import itertools
 
 import numpy as np
 import pytest
@@ -138,7 +139,7 @@ def test_a_round_warms_up_briefly_then_decays_over_its_budget(tmp_path, tiny_mod
     assert len(rates) == 12
     assert rates[0] == pytest.approx(FINE_TUNE_LR / 2)
     assert rates[1] == pytest.approx(FINE_TUNE_LR, rel=0.05)  # the peak after 2 steps
-    assert all(later < earlier for earlier, later in zip(rates[1:], rates[2:]))
+    assert all(later < earlier for earlier, later in itertools.pairwise(rates[1:]))
     assert rates[-1] < FINE_TUNE_LR / 5
 
 

@@ -305,7 +305,7 @@ class _Run:
             warmup_steps=cfg.fixed_warmup_steps,
             warmup_fraction=cfg.warmup_fraction, min_lr_ratio=cfg.min_lr_ratio,
             budget_s=cfg.max_minutes * 60 if cfg.max_minutes else None, dist_info=self.dist,
-            max_steps=cfg.max_steps, ema_decay=cfg.ema_decay,
+            max_steps=cfg.max_steps,
             keep_norm_statistics=kept,
         )
 
@@ -489,7 +489,7 @@ class _Run:
                              "val_loss": val["loss"], "miou": val["miou"]})
         if improved:
             self.best_score, self.best_epoch, self.best_metrics = score, epoch, val
-            self.best_state = trainer.weights_for_saving()
+            self.best_state = clean_state_dict(trainer.model)
             self.bad_epochs = 0
             self._save_best()
         else:

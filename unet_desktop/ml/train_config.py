@@ -108,9 +108,9 @@ class TrainConfig:
     # painted before training (ml.stroke_fill); "off": unlabeled pixels are only ignored
     stroke_fill: str = "auto"
     max_steps: int | None = None  # also stop after this many steps (benches, CPU-independent)
-    # None: ml.few_image_recipe. The saved weights are their moving average with this decay
-    ema_decay: float | None = None
-    freeze_batchnorm: bool | None = None  # keep the start's BatchNorm statistics in training
+    # keep the BatchNorm statistics of the start's trained parts in training (the parent, or
+    # a new model's ImageNet encoder); None: ml.few_image_recipe (few images: kept)
+    freeze_batchnorm: bool | None = None
     name: str = ""
     description: str = ""
 

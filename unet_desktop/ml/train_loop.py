@@ -21,7 +21,6 @@ from unet_desktop.ml.cpu_memory import keep_freed_memory
 from unet_desktop.ml.distributed import DistInfo, all_reduce_sum
 from unet_desktop.ml.losses import SegmentationLoss
 from unet_desktop.ml.metrics import confusion_matrix, summarize
-from unet_desktop.ml.modelfile import clean_state_dict
 from unet_desktop.ml.train_config import AmpMode, StepReport
 
 Batch = tuple[torch.Tensor, torch.Tensor]
@@ -84,7 +83,6 @@ class Trainer:
         budget_s: float | None = None,
         dist_info: DistInfo | None = None,
         max_steps: int | None = None,
-        ema_decay: float | None = None,
         keep_norm_statistics: Iterable[nn.Module] = (),
     ) -> None:
         self.scheme = scheme
@@ -128,8 +126,6 @@ class Trainer:
         # training too and never update them (a few images' crops: ml.few_image_recipe)
         self.frozen_norms = [m for part in keep_norm_statistics for m in part.modules()
                              if isinstance(m, nn.modules.batchnorm._BatchNorm)]
-        self.ema_decay = ema_decay
-        self.ema: dict[str, torch.Tensor] | None = None
         self.elapsed_before = 0.0  # seconds spent in earlier (resumed) sessions
         self._clock = time.monotonic()
 
@@ -186,30 +182,8 @@ class Trainer:
         self.scaler.step(self.optimizer)
         self.scaler.update()
         self.global_step += 1
-        if self.ema_decay is not None:
-            self._update_ema()
         return loss.detach(), lr
 
-    @torch.no_grad()
-    def _update_ema(self) -> None:
-        """Exponential moving average of the weights (buffers copied), decay warmed up so the
-        first steps are not dominated by the start's weights."""
-        decay = min(self.ema_decay, (1 + self.global_step) / (10 + self.global_step))
-        current = self.model.state_dict()
-        if self.ema is None:
-            self.ema = {k: v.detach().clone() for k, v in current.items()}
-            return
-        for key, value in current.items():
-            if value.is_floating_point():
-                self.ema[key].lerp_(value.detach(), 1.0 - decay)
-            else:
-                self.ema[key].copy_(value)
-
-    def weights_for_saving(self) -> dict[str, torch.Tensor]:
-        """What the run saves: the moving average of the weights if kept, else the weights."""
-        if self.ema is None:
-            return clean_state_dict(self.model)
-        return {k: v.detach().to("cpu").contiguous().clone() for k, v in self.ema.items()}
 
     def train_epoch(
         self, loader: Iterable[Batch], epoch: int, should_stop: Callable[[], bool]
