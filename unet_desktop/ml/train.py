@@ -365,7 +365,8 @@ class _Run:
     def _save_best(self) -> None:
         if self.dist.is_main and self.best_state is not None:
             self.config.out.parent.mkdir(parents=True, exist_ok=True)
-            model = build_model(self.arch, pretrained=False)
+            with torch.random.fork_rng(devices=[]):  # saving leaves the run's random stream be
+                model = build_model(self.arch, pretrained=False)
             model.load_state_dict(self.best_state)
             save_model(self.config.out, model, self._meta())
 
