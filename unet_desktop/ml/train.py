@@ -83,7 +83,7 @@ from unet_desktop.ml.train_config import (
     TrainConfig,
     cache_side,
 )
-from unet_desktop.ml.train_loop import Trainer, encoder_modules
+from unet_desktop.ml.train_loop import Trainer
 
 __all__ = ["EpochReport", "FinalReport", "PrepareReport", "SkippedPair", "StepReport",
            "TrainConfig", "train"]
@@ -293,7 +293,9 @@ class _Run:
         if weights == "auto":
             counts = class_counts(self.train_samples, self.scheme.num_classes)
             weights = class_weights_from_counts(counts).tolist()
-        kept = self._pretrained_parts(model) if cfg.freeze_batchnorm else []
+        # a fine-tune keeps its parent's statistics; a new model estimates its own (its
+        # encoder's are ImageNet's: on gray EM slices keeping them was worse, issue 31)
+        kept = [model] if cfg.freeze_batchnorm and self.parent is not None else []
         self.kept_norm_statistics = bool(kept)
         return Trainer(
             model, self.scheme, self.device,
@@ -308,15 +310,6 @@ class _Run:
             max_steps=cfg.max_steps,
             keep_norm_statistics=kept,
         )
-
-    def _pretrained_parts(self, model: nn.Module) -> list[nn.Module]:
-        """What the run starts from trained weights: the whole parent model, the ImageNet
-        encoder of a new model, nothing of a model from scratch."""
-        if self.parent is not None:
-            return [model]
-        if self.arch.get("encoder_weights"):
-            return encoder_modules(model)
-        return []
 
     def _data_summary(self) -> dict:
         cfg = self.config

@@ -108,8 +108,8 @@ class TrainConfig:
     # painted before training (ml.stroke_fill); "off": unlabeled pixels are only ignored
     stroke_fill: str = "auto"
     max_steps: int | None = None  # also stop after this many steps (benches, CPU-independent)
-    # keep the BatchNorm statistics of the start's trained parts in training (the parent, or
-    # a new model's ImageNet encoder); None: ml.few_image_recipe (few images: kept)
+    # a fine-tune keeps its parent's BatchNorm statistics in training (not re-estimated; a new
+    # model always estimates its own); None: ml.few_image_recipe (few images: kept)
     freeze_batchnorm: bool | None = None
     name: str = ""
     description: str = ""
