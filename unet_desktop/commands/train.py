@@ -260,7 +260,8 @@ class ProgressPrinter:
             self.note("no model written: training stopped before the first validation")
             return
         if self.enabled:
-            print(f"best model (epoch {report.best_epoch}) saved to {report.model_path}")
+            which = "best model" if report.val_images else "latest model"  # nothing judged
+            print(f"{which} (epoch {report.best_epoch}) saved to {report.model_path}")
             print(format_table(report.metrics, report.parent_metrics))
         if not report.val_images:
             self.note("not validated: no image was held out, so the figures above are on the "
