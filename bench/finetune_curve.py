@@ -152,6 +152,7 @@ def train_on(start: str, args: argparse.Namespace, ws: Workspace, chosen: list[I
         config = cli_config(args, ws, parent, out)
     else:
         config = bench_config(args, start, scale, out)
+    config = replace(config, max_steps=args.max_steps)
     return run_config(data, config, f"{start}, N={len(chosen)}, {path}")
 
 
@@ -212,6 +213,7 @@ def loop_round(args: argparse.Namespace, ws: Workspace, chosen: list[ImageEntry]
     from unet_desktop.ml.reports import RoundResult
 
     settings = LoopSettings(round_seconds=args.max_minutes * 60, device=args.device,
+                            max_steps=args.max_steps,
                             seed=args.seed - 1)  # round 1 trains with seed + 1: --seed
     loop = LearningLoop(ws.scheme, out.with_suffix(".loop.json"),
                         lambda key: (ws.load_image(key), ws.load_mask(key)), settings)
@@ -322,6 +324,7 @@ def run_curve(args: argparse.Namespace) -> dict:
         "threads": torch.get_num_threads(), "torch": torch.__version__, "cpu": cpu_name(),
         "data": str(ws.root), "scheme": ws.scheme.kind, "parent": str(args.parent),
         "seed": args.seed, "size": args.size, "scale": args.scale, "max_minutes": args.max_minutes,
+        "max_steps": args.max_steps,
         "batch_size": args.batch_size, "lr": args.lr, "encoder": args.encoder,
         "augment": vars(augment_options(args)), "prediction": prediction_mode(args),
         "tta": args.tta,
@@ -371,6 +374,8 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--counts", type=int, nargs="+", default=[0, 1, 2, 5, 10],
                    help="numbers of corrected training images (0 = the start, untrained)")
     p.add_argument("--max-minutes", type=float, default=3.0, help="training time per run")
+    p.add_argument("--max-steps", type=int, help="also stop each run after this many steps, "
+                   "its schedule spanning them (CPU-independent comparisons)")
     p.add_argument("--batch-size", type=int, help="default: the few-image recipe's")
     p.add_argument("--paths", nargs="+", choices=("bench", "dialog", "cli", "loop"),
                    default=["bench"], help="which way into training builds each run's config")

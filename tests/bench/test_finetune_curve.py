@@ -77,7 +77,8 @@ def test_native_scale_reaches_the_curve_and_the_loop_from_the_imagenet_encoder(t
 def test_the_dialog_the_train_command_and_the_loop_train_few_images_by_one_recipe(tmp_path,
                                                                                   capsys):
     """Each path builds its own TrainConfig (the dialog's defaults, the CLI's parser, a loop
-    round) and all three record the few-image recipe: batch 4, 2 warm-up steps, full rate."""
+    round) and all three record the few-image recipe: batch 4, 2 warm-up steps, a decay to 1 %
+    over the budget (a new model: BatchNorm statistics estimated, not kept)."""
     data = disc_folder(tmp_path / "discs", n=4)
     assert finetune_curve.main([
         str(data), "--starts", "imagenet", "--counts", "2", "--max-minutes", "0.25",
@@ -85,6 +86,7 @@ def test_the_dialog_the_train_command_and_the_loop_train_few_images_by_one_recip
     rows = json.loads(capsys.readouterr().out)["rows"]
     assert [r["path"] for r in rows] == ["dialog", "cli", "loop"]
     for row in rows:
-        assert row["schedule"] == {"batch_size": 4, "warmup_steps": 2, "min_lr_ratio": 1.0}, row
+        assert row["schedule"] == {"batch_size": 4, "warmup_steps": 2, "min_lr_ratio": 0.01,
+                                   "kept_norm_statistics": False}, row
         assert row["val_images"] == 0 and not row["early_stopping"]
         assert row["steps"] > 0 and 0.0 <= row["dice"] <= 1.0

@@ -274,7 +274,7 @@ def test_only_trains_on_the_chosen_images_and_exclude_scores_the_others(tmp_path
     assert "not validated: no image was held out" in capsys.readouterr().err
     summary = read_meta(model).data_summary
     assert sorted(Path(k).name for k in summary["mask_sha1"]) == ["disc_0.png", "disc_1.png"]
-    assert summary["val_on_train"] and summary["schedule"]["min_lr_ratio"] == 1.0
+    assert summary["val_on_train"] and summary["schedule"]["min_lr_ratio"] == 0.01
     capsys.readouterr()
     assert main(["evaluate", str(ws), "--model", str(model), "--exclude", "disc_[01].*",
                  "--json", "--device", "cpu"]) == 0

@@ -48,7 +48,8 @@ def test_two_images_train_for_the_time_limit_by_default_and_say_not_validated(
     assert final.stopped == "time_budget" and final.epochs_run >= 1
     assert final.val_images == 0 and final.better_than_parent is None
     summary = read_meta(final.model_path).data_summary
-    assert summary["schedule"] == {"batch_size": 4, "warmup_steps": 2, "min_lr_ratio": 1.0}
+    assert summary["schedule"] == {"batch_size": 4, "warmup_steps": 2, "min_lr_ratio": 0.01,
+                                   "kept_norm_statistics": True}  # a fine-tune (issue 31)
     assert summary["train_images"] == 2 and summary["early_stopping"] is False
     text = dock.result_label.text()
     assert "Not validated" in text and "better than its parent" not in text

@@ -41,6 +41,9 @@ def add_parser(subparsers) -> None:
                    "lasts --max-minutes or until early stopping)")
     p.add_argument("--max-minutes", type=float, metavar="T",
                    help="time budget (default without --epochs: 10)")
+    p.add_argument("--max-steps", type=int, metavar="N",
+                   help="also stop after N optimisation steps, the learning-rate schedule "
+                        "spanning them (comparisons that do not depend on the CPU's speed)")
     p.add_argument("--size", type=int, help="training crop size (default: the model's, or 256)")
     p.add_argument("--scale", choices=SCALES,
                    help="fit: crops of 35-100%% of an image resized to SIZE, predicted resized "
@@ -154,7 +157,8 @@ def _config(args: argparse.Namespace):
     return TrainConfig(
         out=args.out, init=args.init, new_classes=args.new_classes, arch=_arch(args),
         epochs=args.epochs,
-        max_minutes=args.max_minutes, size=args.size, scale=args.scale,
+        max_minutes=args.max_minutes, max_steps=args.max_steps, size=args.size,
+        scale=args.scale,
         batch_size=args.batch_size, lr=args.lr,
         val_fraction=args.val_fraction, seed=args.seed, group_fn=GROUPERS[args.group_by],
         patience=args.patience or None, only=tuple(args.only), freeze_encoder=args.freeze_encoder,
@@ -256,7 +260,8 @@ class ProgressPrinter:
             self.note("no model written: training stopped before the first validation")
             return
         if self.enabled:
-            print(f"best model (epoch {report.best_epoch}) saved to {report.model_path}")
+            which = "best model" if report.val_images else "latest model"  # nothing judged
+            print(f"{which} (epoch {report.best_epoch}) saved to {report.model_path}")
             print(format_table(report.metrics, report.parent_metrics))
         if not report.val_images:
             self.note("not validated: no image was held out, so the figures above are on the "

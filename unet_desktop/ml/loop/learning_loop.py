@@ -63,15 +63,15 @@ class LoopSettings:
     size: int | None = None  # None: the parent's training size (256 for a new model)
     scale: str | None = None  # "fit" or "native"; None: the parent's ("fit" for a new model)
     # The few-image recipe (ml.training.few_image_recipe), as the Fine-tune dialog and `train` use it:
-    # short steps (the worker predicts for the window between two), full rate after a short
-    # warm-up, no decay within a round. warmup_steps None and min_lr_ratio 0.01: the schedule of
-    # runs on many images
+    # short steps (the worker predicts for the window between two), a short warm-up, a cosine
+    # decay over the round's time budget. warmup_steps None: the schedule of runs on many images
     batch_size: int = FEW_IMAGE_SCHEDULE.batch_size
     lr: float | None = None
     warmup_steps: int | None = FEW_IMAGE_SCHEDULE.warmup_steps
     min_lr_ratio: float = FEW_IMAGE_SCHEDULE.min_lr_ratio
     device: str = "auto"
     seed: int = 0
+    max_steps: int | None = None  # also end a round after this many steps (benches)
     cache_bytes: int = DEFAULT_CACHE_BYTES
 
     def __post_init__(self) -> None:
@@ -232,6 +232,7 @@ class LearningLoop:
             batch_size=s.batch_size, lr=s.lr, warmup_steps=s.warmup_steps,
             min_lr_ratio=s.min_lr_ratio, val_fraction=0.0, seed=s.seed + number,
             patience=None, device=s.device, num_workers=0, name=plan.name,
+            max_steps=s.max_steps,
             # the validation set judges the version (image by image, between predictions); a
             # loss on the images it trained on would judge nothing
             validate=False,

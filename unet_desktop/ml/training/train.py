@@ -108,6 +108,7 @@ class _Run:
         self.history: list[dict] = []
         self.parent_metrics: dict | None = None
         self.transfer: ClassTransfer | None = None  # set when the parent's classes are replaced
+        self.kept_norm_statistics = False  # the start's BatchNorm statistics kept (the recipe)
 
     # --- setup ---------------------------------------------------------------------------------
     def _initial_model(self) -> nn.Module:
@@ -141,6 +142,10 @@ class _Run:
         if weights == "auto":
             counts = class_counts(self.train_samples, self.scheme.num_classes)
             weights = class_weights_from_counts(counts).tolist()
+        # a fine-tune keeps its parent's statistics; a new model estimates its own (its
+        # encoder's are ImageNet's: on gray EM slices keeping them was worse, issue 31)
+        kept = [model] if cfg.freeze_batchnorm and self.parent is not None else []
+        self.kept_norm_statistics = bool(kept)
         return Trainer(
             model, self.scheme, self.device,
             lr=cfg.lr or (FINE_TUNE_LR if self.parent else FROM_SCRATCH_LR),
@@ -152,6 +157,7 @@ class _Run:
             warmup_fraction=cfg.warmup_fraction, min_lr_ratio=cfg.min_lr_ratio,
             budget_s=cfg.max_minutes * 60 if cfg.max_minutes else None, dist_info=self.dist,
             max_steps=cfg.max_steps,
+            keep_norm_statistics=kept,
         )
 
     def _data_summary(self) -> dict:
@@ -170,7 +176,8 @@ class _Run:
             "val_fraction": cfg.val_fraction,
             "early_stopping": bool(cfg.patience) and self.early_stopping,
             "schedule": {"batch_size": cfg.batch_size, "warmup_steps": cfg.fixed_warmup_steps,
-                         "min_lr_ratio": cfg.min_lr_ratio},
+                         "min_lr_ratio": cfg.min_lr_ratio,
+                         "kept_norm_statistics": self.kept_norm_statistics},
             "grouped_split": cfg.group_fn is not None,
             "border_as_ignore": cfg.border_as_ignore,
             "all_masks": cfg.all_masks,
@@ -200,7 +207,8 @@ class _Run:
     def _save_best(self) -> None:
         if self.dist.is_main and self.best_state is not None:
             self.config.out.parent.mkdir(parents=True, exist_ok=True)
-            model = build_model(self.arch, pretrained=False)
+            with torch.random.fork_rng(devices=[]):  # saving leaves the run's random stream be
+                model = build_model(self.arch, pretrained=False)
             model.load_state_dict(self.best_state)
             save_model(self.config.out, model, self._meta())
 
@@ -314,8 +322,10 @@ class _Run:
 
     def _record_epoch(self, trainer: Trainer, epoch: int, val: dict) -> bool:
         score = val["miou"] if val["miou"] is not None else -(val["loss"] or 0.0)
-        improved = not self.config.validate or self.best_score is None \
-            or score > self.best_score + 1e-9  # without validation the latest is kept
+        # Without validation, or validated on the training images (a fit, which cannot tell a
+        # better model from a more overfitted one), the latest model is kept.
+        improved = not self.config.validate or self.val_on_train or self.best_score is None \
+            or score > self.best_score + 1e-9
         self.history.append({"epoch": epoch, "train_loss": trainer.epoch_loss,
                              "val_loss": val["loss"], "miou": val["miou"]})
         if improved:

@@ -109,6 +109,9 @@ class TrainConfig:
     # painted before training (ml.training.stroke_fill); "off": unlabeled pixels are only ignored
     stroke_fill: str = "auto"
     max_steps: int | None = None  # also stop after this many steps (benches, CPU-independent)
+    # a fine-tune keeps its parent's BatchNorm statistics in training (not re-estimated; a new
+    # model always estimates its own); None: ml.training.few_image_recipe (few images: kept)
+    freeze_batchnorm: bool | None = None
     name: str = ""
     description: str = ""
 

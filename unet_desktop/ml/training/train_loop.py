@@ -84,6 +84,7 @@ class Trainer:
         budget_s: float | None = None,
         dist_info: DistInfo | None = None,
         max_steps: int | None = None,
+        keep_norm_statistics: Iterable[nn.Module] = (),
     ) -> None:
         self.scheme = scheme
         self.device = device
@@ -122,6 +123,10 @@ class Trainer:
         self.budget_s = budget_s
         self.max_steps = max_steps  # a step budget as well (benches: CPU-independent probes)
         self.global_step = 0
+        # the BatchNorm layers in these modules normalise with their running statistics in
+        # training too and never update them (a few images' crops: ml.training.few_image_recipe)
+        self.frozen_norms = [m for part in keep_norm_statistics for m in part.modules()
+                             if isinstance(m, nn.modules.batchnorm._BatchNorm)]
         self.elapsed_before = 0.0  # seconds spent in earlier (resumed) sessions
         self._clock = time.monotonic()
 
@@ -135,7 +140,9 @@ class Trainer:
         return self.budget_s is not None and self.elapsed() >= self.budget_s
 
     def progress(self) -> float:
-        by_steps = self.global_step / self.total_steps
+        """How far the run is through its steps, its step budget or its time budget."""
+        steps = min(self.total_steps, self.max_steps or self.total_steps)
+        by_steps = self.global_step / max(1, steps)
         by_time = self.elapsed() / self.budget_s if self.budget_s else 0.0
         return max(by_steps, by_time)
 
@@ -158,7 +165,7 @@ class Trainer:
     # --- training ------------------------------------------------------------------------------
     def train_mode(self) -> None:
         self.net.train()
-        for module in self.frozen:  # frozen BatchNorm keeps its running statistics
+        for module in self.frozen + self.frozen_norms:  # BatchNorm keeps its running statistics
             module.eval()
 
     def step(self, images: torch.Tensor, targets: torch.Tensor) -> tuple[torch.Tensor, float]:
@@ -177,6 +184,7 @@ class Trainer:
         self.scaler.update()
         self.global_step += 1
         return loss.detach(), lr
+
 
     def train_epoch(
         self, loader: Iterable[Batch], epoch: int, should_stop: Callable[[], bool]
