@@ -239,8 +239,9 @@ class _Run:
         self.val_samples = [self.samples[i] for i in val_idx] or self.train_samples
         self.stroke_filled = cfg.stroke_fill == "auto" and is_sparse(self.train_samples)
         if self.stroke_filled:  # validation (on the training images) keeps the strokes alone
-            self.train_samples = fill_strokes(self.train_samples, self.scheme.num_classes,
-                                              cfg.seed)
+            self.train_samples = fill_strokes(
+                self.train_samples, self.scheme.num_classes, cfg.seed, cfg.fill_stages,
+                cfg.fill_min_confidence)
         self.early_stopping = early_stopping_allowed(len(val_idx))
 
     def _normalization(self) -> dict:
@@ -302,7 +303,7 @@ class _Run:
             warmup_steps=cfg.fixed_warmup_steps,
             warmup_fraction=cfg.warmup_fraction, min_lr_ratio=cfg.min_lr_ratio,
             budget_s=cfg.max_minutes * 60 if cfg.max_minutes else None, dist_info=self.dist,
-            max_steps=cfg.max_steps,
+            max_steps=cfg.max_steps, smoothness_weight=cfg.smoothness_weight,
         )
 
     def _data_summary(self) -> dict:

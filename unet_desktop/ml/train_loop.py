@@ -22,6 +22,7 @@ from unet_desktop.ml.distributed import DistInfo, all_reduce_sum
 from unet_desktop.ml.losses import SegmentationLoss
 from unet_desktop.ml.metrics import confusion_matrix, summarize
 from unet_desktop.ml.train_config import AmpMode, StepReport
+from unet_desktop.ml.unlabeled_losses import edge_aware_smoothness
 
 Batch = tuple[torch.Tensor, torch.Tensor]
 
@@ -83,6 +84,7 @@ class Trainer:
         budget_s: float | None = None,
         dist_info: DistInfo | None = None,
         max_steps: int | None = None,
+        smoothness_weight: float = 0.0,
     ) -> None:
         self.scheme = scheme
         self.device = device
@@ -119,6 +121,7 @@ class Trainer:
         self.warmup_steps = max(1, warmup_steps)
         self.min_lr_ratio = min_lr_ratio
         self.budget_s = budget_s
+        self.smoothness_weight = smoothness_weight  # ml.unlabeled_losses, on unlabeled pixels
         self.max_steps = max_steps  # a step budget as well (benches: CPU-independent probes)
         self.global_step = 0
         self.elapsed_before = 0.0  # seconds spent in earlier (resumed) sessions
@@ -167,6 +170,8 @@ class Trainer:
         with self._autocast():
             logits = self.net(images)
         loss = self.loss_fn(logits, targets)
+        if self.smoothness_weight:
+            loss = loss + self.smoothness_weight * edge_aware_smoothness(logits, targets, images)
         self.optimizer.zero_grad(set_to_none=True)
         self.scaler.scale(loss).backward()
         if self.grad_clip:
