@@ -8,8 +8,12 @@ import pytest
 import torch
 import torch.nn.functional as F
 
-from tests.ml.test_stroke_fill import disc_with_strokes
-from unet_desktop.core.labels import IGNORE_INDEX
+from tests.ml.test_stroke_fill import disc_with_strokes, sample
+from unet_desktop.core.labels import IGNORE_INDEX, LabelScheme, binary_scheme
+from unet_desktop.ml import train_loop
+from unet_desktop.ml.dataset import SampleSet
+from unet_desktop.ml.train import train
+from unet_desktop.ml.train_config import FinalReport, TrainConfig
 from unet_desktop.ml.unlabeled_losses import edge_aware_smoothness
 
 
@@ -71,3 +75,25 @@ def test_fully_labelled_pixels_add_nothing_and_edges_cost_less_than_flat_ground(
     shifted = torch.roll(truth_logits, 12, dims=3).float()  # a boundary across flat ground
     assert on_edge < edge_aware_smoothness(shifted, unlabeled, x)
     assert on_edge == pytest.approx(float(on_edge))  # a finite number
+
+
+def test_training_adds_the_smoothness_loss_on_the_pixels_the_fill_left_unlabeled(tmp_path,
+                                                                                 monkeypatch):
+    unlabeled_seen = []
+    real = train_loop.edge_aware_smoothness
+
+    def spy(logits, target, images):
+        unlabeled_seen.append(int((target == IGNORE_INDEX).sum()))
+        return real(logits, target, images)
+
+    monkeypatch.setattr(train_loop, "edge_aware_smoothness", spy)
+    image, _, strokes = disc_with_strokes()
+    scheme = LabelScheme("binary", binary_scheme().classes, 128)
+    cfg = TrainConfig(out=tmp_path / "m.safetensors", arch={"name": "unet", "in_channels": 3,
+                      "depth": 2, "base": 4}, epochs=1, size=32, batch_size=2, device="cpu",
+                      patience=None, fill_min_confidence=0.9, smoothness_weight=1.0)
+    final = list(train(SampleSet([sample(image, strokes)], scheme), cfg))[-1]
+    assert isinstance(final, FinalReport) and final.model_path is not None
+    assert unlabeled_seen and sum(unlabeled_seen) > 0  # every step, on the unsure pixels
+    with pytest.raises(ValueError, match="smoothness_weight"):
+        TrainConfig(out=tmp_path / "x.safetensors", smoothness_weight=-1)
