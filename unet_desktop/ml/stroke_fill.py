@@ -4,8 +4,9 @@ Why strokes alone teach a UNet little (issue 30, docs/quality.md): a random crop
 image holds few labelled pixels, and nothing places the boundary in the unlabeled band between a
 membrane stroke and a cell stroke, so the network learns the strokes' interiors and guesses the
 rest. A random forest on filter features (``ml.pixel_classifier``, two auto-context stages:
-``ml.autocontext``) fitted on the same strokes labels every pixel within seconds; its labels where nobody painted, the strokes kept as they
-are, give the UNet dense targets whose boundaries follow the image. Measured on unseen ISBI
+``ml.autocontext``) fitted on the same strokes labels every pixel within seconds; its labels
+where nobody painted, the strokes kept as they are, give the UNet dense targets whose
+boundaries follow the image. Measured on unseen ISBI
 slices this beats both the forest alone and the strokes alone (docs/quality.md).
 """
 
