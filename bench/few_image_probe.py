@@ -30,11 +30,11 @@ from unet_desktop.commands.evaluate import evaluate_workspace
 from unet_desktop.core.folder.workspace import Workspace
 from unet_desktop.ml.inference.predictor import Predictor
 from unet_desktop.ml.models.modelfile import clean_state_dict, load_model_file
+from unet_desktop.ml.reports import FinalReport, StepReport
 from unet_desktop.ml.training import train_loop
 from unet_desktop.ml.training.augment import AugmentOptions
 from unet_desktop.ml.training.dataset import training_entries
 from unet_desktop.ml.training.finetune_job import run_finetune
-from unet_desktop.ml.training.train_config import FinalReport, StepReport
 
 ROOT = Path(__file__).resolve().parents[1]
 

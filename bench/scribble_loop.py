@@ -104,6 +104,9 @@ class Session:
                              val_fraction=0.0, seed=args.seed + number, patience=None,
                              device=args.device, num_workers=0, validate=False,
                              stroke_fill=args.stroke_fill, max_steps=steps,
+                             fill_stages=args.fill_stages,
+                             fill_min_confidence=args.fill_min_confidence,
+                             smoothness_weight=args.smoothness,
                              name=f"scribble round {number}")
         started, final, done = time.monotonic(), None, 0
         data = SampleSet(samples, self.scheme, f"scribbles ({len(samples)} images)")
@@ -172,6 +175,8 @@ def run_bench(args: argparse.Namespace) -> dict:
             "steps": steps, "dense": args.dense,
             "scale": args.scale, "first_seconds": args.first_seconds,
             "round_seconds": args.round_seconds, "stroke_fill": args.stroke_fill,
+            "fill_stages": args.fill_stages, "fill_min_confidence": args.fill_min_confidence,
+            "smoothness_weight": args.smoothness, "size": args.size or 256,
             "seed": args.seed, "device": args.device, "threads": torch.get_num_threads(),
             "torch": torch.__version__, "cpu": cpu_name()}
 
@@ -208,6 +213,12 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--size", type=int, help="training crop size (default 256)")
     p.add_argument("--stroke-fill", choices=("auto", "off"), default="auto",
                    help="fill unlabeled pixels with the pixel classifier's labels (auto)")
+    p.add_argument("--fill-stages", type=int, default=TrainConfig.fill_stages,
+                   help="forests of the fill (auto-context stages; 1: one forest)")
+    p.add_argument("--fill-min-confidence", type=float, default=TrainConfig.fill_min_confidence,
+                   help="fill only where the forest is this sure (others stay unlabeled)")
+    p.add_argument("--smoothness", type=float, default=TrainConfig.smoothness_weight,
+                   help="weight of the edge-aware smoothness loss on unlabeled pixels")
     p.add_argument("--device", default="cpu")
     p.add_argument("--threads", type=int)
     p.add_argument("--seed", type=int, default=0)

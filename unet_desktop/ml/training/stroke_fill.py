@@ -3,9 +3,10 @@
 Why strokes alone teach a UNet little (issue 30, docs/quality.md): a random crop of a scribbled
 image holds few labelled pixels, and nothing places the boundary in the unlabeled band between a
 membrane stroke and a cell stroke, so the network learns the strokes' interiors and guesses the
-rest. A random forest on filter features (``ml.strokes.pixel_classifier``) fitted on the same strokes
-labels every pixel within seconds; its labels where nobody painted, the strokes kept as they
-are, give the UNet dense targets whose boundaries follow the image. Measured on unseen ISBI
+rest. A random forest on filter features (``ml.strokes.pixel_classifier``, two auto-context stages:
+``ml.strokes.autocontext``) fitted on the same strokes labels every pixel within seconds; its labels
+where nobody painted, the strokes kept as they are, give the UNet dense targets whose
+boundaries follow the image. Measured on unseen ISBI
 slices this beats both the forest alone and the strokes alone (docs/quality.md).
 """
 
@@ -18,7 +19,7 @@ import numpy as np
 import torch
 
 from unet_desktop.core.labels import IGNORE_INDEX
-from unet_desktop.ml.strokes.pixel_classifier import PixelClassifier
+from unet_desktop.ml.strokes.autocontext import STAGES, autocontext_probabilities
 from unet_desktop.ml.training.dataset import Sample
 
 SPARSE_BELOW = 0.5  # masks labelling less than this fraction of their pixels are strokes
@@ -40,18 +41,22 @@ def sample_image(sample: Sample) -> np.ndarray:
     return image[0] if image.shape[0] == 1 else np.ascontiguousarray(image.transpose(1, 2, 0))
 
 
-def fill_strokes(samples: Sequence[Sample], num_classes: int, seed: int = 0) -> list[Sample]:
-    """The samples with their unlabeled pixels set to the pixel classifier's prediction (fitted
-    on all their labelled pixels); painted pixels keep their label. Samples are returned as they
-    are when fewer than two classes are painted (nothing to tell apart)."""
+def fill_strokes(samples: Sequence[Sample], num_classes: int, seed: int = 0,
+                 stages: int = STAGES, min_confidence: float = 0.0) -> list[Sample]:
+    """The samples with their unlabeled pixels set to the pixel classifier's prediction (an
+    auto-context forest of ``stages`` stages fitted on all their labelled pixels, see
+    ``ml.strokes.autocontext``) where its probability is at least ``min_confidence`` (the others stay
+    unlabeled); painted pixels keep their label. Samples are returned as they are when fewer
+    than two classes are painted (nothing to tell apart)."""
     images = [sample_image(s) for s in samples]
     targets = [s.target.numpy() for s in samples]
     try:
-        forest = PixelClassifier.fit(images, targets, seed=seed)
+        probabilities = autocontext_probabilities(images, targets, num_classes, seed, stages)
     except ValueError:
         return list(samples)
     filled = []
-    for sample, image, target in zip(samples, images, targets, strict=True):
-        dense = np.where(target == IGNORE_INDEX, forest.predict(image, num_classes), target)
+    for sample, probs, target in zip(samples, probabilities, targets, strict=True):
+        guess = np.where(probs.max(axis=0) >= min_confidence, probs.argmax(axis=0), IGNORE_INDEX)
+        dense = np.where(target == IGNORE_INDEX, guess, target)
         filled.append(dataclasses.replace(sample, target=torch.from_numpy(dense.astype(np.uint8))))
     return filled

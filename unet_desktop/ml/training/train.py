@@ -156,7 +156,7 @@ class _Run:
             warmup_steps=cfg.fixed_warmup_steps,
             warmup_fraction=cfg.warmup_fraction, min_lr_ratio=cfg.min_lr_ratio,
             budget_s=cfg.max_minutes * 60 if cfg.max_minutes else None, dist_info=self.dist,
-            max_steps=cfg.max_steps,
+            max_steps=cfg.max_steps, smoothness_weight=cfg.smoothness_weight,
             keep_norm_statistics=kept,
         )
 

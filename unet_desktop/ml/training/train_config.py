@@ -108,6 +108,10 @@ class TrainConfig:
     # "auto": sparse masks (strokes) are filled with a pixel classifier's labels where nobody
     # painted before training (ml.training.stroke_fill); "off": unlabeled pixels are only ignored
     stroke_fill: str = "auto"
+    fill_stages: int = 2  # forests of the fill (ml.strokes.autocontext; 1: one forest)
+    fill_min_confidence: float = 0.0  # fill only where the forest is this sure; others unlabeled
+    # weight of the edge-aware smoothness loss on unlabeled pixels (ml.training.unlabeled_losses); 0: off
+    smoothness_weight: float = 0.0
     max_steps: int | None = None  # also stop after this many steps (benches, CPU-independent)
     # a fine-tune keeps its parent's BatchNorm statistics in training (not re-estimated; a new
     # model always estimates its own); None: ml.training.few_image_recipe (few images: kept)
@@ -136,6 +140,11 @@ class TrainConfig:
             problems.append(f"min_lr_ratio must be in (0, 1], got {self.min_lr_ratio}")
         if self.stroke_fill not in ("auto", "off"):
             problems.append(f"stroke_fill must be 'auto' or 'off', got {self.stroke_fill!r}")
+        if self.fill_stages < 1 or not 0 <= self.fill_min_confidence < 1:
+            problems.append(f"fill_stages must be >= 1 and fill_min_confidence in [0, 1), got "
+                            f"{self.fill_stages} and {self.fill_min_confidence}")
+        if self.smoothness_weight < 0:
+            problems.append(f"smoothness_weight must be >= 0, got {self.smoothness_weight}")
         if self.lr is not None and self.lr <= 0:
             problems.append(f"learning rate must be > 0, got {self.lr}")
         if self.val_fraction is not None and not 0 <= self.val_fraction < 1:

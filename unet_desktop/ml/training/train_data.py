@@ -127,7 +127,8 @@ def split_samples(samples: list[Sample], cfg: TrainConfig, num_classes: int) -> 
     val_samples = [samples[i] for i in val_idx] or train_samples
     stroke_filled = cfg.stroke_fill == "auto" and is_sparse(train_samples)
     if stroke_filled:  # validation (on the training images) keeps the strokes alone
-        train_samples = fill_strokes(train_samples, num_classes, cfg.seed)
+        train_samples = fill_strokes(train_samples, num_classes, cfg.seed, cfg.fill_stages,
+                                     cfg.fill_min_confidence)
     return Split(train_samples, val_samples, not val_idx, stroke_filled,
                  early_stopping_allowed(len(val_idx)))
 

@@ -23,6 +23,7 @@ from unet_desktop.ml.training.cpu_memory import keep_freed_memory
 from unet_desktop.ml.training.distributed import DistInfo, all_reduce_sum
 from unet_desktop.ml.training.losses import SegmentationLoss
 from unet_desktop.ml.training.train_config import AmpMode
+from unet_desktop.ml.training.unlabeled_losses import edge_aware_smoothness
 
 Batch = tuple[torch.Tensor, torch.Tensor]
 
@@ -85,6 +86,7 @@ class Trainer:
         dist_info: DistInfo | None = None,
         max_steps: int | None = None,
         keep_norm_statistics: Iterable[nn.Module] = (),
+        smoothness_weight: float = 0.0,
     ) -> None:
         self.scheme = scheme
         self.device = device
@@ -121,6 +123,7 @@ class Trainer:
         self.warmup_steps = max(1, warmup_steps)
         self.min_lr_ratio = min_lr_ratio
         self.budget_s = budget_s
+        self.smoothness_weight = smoothness_weight  # ml.training.unlabeled_losses, on unlabeled pixels
         self.max_steps = max_steps  # a step budget as well (benches: CPU-independent probes)
         self.global_step = 0
         # the BatchNorm layers in these modules normalise with their running statistics in
@@ -175,6 +178,8 @@ class Trainer:
         with self._autocast():
             logits = self.net(images)
         loss = self.loss_fn(logits, targets)
+        if self.smoothness_weight:
+            loss = loss + self.smoothness_weight * edge_aware_smoothness(logits, targets, images)
         self.optimizer.zero_grad(set_to_none=True)
         self.scaler.scale(loss).backward()
         if self.grad_clip:
