@@ -7,13 +7,13 @@ from PySide6.QtCore import QRect
 
 from tests.gui.conftest import open_window
 from unet_desktop.core.folder.learning_record import CurvePoint, LearningRecord
+from unet_desktop.ml.reports import EpochReport
 
 READABLE_PX = 120  # a plot with its title, ticks and axis labels needs at least this
 
 
-def report(epoch: int, miou: float):
-    return type("EpochReport", (), {"epoch": epoch, "epochs": 1000, "time_left_s": 60.0,
-                                    "val": {"miou": miou, "mdice": miou + 0.05}})()
+def report(epoch: int, miou: float) -> EpochReport:
+    return EpochReport(epoch, 1000, 0.1, {"miou": miou, "mdice": miou + 0.05}, False, 60.0)
 
 
 def test_the_validation_axis_follows_the_epochs_run(qtbot):
