@@ -3,11 +3,11 @@
 Why strokes alone teach a UNet little (issue 30, docs/quality.md): a random crop of a scribbled
 image holds few labelled pixels, and nothing places the boundary in the unlabeled band between a
 membrane stroke and a cell stroke, so the network learns the strokes' interiors and guesses the
-rest. A random forest on filter features (``ml.strokes.pixel_classifier``, two auto-context stages:
-``ml.strokes.autocontext``) fitted on the same strokes labels every pixel within seconds; its labels
-where nobody painted, the strokes kept as they are, give the UNet dense targets whose
-boundaries follow the image. Measured on unseen ISBI
-slices this beats both the forest alone and the strokes alone (docs/quality.md).
+rest. A random forest on filter features (``ml.strokes.pixel_classifier``, two auto-context
+stages: ``ml.strokes.autocontext``) fitted on the same strokes labels every pixel within
+seconds; its labels where nobody painted, the strokes kept as they are, give the UNet dense
+targets whose boundaries follow the image. Measured on unseen ISBI slices this beats both the
+forest alone and the strokes alone (docs/quality.md).
 """
 
 from __future__ import annotations

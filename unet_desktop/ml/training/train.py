@@ -30,6 +30,7 @@ from collections.abc import Iterator
 import torch
 from torch import nn
 
+from unet_desktop.core.folder.learning_record import MIN_VALIDATION_IMAGES
 from unet_desktop.core.folder.workspace import Workspace
 from unet_desktop.core.progress import CancelToken
 from unet_desktop.ml.device import pick_device
@@ -58,7 +59,6 @@ from unet_desktop.ml.training.losses import class_weights_from_counts
 from unet_desktop.ml.training.train_config import (
     FINE_TUNE_LR,
     FROM_SCRATCH_LR,
-    MIN_VALIDATION_IMAGES,
     TrainConfig,
 )
 from unet_desktop.ml.training.train_data import (

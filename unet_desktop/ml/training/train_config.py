@@ -12,13 +12,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
 
-from unet_desktop.core.folder.learning_record import MIN_VALIDATION_IMAGES  # noqa: F401 - re-exported
 from unet_desktop.core.io.model_header import SCALES
 from unet_desktop.ml.training.augment import AugmentOptions
 from unet_desktop.ml.training.dataset import GroupFn
 
 AmpMode = Literal["auto", "bf16", "fp16", "off"]
-from unet_desktop.ml.reports import StopReason  # noqa: F401 - TrainConfig users name it
 
 FROM_SCRATCH_LR = 1e-3
 FINE_TUNE_LR = 3e-4

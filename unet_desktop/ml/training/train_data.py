@@ -18,6 +18,7 @@ import torch
 from torch.utils.data import DataLoader, DistributedSampler
 
 from unet_desktop.core.errors import FileError, MaskError
+from unet_desktop.core.folder.learning_record import MIN_VALIDATION_IMAGES
 from unet_desktop.core.folder.workspace import Workspace
 from unet_desktop.core.io.input_rule import InputRule
 from unet_desktop.core.labels import LabelScheme
@@ -41,7 +42,6 @@ from unet_desktop.ml.training.few_image_recipe import early_stopping_allowed
 from unet_desktop.ml.training.stroke_fill import fill_strokes, is_sparse
 from unet_desktop.ml.training.train_config import (
     MIN_EPOCH_SAMPLES,
-    MIN_VALIDATION_IMAGES,
     TrainConfig,
     cache_side,
 )
