@@ -10,10 +10,8 @@ import threading
 import time
 from pathlib import Path
 
-import pytest
 import torch
 
-from tests.gui.conftest import open_window
 from tests.gui.conftest_model import (  # noqa: F401 - fixtures are used by name
     TIMEOUT_MS,
     image_key,
@@ -21,38 +19,23 @@ from tests.gui.conftest_model import (  # noqa: F401 - fixtures are used by name
     make_pets,
     tiny_model,
 )
-from tests.gui.test_learning_loop import correct, gate_scores
+from tests.gui.test_learning_loop import (  # noqa: F401 - pets and win are fixtures used by name
+    correct,
+    gate_scores,
+    new_window,
+    pets,
+    win,
+)
 from unet_desktop.core.folder.learning_record import LearningRecord, record_path, save_record
 from unet_desktop.core.folder.task import Task, load_task, model_file, save_task
 from unet_desktop.core.labels import binary_scheme, trimap_scheme
 from unet_desktop.core.progress import Cancelled
-from unet_desktop.ml.loop.learning_loop import LearningLoop, LoopSettings
+from unet_desktop.ml.loop.learning_loop import LearningLoop
 from unet_desktop.ml.models.architecture import build_model, unet_arch
 from unet_desktop.ml.models.modelfile import ModelMeta, new_version_id, read_meta, save_model
 from unet_desktop.ml.reports import RoundResult
 
-FAST = LoopSettings(epochs=1, size=32, batch_size=4)
 QUICK = {"batch_size": 2, "patience": None}
-
-
-@pytest.fixture
-def pets(tmp_path):
-    return make_pets(tmp_path / "pets", n_images=7, n_labelled=4)
-
-
-def new_window(qtbot, folder, model):
-    w = open_window(qtbot, model_path=model)
-    qtbot.waitUntil(lambda: w.models.active is not None, timeout=TIMEOUT_MS)
-    w.learning.settings = FAST
-    assert w.open_folder(folder)
-    return w
-
-
-@pytest.fixture
-def win(qtbot, pets, tiny_model):
-    w = new_window(qtbot, pets, tiny_model)
-    yield w
-    w.close()
 
 
 class Hold:
