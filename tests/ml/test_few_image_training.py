@@ -96,3 +96,20 @@ def read_recipe(path) -> dict:
     from unet_desktop.ml.models.modelfile import read_meta
 
     return read_meta(path).data_summary["schedule"]
+
+
+def test_validating_between_epochs_leaves_the_training_stream_unchanged(tmp_path):
+    """The dialog and ``train`` validate each epoch, a loop round does not (its gate judges):
+    from the same seed they must train the same model, so their figures can be compared
+    (issue 31). Validation draws nothing from the random stream of augmentation and shuffling."""
+    from tests.ml.test_train import config, disc_samples, run
+    from unet_desktop.ml.models.modelfile import load_model_file
+
+    _, parent = run(disc_samples(4), config(tmp_path, "parent.safetensors", epochs=1))
+    models = {}
+    for validate in (True, False):
+        _, final = run(disc_samples(4, seed=1),
+                       config(tmp_path, f"v{validate}.safetensors", epochs=3, arch=None,
+                              init=parent.model_path, val_fraction=0.0, validate=validate))
+        models[validate] = load_model_file(final.model_path)[0].state_dict()
+    assert all(torch.equal(models[True][k], v) for k, v in models[False].items())

@@ -174,7 +174,9 @@ def make_loaders(split: Split, cfg: TrainConfig, norm: dict, size: int, scale: s
     val_part = ddp.shard(list(range(len(split.val_samples))), dist)
     val_ds = SegmentationDataset([split.val_samples[i] for i in val_part],
                                  val_transform(size, norm["mean"], norm["std"], native))
-    # whole images at their own size: one at a time (a batch would pad all to the largest)
+    # whole images at their own size: one at a time (a batch would pad all to the largest).
+    # Its own generator: validating draws nothing from the training's random stream, so a run
+    # that validates trains the same model as one that does not (a loop round)
     val_loader = DataLoader(val_ds, 1 if native else cfg.batch_size, shuffle=False,
-                            collate_fn=pad_collate, **common)
+                            collate_fn=pad_collate, generator=torch.Generator(), **common)
     return Loaders(sampler, train_loader, val_loader)
