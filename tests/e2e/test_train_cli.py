@@ -282,3 +282,26 @@ def test_only_trains_on_the_chosen_images_and_exclude_scores_the_others(tmp_path
     assert main(["train", str(ws), "--out", str(tmp_path / "none.safetensors"),
                  "--only", "nothing*", *TINY]) == 2
     assert "matching nothing*" in capsys.readouterr().err
+
+
+def test_a_new_model_without_scale_takes_the_scale_new_task_proposes(tmp_path, capsys):
+    """Thin structures (here vessel-like lines) -> native, said on stderr; objects -> fit."""
+    from tests.core.test_task_proposal import vessel_image
+
+    ws = tmp_path / "vessels"
+    (ws / "images").mkdir(parents=True)
+    (ws / "masks").mkdir()
+    for i in range(3):
+        image = vessel_image(i, size=128)
+        Image.fromarray(image).save(ws / "images" / f"v{i}.png")
+        Image.fromarray(np.where(image < 120, 0, 255).astype(np.uint8)).save(
+            ws / "masks" / f"v{i}.png")
+    out = tmp_path / "vessels.safetensors"
+    assert main(["train", str(ws), "--out", str(out), "--epochs", "1", *TINY]) == 0
+    assert read_meta(out).scale == "native"
+    assert "no --scale: native. The images show thin structures" in capsys.readouterr().err
+    objects = tmp_path / "discs.safetensors"
+    assert main(["train", str(binary_workspace(tmp_path / "discs", n=4)), "--out", str(objects),
+                 "--epochs", "1", *TINY]) == 0
+    assert read_meta(objects).scale == "fit"
+    assert "no --scale: fit." in capsys.readouterr().err

@@ -10,6 +10,7 @@ continues from the checkpoint beside MODEL. Runs unchanged under
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import os
 import signal
 import sys
@@ -48,7 +49,8 @@ def add_parser(subparsers) -> None:
     p.add_argument("--scale", choices=SCALES,
                    help="fit: crops of 35-100%% of an image resized to SIZE, predicted resized "
                         "(objects); native: crops at the images' own pixel scale, predicted in "
-                        "tiles (thin structures: membranes, vessels). Default: the model's, or fit")
+                        "tiles (thin structures: membranes, vessels). Default: the model's; for a new "
+                        "model the folder's task's, or proposed from the images (as New Task)")
     p.add_argument("--input-rule", choices=("data-range", "percentile"), default=None,
                    help="how a new model makes its 8-bit input from 12/16-bit and float images: "
                         "data-range (default: scaled by the range the data uses, a 12-bit "
@@ -168,6 +170,20 @@ def _config(args: argparse.Namespace):
         resume=args.resume, num_workers=args.workers, name=args.name,
         augment=AugmentOptions(copy_paste=args.copy_paste), input_rule=_input_rule(args),
     )
+
+
+def _new_model_scale(config, workspace, printer: ProgressPrinter):
+    """A new model without --scale: the folder's task's scale, else what a new task proposes
+    from the images (thin structures: native), said on stderr."""
+    from unet_desktop.core.folder.task_proposal import propose, sample_images
+
+    if workspace.task is not None:
+        scale, why = workspace.task.scale, f"the scale of the folder's task {workspace.task.name!r}"
+    else:
+        found = propose(sample_images(workspace.load_image, [e.key for e in workspace.entries]), 1)
+        scale, why = found.scale, found.why
+    printer.note(f"no --scale: {scale}. {why}")
+    return dataclasses.replace(config, scale=scale)
 
 
 def _input_rule(args: argparse.Namespace) -> dict | None:
@@ -302,6 +318,8 @@ def run(args: argparse.Namespace) -> int:
     printer = ProgressPrinter(enabled=int(os.environ.get("RANK", "0") or 0) == 0)
     for warning in workspace.warnings:
         printer.warn(warning)
+    if config.scale is None and config.init is None:
+        config = _new_model_scale(config, workspace, printer)
     if config.time_governed:
         until = (f", or until {config.patience} epochs without a better validation score "
                  f"({early_stopping_rule()})" if config.patience else "")
