@@ -106,6 +106,7 @@ class Session:
                              stroke_fill=args.stroke_fill, max_steps=steps,
                              fill_stages=args.fill_stages,
                              fill_min_confidence=args.fill_min_confidence,
+                             fill_image_shares=args.fill_shares == "image",
                              smoothness_weight=args.smoothness,
                              name=f"scribble round {number}")
         started, final, done = time.monotonic(), None, 0
@@ -176,6 +177,7 @@ def run_bench(args: argparse.Namespace) -> dict:
             "scale": args.scale, "first_seconds": args.first_seconds,
             "round_seconds": args.round_seconds, "stroke_fill": args.stroke_fill,
             "fill_stages": args.fill_stages, "fill_min_confidence": args.fill_min_confidence,
+            "fill_shares": args.fill_shares,
             "smoothness_weight": args.smoothness, "size": args.size or 256,
             "seed": args.seed, "device": args.device, "threads": torch.get_num_threads(),
             "torch": torch.__version__, "cpu": cpu_name()}
@@ -217,6 +219,9 @@ def main(argv: list[str] | None = None) -> int:
                    help="forests of the fill (auto-context stages; 1: one forest)")
     p.add_argument("--fill-min-confidence", type=float, default=TrainConfig.fill_min_confidence,
                    help="fill only where the forest is this sure (others stay unlabeled)")
+    p.add_argument("--fill-shares", choices=("image", "balanced"), default="image",
+                   help="the fill's probabilities adjusted to the classes' shares in the "
+                        "images (the app's default) or the balanced forest's own")
     p.add_argument("--smoothness", type=float, default=TrainConfig.smoothness_weight,
                    help="weight of the edge-aware smoothness loss on unlabeled pixels")
     p.add_argument("--device", default="cpu")

@@ -3,7 +3,7 @@ the scribbled images' own unpainted pixels (a development split: the images scor
 ``scribble_loop.py`` take no part), per number of auto-context stages and confidence threshold.
 
     python bench/stroke_fill_quality.py ../shared/data/isbi2012 --train 2 --stages 1 2 3 \\
-        --min-confidence 0 0.7
+        --min-confidence 0 0.7 --shares image balanced
 """
 
 from __future__ import annotations
@@ -28,6 +28,9 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--train", type=int, default=2, help="images (first by name) scribbled")
     p.add_argument("--stages", type=int, nargs="+", default=[1, 2])
     p.add_argument("--min-confidence", type=float, nargs="+", default=[0.0])
+    p.add_argument("--shares", nargs="+", choices=("image", "balanced"), default=["image"],
+                   help="the forest's probabilities adjusted to the classes' shares in the "
+                        "images (the app's fill) or left as the balanced forest's")
     p.add_argument("--seed", type=int, default=0)
     args = p.parse_args(argv)
     ws = Workspace.open(args.data)
@@ -37,10 +40,12 @@ def main(argv: list[str] | None = None) -> int:
     n = ws.scheme.num_classes
     rng = np.random.default_rng(args.seed)  # the same strokes as scribble_loop.py's
     labels = [first_strokes(t, n, rng)[0] for t in truths]
-    print(f"{ws.root}: {keys}; stages | min confidence | wrong (unpainted) | filled | seconds")
-    for stages in args.stages:
+    print(f"{ws.root}: {keys}; shares | stages | min confidence | wrong (unpainted) | filled | "
+          "seconds")
+    for shares, stages in [(sh, st) for sh in args.shares for st in args.stages]:
         started = time.monotonic()
-        probs = autocontext_probabilities(images, labels, n, args.seed, stages)
+        probs = autocontext_probabilities(images, labels, n, args.seed, stages,
+                                          image_shares=shares == "image")
         seconds = time.monotonic() - started
         for threshold in args.min_confidence:
             wrong = kept = unpainted = 0
@@ -50,7 +55,7 @@ def main(argv: list[str] | None = None) -> int:
                 wrong += int(((pr.argmax(0) != t) & sure).sum())
                 kept += int(sure.sum())
                 unpainted += int(open_.sum())
-            print(f"{stages} | {threshold} | {wrong / max(1, kept):.4f} | "
+            print(f"{shares} | {stages} | {threshold} | {wrong / max(1, kept):.4f} | "
                   f"{kept / max(1, unpainted):.3f} | {seconds:.1f}")
     return 0
 

@@ -95,6 +95,13 @@ class PixelClassifier:
         forest.fit(x, y)
         return cls(forest, forest.classes_.astype(np.int64))
 
+    def assumed_shares(self, num_classes: int) -> np.ndarray:
+        """The class shares its probabilities assume: equal for the classes it saw (balanced
+        class weights), 0 for the others (``ml.strokes.prior_shift`` corrects them)."""
+        shares = np.zeros(num_classes)
+        shares[self.classes] = 1.0 / len(self.classes)
+        return shares
+
     def probabilities(self, image: np.ndarray, num_classes: int,
                       features: np.ndarray | None = None) -> np.ndarray:
         """num_classes x H x W float32 class probabilities (0 for classes never labelled)."""

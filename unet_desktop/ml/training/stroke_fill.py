@@ -42,16 +42,19 @@ def sample_image(sample: Sample) -> np.ndarray:
 
 
 def fill_strokes(samples: Sequence[Sample], num_classes: int, seed: int = 0,
-                 stages: int = STAGES, min_confidence: float = 0.0) -> list[Sample]:
+                 stages: int = STAGES, min_confidence: float = 0.0,
+                 image_shares: bool = True) -> list[Sample]:
     """The samples with their unlabeled pixels set to the pixel classifier's prediction (an
     auto-context forest of ``stages`` stages fitted on all their labelled pixels, see
-    ``ml.strokes.autocontext``) where its probability is at least ``min_confidence`` (the others stay
+    ``ml.strokes.autocontext``; ``image_shares``: adjusted to the classes' shares in the images,
+    ``ml.strokes.prior_shift``) where its probability is at least ``min_confidence`` (the others stay
     unlabeled); painted pixels keep their label. Samples are returned as they are when fewer
     than two classes are painted (nothing to tell apart)."""
     images = [sample_image(s) for s in samples]
     targets = [s.target.numpy() for s in samples]
     try:
-        probabilities = autocontext_probabilities(images, targets, num_classes, seed, stages)
+        probabilities = autocontext_probabilities(images, targets, num_classes, seed, stages,
+                                                  image_shares)
     except ValueError:
         return list(samples)
     filled = []

@@ -108,6 +108,9 @@ class TrainConfig:
     stroke_fill: str = "auto"
     fill_stages: int = 2  # forests of the fill (ml.strokes.autocontext; 1: one forest)
     fill_min_confidence: float = 0.0  # fill only where the forest is this sure; others unlabeled
+    # the forest's probabilities adjusted to the classes' shares in the images
+    # (ml.strokes.prior_shift); False: the balanced forest's own
+    fill_image_shares: bool = True
     # weight of the edge-aware smoothness loss on unlabeled pixels (ml.training.unlabeled_losses); 0: off
     smoothness_weight: float = 0.0
     max_steps: int | None = None  # also stop after this many steps (benches, CPU-independent)

@@ -128,7 +128,7 @@ def split_samples(samples: list[Sample], cfg: TrainConfig, num_classes: int) -> 
     stroke_filled = cfg.stroke_fill == "auto" and is_sparse(train_samples)
     if stroke_filled:  # validation (on the training images) keeps the strokes alone
         train_samples = fill_strokes(train_samples, num_classes, cfg.seed, cfg.fill_stages,
-                                     cfg.fill_min_confidence)
+                                     cfg.fill_min_confidence, cfg.fill_image_shares)
     return Split(train_samples, val_samples, not val_idx, stroke_filled,
                  early_stopping_allowed(len(val_idx)))
 
