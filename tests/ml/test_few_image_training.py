@@ -54,6 +54,24 @@ def test_a_step_budget_is_the_schedules_length():
     assert t._set_lr() == pytest.approx(1e-2 * 0.01)
 
 
+def test_with_a_step_budget_the_clock_does_not_move_the_rate(monkeypatch):
+    """A time limit beside a step budget ends the run but never sets its rates: two runs of
+    the same steps are the same run on any CPU (issue 31: the paths' figures were compared so)."""
+    import unet_desktop.ml.training.train_loop as train_loop
+
+    now = [1000.0]
+    monkeypatch.setattr(train_loop.time, "monotonic", lambda: now[0])
+    t = trainer(total_steps=100_000, max_steps=100, min_lr_ratio=0.01, warmup_steps=2,
+                budget_s=600.0)
+    t.global_step = 50
+    rate = t._set_lr()
+    now[0] += 450.0  # three quarters of the time limit later, the same step
+    assert t._set_lr() == rate and t.progress() == pytest.approx(0.5)
+    timed = trainer(total_steps=100_000, min_lr_ratio=0.01, warmup_steps=2, budget_s=600.0)
+    now[0] += 300.0  # half its time limit: its schedule follows the clock
+    assert timed.progress() == pytest.approx(0.5)
+
+
 def test_a_run_validated_on_its_training_images_keeps_its_latest_model(tmp_path, monkeypatch):
     """A fit on the training images cannot tell a better model from a more overfitted one:
     even when that fit falls epoch after epoch, the last epoch's model is the one saved."""

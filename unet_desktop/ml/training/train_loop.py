@@ -143,9 +143,13 @@ class Trainer:
         return self.budget_s is not None and self.elapsed() >= self.budget_s
 
     def progress(self) -> float:
-        """How far the run is through its steps, its step budget or its time budget."""
+        """How far the run is through its steps, its step budget or its time budget. A step
+        budget, when given, alone sets the schedule (the time limit still ends the run): the
+        same steps then get the same rates on any CPU, and a run is repeatable."""
         steps = min(self.total_steps, self.max_steps or self.total_steps)
         by_steps = self.global_step / max(1, steps)
+        if self.max_steps is not None:
+            return by_steps
         by_time = self.elapsed() / self.budget_s if self.budget_s else 0.0
         return max(by_steps, by_time)
 
