@@ -4,8 +4,8 @@ follow what the forest predicts around it (a membrane pixel lies on a line of me
 
 Each stage's probabilities are adjusted to the classes' shares in the images
 (``ml.strokes.prior_shift``). On two scribbled ISBI slices the labels of the unpainted pixels
-are wrong 0.101 of the time after two stages against 0.108 for one forest, both adjusted
-(unadjusted 0.116 and 0.129; docs/quality.md); a third stage adds little (0.100).
+are wrong 0.101 of the time after two stages against 0.107 for one forest, both adjusted
+(unadjusted 0.116 and 0.129; docs/quality.md); a third stage adds nothing (0.101).
 """
 
 from __future__ import annotations
