@@ -57,7 +57,7 @@ def test_a_step_budget_is_the_schedules_length():
 def test_with_a_step_budget_the_clock_does_not_move_the_rate(monkeypatch):
     """A time limit beside a step budget ends the run but never sets its rates: two runs of
     the same steps are the same run on any CPU (issue 31: the paths' figures were compared so)."""
-    import unet_desktop.ml.training.train_loop as train_loop
+    from unet_desktop.ml.training import train_loop
 
     now = [1000.0]
     monkeypatch.setattr(train_loop.time, "monotonic", lambda: now[0])
