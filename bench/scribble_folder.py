@@ -17,14 +17,12 @@ import shutil
 import sys
 from pathlib import Path
 
-import numpy as np
 from PIL import Image
 from scribble_loop import sparse_scheme
-from scribble_user import first_strokes
+from scribble_user import first_strokes_of, keys_by_name
 
 from unet_desktop.core.folder.workspace import Workspace
 from unet_desktop.core.labels import IGNORE_INDEX
-from unet_desktop.ml.training.dataset import training_entries
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -38,14 +36,14 @@ def main(argv: list[str] | None = None) -> int:
         p.error(f"{args.out} exists; give a new folder")
     ws = Workspace.open(args.data)
     scheme = sparse_scheme(ws.scheme)
-    keys = sorted(e.key for e in training_entries(ws, all_masks=True))[: args.train]
-    rng = np.random.default_rng(args.seed)  # drawn in the order scribble_loop.py draws them
+    keys = keys_by_name(ws)[: args.train]
+    drawn = first_strokes_of([ws.scheme.to_index(ws.load_mask(k)) for k in keys],
+                             scheme.num_classes, args.seed)  # scribble_loop.py's strokes
     (args.out / "images").mkdir(parents=True)
     (args.out / "masks").mkdir()
-    for key in keys:
+    for key, (labels, _) in zip(keys, drawn, strict=True):
         source = ws.root / key
         shutil.copy2(source, args.out / "images" / source.name)
-        labels, _ = first_strokes(ws.scheme.to_index(ws.load_mask(key)), scheme.num_classes, rng)
         stored = scheme.to_stored(labels)
         Image.fromarray(stored).save(args.out / "masks" / (source.stem + ".png"))
         painted = float((labels != IGNORE_INDEX).mean())

@@ -24,7 +24,7 @@ from pathlib import Path
 import numpy as np
 import torch
 from machine_info import cpu_name
-from scribble_user import corrective_strokes, first_strokes
+from scribble_user import corrective_strokes, first_strokes_of, keys_by_name
 
 from unet_desktop.core.errors import FileError
 from unet_desktop.core.folder.workspace import Workspace
@@ -33,7 +33,7 @@ from unet_desktop.core.labels import IGNORE_INDEX, LabelScheme
 from unet_desktop.ml.inference.predictor import Predictor
 from unet_desktop.ml.reports import FinalReport, StepReport
 from unet_desktop.ml.strokes.pixel_classifier import PixelClassifier
-from unet_desktop.ml.training.dataset import SampleSet, make_sample, training_entries
+from unet_desktop.ml.training.dataset import SampleSet, make_sample
 from unet_desktop.ml.training.finetune_job import run_finetune
 from unet_desktop.ml.training.train_config import TrainConfig, cache_side
 
@@ -69,7 +69,7 @@ class Session:
     def __init__(self, args: argparse.Namespace, scratch: Path) -> None:
         self.args, self.scratch = args, scratch
         ws = Workspace.open(args.data)
-        keys = sorted(e.key for e in training_entries(ws, all_masks=True))
+        keys = keys_by_name(ws)
         if len(keys) <= args.train:
             raise ValueError(f"{ws.root}: {len(keys)} images with masks; --train {args.train} "
                              "leaves none to score")
@@ -78,12 +78,12 @@ class Session:
         self.score_keys = keys[args.train:][: args.scored or None]
         self.images = {k: ws.load_image(k) for k in self.train_keys + self.score_keys}
         self.truth = {k: ws.scheme.to_index(ws.load_mask(k)) for k in self.images}
-        rng = np.random.default_rng(args.seed)
-        n = self.scheme.num_classes
+        drawn = first_strokes_of([self.truth[k] for k in self.train_keys],
+                                 self.scheme.num_classes, args.seed)
         self.strokes, self.labels = 0, {}
-        for k in self.train_keys:
-            self.labels[k], drawn = first_strokes(self.truth[k], n, rng)
-            self.strokes += drawn
+        for k, (labels, strokes) in zip(self.train_keys, drawn, strict=True):
+            self.labels[k] = labels
+            self.strokes += strokes
             if args.dense:  # the reference: the same images fully labelled
                 self.labels[k] = self.truth[k].copy()
         self.model: Path | None = None

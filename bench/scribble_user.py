@@ -10,10 +10,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import cv2
 import numpy as np
 
 from unet_desktop.core.labels import IGNORE_INDEX
+from unet_desktop.ml.training.dataset import training_entries
 
 STROKES, WIDTH, REACH = 200, 5, 12
 REGIONS, DISK = 40, 3
@@ -40,6 +43,19 @@ def first_strokes(truth: np.ndarray, num_classes: int, rng: np.random.Generator,
             drawn += 1
         labels[(canvas > 0) & (region > 0)] = c
     return labels, drawn
+
+
+def keys_by_name(ws) -> list[str]:
+    """The folder's images with masks by name: the first N are scribbled, the others scored."""
+    return sorted(e.key for e in training_entries(ws, all_masks=True))
+
+
+def first_strokes_of(truths: Sequence[np.ndarray], num_classes: int,
+                     seed: int) -> list[tuple[np.ndarray, int]]:
+    """:func:`first_strokes` of each truth in turn from one seeded stream: every bench draws
+    the same strokes for the same images and seed."""
+    rng = np.random.default_rng(seed)
+    return [first_strokes(t, num_classes, rng) for t in truths]
 
 
 def corrective_strokes(truth: np.ndarray, predicted: np.ndarray, labels: np.ndarray,

@@ -13,13 +13,11 @@ import sys
 import time
 from pathlib import Path
 
-import numpy as np
-from scribble_user import first_strokes
+from scribble_user import first_strokes_of, keys_by_name
 
 from unet_desktop.core.folder.workspace import Workspace
 from unet_desktop.core.labels import IGNORE_INDEX
 from unet_desktop.ml.strokes.autocontext import autocontext_probabilities
-from unet_desktop.ml.training.dataset import training_entries
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -34,12 +32,11 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--seed", type=int, default=0)
     args = p.parse_args(argv)
     ws = Workspace.open(args.data)
-    keys = sorted(e.key for e in training_entries(ws, all_masks=True))[: args.train]
+    keys = keys_by_name(ws)[: args.train]
     images = [ws.load_image(k) for k in keys]
     truths = [ws.scheme.to_index(ws.load_mask(k)) for k in keys]
     n = ws.scheme.num_classes
-    rng = np.random.default_rng(args.seed)  # the same strokes as scribble_loop.py's
-    labels = [first_strokes(t, n, rng)[0] for t in truths]
+    labels = [lab for lab, _ in first_strokes_of(truths, n, args.seed)]  # scribble_loop.py's
     print(f"{ws.root}: {keys}; shares | stages | min confidence | wrong (unpainted) | filled | "
           "seconds")
     for shares, stages in [(sh, st) for sh in args.shares for st in args.stages]:
