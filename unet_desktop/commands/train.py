@@ -175,12 +175,12 @@ def _config(args: argparse.Namespace):
 def _new_model_scale(config, workspace, printer: ProgressPrinter):
     """A new model without --scale: the folder's task's scale, else what a new task proposes
     from the images (thin structures: native), said on stderr."""
-    from unet_desktop.core.folder.task_proposal import propose, sample_images
+    from unet_desktop.core.folder.task_proposal import propose_for_folder
 
     if workspace.task is not None:
         scale, why = workspace.task.scale, f"the scale of the folder's task {workspace.task.name!r}"
     else:
-        found = propose(sample_images(workspace.load_image, [e.key for e in workspace.entries]), 1)
+        found = propose_for_folder(workspace, 1)
         scale, why = found.scale, found.why
     printer.note(f"no --scale: {scale}. {why}")
     return dataclasses.replace(config, scale=scale)

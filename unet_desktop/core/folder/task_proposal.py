@@ -113,3 +113,9 @@ def sample_images(load, keys: Sequence[str], limit: int = SAMPLE_IMAGES) -> list
         except (FileError, OSError, ValueError):
             continue
     return out
+
+
+def propose_for_folder(workspace, classes: int) -> Proposal:
+    """:func:`propose` from a few images spread over an open folder (a ``Workspace``)."""
+    return propose(sample_images(workspace.load_image, [e.key for e in workspace.entries]),
+                   classes)

@@ -38,7 +38,7 @@ from unet_desktop.core.folder.task import (
     save_task,
     stored_reference,
 )
-from unet_desktop.core.folder.task_proposal import propose, sample_images, with_colors
+from unet_desktop.core.folder.task_proposal import propose_for_folder, with_colors
 from unet_desktop.core.labels import LabelScheme
 from unet_desktop.gui.editing.session import EditingSession
 from unet_desktop.gui.editing.tool_controller import ToolController
@@ -204,8 +204,7 @@ class TaskController(QObject):
         models_in = ws.task.models_in if ws.task is not None else "folder"
         scale = ws.task.scale if ws.task is not None else "fit"
         if ws.task is None:  # from the images: the scale, colours that show on them
-            found = propose(sample_images(ws.load_image, [e.key for e in ws.entries]),
-                            scheme.num_classes)
+            found = propose_for_folder(ws, scheme.num_classes)
             scheme, scale, why = with_colors(scheme, found.colors), found.scale, \
                 f"{why} {found.why}".strip()
         dialog = TaskDialog(scheme, name, " ".join(p for p in (note, why) if p),
