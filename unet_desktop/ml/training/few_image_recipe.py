@@ -25,7 +25,7 @@ learning loop's rounds (torch-free, so the window and ``core``-only code can rea
   whether the model still improves); such runs last their time budget or epoch count.
 
 :func:`resolve` fills the ``TrainConfig`` fields left to the recipe (``None``): every path
-calls it through ``ml.finetune_job.run_finetune`` and ``ml.training.train`` once the number of images is
+calls it through ``ml.training.finetune_job.run_finetune`` and ``ml.training.train`` once the number of images is
 known; values the user gave are kept."""
 
 from __future__ import annotations

@@ -194,7 +194,6 @@ class Trainer:
         self.global_step += 1
         return loss.detach(), lr
 
-
     def train_epoch(
         self, loader: Iterable[Batch], epoch: int, should_stop: Callable[[], bool]
     ) -> Iterator[StepReport]:

@@ -49,5 +49,3 @@ def edge_aware_smoothness(logits: torch.Tensor, target: torch.Tensor, images: to
         total = total + (gate * pairs * (1 - (pa * pb).sum(1, keepdim=True))).sum()
         count = count + pairs.sum()
     return total / count.clamp_min(1.0)
-
-
