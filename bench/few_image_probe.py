@@ -24,9 +24,9 @@ import time
 from pathlib import Path
 
 import torch
+from finetune_curve import score as curve_score
 
 from unet_desktop.commands import train as train_command
-from unet_desktop.commands.evaluate import evaluate_workspace
 from unet_desktop.core.folder.workspace import Workspace
 from unet_desktop.ml.inference.predictor import Predictor
 from unet_desktop.ml.models.modelfile import clean_state_dict, load_model_file
@@ -72,10 +72,8 @@ def score(ws: Workspace, entries, path: Path, state: dict | None) -> dict:
     model, meta = load_model_file(path, map_location="cpu")
     if state is not None:
         model.load_state_dict(state)
-    metrics = evaluate_workspace(Predictor(model, meta, "cpu"), ws, entries)
-    fg = meta.scheme.names[1] if meta.scheme.kind == "binary" else meta.scheme.names[0]
-    return {"dice": round(metrics["dice"][fg], 4), "miou": round(metrics["miou"], 4),
-            "wrong_pixels": round(1 - metrics["pixel_accuracy"], 4)}
+    scores = curve_score(Predictor(model, meta, "cpu"), ws, entries)
+    return {k: round(scores[k], 4) for k in ("dice", "miou", "wrong_pixels")}
 
 
 def main(argv: list[str] | None = None) -> int:
