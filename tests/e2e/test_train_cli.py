@@ -252,6 +252,11 @@ def test_the_train_command_takes_the_scale(tmp_path, capsys):
     assert main(["train", str(ws), "--out", str(out), "--epochs", "1", "--scale", "native",
                  *TINY]) == 0
     assert read_meta(out).scale == "native"
+    assert read_meta(out).data_summary["turned"] is True  # thin structures have no "up"
+    upright = tmp_path / "upright.safetensors"
+    assert main(["train", str(ws), "--out", str(upright), "--epochs", "1", "--scale", "native",
+                 "--turns", "off", *TINY]) == 0
+    assert read_meta(upright).data_summary["turned"] is False
     capsys.readouterr()
     assert main(["info", str(out)]) == 0
     assert "scale:         native (predicts in native-resolution tiles)" in capsys.readouterr().out

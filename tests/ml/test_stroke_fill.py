@@ -70,12 +70,14 @@ def test_training_on_strokes_fills_them_only_when_asked(tmp_path, mode, monkeypa
     scheme = LabelScheme("binary", binary_scheme().classes, 128)
     cfg = TrainConfig(out=tmp_path / "m.safetensors", arch={"name": "unet", "in_channels": 3,
                       "depth": 2, "base": 4}, epochs=1, size=32, batch_size=2, device="cpu",
-                      patience=None, stroke_fill=mode)
+                      patience=None, stroke_fill=mode, scale="native")
     reports = list(train(SampleSet([sample(image, strokes)], scheme), cfg))
     final = reports[-1]
     assert isinstance(final, FinalReport) and final.model_path is not None
     assert bool(seen) == (mode == "auto")
-    assert read_meta(final.model_path).data_summary["stroke_fill"] is (mode == "auto")
+    summary = read_meta(final.model_path).data_summary
+    assert summary["stroke_fill"] is (mode == "auto")
+    assert summary["turned"] is True  # the fill meets the turns of a native-scale run
 
 
 def test_an_unknown_fill_mode_is_refused(tmp_path):

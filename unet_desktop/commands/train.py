@@ -51,6 +51,9 @@ def add_parser(subparsers) -> None:
                         "(objects); native: crops at the images' own pixel scale, predicted in "
                         "tiles (thin structures: membranes, vessels). Default: the model's; for a new "
                         "model the folder's task's, or proposed from the images (as New Task)")
+    p.add_argument("--turns", choices=("auto", "on", "off"), default="auto",
+                   help="vertical flips and quarter turns in training, for images without an "
+                        "'up' (EM, tissue, aerial); auto (default): on at native scale")
     p.add_argument("--input-rule", choices=("data-range", "percentile"), default=None,
                    help="how a new model makes its 8-bit input from 12/16-bit and float images: "
                         "data-range (default: scaled by the range the data uses, a 12-bit "
@@ -160,7 +163,7 @@ def _config(args: argparse.Namespace):
         out=args.out, init=args.init, new_classes=args.new_classes, arch=_arch(args),
         epochs=args.epochs,
         max_minutes=args.max_minutes, max_steps=args.max_steps, size=args.size,
-        scale=args.scale,
+        scale=args.scale, without_up={"auto": None, "on": True, "off": False}[args.turns],
         batch_size=args.batch_size, lr=args.lr,
         val_fraction=args.val_fraction, seed=args.seed, group_fn=GROUPERS[args.group_by],
         patience=args.patience or None, only=tuple(args.only), freeze_encoder=args.freeze_encoder,

@@ -9,7 +9,7 @@ Outputs: a float32 image normalised with the model's mean/std and an int64 targe
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import torch
 from torchvision import tv_tensors
@@ -29,6 +29,7 @@ class AugmentOptions:
     max_rotation: float = 10.0  # degrees
     hflip: bool = True
     vflip: bool = False  # on for data without an "up" (microscopy, aerial)
+    turns: bool = False  # random quarter turns, for data without an "up" (see without_up)
     brightness: float = 0.2
     contrast: float = 0.2
     saturation: float = 0.2
@@ -50,6 +51,28 @@ class RandomRescale(v2.Transform):
 
     def transform(self, inpt, params: dict):
         return self._call_kernel(F.resize, inpt, params["size"], antialias=True)
+
+
+class RandomQuarterTurn(v2.Transform):
+    """Turn by 0, 90, 180 or 270 degrees, each as likely (exact for image and mask alike)."""
+
+    def make_params(self, flat_inputs: list) -> dict:
+        return {"quarters": int(torch.randint(0, 4, ()))}
+
+    def transform(self, inpt, params: dict):
+        if not params["quarters"]:
+            return inpt
+        return self._call_kernel(F.rotate, inpt, 90.0 * params["quarters"], expand=True)
+
+
+def without_up(options: AugmentOptions) -> AugmentOptions:
+    """``options`` for images that have no "up" (EM sections, tissue, aerial views): vertical
+    flips and quarter turns too, so the model sees every orientation of what it learns. A
+    native-scale model (thin structures) trains so unless told otherwise (``TrainConfig.without_up``).
+    Two scribbled ISBI slices, 200 steps, 8 other slices scored: 0.121 -> 0.115 wrong pixels;
+    flip-averaging the upright model's predictions gave 0.111, so it had learned an up that the
+    sections do not have (docs/quality.md)."""
+    return replace(options, vflip=True, turns=True)
 
 
 NATIVE_JITTER = (0.9, 1.1)  # native scale: crops resized by at most 10 % either way
@@ -99,6 +122,8 @@ def train_transform(
         steps.append(v2.RandomHorizontalFlip())
     if o.vflip:
         steps.append(v2.RandomVerticalFlip())
+    if o.turns:
+        steps.append(RandomQuarterTurn())
     if o.max_rotation > 0:
         steps.append(v2.RandomRotation(o.max_rotation, fill=fill))
     if max(o.brightness, o.contrast, o.saturation, o.hue) > 0:

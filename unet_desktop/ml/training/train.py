@@ -62,6 +62,7 @@ from unet_desktop.ml.training.train_config import (
     TrainConfig,
 )
 from unet_desktop.ml.training.train_data import (
+    augment_options,
     load_samples,
     make_loaders,
     normalization,
@@ -183,6 +184,7 @@ class _Run:
             "all_masks": cfg.all_masks,
             "stroke_fill": self.stroke_filled,  # unlabeled pixels filled (ml.training.stroke_fill)
             "copy_paste": cfg.augment.copy_paste,
+            "turned": augment_options(cfg, self.scale).turns,  # quarter turns and vertical flips
             "repeats_per_epoch": repeats(cfg, len(self.train_samples)),
             "world_size": self.dist.world_size,
             "mask_sha1": {s.key: s.mask_sha1 for s in self.samples if s.mask_sha1},

@@ -101,6 +101,9 @@ class TrainConfig:
     resume: bool = False
     num_workers: int | None = None  # None = 0 on CPU, up to 4 on GPU
     augment: AugmentOptions = field(default_factory=AugmentOptions)
+    # the images have no "up": vertical flips and quarter turns in training (augment.without_up);
+    # None: so for a native-scale model (thin structures: EM, vessels, cracks), not for others
+    without_up: bool | None = None
     cache_side: int | None = None  # longest side of cached images; None = 2 * size (fit scale)
     scale: str | None = None  # one of SCALES (core.io.model_header); None: the parent's, or fit
     # "auto": sparse masks (strokes) are filled with a pixel classifier's labels where nobody

@@ -26,7 +26,12 @@ from unet_desktop.core.progress import CancelToken
 from unet_desktop.ml.models.modelfile import ModelMeta
 from unet_desktop.ml.reports import PrepareReport, SkippedPair
 from unet_desktop.ml.training import distributed as ddp
-from unet_desktop.ml.training.augment import train_transform, val_transform
+from unet_desktop.ml.training.augment import (
+    AugmentOptions,
+    train_transform,
+    val_transform,
+    without_up,
+)
 from unet_desktop.ml.training.copy_paste import CopyPaste, background_index
 from unet_desktop.ml.training.dataset import (
     Sample,
@@ -151,6 +156,13 @@ def repeats(cfg: TrainConfig, train_images: int) -> int:
     return max(1, -(-MIN_EPOCH_SAMPLES // train_images))
 
 
+def augment_options(cfg: TrainConfig, scale: str) -> AugmentOptions:
+    """The run's augmentation: ``cfg.augment``, turned and flipped every way when the images have
+    no "up" (``cfg.without_up``; unset: a native-scale model's images)."""
+    no_up = scale == "native" if cfg.without_up is None else cfg.without_up
+    return without_up(cfg.augment) if no_up else cfg.augment
+
+
 def make_loaders(split: Split, cfg: TrainConfig, norm: dict, size: int, scale: str,
                  scheme: LabelScheme, device: torch.device, dist: ddp.DistInfo) -> Loaders:
     native = scale == "native"
@@ -164,7 +176,7 @@ def make_loaders(split: Split, cfg: TrainConfig, norm: dict, size: int, scale: s
         paste = CopyPaste(split.train_samples, background_index(scheme), cfg.augment.copy_paste)
     train_ds = SegmentationDataset(
         split.train_samples,
-        train_transform(size, norm["mean"], norm["std"], cfg.augment, native),
+        train_transform(size, norm["mean"], norm["std"], augment_options(cfg, scale), native),
         paste, repeats=repeats(cfg, len(split.train_samples)))
     sampler = DistributedSampler(train_ds, dist.world_size, dist.rank, shuffle=True,
                                  seed=cfg.seed)
