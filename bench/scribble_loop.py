@@ -76,7 +76,15 @@ class Session:
         self.scheme = sparse_scheme(ws.scheme)
         self.train_keys = keys[: args.train]
         self.score_keys = keys[args.train:][: args.scored or None]
-        self.images = {k: ws.load_image(k) for k in self.train_keys + self.score_keys}
+        # the images a user moves on to, one per round and never scored (--new-per-round)
+        self.unseen_keys = keys[args.train + len(self.score_keys):]
+        needed = args.new_per_round * args.rounds
+        if needed > len(self.unseen_keys):
+            raise ValueError(f"{ws.root}: --new-per-round {args.new_per_round} for {args.rounds} "
+                             f"rounds needs {needed} images beyond the scribbled and scored ones, "
+                             f"there are {len(self.unseen_keys)} (lower --scored)")
+        self.images = {k: ws.load_image(k)
+                       for k in self.train_keys + self.score_keys + self.unseen_keys[:needed]}
         self.truth = {k: ws.scheme.to_index(ws.load_mask(k)) for k in self.images}
         drawn = first_strokes_of([self.truth[k] for k in self.train_keys],
                                  self.scheme.num_classes, args.seed)
@@ -130,6 +138,16 @@ class Session:
         for k, p in zip(self.train_keys, predicted, strict=True):
             self.strokes += corrective_strokes(self.truth[k], p, self.labels[k])
 
+    def move_on(self) -> None:
+        """The user opens the next ``--new-per-round`` images and paints corrective strokes
+        where the current model is wrong on them: those strokes are all their labels."""
+        fresh = self.unseen_keys[: self.args.new_per_round]
+        self.unseen_keys = self.unseen_keys[len(fresh):]
+        for k, p in zip(fresh, self.unet_predictions(fresh), strict=True):
+            self.labels[k] = np.full(p.shape, IGNORE_INDEX, np.uint8)
+            self.strokes += corrective_strokes(self.truth[k], p, self.labels[k])
+            self.train_keys.append(k)
+
     def forest(self) -> dict:
         started = time.monotonic()
         forest = PixelClassifier.fit([self.images[k] for k in self.train_keys],
@@ -158,10 +176,11 @@ def run_bench(args: argparse.Namespace) -> dict:
         for number in range(args.rounds + 1):
             if number:
                 s.correct(s.unet_predictions(s.train_keys))
+                s.move_on()
             seconds = args.first_seconds if number == 0 else args.round_seconds
             step_budget = args.first_steps if number == 0 else args.round_steps
             common = {"round": number, "labelled_fraction": s.labelled_fraction(),
-                      "strokes": s.strokes}
+                      "strokes": s.strokes, "images": len(s.train_keys)}
             train_seconds, done = s.train_round(number, seconds, step_budget)
             steps.append(done)
             rounds.append({**common, "train_seconds": round(train_seconds, 1),
@@ -174,7 +193,7 @@ def run_bench(args: argparse.Namespace) -> dict:
             "baselines": {"random_forest": forest_rounds, "one_class": one_class},
             "data": str(Path(args.data).resolve()), "scheme": s.scheme.kind,
             "train_images": s.train_keys, "scored_images": len(s.score_keys),
-            "steps": steps, "dense": args.dense,
+            "steps": steps, "dense": args.dense, "new_per_round": args.new_per_round,
             "scale": args.scale, "first_seconds": args.first_seconds,
             "round_seconds": args.round_seconds, "stroke_fill": args.stroke_fill,
             "fill_stages": args.fill_stages, "fill_min_confidence": args.fill_min_confidence,
@@ -212,6 +231,10 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--dense", action="store_true",
                    help="reference: train on the scribbled images' full masks instead")
     p.add_argument("--scored", type=int, help="score only the first K other images")
+    p.add_argument("--new-per-round", type=int, default=0, metavar="K",
+                   help="each corrective round the user also moves on to K new images (after "
+                        "the scored ones) and corrects the model's prediction there with "
+                        "corrective strokes, their only labels")
     p.add_argument("--scale", choices=SCALES, default="native")
     p.add_argument("--size", type=int, help="training crop size (default 256)")
     p.add_argument("--stroke-fill", choices=("auto", "off"), default="auto",

@@ -32,7 +32,7 @@ def disc_folder(root: Path, n: int) -> Path:
     return root
 
 
-KEYS = {"round", "labelled_fraction", "strokes", "train_seconds", "wrong_pixels",
+KEYS = {"round", "labelled_fraction", "strokes", "images", "train_seconds", "wrong_pixels",
         "isbi_pixel_error"}
 
 
@@ -89,3 +89,27 @@ def test_nothing_left_to_score_is_an_error(tmp_path, capsys):
     data = disc_folder(tmp_path / "discs", n=2)
     assert scribble_loop.main([str(data), "--train", "2"]) == 2
     assert "leaves none to score" in capsys.readouterr().err
+
+
+def test_moving_on_adds_the_next_image_with_only_its_corrective_strokes(tmp_path, capsys):
+    data = disc_folder(tmp_path / "discs", n=6)
+    code = scribble_loop.main([str(data), "--train", "2", "--scored", "2", "--rounds", "2",
+                               "--new-per-round", "1", "--first-seconds", "2",
+                               "--round-seconds", "1", "--size", "32", "--json"])
+    assert code == 0
+    result = json.loads(capsys.readouterr().out)
+    assert [r["images"] for r in result["rounds"]] == [2, 3, 4]
+    assert result["train_images"][2:] == ["images/d4.png", "images/d5.png"]  # never the scored
+    assert result["scored_images"] == 2
+    strokes = [r["strokes"] for r in result["rounds"]]
+    assert strokes[0] < strokes[1] < strokes[2]  # corrections on the old and the new images
+    # a new image is labelled by its disks only: far less than the first strokes' share
+    assert result["rounds"][2]["labelled_fraction"] < result["rounds"][0]["labelled_fraction"]
+
+
+def test_moving_on_past_the_folder_is_an_error(tmp_path, capsys):
+    data = disc_folder(tmp_path / "discs", n=5)
+    assert scribble_loop.main([str(data), "--train", "2", "--scored", "2", "--rounds", "2",
+                               "--new-per-round", "1"]) == 2
+    assert "needs 2 images beyond the scribbled and scored ones, there are 1" \
+        in capsys.readouterr().err
