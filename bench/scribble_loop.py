@@ -117,6 +117,7 @@ class Session:
                              fill_image_shares=args.fill_shares == "image",
                              smoothness_weight=args.smoothness,
                              without_up={"auto": None, "on": True, "off": False}[args.turns],
+                             fill_from_parent=args.fill_parent == "on",
                              name=f"scribble round {number}")
         started, final, done = time.monotonic(), None, 0
         data = SampleSet(samples, self.scheme, f"scribbles ({len(samples)} images)")
@@ -198,7 +199,7 @@ def run_bench(args: argparse.Namespace) -> dict:
             "round_seconds": args.round_seconds, "stroke_fill": args.stroke_fill,
             "fill_stages": args.fill_stages, "fill_min_confidence": args.fill_min_confidence,
             "fill_shares": args.fill_shares,
-            "smoothness_weight": args.smoothness, "turns": args.turns, "size": args.size or 256,
+            "smoothness_weight": args.smoothness, "turns": args.turns, "fill_parent": args.fill_parent, "size": args.size or 256,
             "seed": args.seed, "device": args.device, "threads": torch.get_num_threads(),
             "torch": torch.__version__, "cpu": cpu_name()}
 
@@ -248,6 +249,9 @@ def main(argv: list[str] | None = None) -> int:
                         "images (the app's default) or the balanced forest's own")
     p.add_argument("--smoothness", type=float, default=TrainConfig.smoothness_weight,
                    help="weight of the edge-aware smoothness loss on unlabeled pixels")
+    p.add_argument("--fill-parent", choices=("on", "off"), default="on",
+                   help="corrective rounds: the fill averages the previous round's prediction "
+                        "with the forest's (on, the app's default) or takes the forest's alone")
     p.add_argument("--turns", choices=("auto", "on", "off"), default="auto",
                    help="vertical flips and quarter turns in training (auto: at native scale)")
     p.add_argument("--device", default="cpu")

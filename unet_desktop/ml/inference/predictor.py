@@ -251,11 +251,17 @@ class Predictor:
     def predict_batch(self, images: list[np.ndarray], *, probs: bool = True) -> list[Prediction]:
         """Predict several images; in resize mode same-size inputs share a forward pass."""
         rule = self.meta.rule
-        prepared = [as_model_channels(rule.apply(im), self.meta.in_channels) for im in images]
+        return self.predict_inputs(
+            [as_model_channels(rule.apply(im), self.meta.in_channels) for im in images],
+            probs=probs)
+
+    def predict_inputs(self, inputs: list[np.ndarray], *, probs: bool = True) -> list[Prediction]:
+        """Predict images that are the model's input already (H x W x in_channels uint8, the
+        input rule applied: e.g. training samples)."""
         with torch.inference_mode():
             if self.tiled:
-                return [self._predict_tiled(im, probs) for im in prepared]
-            return self._predict_resized(prepared, probs)
+                return [self._predict_tiled(im, probs) for im in inputs]
+            return self._predict_resized(inputs, probs)
 
     def _predict_resized(self, images: list[np.ndarray], want_probs: bool) -> list[Prediction]:
         resized = [_resize(im, resize_shape(*im.shape[:2], self.meta.train_size)) for im in images]

@@ -43,13 +43,18 @@ def sample_image(sample: Sample) -> np.ndarray:
 
 def fill_strokes(samples: Sequence[Sample], num_classes: int, seed: int = 0,
                  stages: int = STAGES, min_confidence: float = 0.0,
-                 image_shares: bool = True) -> list[Sample]:
+                 image_shares: bool = True,
+                 second_opinion: Sequence[np.ndarray | None] | None = None,
+                 ) -> list[Sample]:
     """The samples with their unlabeled pixels set to the pixel classifier's prediction (an
     auto-context forest of ``stages`` stages fitted on all their labelled pixels, see
     ``ml.strokes.autocontext``; ``image_shares``: adjusted to the classes' shares in the images,
     ``ml.strokes.prior_shift``) where its probability is at least ``min_confidence`` (the others stay
-    unlabeled); painted pixels keep their label. Samples are returned as they are when fewer
-    than two classes are painted (nothing to tell apart)."""
+    unlabeled); painted pixels keep their label. ``second_opinion``: per sample C x H x W
+    probabilities averaged with the forest's, or None (the parent model's on images that hold
+    only corrections, ``ml.training.parent_fill``).
+    Samples are returned as they are when fewer than two classes are painted (nothing to tell
+    apart)."""
     images = [sample_image(s) for s in samples]
     targets = [s.target.numpy() for s in samples]
     try:
@@ -57,6 +62,9 @@ def fill_strokes(samples: Sequence[Sample], num_classes: int, seed: int = 0,
                                                   image_shares)
     except ValueError:
         return list(samples)
+    if second_opinion is not None:
+        probabilities = [f if o is None else (f + o) / 2
+                         for f, o in zip(probabilities, second_opinion, strict=True)]
     filled = []
     for sample, probs, target in zip(samples, probabilities, targets, strict=True):
         guess = np.where(probs.max(axis=0) >= min_confidence, probs.argmax(axis=0), IGNORE_INDEX)

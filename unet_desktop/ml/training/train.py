@@ -56,6 +56,7 @@ from unet_desktop.ml.training.checkpoint import (
 from unet_desktop.ml.training.dataset import SampleSet, class_counts
 from unet_desktop.ml.training.few_image_recipe import resolve
 from unet_desktop.ml.training.losses import class_weights_from_counts
+from unet_desktop.ml.training.parent_fill import parent_knows_the_classes, parent_probabilities
 from unet_desktop.ml.training.train_config import (
     FINE_TUNE_LR,
     FROM_SCRATCH_LR,
@@ -110,6 +111,7 @@ class _Run:
         self.parent_metrics: dict | None = None
         self.transfer: ClassTransfer | None = None  # set when the parent's classes are replaced
         self.kept_norm_statistics = False  # the start's BatchNorm statistics kept (the recipe)
+        self.fill_second_opinion = 0  # images whose sparse fill averaged in the parent's prediction
 
     # --- setup ---------------------------------------------------------------------------------
     def _initial_model(self) -> nn.Module:
@@ -127,15 +129,24 @@ class _Run:
     def _prepare_data(self) -> None:
         """The split (after the few-image recipe), the normalisation and the loaders."""
         self.config = cfg = resolve(self.config, len(self.samples))  # the few-image recipe
-        split = split_samples(self.samples, cfg, self.scheme.num_classes)
+        split = split_samples(self.samples, cfg, self.scheme.num_classes, self._parent_opinion)
         self.train_samples, self.val_samples = split.train_samples, split.val_samples
         self.val_on_train, self.stroke_filled = split.val_on_train, split.stroke_filled
+        self.fill_second_opinion = split.fill_second_opinion
         self.early_stopping = split.early_stopping
         self.normalization = normalization(self.parent, self.arch, self.train_samples)
         loaders = make_loaders(split, cfg, self.normalization, self.size, self.scale,
                                self.scheme, self.device, self.dist)
         self.sampler, self.train_loader, self.val_loader = loaders.sampler, loaders.train, \
             loaders.val
+
+    def _parent_opinion(self, samples: list) -> list | None:
+        """The parent's prediction of the samples for the sparse fill, when it knows the
+        task's classes (``ml.training.parent_fill``)."""
+        if not (self.config.fill_from_parent
+                and parent_knows_the_classes(self.config.init, self.transfer)):
+            return None
+        return parent_probabilities(self.config.init, self.transfer, self.scheme, samples)
 
     def _trainer(self, model: nn.Module) -> Trainer:
         cfg = self.config
@@ -183,6 +194,7 @@ class _Run:
             "border_as_ignore": cfg.border_as_ignore,
             "all_masks": cfg.all_masks,
             "stroke_fill": self.stroke_filled,  # unlabeled pixels filled (ml.training.stroke_fill)
+            "fill_second_opinion": self.fill_second_opinion,  # the parent's (parent_fill)
             "copy_paste": cfg.augment.copy_paste,
             "turned": augment_options(cfg, self.scale).turns,  # quarter turns and vertical flips
             "repeats_per_epoch": repeats(cfg, len(self.train_samples)),

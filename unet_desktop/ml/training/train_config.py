@@ -114,6 +114,9 @@ class TrainConfig:
     # the forest's probabilities adjusted to the classes' shares in the images
     # (ml.strokes.prior_shift); False: the balanced forest's own
     fill_image_shares: bool = True
+    # a fine-tune whose parent knows the task's classes averages its prediction into the fill
+    # (ml.training.parent_fill); False: the forest's alone
+    fill_from_parent: bool = True
     # weight of the edge-aware smoothness loss on unlabeled pixels (ml.training.unlabeled_losses); 0: off
     smoothness_weight: float = 0.0
     max_steps: int | None = None  # also stop after this many steps (benches, CPU-independent)

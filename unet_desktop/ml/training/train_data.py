@@ -11,7 +11,7 @@ loaders (``DistributedSampler``: each process its share).
 from __future__ import annotations
 
 import os
-from collections.abc import Generator
+from collections.abc import Callable, Generator
 from dataclasses import dataclass
 
 import torch
@@ -63,6 +63,7 @@ class Split:
     val_on_train: bool
     stroke_filled: bool  # the training masks' unlabeled pixels were filled
     early_stopping: bool  # enough held-out images to stop early on
+    fill_second_opinion: int = 0  # images whose fill averaged in the parent's prediction
 
 
 @dataclass
@@ -112,8 +113,12 @@ def load_samples(data: Workspace | SampleSet, cfg: TrainConfig, channels: int, r
     return samples, str(ws.root)
 
 
-def split_samples(samples: list[Sample], cfg: TrainConfig, num_classes: int) -> Split:
-    """``cfg`` is the resolved config (``few_image_recipe.resolve``)."""
+def split_samples(samples: list[Sample], cfg: TrainConfig, num_classes: int,
+                  second_opinion: Callable[[list[Sample]], list | None] | None = None
+                  ) -> Split:
+    """``cfg`` is the resolved config (``few_image_recipe.resolve``). ``second_opinion``: the
+    probabilities of the training samples that a sparse fill averages in, or None (the
+    parent's: ``ml.training.parent_fill``)."""
     keys = [s.key for s in samples]
     if len(set(keys)) != len(keys):
         raise ValueError("sample keys must be unique")
@@ -132,10 +137,14 @@ def split_samples(samples: list[Sample], cfg: TrainConfig, num_classes: int) -> 
     val_samples = [samples[i] for i in val_idx] or train_samples
     stroke_filled = cfg.stroke_fill == "auto" and is_sparse(train_samples)
     if stroke_filled:  # validation (on the training images) keeps the strokes alone
+        opinion = second_opinion(train_samples) if second_opinion else None
         train_samples = fill_strokes(train_samples, num_classes, cfg.seed, cfg.fill_stages,
-                                     cfg.fill_min_confidence, cfg.fill_image_shares)
+                                     cfg.fill_min_confidence, cfg.fill_image_shares, opinion)
+    else:
+        opinion = None
+    asked = sum(o is not None for o in opinion or ())
     return Split(train_samples, val_samples, not val_idx, stroke_filled,
-                 early_stopping_allowed(len(val_idx)))
+                 early_stopping_allowed(len(val_idx)), asked)
 
 
 def normalization(parent: ModelMeta | None, arch: dict, train_samples: list[Sample]) -> dict:
