@@ -21,6 +21,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 import numpy as np
+import torch
 
 from unet_desktop.core.labels import IGNORE_INDEX, LabelScheme
 from unet_desktop.ml.inference.predictor import Predictor, as_model_channels
@@ -41,15 +42,16 @@ def holds_only_corrections(sample: Sample) -> bool:
 
 
 def parent_probabilities(init: Path, transfer: ClassTransfer | None, scheme: LabelScheme,
-                         samples: Sequence[Sample]) -> list[np.ndarray | None]:
+                         samples: Sequence[Sample], device: str | torch.device = "cpu",
+                         ) -> list[np.ndarray | None]:
     """The parent's num_classes x H x W probabilities of each sample's image (the model's input
     already), in the task's class order, for the samples that hold only corrections (None for
-    the others)."""
+    the others). ``device``: the training's, where the parent predicts."""
     wanted = [i for i, s in enumerate(samples) if holds_only_corrections(s)]
     opinions: list[np.ndarray | None] = [None] * len(samples)
     if not wanted:
         return opinions
-    predictor = Predictor.from_file(init, device="cpu", engine="torch")
+    predictor = Predictor.from_file(init, device=device, engine="torch")
     if transfer is None:
         order = list(range(scheme.num_classes))
     else:

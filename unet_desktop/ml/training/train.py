@@ -146,7 +146,8 @@ class _Run:
         if not (self.config.fill_from_parent
                 and parent_knows_the_classes(self.config.init, self.transfer)):
             return None
-        return parent_probabilities(self.config.init, self.transfer, self.scheme, samples)
+        return parent_probabilities(self.config.init, self.transfer, self.scheme, samples,
+                                    self.device)
 
     def _trainer(self, model: nn.Module) -> Trainer:
         cfg = self.config
