@@ -28,7 +28,7 @@ from scribble_user import corrective_strokes, first_strokes_of, keys_by_name
 
 from unet_desktop.core.errors import FileError
 from unet_desktop.core.folder.workspace import Workspace
-from unet_desktop.core.io.model_header import SCALES
+from unet_desktop.core.io.model_header import SCALES, TURNS
 from unet_desktop.core.labels import IGNORE_INDEX, LabelScheme
 from unet_desktop.ml.inference.predictor import Predictor
 from unet_desktop.ml.reports import FinalReport, StepReport
@@ -116,7 +116,7 @@ class Session:
                              fill_min_confidence=args.fill_min_confidence,
                              fill_image_shares=args.fill_shares == "image",
                              smoothness_weight=args.smoothness,
-                             without_up={"auto": None, "on": True, "off": False}[args.turns],
+                             without_up=TURNS[args.turns],
                              fill_from_parent=args.fill_parent == "on",
                              name=f"scribble round {number}")
         started, final, done = time.monotonic(), None, 0
@@ -199,7 +199,8 @@ def run_bench(args: argparse.Namespace) -> dict:
             "round_seconds": args.round_seconds, "stroke_fill": args.stroke_fill,
             "fill_stages": args.fill_stages, "fill_min_confidence": args.fill_min_confidence,
             "fill_shares": args.fill_shares,
-            "smoothness_weight": args.smoothness, "turns": args.turns, "fill_parent": args.fill_parent, "size": args.size or 256,
+            "smoothness_weight": args.smoothness, "turns": args.turns,
+            "fill_parent": args.fill_parent, "size": args.size or 256,
             "seed": args.seed, "device": args.device, "threads": torch.get_num_threads(),
             "torch": torch.__version__, "cpu": cpu_name()}
 
@@ -252,7 +253,7 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--fill-parent", choices=("on", "off"), default="on",
                    help="corrective rounds: the fill averages the previous round's prediction "
                         "with the forest's (on, the app's default) or takes the forest's alone")
-    p.add_argument("--turns", choices=("auto", "on", "off"), default="auto",
+    p.add_argument("--turns", choices=tuple(TURNS), default="auto",
                    help="vertical flips and quarter turns in training (auto: at native scale)")
     p.add_argument("--device", default="cpu")
     p.add_argument("--threads", type=int)

@@ -17,7 +17,7 @@ import sys
 from pathlib import Path
 
 from unet_desktop.cli import fail
-from unet_desktop.core.io.model_header import SCALES
+from unet_desktop.core.io.model_header import SCALES, TURNS
 
 ARCHES = ("effnet-lite0", "effnet-lite1", "effnet-lite2", "unet", "resnet18", "resnet34")
 
@@ -51,7 +51,7 @@ def add_parser(subparsers) -> None:
                         "(objects); native: crops at the images' own pixel scale, predicted in "
                         "tiles (thin structures: membranes, vessels). Default: the model's; for a new "
                         "model the folder's task's, or proposed from the images (as New Task)")
-    p.add_argument("--turns", choices=("auto", "on", "off"), default="auto",
+    p.add_argument("--turns", choices=tuple(TURNS), default="auto",
                    help="vertical flips and quarter turns in training, for images without an "
                         "'up' (EM, tissue, aerial); auto (default): on at native scale")
     p.add_argument("--input-rule", choices=("data-range", "percentile"), default=None,
@@ -163,7 +163,7 @@ def _config(args: argparse.Namespace):
         out=args.out, init=args.init, new_classes=args.new_classes, arch=_arch(args),
         epochs=args.epochs,
         max_minutes=args.max_minutes, max_steps=args.max_steps, size=args.size,
-        scale=args.scale, without_up={"auto": None, "on": True, "off": False}[args.turns],
+        scale=args.scale, without_up=TURNS[args.turns],
         batch_size=args.batch_size, lr=args.lr,
         val_fraction=args.val_fraction, seed=args.seed, group_fn=GROUPERS[args.group_by],
         patience=args.patience or None, only=tuple(args.only), freeze_encoder=args.freeze_encoder,

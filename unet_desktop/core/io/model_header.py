@@ -18,6 +18,8 @@ _MAX_HEADER = 100 * 1024 * 1024  # safetensors' own limit
 # resized to train_size, predicted with the image resized to it ("resize" mode); native: trained
 # and predicted at the images' own pixel scale (tiles in both modes).
 SCALES = ("fit", "native")
+# --turns (train, bench): TrainConfig.without_up for each choice; auto (None): on at native scale
+TURNS = {"auto": None, "on": True, "off": False}
 
 
 def prediction_mode_name(mode: str, scale: str) -> str:
