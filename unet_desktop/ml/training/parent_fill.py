@@ -23,11 +23,11 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from unet_desktop.core.labels import IGNORE_INDEX, LabelScheme
+from unet_desktop.core.labels import LabelScheme
 from unet_desktop.ml.inference.predictor import Predictor, as_model_channels
 from unet_desktop.ml.models.new_classes import ClassTransfer
 from unet_desktop.ml.training.dataset import Sample
-from unet_desktop.ml.training.stroke_fill import sample_image
+from unet_desktop.ml.training.stroke_fill import labelled_fraction, sample_image
 
 CORRECTIONS_BELOW = 0.02  # painted share under which an image holds corrections, not scribbles
 
@@ -38,7 +38,7 @@ def parent_knows_the_classes(init: Path | None, transfer: ClassTransfer | None) 
 
 
 def holds_only_corrections(sample: Sample) -> bool:
-    return float((sample.target != IGNORE_INDEX).float().mean()) < CORRECTIONS_BELOW
+    return labelled_fraction([sample]) < CORRECTIONS_BELOW
 
 
 def parent_probabilities(init: Path, transfer: ClassTransfer | None, scheme: LabelScheme,

@@ -136,15 +136,14 @@ def split_samples(samples: list[Sample], cfg: TrainConfig, num_classes: int,
     train_samples = [samples[i] for i in train_idx]
     val_samples = [samples[i] for i in val_idx] or train_samples
     stroke_filled = cfg.stroke_fill == "auto" and is_sparse(train_samples)
+    opinion = None
     if stroke_filled:  # validation (on the training images) keeps the strokes alone
         opinion = second_opinion(train_samples) if second_opinion else None
         train_samples = fill_strokes(train_samples, num_classes, cfg.seed, cfg.fill_stages,
                                      cfg.fill_min_confidence, cfg.fill_image_shares, opinion)
-    else:
-        opinion = None
-    asked = sum(o is not None for o in opinion or ())
     return Split(train_samples, val_samples, not val_idx, stroke_filled,
-                 early_stopping_allowed(len(val_idx)), asked)
+                 early_stopping_allowed(len(val_idx)),
+                 sum(o is not None for o in opinion or ()))
 
 
 def normalization(parent: ModelMeta | None, arch: dict, train_samples: list[Sample]) -> dict:
