@@ -189,6 +189,15 @@ def test_evaluate_with_flip_tta_scores_the_flip_averaged_predictions(tmp_path, c
     assert main(["evaluate", str(ws_root), "--model", str(model), "--tta", "--device",
                  "cpu"]) == 0
     assert "flip TTA" in capsys.readouterr().out
+    # --places: the wrong pixels split into outline and inside, adding up to all of them
+    assert main(["evaluate", str(ws_root), "--model", str(model), "--places", "--json",
+                 "--device", "cpu"]) == 0
+    places = json.loads(capsys.readouterr().out)["wrong_places"]
+    assert places["wrong_on_boundaries"] + places["wrong_inside"] == pytest.approx(
+        1 - scores[False]["pixel_accuracy"])
+    assert main(["evaluate", str(ws_root), "--model", str(model), "--places", "--device",
+                 "cpu"]) == 0
+    assert "inside regions" in capsys.readouterr().out
 
 
 def test_train_on_sparse_binary_masks_ignores_the_unlabeled_value_and_skips_an_invalid_mask(

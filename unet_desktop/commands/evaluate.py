@@ -5,7 +5,8 @@ resolution and compares with the stored mask, ignored pixels left out: per-class
 mIoU, mean Dice, pixel accuracy, and for trimaps the Oxford-Pet "pet IoU" (border pixels of the
 ground truth ignored, a predicted border counted as pet). ``--val-only`` keeps the images the
 model was validated on during training; ``--tta`` averages each prediction over flips, as
-``predict --tta`` does.
+``predict --tta`` does; ``--places`` splits the wrong pixels into those on the masks' outlines
+(within 1 px) and those inside regions (``ml.error_places``).
 """
 
 from __future__ import annotations
@@ -33,6 +34,9 @@ def add_parser(subparsers) -> None:
                    help="leave out images whose file name matches this glob (repeatable), "
                         "e.g. the ones a model trained on")
     p.add_argument("--tta", action="store_true", help="average over flips (3x slower)")
+    p.add_argument("--places", action="store_true",
+                   help="also split the wrong pixels into those within 1 px of an outline of "
+                        "the masks and those inside regions")
     p.add_argument("--json", action="store_true", help="print the metrics as JSON")
     p.set_defaults(run=run)
 
@@ -58,8 +62,9 @@ def _entries(workspace, meta, args: argparse.Namespace) -> list:
     return entries
 
 
-def evaluate_workspace(predictor, workspace, entries, progress=None):
-    """Summed confusion matrix over ``entries`` -> metrics dict (see ``ml.metrics.summarize``)."""
+def evaluate_workspace(predictor, workspace, entries, progress=None, places=None):
+    """Summed confusion matrix over ``entries`` -> metrics dict (see ``ml.metrics.summarize``);
+    ``places`` (an ``ml.error_places.ErrorPlaces``) counts where the wrong pixels lie."""
     import numpy as np
 
     from unet_desktop.core.errors import MaskError
@@ -77,6 +82,8 @@ def evaluate_workspace(predictor, workspace, entries, progress=None):
                                              f"the image is {image.shape[1]}x{image.shape[0]}")
         labels = predictor.predict(image, probs=False).labels
         total += stored_confusion(labels, truth, scheme)
+        if places is not None:
+            places.add(scheme.to_index(labels), scheme.to_index(truth))
         if progress is not None:
             progress()
     return summarize(total, scheme)
@@ -89,6 +96,7 @@ def run(args: argparse.Namespace) -> int:
     from unet_desktop.core.folder.workspace import Workspace
     from unet_desktop.core.io.model_header import prediction_mode_name
     from unet_desktop.core.labels import LabelScheme
+    from unet_desktop.ml.error_places import ErrorPlaces
     from unet_desktop.ml.inference.predictor import Predictor
     from unet_desktop.ml.metrics import format_table
     from unet_desktop.ml.models.modelfile import load_model_file
@@ -101,18 +109,23 @@ def run(args: argparse.Namespace) -> int:
         workspace = Workspace.open(args.data, scheme)
         entries = _entries(workspace, meta, args)
         predictor = Predictor(model, meta, args.device, mode=args.mode, tta=args.tta)
+        places = ErrorPlaces() if args.places else None
         with tqdm(total=len(entries), desc="evaluating", unit="image", leave=False,
                   file=sys.stderr) as bar:
-            metrics = evaluate_workspace(predictor, workspace, entries, lambda: bar.update(1))
+            metrics = evaluate_workspace(predictor, workspace, entries, lambda: bar.update(1),
+                                         places)
     except (ValueError, FileError) as exc:
         return _fail(str(exc))
     if args.json:
         print(json.dumps({"model": str(args.model), "version": meta.version,
                           "images": len(entries), "mode": "tile" if predictor.tiled else args.mode,
-                          "tta": args.tta, **metrics}, indent=2))
+                          "tta": args.tta, **metrics,
+                          **({"wrong_places": places.fractions()} if places else {})}, indent=2))
     else:
         print(f"{args.model} (version {meta.version}) on {len(entries)} images of {args.data}, "
               f"{prediction_mode_name(args.mode, meta.scale)} mode"
               f"{', flip TTA' if args.tta else ''}")
         print(format_table(metrics))
+        if places is not None:
+            print(places.line())
     return 0
