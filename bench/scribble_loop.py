@@ -30,6 +30,7 @@ from unet_desktop.core.errors import FileError
 from unet_desktop.core.folder.workspace import Workspace
 from unet_desktop.core.io.model_header import SCALES, TURNS
 from unet_desktop.core.labels import IGNORE_INDEX, LabelScheme
+from unet_desktop.ml.error_places import ErrorPlaces
 from unet_desktop.ml.inference.predictor import Predictor
 from unet_desktop.ml.reports import FinalReport, StepReport
 from unet_desktop.ml.strokes.pixel_classifier import PixelClassifier
@@ -48,10 +49,13 @@ def sparse_scheme(scheme: LabelScheme) -> LabelScheme:
 
 
 def score(predicted: list[np.ndarray], truths: list[np.ndarray], scheme: LabelScheme) -> dict:
-    """Wrong pixels (ignored truth left out) and, binary, ISBI's pixel error (1 - foreground
+    """Wrong pixels (ignored truth left out), split into those within 1 px of a true outline and
+    those inside regions (``ml.error_places``), and, binary, ISBI's pixel error (1 - foreground
     Dice), pooled over the images."""
     wrong = total = tp = fp = fn = 0
+    places = ErrorPlaces()
     for p, t in zip(predicted, truths, strict=True):
+        places.add(p, t)
         known = t != IGNORE_INDEX
         wrong += int(((p != t) & known).sum())
         total += int(known.sum())
@@ -59,7 +63,10 @@ def score(predicted: list[np.ndarray], truths: list[np.ndarray], scheme: LabelSc
         fp += int(((p == 1) & (t == 0)).sum())
         fn += int(((p != 1) & (t == 1)).sum())
     isbi = 1 - 2 * tp / max(1, 2 * tp + fp + fn) if scheme.kind == "binary" else None
+    split = places.fractions()
     return {"wrong_pixels": round(wrong / max(1, total), 4),
+            "wrong_on_outlines": round(split["wrong_on_boundaries"], 4),
+            "wrong_inside": round(split["wrong_inside"], 4),
             "isbi_pixel_error": None if isbi is None else round(isbi, 4)}
 
 
@@ -208,11 +215,13 @@ def run_bench(args: argparse.Namespace) -> dict:
 def print_table(result: dict) -> None:
     print(f"{result['data']}: {len(result['train_images'])} scribbled, "
           f"{result['scored_images']} scored, scale {result['scale']}, CPU {result['cpu']}")
-    print("round | labelled | strokes | train s | steps | UNet wrong | forest wrong")
+    print("round | labelled | strokes | train s | steps | UNet wrong (on outlines + inside) | "
+          "forest wrong")
     for r, f, n in zip(result["rounds"], result["baselines"]["random_forest"], result["steps"],
                        strict=True):
         print(f"{r['round']} | {r['labelled_fraction']:.3f} | {r['strokes']} | "
-              f"{r['train_seconds']:.0f} | {n} | {r['wrong_pixels']:.4f} | "
+              f"{r['train_seconds']:.0f} | {n} | {r['wrong_pixels']:.4f} "
+              f"({r['wrong_on_outlines']:.4f} + {r['wrong_inside']:.4f}) | "
               f"{f['wrong_pixels']:.4f}")
     one = result["baselines"]["one_class"]
     print(f"all '{one['class']}': {one['wrong_pixels']:.4f} wrong")

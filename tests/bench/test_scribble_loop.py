@@ -33,7 +33,7 @@ def disc_folder(root: Path, n: int) -> Path:
 
 
 KEYS = {"round", "labelled_fraction", "strokes", "images", "train_seconds", "wrong_pixels",
-        "isbi_pixel_error"}
+        "wrong_on_outlines", "wrong_inside", "isbi_pixel_error"}
 
 
 def test_first_strokes_stay_inside_each_class_eroded_region():
@@ -83,6 +83,8 @@ def test_rounds_and_baselines_on_a_generated_folder(tmp_path, capsys):
     assert abs(one["wrong_pixels"] - np.mean([(m > 0).mean() for m in masks])) < 1e-3
     assert one["isbi_pixel_error"] == 1.0  # no foreground pixel found
     assert all(0 <= r["wrong_pixels"] <= 1 for r in rounds + forest)
+    for r in [*rounds, *forest, one]:  # the split of the wrong pixels adds up to all of them
+        assert abs(r["wrong_on_outlines"] + r["wrong_inside"] - r["wrong_pixels"]) <= 2e-4
 
 
 def test_nothing_left_to_score_is_an_error(tmp_path, capsys):
