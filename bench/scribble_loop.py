@@ -65,7 +65,7 @@ def score(predicted: list[np.ndarray], truths: list[np.ndarray], scheme: LabelSc
     isbi = 1 - 2 * tp / max(1, 2 * tp + fp + fn) if scheme.kind == "binary" else None
     split = places.fractions()
     return {"wrong_pixels": round(wrong / max(1, total), 4),
-            "wrong_on_outlines": round(split["wrong_on_boundaries"], 4),
+            "wrong_on_outlines": round(split["wrong_on_outlines"], 4),
             "wrong_inside": round(split["wrong_inside"], 4),
             "isbi_pixel_error": None if isbi is None else round(isbi, 4)}
 

@@ -193,7 +193,7 @@ def test_evaluate_with_flip_tta_scores_the_flip_averaged_predictions(tmp_path, c
     assert main(["evaluate", str(ws_root), "--model", str(model), "--places", "--json",
                  "--device", "cpu"]) == 0
     places = json.loads(capsys.readouterr().out)["wrong_places"]
-    assert places["wrong_on_boundaries"] + places["wrong_inside"] == pytest.approx(
+    assert places["wrong_on_outlines"] + places["wrong_inside"] == pytest.approx(
         1 - scores[False]["pixel_accuracy"])
     assert main(["evaluate", str(ws_root), "--model", str(model), "--places", "--device",
                  "cpu"]) == 0

@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 
 from unet_desktop.core.labels import IGNORE_INDEX
-from unet_desktop.ml.error_places import ErrorPlaces, boundary_band
+from unet_desktop.ml.error_places import ErrorPlaces, outline_band
 
 
 def disc(shape=(64, 64), centre=(32, 32), radius=12) -> np.ndarray:
@@ -16,17 +16,17 @@ def test_the_band_is_one_pixel_either_side_of_each_outline_and_skips_unlabelled_
     truth = np.zeros((9, 9), np.uint8)
     truth[:, 5:] = 1
     truth[:, 8] = IGNORE_INDEX  # the unlabelled column has no outline of its own
-    band = boundary_band(truth)
+    band = outline_band(truth)
     assert band[:, 4].all() and band[:, 5].all()
     assert not band[:, :4].any() and not band[:, 6:].any()
 
 
-def test_an_outline_drawn_one_pixel_off_is_wrong_only_on_the_boundaries():
+def test_an_outline_drawn_one_pixel_off_is_wrong_only_on_the_outlines():
     truth = disc()
     shifted = np.roll(truth, 1, axis=1)
     places = ErrorPlaces()
     places.add(shifted, truth)
-    assert places.wrong_on_boundaries > 0 and places.wrong_inside == 0
+    assert places.wrong_on_outlines > 0 and places.wrong_inside == 0
 
 
 def test_a_missed_structure_and_a_made_up_one_are_wrong_inside_the_regions():
@@ -38,9 +38,9 @@ def test_a_missed_structure_and_a_made_up_one_are_wrong_inside_the_regions():
     places.add(predicted, truth)
     missed_inside = 8 * 8  # the 10x10 square less its 1-px band
     assert places.wrong_inside == missed_inside + 6 * 10
-    assert places.wrong_on_boundaries == 10 * 10 - missed_inside
+    assert places.wrong_on_outlines == 10 * 10 - missed_inside
     f = places.fractions()
-    assert f["wrong_inside"] + f["wrong_on_boundaries"] == pytest.approx(
+    assert f["wrong_inside"] + f["wrong_on_outlines"] == pytest.approx(
         float((predicted != truth).mean()))
 
 
@@ -55,7 +55,7 @@ def test_counts_add_up_over_images_of_several_classes_and_leave_ignored_pixels_o
     labelled = int((truth != IGNORE_INDEX).sum())
     wrong = int(((truth == 1) | (truth == 2)).sum())
     assert places.scored == 2 * labelled
-    assert places.wrong_on_boundaries + places.wrong_inside == 2 * wrong
+    assert places.wrong_on_outlines + places.wrong_inside == 2 * wrong
     assert "inside regions" in places.line()
     with pytest.raises(ValueError, match="differ in size"):
         places.add(predicted[:10], truth)

@@ -120,7 +120,7 @@ def run(args: argparse.Namespace) -> int:
         print(json.dumps({"model": str(args.model), "version": meta.version,
                           "images": len(entries), "mode": "tile" if predictor.tiled else args.mode,
                           "tta": args.tta, **metrics,
-                          **({"wrong_places": places.fractions()} if places else {})}, indent=2))
+                          **({"wrong_places": places.fractions()} if places is not None else {})}, indent=2))
     else:
         print(f"{args.model} (version {meta.version}) on {len(entries)} images of {args.data}, "
               f"{prediction_mode_name(args.mode, meta.scale)} mode"

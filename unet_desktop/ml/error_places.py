@@ -1,8 +1,8 @@
 """Where a prediction is wrong: on the true outlines or inside the regions.
 
 A wrong pixel within :data:`BAND` px (chessboard distance) of a pixel of another labelled class
-in the truth lies on a boundary: the outline was drawn a pixel or two off, which even two careful
-annotators do. The other wrong pixels lie inside a region: a structure missed or one that is not
+in the truth lies on an outline: the prediction drew that outline a pixel or two off, as even
+two careful annotators do. The other wrong pixels lie inside a region: a structure missed or one that is not
 there. ``evaluate --places`` prints the split; on unseen ISBI slices it told the strokes model
 (0.115 wrong) from the fully labelled one (0.105): two thirds of the difference lie inside the
 regions, membrane the model missed (docs/quality.md, "Learning from strokes").
@@ -20,7 +20,7 @@ from unet_desktop.core.labels import IGNORE_INDEX
 BAND = 1
 
 
-def boundary_band(truth: np.ndarray, band: int = BAND,
+def outline_band(truth: np.ndarray, band: int = BAND,
                   ignore_index: int = IGNORE_INDEX) -> np.ndarray:
     """H x W bool: labelled pixels within ``band`` px of a labelled pixel of another class
     (``truth``: training indices, ``ignore_index`` where nobody labelled)."""
@@ -37,8 +37,8 @@ class ErrorPlaces:
     """Pixel counts summed over images."""
 
     scored: int = 0
-    on_boundaries: int = 0  # scored pixels in the boundary band
-    wrong_on_boundaries: int = 0
+    on_outlines: int = 0  # scored pixels in the outline band
+    wrong_on_outlines: int = 0
     wrong_inside: int = 0
 
     def add(self, predicted: np.ndarray, truth: np.ndarray,
@@ -47,22 +47,22 @@ class ErrorPlaces:
         if predicted.shape != truth.shape:
             raise ValueError(f"prediction {predicted.shape} and mask {truth.shape} differ in size")
         scored = truth != ignore_index
-        band = boundary_band(truth, ignore_index=ignore_index)
+        band = outline_band(truth, ignore_index=ignore_index)
         wrong = (predicted != truth) & scored
         self.scored += int(scored.sum())
-        self.on_boundaries += int(band.sum())
-        self.wrong_on_boundaries += int((wrong & band).sum())
+        self.on_outlines += int(band.sum())
+        self.wrong_on_outlines += int((wrong & band).sum())
         self.wrong_inside += int((wrong & ~band).sum())
 
     def fractions(self) -> dict:
-        """Shares of the scored pixels: wrong ones on boundaries and inside, and the band's."""
+        """Shares of the scored pixels: wrong ones on outlines and inside, and the band's."""
         total = max(1, self.scored)
-        return {"wrong_on_boundaries": self.wrong_on_boundaries / total,
+        return {"wrong_on_outlines": self.wrong_on_outlines / total,
                 "wrong_inside": self.wrong_inside / total,
-                "boundary_band": self.on_boundaries / total}
+                "outline_band": self.on_outlines / total}
 
     def line(self) -> str:
         f = self.fractions()
-        return (f"wrong pixels: {f['wrong_on_boundaries']:.3f} within {BAND} px of a true "
-                f"outline (the band holds {f['boundary_band']:.1%} of the pixels), "
+        return (f"wrong pixels: {f['wrong_on_outlines']:.3f} within {BAND} px of a true "
+                f"outline (the band holds {f['outline_band']:.1%} of the pixels), "
                 f"{f['wrong_inside']:.3f} inside regions")
