@@ -52,19 +52,17 @@ def score(predicted: list[np.ndarray], truths: list[np.ndarray], scheme: LabelSc
     """Wrong pixels (ignored truth left out), split into those within 1 px of a true outline and
     those inside regions (``ml.error_places``), and, binary, ISBI's pixel error (1 - foreground
     Dice), pooled over the images."""
-    wrong = total = tp = fp = fn = 0
-    places = ErrorPlaces()
+    tp = fp = fn = 0
+    places = ErrorPlaces()  # counts the scored (not ignored) and the wrong pixels
     for p, t in zip(predicted, truths, strict=True):
         places.add(p, t)
-        known = t != IGNORE_INDEX
-        wrong += int(((p != t) & known).sum())
-        total += int(known.sum())
         tp += int(((p == 1) & (t == 1)).sum())
         fp += int(((p == 1) & (t == 0)).sum())
         fn += int(((p != 1) & (t == 1)).sum())
     isbi = 1 - 2 * tp / max(1, 2 * tp + fp + fn) if scheme.kind == "binary" else None
     split = places.fractions()
-    return {"wrong_pixels": round(wrong / max(1, total), 4),
+    wrong = split["wrong_on_outlines"] + split["wrong_inside"]
+    return {"wrong_pixels": round(wrong, 4),
             "wrong_on_outlines": round(split["wrong_on_outlines"], 4),
             "wrong_inside": round(split["wrong_inside"], 4),
             "isbi_pixel_error": None if isbi is None else round(isbi, 4)}

@@ -117,10 +117,11 @@ def run(args: argparse.Namespace) -> int:
     except (ValueError, FileError) as exc:
         return _fail(str(exc))
     if args.json:
+        if places is not None:
+            metrics["wrong_places"] = places.fractions()
         print(json.dumps({"model": str(args.model), "version": meta.version,
                           "images": len(entries), "mode": "tile" if predictor.tiled else args.mode,
-                          "tta": args.tta, **metrics,
-                          **({"wrong_places": places.fractions()} if places is not None else {})}, indent=2))
+                          "tta": args.tta, **metrics}, indent=2))
     else:
         print(f"{args.model} (version {meta.version}) on {len(entries)} images of {args.data}, "
               f"{prediction_mode_name(args.mode, meta.scale)} mode"

@@ -2,10 +2,10 @@
 
 A wrong pixel within :data:`BAND` px (chessboard distance) of a pixel of another labelled class
 in the truth lies on an outline: the prediction drew that outline a pixel or two off, as even
-two careful annotators do. The other wrong pixels lie inside a region: a structure missed or one that is not
-there. ``evaluate --places`` prints the split; on unseen ISBI slices it told the strokes model
-(0.115 wrong) from the fully labelled one (0.105): two thirds of the difference lie inside the
-regions, membrane the model missed (docs/quality.md, "Learning from strokes").
+two careful annotators do. The other wrong pixels lie inside a region: a structure missed or
+one that is not there. ``evaluate --places`` prints the split; on unseen ISBI slices it told the
+strokes model (0.115 wrong) from the fully labelled one (0.105): two thirds of the difference
+lie inside the regions, membrane the model missed (docs/quality.md, "Learning from strokes").
 """
 
 from __future__ import annotations
@@ -21,7 +21,7 @@ BAND = 1
 
 
 def outline_band(truth: np.ndarray, band: int = BAND,
-                  ignore_index: int = IGNORE_INDEX) -> np.ndarray:
+                 ignore_index: int = IGNORE_INDEX) -> np.ndarray:
     """H x W bool: labelled pixels within ``band`` px of a labelled pixel of another class
     (``truth``: training indices, ``ignore_index`` where nobody labelled)."""
     kernel = np.ones((2 * band + 1, 2 * band + 1), np.uint8)
