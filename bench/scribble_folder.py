@@ -29,6 +29,8 @@ def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     p.add_argument("data", type=Path, help="folder with full masks (never written)")
     p.add_argument("--train", type=int, default=2, help="images (first by name) scribbled")
+    p.add_argument("--rotate", type=int, default=0,
+                   help="as scribble_loop.py's --rotate: scribble the images from the K-th on")
     p.add_argument("--seed", type=int, default=0, help="as scribble_loop.py's --seed")
     p.add_argument("--out", type=Path, required=True, help="new folder (must not exist)")
     args = p.parse_args(argv)
@@ -36,7 +38,10 @@ def main(argv: list[str] | None = None) -> int:
         p.error(f"{args.out} exists; give a new folder")
     ws = Workspace.open(args.data)
     scheme = sparse_scheme(ws.scheme)
-    keys = keys_by_name(ws)[: args.train]
+    try:
+        keys = keys_by_name(ws, args.rotate)[: args.train]
+    except ValueError as exc:
+        p.error(str(exc))
     drawn = first_strokes_of([ws.scheme.to_index(ws.load_mask(k)) for k in keys],
                              scheme.num_classes, args.seed)  # scribble_loop.py's strokes
     (args.out / "images").mkdir(parents=True)

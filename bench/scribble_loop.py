@@ -10,6 +10,9 @@ baselines in the same run: the random forest on filter features (``ml.strokes.pi
 "all one class" (the class most of the scribbled images' true pixels have).
 
     python bench/scribble_loop.py ../shared/data/isbi2012 --train 2 --rounds 5 --json
+
+``--rotate K`` starts the list at its K-th image and wraps around: the same folder split
+another way (the two scribbled slices decide much of the score: docs/quality.md).
 """
 
 from __future__ import annotations
@@ -74,7 +77,7 @@ class Session:
     def __init__(self, args: argparse.Namespace, scratch: Path) -> None:
         self.args, self.scratch = args, scratch
         ws = Workspace.open(args.data)
-        keys = keys_by_name(ws)
+        keys = keys_by_name(ws, args.rotate)
         if len(keys) <= args.train:
             raise ValueError(f"{ws.root}: {len(keys)} images with masks; --train {args.train} "
                              "leaves none to score")
@@ -207,6 +210,7 @@ def run_bench(args: argparse.Namespace) -> dict:
             "baselines": {"random_forest": forest_rounds, "one_class": one_class},
             "data": str(Path(args.data).resolve()), "scheme": s.scheme.kind,
             "train_images": s.train_keys, "scored_images": len(s.score_keys),
+            "rotate": args.rotate,
             "steps": steps, "dense": args.dense, "new_per_round": args.new_per_round,
             "scale": args.scale, "first_seconds": args.first_seconds,
             "round_seconds": args.round_seconds, "stroke_fill": args.stroke_fill,
@@ -219,8 +223,9 @@ def run_bench(args: argparse.Namespace) -> dict:
 
 
 def print_table(result: dict) -> None:
-    print(f"{result['data']}: {len(result['train_images'])} scribbled, "
-          f"{result['scored_images']} scored, scale {result['scale']}, CPU {result['cpu']}")
+    print(f"{result['data']}: {len(result['train_images'])} scribbled (from image "
+          f"{result['rotate']} by name), {result['scored_images']} scored, scale "
+          f"{result['scale']}, CPU {result['cpu']}")
     print("round | labelled | strokes | train s | steps | UNet wrong (on outlines + inside) | "
           "forest wrong")
     for r, f, n in zip(result["rounds"], result["baselines"]["random_forest"], result["steps"],
@@ -248,6 +253,9 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--dense", action="store_true",
                    help="reference: train on the scribbled images' full masks instead")
     p.add_argument("--scored", type=int, help="score only the first K other images")
+    p.add_argument("--rotate", type=int, default=0,
+                   help="start the images (by name) at the K-th and wrap around: another "
+                        "split of the same folder (as scribble_folder.py's --rotate)")
     p.add_argument("--new-per-round", type=int, default=0, metavar="K",
                    help="each corrective round the user also moves on to K new images (after "
                         "the scored ones) and corrects the model's prediction there with "

@@ -45,9 +45,15 @@ def first_strokes(truth: np.ndarray, num_classes: int, rng: np.random.Generator,
     return labels, drawn
 
 
-def keys_by_name(ws) -> list[str]:
-    """The folder's images with masks by name: the first N are scribbled, the others scored."""
-    return sorted(e.key for e in training_entries(ws, all_masks=True))
+def keys_by_name(ws, rotate: int = 0) -> list[str]:
+    """The folder's images with masks by name: the first N are scribbled, the others scored.
+    ``rotate``: the list starts at its ``rotate``-th image and wraps around, so that other
+    images are scribbled (another split of the same folder)."""
+    keys = sorted(e.key for e in training_entries(ws, all_masks=True))
+    if not 0 <= rotate < max(1, len(keys)):
+        raise ValueError(f"{ws.root}: --rotate {rotate} with {len(keys)} images with masks "
+                         f"(give 0 to {len(keys) - 1})")
+    return keys[rotate:] + keys[:rotate]
 
 
 def first_strokes_of(truths: Sequence[np.ndarray], num_classes: int,

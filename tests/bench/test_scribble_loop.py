@@ -115,3 +115,33 @@ def test_moving_on_past_the_folder_is_an_error(tmp_path, capsys):
                                "--new-per-round", "1"]) == 2
     assert "needs 2 images beyond the scribbled and scored ones, there are 1" \
         in capsys.readouterr().err
+
+
+def test_rotate_scribbles_other_images_and_wraps_around(tmp_path, capsys):
+    data = disc_folder(tmp_path / "discs", n=5)
+    code = scribble_loop.main([str(data), "--train", "2", "--rotate", "4", "--first-seconds",
+                               "1", "--first-steps", "2", "--size", "32", "--json"])
+    assert code == 0
+    result = json.loads(capsys.readouterr().out)
+    assert result["train_images"] == ["images/d4.png", "images/d0.png"]  # wrapped around
+    assert result["scored_images"] == 3 and result["rotate"] == 4
+    assert scribble_loop.main([str(data), "--train", "2", "--rotate", "5"]) == 2
+    assert "--rotate 5 with 5 images" in capsys.readouterr().err
+
+
+def test_scribble_folder_writes_the_rotated_images_strokes(tmp_path):
+    import scribble_folder
+
+    data = disc_folder(tmp_path / "discs", n=5)
+    out = tmp_path / "strokes"
+    assert scribble_folder.main([str(data), "--train", "2", "--rotate", "4",
+                                 "--out", str(out)]) == 0
+    assert sorted(p.name for p in (out / "masks").iterdir()) == ["d0.png", "d4.png"]
+    assert sorted(p.name for p in (out / "images").iterdir()) == ["d0.png", "d4.png"]
+    for name in ("d0.png", "d4.png"):
+        stored = np.asarray(Image.open(out / "masks" / name))
+        truth = np.asarray(Image.open(data / "masks" / name))
+        painted = stored != 128
+        assert set(np.unique(stored)) <= {0, 128, 255}
+        assert painted.any() and not painted.all()  # 200 strokes a class cover most of 64 px
+        assert (stored[painted] == truth[painted]).all()  # strokes carry the true class
