@@ -63,12 +63,16 @@ def test_corrective_disks_go_inside_the_largest_wrong_regions():
     assert (labels[45:48, 45:48] == IGNORE_INDEX).all()
 
 
+def bench_json(capsys, data: Path, *argv: str) -> dict:
+    """The bench's JSON for a run on ``data`` at 32 px crops; the run must succeed."""
+    assert scribble_loop.main([str(data), "--train", "2", "--size", "32", "--json", *argv]) == 0
+    return json.loads(capsys.readouterr().out)
+
+
 def test_rounds_and_baselines_on_a_generated_folder(tmp_path, capsys):
     data = disc_folder(tmp_path / "discs", n=5)
-    code = scribble_loop.main([str(data), "--train", "2", "--rounds", "1", "--first-seconds",
-                               "2", "--round-seconds", "1", "--size", "32", "--json"])
-    assert code == 0
-    result = json.loads(capsys.readouterr().out)
+    result = bench_json(capsys, data, "--rounds", "1", "--first-seconds", "2",
+                        "--round-seconds", "1")
     rounds, forest = result["rounds"], result["baselines"]["random_forest"]
     assert [r["round"] for r in rounds] == [0, 1] and [f["round"] for f in forest] == [0, 1]
     assert all(set(r) == KEYS for r in rounds + forest)
@@ -95,11 +99,8 @@ def test_nothing_left_to_score_is_an_error(tmp_path, capsys):
 
 def test_moving_on_adds_the_next_image_with_only_its_corrective_strokes(tmp_path, capsys):
     data = disc_folder(tmp_path / "discs", n=6)
-    code = scribble_loop.main([str(data), "--train", "2", "--scored", "2", "--rounds", "2",
-                               "--new-per-round", "1", "--first-seconds", "2",
-                               "--round-seconds", "1", "--size", "32", "--json"])
-    assert code == 0
-    result = json.loads(capsys.readouterr().out)
+    result = bench_json(capsys, data, "--scored", "2", "--rounds", "2", "--new-per-round", "1",
+                        "--first-seconds", "2", "--round-seconds", "1")
     assert [r["images"] for r in result["rounds"]] == [2, 3, 4]
     assert result["train_images"][2:] == ["images/d4.png", "images/d5.png"]  # never the scored
     assert result["scored_images"] == 2
@@ -119,10 +120,8 @@ def test_moving_on_past_the_folder_is_an_error(tmp_path, capsys):
 
 def test_rotate_scribbles_other_images_and_wraps_around(tmp_path, capsys):
     data = disc_folder(tmp_path / "discs", n=5)
-    code = scribble_loop.main([str(data), "--train", "2", "--rotate", "4", "--first-seconds",
-                               "1", "--first-steps", "2", "--size", "32", "--json"])
-    assert code == 0
-    result = json.loads(capsys.readouterr().out)
+    result = bench_json(capsys, data, "--rotate", "4", "--first-seconds", "1",
+                        "--first-steps", "2")
     assert result["train_images"] == ["images/d4.png", "images/d0.png"]  # wrapped around
     assert result["scored_images"] == 3 and result["rotate"] == 4
     assert scribble_loop.main([str(data), "--train", "2", "--rotate", "5"]) == 2
