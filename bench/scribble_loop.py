@@ -103,7 +103,7 @@ class Session:
             if args.dense:  # the reference: the same images fully labelled
                 self.labels[k] = self.truth[k].copy()
         self.model: Path | None = None
-        self._predictor: tuple[Path, Predictor] | None = None
+        self.predictor: Predictor | None = None  # the latest round's model, loaded once
 
     def labelled_fraction(self) -> float:
         painted = sum(int((v != IGNORE_INDEX).sum()) for v in self.labels.values())
@@ -136,19 +136,13 @@ class Session:
             done += isinstance(report, StepReport)
         if final is None or final.model_path is None:
             raise RuntimeError(f"round {number} produced no model")
+        seconds = time.monotonic() - started
         self.model = final.model_path
-        return time.monotonic() - started, done
-
-    def predictor(self) -> Predictor:
-        """The latest round's model, loaded once per round however often it predicts."""
-        if self._predictor is None or self._predictor[0] != self.model:
-            self._predictor = (self.model, Predictor.from_file(
-                self.model, device=self.args.device, engine="torch"))
-        return self._predictor[1]
+        self.predictor = Predictor.from_file(self.model, device=args.device, engine="torch")
+        return seconds, done
 
     def unet_predictions(self, keys: list[str]) -> list[np.ndarray]:
-        predictor = self.predictor()
-        return [self.scheme.to_index(predictor.predict(self.images[k], probs=False).labels)
+        return [self.scheme.to_index(self.predictor.predict(self.images[k], probs=False).labels)
                 for k in keys]
 
     def correct(self, predicted: list[np.ndarray]) -> None:

@@ -11,6 +11,7 @@ import numpy as np
 from PIL import Image
 
 sys.path.append(str(Path(__file__).resolve().parents[2] / "bench"))  # it imports machine_info
+import scribble_folder
 import scribble_loop
 from scribble_user import DISK, corrective_strokes, first_strokes
 
@@ -129,8 +130,6 @@ def test_rotate_scribbles_other_images_and_wraps_around(tmp_path, capsys):
 
 
 def test_scribble_folder_writes_the_rotated_images_strokes(tmp_path):
-    import scribble_folder
-
     data = disc_folder(tmp_path / "discs", n=5)
     out = tmp_path / "strokes"
     assert scribble_folder.main([str(data), "--train", "2", "--rotate", "4",
