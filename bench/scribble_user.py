@@ -50,7 +50,9 @@ def keys_by_name(ws, rotate: int = 0) -> list[str]:
     ``rotate``: the list starts at its ``rotate``-th image and wraps around, so that other
     images are scribbled (another split of the same folder)."""
     keys = sorted(e.key for e in training_entries(ws, all_masks=True))
-    if not 0 <= rotate < max(1, len(keys)):
+    if not keys:
+        raise ValueError(f"{ws.root}: no image has a mask (the simulated user needs the truth)")
+    if not 0 <= rotate < len(keys):
         raise ValueError(f"{ws.root}: --rotate {rotate} with {len(keys)} images with masks "
                          f"(give 0 to {len(keys) - 1})")
     return keys[rotate:] + keys[:rotate]

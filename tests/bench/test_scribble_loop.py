@@ -129,6 +129,15 @@ def test_rotate_scribbles_other_images_and_wraps_around(tmp_path, capsys):
     assert "--rotate 5 with 5 images" in capsys.readouterr().err
 
 
+def test_a_folder_without_masks_is_named_as_such(tmp_path, capsys):
+    data = disc_folder(tmp_path / "discs", n=3)
+    for mask in (data / "masks").iterdir():
+        mask.unlink()
+    assert scribble_loop.main([str(data), "--train", "2", "--rotate", "1"]) == 2
+    err = capsys.readouterr().err
+    assert "no image has a mask" in err and str(data.name) in err
+
+
 def test_scribble_folder_writes_the_rotated_images_strokes(tmp_path):
     data = disc_folder(tmp_path / "discs", n=5)
     out = tmp_path / "strokes"

@@ -68,7 +68,7 @@ def evaluate_workspace(predictor, workspace, entries, progress=None, places=None
     import numpy as np
 
     from unet_desktop.core.errors import MaskError
-    from unet_desktop.ml.metrics import stored_confusion, summarize
+    from unet_desktop.ml.metrics import confusion_matrix, summarize
 
     scheme = workspace.scheme
     total = np.zeros((scheme.num_classes, scheme.num_classes), dtype=np.int64)
@@ -81,9 +81,10 @@ def evaluate_workspace(predictor, workspace, entries, progress=None, places=None
             raise MaskError(entry.mask_path, f"mask is {truth.shape[1]}x{truth.shape[0]} but "
                                              f"the image is {image.shape[1]}x{image.shape[0]}")
         labels = predictor.predict(image, probs=False).labels
-        total += stored_confusion(labels, truth, scheme)
+        predicted, true = scheme.to_index(labels), scheme.to_index(truth)
+        total += confusion_matrix(predicted, true, scheme.num_classes).numpy()
         if places is not None:
-            places.add(scheme.to_index(labels), scheme.to_index(truth))
+            places.add(predicted, true)
         if progress is not None:
             progress()
     return summarize(total, scheme)
