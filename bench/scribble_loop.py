@@ -157,6 +157,8 @@ class Session:
         for k, p in zip(fresh, self.unet_predictions(fresh), strict=True):
             self.labels[k] = np.full(p.shape, IGNORE_INDEX, np.uint8)
             self.strokes += corrective_strokes(self.truth[k], p, self.labels[k])
+            if self.args.dense:  # the reference: the new image fully labelled too
+                self.labels[k] = self.truth[k].copy()
             self.train_keys.append(k)
 
     def forest(self) -> dict:
@@ -245,7 +247,8 @@ def main(argv: list[str] | None = None) -> int:
                    help="also end round 0 after this many steps (a CPU-independent budget)")
     p.add_argument("--round-steps", type=int, help="the same for the corrective rounds")
     p.add_argument("--dense", action="store_true",
-                   help="reference: train on the scribbled images' full masks instead")
+                   help="reference: train on the full masks of the scribbled images (and of "
+                        "those --new-per-round moves on to) instead")
     p.add_argument("--scored", type=int, help="score only the first K other images")
     p.add_argument("--rotate", type=int, default=0,
                    help="start the images (by name) at the K-th and wrap around: another "

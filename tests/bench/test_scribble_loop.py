@@ -111,6 +111,14 @@ def test_moving_on_adds_the_next_image_with_only_its_corrective_strokes(tmp_path
     assert result["rounds"][2]["labelled_fraction"] < result["rounds"][0]["labelled_fraction"]
 
 
+def test_dense_moving_on_labels_every_new_image_fully(tmp_path, capsys):
+    data = disc_folder(tmp_path / "discs", n=5)
+    result = bench_json(capsys, data, "--scored", "2", "--rounds", "1", "--new-per-round", "1",
+                        "--dense", "--first-seconds", "1", "--round-seconds", "1")
+    assert [r["images"] for r in result["rounds"]] == [2, 3]
+    assert [r["labelled_fraction"] for r in result["rounds"]] == [1.0, 1.0]
+
+
 def test_moving_on_past_the_folder_is_an_error(tmp_path, capsys):
     data = disc_folder(tmp_path / "discs", n=5)
     assert scribble_loop.main([str(data), "--train", "2", "--scored", "2", "--rounds", "2",
