@@ -19,7 +19,7 @@ from pathlib import Path
 
 from PIL import Image
 from scribble_loop import sparse_scheme
-from scribble_user import first_strokes_of, keys_by_name
+from scribble_user import STROKES, first_strokes_of, keys_by_name
 
 from unet_desktop.core.folder.workspace import Workspace
 from unet_desktop.core.labels import IGNORE_INDEX
@@ -32,10 +32,14 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--rotate", type=int, default=0,
                    help="as scribble_loop.py's --rotate: scribble the images from the K-th on")
     p.add_argument("--seed", type=int, default=0, help="as scribble_loop.py's --seed")
+    p.add_argument("--strokes", type=int, default=STROKES,
+                   help="as scribble_loop.py's --strokes (per image and class)")
     p.add_argument("--out", type=Path, required=True, help="new folder (must not exist)")
     args = p.parse_args(argv)
     if args.out.exists():
         p.error(f"{args.out} exists; give a new folder")
+    if args.strokes < 1:
+        p.error("--strokes must be >= 1")
     ws = Workspace.open(args.data)
     scheme = sparse_scheme(ws.scheme)
     try:
@@ -43,7 +47,7 @@ def main(argv: list[str] | None = None) -> int:
     except ValueError as exc:
         p.error(str(exc))
     drawn = first_strokes_of([ws.scheme.to_index(ws.load_mask(k)) for k in keys],
-                             scheme.num_classes, args.seed)  # scribble_loop.py's strokes
+                             scheme.num_classes, args.seed, args.strokes)  # scribble_loop.py's strokes
     (args.out / "images").mkdir(parents=True)
     (args.out / "masks").mkdir()
     for key, (labels, _) in zip(keys, drawn, strict=True):

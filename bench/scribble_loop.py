@@ -27,7 +27,7 @@ from pathlib import Path
 import numpy as np
 import torch
 from machine_info import cpu_name
-from scribble_user import corrective_strokes, first_strokes_of, keys_by_name
+from scribble_user import STROKES, corrective_strokes, first_strokes_of, keys_by_name
 
 from unet_desktop.core.errors import FileError
 from unet_desktop.core.folder.workspace import Workspace
@@ -95,7 +95,7 @@ class Session:
                        for k in self.train_keys + self.score_keys + self.unseen_keys[:needed]}
         self.truth = {k: ws.scheme.to_index(ws.load_mask(k)) for k in self.images}
         drawn = first_strokes_of([self.truth[k] for k in self.train_keys],
-                                 self.scheme.num_classes, args.seed)
+                                 self.scheme.num_classes, args.seed, args.strokes)
         self.strokes, self.labels = 0, {}
         for k, (labels, strokes) in zip(self.train_keys, drawn, strict=True):
             self.labels[k] = labels
@@ -206,7 +206,7 @@ def run_bench(args: argparse.Namespace) -> dict:
             "baselines": {"random_forest": forest_rounds, "one_class": one_class},
             "data": str(Path(args.data).resolve()), "scheme": s.scheme.kind,
             "train_images": s.train_keys, "scored_images": len(s.score_keys),
-            "rotate": args.rotate,
+            "rotate": args.rotate, "first_strokes_per_class": args.strokes,
             "steps": steps, "dense": args.dense, "new_per_round": args.new_per_round,
             "scale": args.scale, "first_seconds": args.first_seconds,
             "round_seconds": args.round_seconds, "stroke_fill": args.stroke_fill,
@@ -220,7 +220,8 @@ def run_bench(args: argparse.Namespace) -> dict:
 
 def print_table(result: dict) -> None:
     print(f"{result['data']}: {len(result['train_images'])} scribbled (from image "
-          f"{result['rotate']} by name), {result['scored_images']} scored, scale "
+          f"{result['rotate']} by name, {result['first_strokes_per_class']} strokes per class), "
+          f"{result['scored_images']} scored, scale "
           f"{result['scale']}, CPU {result['cpu']}")
     print("round | labelled | strokes | train s | steps | UNet wrong (on outlines + inside) | "
           "forest wrong")
@@ -253,6 +254,8 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--rotate", type=int, default=0,
                    help="start the images (by name) at the K-th and wrap around: another "
                         "split of the same folder (as scribble_folder.py's --rotate)")
+    p.add_argument("--strokes", type=int, default=STROKES,
+                   help="first strokes per image and class (the protocol's: %(default)s)")
     p.add_argument("--new-per-round", type=int, default=0, metavar="K",
                    help="each corrective round the user also moves on to K new images (after "
                         "the scored ones) and corrects the model's prediction there with "
@@ -280,8 +283,9 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--json", action="store_true")
     args = p.parse_args(argv)
-    if args.train < 1 or args.rounds < 0 or args.round_seconds <= 0 or args.first_seconds <= 0:
-        p.error("--train must be >= 1, --rounds >= 0 and the budgets > 0")
+    if args.train < 1 or args.rounds < 0 or args.round_seconds <= 0 or args.first_seconds <= 0 \
+            or args.strokes < 1:
+        p.error("--train and --strokes must be >= 1, --rounds >= 0 and the budgets > 0")
     if args.threads:
         torch.set_num_threads(args.threads)
     try:

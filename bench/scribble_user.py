@@ -58,12 +58,12 @@ def keys_by_name(ws, rotate: int = 0) -> list[str]:
     return keys[rotate:] + keys[:rotate]
 
 
-def first_strokes_of(truths: Sequence[np.ndarray], num_classes: int,
-                     seed: int) -> list[tuple[np.ndarray, int]]:
+def first_strokes_of(truths: Sequence[np.ndarray], num_classes: int, seed: int,
+                     strokes: int = STROKES) -> list[tuple[np.ndarray, int]]:
     """:func:`first_strokes` of each truth in turn from one seeded stream: every bench draws
     the same strokes for the same images and seed."""
     rng = np.random.default_rng(seed)
-    return [first_strokes(t, num_classes, rng) for t in truths]
+    return [first_strokes(t, num_classes, rng, strokes) for t in truths]
 
 
 def corrective_strokes(truth: np.ndarray, predicted: np.ndarray, labels: np.ndarray,

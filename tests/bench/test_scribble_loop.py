@@ -8,6 +8,7 @@ from pathlib import Path
 
 import cv2
 import numpy as np
+import pytest
 from PIL import Image
 
 sys.path.append(str(Path(__file__).resolve().parents[2] / "bench"))  # it imports machine_info
@@ -135,6 +136,21 @@ def test_rotate_scribbles_other_images_and_wraps_around(tmp_path, capsys):
     assert result["scored_images"] == 3 and result["rotate"] == 4
     assert scribble_loop.main([str(data), "--train", "2", "--rotate", "5"]) == 2
     assert "--rotate 5 with 5 images" in capsys.readouterr().err
+
+
+def test_strokes_sets_the_first_strokes_per_image_and_class(tmp_path, capsys):
+    data = disc_folder(tmp_path / "discs", n=4)
+    few = bench_json(capsys, data, "--strokes", "10", "--first-seconds", "1",
+                     "--first-steps", "2")
+    assert few["first_strokes_per_class"] == 10
+    assert few["rounds"][0]["strokes"] == 10 * 2 * 2  # per class, per scribbled image
+    default = bench_json(capsys, data, "--first-seconds", "1", "--first-steps", "2")
+    assert default["first_strokes_per_class"] == 200
+    assert few["rounds"][0]["labelled_fraction"] < default["rounds"][0]["labelled_fraction"]
+    with pytest.raises(SystemExit):
+        scribble_loop.main([str(data), "--strokes", "0"])
+    with pytest.raises(SystemExit):
+        scribble_folder.main([str(data), "--strokes", "0", "--out", str(tmp_path / "s")])
 
 
 def test_a_folder_without_masks_is_named_as_such(tmp_path, capsys):
