@@ -46,8 +46,9 @@ def main(argv: list[str] | None = None) -> int:
         keys = keys_by_name(ws, args.rotate)[: args.train]
     except ValueError as exc:
         p.error(str(exc))
+    # scribble_loop.py's strokes for the same images, seed and --strokes
     drawn = first_strokes_of([ws.scheme.to_index(ws.load_mask(k)) for k in keys],
-                             scheme.num_classes, args.seed, args.strokes)  # scribble_loop.py's strokes
+                             scheme.num_classes, args.seed, args.strokes)
     (args.out / "images").mkdir(parents=True)
     (args.out / "masks").mkdir()
     for key, (labels, _) in zip(keys, drawn, strict=True):
