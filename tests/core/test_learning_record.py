@@ -81,3 +81,20 @@ def test_images_until_target_extrapolates_a_rising_average():
     assert images_until_target([0.96, 0.97, 0.99], 0.95) == 0
     assert images_until_target([0.8, 0.7, 0.6], 0.95) is None  # getting worse: no estimate
     assert images_until_target([0.8], 0.95) is None
+
+
+def test_points_of_strokes_are_kept_apart_and_survive_a_round_trip(tmp_path):
+    strokes = CurvePoint(0, "s", 0.1, "dice", 0.9, "v1", dice=0.1, labelled_fraction=0.08)
+    half = CurvePoint(0, "h", 0.8, "dice", 0.1, "v1", dice=0.8, labelled_fraction=0.5)
+    record = LearningRecord().with_point(strokes).with_point(half).with_point(point("f", 0.9))
+    assert [p.strokes for p in record.points] == [True, False, False]
+    assert [p.image for p in record.full_points] == ["h", "f"]
+    path = record_path(tmp_path)
+    save_record(path, record)
+    assert load_record(path) == record
+    # a record written before the fraction was kept: its points were full corrections
+    data = json.loads(path.read_text())
+    for d in data["points"]:
+        del d["labelled_fraction"]
+    path.write_text(json.dumps(data))
+    assert [p.labelled_fraction for p in load_record(path).points] == [1.0, 1.0, 1.0]

@@ -8,8 +8,10 @@ from __future__ import annotations
 from pathlib import Path
 
 import numpy as np
+import pytest
 import torch
 from PIL import Image
+from PySide6.QtCore import Qt
 
 from tests.gui.conftest import open_window
 from tests.gui.conftest_model import TIMEOUT_MS
@@ -17,6 +19,7 @@ from tests.gui.helpers import drag
 from unet_desktop.core.folder.task import Task, save_task
 from unet_desktop.core.io.maskio import read_mask
 from unet_desktop.core.labels import LabelScheme, binary_scheme
+from unet_desktop.ml.loop.learning_loop import LoopSettings
 from unet_desktop.ml.models.architecture import build_model, unet_arch
 from unet_desktop.ml.models.modelfile import ModelMeta, new_version_id, save_model
 
@@ -115,4 +118,33 @@ def test_strokes_give_a_live_prediction_that_finds_the_disc(qtbot, tmp_path):
     assert ((labels == 255) == disc).mean() > 0.95  # the boundary nobody painted is found
     mask = win.session.document.mask
     assert (mask == UNLABELED).mean() > 0.6  # the mask is still the strokes alone
+    win.close()
+
+
+def test_a_saved_stroke_starts_a_loop_round_and_its_curve_point_says_strokes(qtbot, tmp_path):
+    """Learn as I Correct beside a sparse correction: saving strokes starts a round that trains
+    on them, and the curve keeps their point apart (hollow, out of the averages), because
+    strokes are painted where the user chooses and their agreement is not the model's."""
+    root, win = painted_window(qtbot, tmp_path, SCHEME)
+    win.learning.settings = LoopSettings(epochs=1, size=32, batch_size=4)
+    win.model_actions.learn_as_i_correct.trigger()  # nothing corrected yet: no round
+    assert win.learning.loop.record.enabled and not win.learning.running
+    win.tools.set_tool("brush")
+    win.tools.set_value(255)
+    win.tools.set_size(3)
+    drag(qtbot, win.canvas, [(10, 20), (20, 20)])
+    with qtbot.waitSignal(win.learning.round_finished, timeout=TIMEOUT_MS) as done:
+        assert win.session.save()
+    assert done.args[0].train_images == ("cell_0.png",)
+    qtbot.waitUntil(lambda: bool(win.learning.loop.record.points), timeout=TIMEOUT_MS)
+    point = win.learning.loop.record.points[0]
+    painted = (read_mask(root / "masks" / "cell_0.png", SCHEME) != UNLABELED).mean()
+    assert point.strokes and point.labelled_fraction == pytest.approx(painted)
+    assert win.learning.loop.record.full_points == ()
+    text = win.learning.panel.estimate_label.text()
+    assert "No full corrections yet" in text and "1 image(s) saved as strokes" in text
+    assert win.learning.panel.average_curve.getData()[0] is None or \
+        len(win.learning.panel.average_curve.getData()[0]) == 0  # no average over strokes
+    spot = win.learning.panel.points.points()[0]
+    assert spot.brush().style() == Qt.BrushStyle.NoBrush  # hollow
     win.close()

@@ -11,7 +11,7 @@ import pytest
 
 from unet_desktop.core.errors import FileError
 from unet_desktop.core.folder.learning_record import load_record, record_path
-from unet_desktop.core.labels import multiclass_scheme, trimap_scheme
+from unet_desktop.core.labels import binary_scheme, multiclass_scheme, trimap_scheme
 from unet_desktop.ml.loop.learning_loop import LearningLoop, LoopSettings, RoundPlan
 from unet_desktop.ml.loop.promotion_gate import PromotionGate
 from unet_desktop.ml.models.modelfile import read_meta
@@ -205,3 +205,21 @@ def test_a_first_round_takes_the_plans_scale_and_later_rounds_the_parents(loop, 
     second = RoundPlan(first.out, tmp_path / "versions" / "new-v2.safetensors", "new-v2")
     run(loop, second)
     assert read_meta(second.out).scale == "native"  # the plan's "fit" is for new models only
+
+
+def test_a_mask_of_strokes_is_scored_on_its_painted_pixels_and_says_so():
+    from unet_desktop.ml.loop.loop_score import agreement
+
+    scheme = binary_scheme(ignore_value=128)
+    truth = np.zeros((40, 48), np.uint8)
+    truth[10:30, 10:30] = 255
+    strokes = np.full_like(truth, 128)
+    strokes[18:21, 12:28] = 255  # a stroke inside the square, another outside it
+    strokes[2:4, 5:40] = 0
+    predicted = np.zeros_like(truth)  # right outside, wrong on the whole square
+    a = agreement(predicted, strokes, scheme)
+    painted = float((strokes != 128).mean())
+    assert a.labelled_fraction == pytest.approx(painted) and painted < 0.1
+    inside = 3 * 16
+    assert a.changed_fraction == pytest.approx(inside / (inside + 2 * 35))
+    assert agreement(truth, truth, binary_scheme()).labelled_fraction == 1.0

@@ -187,6 +187,8 @@ TRIMAP_VALUES = (TRIMAP_FOREGROUND, TRIMAP_BACKGROUND, TRIMAP_BORDER)
 # Where a task keeps sparse labels, pixels nobody labelled are stored as this value by default
 # (docs/sparse-labels.md): a value of no class in the scheme, so every reader can tell them apart.
 DEFAULT_UNLABELED = {"binary": 128, "trimap": 0, "multiclass": 255}
+# a mask that labels less than this fraction of its pixels holds strokes, not a full correction
+STROKES_BELOW = 0.5
 
 
 def binary_scheme(names: tuple[str, str] = ("background", "foreground"),

@@ -9,10 +9,14 @@ It lives beside the manifest in ``<root>/.unet-desktop/learning.json`` (written 
      "validation": ["img_07.png", ...],         # every k-th of them, frozen when corrected
      "points": [{"order": 1, "image": "img_03.png", "metric": "dice", "score": 0.71,
                  "dice": 0.71, "miou": 0.64, "changed_fraction": 0.08,
-                 "model_version": "20260101-..."}, ...]}
+                 "labelled_fraction": 1.0, "model_version": "20260101-..."}, ...]}
 
 One point per image: how good the prediction was that the user started from (``score`` is Dice
-for binary and trimap tasks, mIoU for multi-class ones) and the fraction of pixels changed.
+for binary and trimap tasks, mIoU for multi-class ones), the fraction of the labelled pixels
+changed and the fraction of the image the saved mask labels. A mask that labels less than
+``STROKES_BELOW`` of its image holds strokes: the user painted where they chose (in a sparse task,
+where the prediction was wrong), so its point says where they painted, not how good the
+prediction was, and :attr:`LearningRecord.full_points` leaves it out.
 :func:`moving_average`, :func:`images_to_target` and :func:`images_until_target` read the curve.
 """
 
@@ -29,6 +33,7 @@ from unet_desktop.core.errors import FileError
 from unet_desktop.core.folder.journal import file_identity
 from unet_desktop.core.folder.manifest import MANIFEST_DIR
 from unet_desktop.core.io.json_file import check_format, read_json, write_json
+from unet_desktop.core.labels import STROKES_BELOW
 
 RECORD_NAME = "learning.json"
 FORMAT_NAME = "unet-desktop-learning"
@@ -55,11 +60,18 @@ class CurvePoint:
     model_version: str  # the model that made the prediction
     dice: float | None = None
     miou: float | None = None
+    labelled_fraction: float = 1.0  # of the image's pixels, in the saved mask
+
+    @property
+    def strokes(self) -> bool:
+        """The saved mask holds strokes, not a full correction."""
+        return self.labelled_fraction < STROKES_BELOW
 
     def to_dict(self) -> dict:
         return {"order": self.order, "image": self.image, "metric": self.metric,
                 "score": self.score, "dice": self.dice, "miou": self.miou,
-                "changed_fraction": self.changed_fraction, "model_version": self.model_version}
+                "changed_fraction": self.changed_fraction,
+                "labelled_fraction": self.labelled_fraction, "model_version": self.model_version}
 
     @classmethod
     def from_dict(cls, d: dict) -> CurvePoint:
@@ -73,7 +85,8 @@ class CurvePoint:
 
         return cls(int(d.get("order") or 0), d["image"], float(d["score"]),
                    str(d.get("metric") or "dice"), number("changed_fraction") or 0.0,
-                   str(d.get("model_version") or ""), number("dice"), number("miou"))
+                   str(d.get("model_version") or ""), number("dice"), number("miou"),
+                   1.0 if number("labelled_fraction") is None else number("labelled_fraction"))
 
 
 @dataclass(frozen=True)
@@ -123,6 +136,11 @@ class LearningRecord:
     @property
     def scores(self) -> list[float]:
         return [p.score for p in self.points]
+
+    @property
+    def full_points(self) -> tuple[CurvePoint, ...]:
+        """The points of full corrections: those whose masks are not strokes."""
+        return tuple(p for p in self.points if not p.strokes)
 
     def to_dict(self) -> dict:
         return {"format": FORMAT_NAME, "version": FORMAT_VERSION, "enabled": self.enabled,

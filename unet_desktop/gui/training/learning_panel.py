@@ -21,8 +21,10 @@ from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (
     QDoubleSpinBox,
     QFormLayout,
+    QFrame,
     QHBoxLayout,
     QLabel,
+    QScrollArea,
     QSpinBox,
     QVBoxLayout,
     QWidget,
@@ -30,10 +32,12 @@ from PySide6.QtWidgets import (
 
 from unet_desktop.core.folder.learning_record import (
     AVERAGE_WINDOW,
+    CurvePoint,
     LearningRecord,
     images_until_target,
     moving_average,
 )
+from unet_desktop.core.labels import STROKES_BELOW
 from unet_desktop.gui.training.training_dock import PLOT_MIN_HEIGHT
 
 VERSION_COLORS = ("#4c9be8", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e377c2",
@@ -43,19 +47,35 @@ TARGET_LABEL_ROOM = 0.1  # above 1.0 on the score axis: a target of 0.95 keeps i
 TEXT_WIDTH = 280  # px of the column beside the plot: estimate, target, validation, status
 
 
+def strokes_text(record: LearningRecord) -> str:
+    """What the points of masks that hold strokes say, and that the averages leave them out."""
+    strokes = [p for p in record.points if p.strokes]
+    if not strokes:
+        return ""
+    painted = sum(p.labelled_fraction for p in strokes) / len(strokes)
+    return (f" {len(strokes)} image(s) saved as strokes (hollow; {painted:.1%} painted): you "
+            "chose where to paint, so their agreement is not the model's and the averages "
+            "leave them out.")
+
+
 def estimate_text(record: LearningRecord, checked: frozenset[str] | set[str] = frozenset()) -> str:
-    """The moving averages of agreement and changed fraction, and the target judged on the
-    ``checked`` images (verified or validation) only."""
-    points = record.points
-    name = "mIoU" if points and points[-1].metric == "miou" else "Dice"
-    if not points:
+    """The moving averages of agreement and changed fraction over full corrections, and the
+    target judged on the ``checked`` images (verified or validation) only."""
+    points = record.full_points
+    name = "mIoU" if record.points and record.points[-1].metric == "miou" else "Dice"
+    if not record.points:
         return (f"No corrections recorded yet: each image you correct adds a point (target "
                 f"{name} {record.target:.2f} on verified or validation images).")
-    agreement = moving_average(record.scores)[-1]
+    if not points:
+        return (f"No full corrections yet (target {name} {record.target:.2f} on verified or "
+                "validation images that are fully labelled: accept the prediction, then "
+                "correct it)." + strokes_text(record))
+    agreement = moving_average([p.score for p in points])[-1]
     changed = moving_average([p.changed_fraction for p in points])[-1]
     head = (f"{len(points)} image(s); last {AVERAGE_WINDOW}: the starting prediction agrees "
             f"with your saved mask at {name} {agreement:.3f}, you changed {changed:.1%} of the "
-            "pixels (agreement measures how little you edited, not accuracy).")
+            "pixels (agreement measures how little you edited, not accuracy)."
+            + strokes_text(record))
     scores = [p.score for p in points if p.image in checked]
     target = f"Target {name} {record.target:.2f}, judged on verified or validation images"
     if len(scores) < AVERAGE_WINDOW:
@@ -72,6 +92,7 @@ def estimate_text(record: LearningRecord, checked: frozenset[str] | set[str] = f
 
 
 class LearningPanel(QWidget):
+
     """Curve, estimate, target and k of the open folder's learning loop."""
 
     target_changed = Signal(float)
@@ -122,8 +143,13 @@ class LearningPanel(QWidget):
         text.addLayout(controls)
         text.addWidget(self.status_label)
         text.addStretch(1)
-        column = QWidget()
-        column.setLayout(text)
+        inner = QWidget()
+        inner.setLayout(text)
+        column = QScrollArea()  # a long estimate scrolls instead of being cut off
+        column.setWidget(inner)
+        column.setWidgetResizable(True)
+        column.setFrameShape(QFrame.Shape.NoFrame)
+        column.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
         column.setMinimumWidth(TEXT_WIDTH)
         column.setMaximumWidth(TEXT_WIDTH)
         layout = QHBoxLayout(self)
@@ -139,17 +165,25 @@ class LearningPanel(QWidget):
         version id -> the name the tips show (the task's ``cells-v3``); ``verified``: the images
         marked verified (with the record's validation images, what the target is judged on)."""
         names = names or {}
-        xs = [p.order for p in record.points]
         versions = list(dict.fromkeys(p.model_version for p in record.points))
-        self.points.setData(
-            x=xs, y=record.scores,
-            data=[(p.image, names.get(p.model_version, p.model_version)) for p in record.points],
-            brush=[pg.mkBrush(VERSION_COLORS[versions.index(p.model_version)
-                                             % len(VERSION_COLORS)]) for p in record.points])
-        self.average_curve.setData(xs, moving_average(record.scores))
-        self.changed_curve.setData(xs, [p.changed_fraction for p in record.points])
+        outline = pg.mkPen(pg.getConfigOption("foreground"))  # the scatter's own default
+
+        def colour(p: CurvePoint) -> str:
+            return VERSION_COLORS[versions.index(p.model_version) % len(VERSION_COLORS)]
+
+        self.points.setData(  # strokes hollow: no brush, a ring of the version's colour
+            x=[p.order for p in record.points], y=record.scores,
+            data=[(p.image, names.get(p.model_version, p.model_version), p.labelled_fraction)
+                  for p in record.points],
+            brush=[pg.mkBrush(None) if p.strokes else pg.mkBrush(colour(p))
+                   for p in record.points],
+            pen=[pg.mkPen(colour(p), width=2) if p.strokes else outline for p in record.points])
+        full = record.full_points
+        xs = [p.order for p in full]
+        self.average_curve.setData(xs, moving_average([p.score for p in full]))
+        self.changed_curve.setData(xs, [p.changed_fraction for p in full])
         self.target_line.setValue(record.target)
-        self.plot.setXRange(0, max(EMPTY_IMAGES, len(xs) + 1), padding=0.02)
+        self.plot.setXRange(0, max(EMPTY_IMAGES, len(record.points) + 1), padding=0.02)
         checked = frozenset(verified) | frozenset(record.validation)
         self.estimate_label.setText(estimate_text(record, checked)
                                     + (f" Colours: {len(versions)} model version(s)."
@@ -163,6 +197,8 @@ class LearningPanel(QWidget):
         self.status_label.setText(text)
 
     @staticmethod
-    def _tip(x: float, y: float, data: tuple[str, str]) -> str:
-        image, version = data
-        return f"{image}\nagreement with your saved mask {y:.3f}\npredicted by {version}"
+    def _tip(x: float, y: float, data: tuple[str, str, float]) -> str:
+        image, version, labelled = data
+        where = "" if labelled >= STROKES_BELOW else f" (strokes: {labelled:.1%} of it painted)"
+        return (f"{image}\nagreement with your saved mask{where} {y:.3f}\n"
+                f"predicted by {version}")

@@ -181,7 +181,7 @@ class LearningLoop:
             return None
         a = agreement(predicted, corrected, self.scheme, predicted_scheme)
         point = CurvePoint(0, key, a.score, a.metric, a.changed_fraction, model_version,
-                           a.dice, a.miou)
+                           a.dice, a.miou, a.labelled_fraction)
         record = self._update(lambda r: r.with_point(point))
         return next(p for p in record.points if p.image == key)
 

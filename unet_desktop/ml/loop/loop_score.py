@@ -4,8 +4,9 @@
 Dice for trimaps and the mean IoU for multi-class masks; ``changed_fraction`` is the share of
 labelled pixels whose class the user changed (wrong pixels; the ISBI challenge's pixel error
 is 1 - the binary foreground Dice, ``isbi_pixel_error`` of ``ml.metrics.summarize``). Pixels
-left unlabeled in the saved mask count for neither. A prediction with other classes is first
-put in the mask's scheme (trimap <-> binary, ``core.labels.adapt_labels``) where it can be.
+left unlabeled in the saved mask count for neither; ``labelled_fraction`` says how many it
+labels. A prediction with other classes is first put in the mask's scheme (trimap <-> binary,
+``core.labels.adapt_labels``) where it can be.
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ class Agreement:
     dice: float | None
     miou: float | None
     changed_fraction: float
+    labelled_fraction: float  # of the saved mask's pixels: 1.0 unless the scheme has unlabeled
 
 
 HEADLINE_LABELS = {"miou": "mIoU", "dice": "Dice"}  # the headline metric as the user reads it
@@ -46,9 +48,11 @@ def agreement(predicted: np.ndarray, corrected: np.ndarray, scheme: LabelScheme,
     saved mask; raises ``ValueError`` when the sizes differ. A prediction of classes that cannot
     become the mask's (the pets model on street scenes) gave the user nothing: it scores 0 and
     every labelled pixel counts as changed."""
+    labelled = 1.0 if scheme.ignore_value is None else float(
+        np.mean(corrected != scheme.ignore_value))
     if predicted_scheme is not None:
         if not adaptable(predicted_scheme, scheme):
-            return Agreement(0.0, headline_metric(scheme), 0.0, 0.0, 1.0)
+            return Agreement(0.0, headline_metric(scheme), 0.0, 0.0, 1.0, labelled)
         predicted = adapt_labels(predicted, predicted_scheme, scheme)
     metrics = summarize(stored_confusion(predicted, corrected, scheme), scheme)
     miou = metrics["miou"]
@@ -60,4 +64,4 @@ def agreement(predicted: np.ndarray, corrected: np.ndarray, scheme: LabelScheme,
     accuracy = metrics["pixel_accuracy"]
     changed = 0.0 if accuracy is None else 1.0 - accuracy
     score = (miou if miou is not None else 1.0) if scheme.kind == "multiclass" else dice
-    return Agreement(float(score), headline_metric(scheme), dice, miou, float(changed))
+    return Agreement(float(score), headline_metric(scheme), dice, miou, float(changed), labelled)

@@ -18,11 +18,10 @@ from collections.abc import Sequence
 import numpy as np
 import torch
 
-from unet_desktop.core.labels import IGNORE_INDEX
+from unet_desktop.core.labels import IGNORE_INDEX, STROKES_BELOW
 from unet_desktop.ml.strokes.autocontext import STAGES, autocontext_probabilities
 from unet_desktop.ml.training.dataset import Sample
 
-SPARSE_BELOW = 0.5  # masks labelling less than this fraction of their pixels are strokes
 FILL_MODES = ("auto", "off")
 
 
@@ -32,7 +31,7 @@ def labelled_fraction(samples: Sequence[Sample]) -> float:
 
 
 def is_sparse(samples: Sequence[Sample]) -> bool:
-    return bool(samples) and labelled_fraction(samples) < SPARSE_BELOW
+    return bool(samples) and labelled_fraction(samples) < STROKES_BELOW
 
 
 def sample_image(sample: Sample) -> np.ndarray:
