@@ -223,3 +223,29 @@ def test_a_mask_of_strokes_is_scored_on_its_painted_pixels_and_says_so():
     inside = 3 * 16
     assert a.changed_fraction == pytest.approx(inside / (inside + 2 * 35))
     assert agreement(truth, truth, binary_scheme()).labelled_fraction == 1.0
+
+
+def test_a_verdict_on_validation_strokes_says_it_counts_only_the_painted_pixels(tmp_path,
+                                                                                tiny_model_file):
+    """Strokes on the validation images (a sparse trimap task, 0 = unlabeled): the gate still
+    compares the two models on the same painted pixels, and its reason says that is all."""
+    def strokes_only(k: str) -> tuple[np.ndarray, np.ndarray]:
+        image, trimap = PAIRS[k]
+        sparse = np.zeros_like(trimap)
+        sparse[::8] = trimap[::8]  # every eighth row painted
+        return image, sparse
+
+    loop = LearningLoop(trimap_scheme(ignore_value=0), record_path(tmp_path), strokes_only, FAST)
+    loop.set_every_k(2)
+    for i in range(4):
+        loop.note_corrected(key(i))
+    result, _ = run(loop, plan(tmp_path, tiny_model_file))
+    assert result.gate == "validation"
+    assert "validation images, strokes only (12.5% of their pixels painted" in result.reason
+    dense = LearningLoop(trimap_scheme(), record_path(tmp_path / "dense"), PAIRS.__getitem__,
+                         FAST)
+    dense.set_every_k(2)
+    for i in range(4):
+        dense.note_corrected(key(i))
+    result, _ = run(dense, plan(tmp_path, tiny_model_file, 3))
+    assert result.gate == "validation" and "strokes" not in result.reason

@@ -6,7 +6,8 @@ frozen validation set (``core.folder.learning_record``), image by image between 
 images nothing can judge it: it is promoted "not validated" (gate ``"unvalidated"``); no figure
 measured on its own training images is offered instead. A parent of other classes cannot label
 the task, so the first version of the folder's classes is promoted (gate ``"first_model"``). A
-validation image that cannot be scored is skipped and named (a ``SkippedPair``).
+validation image that cannot be scored is skipped and named (a ``SkippedPair``). A verdict on
+validation masks that hold strokes says so (:func:`strokes_note`).
 
 Owns the verdict (:class:`Verdict`) and the validation scores, cached by (model version, image)
 until the image's mask changes (:meth:`PromotionGate.forget`). Torch is imported only when a
@@ -25,12 +26,21 @@ import numpy as np
 
 from unet_desktop.core.errors import FileError
 from unet_desktop.core.folder.learning_record import MIN_VALIDATION_IMAGES
-from unet_desktop.core.labels import LabelScheme
+from unet_desktop.core.labels import STROKES_BELOW, LabelScheme
 from unet_desktop.core.progress import CancelToken
 from unet_desktop.ml.loop.loop_cache import BoundedCache, skipped
 from unet_desktop.ml.reports import GateReport
 
 PairLoader = Callable[[str], tuple[np.ndarray, np.ndarray]]  # key -> (image, saved mask)
+
+
+def strokes_note(labelled: float | None) -> str:
+    """Said of a verdict whose validation masks are strokes on average: the scores count only
+    the painted pixels, painted where the user chose (corrections: where a model was wrong)."""
+    if labelled is None or labelled >= STROKES_BELOW:
+        return ""
+    return (f", strokes only ({labelled:.1%} of their pixels painted, where you chose: "
+            "a model that was wrong there when you painted scores low)")
 
 
 @dataclass(frozen=True)
@@ -57,8 +67,9 @@ class PromotionGate:
         self._lock = lock
         self._cache = cache
         self._settings = settings
-        # (model version, key) -> (score, dice, miou) of a validation image
-        self._scores: dict[tuple[str, str], tuple[float, float | None, float | None]] = {}
+        # (model version, key) -> (score, dice, miou, labelled fraction) of a validation image
+        self._scores: dict[tuple[str, str],
+                           tuple[float, float | None, float | None, float]] = {}
 
     def forget(self, key: str) -> None:
         """The mask of ``key`` changed: its scores are stale (the caller holds the lock)."""
@@ -103,7 +114,7 @@ class PromotionGate:
             name = HEADLINE_LABELS[headline_metric(self.scheme)]
             comparison = (f"{name} {metrics['val_score']:.3f} {'≥' if better else '<'} "
                           f"{old['score']:.3f} of the model in use on {len(val_keys)} "
-                          "validation images")
+                          "validation images" + strokes_note(new.get("labelled")))
             return verdict(better, "validation", ("Promoted: " if better else
                                                   "Kept as a candidate: ") + comparison + ".")
         return verdict(True, "unvalidated", f"Promoted, {unvalidated}.")
@@ -116,7 +127,7 @@ class PromotionGate:
         from unet_desktop.ml.loop.loop_score import agreement
 
         predictor = None
-        totals = {"score": [], "dice": [], "miou": []}
+        totals = {"score": [], "dice": [], "miou": [], "labelled": []}
         for i, key in enumerate(keys):
             cancel.raise_if_cancelled()
             with self._lock:
@@ -142,10 +153,10 @@ class PromotionGate:
                 except (FileError, KeyError, ValueError) as exc:  # one image, not the round
                     yield skipped(key, exc)
                     continue
-                cached = (a.score, a.dice, a.miou)
+                cached = (a.score, a.dice, a.miou, a.labelled_fraction)
                 with self._lock:
                     self._scores[(version, key)] = cached
-            for name, value in zip(("score", "dice", "miou"), cached):
+            for name, value in zip(("score", "dice", "miou", "labelled"), cached):
                 if value is not None:
                     totals[name].append(value)
             yield GateReport(i + 1, len(keys))
