@@ -52,3 +52,21 @@ def test_every_plot_is_readable_in_a_1600x1000_window(qtbot):
         top_left = plot.mapTo(dock, plot.rect().topLeft())  # not clipped by the dock
         assert dock.rect().contains(QRect(top_left, plot.size())), (top_left, dock.size())
     win.close()
+
+
+def test_with_the_learning_curve_the_window_still_fits_a_1366_px_screen(qtbot):
+    """The training dock under the canvas, with the loop's curve beside its two plots: the
+    window's minimum width leaves room on a common laptop screen (it was 1529 px)."""
+    win = open_window(qtbot)
+    win.resize(1366, 768)
+    panel = win.learning.panel
+    panel.show_record(LearningRecord(enabled=True, points=(
+        CurvePoint(1, "slice_00.png", 0.05, "dice", 0.95, "v1", labelled_fraction=0.01),)))
+    panel.setVisible(True)
+    win.training_dock.show()
+    qtbot.wait(50)
+    assert win.minimumSizeHint().width() <= 1366, win.minimumSizeHint()
+    assert win.width() <= 1366
+    for plot in (win.training_dock.loss_plot, win.training_dock.metric_plot, panel.plot):
+        assert plot.width() >= READABLE_PX, plot.size()
+    win.close()

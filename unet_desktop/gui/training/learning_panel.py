@@ -38,13 +38,13 @@ from unet_desktop.core.folder.learning_record import (
     moving_average,
 )
 from unet_desktop.core.labels import STROKES_BELOW
-from unet_desktop.gui.training.training_dock import PLOT_MIN_HEIGHT
+from unet_desktop.gui.training.training_dock import PLOT_MIN_HEIGHT, PLOT_MIN_WIDTH
 
 VERSION_COLORS = ("#4c9be8", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e377c2",
                   "#7f7f7f", "#bcbd22", "#17becf")
 EMPTY_IMAGES = 10  # the image axis before the first points
 TARGET_LABEL_ROOM = 0.1  # above 1.0 on the score axis: a target of 0.95 keeps its label whole
-TEXT_WIDTH = 280  # px of the column beside the plot: estimate, target, validation, status
+TEXT_WIDTH = 230  # px of the column beside the plot: estimate, target, validation, status
 
 
 def strokes_text(record: LearningRecord) -> str:
@@ -156,7 +156,7 @@ class LearningPanel(QWidget):
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addWidget(self.plot, 1)
         layout.addWidget(column)
-        self.plot.setMinimumSize(200, PLOT_MIN_HEIGHT)
+        self.plot.setMinimumSize(PLOT_MIN_WIDTH, PLOT_MIN_HEIGHT)
         self.show_record(LearningRecord())
 
     def show_record(self, record: LearningRecord, names: dict[str, str] | None = None,

@@ -30,6 +30,9 @@ from unet_desktop.ml.reports import EpochReport, FinalReport, PrepareReport, Ski
 EMPTY_STEPS = 10  # the step axis before the first step (and the epoch axis before a run)
 PLANNED_EPOCHS_SHOWN = 20  # a run planned for up to this many epochs shows them all at once
 PLOT_MIN_HEIGHT = 150  # px: title, ticks and axis labels readable (the dock's minimum)
+# px: ticks and axis labels still readable; with the learning curve beside the two plots the
+# window still fits a 1366 px wide screen (the file list and the tool docks take ~600 px)
+PLOT_MIN_WIDTH = 150
 REDRAW_MS = 100  # curves are redrawn at most this often, however fast the steps come
 
 
@@ -144,7 +147,7 @@ class TrainingDock(QDockWidget):
         self.cancel_button.clicked.connect(self.cancel)
         self.plots = QBoxLayout(QBoxLayout.Direction.TopToBottom)
         for w in (self.loss_plot, self.metric_plot):
-            w.setMinimumSize(200, PLOT_MIN_HEIGHT)
+            w.setMinimumSize(PLOT_MIN_WIDTH, PLOT_MIN_HEIGHT)
             self.plots.addWidget(w, 1)
         layout.addLayout(self.plots, 1)
         footer = QHBoxLayout()
