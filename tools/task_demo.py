@@ -21,6 +21,13 @@ the membrane share).
 
 Writes ``task-dialog.png``, ``class-editor.png``, ``task-scribbles.png`` and ``task-result.png``
 into ``--shots`` and prints the measurements (also as JSON with ``--json FILE``).
+
+``--learn N`` goes on as a user of Training > Learn as I Correct would: it turns learning on and
+corrects the next N slices (``LEARNED``), each by clicking disks of the true class (radius 3 px)
+into the 40 largest wrong regions of the prediction shown (issue 30's corrective strokes, through
+the canvas), saving it and waiting for the round it starts. The rounds' verdicts, the curve
+points and ``task-learning.png`` (the window with the curve) are recorded, and both models are
+scored on the slices neither touched.
 """
 
 from __future__ import annotations
@@ -37,6 +44,8 @@ import cv2
 import numpy as np
 
 SCRIBBLED = ("slice_10.png", "slice_15.png")
+LEARNED = ("slice_11.png", "slice_13.png", "slice_16.png", "slice_18.png")  # --learn N: the first N
+DISK_BRUSH = 7  # px: a disk of radius 3
 MEMBRANE, CELL = 0, 255
 
 
@@ -141,6 +150,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--json", type=Path, help="write the measurements here")
     parser.add_argument("--keep", type=Path, help="copy the task folder here afterwards")
+    parser.add_argument("--learn", type=int, default=0, choices=range(len(LEARNED) + 1),
+                        help="then correct this many slices with Learn as I Correct on")
     args = parser.parse_args(argv)
     import os
 
@@ -242,22 +253,90 @@ def run(folder: Path, args: argparse.Namespace) -> dict:
     _wait(800)
     _save(window.grab(), args.shots / "task-result.png")
     result["banner_after"] = window.task_banner.text()
+    learned = LEARNED[:args.learn]
+    last_model = learn(window, learned, args, result) if learned else plan.out
     window.close()
     app.processEvents()
-    result.update(pixel_errors(plan.out, folder, args.isbi))
+    result.update(pixel_errors(plan.out, folder, args.isbi, learned))
+    if learned:
+        result["after_learning"] = pixel_errors(last_model, folder, args.isbi, learned)
     return result
 
 
-def pixel_errors(model: Path, folder: Path, isbi: Path) -> dict:
+def learn(window, names: tuple[str, ...], args: argparse.Namespace, result: dict) -> Path:
+    """Learn as I Correct on, then each slice corrected with disks and saved, waiting for its
+    round; returns the model in use at the end."""
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "bench"))
+    from scribble_user import corrective_strokes
+
+    from unet_desktop.core.labels import IGNORE_INDEX
+
+    learning = window.learning
+    verdicts: list[str] = []
+    learning.round_finished.connect(
+        lambda r: verdicts.append("failed" if r is None else r.reason))
+
+    def settled() -> bool:
+        return not learning.running and not learning.loop.round_requested
+
+    window.model_actions.learn_as_i_correct.trigger()  # the two scribbled slices: a round
+    _wait_until(settled, 600)
+    rounds = []
+    for name in names:
+        window.file_dock.select_key(name)
+        version = window.models.active_version
+        _wait_until(lambda n=name, v=version: window.prediction.shown is not None
+                    and window.prediction.shown.key == n
+                    and window.prediction.shown.version == v, 120)
+        window.canvas.fit_to_window()
+        truth = cv2.imread(str(args.isbi / "masks" / name), cv2.IMREAD_GRAYSCALE)
+        shown = window.prediction.shown.prediction.labels
+        disks = np.full(truth.shape, IGNORE_INDEX, np.uint8)
+        count = corrective_strokes((truth == CELL).astype(np.uint8),
+                                   (shown == CELL).astype(np.uint8), disks)
+        clicks = []
+        n, components = cv2.connectedComponents((disks != IGNORE_INDEX).astype(np.uint8))
+        for i in range(1, n):
+            ys, xs = np.nonzero(components == i)
+            value = CELL if disks[ys[0], xs[0]] == 1 else MEMBRANE
+            clicks.append((value, DISK_BRUSH, [(xs.mean() + 0.5, ys.mean() + 0.5)]))
+        paint(window, clicks)
+        mask = window.session.document.mask
+        labelled = mask != window.session.workspace.scheme.ignore_value
+        started = time.monotonic()
+        window.session.save()
+        _wait_until(lambda: learning.running or settled(), 30)
+        _wait_until(settled, 600)
+        point = next((p for p in learning.loop.record.points if p.image == name), None)
+        rounds.append({
+            "slice": name, "wrong_before": round(float((shown != truth).mean()), 4),
+            "disks": count, "labelled_fraction": round(float(labelled.mean()), 4),
+            "agrees_with_truth": round(float((mask[labelled] == truth[labelled]).mean()), 4),
+            "curve_point": None if point is None else {
+                "score": round(point.score, 4), "strokes": point.strokes,
+                "labelled_fraction": round(point.labelled_fraction, 4)},
+            "round_seconds": round(time.monotonic() - started, 1)})
+    _wait(1000)
+    result["learning"] = {"rounds": rounds, "verdicts": verdicts,
+                          "panel": learning.panel.estimate_label.text(),
+                          "model_in_use": window.models.active.path.name}
+    window.training_dock.show()
+    _wait(500)
+    _save(window.grab(), args.shots / "task-learning.png")
+    return window.models.active.path
+
+
+def pixel_errors(model: Path, folder: Path, isbi: Path, corrected: tuple[str, ...] = ()) -> dict:
     """Wrong pixels (share of pixels whose class differs from the ISBI mask) and the ISBI pixel
     error (the challenge's: 1 - F-score of the cell pixels) of ``model`` on the slices nobody
-    scribbled (their originals in ``isbi``), in both prediction modes."""
+    scribbled or ``corrected`` (their originals in ``isbi``), in both prediction modes."""
     from unet_desktop.commands.evaluate import evaluate_workspace
     from unet_desktop.core.folder.workspace import Workspace
     from unet_desktop.core.labels import binary_scheme
     from unet_desktop.ml.inference.predictor import Predictor
 
-    names = [p.name for p in sorted(folder.glob("slice_*.png")) if p.name not in SCRIBBLED]
+    names = [p.name for p in sorted(folder.glob("slice_*.png"))
+             if p.name not in SCRIBBLED + corrected]
     ws = Workspace.open(isbi, binary_scheme(("membrane", "cell")))
     entries = [e for e in ws if e.image_path.name in names]
     out = {}
