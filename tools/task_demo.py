@@ -303,10 +303,9 @@ def learn(window, names: tuple[str, ...], args: argparse.Namespace, result: dict
         paint(window, clicks)
         mask = window.session.document.mask
         labelled = mask != window.session.workspace.scheme.ignore_value
-        started = time.monotonic()
-        window.session.save()
-        _wait_until(lambda: learning.running or settled(), 30)
-        _wait_until(settled, 600)
+        started, before = time.monotonic(), len(verdicts)
+        window.session.save()  # starts a round (or asks for one after the running one)
+        _wait_until(lambda b=before: len(verdicts) > b and settled(), 600)
         point = next((p for p in learning.loop.record.points if p.image == name), None)
         rounds.append({
             "slice": name, "wrong_before": round(float((shown != truth).mean()), 4),
@@ -315,7 +314,9 @@ def learn(window, names: tuple[str, ...], args: argparse.Namespace, result: dict
             "curve_point": None if point is None else {
                 "score": round(point.score, 4), "strokes": point.strokes,
                 "labelled_fraction": round(point.labelled_fraction, 4)},
-            "round_seconds": round(time.monotonic() - started, 1)})
+            "round_seconds": round(time.monotonic() - started, 1),
+            "verdict": verdicts[-1] if len(verdicts) > before else None,
+            "validation": name in learning.loop.record.validation})
     _wait(1000)
     result["learning"] = {"rounds": rounds, "verdicts": verdicts,
                           "panel": learning.panel.estimate_label.text(),

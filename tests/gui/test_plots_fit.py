@@ -4,6 +4,7 @@ for; in a 1600x1000 window every plot keeps a readable height (issue 33, item 4)
 from __future__ import annotations
 
 from PySide6.QtCore import QRect
+from PySide6.QtWidgets import QScrollArea
 
 from tests.gui.conftest import open_window
 from unet_desktop.core.folder.learning_record import CurvePoint, LearningRecord
@@ -69,4 +70,6 @@ def test_with_the_learning_curve_the_window_still_fits_a_1366_px_screen(qtbot):
     assert win.width() <= 1366
     for plot in (win.training_dock.loss_plot, win.training_dock.metric_plot, panel.plot):
         assert plot.width() >= READABLE_PX, plot.size()
+    column = panel.findChild(QScrollArea)  # the estimate and the controls: wrapped, not cut
+    assert column.widget().width() <= column.viewport().width()
     win.close()

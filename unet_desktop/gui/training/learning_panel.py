@@ -136,6 +136,7 @@ class LearningPanel(QWidget):
         self.k_spin.setPrefix("1 in ")
         self.k_spin.setSuffix(" corrected images")
         controls = QFormLayout()
+        controls.setRowWrapPolicy(QFormLayout.RowWrapPolicy.WrapLongRows)  # narrow column
         controls.addRow("Target:", self.target_spin)
         controls.addRow("Validation:", self.k_spin)
         text = QVBoxLayout()  # beside the plot: the plot keeps the dock's height
