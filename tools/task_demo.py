@@ -306,6 +306,8 @@ def learn(window, names: tuple[str, ...], args: argparse.Namespace, result: dict
         started, before = time.monotonic(), len(verdicts)
         window.session.save()  # starts a round (or asks for one after the running one)
         _wait_until(lambda b=before: len(verdicts) > b and settled(), 600)
+        if len(verdicts) > before and verdicts[-1].startswith("Promoted"):  # the window hears
+            _wait_until(lambda v=version: window.models.active_version != v, 60)  # of it later
         point = next((p for p in learning.loop.record.points if p.image == name), None)
         rounds.append({
             "slice": name, "wrong_before": round(float((shown != truth).mean()), 4),
