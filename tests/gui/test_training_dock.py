@@ -175,3 +175,16 @@ def test_a_run_that_held_nothing_out_says_not_validated(tmp_path):
     text = verdict(final)
     assert "Not validated" in text and "none held out" in text
     assert "better" not in text and "worse" not in text
+    assert "on its own training images" in text and "strokes" not in text
+
+
+def test_a_figure_on_strokes_says_so(tmp_path):
+    """Sparse masks: the figures count only the painted pixels, and the verdict says that."""
+    path = tmp_path / "m.safetensors"
+    own = FinalReport(path, {"miou": 0.86}, None, None, "time_budget", 9, 9, val_images=0,
+                      val_labelled=0.087)
+    assert "mIoU 0.860 on the strokes (8.7% of the pixels) of its own training images" \
+        in verdict(own)
+    held = FinalReport(path, {"miou": 0.7}, None, None, "completed", 3, 3, 4, val_labelled=0.05)
+    assert "validation mIoU 0.700 on the strokes (5.0% of the pixels) of 4 held-out image(s)" \
+        in verdict(held)

@@ -78,6 +78,10 @@ def test_training_on_strokes_fills_them_only_when_asked(tmp_path, mode, monkeypa
     summary = read_meta(final.model_path).data_summary
     assert summary["stroke_fill"] is (mode == "auto")
     assert summary["turned"] is True  # the fill meets the turns of a native-scale run
+    # validated on its training images, whose strokes alone count there (never the fill)
+    assert final.val_images == 0
+    painted = float((strokes != IGNORE_INDEX).mean())
+    assert painted < 0.5 and final.val_labelled == pytest.approx(painted)
 
 
 def test_an_unknown_fill_mode_is_refused(tmp_path):

@@ -56,6 +56,7 @@ class FinalReport:
     best_epoch: int | None = None
     val_images: int = 0  # held-out validation images; 0: validated on the training images
     parent_trained_on_val: bool = False  # the parent learnt from some of the held-out images
+    val_labelled: float = 1.0  # share of the validation masks' pixels labelled (strokes: low)
 
 
 @dataclass(frozen=True)

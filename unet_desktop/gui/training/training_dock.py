@@ -23,6 +23,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from unet_desktop.core.labels import STROKES_BELOW
 from unet_desktop.gui.model.batch_predict_dialog import format_duration
 from unet_desktop.gui.worker import Job, Priority, Worker
 from unet_desktop.ml.reports import EpochReport, FinalReport, PrepareReport, SkippedPair, StepReport
@@ -42,14 +43,17 @@ def verdict(final: Any) -> str:
         return "No model was saved (stopped before the first validation)."
     new = final.metrics.get("miou")
     held_out = getattr(final, "val_images", 0)
+    labelled = getattr(final, "val_labelled", 1.0)
+    # strokes: the figure counts only the painted pixels, which the user chose
+    strokes = f"the strokes ({labelled:.1%} of the pixels) of " if labelled < STROKES_BELOW else ""
     if not held_out:  # validation fraction 0, or too few images to hold any out
         return _stopped(final, [
             f"Saved {final.model_path.name} (epoch {final.best_epoch}). Not validated: every "
             "image was used for training and none held out, so no figure says how it does on "
-            "new images" + (f" (mIoU {new:.3f} on its own training images)." if new is not None
-                            else ".")])
+            "new images" + (f" (mIoU {new:.3f} on {strokes}its own training images)."
+                            if new is not None else ".")])
     parts = [f"Saved {final.model_path.name} (best epoch {final.best_epoch}"
-             + (f", validation mIoU {new:.3f} on {held_out} held-out image(s))."
+             + (f", validation mIoU {new:.3f} on {strokes}{held_out} held-out image(s))."
                 if new is not None else ").")]
     parent = (final.parent_metrics or {}).get("miou")
     if final.better_than_parent is True:

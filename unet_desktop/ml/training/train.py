@@ -57,6 +57,7 @@ from unet_desktop.ml.training.dataset import SampleSet, class_counts
 from unet_desktop.ml.training.few_image_recipe import resolve
 from unet_desktop.ml.training.losses import class_weights_from_counts
 from unet_desktop.ml.training.parent_fill import parent_knows_the_classes, parent_probabilities
+from unet_desktop.ml.training.stroke_fill import labelled_fraction
 from unet_desktop.ml.training.train_config import (
     FINE_TUNE_LR,
     FROM_SCRATCH_LR,
@@ -382,5 +383,6 @@ class _Run:
             model_path=self.config.out if saved else None,
             metrics=self.best_metrics or {}, parent_metrics=self.parent_metrics,
             better_than_parent=better, stopped=stopped, epochs_run=max(0, epochs_run),
-            best_epoch=self.best_epoch, val_images=val_images, parent_trained_on_val=parent_saw)
+            best_epoch=self.best_epoch, val_images=val_images, parent_trained_on_val=parent_saw,
+            val_labelled=labelled_fraction(self.val_samples))
 
