@@ -18,6 +18,7 @@ from pathlib import Path
 
 from unet_desktop.cli import fail
 from unet_desktop.core.io.model_header import SCALES, TURNS
+from unet_desktop.core.labels import STROKES_BELOW
 
 ARCHES = ("effnet-lite0", "effnet-lite1", "effnet-lite2", "unet", "resnet18", "resnet34")
 
@@ -285,6 +286,9 @@ class ProgressPrinter:
         if not report.val_images:
             self.note("not validated: no image was held out, so the figures above are on the "
                       "training images (use --val-fraction with more images to validate)")
+        if report.val_labelled < STROKES_BELOW:
+            self.note(f"the figures above count only the strokes: {report.val_labelled:.1%} of "
+                      "the pixels of the masks they were measured on are labelled")
         if report.better_than_parent is False:
             new, old = report.metrics["miou"], report.parent_metrics["miou"]
             verdict = "worse than" if new < old else "no better than"
