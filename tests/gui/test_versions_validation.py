@@ -26,3 +26,22 @@ def test_a_version_that_held_nothing_out_is_listed_as_not_validated(qtbot):
     rows = {dialog.table.item(r, 0).text(): dialog.table.item(r, column).text()
             for r in range(dialog.table.rowCount())}
     assert rows == {"cells-v1": "not validated", "cells-v2": "mIoU 0.813"}
+
+
+def test_a_version_validated_on_strokes_says_so(qtbot):
+    """Held-out masks of strokes: the figure counts only their painted pixels."""
+    on_strokes = meta("v3", False)
+    on_strokes["data_summary"]["val_labelled"] = 0.072
+    version = version_from_metadata("c.safetensors", on_strokes, "cells-v3")
+    full = meta("v4", False)
+    full["data_summary"]["val_labelled"] = 1.0
+    task = Task("cells", binary_scheme(), versions=(
+        version, version_from_metadata("d.safetensors", full, "cells-v4")))
+    dialog = VersionsDialog(task)
+    qtbot.addWidget(dialog)
+    column = COLUMNS.index("Validation")
+    rows = {dialog.table.item(r, 0).text(): dialog.table.item(r, column).text()
+            for r in range(dialog.table.rowCount())}
+    assert rows == {"cells-v3": "mIoU 0.813 on strokes (7.2% painted)", "cells-v4": "mIoU 0.813"}
+    # kept in task.json as it was read from the model file
+    assert Task.from_dict(task.to_dict()).versions[0].metrics["val_labelled"] == 0.072

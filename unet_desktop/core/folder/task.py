@@ -44,7 +44,8 @@ FORMAT_NAME = "unet-desktop-task"
 FORMAT_VERSION = 1
 TASK_MODELS_DIR = "models"
 ModelsIn = Literal["folder", "user"]
-_METRIC_KEYS = ("miou", "mdice", "loss")
+# val_labelled: the share of the validation masks' pixels labelled (strokes: below 0.5)
+_METRIC_KEYS = ("miou", "mdice", "loss", "val_labelled")
 
 
 class TaskError(FileError):
@@ -229,6 +230,8 @@ def version_from_metadata(stored: str, meta: dict, name: str = "") -> ModelVersi
     summary = meta.get("data_summary") if isinstance(meta.get("data_summary"), dict) else {}
     if summary.get("val_on_train") is True:  # nothing held out: no validation figure to show
         metrics = {k: v for k, v in metrics.items() if k not in ("miou", "mdice")}
+    elif isinstance(summary.get("val_labelled"), (int, float)):
+        metrics = {**metrics, "val_labelled": summary["val_labelled"]}
     return ModelVersion(
         name=name or str(meta.get("name") or Path(stored).stem), file=stored,
         version=str(meta.get("version") or ""),

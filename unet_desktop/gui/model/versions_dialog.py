@@ -24,6 +24,7 @@ from PySide6.QtWidgets import (
 )
 
 from unet_desktop.core.folder.task import ModelVersion, Task
+from unet_desktop.core.labels import STROKES_BELOW
 
 COLUMNS = ("Model", "Trained", "Parent", "Labelled images", "Validation", "In use", "Note")
 NOTE_COLUMN = COLUMNS.index("Note")
@@ -59,7 +60,10 @@ def validation_text(version: ModelVersion) -> str:
         value = metrics.get(key)
         if isinstance(value, (int, float)):
             on_training = version.validation_images == 0
-            return f"{name} {value:.3f}" + (" on training images" if on_training else "")
+            labelled = metrics.get("val_labelled", 1.0)
+            strokes = f" on strokes ({labelled:.1%} painted)" if labelled < STROKES_BELOW else ""
+            return (f"{name} {value:.3f}" + strokes
+                    + (" on training images" if on_training else ""))
     return "not validated"
 
 

@@ -95,7 +95,8 @@ class PromotionGate:
 
         if len(val_keys) >= MIN_VALIDATION_IMAGES:
             new = yield from self.validation_score(path, version, val_keys, cancel)
-            metrics.update(val_score=new["score"], miou=new["miou"], dice=new["dice"])
+            metrics.update(val_score=new["score"], miou=new["miou"], dice=new["dice"],
+                           val_labelled=new.get("labelled"))
             # the others could not be read or scored (named)
             judged = new.get("count", len(val_keys) if new["score"] is not None else 0)
         usable = judged if len(val_keys) >= MIN_VALIDATION_IMAGES else len(val_keys)

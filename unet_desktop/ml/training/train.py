@@ -182,6 +182,8 @@ class _Run:
             "train_images": len(self.train_samples),
             "val_images": 0 if self.val_on_train else len(self.val_samples),
             "val_on_train": self.val_on_train,
+            # share of the validation masks' pixels labelled: below 0.5 the figures are on strokes
+            "val_labelled": round(labelled_fraction(self.val_samples), 4),
             "val_keys": sorted(s.key for s in self.val_samples) if not self.val_on_train else [],
             "train_keys": sorted(s.key for s in self.train_samples),
             # judged on at least MIN_VALIDATION_IMAGES images it did not train on
