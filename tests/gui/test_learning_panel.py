@@ -30,7 +30,7 @@ def test_the_panel_mirrors_the_record_without_echoing_it(qtbot):
     assert panel.target_line.value() == 0.9
     assert panel.k_spin.value() == 4 and panel.target_spin.value() == 0.9
     assert changes == []  # mirroring is not a change
-    assert panel.points.points()[2].data() == ("img_2.png", "cells-v2", 1.0)
+    assert panel.points.points()[2].data() == ("img_2.png", "cells-v2", None)  # not strokes
     assert "3 model version(s)" in panel.estimate_label.text()
     panel.k_spin.setValue(6)
     assert changes == [6]
@@ -87,6 +87,7 @@ def test_points_of_strokes_stay_out_of_the_averages_and_the_target(qtbot):
     assert len(spots) == 6
     assert [s.brush().style() == Qt.BrushStyle.NoBrush for s in spots] == [False] * 3 + [True] * 3
     assert "strokes: 2.0% of it painted" in panel._tip(4, 0.05, spots[3].data())
+    assert "strokes" not in panel._tip(1, 0.9, spots[0].data())
     only_strokes = LearningRecord().with_point(CurvePoint(0, "a", 0.1, "dice", 0.9, "v",
                                                           labelled_fraction=0.05))
     assert "No full corrections yet" in estimate_text(only_strokes, {"a"})

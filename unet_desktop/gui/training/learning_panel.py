@@ -37,7 +37,6 @@ from unet_desktop.core.folder.learning_record import (
     images_until_target,
     moving_average,
 )
-from unet_desktop.core.labels import STROKES_BELOW
 from unet_desktop.gui.training.training_dock import PLOT_MIN_HEIGHT, PLOT_MIN_WIDTH
 
 VERSION_COLORS = ("#4c9be8", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e377c2",
@@ -92,7 +91,6 @@ def estimate_text(record: LearningRecord, checked: frozenset[str] | set[str] = f
 
 
 class LearningPanel(QWidget):
-
     """Curve, estimate, target and k of the open folder's learning loop."""
 
     target_changed = Signal(float)
@@ -174,8 +172,8 @@ class LearningPanel(QWidget):
 
         self.points.setData(  # strokes hollow: no brush, a ring of the version's colour
             x=[p.order for p in record.points], y=record.scores,
-            data=[(p.image, names.get(p.model_version, p.model_version), p.labelled_fraction)
-                  for p in record.points],
+            data=[(p.image, names.get(p.model_version, p.model_version),
+                   p.labelled_fraction if p.strokes else None) for p in record.points],
             brush=[pg.mkBrush(None) if p.strokes else pg.mkBrush(colour(p))
                    for p in record.points],
             pen=[pg.mkPen(colour(p), width=2) if p.strokes else outline for p in record.points])
@@ -198,8 +196,8 @@ class LearningPanel(QWidget):
         self.status_label.setText(text)
 
     @staticmethod
-    def _tip(x: float, y: float, data: tuple[str, str, float]) -> str:
-        image, version, labelled = data
-        where = "" if labelled >= STROKES_BELOW else f" (strokes: {labelled:.1%} of it painted)"
+    def _tip(x: float, y: float, data: tuple[str, str, float | None]) -> str:
+        image, version, strokes = data  # strokes: the share painted, for a mask of strokes
+        where = "" if strokes is None else f" (strokes: {strokes:.1%} of it painted)"
         return (f"{image}\nagreement with your saved mask{where} {y:.3f}\n"
                 f"predicted by {version}")

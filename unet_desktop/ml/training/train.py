@@ -135,6 +135,8 @@ class _Run:
         self.val_on_train, self.stroke_filled = split.val_on_train, split.stroke_filled
         self.fill_second_opinion = split.fill_second_opinion
         self.early_stopping = split.early_stopping
+        # share of the validation masks' pixels labelled: below 0.5 the figures are on strokes
+        self.val_labelled = labelled_fraction(self.val_samples)
         self.normalization = normalization(self.parent, self.arch, self.train_samples)
         loaders = make_loaders(split, cfg, self.normalization, self.size, self.scale,
                                self.scheme, self.device, self.dist)
@@ -182,8 +184,7 @@ class _Run:
             "train_images": len(self.train_samples),
             "val_images": 0 if self.val_on_train else len(self.val_samples),
             "val_on_train": self.val_on_train,
-            # share of the validation masks' pixels labelled: below 0.5 the figures are on strokes
-            "val_labelled": round(labelled_fraction(self.val_samples), 4),
+            "val_labelled": round(self.val_labelled, 4),
             "val_keys": sorted(s.key for s in self.val_samples) if not self.val_on_train else [],
             "train_keys": sorted(s.key for s in self.train_samples),
             # judged on at least MIN_VALIDATION_IMAGES images it did not train on
@@ -386,5 +387,5 @@ class _Run:
             metrics=self.best_metrics or {}, parent_metrics=self.parent_metrics,
             better_than_parent=better, stopped=stopped, epochs_run=max(0, epochs_run),
             best_epoch=self.best_epoch, val_images=val_images, parent_trained_on_val=parent_saw,
-            val_labelled=labelled_fraction(self.val_samples))
+            val_labelled=self.val_labelled)
 
