@@ -3,11 +3,28 @@
 from __future__ import annotations
 
 import gc
+import importlib.util
+import sys
 from pathlib import Path
 
 import pytest
 
-SHARED_DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data"
+REPO = Path(__file__).resolve().parents[1]
+SHARED_DATA = REPO.parent / "shared" / "data"
+
+
+def pytest_collection_modifyitems(items):
+    """A malformed ``reliability`` mark stops the run: tools/reliability_report.py, which
+    writes docs/reliability.md from these marks, refuses to write with one."""
+    spec = importlib.util.spec_from_file_location("reliability_report",
+                                                  REPO / "tools" / "reliability_report.py")
+    report = sys.modules.setdefault(spec.name, importlib.util.module_from_spec(spec))
+    spec.loader.exec_module(report)
+    problems = [f"{item.nodeid}: {problem}" for item in items
+                for mark in [item.get_closest_marker("reliability")]
+                if mark is not None and (problem := report.mark_problem(mark))]
+    if problems:
+        raise pytest.UsageError("\n".join(problems))
 
 
 @pytest.fixture(autouse=True)

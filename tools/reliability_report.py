@@ -34,6 +34,16 @@ AREAS = {  # order and headings of the document
 }
 
 
+def mark_problem(mark) -> str | None:
+    """What is wrong with a ``reliability`` mark, or None (tests/conftest.py checks every
+    collected test with it, so that a malformed mark fails the suite, not only this report)."""
+    if len(mark.args) != 2 or mark.kwargs or not all(isinstance(a, str) for a in mark.args):
+        return f"use reliability(area, case), got {mark.args!r} {mark.kwargs!r}"
+    if mark.args[0] not in AREAS:
+        return f"unknown area {mark.args[0]!r} (one of {', '.join(AREAS)})"
+    return None
+
+
 @dataclass
 class Row:
     area: str
@@ -56,15 +66,11 @@ class ReliabilityCollector:
             mark = item.get_closest_marker("reliability")
             if mark is None:
                 continue
-            if len(mark.args) != 2 or not all(isinstance(a, str) for a in mark.args):
-                self.problems.append(f"{item.nodeid}: use reliability(area, case), got "
-                                     f"{mark.args!r}")
-                continue
-            area, case = mark.args
-            if area not in AREAS:
-                self.problems.append(f"{item.nodeid}: unknown area {area!r} "
-                                     f"(one of {', '.join(AREAS)})")
-            self.rows[item.nodeid] = Row(area, case, item.nodeid)
+            problem = mark_problem(mark)
+            if problem:
+                self.problems.append(f"{item.nodeid}: {problem}")
+            else:
+                self.rows[item.nodeid] = Row(*mark.args, item.nodeid)
 
     def pytest_runtest_logreport(self, report) -> None:
         row = self.rows.get(report.nodeid)

@@ -158,7 +158,7 @@ def _patched(path: Path, **tags) -> Path:
     return path
 
 
-@pytest.mark.reliability(area="images", case="hostile TIFF stacks")
+@pytest.mark.reliability("images", "hostile TIFF stacks")
 def test_hostile_tiffs_are_refused_naming_the_file(tmp_path):
     bomb = tmp_path / "bomb.tif"  # deflate: a few bytes that declare 200000 x 200000 pixels
     tifffile.imwrite(bomb, np.zeros((16, 16), np.uint8), compression="zlib")
