@@ -11,7 +11,12 @@ from PIL import Image
 
 from unet_desktop.core.folder.workspace import Workspace
 from unet_desktop.core.io.imageio import read_image, read_image_raw
-from unet_desktop.core.io.input_rule import InputRule, data_range_uint8, percentile_uint8
+from unet_desktop.core.io.input_rule import (
+    InputRule,
+    data_range_uint8,
+    fixed_range,
+    percentile_uint8,
+)
 from unet_desktop.core.labels import binary_scheme
 from unet_desktop.ml.inference.predictor import Predictor
 from unet_desktop.ml.models.architecture import unet_arch
@@ -100,9 +105,10 @@ def test_the_same_image_at_8_and_12_bits_gives_the_same_prediction(tmp_path):
     models = [_train(eight, tmp_path / "from8.safetensors"),
               _train(twelve, tmp_path / "from12.safetensors")]
     test_image, _ = _scene(99)
+    # recorded in the file: the 12-bit images' range fixed by the model
+    assert [read_meta(m).input_rule for m in models] == [{"kind": "data-range"},
+                                                         {"kind": "data-range", "bits": 12}]
     for model in models:
-        meta = read_meta(model)
-        assert meta.input_rule == {"kind": "data-range"}  # recorded in the file
         predictor = Predictor.from_file(model, device="cpu", engine="torch")
         at_8 = predictor.predict(test_image, probs=True)
         at_12 = predictor.predict(_as_12_bit(test_image), probs=True)
@@ -121,3 +127,46 @@ def test_a_percentile_task_records_its_rule_and_channels(tmp_path):
     np.testing.assert_array_equal(rule.apply(two), percentile_uint8(two[..., 1], 2.0, 98.0))
     with pytest.raises(ValueError, match="one or three"):
         InputRule(channels=(0, 1))
+
+
+def test_a_models_range_scales_a_dim_image_as_its_neighbours_not_by_its_own_peak():
+    fixed, per_image = InputRule("data-range", bits=12), InputRule("data-range")
+    dim = np.array([[0, 900]], np.uint16)  # a 12-bit image whose brightest pixel is 900
+    assert fixed.apply(dim).tolist() == [[0, 56]]  # 900 * 255 / 4095
+    assert per_image.apply(dim).tolist() == [[0, 224]]  # by 1023: 4x brighter (files before)
+    assert InputRule("data-range", bits=10).apply(np.array([[0, 4095]], np.uint16)).tolist() \
+        == [[0, 255]]  # beyond the model's range: saturated
+    assert "4095" in fixed.describe() and InputRule.from_dict(fixed.to_dict()) == fixed
+    with pytest.raises(ValueError, match="data-range"):
+        InputRule("percentile", bits=12)
+
+
+def test_a_new_models_range_holds_every_training_image():
+    rule = InputRule("data-range")
+    eight = np.full((4, 4), 200, np.uint8)
+    dim, bright = np.full((4, 4), 900, np.uint16), np.full((4, 4), 3000, np.uint16)
+    assert fixed_range(rule, [dim, eight, bright]).bits == 12
+    assert fixed_range(rule, [dim]).bits == 10
+    assert fixed_range(rule, [eight]) == rule  # nothing to range: each image as before
+    assert fixed_range(rule, [np.full((4, 4), 0.5, np.float32)]) == rule
+    percentile = InputRule("percentile")
+    assert fixed_range(percentile, [bright]) == percentile
+    two = np.stack([np.full((4, 4), 60000), np.full((4, 4), 3000)], axis=-1).astype(np.uint16)
+    assert fixed_range(InputRule("data-range", channels=(1,)), [two]).bits == 12  # its channel
+    assert fixed_range(rule, [two]) == rule  # two channels do not fit: training says so
+
+
+def test_trained_on_12_bit_images_one_of_them_dim_the_model_scales_all_by_4095(tmp_path):
+    root = _write_folder(tmp_path / "twelve", twelve_bit=True)
+    image, _ = _scene(0)  # a dim exposure of the first: brightest pixel below 1024
+    dim = np.rint(image.astype(np.float64) * 1000 / 255).astype(np.uint16)
+    tifffile.imwrite(root / "images/im00.tif", dim)
+    model = _train(root, tmp_path / "model.safetensors")
+    meta = read_meta(model)
+    assert meta.input_rule == {"kind": "data-range", "bits": 12}
+    predictor = Predictor.from_file(model, device="cpu", engine="torch")
+    as_stored = predictor.predict(dim, probs=True).probs
+    by_4095 = predictor.predict(data_range_uint8(dim, 12), probs=True).probs
+    by_1023 = predictor.predict(data_range_uint8(dim), probs=True).probs  # its own peak
+    np.testing.assert_allclose(as_stored, by_4095, atol=1e-6)
+    assert np.abs(as_stored - by_1023).max() > 1e-3

@@ -250,3 +250,19 @@ def test_a_verdict_on_validation_strokes_says_it_counts_only_the_painted_pixels(
         dense.note_corrected(key(i))
     result, _ = run(dense, plan(tmp_path, tiny_model_file, 3))
     assert result.gate == "validation" and "strokes" not in result.reason
+
+
+def test_a_first_round_on_12_bit_images_fixes_their_range_for_every_later_one(tmp_path):
+    def twelve_bit(i: int, peak: int) -> tuple[np.ndarray, np.ndarray]:
+        image, trimap = disc_pair(i)
+        return np.rint(image * (peak / 255)).astype(np.uint16), trimap
+
+    pairs = {key(0): twelve_bit(0, 4000), key(1): twelve_bit(1, 900)}  # the second one dim
+    loop = LearningLoop(trimap_scheme(), record_path(tmp_path), pairs.__getitem__, FAST)
+    loop.note_corrected(key(0))
+    loop.note_corrected(key(1))
+    first = RoundPlan(None, tmp_path / "versions" / "new-v1.safetensors", "new-v1", "fit",
+                      {"kind": "data-range"})
+    result, _ = run(loop, first)
+    assert result.promoted
+    assert read_meta(first.out).input_rule == {"kind": "data-range", "bits": 12}

@@ -33,3 +33,16 @@ def image_size(entry: ImageEntry) -> tuple[int, int]:
     from unet_desktop.core.io.imageio import image_size as file_image_size
 
     return file_image_size(entry.image_path)
+
+
+def stored_above_8_bits(entry: ImageEntry) -> bool:
+    """Whether the image may store values wider than 8 bits (16/32-bit integers or floats),
+    from its header: only such images need decoding to find the range their data uses."""
+    if entry.page is not None or entry.image_path.suffix.lower() in (".tif", ".tiff"):
+        from unet_desktop.core.io.stacks import probe_tiff
+
+        return probe_tiff(entry.image_path).dtype not in ("uint8", "int8", "bool")
+    from unet_desktop.core.io.imageio import open_image_file
+
+    with open_image_file(entry.image_path) as im:
+        return im.mode.startswith(("I", "F"))  # I;16, I (32-bit), F: the rest are 8-bit modes

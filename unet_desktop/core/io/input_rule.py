@@ -10,11 +10,15 @@ applied to every image it trains on or predicts, whatever the bit depth:
                 (:func:`unet_desktop.core.io.imageio.legacy_uint8`). A 12-bit image stored in 16
                 bits reads nearly black.
 ``data-range``  the default of new models: integers are scaled by the range the data really
-                uses, the smallest of 8, 10, 12, 14 or 16 bits that holds the image's largest
-                value (a 12-bit image stored in 16 bits by 4095, not 65535); floats within
+                uses, the smallest of 8, 10, 12, 14 or 16 bits that holds the largest value
+                (a 12-bit image stored in 16 bits by 4095, not 65535); floats within
                 [0, 1] by 1, other floats stretched from their min to their max.
                 8-bit images are unchanged, so the same content stored at 8 or at 12 bits gives
-                the same input.
+                the same input. A new model fixes ``bits`` from its training images
+                (:func:`fixed_range`): every image it sees is scaled alike, so that a dim
+                12-bit image (brightest pixel below 1024) is not scaled by 1023, 4x brighter
+                than its neighbours, nor a 16-bit one 4x darker for one bright speck. A rule
+                without ``bits`` (files from before) takes each image's own range.
 ``percentile``  per image and channel, the ``low``..``high`` percentiles (default 1..99, the
                 Cellpose rule) map to 0..255, clipped: robust to the exposure of each image.
 
@@ -26,7 +30,8 @@ An image whose channels do not fit raises :class:`ImageReadError` naming the fil
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass
+from collections.abc import Iterable
+from dataclasses import dataclass, replace
 
 import numpy as np
 
@@ -44,6 +49,7 @@ class InputRule:
     low: float = 1.0  # percentile rule: the percentiles mapped to 0 and 255
     high: float = 99.0
     channels: tuple[int, ...] | None = None
+    bits: int | None = None  # data-range: the bits of the training images (fixed_range)
 
     def __post_init__(self) -> None:
         if self.kind not in KINDS:
@@ -58,6 +64,9 @@ class InputRule:
             if len(self.channels) == 2:
                 raise ValueError("two channels cannot feed a gray (1) or RGB (3) input: "
                                  "choose one or three")
+        if self.bits is not None and (self.kind != "data-range" or not 8 <= self.bits <= 64):
+            raise ValueError(f"bits (8 to 64) belong to the data-range rule, got {self.bits} "
+                             f"for {self.kind!r}")
 
     # --- the file format ------------------------------------------------------------------
     def to_dict(self) -> dict:
@@ -66,6 +75,8 @@ class InputRule:
             d.update(low=self.low, high=self.high)
         if self.channels is not None:
             d["channels"] = list(self.channels)
+        if self.bits is not None:
+            d["bits"] = self.bits
         return d
 
     @classmethod
@@ -75,14 +86,17 @@ class InputRule:
             return cls()
         if not isinstance(d, dict):
             raise ValueError(f"input rule must be a JSON object, got {d!r}")  # noqa: TRY004
-        channels = d.get("channels")
+        channels, bits = d.get("channels"), d.get("bits")
         return cls(str(d.get("kind", "legacy")), float(d.get("low", 1.0)),
                    float(d.get("high", 99.0)),
-                   tuple(int(c) for c in channels) if channels is not None else None)
+                   tuple(int(c) for c in channels) if channels is not None else None,
+                   int(bits) if bits is not None else None)
 
     def describe(self) -> str:
         text = {"legacy": "8-bit as stored (16-bit by 65535)",
-                "data-range": "scaled by the range the data uses (12-bit by 4095)",
+                "data-range": (f"scaled by {(1 << self.bits) - 1} ({self.bits}-bit data, the "
+                               "range of its training images)" if self.bits else
+                               "scaled by the range the data uses (12-bit by 4095)"),
                 "percentile": f"per image, percentiles {self.low:g}-{self.high:g} -> 0-255"
                 }[self.kind]
         if self.channels is not None:
@@ -95,11 +109,10 @@ class InputRule:
         values = self.pick_channels(np.asarray(values), path)
         if self.kind == "legacy":
             return legacy_uint8(values, path)
-        if values.ndim == 3 and values.shape[2] == 4:
-            values = values[..., :3]  # RGBA: the alpha is no data
+        values = _without_alpha(values)
         if self.kind == "percentile":
             return percentile_uint8(values, self.low, self.high)
-        return data_range_uint8(values)
+        return data_range_uint8(values, self.bits)
 
     def misfit(self, count: int) -> str | None:
         """Why an image of ``count`` channels cannot feed the model under this rule, or None."""
@@ -136,14 +149,46 @@ def data_bits(values: np.ndarray) -> int:
     return next((b for b in _BIT_DEPTHS if top < (1 << b)), 32 if top < (1 << 32) else 64)
 
 
-def data_range_uint8(values: np.ndarray) -> np.ndarray:
-    """The ``data-range`` rule (module doc)."""
+def _without_alpha(values: np.ndarray) -> np.ndarray:
+    """RGBA without its alpha, which is no data; anything else as it is."""
+    return values[..., :3] if values.ndim == 3 and values.shape[2] == 4 else values
+
+
+def _ranged(values: np.ndarray) -> bool:
+    """Whether the data-range rule scales these values by a bit depth (integers wider than
+    8 bits, none negative); 8-bit and boolean images are taken as they are, floats stretched."""
+    return (np.issubdtype(values.dtype, np.integer) and values.dtype != np.uint8
+            and int(values.min(initial=0)) >= 0)
+
+
+def fixed_range(rule: InputRule, images: Iterable[np.ndarray]) -> InputRule:
+    """A new model's rule: a data-range rule without ``bits`` gets the bits that hold every
+    training image's values (their channels as the rule picks them), so that the model scales
+    each image it meets alike; other rules, and data with nothing to range (8-bit, floats),
+    are returned as they are. An image whose channels do not fit is passed over (training
+    reports it)."""
+    if rule.kind != "data-range" or rule.bits is not None:
+        return rule
+    bits = 0
+    for values in images:
+        try:
+            values = _without_alpha(rule.pick_channels(np.asarray(values), "<image>"))
+        except ImageReadError:
+            continue
+        if _ranged(values):
+            bits = max(bits, data_bits(values))
+    return replace(rule, bits=bits) if bits else rule
+
+
+def data_range_uint8(values: np.ndarray, bits: int | None = None) -> np.ndarray:
+    """The ``data-range`` rule (module doc): scaled by ``bits`` (fixed by the model), else by
+    the image's own range; values beyond a fixed range saturate at 255."""
     if values.dtype == np.uint8:
         return np.ascontiguousarray(values)
     if values.dtype == np.bool_:
         return values.astype(np.uint8) * np.uint8(255)
-    if np.issubdtype(values.dtype, np.integer) and int(values.min(initial=0)) >= 0:
-        top = (1 << data_bits(values)) - 1
+    if _ranged(values):
+        top = (1 << (bits or data_bits(values))) - 1
         scaled = (values.astype(np.float64) * (255.0 / top))
         return np.clip(np.rint(scaled), 0, 255).astype(np.uint8)
     return legacy_uint8(values, "<image>")  # floats, negative integers: as before

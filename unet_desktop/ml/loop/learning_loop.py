@@ -29,7 +29,7 @@ from __future__ import annotations
 import dataclasses
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -42,7 +42,7 @@ from unet_desktop.core.folder.learning_record import (
     LearningRecord,
     record_store,
 )
-from unet_desktop.core.io.input_rule import DEFAULT_NEW, LEGACY, InputRule
+from unet_desktop.core.io.input_rule import DEFAULT_NEW, LEGACY, InputRule, fixed_range
 from unet_desktop.core.labels import LabelScheme
 from unet_desktop.core.progress import CancelToken
 from unet_desktop.ml.loop.loop_cache import BoundedCache, sample_bytes, skipped
@@ -209,8 +209,9 @@ class LearningLoop:
         size = self.settings.size or (parent_meta.train_size if parent_meta else 256)
         scale = self.settings.scale or (parent_meta.scale if parent_meta else plan.scale)
         channels = parent_meta.in_channels if parent_meta else 3
-        rule = parent_meta.rule if parent_meta else InputRule.from_dict(
-            plan.input_rule or {"kind": DEFAULT_NEW})
+        rule = parent_meta.rule if parent_meta else fixed_range(
+            InputRule.from_dict(plan.input_rule or {"kind": DEFAULT_NEW}),
+            self._stored_images(train_keys))
         samples = []
         for done, key in enumerate(train_keys, start=1):
             sample = self._sample(key, channels, cache_side(size, scale), rule)
@@ -227,7 +228,7 @@ class LearningLoop:
         s = self.settings
         config = TrainConfig(
             out=plan.out, init=plan.parent, new_classes=True, renamed_classes=plan.renamed,
-            input_rule=plan.input_rule, epochs=s.epochs,
+            input_rule=rule.to_dict(), epochs=s.epochs,
             max_minutes=None if s.epochs else s.round_seconds / 60, size=s.size, scale=scale,
             batch_size=s.batch_size, lr=s.lr, warmup_steps=s.warmup_steps,
             min_lr_ratio=s.min_lr_ratio, val_fraction=0.0, seed=s.seed + number,
@@ -260,6 +261,16 @@ class LearningLoop:
             self._discard(plan.out)
             raise
         yield result
+
+    def _stored_images(self, keys: Sequence[str]) -> Iterator[np.ndarray]:
+        """The stored values of these images, for a new model's :func:`fixed_range` (the
+        first round only: later rounds keep their parent's rule); unreadable ones are passed
+        over (their samples say why)."""
+        for key in keys:
+            try:
+                yield self.load_pair(key)[0]
+            except (FileError, KeyError, ValueError):
+                continue
 
     def _sample(self, key: str, channels: int, max_side: int,
                 rule: InputRule = LEGACY) -> Any:

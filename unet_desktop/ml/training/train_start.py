@@ -10,19 +10,24 @@ weight kept). Without ``init`` a new architecture is built (ImageNet encoder by 
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
+import numpy as np
 import torch
 from torch import nn
 
+from unet_desktop.core.errors import FileError
+from unet_desktop.core.folder.image_entry import ImageEntry
+from unet_desktop.core.folder.image_files import stored_above_8_bits
 from unet_desktop.core.folder.workspace import Workspace
-from unet_desktop.core.io.input_rule import DEFAULT_NEW, InputRule
+from unet_desktop.core.io.input_rule import DEFAULT_NEW, InputRule, fixed_range
 from unet_desktop.core.labels import LabelScheme
 from unet_desktop.ml.models.architecture import build_model, pretrained_arch
 from unet_desktop.ml.models.modelfile import ModelMeta, load_model_file
 from unet_desktop.ml.models.new_classes import ClassTransfer, replace_head
-from unet_desktop.ml.training.dataset import SampleSet
+from unet_desktop.ml.training.dataset import SampleSet, training_entries
 from unet_desktop.ml.training.train_config import DEFAULT_SIZE, TrainConfig
 
 
@@ -59,6 +64,17 @@ def _names_unknown(data: Workspace | SampleSet) -> bool:
     return isinstance(data, Workspace) and data.task is None
 
 
+def wide_images(ws: Workspace, entries: list[ImageEntry]) -> Iterator[np.ndarray]:
+    """The stored values of those entries' images that may be wider than 8 bits (headers
+    tell), for :func:`fixed_range`; an unreadable one is passed over (loading reports it)."""
+    for entry in entries:
+        try:
+            if stored_above_8_bits(entry):
+                yield ws.load_raw(entry.key)
+        except (FileError, OSError):
+            continue
+
+
 def starting_model(data: Workspace | SampleSet, cfg: TrainConfig) -> Start:
     """The parent of ``cfg.init`` (its classes checked, replaced or renamed) or a new model."""
     data_scheme = data.scheme
@@ -88,6 +104,9 @@ def starting_model(data: Workspace | SampleSet, cfg: TrainConfig) -> Start:
         raise ValueError(f"the architecture has {arch['num_classes']} outputs but the masks "
                          f"have {data_scheme.num_classes} classes")
     rule = InputRule.from_dict(cfg.input_rule or {"kind": DEFAULT_NEW})
+    if isinstance(data, Workspace):  # a loop's samples come with the rule fixed already
+        rule = fixed_range(rule, wide_images(data, training_entries(data, cfg.all_masks,
+                                                                    cfg.only)))
     torch.manual_seed(cfg.seed)  # the same initial weights on every process
     return Start(build_model(arch), None, arch, data_scheme, rule, cfg.size or DEFAULT_SIZE,
                  cfg.scale or "fit")
