@@ -3,6 +3,8 @@ for; in a 1600x1000 window every plot keeps a readable height (issue 33, item 4)
 
 from __future__ import annotations
 
+import numpy as np
+import tifffile
 from PySide6.QtCore import QRect
 from PySide6.QtWidgets import QScrollArea
 
@@ -72,4 +74,27 @@ def test_with_the_learning_curve_the_window_still_fits_a_1366_px_screen(qtbot):
         assert plot.width() >= READABLE_PX, plot.size()
     column = panel.findChild(QScrollArea)  # the estimate and the controls: wrapped, not cut
     assert column.widget().width() <= column.viewport().width()
+    win.close()
+
+
+def test_with_12_bit_data_the_contrast_dock_fits_a_1366x768_screen_beside_a_wide_image(qtbot,
+                                                                                        tmp_path):
+    """12-bit data shows the Contrast dock under the tools and the prediction dock: the window
+    was 1018 px tall at least (835 without it) and the dock column 618 px wide, the image
+    narrowed to a third of the window; the tools now scroll and the histogram takes the
+    column's width."""
+    volume = np.random.default_rng(0).integers(0, 1100, (2, 64, 64)).astype(np.uint16)
+    tifffile.imwrite(tmp_path / "volume.tif", volume, photometric="minisblack")
+    win = open_window(qtbot)
+    win.resize(1366, 768)
+    assert win.open_folder(tmp_path)
+    qtbot.waitUntil(win.contrast_dock.isVisible)
+    qtbot.wait(50)
+    hint = win.minimumSizeHint()
+    assert hint.width() <= 1366 and hint.height() <= 700, hint  # room for a title and a bar
+    assert win.height() <= 768
+    assert win.contrast_dock.width() <= 400, win.contrast_dock.width()
+    assert win.canvas.width() >= win.width() // 2, (win.canvas.width(), win.width())
+    tools = win.tool_dock.widget()  # every tool still reachable: scrolled, not cut
+    assert isinstance(tools, QScrollArea) and tools.widget().width() <= tools.viewport().width()
     win.close()

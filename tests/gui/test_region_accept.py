@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import cv2
 import numpy as np
 from PIL import Image
 from PySide6.QtCore import Qt
@@ -56,8 +57,13 @@ def test_region_accept_labels_only_the_clicked_region(qtbot, tmp_path):
     click(qtbot, win.canvas, 72, 24)  # the right cell, which nobody painted
     mask = document.mask
     accepted = (mask != strokes)
-    assert (mask[right] == 255).mean() > 0.95  # the region is labelled as predicted...
-    assert accepted.sum() <= right.sum() + 12 and not accepted[:, :48].any()  # ...and only it
+    # exactly the predicted region under the click becomes labels (the forest's disc: its
+    # edge moves by a pixel or two as the strokes fall on the screen's pixels), nothing else
+    _, regions = cv2.connectedComponents(predicted.astype(np.uint8), connectivity=4)
+    region = regions == regions[24, 72]
+    assert (region & right).sum() > 0.8 * right.sum() and not region[:, :48].any()
+    np.testing.assert_array_equal(accepted, region & (strokes == UNLABELED))
+    assert (mask[region] == 255).all()
     assert (mask[left] == UNLABELED).mean() > 0.5  # the left cell: still just its stroke
     assert len(document.history) == steps + 1  # one undo step
     assert win.session.save()

@@ -266,3 +266,8 @@ def test_a_first_round_on_12_bit_images_fixes_their_range_for_every_later_one(tm
     result, _ = run(loop, first)
     assert result.promoted
     assert read_meta(first.out).input_rule == {"kind": "data-range", "bits": 12}
+    pairs[key(2)] = twelve_bit(2, 200)  # dimmer still: the version's range stays
+    loop.note_corrected(key(2))
+    second = RoundPlan(first.out, tmp_path / "versions" / "new-v2.safetensors", "new-v2")
+    run(loop, second)
+    assert read_meta(second.out).input_rule == {"kind": "data-range", "bits": 12}

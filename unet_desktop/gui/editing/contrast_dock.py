@@ -15,6 +15,7 @@ from PySide6.QtWidgets import (
     QGridLayout,
     QLabel,
     QPushButton,
+    QSizePolicy,
     QVBoxLayout,
     QWidget,
 )
@@ -31,6 +32,10 @@ class ContrastDock(QDockWidget):
         self.setObjectName("contrast_dock")
         self.plot = pg.PlotWidget()
         self.plot.setFixedHeight(110)
+        # as wide as the dock column, not its own 600 px hint, which widened the whole column
+        # (and narrowed the image) whenever 12-bit data showed this dock
+        self.plot.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Fixed)
+        self.plot.setMinimumWidth(200)
         self.plot.hideAxis("left")
         self.plot.setMouseEnabled(False, False)
         self.plot.setMenuEnabled(False)
@@ -44,6 +49,9 @@ class ContrastDock(QDockWidget):
             spin.setDecimals(2)
             spin.setRange(-1e12, 1e12)
             spin.setKeyboardTracking(False)
+            # sized for data values, not for the range's 16 digits (which made the dock 474 px)
+            spin.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Fixed)
+            spin.setMinimumWidth(spin.fontMetrics().horizontalAdvance("-000000.00") + 30)
         self.auto_button = QPushButton("Auto")
         self.auto_button.setToolTip("Limits from each image's 0.5th and 99.5th percentiles")
         self.info_label = QLabel("")
@@ -52,9 +60,10 @@ class ContrastDock(QDockWidget):
         grid = QGridLayout()
         grid.addWidget(QLabel("Low"), 0, 0)
         grid.addWidget(self.low_spin, 0, 1)
-        grid.addWidget(QLabel("High"), 0, 2)
-        grid.addWidget(self.high_spin, 0, 3)
-        grid.addWidget(self.auto_button, 0, 4)
+        grid.addWidget(QLabel("High"), 1, 0)
+        grid.addWidget(self.high_spin, 1, 1)
+        grid.addWidget(self.auto_button, 0, 2, 2, 1)
+        grid.setColumnStretch(1, 1)
         body = QWidget()
         layout = QVBoxLayout(body)
         layout.addWidget(self.plot)

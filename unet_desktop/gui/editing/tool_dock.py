@@ -5,12 +5,13 @@ It mirrors the :class:`ToolController` (the truth) and blocks its own signals wh
 
 from __future__ import annotations
 
-from PySide6.QtCore import Qt, Signal
+from PySide6.QtCore import QSize, Qt, Signal
 from PySide6.QtGui import QAction, QColor, QIcon, QPixmap
 from PySide6.QtWidgets import (
     QCheckBox,
     QDockWidget,
     QFormLayout,
+    QFrame,
     QGridLayout,
     QGroupBox,
     QHBoxLayout,
@@ -18,6 +19,7 @@ from PySide6.QtWidgets import (
     QListWidget,
     QListWidgetItem,
     QPushButton,
+    QScrollArea,
     QSizePolicy,
     QSlider,
     QSpinBox,
@@ -35,6 +37,16 @@ def _swatch(color: tuple[int, int, int]) -> QIcon:
     pixmap = QPixmap(14, 14)
     pixmap.fill(QColor(*color))
     return QIcon(pixmap)
+
+
+class _WholeHintScroll(QScrollArea):
+    """A scroll area that asks for its whole content's height (QScrollArea caps its hint), so
+    that the tools are shown whole wherever the window has the room, and scroll only where
+    it has not."""
+
+    def sizeHint(self) -> QSize:
+        inner = self.widget().sizeHint() if self.widget() is not None else QSize(0, 0)
+        return QSize(inner.width() + self.verticalScrollBar().sizeHint().width(), inner.height())
 
 
 class ToolDock(QDockWidget):
@@ -129,7 +141,16 @@ class ToolDock(QDockWidget):
         layout.addStretch(1)
         body = QWidget()
         body.setLayout(layout)
-        self.setWidget(body)
+        # scrolled, so that the docks beside it (prediction, contrast) and a 768 px screen
+        # leave the tools less than their full height; never narrower than the buttons
+        scroll = _WholeHintScroll()
+        scroll.setWidgetResizable(True)
+        scroll.setFrameShape(QFrame.Shape.NoFrame)
+        scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        scroll.setWidget(body)
+        scroll.setMinimumWidth(body.minimumSizeHint().width()
+                               + scroll.verticalScrollBar().sizeHint().width())
+        self.setWidget(scroll)
 
         self.size_spin.valueChanged.connect(self.size_changed)
         self.tolerance_slider.valueChanged.connect(self._on_tolerance_slider_changed)
