@@ -139,3 +139,44 @@ def test_the_contrast_dock_shows_itself_for_12_bit_data_not_for_8_bit(qtbot, tmp
     assert win.open_folder(tmp_path / "deep")
     assert win.contrast_dock.isVisible()
     win.close()
+
+
+def test_a_model_without_the_tasks_channels_says_which_image_and_strokes_still_predict(
+        qtbot, tmp_path, caplog):
+    """A 2-channel image in a sparse task that feeds new models channel 2, under a model
+    without a channel choice: the window says which image and what would predict it (it said
+    "<image>: ... choose the task's channels", which the task had), the worker logs no
+    traceback, and strokes still give a live prediction of the disc in channel 2."""
+    from tests.gui.helpers import drag
+    from tests.gui.test_sparse_correction import SCHEME, UNLABELED, binary_model
+    from unet_desktop.core.folder.task import Task, save_task
+
+    root = tmp_path / "cells"
+    root.mkdir()
+    yy, xx = np.mgrid[:40, :48]
+    disc = (yy - 20) ** 2 + (xx - 24) ** 2 < 10 ** 2
+    rng = np.random.default_rng(1)
+    nuclei = rng.integers(0, 3000, (40, 48))  # channel 1: noise the task does not use
+    cells = rng.normal(600, 100, (40, 48)) + disc * 2000
+    tifffile.imwrite(root / "two.tif", np.stack([nuclei, cells]).clip(0, 4095).astype(np.uint16),
+                     photometric="minisblack", metadata={"axes": "CYX"})
+    save_task(root, Task("cells", SCHEME, input_rule={"kind": "data-range", "channels": [1]}))
+    model = binary_model(tmp_path / "cells-v0.safetensors", SCHEME)
+    win = open_window(qtbot, model_path=model)
+    qtbot.waitUntil(lambda: win.models.active is not None, timeout=30_000)
+    with qtbot.waitSignal(win.predictions.failed, timeout=30_000) as failed:
+        assert win.open_folder(root)
+    key, message = failed.args
+    assert key == "two.tif" and message.startswith("two.tif: the image has 2 channels")
+    assert "a model trained on the channels the task chooses" in message
+    assert not [r for r in caplog.records if r.exc_info]  # an expected error: no traceback
+    win.tools.set_tool("brush")
+    win.tools.set_size(3)
+    win.tools.set_value(255)
+    drag(qtbot, win.canvas, [(20, 20), (28, 20)])
+    win.tools.set_value(0)
+    with qtbot.waitSignal(win.live_prediction.shown, timeout=30_000):
+        drag(qtbot, win.canvas, [(3, 3), (44, 3), (44, 36), (3, 36)])
+    assert ((win.canvas.prediction_layer.mask == 255) == disc).mean() > 0.9
+    assert (win.session.document.mask == UNLABELED).mean() > 0.6
+    win.close()

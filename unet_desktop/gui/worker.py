@@ -30,6 +30,7 @@ from typing import Any
 
 from PySide6.QtCore import QObject, Signal
 
+from unet_desktop.core.errors import UnetDesktopError
 from unet_desktop.core.progress import Cancelled, CancelToken
 
 log = logging.getLogger(__name__)
@@ -236,7 +237,12 @@ class Worker(QObject):
         except Cancelled:
             self._complete(job, CANCELLED, None)
             return
-        except Exception as exc:  # the job failed; the worker goes on
+        except UnetDesktopError as exc:  # the user's data or files: the message says it all
+            log.warning("job %s failed: %s", job.name, exc)
+            job.error = error_message(exc)
+            self._complete(job, FAILED, None)
+            return
+        except Exception as exc:  # a bug: the job failed; the worker goes on
             log.exception("job %s failed", job.name)
             job.error = error_message(exc)
             self._complete(job, FAILED, None)

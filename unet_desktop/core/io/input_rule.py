@@ -114,13 +114,17 @@ class InputRule:
             return percentile_uint8(values, self.low, self.high)
         return data_range_uint8(values, self.bits)
 
-    def misfit(self, count: int) -> str | None:
-        """Why an image of ``count`` channels cannot feed the model under this rule, or None."""
+    def misfit(self, count: int, of_model: bool = False) -> str | None:
+        """Why an image of ``count`` channels cannot feed the model under this rule, or None.
+        The advice is for a task's rule (choose its channels), or ``of_model``, for a model
+        file's (it has no channel choice: another model is needed)."""
         if self.channels is None:
             if count in (1, 3, 4):
                 return None
-            return (f"the image has {count} channels and the model takes gray or RGB: choose "
-                    "which channels feed it (the task's channels)")
+            advice = ("a model trained on the channels the task chooses predicts it "
+                      "(Training > Fine-tune; train --channels)" if of_model else
+                      "choose which channels feed it (the task's channels)")
+            return f"the image has {count} channels and the model takes gray or RGB: {advice}"
         missing = [c + 1 for c in self.channels if c >= count]
         if missing:
             return (f"the image has {count} channel(s); the task feeds the model channel(s) "
@@ -131,7 +135,7 @@ class InputRule:
         """The chosen channels of ``values`` (all of them without a choice); an image whose
         channels do not fit raises :class:`ImageReadError` with :meth:`misfit`'s reason."""
         count = values.shape[2] if values.ndim == 3 else 1
-        reason = self.misfit(count)
+        reason = self.misfit(count, of_model=True)
         if reason:
             raise ImageReadError(path, reason)
         if self.channels is None or values.ndim == 2:

@@ -187,6 +187,7 @@ class PredictionService(QObject):
             if hit is not None:
                 return key, model.version, hit
             image = load_image(key)
+            model.meta.rule.pick_channels(image, key)  # a misfit names the image, not "<image>"
             prediction = model.predictor.predict(image, probs=keep_probs)
             cache.put(key, model.version, prediction)
             return key, model.version, prediction
