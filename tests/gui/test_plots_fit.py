@@ -83,8 +83,10 @@ def test_with_12_bit_data_the_contrast_dock_fits_a_1366x768_screen_beside_a_wide
     was 1018 px tall at least (835 without it) and the dock column 618 px wide, the image
     narrowed to a third of the window; the tools now scroll and the histogram takes the
     column's width."""
-    volume = np.random.default_rng(0).integers(0, 1100, (2, 64, 64)).astype(np.uint16)
-    tifffile.imwrite(tmp_path / "volume.tif", volume, photometric="minisblack")
+    # two channels: the dock's longest line ("uint16, 2 channels (composite); data ...")
+    channels = np.random.default_rng(0).integers(0, 40000, (2, 64, 64)).astype(np.uint16)
+    tifffile.imwrite(tmp_path / "two.tif", channels, photometric="minisblack",
+                     metadata={"axes": "CYX"})
     win = open_window(qtbot)
     win.resize(1366, 768)
     assert win.open_folder(tmp_path)
@@ -95,6 +97,11 @@ def test_with_12_bit_data_the_contrast_dock_fits_a_1366x768_screen_beside_a_wide
     assert win.height() <= 768
     assert win.contrast_dock.width() <= 400, win.contrast_dock.width()
     assert win.canvas.width() >= win.width() // 2, (win.canvas.width(), win.width())
+    dock = win.contrast_dock  # its wrapped line never pushes the limit boxes over the plot
+    plot_bottom = dock.plot.mapTo(dock, dock.plot.rect().bottomLeft()).y()
+    assert dock.low_spin.mapTo(dock, dock.low_spin.rect().topLeft()).y() > plot_bottom
+    info = dock.info_label
+    assert info.heightForWidth(info.width()) <= info.height(), info.text()
     tools = win.tool_dock.widget()  # every tool still reachable: scrolled, not cut
     assert isinstance(tools, QScrollArea) and tools.widget().width() <= tools.viewport().width()
     win.close()

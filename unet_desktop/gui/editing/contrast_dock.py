@@ -56,6 +56,10 @@ class ContrastDock(QDockWidget):
         self.auto_button.setToolTip("Limits from each image's 0.5th and 99.5th percentiles")
         self.info_label = QLabel("")
         self.info_label.setWordWrap(True)
+        # room for the longest line wrapped in a narrow column ("uint16, 2 channels (composite);
+        # data ...; automatic (0.5-99.5th percentiles ...)"): a dock's minimum height does not
+        # follow a label's wrapping, so more lines would push the boxes over the histogram
+        self.info_label.setMinimumHeight(3 * self.info_label.fontMetrics().lineSpacing())
 
         grid = QGridLayout()
         grid.addWidget(QLabel("Low"), 0, 0)

@@ -5,13 +5,12 @@ It mirrors the :class:`ToolController` (the truth) and blocks its own signals wh
 
 from __future__ import annotations
 
-from PySide6.QtCore import QSize, Qt, Signal
+from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QAction, QColor, QIcon, QPixmap
 from PySide6.QtWidgets import (
     QCheckBox,
     QDockWidget,
     QFormLayout,
-    QFrame,
     QGridLayout,
     QGroupBox,
     QHBoxLayout,
@@ -19,7 +18,6 @@ from PySide6.QtWidgets import (
     QListWidget,
     QListWidgetItem,
     QPushButton,
-    QScrollArea,
     QSizePolicy,
     QSlider,
     QSpinBox,
@@ -31,22 +29,13 @@ from PySide6.QtWidgets import (
 from unet_desktop.core.editing.brush import MAX_BRUSH, MIN_BRUSH
 from unet_desktop.core.labels import LabelScheme
 from unet_desktop.core.smart.magic_wand import MAX_TOLERANCE
+from unet_desktop.gui.editing.dock_scroll import scrolled
 
 
 def _swatch(color: tuple[int, int, int]) -> QIcon:
     pixmap = QPixmap(14, 14)
     pixmap.fill(QColor(*color))
     return QIcon(pixmap)
-
-
-class _WholeHintScroll(QScrollArea):
-    """A scroll area that asks for its whole content's height (QScrollArea caps its hint), so
-    that the tools are shown whole wherever the window has the room, and scroll only where
-    it has not."""
-
-    def sizeHint(self) -> QSize:
-        inner = self.widget().sizeHint() if self.widget() is not None else QSize(0, 0)
-        return QSize(inner.width() + self.verticalScrollBar().sizeHint().width(), inner.height())
 
 
 class ToolDock(QDockWidget):
@@ -141,16 +130,7 @@ class ToolDock(QDockWidget):
         layout.addStretch(1)
         body = QWidget()
         body.setLayout(layout)
-        # scrolled, so that the docks beside it (prediction, contrast) and a 768 px screen
-        # leave the tools less than their full height; never narrower than the buttons
-        scroll = _WholeHintScroll()
-        scroll.setWidgetResizable(True)
-        scroll.setFrameShape(QFrame.Shape.NoFrame)
-        scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
-        scroll.setWidget(body)
-        scroll.setMinimumWidth(body.minimumSizeHint().width()
-                               + scroll.verticalScrollBar().sizeHint().width())
-        self.setWidget(scroll)
+        self.setWidget(scrolled(body))  # the docks beside it and short screens: it scrolls
 
         self.size_spin.valueChanged.connect(self.size_changed)
         self.tolerance_slider.valueChanged.connect(self._on_tolerance_slider_changed)
