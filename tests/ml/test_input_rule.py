@@ -170,3 +170,38 @@ def test_trained_on_12_bit_images_one_of_them_dim_the_model_scales_all_by_4095(t
     by_1023 = predictor.predict(data_range_uint8(dim), probs=True).probs  # its own peak
     np.testing.assert_allclose(as_stored, by_4095, atol=1e-6)
     assert np.abs(as_stored - by_1023).max() > 1e-3
+
+
+def test_float_images_stretch_from_the_training_images_range_not_each_their_own():
+    rule = InputRule("data-range")
+    dim = np.full((4, 4), 500.0, np.float32)
+    dim[0, 0] = 0.0
+    bright = np.linspace(0.0, 2000.0, 16, dtype=np.float32).reshape(4, 4)
+    fixed = fixed_range(rule, [dim, bright])
+    assert fixed.span == (0.0, 2000.0) and fixed.bits is None
+    assert fixed.apply(dim)[1, 1] == 64  # 500 of 0..2000, not 255 (its own range: 0..500)
+    assert rule.apply(dim)[1, 1] == 255  # files before: each image stretched alone
+    with_nan = dim.copy()
+    with_nan[2, 2], with_nan[3, 3] = np.nan, 9000.0
+    assert fixed.apply(with_nan)[2, 2] == 0 and fixed.apply(with_nan)[3, 3] == 255
+    assert fixed_range(rule, [np.full((4, 4), 0.5, np.float32)]) == rule  # [0, 1]: by 1
+    assert InputRule.from_dict(fixed.to_dict()) == fixed and "2000" in fixed.describe()
+    with pytest.raises(ValueError, match="span"):
+        InputRule("data-range", span=(5.0, 5.0))
+
+
+def test_trained_on_float_images_the_model_records_their_span(tmp_path):
+    root = _write_folder(tmp_path / "floats", twelve_bit=False)
+    for path in sorted((root / "images").glob("*.tif")):
+        gain = 2.0 if path.stem == "im00" else 8.0  # one dim exposure
+        tifffile.imwrite(path, tifffile.imread(path).astype(np.float32) * gain)
+    model = _train(root, tmp_path / "model.safetensors")
+    rule = read_meta(model).rule
+    assert rule.bits is None and rule.span is not None and rule.span[0] >= 0.0
+    assert rule.span[1] == max(float(tifffile.imread(p).max())
+                               for p in (root / "images").glob("*.tif"))
+    dim = tifffile.imread(root / "images/im00.tif")
+    predictor = Predictor.from_file(model, device="cpu", engine="torch")
+    np.testing.assert_allclose(predictor.predict(dim, probs=True).probs,
+                               predictor.predict(data_range_uint8(dim, span=rule.span),
+                                                 probs=True).probs, atol=1e-6)

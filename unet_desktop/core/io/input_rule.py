@@ -14,11 +14,12 @@ applied to every image it trains on or predicts, whatever the bit depth:
                 (a 12-bit image stored in 16 bits by 4095, not 65535); floats within
                 [0, 1] by 1, other floats stretched from their min to their max.
                 8-bit images are unchanged, so the same content stored at 8 or at 12 bits gives
-                the same input. A new model fixes ``bits`` from its training images
-                (:func:`fixed_range`): every image it sees is scaled alike, so that a dim
-                12-bit image (brightest pixel below 1024) is not scaled by 1023, 4x brighter
-                than its neighbours, nor a 16-bit one 4x darker for one bright speck. A rule
-                without ``bits`` (files from before) takes each image's own range.
+                the same input. A new model fixes ``bits`` (and, for floats beyond [0, 1],
+                the ``span`` they stretch from) from its training images (:func:`fixed_range`):
+                every image it sees is scaled alike, so that a dim 12-bit image (brightest
+                pixel below 1024) is not scaled by 1023, 4x brighter than its neighbours, nor
+                a 16-bit or float one darkened for one bright speck. A rule without them
+                (files from before) takes each image's own range.
 ``percentile``  per image and channel, the ``low``..``high`` percentiles (default 1..99, the
                 Cellpose rule) map to 0..255, clipped: robust to the exposure of each image.
 
@@ -50,6 +51,7 @@ class InputRule:
     high: float = 99.0
     channels: tuple[int, ...] | None = None
     bits: int | None = None  # data-range: the bits of the training images (fixed_range)
+    span: tuple[float, float] | None = None  # data-range: the training floats' low and high
 
     def __post_init__(self) -> None:
         if self.kind not in KINDS:
@@ -67,6 +69,10 @@ class InputRule:
         if self.bits is not None and (self.kind != "data-range" or not 8 <= self.bits <= 64):
             raise ValueError(f"bits (8 to 64) belong to the data-range rule, got {self.bits} "
                              f"for {self.kind!r}")
+        if self.span is not None and (self.kind != "data-range" or len(self.span) != 2
+                                      or not self.span[0] < self.span[1]):
+            raise ValueError(f"a span (low < high) belongs to the data-range rule, got "
+                             f"{self.span} for {self.kind!r}")
 
     # --- the file format ------------------------------------------------------------------
     def to_dict(self) -> dict:
@@ -77,6 +83,8 @@ class InputRule:
             d["channels"] = list(self.channels)
         if self.bits is not None:
             d["bits"] = self.bits
+        if self.span is not None:
+            d["span"] = list(self.span)
         return d
 
     @classmethod
@@ -86,11 +94,12 @@ class InputRule:
             return cls()
         if not isinstance(d, dict):
             raise ValueError(f"input rule must be a JSON object, got {d!r}")  # noqa: TRY004
-        channels, bits = d.get("channels"), d.get("bits")
+        channels, bits, span = d.get("channels"), d.get("bits"), d.get("span")
         return cls(str(d.get("kind", "legacy")), float(d.get("low", 1.0)),
                    float(d.get("high", 99.0)),
                    tuple(int(c) for c in channels) if channels is not None else None,
-                   int(bits) if bits is not None else None)
+                   int(bits) if bits is not None else None,
+                   (float(span[0]), float(span[1])) if span is not None else None)
 
     def describe(self) -> str:
         text = {"legacy": "8-bit as stored (16-bit by 65535)",
@@ -99,6 +108,9 @@ class InputRule:
                                "scaled by the range the data uses (12-bit by 4095)"),
                 "percentile": f"per image, percentiles {self.low:g}-{self.high:g} -> 0-255"
                 }[self.kind]
+        if self.span is not None:
+            text += (f"; floats {self.span[0]:g} to {self.span[1]:g} -> 0-255 (the range of its "
+                     "training images)")
         if self.channels is not None:
             text += f"; channels {', '.join(str(c + 1) for c in self.channels)}"
         return text
@@ -112,7 +124,7 @@ class InputRule:
         values = _without_alpha(values)
         if self.kind == "percentile":
             return percentile_uint8(values, self.low, self.high)
-        return data_range_uint8(values, self.bits)
+        return data_range_uint8(values, self.bits, self.span)
 
     def misfit(self, count: int, of_model: bool = False) -> str | None:
         """Why an image of ``count`` channels cannot feed the model under this rule, or None.
@@ -171,9 +183,9 @@ def fixed_range(rule: InputRule, images: Iterable[np.ndarray]) -> InputRule:
     each image it meets alike; other rules, and data with nothing to range (8-bit, floats),
     are returned as they are. An image whose channels do not fit is passed over (training
     reports it)."""
-    if rule.kind != "data-range" or rule.bits is not None:
+    if rule.kind != "data-range" or rule.bits is not None or rule.span is not None:
         return rule
-    bits = 0
+    bits, low, high = 0, np.inf, -np.inf
     for values in images:
         try:
             values = _without_alpha(rule.pick_channels(np.asarray(values), "<image>"))
@@ -181,12 +193,18 @@ def fixed_range(rule: InputRule, images: Iterable[np.ndarray]) -> InputRule:
             continue
         if _ranged(values):
             bits = max(bits, data_bits(values))
-    return replace(rule, bits=bits) if bits else rule
+        elif np.issubdtype(values.dtype, np.floating) and np.isfinite(values).any():
+            finite = values[np.isfinite(values)]
+            low, high = min(low, float(finite.min())), max(high, float(finite.max()))
+    stretched = low < high and not (low >= 0.0 and high <= 1.0)  # [0, 1] floats: by 1 anyway
+    return replace(rule, bits=bits or None, span=(low, high) if stretched else None)
 
 
-def data_range_uint8(values: np.ndarray, bits: int | None = None) -> np.ndarray:
-    """The ``data-range`` rule (module doc): scaled by ``bits`` (fixed by the model), else by
-    the image's own range; values beyond a fixed range saturate at 255."""
+def data_range_uint8(values: np.ndarray, bits: int | None = None,
+                     span: tuple[float, float] | None = None) -> np.ndarray:
+    """The ``data-range`` rule (module doc): integers scaled by ``bits`` and floats stretched
+    from ``span`` (both fixed by the model), else by the image's own range; values beyond a
+    fixed range saturate at 0 or 255, NaN and infinities are 0."""
     if values.dtype == np.uint8:
         return np.ascontiguousarray(values)
     if values.dtype == np.bool_:
@@ -194,6 +212,11 @@ def data_range_uint8(values: np.ndarray, bits: int | None = None) -> np.ndarray:
     if _ranged(values):
         top = (1 << (bits or data_bits(values))) - 1
         scaled = (values.astype(np.float64) * (255.0 / top))
+        return np.clip(np.rint(scaled), 0, 255).astype(np.uint8)
+    if span is not None and np.issubdtype(values.dtype, np.floating):
+        low, high = span
+        finite = np.isfinite(values)
+        scaled = (np.where(finite, values, low).astype(np.float64) - low) * (255.0 / (high - low))
         return np.clip(np.rint(scaled), 0, 255).astype(np.uint8)
     return legacy_uint8(values, "<image>")  # floats, negative integers: as before
 
