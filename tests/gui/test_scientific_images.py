@@ -180,3 +180,22 @@ def test_a_model_without_the_tasks_channels_says_which_image_and_strokes_still_p
     assert ((win.canvas.prediction_layer.mask == 255) == disc).mean() > 0.9
     assert (win.session.document.mask == UNLABELED).mean() > 0.6
     win.close()
+
+
+def test_a_composite_shows_a_dim_channel_by_its_own_limits(qtbot, tmp_path):
+    """A 0-300 stain beside a 0-4000 one: with limits from both channels together the dim one
+    was drawn at about 20 of 255; each channel now gets its own automatic limits, and the
+    dock says so."""
+    rng = np.random.default_rng(0)
+    two = np.zeros((32, 32, 2), np.uint16)
+    two[..., 0] = rng.integers(0, 4000, (32, 32))  # bright stain everywhere
+    two[8:24, 8:24, 1] = 300  # a dim square in channel 2 (magenta)
+    tifffile.imwrite(tmp_path / "two.tif", two, photometric="minisblack",
+                     planarconfig="contig")
+    win = open_window(qtbot)
+    assert win.open_folder(tmp_path)
+    magenta = win.session.document.image[..., 2]  # blue: channel 2's tint alone
+    assert magenta[8:24, 8:24].min() > 200 and magenta[:8].max() == 0
+    text = win.contrast_dock.info_label.text()
+    assert "automatic per channel" in text and "2: 0..300" in text
+    win.close()

@@ -5,7 +5,8 @@ screen. 8-bit gray and RGB images are shown as they are unless the folder has co
 set by hand; other data (12/16-bit, float) gets automatic limits from its percentiles
 (:data:`AUTO_PERCENTILES`), the way napari and Fiji show such data. Images with 2 or more than 3
 channels are a composite: each channel scaled by the limits and tinted with its colour
-(:data:`CHANNEL_COLOURS`), the tints added.
+(:data:`CHANNEL_COLOURS`), the tints added; automatic limits are each channel's own, so that a
+dim channel (a 0-300 stain beside a 0-4000 one) is not drawn nearly black.
 
 Limits set by hand are remembered per folder (:mod:`unet_desktop.core.folder.view_settings`).
 """
@@ -60,16 +61,17 @@ def render(values: np.ndarray, limits: Limits | None = None) -> np.ndarray:
     count = channels_of(values)
     if limits is None and shown_as_is(values):
         return np.ascontiguousarray(values[..., :3] if count == 4 else values)
-    limits = limits or auto_limits(values)
-    scale = 255.0 / (limits.high - limits.low)
     if count in (1, 3, 4):
+        limits = limits or auto_limits(values)
         picked = values[..., :3] if count == 4 else values
-        scaled = (np.nan_to_num(picked.astype(np.float32)) - limits.low) * scale
+        scaled = (np.nan_to_num(picked.astype(np.float32)) - limits.low) \
+            * (255.0 / (limits.high - limits.low))
         return np.clip(scaled, 0, 255).astype(np.uint8)
     out = np.zeros((*values.shape[:2], 3), np.float32)
     for c in range(count):
-        level = np.clip((np.nan_to_num(values[..., c].astype(np.float32)) - limits.low) * scale,
-                        0, 255)
+        own = limits or auto_limits(values[..., c])  # automatic: each channel its own
+        level = np.clip((np.nan_to_num(values[..., c].astype(np.float32)) - own.low)
+                        * (255.0 / (own.high - own.low)), 0, 255)
         out += level[..., None] * (np.array(CHANNEL_COLOURS[c % len(CHANNEL_COLOURS)],
                                             np.float32) / 255.0)
     return np.clip(out, 0, 255).astype(np.uint8)

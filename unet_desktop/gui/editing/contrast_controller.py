@@ -52,6 +52,11 @@ class ContrastController(QObject):
             return ws.view.limits, "limits set by hand for this folder"
         if shown_as_is(raw):
             return Limits(0.0, 255.0), "8-bit image shown as stored"
+        if raw.ndim == 3 and raw.shape[2] not in (3, 4):  # a composite: render() per channel
+            own = [auto_limits(raw[..., c]) for c in range(raw.shape[2])]
+            return (Limits(min(x.low for x in own), max(x.high for x in own)),
+                    "automatic per channel (" + "; ".join(
+                        f"{c + 1}: {x.low:g}..{x.high:g}" for c, x in enumerate(own)) + ")")
         return auto_limits(raw), "automatic (0.5-99.5th percentiles of this image)"
 
     def _show_dock(self) -> None:
