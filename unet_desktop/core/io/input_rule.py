@@ -178,11 +178,11 @@ def _ranged(values: np.ndarray) -> bool:
 
 
 def fixed_range(rule: InputRule, images: Iterable[np.ndarray]) -> InputRule:
-    """A new model's rule: a data-range rule without ``bits`` gets the bits that hold every
-    training image's values (their channels as the rule picks them), so that the model scales
-    each image it meets alike; other rules, and data with nothing to range (8-bit, floats),
-    are returned as they are. An image whose channels do not fit is passed over (training
-    reports it)."""
+    """A new model's rule: a data-range rule gets the bits that hold every training image's
+    integers and the span of their floats beyond [0, 1] (their channels as the rule picks
+    them), so that the model scales each image it meets alike; other rules, rules fixed
+    already and data with nothing to range (8-bit, floats within [0, 1]) are returned as they
+    are. An image whose channels do not fit is passed over (training reports it)."""
     if rule.kind != "data-range" or rule.bits is not None or rule.span is not None:
         return rule
     bits, low, high = 0, np.inf, -np.inf

@@ -53,7 +53,8 @@ class ContrastDock(QDockWidget):
             spin.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Fixed)
             spin.setMinimumWidth(spin.fontMetrics().horizontalAdvance("-000000.00") + 30)
         self.auto_button = QPushButton("Auto")
-        self.auto_button.setToolTip("Limits from each image's 0.5th and 99.5th percentiles")
+        self.auto_button.setToolTip("Limits from each image's 0.5th and 99.5th percentiles "
+                                    "(a composite's: each channel's own)")
         self.info_label = QLabel("")
         self.info_label.setWordWrap(True)
         # room for the longest line wrapped in a narrow column ("uint16, 2 channels (composite);
