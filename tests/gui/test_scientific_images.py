@@ -146,7 +146,8 @@ def test_a_model_without_the_tasks_channels_says_which_image_and_strokes_still_p
     """A 2-channel image in a sparse task that feeds new models channel 2, under a model
     without a channel choice: the window says which image and what would predict it (it said
     "<image>: ... choose the task's channels", which the task had), the worker logs no
-    traceback, and strokes still give a live prediction of the disc in channel 2."""
+    traceback, and strokes still give a live prediction of the disc in channel 2, read from
+    that channel alone (the noise of channel 1, which the task leaves out, does not sway it)."""
     from tests.gui.helpers import drag
     from tests.gui.test_sparse_correction import SCHEME, UNLABELED, binary_model
     from unet_desktop.core.folder.task import Task, save_task
@@ -179,6 +180,8 @@ def test_a_model_without_the_tasks_channels_says_which_image_and_strokes_still_p
         drag(qtbot, win.canvas, [(3, 3), (44, 3), (44, 36), (3, 36)])
     assert ((win.canvas.prediction_layer.mask == 255) == disc).mean() > 0.9
     assert (win.session.document.mask == UNLABELED).mean() > 0.6
+    stored = win.session.document.stored  # the classifier read channel 2 alone, as the
+    np.testing.assert_array_equal(win.live_prediction._image, render(stored[..., 1]))  # task
     win.close()
 
 

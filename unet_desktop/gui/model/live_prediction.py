@@ -17,6 +17,8 @@ from typing import Any
 from PySide6.QtCore import QObject, QTimer, Signal
 from PySide6.QtWidgets import QApplication
 
+from unet_desktop.core.io.display import render
+from unet_desktop.core.io.input_rule import InputRule
 from unet_desktop.gui import main_thread_gc
 from unet_desktop.gui.editing.session import EditingSession
 from unet_desktop.gui.model.prediction_controller import PredictionController
@@ -44,6 +46,7 @@ class LivePrediction(QObject):
         # ml.strokes.stroke_prediction.StrokePredictor of the latest image: used on the pool's thread only
         self._predictor: Any = None
         self._last_stroke = 0.0
+        self._image: Any = None  # what the classifier reads of the image on screen
         self._active = True
         session.document_opened.connect(self._on_document_opened)
         session.mask_changed.connect(self._on_mask_changed)
@@ -65,8 +68,23 @@ class LivePrediction(QObject):
         self._generation += 1
         self._timer.stop()
         document = self.session.document
+        self._image = None
         if self._active and document is not None and self._sparse():
-            self._running = self._pool.submit(self._warm_up, document.image)
+            self._image = self._classifier_image()
+            self._running = self._pool.submit(self._warm_up, self._image)
+
+    def _classifier_image(self) -> Any:
+        """What the classifier reads: the image as shown, or, where the task feeds its models
+        chosen channels of a multi-channel image, those channels alone (by their own automatic
+        limits): a channel the task leaves out (another stain, noise) does not sway it."""
+        document, task = self.session.document, self.session.workspace.task
+        channels = InputRule.from_dict(task.input_rule).channels if task is not None else None
+        stored = document.stored
+        if channels is None or stored is None or stored.ndim != 3 \
+                or max(channels) >= stored.shape[2]:
+            return document.image
+        picked = stored[..., list(channels)]
+        return render(picked[..., 0] if len(channels) == 1 else picked)
 
     def _on_mask_changed(self, _box: object) -> None:
         if self._active and self._sparse() and self.session.document is not None:
@@ -81,7 +99,9 @@ class LivePrediction(QObject):
         if document.in_stroke or (self._running is not None and not self._running.done()):
             self._timer.start()  # still painting, or a run in flight: ask again after a pause
             return
-        job = (document.key, self._generation, document.image, document.mask.copy(),
+        if self._image is None:
+            self._image = self._classifier_image()
+        job = (document.key, self._generation, self._image, document.mask.copy(),
                document.scheme, self._last_stroke)
         self._running = self._pool.submit(self._run, *job)
 
