@@ -237,13 +237,11 @@ class Worker(QObject):
         except Cancelled:
             self._complete(job, CANCELLED, None)
             return
-        except UnetDesktopError as exc:  # the user's data or files: the message says it all
-            log.warning("job %s failed: %s", job.name, exc)
-            job.error = error_message(exc)
-            self._complete(job, FAILED, None)
-            return
-        except Exception as exc:  # a bug: the job failed; the worker goes on
-            log.exception("job %s failed", job.name)
+        except Exception as exc:  # the job failed; the worker goes on
+            if isinstance(exc, UnetDesktopError):  # the user's files: the message says it all
+                log.warning("job %s failed: %s", job.name, exc)
+            else:  # a bug: its traceback
+                log.exception("job %s failed", job.name)
             job.error = error_message(exc)
             self._complete(job, FAILED, None)
             return

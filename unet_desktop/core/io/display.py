@@ -54,6 +54,11 @@ def auto_limits(values: np.ndarray) -> Limits:
     return Limits(low, high)
 
 
+def auto_channel_limits(values: np.ndarray) -> list[Limits]:
+    """A composite's automatic limits: each channel's own :func:`auto_limits`."""
+    return [auto_limits(values[..., c]) for c in range(channels_of(values))]
+
+
 def render(values: np.ndarray, limits: Limits | None = None) -> np.ndarray:
     """The ``HxW`` or ``HxWx3`` uint8 image shown for ``values``: as is (8-bit gray/RGB without
     ``limits``), scaled by ``limits`` (default :func:`auto_limits`), or a composite."""
@@ -68,8 +73,7 @@ def render(values: np.ndarray, limits: Limits | None = None) -> np.ndarray:
             * (255.0 / (limits.high - limits.low))
         return np.clip(scaled, 0, 255).astype(np.uint8)
     out = np.zeros((*values.shape[:2], 3), np.float32)
-    for c in range(count):
-        own = limits or auto_limits(values[..., c])  # automatic: each channel its own
+    for c, own in enumerate([limits] * count if limits else auto_channel_limits(values)):
         level = np.clip((np.nan_to_num(values[..., c].astype(np.float32)) - own.low)
                         * (255.0 / (own.high - own.low)), 0, 255)
         out += level[..., None] * (np.array(CHANNEL_COLOURS[c % len(CHANNEL_COLOURS)],

@@ -20,7 +20,14 @@ from PySide6.QtCore import QObject
 
 from unet_desktop.core.errors import FileError
 from unet_desktop.core.folder.view_settings import ViewSettings
-from unet_desktop.core.io.display import Limits, auto_limits, histogram, render, shown_as_is
+from unet_desktop.core.io.display import (
+    Limits,
+    auto_channel_limits,
+    auto_limits,
+    histogram,
+    render,
+    shown_as_is,
+)
 
 
 class ContrastController(QObject):
@@ -53,7 +60,7 @@ class ContrastController(QObject):
         if shown_as_is(raw):
             return Limits(0.0, 255.0), "8-bit image shown as stored"
         if raw.ndim == 3 and raw.shape[2] not in (3, 4):  # a composite: render() per channel
-            own = [auto_limits(raw[..., c]) for c in range(raw.shape[2])]
+            own = auto_channel_limits(raw)
             return (Limits(min(x.low for x in own), max(x.high for x in own)),
                     "automatic per channel (" + "; ".join(
                         f"{c + 1}: {x.low:g}..{x.high:g}" for c, x in enumerate(own)) + ")")

@@ -1,5 +1,6 @@
-"""A dock's body in a scroll area: shown whole wherever the window has the room, scrolled where
-it has not (a 768 px screen, or the tools, prediction and contrast docks in one column)."""
+"""A panel's body in a vertical scroll area: a dock shown whole wherever the window has the
+room and scrolled where it has not (a 768 px screen, or the tools, prediction and contrast docks
+in one column); a text column beside a plot scrolled rather than cut off."""
 
 from __future__ import annotations
 
@@ -16,9 +17,11 @@ class _WholeHintScroll(QScrollArea):
         return QSize(inner.width() + self.verticalScrollBar().sizeHint().width(), inner.height())
 
 
-def scrolled(body: QWidget) -> QScrollArea:
-    """``body`` in a vertical scroll area that is never narrower than ``body`` needs."""
-    scroll = _WholeHintScroll()
+def scrolled(body: QWidget, whole_height: bool = True) -> QScrollArea:
+    """``body`` in a vertical scroll area that is never narrower than ``body`` needs; with
+    ``whole_height`` it asks for all of ``body``'s height, else for Qt's capped hint (a column
+    beside a plot, which must not make its dock taller)."""
+    scroll = _WholeHintScroll() if whole_height else QScrollArea()
     scroll.setWidgetResizable(True)
     scroll.setFrameShape(QFrame.Shape.NoFrame)
     scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)

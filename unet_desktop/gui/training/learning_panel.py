@@ -21,10 +21,8 @@ from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (
     QDoubleSpinBox,
     QFormLayout,
-    QFrame,
     QHBoxLayout,
     QLabel,
-    QScrollArea,
     QSpinBox,
     QVBoxLayout,
     QWidget,
@@ -37,6 +35,7 @@ from unet_desktop.core.folder.learning_record import (
     images_until_target,
     moving_average,
 )
+from unet_desktop.gui.editing.dock_scroll import scrolled
 from unet_desktop.gui.training.training_dock import PLOT_MIN_HEIGHT, PLOT_MIN_WIDTH
 
 VERSION_COLORS = ("#4c9be8", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e377c2",
@@ -144,11 +143,7 @@ class LearningPanel(QWidget):
         text.addStretch(1)
         inner = QWidget()
         inner.setLayout(text)
-        column = QScrollArea()  # a long estimate scrolls instead of being cut off
-        column.setWidget(inner)
-        column.setWidgetResizable(True)
-        column.setFrameShape(QFrame.Shape.NoFrame)
-        column.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        column = scrolled(inner, whole_height=False)  # a long estimate scrolls, not cut off
         column.setMinimumWidth(TEXT_WIDTH)
         column.setMaximumWidth(TEXT_WIDTH)
         layout = QHBoxLayout(self)
