@@ -373,6 +373,7 @@ class MainWindow(QMainWindow):
         if self.session.workspace is not None:
             self.session.journal.clear(self.session.workspace.root)
             self.session.workspace.close()  # another window may write the folder now
+        self.session.shutdown()
         self.settings.window_geometry = self.saveGeometry()
         self.settings.window_state = self.saveState()
         self.settings.sync()

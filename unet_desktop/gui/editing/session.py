@@ -43,6 +43,7 @@ from unet_desktop.core.folder.workspace import ImageState, Workspace
 from unet_desktop.core.io.paths import folder_identity
 from unet_desktop.core.labels import LabelScheme
 from unet_desktop.gui.editing.autosave_controller import DEFAULT_DELAY_MS, AutosaveController
+from unet_desktop.gui.editing.journal_writer import JournalWriter
 
 
 @dataclass(frozen=True)
@@ -79,17 +80,28 @@ class EditingSession(QObject):
         self.workspace: Workspace | None = None
         self.document: MaskDocument | None = None
         self.histories = histories or HistoryStore()
-        self.journal = journal or RecoveryJournal(default_recovery_dir())
+        # the timer's autosaves are written off this thread (gui.editing.journal_writer)
+        self._journal_writer = JournalWriter(journal or RecoveryJournal(default_recovery_dir()),
+                                             self)
+        self._journal_writer.written.connect(self.autosaved)
+        self._journal_writer.failed.connect(self.error)
         self.archive = archive or HistoryArchive()  # undo history across restarts
         self._unsaved: dict[str, MaskDocument] = {}  # left images whose save failed
         self._accepted: dict[str, AcceptedPrediction] = {}
         # (workspace root, keys) a batch run must leave alone; replaced whole, read by any thread
         self._protected: tuple[Path | None, frozenset[str]] = (None, frozenset())
         self.autosave = AutosaveController(
-            self.autosave_now, self._in_stroke, autosave_delay_ms, self
+            self._autosave_in_background, self._in_stroke, autosave_delay_ms, self
         )
 
     # --- queries -------------------------------------------------------------------------------
+    @property
+    def journal(self) -> RecoveryJournal:
+        """The recovery journal, once the autosave being written (if any) is on disk: what this
+        thread reads or writes there comes after every autosave handed over before."""
+        self._journal_writer.wait_idle()
+        return self._journal_writer.journal
+
     @property
     def current_key(self) -> str | None:
         return self.document.key if self.document else None
@@ -300,6 +312,22 @@ class EditingSession(QObject):
         self.autosave.notify_edit()
 
     # --- saving --------------------------------------------------------------------------------
+    def _autosave_in_background(self) -> None:
+        """The timer's autosave: the current mask copied here, written by the journal writer."""
+        document = self.document
+        if document is None or self.workspace is None:
+            return
+        if not document.dirty or self.only_viewed(document) or document.in_stroke:
+            self.autosave_now(document)  # a discard (or nothing): no mask to encode
+            return
+        self._journal_writer.submit(self.workspace.root, document.key, document.mask.copy(),
+                                    document.scheme)
+
+    def shutdown(self) -> None:
+        """Wait for the autosave being written and stop its thread (the window closes)."""
+        self.autosave.cancel()
+        self._journal_writer.shutdown()
+
     def autosave_now(self, document: MaskDocument | None = None) -> bool:
         """Write the (current) document's unsaved edits to the recovery journal."""
         document = document or self.document
