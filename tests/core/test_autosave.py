@@ -106,3 +106,35 @@ def test_save_document_writes_only_new_unsaved_changes(journal, tmp_path):
 
 def test_default_recovery_dir_is_under_the_isolated_user_home(_isolated_user_dirs):
     assert str(default_recovery_dir()).startswith(str(_isolated_user_dirs))
+
+
+SAVER = """
+import sys
+import numpy as np
+from unet_desktop.core.folder.autosave import RecoveryJournal
+from unet_desktop.core.labels import binary_scheme
+journal = RecoveryJournal(sys.argv[1])
+for i in range(int(sys.argv[3])):
+    journal.save(sys.argv[2], f"k{i}", np.zeros((8, 8), np.uint8), binary_scheme())
+"""
+
+
+@pytest.mark.reliability("concurrency", "two windows (processes) autosave into one journal at once")
+def test_two_processes_autosaving_at_once_keep_every_entry(journal, tmp_path):
+    """Two windows on different folders share the journal; each autosave is a read, a change
+    and a write of its list. Without the lock two processes saving 150 entries each kept 171."""
+    import subprocess
+    import sys
+
+    folders = [tmp_path / "ws-a", tmp_path / "ws-b"]
+    runs = [subprocess.Popen([sys.executable, "-c", SAVER, str(journal.directory), str(f), "100"])
+            for f in folders]
+    assert [r.wait(timeout=120) for r in runs] == [0, 0]
+    assert [len(journal.entries(f)) for f in folders] == [100, 100]
+    assert journal.discard(folders[0], "k0") and len(journal.entries()) == 199
+
+
+def test_discard_and_clear_create_nothing_where_no_journal_is(tmp_path):
+    journal = RecoveryJournal(tmp_path / "never-written")
+    assert not journal.discard(tmp_path / "ws", "k") and journal.clear() == 0
+    assert not journal.directory.exists()

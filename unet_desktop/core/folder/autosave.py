@@ -9,6 +9,7 @@ is left, i.e. edits that were never saved, with the time of their last autosave,
 Layout of the folder::
 
     journal.json       {"format": "unet-desktop-recovery", "version": 1, "entries": [...]}
+    journal.lock       held while one process changes journal.json (windows share the folder)
     masks/<id>.png     one recovered mask per (workspace, image key)
 """
 
@@ -27,11 +28,13 @@ import numpy as np
 from unet_desktop.core.editing.document import MaskDocument
 from unet_desktop.core.editing.history import mask_fingerprint
 from unet_desktop.core.io.atomic import atomic_write_bytes
+from unet_desktop.core.io.file_lock import exclusive
 from unet_desktop.core.io.maskio import read_mask, write_mask
 from unet_desktop.core.io.paths import folder_identity, user_data_dir
 from unet_desktop.core.labels import LabelScheme
 
 JOURNAL_NAME = "journal.json"
+LOCK_NAME = "journal.lock"  # held while the journal is read, changed and written back
 FORMAT_NAME = "unet-desktop-recovery"
 FORMAT_VERSION = 1
 
@@ -74,6 +77,10 @@ class RecoveryJournal:
     @property
     def masks_dir(self) -> Path:
         return self.directory / "masks"
+
+    def _updating(self):
+        """Another process's read-change-write of the journal waits for this one."""
+        return exclusive(self.directory / LOCK_NAME)
 
     # --- reading -----------------------------------------------------------------------------
     def _read(self) -> dict[tuple[str, str], RecoveryEntry]:
@@ -147,32 +154,39 @@ class RecoveryJournal:
         entry = RecoveryEntry(ws, key, f"{digest}.png", time.time(), mask_fingerprint(mask))
         self.masks_dir.mkdir(parents=True, exist_ok=True)
         write_mask(self.mask_path(entry), mask, scheme)
-        entries = self._read()
-        entries[(ws, key)] = entry
-        self._write(entries)
+        with self._updating():
+            entries = self._read()
+            entries[(ws, key)] = entry
+            self._write(entries)
         return entry
 
     def discard(self, workspace: str | os.PathLike, key: str) -> bool:
         """Forget the autosave of one image (after a real save); True if there was one."""
-        entries = self._read()
-        entry = entries.pop((_workspace_id(workspace), key), None)
-        if entry is None:
+        if not self.journal_path.exists():  # nothing to forget (and nothing to create)
             return False
-        self._write(entries)
-        with contextlib.suppress(FileNotFoundError):
-            self.mask_path(entry).unlink()
+        with self._updating():
+            entries = self._read()
+            entry = entries.pop((_workspace_id(workspace), key), None)
+            if entry is None:
+                return False
+            self._write(entries)
+            with contextlib.suppress(FileNotFoundError):
+                self.mask_path(entry).unlink()
         return True
 
     def clear(self, workspace: str | os.PathLike | None = None) -> int:
         """Forget every autosave (of one workspace if given); returns how many were removed."""
-        entries = self._read()
-        wanted = None if workspace is None else _workspace_id(workspace)
-        gone = [k for k, e in entries.items() if wanted is None or e.workspace == wanted]
-        for k in gone:
-            with contextlib.suppress(FileNotFoundError):
-                self.mask_path(entries.pop(k)).unlink()
-        if gone or self.journal_path.exists():
-            self._write(entries)
+        if not self.directory.is_dir():
+            return 0
+        with self._updating():
+            entries = self._read()
+            wanted = None if workspace is None else _workspace_id(workspace)
+            gone = [k for k, e in entries.items() if wanted is None or e.workspace == wanted]
+            for k in gone:
+                with contextlib.suppress(FileNotFoundError):
+                    self.mask_path(entries.pop(k)).unlink()
+            if gone or self.journal_path.exists():
+                self._write(entries)
         return len(gone)
 
 
