@@ -17,7 +17,7 @@ from unet_desktop.core.folder.autosave import RecoveryJournal, default_recovery_
 from unet_desktop.gui.editing.session import EditingSession
 
 CTRL = Qt.KeyboardModifier.ControlModifier
-WRITE_S = 0.6
+WRITE_S = 1.5
 
 
 class SlowJournal(RecoveryJournal):
@@ -64,7 +64,7 @@ def test_a_slow_autosave_write_does_not_hold_the_window(qtbot, slow):
     assert journal.threads and journal.threads[0] != threading.main_thread().name
     # the window kept answering while the disk took WRITE_S: no gap near that long
     gaps = np.diff(ticks)
-    assert len(ticks) > 20 and gaps.max() < WRITE_S / 3, (len(ticks), gaps.max())
+    assert len(ticks) > 20 and gaps.max() < WRITE_S / 2, (len(ticks), gaps.max())
     qtbot.waitUntil(lambda: "Autosaved" in win.statusBar().currentMessage(), timeout=1000)
 
 
@@ -105,3 +105,27 @@ def test_leaving_and_closing_during_an_autosave_keep_every_edit(qtbot, slow, wor
     expected[disc(expected.shape, 10.5, 10.5, 3)] = win.tools.value
     np.testing.assert_array_equal(saved_mask(workspace_dir, KEYS[1]), expected)
     assert journal.entries() == []
+
+
+class FullDisk(RecoveryJournal):
+    def __init__(self) -> None:
+        super().__init__(default_recovery_dir())
+
+    def save(self, workspace, key, mask, scheme):
+        raise OSError(28, "No space left on device")
+
+
+@pytest.mark.reliability("disk", "the autosave's disk is full")
+def test_a_failed_autosave_is_said_and_the_edit_stays(qtbot, workspace_dir):
+    win = open_window(qtbot, session=EditingSession(journal=FullDisk(), autosave_delay_ms=50))
+    assert win.open_folder(workspace_dir)
+    win.tools.set_size(3)
+    click(qtbot, win.canvas, 50.5, 5.5)
+    qtbot.waitUntil(lambda: (win.last_error or "").startswith("Autosave failed"), timeout=3000)
+    assert "No space left on device" in win.last_error
+    assert win.isWindowModified()  # the edit is in memory, and saving it still works
+    win.actions.save.trigger()  # File > Save Mask
+    expected = sample_trimap(0)
+    expected[disc(expected.shape, 50.5, 5.5, 3)] = win.tools.value
+    np.testing.assert_array_equal(saved_mask(workspace_dir, KEYS[0]), expected)
+    win.close()

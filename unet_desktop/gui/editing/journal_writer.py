@@ -10,6 +10,7 @@ thread first waits for the write in flight (:meth:`JournalWriter.wait_idle`), so
 
 from __future__ import annotations
 
+import logging
 import os
 from concurrent.futures import Future, ThreadPoolExecutor
 
@@ -20,6 +21,8 @@ from unet_desktop.core.editing.history import mask_fingerprint
 from unet_desktop.core.errors import FileError
 from unet_desktop.core.folder.autosave import RecoveryJournal
 from unet_desktop.core.labels import LabelScheme
+
+log = logging.getLogger(__name__)
 
 
 class JournalWriter(QObject):
@@ -66,6 +69,9 @@ class JournalWriter(QObject):
             self.journal.save(workspace, key, mask, scheme)
         except (FileError, OSError) as exc:
             error = str(exc) or type(exc).__name__
+        except Exception as exc:  # a bug: in the log with its traceback, and said
+            log.exception("autosave of %s failed", key)
+            error = f"{type(exc).__name__}: {exc}"
         try:
             self._done.emit(key, error)
         except RuntimeError:  # the window is gone: nobody to tell
