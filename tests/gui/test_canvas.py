@@ -75,3 +75,25 @@ def test_opacity_visibility_and_fit(canvas):
     (x0, x1), (y0, y1) = canvas.view_box.viewRange()
     assert x0 <= 0 and x1 >= 400 and y0 <= 0 and y1 >= 100  # the whole image is in view
     assert x1 - x0 < 400 * 1.1  # and fills the width
+
+
+def test_a_multiclass_prediction_outlines_each_side_in_its_class_colour(canvas):
+    """One cyan for every border says where classes meet, not which class is where: with more
+    than two classes each side of a border takes its class's colour; binary and trimap keep
+    the cyan that sets a prediction apart from the mask's colours."""
+    scheme = multiclass_scheme(["sky", "road", "car"], ignore_value=255)
+    labels = np.zeros((48, 64), np.uint8)
+    labels[24:, :] = 1
+    labels[30:40, 10:20] = 2
+    canvas.set_content(np.zeros((48, 64, 3), np.uint8), np.full((48, 64), 255, np.uint8), scheme)
+    assert canvas.set_prediction(labels, None, scheme)
+    shown = canvas.prediction_layer.pixels_argb()
+    lut = scheme_lut(scheme)
+    assert shown[23, 40] == lut[0] and shown[24, 40] == lut[1]  # sky above, road below
+    assert shown[30, 15] == lut[2] and shown[29, 15] == lut[1]  # the car's top edge
+    assert shown[10, 40] == 0 and shown[35, 15] == 0  # inside regions: nothing drawn
+    binary = binary_scheme()
+    canvas.set_content(np.zeros((48, 64, 3), np.uint8), np.zeros((48, 64), np.uint8), binary)
+    assert canvas.set_prediction((labels > 0).astype(np.uint8), None, binary)
+    cyan = canvas.prediction_layer.pixels_argb()
+    assert cyan[23, 40] == cyan[24, 40] == argb(0, 230, 255)

@@ -27,6 +27,13 @@ from unet_desktop.gui.editing.uncertainty_layer import UncertaintyLayer
 PREDICTION_OUTLINE = (0, 230, 255, 255)  # cyan: apart from every class colour of the mask
 
 
+def prediction_outline_colour(scheme: LabelScheme) -> tuple[int, int, int, int] | None:
+    """One cyan for a binary or trimap prediction's outlines; a multi-class prediction's
+    outlines in its classes' colours (each side of a border in its own class), else one colour
+    for every border of many classes says where they lie but not which class is where."""
+    return None if scheme.kind == "multiclass" else PREDICTION_OUTLINE
+
+
 class Canvas(pg.GraphicsView):
     """Image + mask view with zoom, pan, fit, a brush-size cursor and a polygon preview."""
 
@@ -53,6 +60,7 @@ class Canvas(pg.GraphicsView):
         self.prediction_layer = MaskLayer()
         self.prediction_layer.setZValue(1.5)
         self.prediction_layer.set_outline_only(True)
+        self._prediction_outline: tuple[int, int, int, int] | None = PREDICTION_OUTLINE
         self.prediction_layer.set_outline_color(PREDICTION_OUTLINE)
         self._polygon_item = QGraphicsPathItem()
         self._polygon_item.setPen(_cosmetic_pen(QColor(255, 255, 0), 1.5))
@@ -109,6 +117,10 @@ class Canvas(pg.GraphicsView):
         differ from the image's."""
         if self._image_shape is None or labels.shape != self._image_shape:
             return False
+        colour = prediction_outline_colour(scheme)
+        if colour != self._prediction_outline:
+            self._prediction_outline = colour
+            self.prediction_layer.set_outline_color(colour)
         self.prediction_layer.set_mask(labels, scheme)
         if uncertainty is not None and uncertainty.shape == self._image_shape:
             self.uncertainty_layer.set_uncertainty(uncertainty)
