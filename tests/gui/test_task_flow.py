@@ -202,6 +202,9 @@ def test_a_four_class_task_with_renamed_recoloured_reordered_classes(qtbot, cell
     editor.add_class()
     for row, name in enumerate(["background", "nucleus", "membrane", "vessel"]):
         editor.rename(row, name)
+    qtbot.waitUntil(lambda: editor.table.isVisible(), timeout=TIMEOUT_MS)
+    dialog.layout().activate()  # all four classes in view, none behind a scroll bar
+    assert editor.table.viewport().height() >= 4 * editor.table.rowHeight(0)
     editor.set_colour(3, (250, 20, 20))
     editor.move(3, -1)  # vessel before membrane
     editor.rename(0, "nucleus")

@@ -39,6 +39,7 @@ from unet_desktop.core.labels import (
 )
 
 NAME, COLOUR, VALUE = range(3)
+SHOWN_ROWS = 4  # classes shown without scrolling
 
 
 def default_scheme(kind: SchemeKind, sparse: bool = True) -> LabelScheme:
@@ -133,7 +134,17 @@ class ClassEditor(QWidget):
                 value.setFlags(value.flags() & ~Qt.ItemFlag.ItemIsEditable)
                 for col, item in ((NAME, name), (COLOUR, swatch), (VALUE, value)):
                     self.table.setItem(row, col, item)
+        self._fit_rows()
         self.changed.emit()
+
+    def _fit_rows(self) -> None:
+        """Tall enough for up to SHOWN_ROWS classes without scrolling (a multi-class task's
+        classes were two and a half rows tall in the New Task dialog); more scroll."""
+        rows = min(max(len(self._classes), 2), SHOWN_ROWS)
+        header = self.table.horizontalHeader().sizeHint().height()
+        frame = 2 * self.table.frameWidth()
+        self.table.setMinimumHeight(header + frame + rows * self.table.verticalHeader()
+                                    .defaultSectionSize())
 
     # --- edits (view -> model) ------------------------------------------------------------------
     @property
