@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import json
+import os
 
 import numpy as np
 import pytest
@@ -138,3 +139,32 @@ def test_discard_and_clear_create_nothing_where_no_journal_is(tmp_path):
     journal = RecoveryJournal(tmp_path / "never-written")
     assert not journal.discard(tmp_path / "ws", "k") and journal.clear() == 0
     assert not journal.directory.exists()
+
+
+def test_another_live_windows_autosave_is_neither_recovered_nor_removed(journal, tmp_path):
+    """Entries name the process that wrote them: another window of this host that still runs
+    keeps its own; one that died (a crash) left its entries to recover."""
+    import socket
+    import subprocess
+    import sys
+    from dataclasses import replace
+
+    from unet_desktop.core.folder.autosave import this_process
+
+    ws = tmp_path / "ws"
+    mine = journal.save(ws, "a.png", np.full((4, 4), 2, np.uint8), trimap_scheme())
+    assert mine.owner == this_process() and mine.mine and mine.left_behind
+    host = socket.gethostname()
+    gone = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"],
+                          capture_output=True, text=True, check=True)
+    live = replace(journal.save(ws, "b.png", np.ones((4, 4), np.uint8), trimap_scheme()),
+                   owner=f"{host}:{os.getppid()}")  # pytest's parent: alive
+    dead = replace(journal.save(ws, "c.png", np.ones((4, 4), np.uint8), trimap_scheme()),
+                   owner=f"{host}:{gone.stdout.strip()}")
+    older = replace(journal.save(ws, "d.png", np.ones((4, 4), np.uint8), trimap_scheme()),
+                    owner="")  # a journal from before owners were recorded
+    journal._write({(e.workspace, e.key): e for e in (mine, live, dead, older)})
+    assert [e.key for e in journal.left_behind(ws)] == ["a.png", "c.png", "d.png"]
+    assert not journal.discard(ws, "b.png")  # the live window's edits are not the ones saved
+    assert journal.clear(ws) == 3
+    assert [e.key for e in journal.entries(ws)] == ["b.png"]

@@ -51,3 +51,47 @@ def test_edit_survives_sigkill_after_autosave(qtbot, workspace_dir, isolated_set
     np.testing.assert_array_equal(saved_mask(workspace_dir, KEYS[0]), expected)
     np.testing.assert_array_equal(win.session.document.mask, expected)
     assert journal.entries() == []
+
+
+@pytest.mark.reliability("concurrency", "a second window on the folder opens and quits while "
+                                        "the first has autosaved edits")
+def test_a_second_window_leaves_the_first_windows_autosave_alone(qtbot, workspace_dir,
+                                                                 isolated_settings, monkeypatch):
+    """Window A (another process) holds the folder with an autosaved edit; window B opens the
+    same folder read-only, edits another image and quits without saving. B must neither take
+    A's autosave for a crash's leftover nor clear it: when A is killed afterwards, the next
+    start still brings A's edit back."""
+    env = dict(os.environ, QT_QPA_PLATFORM="offscreen", UNET_DESKTOP_HOME=str(isolated_settings))
+    first = subprocess.Popen(
+        [sys.executable, "-m", "unet_desktop.cli", str(workspace_dir), "--test-stroke", STROKE],
+        cwd=REPO, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+    )
+    journal = RecoveryJournal(default_recovery_dir())
+    try:
+        deadline = time.monotonic() + 60
+        while journal.get(workspace_dir, KEYS[0]) is None:
+            assert first.poll() is None, first.communicate()
+            assert time.monotonic() < deadline, "no autosave within 60 s of starting the app"
+            time.sleep(0.1)
+        second = open_window(qtbot)
+        monkeypatch.setattr(second, "confirm_discard", lambda keys: True)  # "Quit anyway"
+        assert second.open_folder(workspace_dir)
+        assert second.session.workspace.read_only  # A holds the folder
+        assert second.recovered_keys == []  # A is alive: its autosave is not a leftover
+        second.file_dock.select_key(KEYS[1])
+        qtbot.waitUntil(lambda: second.session.current_key == KEYS[1], timeout=5000)
+        second.session.document.replace_mask(sample_trimap(1) * 0 + 1, "an edit B cannot save")
+        second.session.autosave_now()
+        assert journal.get(workspace_dir, KEYS[0]) is not None
+        second.close()
+        assert journal.get(workspace_dir, KEYS[0]) is not None  # A's edit is still protected
+    finally:
+        first.send_signal(signal.SIGKILL)
+        first.communicate(timeout=30)
+    win = open_window(qtbot)  # A's restart
+    assert win.open_folder(workspace_dir)
+    assert win.recovered_keys == [KEYS[0]]
+    expected = sample_trimap(0)
+    expected[capsule(expected.shape, (5.5, 40.5), (55.5, 40.5), 5)] = 3
+    np.testing.assert_array_equal(saved_mask(workspace_dir, KEYS[0]), expected)
+    np.testing.assert_array_equal(saved_mask(workspace_dir, KEYS[1]), sample_trimap(1))

@@ -2,9 +2,15 @@
 
 The app autosaves each dirty :class:`MaskDocument` into the journal's folder (never over the
 user's mask files) with :func:`save_document`; an explicit save or a "discard changes" calls
-:meth:`RecoveryJournal.discard`. On the next start :meth:`RecoveryJournal.entries` lists what
+:meth:`RecoveryJournal.discard`. On the next start :meth:`RecoveryJournal.left_behind` lists what
 is left, i.e. edits that were never saved, with the time of their last autosave, and
 :meth:`RecoveryJournal.load` returns such a mask.
+
+Every window (process) of the user shares the journal. Each entry names the process that wrote
+it: a window recovers, discards and clears only entries that are its own or were left behind by a
+process that no longer runs, never those of another window still open (a second window on the
+same folder, read-only, took the first one's live autosaves for a crash's leftovers and, on
+quitting, cleared them).
 
 Layout of the folder::
 
@@ -19,6 +25,7 @@ import contextlib
 import hashlib
 import json
 import os
+import socket
 import time
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -27,6 +34,7 @@ import numpy as np
 
 from unet_desktop.core.editing.document import MaskDocument
 from unet_desktop.core.editing.history import mask_fingerprint
+from unet_desktop.core.folder.folder_lock import LockHolder
 from unet_desktop.core.io.atomic import atomic_write_bytes
 from unet_desktop.core.io.file_lock import exclusive
 from unet_desktop.core.io.maskio import read_mask, write_mask
@@ -52,10 +60,29 @@ class RecoveryEntry:
     mask_file: str  # file name inside the journal's masks/ folder
     saved_at: float
     checksum: int  # history.mask_fingerprint of the mask written
+    owner: str = ""  # "host:pid" of the window (process) that wrote it; "" in older journals
 
     @property
     def saved_at_text(self) -> str:
         return time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(self.saved_at))
+
+    @property
+    def mine(self) -> bool:
+        return self.owner == this_process()
+
+    @property
+    def left_behind(self) -> bool:
+        """Written by this process, by one of this host that no longer runs (a crash, a kill)
+        or before owners were recorded: a leftover to recover. Another live window's autosave
+        (or another host's, which cannot be checked) is that window's own."""
+        if not self.owner or self.mine:
+            return True
+        host, _, pid = self.owner.rpartition(":")
+        return pid.isdigit() and LockHolder(host, int(pid), "").is_dead
+
+
+def this_process() -> str:
+    return f"{socket.gethostname()}:{os.getpid()}"
 
 
 def _workspace_id(workspace: str | os.PathLike) -> str:
@@ -103,6 +130,7 @@ class RecoveryJournal:
                     str(item["mask_file"]),
                     float(item["saved_at"]),
                     int(item["checksum"]),
+                    str(item.get("owner", "")),
                 )
             except (KeyError, TypeError, ValueError):
                 self.warnings.append(f"{self.journal_path}: skipped a malformed entry {item!r}")
@@ -119,6 +147,10 @@ class RecoveryJournal:
             if (wanted is None or e.workspace == wanted) and self.mask_path(e).is_file()
         ]
         return sorted(found, key=lambda e: (e.saved_at, e.workspace, e.key))
+
+    def left_behind(self, workspace: str | os.PathLike) -> list[RecoveryEntry]:
+        """The autosaves of ``workspace`` to recover now: not another live window's."""
+        return [e for e in self.entries(workspace) if e.left_behind]
 
     def get(self, workspace: str | os.PathLike, key: str) -> RecoveryEntry | None:
         entry = self._read().get((_workspace_id(workspace), key))
@@ -151,7 +183,8 @@ class RecoveryJournal:
         """Write ``mask`` aside (atomically) and record it; replaces an earlier autosave."""
         ws = _workspace_id(workspace)
         digest = hashlib.sha1(f"{ws}\0{key}".encode()).hexdigest()[:20]
-        entry = RecoveryEntry(ws, key, f"{digest}.png", time.time(), mask_fingerprint(mask))
+        entry = RecoveryEntry(ws, key, f"{digest}.png", time.time(), mask_fingerprint(mask),
+                              this_process())
         self.masks_dir.mkdir(parents=True, exist_ok=True)
         write_mask(self.mask_path(entry), mask, scheme)
         with self._updating():
@@ -161,27 +194,31 @@ class RecoveryJournal:
         return entry
 
     def discard(self, workspace: str | os.PathLike, key: str) -> bool:
-        """Forget the autosave of one image (after a real save); True if there was one."""
+        """Forget the autosave of one image (after a real save); True if there was one. Another
+        live window's autosave of it stays: its edits are not the ones saved."""
         if not self.journal_path.exists():  # nothing to forget (and nothing to create)
             return False
         with self._updating():
             entries = self._read()
-            entry = entries.pop((_workspace_id(workspace), key), None)
-            if entry is None:
+            entry = entries.get((_workspace_id(workspace), key))
+            if entry is None or not entry.left_behind:
                 return False
+            del entries[(entry.workspace, entry.key)]
             self._write(entries)
             with contextlib.suppress(FileNotFoundError):
                 self.mask_path(entry).unlink()
         return True
 
     def clear(self, workspace: str | os.PathLike | None = None) -> int:
-        """Forget every autosave (of one workspace if given); returns how many were removed."""
+        """Forget every autosave (of one workspace if given) but other live windows'; returns
+        how many were removed."""
         if not self.directory.is_dir():
             return 0
         with self._updating():
             entries = self._read()
             wanted = None if workspace is None else _workspace_id(workspace)
-            gone = [k for k, e in entries.items() if wanted is None or e.workspace == wanted]
+            gone = [k for k, e in entries.items()
+                    if (wanted is None or e.workspace == wanted) and e.left_behind]
             for k in gone:
                 with contextlib.suppress(FileNotFoundError):
                     self.mask_path(entries.pop(k)).unlink()

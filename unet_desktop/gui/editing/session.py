@@ -182,7 +182,7 @@ class EditingSession(QObject):
         """Write autosaves left in the journal into the workspace (or keep them in memory)."""
         ws = self.workspace
         recovered = []
-        for entry in self.journal.entries(ws.root):
+        for entry in self.journal.left_behind(ws.root):  # not another live window's
             if entry.key not in ws:
                 continue
             try:
