@@ -20,23 +20,33 @@ REPO = Path(__file__).resolve().parents[2]
 STROKE = "5.5,40.5,55.5,40.5,3,5"  # x0,y0,x1,y1,value,size
 
 
-@pytest.mark.reliability("process", "SIGKILL of the window after an autosave")
-def test_edit_survives_sigkill_after_autosave(qtbot, workspace_dir, isolated_settings):
-    env = dict(os.environ, QT_QPA_PLATFORM="offscreen", UNET_DESKTOP_HOME=str(isolated_settings))
+def start_window_with_an_autosaved_stroke(workspace_dir, home) -> subprocess.Popen:
+    """The app in another process, painting one stroke on the first image; returns once the
+    stroke is in the recovery journal (the process stays open)."""
+    env = dict(os.environ, QT_QPA_PLATFORM="offscreen", UNET_DESKTOP_HOME=str(home))
     app = subprocess.Popen(
         [sys.executable, "-m", "unet_desktop.cli", str(workspace_dir), "--test-stroke", STROKE],
         cwd=REPO, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
     )
     journal = RecoveryJournal(default_recovery_dir())
+    deadline = time.monotonic() + 60
     try:
-        deadline = time.monotonic() + 60
         while journal.get(workspace_dir, KEYS[0]) is None:
             assert app.poll() is None, app.communicate()
             assert time.monotonic() < deadline, "no autosave within 60 s of starting the app"
             time.sleep(0.1)
-    finally:
-        app.send_signal(signal.SIGKILL)
-        out, _ = app.communicate(timeout=30)
+    except AssertionError:
+        app.kill()
+        app.communicate(timeout=30)
+        raise
+    return app
+
+
+@pytest.mark.reliability("process", "SIGKILL of the window after an autosave")
+def test_edit_survives_sigkill_after_autosave(qtbot, workspace_dir, isolated_settings):
+    app = start_window_with_an_autosaved_stroke(workspace_dir, isolated_settings)
+    app.send_signal(signal.SIGKILL)
+    out, _ = app.communicate(timeout=30)
     assert app.returncode == -signal.SIGKILL
     assert "test stroke painted" in out
     # killed before any regular save: the folder still holds the old mask
@@ -50,7 +60,7 @@ def test_edit_survives_sigkill_after_autosave(qtbot, workspace_dir, isolated_set
     expected[capsule(expected.shape, (5.5, 40.5), (55.5, 40.5), 5)] = 3
     np.testing.assert_array_equal(saved_mask(workspace_dir, KEYS[0]), expected)
     np.testing.assert_array_equal(win.session.document.mask, expected)
-    assert journal.entries() == []
+    assert RecoveryJournal(default_recovery_dir()).entries() == []
 
 
 @pytest.mark.reliability("concurrency", "a second window on the folder opens and quits while "
@@ -61,18 +71,9 @@ def test_a_second_window_leaves_the_first_windows_autosave_alone(qtbot, workspac
     same folder read-only, edits another image and quits without saving. B must neither take
     A's autosave for a crash's leftover nor clear it: when A is killed afterwards, the next
     start still brings A's edit back."""
-    env = dict(os.environ, QT_QPA_PLATFORM="offscreen", UNET_DESKTOP_HOME=str(isolated_settings))
-    first = subprocess.Popen(
-        [sys.executable, "-m", "unet_desktop.cli", str(workspace_dir), "--test-stroke", STROKE],
-        cwd=REPO, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-    )
+    first = start_window_with_an_autosaved_stroke(workspace_dir, isolated_settings)
     journal = RecoveryJournal(default_recovery_dir())
     try:
-        deadline = time.monotonic() + 60
-        while journal.get(workspace_dir, KEYS[0]) is None:
-            assert first.poll() is None, first.communicate()
-            assert time.monotonic() < deadline, "no autosave within 60 s of starting the app"
-            time.sleep(0.1)
         second = open_window(qtbot)
         monkeypatch.setattr(second, "confirm_discard", lambda keys: True)  # "Quit anyway"
         assert second.open_folder(workspace_dir)
