@@ -6,7 +6,8 @@ while the user moves between images, ``RecoveryJournal`` holds autosaves.
 
 Saving: leaving an image, quitting and Ctrl+S write the mask into the workspace
 (``Workspace.save_mask``, atomic). Between those, an edit is autosaved to the recovery journal
-within two seconds (never over the user's files); a crash loses nothing older than that, and the
+within two seconds (never over the user's files; written off the UI thread by
+``gui.editing.journal_writer``); a crash loses nothing older than that, and the
 next :meth:`open_workspace` writes such leftovers into the workspace and reports them. An image
 whose save fails keeps its document in memory (edits are never dropped) and is retried on quit.
 
