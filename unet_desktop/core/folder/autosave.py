@@ -238,6 +238,7 @@ def save_document(
     if not document.dirty or document.in_stroke:
         return None
     previous = journal.get(workspace, document.key)
-    if previous is not None and previous.checksum == mask_fingerprint(document.mask):
+    if (previous is not None and previous.mine
+            and previous.checksum == mask_fingerprint(document.mask)):
         return None
     return journal.save(workspace, document.key, document.mask, document.scheme)

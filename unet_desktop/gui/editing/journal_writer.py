@@ -64,8 +64,9 @@ class JournalWriter(QObject):
         error = ""
         try:
             previous = self.journal.get(workspace, key)
-            if previous is not None and previous.checksum == mask_fingerprint(mask):
-                return  # already there
+            if (previous is not None and previous.mine
+                    and previous.checksum == mask_fingerprint(mask)):
+                return  # already there (and not another window's: it may discard its own)
             self.journal.save(workspace, key, mask, scheme)
         except (FileError, OSError) as exc:
             error = str(exc) or type(exc).__name__
