@@ -1,8 +1,8 @@
 """The autosave's writes to the recovery journal, on a thread of their own.
 
 Encoding a mask as PNG and writing it safely (fsync, rename) took 60-90 ms for a 512 px slice
-on a busy disk and 0.15-0.7 s for a 24-megapixel image, on the UI thread, 1.5 s after every pause
-in painting (``bench/autosave_stall.py``). Here the UI thread only copies the mask; one worker
+on a busy disk and 0.13-0.16 s for a 24-megapixel image (0.7 s once under load), on the UI
+thread, 1.5 s after every pause in painting (``bench/autosave_stall.py``). Here the UI thread only copies the mask; one worker
 writes the copies in the order they were handed over. Whoever touches the journal on the UI
 thread first waits for the write in flight (:meth:`JournalWriter.wait_idle`), so a save's
 "discard the autosave" can never be overtaken by an older autosave.
