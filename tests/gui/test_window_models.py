@@ -271,3 +271,28 @@ def test_a_native_scale_model_says_it_predicts_in_tiles(qtbot, pets, tmp_path):
         qtbot.waitUntil(lambda: w.prediction.shown is not None, timeout=TIMEOUT_MS)
     finally:
         w.close()
+
+
+def test_the_shipped_default_model_is_fine_tuned_and_kept_by_its_file(qtbot, pets, tiny_model,
+                                                                     monkeypatch):
+    """A new user starts with the shipped model (no model chosen): Fine-tune starts from it,
+    a folder's first task records it, Save As has a file (it was loaded without one: every
+    fine-tune of a new user's task was a new model from the ImageNet encoder)."""
+    monkeypatch.setattr("unet_desktop.core.io.paths.default_model_path", lambda: tiny_model)
+    win = open_window(qtbot, load_model=True)
+    try:
+        qtbot.waitUntil(lambda: win.models.active is not None, timeout=TIMEOUT_MS)
+        assert win.models.active.path == tiny_model
+        assert win.model_actions.save_model_as.isEnabled()
+        assert win.open_folder(pets)
+        win.model_actions.finetune.trigger()  # no task: the model in use, fine-tuned
+        dialog = win.training_commands.finetune_dialog
+        assert dialog.from_current_check.isEnabled() and dialog.settings().from_current
+        dialog.reject()
+        task = win.task_commands.ensure_task()  # what Learn as I Correct makes
+        assert task is not None and task.model == str(tiny_model)
+        owner = win.training_commands._owner(win.session.workspace)
+        start = win.models.start_in(owner)
+        assert start.path == tiny_model and start.origin.startswith("fine-tunes")
+    finally:
+        win.close()

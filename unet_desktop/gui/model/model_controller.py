@@ -16,6 +16,7 @@ from typing import Any
 
 from PySide6.QtCore import QObject, Signal
 
+from unet_desktop.core.io import paths
 from unet_desktop.gui.worker import DONE, Job, Priority, Worker
 from unet_desktop.ml.inference.prediction_options import MODES, PredictionOptions
 
@@ -178,8 +179,10 @@ class ModelController(QObject):
 
     # --- loading (worker thread) ----------------------------------------------------------------
     def load(self, path: str | os.PathLike | None = None) -> Job:
-        """Load a model file (None = the shipped default) and make it current."""
-        target = Path(path) if path is not None else None
+        """Load a model file (None = the shipped default) and make it current. The shipped
+        default is loaded by its file, like any other: fine-tuning, roll back, Save As and a
+        task's record of the model in use all need the file."""
+        target = Path(path) if path is not None else paths.default_model_path()
         options = self.options
 
         def load_job(token) -> LoadedModel:
