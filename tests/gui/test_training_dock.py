@@ -188,3 +188,11 @@ def test_a_figure_on_strokes_says_so(tmp_path):
     held = FinalReport(path, {"miou": 0.7}, None, None, "completed", 3, 3, 4, val_labelled=0.05)
     assert "validation mIoU 0.700 on the strokes (5.0% of the pixels) of 4 held-out image(s)" \
         in verdict(held)
+
+
+def test_a_tie_with_the_parent_is_no_better_not_worse(tmp_path):
+    """``better_than_parent`` is new > parent: an equal score is not better, nor worse."""
+    tie = FinalReport(tmp_path / "m.safetensors", {"miou": 0.6}, {"miou": 0.6}, False,
+                      "completed", 3, 2, 4)
+    text = verdict(tie)
+    assert "no better than its parent (0.600)" in text and "worse" not in text

@@ -60,7 +60,8 @@ def verdict(final: Any) -> str:
         parts.append(f"It validates better than its parent ({parent:.3f}) on images neither "
                      "trained on.")
     elif final.better_than_parent is False:
-        parts.append(f"It validates worse than its parent ({parent:.3f}) on the same images, "
+        worse = "worse than" if new is not None and new < parent else "no better than"
+        parts.append(f"It validates {worse} its parent ({parent:.3f}) on the same images, "
                      "which neither trained on: keep using the parent, or roll back after "
                      "trying it.")
     elif getattr(final, "parent_trained_on_val", False):
