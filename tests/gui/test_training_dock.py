@@ -196,3 +196,12 @@ def test_a_tie_with_the_parent_is_no_better_not_worse(tmp_path):
                       "completed", 3, 2, 4)
     text = verdict(tie)
     assert "no better than its parent (0.600)" in text and "worse" not in text
+
+
+def test_images_held_out_but_too_few_to_validate_are_said_so(tmp_path):
+    """A folder's validation set of one image: left out of training, yet too few to judge."""
+    final = FinalReport(tmp_path / "m.safetensors", {"miou": 0.8}, None, None, "completed",
+                        3, 3, val_images=0, held_back=1)
+    text = verdict(final)
+    assert "Not validated: 1 image(s) held out, too few to validate (2 needed)" in text
+    assert "none held out" not in text and "on its own training images" in text

@@ -310,3 +310,16 @@ def test_a_step_budget_ends_a_time_governed_run_after_that_many_steps(tmp_path):
     reports, final = run(disc_samples(8), cfg)
     assert sum(isinstance(r, StepReport) for r in reports) == 3
     assert final.stopped == "time_budget" and final.model_path.is_file()
+
+
+def test_a_holdout_too_small_to_judge_is_left_out_and_reported(tmp_path):
+    """The folder's validation set of one image: not trained on, not validated on, and the
+    final report says it was held back (the dock's verdict names it)."""
+    cfg = config(tmp_path, epochs=1, holdout=("img03.png",))
+    _, final = run(disc_samples(6), cfg)
+    assert (final.val_images, final.held_back) == (0, 1)
+    summary = read_meta(cfg.out).data_summary
+    assert summary["train_images"] == 5 and "img03.png" not in summary["train_keys"]
+    cfg = config(tmp_path, "two.safetensors", epochs=1, holdout=("img03.png", "img04.png"))
+    _, final = run(disc_samples(6), cfg)
+    assert (final.val_images, final.held_back) == (2, 0)

@@ -57,6 +57,7 @@ class FinalReport:
     val_images: int = 0  # held-out validation images; 0: validated on the training images
     parent_trained_on_val: bool = False  # the parent learnt from some of the held-out images
     val_labelled: float = 1.0  # share of the validation masks' pixels labelled (strokes: low)
+    held_back: int = 0  # held out but too few to validate on: neither trained nor validated on
 
 
 @dataclass(frozen=True)

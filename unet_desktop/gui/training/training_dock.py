@@ -23,6 +23,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from unet_desktop.core.folder.learning_record import MIN_VALIDATION_IMAGES
 from unet_desktop.core.labels import STROKES_BELOW
 from unet_desktop.gui.model.batch_predict_dialog import format_duration
 from unet_desktop.gui.worker import Job, Priority, Worker
@@ -46,12 +47,13 @@ def verdict(final: Any) -> str:
     labelled = getattr(final, "val_labelled", 1.0)
     # strokes: the figure counts only the painted pixels, which the user chose
     strokes = f"the strokes ({labelled:.1%} of the pixels) of " if labelled < STROKES_BELOW else ""
-    if not held_out:  # validation fraction 0, or too few images to hold any out
+    if not held_out:  # nothing validated on: the figures are on the training images
         return _stopped(final, [
-            f"Saved {final.model_path.name} (epoch {final.best_epoch}). Not validated: every "
-            "image was used for training and none held out, so no figure says how it does on "
-            "new images" + (f" (mIoU {new:.3f} on {strokes}its own training images)."
-                            if new is not None else ".")])
+            f"Saved {final.model_path.name} (epoch {final.best_epoch}). Not validated: "
+            + _why_not_validated(getattr(final, "held_back", 0))
+            + ", so no figure says how it does on new images"
+            + (f" (mIoU {new:.3f} on {strokes}its own training images)."
+               if new is not None else ".")])
     parts = [f"Saved {final.model_path.name} (best epoch {final.best_epoch}"
              + (f", validation mIoU {new:.3f} on {strokes}{held_out} held-out image(s))."
                 if new is not None else ").")]
@@ -68,6 +70,14 @@ def verdict(final: Any) -> str:
         parts.append("Not compared with its parent: the parent trained on some of these "
                      "validation images.")
     return _stopped(final, parts)
+
+
+def _why_not_validated(held_back: int) -> str:
+    """Why a run has no validation figure: nothing held out, or too few images held out."""
+    if held_back:  # the folder's validation images: left out of training, too few to judge
+        return (f"{held_back} image(s) held out, too few to validate "
+                f"({MIN_VALIDATION_IMAGES} needed)")
+    return "every image was used for training and none held out"
 
 
 def _stopped(final: Any, parts: list[str]) -> str:

@@ -135,6 +135,7 @@ class _Run:
         self.val_on_train, self.stroke_filled = split.val_on_train, split.stroke_filled
         self.fill_second_opinion = split.fill_second_opinion
         self.early_stopping = split.early_stopping
+        self.held_back = split.held_back
         # share of the validation masks' pixels labelled: below 0.5 the figures are on strokes
         self.val_labelled = labelled_fraction(self.val_samples)
         self.normalization = normalization(self.parent, self.arch, self.train_samples)
@@ -387,5 +388,5 @@ class _Run:
             metrics=self.best_metrics or {}, parent_metrics=self.parent_metrics,
             better_than_parent=better, stopped=stopped, epochs_run=max(0, epochs_run),
             best_epoch=self.best_epoch, val_images=val_images, parent_trained_on_val=parent_saw,
-            val_labelled=self.val_labelled)
+            val_labelled=self.val_labelled, held_back=self.held_back)
 

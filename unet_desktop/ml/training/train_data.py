@@ -64,6 +64,7 @@ class Split:
     stroke_filled: bool  # the training masks' unlabeled pixels were filled
     early_stopping: bool  # enough held-out images to stop early on
     fill_second_opinion: int = 0  # images whose fill averaged in the parent's prediction
+    held_back: int = 0  # the folder's validation images, too few to judge: in neither set
 
 
 @dataclass
@@ -122,6 +123,7 @@ def split_samples(samples: list[Sample], cfg: TrainConfig, num_classes: int,
     keys = [s.key for s in samples]
     if len(set(keys)) != len(keys):
         raise ValueError("sample keys must be unique")
+    held_back = 0
     if cfg.holdout is not None:  # the folder's frozen validation set: never trained on
         held = set(cfg.holdout)
         train_idx = [i for i, k in enumerate(keys) if k not in held]
@@ -130,7 +132,7 @@ def split_samples(samples: list[Sample], cfg: TrainConfig, num_classes: int,
             raise ValueError("every labelled image is in the folder's validation set; "
                              "correct a few more images to train on")
         if len(val_idx) < MIN_VALIDATION_IMAGES:
-            val_idx = []  # too few to judge: not validated (and said so)
+            held_back, val_idx = len(val_idx), []  # too few to judge: not validated (and said so)
     else:
         train_idx, val_idx = split_indices(keys, cfg.val_fraction, cfg.seed, cfg.group_fn)
     train_samples = [samples[i] for i in train_idx]
@@ -143,7 +145,7 @@ def split_samples(samples: list[Sample], cfg: TrainConfig, num_classes: int,
                                      cfg.fill_min_confidence, cfg.fill_image_shares, opinion)
     return Split(train_samples, val_samples, not val_idx, stroke_filled,
                  early_stopping_allowed(len(val_idx)),
-                 sum(o is not None for o in opinion or ()))
+                 sum(o is not None for o in opinion or ()), held_back)
 
 
 def normalization(parent: ModelMeta | None, arch: dict, train_samples: list[Sample]) -> dict:
