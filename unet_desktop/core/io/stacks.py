@@ -239,19 +239,20 @@ def read_slice(path: str | os.PathLike, index: int) -> np.ndarray:
 
 def read_tiff_image(path: str | os.PathLike) -> np.ndarray:
     """A single-image TIFF's stored values: read as every other image (Pillow: palettes,
-    EXIF) when it is gray or RGB(A), through tifffile when it has other channels (``CYX``,
-    ``YXC``) or Pillow cannot read it."""
+    EXIF) when it is gray or RGB(A) samples, through tifffile when it has other channels
+    (``CYX`` pages, which Pillow reads as the first channel only; ``YXC`` with 2 or 5 samples)
+    or Pillow cannot read it."""
     from unet_desktop.core.io.imageio import read_image_raw
 
     try:
         layout = probe_tiff(path)
     except ImageReadError:
         return read_image_raw(path)  # not a TIFF inside: Pillow says what it is
-    if layout.channels in (1, 3, 4):
+    if layout.channels == 1 or (layout.channels in (3, 4) and "S" in layout.axes):
         try:
             return read_image_raw(path)
         except ImageReadError:
-            pass  # e.g. 2-sample or 12-bit packed pages: tifffile reads them
+            pass  # e.g. 12-bit packed pages: tifffile reads them
     return read_slice(path, 0)
 
 
