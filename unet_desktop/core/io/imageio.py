@@ -9,6 +9,10 @@ the table below; :func:`read_image_raw` keeps 16-bit, 32-bit and float data, whi
 input rule (:mod:`unet_desktop.core.io.input_rule`) or the view's contrast limits
 (:mod:`unet_desktop.core.io.display`) then map to 8 bits.
 
+Pillow keeps only the top byte of 16-bit colour (RGB, RGBA, gray + alpha PNG and TIFF): those
+samples are decoded by OpenCV (PNG) or tifffile (TIFF) instead, alpha dropped, EXIF orientation
+applied.
+
 Pixel modes are normalised to ``HxW`` uint8 (gray) or ``HxWx3`` uint8 (RGB):
 
 ========================  ======================================================================
@@ -26,7 +30,7 @@ Pillow mode               result
 ``CMYK``, ``YCbCr``,      converted to RGB by Pillow
 ``HSV``
 ``I;16`` (all byte        gray, scaled by the 16-bit range: ``round(v * 255 / 65535)``, never
-orders)                   clipped
+orders)                   clipped; 16-bit colour is scaled alike
 ``I`` (32-bit signed)     values within 0..65535 are 16-bit data (Pillow and many tools store
                           16-bit samples as ``I``) and scale as ``I;16``; wider values are
                           stretched linearly from the image's min..max to 0..255
@@ -50,6 +54,7 @@ import warnings
 from collections.abc import Sequence
 from pathlib import Path
 
+import cv2
 import numpy as np
 from PIL import (  # noqa: F401  (plugins imported so they register their formats)
     BmpImagePlugin,
@@ -77,6 +82,17 @@ _TRANSPOSED_ORIENTATIONS = (5, 6, 7, 8)  # these swap width and height
 _RGB_LIKE_MODES = ("RGB", "RGBA", "RGBa", "RGBX")
 _CONVERTIBLE_MODES = ("CMYK", "YCbCr", "HSV")
 _INT16_MODES = ("I;16", "I;16L", "I;16B", "I;16N")
+_TIFF_BITS_PER_SAMPLE = 258
+# EXIF orientation -> the array as a viewer shows it (what ImageOps.exif_transpose does)
+_ORIENTED = {
+    2: lambda a: a[:, ::-1],
+    3: lambda a: a[::-1, ::-1],
+    4: lambda a: a[::-1],
+    5: lambda a: a.swapaxes(0, 1),
+    6: lambda a: np.rot90(a, -1),
+    7: lambda a: a.swapaxes(0, 1)[::-1, ::-1],
+    8: lambda a: np.rot90(a, 1),
+}
 
 # Magic numbers of the supported formats, with where the PNG and GIF headers keep their size.
 _SIGNATURES: tuple[tuple[bytes, str, tuple[int, str] | None], ...] = (
@@ -134,12 +150,7 @@ def load_pixels(im: Image.Image, path: str | os.PathLike, error: type[FileError]
 
 def read_image(path: str | os.PathLike) -> np.ndarray:
     """Read an image file as ``HxW`` (gray) or ``HxWx3`` (RGB) uint8 (rules in the module doc)."""
-    im = open_image_file(path)
-    try:
-        load_pixels(im, path, ImageReadError)
-        return _to_uint8(im, path)
-    finally:
-        im.close()
+    return legacy_uint8(read_image_raw(path), path)
 
 
 def read_image_raw(path: str | os.PathLike) -> np.ndarray:
@@ -148,16 +159,83 @@ def read_image_raw(path: str | os.PathLike) -> np.ndarray:
     8-bit modes give exactly what :func:`read_image` gives."""
     im = open_image_file(path)
     try:
+        wide = read_wide_colour(im, path, ImageReadError)
+        if wide is not None:
+            return wide
         load_pixels(im, path, ImageReadError)
         if im.mode in _INT16_MODES:
             return np.array(im).astype(np.uint16)
-        if im.mode == "I":
-            return np.array(im)
-        if im.mode == "F":
+        if im.mode in ("I", "F"):
             return np.array(im)
         return _to_uint8(im, path)
     finally:
         im.close()
+
+
+def read_wide_colour(im: Image.Image, path: str | os.PathLike,
+                     error: type[FileError]) -> np.ndarray | None:
+    """The samples of ``im`` (opened, not yet loaded) when it is colour or gray + alpha with
+    more than 8 bits per sample, which Pillow cuts to 8 bits: ``HxWx3`` (RGB) or ``HxW`` (gray)
+    uint16, alpha dropped, EXIF orientation applied; None for every other image."""
+    kind = _wide_colour_kind(im)
+    if kind is None:
+        return None
+    try:
+        orientation = im.getexif().get(_EXIF_ORIENTATION)
+    except Exception:  # noqa: BLE001
+        orientation = None  # unreadable EXIF: shown as stored
+    values = _decode_png_samples(path, error) if im.format == "PNG" \
+        else _decode_tiff_samples(path, error)
+    if values.shape[:2] != im.size[::-1] or values.dtype != np.uint16:
+        raise error(path, f"cannot decode image data: {values.dtype} samples of shape "
+                          f"{values.shape}, the header says {im.size[0]}x{im.size[1]} 16-bit")
+    values = values[..., 0] if kind == "gray" else values[..., :3]
+    return np.ascontiguousarray(_ORIENTED.get(orientation, lambda a: a)(values))
+
+
+def _wide_colour_kind(im: Image.Image) -> str | None:
+    """The kind of samples wider than 8 bits Pillow would cut: ``rgb`` (RGB, RGBA) or ``gray``
+    (gray + alpha); None when Pillow keeps the image's data."""
+    if im.format == "PNG":
+        rawmode = str(im.tile[0][3]) if im.tile else ""
+        if ";16" not in rawmode or rawmode.startswith("I"):
+            return None
+        return "gray" if rawmode.startswith("LA") else "rgb"
+    if im.format == "TIFF" and im.mode in _RGB_LIKE_MODES + ("LA",):
+        bits = im.tag_v2.get(_TIFF_BITS_PER_SAMPLE, 8)
+        widest = max(bits) if isinstance(bits, tuple) else bits
+        if widest > 8:
+            return "gray" if im.mode == "LA" else "rgb"
+    return None
+
+
+def _decode_png_samples(path: str | os.PathLike, error: type[FileError]) -> np.ndarray:
+    """A 16-bit PNG's samples in RGB(A) order (OpenCV decodes BGR; gray + alpha as BGRA)."""
+    try:
+        values = cv2.imdecode(np.fromfile(path, np.uint8), cv2.IMREAD_UNCHANGED)
+    except (OSError, cv2.error) as exc:
+        raise error(path, f"cannot decode image data: {describe(exc)}") from None
+    if values is None:
+        raise error(path, "file is truncated or corrupt (OpenCV cannot decode its 16-bit data)")
+    if values.ndim == 3:
+        values = np.concatenate([values[..., 2::-1], values[..., 3:]], axis=2)
+    return values[..., None] if values.ndim == 2 else values
+
+
+def _decode_tiff_samples(path: str | os.PathLike, error: type[FileError]) -> np.ndarray:
+    """The first page's samples, channels last."""
+    import tifffile
+
+    try:
+        with tifffile.TiffFile(path) as tif:
+            page = tif.pages.first
+            values = page.asarray()
+            axes = page.axes
+    except Exception as exc:  # noqa: BLE001  (tifffile raises any type on corrupt data)
+        raise error(path, f"cannot decode image data: {describe(exc)}") from None
+    if "S" in axes and axes.index("S") != values.ndim - 1:
+        values = np.moveaxis(values, axes.index("S"), -1)
+    return values[..., None] if values.ndim == 2 else values
 
 
 def legacy_uint8(values: np.ndarray, path: str | os.PathLike) -> np.ndarray:
@@ -229,12 +307,6 @@ def _to_uint8(im: Image.Image, path: str | os.PathLike) -> np.ndarray:
         return np.ascontiguousarray(np.array(im)[..., :3])
     if mode in _CONVERTIBLE_MODES:
         return np.array(im.convert("RGB"))
-    if mode in _INT16_MODES:
-        return _scale_16bit(np.array(im))
-    if mode == "I":
-        return _int32_to_uint8(np.array(im))
-    if mode == "F":
-        return _float_to_uint8(np.array(im))
     raise ImageReadError(path, f"unsupported pixel mode {mode!r}")
 
 
@@ -257,13 +329,6 @@ def _palette_to_uint8(im: Image.Image) -> np.ndarray:
 def _scale_16bit(values: np.ndarray) -> np.ndarray:
     """0..65535 -> 0..255, rounded to nearest (exact integer arithmetic; there are no ties)."""
     return ((values.astype(np.uint32) * 255 + 32767) // 65535).astype(np.uint8)
-
-
-def _int32_to_uint8(values: np.ndarray) -> np.ndarray:
-    lo, hi = int(values.min()), int(values.max())
-    if lo >= 0 and hi <= 65535:
-        return _scale_16bit(values)
-    return _stretch(values.astype(np.float64), lo, hi)
 
 
 def _float_to_uint8(values: np.ndarray) -> np.ndarray:

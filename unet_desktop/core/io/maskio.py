@@ -5,7 +5,8 @@ are not labels any more). The result is always ``HxW`` uint8 of *stored* values:
 
 - palette images (``P``, e.g. Carvana GIFs, indexed PNGs) give their raw indices, never colours;
 - gray images (``L``, 1-bit, 16/32-bit integer or float with whole values 0..255) as they are;
-  1-bit images give 0/255;
+  1-bit images give 0/255; 16-bit RGB(A) with three equal channels is 16-bit gray, other 16-bit
+  colour is refused;
 - RGB(A) images whose three channels are equal are read as gray; other colour masks are read
   through the scheme's class colours when every colour in the file is one of them;
 - masks holding only 0 and 1 are binary masks written by other tools: they become 0/255 when the
@@ -30,7 +31,7 @@ from PIL import Image
 
 from unet_desktop.core.errors import MaskError
 from unet_desktop.core.io.atomic import atomic_write
-from unet_desktop.core.io.imageio import load_pixels, open_image_file
+from unet_desktop.core.io.imageio import load_pixels, open_image_file, read_wide_colour
 from unet_desktop.core.labels import (
     DEFAULT_UNLABELED,
     TRIMAP_VALUES,
@@ -65,8 +66,12 @@ def read_mask(
                 f"{im.format} is a lossy format and cannot hold exact label values; "
                 "save masks as PNG (or GIF, TIFF, BMP)",
             )
-        load_pixels(im, path, MaskError)
-        mask = _to_stored(im, path, scheme)
+        wide = read_wide_colour(im, path, MaskError)  # 16-bit colour: Pillow keeps 8 bits
+        if wide is not None:
+            mask = _wide_colour_to_stored(wide, path)
+        else:
+            load_pixels(im, path, MaskError)
+            mask = _to_stored(im, path, scheme)
     finally:
         im.close()
     if shape is not None and mask.shape != tuple(shape):
@@ -186,6 +191,17 @@ def _colour_to_stored(
 def _pack(red: IntOrArray, green: IntOrArray, blue: IntOrArray) -> IntOrArray:
     """RGB -> one 24-bit integer per colour."""
     return (red << 16) | (green << 8) | blue
+
+
+def _wide_colour_to_stored(values: np.ndarray, path: str | os.PathLike) -> np.ndarray:
+    """16-bit colour samples (:func:`read_wide_colour`): gray when the channels are equal."""
+    if values.ndim == 3:
+        if not (np.array_equal(values[..., 0], values[..., 1])
+                and np.array_equal(values[..., 1], values[..., 2])):
+            raise MaskError(path, "16-bit colour mask whose channels differ; masks hold class "
+                                  "values (gray or palette image)")
+        values = values[..., 0]
+    return _wide_to_stored(values, path, "16-bit")
 
 
 def _wide_to_stored(values: np.ndarray, path: str | os.PathLike, mode: str) -> np.ndarray:
