@@ -11,7 +11,8 @@ input rule (:mod:`unet_desktop.core.io.input_rule`) or the view's contrast limit
 
 Pillow keeps only the top byte of 16-bit colour (RGB, RGBA, gray + alpha PNG and TIFF): those
 samples are decoded by OpenCV (PNG) or tifffile (TIFF) instead, alpha dropped, EXIF orientation
-applied.
+applied. A TIFF Pillow cannot open (float64, float16, 4 or 5 samples...) is read by tifffile,
+as the workspace reads it (:func:`unet_desktop.core.io.stacks.read_slice`).
 
 Pixel modes are normalised to ``HxW`` uint8 (gray) or ``HxWx3`` uint8 (RGB):
 
@@ -155,9 +156,17 @@ def read_image(path: str | os.PathLike) -> np.ndarray:
 
 def read_image_raw(path: str | os.PathLike) -> np.ndarray:
     """Read an image file keeping its data: like :func:`read_image`, except that 16-bit,
-    32-bit integer and float images keep their values (uint16, int32, float32 arrays); the
+    32-bit integer and float images keep their values (uint16, int32, float32 arrays; a TIFF
+    Pillow cannot open: its dtype and channels, as :func:`stacks.read_slice` reads them); the
     8-bit modes give exactly what :func:`read_image` gives."""
-    im = open_image_file(path)
+    try:
+        im = open_image_file(path)
+    except ImageReadError:
+        from unet_desktop.core.io import stacks
+
+        if not stacks.has_tiff_signature(path):
+            raise
+        return stacks.read_slice(path, 0)
     try:
         wide = read_wide_colour(im, path, ImageReadError)
         if wide is not None:
@@ -273,7 +282,15 @@ def image_size(path: str | os.PathLike) -> tuple[int, int]:
 
     EXIF orientations that rotate by 90 degrees swap the two; pixels are not decoded.
     """
-    im = open_image_file(path)
+    try:
+        im = open_image_file(path)
+    except ImageReadError:
+        from unet_desktop.core.io import stacks
+
+        if not stacks.has_tiff_signature(path):
+            raise
+        layout = stacks.probe_tiff(path)  # read by tifffile, as read_image reads it
+        return layout.width, layout.height
     try:
         width, height = im.size
         try:
