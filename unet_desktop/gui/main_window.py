@@ -156,6 +156,7 @@ class MainWindow(QMainWindow):
         self.mask_check.invalid_found.connect(self.file_dock.refresh_entry)
         self.mask_check.checked.connect(self._on_masks_checked)
         session = self.session  # the one owner of the image on screen
+        self.models.open_folder = lambda: session.workspace
         self.predictions = PredictionService(self.worker, self.models,
                                              lambda: session.current_key, parent=self)
         self.model_actions = ModelActions(self)

@@ -76,7 +76,7 @@ class ModelCommands(QObject):
                                "Model > Open Model...")
                 return None
         self.model_label_changed.emit("Loading the model...")
-        return self.models.load(path)
+        return self.models.load(path, folder_bound=False)  # whichever folder opens meanwhile
 
     def open_model(self, path: str | Path | None = None) -> Job | None:
         if path is None:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import os
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
@@ -137,6 +138,9 @@ class ModelController(QObject):
         # owned here, on the UI thread; each job gets the value current when it was submitted
         self.options = PredictionOptions(mode, tta, device)
         self._loads = 0  # load jobs not finished yet (UI thread)
+        # the folder open now (any object standing for it; the editing session owns it, the
+        # window sets this): a load asked for in one folder never lands in the next
+        self.open_folder: Callable[[], Any] = lambda: None
 
     @property
     def device_name(self) -> str:
@@ -178,23 +182,38 @@ class ModelController(QObject):
         return owner.starting_point(current.path, current.meta.scheme, current.label)
 
     # --- loading (worker thread) ----------------------------------------------------------------
-    def load(self, path: str | os.PathLike | None = None) -> Job:
+    def load(self, path: str | os.PathLike | None = None, folder_bound: bool = True) -> Job:
         """Load a model file (None = the shipped default) and make it current. The shipped
         default is loaded by its file, like any other: fine-tuning, roll back, Save As and a
-        task's record of the model in use all need the file."""
+        task's record of the model in use all need the file. A load asked for while a folder is
+        open (``folder_bound``: all but the start-up model's) is dropped if another folder was
+        opened before it finished: it was that folder's (a promoted round, Model > Open, a
+        version), and the folder open now has its own model."""
         target = Path(path) if path is not None else paths.default_model_path()
         options = self.options
+        folder = self.open_folder() if folder_bound else None
 
-        def load_job(token) -> LoadedModel:
+        def load_job(token) -> LoadedModel | None:
             from unet_desktop.ml.api import load_model
 
             model = self._wrap(load_model(target, device=options.device, mode=options.mode,
                                           tta=options.tta), target)
+            if folder is not None and self.open_folder() is not folder:
+                return None  # its folder was closed meanwhile
             self.slots.install(model)  # the swap, between two jobs of this thread
             return model
 
+        def on_result(model: LoadedModel | None) -> None:
+            if model is None:
+                self.message.emit(f"{target.name} not put into use: the folder it was loaded "
+                                  "for was closed meanwhile")
+            else:
+                self._on_changed(model)
+
         self._loads += 1
-        return self._control(load_job, "load model", on_finished=self._on_load_finished)
+        return self.worker.submit(load_job, Priority.CONTROL, name="load model",
+                                  on_result=on_result, on_error=self.load_failed.emit,
+                                  on_finished=self._on_load_finished)
 
     def _on_load_finished(self, job: Job) -> None:
         self._loads -= 1

@@ -2,6 +2,10 @@
 
 The worker thread fills it (a prediction or a prefetch), the UI thread reads it; the bound is in
 bytes, because one prediction of a 24-megapixel image outweighs a hundred small ones.
+
+Each :meth:`PredictionCache.clear` starts a new ``epoch``: a job that started before it (the old
+folder's, the old mode's) passes the epoch it saw to :meth:`PredictionCache.put` and its result
+is dropped, so it never answers for an image of the same name in the folder opened since.
 """
 
 from __future__ import annotations
@@ -33,7 +37,13 @@ class PredictionCache:
         self.max_items = max_items
         self._items: OrderedDict[tuple[str, str], tuple[Any, int]] = OrderedDict()
         self._bytes = 0
+        self._epoch = 0
         self._lock = threading.Lock()
+
+    @property
+    def epoch(self) -> int:
+        """How many times the cache was cleared: what a job passes to :meth:`put`."""
+        return self._epoch
 
     def get(self, key: str, version: str) -> Any | None:
         with self._lock:
@@ -47,10 +57,13 @@ class PredictionCache:
         with self._lock:
             return key_version in self._items
 
-    def put(self, key: str, version: str, prediction: Any) -> None:
-        """Store (replacing an older entry for the same key and version), then evict."""
+    def put(self, key: str, version: str, prediction: Any, epoch: int | None = None) -> None:
+        """Store (replacing an older entry for the same key and version), then evict; nothing
+        if the cache was cleared since ``epoch``."""
         size = prediction_nbytes(prediction)
         with self._lock:
+            if epoch is not None and epoch != self._epoch:
+                return  # made for what the cache held before it was cleared
             old = self._items.pop((key, version), None)
             if old is not None:
                 self._bytes -= old[1]
@@ -75,6 +88,7 @@ class PredictionCache:
 
     def clear(self) -> None:
         with self._lock:
+            self._epoch += 1
             self._items.clear()
             self._bytes = 0
 

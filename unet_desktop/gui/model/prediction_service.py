@@ -178,6 +178,7 @@ class PredictionService(QObject):
 
     def _predict_job(self, key: str, load_image: ImageLoader) -> Callable:
         cache, models, keep_probs = self.cache, self.models, self.keep_probs
+        epoch = cache.epoch  # a clear since (another folder, another mode) drops the result
 
         def predict(token) -> tuple[str, str, Any]:  # runs on the worker thread
             model = models.active
@@ -189,7 +190,7 @@ class PredictionService(QObject):
             image = load_image(key)
             model.meta.rule.pick_channels(image, key)  # a misfit names the image, not "<image>"
             prediction = model.predictor.predict(image, probs=keep_probs)
-            cache.put(key, model.version, prediction)
+            cache.put(key, model.version, prediction, epoch)
             return key, model.version, prediction
 
         return predict

@@ -1,0 +1,126 @@
+"""A folder switch while work of the old folder is still running: what that work finishes
+lands in the old folder, never in the one opened since (a prediction of an image of the same
+name, a model load asked for there: Model > Open, a promoted learning round)."""
+# ruff: noqa: F811 - pytest fixtures imported from conftest_model are redefined as arguments
+
+from __future__ import annotations
+
+import threading
+import time
+
+import numpy as np
+from PIL import Image
+from PySide6.QtCore import QTimer
+
+from tests.gui.conftest import open_window
+from tests.gui.conftest_model import (  # noqa: F401 - fixtures are used by name
+    TIMEOUT_MS,
+    image_key,
+    make_model_file,
+    make_pets,
+    tiny_model,
+)
+from tests.gui.test_learning_loop import gate_scores, new_window
+from unet_desktop.core.folder.task import Task, load_task, model_file, save_task, stored_reference
+from unet_desktop.core.folder.workspace import Workspace
+from unet_desktop.core.labels import trimap_scheme
+
+
+def test_the_old_folders_prediction_never_answers_for_the_new_folders_image(
+        qtbot, tmp_path, tiny_model, monkeypatch):
+    a = make_pets(tmp_path / "a", n_images=3, n_labelled=0)
+    b = make_pets(tmp_path / "b", n_images=3, n_labelled=0)
+    for path in (b / "images").iterdir():  # the same names, other pixels
+        Image.fromarray(255 - np.asarray(Image.open(path))[::-1, ::-1]).save(path)
+    gate, entered = threading.Event(), threading.Event()
+    load_raw = Workspace.load_raw
+
+    def held_in_a(self, key):  # a's first image is being predicted as b opens
+        if self.root.name == "a" and key == image_key(0) and not gate.is_set():
+            entered.set()
+            gate.wait(10)
+        return load_raw(self, key)
+
+    monkeypatch.setattr(Workspace, "load_raw", held_in_a)
+    win = open_window(qtbot, model_path=tiny_model)
+    try:
+        qtbot.waitUntil(lambda: win.models.active is not None, timeout=TIMEOUT_MS)
+        assert win.open_folder(a) and entered.wait(10)
+        assert win.open_folder(b)
+        gate.set()
+        qtbot.waitUntil(lambda: win.prediction.shown_key == image_key(0), timeout=TIMEOUT_MS)
+        shown = win.prediction.shown.prediction
+        own = win.models.active.predictor.predict(np.asarray(Image.open(b / image_key(0))))
+        assert np.array_equal(shown.labels, own.labels)
+        assert np.allclose(shown.uncertainty, own.uncertainty, atol=1e-4)  # b's, not a's
+    finally:
+        win.close()
+
+
+def slow_loads(monkeypatch, slow) -> None:
+    import unet_desktop.ml.api as api
+    load_model = api.load_model
+
+    def slow_load(path=None, *args, **kwargs):
+        if path is not None and slow(str(path)):
+            time.sleep(1.0)  # a real model file takes a moment to load
+        return load_model(path, *args, **kwargs)
+
+    monkeypatch.setattr(api, "load_model", slow_load)
+
+
+def two_tasks(tmp_path, model):
+    """Folders a and b whose tasks both use ``model`` (opening b loads nothing)."""
+    a = make_pets(tmp_path / "a", n_images=7, n_labelled=4)
+    b = make_pets(tmp_path / "b", n_images=7, n_labelled=4)
+    for root in (a, b):
+        save_task(root, Task(root.name, trimap_scheme(), model=stored_reference(root, model)))
+    return a, b
+
+
+def settle(qtbot, win):
+    for _ in range(3):
+        qtbot.waitUntil(lambda: not win.models.loading, timeout=TIMEOUT_MS)
+        qtbot.wait(300)
+
+
+def test_a_model_opened_in_one_folder_is_not_put_into_use_in_the_next(qtbot, tmp_path,
+                                                                     tiny_model, monkeypatch):
+    a, b = two_tasks(tmp_path, tiny_model)
+    other = make_model_file(tmp_path / "other.safetensors", seed=3, name="other")
+    slow_loads(monkeypatch, lambda p: p == str(other))
+    win = new_window(qtbot, a, tiny_model)
+    try:
+        win.model_commands.open_model(other)  # Model > Open Model in a...
+        assert win.open_folder(b)  # ...and File > Open Folder while it loads
+        settle(qtbot, win)
+        assert model_file(b, load_task(b).model) == tiny_model  # b's task keeps its model
+        assert win.models.active.path == tiny_model
+    finally:
+        win.close()
+
+
+def test_a_round_of_one_folder_promoted_as_the_next_opens_stays_that_folders(
+        qtbot, tmp_path, tiny_model, monkeypatch):
+    a, b = two_tasks(tmp_path, tiny_model)
+    slow_loads(monkeypatch, lambda p: "/a/.unet-desktop/models/" in p.replace("\\", "/"))
+    win = new_window(qtbot, a, tiny_model)
+    try:
+        gate_scores(monkeypatch, win.models.active_version, candidate_better=True)
+        win.learning.round_finished.connect(  # b opened as a's round is promoted
+            lambda _r: QTimer.singleShot(0, lambda: win.open_folder(b))
+            if win.session.workspace.root.name == "a" else None)
+        with qtbot.waitSignal(win.learning.round_finished, timeout=60_000) as done:
+            win.model_actions.learn_as_i_correct.trigger()
+        result = done.args[0]
+        qtbot.waitUntil(lambda: win.session.workspace.root.name == "b", timeout=TIMEOUT_MS)
+        settle(qtbot, win)
+        assert result.promoted
+        assert model_file(b, load_task(b).model) == tiny_model
+        assert win.models.active.path == tiny_model
+        assert model_file(a, load_task(a).model) == result.model_path  # a's, recorded there
+        assert win.open_folder(a)  # back in a: its round's version predicts
+        qtbot.waitUntil(lambda: win.models.active.path == result.model_path,
+                        timeout=TIMEOUT_MS)
+    finally:
+        win.close()
