@@ -58,7 +58,7 @@ def test_the_old_folders_prediction_never_answers_for_the_new_folders_image(
 
 
 def slow_loads(monkeypatch, slow) -> None:
-    import unet_desktop.ml.api as api
+    from unet_desktop.ml import api
     load_model = api.load_model
 
     def slow_load(path=None, *args, **kwargs):
