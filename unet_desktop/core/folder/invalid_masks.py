@@ -84,12 +84,18 @@ def check_stepwise(entries: Iterable[ImageEntry], load_mask: Callable[[str], np.
             yield {}  # an unreadable image is reported by whoever reads it
             continue
         if mask is not None and mask.shape != (height, width):
-            reason = (f"{entry.mask_path}: mask is {mask.shape[1]}x{mask.shape[0]} but its "
-                      f"image is {width}x{height}")
+            reason = size_mismatch(entry, mask.shape, (height, width))
             invalid[entry.key] = reason
             yield {entry.key: reason}
         else:
             yield {}
+
+
+def size_mismatch(entry: ImageEntry, mask_shape: tuple[int, ...],
+                  image_shape: tuple[int, ...]) -> str:
+    """Why ``entry``'s mask file, of another size than its image, is invalid."""
+    return (f"{entry.mask_path}: mask is {mask_shape[1]}x{mask_shape[0]} but its image is "
+            f"{image_shape[1]}x{image_shape[0]}")
 
 
 def keep_aside(sidecar: Path, target: Path, copy: bool = False) -> Path:

@@ -1,7 +1,8 @@
 """An image of a workspace opened for editing: its stored values shown through the folder's
-contrast, its mask (or an empty one when the file is missing, unreadable or of another size)
-and its undo history (kept in memory while the user moves around, else restored from the
-archive of an earlier session)."""
+contrast, its mask (or an empty one when the file is missing, unreadable or of another size; one
+of another size is recorded invalid, so that a save keeps it aside before replacing it) and its
+undo history (kept in memory while the user moves around, else restored from the archive of an
+earlier session)."""
 
 from __future__ import annotations
 
@@ -14,6 +15,7 @@ from unet_desktop.core.editing.history import HistoryStore
 from unet_desktop.core.editing.history_archive import HistoryArchive
 from unet_desktop.core.editing.mask_values import erase_value
 from unet_desktop.core.errors import FileError
+from unet_desktop.core.folder.invalid_masks import size_mismatch
 from unet_desktop.core.io.display import render
 
 
@@ -35,8 +37,9 @@ def open_document(ws, key: str, histories: HistoryStore, archive: HistoryArchive
         if not known_invalid:  # reported once; the file is kept aside if you save over it
             report(f"{exc}; starting from an empty mask")
     if mask is not None and mask.shape != image.shape[:2]:
-        report(f"{ws[key].mask_path}: mask is {mask.shape[1]}x{mask.shape[0]} but the image is "
-               f"{image.shape[1]}x{image.shape[0]}; starting from an empty mask")
+        reason = size_mismatch(ws[key], mask.shape, image.shape)
+        ws.invalid[key] = reason  # so that a save keeps the file aside before replacing it
+        report(f"{reason}; starting from an empty mask")
         mask = None
     if mask is None:
         mask = np.full(image.shape[:2], erase_value(ws.scheme), dtype=np.uint8)
