@@ -1,8 +1,8 @@
 """What the model jobs report while they run, without torch: the window tells the reports apart
 by their class on the UI thread, which must not import torch (the worker thread does).
 
-A training run yields :class:`SkippedPair`, :class:`PrepareReport`, :class:`StepReport`,
-:class:`EpochReport` and last :class:`FinalReport`; a learning round also yields
+A training run yields :class:`SkippedPair`, :class:`PrepareReport`, one :class:`SplitReport`,
+:class:`StepReport`, :class:`EpochReport` and last :class:`FinalReport`; a learning round also yields
 :class:`GateReport` and ends with :class:`RoundResult`.
 """
 
@@ -21,6 +21,15 @@ class PrepareReport:
 
     done: int
     total: int
+
+
+@dataclass(frozen=True)
+class SplitReport:
+    """The images decided for training and validation, once, before the first step."""
+
+    train_images: int
+    val_images: int  # held out and validated on; 0: the figures are on the training images
+    held_back: int = 0  # held out but too few to validate on: neither trained nor validated on
 
 
 @dataclass(frozen=True)
@@ -96,4 +105,4 @@ class RoundResult:
     validated: bool = False  # judged on >= 2 validation images it never trained on
 
 
-Report = PrepareReport | StepReport | EpochReport | FinalReport
+Report = PrepareReport | SplitReport | StepReport | EpochReport | FinalReport

@@ -27,7 +27,14 @@ from unet_desktop.core.folder.learning_record import MIN_VALIDATION_IMAGES
 from unet_desktop.core.labels import STROKES_BELOW
 from unet_desktop.gui.model.batch_predict_dialog import format_duration
 from unet_desktop.gui.worker import Job, Priority, Worker
-from unet_desktop.ml.reports import EpochReport, FinalReport, PrepareReport, SkippedPair, StepReport
+from unet_desktop.ml.reports import (
+    EpochReport,
+    FinalReport,
+    PrepareReport,
+    SkippedPair,
+    SplitReport,
+    StepReport,
+)
 
 EMPTY_STEPS = 10  # the step axis before the first step (and the epoch axis before a run)
 PLANNED_EPOCHS_SHOWN = 20  # a run planned for up to this many epochs shows them all at once
@@ -36,6 +43,10 @@ PLOT_MIN_HEIGHT = 150  # px: title, ticks and axis labels readable (the dock's m
 # window still fits a 1366 px wide screen (the file list and the tool docks take ~600 px)
 PLOT_MIN_WIDTH = 150
 REDRAW_MS = 100  # curves are redrawn at most this often, however fast the steps come
+# the metric plot's title until the run reports its split (a task's holdout, the few-image
+# recipe and unusable masks decide it, not the settings alone)
+SPLIT_UNKNOWN_TITLE = "Scores per epoch"
+NOT_VALIDATED_TITLE = "On the training images (not validated)"
 
 
 def verdict(final: Any) -> str:
@@ -70,6 +81,12 @@ def verdict(final: Any) -> str:
         parts.append("Not compared with its parent: the parent trained on some of these "
                      "validation images.")
     return _stopped(final, parts)
+
+
+def split_title(val_images: int) -> str:
+    """The metric plot's title for a run that validates on ``val_images`` held-out images."""
+    return f"Validation on {val_images} held-out image(s)" if val_images \
+        else NOT_VALIDATED_TITLE
 
 
 def _why_not_validated(held_back: int) -> str:
@@ -198,9 +215,10 @@ class TrainingDock(QDockWidget):
         for series in (self._steps, self._losses, self._epochs, self._miou, self._mdice):
             series.clear()
         self.parent_line.setVisible(False)
-        held_out = getattr(config, "val_fraction", None) != 0  # None: the recipe decides
-        self.metric_plot.setTitle("Validation" if held_out else
-                                  "On the training images (not validated)")
+        nothing_held_out = getattr(config, "holdout", None) is None \
+            and getattr(config, "val_fraction", None) == 0  # None: the recipe decides
+        self.metric_plot.setTitle(NOT_VALIDATED_TITLE if nothing_held_out
+                                  else SPLIT_UNKNOWN_TITLE)
         self.result_label.setText("")
         self.status_label.setText("Preparing the training images...")
         self._redraw()
@@ -226,6 +244,8 @@ class TrainingDock(QDockWidget):
             self.message.emit(f"Training skips {report.key}: {report.message}")
         elif isinstance(report, PrepareReport):
             self.status_label.setText(f"Preparing images {report.done} / {report.total}")
+        elif isinstance(report, SplitReport):
+            self.metric_plot.setTitle(split_title(report.val_images))
         elif isinstance(report, StepReport):
             self._steps.append(report.step)
             self._losses.append(report.loss)

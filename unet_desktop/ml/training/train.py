@@ -1,7 +1,7 @@
 """Fine-tune a model on a workspace's labelled images (or train one from scratch) as a generator.
 
     for report in train(workspace, TrainConfig(out=..., init=...), cancel):
-        ...  # PrepareReport, StepReport, EpochReport, then one FinalReport
+        ...  # PrepareReport, SplitReport, StepReport, EpochReport, then one FinalReport
 
 A labelled pair whose mask (or image) cannot be used (values outside the scheme, another size)
 is left out and reported once as a ``SkippedPair`` naming the file and the reason; the run
@@ -43,6 +43,7 @@ from unet_desktop.ml.reports import (
     PrepareReport,
     Report,
     SkippedPair,
+    SplitReport,
 )
 from unet_desktop.ml.training import distributed as ddp
 from unet_desktop.ml.training.checkpoint import (
@@ -183,7 +184,7 @@ class _Run:
             "source": self.source,
             "images": len(self.samples),
             "train_images": len(self.train_samples),
-            "val_images": 0 if self.val_on_train else len(self.val_samples),
+            "val_images": self._val_images(),
             "val_on_train": self.val_on_train,
             "val_labelled": round(self.val_labelled, 4),
             "val_keys": sorted(s.key for s in self.val_samples) if not self.val_on_train else [],
@@ -282,6 +283,7 @@ class _Run:
             yield FinalReport(None, {}, None, None, "cancelled")
             return
         self._prepare_data()
+        yield SplitReport(len(self.train_samples), self._val_images(), self.held_back)
         self.version = new_version_id()
         self.fingerprint = _fingerprint(
             arch=self.arch, scheme=self.scheme.to_dict(), size=self.size,
@@ -365,6 +367,10 @@ class _Run:
             left = min(left, max(0.0, trainer.budget_s - trainer.elapsed()))
         return left
 
+    def _val_images(self) -> int:
+        """Held-out images validated on; 0 when the figures are on the training images."""
+        return 0 if self.val_on_train else len(self.val_samples)
+
     def _parent_trained_on_val(self) -> bool:
         """Whether the parent's own training images include any of this run's held-out ones."""
         if self.parent is None or self.val_on_train:
@@ -375,7 +381,7 @@ class _Run:
 
     def _final(self, stopped: str, epochs_run: int) -> FinalReport:
         better = None
-        val_images = 0 if self.val_on_train else len(self.val_samples)
+        val_images = self._val_images()
         parent_saw = self._parent_trained_on_val()
         if self.parent_metrics is not None and self.best_metrics is not None and val_images \
                 and not parent_saw:
