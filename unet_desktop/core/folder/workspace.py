@@ -62,6 +62,7 @@ from unet_desktop.core.folder.view_settings import (
     load_view_settings,
     save_view_settings,
 )
+from unet_desktop.core.io.stacks import rewrite_loses_pages
 from unet_desktop.core.labels import LabelScheme
 
 __all__ = ["ImageEntry", "ImageState", "Workspace"]
@@ -224,9 +225,11 @@ class Workspace:
         ``model_version`` and ``uncertainty`` replace the recorded ones when given, else the old
         ones are kept. A non-PNG original mask (e.g. a Carvana GIF) is left in place and a PNG is
         written beside it (it wins over the original on the next scan). An invalid mask file is
-        first kept aside in ``.unet-desktop/replaced/``. Returns the path written. Raises
-        :class:`MaskError` if the workspace is read-only, the target is unsafe, or the record
-        cannot be journalled (then the mask is not written).
+        first kept aside in ``.unet-desktop/replaced/``, and so is a mask stack whose rewrite
+        would drop a labelled page (another slice's invalid page, pages beyond the image's
+        slices). Returns the path written. Raises :class:`MaskError` if the workspace is
+        read-only, the target is unsafe, or the record cannot be journalled (then the mask is
+        not written).
         """
         state = ImageState(state)
         if state is ImageState.UNLABELED:
@@ -243,7 +246,13 @@ class Workspace:
             except OSError as exc:
                 raise MaskError(target, f"cannot create the mask folder ({exc.strerror})") from exc
             check_target(self.root, self.mask_dir, target)
-            if key in self.invalid and target.is_file():  # a stack keeps its other pages
+            labelled = ({e.page for e in self._siblings(entry)
+                         if e.has_mask and e.key not in self.invalid}
+                        if entry.is_slice else set())
+            drops_pages = entry.is_slice and rewrite_loses_pages(target, entry.page, entry.pages,
+                                                                 labelled)
+            if (key in self.invalid or drops_pages) and target.is_file():
+                # a stack is copied: the rewrite keeps its other pages
                 keep_aside(self.manifest_path.parent, target, copy=entry.is_slice)
             record = ManifestRecord(
                 state, entry.model_version if model_version is None else model_version,
@@ -252,9 +261,6 @@ class Workspace:
                                file_identity(target))
             # the record first, so that a process killed after the write still has it
             self._manifest.record(line, target)
-            labelled = ({e.page for e in self._siblings(entry)
-                         if e.has_mask and e.key not in self.invalid}
-                        if entry.is_slice else set())
             try:
                 write_entry_mask(entry, target, mask, self.scheme, labelled)
             except OSError as exc:

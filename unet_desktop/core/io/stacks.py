@@ -12,7 +12,9 @@ Fiji, napari or tifffile read them as they are. Slices nobody labelled yet are s
 pages and listed in the first page's description (``{"unet_desktop": {"unlabeled": [...]}}``,
 0-based); a mask stack without that list has every page labelled. A stack is written whole and
 atomically (:mod:`unet_desktop.core.io.atomic`): a reader, or a process killed mid-write, sees the
-old stack or the new one, never a mix of pages.
+old stack or the new one, never a mix of pages. A rewrite that would drop a labelled page (an
+invalid one, or pages beyond the image's slices) is told by :func:`rewrite_loses_pages`, so that
+the file is kept aside first.
 
 Hostile files are refused with :class:`ImageReadError` / :class:`MaskError` naming the file:
 a slice larger than Pillow's decompression-bomb limit (whatever its compressed size), more
@@ -25,7 +27,7 @@ import io
 import json
 import math
 import os
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -359,6 +361,24 @@ def write_mask_stack(path: str | os.PathLike, pages: Sequence[np.ndarray | None]
         atomic_write(path, write)
     except OSError as exc:
         raise MaskError(path, f"cannot write mask stack: {exc.strerror or exc}") from None
+
+
+def rewrite_loses_pages(path: str | os.PathLike, index: int, count: int,
+                        labelled: Collection[int]) -> bool:
+    """Whether :func:`write_mask_page` (page ``index`` of ``count``, keeping ``labelled``) would
+    drop a labelled page of the mask stack ``path``: one it does not keep (an invalid page) or
+    one beyond ``count`` (the image has fewer slices); a file whose pages cannot be read counts
+    too. The caller keeps such a file aside before the rewrite. False when there is no file."""
+    if not Path(path).is_file():
+        return False
+    try:
+        header = read_mask_stack_header(path)
+    except MaskError:
+        return True
+    if header.pages == 0:  # a broken page list: tifffile finds no page
+        return True
+    kept = {i for i in labelled if 0 <= i < count} | {index}
+    return any(header.labelled(i) for i in range(header.pages) if i not in kept)
 
 
 def write_mask_page(path: str | os.PathLike, index: int, count: int, mask: np.ndarray,
