@@ -144,6 +144,46 @@ def test_a_round_never_replaces_a_model_put_into_use_while_it_ran(qtbot, win, pe
     assert "candidate" in kept.note
 
 
+def test_a_round_ending_while_the_users_model_loads_leaves_it_the_users(qtbot, win, pets,
+                                                                      tmp_path, monkeypatch):
+    """Model > Open Model during the round's last step: the task learns of the user's choice
+    only once the load finished, so the round, ending in between, must not be promoted."""
+    gate_scores(monkeypatch, win.models.active_version, candidate_better=True)
+    last_step, go = threading.Event(), threading.Event()
+    run_round = LearningLoop.run_round
+
+    def held(loop, plan, cancel=None):  # the worker thread waits in the round's last step
+        yield from run_round(loop, plan, cancel)
+        last_step.set()
+        go.wait(10)
+
+    monkeypatch.setattr(LearningLoop, "run_round", held)
+    other = make_model_file(tmp_path / "other.safetensors", seed=3, name="other")
+    from unet_desktop.ml import api
+    load_model = api.load_model
+
+    def slow_load(path=None, *args, **kwargs):
+        if path is not None and Path(path) == other:
+            time.sleep(1.0)  # a real model file takes a moment to load
+        return load_model(path, *args, **kwargs)
+
+    monkeypatch.setattr(api, "load_model", slow_load)
+    win.model_actions.learn_as_i_correct.trigger()
+    assert last_step.wait(60)
+    win.model_commands.open_model(other)  # queued behind the round on the worker
+    with qtbot.waitSignal(win.learning.round_finished, timeout=60_000) as done:
+        go.set()
+    result = done.args[0]
+    qtbot.waitUntil(lambda: not win.models.loading, timeout=TIMEOUT_MS)
+    qtbot.wait(300)
+    qtbot.waitUntil(lambda: not win.models.loading, timeout=TIMEOUT_MS)
+    assert win.models.active.path == other
+    task = load_task(pets)
+    assert model_file(pets, task.model).resolve() == other.resolve()
+    kept = next(v for v in task.versions if v.version == result.version)
+    assert "candidate" in kept.note
+
+
 def test_a_fine_tune_finishing_after_another_folder_opened_goes_to_its_own_folder(
         qtbot, tmp_path, tiny_model, monkeypatch):
     a = make_pets(tmp_path / "a", n_images=7, n_labelled=4)

@@ -290,6 +290,9 @@ class LearningController(QObject):
             if promote and not loop.record.enabled:
                 promote, note = False, (f"kept as a candidate: learning was turned off as it "
                                         f"finished ({result.reason})")
+            elif promote and self.models.loading:  # the user's choice, not yet in the task
+                promote, note = False, (f"kept as a candidate: another model was being put "
+                                        f"into use as it finished ({result.reason})")
             try:
                 outcome = owner.finish_run(run, result.model_path, promote, result.metrics,
                                            note, result.validated, len(result.validation_images))

@@ -216,8 +216,10 @@ class TrainingCommands(QObject):
         """A task's fine-tune finished: recorded in its own folder, loaded only there."""
         owner = folder_models(run.root, self.models_folder)
         summary = (model_metadata(path) or {}).get("data_summary") or {}
+        chosen = self.models.loading  # a model being put into use now stays the user's choice
+        note = "kept as a candidate: another model was being put into use as it finished"
         try:
-            outcome = owner.finish_run(run, path, promote=True,
+            outcome = owner.finish_run(run, path, promote=not chosen, note=note if chosen else "",
                                        validated=summary.get("validated"),
                                        validation_images=summary.get("val_images"))
         except FileError as exc:
