@@ -3,8 +3,9 @@
 Two modes:
 
 - ``resize``: the image is resized so that its shorter side equals the model's training scale
-  (``meta.train_size``), keeping the aspect ratio; the network pads internally; the logits are
-  upsampled (bilinear) to the image size.
+  (``meta.train_size``), keeping the aspect ratio (an image more than 8 times longer than wide
+  is scaled by its longer side, see :func:`resize_shape`); the network pads internally; the
+  logits are upsampled (bilinear) to the image size.
 - ``tile``: native resolution, overlap-tiles blended with a cosine window (see
   :mod:`unet_desktop.ml.inference.tiling`), streamed row by row so huge images fit in memory.
 
@@ -40,6 +41,7 @@ from unet_desktop.ml.models.modelfile import ModelMeta, load_model_file
 Mode = Literal["resize", "tile"]
 Engine = Literal["auto", "torch", "onnxruntime"]
 _EPS = 1e-12
+MAX_ASPECT = 8  # resize mode: the longer side is at most this many times the training scale
 
 
 def as_model_channels(image: np.ndarray, in_channels: int) -> np.ndarray:
@@ -63,8 +65,11 @@ def as_model_channels(image: np.ndarray, in_channels: int) -> np.ndarray:
 
 
 def resize_shape(height: int, width: int, train_size: int) -> tuple[int, int]:
-    """Shape with the shorter side scaled to ``train_size``, aspect ratio kept."""
-    scale = train_size / min(height, width)
+    """Shape with the shorter side scaled to ``train_size``, aspect ratio kept, and the longer
+    side at most :data:`MAX_ASPECT` times ``train_size``: an image longer than that (a line
+    scan, 1 x 4000) is scaled by its longer side instead, so that its one forward pass stays
+    the size of a squarer image's (1 x 4000 would become 320 x 1,280,000)."""
+    scale = min(train_size / min(height, width), MAX_ASPECT * train_size / max(height, width))
     return max(1, round(height * scale)), max(1, round(width * scale))
 
 
