@@ -223,3 +223,9 @@ def test_the_plot_title_follows_the_split_the_run_made(qtbot, dock, models, ws, 
         assert dock.metric_plot.plotItem.titleLabel.text == "Scores per epoch"  # not known yet
     assert finished.args[0].val_images == (held if held >= 2 else 0)
     assert dock.metric_plot.plotItem.titleLabel.text == title
+
+
+def test_a_run_ended_by_its_step_limit_says_so(tmp_path):
+    final = FinalReport(tmp_path / "m.safetensors", {"miou": 0.7}, None, None, "step_limit",
+                        2, 2, 4)
+    assert verdict(final).startswith("Step limit reached.")

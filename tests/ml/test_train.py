@@ -309,7 +309,19 @@ def test_a_step_budget_ends_a_time_governed_run_after_that_many_steps(tmp_path):
     cfg = config(tmp_path, epochs=None, max_minutes=10, max_steps=3, val_fraction=0.25)
     reports, final = run(disc_samples(8), cfg)
     assert sum(isinstance(r, StepReport) for r in reports) == 3
-    assert final.stopped == "time_budget" and final.model_path.is_file()
+    assert final.stopped == "step_limit" and final.model_path.is_file()  # not the time budget
+
+
+def test_the_time_left_counts_the_steps_left(tmp_path):
+    """50 epochs of 3 steps but a 6-step budget: the run ends after two epochs, and the
+    second one says nothing is left (not 48 epochs' worth)."""
+    cfg = config(tmp_path, epochs=50, max_steps=6, batch_size=2, val_fraction=0.25)
+    reports, final = run(disc_samples(8), cfg)
+    steps = [r for r in reports if isinstance(r, StepReport)]
+    assert steps[0].steps_in_epoch == 3 and len(steps) == 6
+    first, second = [r for r in reports if isinstance(r, EpochReport)]
+    assert first.time_left_s is not None and second.time_left_s == 0.0
+    assert final.stopped == "step_limit"
 
 
 def test_a_holdout_too_small_to_judge_is_left_out_and_reported(tmp_path):

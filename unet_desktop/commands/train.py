@@ -271,6 +271,7 @@ class ProgressPrinter:
 
         reasons = {"early_stopping": "stopped early: validation stopped improving",
                    "time_budget": "stopped: time budget used up",
+                   "step_limit": "stopped: step limit (--max-steps) reached",
                    "cancelled": "cancelled (continue with --resume)"}
         if report.stopped in reasons:
             self.note(reasons[report.stopped])
@@ -330,7 +331,9 @@ def run(args: argparse.Namespace) -> int:
     if config.time_governed:
         until = (f", or until {config.patience} epochs without a better validation score "
                  f"({early_stopping_rule()})" if config.patience else "")
-        printer.note(f"no --epochs: training for up to {config.max_minutes:g} minutes{until}")
+        steps = f" or {config.max_steps} steps" if config.max_steps else ""
+        printer.note(f"no --epochs: training for up to {config.max_minutes:g} minutes{steps}"
+                     f"{until}")
     cancel = CancelToken()
 
     def on_interrupt(signum, frame):  # first Ctrl-C: stop cleanly; a second one: hard stop

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
 
-StopReason = Literal["completed", "early_stopping", "time_budget", "cancelled"]
+StopReason = Literal["completed", "early_stopping", "time_budget", "step_limit", "cancelled"]
 
 
 @dataclass(frozen=True)
@@ -49,7 +49,7 @@ class EpochReport:
     train_loss: float
     val: dict  # metrics.summarize() + "loss"
     improved: bool  # the best model so far (saved to the output file)
-    time_left_s: float | None  # estimate, bounded by the time budget
+    time_left_s: float | None  # estimate: the epochs or steps left, within the time budget
 
 
 @dataclass(frozen=True)

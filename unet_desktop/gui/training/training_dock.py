@@ -103,6 +103,8 @@ def _stopped(final: Any, parts: list[str]) -> str:
         parts.insert(0, "Cancelled; the best model so far is kept.")
     elif final.stopped == "time_budget":
         parts.insert(0, "Time limit reached.")
+    elif final.stopped == "step_limit":
+        parts.insert(0, "Step limit reached.")
     elif final.stopped == "early_stopping":
         parts.insert(0, "Stopped early: validation stopped improving.")
     return " ".join(parts)

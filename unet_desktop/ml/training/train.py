@@ -328,7 +328,8 @@ class _Run:
             yield EpochReport(epoch, cfg.epochs, trainer.epoch_loss, val, improved,
                               self._time_left(trainer, epoch, epoch_times))
             if trainer.interrupted or ddp.any_process(trainer.over_budget(), dist_info, device):
-                stopped = "time_budget"
+                # steps are counted alike in every process; a clock may run out in another one
+                stopped = trainer.limit_reached() or "time_budget"
                 break
             # Validation on the training images themselves measures the fit, not
             # generalisation, and a handful of held-out images says nothing either: neither
@@ -360,9 +361,15 @@ class _Run:
         return improved
 
     def _time_left(self, trainer: Trainer, epoch: int, epoch_times: list[float]) -> float | None:
+        """The mean epoch's time for the epochs left, or the steps left, whichever ends first;
+        within the time budget."""
         if not epoch_times:
             return None
-        left = sum(epoch_times) / len(epoch_times) * (self.config.epoch_limit - epoch)
+        epochs_left: float = self.config.epoch_limit - epoch
+        steps_left = trainer.steps_left()
+        if steps_left is not None:
+            epochs_left = min(epochs_left, steps_left / max(1, len(self.train_loader)))
+        left = sum(epoch_times) / len(epoch_times) * epochs_left
         if trainer.budget_s is not None:
             left = min(left, max(0.0, trainer.budget_s - trainer.elapsed()))
         return left

@@ -18,7 +18,7 @@ from torch.nn.parallel import DistributedDataParallel
 
 from unet_desktop.core.labels import LabelScheme
 from unet_desktop.ml.metrics import confusion_matrix, summarize
-from unet_desktop.ml.reports import StepReport
+from unet_desktop.ml.reports import StepReport, StopReason
 from unet_desktop.ml.training.cpu_memory import keep_freed_memory
 from unet_desktop.ml.training.distributed import DistInfo, all_reduce_sum
 from unet_desktop.ml.training.losses import SegmentationLoss
@@ -137,10 +137,20 @@ class Trainer:
     def elapsed(self) -> float:
         return self.elapsed_before + time.monotonic() - self._clock
 
-    def over_budget(self) -> bool:
+    def limit_reached(self) -> StopReason | None:
+        """Which budget the run has used up: its steps, its time, or neither (None)."""
         if self.max_steps is not None and self.global_step >= self.max_steps:
-            return True
-        return self.budget_s is not None and self.elapsed() >= self.budget_s
+            return "step_limit"
+        if self.budget_s is not None and self.elapsed() >= self.budget_s:
+            return "time_budget"
+        return None
+
+    def over_budget(self) -> bool:
+        return self.limit_reached() is not None
+
+    def steps_left(self) -> int | None:
+        """Steps before the step budget; None without one."""
+        return None if self.max_steps is None else max(0, self.max_steps - self.global_step)
 
     def progress(self) -> float:
         """How far the run is through its steps, its step budget or its time budget. A step
