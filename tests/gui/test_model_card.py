@@ -3,6 +3,8 @@ plot (issue 18, item 2: it was a 520 x 10308 px form with a "Metric: history" wa
 
 from __future__ import annotations
 
+from PySide6.QtWidgets import QLabel
+
 from unet_desktop.core.labels import trimap_scheme
 from unet_desktop.gui.model.model_card_dialog import (
     ModelCardDialog,
@@ -53,3 +55,31 @@ def test_the_card_fits_the_screen_and_scrolls(qtbot):
     assert data.endswith("(120 in all)") and len(data) < 200
     assert "600 entries" in card.value_labels["Data: mask_sha1"].text()
     assert not any("history" in title for title, _ in card.rows)
+
+
+
+def card_of(qtbot, meta: ModelMeta) -> ModelCardDialog:
+    card = ModelCardDialog(meta)
+    qtbot.addWidget(card)
+    return card
+
+
+def headings(card: ModelCardDialog) -> list[str]:
+    return [label.text() for label in card.findChildren(QLabel)
+            if label.text().startswith("<b>")]
+
+
+def test_metrics_of_a_model_not_validated_are_not_called_validation(qtbot):
+    """Nothing held out: the figures are on its own training images (Versions drops them)."""
+    meta = long_trained_meta()
+    meta.data_summary = {"images": 6, "val_images": 0, "val_on_train": True, "validated": False}
+    shown = headings(card_of(qtbot, meta))
+    assert "<b>Metrics on its own training images (not validated)</b>" in shown
+    assert not any("Validation" in h for h in shown)
+    meta.data_summary = {"images": 6, "val_images": 1, "val_on_train": False, "validated": False}
+    assert "<b>Metrics on 1 held-out image(s) (too few to validate)</b>" \
+        in headings(card_of(qtbot, meta))
+    meta.data_summary = {"images": 600, "val_images": 120, "val_on_train": False,
+                         "validated": True}
+    assert "<b>Validation metrics</b>" in headings(card_of(qtbot, meta))
+

@@ -58,6 +58,17 @@ def architecture_text(arch: dict) -> str:
     return f"{name} ({', '.join([*details, channels])})"
 
 
+def metrics_heading(summary: dict | None) -> str:
+    """What the metrics were measured on, from the model's data summary (Qt-free)."""
+    summary = summary or {}
+    if summary.get("val_on_train") is True:  # nothing held out
+        return "Metrics on its own training images (not validated)"
+    if summary.get("validated") is False:  # held out, but fewer than a judgement needs
+        return f"Metrics on {summary.get('val_images', 'too few')} held-out image(s) " \
+            "(too few to validate)"
+    return "Validation metrics"
+
+
 def model_card_rows(meta: Any, path: Path | None = None) -> list[tuple[str, str]]:
     """(field, text) rows describing a ``ModelMeta``, metrics apart (Qt-free)."""
     scheme = meta.scheme
@@ -163,7 +174,7 @@ class ModelCardDialog(QDialog):
         self.metrics_table = self.class_table = self.history_plot = None
         scalars = metric_rows(meta.metrics, classes)
         if scalars:
-            layout.addWidget(QLabel("<b>Validation metrics</b>"))
+            layout.addWidget(QLabel(f"<b>{metrics_heading(meta.data_summary)}</b>"))
             self.metrics_table = _table(["Metric", "Value"], [list(r) for r in scalars])
             layout.addWidget(self.metrics_table)
         names, per_class = per_class_table(meta.metrics, classes)
