@@ -9,6 +9,7 @@ import tifffile
 
 from unet_desktop.core.errors import ImageReadError
 from unet_desktop.core.io.imageio import image_size, read_image, read_image_raw
+from unet_desktop.core.io.stacks import read_tiff_image
 
 
 def _twelve_bit(channels: int, height: int = 6, width: int = 9) -> np.ndarray:
@@ -40,3 +41,16 @@ def test_four_and_five_sample_tiffs_read_or_say_what_is_unsupported(tmp_path):
     with pytest.raises(ImageReadError, match="the image has 5 channels") as info:
         read_image(tmp_path / "five.tif")
     assert "corrupt" not in str(info.value)
+
+
+def test_a_tiff_whose_page_decodes_to_no_pixels_is_refused_by_name(tmp_path):
+    path = tmp_path / "zero-bits.tif"
+    tifffile.imwrite(path, np.arange(120, dtype=np.uint16).reshape(12, 10))
+    bits_tag = b"\x02\x01\x03\x00\x01\x00\x00\x00\x10\x00"  # BitsPerSample, 1 SHORT: 16
+    data = path.read_bytes()
+    assert bits_tag in data
+    path.write_bytes(data.replace(bits_tag, bits_tag[:-2] + b"\x00\x00"))  # 0 bits
+    for read in (read_image, read_image_raw, read_tiff_image):
+        with pytest.raises(ImageReadError, match="slice 1 decodes to shape") as info:
+            read(path)
+        assert str(path) in str(info.value)

@@ -225,6 +225,12 @@ def read_slice(path: str | os.PathLike, index: int) -> np.ndarray:
         except Exception as exc:  # noqa: BLE001  (decoders raise any type on corrupt data)
             raise ImageReadError(path, f"cannot decode slice {index + 1}: "
                                        f"{describe(exc)}") from None
+    page_ndim = 2 if geometry.channel_page is None else 3  # YX, or with samples
+    odd = next((p.shape for p in planes if p.ndim != page_ndim or p.shape != planes[0].shape),
+               None)
+    if odd is not None:  # a corrupt page (e.g. 0 bits per sample) decodes to another shape
+        raise ImageReadError(path, f"slice {index + 1} decodes to shape {odd}, the header "
+                                   f"says {geometry.width}x{geometry.height}")
     if geometry.channel_outer is not None:
         image = np.stack(planes, axis=-1)
     else:
@@ -232,8 +238,8 @@ def read_slice(path: str | os.PathLike, index: int) -> np.ndarray:
         if geometry.channel_page is not None and geometry.channel_page != image.ndim - 1:
             image = np.moveaxis(image, geometry.channel_page, -1)
     if image.shape[:2] != (geometry.height, geometry.width):
-        raise ImageReadError(path, f"slice {index + 1} is {image.shape[1]}x{image.shape[0]}, "
-                                   f"the header says {geometry.width}x{geometry.height}")
+        raise ImageReadError(path, f"slice {index + 1} decodes to shape {image.shape}, the "
+                                   f"header says {geometry.width}x{geometry.height}")
     if image.ndim == 3 and image.shape[2] == 1:
         image = image[..., 0]
     return np.ascontiguousarray(image)
