@@ -3,9 +3,13 @@ how many image files were predicted, and why a file was skipped."""
 
 from __future__ import annotations
 
+import numpy as np
 import pytest
+import tifffile
+from PIL import Image
 
 from tests.e2e.test_train_cli import TINY, binary_workspace
+from tests.gui.conftest_model import make_model_file
 from unet_desktop.cli import main
 
 pytestmark = pytest.mark.usefixtures("one_torch_thread")
@@ -20,3 +24,33 @@ def test_a_run_ended_by_max_steps_says_so(tmp_path, capsys):
     assert "training for up to 10 minutes or 2 steps" in err
     assert "stopped: step limit (--max-steps) reached" in err
     assert "time budget" not in err
+
+
+@pytest.fixture
+def stack_and_png(tmp_path):
+    """A folder of two image files: a 5-page TIFF stack and a PNG."""
+    folder = tmp_path / "in"
+    folder.mkdir()
+    rng = np.random.default_rng(0)
+    tifffile.imwrite(folder / "stack.tif", rng.integers(0, 255, (5, 24, 28), dtype=np.uint8))
+    Image.fromarray(rng.integers(0, 255, (24, 28, 3), dtype=np.uint8)).save(folder / "a.png")
+    return folder
+
+
+def predict(folder, out, model, *extra) -> int:
+    return main(["predict", str(folder), "--out", str(out), "--model", str(model),
+                 "--device", "cpu", *extra])
+
+
+def test_predict_counts_image_files_not_slices(tmp_path, stack_and_png, capsys):
+    """A stack is one image (one mask stack written), predicted slice by slice."""
+    model = make_model_file(tmp_path / "tiny.safetensors")
+    out = tmp_path / "out"
+    assert predict(stack_and_png, out, model) == 0
+    summary = capsys.readouterr().out
+    assert "2 predicted, 0 skipped, 0 unreadable of 2 images (slices: 6 predicted, " \
+        "0 skipped, 0 unreadable)" in summary
+    assert sorted(p.name for p in out.glob("*.*") if p.suffix != ".json") == \
+        ["a.png", "stack.tif"]
+    assert predict(stack_and_png, out, model) == 0  # up to date
+    assert "0 predicted, 2 skipped, 0 unreadable of 2 images" in capsys.readouterr().out

@@ -46,6 +46,39 @@ def _fail(message: str) -> int:
     return fail("predict", message)
 
 
+class FileTally:
+    """What happened to each input file. A multi-page TIFF is predicted slice by slice into one
+    mask stack: it counts as one image, predicted when any slice was (its stack is written)."""
+
+    def __init__(self) -> None:
+        self.statuses: dict[Path, set[str]] = {}  # image file -> the statuses of its slices
+        self.slices: dict[str, int] = {"predicted": 0, "skipped": 0, "failed": 0}
+
+    def add(self, item) -> None:
+        self.statuses.setdefault(item.image_path, set()).add(item.status)
+        self.slices[item.status] += 1
+
+    def files(self, status: str) -> int:
+        return sum(_file_status(s) == status for s in self.statuses.values())
+
+    def summary(self) -> str:
+        """``2 predicted, 0 skipped, 0 unreadable of 2 images``, and the slices if any image
+        was a stack."""
+        n = len(self.statuses)
+        text = (f"{self.files('predicted')} predicted, {self.files('skipped')} skipped, "
+                f"{self.files('failed')} unreadable of {n} image{'s' * (n != 1)}")
+        if sum(self.slices.values()) == n:  # no stack
+            return text
+        return (f"{text} (slices: {self.slices['predicted']} predicted, "
+                f"{self.slices['skipped']} skipped, {self.slices['failed']} unreadable)")
+
+
+def _file_status(statuses: set[str]) -> str:
+    if "predicted" in statuses:
+        return "predicted"
+    return "failed" if "failed" in statuses else "skipped"
+
+
 def run(args: argparse.Namespace) -> int:
     from tqdm import tqdm
 
@@ -68,11 +101,13 @@ def run(args: argparse.Namespace) -> int:
     try:
         last = None
         bar = None
+        tally = FileTally()
         for progress in run_batch(settings, predictor):
             if bar is None:
                 bar = tqdm(total=progress.total, unit="img", file=sys.stderr, dynamic_ncols=True)
             bar.update(progress.done - bar.n)
             for item in progress.results:
+                tally.add(item)
                 if item.status == "failed":
                     tqdm.write(f"warning: skipped {item.reason}", file=sys.stderr)
             last = progress
@@ -80,10 +115,9 @@ def run(args: argparse.Namespace) -> int:
             bar.close()
     except (OSError, ValueError) as exc:
         return _fail(str(exc))
-    print(f"{last.predicted} predicted, {last.skipped} skipped, {last.failed} unreadable "
-          f"of {last.total} images in {last.elapsed_s:.1f} s -> {args.out}")
+    print(f"{tally.summary()} in {last.elapsed_s:.1f} s -> {args.out}")
     if last.total == 0:
         return _fail(f"{args.input}: no images found")
-    if last.predicted == 0 and last.skipped == 0:
+    if tally.files("predicted") == 0 and tally.files("skipped") == 0:
         return _fail("no image could be predicted")
     return 0
