@@ -54,3 +54,23 @@ def test_predict_counts_image_files_not_slices(tmp_path, stack_and_png, capsys):
         ["a.png", "stack.tif"]
     assert predict(stack_and_png, out, model) == 0  # up to date
     assert "0 predicted, 2 skipped, 0 unreadable of 2 images" in capsys.readouterr().out
+
+
+def test_predict_says_why_it_kept_a_mask_it_did_not_write(tmp_path, stack_and_png, capsys):
+    """A mask file not written by unet-desktop is kept, with the reason; when nothing was
+    predicted or up to date, the exit status says so (the command's help)."""
+    model = make_model_file(tmp_path / "tiny.safetensors")
+    out = tmp_path / "out"
+    out.mkdir()
+    Image.fromarray(np.zeros((24, 28), np.uint8)).save(out / "a.png")  # the user's own mask
+    assert predict(stack_and_png, out, model) == 0  # the stack was predicted
+    captured = capsys.readouterr()
+    assert "1 predicted, 1 skipped" in captured.out
+    assert "warning: skipped a.png:" in captured.err
+    assert "exists and was not written by unet-desktop" in captured.err
+    (stack_and_png / "stack.tif").unlink()
+    assert predict(stack_and_png, out, model) == 2  # nothing predicted, nothing up to date
+    captured = capsys.readouterr()
+    assert "0 predicted, 1 skipped, 0 unreadable of 1 image " in captured.out
+    assert "not written by unet-desktop" in captured.err
+    assert "no image could be predicted (existing masks kept" in captured.err

@@ -2,9 +2,10 @@
 
 Writes ``<stem>.png`` per image in the scheme's stored values (binary 0/255, trimap 1/2/3,
 multiclass class indices with a palette). With ``--probs`` also ``<stem>_probs.npy``: float16,
-C x H x W, classes in the order of ``unet-desktop info MODEL``. Exit 0 when images were
-predicted (or were already up to date), 2 when the model cannot be loaded or no image could be
-predicted.
+C x H x W, classes in the order of ``unet-desktop info MODEL``. A mask file it did not write
+is kept unless ``--overwrite``, with a warning saying why. Exit 0 when images were predicted
+(or were already up to date), 2 when the model cannot be loaded or no image could be predicted
+(unreadable, or its existing mask kept).
 """
 
 from __future__ import annotations
@@ -22,8 +23,9 @@ def add_parser(subparsers) -> None:
         description="Predict a mask <stem>.png for every image of a folder (or one image), in "
         "the label scheme's stored values (binary 0/255, trimap 1/2/3, multiclass indices). "
         "Resumable: masks already written by the same model version are skipped unless "
-        "--overwrite. Exit 0 when images were predicted or up to date, 2 when the model "
-        "cannot be loaded or no image could be predicted.",
+        "--overwrite; so is a mask file it did not write (a warning says so). Exit 0 when "
+        "images were predicted or up to date, 2 when the model cannot be loaded or no image "
+        "could be predicted (unreadable, or its existing mask kept).",
     )
     p.add_argument("input", type=Path, help="a folder of images, or one image file")
     p.add_argument("--out", type=Path, required=True, help="folder for the <stem>.png masks")
@@ -53,10 +55,23 @@ class FileTally:
     def __init__(self) -> None:
         self.statuses: dict[Path, set[str]] = {}  # image file -> the statuses of its slices
         self.slices: dict[str, int] = {"predicted": 0, "skipped": 0, "failed": 0}
+        self.up_to_date: set[Path] = set()  # files skipped as already predicted by this model
 
-    def add(self, item) -> None:
+    def add(self, item) -> str | None:
+        """Count ``item``; the warning to print about it, if any (once per file)."""
+        from unet_desktop.ml.inference.batch_folder import UP_TO_DATE
+
+        first = item.image_path not in self.statuses
         self.statuses.setdefault(item.image_path, set()).add(item.status)
         self.slices[item.status] += 1
+        if item.status == "failed":
+            return f"skipped {item.reason}"
+        if item.status != "skipped":
+            return None
+        if item.reason == UP_TO_DATE:
+            self.up_to_date.add(item.image_path)
+            return None
+        return f"skipped {item.image_path.name}: {item.reason}" if first else None
 
     def files(self, status: str) -> int:
         return sum(_file_status(s) == status for s in self.statuses.values())
@@ -107,9 +122,9 @@ def run(args: argparse.Namespace) -> int:
                 bar = tqdm(total=progress.total, unit="img", file=sys.stderr, dynamic_ncols=True)
             bar.update(progress.done - bar.n)
             for item in progress.results:
-                tally.add(item)
-                if item.status == "failed":
-                    tqdm.write(f"warning: skipped {item.reason}", file=sys.stderr)
+                warning = tally.add(item)
+                if warning:
+                    tqdm.write(f"warning: {warning}", file=sys.stderr)
             last = progress
         if bar is not None:
             bar.close()
@@ -118,6 +133,7 @@ def run(args: argparse.Namespace) -> int:
     print(f"{tally.summary()} in {last.elapsed_s:.1f} s -> {args.out}")
     if last.total == 0:
         return _fail(f"{args.input}: no images found")
-    if tally.files("predicted") == 0 and tally.files("skipped") == 0:
-        return _fail("no image could be predicted")
+    if tally.files("predicted") == 0 and not tally.up_to_date:
+        return _fail("no image could be predicted" + (
+            " (existing masks kept: see the warnings above)" if tally.files("skipped") else ""))
     return 0

@@ -29,6 +29,8 @@ from unet_desktop.ml.inference.batch_progress import BEING_EDITED, BatchJob, Ite
 from unet_desktop.ml.inference.prediction_record import PredictionRecord
 from unet_desktop.ml.inference.predictor import Prediction, Predictor
 
+UP_TO_DATE = "already predicted by this model version"  # the skip that is no news
+
 
 def list_images(folder: Path) -> list[Path]:
     """Image files directly inside ``folder`` (by extension; decoding checks the content)."""
@@ -125,7 +127,7 @@ class FolderOutput:
         if written_by is None:
             return f"{job.target} exists and was not written by unet-desktop (use overwrite)"
         if written_by == self.version:
-            return "already predicted by this model version"
+            return UP_TO_DATE
         return None
 
     def write(self, items: list[tuple[BatchJob, Prediction]]) -> list[ItemResult]:
