@@ -163,8 +163,39 @@ def test_another_live_windows_autosave_is_neither_recovered_nor_removed(journal,
                    owner=f"{host}:{gone.stdout.strip()}")
     older = replace(journal.save(ws, "d.png", np.ones((4, 4), np.uint8), trimap_scheme()),
                     owner="")  # a journal from before owners were recorded
-    journal._write({(e.workspace, e.key): e for e in (mine, live, dead, older)})
+    journal._write({e.ident: e for e in (mine, live, dead, older)})
     assert [e.key for e in journal.left_behind(ws)] == ["a.png", "c.png", "d.png"]
     assert not journal.discard(ws, "b.png")  # the live window's edits are not the ones saved
-    assert journal.clear(ws) == 3
+    assert journal.clear(ws) == 1  # this window's: the leftovers wait for their recovery
+    assert [e.key for e in journal.entries(ws)] == ["b.png", "c.png", "d.png"]
+    assert journal.discard(ws, "c.png") and journal.discard(ws, "d.png")  # saved by this one
     assert [e.key for e in journal.entries(ws)] == ["b.png"]
+
+
+def test_two_windows_autosaving_one_image_keep_an_entry_each(journal, tmp_path):
+    """A window's autosave replaces only its own entry of the image; one recovered into memory
+    is adopted: it is then this window's to save or clear."""
+    import socket
+    import subprocess
+    import sys
+    from dataclasses import replace
+
+    ws = tmp_path / "ws"
+    gone = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"],
+                          capture_output=True, text=True, check=True)
+    crashed = f"{socket.gethostname()}:{gone.stdout.strip()}"
+    theirs = replace(journal.save(ws, "a.png", np.full((4, 4), 3, np.uint8), trimap_scheme()),
+                     owner=crashed, mask_file="theirs.png")
+    journal.mask_path(journal.get(ws, "a.png")).rename(journal.mask_path(theirs))
+    journal._write({theirs.ident: theirs})
+    mine = journal.save(ws, "a.png", np.full((4, 4), 1, np.uint8), trimap_scheme())
+    assert {e.owner for e in journal.entries(ws)} == {crashed, mine.owner}
+    assert journal.get(ws, "a.png") == mine
+    assert [e.owner for e in journal.left_behind(ws)] == [mine.owner]  # the newest of a.png
+    journal.clear(ws)  # this window quits without saving: the crashed one's stays
+    assert journal.entries(ws) == [theirs]
+    adopted = journal.adopt(theirs)  # recovered into a read-only window's memory
+    assert adopted.mine and journal.entries(ws) == [adopted]
+    np.testing.assert_array_equal(journal.load(adopted, trimap_scheme()), np.full((4, 4), 3))
+    journal.save(ws, "a.png", np.full((4, 4), 2, np.uint8), trimap_scheme())
+    assert len(journal.entries(ws)) == 1 and not journal.mask_path(theirs).exists()

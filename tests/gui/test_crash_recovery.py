@@ -20,6 +20,11 @@ REPO = Path(__file__).resolve().parents[2]
 STROKE = "5.5,40.5,55.5,40.5,3,5"  # x0,y0,x1,y1,value,size
 
 
+def autosaves(journal: RecoveryJournal, workspace_dir, key: str) -> list:
+    """The journal's entries of ``key``, whichever window wrote them."""
+    return [e for e in journal.entries(workspace_dir) if e.key == key]
+
+
 def start_window_with_an_autosaved_stroke(workspace_dir, home) -> subprocess.Popen:
     """The app in another process, painting one stroke on the first image; returns once the
     stroke is in the recovery journal (the process stays open)."""
@@ -31,7 +36,7 @@ def start_window_with_an_autosaved_stroke(workspace_dir, home) -> subprocess.Pop
     journal = RecoveryJournal(default_recovery_dir())
     deadline = time.monotonic() + 60
     try:
-        while journal.get(workspace_dir, KEYS[0]) is None:
+        while not autosaves(journal, workspace_dir, KEYS[0]):
             assert app.poll() is None, app.communicate()
             assert time.monotonic() < deadline, "no autosave within 60 s of starting the app"
             time.sleep(0.1)
@@ -83,9 +88,9 @@ def test_a_second_window_leaves_the_first_windows_autosave_alone(qtbot, workspac
         qtbot.waitUntil(lambda: second.session.current_key == KEYS[1], timeout=5000)
         second.session.document.replace_mask(sample_trimap(1) * 0 + 1, "an edit B cannot save")
         second.session.autosave_now()
-        assert journal.get(workspace_dir, KEYS[0]) is not None
+        assert autosaves(journal, workspace_dir, KEYS[0])
         second.close()
-        assert journal.get(workspace_dir, KEYS[0]) is not None  # A's edit is still protected
+        assert autosaves(journal, workspace_dir, KEYS[0])  # A's edit is still protected
     finally:
         first.send_signal(signal.SIGKILL)
         first.communicate(timeout=30)
@@ -96,3 +101,34 @@ def test_a_second_window_leaves_the_first_windows_autosave_alone(qtbot, workspac
     expected[capsule(expected.shape, (5.5, 40.5), (55.5, 40.5), 5)] = 3
     np.testing.assert_array_equal(saved_mask(workspace_dir, KEYS[0]), expected)
     np.testing.assert_array_equal(saved_mask(workspace_dir, KEYS[1]), sample_trimap(1))
+
+
+@pytest.mark.reliability("concurrency", "two windows autosave the same image; the first crashes")
+def test_two_windows_autosaving_the_same_image_keep_an_entry_each(qtbot, workspace_dir,
+                                                                  isolated_settings, monkeypatch):
+    """Window B (read-only) edits the image window A has an autosaved stroke on: B's autosave
+    must not replace A's. A is killed, then B quits without saving ("Quit anyway"): the next
+    start recovers A's stroke (B's autosave had taken A's entry: nothing was recovered)."""
+    first = start_window_with_an_autosaved_stroke(workspace_dir, isolated_settings)
+    journal = RecoveryJournal(default_recovery_dir())
+    try:
+        second = open_window(qtbot)
+        monkeypatch.setattr(second, "confirm_discard", lambda keys: True)
+        assert second.open_folder(workspace_dir) and second.session.workspace.read_only
+        assert second.session.current_key == KEYS[0]
+        second.session.document.replace_mask(sample_trimap(0) * 0 + 2, "B's edit of the same image")
+        second.session.autosave_now()
+        assert len({e.owner for e in autosaves(journal, workspace_dir, KEYS[0])}) == 2
+    finally:
+        first.send_signal(signal.SIGKILL)
+        first.communicate(timeout=30)
+    second.close()  # after A's crash: A's entry is a leftover, not B's to clear
+    assert len(autosaves(journal, workspace_dir, KEYS[0])) == 1
+    win = open_window(qtbot)  # A's restart
+    assert win.open_folder(workspace_dir)
+    assert win.recovered_keys == [KEYS[0]]
+    expected = sample_trimap(0)
+    expected[capsule(expected.shape, (5.5, 40.5), (55.5, 40.5), 5)] = 3
+    np.testing.assert_array_equal(saved_mask(workspace_dir, KEYS[0]), expected)
+    assert autosaves(journal, workspace_dir, KEYS[0]) == []
+    win.close()

@@ -10,13 +10,15 @@ Every window (process) of the user shares the journal. Each entry names the proc
 it: a window recovers, discards and clears only entries that are its own or were left behind by a
 process that no longer runs, never those of another window still open (a second window on the
 same folder, read-only, took the first one's live autosaves for a crash's leftovers and, on
-quitting, cleared them).
+quitting, cleared them). Two windows editing the same image keep an entry each: a second
+window's autosave never replaces the first one's. A window that recovers a leftover into memory
+(it cannot write the folder) adopts it: from then on it is that window's to save or clear.
 
 Layout of the folder::
 
     journal.json       {"format": "unet-desktop-recovery", "version": 1, "entries": [...]}
     journal.lock       held while one process changes journal.json (windows share the folder)
-    masks/<id>.png     one recovered mask per (workspace, image key)
+    masks/<id>.png     one recovered mask per (workspace, image key, window)
 """
 
 from __future__ import annotations
@@ -61,6 +63,10 @@ class RecoveryEntry:
     saved_at: float
     checksum: int  # history.mask_fingerprint of the mask written
     owner: str = ""  # "host:pid" of the window (process) that wrote it; "" in older journals
+
+    @property
+    def ident(self) -> tuple[str, str, str]:
+        return self.workspace, self.key, self.owner
 
     @property
     def saved_at_text(self) -> str:
@@ -110,7 +116,7 @@ class RecoveryJournal:
         return exclusive(self.directory / LOCK_NAME)
 
     # --- reading -----------------------------------------------------------------------------
-    def _read(self) -> dict[tuple[str, str], RecoveryEntry]:
+    def _read(self) -> dict[tuple[str, str, str], RecoveryEntry]:
         try:
             raw = json.loads(self.journal_path.read_bytes())
         except FileNotFoundError:
@@ -118,7 +124,7 @@ class RecoveryJournal:
         except (OSError, ValueError) as exc:
             self.warnings.append(f"{self.journal_path}: unreadable recovery journal ({exc})")
             return {}
-        entries: dict[tuple[str, str], RecoveryEntry] = {}
+        entries: dict[tuple[str, str, str], RecoveryEntry] = {}
         if not isinstance(raw, dict) or raw.get("format") != FORMAT_NAME:
             self.warnings.append(f"{self.journal_path}: not a recovery journal")
             return entries
@@ -135,7 +141,7 @@ class RecoveryJournal:
             except (KeyError, TypeError, ValueError):
                 self.warnings.append(f"{self.journal_path}: skipped a malformed entry {item!r}")
                 continue
-            entries[(entry.workspace, entry.key)] = entry
+            entries[entry.ident] = entry
         return entries
 
     def entries(self, workspace: str | os.PathLike | None = None) -> list[RecoveryEntry]:
@@ -149,11 +155,14 @@ class RecoveryJournal:
         return sorted(found, key=lambda e: (e.saved_at, e.workspace, e.key))
 
     def left_behind(self, workspace: str | os.PathLike) -> list[RecoveryEntry]:
-        """The autosaves of ``workspace`` to recover now: not another live window's."""
-        return [e for e in self.entries(workspace) if e.left_behind]
+        """The autosaves of ``workspace`` to recover now, not another live window's; the
+        newest of each image where windows that ended left more than one."""
+        newest = {e.key: e for e in self.entries(workspace) if e.left_behind}  # oldest first
+        return sorted(newest.values(), key=lambda e: (e.saved_at, e.key))
 
     def get(self, workspace: str | os.PathLike, key: str) -> RecoveryEntry | None:
-        entry = self._read().get((_workspace_id(workspace), key))
+        """This window's autosave of ``key``."""
+        entry = self._read().get((_workspace_id(workspace), key, this_process()))
         return entry if entry is not None and self.mask_path(entry).is_file() else None
 
     def mask_path(self, entry: RecoveryEntry) -> Path:
@@ -164,7 +173,7 @@ class RecoveryJournal:
         return read_mask(self.mask_path(entry), scheme)
 
     # --- writing -----------------------------------------------------------------------------
-    def _write(self, entries: dict[tuple[str, str], RecoveryEntry]) -> None:
+    def _write(self, entries: dict[tuple[str, str, str], RecoveryEntry]) -> None:
         self.directory.mkdir(parents=True, exist_ok=True)
         data = {
             "format": FORMAT_NAME,
@@ -180,45 +189,68 @@ class RecoveryJournal:
         mask: np.ndarray,
         scheme: LabelScheme,
     ) -> RecoveryEntry:
-        """Write ``mask`` aside (atomically) and record it; replaces an earlier autosave."""
-        ws = _workspace_id(workspace)
-        digest = hashlib.sha1(f"{ws}\0{key}".encode()).hexdigest()[:20]
+        """Write ``mask`` aside (atomically) and record it; replaces this window's earlier
+        autosave of the image (never another window's)."""
+        ws, owner = _workspace_id(workspace), this_process()
+        digest = hashlib.sha1(f"{ws}\0{key}\0{owner}".encode()).hexdigest()[:20]
         entry = RecoveryEntry(ws, key, f"{digest}.png", time.time(), mask_fingerprint(mask),
-                              this_process())
+                              owner)
         self.masks_dir.mkdir(parents=True, exist_ok=True)
         write_mask(self.mask_path(entry), mask, scheme)
         with self._updating():
             entries = self._read()
-            entries[(ws, key)] = entry
+            before = entries.get(entry.ident)
+            entries[entry.ident] = entry
             self._write(entries)
+        if before is not None and before.mask_file != entry.mask_file:  # an adopted one
+            with contextlib.suppress(FileNotFoundError):
+                self.mask_path(before).unlink()
         return entry
 
-    def discard(self, workspace: str | os.PathLike, key: str) -> bool:
-        """Forget the autosave of one image (after a real save); True if there was one. Another
-        live window's autosave of it stays: its edits are not the ones saved."""
-        if not self.journal_path.exists():  # nothing to forget (and nothing to create)
-            return False
+    def adopt(self, entry: RecoveryEntry) -> RecoveryEntry:
+        """Make a left-behind ``entry`` this window's (recovered into its memory: it saves or
+        clears it from now on, and a crash of this window leaves it behind again)."""
+        mine = RecoveryEntry(entry.workspace, entry.key, entry.mask_file, entry.saved_at,
+                             entry.checksum, this_process())
         with self._updating():
             entries = self._read()
-            entry = entries.get((_workspace_id(workspace), key))
-            if entry is None or not entry.left_behind:
-                return False
-            del entries[(entry.workspace, entry.key)]
+            if entries.pop(entry.ident, None) is None:
+                return entry
+            entries[mine.ident] = mine
             self._write(entries)
-            with contextlib.suppress(FileNotFoundError):
-                self.mask_path(entry).unlink()
-        return True
+        return mine
+
+    def discard(self, workspace: str | os.PathLike, key: str) -> bool:
+        """Forget the autosaves of one image (after a real save): this window's and those left
+        behind; True if there was one. Another live window's stays: its edits are not the
+        ones saved."""
+        if not self.journal_path.exists():  # nothing to forget (and nothing to create)
+            return False
+        ws = _workspace_id(workspace)
+        with self._updating():
+            entries = self._read()
+            gone = [e for e in entries.values()
+                    if e.workspace == ws and e.key == key and e.left_behind]
+            for entry in gone:
+                del entries[entry.ident]
+            if gone:
+                self._write(entries)
+            for entry in gone:
+                with contextlib.suppress(FileNotFoundError):
+                    self.mask_path(entry).unlink()
+        return bool(gone)
 
     def clear(self, workspace: str | os.PathLike | None = None) -> int:
-        """Forget every autosave (of one workspace if given) but other live windows'; returns
-        how many were removed."""
+        """Forget this window's autosaves (of one workspace if given): its edits the user chose
+        not to keep; returns how many were removed. Leftovers of windows that ended stay for
+        the window that recovers them (this one adopted those it recovered)."""
         if not self.directory.is_dir():
             return 0
         with self._updating():
             entries = self._read()
             wanted = None if workspace is None else _workspace_id(workspace)
             gone = [k for k, e in entries.items()
-                    if (wanted is None or e.workspace == wanted) and e.left_behind]
+                    if (wanted is None or e.workspace == wanted) and e.mine]
             for k in gone:
                 with contextlib.suppress(FileNotFoundError):
                     self.mask_path(entries.pop(k)).unlink()

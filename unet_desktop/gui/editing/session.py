@@ -199,6 +199,7 @@ class EditingSession(QObject):
                 if document is not None and document.shape == mask.shape:
                     document.replace_mask(mask, "Recovered autosave")
                     self._unsaved[entry.key] = document
+                    self.journal.adopt(entry)  # this window's to save or clear from now on
                 continue
             self.journal.discard(ws.root, entry.key)
             self.saved.emit(entry.key, "recovered")
