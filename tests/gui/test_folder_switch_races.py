@@ -1,6 +1,8 @@
 """A folder switch while work of the old folder is still running: what that work finishes
 lands in the old folder, never in the one opened since (a prediction of an image of the same
-name, a model load asked for there: Model > Open, a promoted learning round)."""
+name, a model load asked for there: Model > Open, a promoted learning round), and a batch run
+writing through the old folder's workspace stops (it wrote its states over the folder opened
+again)."""
 # ruff: noqa: F811 - pytest fixtures imported from conftest_model are redefined as arguments
 
 from __future__ import annotations
@@ -15,15 +17,18 @@ from PySide6.QtCore import QTimer
 from tests.gui.conftest import open_window
 from tests.gui.conftest_model import (  # noqa: F401 - fixtures are used by name
     TIMEOUT_MS,
+    disc_pair,
     image_key,
     make_model_file,
     make_pets,
     tiny_model,
 )
 from tests.gui.test_learning_loop import gate_scores, new_window
+from unet_desktop.core.editing.delta import delta_from_masks
 from unet_desktop.core.folder.task import Task, load_task, model_file, save_task, stored_reference
-from unet_desktop.core.folder.workspace import Workspace
+from unet_desktop.core.folder.workspace import ImageState, Workspace
 from unet_desktop.core.labels import trimap_scheme
+from unet_desktop.ml.inference.batch_workspace import WorkspaceOutput
 
 
 def test_the_old_folders_prediction_never_answers_for_the_new_folders_image(
@@ -123,4 +128,52 @@ def test_a_round_of_one_folder_promoted_as_the_next_opens_stays_that_folders(
         qtbot.waitUntil(lambda: win.models.active.path == result.model_path,
                         timeout=TIMEOUT_MS)
     finally:
+        win.close()
+
+
+def test_a_batch_run_of_a_folder_left_never_writes_over_it_when_opened_again(
+        qtbot, tmp_path, tiny_model, monkeypatch):
+    """Batch predict of a; b opened and a again while a batch of masks is being written; the
+    user corrects an image the run had predicted: it stays corrected (the run's manifest
+    write made it 'predicted' again, out of the training images)."""
+    a = make_pets(tmp_path / "a", n_images=6, n_labelled=0)
+    b = make_pets(tmp_path / "b", n_images=3, n_labelled=0)
+    gate, entered = threading.Event(), threading.Event()
+    write = WorkspaceOutput.write
+
+    def held_at_the_third(self, items):
+        if any(job.key == image_key(3) for job, _ in items) and not gate.is_set():
+            entered.set()
+            gate.wait(20)
+        return write(self, items)
+
+    monkeypatch.setattr(WorkspaceOutput, "write", held_at_the_third)
+    win = open_window(qtbot, model_path=tiny_model)
+    try:
+        qtbot.waitUntil(lambda: win.models.active is not None, timeout=TIMEOUT_MS)
+        assert win.open_folder(a)
+        dialog = win.training_commands.batch_predict()
+        finished = []
+        dialog.run_finished.connect(finished.append)
+        said = []
+        win.training_commands.message.connect(said.append)
+        dialog.start()
+        assert entered.wait(30)  # img_01 and img_02 written as predicted
+        assert win.open_folder(b)
+        qtbot.waitUntil(lambda: any(m.startswith("Batch predict of a stopped") for m in said),
+                        timeout=TIMEOUT_MS)
+        assert win.open_folder(a)
+        win.file_dock.select_key(image_key(1))
+        document = win.session.document
+        win.session.apply(delta_from_masks(document.mask, disc_pair(1)[1], "correct"))
+        assert win.session.save("save")
+        gate.set()
+        qtbot.waitUntil(lambda: bool(finished), timeout=60_000)
+        assert finished[0].cancelled
+        again = Workspace.open(a)
+        assert again[image_key(1)].state is ImageState.CORRECTED
+        np.testing.assert_array_equal(again.load_mask(image_key(1)), disc_pair(1)[1])
+        assert image_key(1) in [e.key for e in again.labelled()]
+    finally:
+        gate.set()
         win.close()

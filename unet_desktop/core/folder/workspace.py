@@ -84,6 +84,7 @@ class Workspace:
         self.skipped: list[tuple[Path, str]] = scan.skipped
         self.warnings = warnings
         self.read_only = read_only
+        self.closed = False  # close() was called: nothing is written through it any more
         self._by_key = {e.key: e for e in entries}
         self._lock = threading.RLock()
         self._manifest = ManifestWriter(scan.root, folded_journal, self._lock)
@@ -116,10 +117,18 @@ class Workspace:
         return ws
 
     def close(self) -> None:
-        """Let the folder's lock go (another window may then write it)."""
+        """Let the folder's lock go (another window may then write it). Nothing is written
+        through this object afterwards: a run still holding it (a batch) would write its
+        states over what the folder opened again records since."""
+        self.read_only = self.closed = True
         if self._writer_lock is not None:
             self._writer_lock.release()
             self._writer_lock = None
+
+    @property
+    def _refusal(self) -> str:
+        return ("cannot save: the folder was closed in this window" if self.closed
+                else "cannot save: the workspace folder is read-only")
 
     def reload_task(self) -> Task | None:
         """Read the task again (its owner, ``ml.loop.folder_models``, saved a new one)."""
@@ -239,7 +248,7 @@ class Workspace:
         if entry.page is None and target.suffix.lower() != ".png":
             target = self._scan.new_mask_path(entry.image_path.stem)
         if self.read_only:
-            raise MaskError(target, "cannot save: the workspace folder is read-only")
+            raise MaskError(target, self._refusal)
         with self._lock:  # journal, mask and record together: a fold never splits them
             try:
                 self.mask_dir.mkdir(parents=True, exist_ok=True)
@@ -352,6 +361,6 @@ class Workspace:
         """Write the manifest atomically and fold the journal into it (then delete it); raises
         :class:`FileError` on a read-only workspace or when the manifest cannot be written."""
         if self.read_only:
-            raise FileError(self.manifest_path, "cannot save: the workspace folder is read-only")
+            raise FileError(self.manifest_path, self._refusal)
         with self._lock:  # every journalled save is recorded in memory by now
             self._manifest.write(self.to_manifest())

@@ -20,11 +20,12 @@ import os
 from pathlib import Path
 from typing import Any
 
-from PySide6.QtCore import QObject, Signal
+from PySide6.QtCore import QObject, QTimer, Signal
 from PySide6.QtWidgets import QDialog, QWidget
 
 from unet_desktop.core.errors import FileError
 from unet_desktop.core.io.model_header import model_metadata
+from unet_desktop.core.io.paths import same_folder
 from unet_desktop.gui.editing.session import EditingSession
 from unet_desktop.gui.model.batch_predict_dialog import BatchPredictDialog
 from unet_desktop.gui.model.model_actions import ModelActions
@@ -58,6 +59,7 @@ class TrainingCommands(QObject):
         self._runs: dict[str, RunPlan] = {}  # output file -> the task's run it belongs to
         self._renamed: set[str] = set()  # outputs of runs from the task's renamed-class model
         actions.batch_predict.triggered.connect(self.batch_predict)
+        session.workspace_opened.connect(self._stop_the_old_folders_batch)
         actions.finetune.triggered.connect(self.finetune)
         actions.show_training.triggered.connect(self._show_training_dock)
         training_dock.model_trained.connect(self._on_model_trained)
@@ -84,6 +86,20 @@ class TrainingCommands(QObject):
         dialog.show()
         dialog.raise_()
         return dialog
+
+    def _stop_the_old_folders_batch(self) -> None:
+        """A run writing through the folder closed now stops (its Workspace writes nothing
+        more: the folder opened again would be written over with the states it started
+        from); a later run resumes where it stopped."""
+        dialog = self.batch_dialog
+        if dialog is None or dialog.job is None or dialog.job.finished \
+                or dialog.workspace is None or dialog.workspace is self.session.workspace \
+                or not same_folder(dialog.workspace.root, dialog.settings().folder):
+            return  # none runs, or it writes a folder of its own
+        dialog.cancel()
+        said = (f"Batch predict of {dialog.workspace.root.name} stopped: another folder was "
+                "opened (a later run resumes where it stopped)")
+        QTimer.singleShot(0, lambda: self.message.emit(said))  # after the folder's "Opened"
 
     def _is_being_edited(self, root: Path, key: str) -> bool:
         """On the batch writer thread: the image on screen, or one with unsaved edits."""
