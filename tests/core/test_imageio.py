@@ -285,3 +285,19 @@ def test_image_extensions_and_is_image_file():
     assert {".png", ".jpg", ".jpeg", ".gif", ".bmp", ".tif", ".tiff", ".webp"} == IMAGE_EXTENSIONS
     assert is_image_file("a/B.JPG") and is_image_file("x.tiff")
     assert not is_image_file("a/b.mat") and not is_image_file("list.txt")
+
+
+def test_a_sixteen_bit_colour_png_counts_as_stored_above_8_bits(tmp_path):
+    """What fixes a new data-range model's bits: Pillow opens a 16-bit RGB PNG as 8-bit RGB."""
+    import cv2
+
+    from unet_desktop.core.folder.image_entry import ImageEntry
+    from unet_desktop.core.folder.image_files import stored_above_8_bits
+    from unet_desktop.core.folder.manifest import ImageState
+
+    wide, narrow = tmp_path / "wide.png", tmp_path / "narrow.png"
+    cv2.imwrite(str(wide), np.full((8, 8, 3), 4000, np.uint16))
+    cv2.imwrite(str(narrow), np.full((8, 8, 3), 200, np.uint8))
+    entry = lambda path: ImageEntry(path.name, path, tmp_path / "m.png",
+                                    ImageState.UNLABELED)
+    assert stored_above_8_bits(entry(wide)) and not stored_above_8_bits(entry(narrow))

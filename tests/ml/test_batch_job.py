@@ -48,3 +48,18 @@ def test_the_folders_own_mask_folder_is_no_output_folder(task_folder, tiny_model
                               device="cpu")
     last = list(run_batch(elsewhere, batch_predictor(elsewhere)))[-1]
     assert (last.predicted, last.total) == (3, 3)  # another folder: not the task's masks
+
+
+def test_a_stack_in_a_folder_predicted_into_an_output_folder_is_predicted_once(
+        task_folder, tiny_model_file):
+    """Each slice of a stack is an entry of the folder: its file was one job per slice, each
+    predicting every slice again (5 pages: 25 jobs, the mask stack written 5 times)."""
+    import tifffile
+
+    volume = np.random.default_rng(1).integers(0, 255, (5, 24, 32), dtype=np.uint8)
+    tifffile.imwrite(task_folder / "volume.tif", volume)
+    settings = BatchSettings(task_folder, tiny_model_file, output=task_folder.parent / "out",
+                             device="cpu")
+    last = list(run_batch(settings, batch_predictor(settings)))[-1]
+    assert (last.predicted, last.total) == (3 + 5, 3 + 5)
+    assert tifffile.imread(task_folder.parent / "out" / "volume.tif").shape == (5, 24, 32)

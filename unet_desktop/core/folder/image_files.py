@@ -42,7 +42,7 @@ def stored_above_8_bits(entry: ImageEntry) -> bool:
         from unet_desktop.core.io.stacks import probe_tiff
 
         return probe_tiff(entry.image_path).dtype not in ("uint8", "int8", "bool")
-    from unet_desktop.core.io.imageio import open_image_file
+    from unet_desktop.core.io.imageio import open_image_file, wide_colour_kind
 
-    with open_image_file(entry.image_path) as im:
-        return im.mode.startswith(("I", "F"))  # I;16, I (32-bit), F: the rest are 8-bit modes
+    with open_image_file(entry.image_path) as im:  # I;16, I (32-bit), F; 16-bit colour PNGs
+        return im.mode.startswith(("I", "F")) or wide_colour_kind(im) is not None

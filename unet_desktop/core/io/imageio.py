@@ -186,7 +186,7 @@ def read_wide_colour(im: Image.Image, path: str | os.PathLike,
     """The samples of ``im`` (opened, not yet loaded) when it is colour or gray + alpha with
     more than 8 bits per sample, which Pillow cuts to 8 bits: ``HxWx3`` (RGB) or ``HxW`` (gray)
     uint16, alpha dropped, EXIF orientation applied; None for every other image."""
-    kind = _wide_colour_kind(im)
+    kind = wide_colour_kind(im)
     if kind is None:
         return None
     try:
@@ -202,7 +202,7 @@ def read_wide_colour(im: Image.Image, path: str | os.PathLike,
     return np.ascontiguousarray(_ORIENTED.get(orientation, lambda a: a)(values))
 
 
-def _wide_colour_kind(im: Image.Image) -> str | None:
+def wide_colour_kind(im: Image.Image) -> str | None:
     """The kind of samples wider than 8 bits Pillow would cut: ``rgb`` (RGB, RGBA) or ``gray``
     (gray + alpha); None when Pillow keeps the image's data."""
     if im.format == "PNG":

@@ -106,7 +106,7 @@ def run_batch(settings: BatchSettings, predictor: Any, workspace: Any | None = N
         ws = workspace if same else Workspace.open(settings.folder)  # finds images by layout
         if settings.output is not None:  # every image, masks into that folder
             _refuse_own_mask_folder(settings.output, ws.mask_dir)
-            source = [e.image_path for e in ws.entries]
+            source = list(dict.fromkeys(e.image_path for e in ws.entries))  # a stack once
         else:  # masks go where the workspace keeps them
             if not same and ws.task is None and not any(e.has_mask for e in ws):
                 # nothing tells this folder's classes yet: the model's (a task's stay)
