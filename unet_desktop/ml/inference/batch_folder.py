@@ -123,9 +123,9 @@ class FolderOutput:
         written_by = self.record.version_of(job.target.name)
         if written_by is None and self.record.unreadable:
             return (f"{job.target} exists and the record of the masks unet-desktop wrote "
-                    f"({self.record.unreadable[0].name}) is unreadable (use overwrite)")
+                    f"({self.record.unreadable[0].name}) is unreadable (overwrite replaces it)")
         if written_by is None:
-            return f"{job.target} exists and was not written by unet-desktop (use overwrite)"
+            return f"{job.target} exists and was not written by unet-desktop (overwrite replaces it)"
         if written_by == self.version:
             return UP_TO_DATE
         return None
