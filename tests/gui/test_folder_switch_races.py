@@ -177,3 +177,41 @@ def test_a_batch_run_of_a_folder_left_never_writes_over_it_when_opened_again(
     finally:
         gate.set()
         win.close()
+
+
+def test_a_batch_run_of_another_folder_stops_when_the_window_opens_that_folder(
+        qtbot, tmp_path, tiny_model, monkeypatch):
+    """Batch predict of b (not open) in place, then File > Open Folder b: the run and the
+    window would be two writers of b's manifest; the run stops."""
+    a = make_pets(tmp_path / "a", n_images=3, n_labelled=0)
+    b = make_pets(tmp_path / "b", n_images=6, n_labelled=0)
+    gate, entered = threading.Event(), threading.Event()
+    write = WorkspaceOutput.write
+
+    def held_at_the_third(self, items):
+        if any(job.key == image_key(3) for job, _ in items) and not gate.is_set():
+            entered.set()
+            gate.wait(20)
+        return write(self, items)
+
+    monkeypatch.setattr(WorkspaceOutput, "write", held_at_the_third)
+    win = open_window(qtbot, model_path=tiny_model)
+    try:
+        qtbot.waitUntil(lambda: win.models.active is not None, timeout=TIMEOUT_MS)
+        assert win.open_folder(a)
+        dialog = win.training_commands.batch_predict()
+        dialog.folder_edit.setText(str(b))
+        finished, said = [], []
+        dialog.run_finished.connect(finished.append)
+        win.training_commands.message.connect(said.append)
+        dialog.start()
+        assert entered.wait(30)
+        assert win.open_folder(b)
+        qtbot.waitUntil(lambda: any(m.startswith("Batch predict of b stopped") for m in said),
+                        timeout=TIMEOUT_MS)
+        gate.set()
+        qtbot.waitUntil(lambda: bool(finished), timeout=60_000)
+        assert finished[0].cancelled
+    finally:
+        gate.set()
+        win.close()

@@ -63,3 +63,30 @@ def test_a_stack_in_a_folder_predicted_into_an_output_folder_is_predicted_once(
     last = list(run_batch(settings, batch_predictor(settings)))[-1]
     assert (last.predicted, last.total) == (3 + 5, 3 + 5)
     assert tifffile.imread(task_folder.parent / "out" / "volume.tif").shape == (5, 24, 32)
+
+
+def test_a_folder_another_window_holds_is_not_predicted_in_place(tmp_path, tiny_binary_model_file):
+    """In place, the run writes the folder's manifest: it takes the folder's lock, and a folder
+    another window writes is refused by name (both wrote their states over each other's);
+    into an output folder it runs. The lock goes when the run ends."""
+    import json
+    import os
+    import socket
+
+    from unet_desktop.core.folder.folder_lock import lock_path
+    from unet_desktop.core.folder.workspace import Workspace
+
+    folder = tmp_path / "plain"
+    folder.mkdir()
+    for i in range(3):
+        Image.fromarray(np.full((24, 32), 40 * i, np.uint8)).save(folder / f"p_{i}.png")
+    settings = BatchSettings(folder, tiny_binary_model_file, device="cpu")
+    list(run_batch(settings, batch_predictor(settings)))
+    assert not Workspace.open(folder, writer=True).read_only  # let go after the run
+    lock_path(folder).write_text(json.dumps({
+        "host": socket.gethostname(), "pid": os.getppid(), "since": "2026-12-07T12:00:00Z"}))
+    with pytest.raises(ValueError, match=f"another window has this folder open.*{os.getppid()}"):
+        list(run_batch(settings, batch_predictor(settings)))
+    elsewhere = BatchSettings(folder, tiny_binary_model_file, output=folder.parent / "out",
+                              device="cpu")
+    assert list(run_batch(elsewhere, batch_predictor(elsewhere)))[-1].predicted == 3

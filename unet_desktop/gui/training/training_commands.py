@@ -88,17 +88,19 @@ class TrainingCommands(QObject):
         return dialog
 
     def _stop_the_old_folders_batch(self) -> None:
-        """A run writing through the folder closed now stops (its Workspace writes nothing
-        more: the folder opened again would be written over with the states it started
-        from); a later run resumes where it stopped."""
-        dialog = self.batch_dialog
+        """A run writing masks into the folder closed now (through its Workspace, which writes
+        nothing more) or into the folder opened now (two Workspaces of one folder would write
+        their states over each other's) stops; a later run resumes where it stopped."""
+        dialog, ws = self.batch_dialog, self.session.workspace
         if dialog is None or dialog.job is None or dialog.job.finished \
-                or dialog.workspace is None or dialog.workspace is self.session.workspace \
-                or not same_folder(dialog.workspace.root, dialog.settings().folder):
-            return  # none runs, or it writes a folder of its own
+                or dialog.workspace is ws or dialog.settings().output is not None:
+            return  # none runs, it runs on the folder open, or writes an output folder
+        folder = dialog.settings().folder
+        if not any(w is not None and same_folder(w.root, folder) for w in (dialog.workspace, ws)):
+            return
         dialog.cancel()
-        said = (f"Batch predict of {dialog.workspace.root.name} stopped: another folder was "
-                "opened (a later run resumes where it stopped)")
+        said = (f"Batch predict of {Path(folder).name} stopped: another folder was opened (a "
+                "later run resumes where it stopped)")
         QTimer.singleShot(0, lambda: self.message.emit(said))  # after the folder's "Opened"
 
     def _is_being_edited(self, root: Path, key: str) -> bool:

@@ -103,15 +103,26 @@ def run_batch(settings: BatchSettings, predictor: Any, workspace: Any | None = N
         ws = None
     else:
         same = workspace is not None and same_folder(workspace.root, settings.folder)
-        ws = workspace if same else Workspace.open(settings.folder)  # finds images by layout
+        # finds images by layout; writing masks in place, it holds the folder's lock
+        ws = workspace if same else Workspace.open(settings.folder,
+                                                   writer=settings.output is None)
+        if ws.lock_holder is not None and settings.output is None:
+            ws.close()
+            raise ValueError(f"{ws.root}: another window has this folder open "
+                             f"({ws.lock_holder.describe()}): batch predict it there, or "
+                             "choose an output folder")
         if settings.output is not None:  # every image, masks into that folder
             _refuse_own_mask_folder(settings.output, ws.mask_dir)
             source = list(dict.fromkeys(e.image_path for e in ws.entries))  # a stack once
         else:  # masks go where the workspace keeps them
             if not same and ws.task is None and not any(e.has_mask for e in ws):
                 # nothing tells this folder's classes yet: the model's (a task's stay)
-                ws = Workspace.open(settings.folder, scheme=predictor.meta.scheme)
+                scanned, ws = ws, Workspace.open(settings.folder, scheme=predictor.meta.scheme,
+                                                 writer=True)
+                scanned.close()  # the lock is re-entrant: ws holds it now
             if not _fits(ws, predictor.meta.scheme):
+                if not same:
+                    ws.close()
                 raise ValueError(
                     f"{ws.root}: the model predicts {predictor.meta.scheme.kind} masks but this "
                     f"folder's masks are {ws.scheme.kind}; choose an output folder")
@@ -123,10 +134,15 @@ def run_batch(settings: BatchSettings, predictor: Any, workspace: Any | None = N
         def guard(key: str) -> bool:
             return protect(root, key)
 
-    for progress in batch_predict(predictor, source, settings.output,
-                                  overwrite=settings.overwrite, write_probs=settings.write_probs,
-                                  cancel=cancel, protect=guard):
-        yield replace(progress, results=list(progress.results))  # the generator reuses it
+    try:
+        for progress in batch_predict(predictor, source, settings.output,
+                                      overwrite=settings.overwrite,
+                                      write_probs=settings.write_probs, cancel=cancel,
+                                      protect=guard):
+            yield replace(progress, results=list(progress.results))  # the generator reuses it
+    finally:
+        if ws is not None and ws is not workspace:
+            ws.close()  # its lock goes
 
 
 def _refuse_own_mask_folder(output: Path, mask_dir: Path) -> None:
