@@ -17,6 +17,7 @@ from tests.gui.conftest import open_window
 from tests.gui.conftest_model import TIMEOUT_MS
 from tests.gui.helpers import drag
 from unet_desktop.core.folder.task import Task, save_task
+from unet_desktop.core.folder.workspace import ImageState
 from unet_desktop.core.io.maskio import read_mask
 from unet_desktop.core.labels import LabelScheme, binary_scheme
 from unet_desktop.ml.loop.learning_loop import LoopSettings
@@ -88,9 +89,8 @@ def test_without_sparse_labels_the_prediction_still_becomes_the_mask_by_itself(q
     win.close()
 
 
-def test_strokes_give_a_live_prediction_that_finds_the_disc(qtbot, tmp_path):
-    """A bright disc on a dark ground; a stroke inside and one outside, nowhere near its edge:
-    seconds later the prediction layer shows the disc (the tiny model's own is noise)."""
+def disc_window(qtbot, tmp_path):
+    """A bright disc on a dark ground, a sparse task, the tiny model: (window, disc)."""
     root = tmp_path / "discs"
     root.mkdir()
     rng = np.random.default_rng(1)
@@ -104,6 +104,12 @@ def test_strokes_give_a_live_prediction_that_finds_the_disc(qtbot, tmp_path):
     qtbot.waitUntil(lambda: win.models.active is not None, timeout=TIMEOUT_MS)
     assert win.open_folder(root)
     qtbot.waitUntil(lambda: win.prediction.shown is not None, timeout=TIMEOUT_MS)
+    return win, disc
+
+
+def paint_in_and_out(qtbot, win):
+    """A stroke inside the disc and one around it, nowhere near its edge; returns once the
+    prediction from them is shown (the signal's arguments)."""
     win.tools.set_tool("brush")
     win.tools.set_size(3)
     win.tools.set_value(255)
@@ -111,13 +117,54 @@ def test_strokes_give_a_live_prediction_that_finds_the_disc(qtbot, tmp_path):
     win.tools.set_value(0)
     with qtbot.waitSignal(win.live_prediction.shown, timeout=30_000) as live:
         drag(qtbot, win.canvas, [(3, 3), (44, 3), (44, 36), (3, 36)])
-    assert live.args[0] == "disc.png" and 0 < live.args[1] < 30
+    return live.args
+
+
+def test_strokes_give_a_live_prediction_that_finds_the_disc(qtbot, tmp_path):
+    """Seconds after the strokes the prediction layer shows the disc (the tiny model's own is
+    noise)."""
+    win, disc = disc_window(qtbot, tmp_path)
+    live = paint_in_and_out(qtbot, win)
+    assert live[0] == "disc.png" and 0 < live[1] < 30
     shown = win.prediction.shown
     assert shown.version == "strokes"
     labels = win.canvas.prediction_layer.mask
     assert ((labels == 255) == disc).mean() > 0.95  # the boundary nobody painted is found
     mask = win.session.document.mask
     assert (mask == UNLABELED).mean() > 0.6  # the mask is still the strokes alone
+    win.close()
+
+
+def test_the_prediction_from_strokes_accepted_and_saved_stays_a_training_image(qtbot,
+                                                                                tmp_path):
+    """Enter over the prediction from the strokes, then save: in a sparse task what the mask
+    labels is the user's, so the image stays corrected (it was saved 'predicted': out of the
+    training images, no loop round, open to batch predict)."""
+    win, _ = disc_window(qtbot, tmp_path)
+    paint_in_and_out(qtbot, win)
+    assert win.prediction.shown.version == "strokes"
+    assert win.prediction.accept()
+    assert win.session.save()
+    ws = win.session.workspace
+    assert ws["disc.png"].state is ImageState.CORRECTED
+    assert [e.key for e in ws.labelled()] == ["disc.png"]
+    win.close()
+
+
+def test_a_prediction_from_strokes_an_undo_took_away_is_withdrawn(qtbot, tmp_path):
+    """Undo of the stroke outside leaves one class: no prediction from the strokes can be made,
+    and the one made with the stroke undone is taken away, not left to accept."""
+    win, _ = disc_window(qtbot, tmp_path)
+    paint_in_and_out(qtbot, win)
+    win.actions.undo.trigger()
+    qtbot.waitUntil(lambda: win.prediction.shown is None
+                    or win.prediction.shown.version != "strokes", timeout=30_000)
+    before = win.session.document.mask.copy()
+    if win.prediction.shown is not None:  # the model's own may be back: never the strokes'
+        assert win.prediction.shown.version == win.models.active_version
+    else:
+        assert not win.prediction.accept()
+        np.testing.assert_array_equal(win.session.document.mask, before)
     win.close()
 
 

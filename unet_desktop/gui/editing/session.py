@@ -396,12 +396,16 @@ class EditingSession(QObject):
     def _write(self, document: MaskDocument, reason: str,
                state: ImageState | None = None) -> bool:
         """Save ``document``: as ``state`` if given, else ``predicted`` while it is an accepted
-        prediction and ``corrected`` otherwise."""
+        prediction and ``corrected`` otherwise. In a sparse task an accepted prediction is
+        ``corrected`` too: there a prediction becomes labels only where the user accepts it,
+        so what the mask labels is the user's (saved as ``predicted`` it left the training
+        images, and batch predict could write over it)."""
         key = document.key
         document.end_stroke()
         accepted = self._accepted.get(key) if self.is_accepted_prediction(document) else None
         if state is None:
-            state = ImageState.PREDICTED if accepted else ImageState.CORRECTED
+            sparse = self.workspace.scheme.ignore_value is not None
+            state = ImageState.PREDICTED if accepted and not sparse else ImageState.CORRECTED
         version = accepted.model_version if accepted else None
         uncertainty = accepted.uncertainty if accepted else None
         try:

@@ -156,7 +156,10 @@ class LivePrediction(QObject):
         if isinstance(result, Exception):
             self.prediction.status_changed.emit(f"Prediction from the strokes failed: {result}")
             return
-        if result is None or generation != self._generation:
-            return  # fewer than two classes painted, or newer strokes: their run follows
+        if generation != self._generation:
+            return  # newer strokes: their run follows
+        if result is None:  # fewer than two classes painted
+            self.prediction.withdraw_from_strokes(key)
+            return
         if self.prediction.show_from_strokes(key, result):
             self.shown.emit(key, time.monotonic() - stroke_time)

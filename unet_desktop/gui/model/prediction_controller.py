@@ -200,6 +200,20 @@ class PredictionController(QObject):
         self.prediction_shown.emit(key)
         return True
 
+    def withdraw_from_strokes(self, key: str) -> None:
+        """The strokes of ``key`` no longer make a prediction (an undo left one class): the one
+        they made is taken away, so Enter cannot accept what removed strokes taught; the
+        model's own follows."""
+        from unet_desktop.gui.model.live_prediction import VERSION
+
+        shown = self.shown
+        if not self._active or shown is None or shown.key != key or shown.version != VERSION:
+            return
+        self.shown = None
+        self.canvas.clear_prediction()
+        self.status_changed.emit("No prediction from your strokes: they need two classes")
+        self.request_current()
+
     # --- accepting ------------------------------------------------------------------------------
     def _may_auto_accept(self) -> bool:
         ws, shown = self.session.workspace, self.shown
