@@ -331,3 +331,21 @@ def test_erase_value_per_scheme():
     assert erase_value(trimap_scheme()) == 2
     assert erase_value(camvid_scheme()) == 11
     assert erase_value(multiclass_scheme(3)) == 0
+
+
+def test_remove_islands_of_a_sparse_mask_keeps_the_strokes_and_the_unpainted_pixels():
+    """Strokes among unpainted pixels are no specks: with ``unlabeled`` they stay, and so does
+    every unpainted region; a speck inside a painted region still goes."""
+    unlabeled = 128
+    mask = np.full((30, 30), unlabeled, np.uint8)
+    mask[5, 5:12] = 255  # a short stroke of 7 px among unpainted pixels
+    mask[15:28, 15:28] = 0  # a painted background region...
+    mask[20, 20] = 255  # ...with a speck of foreground in it
+    delta = remove_islands(mask, 50, unlabeled=unlabeled)
+    new = mask.copy()
+    delta.apply(new)
+    assert (new[5, 5:12] == 255).all() and new[20, 20] == 0
+    assert (new == unlabeled).sum() == (mask == unlabeled).sum()
+    before = mask.copy()
+    remove_islands(mask, 50).apply(before)  # without it the stroke was taken as a speck
+    assert (before[5, 5:12] != 255).all()

@@ -173,3 +173,30 @@ def test_pointer_shows_position_and_label_in_the_status_bar(qtbot, window):
     assert status.position_label.text() == "x 12  y 15"
     assert status.value_label.text() == "1 foreground"
     assert status.zoom_label.text().endswith("%")
+
+
+def test_make_trimap_band_leaves_a_sparse_trimap_alone_and_says_why(qtbot, tmp_path):
+    """Strokes of a sparse trimap task: the band would label every unpainted pixel background
+    and turn a thin foreground stroke into border; it changes nothing and says so."""
+    from PIL import Image
+
+    from tests.gui.conftest import open_window
+    from unet_desktop.core.folder.task import Task, save_task
+    from unet_desktop.core.labels import trimap_scheme
+
+    root = tmp_path / "pets"
+    root.mkdir()
+    Image.fromarray(np.full((40, 60, 3), 90, np.uint8)).save(root / "p.png")
+    save_task(root, Task("pets", trimap_scheme(ignore_value=0)))
+    win = open_window(qtbot)
+    said = []
+    win.statusBar().messageChanged.connect(said.append)
+    assert win.open_folder(root)
+    win.tools.set_size(3)
+    qtbot.keyClick(win, Qt.Key.Key_1)
+    drag(qtbot, win.canvas, [(20.5, 20.5), (40.5, 20.5)])
+    before = win.session.document.mask.copy()
+    win.tool_dock.band_button.click()
+    np.testing.assert_array_equal(win.session.document.mask, before)
+    assert any("nobody painted" in m for m in said)
+    win.close()

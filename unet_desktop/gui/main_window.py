@@ -212,7 +212,7 @@ class MainWindow(QMainWindow):
     def _connect_model_parts(self) -> None:
         a, dock, bar = self.model_actions, self.prediction_dock, self.statusBar()
         for source in (self.prediction, self.model_commands, self.training_commands,
-                       self.task_commands, self.learning, self.tools):
+                       self.task_commands, self.learning, self.tools, self.editing):
             source.message.connect(lambda text: bar.showMessage(text, MESSAGE_MS))
         for source in (self.model_commands, self.training_commands, self.task_commands,
                        self.learning):

@@ -75,11 +75,14 @@ def remove_islands(
     values: Sequence[int] | None = None,
     fill_value: int | None = None,
     label: str = "Remove islands",
+    unlabeled: int | None = None,
 ) -> Delta | None:
     """Remove 8-connected regions smaller than ``min_size`` px.
 
     ``values`` limits this to those classes (default: every value present). A removed island
-    takes ``fill_value`` if given, else the most common value around it.
+    takes ``fill_value`` if given, else the most common value around it. ``unlabeled`` (a
+    sparse mask's value for pixels nobody painted) is no class: its regions stay, and an island
+    it surrounds is a stroke, not a speck, and stays too.
     """
     check_mask(mask)
     if min_size <= 1:
@@ -87,7 +90,8 @@ def remove_islands(
     height, width = mask.shape
     new = mask.copy()
     present = np.flatnonzero(np.bincount(mask.ravel(), minlength=256))
-    targets = [int(v) for v in (values if values is not None else present) if v in present]
+    targets = [int(v) for v in (values if values is not None else present)
+               if v in present and v != unlabeled]
     for v in targets:
         count, labels, stats, _ = cv2.connectedComponentsWithStats(
             (new == v).view(np.uint8), connectivity=8
@@ -99,7 +103,10 @@ def remove_islands(
             box = (max(0, y - 1), max(0, x - 1), min(height, y + h + 1), min(width, x + w + 1))
             by0, bx0, by1, bx1 = box
             island = labels[by0:by1, bx0:bx1] == i
-            fill = fill_value if fill_value is not None else _surrounding_value(new, island, box)
+            around = _surrounding_value(new, island, box)
+            if unlabeled is not None and around == unlabeled:
+                continue  # a stroke among unpainted pixels
+            fill = fill_value if fill_value is not None else around
             if fill is not None:
                 new[by0:by1, bx0:bx1][island] = fill
     return delta_from_masks(mask, new, label)

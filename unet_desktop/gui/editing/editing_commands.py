@@ -10,13 +10,15 @@ from __future__ import annotations
 import math
 from typing import Any
 
-from PySide6.QtCore import QObject
+from PySide6.QtCore import QObject, Signal
 
 from unet_desktop.core.editing.cleanup import fill_holes, remove_islands, trimap_band
 from unet_desktop.core.labels import LabelScheme
 
 
 class EditingCommands(QObject):
+    message = Signal(str)  # for the status bar
+
     def __init__(self, session: Any, canvas: Any, tools: Any, tool_dock: Any, actions: Any,
                  settings: Any, pointer_status: Any, parent: QObject | None = None) -> None:
         super().__init__(parent)
@@ -132,8 +134,13 @@ class EditingCommands(QObject):
     # --- clean-up operations (core.editing.cleanup) ------------------------------------------
     def apply_band(self, band: int) -> None:
         document = self.session.document
-        if document is not None and document.scheme.kind == "trimap":
-            self.session.apply(trimap_band(document.mask, band, source="trimap"))
+        if document is None or document.scheme.kind != "trimap":
+            return
+        if _unpainted(document):  # the band would label every pixel nobody painted
+            self.message.emit("Make Trimap Band rebuilds a whole mask: this one has pixels "
+                              "nobody painted (sparse labels); paint the border instead")
+            return
+        self.session.apply(trimap_band(document.mask, band, source="trimap"))
 
     def fill_holes(self) -> None:
         document = self.session.document
@@ -143,4 +150,11 @@ class EditingCommands(QObject):
     def remove_islands(self, min_size: int) -> None:
         document = self.session.document
         if document is not None:
-            self.session.apply(remove_islands(document.mask, min_size))
+            self.session.apply(remove_islands(document.mask, min_size,
+                                              unlabeled=document.scheme.ignore_value))
+
+
+def _unpainted(document: Any) -> bool:
+    """Whether the mask has pixels nobody painted (a sparse task's unlabeled value)."""
+    unlabeled = document.scheme.ignore_value
+    return unlabeled is not None and bool((document.mask == unlabeled).any())
