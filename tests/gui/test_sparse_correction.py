@@ -195,3 +195,16 @@ def test_a_saved_stroke_starts_a_loop_round_and_its_curve_point_says_strokes(qtb
     spot = win.learning.panel.points.points()[0]
     assert spot.brush().style() == Qt.BrushStyle.NoBrush  # hollow
     win.close()
+
+
+def test_enter_over_strokes_names_the_prediction_from_the_strokes(qtbot, tmp_path,
+                                                                 monkeypatch):
+    from PySide6.QtWidgets import QMessageBox
+
+    win, _ = disc_window(qtbot, tmp_path)
+    paint_in_and_out(qtbot, win)
+    asked = []
+    monkeypatch.setattr(QMessageBox, "exec", lambda box: asked.append(box.text()) or 0)
+    win.prediction.accept(ask=True)  # Enter; the question is answered "keep" (no button)
+    assert asked == ["Replace your mask of disc.png with the prediction from your strokes?"]
+    win.close()

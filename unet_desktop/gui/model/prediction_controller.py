@@ -268,8 +268,13 @@ class PredictionController(QObject):
             ImageState.CORRECTED, ImageState.VERIFIED)
 
     def _ask_replace_strokes(self, key: str) -> bool:
+        from unet_desktop.gui.model.live_prediction import VERSION
+
+        shown = self.shown
+        which = ("the prediction from your strokes" if shown is not None
+                 and shown.version == VERSION else "the model's prediction")
         box = QMessageBox(QMessageBox.Icon.Question, "Replace your strokes?",
-                          f"Replace your mask of {key} with the model's prediction?",
+                          f"Replace your mask of {key} with {which}?",
                           parent=self.canvas.window())
         replace = box.addButton("Replace with the Prediction",
                                 QMessageBox.ButtonRole.DestructiveRole)
