@@ -40,6 +40,9 @@ from unet_desktop.core.labels import (
 
 NAME, COLOUR, VALUE = range(3)
 SHOWN_ROWS = 4  # classes shown without scrolling
+# the mask reader takes a binary mask of 0s and 1s for 0/255 (core.io.maskio), so pixels stored
+# as 1 would read as foreground
+BINARY_READS_AS_FOREGROUND = 1
 
 
 def default_scheme(kind: SchemeKind, sparse: bool = True) -> LabelScheme:
@@ -51,6 +54,14 @@ def default_scheme(kind: SchemeKind, sparse: bool = True) -> LabelScheme:
     if kind == "trimap":
         return trimap_scheme(ignore_value=ignore)
     return multiclass_scheme(["background", "class 1"], ignore_value=ignore)
+
+
+def unlabeled_problem(kind: SchemeKind, value: int | None) -> str | None:
+    """Why ``value`` cannot store the unlabeled pixels of a ``kind`` scheme, or None."""
+    if kind == "binary" and value == BINARY_READS_AS_FOREGROUND:
+        return (f"the unlabeled value {value} would read as foreground: a binary mask of 0s "
+                f"and 1s is read as 0/255 (choose another, e.g. {DEFAULT_UNLABELED['binary']})")
+    return None
 
 
 class ClassEditor(QWidget):
@@ -213,7 +224,7 @@ class ClassEditor(QWidget):
     # --- result ---------------------------------------------------------------------------------
     def scheme(self) -> LabelScheme:
         """The edited scheme; ``ValueError`` names the problem (empty or repeated names, the
-        unlabeled value used by a class)."""
+        unlabeled value used by a class or read as one)."""
         names = [c.name for c in self._classes]
         if any(not n for n in names):
             raise ValueError("every class needs a name")
@@ -222,6 +233,9 @@ class ClassEditor(QWidget):
         ignore = self.unlabeled_value()
         if ignore is not None and ignore in {c.value for c in self._classes}:
             raise ValueError(f"the unlabeled value {ignore} is also a class's value")
+        problem = unlabeled_problem(self._kind, ignore)
+        if problem:
+            raise ValueError(problem)
         return LabelScheme(self._kind, tuple(self._classes), ignore)
 
 

@@ -1,0 +1,78 @@
+"""Editing a task never costs the strokes its masks hold: Mask > Classes... and File > New Task...
+refuse a change of the values that saved masks or unsaved strokes may hold (a removed class's
+value is never given to a new class), a binary task never stores unlabeled pixels as a value the
+mask reader takes for a class, and a new set-up keeps the task's input rule."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from tests.gui.conftest import open_window
+from tests.gui.helpers import drag
+from unet_desktop.core.folder.task import Task, save_task
+from unet_desktop.core.labels import LabelScheme, binary_scheme, multiclass_scheme
+from unet_desktop.gui.task.class_editor import ClassEditor
+from unet_desktop.gui.task.task_dialog import TaskDialog
+
+SPARSE_BINARY = binary_scheme(("outside", "cell"), ignore_value=128)
+THREE_CLASSES = multiclass_scheme(["bg", "nucleus", "membrane"], ignore_value=255)
+MEMBRANE = 2
+HELD = "masks of this folder may hold the values"
+
+
+def folder(tmp_path: Path, scheme: LabelScheme, input_rule: dict | None = None) -> Path:
+    """Two small images and a task with ``scheme``, no masks."""
+    root = tmp_path / "cells"
+    root.mkdir()
+    rng = np.random.default_rng(0)
+    for i in range(2):
+        image = rng.integers(0, 255, (40, 48, 3), dtype=np.uint8)
+        Image.fromarray(image).save(root / f"c{i}.png")
+    save_task(root, Task("cells", scheme, input_rule=input_rule or {}))
+    return root
+
+
+def window_with_a_stroke(qtbot, root: Path, value: int, saved: bool):
+    win = open_window(qtbot)
+    assert win.open_folder(root)
+    win.tools.set_tool("brush")
+    win.tools.set_size(3)
+    win.tools.set_value(value)
+    drag(qtbot, win.canvas, [(5, 5), (20, 5)])
+    assert win.session.document.dirty
+    if saved:
+        assert win.session.save()
+    return win
+
+
+def ok_enabled(dialog) -> bool:
+    return dialog.buttons.button(dialog.buttons.StandardButton.Ok).isEnabled()
+
+
+@pytest.mark.parametrize("kind", ["binary", "trimap", "multiclass"])
+def test_one_is_refused_as_the_unlabeled_value_only_where_a_mask_reader_takes_it_for_a_class(
+        qtbot, kind):
+    editor = ClassEditor()
+    qtbot.addWidget(editor)
+    editor.set_kind(kind)
+    editor.set_sparse(True, 1)
+    if kind == "binary":  # 0s and 1s read as 0/255: unlabeled would become foreground
+        with pytest.raises(ValueError, match="unlabeled value 1 would read as foreground"):
+            editor.scheme()
+    else:  # 1 is a class there
+        with pytest.raises(ValueError, match="also a class's value"):
+            editor.scheme()
+
+
+def test_the_task_dialog_refuses_one_as_a_binary_tasks_unlabeled_value(qtbot):
+    dialog = TaskDialog(binary_scheme(ignore_value=128), name="cells")
+    qtbot.addWidget(dialog)
+    dialog.classes.unlabeled_spin.setValue(1)
+    assert "would read as foreground" in dialog.problem_label.text()
+    assert not ok_enabled(dialog)
+    dialog.classes.unlabeled_spin.setValue(100)
+    assert ok_enabled(dialog)
