@@ -14,8 +14,9 @@ from PIL import Image
 from tests.gui.conftest import open_window
 from tests.gui.helpers import drag
 from unet_desktop.core.folder.task import Task, save_task
+from unet_desktop.core.io.maskio import read_mask
 from unet_desktop.core.labels import LabelScheme, binary_scheme, multiclass_scheme
-from unet_desktop.gui.task.class_editor import ClassEditor
+from unet_desktop.gui.task.class_editor import ClassEditor, dropped_values_problem
 from unet_desktop.gui.task.task_dialog import TaskDialog
 
 SPARSE_BINARY = binary_scheme(("outside", "cell"), ignore_value=128)
@@ -51,6 +52,34 @@ def window_with_a_stroke(qtbot, root: Path, value: int, saved: bool):
 
 def ok_enabled(dialog) -> bool:
     return dialog.buttons.button(dialog.buttons.StandardButton.Ok).isEnabled()
+
+
+def test_a_class_added_after_removing_a_painted_one_never_takes_its_value(qtbot, tmp_path):
+    root = folder(tmp_path, THREE_CLASSES)
+    win = window_with_a_stroke(qtbot, root, MEMBRANE, saved=True)
+    errors: list[str] = []
+    win.task_commands.error.connect(errors.append)
+    dialog = win.task_commands.edit_classes()
+    dialog.editor.remove_class(2)
+    assert f"{HELD} [2]" in dialog.problem_label.text()
+    dialog.editor.add_class("mitochondrion")
+    assert [c.value for c in dialog.editor.scheme().classes] == [0, 1, 3]
+    assert f"{HELD} [2]" in dialog.problem_label.text()  # until the removal is undone
+    assert not ok_enabled(dialog)
+    dialog.accept()  # as if OK were pressed anyway: refused with the reason
+    assert errors and HELD in errors[-1]
+    ws = win.session.workspace
+    assert ws.scheme == THREE_CLASSES
+    assert MEMBRANE in read_mask(root / "masks" / "c0.png", ws.scheme)
+    win.close()
+
+
+def test_a_removed_class_value_cannot_become_the_unlabeled_value(qtbot):
+    editor = ClassEditor(multiclass_scheme(["bg", "nucleus", "membrane"]))
+    qtbot.addWidget(editor)
+    editor.remove_class(2)
+    editor.set_sparse(True, MEMBRANE)
+    assert f"{HELD} [2]" in dropped_values_problem(multiclass_scheme(3), editor.scheme())
 
 
 @pytest.mark.parametrize("kind", ["binary", "trimap", "multiclass"])

@@ -251,9 +251,14 @@ def classes_mismatch(model: LabelScheme, task: LabelScheme) -> str | None:
 
 
 def removed_values(old: LabelScheme, new: LabelScheme) -> list[int]:
-    """Stored values of ``old`` (classes and unlabeled) that ``new`` no longer allows: masks
-    holding them would become unreadable."""
-    return sorted(old.valid_values - new.valid_values)
+    """Stored values of ``old`` (classes and unlabeled) that ``new`` no longer allows, or allows
+    in the other role (a removed class's value made the unlabeled one): masks holding them would
+    become unreadable or change meaning."""
+    gone = old.valid_values - new.valid_values
+    if old.ignore_value != new.ignore_value:
+        gone |= {v for v in (old.ignore_value, new.ignore_value) if v is not None} \
+            & old.valid_values
+    return sorted(gone)
 
 
 def classes_by_name(parent: LabelScheme, new: LabelScheme) -> dict[str, str]:

@@ -64,6 +64,17 @@ def unlabeled_problem(kind: SchemeKind, value: int | None) -> str | None:
     return None
 
 
+def dropped_values_problem(held: LabelScheme | None, scheme: LabelScheme) -> str | None:
+    """Why ``scheme`` cannot replace ``held``, the scheme whose values the folder's masks (saved
+    or unsaved) may hold: values it no longer allows or gives another meaning. None without
+    masks (``held`` None) or when every value keeps its meaning."""
+    gone = removed_values(held, scheme) if held is not None else []
+    if gone:
+        return (f"masks of this folder may hold the values {gone}: keep those classes (or "
+                "the unlabeled value) so that every mask stays readable")
+    return None
+
+
 class ClassEditor(QWidget):
     """Edits one label scheme; :meth:`scheme` builds it (``ValueError`` says what is wrong)."""
 
@@ -73,6 +84,7 @@ class ClassEditor(QWidget):
         super().__init__(parent)
         self._kind: SchemeKind = "binary"
         self._classes: list[ClassInfo] = []
+        self._held: frozenset[int] = frozenset()  # values masks may hold: no new class takes one
         self.table = QTableWidget(0, 3)
         self.table.setHorizontalHeaderLabels(["Class", "Colour", "Value in mask files"])
         self.table.horizontalHeader().setStretchLastSection(True)
@@ -172,9 +184,15 @@ class ClassEditor(QWidget):
         self._classes[row] = ClassInfo(c.name, tuple(int(v) for v in rgb), c.value)
         self._refresh()
 
+    def keep_values(self, values: frozenset[int]) -> None:
+        """Values the folder's masks may hold: a new class never takes one (it would take over
+        the pixels of a removed class)."""
+        self._held = frozenset(values)
+
     def add_class(self, name: str | None = None) -> int:
-        """A new class with the lowest free value; returns its row."""
-        used = {c.value for c in self._classes} | {self.unlabeled_value()}
+        """A new class with the lowest value that is free and no mask may hold; returns its
+        row."""
+        used = {c.value for c in self._classes} | {self.unlabeled_value()} | self._held
         value = next(v for v in range(255) if v not in used)
         colour = default_color(len(self._classes))
         self._classes.append(ClassInfo(name or f"class {value}", colour, value))
@@ -249,6 +267,8 @@ class ClassesDialog(QDialog):
         self.original = scheme
         self.has_masks = has_masks
         self.editor = ClassEditor(scheme)
+        if has_masks:
+            self.editor.keep_values(scheme.valid_values)
         self.problem_label = QLabel("")
         self.problem_label.setWordWrap(True)
         self.problem_label.setStyleSheet("color: #b00020")
@@ -271,11 +291,7 @@ class ClassesDialog(QDialog):
             scheme = self.editor.scheme()
         except ValueError as exc:
             return str(exc)
-        gone = removed_values(self.original, scheme)
-        if gone and self.has_masks:
-            return (f"masks of this folder may hold the values {gone}: keep those classes (or "
-                    "the unlabeled value) so that every mask stays readable")
-        return None
+        return dropped_values_problem(self.original if self.has_masks else None, scheme)
 
     def _validate(self) -> None:
         problem = self.problem()

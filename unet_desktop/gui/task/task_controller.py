@@ -251,8 +251,13 @@ class TaskController(QObject):
         return dialog
 
     def _on_classes_accepted(self, dialog: ClassesDialog, ws: Any) -> None:
-        if ws is self.session.workspace and ws.task is not None:
-            self.apply_task(replace(ws.task, scheme=dialog.scheme()))
+        if ws is not self.session.workspace or ws.task is None:
+            return
+        problem = dialog.problem()  # the OK button waits for none; accept() does not
+        if problem:
+            self.error.emit(f"Cannot change the classes: {problem}")
+            return
+        self.apply_task(replace(ws.task, scheme=dialog.scheme()))
 
     def apply_task(self, task: Task) -> bool:
         """Save ``task`` as the open folder's and take it into use; False if it cannot be
