@@ -105,3 +105,37 @@ def test_the_task_dialog_refuses_one_as_a_binary_tasks_unlabeled_value(qtbot):
     assert not ok_enabled(dialog)
     dialog.classes.unlabeled_spin.setValue(100)
     assert ok_enabled(dialog)
+
+
+@pytest.mark.parametrize("change", ["unlabeled value", "painted class"])
+def test_classes_refuse_a_change_that_unsaved_strokes_would_not_survive(qtbot, tmp_path, change):
+    scheme, value = ((SPARSE_BINARY, 255) if change == "unlabeled value"
+                     else (THREE_CLASSES, MEMBRANE))
+    root = folder(tmp_path, scheme)
+    win = window_with_a_stroke(qtbot, root, value, saved=False)
+    dialog = win.task_commands.edit_classes()
+    if change == "unlabeled value":
+        dialog.editor.unlabeled_spin.setValue(100)
+        assert f"{HELD} [128]" in dialog.problem_label.text()
+    else:
+        dialog.editor.remove_class(2)
+        assert f"{HELD} [2]" in dialog.problem_label.text()
+    assert not ok_enabled(dialog)
+    dialog.accept()
+    document = win.session.document
+    assert win.session.workspace.scheme == scheme
+    assert document.dirty and value in document.mask  # the strokes stay, still undoable
+    assert document.can_undo
+    win.close()
+
+
+def test_classes_may_change_freely_before_any_stroke(qtbot, tmp_path):
+    root = folder(tmp_path, SPARSE_BINARY)
+    win = open_window(qtbot)
+    assert win.open_folder(root)
+    dialog = win.task_commands.edit_classes()
+    dialog.editor.unlabeled_spin.setValue(100)
+    assert ok_enabled(dialog)
+    dialog.accept()
+    assert win.session.workspace.scheme.ignore_value == 100
+    win.close()

@@ -258,8 +258,9 @@ class ClassEditor(QWidget):
 
 
 class ClassesDialog(QDialog):
-    """Mask > Classes...: edit the open folder's classes. Values that masks may hold cannot go
-    away while the folder has masks (they would become unreadable)."""
+    """Mask > Classes...: edit the open folder's classes. Values that masks may hold (saved, or
+    unsaved edits in memory) cannot go away or change meaning while the folder has such masks
+    (they would become unreadable, or read as another class)."""
 
     def __init__(self, scheme: LabelScheme, has_masks: bool, parent: QWidget | None = None):
         super().__init__(parent)

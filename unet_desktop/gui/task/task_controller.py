@@ -131,6 +131,16 @@ class TaskController(QObject):
             return None
         return classes_mismatch(model_scheme_, ws.scheme)
 
+    def held_scheme(self) -> LabelScheme | None:
+        """The scheme whose values the open folder's masks may hold, which new classes must
+        keep: with a task, when masks are saved; with unsaved edits in memory (they are saved
+        in this scheme before the folder reopens in another). None when no mask may hold any:
+        a folder without a task reads its saved masks by a guess, which the task may correct."""
+        ws, session = self.session.workspace, self.session
+        unsaved = any(session.is_dirty(key) for key in session.unsaved_keys())
+        saved = ws.task is not None and any(e.has_mask for e in ws.entries)
+        return ws.scheme if unsaved or saved else None
+
     # --- opening a folder ------------------------------------------------------------------------
     def _on_workspace_opened(self) -> None:
         ws = self.session.workspace
@@ -243,8 +253,7 @@ class TaskController(QObject):
         if ws.task is None:
             self.new_task(note="Classes belong to the folder's task: set it up first.")
             return None
-        dialog = ClassesDialog(ws.scheme, any(e.has_mask for e in ws.entries),
-                               self._dialog_parent)
+        dialog = ClassesDialog(ws.scheme, self.held_scheme() is not None, self._dialog_parent)
         dialog.accepted.connect(lambda: self._on_classes_accepted(dialog, ws))
         self.classes_dialog = dialog
         dialog.open()
