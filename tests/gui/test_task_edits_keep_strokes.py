@@ -139,3 +139,38 @@ def test_classes_may_change_freely_before_any_stroke(qtbot, tmp_path):
     dialog.accept()
     assert win.session.workspace.scheme.ignore_value == 100
     win.close()
+
+
+@pytest.mark.parametrize("change", ["untick sparse", "unlabeled value", "kind"])
+def test_new_task_refuses_what_the_classes_dialog_refuses_on_saved_strokes(
+        qtbot, tmp_path, change):
+    root = folder(tmp_path, SPARSE_BINARY)
+    win = window_with_a_stroke(qtbot, root, 255, saved=True)
+    errors: list[str] = []
+    win.task_commands.error.connect(errors.append)
+    dialog = win.task_commands.new_task()
+    if change == "untick sparse":
+        dialog.classes.set_sparse(False)
+    elif change == "unlabeled value":
+        dialog.classes.unlabeled_spin.setValue(100)
+    else:
+        dialog.kind_combo.setCurrentIndex(dialog.kind_combo.findData("multiclass"))
+    assert HELD in dialog.problem_label.text()
+    assert not ok_enabled(dialog)
+    dialog.accept()
+    assert errors and HELD in errors[-1]
+    ws = win.session.workspace
+    assert ws.scheme == SPARSE_BINARY and not ws.invalid
+    win.close()
+
+
+def test_new_task_refuses_a_change_that_unsaved_strokes_would_not_survive(qtbot, tmp_path):
+    root = folder(tmp_path, SPARSE_BINARY)
+    win = window_with_a_stroke(qtbot, root, 255, saved=False)
+    dialog = win.task_commands.new_task()
+    dialog.classes.set_sparse(False)
+    assert f"{HELD} [128]" in dialog.problem_label.text()
+    dialog.classes.set_sparse(True)
+    assert ok_enabled(dialog)  # renaming and the rest stay free
+    dialog.reject()
+    win.close()

@@ -31,7 +31,7 @@ from unet_desktop.core.folder.task import Task, classes_by_name, describe_classe
 from unet_desktop.core.io.input_rule import InputRule
 from unet_desktop.core.io.model_header import model_scheme
 from unet_desktop.core.labels import LabelScheme
-from unet_desktop.gui.task.class_editor import ClassEditor
+from unet_desktop.gui.task.class_editor import ClassEditor, dropped_values_problem
 from unet_desktop.gui.training.finetune_dialog import SCALE_CHOICES
 
 INPUT_CHOICES = (("data-range", "Range of the data (a 12-bit image by 4095)"),
@@ -47,10 +47,14 @@ class TaskDialog(QDialog):
 
     def __init__(self, proposed: LabelScheme, name: str = "", note: str = "",
                  user_models: Path | None = None, parent: QWidget | None = None,
-                 models_in: str = "folder", scale: str = "fit") -> None:
+                 models_in: str = "folder", scale: str = "fit",
+                 held: LabelScheme | None = None) -> None:
         """``models_in``: where the task keeps its fine-tuned models now ("folder", the
-        default, or "user"); ``scale``: the one proposed for a new model."""
+        default, or "user"); ``scale``: the one proposed for a new model; ``held``: the scheme
+        whose values the folder's masks may hold (None: no masks), which the new classes must
+        keep."""
         super().__init__(parent)
+        self.held = held
         self.setWindowTitle("New Task")
         self.name_edit = QLineEdit(name)
         self.name_edit.setPlaceholderText("e.g. cells (models are named cells-v1, cells-v2...)")
@@ -58,6 +62,8 @@ class TaskDialog(QDialog):
         for kind, title in KINDS.items():
             self.kind_combo.addItem(title, kind)
         self.classes = ClassEditor(proposed)
+        if held is not None:
+            self.classes.keep_values(held.valid_values)
         self.kind_combo.setCurrentIndex(list(KINDS).index(proposed.kind))
         self.kind_combo.currentIndexChanged.connect(
             lambda _i: self.classes.set_kind(self.kind_combo.currentData()))
@@ -208,6 +214,9 @@ class TaskDialog(QDialog):
         if not name:
             raise ValueError("give the task a name")
         scheme = self.classes.scheme()
+        problem = dropped_values_problem(self.held, scheme)
+        if problem:
+            raise ValueError(problem)
         start = self.start_model()
         if self.model_radio.isChecked():
             if start is None:
