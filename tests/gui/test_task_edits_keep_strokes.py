@@ -13,7 +13,8 @@ from PIL import Image
 
 from tests.gui.conftest import open_window
 from tests.gui.helpers import drag
-from unet_desktop.core.folder.task import Task, save_task
+from unet_desktop.core.folder.task import Task, load_task, save_task
+from unet_desktop.core.io.input_rule import InputRule
 from unet_desktop.core.io.maskio import read_mask
 from unet_desktop.core.labels import LabelScheme, binary_scheme, multiclass_scheme
 from unet_desktop.gui.task.class_editor import ClassEditor, dropped_values_problem
@@ -173,4 +174,23 @@ def test_new_task_refuses_a_change_that_unsaved_strokes_would_not_survive(qtbot,
     dialog.classes.set_sparse(True)
     assert ok_enabled(dialog)  # renaming and the rest stay free
     dialog.reject()
+    win.close()
+
+
+def test_new_task_shows_and_keeps_the_tasks_input_rule(qtbot, tmp_path):
+    rule = InputRule("percentile", low=2.0, high=98.0, channels=(1,)).to_dict()
+    root = folder(tmp_path, SPARSE_BINARY, input_rule=rule)
+    win = open_window(qtbot)
+    assert win.open_folder(root)
+    dialog = win.task_commands.new_task()
+    assert dialog.input_combo.currentData() == "percentile"
+    assert dialog.channels_edit.text() == "2"
+    dialog.user_radio.setChecked(True)  # only where the models are kept
+    dialog.accept()
+    assert load_task(root).input_rule == rule
+    dialog = win.task_commands.new_task()
+    dialog.channels_edit.setText("1,2,3")  # the channels change; the percentiles stay
+    dialog.accept()
+    assert load_task(root).input_rule == {"kind": "percentile", "low": 2.0, "high": 98.0,
+                                          "channels": [0, 1, 2]}
     win.close()

@@ -217,9 +217,10 @@ class TaskController(QObject):
             found = propose_for_folder(ws, scheme.num_classes)
             scheme, scale, why = with_colors(scheme, found.colors), found.scale, \
                 f"{why} {found.why}".strip()
+        rule = ws.task.input_rule if ws.task is not None else None
         dialog = TaskDialog(scheme, name, " ".join(p for p in (note, why) if p),
-                            self.user_models, self._dialog_parent, models_in, scale,
-                            held=self.held_scheme())
+                            self.user_models, self._dialog_parent, models_in, scale, rule,
+                            self.held_scheme())
         if ws.task is not None:  # a new set-up keeps what the task starts from (and its scale)
             dialog.set_start_model(ws.task.start_from)
         dialog.accepted.connect(lambda: self._on_task_accepted(dialog, ws))

@@ -8,6 +8,7 @@ saves and applies it.
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 
 from PySide6.QtWidgets import (
@@ -28,7 +29,7 @@ from PySide6.QtWidgets import (
 )
 
 from unet_desktop.core.folder.task import Task, classes_by_name, describe_classes
-from unet_desktop.core.io.input_rule import InputRule
+from unet_desktop.core.io.input_rule import DEFAULT_NEW, InputRule
 from unet_desktop.core.io.model_header import model_scheme
 from unet_desktop.core.labels import LabelScheme
 from unet_desktop.gui.task.class_editor import ClassEditor, dropped_values_problem
@@ -47,14 +48,15 @@ class TaskDialog(QDialog):
 
     def __init__(self, proposed: LabelScheme, name: str = "", note: str = "",
                  user_models: Path | None = None, parent: QWidget | None = None,
-                 models_in: str = "folder", scale: str = "fit",
+                 models_in: str = "folder", scale: str = "fit", input_rule: dict | None = None,
                  held: LabelScheme | None = None) -> None:
         """``models_in``: where the task keeps its fine-tuned models now ("folder", the
-        default, or "user"); ``scale``: the one proposed for a new model; ``held``: the scheme
-        whose values the folder's masks may hold (None: no masks), which the new classes must
-        keep."""
+        default, or "user"); ``scale`` and ``input_rule``: the ones proposed for a new model
+        (the task's, kept unless changed); ``held``: the scheme whose values the folder's masks
+        may hold (None: no masks), which the new classes must keep."""
         super().__init__(parent)
         self.held = held
+        self.given_rule = InputRule.from_dict(input_rule or {"kind": DEFAULT_NEW})
         self.setWindowTitle("New Task")
         self.name_edit = QLineEdit(name)
         self.name_edit.setPlaceholderText("e.g. cells (models are named cells-v1, cells-v2...)")
@@ -81,7 +83,9 @@ class TaskDialog(QDialog):
         self.input_combo.setToolTip("How a new model makes its input from 12/16-bit and float "
                                     "images (8-bit images are the same under both but the "
                                     "percentile rule); recorded in each model file")
-        self.channels_edit = QLineEdit()
+        self._show_rule(self.given_rule)
+        self.channels_edit = QLineEdit(",".join(str(c + 1) for c in
+                                                self.given_rule.channels or ()))
         self.channels_edit.setPlaceholderText("gray or RGB as stored; or e.g. 2, or 1,2,3")
         self.channels_edit.setToolTip("Which channels of multi-channel images feed the model "
                                       "(one or three, counted from 1); images without them are "
@@ -166,6 +170,12 @@ class TaskDialog(QDialog):
         layout.addWidget(self.buttons)
 
     # --- choices ----------------------------------------------------------------------------------
+    def _show_rule(self, rule: InputRule) -> None:
+        """The Input box shows ``rule``'s kind (one that new tasks do not offer, as recorded)."""
+        if self.input_combo.findData(rule.kind) < 0:
+            self.input_combo.addItem(f"As recorded: {InputRule(rule.kind).describe()}", rule.kind)
+        self.input_combo.setCurrentIndex(self.input_combo.findData(rule.kind))
+
     def set_start_model(self, path: str | Path | None) -> None:
         """An existing model file to start from (None: the ImageNet-pretrained encoder)."""
         self.model_edit.setText("" if path is None else str(path))
@@ -229,7 +239,8 @@ class TaskDialog(QDialog):
 
     def _input_rule(self) -> dict:
         """The new model's input rule from the Input and Channels boxes ({} from a model
-        file, which keeps its own); ValueError names what is wrong."""
+        file, which keeps its own); the given rule's other settings stay while its kind does.
+        ValueError names what is wrong."""
         if self.model_radio.isChecked():
             return {}
         text = self.channels_edit.text().strip()
@@ -238,4 +249,7 @@ class TaskDialog(QDialog):
         except ValueError:
             raise ValueError(f"channels are numbers from 1, e.g. 2 or 1,2,3 (not {text!r})"
                              ) from None
-        return InputRule(self.input_combo.currentData(), channels=channels).to_dict()
+        kind = self.input_combo.currentData()
+        if kind == self.given_rule.kind:
+            return replace(self.given_rule, channels=channels).to_dict()
+        return InputRule(kind, channels=channels).to_dict()
