@@ -142,6 +142,8 @@ def test_zero_one_masks_become_0_255_for_binary_and_when_guessed(make_image):
     np.testing.assert_array_equal(read_mask(path), mask01 * 255)
     two_classes = multiclass_scheme(2)  # the same file under a 2-class scheme stays 0/1
     np.testing.assert_array_equal(read_mask(path, two_classes), mask01)
+    one_unlabeled = binary_scheme(ignore_value=1)  # a task file made by hand: 1 is unlabeled
+    np.testing.assert_array_equal(read_mask(path, one_unlabeled), mask01)
 
 
 def test_palette_masks_give_raw_indices_not_colours(make_image):

@@ -228,8 +228,8 @@ def _normalise_and_check(
         except ValueError as exc:
             raise MaskError(path, str(exc)) from None
         return mask * np.uint8(255) if binary and is_zero_one else mask
-    if scheme.kind == "binary" and is_zero_one:
-        mask = mask * np.uint8(255)
+    if scheme.kind == "binary" and is_zero_one and scheme.ignore_value != 1:
+        mask = mask * np.uint8(255)  # 0/1 masks; where 1 means unlabeled it is no class
     bad = scheme.invalid_values(mask)
     if bad:
         raise MaskError(path, f"values {_list(bad)} are not allowed: {_allowed(scheme)}")
