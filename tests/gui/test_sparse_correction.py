@@ -89,8 +89,9 @@ def test_without_sparse_labels_the_prediction_still_becomes_the_mask_by_itself(q
     win.close()
 
 
-def disc_window(qtbot, tmp_path):
-    """A bright disc on a dark ground, a sparse task, the tiny model: (window, disc)."""
+def disc_window(qtbot, tmp_path, model_scheme: LabelScheme = SCHEME):
+    """A bright disc on a dark ground, a sparse task, a tiny model predicting
+    ``model_scheme``'s classes: (window, disc)."""
     root = tmp_path / "discs"
     root.mkdir()
     rng = np.random.default_rng(1)
@@ -99,7 +100,7 @@ def disc_window(qtbot, tmp_path):
     image = (rng.normal(60, 12, (40, 48, 3)) + disc[..., None] * 120).clip(0, 255)
     Image.fromarray(image.astype(np.uint8)).save(root / "disc.png")
     save_task(root, Task("discs", SCHEME))
-    model = binary_model(tmp_path / "cells-v0.safetensors", SCHEME)
+    model = binary_model(tmp_path / "cells-v0.safetensors", model_scheme)
     win = open_window(qtbot, model_path=model, ask_for_task=True)
     qtbot.waitUntil(lambda: win.models.active is not None, timeout=TIMEOUT_MS)
     assert win.open_folder(root)
@@ -207,4 +208,15 @@ def test_enter_over_strokes_names_the_prediction_from_the_strokes(qtbot, tmp_pat
     monkeypatch.setattr(QMessageBox, "exec", lambda box: asked.append(box.text()) or 0)
     win.prediction.accept(ask=True)  # Enter; the question is answered "keep" (no button)
     assert asked == ["Replace your mask of disc.png with the prediction from your strokes?"]
+    win.close()
+
+
+def test_the_accept_button_follows_the_prediction_shown(qtbot, tmp_path):
+    """A model whose classes are not the task's: its prediction cannot be accepted (the button
+    says why); the prediction from the strokes, in the task's classes, can."""
+    win, _ = disc_window(qtbot, tmp_path, binary_scheme(("sky", "ground")))
+    button = win.prediction_dock.accept_button
+    assert not button.isEnabled() and button.toolTip().startswith("Not available")
+    paint_in_and_out(qtbot, win)
+    assert button.isEnabled()
     win.close()

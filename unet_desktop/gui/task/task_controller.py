@@ -90,6 +90,7 @@ class TaskController(QObject):
         self._watched: FolderModels | None = None  # the owner whose saves this mirrors
         session.workspace_opened.connect(self._on_workspace_opened)
         models.model_changed.connect(self._on_model_changed)
+        prediction.prediction_shown.connect(lambda _key: self._update_accept())
         actions.new_task.triggered.connect(lambda: self.new_task())
         actions.classes.triggered.connect(lambda: self.edit_classes())
         actions.versions.triggered.connect(lambda: self.show_versions())
@@ -403,6 +404,14 @@ class TaskController(QObject):
                     " Nothing you do here is saved; close it there to edit here."
                     + (f"<br>{text}" if text else ""))
         self.banner.show_text(text)
+        self._update_accept()
+
+    def _update_accept(self) -> None:
+        """Accept follows the prediction shown: a misfit model's is refused, the one from the
+        strokes (in the task's own classes) is not."""
+        shown, model = self.prediction.shown, self.models.active
+        scheme = shown.scheme if shown is not None else model.meta.scheme if model else None
+        reason = self.refusal(scheme) if scheme is not None else None
         # the action stays enabled: Enter also finishes polygons; accept() refuses with the reason
         self.model_actions.accept_prediction.setStatusTip(
             f"Not available: {reason}" if reason else "Make the prediction the mask")
