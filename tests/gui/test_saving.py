@@ -170,3 +170,68 @@ def test_opening_another_folder_saves_the_current_edits(qtbot, window, workspace
     assert window.session.current_key == "images/a.png"
     assert window.settings.recent_folders[:2] == [str(other.resolve()),
                                                   str(workspace_dir.resolve())]
+
+
+def another_programs_mask(workspace_dir) -> np.ndarray:
+    """Another program rewrites the first image's mask file (an object far from any edit)."""
+    import time
+
+    from PIL import Image
+
+    theirs = np.full(sample_trimap(0).shape, 2, np.uint8)
+    theirs[30:45, 45:60] = 1
+    time.sleep(0.02)  # a newer file time than anything this window read or wrote
+    Image.fromarray(theirs).save(workspace_dir / "annotations" / "trimaps" / "cat_0.png")
+    return theirs
+
+
+def kept_aside(workspace_dir) -> list:
+    return sorted((workspace_dir / ".unet-desktop" / "replaced").glob("cat_0-*.png"))
+
+
+@pytest.mark.parametrize("how", ["ctrl_s", "leaving", "undo_then_quit"])
+def test_a_mask_another_program_rewrote_is_kept_aside_before_a_save(qtbot, window,
+                                                                   workspace_dir, how):
+    """The file on disk changed while the image was open here: the save keeps that version in
+    .unet-desktop/replaced/ and says so (it was overwritten without a word)."""
+    from PIL import Image
+
+    window.tools.set_size(1)
+    qtbot.keyClick(window, Qt.Key.Key_3)
+    click(qtbot, window.canvas, 0.5, 0.5)
+    if how == "undo_then_quit":
+        qtbot.keyClick(window, Qt.Key.Key_S, Qt.KeyboardModifier.ControlModifier)
+    theirs = another_programs_mask(workspace_dir)
+    if how == "ctrl_s":
+        qtbot.keyClick(window, Qt.Key.Key_S, Qt.KeyboardModifier.ControlModifier)
+    elif how == "leaving":
+        qtbot.keyClick(window, Qt.Key.Key_D)
+    else:
+        qtbot.keyClick(window, Qt.Key.Key_Z, Qt.KeyboardModifier.ControlModifier)
+        window.close()
+    (kept,) = kept_aside(workspace_dir)
+    np.testing.assert_array_equal(np.asarray(Image.open(kept)), theirs)
+    assert "changed by another program" in window.last_error
+
+
+def test_a_recovered_autosave_keeps_a_newer_mask_file_aside(qtbot, window, workspace_dir):
+    """Unsaved edits autosaved, a crash, then the mask fixed in another program before the
+    restart: the recovery writes the edits and keeps the newer file aside."""
+    import time
+
+    from PIL import Image
+
+    window.tools.set_size(1)
+    qtbot.keyClick(window, Qt.Key.Key_3)
+    click(qtbot, window.canvas, 0.5, 0.5)
+    window.session.autosave_now()
+    window.session.document = None  # a crash: nothing saved into the folder
+    time.sleep(0.05)
+    theirs = another_programs_mask(workspace_dir)
+    again = open_window(qtbot)
+    assert again.open_folder(workspace_dir) and again.recovered_keys == [KEYS[0]]
+    (kept,) = kept_aside(workspace_dir)
+    np.testing.assert_array_equal(np.asarray(Image.open(kept)), theirs)
+    assert saved_mask(workspace_dir, KEYS[0])[0, 0] == 3  # the recovered stroke
+    assert "newer than your unsaved edits" in again.last_error
+    again.close()

@@ -228,7 +228,8 @@ class Workspace:
                               self.invalid)
 
     def save_mask(self, key: str, mask: np.ndarray, state: ImageState,
-                  model_version: str | None = None, uncertainty: float | None = None) -> Path:
+                  model_version: str | None = None, uncertainty: float | None = None,
+                  keep_existing: bool = False) -> Path:
         """Write ``mask`` (stored values) atomically as the image's PNG mask; record its state.
 
         ``model_version`` and ``uncertainty`` replace the recorded ones when given, else the old
@@ -236,7 +237,9 @@ class Workspace:
         written beside it (it wins over the original on the next scan). An invalid mask file is
         first kept aside in ``.unet-desktop/replaced/``, and so is a mask stack whose rewrite
         would drop a labelled page (another slice's invalid page, pages beyond the image's
-        slices). Returns the path written. Raises :class:`MaskError` if the workspace is
+        slices), and a mask file someone else replaced since this workspace read or wrote it
+        (:meth:`changed_on_disk`; ``keep_existing``: whatever is there). Returns the path
+        written. Raises :class:`MaskError` if the workspace is
         read-only, the target is unsafe, or the record cannot be journalled (then the mask is
         not written).
         """
@@ -260,7 +263,8 @@ class Workspace:
                         if entry.is_slice else set())
             drops_pages = entry.is_slice and rewrite_loses_pages(target, entry.page, entry.pages,
                                                                  labelled)
-            if (key in self.invalid or drops_pages) and target.is_file():
+            theirs = keep_existing or (target == entry.mask_path and self.changed_on_disk(key))
+            if (key in self.invalid or drops_pages or theirs) and target.is_file():
                 # a stack is copied: the rewrite keeps its other pages
                 keep_aside(self.manifest_path.parent, target, copy=entry.is_slice)
             record = ManifestRecord(

@@ -192,8 +192,9 @@ class EditingSession(QObject):
                 self.error.emit(f"Cannot recover the autosave of {entry.key}: {exc}")
                 continue
             recovered.append(entry.key)
+            newer = _written_after(ws[entry.key].mask_path, entry.saved_at)
             try:
-                ws.save_mask(entry.key, mask, ImageState.CORRECTED)
+                ws.save_mask(entry.key, mask, ImageState.CORRECTED, keep_existing=newer)
             except (FileError, OSError):
                 document = self._load_document(entry.key)  # the mask on disk, then the edits
                 if document is not None and document.shape == mask.shape:
@@ -203,6 +204,10 @@ class EditingSession(QObject):
                 continue
             self.journal.discard(ws.root, entry.key)
             self.saved.emit(entry.key, "recovered")
+            if newer:
+                self.error.emit(f"{entry.key}: its mask file is newer than your unsaved edits "
+                                "recovered over it; that version was kept in "
+                                ".unet-desktop/replaced/")
         return recovered
 
     def open_image(self, key: str) -> bool:
@@ -408,6 +413,7 @@ class EditingSession(QObject):
             state = ImageState.PREDICTED if accepted and not sparse else ImageState.CORRECTED
         version = accepted.model_version if accepted else None
         uncertainty = accepted.uncertainty if accepted else None
+        theirs = self.workspace.changed_on_disk(key)  # another program wrote it meanwhile
         try:
             self.workspace.save_mask(key, document.mask, state, version, uncertainty)
         except (FileError, OSError) as exc:
@@ -415,6 +421,10 @@ class EditingSession(QObject):
             self.entry_changed.emit(key)
             return False
         document.mark_saved()
+        if theirs:
+            self.error.emit(f"{key}: its mask file was changed by another program while it was "
+                            "open here; that version was kept in .unet-desktop/replaced/ and "
+                            "yours saved")
         if document is self.document:
             self.autosave.cancel()
         try:
@@ -426,3 +436,10 @@ class EditingSession(QObject):
         self.saved.emit(key, reason)
         return True
 
+
+def _written_after(path: Path, when: float) -> bool:
+    """Whether the file at ``path`` was written after ``when`` (epoch seconds)."""
+    try:
+        return path.stat().st_mtime > when
+    except OSError:
+        return False
