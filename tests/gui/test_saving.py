@@ -235,3 +235,14 @@ def test_a_recovered_autosave_keeps_a_newer_mask_file_aside(qtbot, window, works
     assert saved_mask(workspace_dir, KEYS[0])[0, 0] == 3  # the recovered stroke
     assert "newer than your unsaved edits" in again.last_error
     again.close()
+
+
+def test_a_prediction_only_looked_at_is_no_unsaved_edit(qtbot, window):
+    """A prediction that became the mask by itself is written only once the user goes on with
+    it: it is not among the unsaved images (what the quit dialog and the class checks read)."""
+    session = window.session
+    key = session.current_key
+    labels = np.full(session.document.mask.shape, 1, np.uint8)
+    session.accept_prediction(labels, "v-test", automatic=True)
+    assert session.document.dirty and not session.is_dirty(key)
+    assert session.unsaved_keys() == []

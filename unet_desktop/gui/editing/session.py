@@ -121,8 +121,10 @@ class EditingSession(QObject):
                 and self.is_accepted_prediction(document))
 
     def unsaved_keys(self) -> list[str]:
+        """Images with edits of the user's not yet written (a prediction only looked at is
+        none: leaving it writes nothing)."""
         keys = list(self._unsaved)
-        if self.document is not None and self.document.dirty:
+        if self.document is not None and self.is_dirty(self.document.key):
             keys.append(self.document.key)
         return keys
 
