@@ -25,6 +25,18 @@ def autosaves(journal: RecoveryJournal, workspace_dir, key: str) -> list:
     return [e for e in journal.entries(workspace_dir) if e.key == key]
 
 
+def restart_and_find_the_first_windows_stroke(qtbot, workspace_dir):
+    """The first window's restart: it recovers the stroke its killed process autosaved, and
+    the image's mask file holds it; returns the window."""
+    win = open_window(qtbot)
+    assert win.open_folder(workspace_dir)
+    assert win.recovered_keys == [KEYS[0]]
+    expected = sample_trimap(0)
+    expected[capsule(expected.shape, (5.5, 40.5), (55.5, 40.5), 5)] = 3
+    np.testing.assert_array_equal(saved_mask(workspace_dir, KEYS[0]), expected)
+    return win
+
+
 def start_window_with_an_autosaved_stroke(workspace_dir, home) -> subprocess.Popen:
     """The app in another process, painting one stroke on the first image; returns once the
     stroke is in the recovery journal (the process stays open)."""
@@ -94,12 +106,7 @@ def test_a_second_window_leaves_the_first_windows_autosave_alone(qtbot, workspac
     finally:
         first.send_signal(signal.SIGKILL)
         first.communicate(timeout=30)
-    win = open_window(qtbot)  # A's restart
-    assert win.open_folder(workspace_dir)
-    assert win.recovered_keys == [KEYS[0]]
-    expected = sample_trimap(0)
-    expected[capsule(expected.shape, (5.5, 40.5), (55.5, 40.5), 5)] = 3
-    np.testing.assert_array_equal(saved_mask(workspace_dir, KEYS[0]), expected)
+    restart_and_find_the_first_windows_stroke(qtbot, workspace_dir).close()
     np.testing.assert_array_equal(saved_mask(workspace_dir, KEYS[1]), sample_trimap(1))
 
 
@@ -124,11 +131,5 @@ def test_two_windows_autosaving_the_same_image_keep_an_entry_each(qtbot, workspa
         first.communicate(timeout=30)
     second.close()  # after A's crash: A's entry is a leftover, not B's to clear
     assert len(autosaves(journal, workspace_dir, KEYS[0])) == 1
-    win = open_window(qtbot)  # A's restart
-    assert win.open_folder(workspace_dir)
-    assert win.recovered_keys == [KEYS[0]]
-    expected = sample_trimap(0)
-    expected[capsule(expected.shape, (5.5, 40.5), (55.5, 40.5), 5)] = 3
-    np.testing.assert_array_equal(saved_mask(workspace_dir, KEYS[0]), expected)
+    restart_and_find_the_first_windows_stroke(qtbot, workspace_dir).close()
     assert autosaves(journal, workspace_dir, KEYS[0]) == []
-    win.close()

@@ -131,6 +131,36 @@ def test_a_round_of_one_folder_promoted_as_the_next_opens_stays_that_folders(
         win.close()
 
 
+def batch_writes_held_at(monkeypatch, key: str) -> tuple[threading.Event, threading.Event]:
+    """A batch run waits before writing the batch holding ``key`` until the first event is
+    set; the second tells that it waits there."""
+    gate, entered = threading.Event(), threading.Event()
+    write = WorkspaceOutput.write
+
+    def held(self, items):
+        if any(job.key == key for job, _ in items) and not gate.is_set():
+            entered.set()
+            gate.wait(20)
+        return write(self, items)
+
+    monkeypatch.setattr(WorkspaceOutput, "write", held)
+    return gate, entered
+
+
+def start_a_batch(qtbot, win, open_folder, batch_folder) -> tuple[list, list]:
+    """``open_folder`` open in the window, File > Batch Predict of ``batch_folder`` in place
+    started; returns the lists its summaries and the window's messages are put in."""
+    qtbot.waitUntil(lambda: win.models.active is not None, timeout=TIMEOUT_MS)
+    assert win.open_folder(open_folder)
+    dialog = win.training_commands.batch_predict()
+    dialog.folder_edit.setText(str(batch_folder))
+    finished, said = [], []
+    dialog.run_finished.connect(finished.append)
+    win.training_commands.message.connect(said.append)
+    dialog.start()
+    return finished, said
+
+
 def test_a_batch_run_of_a_folder_left_never_writes_over_it_when_opened_again(
         qtbot, tmp_path, tiny_model, monkeypatch):
     """Batch predict of a; b opened and a again while a batch of masks is being written; the
@@ -138,26 +168,10 @@ def test_a_batch_run_of_a_folder_left_never_writes_over_it_when_opened_again(
     write made it 'predicted' again, out of the training images)."""
     a = make_pets(tmp_path / "a", n_images=6, n_labelled=0)
     b = make_pets(tmp_path / "b", n_images=3, n_labelled=0)
-    gate, entered = threading.Event(), threading.Event()
-    write = WorkspaceOutput.write
-
-    def held_at_the_third(self, items):
-        if any(job.key == image_key(3) for job, _ in items) and not gate.is_set():
-            entered.set()
-            gate.wait(20)
-        return write(self, items)
-
-    monkeypatch.setattr(WorkspaceOutput, "write", held_at_the_third)
+    gate, entered = batch_writes_held_at(monkeypatch, image_key(3))
     win = open_window(qtbot, model_path=tiny_model)
     try:
-        qtbot.waitUntil(lambda: win.models.active is not None, timeout=TIMEOUT_MS)
-        assert win.open_folder(a)
-        dialog = win.training_commands.batch_predict()
-        finished = []
-        dialog.run_finished.connect(finished.append)
-        said = []
-        win.training_commands.message.connect(said.append)
-        dialog.start()
+        finished, said = start_a_batch(qtbot, win, a, a)
         assert entered.wait(30)  # img_01 and img_02 written as predicted
         assert win.open_folder(b)
         qtbot.waitUntil(lambda: any(m.startswith("Batch predict of a stopped") for m in said),
@@ -185,26 +199,10 @@ def test_a_batch_run_of_another_folder_stops_when_the_window_opens_that_folder(
     window would be two writers of b's manifest; the run stops."""
     a = make_pets(tmp_path / "a", n_images=3, n_labelled=0)
     b = make_pets(tmp_path / "b", n_images=6, n_labelled=0)
-    gate, entered = threading.Event(), threading.Event()
-    write = WorkspaceOutput.write
-
-    def held_at_the_third(self, items):
-        if any(job.key == image_key(3) for job, _ in items) and not gate.is_set():
-            entered.set()
-            gate.wait(20)
-        return write(self, items)
-
-    monkeypatch.setattr(WorkspaceOutput, "write", held_at_the_third)
+    gate, entered = batch_writes_held_at(monkeypatch, image_key(3))
     win = open_window(qtbot, model_path=tiny_model)
     try:
-        qtbot.waitUntil(lambda: win.models.active is not None, timeout=TIMEOUT_MS)
-        assert win.open_folder(a)
-        dialog = win.training_commands.batch_predict()
-        dialog.folder_edit.setText(str(b))
-        finished, said = [], []
-        dialog.run_finished.connect(finished.append)
-        win.training_commands.message.connect(said.append)
-        dialog.start()
+        finished, said = start_a_batch(qtbot, win, a, b)
         assert entered.wait(30)
         assert win.open_folder(b)
         qtbot.waitUntil(lambda: any(m.startswith("Batch predict of b stopped") for m in said),
