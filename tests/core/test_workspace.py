@@ -488,3 +488,23 @@ def test_mask_folder_symlinked_outside_the_workspace_is_refused(tmp_path):
     with pytest.raises(MaskError, match="outside the workspace"):
         ws.save_mask("a.png", BIN, S.CORRECTED)
     assert os.listdir(tmp_path / "elsewhere") == []
+
+
+def test_a_flat_folders_subfolders_of_images_are_named_not_dropped_in_silence(tmp_path):
+    """Images kept in one subfolder per condition (ctrl/, treated/) are not scanned: each such
+    subfolder is reported with its image count; the mask folder and empty ones are not."""
+    from unet_desktop.core.folder.workspace import Workspace
+
+    for sub in ("ctrl", "treated"):
+        (tmp_path / sub).mkdir()
+        for i in range(2 if sub == "ctrl" else 3):
+            Image.fromarray(np.zeros((8, 8), np.uint8)).save(tmp_path / sub / f"img{i}.png")
+    (tmp_path / "notes").mkdir()
+    Image.fromarray(np.zeros((8, 8), np.uint8)).save(tmp_path / "top.png")
+    ws = Workspace.open(tmp_path)
+    assert [e.key for e in ws] == ["top.png"]
+    said = {p.name: why for p, why in ws.skipped}
+    assert said == {"ctrl": "folder of 2 image(s): subfolders are not scanned (open it on its "
+                            "own)",
+                    "treated": "folder of 3 image(s): subfolders are not scanned (open it on "
+                               "its own)"}

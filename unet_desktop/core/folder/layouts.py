@@ -162,6 +162,15 @@ def scan_folder(root: str | os.PathLike) -> FolderScan:
     return scan
 
 
+def _images_in(folder: Path) -> int:
+    """How many image files ``folder`` holds directly (0 if it cannot be read)."""
+    try:
+        with os.scandir(folder) as entries:
+            return sum(1 for e in entries if e.is_file() and _split(e.name)[1] in IMAGE_EXTENSIONS)
+    except OSError:
+        return 0
+
+
 def _is_suffixed_mask(name: str) -> bool:
     stem, ext = _split(name)
     return ext in MASK_EXTENSIONS and stem.endswith(MASK_SUFFIX)
@@ -179,6 +188,9 @@ def _pair(scan: FolderScan, image_entries: list[os.DirEntry[str]], masks: dict[s
         if e.is_dir():
             if scan.image_dir != scan.root:
                 scan.skipped.append((path, "folder (subfolders are not scanned)"))
+            elif path != scan.mask_dir and (count := _images_in(path)):
+                why = f"folder of {count} image(s): subfolders are not scanned (open it on its own)"
+                scan.skipped.append((path, why))
             continue
         if ext not in IMAGE_EXTENSIONS:
             reason = f"not an image ({ext or 'no'} extension)"
