@@ -184,3 +184,80 @@ def test_random_edits_then_undo_all_restores_the_original(ops, seed):
     while doc.redo() is not None:
         pass
     assert np.array_equal(doc.mask, final)
+
+
+def test_a_save_part_way_through_a_stroke_keeps_it_one_undo_step():
+    doc = new_doc()
+    original = doc.mask.copy()
+    doc.begin_stroke("Brush stroke")
+    dab(doc, 5)
+    doc.mark_saved()  # Ctrl+S while the mouse button is down
+    assert doc.in_stroke and not doc.dirty
+    dab(doc, 15)
+    assert doc.dirty  # the stroke painted more than was saved
+    doc.end_stroke()
+    assert len(doc.history) == 1 and doc.dirty
+    doc.undo()
+    np.testing.assert_array_equal(doc.mask, original)
+    assert doc.dirty and len(doc.history) == 0
+
+
+def test_a_stroke_saved_with_all_it_painted_is_clean_when_it_ends():
+    doc = new_doc()
+    doc.begin_stroke("Brush stroke")
+    dab(doc, 5)
+    doc.mark_saved()
+    assert dab(doc, 5) is None  # over the same pixels: nothing new
+    doc.end_stroke()
+    assert len(doc.history) == 1 and not doc.dirty
+    doc.undo()
+    assert doc.dirty
+    doc.redo()
+    assert not doc.dirty
+
+
+def test_continue_stroke_reopens_a_stroke_a_save_ended():
+    """What the editing session's save does (end the stroke, write, mark saved) does not split
+    a drag: the tool's next move takes the stroke back, and it stays one undo step."""
+    doc = new_doc()
+    original = doc.mask.copy()
+    doc.begin_stroke("Brush stroke")
+    dab(doc, 5)
+    doc.end_stroke()
+    doc.mark_saved()
+    assert doc.continue_stroke() and doc.in_stroke
+    assert len(doc.history) == 0 and doc.undo_label == "Undo Brush stroke"
+    assert not doc.dirty  # the saved mask, until the stroke paints more
+    dab(doc, 15)
+    assert doc.dirty
+    doc.end_stroke()
+    assert len(doc.history) == 1 and doc.dirty
+    doc.undo()
+    np.testing.assert_array_equal(doc.mask, original)
+
+
+def test_continue_stroke_refuses_after_an_undo_redo_or_another_edit():
+    doc = new_doc()
+    doc.begin_stroke("Brush stroke")
+    dab(doc, 5)
+    doc.undo()  # ends the stroke, then undoes it
+    assert not doc.continue_stroke() and not doc.in_stroke
+    doc.redo()
+    assert not doc.continue_stroke()  # the drag stays over, though the stroke is back
+    doc.begin_stroke("Brush stroke")
+    dab(doc, 15)
+    doc.end_stroke()
+    dab(doc, 25)  # another edit after it
+    assert not doc.continue_stroke()
+    assert len(doc.history) == 3
+
+
+def test_continue_stroke_after_an_empty_stroke_ended_by_a_save():
+    doc = new_doc()
+    doc.begin_stroke("Brush stroke")
+    doc.end_stroke()  # nothing painted yet (pressed outside the image)
+    doc.mark_saved()
+    assert doc.continue_stroke() and not doc.dirty
+    dab(doc, 5)
+    doc.end_stroke()
+    assert len(doc.history) == 1 and doc.dirty

@@ -158,3 +158,48 @@ def test_switching_documents_keeps_strokes_apart():
     drag(brush, [(20, 20), (25, 20)])
     assert first.mask[5, 5] == 255 and len(first.history) == 1 and not first.in_stroke
     assert second.mask[5, 5] == 0 and second.mask[20, 22] == 255
+
+
+def save_as_the_session_does(doc: MaskDocument) -> None:
+    """EditingSession._write: end the stroke, write the mask, mark it saved."""
+    doc.end_stroke()
+    doc.mark_saved()
+
+
+@pytest.mark.parametrize("make", [lambda d: BrushTool(d, size=3, value=255),
+                                  lambda d: EraserTool(d, size=3)])
+@pytest.mark.parametrize("save", [save_as_the_session_does, MaskDocument.mark_saved])
+def test_a_drag_saved_part_way_stays_one_undo_step(make, save):
+    fill = 0 if make(None).name == "brush" else 255
+    doc = doc_for(binary_scheme(), fill)
+    tool = make(doc)
+    tool.press(5.5, 5.5)
+    tool.move(10.5, 5.5)
+    save(doc)  # Ctrl+S with the button down
+    part_way = doc.mask.copy()
+    assert not doc.dirty
+    for x in range(11, 40, 3):
+        tool.move(x + 0.5, 5.5)
+    tool.release(40.5, 5.5)
+    assert len(doc.history) == 1 and doc.dirty and not doc.in_stroke
+    assert doc.mask[5, 40] != fill and part_way[5, 40] == fill
+    doc.undo()
+    assert (doc.mask == fill).all()
+
+
+@pytest.mark.parametrize("make", [lambda d: BrushTool(d, size=3, value=255),
+                                  lambda d: EraserTool(d, size=3)])
+def test_an_undo_part_way_ends_the_drag(make):
+    fill = 0 if make(None).name == "brush" else 255
+    doc = doc_for(binary_scheme(), fill)
+    tool = make(doc)
+    tool.press(5.5, 5.5)
+    tool.move(10.5, 5.5)
+    doc.undo()  # Ctrl+Z with the button down: the stroke so far is undone
+    assert (doc.mask == fill).all()
+    assert tool.move(20.5, 5.5) is None and not tool.active  # the drag paints no more
+    assert tool.release(30.5, 5.5) is None
+    assert (doc.mask == fill).all() and len(doc.history) == 0
+    assert doc.redo_label == f"Redo {tool.label}"
+    drag(tool, [(5.5, 20.5), (20.5, 20.5)])  # the next press paints again
+    assert len(doc.history) == 1 and doc.mask[20, 20] != fill

@@ -7,8 +7,8 @@ from PySide6.QtCore import Qt
 from PySide6.QtGui import QKeySequence
 from PySide6.QtTest import QTest
 
-from tests.gui.conftest import KEYS, sample_trimap
-from tests.gui.helpers import capsule, click, drag
+from tests.gui.conftest import KEYS, sample_trimap, saved_mask
+from tests.gui.helpers import LEFT, capsule, click, drag
 
 CTRL = Qt.KeyboardModifier.ControlModifier
 
@@ -82,3 +82,41 @@ def test_at_least_200_steps_are_kept(qtbot, window):
         QTest.keyClick(window, Qt.Key.Key_Z, CTRL)
     np.testing.assert_array_equal(doc.mask, sample_trimap(0))
     assert not window.actions.undo.isEnabled()
+
+
+def _drag_with_a_key_part_way(qtbot, window, key) -> None:
+    """Press, move, the shortcut ``Ctrl+key`` with the button still down, move on, release."""
+    canvas, viewport = window.canvas, window.canvas.viewport()
+    qtbot.mousePress(viewport, LEFT, pos=canvas.widget_pos(5.5, 5.5))
+    qtbot.mouseMove(viewport, pos=canvas.widget_pos(10.5, 5.5))
+    qtbot.keyClick(window, key, CTRL)
+    for x in range(11, 40, 3):
+        qtbot.mouseMove(viewport, pos=canvas.widget_pos(x + 0.5, 5.5))
+    qtbot.mouseRelease(viewport, LEFT, pos=canvas.widget_pos(40.5, 5.5))
+
+
+def test_a_save_part_way_through_a_drag_keeps_it_one_step(qtbot, window, workspace_dir):
+    doc = window.session.document
+    window.tools.set_size(3)
+    qtbot.keyClick(window, Qt.Key.Key_3)
+    _drag_with_a_key_part_way(qtbot, window, Qt.Key.Key_S)
+    on_disk = saved_mask(workspace_dir, KEYS[0])
+    assert on_disk[5, 8] == 3 and on_disk[5, 30] != 3  # the mask as it was at Ctrl+S
+    assert doc.mask[5, 30] == 3 and doc.mask[5, 40] == 3  # the drag went on
+    assert len(doc.history) == 1 and window.actions.undo.text() == "Undo Brush stroke"
+    assert window.isWindowModified()  # painted more than was saved
+    qtbot.keyClick(window, Qt.Key.Key_Z, CTRL)
+    np.testing.assert_array_equal(doc.mask, sample_trimap(0))
+
+
+def test_an_undo_part_way_through_a_drag_ends_it(qtbot, window):
+    doc = window.session.document
+    window.tools.set_size(3)
+    qtbot.keyClick(window, Qt.Key.Key_3)
+    _drag_with_a_key_part_way(qtbot, window, Qt.Key.Key_Z)
+    np.testing.assert_array_equal(doc.mask, sample_trimap(0))  # undone, and no more painted
+    assert len(doc.history) == 0 and not window.actions.undo.isEnabled()
+    assert window.actions.redo.text() == "Redo Brush stroke"
+    assert not window.isWindowModified()
+    drag(qtbot, window.canvas, [(5.5, 40.5), (20.5, 40.5)])  # the next drag paints
+    assert doc.mask[40, 15] == 3 and len(doc.history) == 1

@@ -25,6 +25,12 @@ class MaskDocument:
     ``generation`` grows with every change of the mask (cache key for views and autosave);
     ``dirty`` is True when the mask differs from the last saved state, and turns False again
     if undo/redo comes back to it.
+
+    A mouse drag is one stroke and one undo step (:meth:`begin_stroke` .. :meth:`end_stroke`),
+    whatever happens while the button is down: a save part-way through writes the mask as it
+    is and the stroke goes on (dirty again once it paints more); a tool whose stroke something
+    else ended asks :meth:`continue_stroke`, which reopens it unless an undo, a redo or another
+    edit came after it (then the drag is over).
     """
 
     def __init__(
@@ -56,6 +62,10 @@ class MaskDocument:
         self._saved_state: int | None = self.history.state_id if saved else None
         self._stroke: list[Delta] | None = None
         self._stroke_label = ""
+        # saved part-way through the open stroke: how many of its parts the saved mask holds
+        self._saved_parts: int | None = None
+        # right after the last stroke ended: (state id, whether it made an undo step)
+        self._ended: tuple[int, bool] | None = None
         self._listeners: list[ChangeListener] = []
 
     # --- facts -------------------------------------------------------------------------------
@@ -65,6 +75,8 @@ class MaskDocument:
 
     @property
     def dirty(self) -> bool:
+        if self._stroke is not None and self._saved_parts is not None:
+            return len(self._stroke) != self._saved_parts
         return bool(self._stroke) or self.history.state_id != self._saved_state
 
     @property
@@ -128,19 +140,46 @@ class MaskDocument:
         self.end_stroke()
         self._stroke = []
         self._stroke_label = label
+        self._ended = None
 
     def end_stroke(self) -> BBox | None:
         """Close the stroke: its edits become one undo step. Returns the stroke's whole box."""
         parts, self._stroke = self._stroke, None
+        saved_parts, self._saved_parts = self._saved_parts, None
+        if parts is None:
+            return None
         if not parts:
+            self._ended = (self.history.state_id, False)
             return None
         merged = merge_deltas(parts, self.mask, self._stroke_label)
         if merged is not None:
             self.history.push(merged)
+        if saved_parts and saved_parts < len(parts):  # saved part-way: in no state of the history
+            self._saved_state = None
+        elif saved_parts:  # saved with all of it
+            self._saved_state = self.history.state_id
+        self._ended = (self.history.state_id, merged is not None)
         box: BBox | None = None
         for part in parts:
             box = union_bbox(box, part.bbox)
         return box
+
+    def continue_stroke(self) -> bool:
+        """For a tool still dragging: whether its stroke goes on. The stroke is open, or
+        something other than the tool ended it (a save) and nothing changed the mask since: it
+        is reopened with what it painted, so the drag stays one undo step. False after an undo,
+        a redo or another edit: the drag is over."""
+        if self._stroke is not None:
+            return True
+        ended, self._ended = self._ended, None
+        if ended is None or ended[0] != self.history.state_id:
+            return False
+        state, made_step = ended
+        taken = self.history.take_back(self.mask) if made_step else None
+        self._stroke = [taken] if taken is not None else []
+        if taken is not None and self._saved_state == state:  # saved with all of it so far
+            self._saved_state, self._saved_parts = self.history.state_id, 1
+        return True
 
     def replace_mask(self, new_mask: np.ndarray, label: str = "Accept prediction") -> BBox | None:
         """Replace the whole mask (e.g. with a prediction) as one undoable step."""
@@ -153,21 +192,26 @@ class MaskDocument:
         return self.apply(delta_from_masks(self.mask, new_mask, label))
 
     def undo(self) -> BBox | None:
+        """Undo the newest step; a stroke in progress ends first (and is what is undone)."""
         self.end_stroke()
+        self._ended = None  # the drag is over
         return self._changed(self.history.undo(self.mask))
 
     def redo(self) -> BBox | None:
         self.end_stroke()
+        self._ended = None
         return self._changed(self.history.redo(self.mask))
 
     # --- saving ------------------------------------------------------------------------------
     def mark_saved(self) -> None:
-        """The mask as it is now has been written to disk."""
-        self.end_stroke()
+        """The mask as it is now has been written to disk. A stroke in progress stays open (the
+        drag goes on as one undo step); the document is dirty again once the stroke paints more."""
         self._saved_state = self.history.state_id
+        self._saved_parts = len(self._stroke) if self._stroke is not None else None
 
     def park(self) -> None:
         """Called when leaving the image: ends a stroke and lets the history remember the mask
         so that :meth:`HistoryStore.get` can tell if the file changed before coming back."""
         self.end_stroke()
+        self._ended = None
         self.history.remember(self.mask)

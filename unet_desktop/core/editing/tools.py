@@ -58,7 +58,9 @@ class Tool:
 
 
 class BrushTool(Tool):
-    """Round brush of ``size`` px diameter painting ``value``; one drag = one undo step.
+    """Round brush of ``size`` px diameter painting ``value``; one drag = one undo step, also
+    across a save part-way (``MaskDocument.continue_stroke``); an undo part-way ends the drag
+    (the brush paints again at the next press).
 
     ``protect`` is an optional value that the brush never overwrites.
     """
@@ -105,6 +107,9 @@ class BrushTool(Tool):
     def move(self, x: float, y: float) -> BBox | None:
         doc = self.document
         if doc is None or self._last is None:
+            return None
+        if not doc.continue_stroke():  # an undo or another edit ended the drag
+            self._last = None
             return None
         a, self._last = self._last, (x, y)
         return self._segment(doc, a, (x, y))
