@@ -331,7 +331,8 @@ class MainWindow(QMainWindow):
         if document is not None:
             parts.insert(0, f"{document.key}[*]")
         self.setWindowTitle(" — ".join(parts))
-        self.setWindowModified(bool(document and document.dirty))
+        # the session's word, as the file list's '*': a prediction only viewed is not unsaved
+        self.setWindowModified(document is not None and self.session.is_dirty(document.key))
 
     def _on_saved(self, key: str, reason: str) -> None:
         self.statusBar().showMessage(f"Saved {key}" + (f" ({reason})" if reason != "save" else ""),
