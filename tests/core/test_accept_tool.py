@@ -85,3 +85,23 @@ def test_in_a_trimap_a_click_accepts_the_pet_with_its_border():
     tool.press(20.0, 20.0)
     tool.release(20.0, 20.0)
     assert (doc.mask == labels).all()
+
+
+def test_a_drag_saved_part_way_stays_one_step_and_an_undo_ends_it():
+    """Ctrl+S with the button down: the drag goes on as one undo step; Ctrl+Z: it ends."""
+    doc, labels, _right = two_cells()
+    tool = AcceptPredictionTool(doc, size=5, prediction=lambda: (labels, None))
+    tool.press(10.0, 10.0)
+    tool.move(20.0, 10.0)
+    doc.end_stroke()
+    doc.mark_saved()  # what a save does
+    for x in (25.0, 30.0, 40.0):
+        tool.move(x, 10.0)
+    tool.release(40.0, 10.0)
+    assert len(doc.history) == 1 and doc.dirty
+    doc.undo()
+    tool.press(10.0, 10.0)
+    tool.move(20.0, 10.0)
+    doc.undo()  # Ctrl+Z with the button down
+    assert tool.move(30.0, 10.0) is None and tool.release(30.0, 10.0) is None
+    assert len(doc.history) == 0 and (doc.mask[:20] == UNLABELED).all()

@@ -78,6 +78,9 @@ class AcceptPredictionTool(Tool):
         doc, press = self.document, self._press
         if doc is None or press is None:
             return None
+        if not doc.continue_stroke():  # an undo or another edit ended the drag (a save does not)
+            self._press = self._last = self._labels = None
+            return None
         if self._last is None:
             if math.hypot(x - press[0], y - press[1]) < CLICK_PX:
                 return None
