@@ -271,3 +271,21 @@ def test_a_first_round_on_12_bit_images_fixes_their_range_for_every_later_one(tm
     second = RoundPlan(first.out, tmp_path / "versions" / "new-v2.safetensors", "new-v2")
     run(loop, second)
     assert read_meta(second.out).input_rule == {"kind": "data-range", "bits": 12}
+
+
+def test_a_validation_image_no_longer_in_the_folder_is_named_once_and_not_counted(
+        tmp_path, tiny_model_file):
+    pairs = dict(PAIRS)
+    loop = LearningLoop(trimap_scheme(), record_path(tmp_path), pairs.__getitem__, FAST)
+    loop.set_every_k(2)
+    for i in range(6):  # 1, 3 and 5 validate
+        loop.note_corrected(key(i))
+    del pairs[key(3)]  # deleted from the folder (the loader raises KeyError)
+    first, reports = run(loop, plan(tmp_path, tiny_model_file))
+    assert [r.key for r in reports if isinstance(r, SkippedPair)] == [key(3)]  # said once
+    assert first.gate == "validation" and first.validated
+    assert first.validation_images == (key(1), key(5))  # the count a version records
+    assert "on 2 validation images" in first.reason
+    second, reports = run(loop, plan(tmp_path, tiny_model_file, 2))
+    assert not [r for r in reports if isinstance(r, SkippedPair)]  # not every round
+    assert second.validation_images == (key(1), key(5)) and "on 2 validation" in second.reason

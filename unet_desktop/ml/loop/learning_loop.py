@@ -12,7 +12,8 @@ One :class:`LearningLoop` per folder; the window (on its worker thread) and
   (``ml.loop.promotion_gate``): the new version is promoted only if it scores no worse than
   the model in use on the validation set (fewer than 2 validation images: promoted "not
   validated", ``RoundResult.validated`` False). A version that is not promoted stays a
-  candidate (its file is kept).
+  candidate (its file is kept). An image the loader says is no longer in the folder
+  (``KeyError``) is named once (a ``SkippedPair``) and left out of later rounds quietly.
 - :meth:`score_prediction` records a curve point: how good the prediction was that the user
   started from, against the correction they saved (``ml.loop.loop_score``).
 
@@ -110,8 +111,9 @@ class LearningLoop:
         self._rounds = 0
         # ("sample", key, channels, side) -> ml.training.dataset.Sample; ("pair", key) -> validation pair
         self._cache = BoundedCache()
+        self._gone: set[str] = set()  # keys the loader said are not in the folder (named once)
         self._gate = PromotionGate(scheme, load_pair, self._lock, self._cache,
-                                   lambda: self.settings)
+                                   lambda: self.settings, self._gone)
 
     # --- the record -------------------------------------------------------------------------------
     @property
@@ -192,8 +194,9 @@ class LearningLoop:
         with self._lock:
             self._requested = False  # what arrives from now on goes into the next round
             self._rounds += 1
-            record, number = self._store.read(), self._rounds
-        train_keys, val_keys = record.training_keys, record.validation
+            record, number, gone = self._store.read(), self._rounds, set(self._gone)
+        train_keys = tuple(k for k in record.training_keys if k not in gone)
+        val_keys = tuple(k for k in record.validation if k not in gone)
         if not train_keys:
             yield RoundResult(None, "", False, "nothing_to_train",
                               "No corrected image outside the validation set to train on yet.",
@@ -256,7 +259,8 @@ class LearningLoop:
                                                       plan.renamed, val_keys, cancel)
                 result = RoundResult(Path(final.model_path), verdict.version, verdict.promoted,
                                      verdict.gate, verdict.reason, verdict.metrics, train_keys,
-                                     val_keys, seconds, validated=verdict.validated)
+                                     verdict.validation_images, seconds,
+                                     validated=verdict.validated)
         except BaseException:  # stopped unfinished (quit, a failure): keep no half a version
             self._discard(plan.out)
             raise
@@ -287,6 +291,9 @@ class LearningLoop:
                 sample = make_sample(key, rule.apply(image, key), mask, self.scheme, in_channels=channels,
                                      max_side=max_side)
             except (FileError, KeyError, ValueError) as exc:
+                if isinstance(exc, KeyError):
+                    with self._lock:
+                        self._gone.add(key)
                 return skipped(key, exc)
             with self._lock:
                 self._cache.put(cache_key, sample, sample_bytes(sample),

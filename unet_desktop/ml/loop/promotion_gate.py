@@ -6,8 +6,11 @@ frozen validation set (``core.folder.learning_record``), image by image between 
 images nothing can judge it: it is promoted "not validated" (gate ``"unvalidated"``); no figure
 measured on its own training images is offered instead. A parent of other classes cannot label
 the task, so the first version of the folder's classes is promoted (gate ``"first_model"``). A
-validation image that cannot be scored is skipped and named (a ``SkippedPair``). A verdict on
-validation masks that hold strokes says so (:func:`strokes_note`).
+validation image that cannot be scored is skipped and named (a ``SkippedPair``); the model in use
+is scored on the images the new version was, and the verdict counts only those. A validation
+image the loader says is no longer in the folder (``KeyError``) joins ``gone`` (the loop's: it
+leaves it out of later rounds). A verdict on validation masks that hold strokes says so
+(:func:`strokes_note`).
 
 Owns the verdict (:class:`Verdict`) and the validation scores, cached by (model version, image)
 until the image's mask changes (:meth:`PromotionGate.forget`). Torch is imported only when a
@@ -53,20 +56,23 @@ class Verdict:
     reason: str  # one sentence for the user
     metrics: dict  # val_score / parent_val_score / miou / dice / train_loss
     validated: bool  # judged on >= MIN_VALIDATION_IMAGES validation images it never trained on
+    validation_images: tuple[str, ...] = ()  # those it was scored on (all, if too few to score)
 
 
 class PromotionGate:
-    """Judges new versions for one folder's loop. ``lock`` and ``cache`` are the loop's (the
-    validation pairs share the cache with the training samples); ``settings()`` is the loop's
-    current ``LoopSettings`` (its ``device`` and ``cache_bytes``)."""
+    """Judges new versions for one folder's loop. ``lock``, ``cache`` and ``gone`` are the
+    loop's (the validation pairs share the cache with the training samples; ``gone``: keys no
+    longer in the folder); ``settings()`` is the loop's current ``LoopSettings`` (its ``device``
+    and ``cache_bytes``)."""
 
     def __init__(self, scheme: LabelScheme, load_pair: PairLoader, lock: threading.Lock,
-                 cache: BoundedCache, settings: Callable[[], Any]) -> None:
+                 cache: BoundedCache, settings: Callable[[], Any], gone: set[str]) -> None:
         self.scheme = scheme
         self.load_pair = load_pair
         self._lock = lock
         self._cache = cache
         self._settings = settings
+        self._gone = gone
         # (model version, key) -> (score, dice, miou, labelled fraction) of a validation image
         self._scores: dict[tuple[str, str],
                            tuple[float, float | None, float | None, float]] = {}
@@ -86,19 +92,21 @@ class PromotionGate:
         path = Path(final.model_path)
         version = read_meta(path).version
         metrics = {"train_loss": final.metrics.get("loss")}
-        judged = 0  # validation images scored
+        scored = val_keys  # the validation images it is judged on
+        judged = 0  # how many of them were scored
 
         def verdict(promoted: bool, gate: str, reason: str) -> Verdict:
             return Verdict(version, promoted, gate, reason,
                            {k: v for k, v in metrics.items() if v is not None},
-                           validated=judged >= MIN_VALIDATION_IMAGES)
+                           validated=judged >= MIN_VALIDATION_IMAGES, validation_images=scored)
 
         if len(val_keys) >= MIN_VALIDATION_IMAGES:
             new = yield from self.validation_score(path, version, val_keys, cancel)
             metrics.update(val_score=new["score"], miou=new["miou"], dice=new["dice"],
                            val_labelled=new.get("labelled"))
             # the others could not be read or scored (named)
-            judged = new.get("count", len(val_keys) if new["score"] is not None else 0)
+            scored = tuple(new.get("keys", val_keys if new["score"] is not None else ()))
+            judged = len(scored)
         usable = judged if len(val_keys) >= MIN_VALIDATION_IMAGES else len(val_keys)
         unvalidated = (f"not validated: {usable} usable validation image(s) so far, "
                        f"{MIN_VALIDATION_IMAGES} needed")
@@ -109,12 +117,12 @@ class PromotionGate:
                            "promoted" + ("." if judged >= MIN_VALIDATION_IMAGES
                                          else f", {unvalidated}."))
         if judged >= MIN_VALIDATION_IMAGES:
-            old = yield from self.validation_score(parent, parent_meta.version, val_keys, cancel)
+            old = yield from self.validation_score(parent, parent_meta.version, scored, cancel)
             metrics["parent_val_score"] = old["score"]
             better = metrics["val_score"] >= old["score"]
             name = HEADLINE_LABELS[headline_metric(self.scheme)]
             comparison = (f"{name} {metrics['val_score']:.3f} {'≥' if better else '<'} "
-                          f"{old['score']:.3f} of the model in use on {len(val_keys)} "
+                          f"{old['score']:.3f} of the model in use on {judged} "
                           "validation images" + strokes_note(new.get("labelled")))
             return verdict(better, "validation", ("Promoted: " if better else
                                                   "Kept as a candidate: ") + comparison + ".")
@@ -122,13 +130,15 @@ class PromotionGate:
 
     def validation_score(self, model_path: Path, version: str, keys: tuple[str, ...],
                          cancel: CancelToken) -> Iterator[object]:
-        """Mean score (and Dice, mIoU) of a model over the validation images, cached by version;
-        yields a :class:`GateReport` per image so the caller's other work can run between."""
+        """Mean score (and Dice, mIoU) of a model over the validation images, cached by version,
+        with ``count`` and ``keys``: those scored; yields a :class:`GateReport` per image so the
+        caller's other work can run between."""
         from unet_desktop.ml.inference.predictor import Predictor
         from unet_desktop.ml.loop.loop_score import agreement
 
         predictor = None
         totals = {"score": [], "dice": [], "miou": [], "labelled": []}
+        scored = []
         for i, key in enumerate(keys):
             cancel.raise_if_cancelled()
             with self._lock:
@@ -152,6 +162,9 @@ class PromotionGate:
                     labels = predictor.predict(pair[0], probs=False).labels
                     a = agreement(labels, pair[1], self.scheme, predictor.meta.scheme)
                 except (FileError, KeyError, ValueError) as exc:  # one image, not the round
+                    if isinstance(exc, KeyError):
+                        with self._lock:
+                            self._gone.add(key)
                     yield skipped(key, exc)
                     continue
                 cached = (a.score, a.dice, a.miou, a.labelled_fraction)
@@ -160,6 +173,8 @@ class PromotionGate:
             for name, value in zip(("score", "dice", "miou", "labelled"), cached):
                 if value is not None:
                     totals[name].append(value)
+            if cached[0] is not None:
+                scored.append(key)
             yield GateReport(i + 1, len(keys))
         return {**{name: (sum(v) / len(v) if v else None) for name, v in totals.items()},
-                "count": len(totals["score"])}
+                "count": len(scored), "keys": tuple(scored)}
