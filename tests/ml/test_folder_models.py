@@ -9,8 +9,16 @@ from pathlib import Path
 
 import pytest
 
+from unet_desktop.core.errors import FileError
 from unet_desktop.core.folder.learning_record import LearningRecord, record_path, save_record
-from unet_desktop.core.folder.task import Task, load_task, model_file, save_task
+from unet_desktop.core.folder.task import (
+    Task,
+    load_task,
+    model_file,
+    models_folder,
+    save_task,
+    stored_reference,
+)
 from unet_desktop.core.labels import trimap_scheme
 from unet_desktop.ml.loop.folder_models import FolderModels, RunBusy
 
@@ -141,3 +149,35 @@ def test_a_version_records_whether_and_on_how_many_images_it_was_validated(
                       validation_images=1)
     version = load_task(folder).version_of(models.task.model)
     assert (version.validated, version.validation_images) == (False, 1)
+
+
+def test_pruning_never_deletes_a_file_the_caller_still_holds(folder, model_file_factory):
+    """After a roll back the window holds the rolled-back version as its previous model."""
+    models = owner(folder, keep_candidates=1)
+    first = models.plan_run("loop", None)
+    models.finish_run(first, train_into(first, model_file_factory), promote=True)
+    held = model_file(folder, models.task.model)
+    other, _ = model_file_factory(trimap_scheme(), seed=7, name="other.safetensors")
+    models.use(other)  # roll back: held is the previous model now, in memory
+    for i in range(3):  # candidates beyond keep_candidates
+        plan = models.plan_run("loop", other)
+        models.finish_run(plan, train_into(plan, model_file_factory, 1 + i), promote=False,
+                          keep=[other, held, None])
+    assert held.is_file()
+    assert stored_reference(folder, held) in {v.file for v in load_task(folder).versions}
+    models.prune()  # once the window no longer holds it, it goes
+    assert not held.is_file()
+
+
+def test_a_missing_model_file_is_never_in_use_nor_a_start(folder, model_file_factory):
+    models = owner(folder)
+    first = models.plan_run("loop", None)
+    models.finish_run(first, train_into(first, model_file_factory), promote=True)
+    in_use = models.task.model
+    gone = folder / "gone.safetensors"
+    with pytest.raises(FileError, match="no such model file"):
+        models.use(gone)
+    assert load_task(folder).model == in_use
+    with pytest.raises(FileError, match="missing"):
+        models.plan_run("loop", gone)
+    assert not list(models_folder(folder, models.task, folder).glob("*.reserved"))

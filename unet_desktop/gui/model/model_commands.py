@@ -211,6 +211,11 @@ class ModelCommands(QObject):
                               f"{self.models.active.label}...")
             self.models.load(parent)
             return True
+        previous = self.models.slots.previous
+        if previous.path is not None and not previous.path.is_file():
+            self.error.emit(f"Cannot roll back to {previous.label}: its file {previous.path} is "
+                            "gone (C still compares with it)")
+            return False
         ok = self.models.rollback()
         if ok:
             self.message.emit(f"Rolled back to {self.models.active.label}; "

@@ -308,8 +308,8 @@ class TaskController(QObject):
             return
         try:  # a model of the task put into use (switch, roll back, a finished run)
             self.owner.use(model.path)
-        except (FileError, ValueError) as exc:
-            self.error.emit(f"Cannot save the task: {exc}")
+        except (FileError, ValueError) as exc:  # a file gone is never recorded as in use
+            self.error.emit(f"Cannot record {model.label} as the task's model in use: {exc}")
 
     def ensure_task(self) -> Task | None:
         """The open folder's task; one is made from the folder's classes if it has none (the

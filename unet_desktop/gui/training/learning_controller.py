@@ -20,8 +20,10 @@ While it is on (remembered per folder in ``.unet-desktop/learning.json``):
 Rounds start from what the task's next model starts from (``FolderModels.starting_point``:
 the model in use when it predicts the task's classes). Turning the loop on in a folder without
 a task makes one from the folder's classes and the model in use (its classes mapped onto the
-folder's by name when they differ); the versions are kept there. Quitting cancels a running round after its current step; the masks were saved
-before (the window saves them first), and a half-trained version is deleted.
+folder's by name when they differ); the versions are kept there. Quitting cancels a running
+round after its current step; the masks were saved before (the window saves them first), and a
+half-trained version is deleted. A finished run never prunes the files of the models the
+window holds (current and previous: C and Roll Back go to them).
 """
 
 from __future__ import annotations
@@ -295,7 +297,8 @@ class LearningController(QObject):
                                         f"into use as it finished ({result.reason})")
             try:
                 outcome = owner.finish_run(run, result.model_path, promote, result.metrics,
-                                           note, result.validated, len(result.validation_images))
+                                           note, result.validated, len(result.validation_images),
+                                           keep=(m.path for m in self.models.slots.loaded()))
             except FileError as exc:
                 self.error.emit(f"Cannot record {result.model_path.name}: {exc}")
                 outcome = None

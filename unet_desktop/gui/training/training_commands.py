@@ -239,7 +239,8 @@ class TrainingCommands(QObject):
         try:
             outcome = owner.finish_run(run, path, promote=not chosen, note=note if chosen else "",
                                        validated=summary.get("validated"),
-                                       validation_images=summary.get("val_images"))
+                                       validation_images=summary.get("val_images"),
+                                       keep=(m.path for m in self.models.slots.loaded()))
         except FileError as exc:
             self.error.emit(f"Cannot record {path.name} in its task: {exc}")
             return

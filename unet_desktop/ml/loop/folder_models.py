@@ -6,7 +6,8 @@ training run of the folder, the manual fine-tune and the learning loop's rounds,
 
 - :meth:`FolderModels.plan_run` allocates the next ``<task>-v<n>`` once: the name is reserved on
   disk (``<file>.reserved``, created exclusively) before anyone trains into it, so two runs
-  planned at the same moment, in one process or two, never share a file;
+  planned at the same moment, in one process or two, never share a file; a run never starts from
+  a model file that is gone;
 - one run at a time (:meth:`begin`, :class:`RunBusy`): a manual fine-tune and a loop round of the
   same folder never train at once; the caller decides to wait for or cancel the running one;
 - :meth:`finish_run` records the result in the folder it was planned for (whatever folder the
@@ -14,10 +15,12 @@ training run of the folder, the manual fine-tune and the learning loop's rounds,
   model in use only while the model in use is still the one it was planned from; otherwise it is
   kept as a candidate and the note says why;
 - :meth:`prune` keeps the model in use, its ``keep_ancestors`` nearest ancestors (what roll
-  back goes to) and the last ``keep_candidates`` other versions; the other versions' files are
-  deleted, so a folder holds at most 1 + 3 + 3 model files however long the loop runs (an hour
-  of correcting promotes dozens of rounds, each the parent of the next); :meth:`delete` removes
-  one version (never the one in use);
+  back goes to), the last ``keep_candidates`` other versions and the files the caller still
+  holds (the window's current and previous model: C and Roll Back go to them); the other
+  versions' files are deleted, so a folder holds at most 1 + 3 + 3 model files (and those held)
+  however long the loop runs (an hour of correcting promotes dozens of rounds, each the parent of
+  the next); :meth:`delete` removes one version (never the one in use); :meth:`use` never records
+  a missing file as in use;
 - :meth:`holdout` is the folder's frozen validation set (``core.folder.learning_record``: every k-th
   corrected image, chosen once), which no run of the folder trains on.
 
@@ -173,7 +176,11 @@ class FolderModels:
 
     # --- planning and the queue -------------------------------------------------------------------
     def plan_run(self, kind: str, parent: Path | None) -> RunPlan:
-        """The next version's file and name, reserved now (raises ``FileError``)."""
+        """The next version's file and name, reserved now (raises ``FileError``, also when
+        ``parent`` is gone)."""
+        if parent is not None and not Path(parent).is_file():
+            raise FileError(parent, "the model to start from is missing (deleted?): put another "
+                                    "version into use (Model > Versions...)")
         with self._lock:
             task = self._required_task()
             folder = models_folder(self.root, task, self.user_models)
@@ -232,9 +239,11 @@ class FolderModels:
 
     def finish_run(self, plan: RunPlan, model_path: Path, promote: bool,
                    metrics: dict | None = None, note: str = "", validated: bool | None = None,
-                   validation_images: int | None = None) -> Outcome:
+                   validation_images: int | None = None,
+                   keep: Iterable[str | os.PathLike | None] = ()) -> Outcome:
         """Record ``model_path`` (``plan``'s result) in ``plan``'s folder; it becomes the model
-        in use if ``promote`` and the model in use is still the one ``plan`` started from."""
+        in use if ``promote`` and the model in use is still the one ``plan`` started from. Then
+        :meth:`prune`, keeping the files of ``keep`` (the models the window holds)."""
         with self._lock:
             task = self._required_task()
             stored = stored_reference(self.root, model_path)
@@ -255,12 +264,15 @@ class FolderModels:
             if self._running == plan:
                 self._running = None
             _reservation(plan.out).unlink(missing_ok=True)
-            self.prune()
+            self.prune(keep)
             return Outcome(version, in_use, note)
 
     # --- the model in use ------------------------------------------------------------------------
     def use(self, path: str | os.PathLike) -> bool:
-        """The user put ``path`` into use (Model > Versions, Open, roll back); False if it was."""
+        """The user put ``path`` into use (Model > Versions, Open, roll back); False if it was.
+        ``FileError`` if the file is gone: the task never names a missing model as in use."""
+        if not Path(path).is_file():
+            raise FileError(path, "no such model file: it cannot be the task's model in use")
         with self._lock:
             task = self._required_task()
             stored = stored_reference(self.root, path)
@@ -279,15 +291,17 @@ class FolderModels:
             return self._save(task)
 
     # --- pruning ----------------------------------------------------------------------------------
-    def prune(self) -> list[str]:
+    def prune(self, keep: Iterable[str | os.PathLike | None] = ()) -> list[str]:
         """Delete the files of versions that are neither in use, nor among its
-        ``keep_ancestors`` nearest ancestors, nor the last ``keep_candidates`` others; returns the
-        stored references removed."""
+        ``keep_ancestors`` nearest ancestors, nor the last ``keep_candidates`` others, nor
+        files of ``keep`` (models held in memory: roll back goes to them); returns the stored
+        references removed."""
         with self._lock:
             task = self.task
             if task is None:
                 return []
-            keep = _lineage(task, self.keep_ancestors)
+            keep = _lineage(task, self.keep_ancestors) | {
+                stored_reference(self.root, path) for path in keep if path is not None}
             others = [v for v in task.versions if v.file not in keep]
             drop = others[:max(0, len(others) - self.keep_candidates)]
             for v in drop:

@@ -1,0 +1,83 @@
+"""Learn as I Correct keeps going where a model was pruned, in the real window: roll back to a
+version the pruning would delete."""
+# ruff: noqa: F811 - pytest fixtures imported from conftest_model are redefined as arguments
+
+from __future__ import annotations
+
+from tests.gui.conftest_model import (  # noqa: F401 - fixtures are used by name
+    TIMEOUT_MS,
+    image_key,
+    make_pets,
+    tiny_model,
+)
+from tests.gui.test_learning_loop import (  # noqa: F401 - pets and win are fixtures used by name
+    correct,
+    gate_scores,
+    new_window,
+    pets,
+    win,
+)
+from unet_desktop.core.folder.task import load_task, model_file
+from unet_desktop.ml.loop.folder_models import KEEP_CANDIDATES
+
+ROUND_MS = 60_000
+
+
+def promoted_then_rolled_back(qtbot, win, monkeypatch):
+    """A promoted first round, then Roll Back: the start model in use, the version previous."""
+    start_version = win.models.active_version
+    gate_scores(monkeypatch, start_version, candidate_better=True)
+    win.learning.panel.k_spin.setValue(2)
+    with qtbot.waitSignal(win.learning.round_finished, timeout=ROUND_MS) as done:
+        win.model_actions.learn_as_i_correct.trigger()
+    v1 = done.args[0]
+    assert v1.promoted
+    qtbot.waitUntil(lambda: win.models.active_version == v1.version, timeout=TIMEOUT_MS)
+    qtbot.waitUntil(lambda: not win.learning.running, timeout=TIMEOUT_MS)
+    assert win.model_commands.rollback()
+    root = win.session.workspace.root
+    assert model_file(root, load_task(root).model) == win.models.slots.current.path
+    assert win.models.slots.previous.version == v1.version
+    gate_scores(monkeypatch, start_version, candidate_better=False)  # rounds: candidates
+    return v1
+
+
+def test_pruning_keeps_the_version_roll_back_holds(qtbot, tmp_path, tiny_model, monkeypatch):
+    pets = make_pets(tmp_path / "pets", n_images=8, n_labelled=4)
+    win = new_window(qtbot, pets, tiny_model)
+    errors = []
+    win.learning.error.connect(errors.append)
+    win.task_commands.error.connect(errors.append)
+    owner = None
+    try:
+        v1 = promoted_then_rolled_back(qtbot, win, monkeypatch)
+        owner = win.task_commands.owner
+        owner.keep_candidates = 1  # two candidate rounds would prune v1
+        for i in (4, 5):
+            qtbot.waitUntil(lambda: not win.learning.running, timeout=ROUND_MS)
+            with qtbot.waitSignal(win.learning.round_finished, timeout=ROUND_MS):
+                correct(qtbot, win, i)
+        qtbot.waitUntil(lambda: not win.learning.running, timeout=ROUND_MS)
+        assert v1.model_path.is_file()
+        assert win.model_commands.rollback()  # to v1 again
+        qtbot.waitUntil(lambda: model_file(pets, load_task(pets).model) == v1.model_path,
+                        timeout=TIMEOUT_MS)
+        with qtbot.waitSignal(win.learning.round_finished, timeout=ROUND_MS) as done:
+            correct(qtbot, win, 6)
+        assert done.args[0] is not None and done.args[0].model_path is not None
+        assert not errors
+    finally:
+        if owner is not None:
+            owner.keep_candidates = KEEP_CANDIDATES
+        win.close()
+
+
+def test_roll_back_to_a_model_whose_file_is_gone_is_refused(qtbot, win, pets, tiny_model,
+                                                            monkeypatch):
+    v1 = promoted_then_rolled_back(qtbot, win, monkeypatch)
+    errors = []
+    win.model_commands.error.connect(errors.append)
+    v1.model_path.unlink()  # deleted outside the app
+    assert not win.model_commands.rollback()
+    assert "gone" in errors[-1] and v1.model_path.name in errors[-1]
+    assert model_file(pets, load_task(pets).model) == tiny_model  # never a missing file
