@@ -1,5 +1,6 @@
-"""Learn as I Correct keeps going where a model was pruned, in the real window: roll back to a
-version the pruning would delete."""
+"""Learn as I Correct keeps going where a round was cut short or a model was pruned, in the real
+window: turning learning off and on during a round, roll back to a version the pruning would
+delete."""
 # ruff: noqa: F811 - pytest fixtures imported from conftest_model are redefined as arguments
 
 from __future__ import annotations
@@ -19,8 +20,29 @@ from tests.gui.test_learning_loop import (  # noqa: F401 - pets and win are fixt
 )
 from unet_desktop.core.folder.task import load_task, model_file
 from unet_desktop.ml.loop.folder_models import KEEP_CANDIDATES
+from unet_desktop.ml.loop.learning_loop import LoopSettings
 
+ENDLESS = LoopSettings(epochs=100_000, size=32, batch_size=4)  # a round that runs until stopped
 ROUND_MS = 60_000
+
+
+def start_an_endless_round(qtbot, win) -> None:
+    win.learning.settings = ENDLESS
+    win.model_actions.learn_as_i_correct.trigger()  # on: the 4 corrected images
+    qtbot.waitUntil(lambda: win.learning.running and win.learning.round_job.steps > 3,
+                    timeout=TIMEOUT_MS)
+
+
+def test_learning_off_and_on_during_a_round_trains_its_corrections(qtbot, win, pets):
+    start_an_endless_round(qtbot, win)
+    with qtbot.waitSignal(win.learning.round_finished, timeout=TIMEOUT_MS) as cancelled:
+        win.model_actions.learn_as_i_correct.trigger()  # off: the round is cancelled
+    assert cancelled.args[0].gate == "cancelled"
+    win.learning.settings = LoopSettings(epochs=1, size=32, batch_size=4)
+    with qtbot.waitSignal(win.learning.round_finished, timeout=ROUND_MS) as done:
+        win.model_actions.learn_as_i_correct.trigger()  # on again
+    assert done.args[0].model_path is not None
+    assert set(done.args[0].train_images) == {image_key(i) for i in range(4)}
 
 
 def promoted_then_rolled_back(qtbot, win, monkeypatch):

@@ -273,6 +273,36 @@ def test_a_first_round_on_12_bit_images_fixes_their_range_for_every_later_one(tm
     assert read_meta(second.out).input_rule == {"kind": "data-range", "bits": 12}
 
 
+def test_a_cancelled_round_asks_again_for_what_it_took(loop, tmp_path, tiny_model_file):
+    """Learning turned off during a round (or a fine-tune taking the folder): its corrections
+    go into the next round."""
+    from unet_desktop.core.progress import CancelToken
+
+    for i in range(2):
+        loop.note_corrected(key(i))
+    cancel = CancelToken()
+    reports = []
+    for report in loop.run_round(plan(tmp_path, tiny_model_file), cancel):
+        if not reports:
+            assert not loop.round_requested  # the running round took the request
+            cancel.cancel()
+        reports.append(report)
+    assert reports[-1].gate == "cancelled"
+    assert loop.round_requested
+
+
+def test_corrections_no_kept_version_trained_on_ask_for_a_round(loop):
+    """Reopening a folder whose last round was cancelled (the window quit during it)."""
+    for i in range(3):
+        loop.note_corrected(key(i))
+    fresh = LearningLoop(trimap_scheme(), loop.record_file, PAIRS.__getitem__, FAST)
+    assert not fresh.round_requested
+    labelled = [key(i) for i in range(3)]
+    assert not fresh.request_untrained(labelled, trained=labelled)
+    assert fresh.request_untrained(labelled, trained=labelled[:2])
+    assert fresh.round_requested
+
+
 def test_a_validation_image_no_longer_in_the_folder_is_named_once_and_not_counted(
         tmp_path, tiny_model_file):
     pairs = dict(PAIRS)

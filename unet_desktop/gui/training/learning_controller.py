@@ -22,8 +22,10 @@ the model in use when it predicts the task's classes). Turning the loop on in a 
 a task makes one from the folder's classes and the model in use (its classes mapped onto the
 folder's by name when they differ); the versions are kept there. Quitting cancels a running
 round after its current step; the masks were saved before (the window saves them first), and a
-half-trained version is deleted. A finished run never prunes the files of the models the
-window holds (current and previous: C and Roll Back go to them).
+half-trained version is deleted. Turning the loop on starts a round when a corrected image is
+in none of the task's versions (its round was cancelled: learning turned off). A finished run
+never prunes the files of the models the window holds (current and previous: C and Roll Back go
+to them).
 """
 
 from __future__ import annotations
@@ -144,6 +146,7 @@ class LearningController(QObject):
             return
         if on:  # what was corrected before counts too (every k-th for validation)
             self._note_labelled(ws)
+            self._request_untrained(ws)
         if not on:
             if self.round_job is not None:
                 self.round_job.cancel()
@@ -161,6 +164,17 @@ class LearningController(QObject):
     def _note_labelled(self, ws: Any) -> None:
         try:
             self.loop.note_corrected_all([e.key for e in ws.labelled()])
+        except FileError as exc:
+            self.error.emit(f"Learning as you correct: {exc}")
+
+    def _request_untrained(self, ws: Any) -> None:
+        """A round for the corrected images none of the task's versions trained on (a round
+        cancelled by turning learning off)."""
+        owner = self.tasks.owner
+        if self.loop is None or owner is None:
+            return
+        try:
+            self.loop.request_untrained([e.key for e in ws.labelled()], owner.trained_keys())
         except FileError as exc:
             self.error.emit(f"Learning as you correct: {exc}")
 

@@ -21,6 +21,7 @@ training run of the folder, the manual fine-tune and the learning loop's rounds,
   however long the loop runs (an hour of correcting promotes dozens of rounds, each the parent of
   the next); :meth:`delete` removes one version (never the one in use); :meth:`use` never records
   a missing file as in use;
+- :meth:`trained_keys` names the images the folder's versions trained on (from their headers);
 - :meth:`holdout` is the folder's frozen validation set (``core.folder.learning_record``: every k-th
   corrected image, chosen once), which no run of the folder trains on.
 
@@ -333,6 +334,17 @@ class FolderModels:
         if path.parent.resolve() == folder.resolve() \
                 and _numbers(file_stem(task.name), [path.name.split(".")[0]]):
             _remove_model(path)
+
+    def trained_keys(self) -> set[str]:
+        """The images the task's versions whose files are still there trained on (their
+        headers' ``data_summary``)."""
+        task = self.task
+        keys: set[str] = set()
+        for version in task.versions if task is not None else ():
+            summary = (model_metadata(self.path_of(version.file)) or {}).get("data_summary")
+            if isinstance(summary, dict) and isinstance(summary.get("train_keys"), list):
+                keys.update(str(key) for key in summary["train_keys"])
+        return keys
 
     # --- the frozen validation set ----------------------------------------------------------------
     def holdout(self, labelled: Iterable[str]) -> tuple[str, ...]:

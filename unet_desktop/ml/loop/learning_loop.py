@@ -5,7 +5,9 @@ One :class:`LearningLoop` per folder; the window (on its worker thread) and
 
 - :meth:`note_corrected` when an image becomes corrected or verified: every k-th one joins the
   frozen validation set (``core.folder.learning_record``), and a round is requested. Requests that
-  arrive while a round runs merge into ONE next round (:attr:`round_requested`).
+  arrive while a round runs merge into ONE next round (:attr:`round_requested`); a cancelled
+  round asks again for what it took, and :meth:`request_untrained` asks for a round when a
+  corrected image is in no kept version (its round was cancelled in another session).
 - :meth:`run_round` (a generator of training reports, then one :class:`RoundResult`): a
   time-budgeted fine-tune (``ml.training.finetune_job.run_finetune``) from the model in use over every
   corrected image outside the validation set (the newest always among them), then the gate
@@ -30,7 +32,7 @@ from __future__ import annotations
 import dataclasses
 import threading
 import time
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Collection, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -167,6 +169,15 @@ class LearningLoop:
         with self._lock:
             self._requested = True
 
+    def request_untrained(self, labelled: Collection[str], trained: Collection[str]) -> bool:
+        """Request a round if one of ``labelled`` (the folder's corrected images) that a round
+        trains on is not among ``trained`` (what the folder's kept versions trained on): the
+        round that took it was cancelled or failed. Returns whether a round is requested."""
+        untrained = (set(self.record.training_keys) & set(labelled)) - set(trained)
+        with self._lock:
+            self._requested = self._requested or bool(untrained)
+            return self._requested
+
     @property
     def round_requested(self) -> bool:
         """A correction arrived since the last round started (they all go into the next)."""
@@ -251,6 +262,7 @@ class LearningLoop:
             seconds = time.monotonic() - started
             if final is None or final.model_path is None or final.stopped == "cancelled":
                 self._discard(final.model_path if final else None, plan.out)
+                self.request_round()  # what it took goes into the next round
                 result = RoundResult(None, "", False, "cancelled",
                                      "Round cancelled; nothing kept.", {}, train_keys, val_keys,
                                      seconds)
@@ -263,6 +275,8 @@ class LearningLoop:
                                      validated=verdict.validated)
         except BaseException:  # stopped unfinished (quit, a failure): keep no half a version
             self._discard(plan.out)
+            if cancel.cancelled:
+                self.request_round()  # what it took goes into the next round
             raise
         yield result
 
