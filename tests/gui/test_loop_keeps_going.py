@@ -1,6 +1,6 @@
 """Learn as I Correct keeps going where a round was cut short or a model was pruned, in the real
-window: turning learning off and on during a round, roll back to a version the pruning would
-delete."""
+window: turning learning off and on during a round, quitting during a round and reopening, roll
+back to a version the pruning would delete."""
 # ruff: noqa: F811 - pytest fixtures imported from conftest_model are redefined as arguments
 
 from __future__ import annotations
@@ -43,6 +43,23 @@ def test_learning_off_and_on_during_a_round_trains_its_corrections(qtbot, win, p
         win.model_actions.learn_as_i_correct.trigger()  # on again
     assert done.args[0].model_path is not None
     assert set(done.args[0].train_images) == {image_key(i) for i in range(4)}
+
+
+def test_reopening_after_quitting_during_a_round_trains_its_corrections(qtbot, win, pets,
+                                                                        tiny_model):
+    start_an_endless_round(qtbot, win)
+    win.close()
+    models = pets / ".unet-desktop" / "models"
+    assert not list(models.glob("*.reserved"))  # the cut-short round gave its name back
+    again = new_window(qtbot, pets, tiny_model)
+    try:
+        assert again.model_actions.learn_as_i_correct.isChecked()
+        with qtbot.waitSignal(again.learning.round_finished, timeout=ROUND_MS) as done:
+            pass  # no correction needed: the last round never finished
+        assert done.args[0].model_path is not None
+        assert done.args[0].model_path.name == "pets-v1.safetensors"  # no number skipped
+    finally:
+        again.close()
 
 
 def promoted_then_rolled_back(qtbot, win, monkeypatch):

@@ -181,3 +181,19 @@ def test_a_missing_model_file_is_never_in_use_nor_a_start(folder, model_file_fac
     with pytest.raises(FileError, match="missing"):
         models.plan_run("loop", gone)
     assert not list(models_folder(folder, models.task, folder).glob("*.reserved"))
+
+
+def test_the_reservation_of_a_process_that_no_longer_runs_is_removed(folder):
+    import json
+    import subprocess
+    import sys
+
+    from unet_desktop.core.folder.folder_lock import LockHolder
+
+    dead = subprocess.Popen([sys.executable, "-c", "pass"])
+    dead.wait()
+    first = owner(folder).plan_run("loop", None)  # cells-v1, reserved by this process
+    (first.out.parent / "cells-v2.safetensors.reserved").write_text(
+        json.dumps({**LockHolder.me().to_dict(), "pid": dead.pid}))  # a crashed window's
+    assert owner(folder).plan_run("loop", None).name == "cells-v2"
+    assert owner(folder).plan_run("loop", None).name == "cells-v3"  # a live one holds

@@ -22,15 +22,16 @@ the model in use when it predicts the task's classes). Turning the loop on in a 
 a task makes one from the folder's classes and the model in use (its classes mapped onto the
 folder's by name when they differ); the versions are kept there. Quitting cancels a running
 round after its current step; the masks were saved before (the window saves them first), and a
-half-trained version is deleted. Turning the loop on starts a round when a corrected image is
-in none of the task's versions (its round was cancelled: learning turned off). A finished run
-never prunes the files of the models the window holds (current and previous: C and Roll Back go
-to them).
+half-trained version and its reserved name are given back. Turning the loop on, or opening a
+folder where it is on, starts a round when a corrected image is in none of the task's versions
+(its round was cancelled: learning turned off, the window quit). A finished run never prunes the
+files of the models the window holds (current and previous: C and Roll Back go to them).
 """
 
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Iterator
 from typing import Any
 
 from PySide6.QtCore import QObject, QTimer, Signal
@@ -40,7 +41,7 @@ from unet_desktop.core.errors import FileError
 from unet_desktop.core.folder.image_entry import LABELLED_STATES
 from unet_desktop.core.folder.learning_record import LearningRecord, record_path
 from unet_desktop.core.folder.manifest import ImageState
-from unet_desktop.core.progress import EitherToken
+from unet_desktop.core.progress import CancelToken, EitherToken
 from unet_desktop.gui.editing.session import EditingSession
 from unet_desktop.gui.model.model_controller import ModelController
 from unet_desktop.gui.model.prediction_controller import PredictionController, ShownPrediction
@@ -49,7 +50,7 @@ from unet_desktop.gui.task.task_controller import TaskController
 from unet_desktop.gui.training.learning_panel import LearningPanel
 from unet_desktop.gui.training.training_dock import TrainingDock
 from unet_desktop.gui.worker import FAILED, Job, Priority
-from unet_desktop.ml.loop.folder_models import RunBusy, RunPlan, folder_models
+from unet_desktop.ml.loop.folder_models import FolderModels, RunBusy, RunPlan, folder_models
 from unet_desktop.ml.loop.learning_loop import LearningLoop, LoopSettings, RoundPlan
 from unet_desktop.ml.reports import GateReport, RoundResult, SkippedPair, StepReport
 
@@ -119,7 +120,9 @@ class LearningController(QObject):
         self._show_toggle(self.enabled and not ws.read_only)
         if self.enabled and not ws.read_only:  # corrected meanwhile (loop off, recovered edits)
             self._note_labelled(ws)
+            self._request_untrained(ws)
             self.training_dock.show()  # the curve so far
+            QTimer.singleShot(0, self.start_round)  # once the folder's model is in use
         self._show_record()
         self.panel.show_status("Learning as you correct: on." if self.enabled
                                else "Learning as you correct is off (Training menu).")
@@ -169,7 +172,7 @@ class LearningController(QObject):
 
     def _request_untrained(self, ws: Any) -> None:
         """A round for the corrected images none of the task's versions trained on (a round
-        cancelled by turning learning off)."""
+        cancelled by turning learning off or quitting)."""
         owner = self.tasks.owner
         if self.loop is None or owner is None:
             return
@@ -272,8 +275,7 @@ class LearningController(QObject):
         loop.settings = dataclasses.replace(self.settings, device=self.models.device_name)
         results: list[Any] = []  # this round's RoundResult, once it came
         self.round_job = self.worker.submit(
-            lambda token: loop.run_round(plan, EitherToken(token, run.cancel)),
-            Priority.BACKGROUND,
+            lambda token: _round_steps(loop, plan, owner, run, token), Priority.BACKGROUND,
             name="learning round", on_progress=lambda r: self._on_round_report(r, results),
             on_error=lambda msg: self.error.emit(f"A learning round failed: {msg}"),
             on_finished=lambda job: self._on_round_finished(job, loop, run, results))
@@ -355,6 +357,17 @@ class LearningController(QObject):
                           not in LABELLED_STATES and not self.session.is_dirty(k)][:REFRESH_LIMIT]
         self.service.prefetch(self.refreshed)
         return self.refreshed
+
+
+def _round_steps(loop: LearningLoop, plan: RoundPlan, owner: FolderModels, run: RunPlan,
+                 token: CancelToken) -> Iterator[object]:
+    """The round's reports. Closed between two steps (the window quits: no ``on_finished``
+    follows), it gives its reserved version name back."""
+    try:
+        yield from loop.run_round(plan, EitherToken(token, run.cancel))
+    except GeneratorExit:
+        owner.discard(run)
+        raise
 
 
 def _pair_loader(ws: Any):

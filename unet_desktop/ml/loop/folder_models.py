@@ -5,9 +5,10 @@ is the only code that changes the task's ``model`` and ``versions`` (``core.fold
 training run of the folder, the manual fine-tune and the learning loop's rounds, goes through it:
 
 - :meth:`FolderModels.plan_run` allocates the next ``<task>-v<n>`` once: the name is reserved on
-  disk (``<file>.reserved``, created exclusively) before anyone trains into it, so two runs
-  planned at the same moment, in one process or two, never share a file; a run never starts from
-  a model file that is gone;
+  disk (``<file>.reserved``, created exclusively, naming its process) before anyone trains into
+  it, so two runs planned at the same moment, in one process or two, never share a file; the
+  reservation of a process that no longer runs (a crash) is removed when the next run is planned;
+  a run never starts from a model file that is gone;
 - one run at a time (:meth:`begin`, :class:`RunBusy`): a manual fine-tune and a loop round of the
   same folder never train at once; the caller decides to wait for or cancel the running one;
 - :meth:`finish_run` records the result in the folder it was planned for (whatever folder the
@@ -31,6 +32,7 @@ folder of this process; listeners (:meth:`subscribe`) hear of every saved task.
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import threading
@@ -40,6 +42,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from unet_desktop.core.errors import FileError
+from unet_desktop.core.folder.folder_lock import LockHolder, read_holder
 from unet_desktop.core.folder.learning_record import record_path, record_store
 from unet_desktop.core.folder.task import (
     ModelVersion,
@@ -190,6 +193,7 @@ class FolderModels:
             except OSError as exc:
                 raise FileError(folder, f"cannot create the models folder ({exc.strerror})"
                                 ) from exc
+            _remove_stale_reservations(folder)
             stem = file_stem(task.name)
             n = max(_numbers(stem, [v.name for v in task.versions]) + _numbers(stem, (
                 p.name.split(".")[0] for p in folder.iterdir())), default=0) + 1
@@ -197,7 +201,7 @@ class FolderModels:
                 name = f"{stem}-v{n}"
                 out = folder / f"{name}.safetensors"
                 try:
-                    os.close(os.open(_reservation(out), os.O_CREAT | os.O_EXCL | os.O_WRONLY))
+                    _reserve(out)
                 except FileExistsError:
                     n += 1
                     continue
@@ -381,6 +385,21 @@ def _numbers(stem: str, names: Iterable[str]) -> list[int]:
 
 def _reservation(out: Path) -> Path:
     return out.with_name(out.name + RESERVED)
+
+
+def _reserve(out: Path) -> None:
+    """Create ``out``'s reservation exclusively (``FileExistsError``), naming this process."""
+    fd = os.open(_reservation(out), os.O_CREAT | os.O_EXCL | os.O_WRONLY)
+    with os.fdopen(fd, "w", encoding="utf-8") as f:
+        json.dump(LockHolder.me().to_dict(), f)
+
+
+def _remove_stale_reservations(folder: Path) -> None:
+    """Reservations of processes of this host that no longer run (a crash, a kill)."""
+    for path in folder.glob(f"*{RESERVED}"):
+        holder = read_holder(path)  # None: being written, or made by an older version
+        if holder is not None and holder.is_dead:
+            path.unlink(missing_ok=True)
 
 
 def _remove_model(path: Path) -> None:
