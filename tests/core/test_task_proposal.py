@@ -56,3 +56,11 @@ def test_proposed_colours_are_vivid_and_avoid_the_images_own(gray_cells):
     assert (255, 64, 64) not in visible_colors(red, 3)  # not red on a red car
     scheme = with_colors(binary_scheme(("membrane", "cell")), colours)
     assert [c.color for c in scheme.classes] == colours and list(scheme.names) == ["membrane", "cell"]
+
+
+def test_more_classes_than_vivid_colours_still_get_a_colour_each(gray_cells):
+    """12 classes (CamVid's masks): the vivid colours, then the multiclass defaults; classes
+    8-11 shared the colours of classes 0-3."""
+    for images in ([gray_cells(64)[0]], []):
+        colours = visible_colors(images, 12)
+        assert len(set(colours)) == 12

@@ -194,3 +194,27 @@ def test_new_task_shows_and_keeps_the_tasks_input_rule(qtbot, tmp_path):
     assert load_task(root).input_rule == {"kind": "percentile", "low": 2.0, "high": 98.0,
                                           "channels": [0, 1, 2]}
     win.close()
+
+
+def test_a_new_task_on_masks_without_a_task_gives_a_new_class_no_value_they_hold(qtbot,
+                                                                               tmp_path):
+    """A folder of multi-class masks and no task yet (read by a guess the task may correct):
+    its last class removed in File > New Task and another added, the new one takes a value
+    no mask holds (it took the removed class's: all its pixels became the new class)."""
+    root = tmp_path / "streets"
+    (root / "masks").mkdir(parents=True)
+    rng = np.random.default_rng(0)
+    for i in range(2):
+        Image.fromarray(rng.integers(0, 255, (20, 24, 3), dtype=np.uint8)).save(
+            root / f"s{i}.png")
+        Image.fromarray((np.arange(20 * 24).reshape(20, 24) % 4).astype(np.uint8)).save(
+            root / "masks" / f"s{i}.png")
+    win = open_window(qtbot)
+    assert win.open_folder(root) and win.session.workspace.task is None
+    dialog = win.task_commands.new_task()
+    assert [c.value for c in dialog.classes.scheme().classes] == [0, 1, 2, 3]
+    dialog.classes.remove_class(3)
+    dialog.classes.add_class("bridge")
+    assert [c.value for c in dialog.classes.scheme().classes] == [0, 1, 2, 4]
+    dialog.reject()
+    win.close()

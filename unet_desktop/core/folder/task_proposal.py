@@ -23,7 +23,7 @@ import cv2
 import numpy as np
 
 from unet_desktop.core.errors import FileError
-from unet_desktop.core.labels import LabelScheme
+from unet_desktop.core.labels import LabelScheme, default_color
 from unet_desktop.core.smart.roi import as_rgb
 
 LINE_WIDTH = 9  # px: the widest line that counts as thin
@@ -69,22 +69,23 @@ def thin_structure_share(image: np.ndarray) -> float:
 
 
 def visible_colors(images: Sequence[np.ndarray], count: int) -> list[tuple[int, int, int]]:
-    """``count`` vivid colours, those fewest of the images' pixels come near first."""
+    """``count`` colours, each its own: the vivid ones, those fewest of the images' pixels
+    come near first, then the multiclass defaults."""
     pixels = [cv2.resize(as_rgb(im), (64, 64), interpolation=cv2.INTER_AREA).reshape(-1, 3)
               for im in images if im.dtype == np.uint8]
     if not pixels:
-        return list(VIVID[:count])
+        return [*VIVID[:count], *(default_color(i) for i in range(len(VIVID), count))]
     sample = np.concatenate(pixels).astype(np.float32)
     hidden = [float((np.linalg.norm(sample - np.float32(c), axis=1) < NEAR).mean())
               for c in VIVID]
     order = sorted(range(len(VIVID)), key=lambda i: (round(hidden[i], 2), i))
-    return [VIVID[order[i % len(order)]] for i in range(count)]
+    return [VIVID[order[i]] if i < len(order) else default_color(i) for i in range(count)]
 
 
 def propose(images: Sequence[np.ndarray], classes: int) -> Proposal:
     """The scale and ``classes`` colours for images like these (a few samples of a folder)."""
     if not images:
-        return Proposal("fit", "", tuple(VIVID[:classes]))
+        return Proposal("fit", "", tuple(visible_colors([], classes)))
     share = float(np.median([thin_structure_share(im) for im in images]))
     colors = tuple(visible_colors(images, classes))
     if share >= THIN_SHARE:

@@ -156,12 +156,14 @@ class PredictionController(QObject):
         model = self.models.active  # read once: a swap on the worker cannot split the pair
         if model is None or model.version != version:
             return  # another model's result (cached for it); never paired with this scheme
-        if self._model_fits(model):
+        fits = self._model_fits(model)
+        if fits:
             self._record_score(key, prediction.score)  # a misfit model ranks no image
         if key != self.session.current_key:  # the session owns which image is on screen
             return  # cached for later; never painted over another image
-        if not self.canvas.set_prediction(prediction.labels, prediction.uncertainty,
-                                          model.meta.scheme):
+        ws = self.session.workspace  # a model of the task's classes shows in the task's colours
+        drawn = ws.scheme if fits and ws.task is not None else model.meta.scheme
+        if not self.canvas.set_prediction(prediction.labels, prediction.uncertainty, drawn):
             self.message.emit(f"{key}: the prediction's size does not match the image")
             return
         self.shown = ShownPrediction(key, version, prediction, model.meta.scheme)

@@ -224,6 +224,8 @@ class TaskController(QObject):
                             self.held_scheme())
         if ws.task is not None:  # a new set-up keeps what the task starts from (and its scale)
             dialog.set_start_model(ws.task.start_from)
+        elif any(e.has_mask for e in ws.entries):  # read by a guess the task may correct, but
+            dialog.classes.keep_values(ws.scheme.valid_values)  # no new class takes their values
         dialog.accepted.connect(lambda: self._on_task_accepted(dialog, ws))
         dialog.finished.connect(lambda _r: setattr(self, "dialog", None))
         self.dialog = dialog
