@@ -74,3 +74,18 @@ def test_predict_says_why_it_kept_a_mask_it_did_not_write(tmp_path, stack_and_pn
     assert "0 predicted, 1 skipped, 0 unreadable of 1 image " in captured.out
     assert "not written by unet-desktop" in captured.err
     assert "no image could be predicted (existing masks kept" in captured.err
+
+
+def test_evaluate_names_a_pair_it_cannot_score_and_scores_the_rest(tmp_path, capsys):
+    """One mask of another size than its image: evaluate scored nothing (it stopped at it);
+    now it names the file and why, and scores and counts the others."""
+    ws = binary_workspace(tmp_path / "ws", n=4)
+    Image.fromarray(np.zeros((10, 12), np.uint8)).save(ws / "masks" / "disc_2.png")
+    model = tmp_path / "m.safetensors"
+    assert main(["train", str(ws), "--out", str(model), "--max-steps", "1", *TINY]) == 0
+    capsys.readouterr()
+    assert main(["evaluate", str(ws), "--model", str(model), "--device", "cpu",
+                 "--all-masks"]) == 0
+    out, err = capsys.readouterr()
+    assert "not scored images/disc_2.png" in err and "mask is 12x10" in err
+    assert " on 3 images of " in out

@@ -62,32 +62,56 @@ def _entries(workspace, meta, args: argparse.Namespace) -> list:
     return entries
 
 
-def evaluate_workspace(predictor, workspace, entries, progress=None, places=None):
+def evaluate_workspace(predictor, workspace, entries, progress=None, places=None,
+                       skipped=None):
     """Summed confusion matrix over ``entries`` -> metrics dict (see ``ml.metrics.summarize``);
-    ``places`` (an ``ml.error_places.ErrorPlaces``) counts where the wrong pixels lie."""
+    ``places`` (an ``ml.error_places.ErrorPlaces``) counts where the wrong pixels lie. With a
+    ``skipped`` list, a pair that cannot be scored is put there as (key, reason) and the rest
+    are scored (else the first one raises); ``metrics["images"]`` counts those scored."""
     import numpy as np
 
-    from unet_desktop.core.errors import MaskError
+    from unet_desktop.core.errors import FileError
     from unet_desktop.ml.metrics import confusion_matrix, summarize
 
     scheme = workspace.scheme
     total = np.zeros((scheme.num_classes, scheme.num_classes), dtype=np.int64)
+    scored = 0
     for entry in entries:
-        image = workspace.load_raw(entry.key)  # the predictor applies its input rule
-        truth = workspace.load_mask(entry.key)
-        if truth is None:
+        try:
+            pair = _scorable_pair(predictor, workspace, entry)
+        except (FileError, ValueError) as exc:
+            if skipped is None:
+                raise
+            skipped.append((entry.key, str(exc)))
             continue
-        if truth.shape != image.shape[:2]:
-            raise MaskError(entry.mask_path, f"mask is {truth.shape[1]}x{truth.shape[0]} but "
-                                             f"the image is {image.shape[1]}x{image.shape[0]}")
+        if pair is None:
+            continue
+        image, truth = pair
         labels = predictor.predict(image, probs=False).labels
         predicted, true = scheme.to_index(labels), scheme.to_index(truth)
         total += confusion_matrix(predicted, true, scheme.num_classes).numpy()
         if places is not None:
             places.add(predicted, true)
+        scored += 1
         if progress is not None:
             progress()
-    return summarize(total, scheme)
+    return {**summarize(total, scheme), "images": scored}
+
+
+def _scorable_pair(predictor, workspace, entry):
+    """(image, mask) of ``entry``, None without a mask; raises naming the file what keeps it
+    from being scored (an unreadable file, another size, channels the model cannot take)."""
+    from unet_desktop.core.errors import MaskError
+
+    image = workspace.load_raw(entry.key)  # the predictor applies its input rule
+    truth = workspace.load_mask(entry.key)
+    if truth is None:
+        return None
+    if truth.shape != image.shape[:2]:
+        raise MaskError(entry.mask_path, f"mask is {truth.shape[1]}x{truth.shape[0]} but "
+                                         f"the image is {image.shape[1]}x{image.shape[0]}")
+    predictor.meta.rule.pick_channels(image, entry.image_path)  # a misfit names the file
+    return image, truth
 
 
 def run(args: argparse.Namespace) -> int:
@@ -111,20 +135,28 @@ def run(args: argparse.Namespace) -> int:
         entries = _entries(workspace, meta, args)
         predictor = Predictor(model, meta, args.device, mode=args.mode, tta=args.tta)
         places = ErrorPlaces() if args.places else None
+        skipped: list[tuple[str, str]] = []
         with tqdm(total=len(entries), desc="evaluating", unit="image", leave=False,
                   file=sys.stderr) as bar:
             metrics = evaluate_workspace(predictor, workspace, entries, lambda: bar.update(1),
-                                         places)
+                                         places, skipped)
     except (ValueError, FileError) as exc:
         return _fail(str(exc))
+    for path, why in workspace.skipped:  # what the folder's scan left out, and why
+        print(f"warning: skipped {path}: {why}", file=sys.stderr)
+    for key, why in skipped:
+        print(f"warning: not scored {key}: {why}", file=sys.stderr)
+    scored = metrics.pop("images")
+    if not scored:
+        return _fail(f"{args.data}: no image could be scored")
     if args.json:
         if places is not None:
             metrics["wrong_places"] = places.fractions()
         print(json.dumps({"model": str(args.model), "version": meta.version,
-                          "images": len(entries), "mode": "tile" if predictor.tiled else args.mode,
+                          "images": scored, "mode": "tile" if predictor.tiled else args.mode,
                           "tta": args.tta, **metrics}, indent=2))
     else:
-        print(f"{args.model} (version {meta.version}) on {len(entries)} images of {args.data}, "
+        print(f"{args.model} (version {meta.version}) on {scored} images of {args.data}, "
               f"{prediction_mode_name(args.mode, meta.scale)} mode"
               f"{', flip TTA' if args.tta else ''}")
         print(format_table(metrics))
