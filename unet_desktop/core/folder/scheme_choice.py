@@ -1,15 +1,22 @@
 """Which label scheme an opened folder uses: the one given, else the task's, else the
-manifest's, else trimap for the Oxford layout, else guessed from ONE existing mask by
-:func:`unet_desktop.core.io.maskio.guess_scheme` (values within {0, 1} or {0, 255} -> binary,
-other values -> multiclass with max+1 classes), else the default given (e.g. the model's), else
-binary."""
+manifest's, else trimap for the Oxford layout, else guessed by
+:func:`unet_desktop.core.io.maskio.guess_scheme` from the values of up to ``MASKS_SAMPLED``
+existing masks spread across the folder (so sparse 0/128/255 strokes after a dense 0/255 mask
+read as sparse binary, and classes the first mask lacks are counted), else the default given
+(e.g. the model's), else binary."""
 
 from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
 
 from unet_desktop.core.errors import FileError
 from unet_desktop.core.folder.layouts import FolderScan
 from unet_desktop.core.folder.manifest import Manifest
 from unet_desktop.core.labels import LabelScheme, binary_scheme, trimap_scheme
+
+MASKS_SAMPLED = 16  # masks read to guess a scheme: opening a big folder stays cheap
 
 
 def choose_scheme(given: LabelScheme | None, manifest: Manifest | None, scan: FolderScan,
@@ -30,13 +37,48 @@ def choose_scheme(given: LabelScheme | None, manifest: Manifest | None, scan: Fo
         return recorded
     if scan.layout == "oxford":
         return trimap_scheme()
-    sample = next((p.mask_path for p in scan.pairs if p.mask_exists), None)
-    if sample is None:
+    samples = _sampled_masks(scan)
+    if not samples:
         return default or binary_scheme()
-    from unet_desktop.core.io.maskio import guess_scheme, read_mask
-
     try:
-        return guess_scheme(read_mask(sample))
+        return _guess_from_masks(samples)
     except (FileError, ValueError) as exc:
         warnings.append(f"could not guess the label scheme, using binary: {exc}")
         return binary_scheme()
+
+
+def _sampled_masks(scan: FolderScan) -> list[Path]:
+    """Up to ``MASKS_SAMPLED`` existing mask files, evenly spread over the sorted pairs (first
+    and last included), each once (the pages of a stack share one file)."""
+    paths = list(dict.fromkeys(p.mask_path for p in scan.pairs if p.mask_exists))
+    if len(paths) <= MASKS_SAMPLED:
+        return paths
+    last = len(paths) - 1
+    return [paths[round(i * last / (MASKS_SAMPLED - 1))] for i in range(MASKS_SAMPLED)]
+
+
+def _guess_from_masks(paths: list[Path]) -> LabelScheme:
+    """The scheme of the values the readable masks hold together. Raises the first mask's
+    error when none can be read, ``ValueError`` when their values fit no scheme."""
+    from unet_desktop.core.io.maskio import guess_scheme
+
+    values = _values_held(paths)
+    if 255 in values and values - {0, 128, 255}:
+        values = values - {255} | {1}  # a 0/1 mask among classes: reading made its 1s 255
+    return guess_scheme(np.array(sorted(values), np.uint8))
+
+
+def _values_held(paths: list[Path]) -> set[int]:
+    """Every value found in the masks that can be read (the others are reported when used)."""
+    from unet_desktop.core.io.maskio import read_mask
+
+    values: set[int] = set()
+    first_error: Exception | None = None
+    for path in paths:
+        try:
+            values |= {int(v) for v in np.unique(read_mask(path))}
+        except (FileError, ValueError) as exc:
+            first_error = first_error or exc
+    if not values and first_error is not None:
+        raise first_error
+    return values
