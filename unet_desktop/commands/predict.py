@@ -56,6 +56,7 @@ class FileTally:
         self.statuses: dict[Path, set[str]] = {}  # image file -> the statuses of its slices
         self.slices: dict[str, int] = {"predicted": 0, "skipped": 0, "failed": 0}
         self.up_to_date: set[Path] = set()  # files skipped as already predicted by this model
+        self.beyond_range: set[Path] = set()  # files warned of as beyond the model's range
 
     def add(self, item) -> str | None:
         """Count ``item``; the warning to print about it, if any (once per file)."""
@@ -66,6 +67,11 @@ class FileTally:
         self.slices[item.status] += 1
         if item.status == "failed":
             return f"skipped {item.reason}"
+        if item.status == "predicted":  # a reason: beyond the model's range (once per file)
+            if not item.reason or item.image_path in self.beyond_range:
+                return None
+            self.beyond_range.add(item.image_path)
+            return f"{item.image_path.name}: predicted, but {item.reason}"
         if item.status != "skipped":
             return None
         if item.reason == UP_TO_DATE:

@@ -19,7 +19,9 @@ applied to every image it trains on or predicts, whatever the bit depth:
                 every image it sees is scaled alike, so that a dim 12-bit image (brightest
                 pixel below 1024) is not scaled by 1023, 4x brighter than its neighbours, nor
                 a 16-bit or float one darkened for one bright speck. A rule without them
-                (files from before) takes each image's own range.
+                (files from before) takes each image's own range. Values beyond a fixed
+                range saturate: :meth:`InputRule.beyond_range` says so (training leaves such
+                an image out, prediction warns).
 ``percentile``  per image and channel, the ``low``..``high`` percentiles (default 1..99, the
                 Cellpose rule) map to 0..255, clipped: robust to the exposure of each image.
 
@@ -126,6 +128,36 @@ class InputRule:
             return percentile_uint8(values, self.low, self.high)
         return data_range_uint8(values, self.bits, self.span)
 
+    def beyond_range(self, values: np.ndarray) -> str | None:
+        """Why the model does not see this image as stored: its values go beyond the range the
+        rule fixes (a data-range rule's ``bits`` or float ``span``) and saturate at black or
+        white; None when they fit or the rule fixes no range. Channels that do not fit are
+        :meth:`pick_channels`' to report."""
+        if self.kind != "data-range" or (self.bits is None and self.span is None):
+            return None
+        try:
+            values = _without_alpha(self.pick_channels(np.asarray(values), "<image>"))
+        except ImageReadError:
+            return None
+        if self.bits is not None and _ranged(values):
+            top = (1 << self.bits) - 1
+            peak = int(values.max(initial=0))
+            if peak <= top:
+                return None
+            return (f"its values reach {peak} ({data_bits(values)}-bit data), beyond the "
+                    f"{self.bits}-bit range (0-{top}) the model's input rule fixed from its "
+                    f"training images: {_share(values > top)} of its pixels read as white")
+        if self.span is not None and np.issubdtype(values.dtype, np.floating):
+            finite = values[np.isfinite(values)]
+            low, high = self.span
+            outside = (finite < low) | (finite > high)
+            if not outside.any():
+                return None
+            return (f"its values span {finite.min():g} to {finite.max():g}, beyond the range "
+                    f"{low:g} to {high:g} the model's input rule fixed from its training "
+                    f"images: {_share(outside)} of its pixels read as black or white")
+        return None
+
     def misfit(self, count: int, of_model: bool = False) -> str | None:
         """Why an image of ``count`` channels cannot feed the model under this rule, or None.
         The advice is for a task's rule (choose its channels), or ``of_model``, for a model
@@ -163,6 +195,12 @@ def data_bits(values: np.ndarray) -> int:
     """The smallest of 8, 10, 12, 14, 16 bits that holds every value (integers >= 0)."""
     top = int(values.max(initial=0))
     return next((b for b in _BIT_DEPTHS if top < (1 << b)), 32 if top < (1 << 32) else 64)
+
+
+def _share(hits: np.ndarray) -> str:
+    """``all``, ``37%`` or ``under 1%`` of the pixels ``hits`` marks."""
+    share = float(hits.mean()) if hits.size else 0.0
+    return "all" if share == 1.0 else f"{share:.0%}" if share >= 0.01 else "under 1%"
 
 
 def _without_alpha(values: np.ndarray) -> np.ndarray:

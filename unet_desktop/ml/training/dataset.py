@@ -24,7 +24,7 @@ import numpy as np
 import torch
 from torch.utils.data import Dataset
 
-from unet_desktop.core.errors import FileError, MaskError
+from unet_desktop.core.errors import FileError, ImageReadError, MaskError
 from unet_desktop.core.io.input_rule import LEGACY, InputRule
 from unet_desktop.core.labels import IGNORE_INDEX, LabelScheme
 from unet_desktop.ml.reports import SkippedPair
@@ -130,8 +130,14 @@ def load_workspace_sample(
     rule: InputRule = LEGACY,
 ) -> Sample:
     """Decode and cache one pair, the image made into the model's input by ``rule``; a bad
-    pair raises ``MaskError`` naming the mask file (an unfit image ``ImageReadError``)."""
-    image = rule.apply(workspace.load_raw(entry.key), entry.image_path)
+    pair raises ``MaskError`` naming the mask file (an unfit image ``ImageReadError``, so does
+    one beyond the range the rule fixes: the model would learn it saturated)."""
+    raw = workspace.load_raw(entry.key)
+    beyond = rule.beyond_range(raw)
+    if beyond:
+        raise ImageReadError(entry.image_path, f"{beyond}; left out of training (a model "
+                             "trained anew, not fine-tuned from this one, takes its range)")
+    image = rule.apply(raw, entry.image_path)
     mask = workspace.load_mask(entry.key)
     if mask is None:
         raise MaskError(entry.mask_path, "mask file disappeared while loading")
