@@ -230,3 +230,24 @@ def test_native_validation_keeps_the_image_size():
     assert val_transform(32, [0.5] * 3, [0.25] * 3, native=True)(image, mask)[1].shape == (100,
                                                                                            100)
     assert val_transform(32, [0.5] * 3, [0.25] * 3)(image, mask)[1].shape == (32, 32)
+
+
+def test_only_chooses_a_stacks_slices_by_its_file_name(tmp_path):
+    """--only / --exclude 'vol.tif' or '*.tif': every slice of the stack (its slices' keys are
+    'images/vol.tif [k of n]': the stack was never matched by its file)."""
+    import tifffile
+
+    from unet_desktop.ml.training.dataset import training_entries
+
+    (tmp_path / "images").mkdir()
+    (tmp_path / "masks").mkdir()
+    tifffile.imwrite(tmp_path / "images" / "vol.tif", np.zeros((5, 16, 16), np.uint8))
+    tifffile.imwrite(tmp_path / "masks" / "vol.tif", np.zeros((5, 16, 16), np.uint8))
+    Image.fromarray(np.zeros((16, 16), np.uint8)).save(tmp_path / "images" / "a.png")
+    Image.fromarray(np.zeros((16, 16), np.uint8)).save(tmp_path / "masks" / "a.png")
+    ws = Workspace.open(tmp_path, binary_scheme())
+    for pattern in ("vol.tif", "*.tif", "images/vol.tif"):
+        chosen = training_entries(ws, all_masks=True, only=[pattern])
+        assert len(chosen) == 5 and all(e.image_path.name == "vol.tif" for e in chosen)
+    assert [e.key for e in training_entries(ws, all_masks=True, only=["a.png"])] == \
+        ["images/a.png"]

@@ -106,18 +106,20 @@ def make_sample(
 def training_entries(workspace: Workspace, all_masks: bool = False,
                      only: Sequence[str] = ()) -> list[ImageEntry]:
     """Corrected/verified pairs, or (``all_masks``) every entry whose mask file exists; with
-    ``only``, those whose key or file name matches one of these glob patterns. Masks
+    ``only``, those whose key or file name matches one of these glob patterns (a stack's
+    slices also by the stack's file: ``vol.tif`` or ``*.tif`` chooses all of them). Masks
     already known to be invalid stay in: reading them again skips them with the reason
     (:class:`SkippedPair`), so a run names every mask it leaves out."""
     from unet_desktop.core.folder.image_entry import LABELLED_STATES
 
-    def chosen(key: str) -> bool:
-        name = PurePosixPath(key).name
-        return not only or any(fnmatch.fnmatchcase(key, p) or fnmatch.fnmatchcase(name, p)
-                               for p in only)
+    def chosen(entry: ImageEntry) -> bool:
+        file = entry.image_path.name if not entry.image_path.is_relative_to(workspace.root) \
+            else entry.image_path.relative_to(workspace.root).as_posix()
+        names = {entry.key, PurePosixPath(entry.key).name, file, PurePosixPath(file).name}
+        return not only or any(fnmatch.fnmatchcase(n, p) for n in names for p in only)
 
     return [e for e in workspace.entries if (all_masks or e.state in LABELLED_STATES)
-            and chosen(e.key) and e.mask_path.is_file()]
+            and chosen(e) and e.mask_path.is_file()]
 
 
 def load_workspace_sample(
