@@ -89,3 +89,14 @@ def test_evaluate_names_a_pair_it_cannot_score_and_scores_the_rest(tmp_path, cap
     out, err = capsys.readouterr()
     assert "not scored images/disc_2.png" in err and "mask is 12x10" in err
     assert " on 3 images of " in out
+
+
+def test_train_names_an_image_file_the_folder_scan_could_not_use(tmp_path, capsys):
+    """A truncated TIFF among the images: the scan leaves it out; train said nothing of it."""
+    ws = binary_workspace(tmp_path / "ws", n=4)
+    (ws / "images" / "broken.tif").write_bytes(b"II*\x00\x08\x00\x00\x00")
+    (ws / "images" / "notes.txt").write_text("not an image: never named")
+    model = tmp_path / "m.safetensors"
+    assert main(["train", str(ws), "--out", str(model), "--max-steps", "1", *TINY]) == 0
+    err = capsys.readouterr().err
+    assert "skipped broken.tif:" in err and "notes.txt" not in err

@@ -326,6 +326,9 @@ def run(args: argparse.Namespace) -> int:
     printer = ProgressPrinter(enabled=int(os.environ.get("RANK", "0") or 0) == 0)
     for warning in workspace.warnings:
         printer.warn(warning)
+    for path, why in workspace.skipped:  # images the scan could not use (other files: silent)
+        if not why.startswith("not an image"):
+            printer.warn(f"skipped {path.name}: {why}")
     if config.scale is None and config.init is None:
         config = _new_model_scale(config, workspace, printer)
     if config.time_governed:
