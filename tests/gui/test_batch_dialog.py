@@ -197,3 +197,20 @@ def test_rate_and_time_left():
     assert format_duration(45.0) == "0:45"
     assert format_duration(3725) == "1:02:05"
     assert format_duration(float("inf")) == "--:--"
+
+
+def test_a_mask_written_with_a_warning_is_listed_with_it():
+    """A result predicted with a reason (values beyond the model's fixed range) says so in the
+    dialog's summary; it was listed among the written ones, its reason dropped."""
+    from pathlib import Path
+
+    from unet_desktop.gui.model.batch_predict_dialog import BatchSummary
+    from unet_desktop.ml.inference.batch_progress import BatchProgress, ItemResult
+
+    why = "its values reach 51998 (16-bit data), beyond the 12-bit range (0-4095)"
+    summary = BatchSummary()
+    summary.add(BatchProgress(2, 2, predicted=2, finished=True, results=[
+        ItemResult("a.tif", Path("a.tif"), "predicted", why, Path("out/a.tif")),
+        ItemResult("b.png", Path("b.png"), "predicted", "", Path("out/b.png"))]))
+    assert "2 written (1 with a warning)" in summary.headline()
+    assert f"Written with a warning (1):\n  a.tif: {why}" in summary.text()

@@ -49,6 +49,7 @@ class BatchSummary:
     written: list[tuple[str, str]] = field(default_factory=list)  # (key, output path)
     skipped: list[tuple[str, str]] = field(default_factory=list)  # (key, reason)
     failed: list[tuple[str, str]] = field(default_factory=list)  # (key, reason)
+    warned: list[tuple[str, str]] = field(default_factory=list)  # written, with a warning
     elapsed_s: float = 0.0
     finished: bool = False
     cancelled: bool = False
@@ -61,13 +62,16 @@ class BatchSummary:
         for r in progress.results:
             if r.status == "predicted":
                 self.written.append((r.key, str(r.output or "")))
+                if r.reason:  # e.g. values beyond the range the model's input rule fixed
+                    self.warned.append((r.key, r.reason))
             elif r.status == "skipped":
                 self.skipped.append((r.key, r.reason))
             else:
                 self.failed.append((r.key, r.reason))
 
     def headline(self) -> str:
-        counts = (f"{len(self.written)} written, {len(self.skipped)} skipped, "
+        warned = f" ({len(self.warned)} with a warning)" if self.warned else ""
+        counts = (f"{len(self.written)} written{warned}, {len(self.skipped)} skipped, "
                   f"{len(self.failed)} failed of {self.total} images")
         if self.error:
             return f"Failed: {self.error}" + (f" (before that: {counts})" if self.done else "")
@@ -76,8 +80,8 @@ class BatchSummary:
 
     def text(self) -> str:
         lines = [self.headline()]
-        for title, items in (("Failed", self.failed), ("Skipped", self.skipped),
-                             ("Written", self.written)):
+        for title, items in (("Failed", self.failed), ("Written with a warning", self.warned),
+                             ("Skipped", self.skipped), ("Written", self.written)):
             if items:
                 lines.append(f"\n{title} ({len(items)}):")
                 lines += [f"  {key}: {why}" if why else f"  {key}"
