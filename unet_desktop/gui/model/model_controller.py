@@ -164,6 +164,11 @@ class ModelController(QObject):
         model = self.slots.active()
         return model.version if model else None
 
+    def files_held(self) -> list[Path]:
+        """The files of the models in memory (current and previous: C and Roll Back go to
+        them), which no pruning may delete."""
+        return [m.path for m in self.slots.loaded() if m.path is not None]
+
     @property
     def loading(self) -> bool:
         """A model load was asked for and has not finished (it may still fail)."""
@@ -211,9 +216,8 @@ class ModelController(QObject):
                 self._on_changed(model)
 
         self._loads += 1
-        return self.worker.submit(load_job, Priority.CONTROL, name="load model",
-                                  on_result=on_result, on_error=self.load_failed.emit,
-                                  on_finished=self._on_load_finished)
+        return self._control(load_job, "load model", on_finished=self._on_load_finished,
+                             on_result=on_result)
 
     def _on_load_finished(self, job: Job) -> None:
         self._loads -= 1
@@ -280,8 +284,9 @@ class ModelController(QObject):
             predictor = predictor.inner
         return LoadedModel(ResilientPredictor(predictor, self.message.emit), path)
 
-    def _control(self, fn, name: str, on_finished=None) -> Job:
-        return self.worker.submit(fn, Priority.CONTROL, name=name, on_result=self._on_changed,
+    def _control(self, fn, name: str, on_finished=None, on_result=None) -> Job:
+        return self.worker.submit(fn, Priority.CONTROL, name=name,
+                                  on_result=on_result or self._on_changed,
                                   on_error=self.load_failed.emit, on_finished=on_finished)
 
     # --- switching (UI thread, instant) ---------------------------------------------------------

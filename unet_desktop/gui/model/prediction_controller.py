@@ -63,6 +63,13 @@ class ShownPrediction:
     prediction: Any  # ml.inference.predictor.Prediction
     scheme: LabelScheme  # the model's
 
+    @property
+    def from_strokes(self) -> bool:
+        """Made from the user's strokes (``gui.model.live_prediction``), not by a model."""
+        from unet_desktop.gui.model.live_prediction import VERSION
+
+        return self.version == VERSION
+
 
 class PredictionController(QObject):
     """Glue between the session, the prediction service and the canvas (module docstring)."""
@@ -206,10 +213,8 @@ class PredictionController(QObject):
         """The strokes of ``key`` no longer make a prediction (an undo left one class): the one
         they made is taken away, so Enter cannot accept what removed strokes taught; the
         model's own follows."""
-        from unet_desktop.gui.model.live_prediction import VERSION
-
         shown = self.shown
-        if not self._active or shown is None or shown.key != key or shown.version != VERSION:
+        if not self._active or shown is None or shown.key != key or not shown.from_strokes:
             return
         self.shown = None
         self.canvas.clear_prediction()
@@ -270,11 +275,9 @@ class PredictionController(QObject):
             ImageState.CORRECTED, ImageState.VERIFIED)
 
     def _ask_replace_strokes(self, key: str) -> bool:
-        from unet_desktop.gui.model.live_prediction import VERSION
-
         shown = self.shown
         which = ("the prediction from your strokes" if shown is not None
-                 and shown.version == VERSION else "the model's prediction")
+                 and shown.from_strokes else "the model's prediction")
         box = QMessageBox(QMessageBox.Icon.Question, "Replace your strokes?",
                           f"Replace your mask of {key} with {which}?",
                           parent=self.canvas.window())

@@ -314,7 +314,7 @@ class LearningController(QObject):
             try:
                 outcome = owner.finish_run(run, result.model_path, promote, result.metrics,
                                            note, result.validated, len(result.validation_images),
-                                           keep=(m.path for m in self.models.slots.loaded()))
+                                           keep=self.models.files_held())
             except FileError as exc:
                 self.error.emit(f"Cannot record {result.model_path.name}: {exc}")
                 outcome = None

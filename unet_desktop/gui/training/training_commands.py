@@ -93,11 +93,13 @@ class TrainingCommands(QObject):
         their states over each other's) stops; a later run resumes where it stopped."""
         dialog, ws = self.batch_dialog, self.session.workspace
         if dialog is None or dialog.job is None or dialog.job.finished \
-                or dialog.workspace is ws or dialog.settings().output is not None:
-            return  # none runs, it runs on the folder open, or writes an output folder
-        folder = dialog.settings().folder
-        if not any(w is not None and same_folder(w.root, folder) for w in (dialog.workspace, ws)):
-            return
+                or dialog.workspace is ws:
+            return  # none runs, or it runs on the folder open
+        settings = dialog.settings()
+        folder = settings.folder
+        if settings.output is not None or not any(
+                w is not None and same_folder(w.root, folder) for w in (dialog.workspace, ws)):
+            return  # it writes an output folder, or a folder neither closed nor opened now
         dialog.cancel()
         said = (f"Batch predict of {Path(folder).name} stopped: another folder was opened (a "
                 "later run resumes where it stopped)")
@@ -240,7 +242,7 @@ class TrainingCommands(QObject):
             outcome = owner.finish_run(run, path, promote=not chosen, note=note if chosen else "",
                                        validated=summary.get("validated"),
                                        validation_images=summary.get("val_images"),
-                                       keep=(m.path for m in self.models.slots.loaded()))
+                                       keep=self.models.files_held())
         except FileError as exc:
             self.error.emit(f"Cannot record {path.name} in its task: {exc}")
             return
