@@ -180,11 +180,13 @@ def _new_model_scale(config, workspace, printer: ProgressPrinter):
     """A new model without --scale: the folder's task's scale, else what a new task proposes
     from the images (thin structures: native), said on stderr."""
     from unet_desktop.core.folder.task_proposal import propose_for_folder
+    from unet_desktop.core.io.input_rule import InputRule
 
     if workspace.task is not None:
         scale, why = workspace.task.scale, f"the scale of the folder's task {workspace.task.name!r}"
     else:
-        found = propose_for_folder(workspace, 1)
+        rule = InputRule.from_dict(config.input_rule) if config.input_rule else None
+        found = propose_for_folder(workspace, 1, rule)
         scale, why = found.scale, found.why
     printer.note(f"no --scale: {scale}. {why}")
     return dataclasses.replace(config, scale=scale)

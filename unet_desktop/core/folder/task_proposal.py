@@ -116,7 +116,13 @@ def sample_images(load, keys: Sequence[str], limit: int = SAMPLE_IMAGES) -> list
     return out
 
 
-def propose_for_folder(workspace, classes: int) -> Proposal:
-    """:func:`propose` from a few images spread over an open folder (a ``Workspace``)."""
-    return propose(sample_images(workspace.load_image, [e.key for e in workspace.entries]),
-                   classes)
+def propose_for_folder(workspace, classes: int, rule=None) -> Proposal:
+    """:func:`propose` from a few images spread over an open folder (a ``Workspace``): as
+    shown, or, given an input rule that chooses channels (an ``InputRule``), as that rule
+    feeds them to a model (thin lines in the one channel a model is trained on count, not
+    those of the channels it never sees)."""
+    load = workspace.load_image
+    if rule is not None and rule.channels is not None:
+        def load(key: str) -> np.ndarray:
+            return rule.apply(workspace.load_raw(key), workspace[key].image_path)
+    return propose(sample_images(load, [e.key for e in workspace.entries]), classes)

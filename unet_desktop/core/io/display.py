@@ -37,8 +37,9 @@ def channels_of(values: np.ndarray) -> int:
 
 
 def shown_as_is(values: np.ndarray) -> bool:
-    """8-bit gray or RGB(A): shown without contrast limits unless some are set by hand."""
-    return values.dtype == np.uint8 and channels_of(values) in (1, 3, 4)
+    """8-bit gray or RGB: shown without contrast limits unless some are set by hand (the
+    readers drop an RGBA image's alpha: 4 channels are data, shown as a composite)."""
+    return values.dtype == np.uint8 and channels_of(values) in (1, 3)
 
 
 def auto_limits(values: np.ndarray) -> Limits:
@@ -65,11 +66,10 @@ def render(values: np.ndarray, limits: Limits | None = None) -> np.ndarray:
     values = np.asarray(values)
     count = channels_of(values)
     if limits is None and shown_as_is(values):
-        return np.ascontiguousarray(values[..., :3] if count == 4 else values)
-    if count in (1, 3, 4):
+        return np.ascontiguousarray(values)
+    if count in (1, 3):
         limits = limits or auto_limits(values)
-        picked = values[..., :3] if count == 4 else values
-        scaled = (np.nan_to_num(picked.astype(np.float32)) - limits.low) \
+        scaled = (np.nan_to_num(values.astype(np.float32)) - limits.low) \
             * (255.0 / (limits.high - limits.low))
         return np.clip(scaled, 0, 255).astype(np.uint8)
     out = np.zeros((*values.shape[:2], 3), np.float32)

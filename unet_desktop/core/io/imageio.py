@@ -250,17 +250,15 @@ def _decode_tiff_samples(path: str | os.PathLike, error: type[FileError]) -> np.
 def legacy_uint8(values: np.ndarray, path: str | os.PathLike) -> np.ndarray:
     """Stored values as the uint8 gray or RGB image :func:`read_image` makes of them: the input
     rule of every model made before input rules were recorded (16-bit data scaled by 65535,
-    wider integers and floats stretched as in the module doc). 4 channels are RGBA (alpha
-    dropped); 2 or more than 4 channels need a channel choice and raise
-    :class:`ImageReadError`."""
+    wider integers and floats stretched as in the module doc). Channels other than gray or RGB
+    (2, 4 and more: the readers drop an RGBA image's alpha, so 4 are data) need a channel
+    choice and raise :class:`ImageReadError`."""
     values = np.asarray(values)
     if values.ndim == 3 and values.shape[2] == 1:
         values = values[..., 0]
     if values.ndim == 3:
         channels = values.shape[2]
-        if channels == 4:
-            values = values[..., :3]
-        elif channels != 3:
+        if channels != 3:
             raise ImageReadError(path, f"the image has {channels} channels; choose which feed "
                                        "the model (the task's channels)")
     if values.dtype == np.uint8:

@@ -26,7 +26,8 @@ applied to every image it trains on or predicts, whatever the bit depth:
                 Cellpose rule) map to 0..255, clipped: robust to the exposure of each image.
 
 ``channels`` (0-based, one to three) picks which channels of a multi-channel image feed the
-model, in that order; ``None`` keeps gray and RGB images as they are (RGBA drops its alpha).
+model, in that order; ``None`` keeps gray and RGB images as they are (the readers drop an RGBA
+image's alpha, so 4 channels here are 4 channels of data and need a choice like 2 or 5).
 An image whose channels do not fit raises :class:`ImageReadError` naming the file and why.
 """
 
@@ -123,26 +124,27 @@ class InputRule:
         values = self.pick_channels(np.asarray(values), path)
         if self.kind == "legacy":
             return legacy_uint8(values, path)
-        values = _without_alpha(values)
         if self.kind == "percentile":
             return percentile_uint8(values, self.low, self.high)
         return data_range_uint8(values, self.bits, self.span)
 
-    def beyond_range(self, values: np.ndarray) -> str | None:
+    def beyond_range(self, values: np.ndarray, tolerated: float = 0.0) -> str | None:
         """Why the model does not see this image as stored: its values go beyond the range the
         rule fixes (a data-range rule's ``bits`` or float ``span``) and saturate at black or
-        white; None when they fit or the rule fixes no range. Channels that do not fit are
-        :meth:`pick_channels`' to report."""
+        white; None when they fit, when no more than a ``tolerated`` share of the pixels is
+        beyond (a few hot pixels over a 12-bit range change nothing else the model sees), or
+        the rule fixes no range. Channels that do not fit are :meth:`pick_channels`' to
+        report."""
         if self.kind != "data-range" or (self.bits is None and self.span is None):
             return None
         try:
-            values = _without_alpha(self.pick_channels(np.asarray(values), "<image>"))
+            values = self.pick_channels(np.asarray(values), "<image>")
         except ImageReadError:
             return None
         if self.bits is not None and _ranged(values):
             top = (1 << self.bits) - 1
             peak = int(values.max(initial=0))
-            if peak <= top:
+            if peak <= top or float((values > top).mean()) <= tolerated:
                 return None
             return (f"its values reach {peak} ({data_bits(values)}-bit data), beyond the "
                     f"{self.bits}-bit range (0-{top}) the model's input rule fixed from its "
@@ -151,7 +153,7 @@ class InputRule:
             finite = values[np.isfinite(values)]
             low, high = self.span
             outside = (finite < low) | (finite > high)
-            if not outside.any():
+            if not outside.any() or float(outside.mean()) <= tolerated:
                 return None
             return (f"its values span {finite.min():g} to {finite.max():g}, beyond the range "
                     f"{low:g} to {high:g} the model's input rule fixed from its training "
@@ -163,7 +165,7 @@ class InputRule:
         The advice is for a task's rule (choose its channels), or ``of_model``, for a model
         file's (it has no channel choice: another model is needed)."""
         if self.channels is None:
-            if count in (1, 3, 4):
+            if count in (1, 3):
                 return None
             advice = ("a model trained on the channels the task chooses predicts it "
                       "(Training > Fine-tune; train --channels)" if of_model else
@@ -203,11 +205,6 @@ def _share(hits: np.ndarray) -> str:
     return "all" if share == 1.0 else f"{share:.0%}" if share >= 0.01 else "under 1%"
 
 
-def _without_alpha(values: np.ndarray) -> np.ndarray:
-    """RGBA without its alpha, which is no data; anything else as it is."""
-    return values[..., :3] if values.ndim == 3 and values.shape[2] == 4 else values
-
-
 def _ranged(values: np.ndarray) -> bool:
     """Whether the data-range rule scales these values by a bit depth (integers wider than
     8 bits, none negative); 8-bit and boolean images are taken as they are, floats stretched."""
@@ -226,7 +223,7 @@ def fixed_range(rule: InputRule, images: Iterable[np.ndarray]) -> InputRule:
     bits, low, high = 0, np.inf, -np.inf
     for values in images:
         try:
-            values = _without_alpha(rule.pick_channels(np.asarray(values), "<image>"))
+            values = rule.pick_channels(np.asarray(values), "<image>")
         except ImageReadError:
             continue
         if _ranged(values):

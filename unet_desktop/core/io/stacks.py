@@ -58,7 +58,7 @@ class TiffLayout:
     slices: int
     height: int
     width: int
-    channels: int
+    channels: int  # data channels: an RGB page's alpha (or padding) sample is not one
     dtype: str
     axes: str
 
@@ -136,12 +136,21 @@ def _geometry(series: tifffile.TiffPageSeries, path: str | os.PathLike) -> _Geom
     if channel_outer is not None and channel_page is not None:
         raise ImageReadError(path, f"channels on two axes ({axes}) are not supported")
     channels = (outer_shape[channel_outer] if channel_outer is not None
-                else page_shape.get("S", 1))
+                else page_shape.get("S", 1) - _alpha_samples(series.keyframe))
     extra = [a for a in page_axes if a not in "YXS"]
     if extra:
         raise ImageReadError(path, f"unsupported TIFF layout: pages have axes {page_axes}")
     return _Geometry(outer_shape, channel_outer, channel_page, page_shape["Y"], page_shape["X"],
                      channels)
+
+
+def _alpha_samples(page) -> int:
+    """The samples after an RGB page's three: alpha or padding, no data (Pillow drops them
+    too, so an RGBA TIFF is RGB whichever library reads it). Any other page's samples are
+    channels, a fourth included (a 4-channel fluorescence image is not RGBA)."""
+    if page.photometric != tifffile.PHOTOMETRIC.RGB:
+        return 0
+    return max(0, int(page.samplesperpixel) - 3)
 
 
 def _check(geometry: _Geometry, series: tifffile.TiffPageSeries, dtype: np.dtype,
@@ -237,6 +246,8 @@ def read_slice(path: str | os.PathLike, index: int) -> np.ndarray:
         image = planes[0]
         if geometry.channel_page is not None and geometry.channel_page != image.ndim - 1:
             image = np.moveaxis(image, geometry.channel_page, -1)
+        if geometry.channel_page is not None:
+            image = image[..., :geometry.channels]  # an RGB page's alpha dropped
     if image.shape[:2] != (geometry.height, geometry.width):
         raise ImageReadError(path, f"slice {index + 1} decodes to shape {image.shape}, the "
                                    f"header says {geometry.width}x{geometry.height}")
@@ -248,7 +259,7 @@ def read_slice(path: str | os.PathLike, index: int) -> np.ndarray:
 def read_tiff_image(path: str | os.PathLike) -> np.ndarray:
     """A single-image TIFF's stored values: read as every other image (Pillow: palettes,
     EXIF) when it is gray or RGB(A) samples, through tifffile when it has other channels
-    (``CYX`` pages, which Pillow reads as the first channel only; ``YXC`` with 2 or 5 samples)
+    (``CYX`` pages, which Pillow reads as the first channel only; ``YXC`` with 2, 4 or 5)
     or Pillow cannot read it."""
     from unet_desktop.core.io.imageio import read_image_raw
 
@@ -256,7 +267,7 @@ def read_tiff_image(path: str | os.PathLike) -> np.ndarray:
         layout = probe_tiff(path)
     except ImageReadError:
         return read_image_raw(path)  # not a TIFF inside: Pillow says what it is
-    if layout.channels == 1 or (layout.channels in (3, 4) and "S" in layout.axes):
+    if layout.channels == 1 or (layout.channels == 3 and "S" in layout.axes):
         try:
             return read_image_raw(path)
         except ImageReadError:

@@ -59,7 +59,7 @@ class ContrastController(QObject):
             return ws.view.limits, "limits set by hand for this folder"
         if shown_as_is(raw):
             return Limits(0.0, 255.0), "8-bit image shown as stored"
-        if raw.ndim == 3 and raw.shape[2] not in (3, 4):  # a composite: render() per channel
+        if raw.ndim == 3 and raw.shape[2] != 3:  # a composite: render() per channel
             own = auto_channel_limits(raw)
             return (Limits(min(x.low for x in own), max(x.high for x in own)),
                     "automatic per channel (" + "; ".join(
@@ -72,7 +72,7 @@ class ContrastController(QObject):
         limits, how = self._limits_in_force()
         channels = raw.shape[2] if raw.ndim == 3 else 1
         kind = f"{raw.dtype}, {channels} channel{'s' if channels > 1 else ''}"
-        if channels not in (1, 3, 4):
+        if channels not in (1, 3):
             kind += " (composite)"
         data = f"data {float(edges[0]):g}..{float(edges[-1]):g}"
         self.dock.show_image(counts, edges, limits.low, limits.high, f"{kind}; {data}; {how}")

@@ -34,6 +34,10 @@ if TYPE_CHECKING:
     from unet_desktop.ml.training.augment import PairTransform
 
 GroupFn = Callable[[str], str]
+# an image with at most this share of its pixels beyond its model's fixed range is trained on
+# (a few saturated hot pixels); beyond it, it is left out and named (the model would learn it
+# saturated)
+SATURATION_TOLERATED = 0.01
 
 
 @dataclass(frozen=True)
@@ -135,7 +139,7 @@ def load_workspace_sample(
     pair raises ``MaskError`` naming the mask file (an unfit image ``ImageReadError``, so does
     one beyond the range the rule fixes: the model would learn it saturated)."""
     raw = workspace.load_raw(entry.key)
-    beyond = rule.beyond_range(raw)
+    beyond = rule.beyond_range(raw, tolerated=SATURATION_TOLERATED)
     if beyond:
         raise ImageReadError(entry.image_path, f"{beyond}; left out of training (a model "
                              "trained anew, not fine-tuned from this one, takes its range)")
