@@ -93,7 +93,6 @@ def test_a_drag_saved_part_way_stays_one_step_and_an_undo_ends_it():
     tool = AcceptPredictionTool(doc, size=5, prediction=lambda: (labels, None))
     tool.press(10.0, 10.0)
     tool.move(20.0, 10.0)
-    doc.end_stroke()
     doc.mark_saved()  # what a save does
     for x in (25.0, 30.0, 40.0):
         tool.move(x, 10.0)

@@ -216,48 +216,26 @@ def test_a_stroke_saved_with_all_it_painted_is_clean_when_it_ends():
     assert not doc.dirty
 
 
-def test_continue_stroke_reopens_a_stroke_a_save_ended():
-    """What the editing session's save does (end the stroke, write, mark saved) does not split
-    a drag: the tool's next move takes the stroke back, and it stays one undo step."""
-    doc = new_doc()
-    original = doc.mask.copy()
-    doc.begin_stroke("Brush stroke")
-    dab(doc, 5)
-    doc.end_stroke()
-    doc.mark_saved()
-    assert doc.continue_stroke() and doc.in_stroke
-    assert len(doc.history) == 0 and doc.undo_label == "Undo Brush stroke"
-    assert not doc.dirty  # the saved mask, until the stroke paints more
-    dab(doc, 15)
-    assert doc.dirty
-    doc.end_stroke()
-    assert len(doc.history) == 1 and doc.dirty
-    doc.undo()
-    np.testing.assert_array_equal(doc.mask, original)
-
-
-def test_continue_stroke_refuses_after_an_undo_redo_or_another_edit():
+def test_an_undo_redo_or_another_edit_ends_the_drag():
     doc = new_doc()
     doc.begin_stroke("Brush stroke")
     dab(doc, 5)
     doc.undo()  # ends the stroke, then undoes it
-    assert not doc.continue_stroke() and not doc.in_stroke
+    assert not doc.in_stroke
     doc.redo()
-    assert not doc.continue_stroke()  # the drag stays over, though the stroke is back
+    assert not doc.in_stroke  # the drag stays over, though the stroke is back
     doc.begin_stroke("Brush stroke")
     dab(doc, 15)
-    doc.end_stroke()
-    dab(doc, 25)  # another edit after it
-    assert not doc.continue_stroke()
+    doc.replace_mask(np.zeros_like(doc.mask))  # another edit during the drag
+    assert not doc.in_stroke
     assert len(doc.history) == 3
 
 
-def test_continue_stroke_after_an_empty_stroke_ended_by_a_save():
+def test_an_empty_stroke_saved_stays_open_and_clean():
     doc = new_doc()
-    doc.begin_stroke("Brush stroke")
-    doc.end_stroke()  # nothing painted yet (pressed outside the image)
+    doc.begin_stroke("Brush stroke")  # nothing painted yet (pressed outside the image)
     doc.mark_saved()
-    assert doc.continue_stroke() and not doc.dirty
+    assert doc.in_stroke and not doc.dirty
     dab(doc, 5)
     doc.end_stroke()
     assert len(doc.history) == 1 and doc.dirty

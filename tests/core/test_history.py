@@ -172,20 +172,3 @@ def test_store_clears_a_history_whose_mask_changed_meanwhile():
     changed[0, 0] = 9  # e.g. batch prediction rewrote the file
     assert len(store.get("a", changed)) == 0
     assert mask_fingerprint(mask) != mask_fingerprint(changed)
-
-
-def test_take_back_returns_the_newest_step_as_a_delta_without_reverting_it():
-    mask = np.zeros((20, 30), np.uint8)
-    history = EditHistory()
-    paint(mask, history, 3.0)
-    before = mask.copy()
-    state = history.state_id
-    paint(mask, history, 11.5, value=7)
-    after = mask.copy()
-    delta = history.take_back(mask)
-    np.testing.assert_array_equal(mask, after)  # not reverted
-    assert history.state_id == state and len(history) == 1 and delta.label == "Brush stroke"
-    delta.revert(mask)
-    np.testing.assert_array_equal(mask, before)
-    history.take_back(mask)
-    assert history.nbytes == 0 and history.take_back(mask) is None

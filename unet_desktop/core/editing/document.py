@@ -27,10 +27,10 @@ class MaskDocument:
     if undo/redo comes back to it.
 
     A mouse drag is one stroke and one undo step (:meth:`begin_stroke` .. :meth:`end_stroke`),
-    whatever happens while the button is down: a save part-way through writes the mask as it
-    is and the stroke goes on (dirty again once it paints more); a tool whose stroke something
-    else ended asks :meth:`continue_stroke`, which reopens it unless an undo, a redo or another
-    edit came after it (then the drag is over).
+    whatever happens while the button is down: a save part-way through (:meth:`mark_saved`)
+    writes the mask as it is and the stroke goes on (dirty again once it paints more); an undo,
+    a redo or another edit ends it, and a tool still dragging sees :attr:`in_stroke` False (the
+    drag is over).
     """
 
     def __init__(
@@ -64,8 +64,6 @@ class MaskDocument:
         self._stroke_label = ""
         # saved part-way through the open stroke: how many of its parts the saved mask holds
         self._saved_parts: int | None = None
-        # right after the last stroke ended: (state id, whether it made an undo step)
-        self._ended: tuple[int, bool] | None = None
         self._listeners: list[ChangeListener] = []
 
     # --- facts -------------------------------------------------------------------------------
@@ -140,7 +138,6 @@ class MaskDocument:
         self.end_stroke()
         self._stroke = []
         self._stroke_label = label
-        self._ended = None
 
     def end_stroke(self) -> BBox | None:
         """Close the stroke: its edits become one undo step. Returns the stroke's whole box."""
@@ -149,7 +146,6 @@ class MaskDocument:
         if parts is None:
             return None
         if not parts:
-            self._ended = (self.history.state_id, False)
             return None
         merged = merge_deltas(parts, self.mask, self._stroke_label)
         if merged is not None:
@@ -158,28 +154,10 @@ class MaskDocument:
             self._saved_state = None
         elif saved_parts:  # saved with all of it
             self._saved_state = self.history.state_id
-        self._ended = (self.history.state_id, merged is not None)
         box: BBox | None = None
         for part in parts:
             box = union_bbox(box, part.bbox)
         return box
-
-    def continue_stroke(self) -> bool:
-        """For a tool still dragging: whether its stroke goes on. The stroke is open, or
-        something other than the tool ended it (a save) and nothing changed the mask since: it
-        is reopened with what it painted, so the drag stays one undo step. False after an undo,
-        a redo or another edit: the drag is over."""
-        if self._stroke is not None:
-            return True
-        ended, self._ended = self._ended, None
-        if ended is None or ended[0] != self.history.state_id:
-            return False
-        state, made_step = ended
-        taken = self.history.take_back(self.mask) if made_step else None
-        self._stroke = [taken] if taken is not None else []
-        if taken is not None and self._saved_state == state:  # saved with all of it so far
-            self._saved_state, self._saved_parts = self.history.state_id, 1
-        return True
 
     def replace_mask(self, new_mask: np.ndarray, label: str = "Accept prediction") -> BBox | None:
         """Replace the whole mask (e.g. with a prediction) as one undoable step."""
@@ -194,12 +172,10 @@ class MaskDocument:
     def undo(self) -> BBox | None:
         """Undo the newest step; a stroke in progress ends first (and is what is undone)."""
         self.end_stroke()
-        self._ended = None  # the drag is over
         return self._changed(self.history.undo(self.mask))
 
     def redo(self) -> BBox | None:
         self.end_stroke()
-        self._ended = None
         return self._changed(self.history.redo(self.mask))
 
     # --- saving ------------------------------------------------------------------------------
@@ -213,5 +189,4 @@ class MaskDocument:
         """Called when leaving the image: ends a stroke and lets the history remember the mask
         so that :meth:`HistoryStore.get` can tell if the file changed before coming back."""
         self.end_stroke()
-        self._ended = None
         self.history.remember(self.mask)

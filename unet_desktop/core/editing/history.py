@@ -144,20 +144,6 @@ class EditHistory:
         self._undo.append(step)
         return step.apply(mask)
 
-    def take_back(self, mask: np.ndarray) -> Delta | None:
-        """Remove the newest step without reverting it (``mask`` still holds its result) and
-        return it as a :class:`Delta`, to be merged into a larger edit (a stroke that goes on);
-        ``None`` when there is no step."""
-        if not self._undo:
-            return None
-        step = self._undo.pop()
-        self._nbytes -= step.nbytes
-        y0, x0, y1, x1 = step.bbox
-        new = mask[y0:y1, x0:x1].copy()
-        old = new.copy()
-        old[step._where()] = step.old_values
-        return Delta(step.bbox, old, new, step.label)
-
     def clear(self) -> None:
         """Forget every step (the current mask becomes the new base state)."""
         self._base_id = next(self._serials)

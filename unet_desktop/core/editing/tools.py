@@ -59,7 +59,7 @@ class Tool:
 
 class BrushTool(Tool):
     """Round brush of ``size`` px diameter painting ``value``; one drag = one undo step, also
-    across a save part-way (``MaskDocument.continue_stroke``); an undo part-way ends the drag
+    across a save part-way (``MaskDocument.mark_saved``); an undo part-way ends the drag
     (the brush paints again at the next press).
 
     ``protect`` is an optional value that the brush never overwrites.
@@ -108,7 +108,7 @@ class BrushTool(Tool):
         doc = self.document
         if doc is None or self._last is None:
             return None
-        if not doc.continue_stroke():  # an undo or another edit ended the drag
+        if not doc.in_stroke:  # an undo or another edit ended the drag (a save does not)
             self._last = None
             return None
         a, self._last = self._last, (x, y)

@@ -78,7 +78,7 @@ class AcceptPredictionTool(Tool):
         doc, press = self.document, self._press
         if doc is None or press is None:
             return None
-        if not doc.continue_stroke():  # an undo or another edit ended the drag (a save does not)
+        if not doc.in_stroke:  # an undo or another edit ended the drag (a save does not)
             self._press = self._last = self._labels = None
             return None
         if self._last is None:

@@ -407,8 +407,7 @@ class EditingSession(QObject):
         ``corrected`` too: there a prediction becomes labels only where the user accepts it,
         so what the mask labels is the user's (saved as ``predicted`` it left the training
         images, and batch predict could write over it)."""
-        key = document.key
-        document.end_stroke()
+        key = document.key  # a drag in progress stays open: mark_saved keeps it one step
         accepted = self._accepted.get(key) if self.is_accepted_prediction(document) else None
         if state is None:
             sparse = self.workspace.scheme.ignore_value is not None
