@@ -52,12 +52,24 @@ def _decode(job: BatchJob) -> np.ndarray:
     return read_image_raw(job.image_path)
 
 
-def _decode_fitting(job: BatchJob, rule: InputRule) -> np.ndarray:
+def _decode_fitting(job: BatchJob, rule: InputRule) -> tuple[np.ndarray, str | None]:
     """:func:`_decode`, and an image whose channels do not fit the model's rule raises here (on
-    the decode thread), so that it fails alone, with the reason."""
+    the decode thread), so that it fails alone, with the reason; with the values, why the model
+    sees them saturated (:meth:`InputRule.beyond_range`), or None."""
     values = _decode(job)
     rule.pick_channels(values, job.image_path)
-    return values
+    return values, rule.beyond_range(values)
+
+
+def _write_noting(output: Output, items: list[tuple[BatchJob, Prediction]],
+                  notes: list[str | None]) -> list[ItemResult]:
+    """``output.write(items)``, each mask written from an image beyond the model's range with
+    that in its result's ``reason``."""
+    results = output.write(items)
+    for result, note in zip(results, notes):
+        if note and result.status == "predicted":
+            result.reason = note
+    return results
 
 
 def run_pipeline(predictor: Predictor, output: Output, todo: list[BatchJob],
@@ -80,7 +92,7 @@ def run_pipeline(predictor: Predictor, output: Output, todo: list[BatchJob],
                 decoding.append((job, decoder.submit(_decode_fitting, job, predictor.meta.rule)))
             if not decoding or cancel.cancelled:
                 break
-            batch: list[tuple[BatchJob, np.ndarray]] = []
+            batch: list[tuple[BatchJob, tuple[np.ndarray, str | None]]] = []
             while decoding and len(batch) < batch_size:
                 job, future = decoding.popleft()
                 try:
@@ -90,9 +102,10 @@ def run_pipeline(predictor: Predictor, output: Output, todo: list[BatchJob],
                     if job.page is not None:
                         writing.append(writer.submit(output.slice_failed, job))
             if batch:
-                preds = predictor.predict_batch([im for _, im in batch], probs=write_probs)
-                writing.append(writer.submit(output.write,
-                                             [(job, pred) for (job, _), pred in zip(batch, preds)]))
+                preds = predictor.predict_batch([im for _, (im, _) in batch], probs=write_probs)
+                writing.append(writer.submit(
+                    _write_noting, output, [(job, pred) for (job, _), pred in zip(batch, preds)],
+                    [note for _, (_, note) in batch]))
             while writing and (writing[0].done() or len(writing) > 2):
                 for result in writing.popleft().result():
                     count(progress, result)

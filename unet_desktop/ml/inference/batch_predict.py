@@ -21,16 +21,13 @@ thread-safe and must not wait for other threads. Under ``torchrun`` (``RANK``/``
 set) rank ``r`` takes items ``r::world_size`` and keeps its own record file. Unreadable images
 are reported (path and reason) and skipped. An image whose values go beyond the range the
 model's input rule fixes (``InputRule.beyond_range``) is predicted as the model sees it,
-saturated, and its result says so in ``reason``.
+saturated, and its result says so in ``reason`` (the pipeline notes it when it decodes).
 """
 
 from __future__ import annotations
 
 import os
 from collections.abc import Callable, Iterator, Sequence
-from typing import Any
-
-import numpy as np
 
 from unet_desktop.core.folder.workspace import Workspace
 from unet_desktop.core.progress import CancelToken
@@ -38,46 +35,12 @@ from unet_desktop.ml.inference.batch_folder import FolderOutput
 from unet_desktop.ml.inference.batch_pipeline import run_pipeline
 from unet_desktop.ml.inference.batch_progress import BatchJob, BatchProgress, ItemResult, count
 from unet_desktop.ml.inference.batch_workspace import WorkspaceOutput
-from unet_desktop.ml.inference.prediction_result import Prediction
 from unet_desktop.ml.inference.predictor import Predictor
 
 
 def distributed_shard() -> tuple[int, int]:
     """(rank, world_size) from torchrun's environment, (0, 1) when not distributed."""
     return int(os.environ.get("RANK", "0") or 0), int(os.environ.get("WORLD_SIZE", "1") or 1)
-
-
-class _RangeWatch:
-    """The pipeline's predictor and output in one: each result whose image went beyond the
-    range the model's input rule fixes says so in ``reason`` (the pipeline decodes; only the
-    predictor is handed the stored values, only the output makes the results)."""
-
-    def __init__(self, predictor: Predictor, output: FolderOutput | WorkspaceOutput):
-        self.predictor, self.output = predictor, output
-        self.meta, self.batch_size = predictor.meta, predictor.batch_size
-        self.beyond: dict[int, tuple[Prediction, str]] = {}  # id(prediction) -> it, why
-
-    def predict_batch(self, images: list[np.ndarray], **options: Any) -> list[Prediction]:
-        preds = self.predictor.predict_batch(images, **options)
-        for image, pred in zip(images, preds):
-            reason = self.predictor.meta.rule.beyond_range(image)
-            if reason:
-                self.beyond[id(pred)] = (pred, reason)
-        return preds
-
-    def write(self, items: list[tuple[BatchJob, Prediction]]) -> list[ItemResult]:
-        results = self.output.write(items)
-        for (_, pred), result in zip(items, results):
-            noted = self.beyond.pop(id(pred), None)
-            if noted and noted[0] is pred and result.status == "predicted":
-                result.reason = noted[1]
-        return results
-
-    def slice_failed(self, job: BatchJob) -> list[ItemResult]:
-        return self.output.slice_failed(job)
-
-    def close(self) -> None:
-        self.output.close()
 
 
 def batch_predict(
@@ -117,6 +80,5 @@ def batch_predict(
             count(progress, ItemResult(job.key, job.image_path, "skipped", reason))
         else:
             todo.append(job)
-    watch = _RangeWatch(predictor, output)
-    yield from run_pipeline(watch, watch, todo, progress, cancel or CancelToken(),
+    yield from run_pipeline(predictor, output, todo, progress, cancel or CancelToken(),
                             write_probs, decode_workers)
