@@ -44,12 +44,18 @@ def test_predict_a_stack_file_writes_its_mask_stack_slice_by_slice(tmp_path, pre
 
 
 def test_predict_a_stack_in_a_workspace_keeps_a_corrected_slice(tmp_path, predictor):
-    tifffile.imwrite(tmp_path / "volume.tif", _volume(5))
+    volume = _volume(5)
+    tifffile.imwrite(tmp_path / "volume.tif", volume)
     ws = Workspace.open(tmp_path)
     mine = np.zeros((24, 28), np.uint8)
     mine[:5] = 255
     ws.save_mask("volume.tif [2 of 5]", mine, ImageState.CORRECTED)
+    fed = []
+    predict_batch = predictor.predict_batch
+    predictor.predict_batch = lambda images, **kw: fed.extend(images) or predict_batch(images, **kw)
     last = _run(predictor, ws)
+    assert sorted(next(i for i in range(5) if np.array_equal(im, volume[i])) for im in fed) \
+        == [0, 2, 3, 4]  # each slice fed once, by its own pixels
     assert (last.predicted, last.skipped) == (4, 1)
     again = Workspace.open(tmp_path)
     assert [e.state for e in again] == [ImageState.PREDICTED, ImageState.CORRECTED] + [

@@ -55,7 +55,7 @@ class WorkspaceOutput:
         self.ws = ws
         self.version = predictor.meta.version
         self.protect = protect
-        self.jobs = [BatchJob(e.key, e.image_path) for e in ws.entries]
+        self.jobs = [BatchJob(e.key, e.image_path, page=e.page, pages=e.pages) for e in ws.entries]
 
     def skip_reason(self, job: BatchJob, overwrite: bool) -> str | None:
         """Why ``job`` is not predicted at all (None: it is)."""
@@ -83,7 +83,7 @@ class WorkspaceOutput:
         return ItemResult(job.key, job.image_path, "predicted", output=path, score=pred.score)
 
     def slice_failed(self, job: BatchJob) -> list[ItemResult]:
-        return []  # a workspace's images are never slices
+        return []  # a slice's mask is a page of the workspace's mask stack, written alone
 
     def close(self) -> None:
         """Nothing to save: each batch wrote the manifest."""
