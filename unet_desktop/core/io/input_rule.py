@@ -108,7 +108,8 @@ class InputRule:
         text = {"legacy": "8-bit as stored (16-bit by 65535)",
                 "data-range": (f"scaled by {(1 << self.bits) - 1} ({self.bits}-bit data, the "
                                "range of its training images)" if self.bits else
-                               "scaled by the range the data uses (12-bit by 4095)"),
+                               "each image by the range it uses: 8-bit as stored, wider "
+                               "integers by their own bit depth (e.g. 12-bit by 4095)"),
                 "percentile": f"per image, percentiles {self.low:g}-{self.high:g} -> 0-255"
                 }[self.kind]
         if self.span is not None:
