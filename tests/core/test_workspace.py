@@ -284,10 +284,12 @@ def test_manifest_reconciled_with_files_on_disk(tmp_path):
                              "images/c.png": S.CORRECTED}
     assert again["images/a.png"].model_version is None
     assert any("no mask file any more" in w for w in again.warnings)
-    assert any("1 manifest entries" in w for w in again.warnings)
+    assert any("1 image(s) recorded in the manifest are not in the folder (images/gone.png)" in w
+               for w in again.warnings)  # its state is kept for when it comes back
     again.save_manifest()
     saved = json.loads(manifest_path(tmp_path).read_text(encoding="utf-8"))
-    assert sorted(saved["entries"]) == ["images/a.png", "images/b.png", "images/c.png"]
+    assert sorted(saved["entries"]) == ["images/a.png", "images/b.png", "images/c.png",
+                                        "images/gone.png"]
 
 
 def test_deferred_manifest_writes_once_at_the_end(tmp_path):

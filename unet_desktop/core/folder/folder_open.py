@@ -18,18 +18,19 @@ from __future__ import annotations
 
 import logging
 import os
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from unet_desktop.core.errors import FileError
 from unet_desktop.core.folder.folder_lock import FolderLock, LockHolder, acquire, lock_path
-from unet_desktop.core.folder.folder_states import merge_states, replay_journal
+from unet_desktop.core.folder.folder_states import absent_records, merge_states, replay_journal
 from unet_desktop.core.folder.image_entry import ImageEntry
 from unet_desktop.core.folder.journal import Journal
 from unet_desktop.core.folder.layouts import FolderScan, scan_folder
 from unet_desktop.core.folder.manifest import (
     Manifest,
     ManifestError,
+    ManifestRecord,
     journal_path,
     load_manifest,
     manifest_path,
@@ -46,7 +47,8 @@ log = logging.getLogger(__name__)
 
 @dataclass
 class OpenedFolder:
-    """What was read from a folder; ``held`` is the folder's lock taken, or who holds it."""
+    """What was read from a folder; ``held`` is the folder's lock taken, or who holds it;
+    ``absent``: the manifest records of images not found, kept for when they come back."""
 
     scan: FolderScan
     scheme: LabelScheme
@@ -56,6 +58,7 @@ class OpenedFolder:
     folded_journal: str | None
     task: Task | None
     held: FolderLock | LockHolder | None
+    absent: dict[str, ManifestRecord] = field(default_factory=dict)
 
 
 def open_folder(folder: str | os.PathLike, scheme: LabelScheme | None = None,
@@ -101,9 +104,11 @@ def open_folder(folder: str | os.PathLike, scheme: LabelScheme | None = None,
         _skip_channel_misfits(scan, InputRule.from_dict(task.input_rule))
     records = replay_journal(scan, manifest, lines, warnings)
     entries = merge_states(scan, records, warnings)
+    absent = absent_records(scan, records, warnings)
     if not entries:
         warnings.append(f"no images found in {scan.image_dir}")
-    return OpenedFolder(scan, scheme, entries, warnings, read_only, folded, task, held)
+    return OpenedFolder(scan, scheme, entries, warnings, read_only, folded, task, held,
+                        absent)
 
 
 def load_task_or_warn(root: Path, warnings: list[str]) -> Task | None:

@@ -2,8 +2,10 @@
 run that did not finish replayed over them, then checked against the mask files on disk.
 
 - no manifest: an image with a mask file is ``corrected``, one without is ``unlabeled``;
-- manifest entries of images that are gone are dropped; a state that claims a mask whose file is
-  gone becomes ``unlabeled``; a mask file that appeared for an ``unlabeled`` image makes it
+- the records of images that are away (moved out for a moment, renamed, not synced yet) are kept
+  aside (:func:`absent_records`) and written on with the manifest, so that a state comes back
+  with its image: a prediction is never taken for a correction because its record was lost;
+- a state that claims a mask whose file is gone becomes ``unlabeled``; a mask file that appeared for an ``unlabeled`` image makes it
   ``corrected``. So ``state != UNLABELED`` exactly when the image has a mask file;
 - a journal line counts only when its mask file was really replaced (its identity changed since
   the line was written): the mask was written but the manifest was not.
@@ -61,7 +63,18 @@ def merge_states(scan: FolderScan, records: dict[str, ManifestRecord],
     if lost:
         warnings.append(f"{lost} image(s) recorded as labelled have no mask file any more and "
                         "are now unlabeled")
-    dropped = len(records.keys() - {p.key for p in scan.pairs})
-    if dropped:
-        warnings.append(f"{dropped} manifest entries for images no longer in the folder dropped")
     return entries
+
+
+def absent_records(scan: FolderScan, records: dict[str, ManifestRecord],
+                   warnings: list[str]) -> dict[str, ManifestRecord]:
+    """The labelled records of images the scan did not find, to be kept in the manifest until
+    their images come back (an unlabeled record holds nothing worth keeping)."""
+    present = {p.key for p in scan.pairs}
+    absent = {key: rec for key, rec in records.items()
+              if key not in present and rec.state is not ImageState.UNLABELED}
+    if absent:
+        names = ", ".join(sorted(absent)[:3]) + (", ..." if len(absent) > 3 else "")
+        warnings.append(f"{len(absent)} image(s) recorded in the manifest are not in the folder "
+                        f"({names}); their states are kept and come back with them")
+    return absent

@@ -8,7 +8,8 @@ write folds the journal in and deletes it. A process killed after a mask was rep
 the manifest was written (a batch run defers the manifest to once per batch) thus leaves the
 record in the journal, which the next opening replays (:mod:`.folder_states`). Without it such a
 mask would read as ``corrected``: a prediction taken for a person's mask, and used as training
-data.
+data. For the same reason the records of images that were away when the folder opened
+(``absent``) are written on with every manifest, under those of the images present.
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ from unet_desktop.core.folder.journal import Journal
 from unet_desktop.core.folder.manifest import (
     JournalLine,
     Manifest,
+    ManifestRecord,
     journal_path,
     manifest_path,
     save_manifest,
@@ -39,6 +41,7 @@ class ManifestWriter:
         self._lock = lock
         self._defer_depth = 0
         self._pending_write = False
+        self.absent: dict[str, ManifestRecord] = {}  # records of images away, written on
 
     def record(self, line: JournalLine, target: Path) -> None:
         """Journal a save before its mask file ``target`` is written; raises :class:`MaskError`
@@ -54,6 +57,7 @@ class ManifestWriter:
         """Write ``manifest`` atomically with the journal folded into it, then delete the
         journal; raises ``FileError``. The caller holds the lock."""
         manifest.folded_journal = self.journal.id or self.folded_journal
+        manifest.records = {**self.absent, **manifest.records}
         save_manifest(self.path, manifest)
         self.folded_journal = manifest.folded_journal
         try:

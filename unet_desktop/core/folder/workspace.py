@@ -105,6 +105,7 @@ class Workspace:
         opened = open_folder(folder, scheme, default_scheme, writer)
         ws = cls(opened.scan, opened.scheme, opened.entries, opened.warnings, opened.read_only,
                  opened.folded_journal, opened.task)
+        ws._manifest.absent = opened.absent  # kept until their images come back
         if isinstance(opened.held, LockHolder):
             ws.lock_holder = opened.held
         elif opened.held is not None:
