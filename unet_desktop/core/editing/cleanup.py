@@ -37,12 +37,23 @@ def trimap_band(
 
 
 def fill_holes(
-    mask: np.ndarray, value: int, max_size: int | None = None, label: str = "Fill holes"
+    mask: np.ndarray,
+    value: int,
+    max_size: int | None = None,
+    label: str = "Fill holes",
+    unlabeled: int | None = None,
 ) -> Delta | None:
     """Set regions not of ``value`` that it fully encloses (not touching the image border) to
-    ``value``; with ``max_size``, only holes of at most that many pixels."""
+    ``value``; with ``max_size``, only holes of at most that many pixels.
+
+    ``unlabeled`` (a sparse mask's value for pixels nobody painted) is no class: it cannot be
+    the value (its "holes" are the strokes), and only unlabeled pixels of a hole are filled, so
+    what the user painted inside one stays.
+    """
     check_mask(mask)
     value = check_value(value)
+    if value == unlabeled:
+        raise ValueError(f"fill holes of a class, not of the unlabeled value {value}")
     other = (mask != value).view(np.uint8)
     count, labels, stats, _ = cv2.connectedComponentsWithStats(other, connectivity=4)
     height, width = mask.shape
@@ -54,8 +65,11 @@ def fill_holes(
         hole &= area <= max_size
     if not hole[1:count].any():
         return None
+    fill = hole[labels]
+    if unlabeled is not None:
+        fill &= mask == unlabeled
     new = mask.copy()
-    new[hole[labels]] = value
+    new[fill] = value
     return delta_from_masks(mask, new, label)
 
 

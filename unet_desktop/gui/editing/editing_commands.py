@@ -13,6 +13,7 @@ from typing import Any
 from PySide6.QtCore import QObject, Signal
 
 from unet_desktop.core.editing.cleanup import fill_holes, remove_islands, trimap_band
+from unet_desktop.core.editing.mask_values import background_value
 from unet_desktop.core.labels import LabelScheme
 
 
@@ -144,14 +145,34 @@ class EditingCommands(QObject):
 
     def fill_holes(self) -> None:
         document = self.session.document
-        if document is not None:
-            self.session.apply(fill_holes(document.mask, self.tools.value))
+        if document is None:
+            return
+        refusal = _fill_holes_refusal(document.scheme, self.tools.value)
+        if refusal is not None:
+            self.message.emit(refusal)
+            return
+        self.session.apply(fill_holes(document.mask, self.tools.value,
+                                      unlabeled=document.scheme.ignore_value))
 
     def remove_islands(self, min_size: int) -> None:
         document = self.session.document
         if document is not None:
             self.session.apply(remove_islands(document.mask, min_size,
                                               unlabeled=document.scheme.ignore_value))
+
+
+def _fill_holes_refusal(scheme: LabelScheme, value: int) -> str | None:
+    """Why Fill Holes of ``value`` would do harm, or None. The "holes" of unlabeled are the
+    strokes, and those of a dense task's background are its objects: either would be erased."""
+    if value == scheme.ignore_value:
+        return ("Fill Holes fills the holes inside a class; 'unlabeled' is no class (filling its "
+                "holes would erase the strokes): select the class whose holes to fill")
+    if scheme.ignore_value is None and value == background_value(scheme):
+        name = next(c.name for c in scheme.classes if c.value == value)
+        return (f"Fill Holes with the background class ({name}) selected would turn every "
+                "object inside the background into background: select the class whose holes "
+                "to fill")
+    return None
 
 
 def _unpainted(document: Any) -> bool:
