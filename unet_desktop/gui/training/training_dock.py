@@ -78,8 +78,8 @@ def verdict(final: Any) -> str:
                      "which neither trained on: keep using the parent, or roll back after "
                      "trying it.")
     elif getattr(final, "parent_trained_on_val", False):
-        parts.append("Not compared with its parent: the parent trained on some of these "
-                     "validation images.")
+        parts.append("Not compared with its parent: the parent, or a model it was "
+                     "fine-tuned from, trained on some of these validation images.")
     return _stopped(final, parts)
 
 

@@ -56,6 +56,12 @@ from unet_desktop.ml.training.checkpoint import (
 )
 from unet_desktop.ml.training.dataset import SampleSet, class_counts
 from unet_desktop.ml.training.few_image_recipe import resolve
+from unet_desktop.ml.training.learnt_images import (
+    LEARNT_IMAGES,
+    image_ids,
+    learnt_images,
+    parent_learnt_any,
+)
 from unet_desktop.ml.training.losses import class_weights_from_counts
 from unet_desktop.ml.training.parent_fill import parent_knows_the_classes, parent_probabilities
 from unet_desktop.ml.training.stroke_fill import labelled_fraction
@@ -114,6 +120,7 @@ class _Run:
         self.transfer: ClassTransfer | None = None  # set when the parent's classes are replaced
         self.kept_norm_statistics = False  # the start's BatchNorm statistics kept (the recipe)
         self.fill_second_opinion = 0  # images whose sparse fill averaged in the parent's prediction
+        self.parent_saw = False  # the parent (or an ancestor) trained on a held-out image
 
     # --- setup ---------------------------------------------------------------------------------
     def _initial_model(self) -> nn.Module:
@@ -137,6 +144,8 @@ class _Run:
         self.fill_second_opinion = split.fill_second_opinion
         self.early_stopping = split.early_stopping
         self.held_back = split.held_back
+        self.image_ids = image_ids(self.data, self.samples)  # ml.training.learnt_images
+        self.parent_saw = self._parent_trained_on_val()
         # share of the validation masks' pixels labelled: below 0.5 the figures are on strokes
         self.val_labelled = labelled_fraction(self.val_samples)
         self.normalization = normalization(self.parent, self.arch, self.train_samples)
@@ -207,6 +216,9 @@ class _Run:
             "repeats_per_epoch": repeats(cfg, len(self.train_samples)),
             "world_size": self.dist.world_size,
             "mask_sha1": {s.key: s.mask_sha1 for s in self.samples if s.mask_sha1},
+            LEARNT_IMAGES: learnt_images(
+                self.parent.data_summary if self.parent else None,
+                (self.image_ids[s.key] for s in self.train_samples)),
             **({"new_classes": self.transfer.to_dict()} if self.transfer else {}),
         }
 
@@ -379,17 +391,16 @@ class _Run:
         return 0 if self.val_on_train else len(self.val_samples)
 
     def _parent_trained_on_val(self) -> bool:
-        """Whether the parent's own training images include any of this run's held-out ones."""
+        """Whether the parent, or an ancestor, trained on any of this run's held-out images
+        (by their content, not their names: ``ml.training.learnt_images``)."""
         if self.parent is None or self.val_on_train:
             return False
-        summary = self.parent.data_summary or {}
-        learnt = set(summary.get("mask_sha1") or {}) - set(summary.get("val_keys") or [])
-        return bool(learnt & {s.key for s in self.val_samples})
+        return parent_learnt_any(self.parent.data_summary, self.val_samples, self.image_ids)
 
     def _final(self, stopped: str, epochs_run: int) -> FinalReport:
         better = None
         val_images = self._val_images()
-        parent_saw = self._parent_trained_on_val()
+        parent_saw = self.parent_saw
         if self.parent_metrics is not None and self.best_metrics is not None and val_images \
                 and not parent_saw:
             parent, new = self.parent_metrics.get("miou"), self.best_metrics.get("miou")

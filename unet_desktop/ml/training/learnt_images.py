@@ -1,0 +1,79 @@
+"""Which images a model learnt from, by content, down its lineage.
+
+A model's ``data_summary["learnt_images"]`` lists a content id for every image it or one of its
+ancestors trained on (its parent's list and its own training images). An image's id is the
+hash of its file's bytes (and the slice, for a page of a stack): the same picture has the same
+id in any folder and under any name, and another picture of the same name has another id.
+A run compares its held-out images with its parent's list to tell whether the parent's figures
+on them are a fair comparison (``ml.training.train``).
+
+Files saved before the list existed record their masks' sha1 only: for such a parent, its own
+training masks are compared by content (its ancestors' images are unknown).
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Iterable
+from pathlib import Path
+
+from unet_desktop.core.folder.workspace import Workspace
+from unet_desktop.ml.training.dataset import Sample, SampleSet
+
+LEARNT_IMAGES = "learnt_images"  # the data summary's key
+ID_LENGTH = 16  # hex digits of an id: 64 bits, no two images of a lineage alike
+
+
+def image_ids(data: Workspace | SampleSet, samples: Iterable[Sample]) -> dict[str, str]:
+    """Sample key -> its image's content id (a sample in memory: its pixels')."""
+    file_digests: dict[Path, str] = {}  # a stack's file is read once for all its slices
+    ids = {}
+    for sample in samples:
+        digest = None
+        if isinstance(data, Workspace):
+            entry = data[sample.key]
+            digest = _file_digest(entry.image_path, file_digests)
+            if digest is not None:  # a slice: its page of the file
+                digest = _short(f"{digest}:{entry.page}".encode())
+        ids[sample.key] = digest or _pixels_digest(sample)
+    return ids
+
+
+def learnt_images(parent_summary: dict | None, trained_on: Iterable[str]) -> list[str]:
+    """The ids a new model's summary lists: its parent's and those it trained on."""
+    inherited = (parent_summary or {}).get(LEARNT_IMAGES)
+    return sorted(set(inherited if isinstance(inherited, list) else []) | set(trained_on))
+
+
+def parent_learnt_any(parent_summary: dict | None, held_out: list[Sample],
+                      ids: dict[str, str]) -> bool:
+    """Whether the parent (or, where it records them, an ancestor) trained on any of the
+    ``held_out`` images."""
+    summary = parent_summary or {}
+    learnt = summary.get(LEARNT_IMAGES)
+    if isinstance(learnt, list):
+        return bool(set(learnt) & {ids[s.key] for s in held_out})
+    # saved before the list: its own training masks, by content (not by name)
+    val_keys = set(summary.get("val_keys") or [])
+    masks = summary.get("mask_sha1") if isinstance(summary.get("mask_sha1"), dict) else {}
+    trained = {sha1 for key, sha1 in masks.items() if key not in val_keys}
+    return bool(trained & {s.mask_sha1 for s in held_out if s.mask_sha1})
+
+
+def _file_digest(path: Path, cache: dict[Path, str]) -> str | None:
+    if path not in cache:
+        try:
+            with path.open("rb") as file:
+                cache[path] = hashlib.file_digest(file, "sha1").hexdigest()
+        except OSError:  # gone since it was loaded: its pixels identify it
+            return None
+    return cache[path]
+
+
+def _pixels_digest(sample: Sample) -> str:
+    image = sample.image.contiguous()
+    return _short(str(tuple(image.shape)).encode() + image.numpy().tobytes())
+
+
+def _short(data: bytes) -> str:
+    return hashlib.sha1(data).hexdigest()[:ID_LENGTH]
