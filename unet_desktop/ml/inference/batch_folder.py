@@ -7,28 +7,39 @@ a second run resumes (skips masks of the same model version). A mask file that t
 not know (a user's own mask) is kept unless ``overwrite``. ``write_probs`` also writes
 ``<stem>_probs.npy``: float16, C x H x W, classes in the model's training-index order. A
 multi-page TIFF is predicted slice by slice; its stack is written once every slice is done (a
-slice that cannot be read stays unlabeled).
+slice that cannot be read stays unlabeled). A second run predicts the slices that the stack lacks
+(a cancelled run's, or those of an image that gained slices) and keeps the pages that this model
+version already wrote.
 """
 
 from __future__ import annotations
 
 import collections
 import dataclasses
+import logging
 import os
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
 import numpy as np
 
-from unet_desktop.core.errors import FileError
+from unet_desktop.core.errors import FileError, MaskError
 from unet_desktop.core.io.atomic import atomic_write
 from unet_desktop.core.io.imageio import IMAGE_EXTENSIONS
 from unet_desktop.core.io.maskio import write_mask
-from unet_desktop.core.io.stacks import is_tiff_name, probe_tiff, slice_key, write_mask_stack
+from unet_desktop.core.io.stacks import (
+    is_tiff_name,
+    probe_tiff,
+    read_mask_pages,
+    read_mask_stack_header,
+    slice_key,
+    write_mask_stack,
+)
 from unet_desktop.ml.inference.batch_progress import BEING_EDITED, BatchJob, ItemResult
 from unet_desktop.ml.inference.prediction_record import PredictionRecord
 from unet_desktop.ml.inference.predictor import Prediction, Predictor
 
+log = logging.getLogger(__name__)
 UP_TO_DATE = "already predicted by this model version"  # the skip that is no news
 
 
@@ -90,12 +101,24 @@ class _StackOutput:
 
     image_path: Path
     count: dataclasses.InitVar[int]
+    kept: dict[int, np.ndarray] = dataclasses.field(default_factory=dict)  # a resume's pages
     pages: list[np.ndarray | None] = dataclasses.field(init=False)
     scores: list[float] = dataclasses.field(default_factory=list)
-    done: int = 0  # slices predicted or failed
+    done: int = 0  # slices predicted or failed, and the pages kept
 
     def __post_init__(self, count: int) -> None:
         self.pages = [None] * count
+        for index, page in self.kept.items():
+            self.pages[index] = page
+        self.done = len(self.kept)
+
+    def drop_misfits(self) -> None:
+        """Forget the kept pages whose size differs from this run's (the image was replaced):
+        they stay unlabeled, so a next run predicts them."""
+        shapes = {p.shape for i, p in enumerate(self.pages) if p is not None and i not in self.kept}
+        for index, page in self.kept.items():
+            if shapes and page.shape not in shapes:
+                self.pages[index] = None
 
 
 class FolderOutput:
@@ -115,11 +138,15 @@ class FolderOutput:
         self.scheme = predictor.meta.scheme
         self.protect = protect
         self.stacks: dict[Path, _StackOutput] = {}  # mask stacks being assembled
+        self.kept: dict[Path, frozenset[int]] = {}  # stack -> its pages this run keeps
 
     def skip_reason(self, job: BatchJob, overwrite: bool) -> str | None:
-        """Why ``job`` is not predicted at all (None: it is)."""
+        """Why ``job`` is not predicted at all (None: it is). A slice is skipped only when its
+        page of the stack holds this model version's prediction (:meth:`_pages_kept`)."""
         if overwrite or job.target is None or not job.target.exists():
             return None
+        if job.page is not None and self.record.version_of(job.target.name) == self.version:
+            return UP_TO_DATE if job.page in self._pages_kept(job) else None
         written_by = self.record.version_of(job.target.name)
         if written_by is None and self.record.unreadable:
             return (f"{job.target} exists and the record of the masks unet-desktop wrote "
@@ -129,6 +156,21 @@ class FolderOutput:
         if written_by == self.version:
             return UP_TO_DATE
         return None
+
+    def _pages_kept(self, job: BatchJob) -> frozenset[int]:
+        """The labelled pages of the stack ``job.target``, written by this model version, that a
+        run keeps (header only, once per stack). None are kept when the stack has more pages
+        than the image has slices (it was another image's) or its header cannot be read: then
+        every slice is predicted again."""
+        if job.target not in self.kept:
+            try:
+                header = read_mask_stack_header(job.target)
+            except MaskError:
+                header = None
+            fits = header is not None and header.pages <= job.pages
+            self.kept[job.target] = frozenset(
+                i for i in range(header.pages) if header.labelled(i)) if fits else frozenset()
+        return self.kept[job.target]
 
     def write(self, items: list[tuple[BatchJob, Prediction]]) -> list[ItemResult]:
         return [self._write_file(job, pred) for job, pred in items]
@@ -146,7 +188,22 @@ class FolderOutput:
         return []
 
     def _stack_of(self, job: BatchJob) -> _StackOutput:
-        return self.stacks.setdefault(job.target, _StackOutput(job.image_path, job.pages))
+        if job.target not in self.stacks:
+            self.stacks[job.target] = _StackOutput(job.image_path, job.pages,
+                                                   self._read_kept(job.target))
+        return self.stacks[job.target]
+
+    def _read_kept(self, target: Path) -> dict[int, np.ndarray]:
+        """The pages of ``target`` that this run skipped as up to date, to write them again."""
+        kept = self.kept.get(target)
+        if not kept:
+            return {}
+        try:
+            return read_mask_pages(target, sorted(kept), self.scheme)
+        except MaskError as exc:
+            log.warning("%s: its pages predicted before cannot be read (%s); they are written "
+                        "as unlabeled, and a next run predicts them", target, exc)
+            return {}
 
     def _write_slice(self, job: BatchJob, pred: Prediction) -> ItemResult:
         stack = self._stack_of(job)
@@ -170,6 +227,7 @@ class FolderOutput:
     def _write_stack(self, target: Path) -> str | None:
         """Write the assembled mask stack ``target`` (once) and record it; the error, if any."""
         stack = self.stacks.pop(target)
+        stack.drop_misfits()
         if all(p is None for p in stack.pages):
             return None
         score = float(np.mean(stack.scores)) if stack.scores else 0.0
