@@ -2,12 +2,15 @@
 manifest's, else trimap for the Oxford layout, else guessed by
 :func:`unet_desktop.core.io.maskio.guess_scheme` from the values of up to ``MASKS_SAMPLED``
 existing masks spread across the folder (so sparse 0/128/255 strokes after a dense 0/255 mask
-read as sparse binary, and classes the first mask lacks are counted), else the default given
-(e.g. the model's), else binary."""
+read as sparse binary, and classes the first mask lacks are counted; a mask stack counts with up
+to ``MASKS_SAMPLED`` of its labelled pages, spread likewise), else the default given (e.g. the
+model's), else binary."""
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
 from pathlib import Path
+from typing import TypeVar
 
 import numpy as np
 
@@ -16,7 +19,8 @@ from unet_desktop.core.folder.layouts import FolderScan
 from unet_desktop.core.folder.manifest import Manifest
 from unet_desktop.core.labels import LabelScheme, binary_scheme, trimap_scheme
 
-MASKS_SAMPLED = 16  # masks read to guess a scheme: opening a big folder stays cheap
+MASKS_SAMPLED = 16  # masks (and pages of a stack) read to guess a scheme: opening stays cheap
+_T = TypeVar("_T")
 
 
 def choose_scheme(given: LabelScheme | None, manifest: Manifest | None, scan: FolderScan,
@@ -47,17 +51,23 @@ def choose_scheme(given: LabelScheme | None, manifest: Manifest | None, scan: Fo
         return binary_scheme()
 
 
-def _sampled_masks(scan: FolderScan) -> list[Path]:
-    """Up to ``MASKS_SAMPLED`` existing mask files, evenly spread over the sorted pairs (first
-    and last included), each once (the pages of a stack share one file)."""
+def _spread(items: Sequence[_T]) -> list[_T]:
+    """Up to ``MASKS_SAMPLED`` of ``items``, evenly spread (first and last included)."""
+    if len(items) <= MASKS_SAMPLED:
+        return list(items)
+    last = len(items) - 1
+    return [items[round(i * last / (MASKS_SAMPLED - 1))] for i in range(MASKS_SAMPLED)]
+
+
+def _sampled_masks(scan: FolderScan) -> list[tuple[Path, bool]]:
+    """Up to ``MASKS_SAMPLED`` existing mask files, spread over the sorted pairs, each once
+    (the pages of a stack share one file), and whether it is the mask stack of a stack."""
+    stacks = {p.mask_path for p in scan.pairs if p.page is not None}
     paths = list(dict.fromkeys(p.mask_path for p in scan.pairs if p.mask_exists))
-    if len(paths) <= MASKS_SAMPLED:
-        return paths
-    last = len(paths) - 1
-    return [paths[round(i * last / (MASKS_SAMPLED - 1))] for i in range(MASKS_SAMPLED)]
+    return [(path, path in stacks) for path in _spread(paths)]
 
 
-def _guess_from_masks(paths: list[Path]) -> LabelScheme:
+def _guess_from_masks(paths: list[tuple[Path, bool]]) -> LabelScheme:
     """The scheme of the values the readable masks hold together. Raises the first mask's
     error when none can be read, ``ValueError`` when their values fit no scheme."""
     from unet_desktop.core.io.maskio import guess_scheme
@@ -68,17 +78,34 @@ def _guess_from_masks(paths: list[Path]) -> LabelScheme:
     return guess_scheme(np.array(sorted(values), np.uint8))
 
 
-def _values_held(paths: list[Path]) -> set[int]:
-    """Every value found in the masks that can be read (the others are reported when used)."""
-    from unet_desktop.core.io.maskio import read_mask
-
+def _values_held(paths: list[tuple[Path, bool]]) -> set[int]:
+    """Every value found in the masks (and pages) that can be read (the others are reported
+    when used)."""
     values: set[int] = set()
     first_error: Exception | None = None
-    for path in paths:
-        try:
-            values |= {int(v) for v in np.unique(read_mask(path))}
-        except (FileError, ValueError) as exc:
-            first_error = first_error or exc
+    for path, is_stack in paths:
+        for read in _mask_readers(path, is_stack):
+            try:
+                values |= {int(v) for v in np.unique(read())}
+            except (FileError, ValueError) as exc:
+                first_error = first_error or exc
     if not values and first_error is not None:
         raise first_error
     return values
+
+
+def _mask_readers(path: Path, is_stack: bool) -> list[Callable[[], np.ndarray]]:
+    """Readers of the mask file ``path``: one for a single mask, one per sampled labelled page
+    of a mask stack (reading a stack as one image would see its first page only)."""
+    from unet_desktop.core.io.maskio import read_mask
+    from unet_desktop.core.io.stacks import is_tiff_name, read_mask_page, read_mask_stack_header
+
+    if is_stack and is_tiff_name(path):
+        try:
+            header = read_mask_stack_header(path)
+        except FileError:
+            header = None
+        if header is not None and header.pages > 1:
+            labelled = [i for i in range(header.pages) if header.labelled(i)]
+            return [lambda i=i: read_mask_page(path, i) for i in _spread(labelled)]
+    return [lambda: read_mask(path)]
