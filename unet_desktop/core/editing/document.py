@@ -105,6 +105,20 @@ class MaskDocument:
             return int(self.mask[row, col])
         return None
 
+    def show_image(self, image: np.ndarray) -> None:
+        """The image is drawn anew (other contrast limits): ``image``, a new array, replaces
+        :attr:`image`. Work kept on the old one (the magic wand's smoothed copy, the stroke
+        classifier's features) is keyed on the array (``image is not``) and so is done again
+        on what is shown now; a thread still reading the old array reads it whole."""
+        if image.shape != self.image.shape or image.dtype != self.image.dtype:
+            raise ValueError(
+                f"{self.key}: the image is {self.image.dtype} {self.image.shape}, "
+                f"cannot show it as {image.dtype} {image.shape}"
+            )
+        if image is self.image:
+            raise ValueError(f"{self.key}: show_image needs a new array, not the one shown")
+        self.image = image
+
     # --- listeners ---------------------------------------------------------------------------
     def add_listener(self, listener: ChangeListener) -> None:
         """Call ``listener(bbox)`` after every change of the mask."""

@@ -259,6 +259,7 @@ class ScissorsTool(PolygonTool):
     def __init__(self, document: MaskDocument | None = None, value: int = 255):
         super().__init__(document, value)
         self.path: ScissorsPath | None = None
+        self._path_document: MaskDocument | None = None  # the image the path was begun on
 
     @property
     def label(self) -> str:
@@ -274,8 +275,9 @@ class ScissorsTool(PolygonTool):
         doc = self.document
         if doc is None:
             return None
-        if self.path is None or self.path.image is not doc.image:
-            self.path = ScissorsPath(doc.image)
+        if self.path is None or self._path_document is not doc:
+            self.path, self._path_document = ScissorsPath(doc.image), doc
+        self.path.image = doc.image  # the next sides follow the image as shown now (contrast)
         anchors = self.path.anchors
         if len(anchors) >= 3:
             fx, fy = anchors[0]

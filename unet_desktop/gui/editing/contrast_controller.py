@@ -94,7 +94,9 @@ class ContrastController(QObject):
         if document is None or self._raw is None:
             return
         shown = render(self._raw, view.limits)
+        if shown is self._raw:  # an 8-bit image shown as stored: its own array, not our copy
+            shown = shown.copy()
         if shown.shape == document.image.shape:
-            np.copyto(document.image, shown)
+            document.show_image(shown)  # a new array: what the tools keep of the old one goes
             self.canvas.image_item.setImage(document.image, autoLevels=False, levels=(0, 255))
         self._show_dock()

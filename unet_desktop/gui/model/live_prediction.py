@@ -47,6 +47,7 @@ class LivePrediction(QObject):
         self._predictor: Any = None
         self._last_stroke = 0.0
         self._image: Any = None  # what the classifier reads of the image on screen
+        self._image_is_view = False  # whether that is the document's image as shown
         self._active = True
         session.document_opened.connect(self._on_document_opened)
         session.mask_changed.connect(self._on_mask_changed)
@@ -70,8 +71,12 @@ class LivePrediction(QObject):
         document = self.session.document
         self._image = None
         if self._active and document is not None and self._sparse():
-            self._image = self._classifier_image()
+            self._take_image(document)
             self._running = self._pool.submit(self._warm_up, self._image)
+
+    def _take_image(self, document: Any) -> None:
+        self._image = self._classifier_image()
+        self._image_is_view = self._image is document.image
 
     def _classifier_image(self) -> Any:
         """What the classifier reads: the image as shown, or, where the task feeds its models
@@ -99,8 +104,8 @@ class LivePrediction(QObject):
         if document.in_stroke or (self._running is not None and not self._running.done()):
             self._timer.start()  # still painting, or a run in flight: ask again after a pause
             return
-        if self._image is None:
-            self._image = self._classifier_image()
+        if self._image is None or (self._image_is_view and self._image is not document.image):
+            self._take_image(document)  # new contrast limits drew the image anew: new features
         job = (document.key, self._generation, self._image, document.mask.copy(),
                document.scheme, self._last_stroke)
         self._running = self._pool.submit(self._run, *job)
