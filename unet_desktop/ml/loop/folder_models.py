@@ -13,8 +13,9 @@ training run of the folder, the manual fine-tune and the learning loop's rounds,
   same folder never train at once; the caller decides to wait for or cancel the running one;
 - :meth:`finish_run` records the result in the folder it was planned for (whatever folder the
   window shows by then) and applies the promotion rule: a result asked to be promoted becomes the
-  model in use only while the model in use is still the one it was planned from; otherwise it is
-  kept as a candidate and the note says why;
+  model in use only while the model in use is still the one it was planned from and the task's
+  classes are still the ones it trained for (Mask > Classes may change them meanwhile); otherwise
+  it is kept as a candidate and the note says why;
 - :meth:`prune` keeps the model in use, its ``keep_ancestors`` nearest ancestors (what roll
   back goes to), the last ``keep_candidates`` other versions and the files the caller still
   holds (the window's current and previous model: C and Roll Back go to them); the other
@@ -55,7 +56,7 @@ from unet_desktop.core.folder.task import (
     stored_reference,
     version_from_metadata,
 )
-from unet_desktop.core.io.model_header import model_metadata
+from unet_desktop.core.io.model_header import model_metadata, model_scheme
 from unet_desktop.core.labels import LabelScheme
 from unet_desktop.core.progress import CancelToken
 
@@ -256,8 +257,12 @@ class FolderModels:
             parent = model_metadata(plan.parent) if plan.parent is not None else None
             if parent is not None and isinstance(parent.get("version"), str):
                 version = replace(version, parent=parent["version"])  # what it started from
-            in_use = promote and task.model == plan.in_use
-            if promote and not in_use:
+            fits = _fits(model_path, task)
+            in_use = promote and fits and task.model == plan.in_use
+            if promote and not fits:
+                note = ("kept as a candidate: trained for the classes before Mask > Classes "
+                        "changed them" + (f" ({note})" if note else ""))
+            elif promote and not in_use:
                 now = Path(task.model).stem if task.model else "another model"
                 note = (f"kept as a candidate: {now} was put into use while it trained"
                         + (f" ({note})" if note else ""))
@@ -360,6 +365,13 @@ class FolderModels:
             return record
 
         return record_store(record_path(self.root)).update(note_all).validation
+
+
+def _fits(model_path: Path, task: Task) -> bool:
+    """``model_path`` predicts the stored values of ``task``'s classes (a rename aside: the
+    task's own model keeps its old names until a run carries the new ones)."""
+    scheme = model_scheme(model_path)
+    return scheme is None or scheme.same_values(task.scheme)
 
 
 def _lineage(task: Task, ancestors: int) -> set[str]:
