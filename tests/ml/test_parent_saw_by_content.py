@@ -42,6 +42,7 @@ def test_a_parent_trained_on_other_pictures_of_the_same_names_is_compared(tmp_pa
     assert child.val_images == 2 and child.parent_metrics is not None
     assert not child.parent_trained_on_val
     assert child.better_than_parent is not None
+    assert "trained_on_these_images" not in read_meta(child.model_path).metrics["parent"]
 
 
 def test_a_grandparent_that_trained_on_the_held_out_images_counts(tmp_path):
@@ -51,6 +52,8 @@ def test_a_grandparent_that_trained_on_the_held_out_images_counts(tmp_path):
     assert len(read_meta(parent.model_path).data_summary["learnt_images"]) == 16
     child = _train(a, tmp_path, "a3.safetensors", parent.model_path, 0.25)
     assert child.parent_trained_on_val and child.better_than_parent is None
+    saved = read_meta(child.model_path).metrics["parent"]  # the model card says so
+    assert saved["trained_on_these_images"] is True
 
 
 def test_a_parent_saved_before_the_list_is_judged_by_its_masks_content():

@@ -285,7 +285,11 @@ class ProgressPrinter:
         if self.enabled:
             which = "best model" if report.val_images else "latest model"  # nothing judged
             print(f"{which} (epoch {report.best_epoch}) saved to {report.model_path}")
-            print(format_table(report.metrics, report.parent_metrics))
+            compared = None if report.parent_trained_on_val else report.parent_metrics
+            print(format_table(report.metrics, compared))
+        if report.parent_trained_on_val and report.parent_metrics is not None:
+            self.note("not compared with the parent: it, or a model it was fine-tuned from, "
+                      "trained on some of these validation images")
         if not report.val_images:
             self.note("not validated: no image was held out, so the figures above are on the "
                       "training images (use --val-fraction with more images to validate)")

@@ -30,6 +30,7 @@ from PySide6.QtWidgets import (
 LIST_PREVIEW = 3  # items of a long list shown before "... (N in all)"
 SCREEN_FRACTION = 0.85  # the dialog never grows past this share of the screen
 HISTORY_KEYS = ("train_loss", "val_loss", "miou")  # curves of the history plot, when present
+PARENT_SAW = "trained_on_these_images"  # metrics["parent"]: the parent learnt from them
 SCALE_TEXT = {"fit": "whole image, resized to the training size",
               "native": "native pixels (predicts in tiles)"}  # core.io.model_header.SCALES
 
@@ -115,10 +116,19 @@ def metric_rows(metrics: dict | None, class_names: list[str]) -> list[tuple[str,
         if name == "history" or _per_class(value, class_names):
             continue
         if name == "parent" and isinstance(value, dict):
-            rows += [(f"parent {k}", _format_value(v)) for k, v in value.items()]
+            rows += parent_rows(value)
         else:
             rows.append((name, _format_value(value)))
     return rows
+
+
+def parent_rows(parent: dict) -> list[tuple[str, str]]:
+    """The parent's figures on the same validation images, said to be on images it trained
+    on when it did (then they compare nothing: ``ml.training.learnt_images``)."""
+    seen = parent.get(PARENT_SAW) is True
+    where = " (on images it trained on)" if seen else ""
+    return [(f"parent {k}{where}", _format_value(v)) for k, v in parent.items()
+            if k != PARENT_SAW]
 
 
 def per_class_table(metrics: dict | None,

@@ -268,7 +268,7 @@ class TrainingDock(QDockWidget):
         elif isinstance(report, FinalReport):
             self.final = report
             parent = (report.parent_metrics or {}).get("miou")
-            if parent is not None:
+            if parent is not None and not report.parent_trained_on_val:  # else no comparison
                 self.parent_line.setValue(parent)
                 self.parent_line.setVisible(True)
 

@@ -228,6 +228,8 @@ class _Run:
         metrics = {**(self.best_metrics or {}), "epoch": self.best_epoch, "history": self.history}
         if self.parent_metrics is not None:
             metrics["parent"] = {k: self.parent_metrics.get(k) for k in ("miou", "mdice", "loss")}
+            if self.parent_saw:  # its figures are on images it learnt from: no comparison
+                metrics["parent"]["trained_on_these_images"] = True
         return ModelMeta(
             arch=self.arch, scheme=self.scheme, normalization=self.normalization,
             train_size=self.size, scale=self.scale, version=self.version,
