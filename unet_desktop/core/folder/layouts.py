@@ -1,12 +1,20 @@
 """Find a folder's images and pair each with its mask file, from file names alone.
 
 Nothing is decoded and nothing is stat'ed beyond what ``os.scandir`` reports, so a folder of
-10,000 images scans in milliseconds. Layouts, tried in this order:
+10,000 images scans in milliseconds. The images are in ``images/`` if there is one, else in the
+folder itself. The masks are in whichever of these places pairs the most images by name (the
+first on a tie; when none pairs any, the first folder that exists and holds no other kind of
+file, else ``masks/``, created at the first save):
 
-``oxford``   ``images/`` + ``annotations/trimaps/<stem>.png`` (Oxford-IIIT Pet).
+``oxford``   ``annotations/trimaps/<stem>.png`` beside ``images/`` (Oxford-IIIT Pet).
+``generic``  ``masks/`` (or ``labels/``) with the same stem as the images.
 ``suffix``   masks named ``<stem>_mask.<ext>``, in ``masks/`` (Carvana) or beside the images.
-``generic``  ``images/`` + ``masks/`` (or ``labels/``) with the same stem.
-``flat``     images directly in the folder; masks go to ``masks/<stem>.png`` beside them.
+``flat``     images directly in the folder, masks in ``masks/<stem>.png`` (or ``labels/``).
+
+A place not chosen that pairs images, a ``labels/`` holding no images (YOLO's ``.txt`` files),
+JPEG masks (lossy, not read), and an ``images/`` folder opened on its own whose masks are in
+``../masks`` are each said in ``warnings``. A ``<stem>_mask.<ext>`` file beside an image
+``<stem>.<ext>`` is never listed as an image.
 
 Mask files may be PNG, GIF, TIFF or BMP; when several exist for one image the first in
 :data:`MASK_EXTENSIONS` wins (so a PNG the app wrote supersedes an original GIF). An image with no
@@ -113,11 +121,117 @@ def _is_dir(path: Path) -> bool:
     return os.path.isdir(path)
 
 
-def _choose_mask_dir(root: Path) -> Path:
-    for name in MASK_DIR_NAMES:
-        if _is_dir(root / name):
-            return root / name
-    return root / MASK_DIR_NAMES[0]
+@dataclass
+class _Place:
+    """A place the masks may be in, and how many images its mask files pair by name."""
+
+    folder: Path
+    entries: list[os.DirEntry[str]]
+    masks: dict[str, str]  # mask file stem -> name (mask formats only)
+    suffix: str
+    paired: int
+    beside: bool = False  # the images' own folder (``<stem>_mask`` files)
+
+    def describe(self) -> str:
+        return (f"<stem>{MASK_SUFFIX} files beside the images in {self.folder}" if self.beside
+                else str(self.folder))
+
+
+def _place(folder: Path, image_stems: list[str], beside_entries: list | None = None) -> _Place:
+    """The masks in ``folder``; ``beside_entries``: it is the images' folder, whose listing
+    this is, and only ``<stem>_mask`` files count there."""
+    entries = _visible_entries(folder) if beside_entries is None else beside_entries
+    masks = _mask_names(entries)
+    if beside_entries is not None:
+        masks = {stem: name for stem, name in masks.items() if stem.endswith(MASK_SUFFIX)}
+    same, suffixed = _suffix_votes(image_stems, masks)
+    if beside_entries is not None:
+        same = 0
+    suffix = MASK_SUFFIX if suffixed > same else ""
+    return _Place(folder, entries, masks, suffix, max(same, suffixed), beside_entries is not None)
+
+
+def _holds_no_mask_images(place: _Place) -> bool:
+    """Files there, none an image: not a mask folder (YOLO ``labels/*.txt``, for one)."""
+    files = [e.name for e in place.entries if e.is_file()]
+    return bool(files) and not any(_split(n)[1] in IMAGE_EXTENSIONS for n in files)
+
+
+def _mask_folders(root: Path, with_oxford: bool) -> list[Path]:
+    """The folders masks are looked for in, in order of preference."""
+    names = [root.joinpath(*OXFORD_MASK_DIR)] if with_oxford else []
+    return names + [root / name for name in MASK_DIR_NAMES]
+
+
+def _choose_place(root: Path, image_dir: Path, listed: list[os.DirEntry[str]],
+                  image_entries: list[os.DirEntry[str]], warnings: list[str]) -> _Place:
+    """The place whose mask files pair the most images (the first by preference on a tie);
+    when none pairs any, the first mask folder that exists and may hold masks, else ``masks/``
+    (created at the first save). What was not used and pairs images, or holds no mask images,
+    is said in ``warnings``. ``listed``: the images' folder, ``<stem>_mask`` files included."""
+    stems = [_split(e.name)[0] for e in image_entries if _split(e.name)[1] in IMAGE_EXTENSIONS]
+    folders = [f for f in _mask_folders(root, image_dir != root) if _is_dir(f)]
+    places = [_place(f, stems) for f in folders] + [_place(image_dir, stems, listed)]
+    not_masks = [p for p in places if not p.beside and _holds_no_mask_images(p)]
+    best = max(places, key=lambda p: p.paired)  # max keeps the first of equals
+    if best.paired == 0:
+        best = next((p for p in places if not p.beside and p not in not_masks),
+                    _place(root / MASK_DIR_NAMES[0], stems))
+    for p in places:
+        if p is not best and p.paired:
+            warnings.append(f"{p.paired} mask(s) in {p.describe()} pair with images by name but "
+                            f"are not used: masks are read from {best.folder}, where "
+                            f"{best.paired} pair")
+        elif p in not_masks:
+            example = min(e.name for e in p.entries if e.is_file())
+            warnings.append(f"{p.folder} holds no mask images (files like {example}: another "
+                            f"tool's annotations?); not used, masks go to {best.folder}")
+    return best
+
+
+def _beside_mask_names(image_entries: list[os.DirEntry[str]]) -> set[str]:
+    """Names ``<stem>_mask.<ext>`` of files beside an image ``<stem>.<ext2>``: masks, never
+    listed as images."""
+    stems = {_split(e.name)[0] for e in image_entries}
+    return {e.name for e in image_entries
+            if _split(e.name)[1] in IMAGE_EXTENSIONS
+            and (stem := _split(e.name)[0]).endswith(MASK_SUFFIX)
+            and stem[: -len(MASK_SUFFIX)] in stems}
+
+
+def _lossy_masks(place: _Place, image_stems: set[str]) -> list[str]:
+    """JPEG files there that would be the mask of an image with no mask in a lossless format."""
+    found = []
+    for e in place.entries:
+        stem, ext = _split(e.name)
+        if ext in (".jpg", ".jpeg") and stem.endswith(place.suffix):
+            image_stem = stem[: len(stem) - len(place.suffix)]
+            if image_stem in image_stems and stem not in place.masks:
+                found.append(e.name)
+    return sorted(found)
+
+
+def _say_lossy(place: _Place, lossy: list[str], warnings: list[str]) -> None:
+    if lossy:
+        names = ", ".join(lossy[:3]) + (", ..." if len(lossy) > 3 else "")
+        warnings.append(f"{len(lossy)} mask(s) in {place.folder} are JPEG ({names}): not used, "
+                        "as JPEG is lossy (its edges hold values that are no label); convert "
+                        "them to PNG")
+
+
+def _say_sibling_masks(root: Path, image_entries: list[os.DirEntry[str]], paired_here: int,
+                       warnings: list[str]) -> None:
+    """``root`` is the ``images/`` folder of a dataset whose masks are beside it."""
+    if root.name != IMAGES_DIR or root.parent == root:
+        return
+    stems = [_split(e.name)[0] for e in image_entries if _split(e.name)[1] in IMAGE_EXTENSIONS]
+    for folder in _mask_folders(root.parent, True):
+        if _is_dir(folder) and (paired := _place(folder, stems).paired) > paired_here:
+            warnings.append(f"masks for these images seem to be in "
+                            f"../{folder.relative_to(root.parent).as_posix()} ({paired} pair by "
+                            f"name), which is not read here: open the parent folder "
+                            f"{root.parent}")
+            return
 
 
 def _suffix_votes(image_stems: list[str], masks: dict[str, str]) -> tuple[int, int]:
@@ -132,34 +246,38 @@ def scan_folder(root: str | os.PathLike) -> FolderScan:
     root = Path(root)
     if not _is_dir(root):
         raise NotADirectoryError(root)
-    if _is_dir(root / IMAGES_DIR) and _is_dir(root.joinpath(*OXFORD_MASK_DIR)):
-        image_dir, mask_dir, layout = root / IMAGES_DIR, root.joinpath(*OXFORD_MASK_DIR), "oxford"
-    elif _is_dir(root / IMAGES_DIR):
-        image_dir, mask_dir, layout = root / IMAGES_DIR, _choose_mask_dir(root), "generic"
-    else:
-        image_dir, mask_dir, layout = root, _choose_mask_dir(root), "flat"
-
-    image_entries = _visible_entries(image_dir)
-    mask_entries = _visible_entries(mask_dir)
-    suffix = ""
-    if layout == "flat" and not _is_dir(mask_dir):
-        # Masks may sit beside the images as <stem>_mask.<ext>.
-        image_stems = {_split(e.name)[0] for e in image_entries
-                       if _split(e.name)[1] in IMAGE_EXTENSIONS}
-        if any(stem[: -len(MASK_SUFFIX)] in image_stems
-               for stem in _mask_names(image_entries) if stem.endswith(MASK_SUFFIX)):
-            mask_dir, mask_entries, suffix, layout = root, image_entries, MASK_SUFFIX, "suffix"
-            image_entries = [e for e in image_entries if not _is_suffixed_mask(e.name)]
-    masks = _mask_names(mask_entries)
-    if layout in ("generic", "flat"):
-        stems = [_split(e.name)[0] for e in image_entries]
-        same, suffixed = _suffix_votes(stems, masks)
-        if suffixed > same:
-            suffix, layout = MASK_SUFFIX, "suffix"
-
-    scan = FolderScan(layout, root, image_dir, mask_dir, suffix)
-    _pair(scan, image_entries, masks, frozenset(e.name for e in mask_entries))
+    image_dir = root / IMAGES_DIR if _is_dir(root / IMAGES_DIR) else root
+    listed = _visible_entries(image_dir)
+    beside = _beside_mask_names(listed)
+    image_entries = [e for e in listed if e.name not in beside]
+    warnings: list[str] = []
+    place = _choose_place(root, image_dir, listed, image_entries, warnings)
+    image_stems = {_split(e.name)[0] for e in image_entries}
+    scan = FolderScan(_layout_name(root, image_dir, place), root, image_dir, place.folder,
+                      place.suffix, warnings=warnings)
+    if not place.beside:
+        scan.skipped.extend((image_dir / name, _why_beside_unused(name, place))
+                            for name in sorted(beside))
+    _say_lossy(place, _lossy_masks(place, image_stems), scan.warnings)
+    _pair(scan, image_entries, place.masks, frozenset(e.name for e in place.entries))
+    if image_dir == root:
+        _say_sibling_masks(root, image_entries, sum(p.mask_exists for p in scan.pairs),
+                           scan.warnings)
     return scan
+
+
+def _why_beside_unused(name: str, place: _Place) -> str:
+    if _split(name)[1] in (".jpg", ".jpeg"):
+        return "a JPEG mask beside its image, not read (lossy): convert it to PNG"
+    return f"a mask beside its image, not used: masks are read from {place.folder}"
+
+
+def _layout_name(root: Path, image_dir: Path, place: _Place) -> str:
+    if place.folder == root.joinpath(*OXFORD_MASK_DIR):
+        return "oxford"
+    if place.suffix:
+        return "suffix"
+    return "generic" if image_dir != root else "flat"
 
 
 def _images_in(folder: Path) -> int:
@@ -169,11 +287,6 @@ def _images_in(folder: Path) -> int:
             return sum(1 for e in entries if e.is_file() and _split(e.name)[1] in IMAGE_EXTENSIONS)
     except OSError:
         return 0
-
-
-def _is_suffixed_mask(name: str) -> bool:
-    stem, ext = _split(name)
-    return ext in MASK_EXTENSIONS and stem.endswith(MASK_SUFFIX)
 
 
 def _pair(scan: FolderScan, image_entries: list[os.DirEntry[str]], masks: dict[str, str],
@@ -201,8 +314,8 @@ def _pair(scan: FolderScan, image_entries: list[os.DirEntry[str]], masks: dict[s
             continue
         owner = kept.setdefault(stem.casefold(), e.name)
         if owner != e.name:
-            reason = (f"same name as {owner} apart from the extension: their masks would "
-                      "collide; rename one of them")
+            reason = (f"same name as {owner} apart from {_how_names_differ(owner, e.name)}: "
+                      "their masks would collide; rename one of them")
             scan.skipped.append((path, reason))
             continue
         layout = None
@@ -231,9 +344,17 @@ def _pair(scan: FolderScan, image_entries: list[os.DirEntry[str]], masks: dict[s
         scan.warnings.append(f"{collisions} image(s) share a name with another image and were "
                              "skipped (their masks would collide)")
     orphans = len(masks) - len(used_masks)
-    if orphans and scan.mask_dir != scan.root:
+    if orphans and scan.mask_dir != scan.image_dir:
         scan.warnings.append(f"{orphans} mask file(s) in {scan.mask_dir} match no image")
     scan.pairs.sort(key=lambda p: p.key)
+
+
+def _how_names_differ(first: str, second: str) -> str:
+    """For names whose stems are equal but for case: what else tells them apart."""
+    (stem1, ext1), (stem2, ext2) = _split(first), _split(second)
+    differ = [what for what, same in (("case", stem1 == stem2),
+                                      ("the extension", ext1 == ext2)) if not same]
+    return " and ".join(differ) or "case"
 
 
 def _pair_stack(scan: FolderScan, key: str, path: Path, stem: str, layout: TiffLayout,
