@@ -243,13 +243,25 @@ class TaskDialog(QDialog):
         ValueError names what is wrong."""
         if self.model_radio.isChecked():
             return {}
-        text = self.channels_edit.text().strip()
-        try:
-            channels = tuple(int(c) - 1 for c in text.split(",")) if text else None
-        except ValueError:
-            raise ValueError(f"channels are numbers from 1, e.g. 2 or 1,2,3 (not {text!r})"
-                             ) from None
+        channels = _channels_chosen(self.channels_edit.text().strip())
         kind = self.input_combo.currentData()
         if kind == self.given_rule.kind:
             return replace(self.given_rule, channels=channels).to_dict()
         return InputRule(kind, channels=channels).to_dict()
+
+
+def _channels_chosen(text: str) -> tuple[int, ...] | None:
+    """The Channels box's numbers (counted from 1) as 0-based channels; None when empty.
+    ValueError says what is wrong in the box's own terms."""
+    if not text:
+        return None
+    try:
+        numbers = [int(c) for c in text.split(",")]
+    except ValueError:
+        raise ValueError(f"channels are numbers from 1, e.g. 2 or 1,2,3 (not {text!r})"
+                         ) from None
+    if any(n < 1 for n in numbers):
+        raise ValueError(f"channels are counted from 1: the first channel is 1 (not {text!r})")
+    if len(numbers) > 3:
+        raise ValueError(f"choose one to three channels, e.g. 2 or 1,2,3 (not {text!r})")
+    return tuple(n - 1 for n in numbers)
