@@ -137,6 +137,7 @@ class TrainingDock(QDockWidget):
         self.job: Job | None = None
         self.final: Any = None
         self.skipped: list[str] = []  # "<file>: <reason>" of pairs the run left out
+        self._val_images: int | None = None  # held-out images, from the run's SplitReport
         self._planned_epochs = EMPTY_STEPS  # the epoch axis spans up to PLANNED_EPOCHS_SHOWN of them
         self._steps: list[float] = []
         self._losses: list[float] = []
@@ -213,6 +214,7 @@ class TrainingDock(QDockWidget):
             return None
         self.final = None
         self.skipped = []
+        self._val_images = None
         self._planned_epochs = max(1, int(getattr(config, "epochs", 1) or 1))
         for series in (self._steps, self._losses, self._epochs, self._miou, self._mdice):
             series.clear()
@@ -247,6 +249,7 @@ class TrainingDock(QDockWidget):
         elif isinstance(report, PrepareReport):
             self.status_label.setText(f"Preparing images {report.done} / {report.total}")
         elif isinstance(report, SplitReport):
+            self._val_images = report.val_images
             self.metric_plot.setTitle(split_title(report.val_images))
         elif isinstance(report, StepReport):
             self._steps.append(report.step)
@@ -262,7 +265,7 @@ class TrainingDock(QDockWidget):
             self._time_left = report.time_left_s
             of = f" / {report.epochs}" if report.epochs else ""
             self.status_label.setText(
-                f"Epoch {report.epoch}{of} · validation mIoU "
+                f"Epoch {report.epoch}{of} · {self._miou_label()} "
                 f"{_number(report.val.get('miou')):.3f}" + self._time_left_text())
             self._schedule_redraw()
         elif isinstance(report, FinalReport):
@@ -273,6 +276,12 @@ class TrainingDock(QDockWidget):
                 self.parent_line.setVisible(True)
 
     _time_left: float | None = None
+
+    def _miou_label(self) -> str:
+        """What the epoch's mIoU is measured on: held-out images, or the training images."""
+        if self._val_images is None:  # the split not reported (yet)
+            return "mIoU"
+        return "validation mIoU" if self._val_images else "mIoU on training images"
 
     def _time_left_text(self) -> str:
         left = self._time_left
