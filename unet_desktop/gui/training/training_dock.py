@@ -298,7 +298,8 @@ class TrainingDock(QDockWidget):
         final = self.final
         if final is not None:
             self.status_label.setText(f"Finished after {final.epochs_run} epoch(s).")
-            skipped = (f" Skipped {len(self.skipped)} invalid mask(s): "
+            # the image or the mask: each reason names its file and what is wrong with it
+            skipped = (f" Left out {len(self.skipped)} labelled image(s) it could not use: "
                        + "; ".join(self.skipped[:3])) if self.skipped else ""
             self.result_label.setText(verdict(final) + skipped)
         elif job.state != "failed":
