@@ -13,7 +13,14 @@ import argparse
 from pathlib import Path
 
 from unet_desktop.cli import fail
-from unet_desktop.ml.model_files import CHECK_TOLERANCE, check_onnx, export_onnx
+from unet_desktop.ml.model_files import (
+    CHECK_TOLERANCE,
+    OnnxruntimeCheck,
+    check_onnx,
+    export_onnx,
+    onnxruntime_installed,
+    refuse_model_target,
+)
 
 __all__ = ["CHECK_TOLERANCE", "add_parser", "check_onnx", "export_onnx", "run"]
 
@@ -38,24 +45,20 @@ def run(args: argparse.Namespace) -> int:
     from unet_desktop.ml.models.modelfile import load_model_file
 
     try:
+        refuse_model_target(args.model, args.onnx)
         model, meta = load_model_file(args.model)
     except ModelFileError as exc:
         return _fail(str(exc))
+    check = None if args.no_check or not onnxruntime_installed() \
+        else OnnxruntimeCheck(meta, model.size_multiple)
     try:
-        net = export_onnx(model, meta, args.onnx, args.opset)
+        export_onnx(model, meta, args.onnx, args.opset, check=check)
     except (OSError, RuntimeError) as exc:
         return _fail(f"{args.onnx}: export failed: {exc}")
     print(f"wrote {args.onnx} (input: float32 batch x {meta.in_channels} x H x W, "
           f"H and W multiples of {model.size_multiple}, normalised)")
-    if args.no_check:
-        return 0
-    try:
-        import onnxruntime  # noqa: F401
-    except ImportError:
+    if check is not None:
+        print(f"checked with onnxruntime: max relative logit difference {check.difference:.1e}")
+    elif not args.no_check:
         print("onnxruntime is not installed: outputs not checked")
-        return 0
-    diff = check_onnx(net, meta, args.onnx, model.size_multiple)
-    if diff > CHECK_TOLERANCE:
-        return _fail(f"onnxruntime output differs from torch by {diff:.2e} (relative)")
-    print(f"checked with onnxruntime: max relative logit difference {diff:.1e}")
     return 0

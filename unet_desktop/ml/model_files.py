@@ -5,16 +5,23 @@ The ONNX graph takes a normalised float32 input (batch, C, height, width) with h
 multiples of the model's size multiple and returns logits (batch, classes, height, width).
 BatchNorm is folded into the convolutions; the model's metadata is stored in the ONNX file's
 metadata as JSON under ``unet_desktop_meta``.
+
+An export never replaces a model by accident: it refuses a target that is a model file (the
+model's own name picked by a slip), and writes the ONNX atomically once checked.
 """
 
 from __future__ import annotations
 
 import json
+import os
 import shutil
+from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from unet_desktop.core.errors import ModelFileError
-from unet_desktop.core.io.atomic import atomic_write
+from unet_desktop.core.io.atomic import atomic_write, atomic_write_bytes
 
 CHECK_TOLERANCE = 1e-3  # max |logit difference| allowed, relative to the logits' scale
 
@@ -30,8 +37,35 @@ def copy_model_file(source: Path, target: Path) -> Path:
     return target
 
 
-def export_onnx(model, meta, out: Path, opset: int = 17):
-    """Write the BN-folded, unpadded network to ``out``; returns that network (for the check)."""
+def _is_model_file(path: Path) -> bool:
+    from unet_desktop.ml.models.modelfile import read_meta
+
+    try:
+        read_meta(path)
+    except ModelFileError:
+        return False
+    return True
+
+
+def refuse_model_target(source: Path, target: Path) -> None:
+    """Raise ``ModelFileError`` when writing ``target`` would replace the model ``source`` or
+    another model file (an export onto the model's own name destroys it)."""
+    if not target.exists():
+        return
+    if source.exists() and os.path.samefile(source, target):
+        raise ModelFileError(target, "this is the model file being exported; writing the ONNX "
+                             "there would destroy the model: choose a .onnx name")
+    if target.is_file() and _is_model_file(target):
+        raise ModelFileError(target, "this is a unet-desktop model file; writing the ONNX there "
+                             "would destroy it: choose a .onnx name")
+
+
+def export_onnx(model, meta, out: Path, opset: int = 17,
+                check: Callable[[Any, bytes], None] | None = None):
+    """Write the BN-folded, unpadded network to ``out`` atomically; returns that network.
+
+    ``check(network, onnx_bytes)`` runs before anything is written: what it raises leaves
+    ``out`` as it was (no file, or the previous one)."""
     import onnx
 
     from unet_desktop.ml.inference.onnx_engine import Unpadded, export_bytes
@@ -42,12 +76,17 @@ def export_onnx(model, meta, out: Path, opset: int = 17):
     entry = proto.metadata_props.add()
     entry.key, entry.value = "unet_desktop_meta", json.dumps(meta.to_dict())
     onnx.checker.check_model(proto)
-    onnx.save(proto, str(out))
-    return Unpadded(folded).eval()
+    data = proto.SerializeToString()
+    net = Unpadded(folded).eval()
+    if check is not None:
+        check(net, data)
+    atomic_write_bytes(out, data)
+    return net
 
 
-def check_onnx(net, meta, out: Path, multiple: int) -> float:
-    """Max |difference| of the logits (torch vs onnxruntime) on a non-square random input."""
+def check_onnx(net, meta, exported: Path | bytes, multiple: int) -> float:
+    """Max |difference| of the logits (torch vs onnxruntime) on a non-square random input;
+    ``exported``: the ONNX file or its bytes."""
     import numpy as np
     import onnxruntime
     import torch
@@ -55,15 +94,41 @@ def check_onnx(net, meta, out: Path, multiple: int) -> float:
     x = torch.randn(2, meta.in_channels, 2 * multiple, 3 * multiple)
     with torch.inference_mode():
         expected = net(x).numpy()
-    session = onnxruntime.InferenceSession(str(out), providers=["CPUExecutionProvider"])
+    model = exported if isinstance(exported, bytes) else str(exported)
+    session = onnxruntime.InferenceSession(model, providers=["CPUExecutionProvider"])
     got = session.run(None, {"image": x.numpy()})[0]
     return float(np.abs(got - expected).max() / max(1.0, float(np.abs(expected).max())))
+
+
+def onnxruntime_installed() -> bool:
+    try:
+        import onnxruntime  # noqa: F401
+    except ImportError:
+        return False
+    return True
+
+
+@dataclass
+class OnnxruntimeCheck:
+    """A ``check`` for :func:`export_onnx`: raises ``RuntimeError`` when onnxruntime disagrees
+    with torch; :attr:`difference` is what it found."""
+
+    meta: Any
+    multiple: int
+    difference: float | None = None
+
+    def __call__(self, net, exported: bytes) -> None:
+        self.difference = check_onnx(net, self.meta, exported, self.multiple)
+        if self.difference > CHECK_TOLERANCE:
+            raise RuntimeError(f"onnxruntime's output differs from torch by "
+                               f"{self.difference:.1e} (relative); nothing written")
 
 
 def export_onnx_file(source: Path, target: Path) -> str:
     """Export a model file to ONNX and check it with onnxruntime when installed; a report line.
 
-    Raises ``RuntimeError`` without the onnx package or when onnxruntime disagrees."""
+    Raises ``ModelFileError`` for a target that is a model file, ``RuntimeError`` without the
+    onnx package or when onnxruntime disagrees (nothing written)."""
     try:
         import onnx  # noqa: F401
     except ImportError as exc:
@@ -71,13 +136,14 @@ def export_onnx_file(source: Path, target: Path) -> str:
                            "pip install 'unet-desktop[onnx]'") from exc
     from unet_desktop.ml.models.modelfile import load_model_file
 
+    refuse_model_target(source, target)
     model, meta = load_model_file(source)
-    net = export_onnx(model, meta, target)
-    try:
-        import onnxruntime  # noqa: F401
-    except ImportError:
+    if not onnxruntime_installed():
+        export_onnx(model, meta, target)
         return f"Exported {target.name} (onnxruntime is not installed: not checked)"
-    diff = check_onnx(net, meta, target, model.size_multiple)
-    if diff > CHECK_TOLERANCE:
-        raise RuntimeError(f"{target}: onnxruntime's output differs from torch by {diff:.1e}")
-    return f"Exported {target.name}; onnxruntime agrees with torch within {diff:.0e}"
+    check = OnnxruntimeCheck(meta, model.size_multiple)
+    try:
+        export_onnx(model, meta, target, check=check)
+    except RuntimeError as exc:
+        raise RuntimeError(f"{target}: {exc}") from exc
+    return f"Exported {target.name}; onnxruntime agrees with torch within {check.difference:.0e}"
