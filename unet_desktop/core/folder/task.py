@@ -62,13 +62,14 @@ class ModelVersion:
     parent: str | None = None  # the parent's version id; None: from the ImageNet encoder
     created: str = ""
     metrics: dict = field(default_factory=dict)  # validation miou, mdice, loss
-    corrected_images: int = 0  # labelled images it was trained and validated on
+    corrected_images: int = 0  # labelled images it was trained and validated on (or held back)
     note: str = ""  # e.g. the learning loop's verdict: promoted, or kept as a candidate
     # whether it was judged on validation images it never trained on (None: not recorded), and
     # on how many; below 2 (core.folder.learning_record.MIN_VALIDATION_IMAGES) a version is
     # unvalidated (ml.loop.promotion_gate)
     validated: bool | None = None
     validation_images: int | None = None
+    held_back: int = 0  # of corrected_images: the folder's validation images, too few to judge
 
     def to_dict(self) -> dict:
         d = {"name": self.name, "file": self.file, "version": self.version,
@@ -78,6 +79,8 @@ class ModelVersion:
             d["validated"] = self.validated
         if self.validation_images is not None:
             d["validation_images"] = self.validation_images
+        if self.held_back:
+            d["held_back"] = self.held_back
         return {**d, "note": self.note} if self.note else d
 
     @classmethod
@@ -93,7 +96,8 @@ class ModelVersion:
                    int(d.get("corrected_images") or 0), str(d.get("note") or ""),
                    d["validated"] if isinstance(d.get("validated"), bool) else None,
                    d["validation_images"] if isinstance(d.get("validation_images"), int)
-                   else None)
+                   else None,
+                   d["held_back"] if isinstance(d.get("held_back"), int) else 0)
 
 
 @dataclass(frozen=True)
@@ -240,7 +244,21 @@ def version_from_metadata(stored: str, meta: dict, name: str = "") -> ModelVersi
         metrics={k: metrics[k] for k in _METRIC_KEYS if isinstance(metrics.get(k), (int, float))},
         corrected_images=int(summary.get("images") or 0),
         validation_images=(0 if summary.get("val_on_train") else int(summary["val_images"]))
-        if isinstance(summary.get("val_images"), int) else None)
+        if isinstance(summary.get("val_images"), int) else None,
+        held_back=_held_back(summary))
+
+
+def _held_back(summary: dict) -> int:
+    """The folder's validation images a run held out but could not judge on (too few): in
+    neither set. Files from before the summary said so: the images neither trained nor
+    validated on."""
+    if isinstance(summary.get("held_back"), int):
+        return summary["held_back"]
+    counts = [summary.get(k) for k in ("images", "train_images", "val_images")]
+    if not all(isinstance(c, int) for c in counts) or summary.get("val_on_train") is not True:
+        return 0
+    images, trained, _ = counts
+    return max(0, images - trained)
 
 
 # --- classes -------------------------------------------------------------------------------------

@@ -40,6 +40,10 @@ def _parent_name(task: Task, version: ModelVersion) -> str:
 
 def images_text(version: ModelVersion) -> str:
     """How many labelled images, and how many of them validated the version."""
+    if version.held_back:  # the folder's validation images, too few: neither set
+        trained = version.corrected_images - version.held_back
+        return (f"{version.corrected_images} ({trained} trained, {version.held_back} held "
+                "back: too few to validate)")
     held = version.validation_images
     if held is None:  # recorded before the count was
         return str(version.corrected_images)

@@ -193,6 +193,7 @@ class _Run:
             "source": self.source,
             "images": len(self.samples),
             "train_images": len(self.train_samples),
+            "held_back": self.held_back,  # the folder's validation images, too few: unused
             "val_images": self._val_images(),
             "val_on_train": self.val_on_train,
             "val_labelled": round(self.val_labelled, 4),
