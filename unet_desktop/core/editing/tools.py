@@ -20,7 +20,7 @@ from unet_desktop.core.editing.fills import flood_fill, polygon_fill
 from unet_desktop.core.editing.mask_values import background_value, erase_value
 
 DEFAULT_BRUSH_SIZE = 15  # px; the window's default too (gui.settings reads it)
-POLYGON_CLOSE_RADIUS = 4.0  # px: a click this close to the first vertex closes the polygon
+POLYGON_CLOSE_RADIUS = 4.0  # image px: a click this close to the first vertex closes the polygon
 
 
 def _paint_value(document: MaskDocument, value: int) -> int:
@@ -189,6 +189,7 @@ class PolygonTool(Tool):
     """
 
     name = "polygon"
+    close_radius = POLYGON_CLOSE_RADIUS  # image px (a window scales it with the zoom)
 
     def __init__(
         self, document: MaskDocument | None = None, value: int = 255, lasso: bool = False
@@ -220,7 +221,7 @@ class PolygonTool(Tool):
             return None
         if len(self.points) >= 3:
             fx, fy = self.points[0]
-            if math.hypot(x - fx, y - fy) <= POLYGON_CLOSE_RADIUS:
+            if math.hypot(x - fx, y - fy) <= self.close_radius:
                 return self.finish()
         self.points.append((x, y))
         return None

@@ -1,7 +1,7 @@
 """Accept the prediction in one region only (no Qt): in a task with sparse labels the prediction
 is a layer of its own, and this tool makes it the labels where the user says it is right.
 
-- A click (press and release within :data:`CLICK_PX`) accepts the predicted region under it:
+- A click (press and release within ``click_px``) accepts the predicted region under it:
   the connected pixels the prediction gives the clicked class, bounded to what is visibly one
   region (``region_fix.clicked_region``: a cell whole, a stretch of a membrane network; in a
   trimap a pet with its border).
@@ -26,7 +26,7 @@ from unet_desktop.core.editing.tools import DEFAULT_BRUSH_SIZE, Tool
 from unet_desktop.core.smart.region_fix import clicked_region
 from unet_desktop.core.smart.smart_tools import PredictionSource, _no_prediction
 
-CLICK_PX = 2.0  # a press and release closer than this is a click, not a drag
+CLICK_PX = 2.0  # image px: a press and release closer than this is a click, not a drag
 NO_PREDICTION = "No prediction in this task's classes on screen to accept"
 
 
@@ -50,6 +50,7 @@ class AcceptPredictionTool(Tool):
 
     name = "accept"
     label = "Accept prediction here"
+    click_px = CLICK_PX  # image px (a window scales it with the zoom)
 
     def __init__(self, document: MaskDocument | None = None, size: int = DEFAULT_BRUSH_SIZE,
                  limit: BBox | None = None, prediction: PredictionSource = _no_prediction):
@@ -82,7 +83,7 @@ class AcceptPredictionTool(Tool):
             self._press = self._last = self._labels = None
             return None
         if self._last is None:
-            if math.hypot(x - press[0], y - press[1]) < CLICK_PX:
+            if math.hypot(x - press[0], y - press[1]) < self.click_px:
                 return None
             self._last = press  # a drag: the brush starts where it was pressed
         a, self._last = self._last, (x, y)
@@ -96,7 +97,7 @@ class AcceptPredictionTool(Tool):
         doc, press = self.document, self._press
         if doc is None or press is None:
             return None
-        if self._last is not None or math.hypot(x - press[0], y - press[1]) >= CLICK_PX:
+        if self._last is not None or math.hypot(x - press[0], y - press[1]) >= self.click_px:
             bbox = self.move(x, y)
         else:
             bbox = self._accept_region(doc, press)

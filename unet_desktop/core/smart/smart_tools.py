@@ -255,6 +255,7 @@ class ScissorsTool(PolygonTool):
 
     name = "scissors"
     close_radius = 6.0  # image px: a click this close to the first point closes the outline
+    # (a window scales it with the zoom)
 
     def __init__(self, document: MaskDocument | None = None, value: int = 255):
         super().__init__(document, value)
@@ -309,6 +310,7 @@ class RegionFixTool(Tool):
 
     name = "fix"
     label = "Fix region"
+    click_px = 2.0  # image px a release may stray and still be a click (scaled with the zoom)
 
     def __init__(self, document: MaskDocument | None = None, value: int = 255,
                  limit: BBox | None = None, prediction: PredictionSource = _no_prediction):
@@ -338,7 +340,7 @@ class RegionFixTool(Tool):
         together = (1, 3) if doc.scheme.kind == "trimap" else ()  # a pet and its border
         to = None
         found = clicked_region(labels, *press, self.limit, together)
-        if found is not None and math.hypot(x - press[0], y - press[1]) > 2:
+        if found is not None and math.hypot(x - press[0], y - press[1]) > self.click_px:
             (y0, x0, y1, x1), inside = found
             row, col = math.floor(y), math.floor(x)
             in_region = y0 <= row < y1 and x0 <= col < x1 and inside[row - y0, col - x0]

@@ -53,6 +53,7 @@ TOOL_TITLES = {
 SIZED_TOOLS = ("brush", "eraser", "accept")
 LIMITED_TOOLS = ("wand", "fix", "accept")  # work in the visible part of a large image
 LARGE_IMAGE_PIXELS = 16_000_000
+CLOSE_SCREEN_PX = 6.0  # a click this close to a polygon's first point on screen closes it
 
 
 def default_value(scheme: LabelScheme) -> int:
@@ -216,8 +217,10 @@ class ToolController(QObject):
         if self._name in LIMITED_TOOLS:
             tool.limit = self._visible_box()
         zoom = max(self._canvas.zoom(), 1e-6)  # screen px per image px
-        if isinstance(tool, ScissorsTool):  # the first point is as easy to hit at every zoom
-            tool.close_radius = 6.0 / zoom
+        if isinstance(tool, PolygonTool):  # the first point is as easy to hit at every zoom
+            tool.close_radius = CLOSE_SCREEN_PX / zoom
+        if isinstance(tool, (AcceptPredictionTool, RegionFixTool)):  # click or drag: on screen
+            tool.click_px = QApplication.startDragDistance() / zoom
         if isinstance(tool, WandTool):  # 2 screen px of sideways drag per tolerance step
             tool.drag_px_per_step = 2.0 / zoom
         self._after(tool.press(x, y), finished=False)
