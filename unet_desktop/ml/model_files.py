@@ -6,8 +6,9 @@ multiples of the model's size multiple and returns logits (batch, classes, heigh
 BatchNorm is folded into the convolutions; the model's metadata is stored in the ONNX file's
 metadata as JSON under ``unet_desktop_meta``.
 
-An export never replaces a model by accident: it refuses a target that is a model file (the
-model's own name picked by a slip), and writes the ONNX atomically once checked.
+Neither ever replaces a model by accident: an export refuses a target that is a model file (the
+model's own name picked by a slip), and the window passes the version in use so that a file
+rewritten since it was loaded is refused rather than copied as if it were that model.
 """
 
 from __future__ import annotations
@@ -26,14 +27,33 @@ from unet_desktop.core.io.atomic import atomic_write, atomic_write_bytes
 CHECK_TOLERANCE = 1e-3  # max |logit difference| allowed, relative to the logits' scale
 
 
-def copy_model_file(source: Path, target: Path) -> Path:
-    """Copy a model file atomically (the target is whole or untouched)."""
-    if source.resolve() == target.resolve():
-        return target
+def _check_version(path: Path, expected: str | None, found: str | None = None) -> None:
+    """Refuse a file that no longer holds the model version ``expected`` (None: any);
+    ``found``: the version read from it already."""
+    from unet_desktop.ml.models.modelfile import read_meta
+
+    if expected is None:
+        return
+    found = found or read_meta(path).version
+    if found != expected:
+        raise ModelFileError(path, f"the file now holds another model (version {found}), not "
+                             f"the one in use (version {expected}); Save As and Export copy the "
+                             "file, so they cannot write the model in use (open the file again "
+                             "to use the one it holds)")
+
+
+def copy_model_file(source: Path, target: Path, version: str | None = None) -> Path:
+    """Copy a model file atomically (the target is whole or untouched). With ``version``, the
+    copy must hold that model version (the one in use), else the target is left untouched."""
     if not source.is_file():
-        raise ModelFileError(source, "no such file")
+        raise ModelFileError(source, "no such file: the model in use was loaded from it, and "
+                             "Save As copies that file" if version else "no such file")
+    # Opened before its version is checked: a file replaced after the check (writers replace
+    # model files atomically) leaves this handle on the bytes that were checked.
     with source.open("rb") as src:
-        atomic_write(target, lambda dst: shutil.copyfileobj(src, dst, 1 << 20))
+        _check_version(source, version)
+        if source.resolve() != target.resolve():
+            atomic_write(target, lambda dst: shutil.copyfileobj(src, dst, 1 << 20))
     return target
 
 
@@ -124,11 +144,12 @@ class OnnxruntimeCheck:
                                f"{self.difference:.1e} (relative); nothing written")
 
 
-def export_onnx_file(source: Path, target: Path) -> str:
+def export_onnx_file(source: Path, target: Path, version: str | None = None) -> str:
     """Export a model file to ONNX and check it with onnxruntime when installed; a report line.
 
-    Raises ``ModelFileError`` for a target that is a model file, ``RuntimeError`` without the
-    onnx package or when onnxruntime disagrees (nothing written)."""
+    With ``version``, the file must still hold that model version (the one in use). Raises
+    ``ModelFileError`` for a target that is a model file (or a source that changed),
+    ``RuntimeError`` without the onnx package or when onnxruntime disagrees (nothing written)."""
     try:
         import onnx  # noqa: F401
     except ImportError as exc:
@@ -137,7 +158,11 @@ def export_onnx_file(source: Path, target: Path) -> str:
     from unet_desktop.ml.models.modelfile import load_model_file
 
     refuse_model_target(source, target)
+    if version is not None and not source.is_file():
+        raise ModelFileError(source, "no such file: the model in use was loaded from it, and "
+                             "the export reads that file")
     model, meta = load_model_file(source)
+    _check_version(source, version, meta.version)
     if not onnxruntime_installed():
         export_onnx(model, meta, target)
         return f"Exported {target.name} (onnxruntime is not installed: not checked)"

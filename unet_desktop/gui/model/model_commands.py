@@ -125,17 +125,20 @@ class ModelCommands(QObject):
         self.model_label_changed.emit(f"No model: {reason}")
 
     # --- files ----------------------------------------------------------------------------------
-    def _active_file(self) -> Path | None:
+    def _active_file(self) -> tuple[Path, str] | None:
+        """The file of the model in use and its version: Save As and Export read that file,
+        and refuse it when it holds another version now (rewritten since it was loaded)."""
         model = self.models.active
         if model is None or model.path is None:
             self.error.emit("The model in use has no file to save or export")
             return None
-        return model.path
+        return model.path, model.version
 
     def save_model_as(self, target: str | Path | None = None) -> Job | None:
-        source = self._active_file()
-        if source is None:
+        active = self._active_file()
+        if active is None:
             return None
+        source, version = active
         if target is None:
             target, _ = QFileDialog.getSaveFileName(self._dialog_parent, "Save the model as",
                                                     str(source.parent / source.name),
@@ -144,14 +147,15 @@ class ModelCommands(QObject):
                 return None
         target = Path(target)
         return self.models.worker.submit(
-            lambda token: copy_model_file(source, target), Priority.BACKGROUND,
+            lambda token: copy_model_file(source, target, version), Priority.BACKGROUND,
             name="save model", on_result=lambda path: self.message.emit(f"Saved {path}"),
             on_error=lambda msg: self.error.emit(f"Cannot save the model: {msg}"))
 
     def export_onnx(self, target: str | Path | None = None) -> Job | None:
-        source = self._active_file()
-        if source is None:
+        active = self._active_file()
+        if active is None:
             return None
+        source, version = active
         if target is None:
             target, _ = QFileDialog.getSaveFileName(
                 self._dialog_parent, "Export the model to ONNX",
@@ -161,7 +165,7 @@ class ModelCommands(QObject):
         target = Path(target)
         self.message.emit(f"Exporting {target.name}...")
         return self.models.worker.submit(
-            lambda token: export_onnx_file(source, target), Priority.BACKGROUND,
+            lambda token: export_onnx_file(source, target, version), Priority.BACKGROUND,
             name="export onnx", on_result=self.message.emit,
             on_error=lambda msg: self.error.emit(f"Cannot export to ONNX: {msg}"))
 
