@@ -193,6 +193,7 @@ class MainWindow(QMainWindow):
             self.model_actions, self.prediction_dock.accept_button, self.tools, self.task_banner,
             self.open_folder, user_models_dir(), self, self._ask_for_task, self)
         self.model_commands.fallback_previous = self.task_commands.parent_version_file
+        self.training_commands.ensure_task = self.task_commands.ensure_task
         self.task_commands.task_changed.connect(self.model_commands.refresh_rollback)
         self.session.workspace_opened.connect(self.model_commands.refresh_rollback)
         for changed in (self.session.workspace_opened, self.task_commands.task_changed):

@@ -17,6 +17,7 @@ in (the old one stays "previous": compare with C, roll back from the Model menu)
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -58,6 +59,9 @@ class TrainingCommands(QObject):
         self.config_overrides: dict[str, Any] = {}  # TrainConfig fields the dialog does not show
         self._runs: dict[str, RunPlan] = {}  # output file -> the task's run it belongs to
         self._renamed: set[str] = set()  # outputs of runs from the task's renamed-class model
+        # the open folder's task, made from its classes if it has none (TaskController.ensure_task):
+        # then every fine-tune is a run of the folder's model owner, like a learning round
+        self.ensure_task: Callable[[], Any] | None = None
         actions.batch_predict.triggered.connect(self.batch_predict)
         session.workspace_opened.connect(self._stop_the_old_folders_batch)
         actions.finetune.triggered.connect(self.finetune)
@@ -125,11 +129,20 @@ class TrainingCommands(QObject):
         if ws is None:
             self.message.emit("Open a folder with corrected masks first")
             return None
+        if ws.read_only:  # its models and task.json belong to the window that writes it
+            holder = ws.lock_holder
+            self.message.emit("Cannot fine-tune here: this folder is read-only ("
+                              + (f"open in another window, {holder.describe()}" if holder
+                                 else "it cannot be written") + ")")
+            return None
         if self.training_dock.running:
             self._show_training_dock()
             self.message.emit("A training run is going; cancel it in the Training dock first")
             return None
         self.session.save("fine-tune")  # the user's edits; a prediction only looked at stays unwritten
+        if self.ensure_task is not None and self.ensure_task() is None:
+            return None  # said: every fine-tune is a run of the folder's task
+        ws = self.session.workspace
         planned = self.plan_for(ws)
         plan, run = planned if planned is not None else (None, None)
         dialog = FinetuneDialog(self.models.active, ws, self.models_folder,

