@@ -15,8 +15,8 @@ from tests.gui.conftest_model import (  # noqa: F401 - fixtures are used by name
     make_pets,
     tiny_model,
 )
-from tests.gui.test_learning_loop import new_window
-from tests.gui.test_models_meet import hold_fine_tunes, start_fine_tune
+from tests.gui.test_learning_loop import gate_scores, new_window
+from tests.gui.test_models_meet import QUICK, Hold, hold_fine_tunes, start_fine_tune
 from unet_desktop.core.folder.folder_lock import lock_path
 from unet_desktop.core.folder.task import Task, load_task, save_task
 from unet_desktop.core.labels import trimap_scheme
@@ -85,3 +85,35 @@ def test_a_read_only_window_refuses_to_fine_tune_and_says_who_writes_the_folder(
     assert not list((pets / ".unet-desktop" / "models").glob("*.reserved"))  # nothing planned
     win.close()
 
+
+def test_the_fine_tune_dialog_left_open_while_a_round_is_promoted_starts_from_that_round(
+        qtbot, tmp_path, tiny_model, monkeypatch):
+    pets = make_pets(tmp_path / "pets", n_images=7, n_labelled=4)
+    win = new_window(qtbot, pets, tiny_model)
+    gate_scores(monkeypatch, win.models.active_version, candidate_better=True)
+    hold = Hold(monkeypatch)
+    said: list[str] = []
+    win.training_commands.message.connect(said.append)
+    win.model_actions.learn_as_i_correct.trigger()
+    qtbot.waitUntil(lambda: len(hold.plans) == 1, timeout=TIMEOUT_MS)
+    win.training_commands.config_overrides = QUICK
+    win.model_actions.finetune.trigger()
+    dialog = win.training_commands.finetune_dialog
+    dialog.epochs_spin.setValue(1)
+    dialog.size_spin.setValue(32)
+    with qtbot.waitSignal(win.learning.round_finished, timeout=60_000) as done:
+        hold.release()
+    qtbot.waitUntil(lambda: not win.models.loading, timeout=TIMEOUT_MS)
+    round_version = done.args[0].version
+    assert win.models.active_version == round_version  # promoted while the dialog was open
+    win.model_actions.learn_as_i_correct.trigger()  # off: no next round
+    dialog.accept()
+    job = win.training_dock.job
+    assert "the model in use changed while the dialog was open" in said[-1]
+    qtbot.waitUntil(lambda: job.finished, timeout=60_000)
+    qtbot.waitUntil(lambda: load_task(pets).model != f"models/{hold.plans[0].name}.safetensors",
+                    timeout=TIMEOUT_MS)
+    task = load_task(pets)
+    fine_tune = task.version_of(task.model)
+    assert fine_tune.parent == round_version and "candidate" not in fine_tune.note
+    win.close()

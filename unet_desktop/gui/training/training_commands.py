@@ -186,6 +186,11 @@ class TrainingCommands(QObject):
 
     def _start_training(self, dialog: FinetuneDialog, run: RunPlan | None = None) -> Job | None:
         ws = self.session.workspace
+        replanned = ""
+        if run is not None:
+            run, replanned = self._plan_again_if_stale(dialog, run)
+            if run is None:
+                return None
         overrides = dict(self.config_overrides)
         if run is not None:  # the folder's frozen validation set, as the dialog named it
             overrides.setdefault("holdout", dialog.plan.holdout)
@@ -214,8 +219,35 @@ class TrainingCommands(QObject):
             return None
         if run is not None:
             self._runs[os.path.realpath(run.out)] = run
-        self.message.emit(f"Fine-tuning into {config.out.name}...{gave_way}")
+        self.message.emit(f"Fine-tuning into {config.out.name}...{replanned}{gave_way}")
         return job
+
+    def _plan_again_if_stale(self, dialog: FinetuneDialog,
+                             run: RunPlan) -> tuple[RunPlan | None, str]:
+        """The run planned when the dialog opened, or a new plan when the model in use changed
+        while it was open (a round promoted, Roll Back, Model > Versions): a fine-tune starts
+        from the model in use when the user says Start. Returns the run (None: said why not)
+        and what to say about it."""
+        owner = folder_models(run.root, self.models_folder)
+        try:
+            start, task = self.models.start_in(owner), owner.task
+        except FileError:
+            return run, ""  # said when it is planned or recorded
+        if start.path == run.parent and task is not None and task.model == run.in_use:
+            return run, ""
+        self._renamed.discard(os.path.realpath(run.out))
+        owner.discard(run)
+        ws = self.session.workspace
+        if self.models.loading or ws is None or not same_folder(ws.root, run.root):
+            self.error.emit("Cannot start training: the model in use changed while the "
+                            "Fine-tune dialog was open; open it again")
+            return None, ""
+        planned = self.plan_for(ws)
+        if planned is None:
+            return None, ""  # said
+        dialog.plan, run = planned
+        return run, (f" It {dialog.plan.origin}: the model in use changed while the dialog "
+                     "was open.")
 
     def _take_the_folder(self, run: RunPlan) -> str:
         """One run at a time per folder: a learning round that trains gives way. Returns what
