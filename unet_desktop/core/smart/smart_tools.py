@@ -289,8 +289,10 @@ class ScissorsTool(PolygonTool):
         return None
 
     def finish(self) -> BBox | None:
-        if self.path is not None and len(self.path.anchors) >= 3:
-            self.points = self.path.closed()
+        """Close and fill the outline; like a polygon's, it needs 3 points (fewer are dropped,
+        however many the edge-following path between them has)."""
+        enough = self.path is not None and len(self.path.anchors) >= 3
+        self.points = self.path.closed() if enough else []
         self.path = None
         return super().finish()
 
