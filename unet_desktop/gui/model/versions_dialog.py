@@ -10,6 +10,8 @@ version (never the one in use).
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (
     QAbstractItemView,
@@ -36,6 +38,17 @@ def _parent_name(task: Task, version: ModelVersion) -> str:
         return "ImageNet encoder"
     parent = next((v for v in task.versions if v.version == version.parent), None)
     return parent.name if parent is not None else f"model {version.parent}"
+
+
+def trained_text(created: str) -> str:
+    """When a version was trained, in the local time zone (files store UTC with its offset)."""
+    try:
+        moment = datetime.fromisoformat(created)
+    except ValueError:  # not a time: shown as stored
+        return created.replace("T", " ")[:16]
+    if moment.tzinfo is None:  # no zone given: shown as stored, not guessed
+        return moment.strftime("%Y-%m-%d %H:%M")
+    return moment.astimezone().strftime("%Y-%m-%d %H:%M")
 
 
 def images_text(version: ModelVersion) -> str:
@@ -117,7 +130,7 @@ class VersionsDialog(QDialog):
                            "double-click one (or select it and Use) to predict with it.")
         self.table.setRowCount(len(versions))
         for row, v in enumerate(versions):
-            cells = (v.name, v.created.replace("T", " ")[:16], _parent_name(task, v),
+            cells = (v.name, trained_text(v.created), _parent_name(task, v),
                      images_text(v), validation_text(v),
                      "●" if v.file == task.model else "", v.note)
             for col, text in enumerate(cells):
