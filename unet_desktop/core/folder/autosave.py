@@ -160,6 +160,10 @@ class RecoveryJournal:
         newest = {e.key: e for e in self.entries(workspace) if e.left_behind}  # oldest first
         return sorted(newest.values(), key=lambda e: (e.saved_at, e.key))
 
+    def left_in_gone_folders(self) -> list[RecoveryEntry]:
+        """Leftovers of workspaces that are no folder any more (moved or renamed since)."""
+        return [e for e in self.entries() if e.left_behind and not os.path.isdir(e.workspace)]
+
     def get(self, workspace: str | os.PathLike, key: str) -> RecoveryEntry | None:
         """This window's autosave of ``key``."""
         entry = self._read().get((_workspace_id(workspace), key, this_process()))

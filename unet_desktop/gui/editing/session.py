@@ -38,7 +38,13 @@ from unet_desktop.core.editing.document import MaskDocument
 from unet_desktop.core.editing.history import HistoryStore
 from unet_desktop.core.editing.history_archive import HistoryArchive
 from unet_desktop.core.errors import FileError
-from unet_desktop.core.folder.autosave import RecoveryJournal, default_recovery_dir, save_document
+from unet_desktop.core.folder.autosave import (
+    RecoveryEntry,
+    RecoveryJournal,
+    default_recovery_dir,
+    save_document,
+)
+from unet_desktop.core.folder.image_entry import ImageEntry
 from unet_desktop.core.folder.open_document import open_document
 from unet_desktop.core.folder.workspace import ImageState, Workspace
 from unet_desktop.core.io.paths import folder_identity
@@ -60,6 +66,7 @@ class AcceptedPrediction:
 class EditingSession(QObject):
     """Opens images of a workspace into documents and writes them back."""
 
+    folder_opening = Signal(object)  # the folder about to open; the open workspace still writes
     workspace_opened = Signal()
     document_opened = Signal()  # ``document`` is a new image (or None)
     mask_changed = Signal(object)  # the changed box (y0, x0, y1, x1)
@@ -166,7 +173,10 @@ class EditingSession(QObject):
                        default_scheme: LabelScheme | None = None) -> list[str]:
         """Open ``folder`` (raises :class:`FileError`) after leaving the current image; returns
         the keys of edits recovered from an earlier session that did not end normally.
-        ``default_scheme`` (the model's) applies when nothing in the folder tells the scheme."""
+        ``default_scheme`` (the model's) applies when nothing in the folder tells the scheme.
+        ``folder_opening`` goes first: a run writing the open folder stops while it still can
+        (its Workspace writes nothing once closed; two of one folder would overwrite states)."""
+        self.folder_opening.emit(Path(folder))
         workspace = Workspace.open(folder, default_scheme=default_scheme, writer=True)
         self.save_all("leave")  # what fails stays in the recovery journal for next time
         self.close_document("leave")
@@ -182,19 +192,21 @@ class EditingSession(QObject):
         return recovered
 
     def _recover(self) -> list[str]:
-        """Write autosaves left in the journal into the workspace (or keep them in memory)."""
+        """Write autosaves left in the journal into the workspace (or keep them in memory); what
+        cannot be matched to an image here stays in the journal and is said."""
         ws = self.workspace
-        recovered = []
-        for entry in self.journal.left_behind(ws.root):  # not another live window's
+        recovered, notes = [], []
+        leftovers = self.journal.left_behind(ws.root)  # not another live window's
+        for entry in leftovers:
             if entry.key not in ws:
                 continue
             try:
                 mask = self.journal.load(entry, ws.scheme)
             except FileError as exc:
-                self.error.emit(f"Cannot recover the autosave of {entry.key}: {exc}")
+                notes.append(f"Cannot recover the autosave of {entry.key}: {exc}")
                 continue
             recovered.append(entry.key)
-            newer = _written_after(ws[entry.key].mask_path, entry.saved_at)
+            newer = _newer_than_autosave(ws[entry.key], entry.saved_at)
             try:
                 ws.save_mask(entry.key, mask, ImageState.CORRECTED, keep_existing=newer)
             except (FileError, OSError):
@@ -207,9 +219,13 @@ class EditingSession(QObject):
             self.journal.discard(ws.root, entry.key)
             self.saved.emit(entry.key, "recovered")
             if newer:
-                self.error.emit(f"{entry.key}: its mask file is newer than your unsaved edits "
-                                "recovered over it; that version was kept in "
-                                ".unet-desktop/replaced/")
+                notes.append(_newer_note(ws[entry.key]))
+        unmatched = [e for e in leftovers if e.key not in ws]
+        moved = [e for e in self.journal.left_in_gone_folders() if e.key in ws]
+        if unmatched or moved:
+            notes.append(_unmatched_note(unmatched, moved, self.journal))
+        if notes:
+            self.error.emit("\n".join(notes))  # one message: a second would hide the first
         return recovered
 
     def open_image(self, key: str) -> bool:
@@ -436,6 +452,37 @@ class EditingSession(QObject):
         self.edit_state_changed.emit()
         self.saved.emit(key, reason)
         return True
+
+
+def _newer_than_autosave(entry: ImageEntry, saved_at: float) -> bool:
+    """Whether the image's mask file was written after its autosave at ``saved_at``. A stack's
+    file is rewritten for any of its slices: a slice whose page is unlabeled has nothing of its
+    own there to be newer."""
+    if entry.is_slice and not entry.has_mask:
+        return False
+    return _written_after(entry.mask_path, saved_at)
+
+
+def _newer_note(entry: ImageEntry) -> str:
+    if entry.is_slice:
+        return (f"{entry.key}: its mask stack {entry.mask_path.name} was written after your "
+                "unsaved edits (for this slice or another) and they were recovered over it; "
+                "the stack as it was is kept in .unet-desktop/replaced/")
+    return (f"{entry.key}: its mask file is newer than your unsaved edits recovered over it; "
+            "that version was kept in .unet-desktop/replaced/")
+
+
+def _unmatched_note(unmatched: list[RecoveryEntry], moved: list[RecoveryEntry],
+                    journal: RecoveryJournal) -> str:
+    """Leftovers of a session that ended unexpectedly that match no image of this folder."""
+    items = [f"{e.key} (autosaved {e.saved_at_text}, file {e.mask_file}): no image of that "
+             "name here now (renamed or deleted?)" for e in unmatched]
+    items += [f"{e.key} of {e.workspace} (autosaved {e.saved_at_text}, file {e.mask_file}): "
+              "that folder no longer exists (moved or renamed?)" for e in moved]
+    shown = "; ".join(items[:5]) + (f"; and {len(items) - 5} more" if len(items) > 5 else "")
+    return (f"Unsaved edits of {len(items)} image(s), left when the app last ended "
+            f"unexpectedly, were not recovered here; they are kept in {journal.masks_dir}: "
+            f"{shown}")
 
 
 def _written_after(path: Path, when: float) -> bool:
