@@ -41,7 +41,8 @@ STATE_MEANINGS = {
 MOUSE_ROWS = [  # the canvas's own mouse handling (gui/editing/canvas.py), not actions
     ("Canvas", "Paint, fill or draw with the tool", "Left button"),
     ("Canvas", "Zoom at the pointer", "Mouse wheel"),
-    ("Canvas", "Pan", "Middle or right button drag"),
+    ("Canvas", "Pan", "Middle button drag"),
+    ("Canvas", "Zoom", "Right button drag"),  # pyqtgraph's ViewBox scales on a right drag
 ]
 SOURCE_ROOT = Path(__file__).resolve().parents[2]  # the checkout, where README and docs/ are
 GUIDES = [  # (menu text, file under SOURCE_ROOT, anchor)

@@ -8,8 +8,8 @@ made for.
 
 The canvas knows nothing about tools or documents. It shows an image and a mask, zooms and pans,
 and reports the left mouse button as ``tool_pressed/moved/released`` in *image* coordinates
-(x right, y down, pixel (r, c) covers [c, c+1) x [r, r+1)). The middle or right button drags
-pan the view, the wheel zooms at the cursor.
+(x right, y down, pixel (r, c) covers [c, c+1) x [r, r+1)). A middle button drag pans the view,
+a right button drag zooms it (pyqtgraph's ViewBox), the wheel zooms at the cursor.
 """
 
 from __future__ import annotations
