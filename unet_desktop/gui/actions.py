@@ -59,7 +59,7 @@ class WindowActions:
         self.quit = _action(parent, "&Quit", std.Quit)
         # Edit
         self.undo = _action(parent, "&Undo", std.Undo)
-        self.redo = _action(parent, "&Redo", std.Redo, "Ctrl+Y")
+        self.redo = _action(parent, "&Redo", std.Redo, "Ctrl+Shift+Z", "Ctrl+Y")
         self.mark_verified = _action(parent, "Mark &Verified", "Ctrl+E",
                                      tip="Save the mask and mark it verified")
         # Enter finishes an open polygon, otherwise accepts the prediction (ModelActions)

@@ -1,0 +1,15 @@
+"""Help > Keyboard Shortcuts names both redo keys (Ctrl+Shift+Z, as the README says, and
+Ctrl+Y), not only the platform's first binding of the standard Redo key."""
+
+from __future__ import annotations
+
+from tests.gui.conftest import open_window
+
+
+def test_redo_lists_ctrl_shift_z_and_ctrl_y(qtbot):
+    win = open_window(qtbot)
+    dialog = win.help.show_shortcuts()
+    keys = {action: k for _menu, action, k in dialog.rows}
+    dialog.close()
+    assert set(keys["Redo"].split(", ")) == {"Ctrl+Shift+Z", "Ctrl+Y"}
+    win.close()
