@@ -9,7 +9,7 @@ from typing import Any
 def opened_message(ws: Any, recovered: list[str]) -> str:
     unset = ws.task is None and not any(e.has_mask for e in ws.entries)  # nothing says
     kind = "no task yet: File > New Task..." if unset else ws.scheme.kind
-    notes = [f"Opened {ws.root} ({len(ws)} images, {ws.layout} layout, {kind})"]
+    notes = [f"Opened {ws.root} ({_images_text(ws)}, {ws.layout} layout, {kind})"]
     if ws.skipped:
         path, reason = ws.skipped[0]
         notes.append(f"{len(ws.skipped)} files skipped ({path.name}: {reason})")
@@ -18,3 +18,14 @@ def opened_message(ws: Any, recovered: list[str]) -> str:
         notes.append(f"Recovered unsaved edits of {len(recovered)} image(s) from the last "
                      f"session: {', '.join(recovered[:5])}")
     return "; ".join(notes)
+
+
+def _images_text(ws: Any) -> str:
+    """``6 images``; with a multi-page TIFF, whose slices the file list shows one by one,
+    ``6 images (2 files, 1 stack)``."""
+    files = {e.image_path for e in ws.entries}
+    stacks = {e.image_path for e in ws.entries if e.is_slice}
+    text = f"{len(ws)} image{'s' * (len(ws) != 1)}"
+    if stacks:
+        text += f" ({len(files)} files, {len(stacks)} stack{'s' * (len(stacks) != 1)})"
+    return text

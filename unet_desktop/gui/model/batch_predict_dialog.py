@@ -42,7 +42,9 @@ SUMMARY_LINES = 500  # per category; a summary of 100k files must stay readable
 
 @dataclass
 class BatchSummary:
-    """What a run did, accumulated from the progress reports (Qt-free)."""
+    """What a run did, accumulated from the progress reports (Qt-free). The reports count jobs:
+    an image, or one slice of a multi-page TIFF; the headline counts files as the CLI does (a
+    stack is written when any of its slices was predicted) and the slices apart."""
 
     total: int = 0
     done: int = 0
@@ -54,12 +56,14 @@ class BatchSummary:
     finished: bool = False
     cancelled: bool = False
     error: str = ""  # why the run stopped, when it failed
+    file_statuses: dict[Path, set[str]] = field(default_factory=dict)  # of its slices
 
     def add(self, progress: Any) -> None:
         self.total, self.done = progress.total, progress.done
         self.elapsed_s = progress.elapsed_s
         self.finished, self.cancelled = progress.finished, progress.cancelled
         for r in progress.results:
+            self.file_statuses.setdefault(Path(r.image_path), set()).add(r.status)
             if r.status == "predicted":
                 self.written.append((r.key, str(r.output or "")))
                 if r.reason:  # e.g. values beyond the range the model's input rule fixed
@@ -69,10 +73,33 @@ class BatchSummary:
             else:
                 self.failed.append((r.key, r.reason))
 
+    @property
+    def has_stacks(self) -> bool:
+        """Whether a result so far was a slice of a stack (more results than files)."""
+        return len(self.written) + len(self.skipped) + len(self.failed) \
+            > len(self.file_statuses)
+
+    @property
+    def unit(self) -> str:
+        """What the progress counts: images, or slices once a stack is among them."""
+        return "slices" if self.has_stacks else "images"
+
+    def files(self, status: str) -> int:
+        """Image files written ("predicted": any slice was), "skipped" or "failed"."""
+        return sum(_file_status(s) == status for s in self.file_statuses.values())
+
     def headline(self) -> str:
         warned = f" ({len(self.warned)} with a warning)" if self.warned else ""
-        counts = (f"{len(self.written)} written{warned}, {len(self.skipped)} skipped, "
-                  f"{len(self.failed)} failed of {self.total} images")
+        if not self.has_stacks:
+            counts = (f"{len(self.written)} written{warned}, {len(self.skipped)} skipped, "
+                      f"{len(self.failed)} failed of {self.total} images")
+        else:  # like the CLI: files, then the slices
+            done = self.finished and not self.cancelled and not self.error
+            of = f" of {len(self.file_statuses)} images" if done else " images so far"
+            counts = (f"{self.files('predicted')} written, {self.files('skipped')} skipped, "
+                      f"{self.files('failed')} failed{of} (slices: {len(self.written)} "
+                      f"written{warned}, {len(self.skipped)} skipped, {len(self.failed)} "
+                      f"failed of {self.total})")
         if self.error:
             return f"Failed: {self.error}" + (f" (before that: {counts})" if self.done else "")
         state = "Cancelled" if self.cancelled else "Finished" if self.finished else "Running"
@@ -89,6 +116,13 @@ class BatchSummary:
                 if len(items) > SUMMARY_LINES:
                     lines.append(f"  ... and {len(items) - SUMMARY_LINES} more")
         return "\n".join(lines)
+
+
+def _file_status(statuses: set[str]) -> str:
+    """A file's status from its slices' (``commands.predict`` counts alike)."""
+    if "predicted" in statuses:
+        return "predicted"
+    return "failed" if "failed" in statuses else "skipped"
 
 
 class RateEstimator:
@@ -301,7 +335,8 @@ class BatchPredictDialog(QDialog):
         self.progress_bar.setValue(progress.done)
         rate, left = self._rate.update(progress.done, progress.total)
         self.status_label.setText(
-            f"{progress.done} / {progress.total} images · {rate:.1f} images/s · "
+            f"{progress.done} / {progress.total} {self.summary.unit} · "
+            f"{rate:.1f} {self.summary.unit}/s · "
             f"{format_duration(left)} left")
         self.summary_view.setPlainText(self.summary.text())
         self.progress_changed.emit(self.summary)
