@@ -127,4 +127,4 @@ def test_killed_writer_leaves_only_complete_old_or_new_masks(tmp_path):
             seen.add(matches[0])
     assert seen == {0, 1}  # both versions were on disk at some point: the writes really ran
     # temp files of killed writes may remain; they are never mistaken for masks
-    assert all(name.startswith(".m") for name in _leftovers(tmp_path))
+    assert all(name.startswith(atomic.TEMP_PREFIX) for name in _leftovers(tmp_path))

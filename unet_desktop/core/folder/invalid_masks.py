@@ -12,6 +12,7 @@ walks a snapshot).
 
 from __future__ import annotations
 
+import hashlib
 import os
 import shutil
 import threading
@@ -98,13 +99,23 @@ def size_mismatch(entry: ImageEntry, mask_shape: tuple[int, ...],
             f"{image_shape[1]}x{image_shape[0]}")
 
 
+def _short_stem(stem: str, limit: int = 200) -> str:
+    """``stem`` if it takes at most ``limit`` bytes, else its start and a hash of the whole:
+    a kept copy's name (stem, time stamp, a free-name number) stays within 255 bytes."""
+    if len(os.fsencode(stem)) <= limit:
+        return stem
+    digest = hashlib.sha1(os.fsencode(stem)).hexdigest()[:8]
+    start = os.fsencode(stem)[: limit - len(digest) - 1].decode(errors="ignore")
+    return f"{start}~{digest}"
+
+
 def keep_aside(sidecar: Path, target: Path, copy: bool = False) -> Path:
     """Move an invalid mask file about to be replaced to ``<sidecar>/replaced/`` (the user's
     file is never lost; ``copy`` leaves it in place too); raises :class:`MaskError` if it cannot
     be moved."""
     folder = sidecar / "replaced"
     stamp = time.strftime("%Y%m%d-%H%M%S")
-    kept = first_free_path(folder, f"{target.stem}-{stamp}", target.suffix)
+    kept = first_free_path(folder, f"{_short_stem(target.stem)}-{stamp}", target.suffix)
     try:
         folder.mkdir(parents=True, exist_ok=True)
         if copy:

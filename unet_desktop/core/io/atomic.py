@@ -1,7 +1,8 @@
 """Atomic file writes: a reader sees the old file or the new one, never a half-written mix.
 
 The data goes to a temporary file in the destination's folder (same file system, so the final
-rename is atomic), is flushed and fsynced, and then ``os.replace``d over the destination; the
+rename is atomic; its name, ``.unet-<8 random characters>.tmp``, is short whatever the
+destination's, so any name the file system allows can be written), is flushed and fsynced, and then ``os.replace``d over the destination; the
 folder is fsynced too where the platform allows it, so the rename survives a power cut. If
 anything fails before the rename, the temporary file is removed and the previous file is left
 untouched. Errors are raised as ``OSError`` (callers wrap them in their own ``FileError``).
@@ -18,10 +19,11 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import BinaryIO
 
+TEMP_PREFIX = ".unet-"
 TEMP_SUFFIX = ".tmp"
 _WINDOWS_RETRIES = 5
-# ".<destination name>.<mkstemp's 8 random characters>.tmp"
-_TEMP_NAME = re.compile(r"\..+\.[a-z0-9_]{8}" + re.escape(TEMP_SUFFIX))
+# ".unet-<mkstemp's 8 random characters>.tmp"; earlier versions wrote ".<destination name>.<8>.tmp"
+_TEMP_NAME = re.compile(r"(\.unet-|\..+\.)[a-z0-9_]{8}" + re.escape(TEMP_SUFFIX))
 
 
 def _umask() -> int:
@@ -70,7 +72,7 @@ def atomic_write(path: str | os.PathLike, write_fn: Callable[[BinaryIO], None]) 
     """
     path = Path(path)
     folder = path.parent
-    fd, tmp_name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=TEMP_SUFFIX, dir=folder)
+    fd, tmp_name = tempfile.mkstemp(prefix=TEMP_PREFIX, suffix=TEMP_SUFFIX, dir=folder)
     tmp = Path(tmp_name)
     try:
         with os.fdopen(fd, "wb") as f:
@@ -93,7 +95,8 @@ def atomic_write(path: str | os.PathLike, write_fn: Callable[[BinaryIO], None]) 
 def remove_stale_temp_files(folder: str | os.PathLike, older_than_s: float = 3600.0) -> list[Path]:
     """Delete temporary files that :func:`atomic_write` left in ``folder`` when its process died.
 
-    Only names of the form ``.<name>.<8 random chars>.tmp`` older than ``older_than_s`` seconds
+    Only names of the form ``.unet-<8 random chars>.tmp`` (or ``.<name>.<8 random chars>.tmp``,
+    from earlier versions) older than ``older_than_s`` seconds
     are removed (younger ones may belong to a write in progress). Returns the removed paths.
     """
     removed = []
