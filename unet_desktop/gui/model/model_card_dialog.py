@@ -102,6 +102,7 @@ def model_card_rows(meta: Any, path: Path | None = None) -> list[tuple[str, str]
         ("Training size", f"{meta.train_size} px"),
         ("Scale", SCALE_TEXT[meta.scale]),
         ("Normalisation", normalisation),
+        ("Input rule", f"{meta.rule.kind}: {meta.rule.describe()}"),  # how it reads the values
     ]
     if meta.description:
         rows.append(("Description", meta.description))
