@@ -9,6 +9,8 @@ import json
 import os
 import socket
 
+import pytest
+
 from tests.gui.conftest_model import (  # noqa: F401 - fixtures are used by name
     TIMEOUT_MS,
     make_model_file,
@@ -116,4 +118,24 @@ def test_the_fine_tune_dialog_left_open_while_a_round_is_promoted_starts_from_th
     task = load_task(pets)
     fine_tune = task.version_of(task.model)
     assert fine_tune.parent == round_version and "candidate" not in fine_tune.note
+    win.close()
+
+
+@pytest.mark.parametrize("again", [False, True], ids=["another folder", "the same folder"])
+def test_a_batch_predict_stopped_by_opening_a_folder_says_stopped_and_fails_no_image(
+        qtbot, tmp_path, tiny_model, again):
+    pets = make_pets(tmp_path / "pets", n_images=40, n_labelled=3)
+    other = pets if again else make_pets(tmp_path / "other", n_images=3, n_labelled=1)
+    win = new_window(qtbot, pets, tiny_model)
+    said: list[str] = []
+    win.training_commands.message.connect(said.append)
+    dialog = win.training_commands.batch_predict()
+    job = dialog.start()
+    qtbot.waitUntil(lambda: dialog.summary.done >= 5, timeout=60_000)
+    assert win.open_folder(other)
+    assert job.finished  # stopped before the folder it wrote was closed
+    qtbot.waitUntil(lambda: len(said) >= 2, timeout=TIMEOUT_MS)
+    assert said[0].startswith("Cancelled") and " 0 failed" in said[0], said
+    why = "the folder was opened again" if again else "another folder was opened"
+    assert said[1].startswith(f"Batch predict of pets stopped: {why}")
     win.close()

@@ -168,6 +168,13 @@ class Worker(QObject):
         with self._cond:
             return self._running is None and not any(j.state == PENDING for *_, j in self._heap)
 
+    def wait_until_finished(self, job: Job, timeout: float) -> bool:
+        """Block until ``job`` ended on the worker thread (its callbacks arrive later, on the UI
+        thread), at most ``timeout`` seconds; True if it did. For a cancelled long job whose
+        next step must end before something it uses goes (a folder it writes)."""
+        with self._cond:
+            return self._cond.wait_for(lambda: job.finished, timeout)
+
     def shutdown(self, timeout: float = 10.0) -> bool:
         """Cancel everything, let the running step end, close open generators; True if joined."""
         with self._cond:
@@ -212,6 +219,7 @@ class Worker(QObject):
                     continue
                 if job.token.cancelled and job._generator is None:
                     job.state = CANCELLED
+                    self._cond.notify_all()  # wait_until_finished
                     self._post(job, "finished", None)
                     continue
                 job.state = RUNNING
@@ -252,9 +260,11 @@ class Worker(QObject):
             heapq.heappush(self._heap, (job.priority, next(self._seq), job))
 
     def _complete(self, job: Job, state: str, result: Any) -> None:
-        job.result = result
-        job.state = state
-        job._generator = None
+        with self._cond:
+            job.result = result
+            job.state = state
+            job._generator = None
+            self._cond.notify_all()  # wait_until_finished
         self._post(job, "finished", None)
 
     def _close_all(self) -> None:

@@ -16,6 +16,7 @@ in (the old one stays "previous": compare with C, roll back from the Model menu)
 
 from __future__ import annotations
 
+import logging
 import os
 from collections.abc import Callable
 from pathlib import Path
@@ -36,6 +37,9 @@ from unet_desktop.gui.training.finetune_plan import TaskPlan
 from unet_desktop.gui.training.training_dock import TrainingDock
 from unet_desktop.gui.worker import Job
 from unet_desktop.ml.loop.folder_models import FolderModels, RunBusy, RunPlan, folder_models
+
+log = logging.getLogger(__name__)
+STOP_BATCH_S = 30.0  # how long opening a folder waits for a batch run writing it to stop
 
 
 class TrainingCommands(QObject):
@@ -63,7 +67,7 @@ class TrainingCommands(QObject):
         # then every fine-tune is a run of the folder's model owner, like a learning round
         self.ensure_task: Callable[[], Any] | None = None
         actions.batch_predict.triggered.connect(self.batch_predict)
-        session.workspace_opened.connect(self._stop_the_old_folders_batch)
+        session.folder_opening.connect(self._stop_the_batch_before)
         actions.finetune.triggered.connect(self.finetune)
         actions.show_training.triggered.connect(self._show_training_dock)
         training_dock.model_trained.connect(self._on_model_trained)
@@ -91,22 +95,27 @@ class TrainingCommands(QObject):
         dialog.raise_()
         return dialog
 
-    def _stop_the_old_folders_batch(self) -> None:
-        """A run writing masks into the folder closed now (through its Workspace, which writes
-        nothing more) or into the folder opened now (two Workspaces of one folder would write
-        their states over each other's) stops; a later run resumes where it stopped."""
+    def _stop_the_batch_before(self, opening: Path) -> None:
+        """A run writing masks into the open folder (whose Workspace writes nothing once closed)
+        or into the folder about to open (two Workspaces of one folder would write their states
+        over each other's) stops now, its images in flight written, before the open folder
+        closes; a later run resumes where it stopped."""
         dialog, ws = self.batch_dialog, self.session.workspace
-        if dialog is None or dialog.job is None or dialog.job.finished \
-                or dialog.workspace is ws:
-            return  # none runs, or it runs on the folder open
+        if dialog is None or dialog.job is None or dialog.job.finished:
+            return
         settings = dialog.settings()
         folder = settings.folder
         if settings.output is not None or not any(
-                w is not None and same_folder(w.root, folder) for w in (dialog.workspace, ws)):
-            return  # it writes an output folder, or a folder neither closed nor opened now
+                w is not None and same_folder(w.root, folder) for w in (dialog.workspace, ws)) \
+                and not same_folder(opening, folder):
+            return  # it writes an output folder, or a folder neither open nor opening
         dialog.cancel()
-        said = (f"Batch predict of {Path(folder).name} stopped: another folder was opened (a "
-                "later run resumes where it stopped)")
+        if not self.models.worker.wait_until_finished(dialog.job, STOP_BATCH_S):
+            log.warning("the batch predict of %s did not stop within %.0f s", folder, STOP_BATCH_S)
+        why = ("the folder was opened again" if same_folder(opening, folder)
+               else "another folder was opened")
+        said = (f"Batch predict of {Path(folder).name} stopped: {why} (a later run resumes "
+                "where it stopped)")
         QTimer.singleShot(0, lambda: self.message.emit(said))  # after the folder's "Opened"
 
     def _is_being_edited(self, root: Path, key: str) -> bool:
