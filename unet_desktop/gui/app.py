@@ -17,7 +17,7 @@ from types import TracebackType
 
 import pyqtgraph as pg
 import shiboken6
-from PySide6.QtCore import QObject, QTimer, Signal
+from PySide6.QtCore import QObject, Qt, QTimer, Signal
 from PySide6.QtWidgets import QApplication, QMessageBox, QWidget
 
 from unet_desktop import __version__
@@ -74,7 +74,10 @@ def run_gui(folder: Path | None = None, test_stroke: str | None = None,
     window = MainWindow(model_path=model)
     reporter.parent_widget = window
     window.show()
-    window.open_folder(folder if folder is not None else starting_folder(window.settings))
+    if folder is not None:
+        window.open_folder(folder)
+    else:
+        open_starting_folder(window)
     if test_stroke:
         QTimer.singleShot(0, lambda: paint_test_stroke(window, test_stroke))
     return app.exec()
@@ -86,6 +89,34 @@ def starting_folder(settings) -> Path:
         if Path(recent).is_dir():
             return Path(recent)
     return sample_workspace()
+
+
+def last_folder_gone(settings, opened: Path) -> str | None:
+    """What to say when the folder opened last no longer exists and ``opened`` opens instead."""
+    recent = settings.recent_folders
+    if not recent or Path(recent[0]).is_dir():
+        return None
+    return (f"The folder opened last, {recent[0]}, no longer exists (moved, renamed, or on a "
+            f"drive not connected?); {opened} was opened instead. Use File > Open Folder to "
+            "open it where it is now.")
+
+
+def open_starting_folder(window) -> None:
+    """Open :func:`starting_folder`; when the folder opened last is gone, say so in a message
+    box that does not block and in the status bar (an older folder was opened without a word,
+    and labelled for the missing one)."""
+    folder = starting_folder(window.settings)
+    note = last_folder_gone(window.settings, folder)  # before the open reorders the list
+    window.open_folder(folder)
+    if note is None:
+        return
+    log.warning("%s", note)
+    bar = window.statusBar()
+    bar.showMessage(f"{note} {bar.currentMessage()}", 30_000)
+    box = QMessageBox(QMessageBox.Icon.Information, APPLICATION, note, parent=window)
+    box.setWindowModality(Qt.WindowModality.NonModal)
+    box.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+    box.show()
 
 
 def paint_test_stroke(window, spec: str) -> None:
