@@ -56,7 +56,7 @@ def predictor_on_cpu(predictor: Predictor) -> Predictor:
     return Predictor(
         predictor.model.to("cpu"), predictor.meta, torch.device("cpu"), predictor.mode,
         predictor.tta, batch_size=predictor.batch_size, tile_size=predictor.tile_size,
-        tile_overlap=predictor.tile_overlap, fuse_bn=False,
+        tile_overlap=predictor.tile_overlap, fuse_bn=False, source=predictor.source,
         channels_last=predictor.memory_format == torch.channels_last, amp=False,
     )
 

@@ -155,6 +155,7 @@ class Predictor:
         amp: bool | None = None,
         compile: bool = False,
         engine: Engine = "auto",
+        source: str | os.PathLike | None = None,
     ):
         if engine not in ("auto", "torch", "onnxruntime"):
             raise ValueError(f"engine must be auto, torch or onnxruntime, got {engine!r}")
@@ -163,6 +164,7 @@ class Predictor:
         if batch_size < 1:
             raise ValueError(f"batch_size must be >= 1, got {batch_size}")
         self.meta = meta
+        self.source = source  # the model's file, named by errors (None: made in memory)
         self.device = device if isinstance(device, torch.device) else pick_device(device or "auto")
         self.mode: Mode = mode
         self.tta = tta
@@ -209,8 +211,9 @@ class Predictor:
         """Load a model file (default: the shipped model) into a predictor."""
         from unet_desktop.core.io.paths import default_model_path
 
-        model, meta = load_model_file(path or default_model_path(), map_location="cpu")
-        return cls(model, meta, device, **kwargs)
+        path = path or default_model_path()
+        model, meta = load_model_file(path, map_location="cpu")
+        return cls(model, meta, device, source=path, **kwargs)
 
     @property
     def num_classes(self) -> int:
@@ -237,14 +240,30 @@ class Predictor:
             return self.model(x).float()
 
     def scores(self, batch: np.ndarray) -> torch.Tensor:
-        """Logits (B, C, H, W) for a uint8 batch; with TTA, log of the flip-averaged softmax."""
+        """Logits (B, C, H, W) for a uint8 batch; with TTA, log of the flip-averaged softmax.
+
+        Raises ``ValueError`` naming the model when they are not all finite: a damaged file
+        (a bad copy) can hold weights that overflow, and NaN logits would become a mask of
+        class 0 everywhere without a word."""
         x = self._prepare(batch)
         if not self.tta:
-            return self._run(x)
+            return self._finite(self._run(x))
         probs = self._run(x).softmax(1)
         for dims in ((3,), (2,)):  # horizontal and vertical flips
             probs += self._run(x.flip(dims)).softmax(1).flip(dims)
-        return (probs / 3).clamp_min_(_EPS).log_()
+        return self._finite((probs / 3).clamp_min_(_EPS).log_())
+
+    def _finite(self, logits: torch.Tensor) -> torch.Tensor:
+        if not bool(torch.isfinite(logits).all()):
+            raise ValueError(f"{self._model_words()}: the model's output is not a number: its "
+                             "file may be damaged (copy it again, or use another model)")
+        return logits
+
+    def _model_words(self) -> str:
+        """The model's file, or without one its name and version."""
+        if self.source is not None:
+            return str(self.source)
+        return f"{self.meta.name or 'the model'} (version {self.meta.version})"
 
     # --- public API ---------------------------------------------------------------------------
     def predict(self, image: np.ndarray, *, probs: bool = True) -> Prediction:
