@@ -10,7 +10,8 @@ from __future__ import annotations
 import math
 from typing import Any
 
-from PySide6.QtCore import QObject, Signal
+from PySide6.QtCore import QObject, Qt, Signal
+from PySide6.QtWidgets import QApplication
 
 from unet_desktop.core.editing.cleanup import fill_holes, remove_islands, trimap_band
 from unet_desktop.core.editing.mask_values import background_value
@@ -156,9 +157,15 @@ class EditingCommands(QObject):
 
     def remove_islands(self, min_size: int) -> None:
         document = self.session.document
-        if document is not None:
-            self.session.apply(remove_islands(document.mask, min_size,
-                                              unlabeled=document.scheme.ignore_value))
+        if document is None:
+            return
+        QApplication.setOverrideCursor(Qt.CursorShape.WaitCursor)  # a second on a huge mask
+        try:
+            delta = remove_islands(document.mask, min_size,
+                                   unlabeled=document.scheme.ignore_value)
+        finally:
+            QApplication.restoreOverrideCursor()
+        self.session.apply(delta)
 
 
 def _fill_holes_refusal(scheme: LabelScheme, value: int) -> str | None:
