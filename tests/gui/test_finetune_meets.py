@@ -139,3 +139,16 @@ def test_a_batch_predict_stopped_by_opening_a_folder_says_stopped_and_fails_no_i
     why = "the folder was opened again" if again else "another folder was opened"
     assert said[1].startswith(f"Batch predict of pets stopped: {why}")
     win.close()
+
+
+def test_quitting_during_a_fine_tune_records_its_best_model_so_far_in_its_task(
+        qtbot, tmp_path, tiny_model):
+    pets = make_pets(tmp_path / "pets", n_images=7, n_labelled=4)
+    win = new_window(qtbot, pets, tiny_model)
+    plan = start_fine_tune(win, epochs=500)
+    qtbot.waitUntil(lambda: len(win.training_dock._epochs) >= 2, timeout=120_000)
+    win.close()
+    task = load_task(pets)
+    assert [v.file for v in task.versions] == [f"models/{plan.out.name}"]
+    assert task.model == f"models/{plan.out.name}"  # its parent was still in use
+    assert not list(plan.out.parent.glob("*.reserved"))

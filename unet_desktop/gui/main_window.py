@@ -373,6 +373,9 @@ class MainWindow(QMainWindow):
         if failed and not self.confirm_discard(failed):
             event.ignore()
             return
+        # a fine-tune stops as Cancel Training does: its best model so far is recorded in its
+        # task while this window still holds the folder
+        self.training_commands.stop_for_quit(SHUTDOWN_S)
         if self.session.workspace is not None:
             self.session.journal.clear(self.session.workspace.root)
             self.session.workspace.close()  # another window may write the folder now

@@ -175,6 +175,11 @@ class Worker(QObject):
         with self._cond:
             return self._cond.wait_for(lambda: job.finished, timeout)
 
+    def deliver_now(self, job: Job) -> None:
+        """Run what ``job`` has waiting for the UI thread (reports, its end) now, from the UI
+        thread: closing, when the event loop will not run again to deliver it."""
+        self._on_delivery(job)
+
     def shutdown(self, timeout: float = 10.0) -> bool:
         """Cancel everything, let the running step end, close open generators; True if joined."""
         with self._cond:

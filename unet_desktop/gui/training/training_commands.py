@@ -66,6 +66,7 @@ class TrainingCommands(QObject):
         # the open folder's task, made from its classes if it has none (TaskController.ensure_task):
         # then every fine-tune is a run of the folder's model owner, like a learning round
         self.ensure_task: Callable[[], Any] | None = None
+        self._quitting = False  # the window closes: a run's result is recorded, not loaded
         actions.batch_predict.triggered.connect(self.batch_predict)
         session.folder_opening.connect(self._stop_the_batch_before)
         actions.finetune.triggered.connect(self.finetune)
@@ -271,6 +272,21 @@ class TrainingCommands(QObject):
         owner.begin(run)
         return said
 
+    def stop_for_quit(self, timeout: float) -> None:
+        """Quitting during a fine-tune: it stops as Cancel Training does, and the best model it
+        saved so far is recorded in its task (as a version; nothing is loaded: the window
+        closes). Waits at most ``timeout`` seconds for its current step."""
+        job = self.training_dock.job
+        if job is None or job.finished:
+            return
+        self._quitting = True
+        self.training_dock.cancel()
+        if not self.models.worker.wait_until_finished(job, timeout):
+            log.warning("quitting although the fine-tune did not stop within %.0f s (its saved "
+                        "model is not recorded in its task)", timeout)
+            return
+        self.models.worker.deliver_now(job)  # its end: recorded (_record) or discarded
+
     def _show_training_dock(self) -> None:
         self.training_dock.show()
         self.training_dock.raise_()
@@ -307,7 +323,7 @@ class TrainingCommands(QObject):
                               "folder is open now)")
         elif not outcome.in_use:
             self.message.emit(f"Trained {path.name}: {outcome.note}")
-        elif not self.models.worker.stopping:
+        elif not self.models.worker.stopping and not self._quitting:
             self.message.emit(f"Trained {path.name}: loading it (C compares with the previous "
                               "model)")
             self.models.load(path)
