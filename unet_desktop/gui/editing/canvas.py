@@ -20,6 +20,7 @@ from PySide6.QtCore import QPoint, QPointF, QRectF, Qt, Signal
 from PySide6.QtGui import QColor, QMouseEvent, QPainterPath, QPen
 from PySide6.QtWidgets import QGraphicsEllipseItem, QGraphicsPathItem, QGraphicsRectItem, QWidget
 
+from unet_desktop.core.editing.brush import snap_brush_centre
 from unet_desktop.core.labels import LabelScheme
 from unet_desktop.gui.editing.layers import BBox, MaskLayer
 from unet_desktop.gui.editing.uncertainty_layer import UncertaintyLayer
@@ -174,7 +175,8 @@ class Canvas(pg.GraphicsView):
 
     # --- overlays ------------------------------------------------------------------------------
     def set_cursor_diameter(self, diameter: float) -> None:
-        """Show a circle of ``diameter`` image pixels at the pointer (0 hides it)."""
+        """Show a circle of ``diameter`` image pixels at the pointer, around the pixels a brush
+        of that size paints there (0 hides it)."""
         self._cursor_diameter = float(diameter)
         if diameter <= 0:
             self._cursor_item.hide()
@@ -183,6 +185,7 @@ class Canvas(pg.GraphicsView):
         if self._cursor_diameter <= 0:
             return
         d = self._cursor_diameter
+        x, y = snap_brush_centre(x, y, round(d))  # around the pixels a click paints
         self._cursor_item.setRect(QRectF(x - d / 2, y - d / 2, d, d))
         self._cursor_item.show()
 
