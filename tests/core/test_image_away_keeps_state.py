@@ -7,6 +7,7 @@ from __future__ import annotations
 import numpy as np
 from PIL import Image
 
+from unet_desktop.core.folder.manifest import journal_path, manifest_path
 from unet_desktop.core.folder.workspace import ImageState, Workspace
 
 MASK = np.zeros((8, 8), np.uint8)
@@ -56,3 +57,24 @@ def test_a_present_image_record_wins_over_a_kept_one(tmp_path):
     again.save_mask("img_1.png", MASK, ImageState.VERIFIED)
     again.close()
     assert Workspace.open(root)["img_1.png"].state is ImageState.VERIFIED
+
+
+def test_a_journalled_prediction_of_an_image_away_stays_predicted(tmp_path):
+    """Killed during a batch (the manifest not yet written) and the image away at the next
+    opening: the journal's record is kept for it too."""
+    root = _folder(tmp_path / "f")
+    ws = Workspace.open(root, writer=True)
+    with ws.deferred_manifest():
+        ws.save_mask("img_1.png", MASK, ImageState.PREDICTED, "model-v1", 0.3)
+        left = journal_path(root).read_bytes()
+    ws.close()
+    manifest_path(root).unlink()  # as if killed before the manifest was written
+    journal_path(root).write_bytes(left)
+    (root / "img_1.png").rename(tmp_path / "img_1.png")
+
+    again = Workspace.open(root, writer=True)
+    again.save_mask("img_0.png", MASK, ImageState.CORRECTED)  # folds the journal
+    again.close()
+    assert not journal_path(root).exists()
+    (tmp_path / "img_1.png").rename(root / "img_1.png")
+    assert Workspace.open(root)["img_1.png"].state is ImageState.PREDICTED

@@ -22,15 +22,15 @@ from unet_desktop.core.folder.manifest import ImageState, JournalLine, Manifest,
 def replay_journal(scan: FolderScan, manifest: Manifest | None, lines: list[dict],
                    warnings: list[str]) -> dict[str, ManifestRecord]:
     """The manifest's records with the journal's laid over them: each line whose mask file is
-    where the scan found the image's mask and was replaced since the line was written (later
-    lines of the same image win)."""
+    where the scan found the image's mask (any, for an image away) and was replaced since the
+    line was written (later lines of the same image win)."""
     records = dict(manifest.records) if manifest is not None else {}
     masks = {p.key: p.mask_path for p in scan.pairs}
     replayed = set()
     for raw in lines:
         line = JournalLine.from_dict(raw)
-        if line is None or masks.get(line.key) != scan.root / line.mask:
-            continue
+        if line is None or masks.get(line.key, scan.root / line.mask) != scan.root / line.mask:
+            continue  # an image away keeps its line too: its state comes back with it
         if was_replaced(scan.root / line.mask, line.before):
             records[line.key] = line.record
             replayed.add(line.key)
