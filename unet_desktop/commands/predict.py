@@ -2,8 +2,9 @@
 
 Writes ``<stem>.png`` per image in the scheme's stored values (binary 0/255, trimap 1/2/3,
 multiclass class indices with a palette). With ``--probs`` also ``<stem>_probs.npy``: float16,
-C x H x W, classes in the order of ``unet-desktop info MODEL``. A mask file it did not write
-is kept unless ``--overwrite``, with a warning saying why. Exit 0 when images were predicted
+C x H x W, classes in the order of ``unet-desktop info MODEL``. A mask file it did not write,
+or one changed since it wrote it (corrected in another program), is kept unless ``--overwrite``,
+with a warning saying why. Exit 0 when images were predicted
 (or were already up to date), 2 when the model cannot be loaded or no image could be predicted
 (unreadable, or its existing mask kept).
 """
@@ -23,7 +24,8 @@ def add_parser(subparsers) -> None:
         description="Predict a mask <stem>.png for every image of a folder (or one image), in "
         "the label scheme's stored values (binary 0/255, trimap 1/2/3, multiclass indices). "
         "Resumable: masks already written by the same model version are skipped unless "
-        "--overwrite; so is a mask file it did not write (a warning says so). Exit 0 when "
+        "--overwrite; so is a mask file it did not write or that was changed since it wrote "
+        "it, e.g. corrected by hand (a warning says so). Exit 0 when "
         "images were predicted or up to date, 2 when the model cannot be loaded or no image "
         "could be predicted (unreadable, or its existing mask kept).",
     )

@@ -4,7 +4,8 @@
 multi-page TIFF; images sharing a stem get ``<stem>_<ext>``) and the folder's record
 (:mod:`unet_desktop.ml.inference.prediction_record`) remembers which model wrote which mask, so
 a second run resumes (skips masks of the same model version). A mask file that the record does
-not know (a user's own mask) is kept unless ``overwrite``. ``write_probs`` also writes
+not know (a user's own mask), or whose content changed since it was written (a correction
+made in another program), is kept unless ``overwrite``. ``write_probs`` also writes
 ``<stem>_probs.npy``: float16, C x H x W, classes in the model's training-index order. A
 multi-page TIFF is predicted slice by slice; its stack is written once every slice is done (a
 slice that cannot be read stays unlabeled). A second run predicts the slices that the stack lacks
@@ -145,6 +146,9 @@ class FolderOutput:
         page of the stack holds this model version's prediction (:meth:`_pages_kept`)."""
         if overwrite or job.target is None or not job.target.exists():
             return None
+        if self.record.changed(job.target.name):
+            return (f"{job.target} was changed after unet-desktop wrote it (your correction?), "
+                    "so it is yours now (overwrite replaces it)")
         if job.page is not None and self.record.version_of(job.target.name) == self.version:
             return UP_TO_DATE if job.page in self._pages_kept(job) else None
         written_by = self.record.version_of(job.target.name)

@@ -8,10 +8,15 @@ mask was not replaced after all is ignored. Loading replays the journals; a save
 journal into the record. Under torchrun each rank keeps its own record file and reads them all.
 (A workspace keeps the same facts in its manifest, ``core.folder.workspace``, with the images'
 states; an output folder has no manifest, hence this record.)
+
+Each entry also holds the sha1 of the mask as written, so that a mask changed since (a user's
+correction in another program) is told apart from one unet-desktop wrote: :meth:`changed`.
+Entries from before that, or replayed from a journal (a killed run), have none and are trusted.
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
 import logging
 from pathlib import Path
@@ -35,6 +40,7 @@ class PredictionRecord:
         self.items: dict[str, dict] = {}
         self.known: dict[str, dict] = {}  # every rank's records, for resuming
         self.unreadable: list[Path] = []  # records that could not be read (said in skip reasons)
+        self._digests: dict[str, str | None] = {}  # mask name -> sha1 of the file now
         for path in sorted(out_dir.glob(f"{RECORD_NAME}*.json")):
             try:
                 items = json.loads(path.read_text("utf-8")).get("items", {})
@@ -68,6 +74,17 @@ class PredictionRecord:
         entry = self.known.get(name)
         return entry.get("model_version") if isinstance(entry, dict) else None
 
+    def changed(self, name: str) -> bool:
+        """Whether the mask ``name`` differs from what unet-desktop wrote (False when the record
+        has no digest of it, or the file cannot be read: then it is as the record says)."""
+        entry = self.known.get(name)
+        written = entry.get("sha1") if isinstance(entry, dict) else None
+        if not isinstance(written, str):
+            return False
+        if name not in self._digests:
+            self._digests[name] = _sha1(self.out_dir / name)
+        return self._digests[name] not in (None, written)
+
     def entry(self, target: Path, image: Path, version: str, score: float) -> dict:
         """The entry of the mask ``target`` about to be written, already in the journal."""
         entry = {"image": image.name, "model_version": version, "uncertainty": round(score, 6)}
@@ -80,8 +97,12 @@ class PredictionRecord:
         return entry
 
     def add(self, name: str, entry: dict) -> None:
-        """The mask ``name`` was written."""
-        self.items[name] = entry
+        """The mask ``name`` was written (its digest is taken now)."""
+        digest = _sha1(self.out_dir / name)
+        if digest is not None:
+            entry = {**entry, "sha1": digest}
+        self._digests[name] = digest
+        self.items[name] = self.known[name] = entry
         self.unsaved += 1
         if self.unsaved >= _RECORD_EVERY:
             self.save()
@@ -92,3 +113,11 @@ class PredictionRecord:
             atomic_write_bytes(self.path, data)
             self.journal.clear()
             self.unsaved = 0
+
+
+def _sha1(path: Path) -> str | None:
+    try:
+        with open(path, "rb") as file:
+            return hashlib.file_digest(file, "sha1").hexdigest()
+    except OSError:
+        return None
