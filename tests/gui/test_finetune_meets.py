@@ -152,3 +152,23 @@ def test_quitting_during_a_fine_tune_records_its_best_model_so_far_in_its_task(
     assert [v.file for v in task.versions] == [f"models/{plan.out.name}"]
     assert task.model == f"models/{plan.out.name}"  # its parent was still in use
     assert not list(plan.out.parent.glob("*.reserved"))
+
+
+def test_opening_another_folders_version_puts_this_tasks_copy_into_use(
+        qtbot, tmp_path, tiny_model):
+    a = make_pets(tmp_path / "a", n_images=3, n_labelled=2)
+    b = make_pets(tmp_path / "b", n_images=3, n_labelled=2)
+    theirs = make_model_file(a / ".unet-desktop" / "models" / "a-v1.safetensors", seed=5,
+                             name="a")
+    save_task(a, Task("a", trimap_scheme(), model="models/a-v1.safetensors"))
+    save_task(b, Task("b", trimap_scheme(), model=str(tiny_model)))
+    win = new_window(qtbot, b, tiny_model)
+    said: list[str] = []
+    win.task_commands.message.connect(said.append)
+    win.models.load(theirs)  # Model > Open
+    ours = b / ".unet-desktop" / "models" / "b-v1.safetensors"
+    qtbot.waitUntil(lambda: win.models.active.path == ours, timeout=TIMEOUT_MS)
+    assert load_task(b).model == "models/b-v1.safetensors"
+    assert any("this task keeps a copy, b-v1.safetensors" in m for m in said), said
+    win.close()
+

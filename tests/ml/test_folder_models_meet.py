@@ -50,3 +50,34 @@ def test_a_run_ending_after_a_class_rename_is_still_promoted(folder, model_file_
     task = load_task(folder)  # same values, other names: the task's own model keeps fitting
     models.set_task(replace(task, scheme=multiclass_scheme(["cat", "ground", "rim"])))
     assert models.finish_run(plan, plan.out, promote=True).in_use
+
+
+def test_another_folders_version_put_into_use_is_copied_and_survives_that_folders_pruning(
+        tmp_path, model_file_factory):
+    a_root, b_root = tmp_path / "a", tmp_path / "b"
+    for root in (a_root, b_root):
+        root.mkdir()
+        save_task(root, Task("cells", multiclass_scheme(NAMES)))
+    a, b = owner(a_root), owner(b_root)
+    parent = None
+    for i in range(8):  # eight promoted rounds in a: its pruning deletes its first versions
+        plan = a.plan_run("loop", parent)
+        trained, _ = model_file_factory(multiclass_scheme(NAMES), seed=i, name=f"{i}.safetensors")
+        plan.out.write_bytes(trained.read_bytes())
+        a.finish_run(plan, plan.out, promote=True)
+        if i == 0:
+            assert b.use(plan.out)  # b: Model > Open on a's cells-v1
+        parent = plan.out
+    assert not (a_root / ".unet-desktop" / "models" / "cells-v1.safetensors").exists()
+    task = load_task(b_root)
+    assert task.model == "models/cells-v1.safetensors"  # b's own copy, a version of b
+    assert b.in_use_file().is_file() and [v.file for v in task.versions] == [task.model]
+    assert "a copy of" in task.versions[0].note
+
+
+def test_a_model_file_outside_any_tasks_models_is_recorded_by_its_path(
+        folder, model_file_factory):
+    path, _ = model_file_factory(multiclass_scheme(NAMES), name="downloaded.safetensors")
+    assert owner(folder).use(path)
+    task = load_task(folder)
+    assert task.model == str(path) and task.versions == ()

@@ -308,10 +308,17 @@ class TaskController(QObject):
             return
         if ws.read_only:
             return
+        owner = self.owner
         try:  # a model of the task put into use (switch, roll back, a finished run)
-            self.owner.use(model.path)
+            owner.use(model.path)
         except (FileError, ValueError) as exc:  # a file gone is never recorded as in use
             self.error.emit(f"Cannot record {model.label} as the task's model in use: {exc}")
+            return
+        copy = owner.in_use_file()
+        if copy is not None and not _same_file(copy, model.path):  # another folder's version
+            self.message.emit(f"{model.path.name} is a version of another folder's task, which "
+                              f"may delete it: this task keeps a copy, {copy.name}")
+            self.models.load(copy)
 
     def ensure_task(self) -> Task | None:
         """The open folder's task; one is made from the folder's classes if it has none (the

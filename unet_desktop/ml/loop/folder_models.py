@@ -36,6 +36,7 @@ from __future__ import annotations
 import json
 import os
 import re
+import shutil
 import threading
 import weakref
 from collections.abc import Callable, Iterable
@@ -45,7 +46,9 @@ from pathlib import Path
 from unet_desktop.core.errors import FileError
 from unet_desktop.core.folder.folder_lock import LockHolder, read_holder
 from unet_desktop.core.folder.learning_record import record_path, record_store
+from unet_desktop.core.folder.manifest import MANIFEST_DIR
 from unet_desktop.core.folder.task import (
+    TASK_MODELS_DIR,
     ModelVersion,
     Task,
     file_stem,
@@ -63,6 +66,7 @@ from unet_desktop.core.progress import CancelToken
 KEEP_CANDIDATES = 3  # versions kept besides the model in use and its nearest ancestors
 KEEP_ANCESTORS = 3  # the parent, grandparent... of the model in use that are kept
 RESERVED = ".reserved"
+_VERSION_FILE = re.compile(r"[a-z0-9_.-]+-v\d+(?:-\d+)?\.safetensors")  # <task stem>-v<n>
 
 
 class RunBusy(RuntimeError):
@@ -280,7 +284,9 @@ class FolderModels:
     # --- the model in use ------------------------------------------------------------------------
     def use(self, path: str | os.PathLike) -> bool:
         """The user put ``path`` into use (Model > Versions, Open, roll back); False if it was.
-        ``FileError`` if the file is gone: the task never names a missing model as in use."""
+        ``FileError`` if the file is gone: the task never names a missing model as in use.
+        A version file of another folder's task (whose pruning may delete it) is copied into
+        this task's models folder as a version of its own, which :meth:`in_use_file` names."""
         if not Path(path).is_file():
             raise FileError(path, "no such model file: it cannot be the task's model in use")
         with self._lock:
@@ -288,8 +294,44 @@ class FolderModels:
             stored = stored_reference(self.root, path)
             if task.model == stored:
                 return False
+            if self._another_tasks_version(task, Path(path)):
+                self._save(self._adopt(task, Path(path)))
+                return True
             self._save(replace(task, model=stored))
             return True
+
+    def in_use_file(self) -> Path | None:
+        """The file of the task's model in use (None: none, or no task)."""
+        task = self.task
+        return self.path_of(task.model) if task is not None and task.model else None
+
+    def _another_tasks_version(self, task: Task, path: Path) -> bool:
+        """``path`` is a version file in a models folder other than this task's: a task
+        there may prune (delete) it."""
+        folder = path.resolve().parent
+        if folder == models_folder(self.root, task, self.user_models).resolve() \
+                or not _VERSION_FILE.fullmatch(path.name):
+            return False
+        in_a_folder = folder.name == TASK_MODELS_DIR and folder.parent.name == MANIFEST_DIR
+        return in_a_folder or folder == self.user_models.resolve()
+
+    def _adopt(self, task: Task, path: Path) -> Task:
+        """``task`` with a copy of ``path`` as its next version, in use."""
+        plan = self.plan_run("manual", None)
+        partial = plan.out.with_name(plan.out.name + ".part")
+        try:
+            shutil.copyfile(path, partial)
+            os.replace(partial, plan.out)
+        except OSError as exc:
+            partial.unlink(missing_ok=True)
+            _reservation(plan.out).unlink(missing_ok=True)
+            raise FileError(plan.out, f"cannot copy {path} here ({exc.strerror})") from exc
+        _reservation(plan.out).unlink(missing_ok=True)
+        stored = stored_reference(self.root, plan.out)
+        version = version_from_metadata(stored, model_metadata(plan.out) or {}, plan.name)
+        version = replace(version, note=f"a copy of {path} (another folder's version, which "
+                                        "its task may delete)")
+        return task.with_version(version)
 
     def set_task(self, task: Task) -> Task:
         """A new set-up of the folder's task (File > New Task, Mask > Classes): its models,
