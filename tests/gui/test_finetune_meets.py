@@ -172,3 +172,28 @@ def test_opening_another_folders_version_puts_this_tasks_copy_into_use(
     assert any("this task keeps a copy, b-v1.safetensors" in m for m in said), said
     win.close()
 
+
+def test_the_fine_tune_dialog_never_names_an_image_the_run_cannot_read(
+        qtbot, tmp_path, tiny_model):
+    from unet_desktop.gui.training.finetune_dialog import FinetuneDialog
+
+    pets = make_pets(tmp_path / "pets", n_images=12, n_labelled=12)
+    win = new_window(qtbot, pets, tiny_model)
+    ws = win.session.workspace
+
+    def dialog_text():
+        d = FinetuneDialog(win.models.active, ws, tmp_path / "models", parent=win)
+        d.val_spin.setValue(0.25)
+        text = d.data_label.text(), d.validation_label.text()
+        d.deleteLater()
+        return text
+
+    _, validation = dialog_text()
+    victim = validation.split("Validates on ")[1].split(",")[0]  # the first image it names
+    path = pets / "images" / victim
+    path.write_bytes(path.read_bytes()[: path.stat().st_size // 2])  # truncated
+    data, validation = dialog_text()
+    assert "12 corrected or verified image(s) to learn from, of which 1 cannot be read" in data
+    assert victim in data and victim not in validation
+    assert "(3 of 11)" in validation  # the engine splits the 11 images it reads
+    win.close()

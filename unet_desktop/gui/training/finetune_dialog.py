@@ -40,6 +40,8 @@ from unet_desktop.gui.training.finetune_plan import (
     replaced_classes,
     task_train_config,
     train_config,
+    unreadable,
+    unreadable_text,
     validation_text,
 )
 
@@ -95,8 +97,9 @@ class FinetuneDialog(QDialog):
             "Unchecked: a new model from the ImageNet-pretrained encoder, with this folder's "
             "classes")
         self.from_current_check.toggled.connect(self._on_from_current_changed)
-        self.labelled_keys = [e.key for e in workspace.labelled()] if workspace is not None \
-            else []
+        entries = list(workspace.labelled()) if workspace is not None else []
+        self.unreadable = unreadable(entries)  # left out of the run: never named as used
+        self.labelled_keys = [e.key for e in entries if e.key not in self.unreadable]
         labelled = len(self.labelled_keys)
         self.labelled = labelled
         self.size_label = QLabel("Image size:")
@@ -104,7 +107,9 @@ class FinetuneDialog(QDialog):
         self.validation_label.setWordWrap(True)
         self.scale_combo.currentIndexChanged.connect(self._on_scale_changed)
         self.val_spin.valueChanged.connect(self._on_val_fraction_changed)
-        self.data_label = QLabel(f"{labelled} corrected or verified image(s) to learn from")
+        self.data_label = QLabel(f"{len(entries)} corrected or verified image(s) to learn "
+                                 f"from{unreadable_text(self.unreadable)}")
+        self.data_label.setWordWrap(True)
         frozen = plan is not None and plan.holdout is not None
         self.rule_label = QLabel(recipe_note(labelled, frozen=frozen))
         self.rule_label.setWordWrap(True)

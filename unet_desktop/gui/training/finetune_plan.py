@@ -13,6 +13,7 @@ from typing import Any
 from unet_desktop.core.io.paths import first_free_path
 
 MAX_NAMED = 3  # images named in the validation line; the rest counted
+NOT_CHECKED = (".tif", ".tiff")  # stacks and wide samples: read by tifffile, not checked here
 
 
 @dataclass(frozen=True)
@@ -201,3 +202,48 @@ def holdout_text(keys: list[str], holdout: tuple[str, ...]) -> str:
                 "not validated and every other image trains.")
     return (f"Validates on this folder's validation set, never trained on: {named} "
             f"({len(held)} of {len(keys)}); the other images train.")
+
+
+def unreadable(entries: list[Any]) -> dict[str, str]:
+    """The labelled images (workspace entries) whose image file cannot be read, key -> reason:
+    a run leaves them out, so the dialog neither counts nor names them as training or
+    validating. Checks each file's header and, without decoding it, its data (Pillow's
+    ``verify``: a truncated PNG fails); TIFF files are not checked."""
+    problems: dict[Path, str | None] = {}
+    found: dict[str, str] = {}
+    for entry in entries:
+        path = Path(entry.image_path)
+        if path not in problems:
+            problems[path] = _read_problem(path)
+        if problems[path] is not None:
+            found[entry.key] = problems[path]
+    return found
+
+
+def _read_problem(path: Path) -> str | None:
+    from unet_desktop.core.errors import FileError
+    from unet_desktop.core.io.imageio import open_image_file
+
+    if path.suffix.lower() in NOT_CHECKED:
+        return None
+    try:
+        image = open_image_file(path)
+    except FileError as exc:
+        return str(exc)
+    try:
+        with image:
+            image.verify()
+    except Exception as exc:  # noqa: BLE001  (Pillow's plugins raise any type on bad data)
+        return f"{path}: cannot decode image data ({exc or type(exc).__name__})"
+    return None
+
+
+def unreadable_text(found: dict[str, str]) -> str:
+    """The dialog's words for the labelled images a run leaves out (:func:`unreadable`)."""
+    if not found:
+        return ""
+    keys = list(found)
+    named = ", ".join(k.rsplit("/", 1)[-1] for k in keys[:MAX_NAMED]) \
+        + (f" and {len(keys) - MAX_NAMED} more" if len(keys) > MAX_NAMED else "")
+    return (f", of which {len(keys)} cannot be read and will be left out ({named}: "
+            f"{found[keys[0]]})")
