@@ -11,7 +11,7 @@ from tests.ml.test_train import config, disc_pair
 from unet_desktop.core.folder.workspace import Workspace
 from unet_desktop.core.labels import binary_scheme
 from unet_desktop.ml.models.modelfile import read_meta
-from unet_desktop.ml.training.dataset import make_sample
+from unet_desktop.ml.training.dataset import SampleSet, make_sample
 from unet_desktop.ml.training.learnt_images import parent_learnt_any
 from unet_desktop.ml.training.train import train
 
@@ -49,18 +49,29 @@ def test_a_grandparent_that_trained_on_the_held_out_images_counts(tmp_path):
     a, c = _folder(tmp_path / "A", 1), _folder(tmp_path / "C", 3, prefix="other")
     grandparent = _train(a, tmp_path, "a1.safetensors")  # every image of A
     parent = _train(c, tmp_path, "c2.safetensors", grandparent.model_path)
-    assert len(read_meta(parent.model_path).data_summary["learnt_images"]) == 16
+    assert len(read_meta(parent.model_path).data_summary["learnt_images"]) == 2 * 16  # pixels, file
     child = _train(a, tmp_path, "a3.safetensors", parent.model_path, 0.25)
     assert child.parent_trained_on_val and child.better_than_parent is None
     saved = read_meta(child.model_path).metrics["parent"]  # the model card says so
     assert saved["trained_on_these_images"] is True
 
 
+def test_a_parent_trained_on_samples_in_memory_counts(tmp_path):
+    """A learning-loop round trains on samples in memory (no files): their pixels identify them."""
+    a = _folder(tmp_path / "A", 1)
+    samples = [make_sample(e.key, np.asarray(Image.open(e.image_path)),
+                           np.asarray(Image.open(e.mask_path)), binary_scheme())
+               for e in a.entries]
+    parent = _train(SampleSet(samples, binary_scheme(), "loop"), tmp_path, "loop.safetensors")
+    child = _train(a, tmp_path, "child.safetensors", parent.model_path, 0.25)
+    assert child.parent_trained_on_val and child.better_than_parent is None
+
+
 def test_a_parent_saved_before_the_list_is_judged_by_its_masks_content():
     scheme = binary_scheme()
     image, mask = disc_pair(np.random.default_rng(0))
     held_out = [make_sample("im0.png", image, mask, scheme, mask_sha1="a" * 40)]
-    ids = {"im0.png": "0" * 16}
+    ids = {"im0.png": {"0" * 16}}
     trained_elsewhere = {"mask_sha1": {"im0.png": "b" * 40}, "val_keys": []}
     assert not parent_learnt_any(trained_elsewhere, held_out, ids)  # same name, other mask
     renamed = {"mask_sha1": {"x.png": "a" * 40, "im0.png": "c" * 40}, "val_keys": ["im0.png"]}

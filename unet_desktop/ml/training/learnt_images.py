@@ -1,11 +1,13 @@
 """Which images a model learnt from, by content, down its lineage.
 
-A model's ``data_summary["learnt_images"]`` lists a content id for every image it or one of its
-ancestors trained on (its parent's list and its own training images). An image's id is the
-hash of its file's bytes (and the slice, for a page of a stack): the same picture has the same
-id in any folder and under any name, and another picture of the same name has another id.
-A run compares its held-out images with its parent's list to tell whether the parent's figures
-on them are a fair comparison (``ml.training.train``).
+A model's ``data_summary["learnt_images"]`` lists content ids of every image it or one of its
+ancestors trained on (its parent's list and its own training images): the same picture has the
+same id in any folder and under any name, and another picture of the same name has another id.
+An image has up to two ids: the hash of the pixels the model was given (what a learning-loop
+round, which trains from samples in memory, knows; it changes with the training size when the
+image is shrunk for it) and, for an image of a folder, the hash of its file's bytes and slice
+(the same at any training size). A run compares its held-out images' ids with its parent's list
+to tell whether the parent's figures on them are a fair comparison (``ml.training.train``).
 
 Files saved before the list existed record their masks' sha1 only: for such a parent, its own
 training masks are compared by content (its ancestors' images are unknown).
@@ -24,25 +26,25 @@ LEARNT_IMAGES = "learnt_images"  # the data summary's key
 ID_LENGTH = 16  # hex digits of an id: 64 bits, no two images of a lineage alike
 
 
-def image_ids(data: Workspace | SampleSet, samples: Iterable[Sample]) -> dict[str, str]:
-    """Sample key -> its image's content id (a sample in memory: its pixels')."""
+def image_ids(data: Workspace | SampleSet, samples: Iterable[Sample]) -> dict[str, set[str]]:
+    """Sample key -> its image's content ids (its pixels'; its file's, in a folder)."""
     file_digests: dict[Path, str] = {}  # a stack's file is read once for all its slices
     ids = {}
     for sample in samples:
-        digest = None
+        ids[sample.key] = {_pixels_digest(sample)}
         if isinstance(data, Workspace):
             entry = data[sample.key]
             digest = _file_digest(entry.image_path, file_digests)
             if digest is not None:  # a slice: its page of the file
-                digest = _short(f"{digest}:{entry.page}".encode())
-        ids[sample.key] = digest or _pixels_digest(sample)
+                ids[sample.key].add(_short(f"{digest}:{entry.page}".encode()))
     return ids
 
 
-def learnt_images(parent_summary: dict | None, trained_on: Iterable[str]) -> list[str]:
-    """The ids a new model's summary lists: its parent's and those it trained on."""
+def learnt_images(parent_summary: dict | None, trained_on: Iterable[set[str]]) -> list[str]:
+    """The ids a new model's summary lists: its parent's and those of the images it trained on."""
     inherited = (parent_summary or {}).get(LEARNT_IMAGES)
-    return sorted(set(inherited if isinstance(inherited, list) else []) | set(trained_on))
+    learnt = set(inherited if isinstance(inherited, list) else [])
+    return sorted(learnt.union(*trained_on))
 
 
 def parent_learnt_any(parent_summary: dict | None, held_out: list[Sample],
@@ -52,7 +54,7 @@ def parent_learnt_any(parent_summary: dict | None, held_out: list[Sample],
     summary = parent_summary or {}
     learnt = summary.get(LEARNT_IMAGES)
     if isinstance(learnt, list):
-        return bool(set(learnt) & {ids[s.key] for s in held_out})
+        return any(ids[s.key] & set(learnt) for s in held_out)
     # saved before the list: its own training masks, by content (not by name)
     val_keys = set(summary.get("val_keys") or [])
     masks = summary.get("mask_sha1") if isinstance(summary.get("mask_sha1"), dict) else {}
@@ -65,7 +67,7 @@ def _file_digest(path: Path, cache: dict[Path, str]) -> str | None:
         try:
             with path.open("rb") as file:
                 cache[path] = hashlib.file_digest(file, "sha1").hexdigest()
-        except OSError:  # gone since it was loaded: its pixels identify it
+        except OSError:  # gone since it was loaded: its pixels identify it alone
             return None
     return cache[path]
 
