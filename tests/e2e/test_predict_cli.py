@@ -44,7 +44,7 @@ def image_folder(tmp_path):
 
 @pytest.mark.reliability("images", "`unet-desktop predict`: truncated PNG reported, exit 0")
 def test_predict_folder_with_a_broken_file(model_file, image_folder, tmp_path, capsys):
-    out = tmp_path / "masks"
+    out = tmp_path / "predicted"  # not tmp_path/masks: the images folder's own mask folder
     code = main(["predict", str(image_folder), "--out", str(out), "--model", str(model_file),
                  "--device", "cpu", "--batch-size", "2", "--probs"])
     captured = capsys.readouterr()
@@ -161,7 +161,7 @@ def test_predict_runs_the_windows_batch_job_and_survives_out_of_memory(
         return real_batch(self, images, **options)
 
     monkeypatch.setattr(Predictor, "predict_batch", out_of_memory_on_big_batches)
-    out = tmp_path / "masks"
+    out = tmp_path / "predicted"  # not tmp_path/masks: the images folder's own mask folder
     code = main(["predict", str(image_folder), "--out", str(out), "--model", str(model_file),
                  "--device", "cpu", "--batch-size", "2"])
     captured = capsys.readouterr()

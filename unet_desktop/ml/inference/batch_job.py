@@ -90,15 +90,14 @@ def run_batch(settings: BatchSettings, predictor: Any, workspace: Any | None = N
     ``settings.folder`` is the same folder by any path. ``protect`` is asked about images of
     that workspace predicted in place.
     """
-    from unet_desktop.core.folder.layouts import scan_folder
     from unet_desktop.core.folder.workspace import Workspace
     from unet_desktop.ml.inference.batch_predict import batch_predict
 
     if not settings.by_layout:
         if settings.output is None:
             raise ValueError(f"{settings.folder}: an output folder is needed")
-        if settings.folder.is_dir():
-            _refuse_own_mask_folder(settings.output, scan_folder(settings.folder).mask_dir)
+        for mask_dir in _mask_folders_of(settings.folder):
+            _refuse_own_mask_folder(settings.output, mask_dir)
         source: Any = settings.folder
         ws = None
     else:
@@ -154,6 +153,24 @@ def _refuse_own_mask_folder(output: Path, mask_dir: Path) -> None:
             "be taken for your corrections; choose another output folder, or predict the folder "
             "in the window with no output folder (masks recorded as predicted, only with the "
             "folder's classes)")
+
+
+def _mask_folders_of(source: Path) -> list[Path]:
+    """The mask folders a workspace would read for the images of ``source`` (a folder of images
+    or one image): its folder's own layout's, and its parent's when that layout's images are
+    there (``DATA/images``, whose masks are ``DATA/masks``)."""
+    from unet_desktop.core.folder.layouts import scan_folder
+
+    folder = (source if source.is_dir() else source.parent).resolve()
+    found = [scan_folder(folder).mask_dir]
+    if folder.parent != folder:
+        try:
+            parent = scan_folder(folder.parent)
+        except OSError:  # an unreadable parent is no workspace of these images
+            return found
+        if same_folder(parent.image_dir, folder):
+            found.append(parent.mask_dir)
+    return found
 
 
 def _fits(ws: Any, model_scheme: Any) -> bool:
