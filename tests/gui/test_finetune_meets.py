@@ -197,3 +197,15 @@ def test_the_fine_tune_dialog_never_names_an_image_the_run_cannot_read(
     assert victim in data and victim not in validation
     assert "(3 of 11)" in validation  # the engine splits the 11 images it reads
     win.close()
+
+
+def test_opening_fine_tune_in_a_folder_with_nothing_to_learn_from_makes_no_task(
+        qtbot, tmp_path, tiny_model):
+    bare = make_pets(tmp_path / "bare", n_images=3, n_labelled=0)
+    win = new_window(qtbot, bare, tiny_model)
+    dialog = win.training_commands.finetune()
+    assert dialog is not None and not dialog.buttons.button(
+        dialog.buttons.StandardButton.Ok).isEnabled()
+    dialog.reject()
+    assert load_task(bare) is None
+    win.close()

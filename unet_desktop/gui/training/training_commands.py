@@ -150,7 +150,8 @@ class TrainingCommands(QObject):
             self.message.emit("A training run is going; cancel it in the Training dock first")
             return None
         self.session.save("fine-tune")  # the user's edits; a prediction only looked at stays unwritten
-        if self.ensure_task is not None and self.ensure_task() is None:
+        learns = bool(ws.labelled())  # else nothing can start: no task is made for it
+        if learns and self.ensure_task is not None and self.ensure_task() is None:
             return None  # said: every fine-tune is a run of the folder's task
         ws = self.session.workspace
         planned = self.plan_for(ws)
