@@ -5,13 +5,15 @@ their steps). A batch run over the open folder never writes the image on screen 
 unsaved edits (the session's :meth:`~EditingSession.is_protected`); it refreshes the file list
 as masks are written.
 
-In a folder with a task, the fine-tune is a run of the folder's model owner
-(``ml.loop.folder_models``): its version name is allocated there, it never trains on the folder's
-frozen validation set, a learning round that is training gives way (cancelled, and the message
-says which), and the finished model is recorded in the folder it was trained for, put into use
-there only while the model it started from still is, and loaded only if that folder is still the
-one open. Without a task, the finished model goes to the :class:`ModelController`, which swaps it
-in (the old one stays "previous": compare with C, roll back from the Model menu).
+The fine-tune is a run of the folder's model owner (``ml.loop.folder_models``; a folder with
+something to learn from and no task gets one first, as Learn as I Correct makes it): its version
+name is allocated there, it never trains on the folder's frozen validation set, a learning round
+that is training gives way (cancelled, and the message says which) and none starts beside it, and
+the finished model is recorded in the folder it was trained for, put into use there only while
+the model it started from still is (planned again at Start if that changed while the dialog was
+open), and loaded only if that folder is still the one open (the old one stays "previous":
+compare with C, roll back from the Model menu). A read-only window (another process writes the
+folder) refuses; quitting stops a run as Cancel does, its best model so far recorded.
 """
 
 from __future__ import annotations
