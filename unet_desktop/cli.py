@@ -7,10 +7,12 @@ and ``run(args) -> int``; heavy imports (torch, Qt) happen inside ``run``.
 from __future__ import annotations
 
 import argparse
+import difflib
 import importlib
 import logging
 import platform
 import sys
+from pathlib import Path
 
 from unet_desktop import __version__
 from unet_desktop.core.io.logs import setup_logging
@@ -24,6 +26,22 @@ def fail(command: str, message: str) -> int:
     """How a subcommand fails: one line on stderr naming the command; exit status 2."""
     print(f"unet-desktop {command}: error: {message}", file=sys.stderr)
     return 2
+
+
+def int_at_least(minimum: int):
+    """An argparse ``type``: a whole number >= ``minimum``; otherwise the option's error says
+    so (``argument --workers: must be at least 0, got -1``)."""
+
+    def parse(text: str) -> int:
+        try:
+            value = int(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"not a whole number: {text!r}") from None
+        if value < minimum:
+            raise argparse.ArgumentTypeError(f"must be at least {minimum}, got {value}")
+        return value
+
+    return parse
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -48,8 +66,11 @@ def main(argv: list[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     parser = build_parser()
     known = set(parser._subparsers._group_actions[0].choices) if parser._subparsers else set()
-    if not argv or (argv[0] not in known and argv[0] not in ("-h", "--help", "--version")):
+    routed = bool(argv) and argv[0] not in known and argv[0] not in ("-h", "--help", "--version")
+    if not argv or routed:
         argv = ["gui", *argv]  # `unet-desktop [FOLDER]` opens the window
+    if routed and not argv[1].startswith("-"):
+        _refuse_unknown_command(parser, argv, known)
     args = parser.parse_args(argv)
     setup_logging()
     log.info("unet-desktop %s (Python %s, %s): %s", __version__, platform.python_version(),
@@ -64,6 +85,19 @@ def main(argv: list[str] | None = None) -> int:
         raise
     log.info("exit code %d", code)
     return code
+
+
+def _refuse_unknown_command(parser: argparse.ArgumentParser, argv: list[str],
+                            known: set[str]) -> None:
+    """``unet-desktop WORD ...`` where WORD is no command would open the window on a folder
+    WORD; when WORD is no file or folder and arguments follow that the window does not take, WORD
+    was meant as a command (``trian``): the error names it rather than the arguments."""
+    if Path(argv[1]).exists() or not parser.parse_known_args(argv)[1]:
+        return
+    word = argv[1]
+    close = difflib.get_close_matches(word, sorted(known), n=1)
+    hint = f"; did you mean {close[0]!r}?" if close else ""
+    parser.error(f"{word!r} is not a command{hint} (commands: {', '.join(COMMANDS)})")
 
 
 if __name__ == "__main__":

@@ -56,7 +56,12 @@ def _entries(workspace, meta, args: argparse.Namespace) -> list:
         entries = [e for e in entries if e.key in keys]
     if getattr(args, "exclude", None):
         left_out = {e.key for e in training_entries(workspace, True, args.exclude)}
-        entries = [e for e in entries if e.key not in left_out]
+        kept = [e for e in entries if e.key not in left_out]
+        if entries and not kept:
+            raise ValueError(f"{workspace.root}: --exclude {' '.join(args.exclude)} left out "
+                             f"all {len(entries)} labelled image{'s' * (len(entries) != 1)}"
+                             f"{' the model validated on' if args.val_only else ''}")
+        entries = kept
     if not entries:
         raise ValueError(f"{workspace.root}: no masks to evaluate against")
     return entries

@@ -15,7 +15,7 @@ import argparse
 import sys
 from pathlib import Path
 
-from unet_desktop.cli import fail
+from unet_desktop.cli import fail, int_at_least
 
 
 def add_parser(subparsers) -> None:
@@ -37,7 +37,9 @@ def add_parser(subparsers) -> None:
                    help="resize: at the model's training scale (default); "
                         "tile: overlapping tiles at native resolution")
     p.add_argument("--batch-size", type=int, default=4, metavar="N")
-    p.add_argument("--tile-size", type=int, default=512, metavar="PX")
+    p.add_argument("--tile-size", type=int_at_least(1), default=512, metavar="PX",
+                   help="tile side in tile mode (default 512; rounded down to a multiple of "
+                        "the model's size step)")
     p.add_argument("--overwrite", action="store_true",
                    help="also replace masks from this model version or not written by it")
     p.add_argument("--probs", action="store_true",
@@ -121,6 +123,9 @@ def run(args: argparse.Namespace) -> int:
             settings, notify=lambda message: tqdm.write(f"warning: {message}", file=sys.stderr))
     except (ModelFileError, ValueError) as exc:
         return _fail(f"cannot load the model: {exc}")
+    if args.mode == "tile" and args.tile_size < predictor.multiple:
+        return _fail(f"--tile-size {args.tile_size} is smaller than this model's size step: "
+                     f"tiles must be at least {predictor.multiple} px")
     try:
         last = None
         bar = None

@@ -16,7 +16,7 @@ import signal
 import sys
 from pathlib import Path
 
-from unet_desktop.cli import fail
+from unet_desktop.cli import fail, int_at_least
 from unet_desktop.core.io.model_header import SCALES, TURNS
 from unet_desktop.core.labels import STROKES_BELOW
 
@@ -84,7 +84,7 @@ def add_parser(subparsers) -> None:
     p.add_argument("--lr", type=float, help="peak learning rate (default 3e-4 / 1e-3 scratch)")
     p.add_argument("--patience", type=int, default=10, help="early stopping (0 = off); only "
                    "with at least 5 validation images held out")
-    p.add_argument("--workers", type=int, help="data loader processes")
+    p.add_argument("--workers", type=int_at_least(0), help="data loader processes")
     p.add_argument("--amp", choices=("auto", "bf16", "fp16", "off"), default="auto")
     p.add_argument("--class-weights", choices=("auto",), help="inverse-frequency weights")
     p.add_argument("--border-as-ignore", action="store_true", help="trimap border = not labelled")
