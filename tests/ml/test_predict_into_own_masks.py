@@ -27,8 +27,8 @@ def _dataset(root, masks=("masks",)):
     return mask_dir
 
 
-def _run(source, output, model):
-    settings = BatchSettings(source, model, output, device="cpu", by_layout=False)
+def _run(source, output, model, by_layout=False):
+    settings = BatchSettings(source, model, output, device="cpu", by_layout=by_layout)
     return list(run_batch(settings, batch_predictor(settings)))[-1]
 
 
@@ -38,6 +38,15 @@ def test_the_images_subfolder_or_one_of_its_images_into_the_datasets_masks_is_re
     masks = _dataset(tmp_path / "data")
     with pytest.raises(ValueError, match="mask folder of the images' own folder"):
         _run(tmp_path / "data" / source, masks, tiny_model_file)
+    assert sorted(p.name for p in masks.iterdir()) == ["img_0.png"]
+
+
+def test_the_window_predicting_the_images_subfolder_into_the_datasets_masks_is_refused(
+        tmp_path, tiny_model_file):
+    """The window's batch run of a folder opened at ``DATA/images``."""
+    masks = _dataset(tmp_path / "data")
+    with pytest.raises(ValueError, match="mask folder of the images' own folder"):
+        _run(tmp_path / "data" / "images", masks, tiny_model_file, by_layout=True)
     assert sorted(p.name for p in masks.iterdir()) == ["img_0.png"]
 
 

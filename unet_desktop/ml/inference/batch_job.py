@@ -111,7 +111,8 @@ def run_batch(settings: BatchSettings, predictor: Any, workspace: Any | None = N
                              f"({ws.lock_holder.describe()}): batch predict it there, or "
                              "choose an output folder")
         if settings.output is not None:  # every image, masks into that folder
-            _refuse_own_mask_folder(settings.output, ws.mask_dir)
+            for mask_dir in (ws.mask_dir, *_parents_mask_folder(ws.root)):
+                _refuse_own_mask_folder(settings.output, mask_dir)
             source = list(dict.fromkeys(e.image_path for e in ws.entries))  # a stack once
         else:  # masks go where the workspace keeps them
             if not same and ws.task is None and not any(e.has_mask for e in ws):
@@ -157,20 +158,26 @@ def _refuse_own_mask_folder(output: Path, mask_dir: Path) -> None:
 
 def _mask_folders_of(source: Path) -> list[Path]:
     """The mask folders a workspace would read for the images of ``source`` (a folder of images
-    or one image): its folder's own layout's, and its parent's when that layout's images are
-    there (``DATA/images``, whose masks are ``DATA/masks``)."""
+    or one image): its folder's own layout's, and its parent's (:func:`_parents_mask_folder`)."""
     from unet_desktop.core.folder.layouts import scan_folder
 
     folder = (source if source.is_dir() else source.parent).resolve()
-    found = [scan_folder(folder).mask_dir]
-    if folder.parent != folder:
-        try:
-            parent = scan_folder(folder.parent)
-        except OSError:  # an unreadable parent is no workspace of these images
-            return found
-        if same_folder(parent.image_dir, folder):
-            found.append(parent.mask_dir)
-    return found
+    return [scan_folder(folder).mask_dir, *_parents_mask_folder(folder)]
+
+
+def _parents_mask_folder(folder: Path) -> list[Path]:
+    """The mask folder of ``folder``'s parent when the parent's layout takes its images from
+    ``folder`` (``DATA/images``, whose masks are ``DATA/masks``); else none."""
+    from unet_desktop.core.folder.layouts import scan_folder
+
+    folder = folder.resolve()
+    if folder.parent == folder:
+        return []
+    try:
+        parent = scan_folder(folder.parent)
+    except OSError:  # an unreadable parent is no workspace of these images
+        return []
+    return [parent.mask_dir] if same_folder(parent.image_dir, folder) else []
 
 
 def _fits(ws: Any, model_scheme: Any) -> bool:
