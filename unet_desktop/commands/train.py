@@ -110,6 +110,10 @@ def _scheme(args: argparse.Namespace):
     from unet_desktop.core.labels import LabelScheme, scheme_by_name
     from unet_desktop.ml.models.modelfile import read_meta
 
+    if args.classes is not None and args.scheme != "multiclass":
+        raise ValueError("--classes goes with --scheme multiclass" + (
+            f" (a {args.scheme} scheme has its own classes)" if args.scheme else
+            ": without it the classes come from the masks or the --init model"))
     if args.scheme:
         return scheme_by_name(args.scheme, args.classes, args.ignore)
     if args.init is None or args.new_classes:
@@ -160,6 +164,8 @@ def _config(args: argparse.Namespace):
     from unet_desktop.ml.training.dataset import GROUPERS
     from unet_desktop.ml.training.train import TrainConfig
 
+    if args.max_steps is not None and args.max_steps < 1:
+        raise ValueError(f"--max-steps must be at least 1, got {args.max_steps}")
     return TrainConfig(
         out=args.out, init=args.init, new_classes=args.new_classes, arch=_arch(args),
         epochs=args.epochs,
@@ -205,6 +211,9 @@ def _input_rule(args: argparse.Namespace) -> dict | None:
         except ValueError:
             raise ValueError(f"--channels lists channel numbers such as 1,2,3, got "
                              f"{args.channels!r}") from None
+        if any(c < 0 for c in channels):
+            raise ValueError(f"--channels counts from 1 (the first channel is 1), got "
+                             f"{args.channels!r}")
     return InputRule(args.input_rule or DEFAULT_NEW, channels=channels).to_dict()
 
 

@@ -1,0 +1,25 @@
+"""`train` refuses options it would otherwise drop or misread, naming the option: --classes
+without --scheme multiclass (a 12-class model was made from `--classes 11`), --max-steps below 1
+(a model was written "stopped: step limit reached" after no step), --channels 0 (1-based)."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.e2e.test_train_cli import TINY, binary_workspace
+from unet_desktop.cli import main
+
+
+@pytest.mark.parametrize("extra, said", [
+    (["--classes", "3"], "--classes goes with --scheme multiclass"),
+    (["--scheme", "binary", "--classes", "3"], "a binary scheme has its own classes"),
+    (["--max-steps", "0"], "--max-steps must be at least 1, got 0"),
+    (["--max-steps", "-5"], "--max-steps must be at least 1, got -5"),
+    (["--channels", "0"], "--channels counts from 1 (the first channel is 1), got '0'"),
+])
+def test_train_refuses_an_option_it_would_drop_or_misread(tmp_path, capsys, extra, said):
+    ws = binary_workspace(tmp_path / "ws", n=2)
+    model = tmp_path / "m.safetensors"
+    assert main(["train", str(ws), "--out", str(model), *TINY, *extra]) == 2
+    assert said in capsys.readouterr().err
+    assert not model.exists()
