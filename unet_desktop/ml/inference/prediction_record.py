@@ -16,13 +16,13 @@ Entries from before that, or replayed from a journal (a killed run), have none a
 
 from __future__ import annotations
 
-import hashlib
 import json
 import logging
 from pathlib import Path
 
 from unet_desktop.core.folder.journal import Journal, file_identity, was_replaced
 from unet_desktop.core.io.atomic import atomic_write_bytes
+from unet_desktop.core.io.file_hash import file_sha1
 
 log = logging.getLogger(__name__)
 RECORD_NAME = "unet-desktop-predictions"
@@ -82,7 +82,7 @@ class PredictionRecord:
         if not isinstance(written, str):
             return False
         if name not in self._digests:
-            self._digests[name] = _sha1(self.out_dir / name)
+            self._digests[name] = file_sha1(self.out_dir / name)
         return self._digests[name] not in (None, written)
 
     def entry(self, target: Path, image: Path, version: str, score: float) -> dict:
@@ -98,7 +98,7 @@ class PredictionRecord:
 
     def add(self, name: str, entry: dict) -> None:
         """The mask ``name`` was written (its digest is taken now)."""
-        digest = _sha1(self.out_dir / name)
+        digest = file_sha1(self.out_dir / name)
         if digest is not None:
             entry = {**entry, "sha1": digest}
         self._digests[name] = digest
@@ -114,10 +114,3 @@ class PredictionRecord:
             self.journal.clear()
             self.unsaved = 0
 
-
-def _sha1(path: Path) -> str | None:
-    try:
-        with open(path, "rb") as file:
-            return hashlib.file_digest(file, "sha1").hexdigest()
-    except OSError:
-        return None

@@ -20,6 +20,7 @@ from collections.abc import Iterable
 from pathlib import Path
 
 from unet_desktop.core.folder.workspace import Workspace
+from unet_desktop.core.io.file_hash import file_sha1
 from unet_desktop.ml.training.dataset import Sample, SampleSet
 
 LEARNT_IMAGES = "learnt_images"  # the data summary's key
@@ -64,11 +65,10 @@ def parent_learnt_any(parent_summary: dict | None, held_out: list[Sample],
 
 def _file_digest(path: Path, cache: dict[Path, str]) -> str | None:
     if path not in cache:
-        try:
-            with path.open("rb") as file:
-                cache[path] = hashlib.file_digest(file, "sha1").hexdigest()
-        except OSError:  # gone since it was loaded: its pixels identify it alone
+        digest = file_sha1(path)
+        if digest is None:  # gone since it was loaded: its pixels identify it alone
             return None
+        cache[path] = digest
     return cache[path]
 
 
