@@ -12,17 +12,15 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from unet_desktop.cli import fail
+from unet_desktop.cli import fail, int_at_least
 from unet_desktop.ml.model_files import (
-    CHECK_TOLERANCE,
     OnnxruntimeCheck,
-    check_onnx,
     export_onnx,
     onnxruntime_installed,
     refuse_model_target,
 )
 
-__all__ = ["CHECK_TOLERANCE", "add_parser", "check_onnx", "export_onnx", "run"]
+MIN_OPSET = 9  # below, the encoder models do not export (nearest upsampling; torch prints its graph)
 
 
 def add_parser(subparsers) -> None:
@@ -31,7 +29,8 @@ def add_parser(subparsers) -> None:
                               "onnxruntime. " + __doc__.split("\n\n")[1].replace("\n", " "))
     p.add_argument("model", type=Path, help="model file (.safetensors)")
     p.add_argument("--onnx", type=Path, required=True, metavar="OUT", help="ONNX file to write")
-    p.add_argument("--opset", type=int, default=17)
+    p.add_argument("--opset", type=int_at_least(MIN_OPSET), default=17,
+                   help=f"ONNX opset (at least {MIN_OPSET}; default 17)")
     p.add_argument("--no-check", action="store_true", help="skip the onnxruntime comparison")
     p.set_defaults(run=run)
 
