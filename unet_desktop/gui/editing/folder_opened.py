@@ -12,7 +12,7 @@ def opened_message(ws: Any, recovered: list[str]) -> str:
     notes = [f"Opened {ws.root} ({_images_text(ws)}, {ws.layout} layout, {kind})"]
     if ws.skipped:
         path, reason = ws.skipped[0]
-        notes.append(f"{len(ws.skipped)} files skipped ({path.name}: {reason})")
+        notes.append(f"{_count(len(ws.skipped), 'file')} skipped ({path.name}: {reason})")
     notes.extend(ws.warnings)
     if recovered:
         notes.append(f"Recovered unsaved edits of {len(recovered)} image(s) from the last "
@@ -25,7 +25,11 @@ def _images_text(ws: Any) -> str:
     ``6 images (2 files, 1 stack)``."""
     files = {e.image_path for e in ws.entries}
     stacks = {e.image_path for e in ws.entries if e.is_slice}
-    text = f"{len(ws)} image{'s' * (len(ws) != 1)}"
+    text = _count(len(ws), "image")
     if stacks:
-        text += f" ({len(files)} files, {len(stacks)} stack{'s' * (len(stacks) != 1)})"
+        text += f" ({_count(len(files), 'file')}, {_count(len(stacks), 'stack')})"
     return text
+
+
+def _count(n: int, noun: str) -> str:
+    return f"{n} {noun}{'s' * (n != 1)}"
