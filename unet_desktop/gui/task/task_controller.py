@@ -306,10 +306,15 @@ class TaskController(QObject):
         if ws is None or ws.task is None or model is None or model.path is None \
                 or self.models.using_previous or self.refusal(model.meta.scheme):
             return
-        if ws.read_only:
-            return
+        if not ws.read_only:  # a model of the task put into use (switch, roll back, a run)
+            self._record_in_use(model)
+
+    def _record_in_use(self, model: Any) -> None:
+        """Tell the folder's model owner that ``model`` is the task's model in use: a version
+        file of another folder's task is copied into this task's first (it may prune it), and
+        the window loads the copy and says why."""
         owner = self.owner
-        try:  # a model of the task put into use (switch, roll back, a finished run)
+        try:
             owner.use(model.path)
         except (FileError, ValueError) as exc:  # a file gone is never recorded as in use
             self.error.emit(f"Cannot record {model.label} as the task's model in use: {exc}")
@@ -331,10 +336,11 @@ class TaskController(QObject):
             path = current.path if current is not None else None
             fits = path is not None and classes_mismatch(current.meta.scheme, ws.scheme) is None
             task = Task(ws.root.name, ws.scheme,
-                        start_from=str(path) if path is not None and not fits else None,
-                        model=stored_reference(ws.root, path) if fits else None)
+                        start_from=str(path) if path is not None and not fits else None)
             if not self.apply_task(task):
                 return None
+            if fits:  # through the owner: another folder's version file is copied, not named
+                self._record_in_use(current)
         return ws.task
 
     def parent_version_file(self) -> Path | None:
