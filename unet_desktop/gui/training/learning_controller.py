@@ -31,9 +31,11 @@ files of the models the window holds (current and previous: C and Roll Back go t
 from __future__ import annotations
 
 import dataclasses
+import hashlib
 from collections.abc import Iterator
 from typing import Any
 
+import numpy as np
 from PySide6.QtCore import QObject, QTimer, Signal
 from PySide6.QtGui import QAction
 
@@ -41,6 +43,7 @@ from unet_desktop.core.errors import FileError
 from unet_desktop.core.folder.image_entry import LABELLED_STATES
 from unet_desktop.core.folder.learning_record import LearningRecord, record_path
 from unet_desktop.core.folder.manifest import ImageState
+from unet_desktop.core.io.file_hash import file_sha1
 from unet_desktop.core.progress import CancelToken, EitherToken
 from unet_desktop.gui.editing.session import EditingSession
 from unet_desktop.gui.model.model_controller import ModelController
@@ -112,7 +115,7 @@ class LearningController(QObject):
         ws = self.session.workspace
         try:
             self.loop = LearningLoop(ws.scheme, record_path(ws.root), _pair_loader(ws),
-                                     self.settings)
+                                     self.settings, _mask_digest(ws))
         except FileError as exc:
             self.loop = None
             self.error.emit(f"Learning as you correct is unavailable: {exc}")
@@ -172,12 +175,14 @@ class LearningController(QObject):
 
     def _request_untrained(self, ws: Any) -> None:
         """A round for the corrected images none of the task's versions trained on (a round
-        cancelled by turning learning off or quitting)."""
+        cancelled by turning learning off or quitting), or whose mask changed since (corrected
+        again while learning was off)."""
         owner = self.tasks.owner
         if self.loop is None or owner is None:
             return
         try:
-            self.loop.request_untrained([e.key for e in ws.labelled()], owner.trained_keys())
+            self.loop.request_untrained([e.key for e in ws.labelled()], owner.trained_keys(),
+                                        owner.trained_masks())
         except FileError as exc:
             self.error.emit(f"Learning as you correct: {exc}")
 
@@ -379,3 +384,15 @@ def _pair_loader(ws: Any):
 
     return load_pair
 
+
+def _mask_digest(ws: Any):
+    """key -> the sha1 of its mask as stored now, as a fine-tune records it
+    (``ml.training.dataset.load_workspace_sample``): the file's bytes, a slice's values."""
+    def mask_digest(key: str) -> str | None:
+        entry = ws[key]
+        if not entry.is_slice:
+            return file_sha1(entry.mask_path)
+        mask = ws.load_mask(key)
+        return None if mask is None else hashlib.sha1(np.ascontiguousarray(mask)).hexdigest()
+
+    return mask_digest

@@ -23,7 +23,8 @@ training run of the folder, the manual fine-tune and the learning loop's rounds,
   however long the loop runs (an hour of correcting promotes dozens of rounds, each the parent of
   the next); :meth:`delete` removes one version (never the one in use); :meth:`use` never records
   a missing file as in use;
-- :meth:`trained_keys` names the images the folder's versions trained on (from their headers);
+- :meth:`trained_keys` names the images the folder's versions trained on (from their headers),
+  :meth:`trained_masks` the masks they learnt (by sha1);
 - :meth:`holdout` is the folder's frozen validation set (``core.folder.learning_record``: every k-th
   corrected image, chosen once), which no run of the folder trains on.
 
@@ -39,7 +40,7 @@ import re
 import shutil
 import threading
 import weakref
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
@@ -389,13 +390,29 @@ class FolderModels:
     def trained_keys(self) -> set[str]:
         """The images the task's versions whose files are still there trained on (their
         headers' ``data_summary``)."""
-        task = self.task
         keys: set[str] = set()
+        for summary in self._summaries():
+            keys.update(str(key) for key in summary["train_keys"])
+        return keys
+
+    def trained_masks(self) -> dict[str, str]:
+        """Image -> the sha1 of the mask the newest of those versions that trained on it
+        learnt (as its header records it; versions that record none are passed over)."""
+        masks: dict[str, str] = {}
+        for summary in self._summaries():
+            digests = summary.get("mask_sha1")
+            if isinstance(digests, dict):
+                masks.update({str(k): str(digests[k]) for k in summary["train_keys"]
+                              if isinstance(digests.get(k), str)})
+        return masks
+
+    def _summaries(self) -> Iterator[dict]:
+        """The ``data_summary`` of each version whose file is there, oldest first."""
+        task = self.task
         for version in task.versions if task is not None else ():
             summary = (model_metadata(self.path_of(version.file)) or {}).get("data_summary")
             if isinstance(summary, dict) and isinstance(summary.get("train_keys"), list):
-                keys.update(str(key) for key in summary["train_keys"])
-        return keys
+                yield summary
 
     # --- the frozen validation set ----------------------------------------------------------------
     def holdout(self, labelled: Iterable[str]) -> tuple[str, ...]:

@@ -23,7 +23,10 @@ The round's inputs (:class:`RoundPlan`) are immutable values made by the caller;
 kept in the folder's one record store (``core.folder.learning_record.record_store``, shared with the
 folder's model owner), so corrections may be noted from another thread while a round runs.
 Cached training samples and validation pairs stay within ``LoopSettings.cache_bytes`` (least
-recently used go first, ``ml.loop.loop_cache``). Torch is imported only when a round runs or a prediction is scored (the
+recently used go first, ``ml.loop.loop_cache``). Each is kept under the digest of the mask it was
+made from (``mask_digest``, the caller's: the mask file's sha1), checked whenever it is used, so a
+mask changed by any path (learning off, another window, another program) is read again; a training
+sample carries that digest into the version's header (``data_summary["mask_sha1"]``). Torch is imported only when a round runs or a prediction is scored (the
 window imports this module).
 """
 
@@ -32,7 +35,7 @@ from __future__ import annotations
 import dataclasses
 import threading
 import time
-from collections.abc import Callable, Collection, Iterator, Sequence
+from collections.abc import Callable, Collection, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -49,7 +52,7 @@ from unet_desktop.core.io.input_rule import DEFAULT_NEW, LEGACY, InputRule, fixe
 from unet_desktop.core.labels import LabelScheme
 from unet_desktop.core.progress import CancelToken
 from unet_desktop.ml.loop.loop_cache import BoundedCache, sample_bytes, skipped
-from unet_desktop.ml.loop.promotion_gate import PairLoader, PromotionGate
+from unet_desktop.ml.loop.promotion_gate import MaskDigest, PairLoader, PromotionGate
 from unet_desktop.ml.reports import RoundResult
 from unet_desktop.ml.training.few_image_recipe import FEW_IMAGE_SCHEDULE
 
@@ -101,21 +104,26 @@ class LearningLoop:
     """The loop's state for one folder (module docstring)."""
 
     def __init__(self, scheme: LabelScheme, record_file: Path, load_pair: PairLoader,
-                 settings: LoopSettings | None = None) -> None:
+                 settings: LoopSettings | None = None,
+                 mask_digest: MaskDigest | None = None) -> None:
         self.scheme = scheme
         self.record_file = Path(record_file)
         self.load_pair = load_pair
+        # key -> the digest of its mask as stored now (None: unknown); without it, cached
+        # entries are trusted until note_corrected forgets them
+        self.mask_digest: MaskDigest = mask_digest or (lambda key: None)
         self.settings = settings or LoopSettings()
         self._lock = threading.Lock()
         self._store = record_store(self.record_file)
         self._store.read()  # LearningRecordError names the file
         self._requested = False
         self._rounds = 0
-        # ("sample", key, channels, side) -> ml.training.dataset.Sample; ("pair", key) -> validation pair
+        # ("sample", key, mask digest, channels, side, rule) -> ml.training.dataset.Sample;
+        # ("pair", key, mask digest) -> validation pair
         self._cache = BoundedCache()
         self._gone: set[str] = set()  # keys the loader said are not in the folder (named once)
         self._gate = PromotionGate(scheme, load_pair, self._lock, self._cache,
-                                   lambda: self.settings, self._gone)
+                                   lambda: self.settings, self._gone, self._digest)
 
     # --- the record -------------------------------------------------------------------------------
     @property
@@ -169,14 +177,28 @@ class LearningLoop:
         with self._lock:
             self._requested = True
 
-    def request_untrained(self, labelled: Collection[str], trained: Collection[str]) -> bool:
+    def request_untrained(self, labelled: Collection[str], trained: Collection[str],
+                          trained_masks: Mapping[str, str] | None = None) -> bool:
         """Request a round if one of ``labelled`` (the folder's corrected images) that a round
         trains on is not among ``trained`` (what the folder's kept versions trained on): the
-        round that took it was cancelled or failed. Returns whether a round is requested."""
-        untrained = (set(self.record.training_keys) & set(labelled)) - set(trained)
+        round that took it was cancelled or failed; or if its mask is not the one the newest
+        version that trained on it learnt (``trained_masks``: key -> mask digest): it was
+        corrected again while learning was off. Returns whether a round is requested."""
+        wanted = set(self.record.training_keys) & set(labelled)
+        untrained = wanted - set(trained)
+        changed = [k for k in wanted & set(trained_masks or {})
+                   if self._digest(k) not in (None, (trained_masks or {})[k])]
         with self._lock:
-            self._requested = self._requested or bool(untrained)
+            self._requested = self._requested or bool(untrained) or bool(changed)
             return self._requested
+
+    def _digest(self, key: str) -> str | None:
+        """The digest of ``key``'s mask as stored now; None when unknown or unreadable (the
+        loader then says why)."""
+        try:
+            return self.mask_digest(key)
+        except (FileError, KeyError, OSError, ValueError):
+            return None
 
     @property
     def round_requested(self) -> bool:
@@ -296,14 +318,16 @@ class LearningLoop:
         (the image or its mask is gone or unreadable since it was corrected)."""
         from unet_desktop.ml.training.dataset import make_sample
 
-        cache_key = ("sample", key, channels, max_side, rule)
+        digest = self._digest(key)  # before loading: a mask changed meanwhile is read again
+        cache_key = ("sample", key, digest, channels, max_side, rule)
         with self._lock:
             sample = self._cache.get(cache_key)
         if sample is None:
             try:
                 image, mask = self.load_pair(key)  # the image's stored values
-                sample = make_sample(key, rule.apply(image, key), mask, self.scheme, in_channels=channels,
-                                     max_side=max_side)
+                sample = make_sample(key, rule.apply(image, key), mask, self.scheme,
+                                     in_channels=channels, max_side=max_side,
+                                     mask_sha1=digest or "")
             except (FileError, KeyError, ValueError) as exc:
                 if isinstance(exc, KeyError):
                     with self._lock:

@@ -12,8 +12,9 @@ image the loader says is no longer in the folder (``KeyError``) joins ``gone`` (
 leaves it out of later rounds). A verdict on validation masks that hold strokes says so
 (:func:`strokes_note`).
 
-Owns the verdict (:class:`Verdict`) and the validation scores, cached by (model version, image)
-until the image's mask changes (:meth:`PromotionGate.forget`). Torch is imported only when a
+Owns the verdict (:class:`Verdict`) and the validation scores, cached by (model version, image,
+digest of its mask): a mask changed by any path is scored again (:meth:`PromotionGate.forget`
+drops an image's scores at once). Torch is imported only when a
 version is judged.
 """
 
@@ -35,6 +36,7 @@ from unet_desktop.ml.loop.loop_cache import BoundedCache, skipped
 from unet_desktop.ml.reports import GateReport
 
 PairLoader = Callable[[str], tuple[np.ndarray, np.ndarray]]  # key -> (image, saved mask)
+MaskDigest = Callable[[str], str | None]  # key -> its mask's digest now (None: unknown)
 
 
 def strokes_note(labelled: float | None) -> str:
@@ -63,18 +65,22 @@ class PromotionGate:
     """Judges new versions for one folder's loop. ``lock``, ``cache`` and ``gone`` are the
     loop's (the validation pairs share the cache with the training samples; ``gone``: keys no
     longer in the folder); ``settings()`` is the loop's current ``LoopSettings`` (its ``device``
-    and ``cache_bytes``)."""
+    and ``cache_bytes``); ``digest(key)`` is the loop's digest of the image's mask now (never
+    raises)."""
 
     def __init__(self, scheme: LabelScheme, load_pair: PairLoader, lock: threading.Lock,
-                 cache: BoundedCache, settings: Callable[[], Any], gone: set[str]) -> None:
+                 cache: BoundedCache, settings: Callable[[], Any], gone: set[str],
+                 digest: MaskDigest = lambda key: None) -> None:
         self.scheme = scheme
         self.load_pair = load_pair
         self._lock = lock
         self._cache = cache
         self._settings = settings
         self._gone = gone
-        # (model version, key) -> (score, dice, miou, labelled fraction) of a validation image
-        self._scores: dict[tuple[str, str],
+        self._digest = digest
+        # (model version, key, mask digest) -> (score, dice, miou, labelled fraction) of a
+        # validation image
+        self._scores: dict[tuple[str, str, str | None],
                            tuple[float, float | None, float | None, float]] = {}
 
     def forget(self, key: str) -> None:
@@ -141,9 +147,10 @@ class PromotionGate:
         scored = []
         for i, key in enumerate(keys):
             cancel.raise_if_cancelled()
+            digest = self._digest(key)  # before loading: a mask changed meanwhile is read again
             with self._lock:
-                cached = self._scores.get((version, key))
-                pair = self._cache.get(("pair", key))
+                cached = self._scores.get((version, key, digest))
+                pair = self._cache.get(("pair", key, digest))
             if cached is None:
                 try:
                     if pair is None:
@@ -153,7 +160,7 @@ class PromotionGate:
                                 f"mask is {pair[1].shape[1]}x{pair[1].shape[0]} but the image "
                                 f"is {pair[0].shape[1]}x{pair[0].shape[0]}")
                         with self._lock:
-                            self._cache.put(("pair", key), pair,
+                            self._cache.put(("pair", key, digest), pair,
                                             pair[0].nbytes + pair[1].nbytes,
                                             self._settings().cache_bytes)
                     if predictor is None:
@@ -169,7 +176,7 @@ class PromotionGate:
                     continue
                 cached = (a.score, a.dice, a.miou, a.labelled_fraction)
                 with self._lock:
-                    self._scores[(version, key)] = cached
+                    self._scores[(version, key, digest)] = cached
             for name, value in zip(("score", "dice", "miou", "labelled"), cached):
                 if value is not None:
                     totals[name].append(value)
