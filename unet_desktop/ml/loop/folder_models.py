@@ -12,7 +12,8 @@ training run of the folder, the manual fine-tune and the learning loop's rounds,
 - one run at a time (:meth:`begin`, :class:`RunBusy`): a manual fine-tune and a loop round of the
   same folder never train at once; the caller decides to wait for or cancel the running one;
 - :meth:`finish_run` records the result in the folder it was planned for (whatever folder the
-  window shows by then) and applies the promotion rule: a result asked to be promoted becomes the
+  window shows by then; a loop round's labelled images are those it trained on and its
+  validation set, held back when too few to judge) and applies the promotion rule: a result asked to be promoted becomes the
   model in use only while the model in use is still the one it was planned from and the task's
   classes are still the ones it trained for (Mask > Classes may change them meanwhile); otherwise
   it is kept as a candidate and the note says why;
@@ -274,6 +275,8 @@ class FolderModels:
             version = replace(version, note=note,
                               metrics={**version.metrics, **(metrics or {})},
                               validated=validated, validation_images=validation_images)
+            if plan.kind == "loop":
+                version = _with_validation_set(version, validated, validation_images)
             task = self._save(task.with_version(version) if in_use
                               else task.with_candidate(version))
             if self._running == plan:
@@ -424,6 +427,18 @@ class FolderModels:
             return record
 
         return record_store(record_path(self.root)).update(note_all).validation
+
+
+def _with_validation_set(version: ModelVersion, validated: bool | None,
+                         validation_images: int | None) -> ModelVersion:
+    """A loop round's entry counts every labelled image of the round, as a fine-tune's does:
+    its file counts the images it trained on, the gate's validation set comes on top; a set
+    too small to judge (not validated) is held back, not validating."""
+    count = validation_images or 0
+    total = version.corrected_images + count
+    if validated is False:
+        return replace(version, corrected_images=total, validation_images=0, held_back=count)
+    return replace(version, corrected_images=total, held_back=0)
 
 
 def _fits(model_path: Path, task: Task) -> bool:
