@@ -1,5 +1,7 @@
 """Model > Model Card: what a model file says about itself (name, version, lineage, scheme,
-training scale, validation metrics, the data it was trained on).
+training scale, validation metrics, the data it was trained on), and for a version of the open
+folder's task that the learning loop's gate judged, the gate's verdict (it lives in the task:
+a round trains without validating, the gate judges the file afterwards on the validation set).
 
 The dialog fits the screen and scrolls: the description as a form, the validation metrics as a
 table (one row per class for per-class metrics), the training history as a small plot, and the
@@ -72,9 +74,12 @@ def parent_text(meta: Any) -> str:
     return "- (trained from scratch)"
 
 
-def metrics_heading(summary: dict | None) -> str:
-    """What the metrics were measured on, from the model's data summary (Qt-free)."""
+def metrics_heading(summary: dict | None, judged: bool = False) -> str:
+    """What the metrics were measured on, from the model's data summary (Qt-free); ``judged``:
+    the gate's verdict is shown apart (:func:`verdict_rows`)."""
     summary = summary or {}
+    if summary.get("val_on_train") is True and judged:  # validated by the gate, not here
+        return "Training metrics (on its own training images)"
     if summary.get("val_on_train") is True:  # nothing held out
         return "Metrics on its own training images (not validated)"
     if summary.get("validated") is False:  # held out, but fewer than a judgement needs
@@ -110,11 +115,35 @@ def model_card_rows(meta: Any, path: Path | None = None) -> list[tuple[str, str]
     return rows
 
 
+def verdict_heading(version: Any) -> str | None:
+    """The heading of the gate's verdict on a task version (``core.folder.task.ModelVersion``),
+    or None when the gate did not validate it (Qt-free)."""
+    if version is None or not version.validated or "val_score" not in version.metrics:
+        return None
+    n = version.validation_images
+    return ("Validation metrics: the learning loop's promotion gate, on "
+            f"{n if n is not None else 'its'} validation image(s) it never trained on")
+
+
+GATE_METRICS = (("val_score", "score"), ("dice", "dice"), ("miou", "miou"),
+                ("parent_val_score", "score of the model in use then"),
+                ("val_labelled", "share of pixels labelled"))
+
+
+def verdict_rows(version: Any) -> list[tuple[str, str]]:
+    """(metric, value) of the gate's verdict recorded in the task (Qt-free)."""
+    metrics = version.metrics
+    rows = [(label, _format_value(metrics[key])) for key, label in GATE_METRICS
+            if isinstance(metrics.get(key), (int, float))]
+    return rows + ([("verdict", version.note)] if version.note else [])
+
+
 def metric_rows(metrics: dict | None, class_names: list[str]) -> list[tuple[str, str]]:
-    """(metric, value) for the scalar metrics; the parent's as ``parent <name>`` (Qt-free)."""
+    """(metric, value) for the scalar metrics; the parent's as ``parent <name>``; metrics
+    recorded without a value (None) are left out (Qt-free)."""
     rows = []
     for name, value in (metrics or {}).items():
-        if name == "history" or _per_class(value, class_names):
+        if name == "history" or value is None or _per_class(value, class_names):
             continue
         if name == "parent" and isinstance(value, dict):
             rows += parent_rows(value)
@@ -129,7 +158,7 @@ def parent_rows(parent: dict) -> list[tuple[str, str]]:
     seen = parent.get(PARENT_SAW) is True
     where = " (on images it trained on)" if seen else ""
     return [(f"parent {k}{where}", _format_value(v)) for k, v in parent.items()
-            if k != PARENT_SAW]
+            if k != PARENT_SAW and v is not None]
 
 
 def per_class_table(metrics: dict | None,
@@ -183,10 +212,11 @@ def _table(headers: list[str], rows: list[list[str]]) -> QTableWidget:
 
 
 class ModelCardDialog(QDialog):
-    """Read-only description, metrics table and history plot of a model (module docstring)."""
+    """Read-only description, metrics table and history plot of a model (module docstring);
+    ``version``: its entry in the open folder's task, if it has one."""
 
     def __init__(self, meta: Any, path: Path | None = None,
-                 parent: QWidget | None = None) -> None:
+                 parent: QWidget | None = None, version: Any = None) -> None:
         super().__init__(parent)
         self.setWindowTitle(f"Model Card: {meta.name or meta.version}")
         self.rows = model_card_rows(meta, path)
@@ -195,10 +225,18 @@ class ModelCardDialog(QDialog):
         layout = QVBoxLayout(content)
         self.value_labels: dict[str, QLabel] = {}
         layout.addLayout(self._form([r for r in self.rows if not r[0].startswith("Data: ")]))
-        self.metrics_table = self.class_table = self.history_plot = None
+        self.metrics_table = self.class_table = self.history_plot = self.verdict_table = None
+        verdict = verdict_heading(version)
+        if verdict is not None:
+            layout.addWidget(QLabel(f"<b>{verdict}</b>"))
+            self.verdict_table = _table(["Metric", "Value"],
+                                        [list(r) for r in verdict_rows(version)])
+            layout.addWidget(self.verdict_table)
+        self.headings = [verdict] if verdict is not None else []
         scalars = metric_rows(meta.metrics, classes)
         if scalars:
-            layout.addWidget(QLabel(f"<b>{metrics_heading(meta.data_summary)}</b>"))
+            self.headings.append(metrics_heading(meta.data_summary, verdict is not None))
+            layout.addWidget(QLabel(f"<b>{self.headings[-1]}</b>"))
             self.metrics_table = _table(["Metric", "Value"], [list(r) for r in scalars])
             layout.addWidget(self.metrics_table)
         names, per_class = per_class_table(meta.metrics, classes)
@@ -212,7 +250,9 @@ class ModelCardDialog(QDialog):
             layout.addWidget(self.history_plot)
         data = [(t[len("Data: "):], v) for t, v in self.rows if t.startswith("Data: ")]
         if data:
-            layout.addWidget(QLabel("<b>Training data</b>"))
+            layout.addWidget(QLabel("<b>Training data</b>" + (
+                " (as the round trained: the gate's validation is above)"
+                if verdict is not None else "")))
             layout.addLayout(self._form(data, prefix="Data: "))
         layout.addStretch(1)
         scroll = QScrollArea()

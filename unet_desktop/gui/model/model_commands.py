@@ -176,7 +176,11 @@ class ModelCommands(QObject):
             return None
         if self.card is not None:
             self.card.close()  # deleted on close
-        card = self.card = ModelCardDialog(model.meta, model.path, self._dialog_parent)
+        folder = self.models.open_folder()  # the gate's verdict on a version is in its task
+        task = getattr(folder, "task", None)
+        version = next((v for v in task.versions if v.version == model.version), None) \
+            if task is not None else None
+        card = self.card = ModelCardDialog(model.meta, model.path, self._dialog_parent, version)
         card.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
         card.destroyed.connect(lambda: self._forget_card(card))
         card.show()
