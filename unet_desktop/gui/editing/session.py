@@ -175,8 +175,12 @@ class EditingSession(QObject):
         the keys of edits recovered from an earlier session that did not end normally.
         ``default_scheme`` (the model's) applies when nothing in the folder tells the scheme.
         ``folder_opening`` goes first: a run writing the open folder stops while it still can
-        (its Workspace writes nothing once closed; two of one folder would overwrite states)."""
-        self.folder_opening.emit(Path(folder))
+        (its Workspace writes nothing once closed; two of one folder would overwrite states);
+        a path that is no folder (moved, renamed) is refused before it, and stops nothing."""
+        root = Path(folder).expanduser().absolute()
+        if not root.is_dir():
+            raise FileError(root, "not a folder")  # as Workspace.open says it
+        self.folder_opening.emit(root)
         workspace = Workspace.open(folder, default_scheme=default_scheme, writer=True)
         self.save_all("leave")  # what fails stays in the recovery journal for next time
         self.close_document("leave")

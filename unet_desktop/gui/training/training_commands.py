@@ -115,11 +115,18 @@ class TrainingCommands(QObject):
         dialog.cancel()
         if not self.models.worker.wait_until_finished(dialog.job, STOP_BATCH_S):
             log.warning("the batch predict of %s did not stop within %.0f s", folder, STOP_BATCH_S)
-        why = ("the folder was opened again" if same_folder(opening, folder)
-               else "another folder was opened")
-        said = (f"Batch predict of {Path(folder).name} stopped: {why} (a later run resumes "
-                "where it stopped)")
-        QTimer.singleShot(0, lambda: self.message.emit(said))  # after the folder's "Opened"
+        # said after the folder's "Opened" (or its error): by then it is known which it was
+        QTimer.singleShot(0, lambda: self._say_the_batch_stopped(folder, opening, ws))
+
+    def _say_the_batch_stopped(self, folder: Path, opening: Path, before: Any) -> None:
+        if self.session.workspace is before:  # the open failed after the run stopped
+            why = f"stopped to open {Path(opening).name}, which could not be opened"
+        elif same_folder(opening, folder):
+            why = "stopped: the folder was opened again"
+        else:
+            why = "stopped: another folder was opened"
+        self.message.emit(f"Batch predict of {Path(folder).name} {why} (a later run resumes "
+                          "where it stopped)")
 
     def _is_being_edited(self, root: Path, key: str) -> bool:
         """On the batch writer thread: the image on screen, or one with unsaved edits."""
