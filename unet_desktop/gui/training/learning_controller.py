@@ -58,6 +58,7 @@ from unet_desktop.ml.loop.learning_loop import LearningLoop, LoopSettings, Round
 from unet_desktop.ml.reports import GateReport, RoundResult, SkippedPair, StepReport
 
 REFRESH_LIMIT = 8  # uncorrected images predicted again after a promotion (the next ones)
+_READ_ONLY = "this window only reads the folder (another window writes it)"
 
 
 class LearningController(QObject):
@@ -126,9 +127,20 @@ class LearningController(QObject):
             self._request_untrained(ws)
             self.training_dock.show()  # the curve so far
             QTimer.singleShot(0, self.start_round)  # once the folder's model is in use
+        self.panel.set_settings_editable(not ws.read_only, _READ_ONLY)
         self._show_record()
-        self.panel.show_status("Learning as you correct: on." if self.enabled
-                               else "Learning as you correct is off (Training menu).")
+        self.panel.show_status(self._opened_status(ws))
+
+    def _opened_status(self, ws: Any) -> str:
+        """Whether learning is on here; in a read-only window, in the window that writes."""
+        if not ws.read_only:
+            return ("Learning as you correct: on." if self.enabled
+                    else "Learning as you correct is off (Training menu).")
+        here = "This window only reads the folder: learning and its settings are not changed here."
+        if not self.enabled:
+            return f"Learning as you correct is off. {here}"
+        writer = f", {ws.lock_holder.describe()}" if ws.lock_holder is not None else ""
+        return f"Learning as you correct is on in the window that writes this folder{writer}. {here}"
 
     def _show_toggle(self, on: bool) -> None:
         self.action.blockSignals(True)
@@ -187,7 +199,12 @@ class LearningController(QObject):
             self.error.emit(f"Learning as you correct: {exc}")
 
     def _change(self, setter, value) -> None:
+        ws = self.session.workspace
         if self.loop is None:
+            return
+        if ws is None or ws.read_only:  # the record is the folder's, written by its writer
+            self.message.emit(f"The learning loop's setting is not changed: {_READ_ONLY}")
+            self._show_record()
             return
         try:
             setter(self.loop, value)

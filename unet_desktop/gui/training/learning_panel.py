@@ -43,6 +43,8 @@ VERSION_COLORS = ("#4c9be8", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564
 EMPTY_IMAGES = 10  # the image axis before the first points
 TARGET_LABEL_ROOM = 0.1  # above 1.0 on the score axis: a target of 0.95 keeps its label whole
 TEXT_WIDTH = 230  # px of the column beside the plot: estimate, target, validation, status
+TARGET_TIP = "The score the moving average should reach"
+EVERY_K_TIP = "One corrected image in every k is kept out of training to judge each new version"
 
 
 def strokes_text(record: LearningRecord) -> str:
@@ -123,12 +125,11 @@ class LearningPanel(QWidget):
         self.target_spin.setRange(0.5, 1.0)
         self.target_spin.setSingleStep(0.01)
         self.target_spin.setDecimals(2)
-        self.target_spin.setToolTip("The score the moving average should reach")
+        self.target_spin.setToolTip(TARGET_TIP)
         self.target_spin.valueChanged.connect(self.target_changed)
         self.k_spin = QSpinBox()
         self.k_spin.setRange(2, 100)
-        self.k_spin.setToolTip("One corrected image in every k is kept out of training to "
-                               "judge each new version")
+        self.k_spin.setToolTip(EVERY_K_TIP)
         self.k_spin.valueChanged.connect(self.every_k_changed)
         self.k_spin.setPrefix("1 in ")
         self.k_spin.setSuffix(" corrected images")
@@ -189,6 +190,13 @@ class LearningPanel(QWidget):
 
     def show_status(self, text: str) -> None:
         self.status_label.setText(text)
+
+    def set_settings_editable(self, editable: bool, why: str = "") -> None:
+        """Target and Validation can be changed (they are the folder's); ``why`` not, said in
+        their tooltips."""
+        for spin, tip in ((self.target_spin, TARGET_TIP), (self.k_spin, EVERY_K_TIP)):
+            spin.setEnabled(editable)
+            spin.setToolTip(tip if editable else f"{tip} ({why})")
 
     @staticmethod
     def _tip(x: float, y: float, data: tuple[str, str, float | None]) -> str:
