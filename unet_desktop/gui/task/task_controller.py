@@ -47,6 +47,7 @@ from unet_desktop.gui.model.model_controller import ModelController
 from unet_desktop.gui.model.prediction_controller import PredictionController
 from unet_desktop.gui.model.versions_dialog import VersionsDialog
 from unet_desktop.gui.task.class_editor import ClassesDialog, default_scheme
+from unet_desktop.gui.task.read_only import read_only_reason
 from unet_desktop.gui.task.task_actions import TaskActions
 from unet_desktop.gui.task.task_banner import TaskBanner
 from unet_desktop.gui.task.task_dialog import TaskDialog
@@ -210,6 +211,8 @@ class TaskController(QObject):
         if ws is None:
             self.message.emit("Open a folder first")
             return None
+        if self._refused_read_only(ws):
+            return None
         scheme, why = self.proposed_scheme()
         name = ws.task.name if ws.task is not None else ""
         models_in = ws.task.models_in if ws.task is not None else "folder"
@@ -255,6 +258,8 @@ class TaskController(QObject):
         if ws is None:
             self.message.emit("Open a folder first")
             return None
+        if self._refused_read_only(ws):
+            return None
         if ws.task is None:
             self.new_task(note="Classes belong to the folder's task: set it up first.")
             return None
@@ -273,10 +278,22 @@ class TaskController(QObject):
             return
         self.apply_task(replace(ws.task, scheme=dialog.scheme()))
 
+    def _refused_read_only(self, ws: Any) -> bool:
+        """A read-only window changes no task: its task.json is the writing window's (which
+        may have changed it since this one read it). Says why."""
+        reason = read_only_reason(ws)
+        if reason is not None:
+            self.message.emit(f"Cannot change the task here: {reason}")
+        return reason is not None
+
     def apply_task(self, task: Task) -> bool:
         """Save ``task`` as the open folder's and take it into use; False if it cannot be
         saved (the error says why)."""
         ws = self.session.workspace
+        reason = read_only_reason(ws)
+        if reason is not None:  # also refused by the dialogs, before the user fills them
+            self.error.emit(f"Cannot change the task here: {reason}")
+            return False
         reopen = task.scheme != ws.scheme
         try:
             if reopen:

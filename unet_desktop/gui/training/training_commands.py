@@ -34,6 +34,7 @@ from unet_desktop.gui.editing.session import EditingSession
 from unet_desktop.gui.model.batch_predict_dialog import BatchPredictDialog
 from unet_desktop.gui.model.model_actions import ModelActions
 from unet_desktop.gui.model.model_controller import ModelController
+from unet_desktop.gui.task.read_only import read_only_reason
 from unet_desktop.gui.training.finetune_dialog import FinetuneDialog
 from unet_desktop.gui.training.finetune_plan import TaskPlan
 from unet_desktop.gui.training.training_dock import TrainingDock
@@ -149,10 +150,7 @@ class TrainingCommands(QObject):
             self.message.emit("Open a folder with corrected masks first")
             return None
         if ws.read_only:  # its models and task.json belong to the window that writes it
-            holder = ws.lock_holder
-            self.message.emit("Cannot fine-tune here: this folder is read-only ("
-                              + (f"open in another window, {holder.describe()}" if holder
-                                 else "it cannot be written") + ")")
+            self.message.emit(f"Cannot fine-tune here: {read_only_reason(ws)}")
             return None
         if self.training_dock.running:
             self._show_training_dock()
