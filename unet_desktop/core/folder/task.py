@@ -70,6 +70,7 @@ class ModelVersion:
     validated: bool | None = None
     validation_images: int | None = None
     held_back: int = 0  # of corrected_images: the folder's validation images, too few to judge
+    parent_name: str = ""  # the parent's name when recorded (one outside the task: a starter)
 
     def to_dict(self) -> dict:
         d = {"name": self.name, "file": self.file, "version": self.version,
@@ -81,6 +82,8 @@ class ModelVersion:
             d["validation_images"] = self.validation_images
         if self.held_back:
             d["held_back"] = self.held_back
+        if self.parent_name:
+            d["parent_name"] = self.parent_name
         return {**d, "note": self.note} if self.note else d
 
     @classmethod
@@ -97,7 +100,8 @@ class ModelVersion:
                    d["validated"] if isinstance(d.get("validated"), bool) else None,
                    d["validation_images"] if isinstance(d.get("validation_images"), int)
                    else None,
-                   d["held_back"] if isinstance(d.get("held_back"), int) else 0)
+                   d["held_back"] if isinstance(d.get("held_back"), int) else 0,
+                   parent_name=str(d.get("parent_name") or ""))
 
 
 @dataclass(frozen=True)

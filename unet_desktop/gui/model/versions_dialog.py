@@ -37,7 +37,9 @@ def _parent_name(task: Task, version: ModelVersion) -> str:
     if version.parent is None:
         return "ImageNet encoder"
     parent = next((v for v in task.versions if v.version == version.parent), None)
-    return parent.name if parent is not None else f"model {version.parent}"
+    if parent is not None:
+        return parent.name
+    return version.parent_name or f"model {version.parent}"  # outside the task: a starter
 
 
 def trained_text(created: str) -> str:

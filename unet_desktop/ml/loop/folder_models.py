@@ -262,7 +262,8 @@ class FolderModels:
             version = version_from_metadata(stored, model_metadata(model_path) or {}, plan.name)
             parent = model_metadata(plan.parent) if plan.parent is not None else None
             if parent is not None and isinstance(parent.get("version"), str):
-                version = replace(version, parent=parent["version"])  # what it started from
+                version = replace(version, parent=parent["version"],  # what it started from
+                                  parent_name=str(parent.get("name") or plan.parent.stem))
             fits = _fits(model_path, task)
             in_use = promote and fits and task.model == plan.in_use
             if promote and not fits:
