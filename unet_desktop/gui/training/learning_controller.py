@@ -24,7 +24,9 @@ folder's by name when they differ); the versions are kept there. Quitting cancel
 round after its current step; the masks were saved before (the window saves them first), and a
 half-trained version and its reserved name are given back. Turning the loop on, or opening a
 folder where it is on, starts a round when a corrected image is in none of the task's versions
-(its round was cancelled: learning turned off, the window quit). A finished run never prunes the
+(its round was cancelled: learning turned off, the window quit) or its mask changed since the
+newest version learnt it (corrected again while learning was off). A window that only reads its
+folder changes none of the loop's settings (they are the folder's). A finished run never prunes the
 files of the models the window holds (current and previous: C and Roll Back go to them).
 """
 

@@ -7,7 +7,8 @@ One :class:`LearningLoop` per folder; the window (on its worker thread) and
   frozen validation set (``core.folder.learning_record``), and a round is requested. Requests that
   arrive while a round runs merge into ONE next round (:attr:`round_requested`); a cancelled
   round asks again for what it took, and :meth:`request_untrained` asks for a round when a
-  corrected image is in no kept version (its round was cancelled in another session).
+  corrected image is in no kept version (its round was cancelled in another session) or its
+  mask is not the one the newest version learnt (corrected again while learning was off).
 - :meth:`run_round` (a generator of training reports, then one :class:`RoundResult`): a
   time-budgeted fine-tune (``ml.training.finetune_job.run_finetune``) from the model in use over every
   corrected image outside the validation set (the newest always among them), then the gate
