@@ -57,7 +57,6 @@ class Canvas(pg.GraphicsView):
         self.mask_layer.setZValue(1)
         self.uncertainty_layer = UncertaintyLayer()
         self.uncertainty_layer.setZValue(1.2)
-        self.uncertainty_layer.setVisible(False)
         self.prediction_layer = MaskLayer()
         self.prediction_layer.setZValue(1.5)
         self.prediction_layer.set_outline_only(True)
@@ -156,7 +155,7 @@ class Canvas(pg.GraphicsView):
         self.prediction_layer.set_outline_only(on)
 
     def set_uncertainty_visible(self, visible: bool) -> None:
-        self.uncertainty_layer.setVisible(visible)
+        self.uncertainty_layer.set_shown(visible)
 
     def fit_to_window(self) -> None:
         if self._image_shape is None:

@@ -16,6 +16,7 @@ from PySide6.QtWidgets import QGraphicsItem, QGraphicsObject, QStyleOptionGraphi
 from unet_desktop.core.labels import LabelScheme
 
 BBox = tuple[int, int, int, int]  # (y0, x0, y1, x1), end-exclusive, image pixels
+_OUTLINE_STRIP_ROWS = 256
 
 
 def scheme_lut(scheme: LabelScheme) -> np.ndarray:
@@ -92,17 +93,14 @@ class MaskLayer(QGraphicsObject):
             self._argb = np.zeros((1, 1), dtype=np.uint32)
             self._qimage = QImage()
         else:
-            h, w = mask.shape
-            self._argb = np.zeros((h, w), dtype=np.uint32)
-            self._qimage = QImage(
-                self._argb.data, w, h, w * 4, QImage.Format.Format_ARGB32_Premultiplied
-            )
-            self._recolour((0, 0, h, w))
+            self._recolour_all()
         self.update()
 
     def refresh(self) -> None:
         """Recolour everything (after a scheme or outline change)."""
-        if self._mask is not None:
+        if self._mask is not None and self._outline_only:
+            self._recolour_all()
+        elif self._mask is not None:
             self._recolour((0, 0, *self._mask.shape))
         self.update()
 
@@ -121,20 +119,40 @@ class MaskLayer(QGraphicsObject):
         self._recolour((y0, x0, y1, x1))
         self.update(QRectF(x0, y0, x1 - x0, y1 - y0))
 
-    def _recolour(self, bbox: BBox) -> None:
+    def _recolour_all(self) -> None:
+        """Colour the whole mask into a new, zeroed buffer (outlines then touch only their
+        own pixels: no clearing pass over a big image)."""
+        h, w = self._mask.shape
+        self._argb = np.zeros((h, w), dtype=np.uint32)
+        self._qimage = QImage(
+            self._argb.data, w, h, w * 4, QImage.Format.Format_ARGB32_Premultiplied
+        )
+        self._recolour((0, 0, h, w), cleared=True)
+
+    def _recolour(self, bbox: BBox, cleared: bool = False) -> None:
         y0, x0, y1, x1 = bbox
-        region = self._mask[y0:y1, x0:x1]
-        colours = self._lut[region]
-        if self._outline_only:
-            h, w = self._mask.shape
-            # one pixel of context on each side so borders at the box edge are right
-            cy0, cx0, cy1, cx1 = max(0, y0 - 1), max(0, x0 - 1), min(h, y1 + 1), min(w, x1 + 1)
-            edge = outline_of(self._mask[cy0:cy1, cx0:cx1])
-            edge = edge[y0 - cy0 : y0 - cy0 + (y1 - y0), x0 - cx0 : x0 - cx0 + (x1 - x0)]
-            colours[~edge] = 0
-            if self._outline_argb is not None:
-                colours[edge] = self._outline_argb
-        self._argb[y0:y1, x0:x1] = colours
+        if not self._outline_only:
+            self._argb[y0:y1, x0:x1] = self._lut[self._mask[y0:y1, x0:x1]]
+            return
+        for top in range(y0, y1, _OUTLINE_STRIP_ROWS):  # strips: small temporaries
+            bottom = min(y1, top + _OUTLINE_STRIP_ROWS)
+            shown = self._argb[top:bottom, x0:x1]
+            if not cleared:
+                shown.fill(0)
+            rows, cols = self._outline_pixels((top, x0, bottom, x1))
+            # borders are few pixels: colour only them (a masked write over every pixel
+            # took seconds on an 8000x8000 prediction)
+            shown[rows, cols] = (self._lut[self._mask[top:bottom, x0:x1][rows, cols]]
+                                 if self._outline_argb is None else self._outline_argb)
+
+    def _outline_pixels(self, bbox: BBox) -> tuple[np.ndarray, np.ndarray]:
+        """(rows, cols) in ``bbox`` of the region borders, relative to the box."""
+        y0, x0, y1, x1 = bbox
+        h, w = self._mask.shape
+        # one pixel of context on each side so borders at the box edge are right
+        cy0, cx0, cy1, cx1 = max(0, y0 - 1), max(0, x0 - 1), min(h, y1 + 1), min(w, x1 + 1)
+        edge = outline_of(self._mask[cy0:cy1, cx0:cx1])
+        return np.nonzero(edge[y0 - cy0 : y0 - cy0 + (y1 - y0), x0 - cx0 : x0 - cx0 + (x1 - x0)])
 
     def pixels_argb(self) -> np.ndarray:
         """The displayed colours (HxW uint32 ARGB); for tests and screenshots."""

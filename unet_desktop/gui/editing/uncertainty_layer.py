@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import numpy as np
 import pyqtgraph as pg
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QApplication
 
 # (position 0..1, r, g, b, alpha) stops of the colour ramp
 _HEAT_STOPS = np.array([
@@ -31,17 +33,30 @@ _LUT = heat_lut()
 
 def heat_rgba(uncertainty: np.ndarray) -> np.ndarray:
     """HxW uncertainty (0 sure .. 1 unsure; NaN counts as sure) -> HxWx4 uint8 RGBA."""
-    u = np.nan_to_num(np.asarray(uncertainty, dtype=np.float32), nan=0.0)
-    index = np.clip(np.rint(u * 255.0), 0, 255).astype(np.uint8)
-    return _LUT[index]
+    uncertainty = np.asarray(uncertainty)
+    rgba = np.empty((*uncertainty.shape, 4), np.uint8)
+    for start in range(0, uncertainty.shape[0], _STRIP_ROWS):  # no full-size float copies
+        rows = slice(start, start + _STRIP_ROWS)
+        u = np.nan_to_num(uncertainty[rows].astype(np.float32), nan=0.0)
+        rgba[rows] = _LUT[np.clip(np.rint(u * 255.0), 0, 255).astype(np.uint8)]
+    return rgba
+
+
+_STRIP_ROWS = 256
+_WAIT_CURSOR_PIXELS = 4_000_000  # building a bigger heat map takes a noticeable moment
 
 
 class UncertaintyLayer(pg.ImageItem):
-    """Shows an HxW float uncertainty map with :func:`heat_rgba`; hidden until asked for."""
+    """Shows an HxW float uncertainty map with :func:`heat_rgba`; hidden until asked for.
+
+    The heat map (4 bytes a pixel) is built only while the overlay is shown: a prediction of a
+    big image arrives without it, and showing the overlay builds it then."""
 
     def __init__(self) -> None:
         super().__init__(axisOrder="row-major")
         self._shape: tuple[int, int] | None = None
+        self._uncertainty: np.ndarray | None = None  # the map, until its heat map is built
+        self.setVisible(False)
 
     @property
     def map_shape(self) -> tuple[int, int] | None:
@@ -49,10 +64,33 @@ class UncertaintyLayer(pg.ImageItem):
         hit-test outline, which Qt calls on every hover)."""
         return self._shape
 
+    @property
+    def heat_map_built(self) -> bool:
+        """Whether the heat map of the current map is made (for tests)."""
+        return self._shape is not None and self._uncertainty is None
+
     def set_uncertainty(self, uncertainty: np.ndarray | None) -> None:
-        if uncertainty is None:
-            self.clear()
-            self._shape = None
+        self.clear()
+        self._uncertainty = uncertainty
+        self._shape = None if uncertainty is None else tuple(uncertainty.shape[:2])
+        if self.isVisible():
+            self._build()
+
+    def set_shown(self, shown: bool) -> None:
+        """Show (building the heat map if needed) or hide the overlay."""
+        if shown:
+            self._build()
+        self.setVisible(shown)
+
+    def _build(self) -> None:
+        if self._uncertainty is None:
             return
-        self.setImage(heat_rgba(uncertainty), autoLevels=False, levels=(0, 255))
-        self._shape = tuple(uncertainty.shape[:2])
+        big = self._uncertainty.size > _WAIT_CURSOR_PIXELS
+        if big:
+            QApplication.setOverrideCursor(Qt.CursorShape.WaitCursor)
+        try:
+            self.setImage(heat_rgba(self._uncertainty), autoLevels=False, levels=(0, 255))
+        finally:
+            if big:
+                QApplication.restoreOverrideCursor()
+        self._uncertainty = None
