@@ -7,7 +7,8 @@ images holds none out; early stopping only with enough validation images (the di
 under a new name: training never overwrites the model in use. In a folder with a task, a
 :class:`TaskPlan` says instead where the model goes, its name (``cells-v3``) and what it starts
 from: the task's model, the model file the task started from (classes mapped by name), or a new
-model from the ImageNet-pretrained encoder (``init=None, arch=None``).
+model from the ImageNet-pretrained encoder (``init=None, arch=None``). Either way "Start from the
+current model" unchecked makes a new model from that encoder (in a task: still its next version).
 """
 
 from __future__ import annotations
@@ -45,6 +46,7 @@ from unet_desktop.gui.training.finetune_plan import (
     validation_text,
 )
 
+NEW_MODEL = "a new model from the ImageNet-pretrained encoder"
 FINE_TUNE_EPOCHS = 20  # shown when the user turns an epoch count on
 SCALE_CHOICES = (  # core.io.model_header.SCALES, as the dialog words them
     ("fit", "Whole image, resized (objects: pets, cars, organs)"),
@@ -110,6 +112,12 @@ class FinetuneDialog(QDialog):
         self.data_label = QLabel(f"{len(entries)} corrected or verified image(s) to learn "
                                  f"from{unreadable_text(self.unreadable)}")
         self.data_label.setWordWrap(True)
+        self.where_label = QLabel(
+            f"This folder cannot be written: the new model is saved in {self.models_folder}, "
+            "not as a version of the folder's task.")
+        self.where_label.setWordWrap(True)
+        self.where_label.setVisible(plan is None and workspace is not None
+                                    and workspace.read_only)
         frozen = plan is not None and plan.holdout is not None
         self.rule_label = QLabel(recipe_note(labelled, frozen=frozen))
         self.rule_label.setWordWrap(True)
@@ -118,10 +126,10 @@ class FinetuneDialog(QDialog):
         self.model_label = QLabel(model.label if model is not None else "no model loaded")
         self.data_scheme = workspace.scheme if workspace is not None else None
         self.classes_label = QLabel(replaced_classes(model, self.data_scheme) or "")
-        if plan is not None:  # the task decides what it starts from and where it goes
-            self.model_label.setText(f"<b>{plan.name}</b>: {plan.origin}")
+        if plan is not None:  # the task decides where it goes and what it starts from
             self.model_label.setWordWrap(True)
             self.classes_label.setText("")
+            self._offer_a_new_model(plan, model)
         self.classes_label.setVisible(bool(self.classes_label.text()))
         self.buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Ok
                                         | QDialogButtonBox.StandardButton.Cancel)
@@ -148,6 +156,7 @@ class FinetuneDialog(QDialog):
         form.addRow(self.validation_label)
         layout = QVBoxLayout(self)
         layout.addWidget(self.data_label)
+        layout.addWidget(self.where_label)
         layout.addWidget(self.classes_label)
         layout.addLayout(form)
         layout.addWidget(self.rule_label)
@@ -156,7 +165,6 @@ class FinetuneDialog(QDialog):
         size = model.meta.train_size if model is not None else self.defaults.size
         scale = model.meta.scale if model is not None else "fit"
         if plan is not None:  # what it starts from decides the learning rate and the size
-            self.from_current_check.setVisible(False)
             parent = plan.init is not None
             same = parent and model is not None and model.path == plan.init
             start = model_metadata(plan.init) if parent and not same else None
@@ -165,8 +173,8 @@ class FinetuneDialog(QDialog):
             elif not same:  # a new model: the task's scale
                 scale = None if parent else plan.scale
             self.show_settings(FinetuneSettings(size=size if same else None,
-                                                lr=self.defaults.lr(parent), from_current=False,
-                                                scale=scale))
+                                                lr=self.defaults.lr(parent),
+                                                from_current=parent, scale=scale))
             return
         self.show_settings(FinetuneSettings(size=size, from_current=model is not None
                                             and model.path is not None, scale=scale))
@@ -185,7 +193,7 @@ class FinetuneDialog(QDialog):
                                else d.val_fraction(self.labelled))
         self.scale_combo.setCurrentIndex(max(0, self.scale_combo.findData(s.scale or "fit")))
         self.from_current_check.setChecked(s.from_current)
-        self.from_current_check.setEnabled(self.model is not None and self.model.path is not None)
+        self.from_current_check.setEnabled(self._start_file() is not None)
         self._on_scale_changed(self.scale_combo.currentIndex())
         self._on_val_fraction_changed(self.val_spin.value())
 
@@ -220,10 +228,38 @@ class FinetuneDialog(QDialog):
                                       if holdout is None
                                       else holdout_text(self.labelled_keys, holdout))
 
+    def _offer_a_new_model(self, plan: TaskPlan, model: Any | None) -> None:
+        """A task's run may start from the ImageNet-pretrained encoder instead of what the
+        task would start from (unchecked); nothing to choose when that is the encoder already."""
+        check = self.from_current_check
+        if plan.init is not None and (model is None or model.path != plan.init):
+            check.setText(f"Start from {plan.init.name}")  # the task's start model, not loaded
+        check.setToolTip(
+            "Unchecked: a new model from the ImageNet-pretrained encoder, with the task's "
+            f"classes. It is still the task's next version, {plan.name}, put into use when it "
+            "finishes; the model in use now stays a version (Model > Versions...)")
+        check.setVisible(plan.init is not None)
+        self._show_origin(plan.init is not None)
+
+    def _show_origin(self, from_current: bool) -> None:
+        self.model_label.setText(f"<b>{self.plan.name}</b>: {self.origin(from_current)}")
+
+    def origin(self, from_current: bool | None = None) -> str:
+        """What the task's run starts from, as chosen (default: as the check box says)."""
+        if from_current is None:
+            from_current = self.from_current_check.isChecked()
+        return self.plan.origin if from_current and self.plan.init is not None else NEW_MODEL
+
+    def _start_file(self) -> Path | None:
+        """The model file "Start from" names (None: only a new model can be made)."""
+        if self.plan is not None:
+            return self.plan.init
+        return self.model.path if self.model is not None else None
+
     def _on_from_current_changed(self, on: bool) -> None:
         """Fine-tuning wants a small learning rate, a new decoder a larger one."""
         if self.plan is not None:
-            return
+            self._show_origin(on)
         d = self.defaults
         if self.lr_spin.value() in (d.fine_tune_lr, d.from_scratch_lr):
             self.lr_spin.setValue(d.lr(on))

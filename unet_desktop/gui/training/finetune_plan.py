@@ -123,11 +123,14 @@ def replaced_classes(model: Any | None, data_scheme: Any | None) -> str | None:
 
 def task_train_config(settings: FinetuneSettings, plan: TaskPlan, device: str = "auto",
                       **overrides: Any) -> Any:
-    """The ``TrainConfig`` of a task's fine-tune (``plan``)."""
+    """The ``TrainConfig`` of a task's fine-tune (``plan``); ``settings.from_current`` off:
+    a new model from the ImageNet-pretrained encoder, whatever the plan starts from."""
     from unet_desktop.ml.training.train_config import TrainConfig
 
+    init = plan.init if settings.from_current else None
     options: dict[str, Any] = {
-        "out": plan.out, "name": plan.name, "init": plan.init, "new_classes": plan.new_classes,
+        "out": plan.out, "name": plan.name, "init": init,
+        "new_classes": plan.new_classes and init is not None,
         "epochs": settings.epochs, "max_minutes": settings.max_minutes, "lr": settings.lr,
         "size": settings.size, "val_fraction": settings.val_fraction, "device": device,
         "scale": settings.scale, "input_rule": plan.input_rule,

@@ -12,8 +12,12 @@ that is training gives way (cancelled, and the message says which) and none star
 the finished model is recorded in the folder it was trained for, put into use there only while
 the model it started from still is (planned again at Start if that changed while the dialog was
 open), and loaded only if that folder is still the one open (the old one stays "previous":
-compare with C, roll back from the Model menu). A read-only window (another process writes the
-folder) refuses; quitting stops a run as Cancel does, its best model so far recorded.
+compare with C, roll back from the Model menu). It starts from the model in use, or from the
+ImageNet-pretrained encoder when the user unchecks "Start from" (still the task's next version).
+A read-only window (another process writes the folder) refuses. A folder that cannot be written
+(a read-only share) gets no task: its fine-tune goes to the user's models folder, as before
+tasks, and is loaded only while that folder is open. Quitting stops a run as Cancel does, its
+best model so far recorded.
 """
 
 from __future__ import annotations
@@ -21,6 +25,7 @@ from __future__ import annotations
 import logging
 import os
 from collections.abc import Callable
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -70,6 +75,7 @@ class TrainingCommands(QObject):
         # then every fine-tune is a run of the folder's model owner, like a learning round
         self.ensure_task: Callable[[], Any] | None = None
         self._quitting = False  # the window closes: a run's result is recorded, not loaded
+        self._trained_for: Path | None = None  # the folder of a run that is no task's
         actions.batch_predict.triggered.connect(self.batch_predict)
         session.folder_opening.connect(self._stop_the_batch_before)
         actions.finetune.triggered.connect(self.finetune)
@@ -149,7 +155,7 @@ class TrainingCommands(QObject):
         if ws is None:
             self.message.emit("Open a folder with corrected masks first")
             return None
-        if ws.read_only:  # its models and task.json belong to the window that writes it
+        if ws.lock_holder is not None:  # its models and task.json are the writing window's
             self.message.emit(f"Cannot fine-tune here: {read_only_reason(ws)}")
             return None
         if self.training_dock.running:
@@ -158,10 +164,13 @@ class TrainingCommands(QObject):
             return None
         self.session.save("fine-tune")  # the user's edits; a prediction only looked at stays unwritten
         learns = bool(ws.labelled())  # else nothing can start: no task is made for it
-        if learns and self.ensure_task is not None and self.ensure_task() is None:
+        # a folder that cannot be written (a read-only share) has no task run: the model goes
+        # to the user's models folder, as before tasks, and is loaded only while it is open
+        writable = not ws.read_only
+        if learns and writable and self.ensure_task is not None and self.ensure_task() is None:
             return None  # said: every fine-tune is a run of the folder's task
         ws = self.session.workspace
-        planned = self.plan_for(ws)
+        planned = self.plan_for(ws) if writable else None
         plan, run = planned if planned is not None else (None, None)
         dialog = FinetuneDialog(self.models.active, ws, self.models_folder,
                                 self.models.device_name, self._dialog_parent, plan=plan)
@@ -210,11 +219,14 @@ class TrainingCommands(QObject):
             if run is None:
                 return None
         overrides = dict(self.config_overrides)
+        from_current = dialog.settings().from_current
         if run is not None:  # the folder's frozen validation set, as the dialog named it
             overrides.setdefault("holdout", dialog.plan.holdout)
             if os.path.realpath(run.out) in self._renamed:
                 self._renamed.discard(os.path.realpath(run.out))
-                overrides["renamed_classes"] = True
+                overrides["renamed_classes"] = from_current
+            if not from_current:  # a new model from the encoder: a version with no parent
+                run = replace(run, parent=None)
         try:
             config = dialog.config(**overrides)
         except ValueError as exc:
@@ -237,6 +249,7 @@ class TrainingCommands(QObject):
             return None
         if run is not None:
             self._runs[os.path.realpath(run.out)] = run
+        self._trained_for = ws.root if run is None else None
         self.message.emit(f"Fine-tuning into {config.out.name}...{replanned}{gave_way}")
         return job
 
@@ -264,7 +277,7 @@ class TrainingCommands(QObject):
         if planned is None:
             return None, ""  # said
         dialog.plan, run = planned
-        return run, (f" It {dialog.plan.origin}: the model in use changed while the dialog "
+        return run, (f" It {dialog.origin()}: the model in use changed while the dialog "
                      "was open.")
 
     def _take_the_folder(self, run: RunPlan) -> str:
@@ -305,6 +318,12 @@ class TrainingCommands(QObject):
             self._record(run, Path(path))
             return
         if self.models.worker.stopping:  # the run ended as the window closed
+            return
+        ws, trained_for = self.session.workspace, self._trained_for
+        if trained_for is not None and (ws is None or not same_folder(ws.root, trained_for)):
+            self.message.emit(f"Trained {Path(path).name} for {trained_for.name}, saved in "
+                              f"{Path(path).parent}: not loaded, another folder is open now "
+                              "(Model > Open Model... loads it)")
             return
         self.message.emit(f"Trained {Path(path).name}: loading it (C compares with the "
                           "previous model)")
