@@ -16,6 +16,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+from PySide6.QtCore import QTimer
 from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
@@ -34,6 +35,7 @@ from unet_desktop.core.io.model_header import model_metadata
 from unet_desktop.gui.training.finetune_plan import (
     EngineDefaults,
     FinetuneSettings,
+    ReadCheck,
     TaskPlan,
     holdout_text,
     output_path,
@@ -41,11 +43,12 @@ from unet_desktop.gui.training.finetune_plan import (
     replaced_classes,
     task_train_config,
     train_config,
-    unreadable,
     unreadable_text,
     validation_text,
 )
 
+CHECK_AT_ONCE_S = 0.3  # images checked as the dialog opens; the rest on a thread
+READ_CHECK_POLL_MS = 100
 NEW_MODEL = "a new model from the ImageNet-pretrained encoder"
 FINE_TUNE_EPOCHS = 20  # shown when the user turns an epoch count on
 SCALE_CHOICES = (  # core.io.model_header.SCALES, as the dialog words them
@@ -100,17 +103,18 @@ class FinetuneDialog(QDialog):
             "classes")
         self.from_current_check.toggled.connect(self._on_from_current_changed)
         entries = list(workspace.labelled()) if workspace is not None else []
-        self.unreadable = unreadable(entries)  # left out of the run: never named as used
-        self.labelled_keys = [e.key for e in entries if e.key not in self.unreadable]
-        labelled = len(self.labelled_keys)
-        self.labelled = labelled
+        self._keys = [e.key for e in entries]
+        # those the run cannot read are left out: never counted nor named as used. Decoded on a
+        # thread past the first CHECK_AT_ONCE_S (the window stays responsive); Start waits
+        self.read_check = ReadCheck(entries, CHECK_AT_ONCE_S)
+        self.finished.connect(self._stop_read_check)
+        self._take_read_check()
         self.size_label = QLabel("Image size:")
         self.validation_label = QLabel("")
         self.validation_label.setWordWrap(True)
         self.scale_combo.currentIndexChanged.connect(self._on_scale_changed)
         self.val_spin.valueChanged.connect(self._on_val_fraction_changed)
-        self.data_label = QLabel(f"{len(entries)} corrected or verified image(s) to learn "
-                                 f"from{unreadable_text(self.unreadable)}")
+        self.data_label = QLabel(self._data_text())
         self.data_label.setWordWrap(True)
         self.where_label = QLabel(
             f"This folder cannot be written: the new model is saved in {self.models_folder}, "
@@ -118,11 +122,10 @@ class FinetuneDialog(QDialog):
         self.where_label.setWordWrap(True)
         self.where_label.setVisible(plan is None and workspace is not None
                                     and workspace.read_only)
-        frozen = plan is not None and plan.holdout is not None
-        self.rule_label = QLabel(recipe_note(labelled, frozen=frozen))
+        self._frozen = plan is not None and plan.holdout is not None
+        self.rule_label = QLabel(recipe_note(self.labelled, frozen=self._frozen))
         self.rule_label.setWordWrap(True)
-        self.val_spin.valueChanged.connect(
-            lambda v: self.rule_label.setText(recipe_note(self.labelled, v, frozen)))
+        self.val_spin.valueChanged.connect(self._show_recipe)
         self.model_label = QLabel(model.label if model is not None else "no model loaded")
         self.data_scheme = workspace.scheme if workspace is not None else None
         self.classes_label = QLabel(replaced_classes(model, self.data_scheme) or "")
@@ -134,8 +137,8 @@ class FinetuneDialog(QDialog):
         self.buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Ok
                                         | QDialogButtonBox.StandardButton.Cancel)
         self.buttons.button(QDialogButtonBox.StandardButton.Ok).setText("Start")
-        self.buttons.button(QDialogButtonBox.StandardButton.Ok).setEnabled(
-            labelled > 0 and (model is not None or plan is not None))
+        self._startable = model is not None or plan is not None
+        self._update_start()
         self.buttons.accepted.connect(self.accept)
         self.buttons.rejected.connect(self.reject)
         minutes = QHBoxLayout()
@@ -162,6 +165,10 @@ class FinetuneDialog(QDialog):
         layout.addWidget(self.rule_label)
         layout.addWidget(self.buttons)
         self.defaults = EngineDefaults.read()
+        if not self.read_check.done:
+            self._read_timer = QTimer(self)
+            self._read_timer.timeout.connect(self._poll_read_check)
+            self._read_timer.start(READ_CHECK_POLL_MS)
         size = model.meta.train_size if model is not None else self.defaults.size
         scale = model.meta.scale if model is not None else "fit"
         if plan is not None:  # what it starts from decides the learning rate and the size
@@ -255,6 +262,39 @@ class FinetuneDialog(QDialog):
         if self.plan is not None:
             return self.plan.init
         return self.model.path if self.model is not None else None
+
+    def _stop_read_check(self, _result: int) -> None:
+        self.read_check.cancel()
+
+    def _take_read_check(self) -> None:
+        """The images the run can read, once the check is done (all of them until then)."""
+        self.unreadable = dict(self.read_check.problems) if self.read_check.done else {}
+        self.labelled_keys = [k for k in self._keys if k not in self.unreadable]
+        self.labelled = len(self.labelled_keys)
+
+    def _data_text(self) -> str:
+        check, count = self.read_check, len(self._keys)
+        if not check.done:
+            return (f"{count} corrected or verified image(s) to learn from (checking that each "
+                    f"can be read: {check.checked} of {count}; Start waits for it)")
+        return (f"{count} corrected or verified image(s) to learn "
+                f"from{unreadable_text(self.unreadable)}")
+
+    def _poll_read_check(self) -> None:
+        if self.read_check.done:
+            self._read_timer.stop()
+            self._take_read_check()
+            self._show_recipe(self.val_spin.value())
+            self._on_val_fraction_changed(self.val_spin.value())
+            self._update_start()
+        self.data_label.setText(self._data_text())
+
+    def _show_recipe(self, val_fraction: float | None = None) -> None:
+        self.rule_label.setText(recipe_note(self.labelled, val_fraction, self._frozen))
+
+    def _update_start(self) -> None:
+        self.buttons.button(QDialogButtonBox.StandardButton.Ok).setEnabled(
+            self.labelled > 0 and self._startable and self.read_check.done)
 
     def _on_from_current_changed(self, on: bool) -> None:
         """Fine-tuning wants a small learning rate, a new decoder a larger one."""

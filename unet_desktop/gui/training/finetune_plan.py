@@ -6,6 +6,9 @@ settings, and the ``TrainConfig`` and words (recipe, validation set) made from t
 from __future__ import annotations
 
 import datetime as _dt
+import threading
+import time
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -13,7 +16,7 @@ from typing import Any
 from unet_desktop.core.io.paths import first_free_path
 
 MAX_NAMED = 3  # images named in the validation line; the rest counted
-NOT_CHECKED = (".tif", ".tiff")  # stacks and wide samples: read by tifffile, not checked here
+NOT_CHECKED = (".tif", ".tiff")  # stacks and wide samples: read slice by slice, not checked here
 
 
 @dataclass(frozen=True)
@@ -210,35 +213,73 @@ def holdout_text(keys: list[str], holdout: tuple[str, ...]) -> str:
 def unreadable(entries: list[Any]) -> dict[str, str]:
     """The labelled images (workspace entries) whose image file cannot be read, key -> reason:
     a run leaves them out, so the dialog neither counts nor names them as training or
-    validating. Checks each file's header and, without decoding it, its data (Pillow's
-    ``verify``: a truncated PNG fails); TIFF files are not checked."""
+    validating. Each file is decoded by the engine's own reader (``read_image_raw``: a
+    truncated PNG, JPEG or BMP fails); TIFF files are not checked. Reads every file: the
+    dialog uses :class:`ReadCheck`, which does it off the UI thread."""
+    return {key: problem for key, problem in read_problems(entries) if problem is not None}
+
+
+def read_problems(entries: list[Any]) -> Iterator[tuple[str, str | None]]:
+    """Each entry's key and why its image file cannot be read (None: it can), one at a time;
+    a file of several entries (a stack's slices) is read once."""
     problems: dict[Path, str | None] = {}
-    found: dict[str, str] = {}
     for entry in entries:
         path = Path(entry.image_path)
         if path not in problems:
             problems[path] = _read_problem(path)
-        if problems[path] is not None:
-            found[entry.key] = problems[path]
-    return found
+        yield entry.key, problems[path]
 
 
 def _read_problem(path: Path) -> str | None:
-    from unet_desktop.core.errors import FileError
-    from unet_desktop.core.io.imageio import open_image_file
+    from unet_desktop.core.io.imageio import read_image_raw
 
     if path.suffix.lower() in NOT_CHECKED:
         return None
     try:
-        image = open_image_file(path)
-    except FileError as exc:
-        return str(exc)
-    try:
-        with image:
-            image.verify()
-    except Exception as exc:  # noqa: BLE001  (Pillow's plugins raise any type on bad data)
-        return f"{path}: cannot decode image data ({exc or type(exc).__name__})"
+        read_image_raw(path)
+    except Exception as exc:  # noqa: BLE001  (our reader says FileError; a decoder, anything)
+        return str(exc) or type(exc).__name__
     return None
+
+
+class ReadCheck:
+    """Whether the labelled images can be read (:func:`read_problems`): as many as
+    ``budget_s`` allows at once, the rest on a thread of its own (decoding a thousand large
+    images takes a minute). Poll :attr:`done`; :attr:`problems` is final once it is."""
+
+    def __init__(self, entries: list[Any], budget_s: float) -> None:
+        self.total = len(entries)
+        self.checked = 0
+        self.problems: dict[str, str] = {}
+        self._cancel = threading.Event()
+        checks = read_problems(entries)
+        end = time.monotonic() + budget_s
+        for key, problem in checks:
+            self._note(key, problem)
+            if time.monotonic() > end:
+                break
+        if not self.done:
+            threading.Thread(target=self._check_the_rest, args=(checks,), daemon=True,
+                             name="read check").start()
+
+    @property
+    def done(self) -> bool:
+        return self.checked >= self.total
+
+    def cancel(self) -> None:
+        """Stop after the file being read (the dialog closed)."""
+        self._cancel.set()
+
+    def _check_the_rest(self, checks: Iterator[tuple[str, str | None]]) -> None:
+        for key, problem in checks:
+            if self._cancel.is_set():
+                return
+            self._note(key, problem)
+
+    def _note(self, key: str, problem: str | None) -> None:
+        if problem is not None:
+            self.problems[key] = problem
+        self.checked += 1  # after the problem: done means every problem is in
 
 
 def unreadable_text(found: dict[str, str]) -> str:
