@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import math
 import os
+from collections.abc import Iterator
 from typing import Literal
 
 import cv2
@@ -80,6 +81,81 @@ def _resize(image: np.ndarray, shape: tuple[int, int]) -> np.ndarray:
     out = cv2.resize(image, (shape[1], shape[0]),
                      interpolation=cv2.INTER_AREA if shrinking else cv2.INTER_LINEAR)
     return out.reshape(*shape, image.shape[2])
+
+
+_STRIP_PIXELS = 1 << 21  # pixels per strip of upsampled logits (C x 8 MB in float32)
+
+
+def upsampled_strips(logits: torch.Tensor, size: tuple[int, int],
+                     strip_pixels: int) -> Iterator[tuple[int, torch.Tensor]]:
+    """(top row, C x rows x W strip) of ``F.interpolate(logits[None], size, "bilinear")[0]``
+    (align_corners False) for contiguous CPU ``logits``, a few rows at a time, with the same
+    values.
+
+    The columns are interpolated once at the input's height (C x h x W); each output row is
+    then its two source rows weighted as torch weights them: the weights are torch's own (read
+    from a 0/1 pattern interpolated to the output height) and combined as torch's CPU kernel
+    combines them, one fused multiply-add (checked on one column first). A shrinking
+    interpolation (a small image), or one where torch's weights or sums are not matched (a
+    platform whose kernel rounds otherwise), is done whole, as before."""
+    height, width = size
+    rows_per_strip = max(1, strip_pixels // max(1, width))
+    if tuple(logits.shape[-2:]) == (height, width):
+        for top in range(0, height, rows_per_strip):
+            yield top, logits[:, top:top + rows_per_strip]
+        return
+    shrinking = height < logits.shape[1] or width < logits.shape[2]
+    rows = None if shrinking or logits.shape[1] < 2 else _row_weights(logits.shape[1], height)
+    if rows is None:  # a small image (shrunk logits, one row), or torch's weights not matched
+        yield 0, F.interpolate(logits[None], size=size, mode="bilinear", align_corners=False)[0]
+        return
+    columns = F.interpolate(logits[None], size=(logits.shape[1], width), mode="bilinear",
+                            align_corners=False)[0]
+    probe = logits[:1, :, :1]  # one column: does torch combine the rows as assumed here?
+    if not torch.equal(_rows_of(probe, rows, slice(None)), F.interpolate(
+            probe[None], size=(height, 1), mode="bilinear", align_corners=False)[0]):
+        yield 0, F.interpolate(logits[None], size=size, mode="bilinear", align_corners=False)[0]
+        return
+    for top in range(0, height, rows_per_strip):
+        yield top, _rows_of(columns, rows, slice(top, top + rows_per_strip))
+
+
+def _rows_of(columns: torch.Tensor, rows, span: slice) -> torch.Tensor:
+    """Output rows ``span`` of ``columns`` (C x h x W) interpolated with :func:`_row_weights`."""
+    first, second, first_weight, second_weight = rows
+    upper = columns[:, first[span]].double().mul_(first_weight[span, None])
+    lower = columns[:, second[span]].mul_(second_weight[span, None].float())
+    return upper.add_(lower).float()  # = fma(w0, upper, w1 * lower) in float32
+
+
+def _row_weights(source: int, target: int):
+    """torch's bilinear source rows and weights (align_corners False) for ``target`` output
+    rows from ``source`` rows: (first, second, first weight as float64, second weight), or
+    None when the rows cannot be matched to torch's weights."""
+    def interpolated(column: torch.Tensor) -> torch.Tensor:
+        return F.interpolate(column.view(1, 1, source, 1), size=(target, 1), mode="bilinear",
+                             align_corners=False).view(target)
+
+    odd = (torch.arange(source) % 2).float()
+    at_odd, at_even = interpolated(odd), interpolated(1 - odd)
+    scale = np.float32(source) / np.float32(target)
+    half = np.arange(target, dtype=np.float32) + np.float32(0.5)
+    for real in (scale * half - np.float32(0.5),  # with and without a fused multiply-add
+                 (np.float64(scale) * half - 0.5).astype(np.float32)):
+        real = np.maximum(real, np.float32(0))
+        first = np.minimum(np.floor(real).astype(np.int64), source - 1)
+        expected = np.clip(real - first.astype(np.float32), 0, 1)
+        even = torch.from_numpy(first % 2 == 0)
+        second_weight = torch.where(even, at_odd, at_even)
+        first_weight = torch.where(even, at_even, at_odd)
+        inside = first < source - 1  # past the last row both are that row: not told apart
+        if np.array_equal(second_weight.numpy()[inside], expected[inside]):
+            last = torch.from_numpy(~inside)
+            second_weight[last] = torch.from_numpy(expected[~inside])
+            first_weight[last] = 1 - second_weight[last]
+            second = torch.from_numpy(first + inside)
+            return torch.from_numpy(first), second, first_weight.double(), second_weight
+    return None
 
 
 def entropy(probs: torch.Tensor, dim: int = 0) -> torch.Tensor:
@@ -298,26 +374,28 @@ class Predictor:
                 chunk = indices[start:start + self.batch_size]
                 logits = self.scores(np.stack([resized[i] for i in chunk]))
                 for row, i in enumerate(chunk):
-                    size = images[i].shape[:2]
-                    full = logits[row:row + 1]
-                    if full.shape[-2:] != size:
-                        full = F.interpolate(full, size=size, mode="bilinear",
-                                             align_corners=False)
-                    results[i] = self._finish(full[0], want_probs)
+                    results[i] = self._finish(logits[row], images[i].shape[:2], want_probs)
         return results  # type: ignore[return-value]
 
-    def _finish(self, logits: torch.Tensor, want_probs: bool) -> Prediction:
-        """(C, H, W) logits -> labels, probabilities, uncertainty (one contiguous pass each)."""
-        logits = logits.contiguous()  # channels-last makes the reductions over C slow
-        probs = logits.softmax(0)
-        unc = entropy(probs)
-        index = argmax_classes(logits).cpu().numpy()
-        return Prediction(
-            labels=self.meta.scheme.to_stored(index),
-            probs=probs.cpu().numpy() if want_probs else None,
-            uncertainty=unc.cpu().numpy(),
-            score=float(unc.mean()),
-        )
+    def _finish(self, logits: torch.Tensor, size: tuple[int, int],
+                want_probs: bool) -> Prediction:
+        """(C, h, w) logits -> labels, probabilities, uncertainty at ``size``: upsampled and
+        reduced one strip of rows at a time into the outputs (the whole C x H x W in float32
+        took gigabytes for an 8000 x 8000 image)."""
+        height, width = size
+        labels = np.empty(size, np.uint8)
+        unc = np.empty(size, np.float32)
+        probs = np.empty((self.num_classes, height, width), np.float32) if want_probs else None
+        logits = logits.float().cpu().contiguous()  # small: C x the model's input size
+        for top, strip in upsampled_strips(logits, size, _STRIP_PIXELS):
+            strip = strip.contiguous()
+            rows = slice(top, top + strip.shape[1])
+            strip_probs = strip.softmax(0)
+            unc[rows] = entropy(strip_probs).numpy()
+            labels[rows] = self.meta.scheme.to_stored(argmax_classes(strip).numpy())
+            if probs is not None:
+                probs[:, rows] = strip_probs.numpy()
+        return Prediction(labels, probs, unc, float(torch.from_numpy(unc).mean()))
 
     def _predict_tiled(self, image: np.ndarray, want_probs: bool) -> Prediction:
         height, width = image.shape[:2]
