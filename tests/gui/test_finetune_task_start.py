@@ -127,3 +127,30 @@ def test_a_fine_tune_of_a_read_only_share_is_not_loaded_once_another_folder_is_o
     assert win.models.active.path == tiny_model
     assert load_task(other) is None or load_task(other).model is None
     win.close()
+
+
+def test_a_fine_tune_started_once_the_copy_is_in_use_says_nothing_changed_meanwhile(
+        qtbot, tmp_path, tiny_model):
+    a = make_pets(tmp_path / "a", n_images=7, n_labelled=4)
+    b = make_pets(tmp_path / "b", n_images=7, n_labelled=4)
+    theirs = make_model_file(a / ".unet-desktop" / "models" / "a-v1.safetensors", seed=5,
+                             name="a")
+    save_task(a, Task("a", trimap_scheme(), model="models/a-v1.safetensors"))
+    win = new_window(qtbot, a, tiny_model)
+    qtbot.waitUntil(lambda: win.models.active.path == theirs, timeout=TIMEOUT_MS)
+    assert win.open_folder(b)
+    said: list[str] = []
+    win.training_commands.message.connect(said.append)
+    win.training_commands.error.connect(said.append)
+    win.training_commands.config_overrides = QUICK
+    dialog = win.training_commands.finetune()
+    dialog.epochs_spin.setValue(1)
+    dialog.size_spin.setValue(32)
+    qtbot.waitUntil(lambda: win.models.active.path.name == "b-v1.safetensors",
+                    timeout=TIMEOUT_MS)  # the copy of a-v1, the same model
+    dialog.accept()
+    job = win.training_dock.job
+    assert said == ["Fine-tuning into b-v2.safetensors..."]
+    qtbot.waitUntil(lambda: job.finished, timeout=60_000)
+    qtbot.waitUntil(lambda: load_task(b).model == "models/b-v2.safetensors", timeout=TIMEOUT_MS)
+    win.close()

@@ -264,6 +264,10 @@ class TrainingCommands(QObject):
             start, task = self.models.start_in(owner), owner.task
         except FileError:
             return run, ""  # said when it is planned or recorded
+        if task is not None and task.model == run.in_use and start.path != run.parent \
+                and _same_version(start.path, run.parent):  # this task's copy of the file
+            dialog.plan = replace(dialog.plan, init=start.path)  # (another folder's version)
+            return replace(run, parent=start.path), ""
         if start.path == run.parent and task is not None and task.model == run.in_use:
             return run, ""
         self._renamed.discard(os.path.realpath(run.out))
@@ -362,3 +366,11 @@ class TrainingCommands(QObject):
             if not kept or os.path.realpath(final.model_path) != key:
                 self._runs.pop(key)
                 folder_models(run.root, self.models_folder).discard(run)
+
+
+def _same_version(a: Path | None, b: Path | None) -> bool:
+    """Two model files of one version (a task's copy of another folder's version file)."""
+    if a is None or b is None:
+        return a is None and b is None
+    version = (model_metadata(a) or {}).get("version")
+    return version is not None and version == (model_metadata(b) or {}).get("version")
