@@ -242,6 +242,12 @@ def _read_problem(path: Path) -> str | None:
     return None
 
 
+@dataclass(frozen=True)
+class ImageFile:
+    key: str
+    image_path: Path
+
+
 class ReadCheck:
     """Whether the labelled images can be read (:func:`read_problems`): as many as
     ``budget_s`` allows at once, the rest on a thread of its own (decoding a thousand large
@@ -252,7 +258,8 @@ class ReadCheck:
         self.checked = 0
         self.problems: dict[str, str] = {}
         self._cancel = threading.Event()
-        checks = read_problems(entries)
+        # the thread gets values, not the workspace's entries
+        checks = read_problems([ImageFile(e.key, Path(e.image_path)) for e in entries])
         end = time.monotonic() + budget_s
         for key, problem in checks:
             self._note(key, problem)
