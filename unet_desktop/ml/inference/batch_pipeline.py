@@ -72,6 +72,22 @@ def _write_noting(output: Output, items: list[tuple[BatchJob, Prediction]],
     return results
 
 
+LOOK_AHEAD_PIXELS = 256_000_000  # decoded images kept waiting, at most (about 0.5 GB at 16 bits)
+
+
+def look_ahead(batch_size: int, largest: int) -> int:
+    """How many images to decode ahead: one batch until a size is known (``largest`` 0), then
+    three batches, fewer when images of ``largest`` pixels would make them more than
+    :data:`LOOK_AHEAD_PIXELS` (a batch at least)."""
+    if largest <= 0:
+        return batch_size
+    return max(batch_size, min(3 * batch_size, LOOK_AHEAD_PIXELS // largest))
+
+
+def _pixels(values: np.ndarray) -> int:
+    return int(np.prod(values.shape[:2]))
+
+
 def run_pipeline(predictor: Predictor, output: Output, todo: list[BatchJob],
                  progress: BatchProgress, cancel: CancelToken, write_probs: bool,
                  decode_workers: int) -> Iterator[BatchProgress]:
@@ -83,9 +99,10 @@ def run_pipeline(predictor: Predictor, output: Output, todo: list[BatchJob],
     decoding: collections.deque[tuple[BatchJob, Future]] = collections.deque()
     writing: collections.deque[Future] = collections.deque()
     queue = iter(todo)
+    largest = 0  # pixels of the largest image decoded so far
     try:
         while True:
-            while len(decoding) < 3 * batch_size:  # keep the decoders ahead
+            while len(decoding) < look_ahead(batch_size, largest):  # keep the decoders ahead
                 job = next(queue, None)
                 if job is None:
                     break
@@ -97,6 +114,7 @@ def run_pipeline(predictor: Predictor, output: Output, todo: list[BatchJob],
                 job, future = decoding.popleft()
                 try:
                     batch.append((job, future.result()))
+                    largest = max(largest, _pixels(batch[-1][1][0]))
                 except (FileError, OSError, ValueError) as exc:
                     count(progress, ItemResult(job.key, job.image_path, "failed", str(exc)))
                     if job.page is not None:
