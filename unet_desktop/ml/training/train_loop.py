@@ -16,7 +16,7 @@ import torch
 from torch import nn
 from torch.nn.parallel import DistributedDataParallel
 
-from unet_desktop.core.labels import LabelScheme
+from unet_desktop.core.labels import IGNORE_INDEX, LabelScheme
 from unet_desktop.ml.metrics import confusion_matrix, summarize
 from unet_desktop.ml.reports import StepReport, StopReason
 from unet_desktop.ml.training.cpu_memory import keep_freed_memory
@@ -26,6 +26,7 @@ from unet_desktop.ml.training.train_config import AmpMode
 from unet_desktop.ml.training.unlabeled_losses import edge_aware_smoothness
 
 Batch = tuple[torch.Tensor, torch.Tensor]
+EVAL_TILE = 1024  # validation images bigger than this squared go through the model in tiles
 
 # Sub-modules that make up the encoder of each architecture (see ml/models/unet.py, ml/models/resnet_unet.py).
 ENCODER_PARTS = {"UNet": ("inc", "downs"), "ResNetUNet": ("stem", "layers"),
@@ -246,17 +247,46 @@ class Trainer:
             if cancelled():
                 break
             images, targets = self._to_device(images, targets)
-            with self._autocast():
-                logits = self.model(images)
-            loss = self.loss_fn(logits, targets)
+            loss, counts = self._evaluate_batch(images, targets)
             totals += torch.stack([loss.double() * images.shape[0],
                                    loss.new_tensor(images.shape[0], dtype=torch.float64)])
-            cm += confusion_matrix(logits.argmax(1), targets, c).reshape(-1)
+            cm += counts.reshape(-1)
         all_reduce_sum(cm, self.dist)
         all_reduce_sum(totals, self.dist)
         metrics = summarize(cm.reshape(c, c), self.scheme)
         metrics["loss"] = float(totals[0] / totals[1]) if totals[1] > 0 else None
         return metrics
+
+    def _evaluate_batch(self, images: torch.Tensor,
+                        targets: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """(loss, confusion matrix) of one validation batch. A batch of more than
+        :data:`EVAL_TILE` squared pixels (a native-scale image: 4096 x 4096 took 4 GB in one
+        forward pass) goes through the model in tiles without overlap, a multiple of the
+        model's padding size; its loss is then the mean of the tiles' losses weighted by their
+        labelled pixels."""
+        c = self.scheme.num_classes
+        height, width = images.shape[-2:]
+        if height * width <= EVAL_TILE * EVAL_TILE:
+            with self._autocast():
+                logits = self.model(images)
+            return self.loss_fn(logits, targets), confusion_matrix(logits.argmax(1), targets, c)
+        multiple = int(getattr(self.model, "size_multiple", 1))
+        tile = max(multiple, EVAL_TILE // multiple * multiple)
+        loss_sum = torch.zeros((), dtype=torch.float64, device=self.device)
+        labelled = torch.zeros((), dtype=torch.float64, device=self.device)
+        counts = torch.zeros((c, c), dtype=torch.int64, device=self.device)
+        for top in range(0, height, tile):
+            for left in range(0, width, tile):
+                part = targets[..., top:top + tile, left:left + tile]
+                known = (part != IGNORE_INDEX).sum()
+                if not bool(known):
+                    continue
+                with self._autocast():
+                    logits = self.model(images[..., top:top + tile, left:left + tile])
+                loss_sum += self.loss_fn(logits, part).double() * known
+                labelled += known
+                counts += confusion_matrix(logits.argmax(1), part, c)
+        return (loss_sum / labelled.clamp_min(1)).float(), counts
 
     # --- state for checkpoints -----------------------------------------------------------------
     def scaler_state(self) -> dict:
