@@ -118,3 +118,25 @@ def test_outlines_of_a_big_prediction_need_no_full_size_temporaries(qtbot):
         tracemalloc.stop()
     assert peak < buffer * 1.25, peak  # the buffer and strip-sized temporaries, no more
     assert (layer.pixels_argb()[:, 511:513] != 0).all() and layer.pixels_argb()[:, :511].max() == 0
+
+
+@pytest.mark.parametrize("fill", ["labels", "empty", "one class"])
+def test_filled_mask_colours_are_the_same_as_before_in_one_buffer(qtbot, fill):
+    scheme = trimap_scheme()
+    mask = {"labels": _labels((300, 200), 3) + 1, "empty": np.zeros((300, 200), np.uint8),
+            "one class": np.full((300, 200), 2, np.uint8)}[fill]
+    layer = MaskLayer()
+    buffer = mask.size * 4
+    tracemalloc.start()
+    try:
+        layer.set_mask(mask, scheme)
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert np.array_equal(layer.pixels_argb(), _colours_as_before(mask, scheme_lut(scheme),
+                                                                   False, None))
+    assert peak < buffer * 1.5, peak  # the buffer itself, no second full-size copy
+    mask[10:20, 30:40] = 1  # edits still recolour by box
+    layer.update_region((10, 30, 20, 40))
+    assert np.array_equal(layer.pixels_argb(), _colours_as_before(mask, scheme_lut(scheme),
+                                                                   False, None))

@@ -100,7 +100,7 @@ class MaskLayer(QGraphicsObject):
         """Recolour everything (after a scheme or outline change)."""
         if self._mask is not None and self._outline_only:
             self._recolour_all()
-        elif self._mask is not None:
+        elif self._mask is not None:  # in place: callers may hold pixels_argb()
             self._recolour((0, 0, *self._mask.shape))
         self.update()
 
@@ -120,14 +120,22 @@ class MaskLayer(QGraphicsObject):
         self.update(QRectF(x0, y0, x1 - x0, y1 - y0))
 
     def _recolour_all(self) -> None:
-        """Colour the whole mask into a new, zeroed buffer (outlines then touch only their
-        own pixels: no clearing pass over a big image)."""
+        """Colour the whole mask into a new buffer: zeroed for outlines (which then touch only
+        their own pixels), gathered at once for filled regions, or one colour when the mask is
+        one value (a new image's empty mask costs nothing)."""
         h, w = self._mask.shape
-        self._argb = np.zeros((h, w), dtype=np.uint32)
+        uniform = not self._outline_only and self._mask.min() == self._mask.max()
+        if self._outline_only or (uniform and self._lut[self._mask.flat[0]] == 0):
+            self._argb = np.zeros((h, w), dtype=np.uint32)
+        elif uniform:
+            self._argb = np.full((h, w), self._lut[self._mask.flat[0]], dtype=np.uint32)
+        else:
+            self._argb = self._lut[self._mask]
         self._qimage = QImage(
             self._argb.data, w, h, w * 4, QImage.Format.Format_ARGB32_Premultiplied
         )
-        self._recolour((0, 0, h, w), cleared=True)
+        if self._outline_only:
+            self._recolour((0, 0, h, w), cleared=True)
 
     def _recolour(self, bbox: BBox, cleared: bool = False) -> None:
         y0, x0, y1, x1 = bbox
