@@ -86,3 +86,27 @@ def test_small_images_keep_three_batches_ahead():
     assert batch_pipeline.look_ahead(4, 0) == 4
     assert batch_pipeline.look_ahead(4, batch_pipeline.LOOK_AHEAD_PIXELS) == 4
     assert batch_pipeline.look_ahead(1, batch_pipeline.LOOK_AHEAD_PIXELS // 2) == 2
+
+
+def test_the_writer_gets_labels_and_score_without_the_uncertainty_map(monkeypatch):
+    written: list[Prediction] = []
+
+    class Recording(_Output):
+        def write(self, items):
+            written.extend(pred for _, pred in items)
+            return super().write(items)
+
+    def predict(self, images, probs):
+        return [Prediction(np.full(im.shape[:2], 7, np.uint8), None,
+                           np.full(im.shape[:2], 0.25, np.float32), 0.25) for im in images]
+
+    monkeypatch.setattr(batch_pipeline, "_decode_fitting",
+                        lambda job, rule: (np.zeros((30, 40), np.uint8), None))
+    monkeypatch.setattr(_Predictor, "predict_batch", predict)
+    jobs = [BatchJob(f"im{i}", Path(f"im{i}.png")) for i in range(5)]
+    list(batch_pipeline.run_pipeline(_Predictor(2), Recording(), jobs, BatchProgress(0, 5),
+                                     CancelToken(), False, decode_workers=1))
+    assert len(written) == 5
+    for pred in written:
+        assert (pred.labels == 7).all() and pred.labels.shape == (30, 40) and pred.score == 0.25
+        assert pred.uncertainty.size == 0  # not kept for the writer: 4 bytes a pixel
