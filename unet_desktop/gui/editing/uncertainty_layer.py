@@ -64,11 +64,6 @@ class UncertaintyLayer(pg.ImageItem):
         hit-test outline, which Qt calls on every hover)."""
         return self._shape
 
-    @property
-    def heat_map_built(self) -> bool:
-        """Whether the heat map of the current map is made (for tests)."""
-        return self._shape is not None and self._uncertainty is None
-
     def set_uncertainty(self, uncertainty: np.ndarray | None) -> None:
         self.clear()
         self._uncertainty = uncertainty
