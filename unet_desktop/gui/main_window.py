@@ -14,7 +14,7 @@ import logging
 from pathlib import Path
 
 from PySide6.QtCore import Qt, QTimer
-from PySide6.QtGui import QCloseEvent
+from PySide6.QtGui import QAction, QCloseEvent
 from PySide6.QtWidgets import QApplication, QFileDialog, QMainWindow, QMessageBox, QWidget
 
 from unet_desktop.core.editing.tools import PolygonTool
@@ -126,6 +126,9 @@ class MainWindow(QMainWindow):
         a.open_folder.triggered.connect(self._on_open_folder_requested)
         a.save.triggered.connect(lambda: self.session.save("save"))
         a.quit.triggered.connect(self.close)
+        self.discard_leftovers = QAction("Discard Unrecovered Autosaves...", self)
+        a.file_menu.insertAction(a.file_menu_end, self.discard_leftovers)
+        self.discard_leftovers.triggered.connect(self.discard_unrecovered_autosaves)
         a.undo.triggered.connect(self.session.undo)
         a.redo.triggered.connect(self.session.redo)
         a.mark_verified.triggered.connect(self._on_mark_verified)
@@ -297,6 +300,33 @@ class MainWindow(QMainWindow):
             action.triggered.connect(lambda _checked=False, f=folder: self.open_folder(f))
         menu.setEnabled(bool(self.settings.recent_folders))
 
+    def discard_unrecovered_autosaves(self) -> int:
+        """Forget the autosaves left by a session that ended unexpectedly that match no image:
+        of folders that are gone (moved, renamed, deleted) and of images not in the open
+        folder. Asks first; returns how many were forgotten."""
+        journal = self.session.journal
+        ws = self.session.workspace
+        leftovers = journal.left_in_gone_folders()
+        if ws is not None:
+            leftovers += [e for e in journal.left_behind(ws.root) if e.key not in ws]
+        if not leftovers:
+            self.statusBar().showMessage("No unrecovered autosaves to discard", MESSAGE_MS)
+            return 0
+        names = ", ".join(f"{e.key} of {Path(e.workspace).name}" for e in leftovers[:5])
+        more = f" and {len(leftovers) - 5} more" if len(leftovers) > 5 else ""
+        answer = QMessageBox.question(
+            self, APP_TITLE,
+            f"Discard the unsaved edits of {len(leftovers)} image(s) left when the app ended "
+            f"unexpectedly, which match no image here ({names}{more})? They are kept in "
+            f"{journal.masks_dir} until then.",
+            QMessageBox.StandardButton.Discard | QMessageBox.StandardButton.Cancel,
+            QMessageBox.StandardButton.Cancel)
+        if answer != QMessageBox.StandardButton.Discard:
+            return 0
+        removed = journal.forget(leftovers)
+        self.statusBar().showMessage(f"Discarded {removed} unrecovered autosave(s)", MESSAGE_MS)
+        return removed
+
     # --- images --------------------------------------------------------------------------------
     def _on_masks_checked(self, invalid: dict[str, str]) -> None:
         if invalid:
@@ -392,8 +422,38 @@ class MainWindow(QMainWindow):
                         running.name if running else "?", SHUTDOWN_S)
         event.accept()
 
+    def _offer_to_write_here(self, keys: list[str]) -> list[str] | None:
+        """The folder was read-only because another window wrote it, and that window no longer
+        holds it: offer to open it again here (writable; the edits are saved by recovery).
+        Returns what still could not be saved, or None to stay (Cancel)."""
+        ws = self.session.workspace
+        answer = QMessageBox.warning(
+            self,
+            APP_TITLE,
+            f"{len(keys)} mask(s) could not be saved ({', '.join(keys[:5])}): {ws.root.name} "
+            f"was written by another window ({ws.lock_holder.describe()}), which no longer "
+            "holds it. Save: open the folder again here, which saves your edits, then quit. "
+            "Discard: quit and lose those edits.",
+            QMessageBox.StandardButton.Save | QMessageBox.StandardButton.Discard
+            | QMessageBox.StandardButton.Cancel,
+            QMessageBox.StandardButton.Save,
+        )
+        if answer == QMessageBox.StandardButton.Cancel:
+            return None
+        if answer == QMessageBox.StandardButton.Discard:
+            return []
+        if not self.open_folder(ws.root) or self.session.workspace.read_only:
+            return keys  # said why; the next question is whether to lose them
+        return self.session.save_all("quit")
+
     def confirm_discard(self, keys: list[str]) -> bool:
-        """Ask whether to quit although ``keys`` could not be saved."""
+        """Ask whether to quit although ``keys`` could not be saved (or, when the window that
+        wrote the folder has ended, whether to write it here first)."""
+        if self.session.writer_ended():
+            left = self._offer_to_write_here(keys)
+            if left is None or not left:
+                return left is not None
+            keys = left
         answer = QMessageBox.warning(
             self,
             APP_TITLE,

@@ -24,6 +24,7 @@ Layout of the folder::
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import hashlib
 import json
 import os
@@ -63,6 +64,10 @@ class RecoveryEntry:
     saved_at: float
     checksum: int  # history.mask_fingerprint of the mask written
     owner: str = ""  # "host:pid" of the window (process) that wrote it; "" in older journals
+    # the mask file the edits started from (journal.file_identity; () none), None: not recorded
+    base: tuple[int, ...] | None = None
+    # (mtime_ns, size) of the image file, to tell it in a folder moved since; None: unknown
+    image: tuple[int, ...] | None = None
 
     @property
     def ident(self) -> tuple[str, str, str]:
@@ -102,6 +107,8 @@ class RecoveryJournal:
     def __init__(self, directory: str | os.PathLike):
         self.directory = Path(directory)
         self.warnings: list[str] = []
+        # (workspace id, key) -> the mask file the document's edits start from (note_start)
+        self._starts: dict[tuple[str, str], tuple[int, ...]] = {}
 
     @property
     def journal_path(self) -> Path:
@@ -137,6 +144,8 @@ class RecoveryJournal:
                     float(item["saved_at"]),
                     int(item["checksum"]),
                     str(item.get("owner", "")),
+                    _ints(item.get("base")),
+                    _ints(item.get("image")),
                 )
             except (KeyError, TypeError, ValueError):
                 self.warnings.append(f"{self.journal_path}: skipped a malformed entry {item!r}")
@@ -163,6 +172,11 @@ class RecoveryJournal:
     def left_in_gone_folders(self) -> list[RecoveryEntry]:
         """Leftovers of workspaces that are no folder any more (moved or renamed since)."""
         return [e for e in self.entries() if e.left_behind and not os.path.isdir(e.workspace)]
+
+    def note_start(self, workspace: str | os.PathLike, key: str, base: list[int] | None) -> None:
+        """The mask file (``journal.file_identity``; None: none) that this window's edits of
+        ``key`` start from: recorded with each autosave of it from now on."""
+        self._starts[(_workspace_id(workspace), key)] = tuple(base or ())
 
     def get(self, workspace: str | os.PathLike, key: str) -> RecoveryEntry | None:
         """This window's autosave of ``key``."""
@@ -198,7 +212,7 @@ class RecoveryJournal:
         ws, owner = _workspace_id(workspace), this_process()
         digest = hashlib.sha1(f"{ws}\0{key}\0{owner}".encode()).hexdigest()[:20]
         entry = RecoveryEntry(ws, key, f"{digest}.png", time.time(), mask_fingerprint(mask),
-                              owner)
+                              owner, self._starts.get((ws, key)), image_stamp(ws, key))
         self.masks_dir.mkdir(parents=True, exist_ok=True)
         write_mask(self.mask_path(entry), mask, scheme)
         with self._updating():
@@ -214,8 +228,7 @@ class RecoveryJournal:
     def adopt(self, entry: RecoveryEntry) -> RecoveryEntry:
         """Make a left-behind ``entry`` this window's (recovered into its memory: it saves or
         clears it from now on, and a crash of this window leaves it behind again)."""
-        mine = RecoveryEntry(entry.workspace, entry.key, entry.mask_file, entry.saved_at,
-                             entry.checksum, this_process())
+        mine = dataclasses.replace(entry, owner=this_process())
         with self._updating():
             entries = self._read()
             if entries.pop(entry.ident, None) is None:
@@ -224,17 +237,19 @@ class RecoveryJournal:
             self._write(entries)
         return mine
 
-    def discard(self, workspace: str | os.PathLike, key: str) -> bool:
+    def discard(self, workspace: str | os.PathLike, key: str, only_mine: bool = False) -> bool:
         """Forget the autosaves of one image (after a real save): this window's and those left
         behind; True if there was one. Another live window's stays: its edits are not the
-        ones saved."""
+        ones saved. ``only_mine``: nothing was saved (the edits were undone or only looked
+        at), so a window that ended's edits stay too, for the window that recovers them."""
         if not self.journal_path.exists():  # nothing to forget (and nothing to create)
             return False
         ws = _workspace_id(workspace)
         with self._updating():
             entries = self._read()
             gone = [e for e in entries.values()
-                    if e.workspace == ws and e.key == key and e.left_behind]
+                    if e.workspace == ws and e.key == key
+                    and (e.mine if only_mine else e.left_behind)]
             for entry in gone:
                 del entries[entry.ident]
             if gone:
@@ -243,6 +258,21 @@ class RecoveryJournal:
                 with contextlib.suppress(FileNotFoundError):
                     self.mask_path(entry).unlink()
         return bool(gone)
+
+    def forget(self, leftovers: list[RecoveryEntry]) -> int:
+        """Remove ``leftovers`` (entries left behind, e.g. of a folder that is gone) that the
+        user chose not to recover; returns how many were removed."""
+        if not self.journal_path.exists():
+            return 0
+        with self._updating():
+            entries = self._read()
+            gone = [e for e in leftovers if e.ident in entries and entries[e.ident].left_behind]
+            for entry in gone:
+                with contextlib.suppress(FileNotFoundError):
+                    self.mask_path(entries.pop(entry.ident)).unlink()
+            if gone:
+                self._write(entries)
+        return len(gone)
 
     def clear(self, workspace: str | os.PathLike | None = None) -> int:
         """Forget this window's autosaves (of one workspace if given): its edits the user chose
@@ -261,6 +291,23 @@ class RecoveryJournal:
             if gone or self.journal_path.exists():
                 self._write(entries)
         return len(gone)
+
+
+def _ints(raw: object) -> tuple[int, ...] | None:
+    return None if raw is None else tuple(int(v) for v in raw)  # type: ignore[union-attr]
+
+
+def image_stamp(workspace: str | os.PathLike, key: str) -> tuple[int, int] | None:
+    """``(mtime_ns, size)`` of the image file of ``key`` (a path from the workspace root; a
+    slice's key names its stack, then `` [page/pages]``), None if there is none. A folder
+    moved or renamed keeps these; another folder's image of the same name has others."""
+    for name in (key, key.rsplit(" [", 1)[0]):
+        try:
+            st = os.stat(Path(workspace) / name)
+        except OSError:
+            continue
+        return st.st_mtime_ns, st.st_size
+    return None
 
 
 def save_document(

@@ -107,6 +107,15 @@ def read_holder(path: Path) -> LockHolder | None:
         return None
 
 
+def live_holder(root: str | os.PathLike) -> LockHolder | None:
+    """The live process (not this one) that holds ``root`` now; None when the folder is free:
+    no lock, one of this process, or one left by a process of this host that ended."""
+    holder = read_holder(lock_path(root))
+    if holder is None or holder.is_me or holder.is_dead:
+        return None
+    return holder
+
+
 def acquire(root: str | os.PathLike) -> FolderLock | LockHolder:
     """The folder's lock, or the live process that holds it. Raises ``OSError`` if the lock
     file cannot be written (the caller treats the folder as read-only)."""

@@ -42,9 +42,12 @@ from unet_desktop.core.folder.autosave import (
     RecoveryEntry,
     RecoveryJournal,
     default_recovery_dir,
+    image_stamp,
     save_document,
 )
+from unet_desktop.core.folder.folder_lock import live_holder
 from unet_desktop.core.folder.image_entry import ImageEntry
+from unet_desktop.core.folder.journal import file_identity
 from unet_desktop.core.folder.open_document import open_document
 from unet_desktop.core.folder.workspace import ImageState, Workspace
 from unet_desktop.core.io.paths import folder_identity
@@ -101,6 +104,9 @@ class EditingSession(QObject):
         self.autosave = AutosaveController(
             self._autosave_in_background, self._in_stroke, autosave_delay_ms, self
         )
+        # the read-only folder reopens to be written: leaving it is no failure to report
+        self._reopening_writable = False
+        self.folder_opening.connect(self._on_folder_opening)
 
     # --- queries -------------------------------------------------------------------------------
     @property
@@ -142,12 +148,18 @@ class EditingSession(QObject):
         return key in keys and (root is None or folder_identity(root) == protected_root)
 
     def _update_protected(self, *also: str) -> None:
-        """Protect the image on screen, the unsaved ones and ``also`` (an image about to load)."""
-        keys = frozenset((*self._unsaved, *also,
-                          *([self.document.key] if self.document is not None else [])))
+        """Protect the images with unsaved edits (the one on screen once edited or a prediction
+        accepted) and ``also`` (an image about to load). An image on screen only looked at (a
+        prediction it showed by itself included) is not: a batch run writes it and the view
+        shows what it wrote (:meth:`reload_image`)."""
+        document = self.document
+        edited = [document.key] if document is not None and self.is_dirty(document.key) else []
+        keys = frozenset((*self._unsaved, *also, *edited))
         ws = self.workspace
         if ws is None:
             self._protected = (None, frozenset())
+            return
+        if self._protected == (folder_identity(ws.root), keys):
             return
         with ws.write_lock:  # waits for a batch write in progress; no new one starts on them
             self._protected = (folder_identity(ws.root), keys)
@@ -195,9 +207,25 @@ class EditingSession(QObject):
         self.workspace_opened.emit()
         return recovered
 
+    def _on_folder_opening(self, folder: Path) -> None:
+        ws = self.workspace
+        self._reopening_writable = (
+            ws is not None and ws.read_only and ws.lock_holder is not None
+            and folder_identity(folder) == folder_identity(ws.root) and self.writer_ended())
+
+    def writer_ended(self) -> bool:
+        """Whether the open folder was read-only because another window wrote it and that
+        window has closed it (or ended) since: opening it again here makes it writable."""
+        ws = self.workspace
+        if ws is None or not ws.read_only or ws.lock_holder is None:
+            return False
+        # the holder of the folder, or of the parent that reads its images (folder_open)
+        return all(live_holder(folder) != ws.lock_holder for folder in (ws.root, ws.root.parent))
+
     def _recover(self) -> list[str]:
         """Write autosaves left in the journal into the workspace (or keep them in memory); what
         cannot be matched to an image here stays in the journal and is said."""
+        self._reopening_writable = False
         ws = self.workspace
         recovered, notes = [], []
         leftovers = self.journal.left_behind(ws.root)  # not another live window's
@@ -210,7 +238,7 @@ class EditingSession(QObject):
                 notes.append(f"Cannot recover the autosave of {entry.key}: {exc}")
                 continue
             recovered.append(entry.key)
-            newer = _newer_than_autosave(ws[entry.key], entry.saved_at)
+            newer = _replaced_since_edit(ws[entry.key], entry)
             try:
                 ws.save_mask(entry.key, mask, ImageState.CORRECTED, keep_existing=newer)
             except (FileError, OSError):
@@ -224,8 +252,9 @@ class EditingSession(QObject):
             self.saved.emit(entry.key, "recovered")
             if newer:
                 notes.append(_newer_note(ws[entry.key]))
-        unmatched = [e for e in leftovers if e.key not in ws]
-        moved = [e for e in self.journal.left_in_gone_folders() if e.key in ws]
+        unmatched = _not_told([e for e in leftovers if e.key not in ws])
+        moved = _not_told([e for e in self.journal.left_in_gone_folders()
+                           if _same_image(ws, e)])
         if unmatched or moved:
             notes.append(_unmatched_note(unmatched, moved, self.journal))
         if notes:
@@ -236,6 +265,7 @@ class EditingSession(QObject):
         """Leave the current image (saving it) and load ``key``; False if it cannot be read."""
         if self.workspace is None or key == self.current_key:
             return key == self.current_key
+        self._reopening_writable = False
         self._update_protected(key)  # before its mask is read
         self.close_document("leave")
         document = self._unsaved.pop(key, None)
@@ -255,19 +285,31 @@ class EditingSession(QObject):
 
     def reload_image(self, key: str) -> bool:
         """Read the current image's mask again after another writer (batch prediction) changed
-        it; only when it has no unsaved edits. True if reloaded."""
+        it; only when it has no unsaved edits (a prediction only looked at is none). True if
+        reloaded."""
         document = self.document
-        if document is None or document.key != key or document.dirty:
+        if document is None or document.key != key or self.is_dirty(key):
             return False
         self.autosave.cancel()
         document.park()
         document.remove_listener(self._on_document_changed)
+        if document.dirty:  # a prediction only looked at: its undo step is no edit to keep
+            self.histories.discard(key)
+            self._forget_own_autosave(key)
         self.document = None
         self._accepted.pop(key, None)
         return self.open_image(key)
 
     def _load_document(self, key: str) -> MaskDocument | None:
+        self._note_start(key)  # before the read: a file replaced meanwhile counts as changed
         return open_document(self.workspace, key, self.histories, self.archive, self.error.emit)
+
+    def _note_start(self, key: str) -> None:
+        """Tell the journal which mask file (if any) the edits of ``key`` start from: recovery
+        compares it with the file there then."""
+        entry = self.workspace[key]
+        base = file_identity(entry.mask_path) if entry.has_mask else None
+        self._journal_writer.journal.note_start(self.workspace.root, key, base)
 
     def close_document(self, reason: str = "leave") -> bool:
         """Save the current image if it has unsaved edits and let it go. False if the save
@@ -318,6 +360,7 @@ class EditingSession(QObject):
 
     def edit_finished(self) -> None:
         """Called after a stroke or any edit: refresh labels and unsaved marks."""
+        self._update_protected()  # an undo back to the file, an accepted prediction: not edited
         self.edit_state_changed.emit()
         if self.document is not None:
             self.entry_changed.emit(self.document.key)
@@ -339,6 +382,8 @@ class EditingSession(QObject):
     def _on_document_changed(self, bbox: BBox) -> None:
         self.mask_changed.emit(bbox)
         self.autosave.notify_edit()
+        if self.document is not None and self.document.key not in self._protected[1]:
+            self._update_protected()  # edited now: a batch run leaves it alone
 
     # --- saving --------------------------------------------------------------------------------
     def _autosave_in_background(self) -> None:
@@ -364,7 +409,7 @@ class EditingSession(QObject):
             return True
         try:
             if not document.dirty or self.only_viewed(document):  # nothing of the user's
-                self.journal.discard(self.workspace.root, document.key)
+                self._forget_own_autosave(document.key)
             elif save_document(self.journal, self.workspace.root, document) is not None:
                 self.autosaved.emit(document.key)
         except (FileError, OSError) as exc:
@@ -378,12 +423,26 @@ class EditingSession(QObject):
         if document is None:
             return True
         if not document.dirty:
-            self.journal.discard(self.workspace.root, document.key)
+            self._forget_own_autosave(document.key)
             return True
         if reason != "save" and self.only_viewed(document):  # viewing never writes a file
-            self.journal.discard(self.workspace.root, document.key)
+            self._forget_own_autosave(document.key)
             return True
         return self._write(document, reason)
+
+    def _forget_own_autosave(self, key: str) -> None:
+        """Nothing was saved: only this window's autosave of ``key`` goes. One left by a window
+        that ended (a crash) stays for the window that writes the folder to recover."""
+        self.journal.discard(self.workspace.root, key, only_mine=True)
+
+    def _save_failed_message(self, exc: Exception) -> str:
+        message = f"Could not save the mask: {exc}. Your edits are kept in memory."
+        if self.writer_ended():
+            message += (f" The window that wrote {self.workspace.root.name} "
+                        f"({self.workspace.lock_holder.describe()}) no longer holds it: open "
+                        "the folder again here (File > Open Recent) to write it; your edits "
+                        "are then saved.")
+        return message
 
     def _archive(self, document: MaskDocument) -> None:
         """Keep the undo history of a saved document for the next time the app opens it."""
@@ -438,10 +497,12 @@ class EditingSession(QObject):
         try:
             self.workspace.save_mask(key, document.mask, state, version, uncertainty)
         except (FileError, OSError) as exc:
-            self.error.emit(f"Could not save the mask: {exc}. Your edits are kept in memory.")
+            if not (self._reopening_writable and self.workspace.read_only):  # saved on reopen
+                self.error.emit(self._save_failed_message(exc))
             self.entry_changed.emit(key)
             return False
         document.mark_saved()
+        self._note_start(key)  # further edits start from the file just written
         if theirs:
             self.error.emit(f"{key}: its mask file was changed by another program while it was "
                             "open here; that version was kept in .unet-desktop/replaced/ and "
@@ -458,6 +519,17 @@ class EditingSession(QObject):
         return True
 
 
+def _replaced_since_edit(entry: ImageEntry, autosave: RecoveryEntry) -> bool:
+    """Whether the image's mask file is not the one the autosaved edits started from (another
+    window saved it meanwhile); autosaves that did not record it: whether it is newer."""
+    if autosave.base is None:
+        return _newer_than_autosave(entry, autosave.saved_at)
+    if entry.is_slice and not entry.has_mask:
+        return False
+    now = file_identity(entry.mask_path)
+    return now is not None and tuple(now) != autosave.base
+
+
 def _newer_than_autosave(entry: ImageEntry, saved_at: float) -> bool:
     """Whether the image's mask file was written after its autosave at ``saved_at``. A stack's
     file is rewritten for any of its slices: a slice whose page is unlabeled has nothing of its
@@ -472,8 +544,28 @@ def _newer_note(entry: ImageEntry) -> str:
         return (f"{entry.key}: its mask stack {entry.mask_path.name} was written after your "
                 "unsaved edits (for this slice or another) and they were recovered over it; "
                 "the stack as it was is kept in .unet-desktop/replaced/")
-    return (f"{entry.key}: its mask file is newer than your unsaved edits recovered over it; "
-            "that version was kept in .unet-desktop/replaced/")
+    return (f"{entry.key}: its mask file is newer than your unsaved edits (another window or "
+            "program saved it after they started); they were recovered over it and that version "
+            "was kept in .unet-desktop/replaced/")
+
+
+_TOLD: set[str] = set()  # leftovers already named in this session (their journal file names)
+
+
+def _not_told(entries: list[RecoveryEntry]) -> list[RecoveryEntry]:
+    """The leftovers not named yet in this session (each is named once, not at every open)."""
+    new = [e for e in entries if e.mask_file not in _TOLD]
+    _TOLD.update(e.mask_file for e in new)
+    return new
+
+
+def _same_image(ws: Workspace, leftover: RecoveryEntry) -> bool:
+    """Whether a leftover of a folder that is gone is of this folder's image of that name (the
+    folder was moved or renamed to this one): the image file's time and size are the same
+    (an autosave that did not record them: the name alone)."""
+    if leftover.key not in ws:
+        return False
+    return leftover.image is None or image_stamp(ws.root, leftover.key) == leftover.image
 
 
 def _unmatched_note(unmatched: list[RecoveryEntry], moved: list[RecoveryEntry],
@@ -485,8 +577,8 @@ def _unmatched_note(unmatched: list[RecoveryEntry], moved: list[RecoveryEntry],
               "that folder no longer exists (moved or renamed?)" for e in moved]
     shown = "; ".join(items[:5]) + (f"; and {len(items) - 5} more" if len(items) > 5 else "")
     return (f"Unsaved edits of {len(items)} image(s), left when the app last ended "
-            f"unexpectedly, were not recovered here; they are kept in {journal.masks_dir}: "
-            f"{shown}")
+            f"unexpectedly, were not recovered here; they are kept in {journal.masks_dir} "
+            f"(File > Discard Unrecovered Autosaves forgets them): {shown}")
 
 
 def _written_after(path: Path, when: float) -> bool:
