@@ -11,7 +11,8 @@ left as it is. A read-only folder opens with a warning.
 
 One writer: ``writer=True`` (the window) takes the folder's advisory lock
 (:mod:`unet_desktop.core.folder.folder_lock`); when another live process holds it, the folder
-opens read-only and ``warnings`` names that process.
+opens read-only and ``warnings`` names that process. So it does when that process holds the
+parent whose layout reads this folder as its images (``DATA/images`` while ``DATA`` is open).
 """
 
 from __future__ import annotations
@@ -22,7 +23,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from unet_desktop.core.errors import FileError
-from unet_desktop.core.folder.folder_lock import FolderLock, LockHolder, acquire, lock_path
+from unet_desktop.core.folder.folder_lock import (
+    FolderLock,
+    LockHolder,
+    acquire,
+    live_holder,
+    lock_path,
+)
 from unet_desktop.core.folder.folder_states import absent_records, merge_states, replay_journal
 from unet_desktop.core.folder.image_entry import ImageEntry
 from unet_desktop.core.folder.journal import Journal
@@ -40,6 +47,7 @@ from unet_desktop.core.folder.scheme_choice import choose_scheme
 from unet_desktop.core.folder.task import Task, TaskError, load_task
 from unet_desktop.core.io.atomic import remove_stale_temp_files
 from unet_desktop.core.io.input_rule import InputRule
+from unet_desktop.core.io.paths import same_folder
 from unet_desktop.core.labels import LabelScheme
 
 log = logging.getLogger(__name__)
@@ -78,6 +86,14 @@ def open_folder(folder: str | os.PathLike, scheme: LabelScheme | None = None,
         warnings.append(f"{root} is read-only: labelling states are kept in memory only "
                         "and masks cannot be saved")
     held: FolderLock | LockHolder | None = None
+    reader = _parent_holder(root) if writer and not read_only else None
+    if reader is not None:  # DATA/images while another window writes DATA: that one's images
+        parent, held = reader
+        read_only = True
+        warnings.append(f"{root} holds the images of {parent}, which is open in another window: "
+                        f"{held.describe()}. Opened read-only (nothing is saved here; the masks "
+                        f"of these images are in {scan_folder(parent).mask_dir}); open {parent} "
+                        "once it is closed there")
     if writer and not read_only:
         try:
             held = acquire(root)
@@ -109,6 +125,22 @@ def open_folder(folder: str | os.PathLike, scheme: LabelScheme | None = None,
         warnings.append(f"no images found in {scan.image_dir}")
     return OpenedFolder(scan, scheme, entries, warnings, read_only, folded, task, held,
                         absent)
+
+
+def _parent_holder(root: Path) -> tuple[Path, LockHolder] | None:
+    """The parent of ``root`` and the live process (another window) writing it, when the
+    parent's layout reads its images from ``root`` (``DATA/images`` of ``DATA``); else None."""
+    parent = root.parent
+    if parent == root or not lock_path(parent).is_file():
+        return None
+    holder = live_holder(parent)
+    if holder is None:
+        return None
+    try:
+        image_dir = scan_folder(parent).image_dir
+    except OSError:  # an unreadable parent is no workspace of these images
+        return None
+    return (parent, holder) if same_folder(image_dir, root) else None
 
 
 def load_task_or_warn(root: Path, warnings: list[str]) -> Task | None:
