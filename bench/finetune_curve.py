@@ -55,7 +55,6 @@ import tempfile
 import time
 from dataclasses import replace
 from pathlib import Path
-from types import SimpleNamespace
 
 import torch
 from machine_info import cpu_name
@@ -147,7 +146,7 @@ def train_on(start: str, args: argparse.Namespace, ws: Workspace, chosen: list[I
     if path == "loop":
         return loop_round(args, ws, chosen, parent, scale, out)
     if path == "dialog":
-        config = dialog_config(args, len(chosen), parent, scale, out)
+        config = dialog_config(args, chosen, parent, scale, out)
     elif path == "cli":
         config = cli_config(args, ws, parent, out)
     else:
@@ -165,10 +164,10 @@ def bench_config(args: argparse.Namespace, start: str, scale: str, out: Path) ->
         arch=None if start == "default" else pretrained_arch(None, args.encoder))
 
 
-def dialog_config(args: argparse.Namespace, images: int, parent: Path | None, scale: str,
-                  out: Path) -> TrainConfig:
-    """The Fine-tune dialog of a task (offscreen) with its defaults for ``images`` corrected
-    images; only the time limit is set, to ``--max-minutes``."""
+def dialog_config(args: argparse.Namespace, chosen: list[ImageEntry], parent: Path | None,
+                  scale: str, out: Path) -> TrainConfig:
+    """The Fine-tune dialog of a task (offscreen) with its defaults for the ``chosen``
+    corrected images; only the time limit is set, to ``--max-minutes``."""
     import os
 
     os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
@@ -180,8 +179,8 @@ def dialog_config(args: argparse.Namespace, images: int, parent: Path | None, sc
     class Folder:  # what the dialog reads of a workspace
         scheme = None
 
-        def labelled(self) -> list:
-            return [SimpleNamespace(key=f"image_{i}") for i in range(images)]
+        def labelled(self) -> list:  # the dialog checks that each can be read
+            return list(chosen)
 
     _app = QApplication.instance() or QApplication([])
     plan = TaskPlan(out, out.stem, parent, parent is not None, "bench", scale)
