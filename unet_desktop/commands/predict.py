@@ -84,7 +84,9 @@ class FileTally:
         return f"skipped {item.image_path.name}: {item.reason}" if first else None
 
     def files(self, status: str) -> int:
-        return sum(_file_status(s) == status for s in self.statuses.values())
+        from unet_desktop.ml.inference.batch_progress import files_with
+
+        return files_with(self.statuses, status)
 
     def summary(self) -> str:
         """``2 predicted, 0 skipped, 0 unreadable of 2 images``, and the slices if any image
@@ -96,12 +98,6 @@ class FileTally:
             return text
         return (f"{text} (slices: {self.slices['predicted']} predicted, "
                 f"{self.slices['skipped']} skipped, {self.slices['failed']} unreadable)")
-
-
-def _file_status(statuses: set[str]) -> str:
-    if "predicted" in statuses:
-        return "predicted"
-    return "failed" if "failed" in statuses else "skipped"
 
 
 def run(args: argparse.Namespace) -> int:

@@ -36,6 +36,7 @@ from unet_desktop.core.io.model_header import model_metadata
 from unet_desktop.gui.model.model_controller import MODES, ModelController
 from unet_desktop.gui.worker import DONE, FAILED, Job, Priority
 from unet_desktop.ml.inference.batch_job import BatchSettings, Protect, batch_predictor, run_batch
+from unet_desktop.ml.inference.batch_progress import files_with
 
 SUMMARY_LINES = 500  # per category; a summary of 100k files must stay readable
 
@@ -86,7 +87,7 @@ class BatchSummary:
 
     def files(self, status: str) -> int:
         """Image files written ("predicted": any slice was), "skipped" or "failed"."""
-        return sum(_file_status(s) == status for s in self.file_statuses.values())
+        return files_with(self.file_statuses, status)
 
     def headline(self) -> str:
         warned = f" ({len(self.warned)} with a warning)" if self.warned else ""
@@ -116,13 +117,6 @@ class BatchSummary:
                 if len(items) > SUMMARY_LINES:
                     lines.append(f"  ... and {len(items) - SUMMARY_LINES} more")
         return "\n".join(lines)
-
-
-def _file_status(statuses: set[str]) -> str:
-    """A file's status from its slices' (``commands.predict`` counts alike)."""
-    if "predicted" in statuses:
-        return "predicted"
-    return "failed" if "failed" in statuses else "skipped"
 
 
 class RateEstimator:

@@ -65,3 +65,16 @@ def snapshot(progress: BatchProgress, start: float) -> BatchProgress:
     report = dataclasses.replace(progress, results=progress.results)
     progress.results = []
     return report
+
+
+def files_with(file_statuses: dict[Path, set[str]], status: str) -> int:
+    """How many image files ended ``status``, from each file's results (a stack's slices): a
+    file is "predicted" when any of its slices was (its mask stack is written), else "failed"
+    when any failed, else "skipped". The CLI and the Batch Predict dialog count alike."""
+    return sum(_file_status(s) == status for s in file_statuses.values())
+
+
+def _file_status(statuses: set[str]) -> str:
+    if "predicted" in statuses:
+        return "predicted"
+    return "failed" if "failed" in statuses else "skipped"
