@@ -23,3 +23,25 @@ def test_train_refuses_an_option_it_would_drop_or_misread(tmp_path, capsys, extr
     assert main(["train", str(ws), "--out", str(model), *TINY, *extra]) == 2
     assert said in capsys.readouterr().err
     assert not model.exists()
+
+
+def test_train_never_writes_over_a_task_version_or_the_model_it_fine_tunes(tmp_path, capsys,
+                                                                            monkeypatch):
+    """`train --out` onto a version of a folder's task replaced the model the task records and
+    rolls back to; `--init m --out ./m` (the same file spelled twice) replaced the model read."""
+    ws = binary_workspace(tmp_path / "ws", n=2)
+    versions = ws / ".unet-desktop" / "models"
+    versions.mkdir(parents=True)
+    version = versions / "ws-v2.safetensors"
+    version.write_bytes(b"the task's version 2")
+    assert main(["train", str(ws), "--out", str(version), *TINY]) == 2
+    assert "is a version of a task" in capsys.readouterr().err
+    assert version.read_bytes() == b"the task's version 2"
+
+    model = tmp_path / "m.safetensors"
+    model.write_bytes(b"the user's model")
+    monkeypatch.chdir(tmp_path)
+    assert main(["train", str(ws), "--init", "m.safetensors", "--out", "./m.safetensors",
+                 *TINY]) == 2
+    assert "is the model being fine-tuned" in capsys.readouterr().err
+    assert model.read_bytes() == b"the user's model"

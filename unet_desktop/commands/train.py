@@ -198,6 +198,20 @@ def _new_model_scale(config, workspace, printer: ProgressPrinter):
     return dataclasses.replace(config, scale=scale)
 
 
+def _refuse_a_kept_model_as_out(out: Path) -> None:
+    """--out never replaces a file the app keeps: a task's version (a task records it, rolls
+    back to it, may prune it) or a shipped starter model (ValueError naming it)."""
+    from unet_desktop.core.io.paths import models_dir, user_models_dir
+    from unet_desktop.ml.loop.folder_models import is_a_task_version
+
+    if is_a_task_version(out, user_models_dir()):
+        raise ValueError(f"--out {out} is a version of a task (its task records it and may roll "
+                         "back to it): choose a file outside the task's models folder")
+    if out.resolve().parent == models_dir().resolve():
+        raise ValueError(f"--out {out} is in the shipped models folder {models_dir()}: choose "
+                         "another folder")
+
+
 def _input_rule(args: argparse.Namespace) -> dict | None:
     """The new model's input rule from --input-rule and --channels (ValueError if invalid)."""
     from unet_desktop.core.io.input_rule import DEFAULT_NEW, InputRule
@@ -334,6 +348,7 @@ def run(args: argparse.Namespace) -> int:
     from unet_desktop.ml.training.finetune_job import run_finetune
 
     try:
+        _refuse_a_kept_model_as_out(args.out)
         config = _config(args)
         workspace = Workspace.open(args.data, _scheme(args))
     except (ValueError, FileError) as exc:

@@ -313,12 +313,9 @@ class FolderModels:
     def _another_tasks_version(self, task: Task, path: Path) -> bool:
         """``path`` is a version file in a models folder other than this task's: a task
         there may prune (delete) it."""
-        folder = path.resolve().parent
-        if folder == models_folder(self.root, task, self.user_models).resolve() \
-                or not _VERSION_FILE.fullmatch(path.name):
+        if path.resolve().parent == models_folder(self.root, task, self.user_models).resolve():
             return False
-        in_a_folder = folder.name == TASK_MODELS_DIR and folder.parent.name == MANIFEST_DIR
-        return in_a_folder or folder == self.user_models.resolve()
+        return is_a_task_version(path, self.user_models)
 
     def _adopt(self, task: Task, path: Path) -> Task:
         """``task`` with a copy of ``path`` as its next version, in use."""
@@ -497,6 +494,17 @@ def _remove_model(path: Path) -> None:
 # --- one owner per folder of this process ---------------------------------------------------------
 _OWNERS: dict[str, FolderModels] = {}
 _OWNERS_LOCK = threading.Lock()
+
+
+def is_a_task_version(path: Path, user_models: str | os.PathLike) -> bool:
+    """``path`` names a version file of some task: ``<task>-v<n>.safetensors`` in a folder's
+    task models folder or in the user models folder (a task there records, prunes and rolls
+    back to it)."""
+    if not _VERSION_FILE.fullmatch(path.name):
+        return False
+    folder = path.resolve().parent
+    in_a_folder = folder.name == TASK_MODELS_DIR and folder.parent.name == MANIFEST_DIR
+    return in_a_folder or folder == Path(user_models).resolve()
 
 
 def folder_models(root: str | os.PathLike, user_models: str | os.PathLike) -> FolderModels:

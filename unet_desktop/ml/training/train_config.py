@@ -163,7 +163,7 @@ class TrainConfig:
             problems.append(f"scale must be one of {SCALES}, got {self.scale!r}")
         if self.amp not in ("auto", "bf16", "fp16", "off"):
             problems.append(f"amp must be auto, bf16, fp16 or off, got {self.amp!r}")
-        if self.init is not None and self.init == self.out:
+        if self.init is not None and Path(self.init).resolve() == Path(self.out).resolve():
             problems.append(f"the output {self.out} is the model being fine-tuned: training never "
                             "overwrites the model in use, choose another output file")
         if problems:
