@@ -278,11 +278,13 @@ class FolderModels:
                               validated=validated, validation_images=validation_images)
             if plan.kind == "loop":
                 version = _with_validation_set(version, validated, validation_images)
-            task = self._save(task.with_version(version) if in_use
-                              else task.with_candidate(version))
-            if self._running == plan:
-                self._running = None
-            _reservation(plan.out).unlink(missing_ok=True)
+            try:
+                task = self._save(task.with_version(version) if in_use
+                                  else task.with_candidate(version))
+            finally:  # recorded or not (task.json unwritable), the run is over
+                if self._running == plan:
+                    self._running = None
+                _reservation(plan.out).unlink(missing_ok=True)
             self.prune(keep)
             return Outcome(version, in_use, note)
 
@@ -474,8 +476,12 @@ def _reservation(out: Path) -> Path:
 def _reserve(out: Path) -> None:
     """Create ``out``'s reservation exclusively (``FileExistsError``), naming this process."""
     fd = os.open(_reservation(out), os.O_CREAT | os.O_EXCL | os.O_WRONLY)
-    with os.fdopen(fd, "w", encoding="utf-8") as f:
-        json.dump(LockHolder.me().to_dict(), f)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as f:
+            json.dump(LockHolder.me().to_dict(), f)
+    except OSError:  # e.g. a full disk: an empty reservation would hold the number for good
+        _reservation(out).unlink(missing_ok=True)
+        raise
 
 
 def _remove_stale_reservations(folder: Path) -> None:
