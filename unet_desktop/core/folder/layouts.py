@@ -25,8 +25,12 @@ A multi-page TIFF (a stack, :mod:`unet_desktop.core.io.stacks`) is one pair per 
 one page-aligned mask stack ``<mask folder>/<stem><suffix>.tif`` whose header says which pages
 are labelled. A TIFF whose header is refused (hostile or corrupt) is skipped with the reason.
 
-Images with the same stem (``a.jpg`` and ``a.png``; compared case-insensitively, as on macOS and
-Windows) would share a mask: the first by name is kept, the others are skipped and reported.
+Names are compared as macOS and Windows do: in any letter case and any Unicode form (a name
+copied from a Mac arrives decomposed, NFD: ``cafe`` + U+0301). A mask whose name differs from its
+image's only so is paired when no mask has the exact name, and the app then writes to that file,
+never a second one beside it; two such masks for one image are said in ``warnings``. Images with
+the same stem (``a.jpg`` and ``a.png``, ``Cell.png`` and ``cell.tif``) would share a mask: the
+first by name is kept, the others are skipped and reported.
 Hidden names (starting with ``.``, which includes the ``.unet-desktop`` folder and temporary
 files) are ignored; other non-image files are skipped and reported.
 """
@@ -34,6 +38,7 @@ files) are ignored; other non-image files are skipped and reported.
 from __future__ import annotations
 
 import os
+import unicodedata
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -79,14 +84,25 @@ class FolderScan:
     pairs: list[Pair] = field(default_factory=list)  # sorted by key
     skipped: list[tuple[Path, str]] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
+    # image stem -> stem of its mask file on disk, where it is spelled otherwise (case, NFD)
+    mask_stems: dict[str, str] = field(default_factory=dict)
 
     def new_mask_path(self, image_stem: str) -> Path:
         """Where the app writes the mask of an image with this stem (always a PNG)."""
-        return self.mask_dir / f"{image_stem}{self.mask_suffix}.png"
+        return self.mask_dir / f"{self._mask_stem(image_stem)}.png"
 
     def new_mask_stack_path(self, image_stem: str) -> Path:
         """Where the app writes the mask stack of a multi-page TIFF with this stem."""
-        return self.mask_dir / f"{image_stem}{self.mask_suffix}.tif"
+        return self.mask_dir / f"{self._mask_stem(image_stem)}.tif"
+
+    def _mask_stem(self, image_stem: str) -> str:
+        return self.mask_stems.get(image_stem, image_stem + self.mask_suffix)
+
+
+def name_key(stem: str) -> str:
+    """How file names are compared: any letter case, any Unicode form (Unicode's canonical
+    caseless match), as macOS and Windows compare them."""
+    return unicodedata.normalize("NFD", unicodedata.normalize("NFD", stem).casefold())
 
 
 def _split(name: str) -> tuple[str, str]:
@@ -235,9 +251,11 @@ def _say_sibling_masks(root: Path, image_entries: list[os.DirEntry[str]], paired
 
 
 def _suffix_votes(image_stems: list[str], masks: dict[str, str]) -> tuple[int, int]:
-    """(images with a same-stem mask, images with a ``<stem>_mask`` mask)."""
-    same = sum(1 for s in image_stems if s in masks)
-    suffixed = sum(1 for s in image_stems if s + MASK_SUFFIX in masks)
+    """(images with a same-stem mask, images with a ``<stem>_mask`` mask), names compared by
+    :func:`name_key`."""
+    keys = {name_key(stem) for stem in masks}
+    same = sum(1 for s in image_stems if name_key(s) in keys)
+    suffixed = sum(1 for s in image_stems if name_key(s + MASK_SUFFIX) in keys)
     return same, suffixed
 
 
@@ -259,7 +277,7 @@ def scan_folder(root: str | os.PathLike) -> FolderScan:
         scan.skipped.extend((image_dir / name, _why_beside_unused(name, place))
                             for name in sorted(beside))
     _say_lossy(place, _lossy_masks(place, image_stems), scan.warnings)
-    _pair(scan, image_entries, place.masks, frozenset(e.name for e in place.entries))
+    _pair(scan, image_entries, place.masks, _stack_mask_names(place.entries))
     if image_dir == root:
         _say_sibling_masks(root, image_entries, sum(p.mask_exists for p in scan.pairs),
                            scan.warnings)
@@ -289,12 +307,63 @@ def _images_in(folder: Path) -> int:
         return 0
 
 
+def _stack_mask_names(entries: list[os.DirEntry[str]]) -> dict[str, str]:
+    """Mask stack file stem -> file name (``.tif`` before ``.tiff``)."""
+    names: dict[str, str] = {}
+    for wanted in TIFF_EXTENSIONS:
+        for e in entries:
+            stem, ext = _split(e.name)
+            if ext == wanted:
+                names.setdefault(stem, e.name)
+    return names
+
+
+class _MaskFinder:
+    """The mask file of an image: the one with its exact stem, else the only one whose stem is
+    the same by :func:`name_key` (a mask spelled in another case or Unicode form)."""
+
+    def __init__(self, scan: FolderScan, masks: dict[str, str]) -> None:
+        self._scan = scan
+        self._exact = masks
+        self._loose: dict[str, list[str]] = {}
+        for stem, name in sorted(masks.items()):
+            self._loose.setdefault(name_key(stem), []).append(name)
+
+    def find(self, image_name: str, image_stem: str) -> str | None:
+        """The mask's file name, or None; the mask's stem is remembered where it is spelled
+        otherwise, so that a PNG written for it replaces it rather than lands beside it."""
+        wanted = image_stem + self._scan.mask_suffix
+        name = self._exact.get(wanted)
+        if name is not None:
+            return name
+        found = self._loose.get(name_key(wanted), [])
+        if len(found) > 1:
+            self._scan.warnings.append(
+                f"{len(found)} masks in {self._scan.mask_dir} differ from {image_name} only in "
+                f"letter case or Unicode form ({', '.join(found)}): none is used; rename all "
+                "but one to the image's name")
+        if len(found) != 1:
+            return None
+        self._scan.mask_stems[image_stem] = _split(found[0])[0]
+        return found[0]
+
+
+def _say_orphans(scan: FolderScan, masks: dict[str, str], used: set[str]) -> None:
+    orphans = sorted(set(masks.values()) - used)
+    if orphans and scan.mask_dir != scan.image_dir:
+        names = ", ".join(orphans[:3]) + (", ..." if len(orphans) > 3 else "")
+        scan.warnings.append(f"{len(orphans)} mask file(s) in {scan.mask_dir} match no image: "
+                             f"{names}")
+
+
 def _pair(scan: FolderScan, image_entries: list[os.DirEntry[str]], masks: dict[str, str],
-          mask_entries_by_name: frozenset[str] = frozenset()) -> None:
+          stack_masks: dict[str, str] | None = None) -> None:
     rel_dir = scan.image_dir.relative_to(scan.root).as_posix()
     prefix = "" if rel_dir == "." else rel_dir + "/"
-    kept: dict[str, str] = {}  # casefolded stem -> image name that owns the mask
+    kept: dict[str, str] = {}  # name_key of the stem -> image name that owns the mask
     used_masks: set[str] = set()
+    single_finder = _MaskFinder(scan, masks)
+    stack_finder = _MaskFinder(scan, stack_masks or {})
     for e in sorted(image_entries, key=lambda e: e.name):
         path = scan.image_dir / e.name
         stem, ext = _split(e.name)
@@ -312,7 +381,7 @@ def _pair(scan: FolderScan, image_entries: list[os.DirEntry[str]], masks: dict[s
         if not e.is_file():
             scan.skipped.append((path, "not a regular file (broken link?)"))
             continue
-        owner = kept.setdefault(stem.casefold(), e.name)
+        owner = kept.setdefault(name_key(stem), e.name)
         if owner != e.name:
             reason = (f"same name as {owner} apart from {_how_names_differ(owner, e.name)}: "
                       "their masks would collide; rename one of them")
@@ -328,11 +397,12 @@ def _pair(scan: FolderScan, image_entries: list[os.DirEntry[str]], masks: dict[s
                     continue
                 layout = None  # not a TIFF inside: reading it says why, as for any image
             if layout is not None and layout.is_stack:
-                used_masks.update(_pair_stack(scan, prefix + e.name, path, stem, layout,
-                                              mask_entries_by_name))
+                mask_name = stack_finder.find(e.name, stem)
+                _pair_stack(scan, prefix + e.name, path, stem, layout, mask_name)
+                used_masks.update([mask_name] if mask_name else [])
                 continue
         channels = layout.channels if layout is not None else None
-        mask_name = masks.get(stem + scan.mask_suffix)
+        mask_name = single_finder.find(e.name, stem)
         if mask_name is not None:
             used_masks.add(mask_name)
             mask_path, exists = scan.mask_dir / mask_name, True
@@ -343,27 +413,24 @@ def _pair(scan: FolderScan, image_entries: list[os.DirEntry[str]], masks: dict[s
     if collisions:
         scan.warnings.append(f"{collisions} image(s) share a name with another image and were "
                              "skipped (their masks would collide)")
-    orphans = len(masks) - len(used_masks)
-    if orphans and scan.mask_dir != scan.image_dir:
-        scan.warnings.append(f"{orphans} mask file(s) in {scan.mask_dir} match no image")
+    _say_orphans(scan, masks, used_masks)
     scan.pairs.sort(key=lambda p: p.key)
 
 
 def _how_names_differ(first: str, second: str) -> str:
-    """For names whose stems are equal but for case: what else tells them apart."""
+    """For names whose stems are equal by :func:`name_key`: what tells them apart."""
     (stem1, ext1), (stem2, ext2) = _split(first), _split(second)
-    differ = [what for what, same in (("case", stem1 == stem2),
+    same_text = unicodedata.normalize("NFC", stem1) == unicodedata.normalize("NFC", stem2)
+    form = "Unicode form (the same letters, composed otherwise)" if same_text else "case"
+    differ = [what for what, same in ((form, stem1 == stem2),
                                       ("the extension", ext1 == ext2)) if not same]
     return " and ".join(differ) or "case"
 
 
 def _pair_stack(scan: FolderScan, key: str, path: Path, stem: str, layout: TiffLayout,
-                mask_names: frozenset[str]) -> set[str]:
-    """One pair per slice of a stack; returns the mask file names it uses."""
+                mask_name: str | None) -> None:
+    """One pair per slice of a stack, whose mask stack file is ``mask_name`` (None: none yet)."""
     slices = layout.slices
-    mask_stem = stem + scan.mask_suffix
-    mask_name = next((mask_stem + ext for ext in TIFF_EXTENSIONS if mask_stem + ext in mask_names),
-                     None)
     mask_path = scan.mask_dir / mask_name if mask_name else scan.new_mask_stack_path(stem)
     labelled = [False] * slices
     if mask_name is not None:
@@ -379,4 +446,3 @@ def _pair_stack(scan: FolderScan, key: str, path: Path, stem: str, layout: TiffL
     for i in range(slices):
         scan.pairs.append(Pair(slice_key(key, i, slices), path, mask_path, labelled[i], i,
                                slices, layout.channels))
-    return {mask_name} if mask_name else set()
