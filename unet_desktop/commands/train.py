@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
+import logging
 import os
 import signal
 import sys
@@ -374,6 +375,8 @@ def run(args: argparse.Namespace) -> int:
         signal.signal(signal.SIGINT, signal.default_int_handler)
 
     previous = signal.signal(signal.SIGINT, on_interrupt)
+    said = _TrainingWarnings(printer)
+    logging.getLogger("unet_desktop.ml.training").addHandler(said)
     try:
         for report in run_finetune(workspace, config, cancel, printer.warn,
                                    name_after_version=False):  # the file is --out
@@ -383,6 +386,19 @@ def run(args: argparse.Namespace) -> int:
     except (ValueError, FileError) as exc:
         return _fail(str(exc))
     finally:
+        logging.getLogger("unet_desktop.ml.training").removeHandler(said)
         printer.close()
         signal.signal(signal.SIGINT, previous)
     return printer.exit_code
+
+
+class _TrainingWarnings(logging.Handler):
+    """Training's logged warnings (e.g. a resume checkpoint that did not fit on the disk) on
+    stderr too: the log file alone is not where a terminal user looks."""
+
+    def __init__(self, printer: ProgressPrinter) -> None:
+        super().__init__(logging.WARNING)
+        self.printer = printer
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.printer.warn(record.getMessage())

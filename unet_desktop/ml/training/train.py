@@ -24,12 +24,14 @@ from __future__ import annotations
 
 import hashlib
 import json
+import logging
 import time
 from collections.abc import Iterator
 
 import torch
 from torch import nn
 
+from unet_desktop.core.errors import ModelFileError
 from unet_desktop.core.folder.learning_record import MIN_VALIDATION_IMAGES
 from unet_desktop.core.folder.workspace import Workspace
 from unet_desktop.core.progress import CancelToken
@@ -81,6 +83,8 @@ from unet_desktop.ml.training.train_data import (
 from unet_desktop.ml.training.train_loop import Trainer
 from unet_desktop.ml.training.train_start import starting_model
 
+log = logging.getLogger(__name__)
+
 __all__ = ["TrainConfig", "train"]  # the reports it yields: unet_desktop.ml.reports
 
 NOT_VALIDATED = {"loss": None, "miou": None, "mdice": None}  # an epoch of validate=False
@@ -121,6 +125,7 @@ class _Run:
         self.kept_norm_statistics = False  # the start's BatchNorm statistics kept (the recipe)
         self.fill_second_opinion = 0  # images whose sparse fill averaged in the parent's prediction
         self.parent_saw = False  # the parent (or an ancestor) trained on a held-out image
+        self.checkpoint_failed = False  # the resume checkpoint could not be written (said once)
 
     # --- setup ---------------------------------------------------------------------------------
     def _initial_model(self) -> nn.Module:
@@ -255,8 +260,18 @@ class _Run:
                 "history": self.history, "parent_metrics": self.parent_metrics}
 
     def _save_checkpoint(self, trainer: Trainer, epoch: int) -> None:
-        if not self.dist.is_main:
+        """The state to ``--resume`` from; a failed write (a full disk) costs only the resume:
+        the run goes on, said once, and no older checkpoint is left to resume from."""
+        if not self.dist.is_main or self.checkpoint_failed:
             return
+        try:
+            self._write_checkpoint(trainer, epoch)
+        except ModelFileError as exc:
+            self.checkpoint_failed = True
+            self.ckpt_path.unlink(missing_ok=True)
+            log.warning("%s; training goes on, but an interrupted run cannot be resumed", exc)
+
+    def _write_checkpoint(self, trainer: Trainer, epoch: int) -> None:
         save_checkpoint(self.ckpt_path, TrainingState(
             epoch=epoch, global_step=trainer.global_step, elapsed_s=trainer.elapsed(),
             model=clean_state_dict(trainer.model), optimizer=trainer.optimizer.state_dict(),
