@@ -68,11 +68,23 @@ class Step:
         return int(self.changed.nbytes + self.old_values.nbytes + self.new_values.nbytes)
 
 
+@dataclass(frozen=True)
+class AcceptedPrediction:
+    """A model's prediction that a state of the history is exactly (accepted, not edited)."""
+
+    model_version: str
+    uncertainty: float | None
+    automatic: bool = False  # became the mask by itself, not by the user's accept
+
+
 class EditHistory:
     """Undo and redo stacks of one image's edits.
 
     ``state_id`` names the mask's current state in this history (equal ids = equal masks), which
     :class:`~unet_desktop.core.editing.document.MaskDocument` uses to tell whether it is unsaved.
+    The states that are an accepted prediction are kept with it (:meth:`mark_accepted`), so an
+    undo back to one saves it as ``predicted`` however often the image was left or the app
+    restarted since.
     """
 
     def __init__(self, max_steps: int = DEFAULT_MAX_STEPS, max_bytes: int = DEFAULT_MAX_BYTES):
@@ -86,6 +98,7 @@ class EditHistory:
         self._base_id = 0  # state id when the undo stack is empty
         self._nbytes = 0
         self.fingerprint: int | None = None  # see remember() / matches()
+        self._accepted: dict[int, AcceptedPrediction] = {}  # by state id
 
     # --- queries -----------------------------------------------------------------------------
     def __len__(self) -> int:
@@ -120,7 +133,32 @@ class EditHistory:
     def state_id(self) -> int:
         return self._undo[-1].serial if self._undo else self._base_id
 
+    @property
+    def accepted(self) -> AcceptedPrediction | None:
+        """The prediction the current state is exactly, if it is one."""
+        return self._accepted.get(self.state_id)
+
+    def state_ids(self) -> list[int]:
+        """Every state this history can reach: the base, then one per undo and redo step (the
+        redo steps nearest first)."""
+        return [self._base_id, *(s.serial for s in self._undo),
+                *(s.serial for s in reversed(self._redo))]
+
+    def accepted_predictions(self) -> dict[int, AcceptedPrediction]:
+        """The states that are an accepted prediction, by state id."""
+        return dict(self._accepted)
+
     # --- changes -----------------------------------------------------------------------------
+    def mark_accepted(self, prediction: AcceptedPrediction) -> None:
+        """The current state is exactly ``prediction``."""
+        self._accepted[self.state_id] = prediction
+
+    def forget_automatic(self) -> None:
+        """A mask was written: a prediction that became the mask by itself is from now on one
+        like any other (an undo back to it is a change to save)."""
+        self._accepted = {sid: dataclasses.replace(acc, automatic=False)
+                          for sid, acc in self._accepted.items()}
+
     def push(self, delta: Delta) -> None:
         """Record an edit that has been applied to the mask; clears the redo stack."""
         step = Step.pack(delta, next(self._serials))
@@ -150,6 +188,7 @@ class EditHistory:
         self._undo.clear()
         self._redo.clear()
         self._nbytes = 0
+        self._accepted.clear()
 
     def trim_to(self, max_bytes: int) -> None:
         """Drop the oldest undo steps, then the farthest redo steps, until within ``max_bytes``
@@ -157,18 +196,22 @@ class EditHistory:
         while self._nbytes > max_bytes and len(self._undo) > 1:
             self._drop_oldest()
         while self._nbytes > max_bytes and self._redo:
-            self._nbytes -= self._redo.pop(0).nbytes
+            self._forget_step(self._redo.pop(0))
 
     def export(self) -> tuple[list[Step], list[Step]]:
         """The undo steps (oldest first) and the redo steps (as stacked), to store them."""
         return list(self._undo), list(self._redo)
 
-    def restore(self, undo: list[Step], redo: list[Step]) -> None:
-        """Replace the stacks with stored steps (numbered anew; limits applied)."""
+    def restore(self, undo: list[Step], redo: list[Step],
+                accepted: dict[int, AcceptedPrediction] | None = None) -> None:
+        """Replace the stacks with stored steps (numbered anew; limits applied) and the
+        accepted predictions stored with them (by place in :meth:`state_ids`)."""
         self.clear()
         self._undo = [dataclasses.replace(s, serial=next(self._serials)) for s in undo]
         self._redo = [dataclasses.replace(s, serial=next(self._serials)) for s in redo]
         self._nbytes = sum(s.nbytes for s in (*self._undo, *self._redo))
+        ids = self.state_ids()
+        self._accepted = {ids[i]: acc for i, acc in (accepted or {}).items() if 0 <= i < len(ids)}
         self._trim()
 
     # --- mask identity -----------------------------------------------------------------------
@@ -183,12 +226,18 @@ class EditHistory:
     # --- internals ---------------------------------------------------------------------------
     def _drop_oldest(self) -> None:
         step = self._undo.pop(0)
+        self._accepted.pop(self._base_id, None)
         self._base_id = step.serial
         self._nbytes -= step.nbytes
 
     def _drop_redo(self) -> None:
-        self._nbytes -= sum(s.nbytes for s in self._redo)
-        self._redo.clear()
+        while self._redo:
+            self._forget_step(self._redo.pop())
+
+    def _forget_step(self, step: Step) -> None:
+        """A redo step goes: the state it leads to can no longer be reached."""
+        self._nbytes -= step.nbytes
+        self._accepted.pop(step.serial, None)
 
     def _trim(self) -> None:
         while len(self._undo) > self.max_steps:

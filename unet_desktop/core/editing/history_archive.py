@@ -19,7 +19,12 @@ from pathlib import Path
 
 import numpy as np
 
-from unet_desktop.core.editing.history import EditHistory, Step, mask_fingerprint
+from unet_desktop.core.editing.history import (
+    AcceptedPrediction,
+    EditHistory,
+    Step,
+    mask_fingerprint,
+)
 from unet_desktop.core.io.atomic import atomic_write_bytes
 from unet_desktop.core.io.paths import folder_identity, user_data_dir
 
@@ -36,7 +41,8 @@ def default_archive_dir() -> Path:
 
 
 def _digest(text: str) -> str:
-    return hashlib.sha1(text.encode("utf-8")).hexdigest()[:16]
+    # surrogateescape: a file name that is not UTF-8 (os.fsdecode) digests as its bytes
+    return hashlib.sha1(text.encode("utf-8", "surrogateescape")).hexdigest()[:16]
 
 
 class HistoryArchive:
@@ -62,6 +68,7 @@ class HistoryArchive:
             path.unlink(missing_ok=True)
             return False
         undo, redo = self._bounded(undo, redo)
+        accepted = _accepted_places(history, undo, redo)
         arrays: dict[str, np.ndarray] = {}
         steps = []
         for i, step in enumerate([*undo, *redo]):
@@ -69,7 +76,7 @@ class HistoryArchive:
             arrays[f"new{i}"] = step.new_values
             steps.append({"bbox": list(step.bbox), "label": step.label})
         header = {"format": _FORMAT, "key": key, "fingerprint": mask_fingerprint(mask),
-                  "undo": len(undo), "steps": steps}
+                  "undo": len(undo), "steps": steps, "accepted": accepted}
         arrays["header"] = np.frombuffer(json.dumps(header).encode("utf-8"), np.uint8)
         buffer = io.BytesIO()
         np.savez_compressed(buffer, **arrays)
@@ -124,6 +131,20 @@ class HistoryArchive:
             path.unlink(missing_ok=True)
             return False
         undo = header["undo"]
-        history.restore(steps[:undo], steps[undo:])
+        accepted = {int(place): AcceptedPrediction(version, uncertainty, bool(automatic))
+                    for place, version, uncertainty, automatic in header.get("accepted", [])}
+        history.restore(steps[:undo], steps[undo:], accepted)
         history.remember(mask)
         return True
+
+
+def _accepted_places(history: EditHistory, undo: list[Step], redo: list[Step]) -> list[list]:
+    """The accepted predictions of ``history`` that the kept steps ``undo`` and ``redo`` reach,
+    as [place, model version, uncertainty, automatic] (place 0: the state before ``undo``)."""
+    ids = history.state_ids()
+    all_undo = history.export()[0]
+    dropped = len(all_undo) - len(undo)
+    base = all_undo[dropped - 1].serial if dropped else ids[0]
+    places = [base, *(s.serial for s in undo), *(s.serial for s in reversed(redo))]
+    return [[places.index(sid), acc.model_version, acc.uncertainty, acc.automatic]
+            for sid, acc in history.accepted_predictions().items() if sid in places]

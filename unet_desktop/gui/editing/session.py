@@ -27,7 +27,6 @@ becomes a file once the user edits it, accepts it, saves (Ctrl+S) or marks it ve
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -35,7 +34,7 @@ from PySide6.QtCore import QObject, Signal
 
 from unet_desktop.core.editing.delta import BBox, Delta
 from unet_desktop.core.editing.document import MaskDocument
-from unet_desktop.core.editing.history import HistoryStore
+from unet_desktop.core.editing.history import AcceptedPrediction, HistoryStore
 from unet_desktop.core.editing.history_archive import HistoryArchive
 from unet_desktop.core.errors import FileError
 from unet_desktop.core.folder.autosave import (
@@ -54,16 +53,6 @@ from unet_desktop.core.io.paths import folder_identity
 from unet_desktop.core.labels import LabelScheme
 from unet_desktop.gui.editing.autosave_controller import DEFAULT_DELAY_MS, AutosaveController
 from unet_desktop.gui.editing.journal_writer import JournalWriter
-
-
-@dataclass(frozen=True)
-class AcceptedPrediction:
-    """Which history state of an image is an accepted prediction, and where it came from."""
-
-    state_id: int
-    model_version: str
-    uncertainty: float | None
-    automatic: bool = False  # became the mask by itself, not by the user's accept
 
 
 class EditingSession(QObject):
@@ -98,7 +87,6 @@ class EditingSession(QObject):
         self._journal_writer.failed.connect(self.error)
         self.archive = archive or HistoryArchive()  # undo history across restarts
         self._unsaved: dict[str, MaskDocument] = {}  # left images whose save failed
-        self._accepted: dict[str, AcceptedPrediction] = {}
         # (workspace root, keys) a batch run must leave alone; replaced whole, read by any thread
         self._protected: tuple[Path | None, frozenset[str]] = (None, frozenset())
         self.autosave = AutosaveController(
@@ -129,9 +117,7 @@ class EditingSession(QObject):
         """Whether the (current) mask is a prediction that became the mask by itself and was
         not edited: such a mask is not written when the image is left."""
         document = document or self.document
-        accepted = self._accepted.get(document.key) if document is not None else None
-        return (accepted is not None and accepted.automatic
-                and self.is_accepted_prediction(document))
+        return self.is_accepted_prediction(document) and document.history.accepted.automatic
 
     def unsaved_keys(self) -> list[str]:
         """Images with edits of the user's not yet written (a prediction only looked at is
@@ -169,8 +155,7 @@ class EditingSession(QObject):
         document = document or self.document
         if document is None or document.in_stroke:
             return False
-        accepted = self._accepted.get(document.key)
-        return accepted is not None and accepted.state_id == document.history.state_id
+        return document.history.accepted is not None  # kept with the history (see EditHistory)
 
     def has_user_edits(self) -> bool:
         """Unsaved changes of the current mask other than an accepted prediction."""
@@ -201,7 +186,6 @@ class EditingSession(QObject):
         self.workspace = workspace
         self.histories.clear()
         self._unsaved.clear()
-        self._accepted.clear()
         recovered = self._recover()
         self._update_protected()
         self.workspace_opened.emit()
@@ -269,8 +253,7 @@ class EditingSession(QObject):
         self._update_protected(key)  # before its mask is read
         self.close_document("leave")
         document = self._unsaved.pop(key, None)
-        if document is None:  # read from the files: no prediction accepted into it yet
-            self._accepted.pop(key, None)
+        if document is None:
             document = self._load_document(key)
         if document is None:
             self._update_protected()
@@ -297,7 +280,6 @@ class EditingSession(QObject):
             self.histories.discard(key)
             self._forget_own_autosave(key)
         self.document = None
-        self._accepted.pop(key, None)
         return self.open_image(key)
 
     def _load_document(self, key: str) -> MaskDocument | None:
@@ -345,8 +327,8 @@ class EditingSession(QObject):
             document.undo()
         bbox = document.replace_mask(labels, "Accept prediction")
         if bbox is not None:
-            self._accepted[document.key] = AcceptedPrediction(
-                document.history.state_id, model_version, uncertainty, automatic)
+            document.history.mark_accepted(
+                AcceptedPrediction(model_version, uncertainty, automatic))
         self.edit_finished()
         return bbox
 
@@ -487,7 +469,7 @@ class EditingSession(QObject):
         so what the mask labels is the user's (saved as ``predicted`` it left the training
         images, and batch predict could write over it)."""
         key = document.key  # a drag in progress stays open: mark_saved keeps it one step
-        accepted = self._accepted.get(key) if self.is_accepted_prediction(document) else None
+        accepted = document.history.accepted if self.is_accepted_prediction(document) else None
         if state is None:
             sparse = self.workspace.scheme.ignore_value is not None
             state = ImageState.PREDICTED if accepted and not sparse else ImageState.CORRECTED

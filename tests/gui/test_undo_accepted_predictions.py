@@ -1,0 +1,62 @@
+"""Undo and redo across accepted predictions reach the file with the right state: an undo back
+to a prediction shown by itself after a stroke was saved, a new prediction arriving over a
+saved one, and an undo back to a saved prediction after leaving the image or a restart."""
+
+from __future__ import annotations
+
+import numpy as np
+from PySide6.QtCore import Qt
+
+from tests.gui.conftest import KEYS, open_window, sample_trimap, saved_mask
+from tests.gui.helpers import drag
+from unet_desktop.core.folder.workspace import ImageState
+
+CTRL = Qt.KeyboardModifier.ControlModifier
+DOG = KEYS[3]  # no mask file
+
+
+def paint_stroke(qtbot, win) -> None:
+    win.tools.set_tool("brush")
+    win.tools.set_size(3)
+    qtbot.keyClick(win, Qt.Key.Key_3)
+    drag(qtbot, win.canvas, [(2.5, 2.5), (40.5, 2.5)])
+
+
+def accept_save_then_stroke(qtbot, win) -> np.ndarray:
+    s = win.session
+    win.file_dock.select_key(DOG)
+    prediction = sample_trimap(2)
+    s.accept_prediction(prediction, "v1", 0.1)
+    assert s.save()
+    paint_stroke(qtbot, win)
+    assert s.save() and s.workspace[DOG].state is ImageState.CORRECTED
+    return prediction
+
+
+def undo_and_save(qtbot, win, prediction: np.ndarray) -> None:
+    assert "Brush stroke" in win.actions.undo.text()
+    qtbot.keyClick(win, Qt.Key.Key_Z, CTRL)
+    np.testing.assert_array_equal(win.session.document.mask, prediction)
+    assert win.session.save()
+    assert win.session.workspace[DOG].state is ImageState.PREDICTED  # the model's, not a label
+    assert win.session.workspace[DOG].model_version == "v1"
+
+
+def test_undo_back_to_a_saved_prediction_after_leaving_saves_it_as_predicted(qtbot, window):
+    prediction = accept_save_then_stroke(qtbot, window)
+    window.file_dock.select_key(KEYS[0])
+    window.file_dock.select_key(DOG)
+    undo_and_save(qtbot, window, prediction)
+
+
+def test_undo_back_to_a_saved_prediction_after_a_restart_saves_it_as_predicted(qtbot,
+                                                                               workspace_dir):
+    win = open_window(qtbot)
+    assert win.open_folder(workspace_dir)
+    prediction = accept_save_then_stroke(qtbot, win)
+    assert win.close()
+    win = open_window(qtbot)  # a new session: the history comes from the archive
+    assert win.open_folder(workspace_dir)
+    win.file_dock.select_key(DOG)
+    undo_and_save(qtbot, win, prediction)
+    win.close()
