@@ -22,6 +22,24 @@ def paint_stroke(qtbot, win) -> None:
     drag(qtbot, win.canvas, [(2.5, 2.5), (40.5, 2.5)])
 
 
+def test_undo_back_to_an_automatic_prediction_after_a_saved_stroke_is_saved(qtbot, window,
+                                                                               workspace_dir):
+    s = window.session
+    window.file_dock.select_key(DOG)
+    prediction = sample_trimap(2)
+    s.accept_prediction(prediction, "v1", 0.1, automatic=True)  # auto-accept
+    paint_stroke(qtbot, window)
+    qtbot.keyClick(window, Qt.Key.Key_S, CTRL)
+    assert s.workspace[DOG].state is ImageState.CORRECTED
+    qtbot.keyClick(window, Qt.Key.Key_Z, CTRL)
+    np.testing.assert_array_equal(s.document.mask, prediction)
+    assert window.isWindowModified() and s.unsaved_keys() == [DOG]  # the file has the stroke
+    window.file_dock.select_key(KEYS[0])
+    np.testing.assert_array_equal(saved_mask(workspace_dir, DOG), prediction)
+    assert s.workspace[DOG].state is ImageState.PREDICTED
+    assert s.workspace[DOG].model_version == "v1"
+
+
 def accept_save_then_stroke(qtbot, win) -> np.ndarray:
     s = win.session
     win.file_dock.select_key(DOG)

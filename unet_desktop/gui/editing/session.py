@@ -484,6 +484,7 @@ class EditingSession(QObject):
             self.entry_changed.emit(key)
             return False
         document.mark_saved()
+        document.history.forget_automatic()  # an undo back to a prediction now changes the file
         self._note_start(key)  # further edits start from the file just written
         if theirs:
             self.error.emit(f"{key}: its mask file was changed by another program while it was "
