@@ -40,6 +40,23 @@ def test_undo_back_to_an_automatic_prediction_after_a_saved_stroke_is_saved(qtbo
     assert s.workspace[DOG].model_version == "v1"
 
 
+def test_a_new_prediction_over_a_saved_one_is_undone_back_to_it(qtbot, window, workspace_dir):
+    s = window.session
+    window.file_dock.select_key(DOG)
+    first, second = sample_trimap(2), sample_trimap(5)
+    s.accept_prediction(first, "v1", 0.1)  # Enter
+    qtbot.keyClick(window, Qt.Key.Key_S, CTRL)
+    s.accept_prediction(second, "v2", 0.2, automatic=True)  # another model's, by itself
+    assert window.actions.undo.text() == "Undo Accept prediction"
+    qtbot.keyClick(window, Qt.Key.Key_Z, CTRL)
+    np.testing.assert_array_equal(s.document.mask, first)  # the saved one, not an empty mask
+    assert not window.isWindowModified()
+    window.file_dock.select_key(KEYS[0])
+    np.testing.assert_array_equal(saved_mask(workspace_dir, DOG), first)
+    assert s.workspace[DOG].state is ImageState.PREDICTED
+    assert s.workspace[DOG].model_version == "v1"
+
+
 def accept_save_then_stroke(qtbot, win) -> np.ndarray:
     s = win.session
     win.file_dock.select_key(DOG)

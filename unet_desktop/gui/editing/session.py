@@ -317,13 +317,14 @@ class EditingSession(QObject):
                           uncertainty: float | None = None,
                           automatic: bool = False) -> BBox | None:
         """Make ``labels`` (stored values) the current mask as one undo step. An earlier
-        accepted prediction that was not edited since is replaced, not stacked on: one Undo
-        still brings back the mask from before any prediction. ``automatic``: not asked for
-        by the user (auto-accept), so not written unless the user goes on with it."""
+        accepted prediction that was neither edited nor saved since is replaced, not stacked on:
+        one Undo still brings back the mask from before any prediction, or the saved one (a
+        saved prediction is stacked on). ``automatic``: not asked for by the user
+        (auto-accept), so not written unless the user goes on with it."""
         document = self.document
         if document is None:
             return None
-        if self.is_accepted_prediction() and document.can_undo:
+        if self.is_accepted_prediction() and document.dirty and document.can_undo:
             document.undo()
         bbox = document.replace_mask(labels, "Accept prediction")
         if bbox is not None:
