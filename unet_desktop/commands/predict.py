@@ -103,7 +103,7 @@ class FileTally:
 def run(args: argparse.Namespace) -> int:
     from tqdm import tqdm
 
-    from unet_desktop.core.errors import ModelFileError
+    from unet_desktop.core.errors import ModelFileError, UnetDesktopError
     from unet_desktop.ml.inference.batch_job import BatchSettings, batch_predictor, run_batch
 
     if args.batch_size < 1:
@@ -137,7 +137,11 @@ def run(args: argparse.Namespace) -> int:
             last = progress
         if bar is not None:
             bar.close()
-    except (OSError, ValueError) as exc:
+    except (OSError, UnetDesktopError, ValueError) as exc:
+        if bar is not None:
+            bar.close()
+        if tally.statuses:  # what was done before the error
+            print(f"{tally.summary()} -> {args.out} (then stopped: see the error)")
         return _fail(str(exc))
     print(f"{tally.summary()} in {last.elapsed_s:.1f} s -> {args.out}")
     if last.total == 0:

@@ -108,6 +108,7 @@ def run_pipeline(predictor: Predictor, output: Output, todo: list[BatchJob],
     writing: collections.deque[Future] = collections.deque()
     queue = iter(todo)
     largest = 0  # pixels of the largest image decoded so far
+    closed = False
     try:
         while True:
             while len(decoding) < look_ahead(batch_size, largest):  # keep the decoders ahead
@@ -137,6 +138,16 @@ def run_pipeline(predictor: Predictor, output: Output, todo: list[BatchJob],
                 for result in writing.popleft().result():
                     count(progress, result)
             yield snapshot(progress, start)
+        while writing:
+            for result in writing.popleft().result():
+                count(progress, result)
+        closed = True
+        try:
+            output.close()
+        except Exception:  # e.g. the record cannot be saved: first what was done, then why
+            if progress.results:
+                yield snapshot(progress, start)
+            raise
     finally:
         for _, future in decoding:
             future.cancel()
@@ -145,7 +156,8 @@ def run_pipeline(predictor: Predictor, output: Output, todo: list[BatchJob],
         for future in writing:
             for result in future.result():
                 count(progress, result)
-        output.close()
+        if not closed:
+            output.close()
     progress.cancelled = cancel.cancelled and progress.done < progress.total
     progress.finished = True
     yield snapshot(progress, start)

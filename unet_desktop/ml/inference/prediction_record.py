@@ -20,6 +20,7 @@ import json
 import logging
 from pathlib import Path
 
+from unet_desktop.core.errors import FileError
 from unet_desktop.core.folder.journal import Journal, file_identity, was_replaced
 from unet_desktop.core.io.atomic import atomic_write_bytes
 from unet_desktop.core.io.file_hash import file_sha1
@@ -105,12 +106,22 @@ class PredictionRecord:
         self.items[name] = self.known[name] = entry
         self.unsaved += 1
         if self.unsaved >= _RECORD_EVERY:
-            self.save()
+            try:
+                self.save()
+            except FileError as exc:  # the mask is written; the next save (at the end) retries
+                log.warning("%s", exc)
 
     def save(self) -> None:
+        """Write the record (its journal's entries folded in); ``FileError`` naming the record
+        file when it cannot be written (the journal keeps the entries for the next run)."""
         if self.unsaved:
             data = json.dumps({"items": self.items}, indent=1, sort_keys=True).encode()
-            atomic_write_bytes(self.path, data)
+            try:
+                atomic_write_bytes(self.path, data)
+            except OSError as exc:
+                raise FileError(self.path, f"cannot save the record of the masks this run wrote "
+                                f"({exc.strerror or exc}); the masks are written and its journal "
+                                f"{self.journal.path.name} lists them for the next run") from exc
             self.journal.clear()
             self.unsaved = 0
 
