@@ -122,6 +122,17 @@ class _StackOutput:
                 self.pages[index] = None
 
 
+def _make_output_folder(out: Path) -> None:
+    """Create the output folder ``out`` (and its parents); ``FileError`` naming it and why not."""
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+    except FileExistsError as exc:  # exist_ok: only when ``out`` is no folder
+        raise FileError(out, "it is a file, not a folder: the masks need an output folder "
+                        "(choose another path)") from exc
+    except OSError as exc:
+        raise FileError(out, f"cannot create the output folder ({exc.strerror})") from exc
+
+
 class FolderOutput:
     """The jobs of the source images and the writer of their masks (the pipeline's sink)."""
 
@@ -132,7 +143,7 @@ class FolderOutput:
         if out_dir is None:
             raise ValueError("out_dir is needed unless the source is a workspace")
         out = Path(out_dir)
-        out.mkdir(parents=True, exist_ok=True)
+        _make_output_folder(out)
         self.jobs = _folder_jobs(_source_paths(source), out)
         self.record = PredictionRecord(out, rank, world_size)
         self.version = predictor.meta.version
