@@ -15,6 +15,7 @@ from typing import Any
 from PySide6.QtCore import QObject, QSignalBlocker, Qt, Signal
 from PySide6.QtWidgets import QFileDialog, QWidget
 
+from unet_desktop.core.errors import FileError
 from unet_desktop.core.io.model_header import prediction_mode_name
 from unet_desktop.gui.model.model_actions import ModelActions
 from unet_desktop.gui.model.model_card_dialog import ModelCardDialog
@@ -24,6 +25,18 @@ from unet_desktop.gui.worker import FAILED, Job, Priority
 from unet_desktop.ml.model_files import copy_model_file, export_onnx_file
 
 MODEL_FILTER = "Models (*.safetensors);;All files (*)"
+
+
+def _naming(target: Path, write: Callable[..., Any], *args: Any) -> Any:
+    """``write(*args)``, which writes ``target``; an ``OSError`` that names no file (a full disk
+    while writing: os.write and fsync say only the reason) becomes a ``FileError`` naming it."""
+    try:
+        return write(*args)
+    except OSError as exc:
+        if exc.filename is not None:
+            raise
+        raise FileError(target, f"cannot write it ({exc.strerror or exc}); "
+                        "any file there is as it was") from exc
 
 
 class ModelCommands(QObject):
@@ -147,7 +160,8 @@ class ModelCommands(QObject):
                 return None
         target = Path(target)
         return self.models.worker.submit(
-            lambda token: copy_model_file(source, target, version), Priority.BACKGROUND,
+            lambda token: _naming(target, copy_model_file, source, target, version),
+            Priority.BACKGROUND,
             name="save model", on_result=lambda path: self.message.emit(f"Saved {path}"),
             on_error=lambda msg: self.error.emit(f"Cannot save the model: {msg}"))
 
@@ -165,7 +179,8 @@ class ModelCommands(QObject):
         target = Path(target)
         self.message.emit(f"Exporting {target.name}...")
         return self.models.worker.submit(
-            lambda token: export_onnx_file(source, target, version), Priority.BACKGROUND,
+            lambda token: _naming(target, export_onnx_file, source, target, version),
+            Priority.BACKGROUND,
             name="export onnx", on_result=self.message.emit,
             on_error=lambda msg: self.error.emit(f"Cannot export to ONNX: {msg}"))
 
