@@ -1,5 +1,5 @@
 """Why this window may not write the open folder: one wording for the banner, the task's edits
-(File > New Task, Mask > Classes) and Training > Fine-tune."""
+(File > New Task, Mask > Classes), Training > Fine-tune and Learn as I Correct."""
 
 from __future__ import annotations
 
@@ -14,4 +14,4 @@ def read_only_reason(ws: Any) -> str | None:
     holder = ws.lock_holder
     if holder is not None:
         return f"this folder is read-only here: it is open in another window, {holder.describe()}"
-    return "this folder is read-only: it cannot be written"
+    return "this folder is read-only: its disk or share is read-only, or you may not write it"

@@ -51,6 +51,7 @@ from unet_desktop.gui.editing.session import EditingSession
 from unet_desktop.gui.model.model_controller import ModelController
 from unet_desktop.gui.model.prediction_controller import PredictionController, ShownPrediction
 from unet_desktop.gui.model.prediction_service import PredictionService
+from unet_desktop.gui.task.read_only import read_only_reason
 from unet_desktop.gui.task.task_controller import TaskController
 from unet_desktop.gui.training.learning_panel import LearningPanel
 from unet_desktop.gui.training.training_dock import TrainingDock
@@ -60,7 +61,6 @@ from unet_desktop.ml.loop.learning_loop import LearningLoop, LoopSettings, Round
 from unet_desktop.ml.reports import GateReport, RoundResult, SkippedPair, StepReport
 
 REFRESH_LIMIT = 8  # uncorrected images predicted again after a promotion (the next ones)
-_READ_ONLY = "this window only reads the folder (another window writes it)"
 
 
 class LearningController(QObject):
@@ -129,7 +129,7 @@ class LearningController(QObject):
             self._request_untrained(ws)
             self.training_dock.show()  # the curve so far
             QTimer.singleShot(0, self.start_round)  # once the folder's model is in use
-        self.panel.set_settings_editable(not ws.read_only, _READ_ONLY)
+        self.panel.set_settings_editable(not ws.read_only, read_only_reason(ws) or "")
         self._show_record()
         self.panel.show_status(self._opened_status(ws))
 
@@ -138,11 +138,16 @@ class LearningController(QObject):
         if not ws.read_only:
             return ("Learning as you correct: on." if self.enabled
                     else "Learning as you correct is off (Training menu).")
+        if ws.lock_holder is None:  # no window writes it: the folder cannot be written
+            reason = read_only_reason(ws)
+            here = f"{reason[0].upper()}{reason[1:]}: learning and its settings are not changed."
+            on = "on in this folder's record" if self.enabled else "off"
+            return f"Learning as you correct is {on}. {here}"
         here = "This window only reads the folder: learning and its settings are not changed here."
         if not self.enabled:
             return f"Learning as you correct is off. {here}"
-        writer = f", {ws.lock_holder.describe()}" if ws.lock_holder is not None else ""
-        return f"Learning as you correct is on in the window that writes this folder{writer}. {here}"
+        return ("Learning as you correct is on in the window that writes this folder, "
+                f"{ws.lock_holder.describe()}. {here}")
 
     def _show_toggle(self, on: bool) -> None:
         self.action.blockSignals(True)
@@ -205,7 +210,8 @@ class LearningController(QObject):
         if self.loop is None:
             return
         if ws is None or ws.read_only:  # the record is the folder's, written by its writer
-            self.message.emit(f"The learning loop's setting is not changed: {_READ_ONLY}")
+            why = read_only_reason(ws) or "no folder is open"
+            self.message.emit(f"The learning loop's setting is not changed: {why}")
             self._show_record()
             return
         try:
@@ -226,11 +232,12 @@ class LearningController(QObject):
 
     # --- corrections ------------------------------------------------------------------------------
     def _on_prediction_shown(self, key: str) -> None:
-        """Remember the prediction the user starts from: the last one shown before they edit."""
+        """Remember the prediction the user starts from: the last one shown before they edit
+        or accept one (a prediction that became the mask by itself is no choice of theirs)."""
         shown = self.prediction.shown
         ws = self.session.workspace
         if shown is None or shown.key != key or ws is None or ws[key].state in LABELLED_STATES \
-                or self.session.has_user_edits():
+                or self.session.is_dirty(key):
             return
         self._started_from = {key: shown}
 
