@@ -447,11 +447,15 @@ class EditingSession(QObject):
         return failed
 
     def mark_verified(self) -> bool:
-        """Save the current mask (with its edits) as ``verified``."""
+        """Save the current mask (with its edits) as ``verified``. Without edits only the
+        state changes, unless the mask file is gone or another program rewrote it: the mask
+        verified is the one on screen, so it is written (a rewritten file is kept aside)."""
         document = self.document
         if document is None:
             return False
-        if document.dirty or not self.workspace[document.key].has_mask:
+        entry = self.workspace[document.key]
+        if (document.dirty or not entry.has_mask or not entry.mask_path.is_file()
+                or self.workspace.changed_on_disk(document.key)):
             return self._write(document, "verify", ImageState.VERIFIED)
         try:
             self.workspace.set_state(document.key, ImageState.VERIFIED)
