@@ -22,7 +22,6 @@ from PySide6.QtWidgets import (
     QComboBox,
     QDialog,
     QDialogButtonBox,
-    QDoubleSpinBox,
     QFormLayout,
     QHBoxLayout,
     QLabel,
@@ -32,6 +31,7 @@ from PySide6.QtWidgets import (
 )
 
 from unet_desktop.core.io.model_header import model_metadata
+from unet_desktop.gui.decimal_box import DecimalSpinBox
 from unet_desktop.gui.training.finetune_plan import (
     EngineDefaults,
     FinetuneSettings,
@@ -76,18 +76,17 @@ class FinetuneDialog(QDialog):
         # choosing a count turns the epoch limit on (the user means it)
         self.epochs_spin.valueChanged.connect(lambda _v: self.epochs_check.setChecked(True))
         self.minutes_check = QCheckBox("Stop after")
-        self.minutes_spin = QDoubleSpinBox()
+        self.minutes_spin = DecimalSpinBox()
         self.minutes_spin.setRange(0.5, 24 * 60)
         self.minutes_spin.setSuffix(" min")
-        self.lr_spin = QDoubleSpinBox()
-        self.lr_spin.setDecimals(6)
+        self.lr_spin = DecimalSpinBox()  # takes 1e-4, 0.0001 and 0,0001 alike
         self.lr_spin.setRange(1e-6, 1.0)
         self.lr_spin.setSingleStep(1e-4)
         self.size_spin = QSpinBox()
         self.size_spin.setRange(32, 2048)
         self.size_spin.setSingleStep(32)
         self.size_spin.setSuffix(" px")
-        self.val_spin = QDoubleSpinBox()
+        self.val_spin = DecimalSpinBox()
         self.val_spin.setRange(0.0, 0.9)
         self.val_spin.setSingleStep(0.05)
         self.scale_combo = QComboBox()

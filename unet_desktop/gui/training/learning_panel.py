@@ -19,7 +19,6 @@ from __future__ import annotations
 import pyqtgraph as pg
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (
-    QDoubleSpinBox,
     QFormLayout,
     QHBoxLayout,
     QLabel,
@@ -35,6 +34,7 @@ from unet_desktop.core.folder.learning_record import (
     images_until_target,
     moving_average,
 )
+from unet_desktop.gui.decimal_box import DecimalSpinBox
 from unet_desktop.gui.editing.dock_scroll import scrolled
 from unet_desktop.gui.training.training_dock import PLOT_MIN_HEIGHT, PLOT_MIN_WIDTH
 
@@ -121,7 +121,7 @@ class LearningPanel(QWidget):
         self.estimate_label.setWordWrap(True)
         self.status_label = QLabel("Learning as you correct is off (Training menu).")
         self.status_label.setWordWrap(True)
-        self.target_spin = QDoubleSpinBox()
+        self.target_spin = DecimalSpinBox()
         self.target_spin.setRange(0.5, 1.0)
         self.target_spin.setSingleStep(0.01)
         self.target_spin.setDecimals(2)
