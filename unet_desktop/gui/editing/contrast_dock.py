@@ -11,7 +11,6 @@ import pyqtgraph as pg
 from PySide6.QtCore import Signal
 from PySide6.QtWidgets import (
     QDockWidget,
-    QDoubleSpinBox,
     QGridLayout,
     QLabel,
     QPushButton,
@@ -19,6 +18,10 @@ from PySide6.QtWidgets import (
     QVBoxLayout,
     QWidget,
 )
+
+from unet_desktop.gui.decimal_box import DecimalSpinBox
+
+STEPS_ACROSS_DATA = 100  # the boxes' arrows move a limit by this fraction of the data range
 
 
 class ContrastDock(QDockWidget):
@@ -43,15 +46,15 @@ class ContrastDock(QDockWidget):
                                     pen=pg.mkPen((90, 90, 180)))
         self.region = pg.LinearRegionItem()
         self.plot.addItem(self.region)
-        self.low_spin = QDoubleSpinBox()
-        self.high_spin = QDoubleSpinBox()
+        # limits of float data in 0..0.004 must be shown and typed as they are (not as 0.00)
+        self.low_spin = DecimalSpinBox()
+        self.high_spin = DecimalSpinBox()
         for spin in (self.low_spin, self.high_spin):
-            spin.setDecimals(2)
             spin.setRange(-1e12, 1e12)
             spin.setKeyboardTracking(False)
             # sized for data values, not for the range's 16 digits (which made the dock 474 px)
             spin.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Fixed)
-            spin.setMinimumWidth(spin.fontMetrics().horizontalAdvance("-000000.00") + 30)
+            spin.setMinimumWidth(spin.fontMetrics().horizontalAdvance("-1.23456e-05") + 30)
         self.auto_button = QPushButton("Auto")
         self.auto_button.setToolTip("Limits from each image's 0.5th and 99.5th percentiles "
                                     "(a composite's: each channel's own)")
@@ -88,6 +91,9 @@ class ContrastDock(QDockWidget):
         """The histogram of the image on screen, the limits in force and a line about them."""
         self.curve.setData(edges, np.log1p(counts.astype(np.float64)))
         self.plot.setXRange(float(edges[0]), float(edges[-1]), padding=0.02)
+        span = float(edges[-1] - edges[0])
+        for spin in (self.low_spin, self.high_spin):
+            spin.setSingleStep(span / STEPS_ACROSS_DATA if span > 0 else 1.0)
         self.show_limits(low, high)
         self.info_label.setText(info)
 
