@@ -210,7 +210,8 @@ class RecoveryJournal:
         """Write ``mask`` aside (atomically) and record it; replaces this window's earlier
         autosave of the image (never another window's)."""
         ws, owner = _workspace_id(workspace), this_process()
-        digest = hashlib.sha1(f"{ws}\0{key}\0{owner}".encode()).hexdigest()[:20]
+        text = f"{ws}\0{key}\0{owner}".encode(errors="surrogateescape")  # a name not UTF-8
+        digest = hashlib.sha1(text).hexdigest()[:20]
         entry = RecoveryEntry(ws, key, f"{digest}.png", time.time(), mask_fingerprint(mask),
                               owner, self._starts.get((ws, key)), image_stamp(ws, key))
         self.masks_dir.mkdir(parents=True, exist_ok=True)

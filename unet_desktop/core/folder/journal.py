@@ -73,7 +73,8 @@ class Journal:
             if os.fstat(f.fileno()).st_size == 0:
                 self._id = uuid.uuid4().hex
                 line = json.dumps({HEADER_KEY: self._id}) + "\n" + line
-            f.write(line.encode("utf-8"))
+            # a file name not UTF-8 (os.fsdecode: \udcXX) goes in as a JSON escape, read back whole
+            f.write(line.encode("utf-8", "backslashreplace"))
 
     def read(self) -> list[dict[str, Any]]:
         """The entries in the order written. A torn line (the last one, when a process died

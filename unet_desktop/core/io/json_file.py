@@ -43,7 +43,8 @@ def write_json(path: str | os.PathLike, value: Any, error: type[FileError], what
     data = json.dumps(value, indent=1, ensure_ascii=False, allow_nan=False)
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
-        atomic_write_bytes(path, data.encode("utf-8"))
+        # a file name not UTF-8 (os.fsdecode: \udcXX) goes in as a JSON escape, read back whole
+        atomic_write_bytes(path, data.encode("utf-8", "backslashreplace"))
     except OSError as exc:
         raise error(path, f"cannot write the {what} ({exc.strerror or exc})") from exc
 

@@ -121,7 +121,7 @@ class _ImageFilterModel(QSortFilterProxyModel):
 class FileListDock(QDockWidget):
     """The images of the open folder; selecting one emits ``image_selected(key)``."""
 
-    image_selected = Signal(str)
+    image_selected = Signal(object)  # key: a str, which a Qt string could alter (key_at)
     sort_mode_changed = Signal(str)
 
     def __init__(self, parent: QWidget | None = None) -> None:
@@ -209,11 +209,10 @@ class FileListDock(QDockWidget):
     # --- navigation ----------------------------------------------------------------------------
     def visible_keys(self) -> list[str]:
         """Keys in the order shown (after filter and sort)."""
-        return [self._proxy.index(r, 0).data(KEY_ROLE) for r in range(self._proxy.rowCount())]
+        return [self._model.key_at(self._proxy.index(r, 0)) for r in range(self._proxy.rowCount())]
 
     def current_key(self) -> str | None:
-        index = self.view.currentIndex()
-        return index.data(KEY_ROLE) if index.isValid() else None
+        return self._model.key_at(self.view.currentIndex())
 
     def select_key(self, key: str) -> bool:
         source = self._model.index_of(key)
@@ -278,4 +277,4 @@ class FileListDock(QDockWidget):
 
     def _on_current_changed(self, current: QModelIndex, _previous: QModelIndex) -> None:
         if current.isValid() and not self._quiet:
-            self.image_selected.emit(current.data(KEY_ROLE))
+            self.image_selected.emit(self._model.key_at(current))

@@ -6,10 +6,15 @@ scheme shows as ``invalid`` with the reason, never as its recorded state: traini
 predict skip it) and asks the session whether the image has unsaved edits; nothing is copied
 into item roles. When an entry changes (through the workspace's methods) its owner calls
 :meth:`refresh` and the views repaint that row from the entry.
+
+A key is read from its entry (:meth:`ImageListModel.key_at`), never through Qt: a Qt string
+drops what ``os.fsdecode`` made of bytes that are not UTF-8 (a Latin-1 name from an old zip), so
+such an image could not be opened. Those bytes are shown as Latin-1 letters.
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
@@ -23,7 +28,7 @@ from PySide6.QtCore import (
 
 from unet_desktop.gui.icons import state_icon
 
-KEY_ROLE = Qt.ItemDataRole.UserRole + 1
+KEY_ROLE = Qt.ItemDataRole.UserRole + 1  # the key as shown, to filter and sort; see key_at
 STATE_ROLE = Qt.ItemDataRole.UserRole + 2
 UNCERTAINTY_ROLE = Qt.ItemDataRole.UserRole + 3
 DIRTY_ROLE = Qt.ItemDataRole.UserRole + 4
@@ -32,8 +37,21 @@ Index = QModelIndex | QPersistentModelIndex
 INVALID = "invalid"  # shown instead of the recorded state while the mask file is not usable
 
 
+_ESCAPED_BYTE = re.compile("[\udc80-\udcff]")  # os.fsdecode's stand-in for a byte not UTF-8
+
+
 def state_name(state: object) -> str:
     return str(getattr(state, "value", state))
+
+
+def shown_name(name: str) -> str:
+    """``name`` as the list shows it: each byte that is not UTF-8 read as Latin-1
+    (``M\\udcfcller`` -> ``Müller``), where Qt would drop it."""
+    return _ESCAPED_BYTE.sub(lambda m: chr(ord(m.group()) - 0xDC00), name)
+
+
+def _not_utf8(name: str) -> bool:
+    return _ESCAPED_BYTE.search(name) is not None
 
 
 class ImageListModel(QAbstractListModel):
@@ -54,6 +72,8 @@ class ImageListModel(QAbstractListModel):
         self.beginResetModel()
         self._entries = entries
         self._rows = {e.key: i for i, e in enumerate(entries)}
+        for i, e in enumerate(entries):  # as a key arrives through a Qt signal (str): refreshable
+            self._rows.setdefault(_ESCAPED_BYTE.sub("", e.key), i)
         self._is_dirty = is_dirty or (lambda key: False)
         self._invalid = invalid if invalid is not None else {}
         self.endResetModel()
@@ -75,6 +95,15 @@ class ImageListModel(QAbstractListModel):
     def entries(self) -> Sequence[Any]:
         return self._entries
 
+    def key_at(self, index: Index) -> str | None:
+        """The key of the entry at ``index`` (of this model or of a proxy over it), read from
+        the entry itself (see the module docstring); None for no row."""
+        while index.isValid() and index.model() is not self:
+            index = index.model().mapToSource(index)
+        if not index.isValid() or not 0 <= index.row() < len(self._entries):
+            return None
+        return self._entries[index.row()].key
+
     # --- QAbstractListModel ---------------------------------------------------------------------
     def rowCount(self, parent: Index = QModelIndex()) -> int:  # noqa: B008 - Qt's signature
         return 0 if parent.isValid() else len(self._entries)
@@ -84,7 +113,7 @@ class ImageListModel(QAbstractListModel):
             return None
         entry = self._entries[index.row()]
         if role == KEY_ROLE:
-            return entry.key
+            return shown_name(entry.key)
         if role == STATE_ROLE:
             return self.state_of(entry)
         if role == UNCERTAINTY_ROLE:
@@ -92,12 +121,14 @@ class ImageListModel(QAbstractListModel):
         if role == DIRTY_ROLE:
             return self._is_dirty(entry.key)
         if role == Qt.ItemDataRole.DisplayRole:
-            label = getattr(entry, "label", entry.key)  # a stack's slice: volume.tif [3/30]
+            label = shown_name(getattr(entry, "label", entry.key))  # a slice: volume.tif [3/30]
             return f"{label} *" if self._is_dirty(entry.key) else label
         if role == Qt.ItemDataRole.DecorationRole:
             return state_icon(self.state_of(entry))
         if role == Qt.ItemDataRole.ToolTipRole:
-            tip = f"{getattr(entry, 'label', entry.key)}\nstate: {self.state_of(entry)}"
+            tip = f"{shown_name(getattr(entry, 'label', entry.key))}\nstate: {self.state_of(entry)}"
+            if _not_utf8(entry.key):
+                tip += "\nthe file name is not valid UTF-8: its bytes that are not are read as Latin-1"
             reason = self._invalid.get(entry.key)
             if reason is not None:
                 tip += (f"\nmask not usable, skipped by training and batch predict: {reason}"
