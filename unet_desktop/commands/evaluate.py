@@ -80,7 +80,7 @@ def evaluate_workspace(predictor, workspace, entries, progress=None, places=None
 
     scheme = workspace.scheme
     total = np.zeros((scheme.num_classes, scheme.num_classes), dtype=np.int64)
-    scored = 0
+    scored = pixels = 0
     for entry in entries:
         try:
             pair = _scorable_pair(predictor, workspace, entry)
@@ -95,12 +95,38 @@ def evaluate_workspace(predictor, workspace, entries, progress=None, places=None
         labels = predictor.predict(image, probs=False).labels
         predicted, true = scheme.to_index(labels), scheme.to_index(truth)
         total += confusion_matrix(predicted, true, scheme.num_classes).numpy()
+        pixels += true.size
         if places is not None:
             places.add(predicted, true)
         scored += 1
         if progress is not None:
             progress()
-    return {**summarize(total, scheme), "images": scored}
+    labelled = float(total.sum()) / pixels if pixels else 1.0  # ignored pixels are not counted
+    return {**summarize(total, scheme), "images": scored, "labelled": labelled}
+
+
+def _with_the_tasks_unlabeled(scheme, task, ignore: int | None):
+    """The model's scheme with the unlabeled value of the folder's task (a sparse task's masks
+    store it where nothing was painted), when --ignore is not given and the task labels the
+    model's classes; None otherwise."""
+    from unet_desktop.core.labels import LabelScheme
+
+    if ignore is not None or scheme.ignore_value is not None or task is None:
+        return None
+    value = task.scheme.ignore_value
+    if value is None or not task.scheme.same_values(scheme) or value in scheme.stored_values:
+        return None
+    return LabelScheme(scheme.kind, scheme.classes, value)
+
+
+def _labelled_note(share: float) -> str:
+    """What the figures count when the masks are strokes ('' for full masks)."""
+    from unet_desktop.core.labels import STROKES_BELOW
+
+    if share >= STROKES_BELOW:
+        return ""
+    return (f"the figures above count only the strokes: {share:.1%} of the pixels of these "
+            "masks are labelled")
 
 
 def _scorable_pair(predictor, workspace, entry):
@@ -137,6 +163,12 @@ def run(args: argparse.Namespace) -> int:
         if args.ignore is not None:
             scheme = LabelScheme(scheme.kind, scheme.classes, args.ignore)
         workspace = Workspace.open(args.data, scheme)
+        task_scheme = _with_the_tasks_unlabeled(scheme, workspace.task, args.ignore)
+        if task_scheme is not None:
+            print(f"note: unlabeled pixels are {task_scheme.ignore_value}, as the folder's task "
+                  f"{workspace.task.name!r} stores them (--ignore says otherwise)",
+                  file=sys.stderr)
+            workspace = Workspace.open(args.data, task_scheme)
         entries = _entries(workspace, meta, args)
         predictor = Predictor(model, meta, args.device, mode=args.mode, tta=args.tta)
         places = ErrorPlaces() if args.places else None
@@ -164,7 +196,10 @@ def run(args: argparse.Namespace) -> int:
         print(f"{args.model} (version {meta.version}) on {scored} images of {args.data}, "
               f"{prediction_mode_name(args.mode, meta.scale)} mode"
               f"{', flip TTA' if args.tta else ''}")
+        note = _labelled_note(metrics.pop("labelled"))
         print(format_table(metrics))
+        if note:
+            print(note)
         if places is not None:
             print(places.line())
     return 0

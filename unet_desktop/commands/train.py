@@ -127,6 +127,16 @@ def _scheme(args: argparse.Namespace):
     return scheme
 
 
+def _the_tasks_classes(workspace):
+    """The folder's task's scheme when --scheme names the same values and unlabeled value (its
+    class names and colours, which the flags cannot spell), else None."""
+    task = workspace.task
+    if task is None or not task.scheme.same_values(workspace.scheme) \
+            or task.scheme.ignore_value != workspace.scheme.ignore_value:
+        return None
+    return task.scheme
+
+
 def _new_classes_hint(args: argparse.Namespace, model_scheme) -> str:
     """When masks read with the model's scheme failed: a hint if they look like another scheme."""
     from unet_desktop.core.errors import FileError
@@ -240,6 +250,7 @@ class ProgressPrinter:
         self.bar = None
         self.bar_key: object = None
         self.exit_code = 0
+        self.validated = True  # images were held out (a SplitReport says before the first epoch)
 
     def note(self, message: str) -> None:
         if self.enabled:
@@ -271,11 +282,14 @@ class ProgressPrinter:
             FinalReport,
             PrepareReport,
             SkippedPair,
+            SplitReport,
             StepReport,
         )
 
         if isinstance(report, SkippedPair):
             self.warn(f"skipped {report.key}: {report.message}")
+        elif isinstance(report, SplitReport):
+            self.validated = report.val_images > 0
         elif isinstance(report, PrepareReport):
             bar = self._bar("prepare", report.total, "loading images")
             bar.update(report.done - bar.n)
@@ -287,7 +301,7 @@ class ProgressPrinter:
                             img_s=f"{report.images_per_s:.1f}", refresh=False)
         elif isinstance(report, EpochReport):
             self.close()
-            self.note(_epoch_line(report))
+            self.note(_epoch_line(report, self.validated))
         elif isinstance(report, FinalReport):
             self.close()
             self._final(report)
@@ -327,11 +341,14 @@ class ProgressPrinter:
                       f"images (mIoU {new:.4f} vs {old:.4f}); consider keeping the parent")
 
 
-def _epoch_line(report) -> str:
+def _epoch_line(report, validated: bool) -> str:
+    """One epoch's figures; without held-out images they are on the training images, and the
+    line says so."""
     val = report.val
     parts = [f"epoch {report.epoch}" + (f"/{report.epochs}" if report.epochs else ""), f"train loss {report.train_loss:.4f}"]
     if val.get("loss") is not None:
-        parts.append(f"val loss {val['loss']:.4f}")
+        parts.append(f"val loss {val['loss']:.4f}" if validated
+                     else f"on the training images: loss {val['loss']:.4f}")
     for label, key in (("mIoU", "miou"), ("pet IoU", "pet_iou")):
         if val.get(key) is not None:
             parts.append(f"{label} {val[key]:.3f}")
@@ -344,6 +361,7 @@ def _epoch_line(report) -> str:
 def run(args: argparse.Namespace) -> int:
     from unet_desktop.core.errors import FileError, MaskError
     from unet_desktop.core.folder.workspace import Workspace
+    from unet_desktop.core.labels import class_mismatch
     from unet_desktop.core.progress import CancelToken
     from unet_desktop.ml.training.few_image_recipe import early_stopping_rule
     from unet_desktop.ml.training.finetune_job import run_finetune
@@ -352,9 +370,16 @@ def run(args: argparse.Namespace) -> int:
         _refuse_a_kept_model_as_out(args.out)
         config = _config(args)
         workspace = Workspace.open(args.data, _scheme(args))
+        if args.scheme and _the_tasks_classes(workspace) is not None:
+            workspace = Workspace.open(args.data, _the_tasks_classes(workspace))
     except (ValueError, FileError) as exc:
         return _fail(str(exc))
     printer = ProgressPrinter(enabled=int(os.environ.get("RANK", "0") or 0) == 0)
+    misfit = class_mismatch(workspace.scheme, workspace.task.scheme) \
+        if args.scheme and workspace.task is not None else None
+    if misfit:
+        printer.warn(f"--scheme {args.scheme} does not fit the folder's task "
+                     f"{workspace.task.name!r}: {misfit}")
     for warning in workspace.warnings:
         printer.warn(warning)
     for path, why in workspace.skipped:  # images the scan could not use (other files: silent)
