@@ -1,8 +1,8 @@
 """Undo/redo history of mask edits, one per image, stored as compact deltas.
 
 A step keeps only the pixels that changed inside its box (a bit mask plus their old and new
-values), so a long diagonal stroke over a 24 MP mask costs about a megabyte, not the 48 MB of
-its bounding box. Each history is capped in steps and bytes; the oldest steps go first and the
+values, zlib-compressed), so a long diagonal stroke over a 4000x4000 mask costs tens of
+kilobytes, not the 16 MB of its bounding box. Each history is capped in steps and bytes; the oldest steps go first and the
 newest one is always kept. :class:`HistoryStore` keeps one history per image key, so undo still
 works after moving to another image and back.
 """
@@ -26,12 +26,15 @@ DEFAULT_STORE_BYTES = 1024 * 2**20
 
 @dataclass(frozen=True)
 class Step:
-    """A stored edit: which pixels of ``bbox`` changed (packed bits) and their values."""
+    """A stored edit: which pixels of ``bbox`` changed (packed bits) and their values, each
+    zlib-compressed (level 1): a stroke's change map is mostly runs of zeros and its values
+    mostly one value, so a long diagonal stroke over a 4000x4000 mask keeps tens of kilobytes,
+    not the 2 MB of its packed box."""
 
     bbox: BBox
-    changed: np.ndarray  # np.packbits of the boolean change mask of bbox, row-major
-    old_values: np.ndarray
-    new_values: np.ndarray
+    changed: np.ndarray  # zlib of np.packbits of the boolean change mask of bbox, row-major
+    old_values: np.ndarray  # zlib of the changed pixels' values before
+    new_values: np.ndarray  # and after
     label: str
     serial: int
 
@@ -40,32 +43,47 @@ class Step:
         diff = delta.old != delta.new
         return cls(
             delta.bbox,
-            np.packbits(diff, axis=None),
-            delta.old[diff],
-            delta.new[diff],
+            _compress(np.packbits(diff, axis=None)),
+            _compress(delta.old[diff]),
+            _compress(delta.new[diff]),
             delta.label,
             serial,
         )
 
+    @classmethod
+    def uncompressed(cls, bbox: BBox, changed: np.ndarray, old_values: np.ndarray,
+                     new_values: np.ndarray, label: str) -> Step:
+        """A step stored before steps were compressed (packed bits and values as they are)."""
+        return cls(bbox, _compress(changed), _compress(old_values), _compress(new_values),
+                   label, 0)
+
     def _where(self) -> np.ndarray:
         y0, x0, y1, x1 = self.bbox
         shape = (y1 - y0, x1 - x0)
-        bits = np.unpackbits(self.changed, count=shape[0] * shape[1])
+        bits = np.unpackbits(_decompress(self.changed), count=shape[0] * shape[1])
         return bits.view(bool).reshape(shape)
 
     def apply(self, mask: np.ndarray) -> BBox:
         y0, x0, y1, x1 = self.bbox
-        mask[y0:y1, x0:x1][self._where()] = self.new_values
+        mask[y0:y1, x0:x1][self._where()] = _decompress(self.new_values)
         return self.bbox
 
     def revert(self, mask: np.ndarray) -> BBox:
         y0, x0, y1, x1 = self.bbox
-        mask[y0:y1, x0:x1][self._where()] = self.old_values
+        mask[y0:y1, x0:x1][self._where()] = _decompress(self.old_values)
         return self.bbox
 
     @property
     def nbytes(self) -> int:
         return int(self.changed.nbytes + self.old_values.nbytes + self.new_values.nbytes)
+
+
+def _compress(values: np.ndarray) -> np.ndarray:
+    return np.frombuffer(zlib.compress(np.ascontiguousarray(values, np.uint8).data, 1), np.uint8)
+
+
+def _decompress(packed: np.ndarray) -> np.ndarray:
+    return np.frombuffer(zlib.decompress(packed.data), np.uint8)
 
 
 @dataclass(frozen=True)

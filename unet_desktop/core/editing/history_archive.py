@@ -33,7 +33,7 @@ log = logging.getLogger(__name__)
 ARCHIVE_STEPS = 100
 ARCHIVE_BYTES = 16 * 2**20  # per image
 ARCHIVE_TOTAL_BYTES = 256 * 2**20
-_FORMAT = 1
+_FORMAT = 2  # 2: steps compressed (Step); 1: as they are, read still
 
 
 def default_archive_dir() -> Path:
@@ -118,12 +118,13 @@ class HistoryArchive:
         try:
             with np.load(path, allow_pickle=False) as data:
                 header = json.loads(data["header"].tobytes().decode("utf-8"))
-                if header.get("key") != key or header.get("format") != _FORMAT:
+                if header.get("key") != key or header.get("format") not in (1, _FORMAT):
                     raise ValueError("it belongs to another image or version")
                 if header["fingerprint"] != mask_fingerprint(mask):
                     path.unlink(missing_ok=True)  # the mask changed: the steps no longer fit
                     return False
-                steps = [Step(tuple(s["bbox"]), data[f"changed{i}"], data[f"old{i}"],
+                make = Step if header["format"] == _FORMAT else _uncompressed_step
+                steps = [make(tuple(s["bbox"]), data[f"changed{i}"], data[f"old{i}"],
                               data[f"new{i}"], s["label"], 0)
                          for i, s in enumerate(header["steps"])]
         except (OSError, ValueError, KeyError, TypeError) as exc:
@@ -148,3 +149,7 @@ def _accepted_places(history: EditHistory, undo: list[Step], redo: list[Step]) -
     places = [base, *(s.serial for s in undo), *(s.serial for s in reversed(redo))]
     return [[places.index(sid), acc.model_version, acc.uncertainty, acc.automatic]
             for sid, acc in history.accepted_predictions().items() if sid in places]
+
+
+def _uncompressed_step(bbox, changed, old_values, new_values, label, serial) -> Step:
+    return Step.uncompressed(bbox, changed, old_values, new_values, label)
