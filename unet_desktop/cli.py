@@ -10,6 +10,7 @@ import argparse
 import difflib
 import importlib
 import logging
+import os
 import platform
 import sys
 from pathlib import Path
@@ -72,6 +73,7 @@ def main(argv: list[str] | None = None) -> int:
     if routed and not argv[1].startswith("-"):
         _refuse_unknown_command(parser, argv, known)
     args = parser.parse_args(argv)
+    _expand_home(args)
     setup_logging()
     log.info("unet-desktop %s (Python %s, %s): %s", __version__, platform.python_version(),
              platform.platform(), " ".join(argv))
@@ -87,12 +89,24 @@ def main(argv: list[str] | None = None) -> int:
     return code
 
 
+def _expand_home(args: argparse.Namespace) -> None:
+    """``~`` in every path argument of every command means the home folder, as in a shell: a
+    quoted ``"~/x"`` or ``--out=~/x`` arrives unexpanded (zsh, scripts), and a folder named
+    ``~`` would be made instead. ``~user`` with no such user is left as typed."""
+    for name, value in vars(args).items():
+        if isinstance(value, Path):
+            setattr(args, name, Path(os.path.expanduser(value)))
+        elif isinstance(value, list) and any(isinstance(item, Path) for item in value):
+            setattr(args, name, [Path(os.path.expanduser(item)) if isinstance(item, Path)
+                                 else item for item in value])
+
+
 def _refuse_unknown_command(parser: argparse.ArgumentParser, argv: list[str],
                             known: set[str]) -> None:
     """``unet-desktop WORD ...`` where WORD is no command would open the window on a folder
     WORD; when WORD is no file or folder and arguments follow that the window does not take, WORD
     was meant as a command (``trian``): the error names it rather than the arguments."""
-    if Path(argv[1]).exists() or not parser.parse_known_args(argv)[1]:
+    if Path(os.path.expanduser(argv[1])).exists() or not parser.parse_known_args(argv)[1]:
         return
     word = argv[1]
     close = difflib.get_close_matches(word, sorted(known), n=1)
