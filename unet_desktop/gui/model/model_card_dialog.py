@@ -29,6 +29,8 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from unet_desktop.core.labels import STROKES_BELOW
+
 LIST_PREVIEW = 3  # items of a long list shown before "... (N in all)"
 SCREEN_FRACTION = 0.85  # the dialog never grows past this share of the screen
 HISTORY_KEYS = ("train_loss", "val_loss", "miou")  # curves of the history plot, when present
@@ -78,6 +80,10 @@ def metrics_heading(summary: dict | None, judged: bool = False) -> str:
     """What the metrics were measured on, from the model's data summary (Qt-free); ``judged``:
     the gate's verdict is shown apart (:func:`verdict_rows`)."""
     summary = summary or {}
+    return _measured_on(summary, judged) + strokes_note(summary.get("val_labelled"))
+
+
+def _measured_on(summary: dict, judged: bool) -> str:
     if summary.get("val_on_train") is True and judged:  # validated by the gate, not here
         return "Training metrics (on its own training images)"
     if summary.get("val_on_train") is True:  # nothing held out
@@ -86,6 +92,15 @@ def metrics_heading(summary: dict | None, judged: bool = False) -> str:
         return f"Metrics on {summary.get('val_images', 'too few')} held-out image(s) " \
             "(too few to validate)"
     return "Validation metrics"
+
+
+def strokes_note(labelled: Any) -> str:
+    """", on the strokes only (X% of the pixels painted)" when the masks measured on were
+    strokes (below ``STROKES_BELOW`` labelled, as Versions and the CLI say), else ""."""
+    if not isinstance(labelled, (int, float)) or isinstance(labelled, bool) \
+            or labelled >= STROKES_BELOW:
+        return ""
+    return f", on the strokes only ({labelled:.1%} of the pixels painted)"
 
 
 def model_card_rows(meta: Any, path: Path | None = None) -> list[tuple[str, str]]:
@@ -122,7 +137,8 @@ def verdict_heading(version: Any) -> str | None:
         return None
     n = version.validation_images
     return ("Validation metrics: the learning loop's promotion gate, on "
-            f"{n if n is not None else 'its'} validation image(s) it never trained on")
+            f"{n if n is not None else 'its'} validation image(s) it never trained on"
+            + strokes_note(version.metrics.get("val_labelled")))
 
 
 GATE_METRICS = (("val_score", "score"), ("dice", "dice"), ("miou", "miou"),
