@@ -32,10 +32,11 @@ from pathlib import Path
 import numpy as np
 from PySide6.QtCore import QObject, Signal
 
-from unet_desktop.core.editing.delta import BBox, Delta
+from unet_desktop.core.editing.delta import BBox, Delta, delta_from_masks
 from unet_desktop.core.editing.document import MaskDocument
 from unet_desktop.core.editing.history import AcceptedPrediction, HistoryStore
 from unet_desktop.core.editing.history_archive import HistoryArchive
+from unet_desktop.core.editing.mask_values import erase_value
 from unet_desktop.core.errors import FileError
 from unet_desktop.core.folder.autosave import (
     RecoveryEntry,
@@ -223,6 +224,7 @@ class EditingSession(QObject):
                 continue
             recovered.append(entry.key)
             newer = _replaced_since_edit(ws[entry.key], entry)
+            before = self._mask_on_disk(entry.key, mask)
             try:
                 ws.save_mask(entry.key, mask, ImageState.CORRECTED, keep_existing=newer)
             except (FileError, OSError):
@@ -232,6 +234,7 @@ class EditingSession(QObject):
                     self._unsaved[entry.key] = document
                     self.journal.adopt(entry)  # this window's to save or clear from now on
                 continue
+            self._recovered_step(entry.key, before, mask)
             self.journal.discard(ws.root, entry.key)
             self.saved.emit(entry.key, "recovered")
             if newer:
@@ -244,6 +247,27 @@ class EditingSession(QObject):
         if notes:
             self.error.emit("\n".join(notes))  # one message: a second would hide the first
         return recovered
+
+    def _mask_on_disk(self, key: str, like: np.ndarray) -> np.ndarray | None:
+        """The mask of ``key`` as the files hold it (an empty one when there is no file), or
+        None when it cannot be read or is not of ``like``'s size."""
+        try:
+            mask = self.workspace.load_mask(key)
+        except FileError:
+            return None
+        if mask is None:
+            mask = np.full_like(like, erase_value(self.workspace.scheme))
+        return mask if mask.shape == like.shape else None
+
+    def _recovered_step(self, key: str, before: np.ndarray | None, recovered: np.ndarray) -> None:
+        """A recovered autosave written over the mask ``before`` is one undo step, as an edit
+        of the user's: Ctrl+Z gives back the mask saved before the crash."""
+        delta = None if before is None else delta_from_masks(before, recovered,
+                                                             "Recovered autosave")
+        if delta is not None:
+            history = self.histories.get(key)
+            history.push(delta)
+            history.remember(recovered)
 
     def open_image(self, key: str) -> bool:
         """Leave the current image (saving it) and load ``key``; False if it cannot be read."""
