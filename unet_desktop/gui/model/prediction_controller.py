@@ -21,6 +21,7 @@ In a folder with a task, a model whose classes are not the task's (the one class
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -95,6 +96,7 @@ class PredictionController(QObject):
         self._active = True
         self.waiting: str | None = None  # why nothing is predicted now (the folder's task)
         self._scheme_warned: str | None = None
+        self._ranked_by: str | None = None  # the model version whose scores the file list shows
         self.confirm_replace: Callable[[str], bool] = self._ask_replace_strokes
         session.workspace_opened.connect(self._on_workspace_opened)
         session.document_opened.connect(self._on_document_opened)
@@ -142,6 +144,7 @@ class PredictionController(QObject):
     def _on_workspace_opened(self) -> None:
         self.shown = None
         self._scheme_warned = None
+        self._ranked_by = None  # the folder's recorded scores until a model scores an image
         self.service.set_workspace(self.session.workspace)
 
     def _on_document_opened(self) -> None:
@@ -151,7 +154,24 @@ class PredictionController(QObject):
     def _on_model_changed(self, model: Any) -> None:
         self.shown = None
         self.canvas.clear_prediction()
+        self._rank_by(model)
         self.request_current()
+
+    def _rank_by(self, model: Any) -> None:
+        """After a switch from the model that scored the list (a roll back, a promotion), every
+        image's uncertainty becomes the new model's cached score, or none until it predicts
+        that image: the list and the sort by uncertainty never show the old model's figures."""
+        ws = self.session.workspace
+        version = model.version if model is not None else None
+        if ws is None or version is None or self._ranked_by in (None, version):
+            return
+        self._ranked_by = version
+        scores = self.service.cache.scores(version) if self._model_fits(model) else {}
+        for entry in ws.entries:
+            old = entry.uncertainty
+            ws.note_uncertainty(entry.key, scores.get(entry.key, math.nan))  # nan: forgotten
+            if entry.uncertainty != old:  # each refresh sorts the list again
+                self.file_dock.refresh_entry(entry.key)
 
     def _on_predictions_invalidated(self) -> None:
         self._on_model_changed(self.models.active)
@@ -185,6 +205,7 @@ class PredictionController(QObject):
         if ws is None or key not in ws:
             return
         ws.note_uncertainty(key, score)  # in memory; saved with the image's next mask
+        self._ranked_by = self.models.active_version
         self.file_dock.refresh_entry(key)
 
     def _on_failed(self, key: str, message: str) -> None:
