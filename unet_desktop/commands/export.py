@@ -20,7 +20,8 @@ from unet_desktop.ml.model_files import (
     refuse_model_target,
 )
 
-MIN_OPSET = 9  # below, the encoder models do not export (nearest upsampling; torch prints its graph)
+MIN_OPSET = 11  # below, the encoder models do not export (nearest upsampling) or their last
+# bilinear upsampling is not ONNX's (opset 9-10 Upsample has no align_corners: wrong labels)
 
 
 def add_parser(subparsers) -> None:

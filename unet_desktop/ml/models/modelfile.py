@@ -158,10 +158,28 @@ def _parse_meta(path: str | os.PathLike, header: dict | None) -> ModelMeta:
 
 
 def _check_exists(path: Path) -> None:
+    """Raise naming what ``path`` is when it is no model file the app reads."""
     if not path.exists():
         raise ModelFileError(path, "no such file")
     if not path.is_file():
         raise ModelFileError(path, "not a file")
+    if path.suffix.lower() == ".onnx":
+        raise ModelFileError(path, "an ONNX export, which the app does not read back: open the "
+                                   ".safetensors model it was exported from")
+    if path.suffix.lower() == ".ckpt" and _is_safetensors(path):
+        raise ModelFileError(path, "a training checkpoint, kept to continue an interrupted run "
+                                   f"(train ... --out {path.with_suffix('.safetensors').name} "
+                                   "--resume), not a model: the model is the .safetensors file "
+                                   "beside it")
+
+
+def _is_safetensors(path: Path) -> bool:
+    """The file starts as safetensors do: an 8-byte header length, then a JSON header."""
+    with path.open("rb") as f:
+        start = f.read(9)
+    if len(start) < 9:
+        return False
+    return 2 <= int.from_bytes(start[:8], "little") <= path.stat().st_size and start[8:] == b"{"
 
 
 def read_meta(path: str | os.PathLike) -> ModelMeta:
