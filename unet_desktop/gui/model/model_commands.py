@@ -8,6 +8,7 @@ for file names, submits jobs and reports the outcome through ``message`` (status
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -16,6 +17,7 @@ from PySide6.QtCore import QObject, QSignalBlocker, Qt, Signal
 from PySide6.QtWidgets import QFileDialog, QWidget
 
 from unet_desktop.core.errors import FileError
+from unet_desktop.core.io import paths
 from unet_desktop.core.io.model_header import prediction_mode_name
 from unet_desktop.gui.model.model_actions import ModelActions
 from unet_desktop.gui.model.model_card_dialog import ModelCardDialog
@@ -24,6 +26,7 @@ from unet_desktop.gui.settings import AppSettings
 from unet_desktop.gui.worker import FAILED, Job, Priority
 from unet_desktop.ml.model_files import copy_model_file, export_onnx_file
 
+log = logging.getLogger(__name__)
 MODEL_FILTER = "Models (*.safetensors);;All files (*)"
 
 
@@ -55,6 +58,10 @@ class ModelCommands(QObject):
         self._dialog_parent = dialog_parent
         self.card: ModelCardDialog | None = None
         self._user_load: Job | None = None  # a failed load the user asked for: an error box
+        # the remembered model (settings) that was gone at start: kept in the settings while
+        # the shipped model stands in for it, until the user opens another
+        self._remembered_gone: Path | None = None
+        self._gone_said = False
         # the model to roll back to when no previous one is in memory (the task's parent)
         self.fallback_previous: Callable[[], Path | None] = lambda: None
         a = actions
@@ -81,15 +88,20 @@ class ModelCommands(QObject):
         """Load ``path`` (None: the shipped default) on the worker; a missing default is a
         status-bar note, not an error."""
         if path is None:
-            from unet_desktop.core.io.paths import default_model_path
-
-            default = default_model_path()
+            self._remembered_gone = self._gone_remembered_model()
+            default = paths.default_model_path()
             if not default.is_file():
                 self._no_model(f"{default} is not installed; open a model with "
                                "Model > Open Model...")
                 return None
         self.model_label_changed.emit("Loading the model...")
         return self.models.load(path, folder_bound=False)  # whichever folder opens meanwhile
+
+    def _gone_remembered_model(self) -> Path | None:
+        """The model file the settings remember, when it is not there (moved, a drive not
+        connected)."""
+        remembered = self.settings.model_path
+        return remembered if remembered is not None and not remembered.is_file() else None
 
     def open_model(self, path: str | Path | None = None) -> Job | None:
         if path is None:
@@ -98,6 +110,7 @@ class ModelCommands(QObject):
                                                   MODEL_FILTER)
             if not path:
                 return None
+        self._remembered_gone = None  # the user chose: the settings remember this one
         self.message.emit(f"Loading {Path(path).name}...")
         self._user_load = self.models.load(path)
         return self._user_load
@@ -112,17 +125,30 @@ class ModelCommands(QObject):
         a.compare_previous.setChecked(m.using_previous)
         if model is None:
             return
-        if model.path is not None and not m.using_previous:
+        gone = self._remembered_gone
+        stand_in = gone is not None and model.path == paths.default_model_path()
+        if model.path is not None and not m.using_previous and not stand_in:
             self.settings.model_path = model.path
+            self._remembered_gone = None
         which = "previous model" if m.using_previous else "model"
         mode = prediction_mode_name(m.mode, model.meta.scale)
         how = [mode, "flip TTA"] if m.tta else [mode]
         self.message.emit(f"Predicting with the {which} {model.label} on "
                           f"{model.predictor.device} ({', '.join(how)})")
+        if stand_in and not m.using_previous and not self._gone_said:
+            self._say_remembered_gone(gone, model)
         text = f"<b>{model.label}</b><br>{' · '.join([str(model.predictor.device), *how])}"
         if m.using_previous:
             text += "<br><i>comparing: the previous model (C toggles back)</i>"
         self.model_label_changed.emit(text)
+
+    def _say_remembered_gone(self, gone: Path, model: Any) -> None:
+        note = (f"The model opened last, {gone}, is not there (moved, renamed, or on a drive not "
+                f"connected?): the shipped model {model.label} predicts instead. Model > Open "
+                "Model opens yours; it stays remembered until you open another.")
+        log.warning("%s", note)
+        self._gone_said = True
+        self.message.emit(note)
 
     def _on_load_failed(self, message: str) -> None:
         job, self._user_load = self._user_load, None
