@@ -58,6 +58,7 @@ class ModelCommands(QObject):
         self._dialog_parent = dialog_parent
         self.card: ModelCardDialog | None = None
         self._user_load: Job | None = None  # a failed load the user asked for: an error box
+        self._start_model: list[Path | None] = []  # the start-up model asked for, once asked
         # the remembered model (settings) that was gone at start: kept in the settings while
         # the shipped model stands in for it, until the user opens another
         self._remembered_gone: Path | None = None
@@ -87,6 +88,7 @@ class ModelCommands(QObject):
     def load_at_start(self, path: Path | None) -> Job | None:
         """Load ``path`` (None: the shipped default) on the worker; a missing default is a
         status-bar note, not an error."""
+        self._start_model = [path]
         if path is None:
             self._remembered_gone = self._gone_remembered_model()
             default = paths.default_model_path()
@@ -281,7 +283,10 @@ class ModelCommands(QObject):
         return self.models.set_device(name)
 
     def _on_device_changed(self, name: str) -> None:
+        """Remember ``name``; without a model (the start-up one could not load), load it now."""
         self.settings.device = name
+        if self._start_model and self.models.active is None and not self.models.loading:
+            self.load_at_start(self._start_model[0])
 
     def set_mode(self, mode: str) -> Job:
         self.settings.prediction_mode = mode

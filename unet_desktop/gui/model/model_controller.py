@@ -137,6 +137,9 @@ class ModelController(QObject):
         self.slots = ModelSlots()
         # owned here, on the UI thread; each job gets the value current when it was submitted
         self.options = PredictionOptions(mode, tta, device)
+        # the device read from the settings (None once one is chosen here): saved on another
+        # machine maybe (a home folder shared by GPU and CPU nodes), so a load falls back from it
+        self._saved_device: str | None = device
         self._loads = 0  # load jobs not finished yet (UI thread)
         # the folder open now (any object standing for it; the editing session owns it, the
         # window sets this): a load asked for in one folder never lands in the next
@@ -196,12 +199,18 @@ class ModelController(QObject):
         version), and the folder open now has its own model."""
         target = Path(path) if path is not None else paths.default_model_path()
         options = self.options
+        saved = options.device if options.device == self._saved_device else None
         folder = self.open_folder() if folder_bound else None
+        fell_back: list[str] = []  # the note of a saved device missing here (worker -> UI)
 
         def load_job(token) -> LoadedModel | None:
             from unet_desktop.ml.api import load_model
 
-            model = self._wrap(load_model(target, device=options.device, mode=options.mode,
+            device = options.device
+            if saved is not None:
+                device, note = _device_here(saved)
+                fell_back.extend([note] if note else [])
+            model = self._wrap(load_model(target, device=device, mode=options.mode,
                                           tta=options.tta), target)
             if folder is not None and self.open_folder() is not folder:
                 return None  # its folder was closed meanwhile
@@ -209,11 +218,16 @@ class ModelController(QObject):
             return model
 
         def on_result(model: LoadedModel | None) -> None:
+            if fell_back and self.options.device == saved:  # later loads too (not saved)
+                self.options = replace(self.options, device="auto")
+                self._saved_device = None
             if model is None:
                 self.message.emit(f"{target.name} not put into use: the folder it was loaded "
                                   "for was closed meanwhile")
             else:
                 self._on_changed(model)
+            for note in fell_back:  # after 'Predicting with...', so that it is read
+                self.message.emit(note)
 
         self._loads += 1
         return self._control(load_job, "load model", on_finished=self._on_load_finished,
@@ -237,6 +251,7 @@ class ModelController(QObject):
         they moved, ``load_failed`` (and the old device kept) when they could not."""
         before = self.options
         self.options = options = replace(before, device=name)
+        self._saved_device = None  # chosen here: a load fails rather than falls back from it
 
         def move_job(token) -> LoadedModel | None:
             from unet_desktop.ml.device import pick_device
@@ -313,6 +328,21 @@ class ModelController(QObject):
 
     def _on_changed(self, model: LoadedModel | None) -> None:
         self.model_changed.emit(self.slots.active())
+
+
+def _device_here(saved: str) -> tuple[str, str | None]:
+    """The device to load on for the device ``saved`` in the settings (worker thread): that one
+    when this machine has it, else ``auto`` and a note saying so (the setting is kept, for the
+    machines that have it)."""
+    from unet_desktop.ml.device import pick_device
+
+    try:
+        pick_device(saved)
+    except ValueError as exc:
+        return "auto", (f"The device saved in the settings, {saved}, is not usable on this "
+                        f"machine ({exc}): the model runs on {pick_device('auto')} instead "
+                        "(Model > Device chooses another)")
+    return saved, None
 
 
 def _rebuilt(predictor: Any, device: Any, options: PredictionOptions) -> Any:
