@@ -106,10 +106,13 @@ def run_batch(settings: BatchSettings, predictor: Any, workspace: Any | None = N
         ws = workspace if same else Workspace.open(settings.folder,
                                                    writer=settings.output is None)
         if ws.lock_holder is not None and settings.output is None:
-            ws.close()
+            if not same:  # the window's own workspace stays open
+                ws.close()
             raise ValueError(f"{ws.root}: another window has this folder open "
                              f"({ws.lock_holder.describe()}): batch predict it there, or "
                              "choose an output folder")
+        if settings.output is None:
+            _refuse_read_only(ws, close=not same)
         if settings.output is not None:  # every image, masks into that folder
             for mask_dir in (ws.mask_dir, *_parents_mask_folder(ws.root)):
                 _refuse_own_mask_folder(settings.output, mask_dir)
@@ -143,6 +146,32 @@ def run_batch(settings: BatchSettings, predictor: Any, workspace: Any | None = N
     finally:
         if ws is not None and ws is not workspace:
             ws.close()  # its lock goes
+
+
+def _refuse_read_only(ws: Any, close: bool) -> None:
+    """Masks predicted in place into a folder that cannot be written would each fail to save,
+    after the whole folder was predicted: refused before the first image, saying why (and
+    ``ws`` closed when ``close``: the run opened it)."""
+    if not ws.read_only:
+        return
+    message = (f"cannot predict {ws.root} in place: {_why_read_only(ws)}, so no mask could be "
+               "saved; choose an output folder you can write")
+    if close:
+        ws.close()
+    raise ValueError(message)
+
+
+def _why_read_only(ws: Any) -> str:
+    """Why the workspace ``ws`` was opened read-only, in a few words."""
+    from unet_desktop.core.folder.folder_open import _is_writable  # the rule the folder used
+
+    cannot = "cannot be written (a read-only disk or share, or no permission to write)"
+    if not _is_writable(ws.root):
+        return f"the folder {cannot}"
+    if not _is_writable(ws.mask_dir):
+        return f"its mask folder {ws.mask_dir} {cannot}"
+    held = [w for w in ws.warnings if "another window" in w]  # DATA/images while DATA is open
+    return held[0] if held else "the folder was opened read-only"
 
 
 def _refuse_own_mask_folder(output: Path, mask_dir: Path) -> None:
