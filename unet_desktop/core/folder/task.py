@@ -28,7 +28,9 @@ from __future__ import annotations
 
 import os
 import re
+import unicodedata
 from dataclasses import dataclass, field, replace
+from itertools import groupby
 from pathlib import Path
 from typing import Literal
 
@@ -131,9 +133,20 @@ class Task:
         """Whether pixels may stay unlabeled (stored as the scheme's ignore value)."""
         return self.scheme.ignore_value is not None
 
+    @property
+    def model_stem(self) -> str:
+        """The stem of this task's model files: :func:`file_stem` of its name, or the stem an
+        older release made of it (``"Ähren"`` -> ``hren``) while its versions are named so, so
+        that their numbers go on and their files stay the task's."""
+        stem, older = file_stem(self.name), _older_file_stem(self.name)
+        names = [v.name for v in self.versions]
+        if older != stem and _named_after(older, names) and not _named_after(stem, names):
+            return older
+        return stem
+
     def next_model_name(self) -> str:
         """``<task>-v<n>``, one more than the highest version number so far."""
-        stem = file_stem(self.name)
+        stem = self.model_stem
         numbers = [int(m.group(1)) for v in self.versions
                    if (m := re.fullmatch(re.escape(stem) + r"-v(\d+)", v.name))]
         return f"{stem}-v{max(numbers, default=0) + 1}"
@@ -204,10 +217,47 @@ def save_task(root: str | os.PathLike, task: Task) -> Path:
 
 
 # --- model files ---------------------------------------------------------------------------------
+MAX_STEM_BYTES = 120  # a version's file name (stem, "-v12", ".safetensors") stays under 255
+
+
 def file_stem(name: str) -> str:
-    """A task name as a safe file-name stem: ``"My cells!"`` -> ``"my-cells"``."""
+    """A task name as a safe file-name stem, its letters kept: accents are dropped from Latin
+    letters (``"Noyaux été"`` -> ``"noyaux-ete"``), other scripts kept (``"細胞核"``), each run
+    of anything else becomes one ``-`` (``"My cells!"`` -> ``"my-cells"``)."""
+    plain = _without_latin_accents(name.strip().casefold())
+    stem = "".join("".join(run) if kept else "-" for kept, run in groupby(plain, _kept_in_stem))
+    stem = _cut_to_bytes(stem.strip("-."), MAX_STEM_BYTES).strip("-.")
+    return stem or "task"
+
+
+def _without_latin_accents(text: str) -> str:
+    """``é`` -> ``e``, ``²`` -> ``2``: marks on ASCII letters dropped (compatibility forms);
+    other scripts keep theirs (NFC)."""
+    kept: list[str] = []
+    for char in unicodedata.normalize("NFKD", text):
+        if unicodedata.category(char) == "Mn" and kept and kept[-1].isascii():
+            continue
+        kept.append(char)
+    return unicodedata.normalize("NFC", "".join(kept))
+
+
+def _kept_in_stem(char: str) -> bool:
+    """Letters, digits and their marks of any script, and ``_ . -``: safe on every system."""
+    return char in "_.-" or char.isalnum() or unicodedata.category(char).startswith("M")
+
+
+def _cut_to_bytes(text: str, limit: int) -> str:
+    return text.encode("utf-8")[:limit].decode("utf-8", errors="ignore")
+
+
+def _older_file_stem(name: str) -> str:
+    """The stem releases before Unicode stems made: ASCII letters and digits only."""
     stem = re.sub(r"[^a-z0-9_.-]+", "-", name.strip().casefold()).strip("-.")
     return stem or "task"
+
+
+def _named_after(stem: str, names: list[str]) -> bool:
+    return any(re.fullmatch(re.escape(stem) + r"-v\d+", name) for name in names)
 
 
 def models_folder(root: str | os.PathLike, task: Task, user_models: str | os.PathLike) -> Path:

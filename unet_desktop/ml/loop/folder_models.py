@@ -53,7 +53,6 @@ from unet_desktop.core.folder.task import (
     TASK_MODELS_DIR,
     ModelVersion,
     Task,
-    file_stem,
     load_task,
     model_file,
     models_folder,
@@ -201,7 +200,7 @@ class FolderModels:
                 raise FileError(folder, f"cannot create the models folder ({exc.strerror})"
                                 ) from exc
             _remove_stale_reservations(folder)
-            stem = file_stem(task.name)
+            stem = task.model_stem
             n = max(_numbers(stem, [v.name for v in task.versions]) + _numbers(stem, (
                 p.name.split(".")[0] for p in folder.iterdir())), default=0) + 1
             while True:
@@ -387,7 +386,7 @@ class FolderModels:
         path = model_file(self.root, version.file)
         folder = models_folder(self.root, task, self.user_models)
         if path.parent.resolve() == folder.resolve() \
-                and _numbers(file_stem(task.name), [path.name.split(".")[0]]):
+                and _numbers(task.model_stem, [path.name.split(".")[0]]):
             _remove_model(path)
 
     def trained_keys(self) -> set[str]:
