@@ -5,16 +5,24 @@ from __future__ import annotations
 
 import numpy as np
 
-from unet_desktop.core.labels import LabelScheme
+from unet_desktop.core.labels import ClassInfo, LabelScheme
+
+
+def background_class(scheme: LabelScheme) -> ClassInfo:
+    """The background class: value 0 (binary), 2 (trimap); in a multi-class scheme the class
+    named "background" (any case), else the class stored as 0 (New Task's background), else the
+    first. Never the list's order alone: reordering the classes (Mask > Classes > Up/Down) must
+    not change what "background" paints."""
+    by_value = {c.value: c for c in scheme.classes}
+    if scheme.kind in ("binary", "trimap"):
+        return by_value.get(0 if scheme.kind == "binary" else 2, scheme.classes[0])
+    named = [c for c in scheme.classes if c.name.strip().casefold() == "background"]
+    return named[0] if named else by_value.get(0, scheme.classes[0])
 
 
 def background_value(scheme: LabelScheme) -> int:
-    """The background class's stored value: 0 (binary), 2 (trimap), else the first class."""
-    if scheme.kind == "binary":
-        return 0
-    if scheme.kind == "trimap":
-        return 2
-    return scheme.classes[0].value
+    """The background class's stored value (:func:`background_class`)."""
+    return background_class(scheme).value
 
 
 def erase_value(scheme: LabelScheme) -> int:

@@ -30,6 +30,7 @@ from typing import Any
 from PySide6.QtCore import QObject, QTimer, Signal
 from PySide6.QtWidgets import QPushButton, QWidget
 
+from unet_desktop.core.editing.mask_values import background_class
 from unet_desktop.core.errors import FileError
 from unet_desktop.core.folder.task import (
     Task,
@@ -419,6 +420,17 @@ class TaskController(QObject):
         self.actions.new_task.setEnabled(has_folder)
         self.actions.classes.setEnabled(has_folder)
         self.actions.versions.setEnabled(self.task is not None)
+        self._name_eraser_background()
+
+    def _name_eraser_background(self) -> None:
+        """Mask > Eraser Paints Background names the class it paints (never merely the first)."""
+        ws = self.session.workspace
+        background = background_class(ws.scheme) if ws is not None else None
+        which = f" ('{background.name}')" if background is not None else ""
+        self.actions.eraser_background.setText(f"Eraser Paints &Background{which}")
+        self.actions.eraser_background.setStatusTip(
+            f"Erased pixels are labelled {background.name!r} (value {background.value})"
+            if background is not None else "Erased pixels are labelled background")
 
     def _update_banner(self) -> None:
         model = self.models.active
