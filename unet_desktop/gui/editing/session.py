@@ -95,6 +95,7 @@ class EditingSession(QObject):
         )
         # the read-only folder reopens to be written: leaving it is no failure to report
         self._reopening_writable = False
+        self._leaving_folder = False  # a save failing now leaves the edits in the journal
         self.folder_opening.connect(self._on_folder_opening)
 
     # --- queries -------------------------------------------------------------------------------
@@ -180,8 +181,12 @@ class EditingSession(QObject):
             raise FileError(root, "not a folder")  # as Workspace.open says it
         self.folder_opening.emit(root)
         workspace = Workspace.open(folder, default_scheme=default_scheme, writer=True)
-        self.save_all("leave")  # what fails stays in the recovery journal for next time
-        self.close_document("leave")
+        self._leaving_folder = True
+        try:
+            self.save_all("leave")  # what fails stays in the recovery journal for next time
+            self.close_document("leave")
+        finally:
+            self._leaving_folder = False
         if self.workspace is not None:
             self.workspace.close()  # its lock goes (re-entrant: the same folder stays held)
         self.workspace = workspace
@@ -443,7 +448,9 @@ class EditingSession(QObject):
         self.journal.discard(self.workspace.root, key, only_mine=True)
 
     def _save_failed_message(self, exc: Exception) -> str:
-        message = f"Could not save the mask: {exc}. Your edits are kept in memory."
+        kept = (f"Your edits are kept in the recovery journal: open {self.workspace.root} again "
+                "to get them back" if self._leaving_folder else "Your edits are kept in memory")
+        message = f"Could not save the mask: {exc}. {kept}."
         if self.writer_ended():
             message += (f" The window that wrote {self.workspace.root.name} "
                         f"({self.workspace.lock_holder.describe()}) no longer holds it: open "
