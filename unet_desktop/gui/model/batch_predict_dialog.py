@@ -57,6 +57,7 @@ class BatchSummary:
     finished: bool = False
     cancelled: bool = False
     error: str = ""  # why the run stopped, when it failed
+    output: Path | None = None  # the folder the masks go to (None: the folder's own masks)
     file_statuses: dict[Path, set[str]] = field(default_factory=dict)  # of its slices
 
     def add(self, progress: Any) -> None:
@@ -104,7 +105,8 @@ class BatchSummary:
         if self.error:
             return f"Failed: {self.error}" + (f" (before that: {counts})" if self.done else "")
         state = "Cancelled" if self.cancelled else "Finished" if self.finished else "Running"
-        return f"{state}: {counts} in {self.elapsed_s:.1f} s"
+        into = f"; masks in {self.output}" if self.output is not None else ""
+        return f"{state}: {counts} in {self.elapsed_s:.1f} s{into}"
 
     def text(self) -> str:
         lines = [self.headline()]
@@ -196,6 +198,8 @@ class BatchPredictDialog(QDialog):
         self.model_edit.setPlaceholderText("the model predicting now")
         self.output_edit = QLineEdit()
         self.output_edit.setPlaceholderText("the folder's own mask folder")
+        self.output_edit.setToolTip("A folder for the masks; a relative path (predictions) is "
+                                    "taken inside the folder of images")
         self.mode_combo = QComboBox()
         self.mode_combo.addItems(list(MODES))
         self.mode_combo.setCurrentText(self.models.mode)
@@ -285,11 +289,17 @@ class BatchPredictDialog(QDialog):
 
     # --- running --------------------------------------------------------------------------------
     def settings(self) -> BatchSettings:
+        """The run the dialog's fields ask for; a relative folder is taken inside the folder open
+        in the window, a relative output inside the folder of images (never the directory the
+        app was started from, which the user cannot see)."""
         model, output = self.model_edit.text().strip(), self.output_edit.text().strip()
+        folder = Path(self.folder_edit.text().strip()).expanduser()
+        if not folder.is_absolute() and self.workspace is not None:
+            folder = Path(self.workspace.root) / folder
         return BatchSettings(
-            folder=Path(self.folder_edit.text().strip()).expanduser(),
+            folder=folder,
             model_path=Path(model).expanduser() if model else None,
-            output=Path(output).expanduser() if output else None,
+            output=folder / Path(output).expanduser() if output else None,
             mode=self.mode_combo.currentText(), tta=self.tta_check.isChecked(),
             overwrite=self.overwrite_check.isChecked(), device=self.models.device_name)
 
@@ -298,10 +308,14 @@ class BatchPredictDialog(QDialog):
         if self.job is not None and not self.job.finished:
             return None
         settings = self.settings()
+        if not settings.folder.is_absolute():
+            self._show_error(f"{settings.folder}: type the folder's full path, or choose it "
+                             "with Browse")
+            return None
         if not settings.folder.is_dir():
             self._show_error(f"{settings.folder}: not a folder")
             return None
-        self.summary, self._rate = BatchSummary(), RateEstimator()
+        self.summary, self._rate = BatchSummary(output=settings.output), RateEstimator()
         self.summary_view.setPlainText("")
         self.status_label.setText("Starting...")
         self.progress_bar.setRange(0, 0)
