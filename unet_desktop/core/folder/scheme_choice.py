@@ -20,6 +20,8 @@ from unet_desktop.core.folder.manifest import Manifest
 from unet_desktop.core.labels import LabelScheme, binary_scheme, trimap_scheme
 
 MASKS_SAMPLED = 16  # masks (and pages of a stack) read to guess a scheme: opening stays cheap
+# the warning of a folder whose masks' values fit no scheme: its binary scheme is a fallback
+GUESS_FAILED = "could not guess the label scheme, using binary: "
 _T = TypeVar("_T")
 
 
@@ -47,8 +49,14 @@ def choose_scheme(given: LabelScheme | None, manifest: Manifest | None, scan: Fo
     try:
         return _guess_from_masks(samples)
     except (FileError, ValueError) as exc:
-        warnings.append(f"could not guess the label scheme, using binary: {exc}")
+        warnings.append(f"{GUESS_FAILED}{exc}")
         return binary_scheme()
+
+
+def failed_guess(warnings: Sequence[str]) -> str | None:
+    """Why the masks' values fit no scheme, when the folder's binary scheme is only the fallback
+    (:func:`choose_scheme` said so in its warnings); None when the scheme was not a failed guess."""
+    return next((w[len(GUESS_FAILED):] for w in warnings if w.startswith(GUESS_FAILED)), None)
 
 
 def _spread(items: Sequence[_T]) -> list[_T]:

@@ -32,6 +32,7 @@ from PySide6.QtWidgets import QPushButton, QWidget
 
 from unet_desktop.core.editing.mask_values import background_class
 from unet_desktop.core.errors import FileError
+from unet_desktop.core.folder.scheme_choice import failed_guess
 from unet_desktop.core.folder.task import (
     Task,
     classes_mismatch,
@@ -202,6 +203,11 @@ class TaskController(QObject):
         if ws.task is not None:
             return ws.scheme, "This folder's task; change what you like."
         masks = sum(1 for e in ws.entries if e.has_mask)
+        failed = failed_guess(ws.warnings)
+        if masks and failed is not None:  # binary is the fallback, not what the masks hold
+            return ws.scheme, (f"This folder has {masks} mask file(s), but their values fit no "
+                               f"label scheme by themselves ({failed}). Binary is only a "
+                               "starting point: set the classes and the unlabeled value below.")
         if masks:
             return ws.scheme, (f"This folder has {masks} mask file(s); their values look "
                                f"{ws.scheme.kind} ({ws.scheme.num_classes} classes).")
