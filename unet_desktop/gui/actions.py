@@ -124,16 +124,16 @@ class WindowActions:
         image_menu.addAction(self.next_image)
         image_menu.addAction(self.previous_image)
 
-        tools_menu = menubar.addMenu("&Tools")
+        self.tools_menu = tools_menu = menubar.addMenu("&Tools")
         for action in self.tools.values():
             tools_menu.addAction(action)
         tools_menu.addSeparator()
         tools_menu.addAction(self.size_up)
         tools_menu.addAction(self.size_down)
-        class_menu = tools_menu.addMenu("&Class")
+        self.class_menu = class_menu = tools_menu.addMenu("&Class")
         for action in self.classes:
             class_menu.addAction(action)
 
-        mask_menu = menubar.addMenu("&Mask")
+        self.mask_menu = mask_menu = menubar.addMenu("&Mask")
         for action in (self.trimap_band, self.fill_holes, self.remove_islands):
             mask_menu.addAction(action)

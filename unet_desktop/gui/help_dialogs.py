@@ -24,6 +24,7 @@ from PySide6.QtWidgets import (
     QVBoxLayout,
     QWidget,
 )
+from shiboken6 import getCppPointer
 
 from unet_desktop.gui.actions import LISTED_KEYS
 from unet_desktop.gui.icons import STATE_COLORS, state_icon
@@ -63,19 +64,29 @@ def shortcut_rows(menubar: QMenuBar) -> list[tuple[str, str, str]]:
     """(menu, action, keys) for every action with a shortcut in ``menubar``'s menus, in menu
     order; submenus as ``Tools > Class``."""
     rows: list[tuple[str, str, str]] = []
+    menus = _menus_by_action(menubar)
 
     def walk(menu: QMenu, path: str) -> None:
         for action in menu.actions():
-            sub = action.menu()
-            if isinstance(sub, QMenu):
+            sub = menus.get(getCppPointer(action)[0])
+            if sub is not None:
                 walk(sub, f"{path} > {_plain(sub.title())}")
             elif not action.isSeparator() and action.isVisible() and typed_keys(action):
                 rows.append((path, _plain(action.text()), typed_keys(action)))
 
     for action in menubar.actions():
-        if isinstance(action.menu(), QMenu):
-            walk(action.menu(), _plain(action.menu().title()))
+        menu = menus.get(getCppPointer(action)[0])
+        if menu is not None:
+            walk(menu, _plain(menu.title()))
     return rows
+
+
+def _menus_by_action(menubar: QMenuBar) -> dict[int, QMenu]:
+    """The window's menus keyed by their menu action's address. Not ``QAction.menu()``: before
+    PySide6 6.11 the wrapper it returns owns the menu, which is deleted with it (the window's
+    menus died after Help > Keyboard Shortcuts)."""
+    return {getCppPointer(menu.menuAction())[0]: menu
+            for menu in menubar.window().findChildren(QMenu)}
 
 
 def typed_keys(action: QAction) -> str:

@@ -6,17 +6,10 @@ eraser paints (Mask > Eraser Paints Unlabeled / Background). Created here, conne
 from __future__ import annotations
 
 from PySide6.QtGui import QActionGroup
-from PySide6.QtWidgets import QMenu, QMenuBar, QWidget
+from PySide6.QtWidgets import QMenuBar, QWidget
 
 from unet_desktop.gui.actions import WindowActions, _action
 from unet_desktop.gui.model.model_actions import ModelActions
-
-
-def _menu(menubar: QMenuBar, title: str) -> QMenu:
-    for action in menubar.actions():
-        if action.menu() is not None and action.text() == title:
-            return action.menu()
-    raise LookupError(f"no menu {title!r}")
 
 
 class TaskActions:
@@ -41,7 +34,7 @@ class TaskActions:
     def build_menus(self, menubar: QMenuBar, window: WindowActions, models: ModelActions) -> None:
         window.file_menu.insertAction(window.save, self.new_task)
         window.file_menu.insertSeparator(window.save)
-        mask = _menu(menubar, "&Mask")
+        mask = window.mask_menu
         first = mask.actions()[0] if mask.actions() else None
         for action in (self.classes, self.eraser_unlabeled, self.eraser_background):
             mask.insertAction(first, action)
