@@ -41,5 +41,5 @@ def test_a_read_only_share_blames_no_other_window(qtbot, share):
         assert not any(words in text for words in OTHER_WINDOW), text
     assert reason[1:] in status and "is on in this folder's record" in status
     assert reason in tip and not panel.target_spin.isEnabled()
-    assert said.args[0] == f"The learning loop's setting is not changed: {reason}"
+    assert said.args[0] == f"The learning loop's setting is not changed ({reason})"
     win.close()

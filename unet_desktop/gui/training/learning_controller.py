@@ -140,7 +140,7 @@ class LearningController(QObject):
                     else "Learning as you correct is off (Training menu).")
         if ws.lock_holder is None:  # no window writes it: the folder cannot be written
             reason = read_only_reason(ws)
-            here = f"{reason[0].upper()}{reason[1:]}: learning and its settings are not changed."
+            here = f"{reason[0].upper()}{reason[1:]}. Learning and its settings cannot change."
             on = "on in this folder's record" if self.enabled else "off"
             return f"Learning as you correct is {on}. {here}"
         here = "This window only reads the folder: learning and its settings are not changed here."
@@ -211,7 +211,7 @@ class LearningController(QObject):
             return
         if ws is None or ws.read_only:  # the record is the folder's, written by its writer
             why = read_only_reason(ws) or "no folder is open"
-            self.message.emit(f"The learning loop's setting is not changed: {why}")
+            self.message.emit(f"The learning loop's setting is not changed ({why})")
             self._show_record()
             return
         try:
