@@ -27,6 +27,7 @@ class EditingCommands(QObject):
         self.session, self.canvas, self.tools, self.dock = session, canvas, tools, tool_dock
         self.actions, self.settings, self.pointer_status = actions, settings, pointer_status
         self._class_names: dict[int, str] = {}
+        self._pointer: tuple[float, float] | None = None  # image coordinates, None: off the image
         self._connect_actions()
         self._connect_widgets()
         self._restore_preferences()
@@ -51,7 +52,10 @@ class EditingCommands(QObject):
     def _connect_widgets(self) -> None:
         dock, tools, canvas = self.dock, self.tools, self.canvas
         canvas.pointer_moved.connect(self._on_pointer_moved)
-        canvas.pointer_left.connect(self.pointer_status.clear_pointer)
+        canvas.pointer_left.connect(self._on_pointer_left)
+        # a click, an accept or an undo changes the pixel under a pointer that did not move
+        self.session.mask_changed.connect(self._show_pointer_value)
+        self.session.document_opened.connect(self._show_pointer_value)
         canvas.zoom_changed.connect(self.pointer_status.show_zoom)
         tools.tool_changed.connect(lambda name: self.actions.tools[name].setChecked(True))
         tools.size_changed.connect(self._on_size_changed)
@@ -95,10 +99,20 @@ class EditingCommands(QObject):
 
     # --- pointer and display ------------------------------------------------------------------
     def _on_pointer_moved(self, x: float, y: float) -> None:
+        self._pointer = (x, y)
+        self._show_pointer_value()
+
+    def _on_pointer_left(self) -> None:
+        self._pointer = None
+        self.pointer_status.clear_pointer()
+
+    def _show_pointer_value(self, *_changed: object) -> None:
+        """The read-out of the pixel under the pointer, as the mask is now."""
         document = self.session.document
-        if document is None:
+        if self._pointer is None:
             return
-        value = document.value_at(x, y)
+        x, y = self._pointer
+        value = document.value_at(x, y) if document is not None else None
         if value is None:
             self.pointer_status.clear_pointer()
         else:
