@@ -23,6 +23,30 @@ TOOL_SHORTCUTS = {
     "fix": "X",
     "accept": "K",
 }
+# what each tool does and how it is used: the tool buttons' tooltips and the status bar's tip
+TOOL_TIPS = {
+    "brush": "paints the selected class; drag to paint, [ and ] change the size",
+    "eraser": "drag to erase; what it paints (unlabeled or background) is chosen in the "
+              "Mask menu",
+    "fill": "click: the connected area of the mask's value under the click takes the "
+            "selected class",
+    "polygon": "click corner after corner; a click on the first corner, a double-click or "
+               "Enter fills it with the selected class",
+    "lasso": "drag around an area: on release it fills with the selected class",
+    "eyedropper": "click a pixel: its class becomes the selected one, then back to the tool "
+                  "before",
+    "box": "drag a box around an object: it is cut out in the selected class; a drag inside "
+           "the box then refines the cut",
+    "wand": "click: the connected region of similar colour takes the selected class; the "
+            "Tolerance slider (or a sideways drag) grows or shrinks it",
+    "scissors": "click points along an edge: the path follows the image's edges; a click on "
+                "the first point, a double-click or Enter fills the outline, Escape drops it",
+    "fix": "with a prediction shown, click a wrong region: it takes the selected class (or, "
+           "if it has it, the class around it); press and release over another class to give "
+           "it that one",
+    "accept": "with a prediction shown, click a region to make it labels as predicted, or "
+              "drag to accept under the brush; stays the tool until you pick another",
+}
 MAX_CLASS_KEYS = 9
 LISTED_KEYS = "listed_keys"  # action property: the keys Help > Keyboard Shortcuts shows
 
@@ -81,7 +105,8 @@ class WindowActions:
         self.tool_group = QActionGroup(parent)
         self.tools: dict[str, QAction] = {}
         for name, title in TOOL_TITLES.items():
-            action = _action(parent, title, TOOL_SHORTCUTS[name])
+            action = _action(parent, title, TOOL_SHORTCUTS[name], tip=TOOL_TIPS[name])
+            action.setToolTip(f"{title} ({TOOL_SHORTCUTS[name]}): {TOOL_TIPS[name]}")
             action.setCheckable(True)
             action.setData(name)
             self.tool_group.addAction(action)
