@@ -208,8 +208,8 @@ def test_images_held_out_but_too_few_to_validate_are_said_so(tmp_path):
 
 
 @pytest.mark.parametrize(("val_fraction", "held", "title"), [
-    (0.0, 2, "Validation on 2 held-out image(s)"),  # the folder's holdout validates
-    (0.25, 1, "On the training images (not validated)"),  # one image: too few to judge
+    (0.0, 2, "Validated on 2"),  # the folder's holdout validates
+    (0.25, 1, "Not validated"),  # one image: too few to judge
 ])
 def test_the_plot_title_follows_the_split_the_run_made(qtbot, dock, models, ws, tmp_path,
                                                         val_fraction, held, title):
@@ -220,7 +220,7 @@ def test_the_plot_title_follows_the_split_the_run_made(qtbot, dock, models, ws, 
     config = dialog.config(**FAST, holdout=holdout)
     with qtbot.waitSignal(dock.training_finished, timeout=30_000) as finished:
         dock.start(ws, config)
-        assert dock.metric_plot.plotItem.titleLabel.text == "Scores per epoch"  # not known yet
+        assert dock.metric_plot.plotItem.titleLabel.text == "Scores"  # not known yet
     assert finished.args[0].val_images == (held if held >= 2 else 0)
     assert dock.metric_plot.plotItem.titleLabel.text == title
 

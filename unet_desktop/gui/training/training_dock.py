@@ -43,10 +43,20 @@ PLOT_MIN_HEIGHT = 150  # px: title, ticks and axis labels readable (the dock's m
 # window still fits a 1366 px wide screen (the file list and the tool docks take ~600 px)
 PLOT_MIN_WIDTH = 150
 REDRAW_MS = 100  # curves are redrawn at most this often, however fast the steps come
+# Plot titles are short, in TITLE_SIZE, their full wording in the plot's tooltip: pyqtgraph makes
+# a title's width the plot's minimum width, and the part of a plot wider than its widget is never
+# drawn (the last epochs, the end of the title). At PLOT_MIN_WIDTH a title has about 110 px.
+TITLE_SIZE = "9pt"
 # the metric plot's title until the run reports its split (a task's holdout, the few-image
 # recipe and unusable masks decide it, not the settings alone)
-SPLIT_UNKNOWN_TITLE = "Scores per epoch"
-NOT_VALIDATED_TITLE = "On the training images (not validated)"
+SPLIT_UNKNOWN_TITLE = "Scores"
+SPLIT_UNKNOWN_TIP = ("mIoU and Dice after each epoch; the title says which images they are "
+                     "measured on once the run has set its validation images apart")
+NOT_VALIDATED_TITLE = "Not validated"
+NOT_VALIDATED_TIP = ("mIoU and Dice after each epoch on the training images themselves: none "
+                     "are held out, so the figures are not validated (a model scores well on "
+                     "what it trained on)")
+LOSS_TIP = "Training loss after each step (lower is better)"
 
 
 def verdict(final: Any) -> str:
@@ -83,10 +93,28 @@ def verdict(final: Any) -> str:
     return _stopped(final, parts)
 
 
-def split_title(val_images: int) -> str:
-    """The metric plot's title for a run that validates on ``val_images`` held-out images."""
-    return f"Validation on {val_images} held-out image(s)" if val_images \
-        else NOT_VALIDATED_TITLE
+def split_title(val_images: int) -> tuple[str, str]:
+    """The metric plot's title and tooltip for a run that validates on ``val_images``
+    held-out images."""
+    if not val_images:
+        return NOT_VALIDATED_TITLE, NOT_VALIDATED_TIP
+    tip = (f"mIoU and Dice after each epoch on {val_images} held-out image(s), which the run "
+           "does not train on")
+    return f"Validated on {val_images}", tip
+
+
+def titled_plot(title: str, tip: str) -> pg.PlotWidget:
+    """A plot for the dock with a short ``title`` and its full wording in ``tip``."""
+    plot = pg.PlotWidget()
+    set_title(plot, title, tip)
+    return plot
+
+
+def set_title(plot: pg.PlotWidget, title: str, tip: str) -> None:
+    """A short title that fits the plot's minimum width (see TITLE_SIZE); ``tip`` says it in
+    full."""
+    plot.setTitle(title, size=TITLE_SIZE)
+    plot.setToolTip(tip)
 
 
 def _why_not_validated(held_back: int) -> str:
@@ -156,11 +184,11 @@ class TrainingDock(QDockWidget):
     def _build(self) -> None:
         body = QWidget()
         layout = QVBoxLayout(body)
-        self.loss_plot = pg.PlotWidget(title="Training loss")
+        self.loss_plot = titled_plot("Training loss", LOSS_TIP)
         self.loss_plot.setLabel("bottom", "step")
         self.loss_plot.setLimits(xMin=0, minXRange=EMPTY_STEPS)  # whole steps on the axis
         self.loss_curve = self.loss_plot.plot([], [], pen=pg.mkPen("#4c9be8", width=1))
-        self.metric_plot = pg.PlotWidget(title="Validation")
+        self.metric_plot = titled_plot(SPLIT_UNKNOWN_TITLE, SPLIT_UNKNOWN_TIP)
         self.metric_plot.setLabel("bottom", "epoch")
         self.legend = self.metric_plot.addLegend(offset=(-5, -5))  # bottom right: curves rise
         self.metric_plot.setYRange(0.0, 1.0)
@@ -221,8 +249,8 @@ class TrainingDock(QDockWidget):
         self.parent_line.setVisible(False)
         nothing_held_out = getattr(config, "holdout", None) is None \
             and getattr(config, "val_fraction", None) == 0  # None: the recipe decides
-        self.metric_plot.setTitle(NOT_VALIDATED_TITLE if nothing_held_out
-                                  else SPLIT_UNKNOWN_TITLE)
+        set_title(self.metric_plot, *(split_title(0) if nothing_held_out
+                                      else (SPLIT_UNKNOWN_TITLE, SPLIT_UNKNOWN_TIP)))
         self.result_label.setText("")
         self.status_label.setText("Preparing the training images...")
         self._redraw()
@@ -250,7 +278,7 @@ class TrainingDock(QDockWidget):
             self.status_label.setText(f"Preparing images {report.done} / {report.total}")
         elif isinstance(report, SplitReport):
             self._val_images = report.val_images
-            self.metric_plot.setTitle(split_title(report.val_images))
+            set_title(self.metric_plot, *split_title(report.val_images))
         elif isinstance(report, StepReport):
             self._steps.append(report.step)
             self._losses.append(report.loss)
