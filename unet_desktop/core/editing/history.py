@@ -117,6 +117,7 @@ class EditHistory:
         self._nbytes = 0
         self.fingerprint: int | None = None  # see remember() / matches()
         self._accepted: dict[int, AcceptedPrediction] = {}  # by state id
+        self._no_mask: int | None = None  # the state that stands for "no mask file"
 
     # --- queries -----------------------------------------------------------------------------
     def __len__(self) -> int:
@@ -162,6 +163,15 @@ class EditHistory:
         return [self._base_id, *(s.serial for s in self._undo),
                 *(s.serial for s in reversed(self._redo))]
 
+    @property
+    def at_no_mask(self) -> bool:
+        """Whether the current state is the image with no mask file (as it opened, unlabeled)."""
+        return self._no_mask is not None and self._no_mask == self.state_id
+
+    @property
+    def no_mask_state(self) -> int | None:
+        return self._no_mask
+
     def accepted_predictions(self) -> dict[int, AcceptedPrediction]:
         """The states that are an accepted prediction, by state id."""
         return dict(self._accepted)
@@ -170,6 +180,10 @@ class EditHistory:
     def mark_accepted(self, prediction: AcceptedPrediction) -> None:
         """The current state is exactly ``prediction``."""
         self._accepted[self.state_id] = prediction
+
+    def mark_no_mask(self) -> None:
+        """The current state is the image with no mask file: saving it removes the file."""
+        self._no_mask = self.state_id
 
     def forget_automatic(self) -> None:
         """A mask was written: a prediction that became the mask by itself is from now on one
@@ -207,6 +221,7 @@ class EditHistory:
         self._redo.clear()
         self._nbytes = 0
         self._accepted.clear()
+        self._no_mask = None
 
     def trim_to(self, max_bytes: int) -> None:
         """Drop the oldest undo steps, then the farthest redo steps, until within ``max_bytes``
@@ -221,15 +236,17 @@ class EditHistory:
         return list(self._undo), list(self._redo)
 
     def restore(self, undo: list[Step], redo: list[Step],
-                accepted: dict[int, AcceptedPrediction] | None = None) -> None:
-        """Replace the stacks with stored steps (numbered anew; limits applied) and the
-        accepted predictions stored with them (by place in :meth:`state_ids`)."""
+                accepted: dict[int, AcceptedPrediction] | None = None,
+                no_mask: int | None = None) -> None:
+        """Replace the stacks with stored steps (numbered anew; limits applied), the accepted
+        predictions stored with them and the no-mask state (by place in :meth:`state_ids`)."""
         self.clear()
         self._undo = [dataclasses.replace(s, serial=next(self._serials)) for s in undo]
         self._redo = [dataclasses.replace(s, serial=next(self._serials)) for s in redo]
         self._nbytes = sum(s.nbytes for s in (*self._undo, *self._redo))
         ids = self.state_ids()
         self._accepted = {ids[i]: acc for i, acc in (accepted or {}).items() if 0 <= i < len(ids)}
+        self._no_mask = ids[no_mask] if no_mask is not None and 0 <= no_mask < len(ids) else None
         self._trim()
 
     # --- mask identity -----------------------------------------------------------------------
@@ -245,6 +262,8 @@ class EditHistory:
     def _drop_oldest(self) -> None:
         step = self._undo.pop(0)
         self._accepted.pop(self._base_id, None)
+        if self._no_mask == self._base_id:
+            self._no_mask = None
         self._base_id = step.serial
         self._nbytes -= step.nbytes
 
@@ -256,6 +275,8 @@ class EditHistory:
         """A redo step goes: the state it leads to can no longer be reached."""
         self._nbytes -= step.nbytes
         self._accepted.pop(step.serial, None)
+        if self._no_mask == step.serial:
+            self._no_mask = None
 
     def _trim(self) -> None:
         while len(self._undo) > self.max_steps:

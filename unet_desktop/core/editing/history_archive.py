@@ -68,7 +68,10 @@ class HistoryArchive:
             path.unlink(missing_ok=True)
             return False
         undo, redo = self._bounded(undo, redo)
-        accepted = _accepted_places(history, undo, redo)
+        places = _kept_places(history, undo, redo)
+        accepted = [[places.index(sid), acc.model_version, acc.uncertainty, acc.automatic]
+                    for sid, acc in history.accepted_predictions().items() if sid in places]
+        no_mask = places.index(history.no_mask_state) if history.no_mask_state in places else None
         arrays: dict[str, np.ndarray] = {}
         steps = []
         for i, step in enumerate([*undo, *redo]):
@@ -76,7 +79,8 @@ class HistoryArchive:
             arrays[f"new{i}"] = step.new_values
             steps.append({"bbox": list(step.bbox), "label": step.label})
         header = {"format": _FORMAT, "key": key, "fingerprint": mask_fingerprint(mask),
-                  "undo": len(undo), "steps": steps, "accepted": accepted}
+                  "undo": len(undo), "steps": steps, "accepted": accepted,
+                  "no_mask": no_mask}
         arrays["header"] = np.frombuffer(json.dumps(header).encode("utf-8"), np.uint8)
         buffer = io.BytesIO()
         np.savez_compressed(buffer, **arrays)
@@ -134,21 +138,19 @@ class HistoryArchive:
         undo = header["undo"]
         accepted = {int(place): AcceptedPrediction(version, uncertainty, bool(automatic))
                     for place, version, uncertainty, automatic in header.get("accepted", [])}
-        history.restore(steps[:undo], steps[undo:], accepted)
+        history.restore(steps[:undo], steps[undo:], accepted, header.get("no_mask"))
         history.remember(mask)
         return True
 
 
-def _accepted_places(history: EditHistory, undo: list[Step], redo: list[Step]) -> list[list]:
-    """The accepted predictions of ``history`` that the kept steps ``undo`` and ``redo`` reach,
-    as [place, model version, uncertainty, automatic] (place 0: the state before ``undo``)."""
+def _kept_places(history: EditHistory, undo: list[Step], redo: list[Step]) -> list[int]:
+    """The state ids of ``history`` that the kept steps ``undo`` and ``redo`` reach, by place
+    (0: the state before ``undo``), as :meth:`EditHistory.restore` numbers them."""
     ids = history.state_ids()
     all_undo = history.export()[0]
     dropped = len(all_undo) - len(undo)
     base = all_undo[dropped - 1].serial if dropped else ids[0]
-    places = [base, *(s.serial for s in undo), *(s.serial for s in reversed(redo))]
-    return [[places.index(sid), acc.model_version, acc.uncertainty, acc.automatic]
-            for sid, acc in history.accepted_predictions().items() if sid in places]
+    return [base, *(s.serial for s in undo), *(s.serial for s in reversed(redo))]
 
 
 def _uncompressed_step(bbox, changed, old_values, new_values, label, serial) -> Step:

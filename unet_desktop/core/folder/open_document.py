@@ -1,7 +1,8 @@
 """An image of a workspace opened for editing: its stored values shown through the folder's
 contrast, its mask (or an empty one when the file is missing, unreadable or of another size; one
-of another size is recorded invalid, so that a save keeps it aside before replacing it) and its
-undo history (kept in memory while the user moves around, else restored from the archive of an
+of another size is recorded invalid, so that a save keeps it aside before replacing it; a missing
+one's state is marked in the history, so that undoing back to it removes a file saved since) and
+its undo history (kept in memory while the user moves around, else restored from the archive of an
 earlier session)."""
 
 from __future__ import annotations
@@ -47,5 +48,7 @@ def open_document(ws, key: str, histories: HistoryStore, archive: HistoryArchive
     history = histories.get(key, mask)
     if fresh:
         archive.restore(ws.root, key, mask, history)
+    if not ws[key].has_mask and not ws[key].is_slice:  # saving this state removes the file
+        history.mark_no_mask()
     return MaskDocument(key, image, mask, ws.scheme, history,
                         stored=None if stored is image else stored)

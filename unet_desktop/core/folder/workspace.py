@@ -334,6 +334,25 @@ class Workspace:
         with self._lock:
             self._record(entry, state, model_version, uncertainty, defer=False)
 
+    def remove_mask(self, key: str) -> Path | None:
+        """The image is back to no mask (its edits all undone): its mask file is moved to
+        ``.unet-desktop/replaced/`` and its state recorded ``unlabeled``; returns where the file
+        was kept (None: there was none). Raises :class:`MaskError` if the workspace is
+        read-only or the file cannot be moved, ``ValueError`` for a slice (its page cannot be
+        taken out of the stack file)."""
+        entry = self[key]
+        if entry.is_slice:
+            raise ValueError(f"{key}: a slice's page cannot be taken out of its mask stack")
+        if self.read_only:
+            raise MaskError(entry.mask_path, self._refusal)
+        with self._lock:
+            kept = (keep_aside(self.manifest_path.parent, entry.mask_path)
+                    if entry.mask_path.is_file() else None)
+            self._seen.note(entry.mask_path, None)
+            self.invalid.pop(key, None)
+            self._record(entry, ImageState.UNLABELED, None, None, defer=False)
+        return kept
+
     def note_uncertainty(self, key: str, score: float) -> None:
         """A fresh prediction's uncertainty, kept in memory (saved with the image's next mask
         or state change); non-finite scores are forgotten."""

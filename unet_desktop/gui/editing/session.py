@@ -230,6 +230,7 @@ class EditingSession(QObject):
             recovered.append(entry.key)
             newer = _replaced_since_edit(ws[entry.key], entry)
             before = self._mask_on_disk(entry.key, mask)
+            no_file = not ws[entry.key].has_mask and not ws[entry.key].is_slice
             try:
                 ws.save_mask(entry.key, mask, ImageState.CORRECTED, keep_existing=newer)
             except (FileError, OSError):
@@ -239,7 +240,7 @@ class EditingSession(QObject):
                     self._unsaved[entry.key] = document
                     self.journal.adopt(entry)  # this window's to save or clear from now on
                 continue
-            self._recovered_step(entry.key, before, mask)
+            self._recovered_step(entry.key, before, mask, no_file)
             self.journal.discard(ws.root, entry.key)
             self.saved.emit(entry.key, "recovered")
             if newer:
@@ -264,13 +265,17 @@ class EditingSession(QObject):
             mask = np.full_like(like, erase_value(self.workspace.scheme))
         return mask if mask.shape == like.shape else None
 
-    def _recovered_step(self, key: str, before: np.ndarray | None, recovered: np.ndarray) -> None:
-        """A recovered autosave written over the mask ``before`` is one undo step, as an edit
-        of the user's: Ctrl+Z gives back the mask saved before the crash."""
+    def _recovered_step(self, key: str, before: np.ndarray | None, recovered: np.ndarray,
+                        no_file: bool) -> None:
+        """A recovered autosave written over the mask ``before`` (``no_file``: none) is one
+        undo step, as an edit of the user's: Ctrl+Z gives back the mask saved before the crash
+        (or no mask file)."""
         delta = None if before is None else delta_from_masks(before, recovered,
                                                              "Recovered autosave")
         if delta is not None:
             history = self.histories.get(key)
+            if no_file:
+                history.mark_no_mask()
             history.push(delta)
             history.remember(recovered)
 
@@ -503,17 +508,24 @@ class EditingSession(QObject):
         prediction and ``corrected`` otherwise. In a sparse task an accepted prediction is
         ``corrected`` too: there a prediction becomes labels only where the user accepts it,
         so what the mask labels is the user's (saved as ``predicted`` it left the training
-        images, and batch predict could write over it)."""
+        images, and batch predict could write over it). Back at the state the image opened in
+        with no mask file (every edit undone), the file saved since is kept aside and the image
+        is ``unlabeled`` again, not a ``corrected`` empty mask."""
         key = document.key  # a drag in progress stays open: mark_saved keeps it one step
+        unlabeled = state is None and document.history.at_no_mask
         accepted = document.history.accepted if self.is_accepted_prediction(document) else None
         if state is None:
             sparse = self.workspace.scheme.ignore_value is not None
             state = ImageState.PREDICTED if accepted and not sparse else ImageState.CORRECTED
         version = accepted.model_version if accepted else None
         uncertainty = accepted.uncertainty if accepted else None
-        theirs = self.workspace.changed_on_disk(key)  # another program wrote it meanwhile
+        # another program wrote it meanwhile (a removal keeps any file aside)
+        theirs = not unlabeled and self.workspace.changed_on_disk(key)
         try:
-            self.workspace.save_mask(key, document.mask, state, version, uncertainty)
+            if not unlabeled:
+                self.workspace.save_mask(key, document.mask, state, version, uncertainty)
+            elif self.workspace[key].has_mask:
+                self.workspace.remove_mask(key)
         except (FileError, OSError) as exc:
             if not (self._reopening_writable and self.workspace.read_only):  # saved on reopen
                 self.error.emit(self._save_failed_message(exc))
