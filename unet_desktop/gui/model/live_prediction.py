@@ -104,6 +104,8 @@ class LivePrediction(QObject):
         if document.in_stroke or (self._running is not None and not self._running.done()):
             self._timer.start()  # still painting, or a run in flight: ask again after a pause
             return
+        if self.session.is_accepted_prediction():
+            return  # the mask is a prediction accepted as it is: no strokes to learn from
         if self._image is None or (self._image_is_view and self._image is not document.image):
             self._take_image(document)  # new contrast limits drew the image anew: new features
         job = (document.key, self._generation, self._image, document.mask.copy(),
