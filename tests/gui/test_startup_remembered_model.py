@@ -32,7 +32,9 @@ def start_window(qtbot, settings: dict):
     said: list[str] = []
     win.statusBar().messageChanged.connect(lambda text: said.append(text) if text else None)
     win.show()
-    qtbot.waitUntil(lambda: win.models.active is not None, timeout=TIMEOUT_MS)
+    # the model is installed on the worker thread; its messages come on this one, after
+    qtbot.waitUntil(lambda: any(text.startswith("Predicting with") for text in said),
+                    timeout=TIMEOUT_MS)
     qtbot.waitUntil(win.worker.is_idle, timeout=TIMEOUT_MS)
     return win, said
 
@@ -52,4 +54,22 @@ def test_a_remembered_model_that_is_gone_is_said_and_stays_remembered(qtbot, tmp
     win.model_commands.open_model(other)  # the user chooses another: that one is remembered
     qtbot.waitUntil(lambda: win.models.active.path == other, timeout=TIMEOUT_MS)
     assert AppSettings().model_path == other
+    win.close()
+
+
+def test_a_remembered_model_gone_without_a_shipped_model_is_named(qtbot, tmp_path, monkeypatch):
+    missing = tmp_path / "models" / "pets-trimap.safetensors"
+    monkeypatch.setattr("unet_desktop.core.io.paths.default_model_path", lambda: missing)
+    mine = tmp_path / "external drive" / "my-cells-v3.safetensors"
+    saved = AppSettings()
+    saved.model_path = mine
+    saved.sync()
+    from tests.gui.conftest import open_window
+
+    win = open_window(qtbot, load_model=True)
+    qtbot.waitUntil(lambda: "No model" in win.prediction_dock.model_label.text(), timeout=5000)
+    assert win.statusBar().currentMessage().startswith(
+        f"No model: the model opened last, {mine}, is not there")
+    assert str(missing) in win.statusBar().currentMessage()
+    assert AppSettings().model_path == mine
     win.close()

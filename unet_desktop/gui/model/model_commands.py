@@ -93,7 +93,10 @@ class ModelCommands(QObject):
             self._remembered_gone = self._gone_remembered_model()
             default = paths.default_model_path()
             if not default.is_file():
-                self._no_model(f"{default} is not installed; open a model with "
+                gone = self._remembered_gone
+                opened_last = (f"the model opened last, {gone}, is not there (moved, renamed, "
+                               "or on a drive not connected?) and " if gone else "")
+                self._no_model(f"{opened_last}{default} is not installed; open a model with "
                                "Model > Open Model...")
                 return None
         self.model_label_changed.emit("Loading the model...")
