@@ -45,8 +45,9 @@ PLOT_MIN_WIDTH = 150
 REDRAW_MS = 100  # curves are redrawn at most this often, however fast the steps come
 # Plot titles are short, in TITLE_SIZE, their full wording in the plot's tooltip: pyqtgraph makes
 # a title's width the plot's minimum width, and the part of a plot wider than its widget is never
-# drawn (the last epochs, the end of the title). At PLOT_MIN_WIDTH a title has about 110 px.
-TITLE_SIZE = "9pt"
+# drawn (the last epochs, the end of the title). At PLOT_MIN_WIDTH a title has 95-110 px (less
+# beside a labelled y axis).
+TITLE_SIZE = "8pt"
 # the metric plot's title until the run reports its split (a task's holdout, the few-image
 # recipe and unusable masks decide it, not the settings alone)
 SPLIT_UNKNOWN_TITLE = "Scores"
