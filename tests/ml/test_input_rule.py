@@ -46,7 +46,10 @@ def _as_12_bit(image: np.ndarray) -> np.ndarray:
 @pytest.mark.parametrize("model_file", SHIPPED, ids=lambda p: p.stem)
 def test_every_shipped_model_sees_its_images_exactly_as_before(model_file, tmp_path):
     meta = read_meta(model_file)
-    assert meta.input_rule == {} and meta.rule.kind == "legacy"  # files made before rules
+    # made before rules, given the data-range rule of new models since (a 12-bit image was
+    # divided by 65535: tests/e2e/test_shipped_models_wide_data.py): 8-bit and full 16-bit
+    # images are seen as before
+    assert meta.rule.kind == "data-range" and meta.rule.bits is None
     rgb = np.random.default_rng(0).integers(0, 256, (48, 64, 3), dtype=np.uint8)
     Image.fromarray(rgb).save(tmp_path / "rgb.png")
     Image.fromarray(rgb[..., 0]).save(tmp_path / "gray.png")
