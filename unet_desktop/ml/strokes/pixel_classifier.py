@@ -36,7 +36,10 @@ def filter_features(image: np.ndarray) -> np.ndarray:
     else:
         raise ValueError(f"expected an HxW or HxWx3 image, got shape {image.shape}")
     gray = gray.astype(np.float32) / 255.0
-    planes = [gray]
+    colour = image.ndim == 3
+    out = np.empty((*gray.shape, feature_count(colour)), np.float32)  # filled plane by plane:
+    out[..., 0] = gray  # a list of planes stacked at the end held every plane twice
+    k = 1
     for sigma in SIGMAS:
         g = cv2.GaussianBlur(gray, (0, 0), sigma)
         gx = cv2.Sobel(g, cv2.CV_32F, 1, 0, ksize=3)
@@ -46,14 +49,21 @@ def filter_features(image: np.ndarray) -> np.ndarray:
         dxy = cv2.Sobel(g, cv2.CV_32F, 1, 1, ksize=3)
         half_trace = (dxx + dyy) / 2
         root = np.sqrt(((dxx - dyy) / 2) ** 2 + dxy ** 2)
-        planes += [g, sigma * np.sqrt(gx * gx + gy * gy), sigma ** 2 * 2 * half_trace,
-                   sigma ** 2 * (half_trace + root), sigma ** 2 * (half_trace - root)]
-    if image.ndim == 3:
+        for plane in (g, sigma * np.sqrt(gx * gx + gy * gy), sigma ** 2 * 2 * half_trace,
+                      sigma ** 2 * (half_trace + root), sigma ** 2 * (half_trace - root)):
+            out[..., k] = plane
+            k += 1
+    if colour:
         rgb = image.astype(np.float32) / 255.0
         for sigma in COLOUR_SIGMAS:
-            smooth = cv2.GaussianBlur(rgb, (0, 0), sigma)
-            planes += [smooth[..., c] for c in range(3)]
-    return np.stack(planes, axis=-1)
+            out[..., k:k + 3] = cv2.GaussianBlur(rgb, (0, 0), sigma)
+            k += 3
+    return out
+
+
+def feature_count(colour: bool) -> int:
+    """Planes of :func:`filter_features`: the image, five per scale, three per colour scale."""
+    return 1 + 5 * len(SIGMAS) + (3 * len(COLOUR_SIGMAS) if colour else 0)
 
 
 @dataclass
