@@ -3,11 +3,21 @@
 #   ./dev.sh app [FOLDER]   set up .venv and open the app (bundled samples by default)
 #   ./dev.sh test [ARGS]    set up .venv with the test extra, check layers, run the tests
 set -euo pipefail
+CALLED_FROM=$PWD  # a relative FOLDER is the caller's, not the repository's
 cd "$(dirname "$0")"
 VENV=${UNET_DESKTOP_VENV:-.venv}
 PY=${PYTHON:-python3}
 
+usable_venv() {  # a Python >= 3.10 with pip (a half-made venv, e.g. without python3-venv, has none)
+    [ -x "$VENV/bin/python" ] && "$VENV/bin/python" -c \
+        'import sys, pip; sys.exit(sys.version_info < (3, 10))' 2>/dev/null
+}
+
 setup() {  # $1: pip extras, e.g. "[test]"
+    if [ -e "$VENV" ] && ! usable_venv; then
+        echo "$VENV has no pip or a Python older than 3.10: making it again with $PY" >&2
+        rm -rf "$VENV"
+    fi
     if [ ! -x "$VENV/bin/python" ]; then
         "$PY" -m venv "$VENV"
         "$VENV/bin/python" -m pip install -q --upgrade pip
@@ -23,6 +33,9 @@ case "${1:-}" in
     app)
         shift
         setup ""
+        if [ $# -gt 0 ] && [ "${1#/}" = "$1" ] && [ "${1#-}" = "$1" ]; then
+            set -- "$CALLED_FROM/$1" "${@:2}"
+        fi
         exec "$VENV/bin/unet-desktop" "$@"
         ;;
     test)
