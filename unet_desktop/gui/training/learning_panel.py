@@ -36,7 +36,7 @@ from unet_desktop.core.folder.learning_record import (
 )
 from unet_desktop.gui.decimal_box import DecimalSpinBox
 from unet_desktop.gui.editing.dock_scroll import scrolled
-from unet_desktop.gui.training.training_dock import PLOT_MIN_HEIGHT, PLOT_MIN_WIDTH
+from unet_desktop.gui.training.training_dock import PLOT_MIN_HEIGHT, PLOT_MIN_WIDTH, titled_plot
 
 VERSION_COLORS = ("#4c9be8", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e377c2",
                   "#7f7f7f", "#bcbd22", "#17becf")
@@ -99,7 +99,8 @@ class LearningPanel(QWidget):
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
-        self.plot = pg.PlotWidget(title="Starting prediction vs your saved mask")
+        self.plot = titled_plot("Learning curve", "Starting prediction vs your saved mask, per "
+                                "corrected image: their agreement and the pixels you changed")
         self.plot.setLabel("bottom", "corrected image")
         self.plot.setLabel("left", "agreement / changed")
         self.plot.addLegend(offset=(-5, 5))
