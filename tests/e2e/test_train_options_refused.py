@@ -45,3 +45,27 @@ def test_train_never_writes_over_a_task_version_or_the_model_it_fine_tunes(tmp_p
                  *TINY]) == 2
     assert "is the model being fine-tuned" in capsys.readouterr().err
     assert model.read_bytes() == b"the user's model"
+
+
+@pytest.mark.parametrize("extra, given", [(["--channels", "2"], "--channels"),
+                                          (["--input-rule", "percentile"], "--input-rule")])
+def test_a_fine_tune_refuses_a_new_input_instead_of_dropping_it(tmp_path, capsys, extra, given):
+    """`train --init M --channels 2` trained on all three channels as M does, without a word."""
+    from tests.gui.conftest_model import make_model_file
+
+    ws = binary_workspace(tmp_path / "ws", n=2)
+    parent = make_model_file(tmp_path / "parent.safetensors")
+    out = tmp_path / "child.safetensors"
+    assert main(["train", str(ws), "--init", str(parent), "--out", str(out), *TINY,
+                 *extra]) == 2
+    err = capsys.readouterr().err
+    assert f"{given} sets a new model's input; a fine-tune sees its images as parent" in err
+    assert not out.exists()
+
+
+def test_a_model_files_channel_misfit_names_the_model_not_a_task():
+    from unet_desktop.core.io.input_rule import InputRule
+
+    rule = InputRule("data-range", channels=(1,))
+    assert "the model takes channel(s) 2" in rule.misfit(1, of_model=True)
+    assert "the task feeds the model channel(s) 2" in rule.misfit(1)

@@ -229,6 +229,13 @@ def _input_rule(args: argparse.Namespace) -> dict | None:
 
     if args.input_rule is None and args.channels is None:
         return None
+    if args.init is not None:
+        from unet_desktop.ml.models.modelfile import read_meta
+
+        given = "--input-rule" if args.input_rule is not None else "--channels"
+        raise ValueError(f"{given} sets a new model's input; a fine-tune sees its images as "
+                         f"{args.init.name} does ({read_meta(args.init).rule.describe()}): "
+                         f"leave out {given}, or train a new model without --init")
     channels = None
     if args.channels is not None:
         try:

@@ -174,7 +174,8 @@ class InputRule:
             return f"the image has {count} channels and the model takes gray or RGB: {advice}"
         missing = [c + 1 for c in self.channels if c >= count]
         if missing:
-            return (f"the image has {count} channel(s); the task feeds the model channel(s) "
+            feeds = "the model takes" if of_model else "the task feeds the model"
+            return (f"the image has {count} channel(s); {feeds} channel(s) "
                     f"{', '.join(map(str, missing))}, which it does not have")
         return None
 
