@@ -11,10 +11,12 @@ Anything that goes wrong here falls back to PyTorch: :func:`onnx_network` return
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import io
 import logging
 import warnings
+from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
@@ -108,26 +110,58 @@ def weights_key(model: nn.Module) -> str:
     return digest.hexdigest()
 
 
-def _cached_export(model: nn.Module, in_channels: int, cache_dir: Path | None) -> bytes:
-    if cache_dir is None:
-        return export_bytes(model, in_channels)
-    path = cache_dir / f"{weights_key(model)}.onnx"
+def _cache_path(model: nn.Module, cache_dir: Path | None) -> Path | None:
+    return None if cache_dir is None else cache_dir / f"{weights_key(model)}.onnx"
+
+
+def _read_cached(path: Path | None) -> bytes | None:
+    if path is None:
+        return None
     try:
         data = path.read_bytes()
         path.touch()  # recently used: kept by _prune_cache
         return data
     except OSError:
-        pass
+        return None
+
+
+def _export_to_cache(model: nn.Module, in_channels: int, path: Path | None) -> bytes:
     data = export_bytes(model, in_channels)
+    if path is None:
+        return data
     try:
         from unet_desktop.core.io.atomic import atomic_write_bytes
 
-        cache_dir.mkdir(parents=True, exist_ok=True)
+        path.parent.mkdir(parents=True, exist_ok=True)
         atomic_write_bytes(path, data)
-        _prune_cache(cache_dir)
+        _prune_cache(path.parent)
     except OSError as exc:  # a read-only cache only costs the export next time
         log.info("could not cache the ONNX model in %s: %s", path, exc)
     return data
+
+
+def _cached_export(model: nn.Module, in_channels: int, cache_dir: Path | None) -> bytes:
+    path = _cache_path(model, cache_dir)
+    data = _read_cached(path)
+    return data if data is not None else _export_to_cache(model, in_channels, path)
+
+
+def _open_cached_or_export(model: nn.Module, in_channels: int, cache_dir: Path | None,
+                           open_network: Callable[[bytes], OnnxNetwork]) -> OnnxNetwork:
+    """``open_network`` of the cached export, or of a new one (then cached). A cached entry
+    that does not open (a copy of the cache cut short, a bad disk) is deleted and the model
+    exported again, once, so that later loads do not fall back to PyTorch for good."""
+    path = _cache_path(model, cache_dir)
+    data = _read_cached(path)
+    if data is not None:
+        try:
+            return open_network(data)
+        except Exception as exc:  # noqa: BLE001 - whatever the runtime says of damaged bytes
+            log.warning("The cached ONNX model %s does not load (%s); exporting the model again",
+                        path, exc)
+            with contextlib.suppress(OSError):
+                path.unlink()
+    return open_network(_export_to_cache(model, in_channels, path))
 
 
 def _prune_cache(cache_dir: Path) -> None:
@@ -169,8 +203,9 @@ def onnx_network(model: nn.Module, in_channels: int, threads: int | None = None,
     if not hasattr(model, "forward_padded") or not onnxruntime_available():
         return None
     try:
-        data = _cached_export(model, in_channels, cache_dir)
-        return OnnxNetwork(data, int(model.size_multiple), threads or torch.get_num_threads())
+        multiple, threads = int(model.size_multiple), threads or torch.get_num_threads()
+        return _open_cached_or_export(model, in_channels, cache_dir,
+                                      lambda data: OnnxNetwork(data, multiple, threads))
     except Exception as exc:  # noqa: BLE001 - any exporter/runtime failure: PyTorch still works
         log.warning("ONNX Runtime not used, PyTorch runs the model instead: %s", exc)
         return None
