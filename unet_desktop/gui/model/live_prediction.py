@@ -25,6 +25,9 @@ from unet_desktop.gui.model.prediction_controller import PredictionController
 
 PAUSE_MS = 300
 VERSION = "strokes"  # the "model version" of a prediction made from the strokes
+# The classifier's features take 124-148 bytes a pixel (about twice that while made): beyond
+# this an image gets no live prediction (an 8000 x 8000 one would have needed about 30 GB)
+MAX_PIXELS = 2048 * 2048
 
 
 class LivePrediction(QObject):
@@ -71,8 +74,22 @@ class LivePrediction(QObject):
         document = self.session.document
         self._image = None
         if self._active and document is not None and self._sparse():
+            if self._too_big(document):
+                return
             self._take_image(document)
             self._running = self._pool.submit(self._warm_up, self._image)
+
+    def _too_big(self, document: Any) -> bool:
+        """An image over :data:`MAX_PIXELS` gets no live prediction, said in the status line."""
+        height, width = document.image.shape[:2]
+        if height * width <= MAX_PIXELS:
+            return False
+        self.prediction.status_changed.emit(
+            f"No prediction from the strokes for this image: at {width} x {height} pixels the "
+            f"pixel classifier's features would need about {height * width * 148 / 1e9:.0f} GB "
+            f"(it runs on images up to {MAX_PIXELS / 1e6:.1f} megapixels); the model's "
+            "predictions still come")
+        return True
 
     def _take_image(self, document: Any) -> None:
         self._image = self._classifier_image()
@@ -92,7 +109,9 @@ class LivePrediction(QObject):
         return render(picked[..., 0] if len(channels) == 1 else picked)
 
     def _on_mask_changed(self, _box: object) -> None:
-        if self._active and self._sparse() and self.session.document is not None:
+        document = self.session.document
+        if self._active and self._sparse() and document is not None \
+                and document.image.shape[0] * document.image.shape[1] <= MAX_PIXELS:
             self._generation += 1
             self._last_stroke = time.monotonic()
             self._timer.start()
