@@ -85,10 +85,22 @@ class LabelScheme:
         return tuple(c.value for c in self.classes)
 
     def same_classes(self, other: LabelScheme) -> bool:
-        """The one rule of "do these classes match" (train, the window, batch predict, the
-        loop): the same kind, stored values and class names (any case), in the same order.
-        Colours and the unlabeled value do not count (a model never predicts "unlabeled")."""
-        return class_mismatch(self, other) is None
+        """The training rule: the same kind, stored values and class names (any case), in the
+        same order, so the classifier's rows are the other's classes (``to_index``). Colours
+        and the unlabeled value do not count (a model never predicts "unlabeled"). Whether a
+        model's predictions mean a folder's classes, in any order, is :func:`class_mismatch`."""
+        return self.same_values(other) \
+            and [n.casefold() for n in self.names] == [n.casefold() for n in other.names]
+
+    def same_class_set(self, other: LabelScheme) -> bool:
+        """The same kind and the same classes, each stored value with its name (any case), in
+        any order: the stored masks (and predictions) of one mean the other's classes, although
+        the classifier's rows may be in another order (Mask > Classes > Up/Down)."""
+        return self.kind == other.kind and _value_names(self) == _value_names(other)
+
+    def same_value_set(self, other: LabelScheme) -> bool:
+        """The same kind and stored values in any order, whatever the classes are called."""
+        return self.kind == other.kind and set(self.stored_values) == set(other.stored_values)
 
     def same_values(self, other: LabelScheme) -> bool:
         """The same kind and stored values, whatever the classes are called: one's stored masks
@@ -287,11 +299,19 @@ def describe_classes(scheme: LabelScheme) -> str:
     return f"{', '.join(scheme.names)} ({scheme.kind})"
 
 
-def class_mismatch(model: LabelScheme, target: LabelScheme) -> str | None:
-    """Why ``model``'s predictions are not ``target``'s classes; None when they are
-    (:meth:`LabelScheme.same_classes`)."""
-    if model.same_values(target) \
-            and [n.casefold() for n in model.names] == [n.casefold() for n in target.names]:
+def _value_names(scheme: LabelScheme) -> frozenset[tuple[int, str]]:
+    return frozenset((c.value, c.name.casefold()) for c in scheme.classes)
+
+
+def class_mismatch(model: LabelScheme, target: LabelScheme, *,
+                   renamed: bool = False) -> str | None:
+    """Why ``model``'s predictions (stored values) do not mean ``target``'s classes; None when
+    they do: the one rule of the window, batch predict and the loop. They do for the same
+    classes in any order (:meth:`LabelScheme.same_class_set`); with ``renamed`` (the model is
+    the target task's own, whose classes the task renamed since) for the same stored values
+    whatever their names. Training from such a model maps its classifier's rows by value or by
+    name (:meth:`LabelScheme.same_classes` is the training rule)."""
+    if model.same_class_set(target) or (renamed and model.same_value_set(target)):
         return None
     return (f"the model predicts {describe_classes(model)}, this folder's task labels "
             f"{describe_classes(target)}")
@@ -303,7 +323,7 @@ def adapt_labels(labels: np.ndarray, model_scheme: LabelScheme,
 
     Raises ``ValueError`` saying why when the model's classes cannot become the folder's.
     """
-    if model_scheme.same_values(target):
+    if model_scheme.same_value_set(target):  # stored values: a reorder changes none
         return labels
     convert = _conversion(model_scheme, target)
     if convert is None:
@@ -325,4 +345,4 @@ def _conversion(model_scheme: LabelScheme, target: LabelScheme):
 
 def adaptable(model_scheme: LabelScheme, target: LabelScheme) -> bool:
     """Whether :func:`adapt_labels` can put ``model_scheme``'s predictions in ``target``."""
-    return model_scheme.same_values(target) or _conversion(model_scheme, target) is not None
+    return model_scheme.same_value_set(target) or _conversion(model_scheme, target) is not None

@@ -16,7 +16,7 @@ A corrected or verified mask, or a mask with unsaved edits, is never replaced wi
 by itself never; from a key (Enter) only after ``confirm_replace(key)`` says yes (a question
 whose default answer keeps the strokes); the prediction dock's Accept button is the explicit ask.
 In a folder with a task, a model whose classes are not the task's (the one class rule,
-``core.folder.task.classes_mismatch``) has its predictions shown, never accepted into the masks.
+``ml.loop.folder_models.prediction_mismatch``) has its predictions shown, never accepted into the masks.
 """
 
 from __future__ import annotations
@@ -30,7 +30,6 @@ import numpy as np
 from PySide6.QtCore import QObject, Signal
 from PySide6.QtWidgets import QMessageBox
 
-from unet_desktop.core.folder.task import classes_mismatch
 from unet_desktop.core.folder.workspace import ImageState
 from unet_desktop.core.labels import LabelScheme, adapt_labels
 from unet_desktop.gui.editing.canvas import Canvas
@@ -42,6 +41,7 @@ from unet_desktop.gui.model.prediction_service import (
     neighbours_of,
     uncertainty_order,
 )
+from unet_desktop.ml.loop.folder_models import prediction_mismatch
 
 PREFETCH_RADIUS = 2
 __all__ = ["PredictionController", "adapt_labels", "may_replace_automatically"]
@@ -284,7 +284,7 @@ class PredictionController(QObject):
 
     def _model_fits(self, model: Any) -> bool:
         """Whether ``model``'s classes may label this folder (the one class rule)."""
-        return self._refused(model.meta.scheme) is None
+        return self._refused(model.meta.scheme, model.path) is None
 
     def has_strokes(self) -> bool:
         """Whether the mask on screen holds the user's work: unsaved edits, or a corrected or
@@ -311,15 +311,18 @@ class PredictionController(QObject):
         return box.clickedButton() is replace
 
     def _refusal(self, shown: ShownPrediction) -> str | None:
-        return self._refused(shown.scheme)
+        model = self.models.active  # the file of the model that made it, if still active
+        return self._refused(shown.scheme, model.path if model is not None
+                             and model.version == shown.version else None)
 
-    def _refused(self, scheme: LabelScheme) -> str | None:
-        """Why predictions in ``scheme`` must not become masks: in a folder with a task, the one
-        class rule (``core.folder.task.classes_mismatch``)."""
+    def _refused(self, scheme: LabelScheme, path: Any = None) -> str | None:
+        """Why predictions in ``scheme`` (of the model file ``path``) must not become masks: in
+        a folder with a task, the one class rule (``ml.loop.folder_models.prediction_mismatch``:
+        the task's own model renamed still fits)."""
         ws = self.session.workspace
         if ws is None or ws.task is None:
             return None
-        return classes_mismatch(scheme, ws.scheme)
+        return prediction_mismatch(ws.root, ws.task, path, scheme)
 
     # --- navigation -----------------------------------------------------------------------------
     def next_most_uncertain(self) -> str | None:

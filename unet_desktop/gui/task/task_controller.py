@@ -54,7 +54,7 @@ from unet_desktop.gui.task.task_actions import TaskActions
 from unet_desktop.gui.task.task_banner import TaskBanner
 from unet_desktop.gui.task.task_dialog import TaskDialog
 from unet_desktop.gui.training.training_commands import TrainingCommands
-from unet_desktop.ml.loop.folder_models import FolderModels, folder_models
+from unet_desktop.ml.loop.folder_models import FolderModels, folder_models, prediction_mismatch
 
 
 def _same_file(a: str | os.PathLike | None, b: str | os.PathLike | None) -> bool:
@@ -128,12 +128,13 @@ class TaskController(QObject):
         if self.versions_dialog is not None and ws.task is not None:
             self.versions_dialog.show_task(ws.task)
 
-    def refusal(self, model_scheme_: LabelScheme) -> str | None:
-        """Why predictions with ``model_scheme_``'s classes must not become this folder's masks."""
+    def refusal(self, model_scheme_: LabelScheme, path: Path | None = None) -> str | None:
+        """Why predictions with ``model_scheme_``'s classes (of the model file ``path``) must not
+        become this folder's masks (``ml.loop.folder_models.prediction_mismatch``)."""
         ws = self.session.workspace
         if ws is None or ws.task is None:
             return None
-        return classes_mismatch(model_scheme_, ws.scheme)
+        return prediction_mismatch(ws.root, ws.task, path, model_scheme_)
 
     def held_scheme(self) -> LabelScheme | None:
         """The scheme whose values the open folder's masks may hold, which new classes must
@@ -328,7 +329,7 @@ class TaskController(QObject):
         self._update_banner()
         ws = self.session.workspace
         if ws is None or ws.task is None or model is None or model.path is None \
-                or self.models.using_previous or self.refusal(model.meta.scheme):
+                or self.models.using_previous or self.refusal(model.meta.scheme, model.path):
             return
         if not ws.read_only:  # a model of the task put into use (switch, roll back, a run)
             self._record_in_use(model)
@@ -440,7 +441,7 @@ class TaskController(QObject):
 
     def _update_banner(self) -> None:
         model = self.models.active
-        reason = self.refusal(model.meta.scheme) if model is not None else None
+        reason = self.refusal(model.meta.scheme, model.path) if model is not None else None
         task = self.task
         text = ""
         if reason:
@@ -461,7 +462,10 @@ class TaskController(QObject):
         strokes (in the task's own classes) is not."""
         shown, model = self.prediction.shown, self.models.active
         scheme = shown.scheme if shown is not None else model.meta.scheme if model else None
-        reason = self.refusal(scheme) if scheme is not None else None
+        # the file of the model whose prediction is shown (the task's own may be renamed)
+        path = model.path if model is not None and (
+            shown is None or shown.version == model.version) else None
+        reason = self.refusal(scheme, path) if scheme is not None else None
         # the action stays enabled: Enter also finishes polygons; accept() refuses with the reason
         self.model_actions.accept_prediction.setStatusTip(
             f"Not available: {reason}" if reason else "Make the prediction the mask")

@@ -61,7 +61,7 @@ from unet_desktop.core.folder.task import (
     version_from_metadata,
 )
 from unet_desktop.core.io.model_header import model_metadata, model_scheme
-from unet_desktop.core.labels import LabelScheme
+from unet_desktop.core.labels import LabelScheme, class_mismatch
 from unet_desktop.core.progress import CancelToken
 
 KEEP_CANDIDATES = 3  # versions kept besides the model in use and its nearest ancestors
@@ -161,16 +161,22 @@ class FolderModels:
     def starting_point(self, current: Path | None, current_scheme: LabelScheme | None,
                        current_label: str = "") -> Start:
         """What the task's next model starts from: the model in use (``current``) when it
-        predicts the task's classes (the one class rule) or is the task's own model whose classes
-        the task renamed since, else the task's ``start_from`` (its classes mapped onto the
-        task's by name), else a new model from the ImageNet encoder."""
+        predicts the task's classes (the one class rule): as it is, or with its classifier's
+        rows mapped onto the task's classes by name when the task reordered them, or as the
+        task's own model whose classes the task renamed since (rows kept by value); else the
+        task's ``start_from`` (its classes mapped onto the task's by name), else a new model
+        from the ImageNet encoder."""
         task = self._required_task()
         label = current_label or (current.name if current is not None else "")
         if current is not None and current_scheme is not None \
                 and current_scheme.same_classes(task.scheme):
             return Start(current, False, False, f"fine-tunes {label}")
         if current is not None and current_scheme is not None \
-                and current_scheme.same_values(task.scheme) and self._is_ours(task, current):
+                and current_scheme.same_class_set(task.scheme):
+            return Start(current, True, False, f"fine-tunes {label}, its classes in the task's "
+                                               "order")
+        if current is not None and current_scheme is not None \
+                and current_scheme.same_value_set(task.scheme) and self._is_ours(task, current):
             return Start(current, False, True, f"fine-tunes {label}, its classes renamed as "
                                                "the task's")
         start = Path(task.start_from) if task.start_from else None
@@ -181,8 +187,7 @@ class FolderModels:
 
     def _is_ours(self, task: Task, path: Path) -> bool:
         """``path`` is the task's model in use or one of its versions."""
-        stored = stored_reference(self.root, path)
-        return stored == task.model or task.version_of(stored) is not None
+        return is_task_model(self.root, task, path)
 
     # --- planning and the queue -------------------------------------------------------------------
     def plan_run(self, kind: str, parent: Path | None) -> RunPlan:
@@ -441,10 +446,26 @@ def _with_validation_set(version: ModelVersion, validated: bool | None,
 
 
 def _fits(model_path: Path, task: Task) -> bool:
-    """``model_path`` predicts the stored values of ``task``'s classes (a rename aside: the
-    task's own model keeps its old names until a run carries the new ones)."""
+    """``model_path`` predicts the stored values of ``task``'s classes, in any order (a rename
+    aside: the task's own model keeps its old names until a run carries the new ones)."""
     scheme = model_scheme(model_path)
-    return scheme is None or scheme.same_values(task.scheme)
+    return scheme is None or scheme.same_value_set(task.scheme)
+
+
+def is_task_model(root: Path, task: Task, path: Path) -> bool:
+    """``path`` is ``task``'s model in use or one of its versions (``root``: the task's folder)."""
+    stored = stored_reference(root, path)
+    return stored == task.model or task.version_of(stored) is not None
+
+
+def prediction_mismatch(root: Path, task: Task, path: Path | None,
+                        scheme: LabelScheme) -> str | None:
+    """Why the predictions of the model ``path`` (of ``scheme``'s classes) must not become the
+    masks of ``task`` (in folder ``root``); None when they may: the one class rule
+    (``core.labels.class_mismatch``), the task's own model counting as the task's classes
+    after a rename."""
+    own = path is not None and is_task_model(root, task, Path(path))
+    return class_mismatch(scheme, task.scheme, renamed=own)
 
 
 def _lineage(task: Task, ancestors: int) -> set[str]:

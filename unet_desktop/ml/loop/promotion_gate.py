@@ -30,7 +30,7 @@ import numpy as np
 
 from unet_desktop.core.errors import FileError
 from unet_desktop.core.folder.learning_record import MIN_VALIDATION_IMAGES
-from unet_desktop.core.labels import STROKES_BELOW, LabelScheme
+from unet_desktop.core.labels import STROKES_BELOW, LabelScheme, class_mismatch
 from unet_desktop.core.progress import CancelToken
 from unet_desktop.ml.loop.loop_cache import BoundedCache, skipped
 from unet_desktop.ml.reports import GateReport
@@ -117,8 +117,9 @@ class PromotionGate:
         unvalidated = (f"not validated: {usable} usable validation image(s) so far, "
                        f"{MIN_VALIDATION_IMAGES} needed")
         # the one class rule: a parent of other classes (mapped by name) cannot label the task,
-        # so the first version that can is promoted; renamed classes are still the task's
-        if parent_meta is None or not (parent_meta.scheme.same_classes(self.scheme) or renamed):
+        # so the first version that can is promoted; reordered or renamed classes are the task's
+        if parent_meta is None \
+                or class_mismatch(parent_meta.scheme, self.scheme, renamed=renamed) is not None:
             return verdict(True, "first_model", "The first model of this folder's classes: "
                            "promoted" + ("." if judged >= MIN_VALIDATION_IMAGES
                                          else f", {unvalidated}."))

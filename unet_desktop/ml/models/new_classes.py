@@ -41,8 +41,17 @@ def class_mapping(parent: LabelScheme, new: LabelScheme) -> dict[int, int]:
             if name.casefold() in by_name}
 
 
-def replace_head(model: nn.Module, parent: LabelScheme, new: LabelScheme) -> ClassTransfer:
-    """Swap ``model.head`` for one with ``new``'s classes, in place; rows carried by name.
+def value_mapping(parent: LabelScheme, new: LabelScheme) -> dict[int, int]:
+    """New class index -> parent class index, for classes with the same stored value: the
+    task's own classes renamed and reordered keep their rows by what the masks store."""
+    by_value = {value: i for i, value in enumerate(parent.stored_values)}
+    return {i: by_value[value] for i, value in enumerate(new.stored_values) if value in by_value}
+
+
+def replace_head(model: nn.Module, parent: LabelScheme, new: LabelScheme,
+                 by_value: bool = False) -> ClassTransfer:
+    """Swap ``model.head`` for one with ``new``'s classes, in place; rows carried by name (or
+    ``by_value``: by stored value, for the task's own classes renamed).
 
     The fresh rows use PyTorch's default initialisation from the global generator: seed it
     first for a reproducible head.
@@ -52,7 +61,7 @@ def replace_head(model: nn.Module, parent: LabelScheme, new: LabelScheme) -> Cla
         raise ValueError(f"a {type(model).__name__} has no 1x1 'head' classifier to replace")
     head = nn.Conv2d(old.in_channels, new.num_classes, kernel_size=1, bias=old.bias is not None)
     head = head.to(device=old.weight.device, dtype=old.weight.dtype)
-    mapping = class_mapping(parent, new)
+    mapping = value_mapping(parent, new) if by_value else class_mapping(parent, new)
     with torch.no_grad():
         for new_index, parent_index in mapping.items():
             head.weight[new_index] = old.weight[parent_index]

@@ -3,7 +3,8 @@
 A fine-tune (``config.init``) loads its parent's file: the child sees its images as the parent
 did (input rule), keeps its training size and scale unless asked otherwise, and must have the
 masks' classes. A folder without a task guessed its class names, so the parent's names stand; a
-task's own classes renamed since (``renamed_classes``) are still the parent's; other classes
+task's own classes renamed since (``renamed_classes``) are still the parent's (its rows reordered
+by stored value if the task also reordered them); other classes
 need ``new_classes`` (the head's rows replaced by name, ``ml.models.new_classes``, every other
 weight kept). Without ``init`` a new architecture is built (ImageNet encoder by default).
 """
@@ -85,6 +86,9 @@ def starting_model(data: Workspace | SampleSet, cfg: TrainConfig) -> Start:
         if same_values and _names_unknown(data):
             data_scheme = meta.scheme  # a folder without a task: its names are guesses
         if same_values and cfg.renamed_classes:  # the task's own classes, renamed since
+            scheme = data_scheme
+        elif meta.scheme.same_value_set(data_scheme) and cfg.renamed_classes:  # and reordered
+            transfer = replace_head(model, meta.scheme, data_scheme, by_value=True)
             scheme = data_scheme
         if cfg.new_classes and not scheme.same_classes(data_scheme):
             torch.manual_seed(cfg.seed)  # the same fresh head rows on every process
