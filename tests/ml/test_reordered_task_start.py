@@ -65,3 +65,41 @@ def test_the_task_s_own_model_renamed_and_reordered_keeps_its_rows_by_value(
                                        renamed_classes=True))
     for row, source in enumerate((0, 1, 3, 2)):
         assert torch.equal(child.model.head.weight[row], parent.head.weight[source])
+
+
+def test_a_round_after_a_reorder_is_judged_against_the_task_s_model(tmp_path, model_file_factory):
+    """The round fine-tunes the reordered task's model (rows carried to the task's order) and the
+    gate compares it with that model, not as "the first model of these classes"."""
+    import numpy as np
+
+    from unet_desktop.core.folder.learning_record import record_path
+    from unet_desktop.core.labels import ClassInfo, LabelScheme
+    from unet_desktop.ml.loop.learning_loop import LearningLoop, LoopSettings, RoundPlan
+
+    pet, bg, border = (ClassInfo("pet", (255, 0, 0), 1), ClassInfo("bg", (0, 0, 255), 2),
+                       ClassInfo("border", (255, 255, 0), 3))
+    before = LabelScheme("multiclass", (pet, bg, border))
+    parent_file, _ = model_file_factory(before)
+    parent, _ = load_model_file(parent_file)
+    reordered = LabelScheme("multiclass", (bg, pet, border))
+
+    def pair(i):
+        rng = np.random.default_rng(i)
+        yy, xx = np.mgrid[:40, :48]
+        d2 = (yy - 12 - i % 15) ** 2 + (xx - 14 - (3 * i) % 20) ** 2
+        image = (rng.normal(60, 20, (40, 48, 3)) + (d2 < 64)[..., None] * 120).clip(0, 255)
+        return image.astype(np.uint8), np.where(d2 < 49, 1, np.where(d2 < 81, 3, 2)).astype(
+            np.uint8)
+
+    pairs = {f"img_{i}.png": pair(i) for i in range(4)}
+    loop = LearningLoop(reordered, record_path(tmp_path), pairs.__getitem__,
+                        LoopSettings(epochs=1, size=32, batch_size=4, device="cpu", lr=1e-12))
+    loop.set_every_k(2)
+    for name in pairs:
+        loop.note_corrected(name)
+    result = list(loop.run_round(RoundPlan(parent_file, tmp_path / "v1.safetensors")))[-1]
+    assert result.gate == "validation"  # judged against the task's model
+    child, meta = load_model_file(result.model_path)
+    assert meta.scheme.names == ["bg", "pet", "border"]
+    for row, source in enumerate((1, 0, 2)):
+        assert torch.allclose(child.head.weight[row], parent.head.weight[source], atol=1e-4)
