@@ -48,12 +48,12 @@ def test_predict_counts_image_files_not_slices(tmp_path, stack_and_png, capsys):
     out = tmp_path / "out"
     assert predict(stack_and_png, out, model) == 0
     summary = capsys.readouterr().out
-    assert "2 predicted, 0 skipped, 0 unreadable of 2 images (slices: 6 predicted, " \
-        "0 skipped, 0 unreadable)" in summary
+    assert "2 predicted, 0 skipped, 0 failed of 2 images (slices: 6 predicted, " \
+        "0 skipped, 0 failed)" in summary
     assert sorted(p.name for p in out.glob("*.*") if p.suffix != ".json") == \
         ["a.png", "stack.tif"]
     assert predict(stack_and_png, out, model) == 0  # up to date
-    assert "0 predicted, 2 skipped, 0 unreadable of 2 images" in capsys.readouterr().out
+    assert "0 predicted, 2 skipped, 0 failed of 2 images" in capsys.readouterr().out
 
 
 def test_predict_says_why_it_kept_a_mask_it_did_not_write(tmp_path, stack_and_png, capsys):
@@ -71,7 +71,7 @@ def test_predict_says_why_it_kept_a_mask_it_did_not_write(tmp_path, stack_and_pn
     (stack_and_png / "stack.tif").unlink()
     assert predict(stack_and_png, out, model) == 2  # nothing predicted, nothing up to date
     captured = capsys.readouterr()
-    assert "0 predicted, 1 skipped, 0 unreadable of 1 image " in captured.out
+    assert "0 predicted, 1 skipped, 0 failed of 1 image " in captured.out
     assert "not written by unet-desktop" in captured.err
     assert "no image could be predicted (existing masks kept" in captured.err
 

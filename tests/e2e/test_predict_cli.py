@@ -50,7 +50,7 @@ def test_predict_folder_with_a_broken_file(model_file, image_folder, tmp_path, c
     captured = capsys.readouterr()
     assert code == 0
     assert "truncated.png" in captured.err and "warning" in captured.err
-    assert "4 predicted, 0 skipped, 1 unreadable of 5 images" in captured.out
+    assert "4 predicted, 0 skipped, 1 failed of 5 images" in captured.out
     mask = read_mask(out / "photo_2.png", trimap_scheme())
     assert mask.shape == (33, 61) and set(np.unique(mask)) <= {1, 2, 3}
     assert read_mask(out / "gray.png", trimap_scheme()).shape == (20, 30)
@@ -59,7 +59,7 @@ def test_predict_folder_with_a_broken_file(model_file, image_folder, tmp_path, c
     code = main(["predict", str(image_folder), "--out", str(out), "--model", str(model_file),
                  "--device", "cpu"])
     assert code == 0  # nothing left to do is not an error
-    assert "0 predicted, 4 skipped, 1 unreadable" in capsys.readouterr().out
+    assert "0 predicted, 4 skipped, 1 failed" in capsys.readouterr().out
 
 
 def test_predict_one_image_in_tile_mode(model_file, image_folder, tmp_path, capsys):
@@ -167,7 +167,7 @@ def test_predict_runs_the_windows_batch_job_and_survives_out_of_memory(
     captured = capsys.readouterr()
     assert code == 0 and sizes[0] == 2 and set(sizes[1:]) == {1}
     assert "warning: Out of memory on cpu: retrying with batch size 2 -> 1" in captured.err
-    assert "4 predicted, 0 skipped, 1 unreadable of 5 images" in captured.out
+    assert "4 predicted, 0 skipped, 1 failed of 5 images" in captured.out
 
 
 def test_predict_refuses_the_input_folders_own_mask_folder(model_file, image_folder, capsys):

@@ -56,7 +56,7 @@ def test_full_disk_at_the_record_names_it_and_counts_the_masks(model_file, image
     error = next(line for line in captured.err.splitlines() if "error:" in line)
     assert str(out / "unet-desktop-predictions.json") in error
     assert "No space left on device" in error
-    assert "3 predicted, 0 skipped, 0 unreadable of 3 images" in captured.out
+    assert "3 predicted, 0 skipped, 0 failed of 3 images" in captured.out
     assert sorted(p.name for p in out.glob("photo_*.png")) == [f"photo_{i}.png" for i in range(3)]
 
     monkeypatch.undo()  # space is back: the rerun knows the masks it wrote (the journal)

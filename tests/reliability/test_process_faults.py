@@ -138,7 +138,7 @@ def test_batch_predict_killed_midway_leaves_whole_masks_and_resumes(tmp_path, no
     assert main(args) == 0  # the rerun resumes
     summary = capsys.readouterr().out
     done = len(finished)
-    assert f"{N_IMAGES - done} predicted, {done} skipped, 0 unreadable of {N_IMAGES}" in summary
+    assert f"{N_IMAGES - done} predicted, {done} skipped, 0 failed of {N_IMAGES}" in summary
     assert [p.name for p in _masks(out)] == names
     for path in _masks(out):
         read_mask(path, trimap_scheme(), shape=(SIZE[1], SIZE[0]))

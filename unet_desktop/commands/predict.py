@@ -89,15 +89,15 @@ class FileTally:
         return files_with(self.statuses, status)
 
     def summary(self) -> str:
-        """``2 predicted, 0 skipped, 0 unreadable of 2 images``, and the slices if any image
-        was a stack."""
+        """``2 predicted, 0 skipped, 0 failed of 2 images`` (failed: not read, or its mask not
+        written; each named in a warning), and the slices if any image was a stack."""
         n = len(self.statuses)
         text = (f"{self.files('predicted')} predicted, {self.files('skipped')} skipped, "
-                f"{self.files('failed')} unreadable of {n} image{'s' * (n != 1)}")
+                f"{self.files('failed')} failed of {n} image{'s' * (n != 1)}")
         if sum(self.slices.values()) == n:  # no stack
             return text
         return (f"{text} (slices: {self.slices['predicted']} predicted, "
-                f"{self.slices['skipped']} skipped, {self.slices['failed']} unreadable)")
+                f"{self.slices['skipped']} skipped, {self.slices['failed']} failed)")
 
 
 def run(args: argparse.Namespace) -> int:
