@@ -2,8 +2,9 @@
 
 :class:`ClassEditor` owns the class list being edited; the table mirrors it. Binary and trimap
 tasks have fixed classes (rename and recolour them); a multi-class task also adds, removes and
-reorders classes (the order is the model's output order; the stored value stays with its
-class, so masks keep their meaning). "Sparse labels" keeps pixels nobody painted unlabeled,
+reorders classes (the order is the model's output order, and the next model takes the rows of
+the model in use in the new order; the stored value stays with its class, so masks and the
+model's predictions keep their meaning). "Sparse labels" keeps pixels nobody painted unlabeled,
 stored as the unlabeled value (docs/sparse-labels.md).
 """
 
