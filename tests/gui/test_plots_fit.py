@@ -47,8 +47,7 @@ def test_every_plot_is_readable_in_a_1600x1000_window(qtbot):
     panel.show_status("Promoted: Dice 0.912 >= 0.884 of the model in use on 2 validation "
                       "images.")
     panel.setVisible(True)
-    dock.show()
-    dock.training_started.emit()  # the window gives the dock its height
+    dock.reveal()  # the window gives the dock its height
     qtbot.wait(50)
     for plot in (dock.loss_plot, dock.metric_plot, panel.plot):
         assert plot.height() >= READABLE_PX and plot.width() >= READABLE_PX, plot.size()

@@ -13,7 +13,7 @@ from __future__ import annotations
 import logging
 from pathlib import Path
 
-from PySide6.QtCore import Qt, QTimer
+from PySide6.QtCore import QPoint, QRect, Qt, QTimer
 from PySide6.QtGui import QAction, QCloseEvent
 from PySide6.QtWidgets import QApplication, QFileDialog, QMainWindow, QMessageBox, QWidget
 
@@ -61,6 +61,15 @@ APP_TITLE = "unet-desktop"
 MESSAGE_MS = 10_000
 TRAINING_DOCK_HEIGHT = 270
 SHUTDOWN_S = 10.0  # how long closing waits for the running job's step
+
+
+def moved_inside(frame: QRect, available: QRect) -> QPoint:
+    """Where a window's ``frame`` goes to lie inside ``available`` (a screen's area without
+    panels): moved as little as it takes; a frame larger than the area keeps its top-left
+    corner on the area's."""
+    x = max(available.left(), min(frame.left(), available.right() + 1 - frame.width()))
+    y = max(available.top(), min(frame.top(), available.bottom() + 1 - frame.height()))
+    return QPoint(x, y)
 
 
 class MainWindow(QMainWindow):
@@ -224,14 +233,34 @@ class MainWindow(QMainWindow):
         self.prediction.status_changed.connect(dock.show_status)
         self.model_commands.model_label_changed.connect(dock.show_model)
         self.training_commands.entry_changed.connect(self._on_entry_changed)
-        self.training_dock.training_started.connect(  # curves under the canvas, not over it
-            lambda: self.resizeDocks([self.training_dock], [TRAINING_DOCK_HEIGHT],
-                                     Qt.Orientation.Vertical))
+        self.training_dock.reveal_requested.connect(self.reveal_training_dock)
         a.accept_prediction.triggered.connect(self._on_enter)
         a.next_uncertain.triggered.connect(self.prediction.next_most_uncertain)
         dock.accept_requested.connect(self.prediction.accept)
         dock.next_uncertain_requested.connect(self.prediction.next_most_uncertain)
         self.models.model_changed.connect(self._freeze_long_lived_objects)
+
+    def reveal_training_dock(self) -> None:
+        """Show the training dock (a fine-tune, a learning round or its curve) under the canvas
+        at TRAINING_DOCK_HEIGHT, not over most of it; when its minimum width widens the window,
+        the window moves back inside its screen."""
+        dock = self.training_dock
+        dock.show()
+        dock.raise_()
+        self.resizeDocks([dock], [TRAINING_DOCK_HEIGHT], Qt.Orientation.Vertical)
+        QTimer.singleShot(0, self._keep_inside_screen)  # once the dock's content is laid out
+
+    def _keep_inside_screen(self) -> None:
+        """Move the window back inside its screen's available area (a dock widened it)."""
+        screen = self.screen()
+        if screen is None or not self.isVisible() or self.isMaximized() or self.isFullScreen():
+            return
+        frame = self.frameGeometry()
+        frame.setWidth(frame.width() + max(0, self.minimumWidth() - self.width()))  # resizing
+        frame.setHeight(frame.height() + max(0, self.minimumHeight() - self.height()))
+        inside = moved_inside(frame, screen.availableGeometry())
+        if inside != frame.topLeft():
+            self.move(inside)
 
     def _freeze_long_lived_objects(self, model) -> None:
         """Once the first model has loaded (torch imported), garbage collections skip every

@@ -127,7 +127,7 @@ class LearningController(QObject):
         if self.enabled and not ws.read_only:  # corrected meanwhile (loop off, recovered edits)
             self._note_labelled(ws)
             self._request_untrained(ws)
-            self.training_dock.show()  # the curve so far
+            self.training_dock.reveal()  # the curve so far
             QTimer.singleShot(0, self.start_round)  # once the folder's model is in use
         self.panel.set_settings_editable(not ws.read_only, read_only_reason(ws) or "")
         self._show_record()
@@ -178,8 +178,7 @@ class LearningController(QObject):
             self._show_record()
             self.panel.show_status("Learning as you correct is off.")
             return
-        self.training_dock.show()
-        self.training_dock.raise_()
+        self.training_dock.reveal()
         self._show_record()
         self.panel.show_status("Learning as you correct: a short round of fine-tuning follows "
                                "each corrected image.")

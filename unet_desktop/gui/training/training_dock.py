@@ -154,6 +154,9 @@ class TrainingDock(QDockWidget):
     """Live curves, rate, time left and Cancel for one training run at a time."""
 
     training_started = Signal()
+    # shown for a run or the learning loop's curve: the window gives it its height
+    # (MainWindow.reveal_training_dock)
+    reveal_requested = Signal()
     model_trained = Signal(str)  # path of the new model file (hot-swap it in)
     training_finished = Signal(object)  # the FinalReport (None if the run failed)
     training_failed = Signal(str)
@@ -237,6 +240,10 @@ class TrainingDock(QDockWidget):
     def running(self) -> bool:
         return self.job is not None and not self.job.finished
 
+    def reveal(self) -> None:
+        """Show the dock (its curves, a run's progress) at the height the window gives it."""
+        self.reveal_requested.emit()
+
     def start(self, workspace: Any, config: Any) -> Job | None:
         """Train on ``workspace``'s corrected/verified images; None if a run is going."""
         if self.running:
@@ -260,7 +267,7 @@ class TrainingDock(QDockWidget):
             name="fine-tune", on_progress=self._on_report, on_error=self._on_failed,
             on_finished=self._on_finished)
         self._show_running(True)
-        self.show()
+        self.reveal()
         self.training_started.emit()
         return self.job
 
