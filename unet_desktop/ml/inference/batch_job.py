@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from unet_desktop.core.io.paths import same_folder
+from unet_desktop.core.labels import class_mismatch
 from unet_desktop.ml.inference.prediction_options import PredictionOptions
 
 Protect = Callable[[Path, str], bool]  # (workspace root, image key) -> leave its mask alone
@@ -210,7 +211,8 @@ def _parents_mask_folder(folder: Path) -> list[Path]:
 
 
 def _fits(ws: Any, model_scheme: Any) -> bool:
-    """The one class rule where the folder's classes are named by its task; a folder without
-    one has its classes guessed from its masks: the kind and stored values must agree."""
-    return model_scheme.same_classes(ws.scheme) if ws.task is not None \
+    """The one class rule where the folder's classes are named by its task (any order: the
+    predictions are stored values); a folder without one has its classes guessed from its
+    masks: the kind and stored values must agree."""
+    return class_mismatch(model_scheme, ws.scheme) is None if ws.task is not None \
         else model_scheme.same_values(ws.scheme)
