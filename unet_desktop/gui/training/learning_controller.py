@@ -28,6 +28,8 @@ folder where it is on, starts a round when a corrected image is in none of the t
 newest version learnt it (corrected again while learning was off). A window that only reads its
 folder changes none of the loop's settings (they are the folder's). A finished run never prunes the
 files of the models the window holds (current and previous: C and Roll Back go to them).
+A round's progress shows in the training dock's status line too, where Cancel Training stops it:
+it keeps nothing, and what it took goes into the round that the next saved correction starts.
 """
 
 from __future__ import annotations
@@ -88,6 +90,7 @@ class LearningController(QObject):
         self.refreshed: list[str] = []  # the images predicted again after the last promotion
         self._started_from: dict[str, ShownPrediction] = {}  # the image on screen's
         self._refresh_version: str | None = None  # refresh once this version is in use
+        self._held = False  # a round was cancelled (Cancel Training): none until the next save
         self.panel = LearningPanel()
         training_dock.add_plot(self.panel, stretch=2)  # the loop's curve is what one reads
         action.toggled.connect(self._on_toggled)
@@ -115,6 +118,7 @@ class LearningController(QObject):
         if self.round_job is not None:
             self.round_job.cancel()  # its folder is gone; its result is dropped
         self._started_from.clear()
+        self._held = False
         ws = self.session.workspace
         try:
             self.loop = LearningLoop(ws.scheme, record_path(ws.root), _pair_loader(ws),
@@ -169,6 +173,7 @@ class LearningController(QObject):
             self._show_toggle(loop.record.enabled)
             self.error.emit(f"Cannot change learning as you correct: {exc}")
             return
+        self._held = False
         if on:  # what was corrected before counts too (every k-th for validation)
             self._note_labelled(ws)
             self._request_untrained(ws)
@@ -260,6 +265,7 @@ class LearningController(QObject):
         if self.running:
             self.panel.show_status(f"{key} goes into the next round (one is running).")
         else:
+            self._held = False
             self.start_round()
 
     def _score(self, loop: LearningLoop, ws: Any, shown: ShownPrediction) -> None:
@@ -285,19 +291,20 @@ class LearningController(QObject):
         """Submit a round from the model in use (None if one runs, or nothing asks for one)."""
         loop = self.loop
         if not self.enabled or self.running or self.worker.stopping or self.models.loading \
-                or not loop.round_requested or self.tasks.ensure_task() is None:
+                or self._held or not loop.round_requested or self.tasks.ensure_task() is None:
             return None  # a model about to load: the round starts from it once it is in use
         owner = self.tasks.owner
         running = owner.running
         if running is not None:
-            self.panel.show_status(f"The next round waits for {running.name} to finish training.")
+            self._show_round(f"The next learning round waits for {running.name} to finish "
+                             "training.")
             return None
         try:
             start = self.models.start_in(owner)
             run = owner.plan_run("loop", start.path)
             owner.begin(run)
         except (FileError, RunBusy) as exc:
-            self.panel.show_status(f"No round now: {exc}")
+            self._show_round(f"No learning round now: {exc}")
             return None
         description = start.origin
         plan = RoundPlan(start.path, run.out, run.name, self.tasks.task.scale,
@@ -306,22 +313,38 @@ class LearningController(QObject):
         results: list[Any] = []  # this round's RoundResult, once it came
         self.round_job = self.worker.submit(
             lambda token: _round_steps(loop, plan, owner, run, token), Priority.BACKGROUND,
-            name="learning round", on_progress=lambda r: self._on_round_report(r, results),
+            name="learning round",
+            on_progress=lambda r: self._on_round_report(r, results, run.name),
             on_error=lambda msg: self.error.emit(f"A learning round failed: {msg}"),
             on_finished=lambda job: self._on_round_finished(job, loop, run, results))
-        self.panel.show_status(f"Round {run.name}: {description}, on the corrected images...")
+        self._show_round(f"Learning round {run.name}: {description}, on the corrected "
+                         "images...", running=True)
         return self.round_job
 
-    def _on_round_report(self, report: Any, results: list[Any]) -> None:
+    def cancel_round(self) -> None:
+        """Cancel Training during a round: it stops after its current step and keeps nothing;
+        the next round starts with the next saved correction (and takes what this one took)."""
+        if self.running:
+            self._held = True
+            self.round_job.cancel()
+
+    def _show_round(self, text: str, running: bool = False) -> None:
+        """A round's progress in the panel and in the training dock's status line, where Cancel
+        stops it while it runs."""
+        self.panel.show_status(text)
+        self.training_dock.show_round(text, self.cancel_round if running else None)
+
+    def _on_round_report(self, report: Any, results: list[Any], name: str) -> None:
         if isinstance(report, RoundResult):
             results.append(report)
         elif isinstance(report, SkippedPair):
             self.message.emit(f"The learning round skips {report.key}: {report.message}")
         elif isinstance(report, StepReport):
-            self.panel.show_status(f"Round: step {report.step}, loss {report.loss:.3f}")
+            self._show_round(f"Learning round {name}: step {report.step}, loss "
+                             f"{report.loss:.3f}", running=True)
         elif isinstance(report, GateReport):
-            self.panel.show_status(f"Round: judging the new version on validation image "
-                                   f"{report.done} / {report.total}")
+            self._show_round(f"Learning round {name}: judging the new version on validation "
+                             f"image {report.done} / {report.total}", running=True)
 
     def _on_round_finished(self, job: Job, loop: LearningLoop, run: RunPlan,
                            results: list[Any]) -> None:
@@ -361,10 +384,11 @@ class LearningController(QObject):
         if loop is self.loop:
             if result is not None:
                 self._show_record()  # the tips name the new version
-                self.panel.show_status(result.reason)
-            elif job.state == FAILED:
-                self.panel.show_status(f"The last round failed: {job.error}")
+            self._show_round(_round_outcome(run.name, result, job, self._held))
             self.round_finished.emit(result)
+        else:
+            self.training_dock.show_round(f"Learning round {run.name} of {run.root.name} "
+                                          "ended (that folder is no longer open).")
         self.start_round()  # the corrections that came meanwhile (or the open folder's)
 
     def _on_model_changed(self, model: Any) -> None:
@@ -387,6 +411,17 @@ class LearningController(QObject):
                           not in LABELLED_STATES and not self.session.is_dirty(k)][:REFRESH_LIMIT]
         self.service.prefetch(self.refreshed)
         return self.refreshed
+
+
+def _round_outcome(name: str, result: RoundResult | None, job: Job, held: bool) -> str:
+    """How round ``name`` ended, for the panel and the dock's status line."""
+    if job.state == FAILED:
+        return f"Learning round {name} failed: {job.error}"
+    if result is None or result.gate == "cancelled":
+        after = (" The next correction you save starts a new round (or turn Learn as I Correct "
+                 "off)." if held else "")
+        return f"Learning round {name} cancelled; nothing kept.{after}"
+    return f"Learning round {name}: {result.reason}"
 
 
 def _round_steps(loop: LearningLoop, plan: RoundPlan, owner: FolderModels, run: RunPlan,

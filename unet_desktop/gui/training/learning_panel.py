@@ -42,7 +42,7 @@ VERSION_COLORS = ("#4c9be8", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564
                   "#7f7f7f", "#bcbd22", "#17becf")
 EMPTY_IMAGES = 10  # the image axis before the first points
 TARGET_LABEL_ROOM = 0.1  # above 1.0 on the score axis: a target of 0.95 keeps its label whole
-TEXT_WIDTH = 230  # px of the column beside the plot: estimate, target, validation, status
+TEXT_WIDTH = 230  # px of the column beside the plot: status, estimate, target, validation
 TARGET_TIP = "The score the moving average should reach"
 EVERY_K_TIP = "One corrected image in every k is kept out of training to judge each new version"
 
@@ -139,9 +139,9 @@ class LearningPanel(QWidget):
         controls.addRow("Target:", self.target_spin)
         controls.addRow("Validation:", self.k_spin)
         text = QVBoxLayout()  # beside the plot: the plot keeps the dock's height
+        text.addWidget(self.status_label)  # first: a round's progress, above a long estimate
         text.addWidget(self.estimate_label)
         text.addLayout(controls)
-        text.addWidget(self.status_label)
         text.addStretch(1)
         inner = QWidget()
         inner.setLayout(text)

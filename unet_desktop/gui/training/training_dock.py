@@ -3,12 +3,15 @@
 Training loss per step, validation mIoU and mean Dice per epoch (with the parent model's mIoU on
 the same validation images as a dashed line), images/s and time left. Cancel stops within one
 step and keeps the best model so far. When the run ends the dock says whether the new model
-validates better or worse than its parent and emits ``model_trained(path)``.
+validates better or worse than its parent and emits ``model_trained(path)``. A learning round
+(``learning_controller``) writes its progress in the same status line (:meth:`show_round`), and
+Cancel stops it while it runs.
 """
 
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from typing import Any
 
 import pyqtgraph as pg
@@ -168,6 +171,7 @@ class TrainingDock(QDockWidget):
         self.worker = worker
         self.job: Job | None = None
         self.final: Any = None
+        self._cancel_round: Callable[[], None] | None = None  # while a learning round runs
         self.skipped: list[str] = []  # "<file>: <reason>" of pairs the run left out
         self._val_images: int | None = None  # held-out images, from the run's SplitReport
         self._planned_epochs = EMPTY_STEPS  # the epoch axis spans up to PLANNED_EPOCHS_SHOWN of them
@@ -244,6 +248,16 @@ class TrainingDock(QDockWidget):
         """Show the dock (its curves, a run's progress) at the height the window gives it."""
         self.reveal_requested.emit()
 
+    def show_round(self, status: str, cancel: Callable[[], None] | None = None) -> None:
+        """A learning round's ``status`` in the dock's status line; Cancel calls ``cancel``
+        while it is given (the round runs). The dock's own fine-tune keeps the line while it
+        runs."""
+        if self.running:
+            return
+        self._cancel_round = cancel
+        self.status_label.setText(status)
+        self.cancel_button.setEnabled(cancel is not None)
+
     def start(self, workspace: Any, config: Any) -> Job | None:
         """Train on ``workspace``'s corrected/verified images; None if a run is going."""
         if self.running:
@@ -262,6 +276,7 @@ class TrainingDock(QDockWidget):
         self.result_label.setText("")
         self.status_label.setText("Preparing the training images...")
         self._redraw()
+        self._cancel_round = None  # a fine-tune cancels a running round (the folder's owner)
         self.job = self.worker.submit(
             training_job(workspace, config, self.message.emit), Priority.BACKGROUND,
             name="fine-tune", on_progress=self._on_report, on_error=self._on_failed,
@@ -272,11 +287,16 @@ class TrainingDock(QDockWidget):
         return self.job
 
     def cancel(self) -> None:
-        """Stop within one step; the best model so far stays saved."""
+        """Stop within one step; the best model so far stays saved (a learning round keeps
+        nothing)."""
         if self.running:
             self.job.cancel()
-            self.status_label.setText("Cancelling...")
-            self.cancel_button.setEnabled(False)
+        elif self._cancel_round is not None:
+            self._cancel_round()
+        else:
+            return
+        self.status_label.setText("Cancelling...")
+        self.cancel_button.setEnabled(False)
 
     def _on_report(self, report: Any) -> None:
         if isinstance(report, SkippedPair):  # reported once; the run goes on without it
