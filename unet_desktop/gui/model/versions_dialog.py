@@ -129,7 +129,8 @@ class VersionsDialog(QDialog):
         self._files = [v.file for v in versions]
         self._in_use = task.model
         self.title.setText(f"Task <b>{task.name}</b>: {len(versions)} model version(s); "
-                           "double-click one (or select it and Use) to predict with it.")
+                           f"double-click one (or select it and press "
+                           f"{self.use_button.text()}) to predict with it.")
         self.table.setRowCount(len(versions))
         for row, v in enumerate(versions):
             cells = (v.name, trained_text(v.created), _parent_name(task, v),

@@ -42,6 +42,7 @@ VERSION_COLORS = ("#4c9be8", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564
                   "#7f7f7f", "#bcbd22", "#17becf")
 EMPTY_IMAGES = 10  # the image axis before the first points
 TARGET_LABEL_ROOM = 0.1  # above 1.0 on the score axis: a target of 0.95 keeps its label whole
+LEGEND_SIZE = "7pt"
 TEXT_WIDTH = 230  # px of the column beside the plot: status, estimate, target, validation
 TARGET_TIP = "The score the moving average should reach"
 EVERY_K_TIP = "One corrected image in every k is kept out of training to judge each new version"
@@ -100,20 +101,24 @@ class LearningPanel(QWidget):
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.plot = titled_plot("Learning curve", "Starting prediction vs your saved mask, per "
-                                "corrected image: their agreement and the pixels you changed")
+                                "corrected image: their agreement (avg: its moving average "
+                                f"over the last {AVERAGE_WINDOW}) and the share of labelled "
+                                "pixels you changed")
         self.plot.setLabel("bottom", "corrected image")
         self.plot.setLabel("left", "agreement / changed")
-        self.plot.addLegend(offset=(-5, 5))
+        # short names, small type: the legend fits the plot at PLOT_MIN_WIDTH (the y label
+        # and the tooltip say the rest)
+        self.plot.addLegend(offset=(-5, 5), labelTextSize=LEGEND_SIZE, horSpacing=4)
         self.plot.setYRange(0.0, 1.0 + TARGET_LABEL_ROOM, padding=0)
         self.plot.setLimits(xMin=0)
         self.plot.setXRange(0, EMPTY_IMAGES, padding=0.02)
         self.points = pg.ScatterPlotItem(size=8, hoverable=True, tip=self._tip, name="agreement")
         self.plot.addItem(self.points)
         self.average_curve = self.plot.plot([], [], pen=pg.mkPen("#444444", width=2),
-                                            name=f"agreement, last {AVERAGE_WINDOW}")
+                                            name=f"avg of {AVERAGE_WINDOW}")
         self.changed_curve = self.plot.plot([], [], pen=pg.mkPen("#d62728", width=1),
                                             symbol="x", symbolSize=7, symbolPen="#d62728",
-                                            name="changed fraction")
+                                            name="changed")
         self.target_line = pg.InfiniteLine(
             angle=0, movable=False, pen=pg.mkPen("#2ca02c", style=Qt.PenStyle.DashLine),
             label="target", labelOpts={"position": 0.02, "anchors": [(0, 1), (0, 1)]})  # above it
