@@ -69,10 +69,15 @@ class Journal:
         """
         line = json.dumps(entry, ensure_ascii=False) + "\n"
         self.path.parent.mkdir(parents=True, exist_ok=True)
-        with open(self.path, "ab") as f:
-            if os.fstat(f.fileno()).st_size == 0:
+        with open(self.path, "a+b") as f:
+            size = os.fstat(f.fileno()).st_size
+            if size == 0:
                 self._id = uuid.uuid4().hex
                 line = json.dumps({HEADER_KEY: self._id}) + "\n" + line
+            else:  # a line torn by a full disk or a kill stays alone: this one is not glued on
+                f.seek(size - 1)
+                if f.read(1) != b"\n":
+                    line = "\n" + line
             # a file name not UTF-8 (os.fsdecode: \udcXX) goes in as a JSON escape, read back whole
             f.write(line.encode("utf-8", "backslashreplace"))
 

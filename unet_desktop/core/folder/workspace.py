@@ -94,6 +94,7 @@ class Workspace:
         self.invalid: dict[str, str] = LockedDict()  # key -> why its mask file is not usable
         self.lock_holder: LockHolder | None = None  # who writes the folder when not us
         self._writer_lock: FolderLock | None = None
+        self._root_identity = _identity(scan.root)  # a save checks the folder is still there
         self._seen = SeenMasks()
 
     # --- opening -----------------------------------------------------------------------------
@@ -254,6 +255,7 @@ class Workspace:
         if self.read_only:
             raise MaskError(target, self._refusal)
         with self._lock:  # journal, mask and record together: a fold never splits them
+            self._refuse_a_moved_root(target, MaskError)
             try:
                 self.mask_dir.mkdir(parents=True, exist_ok=True)
             except OSError as exc:
@@ -284,6 +286,15 @@ class Workspace:
             self.invalid.pop(key, None)  # written in this scheme
             self._record(entry, state, model_version, uncertainty)
         return target
+
+    def _refuse_a_moved_root(self, target: Path, error: type[FileError]) -> None:
+        """Raise ``error`` naming ``target`` when the folder was renamed, moved or deleted since
+        it was opened (a save re-created the old path as an empty folder holding only the mask
+        and a manifest; the moved folder never got the edit)."""
+        if self._root_identity is not None and _identity(self.root) != self._root_identity:
+            raise error(target, f"the folder {self.root} was renamed, moved or deleted since it "
+                                "was opened (or its drive was disconnected): open it again "
+                                "where it is now")
 
     def neighbour_slice(self, key: str, step: int = -1) -> str | None:
         """The key of the slice ``step`` slices from ``key`` in the same stack (-1: the
@@ -387,4 +398,14 @@ class Workspace:
         if self.read_only:
             raise FileError(self.manifest_path, self._refusal)
         with self._lock:  # every journalled save is recorded in memory by now
+            self._refuse_a_moved_root(self.manifest_path, FileError)
             self._manifest.write(self.to_manifest())
+
+
+def _identity(path: Path) -> tuple[int, int] | None:
+    """(device, inode) of ``path``, None when it cannot be read."""
+    try:
+        st = os.stat(path)
+    except OSError:
+        return None
+    return st.st_dev, st.st_ino
