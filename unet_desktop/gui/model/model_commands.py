@@ -82,6 +82,7 @@ class ModelCommands(QObject):
         models.load_failed.connect(self._on_load_failed)
         models.message.connect(self.message)
         models.device_changed.connect(self._on_device_changed)
+        models.loading_changed.connect(self.refresh_rollback)
         self._on_model_changed(models.active)
 
     # --- loading --------------------------------------------------------------------------------
@@ -249,14 +250,20 @@ class ModelCommands(QObject):
         return ok
 
     def refresh_rollback(self) -> None:
-        """Roll Back is there while a previous model is in memory or the task knows the parent
-        of the model in use."""
-        self.actions.rollback.setEnabled(self.models.slots.previous is not None
+        """Roll Back is there while a previous model is in memory, the task knows the parent
+        of the model in use, or a model is loading to replace the one in use."""
+        m = self.models
+        self.actions.rollback.setEnabled(m.slots.previous is not None
+                                         or (m.loading and m.slots.current is not None)
                                          or self.fallback_previous() is not None)
 
     def rollback(self) -> bool:
         """Make the previous model current again; the rejected one becomes previous. Without
-        one in memory (the folder was reopened), load the parent version of the task's model."""
+        one in memory (the folder was reopened), load the parent version of the task's model.
+        While a model is loading (a round's version just promoted, recorded in the task as in
+        use), that load is dropped and the model in use stays (the task records it again)."""
+        if self.models.loading:
+            return self.models.rollback()
         if self.models.slots.previous is None:
             parent = self.fallback_previous()
             if parent is None:

@@ -46,6 +46,16 @@ class LoadedModel:
         return f"{name} ({self.version})"
 
 
+@dataclass(eq=False)
+class PendingLoad:
+    """A load asked for and not finished: the worker installs its model unless Roll Back
+    dropped it first (both under :class:`ModelSlots`' lock, so exactly one of them happens)."""
+
+    target: Path
+    dropped: bool = False
+    installed: bool = False
+
+
 class ModelSlots:
     """Current and previous model and which of them predicts (Qt-free, thread-safe)."""
 
@@ -59,14 +69,30 @@ class ModelSlots:
         with self._lock:
             return self.previous if self.use_previous and self.previous else self.current
 
-    def install(self, model: LoadedModel) -> None:
+    def install(self, model: LoadedModel, load: PendingLoad | None = None) -> bool:
         """``model`` becomes current; the old current becomes previous (unless it is the same
-        version, e.g. the same file loaded again)."""
+        version, e.g. the same file loaded again). Not if ``load`` was dropped: False."""
         with self._lock:
+            if load is not None:
+                if load.dropped:
+                    return False
+                load.installed = True
             if self.current is not None and self.current.version != model.version:
                 self.previous = self.current
             self.current = model
             self.use_previous = False
+            return True
+
+    def drop(self, loads: list[PendingLoad]) -> list[PendingLoad]:
+        """Mark the ``loads`` not installed yet as dropped (never installed); returns them.
+        The current model predicts, as an install would have made it."""
+        with self._lock:
+            dropped = [load for load in loads if not load.installed]
+            for load in dropped:
+                load.dropped = True
+            if dropped:
+                self.use_previous = False
+            return dropped
 
     def toggle(self) -> LoadedModel:
         """Predict with the other model; raises ``LookupError`` without a previous model."""
@@ -129,6 +155,7 @@ class ModelController(QObject):
     message = Signal(str)  # e.g. out-of-memory fallbacks, for the status bar
     predictions_invalidated = Signal()  # settings that change every output (mode, TTA) changed
     device_changed = Signal(str)  # the models moved to this device (after the move succeeded)
+    loading_changed = Signal()  # a load was asked for, finished or dropped (``loading``)
 
     def __init__(self, worker: Worker, device: str = "auto", mode: str = "resize",
                  parent: QObject | None = None, tta: bool = False) -> None:
@@ -140,7 +167,7 @@ class ModelController(QObject):
         # the device read from the settings (None once one is chosen here): saved on another
         # machine maybe (a home folder shared by GPU and CPU nodes), so a load falls back from it
         self._saved_device: str | None = device
-        self._loads = 0  # load jobs not finished yet (UI thread)
+        self._loads: dict[Job, PendingLoad] = {}  # not finished nor dropped (UI thread)
         # the folder open now (any object standing for it; the editing session owns it, the
         # window sets this): a load asked for in one folder never lands in the next
         self.open_folder: Callable[[], Any] = lambda: None
@@ -175,7 +202,7 @@ class ModelController(QObject):
     @property
     def loading(self) -> bool:
         """A model load was asked for and has not finished (it may still fail)."""
-        return self._loads > 0
+        return bool(self._loads)
 
     @property
     def using_previous(self) -> bool:
@@ -202,6 +229,7 @@ class ModelController(QObject):
         saved = options.device if options.device == self._saved_device else None
         folder = self.open_folder() if folder_bound else None
         fell_back: list[str] = []  # the note of a saved device missing here (worker -> UI)
+        pending = PendingLoad(target)
 
         def load_job(token) -> LoadedModel | None:
             from unet_desktop.ml.api import load_model
@@ -214,14 +242,16 @@ class ModelController(QObject):
                                           tta=options.tta), target)
             if folder is not None and self.open_folder() is not folder:
                 return None  # its folder was closed meanwhile
-            self.slots.install(model)  # the swap, between two jobs of this thread
-            return model
+            # the swap, between two jobs of this thread
+            return model if self.slots.install(model, pending) else None
 
         def on_result(model: LoadedModel | None) -> None:
             if fell_back and self.options.device == saved:  # later loads too (not saved)
                 self.options = replace(self.options, device="auto")
                 self._saved_device = None
-            if model is None:
+            if pending.dropped:
+                pass  # by Roll Back, which said so
+            elif model is None:
                 self.message.emit(f"{target.name} not put into use: the folder it was loaded "
                                   "for was closed meanwhile")
             else:
@@ -229,12 +259,27 @@ class ModelController(QObject):
             for note in fell_back:  # after 'Predicting with...', so that it is read
                 self.message.emit(note)
 
-        self._loads += 1
-        return self._control(load_job, "load model", on_finished=self._on_load_finished,
-                             on_result=on_result)
+        job = self._control(load_job, "load model", on_finished=self._on_load_finished,
+                            on_result=on_result)
+        self._loads[job] = pending
+        self.loading_changed.emit()
+        return job
 
     def _on_load_finished(self, job: Job) -> None:
-        self._loads -= 1
+        if self._loads.pop(job, None) is not None:
+            self.loading_changed.emit()
+
+    def drop_loads(self) -> list[Path]:
+        """Drop the loads not finished (their models are never put into use; one not started
+        never starts); returns their files. A load that already swapped its model in (its
+        result not yet here) is not dropped."""
+        dropped = self.slots.drop(list(self._loads.values()))
+        for job in [job for job, load in self._loads.items() if load in dropped]:
+            job.cancel()
+            del self._loads[job]
+        if dropped:
+            self.loading_changed.emit()
+        return [load.target for load in dropped]
 
     def install(self, predictor: Any, path: str | os.PathLike | None = None) -> Job:
         """Make an already built predictor current (a model made in memory, tests)."""
@@ -306,7 +351,13 @@ class ModelController(QObject):
 
     # --- switching (UI thread, instant) ---------------------------------------------------------
     def toggle_previous(self) -> bool:
-        """Predict with the previous model (or back with the current); False if there is none."""
+        """Predict with the previous model (or back with the current); False if there is none,
+        or while a model is loading (it becomes current: C would compare the wrong pair)."""
+        if self.loading:
+            coming = list(self._loads.values())[-1].target.name
+            self.message.emit(f"{coming} is still loading: C compares it with the model before "
+                              "it once it is in use")
+            return False
         try:
             model = self.slots.toggle()
         except LookupError as exc:
@@ -316,7 +367,11 @@ class ModelController(QObject):
         return True
 
     def rollback(self) -> bool:
-        """Make the previous model current again; False if there is none."""
+        """Make the previous model current again; False if there is none. While models are
+        loading (a promoted round's version, one opened), Roll Back drops those loads instead:
+        the model in use stays, and is announced again (the task records it as in use)."""
+        if self._rollback_loads():
+            return True
         try:
             model = self.slots.rollback()
         except LookupError as exc:
@@ -324,6 +379,22 @@ class ModelController(QObject):
             return False
         self.message.emit(f"Rolled back to {model.label}")
         self._on_changed(model)
+        return True
+
+    def _rollback_loads(self) -> bool:
+        """Drop the loads not finished, if every one of them can be (none has swapped its model
+        in yet); True if the model in use stays."""
+        asked = len(self._loads)
+        if not asked or self.slots.current is None:  # no model to stay in use
+            return False
+        dropped = self.drop_loads()
+        if len(dropped) < asked:  # one swapped its model in: Roll Back from that one
+            return False
+        current = self.slots.current
+        self._on_changed(current)
+        names = ", ".join(path.name for path in dropped)
+        self.message.emit(f"Rolled back to {current.label}: {names} was still loading and is "
+                          "not put into use")
         return True
 
     def _on_changed(self, model: LoadedModel | None) -> None:
