@@ -60,7 +60,7 @@ def test_enter_in_every_box_triggers_no_action(qtbot, win):
         action.triggered.connect(lambda _c=False, a=action: triggered.append(a.text()))
     found = boxes(win)
     names = {type(w).__name__ for w in found}
-    assert {"QSpinBox", "QDoubleSpinBox", "QLineEdit"} <= names, names
+    assert {"QSpinBox", "DecimalSpinBox", "QLineEdit"} <= names, names  # decimals: gui.decimal_box
     assert len(found) >= 6
     for box in found:
         for key in (Qt.Key.Key_Return, Qt.Key.Key_Enter):
