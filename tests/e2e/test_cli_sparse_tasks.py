@@ -72,3 +72,45 @@ def test_evaluate_reads_the_tasks_unlabeled_value_and_says_it_scored_strokes(tmp
     assert json.loads(capsys.readouterr().out)["labelled"] == pytest.approx(49 / 1600)
     assert main(["evaluate", str(dense), "--model", str(model), "--device", "cpu"]) == 0
     assert "strokes" not in capsys.readouterr().out
+
+
+def three_class_folder(root, sparse: bool):
+    """Discs (1) under a top band (2) on a ground (0); sparse: every 4th pixel, 255 elsewhere."""
+    from tests.e2e.test_train_cli import _discs
+
+    (root / "images").mkdir(parents=True)
+    (root / "masks").mkdir()
+    for i, image, fg in _discs(4):
+        Image.fromarray(image).save(root / "images" / f"d_{i}.png")
+        mask = np.where(fg, 1, 0).astype(np.uint8)
+        mask[:5, :] = 2
+        if sparse:
+            strokes = np.full_like(mask, 255)
+            strokes[::4, ::4] = mask[::4, ::4]
+            mask = strokes
+        Image.fromarray(mask).save(root / "masks" / f"d_{i}.png")
+    return root
+
+
+def test_a_task_whose_classes_were_reordered_is_still_the_tasks_for_the_cli(tmp_path, capsys):
+    """Mask > Classes > Up keeps the task's model fitting (0ac3a9f); evaluate then read no
+    unlabeled value (every stroke mask 'not scored') and train lost the task's class names."""
+    from unet_desktop.core.labels import ClassInfo, LabelScheme
+
+    model = tmp_path / "m.safetensors"
+    assert main(["train", str(three_class_folder(tmp_path / "dense", False)), "--out",
+                 str(model), "--scheme", "multiclass", "--classes", "3", "--epochs", "1",
+                 "--val-fraction", "0", *TINY]) == 0
+    ground, disc, band = (ClassInfo("ground", (0, 0, 0), 0), ClassInfo("disc", (9, 9, 9), 1),
+                          ClassInfo("band", (99, 99, 99), 2))
+    ws = three_class_folder(tmp_path / "ws", True)
+    save_task(ws, Task("reordered", LabelScheme("multiclass", (disc, ground, band), 255)))
+    capsys.readouterr()
+    assert main(["evaluate", str(ws), "--model", str(model), "--all-masks", "--device",
+                 "cpu"]) == 0
+    assert "unlabeled pixels are 255" in capsys.readouterr().err
+    out = tmp_path / "new.safetensors"
+    assert main(["train", str(ws), "--out", str(out), "--scheme", "multiclass", "--classes",
+                 "3", "--ignore", "255", "--all-masks", "--epochs", "1", *TINY]) == 0
+    assert "does not fit" not in capsys.readouterr().err
+    assert tuple(read_meta(out).scheme.names) == ("disc", "ground", "band")

@@ -114,7 +114,7 @@ def _with_the_tasks_unlabeled(scheme, task, ignore: int | None):
     if ignore is not None or scheme.ignore_value is not None or task is None:
         return None
     value = task.scheme.ignore_value
-    if value is None or not task.scheme.same_values(scheme) or value in scheme.stored_values:
+    if value is None or not task.scheme.same_value_set(scheme) or value in scheme.stored_values:
         return None
     return LabelScheme(scheme.kind, scheme.classes, value)
 

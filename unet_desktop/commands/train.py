@@ -131,7 +131,7 @@ def _the_tasks_classes(workspace):
     """The folder's task's scheme when --scheme names the same values and unlabeled value (its
     class names and colours, which the flags cannot spell), else None."""
     task = workspace.task
-    if task is None or not task.scheme.same_values(workspace.scheme) \
+    if task is None or not task.scheme.same_value_set(workspace.scheme) \
             or task.scheme.ignore_value != workspace.scheme.ignore_value:
         return None
     return task.scheme
