@@ -30,7 +30,8 @@ copied from a Mac arrives decomposed, NFD: ``cafe`` + U+0301). A mask whose name
 image's only so is paired when no mask has the exact name, and the app then writes to that file,
 never a second one beside it; two such masks for one image are said in ``warnings``. Images with
 the same stem (``a.jpg`` and ``a.png``, ``Cell.png`` and ``cell.tif``) would share a mask: the
-first by name is kept, the others are skipped and reported.
+first by name is kept, the others are skipped and reported, and the one kept takes only a mask
+with its exact stem (``masks/cell.png`` was drawn for ``cell.tif``, not for ``Cell.png``).
 Hidden names (starting with ``.``, which includes the ``.unet-desktop`` folder and temporary
 files) are ignored; other non-image files are skipped and reported.
 """
@@ -329,12 +330,14 @@ class _MaskFinder:
         for stem, name in sorted(masks.items()):
             self._loose.setdefault(name_key(stem), []).append(name)
 
-    def find(self, image_name: str, image_stem: str) -> str | None:
+    def find(self, image_name: str, image_stem: str, exact_only: bool = False) -> str | None:
         """The mask's file name, or None; the mask's stem is remembered where it is spelled
-        otherwise, so that a PNG written for it replaces it rather than lands beside it."""
+        otherwise, so that a PNG written for it replaces it rather than lands beside it.
+        ``exact_only``: another image has this name by :func:`name_key`, so a mask spelled
+        otherwise may be that image's."""
         wanted = image_stem + self._scan.mask_suffix
         name = self._exact.get(wanted)
-        if name is not None:
+        if name is not None or exact_only:
             return name
         found = self._loose.get(name_key(wanted), [])
         if len(found) > 1:
@@ -361,6 +364,7 @@ def _pair(scan: FolderScan, image_entries: list[os.DirEntry[str]], masks: dict[s
     rel_dir = scan.image_dir.relative_to(scan.root).as_posix()
     prefix = "" if rel_dir == "." else rel_dir + "/"
     kept: dict[str, str] = {}  # name_key of the stem -> image name that owns the mask
+    clashing = _clashing_stems(image_entries)
     used_masks: set[str] = set()
     single_finder = _MaskFinder(scan, masks)
     stack_finder = _MaskFinder(scan, stack_masks or {})
@@ -384,7 +388,8 @@ def _pair(scan: FolderScan, image_entries: list[os.DirEntry[str]], masks: dict[s
         owner = kept.setdefault(name_key(stem), e.name)
         if owner != e.name:
             reason = (f"same name as {owner} apart from {_how_names_differ(owner, e.name)}: "
-                      "their masks would collide; rename one of them")
+                      f"their masks would collide, so {owner} takes only a mask named exactly "
+                      "like it; rename one of them")
             scan.skipped.append((path, reason))
             continue
         layout = None
@@ -397,12 +402,12 @@ def _pair(scan: FolderScan, image_entries: list[os.DirEntry[str]], masks: dict[s
                     continue
                 layout = None  # not a TIFF inside: reading it says why, as for any image
             if layout is not None and layout.is_stack:
-                mask_name = stack_finder.find(e.name, stem)
+                mask_name = stack_finder.find(e.name, stem, name_key(stem) in clashing)
                 _pair_stack(scan, prefix + e.name, path, stem, layout, mask_name)
                 used_masks.update([mask_name] if mask_name else [])
                 continue
         channels = layout.channels if layout is not None else None
-        mask_name = single_finder.find(e.name, stem)
+        mask_name = single_finder.find(e.name, stem, name_key(stem) in clashing)
         if mask_name is not None:
             used_masks.add(mask_name)
             mask_path, exists = scan.mask_dir / mask_name, True
@@ -412,9 +417,23 @@ def _pair(scan: FolderScan, image_entries: list[os.DirEntry[str]], masks: dict[s
     collisions = sum(1 for _, r in scan.skipped if r.startswith("same name as"))
     if collisions:
         scan.warnings.append(f"{collisions} image(s) share a name with another image and were "
-                             "skipped (their masks would collide)")
+                             "skipped (their masks would collide); the images kept take only "
+                             "masks named exactly like them")
     _say_orphans(scan, masks, used_masks)
     scan.pairs.sort(key=lambda p: p.key)
+
+
+def _clashing_stems(image_entries: list[os.DirEntry[str]]) -> set[str]:
+    """The :func:`name_key` of each stem that two or more image names share (broken links
+    and refused files included: a mask spelled like one of them may be theirs)."""
+    seen: set[str] = set()
+    clashing: set[str] = set()
+    for e in image_entries:
+        stem, ext = _split(e.name)
+        if ext in IMAGE_EXTENSIONS and not e.is_dir():
+            key = name_key(stem)
+            (clashing if key in seen else seen).add(key)
+    return clashing
 
 
 def _how_names_differ(first: str, second: str) -> str:
