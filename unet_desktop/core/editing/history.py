@@ -90,7 +90,7 @@ def _decompress(packed: np.ndarray) -> np.ndarray:
 class AcceptedPrediction:
     """A model's prediction that a state of the history is exactly (accepted, not edited)."""
 
-    model_version: str
+    model_version: str  # "": none recorded (a mask file marked 'predicted' without one)
     uncertainty: float | None
     automatic: bool = False  # became the mask by itself, not by the user's accept
 

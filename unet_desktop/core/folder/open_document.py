@@ -1,9 +1,11 @@
 """An image of a workspace opened for editing: its stored values shown through the folder's
 contrast, its mask (or an empty one when the file is missing, unreadable or of another size; one
-of another size is recorded invalid, so that a save keeps it aside before replacing it; a missing
-one's state is marked in the history, so that undoing back to it removes a file saved since) and
-its undo history (kept in memory while the user moves around, else restored from the archive of an
-earlier session)."""
+of another size is recorded invalid, so that a save keeps it aside before replacing it) and its
+undo history (kept in memory while the user moves around, else restored from the archive of an
+earlier session). Two states of the history are marked as the files hold them: a missing file's,
+so that undoing back to it removes a file saved since, and a mask file recorded 'predicted' (a
+batch run's), so that undoing back to it saves the model's output 'predicted' again, not as a
+correction."""
 
 from __future__ import annotations
 
@@ -12,11 +14,13 @@ from collections.abc import Callable
 import numpy as np
 
 from unet_desktop.core.editing.document import MaskDocument
-from unet_desktop.core.editing.history import HistoryStore
+from unet_desktop.core.editing.history import AcceptedPrediction, EditHistory, HistoryStore
 from unet_desktop.core.editing.history_archive import HistoryArchive
 from unet_desktop.core.editing.mask_values import erase_value
 from unet_desktop.core.errors import FileError
+from unet_desktop.core.folder.image_entry import ImageEntry
 from unet_desktop.core.folder.invalid_masks import size_mismatch
+from unet_desktop.core.folder.manifest import ImageState
 from unet_desktop.core.io.display import render
 
 
@@ -42,6 +46,7 @@ def open_document(ws, key: str, histories: HistoryStore, archive: HistoryArchive
         ws.invalid[key] = reason  # so that a save keeps the file aside before replacing it
         report(f"{reason}; starting from an empty mask")
         mask = None
+    from_file = mask is not None
     if mask is None:
         mask = np.full(image.shape[:2], erase_value(ws.scheme), dtype=np.uint8)
     fresh = key not in histories
@@ -50,5 +55,16 @@ def open_document(ws, key: str, histories: HistoryStore, archive: HistoryArchive
         archive.restore(ws.root, key, mask, history)
     if not ws[key].has_mask and not ws[key].is_slice:  # saving this state removes the file
         history.mark_no_mask()
+    if from_file:
+        _mark_a_saved_prediction(ws[key], history)
     return MaskDocument(key, image, mask, ws.scheme, history,
                         stored=None if stored is image else stored)
+
+
+def _mark_a_saved_prediction(entry: ImageEntry, history: EditHistory) -> None:
+    """A mask file recorded 'predicted' (a batch run's, ``predict --in-place``'s) is the model's
+    output: its state in the history is an accepted prediction, so that an undo back to it after a
+    saved correction saves it 'predicted', not as a label of the user's. Not automatic: that undo
+    changes the file, so it is saved."""
+    if entry.state is ImageState.PREDICTED and history.accepted is None:
+        history.mark_accepted(AcceptedPrediction(entry.model_version or "", entry.uncertainty))

@@ -517,7 +517,7 @@ class EditingSession(QObject):
         if state is None:
             sparse = self.workspace.scheme.ignore_value is not None
             state = ImageState.PREDICTED if accepted and not sparse else ImageState.CORRECTED
-        version = accepted.model_version if accepted else None
+        version = (accepted.model_version or None) if accepted else None  # "": none recorded
         uncertainty = accepted.uncertainty if accepted else None
         # another program wrote it meanwhile (a removal keeps any file aside)
         theirs = not unlabeled and self.workspace.changed_on_disk(key)
