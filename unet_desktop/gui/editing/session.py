@@ -519,13 +519,14 @@ class EditingSession(QObject):
             state = ImageState.PREDICTED if accepted and not sparse else ImageState.CORRECTED
         version = (accepted.model_version or None) if accepted else None  # "": none recorded
         uncertainty = accepted.uncertainty if accepted else None
-        # another program wrote it meanwhile (a removal keeps any file aside)
-        theirs = not unlabeled and self.workspace.changed_on_disk(key)
+        theirs = self.workspace.changed_on_disk(key)  # another program wrote it meanwhile
         try:
             if not unlabeled:
                 self.workspace.save_mask(key, document.mask, state, version, uncertainty)
             elif self.workspace[key].has_mask:
-                self.workspace.remove_mask(key)
+                theirs = self.workspace.remove_mask(key) is not None and theirs  # kept aside
+            else:
+                theirs = False
         except (FileError, OSError) as exc:
             if not (self._reopening_writable and self.workspace.read_only):  # saved on reopen
                 self.error.emit(self._save_failed_message(exc))
@@ -535,9 +536,7 @@ class EditingSession(QObject):
         document.history.forget_automatic()  # an undo back to a prediction now changes the file
         self._note_start(key)  # further edits start from the file just written
         if theirs:
-            self.error.emit(f"{key}: its mask file was changed by another program while it was "
-                            "open here; that version was kept in .unet-desktop/replaced/ and "
-                            "yours saved")
+            self.error.emit(_kept_theirs_message(key, unlabeled))
         if document is self.document:
             self.autosave.cancel()
         try:
@@ -548,6 +547,15 @@ class EditingSession(QObject):
         self.edit_state_changed.emit()
         self.saved.emit(key, reason)
         return True
+
+
+def _kept_theirs_message(key: str, removed: bool) -> str:
+    """What a save over a mask file another program wrote meanwhile says (``removed``: the undo
+    back to no mask file took it away)."""
+    outcome = ("the image is unlabeled again (no mask file), as your undo left it" if removed
+               else "yours saved")
+    return (f"{key}: its mask file was changed by another program while it was open here; that "
+            f"version was kept in .unet-desktop/replaced/ and {outcome}")
 
 
 def _replaced_since_edit(entry: ImageEntry, autosave: RecoveryEntry) -> bool:
