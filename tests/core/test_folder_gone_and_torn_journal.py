@@ -47,3 +47,21 @@ def test_a_torn_journal_line_does_not_swallow_the_next(tmp_path):
         f.write(b'{"key": "b", "sta')  # the disk filled mid-line
     journal.append({"key": "c", "state": "predicted"})
     assert [e["key"] for e in journal.read()] == ["a", "c"]
+
+
+def test_nor_by_its_view_settings_task_or_a_mask_taken_back(tmp_path):
+    """A contrast change (view.json) and Mask > Classes (task.json) made the renamed folder's old
+    path again; so did undoing an image back to no mask."""
+    from unet_desktop.core.folder.task import Task, save_task
+    from unet_desktop.core.folder.view_settings import ViewSettings, save_view_settings
+
+    ws = Workspace.open(folder(tmp_path / "pets"), binary_scheme())
+    ws.save_mask("images/a.png", np.full((8, 8), 255, np.uint8), "corrected")
+    (tmp_path / "pets").rename(tmp_path / "pets_2024")
+    with pytest.raises(FileError, match="is not there any more"):
+        save_view_settings(tmp_path / "pets", ViewSettings())
+    with pytest.raises(FileError, match="is not there any more"):
+        save_task(tmp_path / "pets", Task("pets", binary_scheme()))
+    with pytest.raises(MaskError, match="renamed, moved or deleted since it was opened"):
+        ws.remove_mask("images/a.png")
+    assert not (tmp_path / "pets").exists()

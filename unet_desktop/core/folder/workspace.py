@@ -357,6 +357,7 @@ class Workspace:
         if self.read_only:
             raise MaskError(entry.mask_path, self._refusal)
         with self._lock:
+            self._refuse_a_moved_root(entry.mask_path, MaskError)
             kept = (keep_aside(self.manifest_path.parent, entry.mask_path)
                     if entry.mask_path.is_file() else None)
             self._seen.note(entry.mask_path, None)

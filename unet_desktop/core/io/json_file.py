@@ -38,11 +38,16 @@ def read_json(path: str | os.PathLike, error: type[FileError], what: str) -> Any
 
 
 def write_json(path: str | os.PathLike, value: Any, error: type[FileError], what: str) -> None:
-    """Write ``value`` to ``path`` atomically (whole or untouched), creating its folder."""
+    """Write ``value`` to ``path`` atomically (whole or untouched), creating its folder but not
+    the folder that holds it: a folder renamed, moved or deleted while open is not made again
+    (every caller writes into ``<folder>/.unet-desktop/``)."""
     path = Path(path)
     data = json.dumps(value, indent=1, ensure_ascii=False, allow_nan=False)
+    if not path.parent.parent.is_dir():
+        raise error(path, f"cannot write the {what}: {path.parent.parent} is not there any more "
+                          "(renamed, moved or deleted?)")
     try:
-        path.parent.mkdir(parents=True, exist_ok=True)
+        path.parent.mkdir(exist_ok=True)
         # a file name not UTF-8 (os.fsdecode: \udcXX) goes in as a JSON escape, read back whole
         atomic_write_bytes(path, data.encode("utf-8", "backslashreplace"))
     except OSError as exc:
