@@ -108,14 +108,27 @@ class LearningRecord:
     # --- changes (each returns a new record) ------------------------------------------------------
     def with_corrected(self, key: str) -> LearningRecord:
         """``key`` noted as corrected (once); the k-th, 2k-th, ... image joins the validation
-        set, chosen now and never changed afterwards."""
+        set, chosen now and never changed afterwards, as does the next one after a validation
+        image left (:meth:`without_corrected`: its slot is free)."""
         if key in self.corrected:
             return self
         corrected = (*self.corrected, key)
         validation = self.validation
-        if len(corrected) % self.every_k == 0:
+        if len(corrected) % self.every_k == 0 \
+                or len(validation) < len(corrected) // self.every_k:
             validation = (*validation, key)
         return replace(self, corrected=corrected, validation=validation)
+
+    def without_corrected(self, key: str) -> LearningRecord:
+        """``key`` is no longer corrected (its correction was undone and saved): it leaves the
+        corrected images, the validation set (its slot goes to the next corrected image) and
+        the curve (its point scored a correction that is gone)."""
+        if key not in self.corrected and not self.has_point(key):
+            return self
+        points = tuple(p for p in self.points if p.image != key)
+        return replace(self, corrected=tuple(k for k in self.corrected if k != key),
+                       validation=tuple(k for k in self.validation if k != key),
+                       points=tuple(replace(p, order=i) for i, p in enumerate(points, start=1)))
 
     def with_point(self, point: CurvePoint) -> LearningRecord:
         """One point per image: a later point of the same image is ignored."""

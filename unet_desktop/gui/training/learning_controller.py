@@ -6,6 +6,10 @@ While it is on (remembered per folder in ``.unet-desktop/learning.json``):
   (every k-th one joins the frozen validation set) and a round is asked for: one round runs at a
   time on the worker thread (a long job stepped between predictions); corrections that arrive
   meanwhile merge into one next round;
+- an image saved in another state (its correction undone back to a prediction or to no mask
+  file) leaves the loop: no later round trains or judges on it, and a validation image frees its
+  slot; so does one found so when the folder opens or learning is turned on, and a round uses
+  only the images corrected or verified as it starts;
 - the prediction the user started from (the last one shown for the image before any edit of
   theirs) is scored against the saved correction on the worker: one point of the curve;
 - rounds are runs of the folder's model owner (``ml.loop.folder_models``): it names each version
@@ -122,7 +126,7 @@ class LearningController(QObject):
         ws = self.session.workspace
         try:
             self.loop = LearningLoop(ws.scheme, record_path(ws.root), _pair_loader(ws),
-                                     self.settings, _mask_digest(ws))
+                                     self.settings, _mask_digest(ws), _is_labelled(ws))
         except FileError as exc:
             self.loop = None
             self.error.emit(f"Learning as you correct is unavailable: {exc}")
@@ -191,7 +195,12 @@ class LearningController(QObject):
             self.start_round()
 
     def _note_labelled(self, ws: Any) -> None:
+        """The record as the folder is now: its corrected images noted, those no longer
+        corrected (undone while learning was off) left out first (their slots are free)."""
+        undone = [k for k in self.loop.record.corrected
+                  if k in ws and ws[k].state not in LABELLED_STATES]
         try:
+            self.loop.note_uncorrected(undone)
             self.loop.note_corrected_all([e.key for e in ws.labelled()])
         except FileError as exc:
             self.error.emit(f"Learning as you correct: {exc}")
@@ -251,9 +260,12 @@ class LearningController(QObject):
 
     def _on_saved(self, key: str, reason: str) -> None:
         ws, loop = self.session.workspace, self.loop
-        if not self.enabled or ws is None or key not in ws or ws[key].state not in LABELLED_STATES \
+        if not self.enabled or ws is None or key not in ws \
                 or loop.record_file != record_path(ws.root):  # recovered before the folder's
             return  # loop exists (the session writes leftovers as it opens the folder)
+        if ws[key].state not in LABELLED_STATES:
+            self._note_uncorrected(loop, key, ws[key].state)
+            return
         try:
             loop.note_corrected(key)
         except FileError as exc:
@@ -267,6 +279,18 @@ class LearningController(QObject):
         else:
             self._held = False
             self.start_round()
+
+    def _note_uncorrected(self, loop: LearningLoop, key: str, state: ImageState) -> None:
+        """``key`` was saved in ``state`` (its correction undone): no later round uses it."""
+        try:
+            held = loop.note_uncorrected([key])
+        except FileError as exc:
+            self.error.emit(f"Learning as you correct: {exc}")
+            return
+        if held:
+            self._show_record()
+            self.panel.show_status(f"{key} is {state.value} now: the learning rounds leave it "
+                                   "out.")
 
     def _score(self, loop: LearningLoop, ws: Any, shown: ShownPrediction) -> None:
         key, labels = shown.key, shown.prediction.labels
@@ -374,7 +398,7 @@ class LearningController(QObject):
             here = loop is self.loop and not self.worker.stopping
             if outcome is not None and outcome.in_use and here:
                 self._refresh_version = result.version
-                self.models.load(result.model_path)
+                self.models.load(result.model_path, run_result=True)
             if outcome is not None and here:
                 self.message.emit(f"{result.model_path.stem}: "
                                   + (result.reason if outcome.in_use or not promote
@@ -443,6 +467,15 @@ def _pair_loader(ws: Any):
         return ws.load_raw(key), mask  # the round applies its model's input rule
 
     return load_pair
+
+
+def _is_labelled(ws: Any):
+    """key -> whether it is corrected or verified now (an image no longer in the folder: True,
+    the loader then names it)."""
+    def is_labelled(key: str) -> bool:
+        return key not in ws or ws[key].state in LABELLED_STATES
+
+    return is_labelled
 
 
 def _mask_digest(ws: Any):

@@ -9,6 +9,10 @@ One :class:`LearningLoop` per folder; the window (on its worker thread) and
   round asks again for what it took, and :meth:`request_untrained` asks for a round when a
   corrected image is in no kept version (its round was cancelled in another session) or its
   mask is not the one the newest version learnt (corrected again while learning was off).
+- :meth:`note_uncorrected` when an image is no longer corrected or verified (its correction
+  undone and saved): it leaves the record, and a validation image frees its slot for the next
+  corrected one. A round also trains and judges only on images the caller's ``is_labelled``
+  says are corrected or verified now, whatever the record says.
 - :meth:`run_round` (a generator of training reports, then one :class:`RoundResult`): a
   time-budgeted fine-tune (``ml.training.finetune_job.run_finetune``) from the model in use over every
   corrected image outside the validation set (the newest always among them), then the gate
@@ -36,7 +40,7 @@ from __future__ import annotations
 import dataclasses
 import threading
 import time
-from collections.abc import Callable, Collection, Iterator, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -106,13 +110,17 @@ class LearningLoop:
 
     def __init__(self, scheme: LabelScheme, record_file: Path, load_pair: PairLoader,
                  settings: LoopSettings | None = None,
-                 mask_digest: MaskDigest | None = None) -> None:
+                 mask_digest: MaskDigest | None = None,
+                 is_labelled: Callable[[str], bool] | None = None) -> None:
         self.scheme = scheme
         self.record_file = Path(record_file)
         self.load_pair = load_pair
         # key -> the digest of its mask as stored now (None: unknown); without it, cached
         # entries are trusted until note_corrected forgets them
         self.mask_digest: MaskDigest = mask_digest or (lambda key: None)
+        # key -> whether it is corrected or verified now (an image no longer in the folder:
+        # True, the loader then names it); without it, the record is trusted
+        self.is_labelled: Callable[[str], bool] = is_labelled or (lambda key: True)
         self.settings = settings or LoopSettings()
         self._lock = threading.Lock()
         self._store = record_store(self.record_file)
@@ -174,6 +182,24 @@ class LearningLoop:
         before = self.record.corrected
         self._update(lambda r: _with_all(r, keys), request_if_new)
 
+    def note_uncorrected(self, keys: Iterable[str]) -> list[str]:
+        """These images are no longer corrected or verified (undone and saved, here or while
+        learning was off): each leaves the corrected images, the validation set (its slot goes
+        to the next corrected image) and the curve; its cached sample and scores are forgotten.
+        Returns those the record held."""
+        keys = list(dict.fromkeys(keys))
+
+        def forget() -> None:
+            for key in keys:
+                self._cache.forget(key)
+                self._gate.forget(key)
+
+        before = self.record
+        held = [k for k in keys if k in before.corrected or before.has_point(k)]
+        if held:
+            self._update(lambda r: _without_all(r, held), forget)
+        return held
+
     def request_round(self) -> None:
         with self._lock:
             self._requested = True
@@ -192,6 +218,12 @@ class LearningLoop:
         with self._lock:
             self._requested = self._requested or bool(untrained) or bool(changed)
             return self._requested
+
+    def _labelled(self, key: str) -> bool:
+        try:
+            return bool(self.is_labelled(key))
+        except (FileError, KeyError, OSError, ValueError):
+            return True  # the loader says why it cannot be used
 
     def _digest(self, key: str) -> str | None:
         """The digest of ``key``'s mask as stored now; None when unknown or unreadable (the
@@ -229,8 +261,10 @@ class LearningLoop:
             self._requested = False  # what arrives from now on goes into the next round
             self._rounds += 1
             record, number, gone = self._store.read(), self._rounds, set(self._gone)
-        train_keys = tuple(k for k in record.training_keys if k not in gone)
-        val_keys = tuple(k for k in record.validation if k not in gone)
+        # corrected or verified now: one undone meanwhile (its note may not have come) is left
+        # out quietly, as it is left out of the record
+        train_keys = tuple(k for k in record.training_keys if k not in gone and self._labelled(k))
+        val_keys = tuple(k for k in record.validation if k not in gone and self._labelled(k))
         if not train_keys:
             yield RoundResult(None, "", False, "nothing_to_train",
                               "No corrected image outside the validation set to train on yet.",
@@ -351,5 +385,11 @@ class LearningLoop:
 def _with_all(record: LearningRecord, keys: list[str]) -> LearningRecord:
     for key in keys:
         record = record.with_corrected(key)
+    return record
+
+
+def _without_all(record: LearningRecord, keys: list[str]) -> LearningRecord:
+    for key in keys:
+        record = record.without_corrected(key)
     return record
 

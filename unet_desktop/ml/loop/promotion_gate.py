@@ -58,7 +58,7 @@ class Verdict:
     reason: str  # one sentence for the user
     metrics: dict  # val_score / parent_val_score / miou / dice / train_loss
     validated: bool  # judged on >= MIN_VALIDATION_IMAGES validation images it never trained on
-    validation_images: tuple[str, ...] = ()  # those it was scored on (all, if too few to score)
+    validation_images: tuple[str, ...] = ()  # those scored (too few to score: the readable)
 
 
 class PromotionGate:
@@ -113,8 +113,9 @@ class PromotionGate:
             # the others could not be read or scored (named)
             scored = tuple(new.get("keys", val_keys if new["score"] is not None else ()))
             judged = len(scored)
-        usable = judged if len(val_keys) >= MIN_VALIDATION_IMAGES else len(val_keys)
-        unvalidated = (f"not validated: {usable} usable validation image(s) so far, "
+        else:  # too few to judge: say how many of them could be read
+            scored = yield from self._readable(val_keys)
+        unvalidated = (f"not validated: {len(scored)} usable validation image(s) so far, "
                        f"{MIN_VALIDATION_IMAGES} needed")
         # the one class rule: a parent of other classes (mapped by name) cannot label the task,
         # so the first version that can is promoted; reordered or renamed classes are the task's
@@ -135,6 +136,37 @@ class PromotionGate:
                                                   "Kept as a candidate: ") + comparison + ".")
         return verdict(True, "unvalidated", f"Promoted, {unvalidated}.")
 
+    def _load(self, key: str, digest: str | None) -> tuple[np.ndarray, np.ndarray]:
+        """The validation pair of ``key``, loaded and cached; raises ``FileError``,
+        ``KeyError`` or ``ValueError`` (a mask of another size than its image)."""
+        pair = self.load_pair(key)
+        if pair[0].shape[:2] != pair[1].shape[:2]:
+            raise ValueError(f"mask is {pair[1].shape[1]}x{pair[1].shape[0]} but the image "
+                             f"is {pair[0].shape[1]}x{pair[0].shape[0]}")
+        with self._lock:
+            self._cache.put(("pair", key, digest), pair, pair[0].nbytes + pair[1].nbytes,
+                            self._settings().cache_bytes)
+        return pair
+
+    def _readable(self, keys: tuple[str, ...]) -> Iterator[object]:
+        """Yields a ``SkippedPair`` for each of ``keys`` whose pair cannot be read; returns
+        those that can (too few to judge a version, they are counted, not scored)."""
+        readable = []
+        for key in keys:
+            digest = self._digest(key)
+            with self._lock:
+                pair = self._cache.get(("pair", key, digest))
+            try:
+                pair = pair or self._load(key, digest)
+            except (FileError, KeyError, ValueError) as exc:
+                if isinstance(exc, KeyError):
+                    with self._lock:
+                        self._gone.add(key)
+                yield skipped(key, exc)
+                continue
+            readable.append(key)
+        return tuple(readable)
+
     def validation_score(self, model_path: Path, version: str, keys: tuple[str, ...],
                          cancel: CancelToken) -> Iterator[object]:
         """Mean score (and Dice, mIoU) of a model over the validation images, cached by version,
@@ -154,16 +186,7 @@ class PromotionGate:
                 pair = self._cache.get(("pair", key, digest))
             if cached is None:
                 try:
-                    if pair is None:
-                        pair = self.load_pair(key)
-                        if pair[0].shape[:2] != pair[1].shape[:2]:
-                            raise ValueError(
-                                f"mask is {pair[1].shape[1]}x{pair[1].shape[0]} but the image "
-                                f"is {pair[0].shape[1]}x{pair[0].shape[0]}")
-                        with self._lock:
-                            self._cache.put(("pair", key, digest), pair,
-                                            pair[0].nbytes + pair[1].nbytes,
-                                            self._settings().cache_bytes)
+                    pair = pair or self._load(key, digest)
                     if predictor is None:
                         predictor = Predictor.from_file(model_path, device=self._settings().device,
                                                         engine="torch")
