@@ -251,17 +251,18 @@ class ModelCommands(QObject):
 
     def refresh_rollback(self) -> None:
         """Roll Back is there while a previous model is in memory, the task knows the parent
-        of the model in use, or a model is loading to replace the one in use."""
+        of the model in use, or a run's result is loading to replace the one in use."""
         m = self.models
         self.actions.rollback.setEnabled(m.slots.previous is not None
-                                         or (m.loading and m.slots.current is not None)
+                                         or (m.loading_run_result and m.slots.current is not None)
                                          or self.fallback_previous() is not None)
 
     def rollback(self) -> bool:
         """Make the previous model current again; the rejected one becomes previous. Without
         one in memory (the folder was reopened), load the parent version of the task's model.
-        While a model is loading (a round's version just promoted, recorded in the task as in
-        use), that load is dropped and the model in use stays (the task records it again)."""
+        While a run's result is loading (a round's version just promoted, a fine-tune's, recorded
+        in the task as in use), that load is dropped and the model in use stays (the task records
+        it again); while another model is loading (the folder's own, one opened), it waits."""
         if self.models.loading:
             return self.models.rollback()
         if self.models.slots.previous is None:

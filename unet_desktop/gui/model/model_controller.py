@@ -49,9 +49,13 @@ class LoadedModel:
 @dataclass(eq=False)
 class PendingLoad:
     """A load asked for and not finished: the worker installs its model unless Roll Back
-    dropped it first (both under :class:`ModelSlots`' lock, so exactly one of them happens)."""
+    dropped it first (both under :class:`ModelSlots`' lock, so exactly one of them happens).
+    Roll Back drops only a ``run_result`` (a version a run just recorded as in use) loading for
+    the folder open now (``folder``)."""
 
     target: Path
+    run_result: bool = False
+    folder: Any = None
     dropped: bool = False
     installed: bool = False
 
@@ -205,6 +209,11 @@ class ModelController(QObject):
         return bool(self._loads)
 
     @property
+    def loading_run_result(self) -> bool:
+        """A run's result is loading for the folder open now (Roll Back may reject it)."""
+        return any(self.rejectable(load) for load in self._loads.values())
+
+    @property
     def using_previous(self) -> bool:
         return self.slots.use_previous and self.slots.previous is not None
 
@@ -217,19 +226,22 @@ class ModelController(QObject):
         return owner.starting_point(current.path, current.meta.scheme, current.label)
 
     # --- loading (worker thread) ----------------------------------------------------------------
-    def load(self, path: str | os.PathLike | None = None, folder_bound: bool = True) -> Job:
+    def load(self, path: str | os.PathLike | None = None, folder_bound: bool = True,
+             run_result: bool = False) -> Job:
         """Load a model file (None = the shipped default) and make it current. The shipped
         default is loaded by its file, like any other: fine-tuning, roll back, Save As and a
         task's record of the model in use all need the file. A load asked for while a folder is
         open (``folder_bound``: all but the start-up model's) is dropped if another folder was
         opened before it finished: it was that folder's (a promoted round, Model > Open, a
-        version), and the folder open now has its own model."""
+        version), and the folder open now has its own model. ``run_result``: the version a run
+        (a promoted round, a fine-tune) just put into use, which Roll Back may reject while it
+        loads; any other load (a folder's own model, one the user chose) it waits for."""
         target = Path(path) if path is not None else paths.default_model_path()
         options = self.options
         saved = options.device if options.device == self._saved_device else None
         folder = self.open_folder() if folder_bound else None
         fell_back: list[str] = []  # the note of a saved device missing here (worker -> UI)
-        pending = PendingLoad(target)
+        pending = PendingLoad(target, run_result, folder)
 
         def load_job(token) -> LoadedModel | None:
             from unet_desktop.ml.api import load_model
@@ -269,11 +281,11 @@ class ModelController(QObject):
         if self._loads.pop(job, None) is not None:
             self.loading_changed.emit()
 
-    def drop_loads(self) -> list[Path]:
-        """Drop the loads not finished (their models are never put into use; one not started
-        never starts); returns their files. A load that already swapped its model in (its
-        result not yet here) is not dropped."""
-        dropped = self.slots.drop(list(self._loads.values()))
+    def drop_loads(self, loads: list[PendingLoad] | None = None) -> list[Path]:
+        """Drop the ``loads`` (default: all) not finished (their models are never put into use;
+        one not started never starts); returns their files. A load that already swapped its
+        model in (its result not yet here) is not dropped."""
+        dropped = self.slots.drop(list(self._loads.values()) if loads is None else loads)
         for job in [job for job, load in self._loads.items() if load in dropped]:
             job.cancel()
             del self._loads[job]
@@ -367,9 +379,12 @@ class ModelController(QObject):
         return True
 
     def rollback(self) -> bool:
-        """Make the previous model current again; False if there is none. While models are
-        loading (a promoted round's version, one opened), Roll Back drops those loads instead:
-        the model in use stays, and is announced again (the task records it as in use)."""
+        """Make the previous model current again; False if there is none. While a run's result
+        is loading (a promoted round's version, a fine-tune's), Roll Back drops that load
+        instead: the model in use stays, and is announced again (the task records it as in use).
+        While any other model is loading (a folder's own, one the user opened), it waits."""
+        if self._loading_beyond_rollback():
+            return False
         if self._rollback_loads():
             return True
         try:
@@ -381,14 +396,30 @@ class ModelController(QObject):
         self._on_changed(model)
         return True
 
-    def _rollback_loads(self) -> bool:
-        """Drop the loads not finished, if every one of them can be (none has swapped its model
-        in yet); True if the model in use stays."""
-        asked = len(self._loads)
-        if not asked or self.slots.current is None:  # no model to stay in use
+    def rejectable(self, load: PendingLoad) -> bool:
+        """Whether Roll Back may drop ``load``: a run's result for the folder open now."""
+        return load.run_result and load.folder is not None and load.folder is self.open_folder()
+
+    def _loading_beyond_rollback(self) -> bool:
+        """A load Roll Back must not drop is on its way (a folder's own model, one the user
+        chose): True, and it says so. Roll Back would reject the wrong model (another folder's
+        would become this folder's task model), or that load would replace its outcome."""
+        waiting = [load for load in self._loads.values()
+                   if not self.rejectable(load) and not load.installed]
+        if not waiting:
             return False
-        dropped = self.drop_loads()
-        if len(dropped) < asked:  # one swapped its model in: Roll Back from that one
+        self.message.emit(f"{waiting[-1].target.name} is still loading: Roll Back is possible "
+                          "once it is in use")
+        return True
+
+    def _rollback_loads(self) -> bool:
+        """Drop the run results loading, if every one of them can be (none has swapped its
+        model in yet); True if the model in use stays."""
+        loads = [load for load in self._loads.values() if self.rejectable(load)]
+        if not loads or self.slots.current is None:  # no model to stay in use
+            return False
+        dropped = self.drop_loads(loads)
+        if len(dropped) < len(loads):  # one swapped its model in: Roll Back from that one
             return False
         current = self.slots.current
         self._on_changed(current)
