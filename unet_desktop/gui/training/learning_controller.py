@@ -52,6 +52,7 @@ from unet_desktop.core.folder.image_entry import LABELLED_STATES
 from unet_desktop.core.folder.learning_record import LearningRecord, record_path
 from unet_desktop.core.folder.manifest import ImageState
 from unet_desktop.core.io.file_hash import file_sha1
+from unet_desktop.core.io.paths import same_folder
 from unet_desktop.core.progress import CancelToken, EitherToken
 from unet_desktop.gui.editing.session import EditingSession
 from unet_desktop.gui.model.model_controller import ModelController
@@ -411,9 +412,19 @@ class LearningController(QObject):
             self._show_round(_round_outcome(run.name, result, job, self._held))
             self.round_finished.emit(result)
         else:
-            self.training_dock.show_round(f"Learning round {run.name} of {run.root.name} "
-                                          "ended (that folder is no longer open).")
+            self.training_dock.show_round(self._ended_elsewhere(run, loop))
         self.start_round()  # the corrections that came meanwhile (or the open folder's)
+
+    def _ended_elsewhere(self, run: RunPlan, loop: LearningLoop) -> str:
+        """How a round of a loop that is no longer the open folder's ended: that folder was
+        left, or opened again (a change of its classes reopens it)."""
+        ws = self.session.workspace
+        if ws is None or not same_folder(ws.root, run.root):
+            return (f"Learning round {run.name} of {run.root.name} ended (that folder is no "
+                    "longer open).")
+        why = ("its classes changed" if self.loop is not None and self.loop.scheme != loop.scheme
+               else "the folder was opened again")
+        return f"Learning round {run.name} cancelled: {why}; nothing kept."
 
     def _on_model_changed(self, model: Any) -> None:
         if model is not None and model.version == self._refresh_version:
