@@ -230,9 +230,9 @@ class FinetuneDialog(QDialog):
     def _on_val_fraction_changed(self, fraction: float) -> None:
         holdout = self.plan.holdout if self.plan is not None else None
         self.val_spin.setEnabled(holdout is None)  # a task's runs all validate on one set
-        self.validation_label.setText(validation_text(self.labelled_keys, fraction)
-                                      if holdout is None
-                                      else holdout_text(self.labelled_keys, holdout))
+        self.validation_label.setText(
+            validation_text(self.labelled_keys, fraction) if holdout is None
+            else holdout_text(self.labelled_keys, holdout, self.plan.every_k))
 
     def _offer_a_new_model(self, plan: TaskPlan, model: Any | None) -> None:
         """A task's run may start from the ImageNet-pretrained encoder instead of what the

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from unet_desktop.core.folder.learning_record import DEFAULT_EVERY_K
 from unet_desktop.core.io.paths import first_free_path
 
 MAX_NAMED = 3  # images named in the validation line; the rest counted
@@ -66,6 +67,7 @@ class TaskPlan:
     # the folder's frozen validation set (ml.loop.folder_models.FolderModels.holdout): it validates
     # every run of the task, whatever the validation fraction; None: not known (the fraction)
     holdout: tuple[str, ...] | None = None
+    every_k: int = DEFAULT_EVERY_K  # 1 in every_k corrected images joins that set
 
 
 @dataclass
@@ -193,7 +195,7 @@ def validation_text(keys: list[str], fraction: float, seed: int = 0) -> str:
 
 
 
-def holdout_text(keys: list[str], holdout: tuple[str, ...]) -> str:
+def holdout_text(keys: list[str], holdout: tuple[str, ...], every_k: int) -> str:
     """Which of the labelled images ``keys`` the folder's frozen validation set holds out: the
     same images for every run of the task (ml.training.train: below 2, not validated)."""
     from unet_desktop.core.folder.learning_record import MIN_VALIDATION_IMAGES
@@ -203,7 +205,8 @@ def holdout_text(keys: list[str], holdout: tuple[str, ...]) -> str:
         + (f" and {len(held) - MAX_NAMED} more" if len(held) > MAX_NAMED else "")
     if len(held) < MIN_VALIDATION_IMAGES:
         have = f"only {named}" if held else "none yet"
-        return (f"This folder's validation set (1 in k corrected images, kept for every run) "
+        return (f"This folder's validation set (1 in {every_k} corrected images, kept for every "
+                f"run) "
                 f"has {have}: fewer than {MIN_VALIDATION_IMAGES}, so the result is reported as "
                 "not validated and every other image trains.")
     return (f"Validates on this folder's validation set, never trained on: {named} "

@@ -33,6 +33,7 @@ from PySide6.QtCore import QObject, QTimer, Signal
 from PySide6.QtWidgets import QDialog, QWidget
 
 from unet_desktop.core.errors import FileError
+from unet_desktop.core.folder.learning_record import record_path, record_store
 from unet_desktop.core.io.model_header import model_metadata
 from unet_desktop.core.io.paths import same_folder
 from unet_desktop.gui.editing.session import EditingSession
@@ -190,6 +191,7 @@ class TrainingCommands(QObject):
             start = self.models.start_in(owner)
             run = owner.plan_run("manual", start.path)
             holdout = owner.holdout([e.key for e in ws.labelled()])
+            every_k = record_store(record_path(ws.root)).read().every_k
         except FileError as exc:
             self.error.emit(f"Cannot plan the fine-tune: {exc}")
             return None
@@ -197,7 +199,7 @@ class TrainingCommands(QObject):
             self._renamed.add(os.path.realpath(run.out))
         return TaskPlan(run.out, run.name, start.path, start.new_classes, start.origin,
                         scale=ws.task.scale, input_rule=ws.task.input_rule or None,
-                        holdout=holdout), run
+                        holdout=holdout, every_k=every_k), run
 
     def _owner(self, ws: Any) -> FolderModels:
         return folder_models(ws.root, self.models_folder)
