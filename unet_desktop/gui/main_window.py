@@ -292,8 +292,9 @@ class MainWindow(QMainWindow):
         return path if path is not None and path.is_file() else None
 
     # --- folders -------------------------------------------------------------------------------
-    def open_folder(self, folder: str | Path) -> bool:
-        """Open a workspace; shows what was skipped or recovered. False if it cannot be opened."""
+    def open_folder(self, folder: str | Path, show: str | None = None) -> bool:
+        """Open a workspace; shows what was skipped or recovered, and the image ``show`` (the
+        first one when it is not there). False if it cannot be opened."""
         try:
             recovered = self.session.open_workspace(folder, self._model_scheme())
         except FileError as exc:
@@ -310,7 +311,7 @@ class MainWindow(QMainWindow):
         self.statusBar().showMessage(opened_message(ws, recovered), MESSAGE_MS)
         keys = self.file_dock.visible_keys()
         if keys:
-            self.file_dock.select_key(keys[0])
+            self.file_dock.select_key(show if show in keys else keys[0])
         else:
             self.canvas.clear_content()
         return True

@@ -70,7 +70,7 @@ class TaskController(QObject):
                  prediction: PredictionController, training: TrainingCommands,
                  model_actions: ModelActions, accept_button: QPushButton,
                  tools: ToolController, banner: TaskBanner,
-                 reopen: Callable[[Path], bool], user_models: Path, dialog_parent: QWidget,
+                 reopen: Callable[[Path, str | None], bool], user_models: Path, dialog_parent: QWidget,
                  ask_on_open: bool = True, parent: QObject | None = None) -> None:
         super().__init__(parent)
         self.actions = actions
@@ -303,6 +303,7 @@ class TaskController(QObject):
             self.error.emit(f"Cannot change the task here: {reason}")
             return False
         reopen = task.scheme != ws.scheme
+        on_screen = self.session.current_key  # shown again once the folder is read anew
         try:
             if reopen:
                 self.session.save("leave")  # in the folder's scheme, before it changes
@@ -312,7 +313,7 @@ class TaskController(QObject):
         except (FileError, ValueError) as exc:
             self.error.emit(f"Cannot save the task: {exc}")
             return False
-        if reopen and not self.reopen(ws.root):  # restores the task's model as it opens
+        if reopen and not self.reopen(ws.root, on_screen):  # restores the task's model too
             return False
         self.message.emit(f"Task {task.name}: {', '.join(task.scheme.names)}"
                           + (" (sparse labels)" if task.sparse else ""))
