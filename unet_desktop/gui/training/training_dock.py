@@ -61,6 +61,8 @@ NOT_VALIDATED_TIP = ("mIoU and Dice after each epoch on the training images them
                      "are held out, so the figures are not validated (a model scores well on "
                      "what it trained on)")
 LOSS_TIP = "Training loss after each step (lower is better)"
+# the result line once a learning round speaks in the status line above it
+LAST_FINE_TUNE = "Last fine-tune: "
 
 
 def verdict(final: Any) -> str:
@@ -171,6 +173,7 @@ class TrainingDock(QDockWidget):
         self.worker = worker
         self.job: Job | None = None
         self.final: Any = None
+        self._result = ""  # the last fine-tune's outcome (the result line)
         self._cancel_round: Callable[[], None] | None = None  # while a learning round runs
         self.skipped: list[str] = []  # "<file>: <reason>" of pairs the run left out
         self._val_images: int | None = None  # held-out images, from the run's SplitReport
@@ -256,6 +259,9 @@ class TrainingDock(QDockWidget):
             return
         self._cancel_round = cancel
         self.status_label.setText(status)
+        if self._result:  # it read as the round's outcome ('Promoted' above 'No model saved')
+            self.result_label.setText(f"{LAST_FINE_TUNE}{self._result[:1].lower()}"
+                                      f"{self._result[1:]}")
         self.cancel_button.setEnabled(cancel is not None)
 
     def start(self, workspace: Any, config: Any) -> Job | None:
@@ -273,7 +279,7 @@ class TrainingDock(QDockWidget):
             and getattr(config, "val_fraction", None) == 0  # None: the recipe decides
         set_title(self.metric_plot, *(split_title(0) if nothing_held_out
                                       else (SPLIT_UNKNOWN_TITLE, SPLIT_UNKNOWN_TIP)))
-        self.result_label.setText("")
+        self._show_result("")
         self.status_label.setText("Preparing the training images...")
         self._redraw()
         self._cancel_round = None  # a fine-tune cancels a running round (the folder's owner)
@@ -344,7 +350,7 @@ class TrainingDock(QDockWidget):
         return f" · {format_duration(left)} left" if left is not None else ""
 
     def _on_failed(self, message: str) -> None:
-        self.result_label.setText(f"Training failed: {message}")
+        self._show_result(f"Training failed: {message}")
         self.training_failed.emit(message)
 
     def _on_finished(self, job: Job) -> None:
@@ -357,12 +363,18 @@ class TrainingDock(QDockWidget):
             # the image or the mask: each reason names its file and what is wrong with it
             skipped = (f" Left out {len(self.skipped)} labelled image(s) it could not use: "
                        + "; ".join(self.skipped[:3])) if self.skipped else ""
-            self.result_label.setText(verdict(final) + skipped)
+            self._show_result(verdict(final) + skipped)
         elif job.state != "failed":
             self.status_label.setText("Cancelled before training started.")
         self.training_finished.emit(final)
         if final is not None and final.model_path is not None:
             self.model_trained.emit(str(final.model_path))
+
+    def _show_result(self, text: str) -> None:
+        """The fine-tune's outcome below the status line (a round's status above it later names
+        it as the last fine-tune's)."""
+        self._result = text
+        self.result_label.setText(text)
 
     # --- drawing --------------------------------------------------------------------------------
     def _schedule_redraw(self) -> None:
