@@ -330,6 +330,7 @@ def measure_learning_round(args, ws, worker, service, viewer, probe, model_path,
                            result: dict) -> None:
     """One round of the learning loop on the worker over the corrected images, with an
     interactive request every 0.5 s meanwhile."""
+    (tmp / "loop").mkdir(exist_ok=True)  # the loop's record goes into its .unet-desktop
     loop = LearningLoop(ws.scheme, record_path(tmp / "loop"),
                         lambda key: (ws.load_image(key), ws.load_mask(key)),
                         LoopSettings(round_seconds=args.round_seconds, batch_size=4,

@@ -243,6 +243,7 @@ def test_a_verdict_on_validation_strokes_says_it_counts_only_the_painted_pixels(
     assert result.gate == "validation"
     assert "validation images, strokes only (12.5% of their pixels painted" in result.reason
     assert result.metrics["val_labelled"] == pytest.approx(0.125)  # Model > Versions says it
+    (tmp_path / "dense").mkdir()  # a folder's record: the folder exists
     dense = LearningLoop(trimap_scheme(), record_path(tmp_path / "dense"), PAIRS.__getitem__,
                          FAST)
     dense.set_every_k(2)
