@@ -215,6 +215,7 @@ class TrainingDock(QDockWidget):
         self.parent_line.setVisible(False)
         self.metric_plot.addItem(self.parent_line)
         self.status_label = QLabel("No training yet.")
+        self.status_label.setWordWrap(True)  # a round's long sentence must not widen the window
         self.result_label = QLabel("")
         self.result_label.setWordWrap(True)
         self.cancel_button = QPushButton("Cancel Training")
