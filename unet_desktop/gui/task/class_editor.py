@@ -86,6 +86,7 @@ class ClassEditor(QWidget):
         self._kind: SchemeKind = "binary"
         self._classes: list[ClassInfo] = []
         self._held: frozenset[int] = frozenset()  # values masks may hold: no new class takes one
+        self._held_classes: tuple[ClassInfo, ...] = ()  # the classes those values stand for
         self.table = QTableWidget(0, 3)
         self.table.setHorizontalHeaderLabels(["Class", "Colour", "Value in mask files"])
         self.table.horizontalHeader().setStretchLastSection(True)
@@ -142,8 +143,17 @@ class ClassEditor(QWidget):
         self._refresh()
 
     def set_kind(self, kind: SchemeKind) -> None:
-        """Start over with the default classes of ``kind`` (keeping the sparse choice)."""
-        self.set_scheme(default_scheme(kind, self.sparse_check.isChecked()))
+        """Start over with the default classes of ``kind`` (keeping the sparse choice); a
+        multi-class task over masks of another kind starts from their classes, since every
+        value they hold must keep a class (Add never gives one of those values)."""
+        scheme = default_scheme(kind, self.sparse_check.isChecked())
+        if kind == "multiclass" and self._held_classes:
+            held = {c.value for c in self._held_classes}
+            ignore = scheme.ignore_value
+            if ignore in held:  # e.g. 255, a binary mask's foreground
+                ignore = next(v for v in range(255, -1, -1) if v not in held)
+            scheme = LabelScheme("multiclass", self._held_classes, ignore)
+        self.set_scheme(scheme)
 
     def _refresh(self) -> None:
         with QSignalBlocker(self.table):
@@ -189,6 +199,12 @@ class ClassEditor(QWidget):
         """Values the folder's masks may hold: a new class never takes one (it would take over
         the pixels of a removed class)."""
         self._held = frozenset(values)
+
+    def keep_classes(self, held: LabelScheme) -> None:
+        """The scheme of the folder's masks: :meth:`keep_values` of its values, and its classes
+        are where a switch to multi-class starts."""
+        self.keep_values(held.valid_values)
+        self._held_classes = held.classes
 
     def add_class(self, name: str | None = None) -> int:
         """A new class with the lowest value that is free and no mask may hold; returns its

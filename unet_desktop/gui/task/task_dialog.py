@@ -65,7 +65,7 @@ class TaskDialog(QDialog):
             self.kind_combo.addItem(title, kind)
         self.classes = ClassEditor(proposed)
         if held is not None:
-            self.classes.keep_values(held.valid_values)
+            self.classes.keep_classes(held)
         self.kind_combo.setCurrentIndex(list(KINDS).index(proposed.kind))
         self.kind_combo.currentIndexChanged.connect(
             lambda _i: self.classes.set_kind(self.kind_combo.currentData()))
