@@ -58,6 +58,7 @@ class PendingLoad:
     folder: Any = None
     dropped: bool = False
     installed: bool = False
+    folders_own: bool = False  # the model of a folder as it opens: the one before is no previous
 
 
 class ModelSlots:
@@ -81,7 +82,9 @@ class ModelSlots:
                 if load.dropped:
                     return False
                 load.installed = True
-            if self.current is not None and self.current.version != model.version:
+            if load is not None and load.folders_own:  # C and Roll Back stay in the folder
+                self.previous = None
+            elif self.current is not None and self.current.version != model.version:
                 self.previous = self.current
             self.current = model
             self.use_previous = False
@@ -227,7 +230,7 @@ class ModelController(QObject):
 
     # --- loading (worker thread) ----------------------------------------------------------------
     def load(self, path: str | os.PathLike | None = None, folder_bound: bool = True,
-             run_result: bool = False) -> Job:
+             run_result: bool = False, folders_own: bool = False) -> Job:
         """Load a model file (None = the shipped default) and make it current. The shipped
         default is loaded by its file, like any other: fine-tuning, roll back, Save As and a
         task's record of the model in use all need the file. A load asked for while a folder is
@@ -235,13 +238,15 @@ class ModelController(QObject):
         opened before it finished: it was that folder's (a promoted round, Model > Open, a
         version), and the folder open now has its own model. ``run_result``: the version a run
         (a promoted round, a fine-tune) just put into use, which Roll Back may reject while it
-        loads; any other load (a folder's own model, one the user chose) it waits for."""
+        loads; any other load (a folder's own model, one the user chose) it waits for.
+        ``folders_own``: the task's model of a folder as it opens; the model before it (another
+        folder's) is then no previous model, so C and Roll Back never bring it into this one."""
         target = Path(path) if path is not None else paths.default_model_path()
         options = self.options
         saved = options.device if options.device == self._saved_device else None
         folder = self.open_folder() if folder_bound else None
         fell_back: list[str] = []  # the note of a saved device missing here (worker -> UI)
-        pending = PendingLoad(target, run_result, folder)
+        pending = PendingLoad(target, run_result, folder, folders_own=folders_own)
 
         def load_job(token) -> LoadedModel | None:
             from unet_desktop.ml.api import load_model

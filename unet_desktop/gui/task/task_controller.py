@@ -195,7 +195,7 @@ class TaskController(QObject):
         current = self.models.slots.current
         if current is None or not _same_file(current.path, path):
             self.message.emit(f"Loading the task's model {path.name}...")
-            self.models.load(path)
+            self.models.load(path, folders_own=True)
 
     # --- creating and editing --------------------------------------------------------------------
     def proposed_scheme(self) -> tuple[LabelScheme, str]:
