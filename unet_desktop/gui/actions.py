@@ -44,11 +44,12 @@ TOOL_TIPS = {
     "fix": "with a prediction shown, click a wrong region: it takes the selected class (or, "
            "if it has it, the class around it); press and release over another class to give "
            "it that one",
-    "accept": "with a prediction shown, click a region to make it labels as predicted, or "
+    "accept": "with a prediction shown, click a region to take it as labels as predicted, or "
               "drag to accept under the brush; stays the tool until you pick another",
 }
 MAX_CLASS_KEYS = 9
 LISTED_KEYS = "listed_keys"  # action property: the keys Help > Keyboard Shortcuts shows
+LISTED_NAME = "listed_name"  # action property: its name there when its text changes (Undo X)
 
 
 def _action(parent: QWidget, text: str, *shortcuts: QKeySequence | str, tip: str = "") -> QAction:
@@ -84,6 +85,8 @@ class WindowActions:
         # Edit
         self.undo = _action(parent, "&Undo", std.Undo)
         self.redo = _action(parent, "&Redo", std.Redo, "Ctrl+Shift+Z", "Ctrl+Y")
+        for action, name in ((self.undo, "Undo"), (self.redo, "Redo")):
+            action.setProperty(LISTED_NAME, name)  # their text names the step ("Undo Brush")
         self.mark_verified = _action(parent, "Mark &Verified", "Ctrl+E",
                                      tip="Save the mask and mark it verified")
         # Enter finishes an open polygon, otherwise accepts the prediction (ModelActions)

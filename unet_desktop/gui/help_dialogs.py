@@ -26,7 +26,7 @@ from PySide6.QtWidgets import (
 )
 from shiboken6 import getCppPointer
 
-from unet_desktop.gui.actions import LISTED_KEYS
+from unet_desktop.gui.actions import LISTED_KEYS, LISTED_NAME
 from unet_desktop.gui.icons import STATE_COLORS, state_icon
 
 STATE_MEANINGS = {
@@ -72,7 +72,8 @@ def shortcut_rows(menubar: QMenuBar) -> list[tuple[str, str, str]]:
             if sub is not None:
                 walk(sub, f"{path} > {_plain(sub.title())}")
             elif not action.isSeparator() and action.isVisible() and typed_keys(action):
-                rows.append((path, _plain(action.text()), typed_keys(action)))
+                name = action.property(LISTED_NAME) or _plain(action.text())
+                rows.append((path, name, typed_keys(action)))
 
     for action in menubar.actions():
         menu = menus.get(getCppPointer(action)[0])
