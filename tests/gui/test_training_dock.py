@@ -143,6 +143,8 @@ def test_cancel_stops_within_a_step_and_keeps_the_best_model(qtbot, dock, models
     assert final.best_epoch >= 1
     assert len(dock._steps) <= steps_then + 8  # what was in flight, not another epoch's worth
     assert dock.result_label.text().startswith("Cancelled; the best model so far is kept.")
+    # the status line above it said "Finished after 1 epoch(s)."
+    assert dock.status_label.text().startswith("Cancelled after")
 
 
 def test_training_without_labelled_images_fails_with_a_reason(qtbot, dock, models, tmp_path):

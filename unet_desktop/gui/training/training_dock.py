@@ -360,7 +360,8 @@ class TrainingDock(QDockWidget):
         self._time_left = None
         final = self.final
         if final is not None:
-            self.status_label.setText(f"Finished after {final.epochs_run} epoch(s).")
+            ended = "Cancelled" if final.stopped == "cancelled" else "Finished"
+            self.status_label.setText(f"{ended} after {final.epochs_run} epoch(s).")
             # the image or the mask: each reason names its file and what is wrong with it
             skipped = (f" Left out {len(self.skipped)} labelled image(s) it could not use: "
                        + "; ".join(self.skipped[:3])) if self.skipped else ""
