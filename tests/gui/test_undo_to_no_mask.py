@@ -67,3 +67,14 @@ def test_undoing_back_to_no_mask_after_a_restart_leaves_it_unlabeled(qtbot, work
     win.file_dock.select_key(KEYS[0])
     assert_unlabeled_again(win, workspace_dir)
     win.close()
+
+
+def test_the_status_bar_says_the_image_has_no_mask_again(qtbot, window, workspace_dir):
+    """It said "Saved dog_0" when the save took the mask away."""
+    said: list[str] = []
+    window.statusBar().messageChanged.connect(said.append)
+    paint_and_save(qtbot, window)
+    qtbot.keyClick(window, Qt.Key.Key_Z, CTRL)
+    qtbot.keyClick(window, Qt.Key.Key_S, CTRL)
+    assert_unlabeled_again(window, workspace_dir)
+    assert said[-1].startswith(f"{DOG} has no mask again (every edit undone)"), said

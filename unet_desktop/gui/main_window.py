@@ -396,6 +396,12 @@ class MainWindow(QMainWindow):
         self.setWindowModified(document is not None and self.session.is_dirty(document.key))
 
     def _on_saved(self, key: str, reason: str) -> None:
+        ws = self.session.workspace
+        if ws is not None and key in ws and not ws[key].has_mask:  # every edit undone
+            self.statusBar().showMessage(f"{key} has no mask again (every edit undone); a mask "
+                                         "file saved before is kept in .unet-desktop/replaced/",
+                                         MESSAGE_MS)
+            return
         self.statusBar().showMessage(f"Saved {key}" + (f" ({reason})" if reason != "save" else ""),
                                      3000)
 
