@@ -52,8 +52,9 @@ def test_a_remembered_model_that_is_gone_is_said_and_stays_remembered(qtbot, tmp
 
     other = make_model_file(tmp_path / "other" / "other.safetensors", seed=3, name="other")
     win.model_commands.open_model(other)  # the user chooses another: that one is remembered
-    qtbot.waitUntil(lambda: win.models.active.path == other, timeout=TIMEOUT_MS)
-    assert AppSettings().model_path == other
+    # the worker installs it, then the window hears of it and remembers it
+    qtbot.waitUntil(lambda: AppSettings().model_path == other, timeout=TIMEOUT_MS)
+    assert win.models.active.path == other
     win.close()
 
 
