@@ -19,7 +19,8 @@ def uncertainties(win) -> list:
 
 def test_no_scheme_claimed_and_no_misfit_prediction_shown(qtbot, cells, tiny_model):
     win = open_window(qtbot, model_path=tiny_model, ask_for_task=True)  # a trimap model
-    qtbot.waitUntil(lambda: win.models.active is not None, timeout=TIMEOUT_MS)
+    # installed by the worker, then heard of by the window (its "Predicting with" message)
+    qtbot.waitUntil(lambda: win.model_actions.save_model_as.isEnabled(), timeout=TIMEOUT_MS)
     assert win.open_folder(cells)
     status = win.statusBar().currentMessage()
     assert "no task yet" in status and "trimap" not in status, status

@@ -278,9 +278,9 @@ def test_the_shipped_default_model_is_fine_tuned_and_kept_by_its_file(qtbot, pet
     monkeypatch.setattr("unet_desktop.core.io.paths.default_model_path", lambda: tiny_model)
     win = open_window(qtbot, load_model=True)
     try:
-        qtbot.waitUntil(lambda: win.models.active is not None, timeout=TIMEOUT_MS)
+        # the worker installs the model, then the window hears of it and enables Save As
+        qtbot.waitUntil(lambda: win.model_actions.save_model_as.isEnabled(), timeout=TIMEOUT_MS)
         assert win.models.active.path == tiny_model
-        assert win.model_actions.save_model_as.isEnabled()
         assert win.open_folder(pets)
         win.model_actions.finetune.trigger()  # no task: one is made, the model in use fine-tuned
         dialog = win.training_commands.finetune_dialog
