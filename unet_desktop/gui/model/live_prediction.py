@@ -81,9 +81,9 @@ class LivePrediction(QObject):
 
     def _too_big(self, document: Any) -> bool:
         """An image over :data:`MAX_PIXELS` gets no live prediction, said in the status line."""
-        height, width = document.image.shape[:2]
-        if height * width <= MAX_PIXELS:
+        if _within_budget(document):
             return False
+        height, width = document.image.shape[:2]
         self.prediction.status_changed.emit(
             f"No prediction from the strokes for this image: at {width} x {height} pixels the "
             f"pixel classifier's features would need about {height * width * 148 / 1e9:.0f} GB "
@@ -111,7 +111,7 @@ class LivePrediction(QObject):
     def _on_mask_changed(self, _box: object) -> None:
         document = self.session.document
         if self._active and self._sparse() and document is not None \
-                and document.image.shape[0] * document.image.shape[1] <= MAX_PIXELS:
+                and _within_budget(document):
             self._generation += 1
             self._last_stroke = time.monotonic()
             self._timer.start()
@@ -189,3 +189,9 @@ class LivePrediction(QObject):
             return
         if self.prediction.show_from_strokes(key, result):
             self.shown.emit(key, time.monotonic() - stroke_time)
+
+
+def _within_budget(document: Any) -> bool:
+    """The image on screen is small enough for a live prediction (:data:`MAX_PIXELS`)."""
+    height, width = document.image.shape[:2]
+    return height * width <= MAX_PIXELS
