@@ -377,8 +377,9 @@ def run(args: argparse.Namespace) -> int:
         _refuse_a_kept_model_as_out(args.out)
         config = _config(args)
         workspace = Workspace.open(args.data, _scheme(args))
-        if args.scheme and _the_tasks_classes(workspace) is not None:
-            workspace = Workspace.open(args.data, _the_tasks_classes(workspace))
+        tasks_classes = _the_tasks_classes(workspace) if args.scheme else None
+        if tasks_classes is not None:
+            workspace = Workspace.open(args.data, tasks_classes)
     except (ValueError, FileError) as exc:
         return _fail(str(exc))
     printer = ProgressPrinter(enabled=int(os.environ.get("RANK", "0") or 0) == 0)
