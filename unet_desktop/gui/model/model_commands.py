@@ -21,7 +21,11 @@ from unet_desktop.core.io import paths
 from unet_desktop.core.io.model_header import prediction_mode_name
 from unet_desktop.gui.model.model_actions import ModelActions
 from unet_desktop.gui.model.model_card_dialog import ModelCardDialog
-from unet_desktop.gui.model.model_controller import ModelController, device_choices
+from unet_desktop.gui.model.model_controller import (
+    ModelController,
+    ModelFileGone,
+    device_choices,
+)
 from unet_desktop.gui.settings import AppSettings
 from unet_desktop.gui.worker import FAILED, Job, Priority
 from unet_desktop.ml.model_files import copy_model_file, export_onnx_file
@@ -264,7 +268,7 @@ class ModelCommands(QObject):
         in the task as in use), that load is dropped and the model in use stays (the task records
         it again); while another model is loading (the folder's own, one opened), it waits."""
         if self.models.loading:
-            return self.models.rollback()
+            return self._rollback_in_memory()
         if self.models.slots.previous is None:
             parent = self.fallback_previous()
             if parent is None:
@@ -273,16 +277,20 @@ class ModelCommands(QObject):
                               f"{self.models.active.label}...")
             self.models.load(parent)
             return True
-        previous = self.models.slots.previous
-        if previous.path is not None and not previous.path.is_file():
-            self.error.emit(f"Cannot roll back to {previous.label}: its file {previous.path} is "
-                            "gone (C still compares with it)")
-            return False
-        ok = self.models.rollback()
+        ok = self._rollback_in_memory()
         if ok:
             self.message.emit(f"Rolled back to {self.models.active.label}; "
                               f"{self.models.slots.previous.label} is now the previous model")
         return ok
+
+    def _rollback_in_memory(self) -> bool:
+        """The controller's Roll Back; a previous model whose file is gone is refused, in an
+        error box (the file is checked when the models swap, whatever is loading)."""
+        try:
+            return self.models.rollback()
+        except ModelFileGone as exc:
+            self.error.emit(str(exc))
+            return False
 
     # --- where and how --------------------------------------------------------------------------
     def fill_device_menu(self) -> None:

@@ -21,7 +21,8 @@ from unet_desktop.core.io import paths
 from unet_desktop.gui.worker import DONE, Job, Priority, Worker
 from unet_desktop.ml.inference.prediction_options import MODES, PredictionOptions
 
-__all__ = ["MODES", "LoadedModel", "ModelController", "ModelSlots", "PredictionOptions"]
+__all__ = ["MODES", "LoadedModel", "ModelController", "ModelFileGone", "ModelSlots",
+           "PredictionOptions"]
 
 
 @dataclass(frozen=True, eq=False)
@@ -59,6 +60,11 @@ class PendingLoad:
     dropped: bool = False
     installed: bool = False
     folders_own: bool = False  # the model of a folder as it opens: the one before is no previous
+
+
+class ModelFileGone(Exception):
+    """The model Roll Back would bring back has no file any more (deleted outside the app):
+    the task could not record it as in use. The message names the model and the file."""
 
 
 class ModelSlots:
@@ -109,11 +115,15 @@ class ModelSlots:
             self.use_previous = not self.use_previous
             return self.previous if self.use_previous else self.current
 
-    def rollback(self) -> LoadedModel:
-        """Make the previous model current again (the rejected one becomes previous)."""
+    def rollback(self, check: Callable[[LoadedModel], None] | None = None) -> LoadedModel:
+        """Make the previous model current again (the rejected one becomes previous). ``check``
+        (raising to refuse) sees the previous model under the lock: the worker may swap a model
+        in, and so change which one is previous, at any moment."""
         with self._lock:
             if self.previous is None:
                 raise LookupError("there is no previous model to roll back to")
+            if check is not None:
+                check(self.previous)
             self.current, self.previous = self.previous, self.current
             self.use_previous = False
             return self.current
@@ -387,13 +397,14 @@ class ModelController(QObject):
         """Make the previous model current again; False if there is none. While a run's result
         is loading (a promoted round's version, a fine-tune's), Roll Back drops that load
         instead: the model in use stays, and is announced again (the task records it as in use).
-        While any other model is loading (a folder's own, one the user opened), it waits."""
+        While any other model is loading (a folder's own, one the user opened), it waits.
+        Raises ``ModelFileGone`` when the previous model's file was deleted (nothing changes)."""
         if self._loading_beyond_rollback():
             return False
         if self._rollback_loads():
             return True
         try:
-            model = self.slots.rollback()
+            model = self.slots.rollback(_refuse_if_file_gone)
         except LookupError as exc:
             self.message.emit(str(exc))
             return False
@@ -435,6 +446,14 @@ class ModelController(QObject):
 
     def _on_changed(self, model: LoadedModel | None) -> None:
         self.model_changed.emit(self.slots.active())
+
+
+def _refuse_if_file_gone(model: LoadedModel) -> None:
+    """Roll Back never brings back a model whose file was deleted outside the app: the task
+    would record a missing file as in use."""
+    if model.path is not None and not model.path.is_file():
+        raise ModelFileGone(f"Cannot roll back to {model.label}: its file {model.path} is gone "
+                            "(C still compares with it)")
 
 
 def _device_here(saved: str) -> tuple[str, str | None]:
