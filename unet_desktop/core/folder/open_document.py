@@ -53,7 +53,7 @@ def open_document(ws, key: str, histories: HistoryStore, archive: HistoryArchive
     history = histories.get(key, mask)
     if fresh:
         archive.restore(ws.root, key, mask, history)
-    if not ws[key].has_mask and not ws[key].is_slice:  # saving this state removes the file
+    if not ws[key].has_mask:  # saving this state removes the file (a slice: its page)
         history.mark_no_mask()
     if from_file:
         _mark_a_saved_prediction(ws[key], history)

@@ -62,7 +62,7 @@ from unet_desktop.core.folder.view_settings import (
     load_view_settings,
     save_view_settings,
 )
-from unet_desktop.core.io.stacks import rewrite_loses_pages
+from unet_desktop.core.io.stacks import clear_mask_page, rewrite_loses_pages
 from unet_desktop.core.labels import LabelScheme
 
 __all__ = ["ImageEntry", "ImageState", "Workspace"]
@@ -348,21 +348,49 @@ class Workspace:
     def remove_mask(self, key: str) -> Path | None:
         """The image is back to no mask (its edits all undone): its mask file is moved to
         ``.unet-desktop/replaced/`` and its state recorded ``unlabeled``; returns where the file
-        was kept (None: there was none). Raises :class:`MaskError` if the workspace is
-        read-only or the file cannot be moved, ``ValueError`` for a slice (its page cannot be
-        taken out of the stack file)."""
+        was kept (None: there was none). A slice's page is listed unlabeled in its mask stack
+        instead, the other slices keeping theirs (:meth:`_clear_page`). Raises
+        :class:`MaskError` if the workspace is read-only or the file cannot be moved or
+        rewritten."""
         entry = self[key]
-        if entry.is_slice:
-            raise ValueError(f"{key}: a slice's page cannot be taken out of its mask stack")
         if self.read_only:
             raise MaskError(entry.mask_path, self._refusal)
         with self._lock:
             self._refuse_a_moved_root(entry.mask_path, MaskError)
-            kept = (keep_aside(self.manifest_path.parent, entry.mask_path)
-                    if entry.mask_path.is_file() else None)
-            self._seen.note(entry.mask_path, None)
+            if entry.is_slice and self._labelled_siblings(entry):
+                kept = self._clear_page(entry)
+            else:  # an image, or the stack's only labelled slice: no label is left in the file
+                kept = (keep_aside(self.manifest_path.parent, entry.mask_path)
+                        if entry.mask_path.is_file() else None)
+                self._seen.note(entry.mask_path, None)
             self.invalid.pop(key, None)
             self._record(entry, ImageState.UNLABELED, None, None, defer=False)
+        return kept
+
+    def _labelled_siblings(self, entry: ImageEntry) -> set[int]:
+        """The pages of the other slices of ``entry``'s stack that hold a usable label."""
+        return {e.page for e in self._siblings(entry)
+                if e is not entry and e.has_mask and e.key not in self.invalid}
+
+    def _clear_page(self, entry: ImageEntry) -> Path | None:
+        """Rewrite ``entry``'s mask stack with its page unlabeled; returns where a copy of the
+        stack was kept first (None: none was needed): when the rewrite drops another labelled
+        page (an invalid one, pages beyond the image's slices), or someone else replaced the
+        file since this workspace read or wrote it."""
+        target = entry.mask_path
+        if not target.is_file():
+            return None
+        check_target(self.root, self.mask_dir, target)
+        others = self._labelled_siblings(entry)
+        kept = None
+        if (rewrite_loses_pages(target, entry.page, entry.pages, others)
+                or self.changed_on_disk(entry.key)):
+            kept = keep_aside(self.manifest_path.parent, target, copy=True)
+        try:
+            clear_mask_page(target, entry.page, entry.pages, self.scheme, others)
+        except OSError as exc:
+            raise MaskError(target, f"cannot write ({exc.strerror or exc})") from exc
+        self._seen.note(target, file_identity(target))
         return kept
 
     def note_uncertainty(self, key: str, score: float) -> None:

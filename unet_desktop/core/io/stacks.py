@@ -14,7 +14,8 @@ pages and listed in the first page's description (``{"unet_desktop": {"unlabeled
 atomically (:mod:`unet_desktop.core.io.atomic`): a reader, or a process killed mid-write, sees the
 old stack or the new one, never a mix of pages. A rewrite that would drop a labelled page (an
 invalid one, or pages beyond the image's slices) is told by :func:`rewrite_loses_pages`, so that
-the file is kept aside first.
+the file is kept aside first. A slice whose edits are all undone back to no mask gets its page
+listed unlabeled again (:func:`clear_mask_page`); the other slices keep theirs.
 
 Hostile files are refused with :class:`ImageReadError` / :class:`MaskError` naming the file:
 a slice larger than Pillow's decompression-bomb limit (whatever its compressed size), more
@@ -408,8 +409,30 @@ def write_mask_page(path: str | os.PathLike, index: int, count: int, mask: np.nd
         if labelled is None:
             header = read_mask_stack_header(path)
             labelled = {i for i in range(header.pages) if header.labelled(i)}
-        keep = sorted(i for i in labelled if i != index and 0 <= i < count)
-        for i, page in read_mask_pages(path, keep, scheme).items():
-            pages[i] = page
+        pages = _kept_pages(path, index, count, scheme, labelled)
     pages[index] = mask
     write_mask_stack(path, pages, scheme)
+
+
+def clear_mask_page(path: str | os.PathLike, index: int, count: int, scheme: LabelScheme,
+                    labelled: Collection[int]) -> None:
+    """Make page ``index`` of the ``count``-page mask stack ``path`` unlabeled again (stored as
+    zeros and listed, as a page nobody labelled) and write the stack atomically; the pages in
+    ``labelled`` keep their stored masks. At least one of them must be another page: a stack
+    with no label left is no mask file (the caller removes it). Raises :class:`MaskError`."""
+    pages = _kept_pages(path, index, count, scheme, labelled)
+    if all(page is None for page in pages):
+        raise MaskError(path, f"clearing page {index + 1} leaves no labelled page: remove the "
+                              "mask stack instead")
+    write_mask_stack(path, pages, scheme)
+
+
+def _kept_pages(path: str | os.PathLike, index: int, count: int, scheme: LabelScheme,
+                labelled: Collection[int]) -> list[np.ndarray | None]:
+    """The stored pages of ``labelled`` other than ``index`` (within ``count``); None for the
+    rest."""
+    pages: list[np.ndarray | None] = [None] * count
+    keep = sorted(i for i in labelled if i != index and 0 <= i < count)
+    for i, page in read_mask_pages(path, keep, scheme).items():
+        pages[i] = page
+    return pages

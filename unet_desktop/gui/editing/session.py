@@ -230,7 +230,7 @@ class EditingSession(QObject):
             recovered.append(entry.key)
             newer = _replaced_since_edit(ws[entry.key], entry)
             before = self._mask_on_disk(entry.key, mask)
-            no_file = not ws[entry.key].has_mask and not ws[entry.key].is_slice
+            no_file = not ws[entry.key].has_mask  # a slice: its page is unlabeled
             try:
                 ws.save_mask(entry.key, mask, ImageState.CORRECTED, keep_existing=newer)
             except (FileError, OSError):
