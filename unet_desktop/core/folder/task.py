@@ -322,6 +322,22 @@ def classes_mismatch(model: LabelScheme, task: LabelScheme) -> str | None:
     return class_mismatch(model, task)
 
 
+def is_task_model(root: str | os.PathLike, task: Task, path: str | os.PathLike) -> bool:
+    """``path`` is ``task``'s model in use or one of its versions (``root``: the task's folder)."""
+    stored = stored_reference(root, path)
+    return stored == task.model or task.version_of(stored) is not None
+
+
+def prediction_mismatch(root: str | os.PathLike, task: Task, path: str | os.PathLike | None,
+                        scheme: LabelScheme) -> str | None:
+    """Why the predictions of the model ``path`` (of ``scheme``'s classes) must not become the
+    masks of ``task`` (in folder ``root``); None when they may: the one class rule
+    (``core.labels.class_mismatch``), the task's own model counting as the task's classes
+    after a rename. The window's banner and Accept, and batch predict in place, ask this."""
+    own = path is not None and is_task_model(root, task, path)
+    return class_mismatch(scheme, task.scheme, renamed=own)
+
+
 def removed_values(old: LabelScheme, new: LabelScheme) -> list[int]:
     """Stored values of ``old`` (classes and unlabeled) that ``new`` no longer allows, or allows
     in the other role (a removed class's value made the unlabeled one): masks holding them would

@@ -151,11 +151,12 @@ def format_duration(seconds: float) -> str:
 def batch_job(settings: BatchSettings, models: ModelController, workspace: Any | None,
               protect: Protect | None = None):
     """The worker-thread job: :func:`unet_desktop.ml.inference.batch_job.run_batch` with the model the
-    window predicts with when the run starts (its network copied, never shared)."""
+    window predicts with when the run starts (its network copied, never shared; its file tells
+    the task's own model, as in the window)."""
 
     def active():
         model = models.active
-        return model.predictor.inner if model is not None else None
+        return (model.predictor.inner, model.path) if model is not None else None
 
     def run(token):
         predictor = batch_predictor(settings, active, models.message.emit)

@@ -16,11 +16,12 @@ from pathlib import Path
 from typing import Any
 
 from unet_desktop.core.io.paths import same_folder
-from unet_desktop.core.labels import class_mismatch
 from unet_desktop.ml.inference.prediction_options import PredictionOptions
 
 Protect = Callable[[Path, str], bool]  # (workspace root, image key) -> leave its mask alone
 Notify = Callable[[str], None]
+# the model in use: its predictor and its file (None: never saved), or None when none is loaded
+Active = Callable[[], "tuple[Any, Path | None] | None"]
 
 
 @dataclass(frozen=True)
@@ -43,26 +44,29 @@ class BatchSettings:
         return PredictionOptions(self.mode, self.tta, self.device)
 
 
-def own_predictor(current: Any, options: PredictionOptions) -> Any:
+def own_predictor(current: Any, options: PredictionOptions,
+                  source: Path | None = None) -> Any:
     """A predictor with its own copy of ``current``'s network, on the same device, with
     ``options``' mode and flip averaging; on a CPU one image per step, so the user's own
-    requests between two steps wait for one image at most."""
+    requests between two steps wait for one image at most. ``source``: the model's file (which
+    tells the task's own model, whatever its classes are called now)."""
     from unet_desktop.ml.inference.predictor import Predictor
 
     network = copy.deepcopy(current.model)
     batch_size = 1 if current.device.type == "cpu" else current.batch_size
     return Predictor(network, current.meta, current.device, options.mode, options.tta,
-                     fuse_bn=False, batch_size=batch_size)
+                     fuse_bn=False, batch_size=batch_size, source=source)
 
 
-def batch_predictor(settings: BatchSettings, active: Callable[[], Any | None] | None = None,
+def batch_predictor(settings: BatchSettings, active: Active | None = None,
                     notify: Notify | None = None) -> Any:
     """The predictor of a run, surviving out-of-memory errors (``notify`` says what changed).
 
-    ``settings.model_path`` is loaded when given; otherwise ``active()`` (asked once, here) is
-    the predictor of the model in use, whose network is copied (:func:`own_predictor`); without
-    ``active`` the shipped model is loaded. Raises :class:`ModelFileError` or ``ValueError``
-    when a model file cannot be used.
+    ``settings.model_path`` is loaded when given; otherwise ``active()`` (asked once, here)
+    gives the predictor of the model in use and its file; the network is copied
+    (:func:`own_predictor`); without ``active`` the shipped model is loaded. The predictor's
+    ``source`` is the model's file. Raises :class:`ModelFileError` or ``ValueError`` when a
+    model file cannot be used.
     """
     from unet_desktop.ml.api import load_model
     from unet_desktop.ml.inference.oom import ResilientPredictor
@@ -75,10 +79,11 @@ def batch_predictor(settings: BatchSettings, active: Callable[[], Any | None] | 
         inner = load_model(settings.model_path, device=options.device, mode=options.mode,
                            tta=options.tta, **sizes)
     else:
-        current = active()
-        if current is None:
+        in_use = active()
+        if in_use is None:
             raise RuntimeError("no model is loaded: choose a model file")
-        inner = own_predictor(current, options)
+        current, source = in_use
+        inner = own_predictor(current, options, source)
     return ResilientPredictor(inner, notify)
 
 
@@ -124,12 +129,12 @@ def run_batch(settings: BatchSettings, predictor: Any, workspace: Any | None = N
                 scanned, ws = ws, Workspace.open(settings.folder, scheme=predictor.meta.scheme,
                                                  writer=True)
                 scanned.close()  # the lock is re-entrant: ws holds it now
-            if not _fits(ws, predictor.meta.scheme):
+            misfit = _misfit(ws, predictor)
+            if misfit:
                 if not same:
                     ws.close()
-                raise ValueError(
-                    f"{ws.root}: the model predicts {predictor.meta.scheme.kind} masks but this "
-                    f"folder's masks are {ws.scheme.kind}; choose an output folder")
+                raise ValueError(f"{ws.root}: {misfit}, so its predictions are not written "
+                                 "into the folder's masks; choose an output folder")
             source = ws
     guard = None
     if protect is not None and source is ws:
@@ -210,9 +215,17 @@ def _parents_mask_folder(folder: Path) -> list[Path]:
     return [parent.mask_dir] if same_folder(parent.image_dir, folder) else []
 
 
-def _fits(ws: Any, model_scheme: Any) -> bool:
-    """The one class rule where the folder's classes are named by its task (any order: the
-    predictions are stored values); a folder without one has its classes guessed from its
-    masks: the kind and stored values must agree."""
-    return class_mismatch(model_scheme, ws.scheme) is None if ws.task is not None \
-        else model_scheme.same_values(ws.scheme)
+def _misfit(ws: Any, predictor: Any) -> str | None:
+    """Why ``predictor``'s predictions cannot be ``ws``'s masks (None: they can). A folder with
+    a task: the window's rule (``batch_workspace.task_mismatch``: any order, and the task's own
+    model after a rename); without one its classes are guessed from its masks: the kind and
+    stored values must agree."""
+    from unet_desktop.ml.inference.batch_workspace import task_mismatch
+
+    model, folder = predictor.meta.scheme, ws.scheme
+    if ws.task is not None:
+        return task_mismatch(predictor, ws)
+    if model.same_values(folder):
+        return None
+    return (f"the model predicts {model.kind} masks of values {list(model.stored_values)} but "
+            f"this folder's masks are {folder.kind} of values {list(folder.stored_values)}")

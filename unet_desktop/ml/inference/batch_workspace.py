@@ -8,16 +8,18 @@ Each record is journalled before its mask is written (see
 :mod:`unet_desktop.core.folder.manifest_writer`), so a run killed midway reopens with its masks
 ``predicted``, never taken for a person's ``corrected`` masks. A kept mask whose values do not
 fit the folder's scheme is skipped and named with the reason (``Workspace.invalid``). A folder
-with a task (``core.folder.task``) refuses a model with other classes than the task's. One
-process predicts a workspace (its manifest is shared); no probabilities are written.
+with a task (``core.folder.task``) refuses a model with other classes than the task's, by the
+window's rule (:func:`task_mismatch`: the task's own model fits after a rename). One process
+predicts a workspace (its manifest is shared); no probabilities are written.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import Any
 
 from unet_desktop.core.errors import FileError
-from unet_desktop.core.folder.task import classes_mismatch
+from unet_desktop.core.folder.task import prediction_mismatch
 from unet_desktop.core.folder.workspace import ImageState, Workspace
 from unet_desktop.ml.inference.batch_progress import BEING_EDITED, BatchJob, ItemResult
 from unet_desktop.ml.inference.predictor import Prediction, Predictor
@@ -25,6 +27,16 @@ from unet_desktop.ml.inference.predictor import Prediction, Predictor
 _KEPT = (ImageState.CORRECTED, ImageState.VERIFIED)
 CHANGED_ON_DISK = ("its mask changed on disk since this folder was opened (another window or "
                    "program saved it): left as it is")
+
+
+def task_mismatch(predictor: Any, ws: Workspace) -> str | None:
+    """Why ``predictor``'s predictions must not become the masks of ``ws``'s task (None: they
+    may, or ``ws`` has no task): the window's rule, which knows the model by its file
+    (``predictor.source``), so the task's own model fits after its classes were renamed."""
+    if ws.task is None:
+        return None
+    return prediction_mismatch(ws.root, ws.task, getattr(predictor, "source", None),
+                               predictor.meta.scheme)
 
 
 def _skip_reason(ws: Workspace, key: str, version: str, overwrite: bool) -> str | None:
@@ -47,7 +59,7 @@ class WorkspaceOutput:
             raise ValueError("a workspace is predicted by one process: its manifest is shared")
         if write_probs:
             raise ValueError("probabilities are written only in folder mode (out_dir)")
-        mismatch = classes_mismatch(predictor.meta.scheme, ws.scheme) if ws.task else None
+        mismatch = task_mismatch(predictor, ws)
         if mismatch:
             raise ValueError(f"{ws.root}: {mismatch}; its predictions are not written into "
                              "the task's masks (fine-tune a model of this task first)")

@@ -53,15 +53,17 @@ from unet_desktop.core.folder.task import (
     TASK_MODELS_DIR,
     ModelVersion,
     Task,
+    is_task_model,
     load_task,
     model_file,
     models_folder,
+    prediction_mismatch,  # noqa: F401 - re-exported: the window asks it here
     save_task,
     stored_reference,
     version_from_metadata,
 )
 from unet_desktop.core.io.model_header import model_metadata, model_scheme
-from unet_desktop.core.labels import LabelScheme, class_mismatch
+from unet_desktop.core.labels import LabelScheme
 from unet_desktop.core.progress import CancelToken
 
 KEEP_CANDIDATES = 3  # versions kept besides the model in use and its nearest ancestors
@@ -450,22 +452,6 @@ def _fits(model_path: Path, task: Task) -> bool:
     aside: the task's own model keeps its old names until a run carries the new ones)."""
     scheme = model_scheme(model_path)
     return scheme is None or scheme.same_value_set(task.scheme)
-
-
-def is_task_model(root: Path, task: Task, path: Path) -> bool:
-    """``path`` is ``task``'s model in use or one of its versions (``root``: the task's folder)."""
-    stored = stored_reference(root, path)
-    return stored == task.model or task.version_of(stored) is not None
-
-
-def prediction_mismatch(root: Path, task: Task, path: Path | None,
-                        scheme: LabelScheme) -> str | None:
-    """Why the predictions of the model ``path`` (of ``scheme``'s classes) must not become the
-    masks of ``task`` (in folder ``root``); None when they may: the one class rule
-    (``core.labels.class_mismatch``), the task's own model counting as the task's classes
-    after a rename."""
-    own = path is not None and is_task_model(root, task, Path(path))
-    return class_mismatch(scheme, task.scheme, renamed=own)
 
 
 def _lineage(task: Task, ancestors: int) -> set[str]:
