@@ -29,6 +29,19 @@ def swapped_in_unheard(models, path, **load_options):
     return job
 
 
+def test_active_changes_when_the_window_is_told(qtbot, models, tiny_model, tmp_path):
+    other = make_model_file(tmp_path / "other.safetensors", seed=1, name="other")
+    told = []
+    models.model_changed.connect(lambda model: told.append((model, models.active)))
+    swapped_in_unheard(models, other)
+    assert models.active.path == tiny_model and models.current.path == tiny_model
+    assert models.previous is None and models.loading
+    qtbot.waitUntil(lambda: len(told) == 1, timeout=TIMEOUT_MS)
+    model, active = told[0]
+    assert model is active and active.path == other  # what the signal says is what it reads
+    assert models.previous.path == tiny_model and not models.loading
+
+
 def test_roll_back_to_a_gone_file_is_refused_before_the_window_hears_of_the_load(
         qtbot, models, tiny_model, tmp_path):
     folder = object()
@@ -47,7 +60,7 @@ def test_roll_back_to_a_gone_file_is_refused_before_the_window_hears_of_the_load
     assert "gone" in errors[-1] and version.name in errors[-1]
     assert models.slots.current.path == tiny_model and models.active.path == tiny_model
     qtbot.waitUntil(lambda: not models.loading, timeout=TIMEOUT_MS)  # the late result
-    assert models.active.path == tiny_model and models.slots.previous.path == version
+    assert models.active.path == tiny_model and models.previous.path == version
     assert not commands.rollback()  # and once the window heard of it
     assert models.active.path == tiny_model
     parent.deleteLater()

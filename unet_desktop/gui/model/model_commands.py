@@ -129,7 +129,7 @@ class ModelCommands(QObject):
         a, m = self.actions, self.models
         for action in (a.save_model_as, a.export_onnx, a.model_card):
             action.setEnabled(model is not None)
-        has_previous = m.slots.previous is not None
+        has_previous = m.previous is not None
         a.compare_previous.setEnabled(has_previous)
         self.refresh_rollback()
         a.compare_previous.setChecked(m.using_previous)
@@ -257,8 +257,8 @@ class ModelCommands(QObject):
         """Roll Back is there while a previous model is in memory, the task knows the parent
         of the model in use, or a run's result is loading to replace the one in use."""
         m = self.models
-        self.actions.rollback.setEnabled(m.slots.previous is not None
-                                         or (m.loading_run_result and m.slots.current is not None)
+        self.actions.rollback.setEnabled(m.previous is not None
+                                         or (m.loading_run_result and m.current is not None)
                                          or self.fallback_previous() is not None)
 
     def rollback(self) -> bool:
@@ -269,7 +269,7 @@ class ModelCommands(QObject):
         it again); while another model is loading (the folder's own, one opened), it waits."""
         if self.models.loading:
             return self._rollback_in_memory()
-        if self.models.slots.previous is None:
+        if self.models.previous is None:
             parent = self.fallback_previous()
             if parent is None:
                 return False
@@ -280,7 +280,7 @@ class ModelCommands(QObject):
         ok = self._rollback_in_memory()
         if ok:
             self.message.emit(f"Rolled back to {self.models.active.label}; "
-                              f"{self.models.slots.previous.label} is now the previous model")
+                              f"{self.models.previous.label} is now the previous model")
         return ok
 
     def _rollback_in_memory(self) -> bool:

@@ -3,6 +3,8 @@
 :class:`ModelSlots` is the Qt-free state (thread-safe: the worker reads it before every job);
 :class:`ModelController` loads models on the worker thread and swaps them in between two jobs
 (a running prediction finishes with the model it started with and says so by its version).
+The window reads :class:`ModelsShown`, what it was last told (``model_changed``): it changes on
+the UI thread as the signal goes out, never earlier on the worker.
 Torch is imported only on the worker thread or when the device list is asked for.
 """
 
@@ -62,6 +64,21 @@ class PendingLoad:
     folders_own: bool = False  # the model of a folder as it opens: the one before is no previous
 
 
+@dataclass(frozen=True)
+class ModelsShown:
+    """The models as the window was last told of them: a copy of :class:`ModelSlots` taken on
+    the UI thread as ``model_changed`` goes out. Between a worker's swap and that signal the
+    worker predicts with the new model while the window still shows (and reads) this one."""
+
+    current: LoadedModel | None = None
+    previous: LoadedModel | None = None
+    use_previous: bool = False
+
+    @property
+    def active(self) -> LoadedModel | None:
+        return self.previous if self.use_previous and self.previous else self.current
+
+
 class ModelFileGone(Exception):
     """The model Roll Back would bring back has no file any more (deleted outside the app):
     the task could not record it as in use. The message names the model and the file."""
@@ -79,6 +96,11 @@ class ModelSlots:
     def active(self) -> LoadedModel | None:
         with self._lock:
             return self.previous if self.use_previous and self.previous else self.current
+
+    def shown(self) -> ModelsShown:
+        """A copy of the slots for the window (read under the lock: one consistent state)."""
+        with self._lock:
+            return ModelsShown(self.current, self.previous, self.use_previous)
 
     def install(self, model: LoadedModel, load: PendingLoad | None = None) -> bool:
         """``model`` becomes current; the old current becomes previous (unless it is the same
@@ -178,7 +200,8 @@ class ModelController(QObject):
                  parent: QObject | None = None, tta: bool = False) -> None:
         super().__init__(parent)
         self.worker = worker
-        self.slots = ModelSlots()
+        self.slots = ModelSlots()  # what the worker predicts with
+        self.shown = ModelsShown()  # what the window was told (UI thread; see _on_changed)
         # owned here, on the UI thread; each job gets the value current when it was submitted
         self.options = PredictionOptions(mode, tta, device)
         # the device read from the settings (None once one is chosen here): saved on another
@@ -201,15 +224,25 @@ class ModelController(QObject):
     def tta(self) -> bool:
         return self.options.tta
 
-    # --- queries --------------------------------------------------------------------------------
+    # --- queries (UI thread: the models as the window was told of them) ------------------------
     @property
     def active(self) -> LoadedModel | None:
-        return self.slots.active()
+        """The model the window shows as predicting; a worker job reads ``slots.active()``."""
+        return self.shown.active
 
     @property
     def active_version(self) -> str | None:
-        model = self.slots.active()
+        model = self.shown.active
         return model.version if model else None
+
+    @property
+    def current(self) -> LoadedModel | None:
+        return self.shown.current
+
+    @property
+    def previous(self) -> LoadedModel | None:
+        """The model C compares with and Roll Back brings back."""
+        return self.shown.previous
 
     def files_held(self) -> list[Path]:
         """The files of the models in memory (current and previous: C and Roll Back go to
@@ -228,12 +261,12 @@ class ModelController(QObject):
 
     @property
     def using_previous(self) -> bool:
-        return self.slots.use_previous and self.slots.previous is not None
+        return self.shown.use_previous and self.shown.previous is not None
 
     def start_in(self, owner: Any) -> Any:
         """What the next run of ``owner``'s folder (``ml.loop.folder_models.FolderModels``) starts
         from, given the model in use (``FileError`` if the folder has no task)."""
-        current = self.slots.current
+        current = self.shown.current
         if current is None:
             return owner.starting_point(None, None)
         return owner.starting_point(current.path, current.meta.scheme, current.label)
@@ -445,7 +478,9 @@ class ModelController(QObject):
         return True
 
     def _on_changed(self, model: LoadedModel | None) -> None:
-        self.model_changed.emit(self.slots.active())
+        """Tell the window (UI thread): what it reads changes now, with the signal."""
+        self.shown = self.slots.shown()
+        self.model_changed.emit(self.shown.active)
 
 
 def _refuse_if_file_gone(model: LoadedModel) -> None:

@@ -181,7 +181,7 @@ class PredictionService(QObject):
         epoch = cache.epoch  # a clear since (another folder, another mode) drops the result
 
         def predict(token) -> tuple[str, str, Any]:  # runs on the worker thread
-            model = models.active
+            model = models.slots.active()  # the worker's, swapped in between two jobs
             if model is None:
                 raise RuntimeError("no model is loaded")
             hit = cache.get(key, model.version)
