@@ -96,7 +96,8 @@ class RoundResult:
     model_path: Path | None  # the new version's file; None when nothing was trained
     version: str
     promoted: bool
-    gate: str  # "validation", "unvalidated", "first_model", "cancelled", "nothing_to_train"
+    gate: str  # "validation", "unvalidated", "first_model", "cancelled", "nothing_to_train",
+    # "undone" (an image it used was undone and saved meanwhile: stopped, nothing kept)
     reason: str  # one sentence for the user
     metrics: dict  # val_score / parent_val_score / miou / dice / train_loss
     train_images: tuple[str, ...] = ()

@@ -9,7 +9,9 @@ While it is on (remembered per folder in ``.unet-desktop/learning.json``):
 - an image saved in another state (its correction undone back to a prediction or to no mask
   file) leaves the loop: no later round trains or judges on it, and a validation image frees its
   slot; so does one found so when the folder opens or learning is turned on, and a round uses
-  only the images corrected or verified as it starts;
+  only the images corrected or verified as it starts. A round running meanwhile that uses it
+  stops and keeps nothing (one finishing as it is undone is kept only as a candidate), and a new
+  round starts without it;
 - the prediction the user started from (the last one shown for the image before any edit of
   theirs) is scored against the saved correction on the worker: one point of the curve;
 - rounds are runs of the folder's model owner (``ml.loop.folder_models``): it names each version
@@ -383,7 +385,12 @@ class LearningController(QObject):
             owner.discard(run)
         else:  # recorded in the folder it was trained for, whichever is open now
             promote, note = result.promoted, f"learning loop: {result.reason}"
-            if promote and not loop.record.enabled:
+            undone = loop.no_longer_labelled(result.train_images + result.validation_images)
+            if undone:  # undone and saved after the round's last look: not put into use
+                result = _not_put_into_use(result, undone)
+                promote, note = False, f"learning loop: {result.reason}"
+                loop.request_round()  # the new round leaves them out
+            elif promote and not loop.record.enabled:
                 promote, note = False, (f"kept as a candidate: learning was turned off as it "
                                         f"finished ({result.reason})")
             elif promote and self.models.loading:  # the user's choice, not yet in the task
@@ -457,6 +464,17 @@ def _round_outcome(name: str, result: RoundResult | None, job: Job, held: bool) 
                  "off)." if held else "")
         return f"Learning round {name} cancelled; nothing kept.{after}"
     return f"Learning round {name}: {result.reason}"
+
+
+def _not_put_into_use(result: RoundResult, undone: list[str]) -> RoundResult:
+    """``result`` of a round some of whose images (``undone``) were undone and saved as it
+    finished: its version was trained or judged on them, so it is only a candidate."""
+    names = ", ".join(undone)
+    is_, it = ("is", "it") if len(undone) == 1 else ("are", "them")
+    return dataclasses.replace(
+        result, promoted=False,
+        reason=f"Kept as a candidate, not put into use: {names} {is_} no longer corrected "
+               f"(undone and saved as the round finished); a new round starts without {it}.")
 
 
 def _round_steps(loop: LearningLoop, plan: RoundPlan, owner: FolderModels, run: RunPlan,

@@ -12,7 +12,10 @@ One :class:`LearningLoop` per folder; the window (on its worker thread) and
 - :meth:`note_uncorrected` when an image is no longer corrected or verified (its correction
   undone and saved): it leaves the record, and a validation image frees its slot for the next
   corrected one. A round also trains and judges only on images the caller's ``is_labelled``
-  says are corrected or verified now, whatever the record says.
+  says are corrected or verified now, whatever the record says. One of them undone while the
+  round runs stops it (between two steps, or after its gate): it keeps nothing, says which image
+  (gate ``"undone"``) and asks for a new round, which leaves that image out; a version never
+  keeps what it learnt from an image that is no longer corrected.
 - :meth:`run_round` (a generator of training reports, then one :class:`RoundResult`): a
   time-budgeted fine-tune (``ml.training.finetune_job.run_finetune``) from the model in use over every
   corrected image outside the validation set (the newest always among them), then the gate
@@ -55,7 +58,7 @@ from unet_desktop.core.folder.learning_record import (
 )
 from unet_desktop.core.io.input_rule import DEFAULT_NEW, LEGACY, InputRule, fixed_range
 from unet_desktop.core.labels import LabelScheme
-from unet_desktop.core.progress import CancelToken
+from unet_desktop.core.progress import CancelToken, EitherToken
 from unet_desktop.ml.loop.loop_cache import BoundedCache, sample_bytes, skipped
 from unet_desktop.ml.loop.promotion_gate import MaskDigest, PairLoader, PromotionGate
 from unet_desktop.ml.reports import RoundResult
@@ -219,6 +222,10 @@ class LearningLoop:
             self._requested = self._requested or bool(untrained) or bool(changed)
             return self._requested
 
+    def no_longer_labelled(self, keys: Iterable[str]) -> list[str]:
+        """Those of ``keys`` that are no longer corrected or verified (undone and saved)."""
+        return [k for k in dict.fromkeys(keys) if not self._labelled(k)]
+
     def _labelled(self, key: str) -> bool:
         try:
             return bool(self.is_labelled(key))
@@ -311,13 +318,21 @@ class LearningLoop:
             description=f"learning loop round {number} on {len(samples)} corrected image(s)")
         data = SampleSet(samples, self.scheme, f"learning loop ({len(samples)} images)")
         started, final = time.monotonic(), None
+        undone, stop = [], CancelToken()  # stop: an image it uses was undone meanwhile
+        inputs = train_keys + val_keys
         try:
-            for report in run_finetune(data, config, cancel):
+            for report in run_finetune(data, config, EitherToken(cancel, stop)):
                 if isinstance(report, FinalReport):
                     final = report
                 yield report
+                undone = undone or self.no_longer_labelled(inputs)
+                if undone:
+                    stop.cancel()
             seconds = time.monotonic() - started
-            if final is None or final.model_path is None or final.stopped == "cancelled":
+            if undone and not cancel.cancelled:
+                result = self._undone_result(undone, (final.model_path if final else None,
+                                                      plan.out), train_keys, val_keys, seconds)
+            elif final is None or final.model_path is None or final.stopped == "cancelled":
                 self._discard(final.model_path if final else None, plan.out)
                 self.request_round()  # what it took goes into the next round
                 result = RoundResult(None, "", False, "cancelled",
@@ -326,16 +341,33 @@ class LearningLoop:
             else:
                 verdict = yield from self._gate.judge(final, plan.parent, parent_meta,
                                                       plan.renamed, val_keys, cancel)
-                result = RoundResult(Path(final.model_path), verdict.version, verdict.promoted,
-                                     verdict.gate, verdict.reason, verdict.metrics, train_keys,
-                                     verdict.validation_images, seconds,
-                                     validated=verdict.validated)
+                undone = self.no_longer_labelled(inputs)  # while it was judged
+                result = (self._undone_result(undone, (final.model_path, plan.out), train_keys,
+                                              val_keys, seconds) if undone else
+                          RoundResult(Path(final.model_path), verdict.version, verdict.promoted,
+                                      verdict.gate, verdict.reason, verdict.metrics, train_keys,
+                                      verdict.validation_images, seconds,
+                                      validated=verdict.validated))
         except BaseException:  # stopped unfinished (quit, a failure): keep no half a version
             self._discard(plan.out)
             if cancel.cancelled:
                 self.request_round()  # what it took goes into the next round
             raise
         yield result
+
+    def _undone_result(self, undone: list[str], files: Iterable[Path | None],
+                       train_keys: tuple[str, ...], val_keys: tuple[str, ...],
+                       seconds: float) -> RoundResult:
+        """The round stopped because ``undone`` (images it trained or was judged on) are no
+        longer corrected: its version's ``files`` go and a new round is asked for."""
+        self._discard(*files)
+        self.request_round()  # the new round leaves them out
+        names = ", ".join(undone)
+        is_, it = ("is", "it") if len(undone) == 1 else ("are", "them")
+        return RoundResult(None, "", False, "undone",
+                           f"Stopped, nothing kept: {names} {is_} no longer corrected (undone "
+                           f"and saved while the round ran); a new round starts without {it}.",
+                           {}, train_keys, val_keys, seconds)
 
     def _stored_images(self, keys: Sequence[str]) -> Iterator[np.ndarray]:
         """The stored values of these images, for a new model's :func:`fixed_range` (the
