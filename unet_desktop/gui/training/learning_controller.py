@@ -18,7 +18,8 @@ While it is on (remembered per folder in ``.unet-desktop/learning.json``):
   once, runs one training of the folder at a time (a round waits while a manual fine-tune
   trains, and starts when it ends; a fine-tune cancels a round), and records a finished round in
   the folder it was trained for, as the model in use only when the gate promoted it, learning is
-  still on there and the model it started from is still in use; else as a candidate. A version
+  still on there and the model it started from is still in use; else as a candidate, and what
+  the window says of the round (panel, dock, message, the version's note) says so and why. A version
   put into use in the open folder is loaded and the images not yet corrected after the one on
   screen are predicted again (never a corrected one), and the next round starts from it. A
   round of a folder that is no longer open lets the open folder's rounds start.
@@ -384,33 +385,23 @@ class LearningController(QObject):
         if not kept:
             owner.discard(run)
         else:  # recorded in the folder it was trained for, whichever is open now
-            promote, note = result.promoted, f"learning loop: {result.reason}"
-            undone = loop.no_longer_labelled(result.train_images + result.validation_images)
-            if undone:  # undone and saved after the round's last look: not put into use
-                result = _not_put_into_use(result, undone)
-                promote, note = False, f"learning loop: {result.reason}"
-                loop.request_round()  # the new round leaves them out
-            elif promote and not loop.record.enabled:
-                promote, note = False, (f"kept as a candidate: learning was turned off as it "
-                                        f"finished ({result.reason})")
-            elif promote and self.models.loading:  # the user's choice, not yet in the task
-                promote, note = False, (f"kept as a candidate: another model was being put "
-                                        f"into use as it finished ({result.reason})")
+            result = self._not_put_into_use(loop, result)
             try:
-                outcome = owner.finish_run(run, result.model_path, promote, result.metrics,
-                                           note, result.validated, len(result.validation_images),
+                outcome = owner.finish_run(run, result.model_path, result.promoted,
+                                           result.metrics, f"learning loop: {result.reason}",
+                                           result.validated, len(result.validation_images),
                                            keep=self.models.files_held())
             except FileError as exc:
                 self.error.emit(f"Cannot record {result.model_path.name}: {exc}")
                 outcome = None
+            if outcome is not None and outcome.held_back:  # the folder's model changed meanwhile
+                result = _kept_as_candidate(result, outcome.held_back)
             here = loop is self.loop and not self.worker.stopping
             if outcome is not None and outcome.in_use and here:
                 self._refresh_version = result.version
                 self.models.load(result.model_path, run_result=True)
             if outcome is not None and here:
-                self.message.emit(f"{result.model_path.stem}: "
-                                  + (result.reason if outcome.in_use or not promote
-                                     else outcome.note))
+                self.message.emit(f"{result.model_path.stem}: {result.reason}")
         if self.worker.stopping:
             return  # the window is closing
         if loop is self.loop:
@@ -421,6 +412,25 @@ class LearningController(QObject):
         else:
             self.training_dock.show_round(self._ended_elsewhere(run, loop))
         self.start_round()  # the corrections that came meanwhile (or the open folder's)
+
+    def _not_put_into_use(self, loop: LearningLoop, result: RoundResult) -> RoundResult:
+        """``result`` as the window records it: a candidate only when an image it used was
+        undone and saved after the round's last look, or (had the gate promoted it) learning
+        was turned off or another model was being put into use as it finished."""
+        undone = loop.no_longer_labelled(result.train_images + result.validation_images)
+        if undone:
+            loop.request_round()  # the new round leaves them out
+            names = ", ".join(undone)
+            is_, it = ("is", "it") if len(undone) == 1 else ("are", "them")
+            return _kept_as_candidate(result, f"{names} {is_} no longer corrected (undone and "
+                                              f"saved as the round finished); a new round "
+                                              f"starts without {it}")
+        if result.promoted and not loop.record.enabled:
+            return _kept_as_candidate(result, "learning was turned off as it finished")
+        if result.promoted and self.models.loading:  # the user's choice, not yet in the task
+            return _kept_as_candidate(result, "another model was being put into use as it "
+                                              "finished")
+        return result
 
     def _ended_elsewhere(self, run: RunPlan, loop: LearningLoop) -> str:
         """How a round of a loop that is no longer the open folder's ended: that folder was
@@ -466,15 +476,13 @@ def _round_outcome(name: str, result: RoundResult | None, job: Job, held: bool) 
     return f"Learning round {name}: {result.reason}"
 
 
-def _not_put_into_use(result: RoundResult, undone: list[str]) -> RoundResult:
-    """``result`` of a round some of whose images (``undone``) were undone and saved as it
-    finished: its version was trained or judged on them, so it is only a candidate."""
-    names = ", ".join(undone)
-    is_, it = ("is", "it") if len(undone) == 1 else ("are", "them")
-    return dataclasses.replace(
-        result, promoted=False,
-        reason=f"Kept as a candidate, not put into use: {names} {is_} no longer corrected "
-               f"(undone and saved as the round finished); a new round starts without {it}.")
+def _kept_as_candidate(result: RoundResult, why: str) -> RoundResult:
+    """``result`` of a round whose version is kept only as a candidate, not put into use,
+    because of ``why``: its reason (shown in the panel, the dock and the version's note) says
+    so first, then what the gate said."""
+    return dataclasses.replace(result, promoted=False,
+                               reason=f"Kept as a candidate, not put into use: {why}. "
+                                      f"The gate's verdict was: {result.reason}")
 
 
 def _round_steps(loop: LearningLoop, plan: RoundPlan, owner: FolderModels, run: RunPlan,

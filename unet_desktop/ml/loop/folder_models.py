@@ -110,6 +110,7 @@ class Outcome:
     version: ModelVersion
     in_use: bool
     note: str
+    held_back: str = ""  # why a run asked to be put into use is only a candidate ("": it is not)
 
 
 class FolderModels:
@@ -272,13 +273,14 @@ class FolderModels:
                                   parent_name=str(parent.get("name") or plan.parent.stem))
             fits = _fits(model_path, task)
             in_use = promote and fits and task.model == plan.in_use
+            held_back = ""
             if promote and not fits:
-                note = ("kept as a candidate: trained for the classes before Mask > Classes "
-                        "changed them" + (f" ({note})" if note else ""))
+                held_back = "trained for the classes before Mask > Classes changed them"
             elif promote and not in_use:
                 now = Path(task.model).stem if task.model else "another model"
-                note = (f"kept as a candidate: {now} was put into use while it trained"
-                        + (f" ({note})" if note else ""))
+                held_back = f"{now} was put into use while it trained"
+            if held_back:
+                note = f"kept as a candidate: {held_back}" + (f" ({note})" if note else "")
             version = replace(version, note=note,
                               metrics={**version.metrics, **(metrics or {})},
                               validated=validated, validation_images=validation_images)
@@ -292,7 +294,7 @@ class FolderModels:
                     self._running = None
                 _reservation(plan.out).unlink(missing_ok=True)
             self.prune(keep)
-            return Outcome(version, in_use, note)
+            return Outcome(version, in_use, note, held_back)
 
     # --- the model in use ------------------------------------------------------------------------
     def use(self, path: str | os.PathLike) -> bool:
