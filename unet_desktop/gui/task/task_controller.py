@@ -16,7 +16,8 @@ reacts:
   (``ml.loop.folder_models``): this controller tells it which model the user put into use, asks it to
   delete a version (Model > Versions...), and mirrors what it saves (:meth:`_on_task_saved`);
 - a folder another window holds (``Workspace.lock_holder``) opens read-only and the banner says
-  who holds it.
+  who holds it; once that window lets it go (:class:`WriterWatch`), the banner says so and how
+  to write it here.
 """
 
 from __future__ import annotations
@@ -53,6 +54,7 @@ from unet_desktop.gui.task.read_only import read_only_reason
 from unet_desktop.gui.task.task_actions import TaskActions
 from unet_desktop.gui.task.task_banner import TaskBanner
 from unet_desktop.gui.task.task_dialog import TaskDialog
+from unet_desktop.gui.task.writer_watch import WriterWatch
 from unet_desktop.gui.training.training_commands import TrainingCommands
 from unet_desktop.ml.loop.folder_models import FolderModels, folder_models, prediction_mismatch
 
@@ -92,6 +94,8 @@ class TaskController(QObject):
         self.restored_model: Path | None = None  # the task model loaded on opening the folder
         self._watched: FolderModels | None = None  # the owner whose saves this mirrors
         session.workspace_opened.connect(self._on_workspace_opened)
+        self.writer_watch = WriterWatch(session, self)
+        self.writer_watch.writer_ended.connect(self._update_banner)
         models.model_changed.connect(self._on_model_changed)
         prediction.prediction_shown.connect(lambda _key: self._update_accept())
         actions.new_task.triggered.connect(lambda: self.new_task())
@@ -450,13 +454,24 @@ class TaskController(QObject):
                     "shown for reference only and never written into the masks. Label a few "
                     f"images and fine-tune (Training &gt; Fine-tune) to make "
                     f"<b>{task.next_model_name()}</b>.")
-        holder = self.session.workspace.lock_holder if self.session.workspace else None
-        if holder is not None:  # another window writes this folder: nothing is saved here
-            text = (f"<b>Read-only:</b> this folder is open in another window, {holder.describe()}."
-                    " Nothing you do here is saved; close it there to edit here."
-                    + (f"<br>{text}" if text else ""))
+        read_only = self._read_only_text()
+        if read_only:
+            text = read_only + (f"<br>{text}" if text else "")
         self.banner.show_text(text)
         self._update_accept()
+
+    def _read_only_text(self) -> str:
+        """The banner's word on another window writing this folder ('' when none did)."""
+        ws = self.session.workspace
+        holder = ws.lock_holder if ws is not None else None
+        if holder is None:
+            return ""
+        if self.session.writer_ended():  # closed there (or ended): open it again to write it
+            return (f"<b>Read-only:</b> the window that wrote this folder ({holder.describe()}) "
+                    "no longer holds it. Nothing you do here is saved until you open the folder "
+                    "again here (File &gt; Open Recent); your edits are then saved.")
+        return (f"<b>Read-only:</b> this folder is open in another window, {holder.describe()}. "
+                "Nothing you do here is saved; close it there to edit here.")
 
     def _update_accept(self) -> None:
         """Accept follows the prediction shown: a misfit model's is refused, the one from the
