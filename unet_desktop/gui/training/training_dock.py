@@ -3,7 +3,8 @@
 Training loss per step, validation mIoU and mean Dice per epoch (with the parent model's mIoU on
 the same validation images as a dashed line), images/s and time left. Cancel stops within one
 step and keeps the best model so far. When the run ends the dock says whether the new model
-validates better or worse than its parent and emits ``model_trained(path)``. A learning round
+validates better or worse than its parent and emits ``model_trained(path)``; it names any image
+the run used that was undone (no longer corrected) and saved while it ran. A learning round
 (``learning_controller``) writes its progress in the same status line (:meth:`show_round`), and
 Cancel stops it while it runs.
 """
@@ -26,7 +27,9 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from unet_desktop.core.folder.image_entry import LABELLED_STATES
 from unet_desktop.core.folder.learning_record import MIN_VALIDATION_IMAGES
+from unet_desktop.core.io.model_header import model_metadata
 from unet_desktop.core.labels import STROKES_BELOW
 from unet_desktop.gui.model.batch_predict_dialog import format_duration
 from unet_desktop.gui.worker import Job, Priority, Worker
@@ -144,6 +147,34 @@ def _stopped(final: Any, parts: list[str]) -> str:
     return " ".join(parts)
 
 
+def undone_during_run(summary: dict, is_labelled: Callable[[str], bool]) -> str:
+    """What the verdict adds when images the run trained or validated on (its model's data
+    ``summary``) are no longer corrected (``is_labelled``): undone and saved while it ran."""
+    def undone(field: str) -> list[str]:
+        keys = summary.get(field)
+        return [k for k in keys if not is_labelled(k)] if isinstance(keys, list) else []
+
+    trained, judged = undone("train_keys"), undone("val_keys")
+    said = []
+    if trained:
+        said.append(f"{_were_undone(trained)}, but the new model learnt from {_it(trained)} "
+                    f"(Model > Versions... puts another into use; a new fine-tune leaves "
+                    f"{_it(trained)} out).")
+    if judged:
+        said.append(f"{_were_undone(judged)}, but its validation figures still count "
+                    f"{_it(judged)}.")
+    return " ".join(said)
+
+
+def _were_undone(keys: list[str]) -> str:
+    was = "was" if len(keys) == 1 else "were"
+    return f"{', '.join(keys)} {was} undone (no longer corrected) and saved during the run"
+
+
+def _it(keys: list[str]) -> str:
+    return "it" if len(keys) == 1 else "them"
+
+
 def training_job(workspace: Any, config: Any, notify):
     """The worker-thread job: :func:`unet_desktop.ml.training.finetune_job.run_finetune`."""
 
@@ -173,6 +204,7 @@ class TrainingDock(QDockWidget):
         self.worker = worker
         self.job: Job | None = None
         self.final: Any = None
+        self._workspace: Any = None  # the folder the run trains on
         self._result = ""  # the last fine-tune's outcome (the result line)
         self._cancel_round: Callable[[], None] | None = None  # while a learning round runs
         self.skipped: list[str] = []  # "<file>: <reason>" of pairs the run left out
@@ -270,6 +302,7 @@ class TrainingDock(QDockWidget):
         if self.running:
             return None
         self.final = None
+        self._workspace = workspace
         self.skipped = []
         self._val_images = None
         self._planned_epochs = max(1, int(getattr(config, "epochs", 1) or 1))
@@ -365,12 +398,23 @@ class TrainingDock(QDockWidget):
             # the image or the mask: each reason names its file and what is wrong with it
             skipped = (f" Left out {len(self.skipped)} labelled image(s) it could not use: "
                        + "; ".join(self.skipped[:3])) if self.skipped else ""
-            self._show_result(verdict(final) + skipped)
+            self._show_result(" ".join(filter(None, (verdict(final) + skipped,
+                                                     self._undone_during_run(final)))))
         elif job.state != "failed":
             self.status_label.setText("Cancelled before training started.")
         self.training_finished.emit(final)
         if final is not None and final.model_path is not None:
             self.model_trained.emit(str(final.model_path))
+
+    def _undone_during_run(self, final: Any) -> str:
+        """Names the images the run used that were undone and saved while it ran (the saved
+        model learnt from them): the user decides whether to keep it."""
+        ws = self._workspace
+        if final.model_path is None or ws is None:
+            return ""
+        summary = (model_metadata(final.model_path) or {}).get("data_summary") or {}
+        return undone_during_run(summary, lambda k: k not in ws
+                                 or ws[k].state in LABELLED_STATES)
 
     def _show_result(self, text: str) -> None:
         """The fine-tune's outcome below the status line (a round's status above it later names
