@@ -31,6 +31,7 @@ from unet_desktop.gui.editing.contrast_dock import ContrastDock
 from unet_desktop.gui.editing.editing_commands import EditingCommands
 from unet_desktop.gui.editing.file_list_dock import FileListDock
 from unet_desktop.gui.editing.folder_opened import opened_message
+from unet_desktop.gui.editing.image_list_model import shown_name
 from unet_desktop.gui.editing.mask_check import MaskCheck
 from unet_desktop.gui.editing.session import EditingSession
 from unet_desktop.gui.editing.slice_commands import SliceCommands
@@ -153,7 +154,8 @@ class MainWindow(QMainWindow):
         s.edit_state_changed.connect(self._on_edit_state_changed)
         s.entry_changed.connect(self._on_entry_changed)
         s.saved.connect(self._on_saved)
-        s.autosaved.connect(lambda key: self.statusBar().showMessage(f"Autosaved {key}", 3000))
+        s.autosaved.connect(
+            lambda key: self.statusBar().showMessage(f"Autosaved {shown_name(key)}", 3000))
         s.error.connect(self._on_error)
         self.file_dock.image_selected.connect(self.session.open_image)
         self.file_dock.sort_mode_changed.connect(self._on_sort_mode_changed)
@@ -398,22 +400,25 @@ class MainWindow(QMainWindow):
     def _on_saved(self, key: str, reason: str) -> None:
         ws = self.session.workspace
         if ws is not None and key in ws and not ws[key].has_mask:  # every edit undone
-            self.statusBar().showMessage(f"{key} has no mask again (every edit undone); a mask "
-                                         "file saved before is kept in .unet-desktop/replaced/",
-                                         MESSAGE_MS)
+            self.statusBar().showMessage(f"{shown_name(key)} has no mask again (every edit "
+                                         "undone); a mask file saved before is kept in "
+                                         ".unet-desktop/replaced/", MESSAGE_MS)
             return
-        self.statusBar().showMessage(f"Saved {key}" + (f" ({reason})" if reason != "save" else ""),
-                                     3000)
+        self.statusBar().showMessage(f"Saved {shown_name(key)}"
+                                     + (f" ({reason})" if reason != "save" else ""), 3000)
 
     def _on_mark_verified(self) -> None:
         if self.session.mark_verified():
-            self.statusBar().showMessage(f"{self.session.current_key} marked verified", 3000)
+            self.statusBar().showMessage(f"{shown_name(self.session.current_key)} marked "
+                                         "verified", 3000)
 
     def _on_sort_mode_changed(self, mode: str) -> None:
         self.settings.file_sort = mode
 
     def _on_error(self, message: str) -> None:
-        """Errors go to the status bar and to a non-blocking message box."""
+        """Errors go to the status bar and to a non-blocking message box (a file name that is
+        not UTF-8 shown with its bytes as Latin-1 letters, where Qt would drop them)."""
+        message = shown_name(message)
         self.statusBar().showMessage(message, MESSAGE_MS)
         box = self._error_box
         if box is None:

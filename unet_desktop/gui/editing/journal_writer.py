@@ -28,9 +28,10 @@ log = logging.getLogger(__name__)
 class JournalWriter(QObject):
     """Writes masks into ``journal`` one at a time, off the UI thread."""
 
-    written = Signal(str)  # image key, on the UI thread
-    failed = Signal(str)  # the reason, on the UI thread
-    _done = Signal(str, str)  # (key, error) from the worker; relayed queued to the UI thread
+    # Python objects: a Qt string drops the bytes of a file name not UTF-8
+    written = Signal(object)  # image key, on the UI thread
+    failed = Signal(object)  # the reason, on the UI thread
+    _done = Signal(object, object)  # (key, error) from the worker; relayed queued to the UI thread
 
     def __init__(self, journal: RecoveryJournal, parent: QObject | None = None) -> None:
         super().__init__(parent)

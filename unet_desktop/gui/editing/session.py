@@ -64,10 +64,11 @@ class EditingSession(QObject):
     document_opened = Signal()  # ``document`` is a new image (or None)
     mask_changed = Signal(object)  # the changed box (y0, x0, y1, x1)
     edit_state_changed = Signal()  # dirty flag or undo/redo labels may have changed
-    entry_changed = Signal(str)  # an image's state or unsaved mark changed
-    saved = Signal(str, str)  # key, reason ("save", "leave", "quit", "verify", "recovered")
-    autosaved = Signal(str)  # key written to the recovery journal
-    error = Signal(str)  # a message for the user (load or save failure)
+    # keys and messages as Python objects: a Qt string drops the bytes of a name not UTF-8
+    entry_changed = Signal(object)  # key: an image's state or unsaved mark changed
+    saved = Signal(object, str)  # key, reason ("save", "leave", "quit", "verify", "recovered")
+    autosaved = Signal(object)  # key written to the recovery journal
+    error = Signal(object)  # a message for the user (load or save failure)
 
     def __init__(
         self,

@@ -173,7 +173,9 @@ class BatchPredictDialog(QDialog):
 
     run_started = Signal()
     progress_changed = Signal(object)  # BatchSummary, after each batch
-    masks_written = Signal(list)  # image keys whose masks this batch wrote (refresh the list)
+    # image keys whose masks this batch wrote (refresh the list); a list object, as Signal(list)
+    # makes each key a Qt string, which drops the bytes of a name not UTF-8
+    masks_written = Signal(object)
     run_finished = Signal(object)  # BatchSummary
 
     def __init__(self, models: ModelController, workspace: Any | None = None,

@@ -1,0 +1,55 @@
+"""An image whose file name is not UTF-8 (Latin-1 bytes from an old zip): the session's signals
+carried its key as a Qt string, which drops the bytes ``os.fsdecode`` could not decode, so the
+status bar said 'Saved images/Mller_01.png' (a letter missing, naming no file of the folder) and
+every listener (the learning loop, the file list) got a key that is not the image's. The keys
+travel as Python objects now, and the window shows those bytes as Latin-1 letters."""
+
+from __future__ import annotations
+
+from types import SimpleNamespace
+
+from tests.gui.conftest import open_window
+from tests.gui.helpers import drag
+from tests.gui.test_file_names_not_utf8 import make_folder
+from unet_desktop.gui.model.batch_predict_dialog import BatchPredictDialog
+
+
+def test_saved_and_autosaved_name_the_image_not_utf8(qtbot, tmp_path):
+    root = tmp_path / "old zip"
+    key = make_folder(root)[0]  # 'images/M\udcfcller_01.png'
+    win = open_window(qtbot)
+    assert win.open_folder(root)
+    heard: list[tuple[str, object]] = []
+    win.session.entry_changed.connect(lambda k: heard.append(("entry_changed", k)))
+    win.session.autosaved.connect(lambda k: heard.append(("autosaved", k)))
+    win.session.saved.connect(lambda k, _reason: heard.append(("saved", k)))
+    assert win.file_dock.select_key(key)
+    win.tools.set_tool("brush")
+    win.tools.set_value(255)
+    win.tools.set_size(3)
+    drag(qtbot, win.canvas, [(10, 20), (20, 20)])
+    assert win.session.autosave_now()
+    assert win.statusBar().currentMessage() == "Autosaved images/Müller_01.png"
+    assert win.session.save()
+    assert win.statusBar().currentMessage() == "Saved images/Müller_01.png"
+    assert {name for name, _ in heard} == {"entry_changed", "autosaved", "saved"}
+    assert all(k == key for _, k in heard), heard
+    win.session.error.emit(f"Could not save the mask: {root / key}: disk full")
+    assert "images/Müller_01.png: disk full" in win.statusBar().currentMessage()
+    win.close()
+
+
+def test_a_batch_run_names_the_masks_it_wrote_by_their_keys(qtbot):
+    models = SimpleNamespace(mode="resize", tta=False, device_name="cpu",
+                             model_changed=SimpleNamespace(connect=lambda slot: None),
+                             active=None)
+    dialog = BatchPredictDialog(models)
+    qtbot.addWidget(dialog)
+    written: list[object] = []
+    dialog.masks_written.connect(written.append)
+    key = "images/M\udcfcller_01.png"
+    result = SimpleNamespace(key=key, image_path=f"/data/{key}", status="predicted",
+                             output=None, reason="")
+    dialog._on_progress(SimpleNamespace(total=1, done=1, elapsed_s=0.1, finished=True,
+                                        cancelled=False, results=[result]))
+    assert written == [[key]]
