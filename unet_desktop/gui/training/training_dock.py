@@ -68,6 +68,16 @@ LOSS_TIP = "Training loss after each step (lower is better)"
 LAST_FINE_TUNE = "Last fine-tune: "
 
 
+def figures_apart(new: float | None, parent: float | None) -> tuple[str, str]:
+    """The two figures with 3 decimals, or as many more (up to 6) as it takes to show them
+    different when they are: "better than its parent (0.001)" beside a new 0.001 says nothing."""
+    digits = 3
+    while (new is not None and parent is not None and new != parent and digits < 6
+           and f"{new:.{digits}f}" == f"{parent:.{digits}f}"):
+        digits += 1
+    return tuple("-" if v is None else f"{v:.{digits}f}" for v in (new, parent))
+
+
 def verdict(final: Any) -> str:
     """One sentence on the finished run (Qt-free, from a ``FinalReport``)."""
     if final.model_path is None:
@@ -84,16 +94,17 @@ def verdict(final: Any) -> str:
             + ", so no figure says how it does on new images"
             + (f" (mIoU {new:.3f} on {strokes}its own training images)."
                if new is not None else ".")])
-    parts = [f"Saved {final.model_path.name} (best epoch {final.best_epoch}"
-             + (f", validation mIoU {new:.3f} on {strokes}{held_out} held-out image(s))."
-                if new is not None else ").")]
     parent = (final.parent_metrics or {}).get("miou")
+    shown_new, shown_parent = figures_apart(new, parent)
+    parts = [f"Saved {final.model_path.name} (best epoch {final.best_epoch}"
+             + (f", validation mIoU {shown_new} on {strokes}{held_out} held-out image(s))."
+                if new is not None else ").")]
     if final.better_than_parent is True:
-        parts.append(f"It validates better than its parent ({parent:.3f}) on images neither "
+        parts.append(f"It validates better than its parent ({shown_parent}) on images neither "
                      "trained on.")
     elif final.better_than_parent is False:
         worse = "worse than" if new is not None and new < parent else "no better than"
-        parts.append(f"It validates {worse} its parent ({parent:.3f}) on the same images, "
+        parts.append(f"It validates {worse} its parent ({shown_parent}) on the same images, "
                      "which neither trained on: keep using the parent, or roll back after "
                      "trying it.")
     elif getattr(final, "parent_trained_on_val", False):
