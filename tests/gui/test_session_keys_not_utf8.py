@@ -1,14 +1,16 @@
 """An image whose file name is not UTF-8 (Latin-1 bytes from an old zip): the session's signals
 carried its key as a Qt string, which drops the bytes ``os.fsdecode`` could not decode, so the
 status bar said 'Saved images/Mller_01.png' (a letter missing, naming no file of the folder) and
-every listener (the learning loop, the file list) got a key that is not the image's. The keys
-travel as Python objects now, and the window shows those bytes as Latin-1 letters."""
+every listener (the learning loop, the file list) got a key that is not the image's; the model's
+prediction of such an image never showed (it came back under another key). The keys travel as
+Python objects now, and the window shows those bytes as Latin-1 letters."""
 
 from __future__ import annotations
 
 from types import SimpleNamespace
 
 from tests.gui.conftest import open_window
+from tests.gui.conftest_model import TIMEOUT_MS, make_model_file
 from tests.gui.helpers import drag
 from tests.gui.test_file_names_not_utf8 import make_folder
 from unet_desktop.gui.model.batch_predict_dialog import BatchPredictDialog
@@ -53,3 +55,18 @@ def test_a_batch_run_names_the_masks_it_wrote_by_their_keys(qtbot):
     dialog._on_progress(SimpleNamespace(total=1, done=1, elapsed_s=0.1, finished=True,
                                         cancelled=False, results=[result]))
     assert written == [[key]]
+
+
+def test_the_prediction_of_an_image_not_utf8_is_shown(qtbot, tmp_path):
+    keys = make_folder(tmp_path / "old zip")
+    model = make_model_file(tmp_path / "models" / "tiny.safetensors")
+    win = open_window(qtbot, model_path=model)
+    qtbot.waitUntil(lambda: win.models.active is not None, timeout=TIMEOUT_MS)
+    assert win.open_folder(tmp_path / "old zip")
+    shown: list[object] = []
+    win.prediction.prediction_shown.connect(shown.append)
+    for key in keys:
+        assert win.file_dock.select_key(key)
+        qtbot.waitUntil(lambda: key in shown, timeout=TIMEOUT_MS)  # noqa: B023 - waited here
+        assert win.prediction.shown is not None and win.prediction.shown.key == key
+    win.close()

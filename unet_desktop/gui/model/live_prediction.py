@@ -33,7 +33,8 @@ MAX_PIXELS = 2048 * 2048
 class LivePrediction(QObject):
     """Owner of the stroke predictions of the image on screen (module docstring)."""
 
-    shown = Signal(str, float)  # image key, seconds from the last stroke to the prediction
+    # the key as a Python object: a Qt string drops the bytes of a file name not UTF-8
+    shown = Signal(object, float)  # image key, seconds from the last stroke to the prediction
     _finished = Signal(object)  # from the thread: (key, generation, prediction, stroke time)
     _loaded = Signal()  # from the thread: the classifier's modules are imported
 

@@ -77,8 +77,9 @@ class PredictionController(QObject):
 
     status_changed = Signal(str)  # one line for the prediction dock
     message = Signal(str)  # for the status bar
-    prediction_shown = Signal(str)  # image key whose prediction is now on the canvas
-    accepted = Signal(str, bool)  # image key, automatically (not by the user)
+    # keys as Python objects: a Qt string drops the bytes of a file name not UTF-8
+    prediction_shown = Signal(object)  # image key whose prediction is now on the canvas
+    accepted = Signal(object, bool)  # image key, automatically (not by the user)
 
     def __init__(self, session: EditingSession, service: PredictionService,
                  models: ModelController, canvas: Canvas, file_dock: FileListDock,

@@ -78,9 +78,10 @@ def most_uncertain(entries: Iterable[ImageEntry],
 class PredictionService(QObject):
     """Runs predictions for the window on the worker thread (see the module docstring)."""
 
-    prediction_ready = Signal(str, str, object)  # image key, model version, Prediction
-    failed = Signal(str, str)  # image key, message naming the file and the reason
-    superseded = Signal(str)  # image key whose request was replaced before it started
+    # keys as Python objects: a Qt string drops the bytes of a file name not UTF-8
+    prediction_ready = Signal(object, str, object)  # image key, model version, Prediction
+    failed = Signal(object, object)  # image key, message naming the file and the reason
+    superseded = Signal(object)  # image key whose request was replaced before it started
 
     def __init__(self, worker: Worker, models: ModelController, current_key: CurrentKey,
                  cache: PredictionCache | None = None, *, keep_probs: bool = False,
