@@ -68,11 +68,13 @@ def _entries(workspace, meta, args: argparse.Namespace) -> list:
 
 
 def evaluate_workspace(predictor, workspace, entries, progress=None, places=None,
-                       skipped=None):
+                       skipped=None, beyond=None):
     """Summed confusion matrix over ``entries`` -> metrics dict (see ``ml.metrics.summarize``);
     ``places`` (an ``ml.error_places.ErrorPlaces``) counts where the wrong pixels lie. With a
     ``skipped`` list, a pair that cannot be scored is put there as (key, reason) and the rest
-    are scored (else the first one raises); ``metrics["images"]`` counts those scored."""
+    are scored (else the first one raises); ``metrics["images"]`` counts those scored. A
+    ``beyond`` dict gets, per image file, why the model sees it saturated (its values beyond
+    the range its input rule fixes, ``InputRule.beyond_range``)."""
     import numpy as np
 
     from unet_desktop.core.errors import FileError
@@ -92,6 +94,10 @@ def evaluate_workspace(predictor, workspace, entries, progress=None, places=None
         if pair is None:
             continue
         image, truth = pair
+        if beyond is not None and entry.image_path not in beyond:
+            why = predictor.meta.rule.beyond_range(image)
+            if why:
+                beyond[entry.image_path] = why
         labels = predictor.predict(image, probs=False).labels
         predicted, true = scheme.to_index(labels), scheme.to_index(truth)
         total += confusion_matrix(predicted, true, scheme.num_classes).numpy()
@@ -173,16 +179,19 @@ def run(args: argparse.Namespace) -> int:
         predictor = Predictor(model, meta, args.device, mode=args.mode, tta=args.tta)
         places = ErrorPlaces() if args.places else None
         skipped: list[tuple[str, str]] = []
+        beyond: dict = {}  # image file -> why the model sees it saturated
         with tqdm(total=len(entries), desc="evaluating", unit="image", leave=False,
                   file=sys.stderr) as bar:
             metrics = evaluate_workspace(predictor, workspace, entries, lambda: bar.update(1),
-                                         places, skipped)
+                                         places, skipped, beyond)
     except (ValueError, FileError) as exc:
         return _fail(str(exc))
     for path, why in workspace.skipped:  # what the folder's scan left out, and why
         print(f"warning: skipped {path}: {why}", file=sys.stderr)
     for key, why in skipped:
         print(f"warning: not scored {key}: {why}", file=sys.stderr)
+    for path, why in beyond.items():
+        print(f"warning: {path.name}: scored, but {why}", file=sys.stderr)
     scored = metrics.pop("images")
     if not scored:
         return _fail(f"{args.data}: no image could be scored")

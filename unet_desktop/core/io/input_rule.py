@@ -19,9 +19,13 @@ applied to every image it trains on or predicts, whatever the bit depth:
                 every image it sees is scaled alike, so that a dim 12-bit image (brightest
                 pixel below 1024) is not scaled by 1023, 4x brighter than its neighbours, nor
                 a 16-bit or float one darkened for one bright speck. A rule without them
-                (files from before) takes each image's own range. Values beyond a fixed
-                range saturate: :meth:`InputRule.beyond_range` says so (training leaves such
-                an image out, prediction warns).
+                (files from before) takes each image's own range. A fixed range is the
+                model's whatever the type that stores the values: with ``bits``, an int16 or
+                float32 image of 12-bit values is scaled by 4095 like a uint16 one (floats
+                within [0, 1] still by 1), and without them integers stretch from the ``span``
+                as floats do. Values beyond a fixed range (negative ones too) saturate:
+                :meth:`InputRule.beyond_range` says so (training leaves such an image out,
+                prediction warns).
 ``percentile``  per image and channel, the ``low``..``high`` percentiles (default 1..99, the
                 Cellpose rule) map to 0..255, clipped: robust to the exposure of each image.
 
@@ -131,35 +135,35 @@ class InputRule:
 
     def beyond_range(self, values: np.ndarray, tolerated: float = 0.0) -> str | None:
         """Why the model does not see this image as stored: its values go beyond the range the
-        rule fixes (a data-range rule's ``bits`` or float ``span``) and saturate at black or
-        white; None when they fit, when no more than a ``tolerated`` share of the pixels is
-        beyond (a few hot pixels over a 12-bit range change nothing else the model sees), or
-        the rule fixes no range. Channels that do not fit are :meth:`pick_channels`' to
-        report."""
+        rule fixes (a data-range rule's ``bits`` or ``span``, :func:`fixed_scale`), below it
+        (negative values) or above it, and saturate at black or white; None when they fit,
+        when no more than a ``tolerated`` share of the pixels is beyond (a few hot pixels over
+        a 12-bit range change nothing else the model sees), or the rule fixes no range.
+        Channels that do not fit are :meth:`pick_channels`' to report."""
         if self.kind != "data-range" or (self.bits is None and self.span is None):
             return None
         try:
             values = self.pick_channels(np.asarray(values), "<image>")
         except ImageReadError:
             return None
-        if self.bits is not None and _ranged(values):
-            top = (1 << self.bits) - 1
-            peak = int(values.max(initial=0))
-            if peak <= top or float((values > top).mean()) <= tolerated:
-                return None
-            return (f"its values reach {peak} ({data_bits(values)}-bit data), beyond the "
-                    f"{self.bits}-bit range (0-{top}) the model's input rule fixed from its "
-                    f"training images: {_share(values > top)} of its pixels read as white")
-        if self.span is not None and np.issubdtype(values.dtype, np.floating):
-            finite = values[np.isfinite(values)]
-            low, high = self.span
-            outside = (finite < low) | (finite > high)
-            if not outside.any() or float(outside.mean()) <= tolerated:
-                return None
-            return (f"its values span {finite.min():g} to {finite.max():g}, beyond the range "
-                    f"{low:g} to {high:g} the model's input rule fixed from its training "
-                    f"images: {_share(outside)} of its pixels read as black or white")
-        return None
+        scale = fixed_scale(values, self.bits, self.span)
+        if scale is None:
+            return None
+        data = values[np.isfinite(values)] if np.issubdtype(values.dtype, np.floating) else values
+        low, high = scale
+        below, above = data < low, data > high
+        if not (below.any() or above.any()) or float((below | above).mean()) <= tolerated:
+            return None
+        return (f"{_values_text(values, data, below.any())}, beyond {self._range_text(scale)} "
+                f"the model's input rule fixed from its training images: "
+                f"{_share(below | above)} of its pixels read as "
+                f"{_saturated_as(below.any(), above.any())}")
+
+    def _range_text(self, scale: tuple[float, float]) -> str:
+        """``the 12-bit range (0-4095)`` or ``the range 0 to 2000`` (the span, or 0 to 1)."""
+        if self.bits is not None and scale == (0.0, float((1 << self.bits) - 1)):
+            return f"the {self.bits}-bit range (0-{(1 << self.bits) - 1})"
+        return f"the range {scale[0]:g} to {scale[1]:g}"
 
     def misfit(self, count: int, of_model: bool = False) -> str | None:
         """Why an image of ``count`` channels cannot feed the model under this rule, or None.
@@ -214,6 +218,41 @@ def _ranged(values: np.ndarray) -> bool:
             and int(values.min(initial=0)) >= 0)
 
 
+def _values_text(values: np.ndarray, data: np.ndarray, below: bool) -> str:
+    """``its values reach 51998 (16-bit data)`` or ``its values span -1 to 2999 (int16)``."""
+    if np.issubdtype(values.dtype, np.integer) and not below:
+        return f"its values reach {int(data.max())} ({data_bits(data)}-bit data)"
+    return f"its values span {data.min():g} to {data.max():g} ({values.dtype})"
+
+
+def _saturated_as(below: bool, above: bool) -> str:
+    return "black or white" if below and above else "black" if below else "white"
+
+
+def _normalised(values: np.ndarray) -> bool:
+    """Floats whose highest value is at most 1: an image scaled to 0..1, fed by 1."""
+    finite = values[np.isfinite(values)]
+    return finite.size == 0 or float(finite.max()) <= 1.0
+
+
+def fixed_scale(values: np.ndarray, bits: int | None,
+                span: tuple[float, float] | None) -> tuple[float, float] | None:
+    """The (low, high) a data-range rule with ``bits`` or ``span`` maps to 0..255 for these
+    values (not 8-bit or boolean ones, which are taken as they are), whatever their type: the
+    training floats' ``span`` for floats, and for integers too when the rule has no ``bits``;
+    0..2**bits - 1 for integers (negative ones saturate at 0) and for floats beyond 0..1 (a
+    float copy of 12-bit data is scaled as the 12-bit data); 0..1 for floats within it. None
+    when the rule fixes neither (each image by its own range)."""
+    floating = np.issubdtype(values.dtype, np.floating)
+    if span is not None and (floating or bits is None):
+        return span
+    if bits is None:
+        return None
+    if floating and _normalised(values):
+        return 0.0, 1.0
+    return 0.0, float((1 << bits) - 1)
+
+
 def fixed_range(rule: InputRule, images: Iterable[np.ndarray]) -> InputRule:
     """A new model's rule: a data-range rule gets the bits that hold every training image's
     integers and the span of their floats beyond [0, 1] (their channels as the rule picks
@@ -239,23 +278,31 @@ def fixed_range(rule: InputRule, images: Iterable[np.ndarray]) -> InputRule:
 
 def data_range_uint8(values: np.ndarray, bits: int | None = None,
                      span: tuple[float, float] | None = None) -> np.ndarray:
-    """The ``data-range`` rule (module doc): integers scaled by ``bits`` and floats stretched
-    from ``span`` (both fixed by the model), else by the image's own range; values beyond a
-    fixed range saturate at 0 or 255, NaN and infinities are 0."""
+    """The ``data-range`` rule (module doc): values scaled by the range the model fixed
+    (:func:`fixed_scale`, ``bits`` or ``span``), else integers by their own bit depth and
+    floats stretched from their own min to max; values beyond a fixed range saturate at 0 or
+    255, NaN and infinities are 0."""
     if values.dtype == np.uint8:
         return np.ascontiguousarray(values)
     if values.dtype == np.bool_:
         return values.astype(np.uint8) * np.uint8(255)
+    scale = fixed_scale(values, bits, span)
+    if scale is not None:
+        return _mapped(values, *scale)
     if _ranged(values):
-        top = (1 << (bits or data_bits(values))) - 1
-        scaled = (values.astype(np.float64) * (255.0 / top))
-        return np.clip(np.rint(scaled), 0, 255).astype(np.uint8)
-    if span is not None and np.issubdtype(values.dtype, np.floating):
-        low, high = span
-        finite = np.isfinite(values)
-        scaled = (np.where(finite, values, low).astype(np.float64) - low) * (255.0 / (high - low))
-        return np.clip(np.rint(scaled), 0, 255).astype(np.uint8)
-    return legacy_uint8(values, "<image>")  # floats, negative integers: as before
+        return _mapped(values, 0.0, float((1 << data_bits(values)) - 1))
+    return legacy_uint8(values, "<image>")  # a rule that fixes no range: floats, negative
+    # integers each stretched from its own min to max, as before
+
+
+def _mapped(values: np.ndarray, low: float, high: float) -> np.ndarray:
+    """``low``..``high`` -> 0..255, clipped; NaN and infinities read as ``low`` (0)."""
+    scaled = values.astype(np.float64)  # one copy, worked on in place
+    if np.issubdtype(values.dtype, np.floating):
+        scaled[~np.isfinite(scaled)] = low
+    scaled -= low
+    scaled *= 255.0 / (high - low)
+    return np.clip(np.rint(scaled, out=scaled), 0, 255, out=scaled).astype(np.uint8)
 
 
 def percentile_uint8(values: np.ndarray, low: float = 1.0, high: float = 99.0) -> np.ndarray:
