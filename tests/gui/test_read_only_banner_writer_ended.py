@@ -2,7 +2,7 @@
 there to edit here', after it had closed the folder (or its process had ended): the banner was
 written once, when the folder opened. It now notices the writer letting go and says what is true
 then: that window no longer holds the folder, and opening it again here writes it (which it
-does: the banner goes and the edit is saved)."""
+does: the banner goes and the edit is saved). A refused task edit says the same."""
 
 from __future__ import annotations
 
@@ -62,6 +62,10 @@ def test_the_banner_stops_naming_a_writer_that_let_go(qtbot, workspace_dir, writ
     qtbot.waitUntil(lambda: "no longer holds it" in banner.text(), timeout=5000)
     assert "close it there" not in banner.text() and "open in another window" not in banner.text()
     assert "open the folder again here" in banner.text() and not watch.watching
+    said: list[str] = []
+    win.task_commands.message.connect(said.append)
+    assert win.task_commands.edit_classes() is None  # refused, saying what is true now
+    assert "no longer holds it; open the folder again here" in said[-1]
 
     assert win.open_folder(workspace_dir)  # what the banner says to do
     assert not win.session.workspace.read_only and not banner.isVisible()

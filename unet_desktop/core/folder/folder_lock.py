@@ -116,6 +116,14 @@ def live_holder(root: str | os.PathLike) -> LockHolder | None:
     return holder
 
 
+def let_go(root: str | os.PathLike, holder: LockHolder) -> bool:
+    """Whether ``holder``, which held ``root`` (or the parent folder whose layout reads its
+    images, ``DATA`` of ``DATA/images``) when it was opened, holds neither now: that window
+    closed the folder, or its process ended."""
+    root = Path(root)
+    return all(live_holder(folder) != holder for folder in (root, root.parent))
+
+
 def acquire(root: str | os.PathLike) -> FolderLock | LockHolder:
     """The folder's lock, or the live process that holds it. Raises ``OSError`` if the lock
     file cannot be written (the caller treats the folder as read-only)."""

@@ -45,7 +45,7 @@ from unet_desktop.core.folder.autosave import (
     image_stamp,
     save_document,
 )
-from unet_desktop.core.folder.folder_lock import live_holder
+from unet_desktop.core.folder.folder_lock import let_go
 from unet_desktop.core.folder.image_entry import ImageEntry
 from unet_desktop.core.folder.journal import file_identity
 from unet_desktop.core.folder.open_document import open_document
@@ -210,8 +210,7 @@ class EditingSession(QObject):
         ws = self.workspace
         if ws is None or not ws.read_only or ws.lock_holder is None:
             return False
-        # the holder of the folder, or of the parent that reads its images (folder_open)
-        return all(live_holder(folder) != ws.lock_holder for folder in (ws.root, ws.root.parent))
+        return let_go(ws.root, ws.lock_holder)
 
     def _recover(self) -> list[str]:
         """Write autosaves left in the journal into the workspace (or keep them in memory); what
