@@ -84,6 +84,7 @@ _RGB_LIKE_MODES = ("RGB", "RGBA", "RGBa", "RGBX")
 _CONVERTIBLE_MODES = ("CMYK", "YCbCr", "HSV")
 _INT16_MODES = ("I;16", "I;16L", "I;16B", "I;16N")
 _TIFF_BITS_PER_SAMPLE = 258
+_TIFF_SAMPLE_FORMAT = 339  # 1 unsigned, 2 signed integers, 3 floats
 # EXIF orientation -> the array as a viewer shows it (what ImageOps.exif_transpose does)
 _ORIENTED = {
     2: lambda a: a[:, ::-1],
@@ -156,7 +157,7 @@ def read_image(path: str | os.PathLike) -> np.ndarray:
 
 def read_image_raw(path: str | os.PathLike) -> np.ndarray:
     """Read an image file keeping its data: like :func:`read_image`, except that 16-bit,
-    32-bit integer and float images keep their values (uint16, int32, float32 arrays; a TIFF
+    32-bit integer and float images keep their values (uint16, int16, int32, float32 arrays; a TIFF
     Pillow cannot open: its dtype and channels, as :func:`stacks.read_slice` reads them); the
     8-bit modes give exactly what :func:`read_image` gives."""
     try:
@@ -175,10 +176,20 @@ def read_image_raw(path: str | os.PathLike) -> np.ndarray:
         if im.mode in _INT16_MODES:
             return np.array(im).astype(np.uint16)
         if im.mode in ("I", "F"):
-            return np.array(im)
+            return np.array(im, dtype=_stored_integer_type(im))
         return _to_uint8(im, path)
     finally:
         im.close()
+
+
+def _stored_integer_type(im: Image.Image) -> np.dtype | None:
+    """int16 for a signed 16-bit TIFF, which Pillow widens to its 32-bit mode ``I`` (the
+    values are exact, the type twice as wide as stored); None: as Pillow reads it."""
+    if im.format != "TIFF" or im.mode != "I":
+        return None
+    bits = im.tag_v2.get(_TIFF_BITS_PER_SAMPLE)
+    signed = im.tag_v2.get(_TIFF_SAMPLE_FORMAT) in (2, (2,))
+    return np.dtype(np.int16) if signed and bits in (16, (16,)) else None
 
 
 def read_wide_colour(im: Image.Image, path: str | os.PathLike,
