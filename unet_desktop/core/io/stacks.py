@@ -1,10 +1,15 @@
 """Multi-page TIFF / OME-TIFF / ImageJ stacks: each 2-D slice is one image of the folder.
 
-A stack's first series (``tifffile``'s view of the file) is split into 2-D slices: every axis
-but Y, X and the channel axis (``C``, or the samples ``S`` of RGB pages) counts slices, in the
+A stack's series (``tifffile``'s view of the file) are split into 2-D slices: every axis but
+Y, X and the channel axis (``C``, or the samples ``S`` of RGB pages) counts slices, in the
 file's order, so a 3-D (z) stack and a time series are both read as a sequence of 2-D slices
-(z, t or both, the last axis fastest). :func:`probe_tiff` reads the header only (no pixel is
-decoded); :func:`read_slice` decodes the pages of one slice.
+(z, t or both, the last axis fastest); the other series of an OME or multi-position file follow
+the first. A file without shape metadata whose pages differ in size has one slice per page. A
+plane of another size or type than the first stays listed, so that slice numbers (and mask
+pages) stay the file's, but cannot be shown; :attr:`TiffLayout.note` names it. A file whose
+first series is one image stays one image (its other planes are named, not read), as earlier
+versions read it. :func:`probe_tiff` reads the header only (no pixel is decoded);
+:func:`read_slice` decodes the pages of one slice.
 
 Masks of a stack are a page-aligned multi-page mask TIFF (one uint8 page per slice, same
 order, the way ``train-labels.tif`` accompanies ``train-volume.tif`` in the ISBI 2012 data), so
