@@ -70,3 +70,18 @@ def test_the_prediction_of_an_image_not_utf8_is_shown(qtbot, tmp_path):
         qtbot.waitUntil(lambda: key in shown, timeout=TIMEOUT_MS)  # noqa: B023 - waited here
         assert win.prediction.shown is not None and win.prediction.shown.key == key
     win.close()
+
+
+def test_the_file_list_and_mask_check_hear_the_whole_key(qtbot, tmp_path):
+    """Two more signals carried keys as Qt strings: the rows a batch run wrote
+    (TrainingCommands.entry_changed) and a mask found unusable (MaskCheck.invalid_found)."""
+    root = tmp_path / "old zip"
+    key = make_folder(root)[0]
+    win = open_window(qtbot)
+    assert win.open_folder(root)
+    heard = []
+    win.training_commands.entry_changed.connect(heard.append)
+    win.mask_check.invalid_found.connect(heard.append)
+    win.training_commands.entry_changed.emit(key)
+    win.mask_check.invalid_found.emit(key)
+    assert heard == [key, key]

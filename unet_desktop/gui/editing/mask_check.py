@@ -19,7 +19,7 @@ from unet_desktop.gui.worker import Job, Priority, Worker
 class MaskCheck(QObject):
     """Starts one check per opened folder; a new folder supersedes the check of the old one."""
 
-    invalid_found = Signal(str)  # image key whose mask file cannot be used
+    invalid_found = Signal(object)  # image key (an object: a Qt string drops non-UTF-8 bytes)
     checked = Signal(dict)  # key -> "<file>: <reason>" of every invalid mask, once at the end
 
     def __init__(self, worker: Worker, parent: QObject | None = None) -> None:

@@ -56,7 +56,7 @@ class TrainingCommands(QObject):
 
     message = Signal(str)
     error = Signal(str)
-    entry_changed = Signal(str)  # an image whose mask a batch run wrote
+    entry_changed = Signal(object)  # key of an image whose mask a batch run wrote
 
     def __init__(self, actions: ModelActions, models: ModelController, session: EditingSession,
                  training_dock: TrainingDock, models_folder: Path, dialog_parent: QWidget,
