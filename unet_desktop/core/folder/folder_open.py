@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import logging
 import os
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from unet_desktop.core.errors import FileError
@@ -33,8 +33,9 @@ from unet_desktop.core.folder.folder_lock import (
 from unet_desktop.core.folder.folder_states import absent_records, merge_states, replay_journal
 from unet_desktop.core.folder.image_entry import ImageEntry
 from unet_desktop.core.folder.journal import Journal
-from unet_desktop.core.folder.layouts import FolderScan, scan_folder
+from unet_desktop.core.folder.layouts import FolderScan, Pair, scan_folder
 from unet_desktop.core.folder.manifest import (
+    ImageState,
     Manifest,
     ManifestError,
     ManifestRecord,
@@ -116,13 +117,14 @@ def open_folder(folder: str | os.PathLike, scheme: LabelScheme | None = None,
         lines = []  # already in the manifest: the process died before deleting it
     scheme = choose_scheme(scheme, manifest, scan, warnings, default_scheme,
                            task.scheme if task is not None else None)
-    if task is not None:
-        _skip_channel_misfits(scan, InputRule.from_dict(task.input_rule))
+    misfits = _skip_channel_misfits(scan, InputRule.from_dict(task.input_rule)) \
+        if task is not None else []
     records = replay_journal(scan, manifest, lines, warnings)
     entries = merge_states(scan, records, warnings)
-    absent = absent_records(scan, records, warnings)
+    absent = absent_records(replace(scan, pairs=scan.pairs + misfits), records, warnings)
+    absent.update(_left_out_records(misfits, records, warnings))
     if not entries:
-        warnings.append(f"no images found in {scan.image_dir}")
+        warnings.append(_nothing_listed(scan))
     return OpenedFolder(scan, scheme, entries, warnings, read_only, folded, task, held,
                         absent)
 
@@ -182,19 +184,55 @@ def _load_or_quarantine(path: Path, read_only: bool, warnings: list[str]) -> Man
         return None
 
 
-def _skip_channel_misfits(scan: FolderScan, rule: InputRule) -> None:
+def _skip_channel_misfits(scan: FolderScan, rule: InputRule) -> list[Pair]:
     """Images whose channels (known from their TIFF header) cannot feed the task's models are
-    listed as skipped with the reason, never silently dropped or mixed."""
-    kept, misfits = [], {}
+    listed as skipped with the reason, never silently dropped or mixed; returns their pairs."""
+    kept, left_out, misfits = [], [], {}
     for pair in scan.pairs:
         reason = rule.misfit(pair.channels) if pair.channels is not None else None
         if reason:
             misfits[pair.image_path] = reason
+            left_out.append(pair)
         else:
             kept.append(pair)
     scan.pairs[:] = kept
-    scan.skipped.extend((path, f"{reason} (the task's input: {rule.describe()})")
+    scan.skipped.extend((path, f"{reason}{_TASK_INPUT}{rule.describe()})")
                         for path, reason in misfits.items())
+    return left_out
+
+
+_TASK_INPUT = " (the task's input: "  # ends the reason of each file the task's channels skip
+
+
+def channel_misfits(skipped: list[tuple[Path, str]]) -> list[tuple[Path, str]]:
+    """The files of a folder's ``skipped`` that the task's channels left out, with the reason."""
+    return [(path, reason) for path, reason in skipped if _TASK_INPUT in reason]
+
+
+def _left_out_records(misfits: list[Pair], records: dict[str, ManifestRecord],
+                      warnings: list[str]) -> dict[str, ManifestRecord]:
+    """The labelled records of images the task's channels left out: kept (in the manifest,
+    their masks on disk) until a task whose channels fit them lists them again; said so."""
+    keys = {p.key for p in misfits}
+    held = {key: rec for key, rec in records.items()
+            if key in keys and rec.state is not ImageState.UNLABELED}
+    if held:
+        names = ", ".join(sorted(held)[:3]) + (", ..." if len(held) > 3 else "")
+        warnings.append(f"{len(held)} labelled image(s) are not listed because the task's "
+                        f"channels do not fit them ({names}); their masks and states are kept "
+                        "and come back once the task's channels fit")
+    return held
+
+
+def _nothing_listed(scan: FolderScan) -> str:
+    """Why the folder lists no image: none found, or the task's channels fit none (the first
+    one named, with the reason)."""
+    misfits = channel_misfits(scan.skipped)
+    if not misfits:
+        return f"no images found in {scan.image_dir}"
+    path, reason = misfits[0]
+    return (f"no image is listed: the task's channels fit none of the {len(misfits)} image "
+            f"file(s) in {scan.image_dir} ({path.name}: {reason})")
 
 
 def _remove_stale_temp_files(*folders: Path) -> None:
