@@ -7,8 +7,10 @@ reacts:
 - opening a folder with a task loads the task's model; opening one with neither masks nor a task
   asks for a task (:class:`TaskDialog`); File > New Task... asks at any time, proposing the scheme
   guessed from the folder's masks;
-- a task with other classes than the open workspace's takes effect by opening the folder again
-  (the current mask is saved first; masks are only ever written in the folder's scheme);
+- a task with other classes than the open workspace's, or channels that list other images,
+  takes effect by opening the folder again (the current mask is saved first; masks are only ever
+  written in the folder's scheme); the message then names the images the task's channels leave
+  out, with the reason (a warning when it lists none);
 - while the model in use predicts other classes than the task's, the banner above the canvas
   says so and predictions are never accepted into the masks (``PredictionController`` asks the
   same class rule);
@@ -42,6 +44,7 @@ from unet_desktop.core.folder.task import (
     stored_reference,
 )
 from unet_desktop.core.folder.task_proposal import propose_for_folder, with_colors
+from unet_desktop.core.io.input_rule import DEFAULT_NEW, InputRule
 from unet_desktop.core.labels import LabelScheme
 from unet_desktop.gui.editing.session import EditingSession
 from unet_desktop.gui.editing.tool_controller import ToolController
@@ -49,6 +52,12 @@ from unet_desktop.gui.model.model_actions import ModelActions
 from unet_desktop.gui.model.model_controller import ModelController
 from unet_desktop.gui.model.prediction_controller import PredictionController
 from unet_desktop.gui.model.versions_dialog import VersionsDialog
+from unet_desktop.gui.task.channel_choice import (
+    FolderChannels,
+    changes_listing,
+    proposed_channels,
+    skipped_text,
+)
 from unet_desktop.gui.task.class_editor import ClassesDialog, default_scheme
 from unet_desktop.gui.task.read_only import read_only_reason
 from unet_desktop.gui.task.task_actions import TaskActions
@@ -61,6 +70,16 @@ from unet_desktop.ml.loop.folder_models import FolderModels, folder_models, pred
 
 def _same_file(a: str | os.PathLike | None, b: str | os.PathLike | None) -> bool:
     return a is not None and b is not None and os.path.realpath(a) == os.path.realpath(b)
+
+
+def _lists_other_images(ws: Any, task: Task) -> bool:
+    """Whether the folder lists other images under ``task``'s channels than now (the folder's
+    image files are only read for it when the channels change)."""
+    old = InputRule.from_dict(ws.task.input_rule) if ws.task is not None else None
+    new = InputRule.from_dict(task.input_rule)
+    if old is not None and old.channels == new.channels:
+        return False
+    return changes_listing(old, new, FolderChannels.of_workspace(ws))
 
 
 class TaskController(QObject):
@@ -229,14 +248,18 @@ class TaskController(QObject):
         name = ws.task.name if ws.task is not None else ""
         models_in = ws.task.models_in if ws.task is not None else "folder"
         scale = ws.task.scale if ws.task is not None else "fit"
-        if ws.task is None:  # from the images: the scale, colours that show on them
-            found = propose_for_folder(ws, scheme.num_classes)
-            scheme, scale, why = with_colors(scheme, found.colors), found.scale, \
-                f"{why} {found.why}".strip()
         rule = ws.task.input_rule if ws.task is not None else None
+        images = FolderChannels.of_workspace(ws)  # the task's channels must fit them
+        if ws.task is None:  # from the images: channels, the scale, colours that show on them
+            channels, channels_why = proposed_channels(images)
+            given = InputRule(DEFAULT_NEW, channels=channels) if channels else None
+            found = propose_for_folder(ws, scheme.num_classes, given)
+            scheme, scale, why = with_colors(scheme, found.colors), found.scale, \
+                " ".join(p for p in (why, channels_why, found.why) if p)
+            rule = given.to_dict() if given is not None else None
         dialog = TaskDialog(scheme, name, " ".join(p for p in (note, why) if p),
                             self.user_models, self._dialog_parent, models_in, scale, rule,
-                            self.held_scheme())
+                            self.held_scheme(), images)
         if ws.task is not None:  # a new set-up keeps what the task starts from (and its scale)
             dialog.set_start_model(ws.task.start_from)
         elif any(e.has_mask for e in ws.entries):  # read by a guess the task may correct, but
@@ -259,10 +282,9 @@ class TaskController(QObject):
             task = replace(task, versions=ws.task.versions, model=ws.task.model)
         if task.start_from is not None and task.model is None:
             task = replace(task, model=stored_reference(ws.root, task.start_from))
-        self.apply_task(task)
-        if any(e.has_mask for e in ws.entries) and ws.scheme.kind != task.scheme.kind:
-            self.message.emit("Masks of the folder that do not fit the task's classes are "
-                              "reported and skipped until corrected")
+        misfit_masks = any(e.has_mask for e in ws.entries) and ws.scheme.kind != task.scheme.kind
+        self.apply_task(task, "Masks of the folder that do not fit the task's classes are "
+                              "reported and skipped until corrected" if misfit_masks else "")
 
     def edit_classes(self) -> ClassesDialog | None:
         """Mask > Classes...: the open folder's classes (a new task if it has none)."""
@@ -298,15 +320,16 @@ class TaskController(QObject):
             self.message.emit(f"Cannot change the task here: {reason}")
         return reason is not None
 
-    def apply_task(self, task: Task) -> bool:
+    def apply_task(self, task: Task, note: str = "") -> bool:
         """Save ``task`` as the open folder's and take it into use; False if it cannot be
-        saved (the error says why)."""
+        saved (the error says why). The message names the task, the images its channels leave
+        out (the folder is read again when they change which) and ``note``."""
         ws = self.session.workspace
         reason = read_only_reason(ws)
         if reason is not None:  # also refused by the dialogs, before the user fills them
             self.error.emit(f"Cannot change the task here: {reason}")
             return False
-        reopen = task.scheme != ws.scheme
+        reopen = task.scheme != ws.scheme or _lists_other_images(ws, task)
         on_screen = self.session.current_key  # shown again once the folder is read anew
         try:
             if reopen:
@@ -319,8 +342,7 @@ class TaskController(QObject):
             return False
         if reopen and not self.reopen(ws.root, on_screen):  # restores the task's model too
             return False
-        self.message.emit(f"Task {task.name}: {', '.join(task.scheme.names)}"
-                          + (" (sparse labels)" if task.sparse else ""))
+        self._say_task(task, note)
         _ = self.owner  # a first task: mirror its owner from now on
         self.task_changed.emit()
         self._update_actions()
@@ -328,6 +350,16 @@ class TaskController(QObject):
             self._restore_model(task)
         self._update_banner()
         return True
+
+    def _say_task(self, task: Task, note: str) -> None:
+        """The task taken into use, and the images its channels leave out (the message of the
+        folder read again said so, and this one replaces it); a warning when none is listed."""
+        ws = self.session.workspace
+        skipped = skipped_text(ws)
+        text = "; ".join(p for p in (f"Task {task.name}: {', '.join(task.scheme.names)}"
+                                     + (" (sparse labels)" if task.sparse else ""),
+                                     skipped, note) if p)
+        (self.error if skipped and not ws.entries else self.message).emit(text)
 
     # --- models ----------------------------------------------------------------------------------
     def _on_model_changed(self, model: Any) -> None:

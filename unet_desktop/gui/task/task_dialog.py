@@ -1,7 +1,10 @@
 """File > New Task...: what is labelled in this folder, its classes, and what to start from.
 
 Asked by itself when a folder with neither masks nor a task is opened. A folder that has masks
-proposes the scheme guessed from them. The dialog only builds a
+proposes the scheme guessed from them; one whose image files mostly have 2 or more than 3
+channels proposes channel 1. Channels that fit none of the folder's images are refused, naming
+a file and its channel count; those that leave some out say which
+(:mod:`~unet_desktop.gui.task.channel_choice`). The dialog only builds a
 :class:`~unet_desktop.core.folder.task.Task`; the :class:`~unet_desktop.gui.task.task_controller.TaskController`
 saves and applies it.
 """
@@ -32,6 +35,7 @@ from unet_desktop.core.folder.task import Task, classes_by_name, describe_classe
 from unet_desktop.core.io.input_rule import DEFAULT_NEW, InputRule
 from unet_desktop.core.io.model_header import model_scheme
 from unet_desktop.core.labels import LabelScheme
+from unet_desktop.gui.task.channel_choice import FolderChannels, fit_note, fit_problem
 from unet_desktop.gui.task.class_editor import ClassEditor, dropped_values_problem
 from unet_desktop.gui.training.finetune_dialog import SCALE_CHOICES
 
@@ -49,13 +53,15 @@ class TaskDialog(QDialog):
     def __init__(self, proposed: LabelScheme, name: str = "", note: str = "",
                  user_models: Path | None = None, parent: QWidget | None = None,
                  models_in: str = "folder", scale: str = "fit", input_rule: dict | None = None,
-                 held: LabelScheme | None = None) -> None:
+                 held: LabelScheme | None = None, images: FolderChannels | None = None) -> None:
         """``models_in``: where the task keeps its fine-tuned models now ("folder", the
         default, or "user"); ``scale`` and ``input_rule``: the ones proposed for a new model
         (the task's, kept unless changed); ``held``: the scheme whose values the folder's masks
-        may hold (None: no masks), which the new classes must keep."""
+        may hold (None: no masks), which the new classes must keep; ``images``: the channels
+        of the folder's image files, which the task's channels must fit (None: not checked)."""
         super().__init__(parent)
         self.held = held
+        self.images = images
         self.given_rule = InputRule.from_dict(input_rule or {"kind": DEFAULT_NEW})
         self.setWindowTitle("New Task")
         self.name_edit = QLineEdit(name)
@@ -113,6 +119,8 @@ class TaskDialog(QDialog):
         self.problem_label = QLabel("")
         self.problem_label.setWordWrap(True)
         self.problem_label.setStyleSheet("color: #b00020")
+        self.fit_label = QLabel("")  # the images the channels leave out, while some fit
+        self.fit_label.setWordWrap(True)
         self.buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Ok
                                         | QDialogButtonBox.StandardButton.Cancel)
         self.buttons.button(QDialogButtonBox.StandardButton.Ok).setText("Create Task")
@@ -124,7 +132,7 @@ class TaskDialog(QDialog):
         self.classes.changed.connect(self._validate)
         self._layout(note)
         self._validate()
-        self.resize(620, 620)
+        self.resize(620, 680)
 
     def _layout(self, note: str) -> None:
         form = QFormLayout()
@@ -145,6 +153,7 @@ class TaskDialog(QDialog):
         input_row.addWidget(QLabel("Channels:"))
         input_row.addWidget(self.channels_edit, 1)
         start_layout.addLayout(input_row)
+        start_layout.addWidget(self.fit_label)
         start_layout.addWidget(self.model_radio)
         row = QHBoxLayout()
         row.addWidget(self.model_edit, 1)
@@ -202,6 +211,7 @@ class TaskDialog(QDialog):
         self.mapping_label.setText(self._mapping_text())
         problem = self.problem()
         self.problem_label.setText(problem or "")
+        self.fit_label.setText("" if problem else self._fit_text())
         self.buttons.button(QDialogButtonBox.StandardButton.Ok).setEnabled(problem is None)
 
     def _mapping_text(self) -> str:
@@ -219,6 +229,13 @@ class TaskDialog(QDialog):
         return (f"{path.name} predicts {describe_classes(parent)}. Carried over by name: "
                 f"{kept}; the other classes are learnt from your labels.")
 
+    def _fit_text(self) -> str:
+        try:
+            rule = InputRule.from_dict(self._input_rule())
+        except ValueError:
+            return ""
+        return fit_note(rule, self.images)
+
     def task(self) -> Task:
         name = self.name_edit.text().strip()
         if not name:
@@ -233,9 +250,13 @@ class TaskDialog(QDialog):
                 raise ValueError("choose the model file to start from")
             if model_scheme(start) is None:
                 raise ValueError(f"{start}: not a readable model file")
+        rule = self._input_rule()
+        problem = fit_problem(InputRule.from_dict(rule), self.images, self.model_radio.isChecked())
+        if problem:
+            raise ValueError(problem)
         return Task(name, scheme, str(start.resolve()) if start else None,
                     "user" if self.user_radio.isChecked() else "folder",
-                    scale=self.scale_combo.currentData(), input_rule=self._input_rule())
+                    scale=self.scale_combo.currentData(), input_rule=rule)
 
     def _input_rule(self) -> dict:
         """The new model's input rule from the Input and Channels boxes ({} from a model
