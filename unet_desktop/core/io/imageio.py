@@ -175,11 +175,27 @@ def read_image_raw(path: str | os.PathLike) -> np.ndarray:
         load_pixels(im, path, ImageReadError)
         if im.mode in _INT16_MODES:
             return np.array(im).astype(np.uint16)
+        if _pillow_changes_values(im):
+            values = _decode_tiff_samples(path, ImageReadError)
+            return values[..., 0] if values.shape[2] == 1 else values
         if im.mode in ("I", "F"):
             return np.array(im, dtype=_stored_integer_type(im))
         return _to_uint8(im, path)
     finally:
         im.close()
+
+
+def _pillow_changes_values(im: Image.Image) -> bool:
+    """A TIFF whose samples Pillow reads as other values: signed 8-bit (-1 read as 255) and
+    unsigned 32-bit (above 2**31 wrapped to negative); tifffile reads them as stored, as it
+    reads such a stack's slices."""
+    if im.format != "TIFF":
+        return False
+    bits = im.tag_v2.get(_TIFF_BITS_PER_SAMPLE)
+    bits = bits[0] if isinstance(bits, tuple) else bits
+    kind = im.tag_v2.get(_TIFF_SAMPLE_FORMAT, 1)
+    kind = kind[0] if isinstance(kind, tuple) else kind
+    return (bits, kind) in ((8, 2), (32, 1)) and im.mode not in ("F",)
 
 
 def _stored_integer_type(im: Image.Image) -> np.dtype | None:
