@@ -75,11 +75,15 @@ def test_a_class_added_after_removing_a_painted_one_never_takes_its_value(qtbot,
     win.close()
 
 
-def test_a_removed_class_value_cannot_become_the_unlabeled_value(qtbot):
+def test_a_removed_class_value_may_become_the_unlabeled_value(qtbot):
+    # the masks stay readable (its pixels become unlabeled; the editor asks to confirm:
+    # tests/gui/test_classes_void_made_unlabeled.py); another value is refused
     editor = ClassEditor(multiclass_scheme(["bg", "nucleus", "membrane"]))
     qtbot.addWidget(editor)
     editor.remove_class(2)
     editor.set_sparse(True, MEMBRANE)
+    assert dropped_values_problem(multiclass_scheme(3), editor.scheme()) is None
+    editor.set_sparse(True, 100)
     assert f"{HELD} [2]" in dropped_values_problem(multiclass_scheme(3), editor.scheme())
 
 

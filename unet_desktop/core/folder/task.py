@@ -39,7 +39,12 @@ from unet_desktop.core.folder.manifest import MANIFEST_DIR
 from unet_desktop.core.io.input_rule import InputRule
 from unet_desktop.core.io.json_file import check_format, read_json, write_json
 from unet_desktop.core.io.model_header import SCALES
-from unet_desktop.core.labels import LabelScheme, class_mismatch, describe_classes  # noqa: F401 - re-exported
+from unet_desktop.core.labels import (  # noqa: F401 - class_mismatch, describe_classes re-exported
+    ClassInfo,
+    LabelScheme,
+    class_mismatch,
+    describe_classes,
+)
 
 TASK_NAME = "task.json"
 FORMAT_NAME = "unet-desktop-task"
@@ -339,14 +344,23 @@ def prediction_mismatch(root: str | os.PathLike, task: Task, path: str | os.Path
 
 
 def removed_values(old: LabelScheme, new: LabelScheme) -> list[int]:
-    """Stored values of ``old`` (classes and unlabeled) that ``new`` no longer allows, or allows
-    in the other role (a removed class's value made the unlabeled one): masks holding them would
-    become unreadable or change meaning."""
-    gone = old.valid_values - new.valid_values
-    if old.ignore_value != new.ignore_value:
-        gone |= {v for v in (old.ignore_value, new.ignore_value) if v is not None} \
-            & old.valid_values
+    """Stored values of ``old`` (classes and unlabeled) that ``new`` no longer reads, or reads
+    as a class although they stored unlabeled pixels: masks holding them would become
+    unreadable or be taught what nobody painted. A class's value made the unlabeled one is
+    not among them (:func:`class_made_unlabeled`): its pixels stay readable, as unlabeled."""
+    gone = set(old.valid_values - new.valid_values)
+    if old.ignore_value is not None and old.ignore_value != new.ignore_value:
+        gone.add(old.ignore_value)
     return sorted(gone)
+
+
+def class_made_unlabeled(old: LabelScheme, new: LabelScheme) -> ClassInfo | None:
+    """The class of ``old`` whose stored value ``new`` keeps as its unlabeled value (CamVid's
+    void, guessed as a class), or None: masks stay readable, and its pixels become unlabeled,
+    left out of training and evaluation."""
+    if new.ignore_value is None or new.ignore_value == old.ignore_value:
+        return None
+    return next((c for c in old.classes if c.value == new.ignore_value), None)
 
 
 def classes_by_name(parent: LabelScheme, new: LabelScheme) -> dict[str, str]:

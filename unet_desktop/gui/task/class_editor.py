@@ -5,10 +5,14 @@ tasks have fixed classes (rename and recolour them); a multi-class task also add
 reorders classes (the order is the model's output order, and the next model takes the rows of
 the model in use in the new order; the stored value stays with its class, so masks and the
 model's predictions keep their meaning). "Sparse labels" keeps pixels nobody painted unlabeled,
-stored as the unlabeled value (docs/sparse-labels.md).
+stored as the unlabeled value (docs/sparse-labels.md). A class of the folder's masks may
+become unlabeled (its value made the unlabeled one: a void the guess took for a class) once the
+user confirms what that does.
 """
 
 from __future__ import annotations
+
+from dataclasses import replace
 
 from PySide6.QtCore import QSignalBlocker, Qt, Signal
 from PySide6.QtGui import QColor
@@ -27,7 +31,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from unet_desktop.core.folder.task import removed_values
+from unet_desktop.core.folder.task import class_made_unlabeled, removed_values
 from unet_desktop.core.labels import (
     DEFAULT_UNLABELED,
     ClassInfo,
@@ -67,13 +71,43 @@ def unlabeled_problem(kind: SchemeKind, value: int | None) -> str | None:
 
 def dropped_values_problem(held: LabelScheme | None, scheme: LabelScheme) -> str | None:
     """Why ``scheme`` cannot replace ``held``, the scheme whose values the folder's masks (saved
-    or unsaved) may hold: values it no longer allows or gives another meaning. None without
-    masks (``held`` None) or when every value keeps its meaning."""
+    or unsaved) may hold: values it no longer reads, or reads as a class although they stored
+    unlabeled pixels, each with what would happen to it. None without masks (``held`` None) or
+    when every value stays readable (a class's value made the unlabeled one does: confirmed
+    in the editor, :func:`made_unlabeled_note`)."""
     gone = removed_values(held, scheme) if held is not None else []
-    if gone:
-        return (f"masks of this folder may hold the values {gone}: keep those classes (or "
-                "the unlabeled value) so that every mask stays readable")
-    return None
+    if not gone:
+        return None
+    reasons = "; ".join(_what_becomes_of(value, held, scheme) for value in gone)
+    return f"masks of this folder may hold the values {gone}: {reasons}"
+
+
+def _what_becomes_of(value: int, held: LabelScheme, scheme: LabelScheme) -> str:
+    """What ``scheme`` would make of ``value`` in masks of ``held``'s values, and the way out."""
+    new_class = next((c for c in scheme.classes if c.value == value), None)
+    if value == held.ignore_value and new_class is not None:
+        return (f"{value} stores their unlabeled pixels, which would read as {new_class.name}: "
+                f"every pixel nobody painted would be taught as {new_class.name} (keep {value} "
+                "as the unlabeled value)")
+    if value == held.ignore_value:
+        return (f"{value} stores their unlabeled pixels, which the new classes do not read: "
+                f"those masks would be unreadable (keep sparse labels, stored as {value})")
+    name = next(c.name for c in held.classes if c.value == value)
+    way_out = f"keep {name}"
+    if not removed_values(held, replace(scheme, ignore_value=value)):
+        way_out += (f", or make {value} the unlabeled value (Sparse labels, stored as {value}): "
+                    "its pixels are then left out of training and evaluation")
+    return (f"{value} is {name}'s, which the new classes do not have: those masks would be "
+            f"unreadable ({way_out})")
+
+
+def made_unlabeled_note(made: ClassInfo) -> str:
+    """What making ``made``'s value the unlabeled one does, in plain words."""
+    return (f"{made.name}'s pixels (stored as {made.value}) in this folder's masks become "
+            "unlabeled, like pixels nobody painted: left out of training and evaluation. "
+            f"A model that predicts {made.name} no longer fits the task: its "
+            "predictions are shown for reference only until a fine-tune makes a model of the "
+            "new classes.")
 
 
 class ClassEditor(QWidget):
@@ -87,6 +121,7 @@ class ClassEditor(QWidget):
         self._classes: list[ClassInfo] = []
         self._held: frozenset[int] = frozenset()  # values masks may hold: no new class takes one
         self._held_classes: tuple[ClassInfo, ...] = ()  # the classes those values stand for
+        self._held_scheme: LabelScheme | None = None  # the scheme of the masks, when known
         self.table = QTableWidget(0, 3)
         self.table.setHorizontalHeaderLabels(["Class", "Colour", "Value in mask files"])
         self.table.horizontalHeader().setStretchLastSection(True)
@@ -112,6 +147,13 @@ class ClassEditor(QWidget):
         self.unlabeled_spin.setRange(0, 255)
         self.sparse_check.toggled.connect(self._on_sparse_changed)
         self.unlabeled_spin.valueChanged.connect(lambda _v: self.changed.emit())
+        # a held class's value made the unlabeled one: said, and confirmed (scheme() waits)
+        self.made_unlabeled_label = QLabel("")
+        self.made_unlabeled_label.setWordWrap(True)
+        self.made_unlabeled_check = QCheckBox("")
+        self.made_unlabeled_check.toggled.connect(lambda _on: self.changed.emit())
+        self._confirm_shown_for: int | None = None  # the value the box asks about
+        self.changed.connect(self._show_made_unlabeled)
         buttons = QHBoxLayout()
         for button in (self.add_button, self.remove_button, self.up_button, self.down_button,
                        self.colour_button):
@@ -126,6 +168,8 @@ class ClassEditor(QWidget):
         layout.addWidget(self.table)
         layout.addLayout(buttons)
         layout.addLayout(sparse)
+        layout.addWidget(self.made_unlabeled_label)
+        layout.addWidget(self.made_unlabeled_check)
         self.set_scheme(scheme or default_scheme("binary"))
 
     # --- model -> view --------------------------------------------------------------------------
@@ -205,6 +249,8 @@ class ClassEditor(QWidget):
         are where a switch to multi-class starts."""
         self.keep_values(held.valid_values)
         self._held_classes = held.classes
+        self._held_scheme = held
+        self._show_made_unlabeled()
 
     def add_class(self, name: str | None = None) -> int:
         """A new class with the lowest value that is free and no mask may hold; returns its
@@ -256,10 +302,45 @@ class ClassEditor(QWidget):
         self.unlabeled_spin.setEnabled(on)
         self.changed.emit()
 
+    def made_unlabeled(self) -> ClassInfo | None:
+        """The class of the folder's masks whose value the edit makes the unlabeled one."""
+        try:
+            return self._made_unlabeled_in(self._built_scheme())
+        except ValueError:
+            return None
+
+    def _made_unlabeled_in(self, scheme: LabelScheme) -> ClassInfo | None:
+        """:func:`class_made_unlabeled` while nothing else is lost (else that is the problem)."""
+        held = self._held_scheme
+        if held is None or removed_values(held, scheme):
+            return None
+        return class_made_unlabeled(held, scheme)
+
+    def _show_made_unlabeled(self) -> None:
+        """Say what becomes of the class made unlabeled, and ask again for another one."""
+        made = self.made_unlabeled()
+        value = made.value if made is not None else None
+        if value != self._confirm_shown_for:
+            self._confirm_shown_for = value
+            with QSignalBlocker(self.made_unlabeled_check):
+                self.made_unlabeled_check.setChecked(False)
+        self.made_unlabeled_label.setText(made_unlabeled_note(made) if made else "")
+        self.made_unlabeled_check.setText(f"Make {made.name}'s pixels unlabeled" if made else "")
+        self.made_unlabeled_label.setVisible(made is not None)
+        self.made_unlabeled_check.setVisible(made is not None)
+
     # --- result ---------------------------------------------------------------------------------
     def scheme(self) -> LabelScheme:
         """The edited scheme; ``ValueError`` names the problem (empty or repeated names, the
-        unlabeled value used by a class or read as one)."""
+        unlabeled value used by a class or read as one, a class of the folder's masks made
+        unlabeled and not confirmed yet)."""
+        scheme = self._built_scheme()
+        made = self._made_unlabeled_in(scheme)
+        if made is not None and not self.made_unlabeled_check.isChecked():
+            raise ValueError(f"tick '{self.made_unlabeled_check.text()}' above to confirm")
+        return scheme
+
+    def _built_scheme(self) -> LabelScheme:
         names = [c.name for c in self._classes]
         if any(not n for n in names):
             raise ValueError("every class needs a name")
@@ -277,7 +358,8 @@ class ClassEditor(QWidget):
 class ClassesDialog(QDialog):
     """Mask > Classes...: edit the open folder's classes. Values that masks may hold (saved, or
     unsaved edits in memory) cannot go away or change meaning while the folder has such masks
-    (they would become unreadable, or read as another class)."""
+    (they would become unreadable, or read as another class), except a class's value made the
+    unlabeled one, once confirmed: its pixels become unlabeled."""
 
     def __init__(self, scheme: LabelScheme, has_masks: bool, parent: QWidget | None = None):
         super().__init__(parent)
@@ -286,7 +368,7 @@ class ClassesDialog(QDialog):
         self.has_masks = has_masks
         self.editor = ClassEditor(scheme)
         if has_masks:
-            self.editor.keep_values(scheme.valid_values)
+            self.editor.keep_classes(scheme)
         self.problem_label = QLabel("")
         self.problem_label.setWordWrap(True)
         self.problem_label.setStyleSheet("color: #b00020")
