@@ -137,3 +137,33 @@ def test_a_task_that_lists_no_image_says_so_in_a_warning(qtbot, tmp_path):
                for w in ws.warnings)
     assert not any("no images found" in w or "not in the folder" in w for w in ws.warnings)
     win.close()
+
+
+def test_a_task_made_for_a_fine_tune_takes_a_channel_that_keeps_the_images_listed(qtbot,
+                                                                                 tmp_path):
+    """Fine-tune and Learn as I Correct make a task from the folder's classes when it has none
+    (ensure_task): in a folder of 2-channel images it took no channels, which list none of
+    them once the folder is read again (the corrected slice gone, '0 corrected images')."""
+    root = _two_channel_folder(tmp_path)
+    win = open_window(qtbot)
+    assert win.open_folder(root)
+    task = win.task_commands.ensure_task()
+    assert task is not None and task.input_rule["channels"] == [0]
+    ws = win.session.workspace
+    assert len(ws) == 4 and _state(win, SLICE) is ImageState.CORRECTED
+    win.close()
+    assert len(Workspace.open(root)) == 4
+
+
+def test_a_task_made_for_a_fine_tune_in_a_mixed_folder_is_the_one_returned(qtbot, tmp_path):
+    """Mostly gray images: the task made takes no channel, the folder is read again without the
+    2-channel files, and the task returned is the reopened folder's (it was the old one's None,
+    as if it could not be saved)."""
+    root = _two_channel_folder(tmp_path, gray=3)
+    win = open_window(qtbot)
+    assert win.open_folder(root)
+    task = win.task_commands.ensure_task()
+    assert task is not None and task is win.session.workspace.task
+    assert len(win.session.workspace) == 3
+    assert "hs.tif: the image has 2 channels" in win.statusBar().currentMessage()
+    win.close()

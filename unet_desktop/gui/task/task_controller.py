@@ -72,6 +72,16 @@ def _same_file(a: str | os.PathLike | None, b: str | os.PathLike | None) -> bool
     return a is not None and b is not None and os.path.realpath(a) == os.path.realpath(b)
 
 
+def _fitting_rule(ws: Any, model: Any) -> dict:
+    """The input rule of a task made without asking: the channels of ``model`` (the one in
+    use) where it chooses some, else those New Task proposes (channel 1 in a folder of mostly
+    2-channel images); {} where none are needed (gray or RGB)."""
+    channels = model.meta.rule.channels if model is not None else None
+    if channels is None:
+        channels, _ = proposed_channels(FolderChannels.of_workspace(ws))
+    return InputRule(DEFAULT_NEW, channels=channels).to_dict() if channels else {}
+
+
 def _lists_other_images(ws: Any, task: Task) -> bool:
     """Whether the folder lists other images under ``task``'s channels than now (the folder's
     image files are only read for it when the channels change)."""
@@ -398,12 +408,13 @@ class TaskController(QObject):
             path = current.path if current is not None else None
             fits = path is not None and classes_mismatch(current.meta.scheme, ws.scheme) is None
             task = Task(ws.root.name, ws.scheme,
-                        start_from=str(path) if path is not None and not fits else None)
+                        start_from=str(path) if path is not None and not fits else None,
+                        input_rule=_fitting_rule(ws, current))
             if not self.apply_task(task):
                 return None
             if fits:  # through the owner: another folder's version file is copied, not named
                 self._record_in_use(current)
-        return ws.task
+        return self.session.workspace.task  # the folder read again where the channels skip some
 
     def parent_version_file(self) -> Path | None:
         """The file of the parent version of the task model in use, if it is still there:
