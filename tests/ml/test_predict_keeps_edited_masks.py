@@ -37,8 +37,9 @@ def test_a_mask_corrected_after_it_was_written_is_kept_by_the_next_model(tmp_pat
     correction[5:15, 5:25] = 3
     write_mask(out / "img_01.png", correction, trimap_scheme())  # edited in another program
 
-    last, results = run(new, tmp_path / "in", out)
-    assert (last.predicted, last.skipped) == (2, 1)
+    last, results = run(new, tmp_path / "in", out)  # the other two: the earlier model's, kept
+    assert (last.predicted, last.skipped) == (0, 3)
+    assert "predicted by another model version" in results["img_00.png"].reason
     reason = results["img_01.png"].reason
     assert "img_01.png" in reason and "changed after unet-desktop wrote it" in reason
     np.testing.assert_array_equal(read_mask(out / "img_01.png", trimap_scheme()), correction)
@@ -49,8 +50,9 @@ def test_a_mask_corrected_after_it_was_written_is_kept_by_the_next_model(tmp_pat
     last, _ = run(new, tmp_path / "in", out, overwrite=True)
     assert last.predicted == 3
     assert not np.array_equal(read_mask(out / "img_01.png", trimap_scheme()), correction)
-    last, _ = run(old, tmp_path / "in", out)  # written again: unet-desktop's once more
-    assert last.predicted == 3
+    last, results = run(old, tmp_path / "in", out)  # written again: unet-desktop's once more
+    assert last.skipped == 3
+    assert all("predicted by another model version" in r.reason for r in results.values())
 
 
 def test_a_mask_stack_corrected_after_it_was_written_is_kept(tmp_path, two_predictors):

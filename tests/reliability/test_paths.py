@@ -48,12 +48,14 @@ def test_predict_writes_only_plain_files_inside_the_output_folder(tmp_path, nois
 
     assert main([*args, "--overwrite"]) == 0
     assert _snapshot(outside) == before
-    written = sorted(p.name for p in out.iterdir())
+    kept = out / ".unet-desktop" / "replaced"  # the user's link, kept as it was
+    assert [p.readlink() for p in kept.iterdir()] == [outside / "secret.png"]
+    written = sorted(p.name for p in out.iterdir() if p.name != ".unet-desktop")
     expected = sorted({f"{Path(n).stem}.png" for n in HOSTILE_NAMES if not n.startswith("dup")}
                       | {"dup_png.png", "dup_jpg.png", "linked.png",
                          "unet-desktop-predictions.json"})
     assert written == expected
-    for path in out.iterdir():
+    for path in (p for p in out.iterdir() if p.name != ".unet-desktop"):
         assert not path.is_symlink() and path.is_file()
         assert path.resolve().parent == out.resolve()
         assert os.path.commonpath([path.resolve(), out.resolve()]) == str(out.resolve())

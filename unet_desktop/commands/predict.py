@@ -2,11 +2,14 @@
 
 Writes ``<stem>.png`` per image in the scheme's stored values (binary 0/255, trimap 1/2/3,
 multiclass class indices with a palette). With ``--probs`` also ``<stem>_probs.npy``: float16,
-C x H x W, classes in the order of ``unet-desktop info MODEL``. A mask file it did not write,
-or one changed since it wrote it (corrected in another program), is kept unless ``--overwrite``,
-with a warning saying why. Exit 0 when images were predicted
-(or were already up to date), 2 when the model cannot be loaded or no image could be predicted
-(unreadable, or its existing mask kept).
+C x H x W, classes in the order of ``unet-desktop info MODEL``. Only images without a mask in
+``--out`` are predicted unless ``--overwrite``: a mask this model version wrote (a resumed run),
+one another model wrote (an earlier one), a mask file it did not write or one changed since it
+wrote it (corrected in another program) is kept, with a warning for all but the first. With
+``--overwrite`` every image is predicted again, and a mask of the last two kinds is first copied
+into ``DIR/.unet-desktop/replaced/``. Exit 0 when images were predicted (or were already up to
+date), 2 when the model cannot be loaded or no image could be predicted (unreadable, or its
+existing mask kept).
 """
 
 from __future__ import annotations
@@ -23,9 +26,10 @@ def add_parser(subparsers) -> None:
         "predict", help="predict masks for a folder of images",
         description="Predict a mask <stem>.png for every image of a folder (or one image), in "
         "the label scheme's stored values (binary 0/255, trimap 1/2/3, multiclass indices). "
-        "Resumable: masks already written by the same model version are skipped unless "
-        "--overwrite; so is a mask file it did not write or that was changed since it wrote "
-        "it, e.g. corrected by hand (a warning says so). Exit 0 when "
+        "Resumable: only images without a mask in the output folder are predicted unless "
+        "--overwrite; masks already written by this model version or by another (an earlier "
+        "model) are kept, and so is a mask file it did not write or that was changed since it "
+        "wrote it, e.g. corrected by hand (a warning says so). Exit 0 when "
         "images were predicted or up to date, 2 when the model cannot be loaded or no image "
         "could be predicted (unreadable, or its existing mask kept).",
     )
@@ -41,7 +45,10 @@ def add_parser(subparsers) -> None:
                    help="tile side in tile mode (default 512; rounded down to a multiple of "
                         "the model's size step)")
     p.add_argument("--overwrite", action="store_true",
-                   help="also replace masks from this model version or not written by it")
+                   help="predict every image again: replace the masks written by this or "
+                        "another model version, and those not written by unet-desktop or "
+                        "changed since (a copy of each of these is kept in "
+                        "DIR/.unet-desktop/replaced/)")
     p.add_argument("--probs", action="store_true",
                    help="also write <stem>_probs.npy (float16, C x H x W)")
     p.add_argument("--tta", action="store_true", help="average over flips (3x slower)")
@@ -60,11 +67,12 @@ class FileTally:
         self.statuses: dict[Path, set[str]] = {}  # image file -> the statuses of its slices
         self.slices: dict[str, int] = {"predicted": 0, "skipped": 0, "failed": 0}
         self.up_to_date: set[Path] = set()  # files skipped as already predicted by this model
+        self.other_model: set[Path] = set()  # files whose mask another model wrote, kept
         self.beyond_range: set[Path] = set()  # files warned of as beyond the model's range
 
     def add(self, item) -> str | None:
         """Count ``item``; the warning to print about it, if any (once per file)."""
-        from unet_desktop.ml.inference.batch_folder import UP_TO_DATE
+        from unet_desktop.ml.inference.batch_folder import OTHER_MODEL, UP_TO_DATE
 
         first = item.image_path not in self.statuses
         self.statuses.setdefault(item.image_path, set()).add(item.status)
@@ -81,12 +89,23 @@ class FileTally:
         if item.reason == UP_TO_DATE:
             self.up_to_date.add(item.image_path)
             return None
+        if OTHER_MODEL in item.reason:  # said once for all (:meth:`kept_note`)
+            self.other_model.add(item.image_path)
+            return None
         return f"skipped {item.image_path.name}: {item.reason}" if first else None
 
     def files(self, status: str) -> int:
         from unet_desktop.ml.inference.batch_progress import files_with
 
         return files_with(self.statuses, status)
+
+    def kept_note(self) -> str | None:
+        """The warning about the masks another model version wrote, kept (None: there were none)."""
+        n = len(self.other_model)
+        if not n:
+            return None
+        return (f"{n} image{'s' * (n != 1)} kept the mask{'s' * (n != 1)} another model version "
+                "predicted (--overwrite predicts them again)")
 
     def summary(self) -> str:
         """``2 predicted, 0 skipped, 0 failed of 2 images`` (failed: not read, or its mask not
@@ -137,6 +156,8 @@ def run(args: argparse.Namespace) -> int:
             last = progress
         if bar is not None:
             bar.close()
+        if tally.kept_note():
+            tqdm.write(f"warning: {tally.kept_note()}", file=sys.stderr)
     except (OSError, UnetDesktopError, ValueError) as exc:
         if bar is not None:
             bar.close()

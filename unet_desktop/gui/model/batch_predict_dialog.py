@@ -4,8 +4,9 @@ The dialog is modeless: the window stays usable (and keeps getting its own predi
 the worker runs between two batches). Masks marked corrected or verified are never overwritten
 (``ml.inference.batch_predict`` checks again right before each write); nor are the masks of images that
 ``protect(root, key)`` names (the window passes the image being edited and those with unsaved
-edits). A second run resumes, skipping images this model version already predicted. The summary
-lists what was written, skipped and failed, each with its reason.
+edits). Only images without a mask are predicted: a second run resumes, and the masks that an
+earlier model predicted are kept, unless "Overwrite" is ticked (:data:`OVERWRITE_HINT`). The
+summary lists what was written, skipped and failed, each with its reason.
 """
 
 from __future__ import annotations
@@ -39,6 +40,12 @@ from unet_desktop.ml.inference.batch_job import BatchSettings, Protect, batch_pr
 from unet_desktop.ml.inference.batch_progress import files_with
 
 SUMMARY_LINES = 500  # per category; a summary of 100k files must stay readable
+OVERWRITE_TEXT = "Overwrite masks predicted before, by an earlier model or this one"
+OVERWRITE_HINT = (
+    "Unticked, only images without a mask are predicted: masks a model predicted before are "
+    "kept. Masks marked corrected or verified are never overwritten. In an output folder, a "
+    "mask changed by hand or not written by unet-desktop is kept unless this is ticked; then "
+    "it is replaced, and a copy kept in the output folder's .unet-desktop/replaced/.")
 
 
 @dataclass
@@ -213,8 +220,9 @@ class BatchPredictDialog(QDialog):
         self.models.model_changed.connect(self._on_model_changed)
         self.tta_check = QCheckBox("Flip averaging (TTA): steadier masks, 3x slower")
         self.tta_check.setChecked(self.models.tta)
-        self.overwrite_check = QCheckBox("Overwrite masks predicted by an earlier model "
-                                         "(corrected and verified masks are never overwritten)")
+        self.overwrite_check = QCheckBox(OVERWRITE_TEXT)
+        self.overwrite_hint = QLabel(OVERWRITE_HINT)
+        self.overwrite_hint.setWordWrap(True)
         form = QFormLayout()
         form.addRow("Folder:", self._with_browse(self.folder_edit, self._browse_folder))
         form.addRow("Model:", self._with_browse(self.model_edit, self._browse_model))
@@ -222,6 +230,7 @@ class BatchPredictDialog(QDialog):
         form.addRow("Mode:", self.mode_combo)
         form.addRow(self.tta_check)
         form.addRow(self.overwrite_check)
+        form.addRow(self.overwrite_hint)
         self.progress_bar = QProgressBar()
         self.status_label = QLabel("")
         self.summary_view = QPlainTextEdit()

@@ -3,9 +3,12 @@
 ``<stem>.png`` masks are written into ``out_dir`` (``<stem>.tif``, a mask stack, for a
 multi-page TIFF; images sharing a stem get ``<stem>_<ext>``) and the folder's record
 (:mod:`unet_desktop.ml.inference.prediction_record`) remembers which model wrote which mask, so
-a second run resumes (skips masks of the same model version). A mask file that the record does
-not know (a user's own mask), or whose content changed since it was written (a correction
-made in another program), is kept unless ``overwrite``. ``write_probs`` also writes
+a second run resumes: only images without a mask are predicted. Unless ``overwrite``, a mask
+is kept when this model version wrote it, when another (an earlier model) did, when the record
+does not know it (a user's own mask) or when its content changed since it was written (a
+correction made in another program). With ``overwrite`` every image is predicted again, and a
+user's mask (the last two) is first copied into ``<out_dir>/.unet-desktop/replaced/`` (the
+result says where). ``write_probs`` also writes
 ``<stem>_probs.npy``: float16, C x H x W, classes in the model's training-index order. A
 multi-page TIFF is predicted slice by slice; its stack is written once every slice is done (a
 slice that cannot be read stays unlabeled). A second run predicts the slices that the stack lacks
@@ -19,15 +22,19 @@ import collections
 import dataclasses
 import logging
 import os
+import shutil
+import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
 import numpy as np
 
 from unet_desktop.core.errors import FileError, MaskError
+from unet_desktop.core.folder.manifest import MANIFEST_DIR
 from unet_desktop.core.io.atomic import atomic_write
 from unet_desktop.core.io.imageio import IMAGE_EXTENSIONS
 from unet_desktop.core.io.maskio import write_mask
+from unet_desktop.core.io.paths import first_free_path
 from unet_desktop.core.io.stacks import (
     is_tiff_name,
     probe_tiff,
@@ -42,6 +49,7 @@ from unet_desktop.ml.inference.predictor import Prediction, Predictor
 
 log = logging.getLogger(__name__)
 UP_TO_DATE = "already predicted by this model version"  # the skip that is no news
+OTHER_MODEL = "predicted by another model version"  # kept unless overwrite (in its skip reason)
 
 
 def list_images(folder: Path) -> list[Path]:
@@ -142,7 +150,7 @@ class FolderOutput:
                  protect: Callable[[str], bool]):
         if out_dir is None:
             raise ValueError("out_dir is needed unless the source is a workspace")
-        out = Path(out_dir)
+        out = self.out_dir = Path(out_dir)
         _make_output_folder(out)
         self.jobs = _folder_jobs(_source_paths(source), out)
         self.record = PredictionRecord(out, rank, world_size)
@@ -154,23 +162,45 @@ class FolderOutput:
 
     def skip_reason(self, job: BatchJob, overwrite: bool) -> str | None:
         """Why ``job`` is not predicted at all (None: it is). A slice is skipped only when its
-        page of the stack holds this model version's prediction (:meth:`_pages_kept`)."""
+        page of the stack holds this model version's prediction (:meth:`_pages_kept`). With
+        ``overwrite`` nothing is skipped: a user's mask is copied aside when it is replaced."""
         if overwrite or job.target is None or not job.target.exists():
             return None
-        if self.record.changed(job.target.name):
-            return (f"{job.target} was changed after unet-desktop wrote it (your correction?), "
-                    "so it is yours now (overwrite replaces it)")
-        if job.page is not None and self.record.version_of(job.target.name) == self.version:
-            return UP_TO_DATE if job.page in self._pages_kept(job) else None
+        users = self._users_mask(job.target)
+        if users:
+            return f"{job.target} {users}, so it is yours: kept (overwrite replaces it, keeping a copy)"
         written_by = self.record.version_of(job.target.name)
-        if written_by is None and self.record.unreadable:
-            return (f"{job.target} exists and the record of the masks unet-desktop wrote "
-                    f"({self.record.unreadable[0].name}) is unreadable (overwrite replaces it)")
-        if written_by is None:
-            return f"{job.target} exists and was not written by unet-desktop (overwrite replaces it)"
         if written_by == self.version:
+            if job.page is not None:
+                return UP_TO_DATE if job.page in self._pages_kept(job) else None
             return UP_TO_DATE
-        return None
+        return f"{job.target} was {OTHER_MODEL} ({written_by}): kept (overwrite predicts it again)"
+
+    def _users_mask(self, target: Path) -> str | None:
+        """Why the existing mask ``target`` is the user's, not unet-desktop's as it wrote it
+        (None: the record knows it as written)."""
+        if self.record.changed(target.name):
+            return "was changed after unet-desktop wrote it (your correction?)"
+        if self.record.version_of(target.name) is not None:
+            return None
+        if self.record.unreadable:
+            return (f"exists and the record of the masks unet-desktop wrote "
+                    f"({self.record.unreadable[0].name}) is unreadable")
+        return "exists and was not written by unet-desktop"
+
+    def _keep_users_mask(self, target: Path) -> str | None:
+        """Copy ``target`` into ``<out_dir>/.unet-desktop/replaced/`` when it is the user's mask
+        about to be replaced (``overwrite``); the note for the result, None when nothing was
+        kept. Raises ``OSError`` (the mask is then not replaced)."""
+        users = self._users_mask(target) if target.exists() else None
+        if not users:
+            return None
+        folder = self.out_dir / MANIFEST_DIR / "replaced"
+        folder.mkdir(parents=True, exist_ok=True)
+        kept = first_free_path(folder, f"{target.stem}-{time.strftime('%Y%m%d-%H%M%S')}",
+                               target.suffix)
+        shutil.copy2(target, kept, follow_symlinks=False)  # a link stays a link
+        return f"the mask it replaced, {target.name}, {users}: a copy is kept as {kept}"
 
     def _pages_kept(self, job: BatchJob) -> frozenset[int]:
         """The labelled pages of the stack ``job.target``, written by this model version, that a
@@ -193,7 +223,9 @@ class FolderOutput:
     def close(self) -> None:
         """Cancelled or failed slices: write the stacks as far as they are done; save the record."""
         for target in list(self.stacks):
-            self._write_stack(target)
+            error, note = self._write_stack(target)
+            if error or note:
+                log.warning("%s", error or note)
         self.record.save()
 
     def slice_failed(self, job: BatchJob) -> list[ItemResult]:
@@ -229,30 +261,35 @@ class FolderOutput:
             probs = pred.probs.astype(np.float16)
             name = f"{job.target.stem}_z{job.page + 1:04d}_probs.npy"
             atomic_write(job.target.with_name(name), lambda f: np.save(f, probs))
-        error = self._write_stack_if_complete(job.target)
+        error, note = self._write_stack_if_complete(job.target)
         if error:
             return ItemResult(job.key, job.image_path, "failed", error)
-        return ItemResult(job.key, job.image_path, "predicted", output=job.target,
-                          score=pred.score)
+        return ItemResult(job.key, job.image_path, "predicted", note or "", job.target,
+                          pred.score)
 
-    def _write_stack_if_complete(self, target: Path) -> str | None:
+    def _write_stack_if_complete(self, target: Path) -> tuple[str | None, str | None]:
         stack = self.stacks[target]
-        return self._write_stack(target) if stack.done == len(stack.pages) else None
+        return self._write_stack(target) if stack.done == len(stack.pages) else (None, None)
 
-    def _write_stack(self, target: Path) -> str | None:
-        """Write the assembled mask stack ``target`` (once) and record it; the error, if any."""
+    def _write_stack(self, target: Path) -> tuple[str | None, str | None]:
+        """Write the assembled mask stack ``target`` (once) and record it; (the error, the
+        note of a user's mask kept aside), each None when there is none."""
         stack = self.stacks.pop(target)
         stack.drop_misfits()
         if all(p is None for p in stack.pages):
-            return None
+            return None, None
         score = float(np.mean(stack.scores)) if stack.scores else 0.0
+        try:
+            note = self._keep_users_mask(target)
+        except OSError as exc:
+            return _not_kept(target, exc), None
         entry = self.record.entry(target, stack.image_path, self.version, score)
         try:
             write_mask_stack(target, stack.pages, self.scheme)
         except (FileError, OSError) as exc:
-            return str(exc)
+            return str(exc), note
         self.record.add(target.name, entry)
-        return None
+        return None, note
 
     def _write_file(self, job: BatchJob, pred: Prediction) -> ItemResult:
         target = job.target
@@ -260,6 +297,10 @@ class FolderOutput:
             return ItemResult(job.key, job.image_path, "skipped", BEING_EDITED)
         if job.page is not None:
             return self._write_slice(job, pred)
+        try:
+            note = self._keep_users_mask(target)
+        except OSError as exc:
+            return ItemResult(job.key, job.image_path, "failed", _not_kept(target, exc))
         entry = self.record.entry(target, job.image_path, self.version, pred.score)
         try:
             write_mask(target, pred.labels, self.scheme)
@@ -270,4 +311,10 @@ class FolderOutput:
         except (FileError, OSError) as exc:
             return ItemResult(job.key, job.image_path, "failed", str(exc))
         self.record.add(target.name, entry)
-        return ItemResult(job.key, job.image_path, "predicted", output=target, score=pred.score)
+        return ItemResult(job.key, job.image_path, "predicted", note or "", target, pred.score)
+
+
+def _not_kept(target: Path, exc: OSError) -> str:
+    """Why a user's mask was not replaced: no copy of it could be kept."""
+    return (f"{target} was not replaced: a copy of it could not be kept in "
+            f"{target.parent / MANIFEST_DIR / 'replaced'} ({exc.strerror or exc})")

@@ -3,7 +3,8 @@
 Masks go through ``Workspace.save_mask`` with state ``predicted`` and the model version; images
 marked ``corrected`` or ``verified`` are never overwritten (checked again right before each
 write, under the workspace's write lock, so that a save by another thread cannot slip in
-between); images already predicted by this model version are skipped unless ``overwrite``.
+between); unless ``overwrite``, only images without a mask are predicted: those predicted by
+this model version (a resumed run) or by another (an earlier model) keep their masks.
 Each record is journalled before its mask is written (see
 :mod:`unet_desktop.core.folder.manifest_writer`), so a run killed midway reopens with its masks
 ``predicted``, never taken for a person's ``corrected`` masks. A kept mask whose values do not
@@ -21,6 +22,7 @@ from typing import Any
 from unet_desktop.core.errors import FileError
 from unet_desktop.core.folder.task import prediction_mismatch
 from unet_desktop.core.folder.workspace import ImageState, Workspace
+from unet_desktop.ml.inference.batch_folder import OTHER_MODEL, UP_TO_DATE
 from unet_desktop.ml.inference.batch_progress import BEING_EDITED, BatchJob, ItemResult
 from unet_desktop.ml.inference.predictor import Prediction, Predictor
 
@@ -45,9 +47,12 @@ def _skip_reason(ws: Workspace, key: str, version: str, overwrite: bool) -> str 
         return f"invalid mask, left as it is: {ws.invalid[key]}"
     if entry.state in _KEPT:
         return f"kept: marked {entry.state.value}"
-    if not overwrite and entry.state is ImageState.PREDICTED and entry.model_version == version:
-        return "already predicted by this model version"
-    return None
+    if overwrite or entry.state is not ImageState.PREDICTED:
+        return None
+    if entry.model_version == version:
+        return UP_TO_DATE
+    return (f"{OTHER_MODEL} ({entry.model_version or 'not recorded'}): kept (overwrite "
+            "predicts it again)")
 
 
 class WorkspaceOutput:
