@@ -7,9 +7,10 @@ C x H x W, classes in the order of ``unet-desktop info MODEL``. Only images with
 one another model wrote (an earlier one), a mask file it did not write or one changed since it
 wrote it (corrected in another program) is kept, with a warning for all but the first. With
 ``--overwrite`` every image is predicted again, and a mask of the last two kinds is first copied
-into ``DIR/.unet-desktop/replaced/``. Exit 0 when images were predicted (or were already up to
-date), 2 when the model cannot be loaded or no image could be predicted (unreadable, or its
-existing mask kept).
+into ``DIR/.unet-desktop/replaced/``. A workspace folder (images in ``images/``, as the window,
+``train`` and ``evaluate`` open it) is predicted by its layout. Exit 0 when images were
+predicted (or were already up to date), 2 when the model cannot be loaded or no image could be
+predicted (unreadable, or its existing mask kept).
 """
 
 from __future__ import annotations
@@ -33,7 +34,9 @@ def add_parser(subparsers) -> None:
         "images were predicted or up to date, 2 when the model cannot be loaded or no image "
         "could be predicted (unreadable, or its existing mask kept).",
     )
-    p.add_argument("input", type=Path, help="a folder of images, or one image file")
+    p.add_argument("input", type=Path,
+                   help="a folder of images, a workspace folder (its images/ as the window "
+                        "opens it), or one image file")
     p.add_argument("--out", type=Path, required=True, help="folder for the <stem>.png masks")
     p.add_argument("--model", type=Path, help="model file (.safetensors); default: shipped model")
     p.add_argument("--device", default="auto", help="auto (default), cpu, cuda, cuda:N or mps")
@@ -129,10 +132,14 @@ def run(args: argparse.Namespace) -> int:
         return _fail(f"--batch-size must be >= 1, got {args.batch_size}")
     if not args.input.exists():
         return _fail(f"{args.input}: no such file or folder")
+    layout = _workspace_layout(args.input)
+    if layout is not None:
+        print(f"{args.input}: a workspace folder ({layout}): predicting its images as the "
+              "window, train and evaluate read them", file=sys.stderr)
     settings = BatchSettings(
         args.input, args.model, args.out, args.mode, args.tta, args.overwrite, args.device,
         batch_size=args.batch_size, tile_size=args.tile_size, write_probs=args.probs,
-        by_layout=False)
+        by_layout=layout is not None)
     try:
         predictor = batch_predictor(
             settings, notify=lambda message: tqdm.write(f"warning: {message}", file=sys.stderr))
@@ -166,8 +173,25 @@ def run(args: argparse.Namespace) -> int:
         return _fail(str(exc))
     print(f"{tally.summary()} in {last.elapsed_s:.1f} s -> {args.out}")
     if last.total == 0:
-        return _fail(f"{args.input}: no images found")
+        return _fail(f"{args.input}: no images found" + (f" ({layout})" if layout else ""))
     if tally.files("predicted") == 0 and not tally.up_to_date:
         return _fail("no image could be predicted" + (
             " (existing masks kept: see the warnings above)" if tally.files("skipped") else ""))
     return 0
+
+
+def _workspace_layout(path: Path) -> str | None:
+    """How a workspace folder ``path`` keeps its images, when they are not simply its own image
+    files (e.g. "images in images/, masks in masks/"); None for a folder of images or a file.
+    Such a folder is predicted by its layout, as the window, ``train`` and ``evaluate`` read it."""
+    from unet_desktop.core.folder.layouts import scan_folder
+
+    if not path.is_dir():
+        return None
+    try:
+        scan = scan_folder(path)
+    except OSError:  # unreadable: listing its files says why
+        return None
+    if scan.layout == "flat":
+        return None
+    return f"images in {scan.image_dir.name}/" if scan.image_dir != path else f"{scan.layout} layout"

@@ -151,8 +151,9 @@ class FolderOutput:
         if out_dir is None:
             raise ValueError("out_dir is needed unless the source is a workspace")
         out = self.out_dir = Path(out_dir)
-        _make_output_folder(out)
         self.jobs = _folder_jobs(_source_paths(source), out)
+        if self.jobs:  # no images: no empty output folder left behind
+            _make_output_folder(out)
         self.record = PredictionRecord(out, rank, world_size)
         self.version = predictor.meta.version
         self.scheme = predictor.meta.scheme
