@@ -66,11 +66,12 @@ def _decode_fitting(job: BatchJob, rule: InputRule) -> tuple[np.ndarray, str | N
 def _write_noting(output: Output, items: list[tuple[BatchJob, Prediction]],
                   notes: list[str | None]) -> list[ItemResult]:
     """``output.write(items)``, each mask written from an image beyond the model's range with
-    that in its result's ``reason``."""
+    that in its result's ``reason`` (after what the output said of the write, e.g. the copy
+    it kept of a mask it replaced)."""
     results = output.write(items)
     for result, note in zip(results, notes):
         if note and result.status == "predicted":
-            result.reason = note
+            result.reason = f"{result.reason}; {note}" if result.reason else note
     return results
 
 
