@@ -5,7 +5,9 @@ Qt offers a key to the window's shortcuts unless the focused widget claims it (a
 brush-size box accepted the prediction. :class:`TextEntryKeys` claims for a box of its window
 every key typed without Ctrl, Alt or Meta (Escape excepted) and the box's own editing keys
 (Ctrl+Z, Ctrl+A...). Enter in a box of the window's docks then hands the keys back to the canvas,
-so the next Ctrl+Z undoes the mask, not the box's text. Dialogs are other windows: untouched.
+so the next Ctrl+Z undoes the mask, not the box's text. A floating dock is a window of its own
+but Qt still offers it the main window's shortcuts, so its boxes count as the main window's.
+Dialogs are other windows: untouched.
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ from PySide6.QtWidgets import (
     QAbstractSpinBox,
     QApplication,
     QComboBox,
+    QDockWidget,
     QLineEdit,
     QPlainTextEdit,
     QTextEdit,
@@ -50,6 +53,15 @@ def text_entry(widget: QObject | None) -> QWidget | None:
     return None
 
 
+def shortcut_window(widget: QWidget) -> QWidget:
+    """The window whose shortcuts Qt offers the keys typed into ``widget``: its own window, or
+    for a floating dock the window the dock belongs to."""
+    window = widget.window()
+    while isinstance(window, QDockWidget) and window.parentWidget() is not None:
+        window = window.parentWidget().window()
+    return window
+
+
 def belongs_to_box(event: QKeyEvent) -> bool:
     """Whether a key typed into a box is the box's (see the module docstring)."""
     if event.key() == Qt.Key.Key_Escape:
@@ -75,7 +87,7 @@ class TextEntryKeys(QObject):
             self._watched.removeEventFilter(self)
         self._watched = None
         box = text_entry(new)
-        if box is not None and box.window() is self._window:
+        if box is not None and shortcut_window(box) is self._window:
             new.installEventFilter(self)
             self._watched = new
 
