@@ -6,7 +6,7 @@
 from __future__ import annotations
 
 from PySide6.QtGui import QAction, QActionGroup, QKeySequence
-from PySide6.QtWidgets import QMenu, QMenuBar, QWidget
+from PySide6.QtWidgets import QDockWidget, QMenu, QMenuBar, QWidget
 
 from unet_desktop.gui.editing.tool_controller import TOOL_TITLES
 
@@ -165,3 +165,12 @@ class WindowActions:
         self.mask_menu = mask_menu = menubar.addMenu("&Mask")
         for action in (self.trimap_band, self.fill_holes, self.remove_islands):
             mask_menu.addAction(action)
+
+    def add_panels(self, docks: list[QDockWidget]) -> None:
+        """View's show/hide entry of each dock: a panel closed with its X comes back from here
+        (the window saves it closed)."""
+        self.view_menu.addSection("Panels")
+        for dock in docks:
+            action = dock.toggleViewAction()
+            action.setStatusTip(f"Show or hide the {dock.windowTitle()} panel")
+            self.view_menu.addAction(action)

@@ -186,7 +186,8 @@ class MainWindow(QMainWindow):
         self.addDockWidget(Qt.DockWidgetArea.RightDockWidgetArea, self.contrast_dock)
         self.contrast_dock.hide()  # shows itself for 12/16-bit, float and multi-channel images
         self.contrast = ContrastController(self.session, self.canvas, self.contrast_dock, self)
-        self.actions.view_menu.addAction(self.contrast_dock.toggleViewAction())
+        self.actions.add_panels([self.file_dock, self.tool_dock, self.prediction_dock,
+                                 self.training_dock, self.contrast_dock])
         self.slice_commands = SliceCommands(self.session, self.actions.image_menu, self)
         # connected after the window's own document_opened handler, which sets the canvas
         self.prediction = PredictionController(self.session, self.predictions, self.models,
