@@ -244,6 +244,7 @@ class BatchPredictDialog(QDialog):
         buttons = QHBoxLayout()
         buttons.addStretch(1)
         for b in (self.start_button, self.cancel_button, self.close_button):
+            b.setAutoDefault(False)  # Enter in a path field presses no button (see _with_browse)
             buttons.addWidget(b)
         layout = QVBoxLayout(self)
         layout.addLayout(form)
@@ -279,6 +280,8 @@ class BatchPredictDialog(QDialog):
         box.setContentsMargins(0, 0, 0, 0)
         box.addWidget(edit, 1)
         button = QPushButton("Browse...")
+        # not the dialog's default: Enter in any field opened the first row's chooser
+        button.setAutoDefault(False)
         button.clicked.connect(browse)
         box.addWidget(button)
         return row
