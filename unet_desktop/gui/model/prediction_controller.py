@@ -57,6 +57,20 @@ def may_replace_automatically(state: ImageState, has_user_edits: bool, accepted_
     return mask_version != version  # predicted by another model: the newer guess replaces it
 
 
+def nothing_else_to_correct(left: list[str], current: str | None) -> str:
+    """What Next Most Uncertain says when it has no other image to go to: ``left`` are the
+    images not yet corrected or verified, among them maybe the one on screen (``current``) and
+    images with unsaved edits, which it does not go to."""
+    if not left:
+        return "Every image is corrected or verified"
+    others = [k for k in left if k != current]
+    if not others:
+        return "This is the last image not yet corrected or verified"
+    this_one = "this one and " if current in left else ""
+    return (f"No other image to go to: the images not yet corrected or verified are "
+            f"{this_one}{len(others)} with unsaved edits")
+
+
 @dataclass(frozen=True)
 class ShownPrediction:
     key: str
@@ -334,10 +348,10 @@ class PredictionController(QObject):
         current = self.session.current_key
         model = self.models.active
         scores = self.service.scores() if model is not None and self._model_fits(model) else {}
-        order = [k for k in uncertainty_order(ws.entries, scores, ws.invalid)
-                 if k != current and not self.session.is_dirty(k)]
+        left = uncertainty_order(ws.entries, scores, ws.invalid)
+        order = [k for k in left if k != current and not self.session.is_dirty(k)]
         if not order:
-            self.message.emit("Every image is corrected or verified")
+            self.message.emit(nothing_else_to_correct(left, current))
             return None
         self.file_dock.select_key(order[0])
         return order[0]
