@@ -118,7 +118,9 @@ class WindowActions:
         self.size_down = _action(parent, "Smaller Brush", "[")
         self.classes = [_action(parent, f"Class {i + 1}", str(i + 1)) for i in range(MAX_CLASS_KEYS)]
         # Mask clean-up
-        self.trimap_band = _action(parent, "Make Trimap &Band")
+        self.trimap_band = _action(
+            parent, "Make Trimap &Band", tip="Rebuild the border class as a band around the "
+            "object (trimap folders only: object, background and border)")
         self.fill_holes = _action(parent, "Fill &Holes")
         self.remove_islands = _action(parent, "Remove &Islands")
 

@@ -386,8 +386,9 @@ class MainWindow(QMainWindow):
         a.redo.setEnabled(bool(document and document.can_redo))
         a.undo.setText((document and document.undo_label) or "&Undo")
         a.redo.setText((document and document.redo_label) or "&Redo")
-        for action in (a.save, a.mark_verified, a.trimap_band, a.fill_holes, a.remove_islands):
+        for action in (a.save, a.mark_verified, a.fill_holes, a.remove_islands):
             action.setEnabled(document is not None)
+        a.trimap_band.setEnabled(document is not None and document.scheme.kind == "trimap")
         ws = self.session.workspace
         parts = [APP_TITLE]
         if ws is not None:
