@@ -37,6 +37,13 @@ from unet_desktop.gui.editing.session import EditingSession
 from unet_desktop.gui.editing.slice_commands import SliceCommands
 from unet_desktop.gui.editing.tool_controller import ToolController
 from unet_desktop.gui.editing.tool_dock import ToolDock
+from unet_desktop.gui.greyed_reasons import (
+    NO_PREVIOUS_MODEL,
+    NO_PREVIOUS_SLICE,
+    NO_TASK_YET,
+    NOTHING_TO_ROLL_BACK_TO,
+    GreyedReasons,
+)
 from unet_desktop.gui.help_dialogs import HelpMenu, about_rows
 from unet_desktop.gui.model.live_prediction import LivePrediction
 from unet_desktop.gui.model.model_actions import ModelActions
@@ -218,6 +225,11 @@ class MainWindow(QMainWindow):
         self.learning = LearningController(
             self.model_actions.learn_as_i_correct, self.session, self.models, self.prediction,
             self.predictions, self.task_commands, self.training_dock, self)
+        self.greyed_reasons = GreyedReasons(self, [
+            (self.task_actions.versions, NO_TASK_YET),
+            (self.model_actions.compare_previous, NO_PREVIOUS_MODEL),
+            (self.model_actions.rollback, NOTHING_TO_ROLL_BACK_TO),
+            (self.slice_commands.from_previous, NO_PREVIOUS_SLICE)])
         self._connect_model_parts()
         self.help = HelpMenu(self, self._about_rows)
         self.help.build_menu(self.menuBar())
@@ -228,7 +240,8 @@ class MainWindow(QMainWindow):
     def _connect_model_parts(self) -> None:
         a, dock, bar = self.model_actions, self.prediction_dock, self.statusBar()
         for source in (self.prediction, self.model_commands, self.training_commands,
-                       self.task_commands, self.learning, self.tools, self.editing):
+                       self.task_commands, self.learning, self.tools, self.editing,
+                       self.greyed_reasons):
             source.message.connect(lambda text: bar.showMessage(text, MESSAGE_MS))
         for source in (self.model_commands, self.training_commands, self.task_commands,
                        self.learning):
