@@ -53,6 +53,7 @@ from unet_desktop.gui.model.prediction_controller import PredictionController
 from unet_desktop.gui.model.prediction_display import PredictionDisplay
 from unet_desktop.gui.model.prediction_dock import PredictionDock
 from unet_desktop.gui.model.prediction_service import PredictionService
+from unet_desktop.gui.recent_menu import fill_recent_menu
 from unet_desktop.gui.settings import AppSettings
 from unet_desktop.gui.status import PointerStatus
 from unet_desktop.gui.task.task_actions import TaskActions
@@ -143,6 +144,7 @@ class MainWindow(QMainWindow):
         a.open_folder.triggered.connect(self._on_open_folder_requested)
         a.save.triggered.connect(lambda: self.session.save("save"))
         a.quit.triggered.connect(self.close)
+        a.recent_menu.aboutToShow.connect(self._update_recent_menu)  # a folder gone meanwhile
         self.discard_leftovers = QAction("Discard Unrecovered Autosaves...", self)
         a.file_menu.insertAction(a.file_menu_end, self.discard_leftovers)
         self.discard_leftovers.triggered.connect(self.discard_unrecovered_autosaves)
@@ -339,12 +341,7 @@ class MainWindow(QMainWindow):
             self.open_folder(folder)
 
     def _update_recent_menu(self) -> None:
-        menu = self.actions.recent_menu
-        menu.clear()
-        for folder in self.settings.recent_folders:
-            action = menu.addAction(folder)
-            action.triggered.connect(lambda _checked=False, f=folder: self.open_folder(f))
-        menu.setEnabled(bool(self.settings.recent_folders))
+        fill_recent_menu(self.actions.recent_menu, self.settings.recent_folders, self.open_folder)
 
     def discard_unrecovered_autosaves(self) -> int:
         """Forget the autosaves left by a session that ended unexpectedly that match no image:

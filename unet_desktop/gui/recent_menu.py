@@ -1,0 +1,30 @@
+"""File > Open Recent: the folders opened last, read again each time the menu opens.
+
+A folder that is not there any more (moved, renamed, deleted, or on a drive not connected) is
+shown greyed with the reason, not dropped: the drive may come back.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+
+from PySide6.QtWidgets import QMenu
+
+NOT_FOUND = " (not found)"
+NOT_FOUND_TIP = ("This folder no longer exists where it was (moved, renamed, deleted, or on a "
+                 "drive not connected?). Use File > Open Folder to open it where it is now.")
+
+
+def fill_recent_menu(menu: QMenu, folders: list[str], open_folder: Callable[[str], object]) -> None:
+    """``menu`` lists ``folders``, each opening with ``open_folder``; those not found greyed."""
+    menu.clear()
+    menu.setToolTipsVisible(True)
+    for folder in folders:
+        found = Path(folder).is_dir()
+        action = menu.addAction(folder + ("" if found else NOT_FOUND))
+        action.setEnabled(found)
+        if not found:
+            action.setToolTip(NOT_FOUND_TIP)
+        action.triggered.connect(lambda _checked=False, f=folder: open_folder(f))
+    menu.setEnabled(bool(folders))
