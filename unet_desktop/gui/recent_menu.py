@@ -16,13 +16,19 @@ NOT_FOUND_TIP = ("This folder no longer exists where it was (moved, renamed, del
                  "drive not connected?). Use File > Open Folder to open it where it is now.")
 
 
+def menu_text(folder: str) -> str:
+    """A path as menu text: each '&' doubled, which Qt would read as a mnemonic ('R&D' showed
+    as 'RD')."""
+    return folder.replace("&", "&&")
+
+
 def fill_recent_menu(menu: QMenu, folders: list[str], open_folder: Callable[[str], object]) -> None:
     """``menu`` lists ``folders``, each opening with ``open_folder``; those not found greyed."""
     menu.clear()
     menu.setToolTipsVisible(True)
     for folder in folders:
         found = Path(folder).is_dir()
-        action = menu.addAction(folder + ("" if found else NOT_FOUND))
+        action = menu.addAction(menu_text(folder) + ("" if found else NOT_FOUND))
         action.setEnabled(found)
         if not found:
             action.setToolTip(NOT_FOUND_TIP)
