@@ -33,3 +33,19 @@ def test_a_gone_recent_folder_is_greyed_and_says_why(qtbot, workspace_dir, tmp_p
         assert win.session.workspace.root == other
     finally:
         win.close()
+
+
+def test_a_folder_gone_while_its_entry_was_listed_says_it_no_longer_exists(qtbot, workspace_dir,
+                                                                           tmp_path):
+    other = tmp_path / "other"
+    shutil.copytree(workspace_dir, other)
+    win = open_window(qtbot)
+    try:
+        assert win.open_folder(other) and win.open_folder(workspace_dir)
+        entry = recent_entries(win)[str(other)]
+        shutil.rmtree(other)  # after the menu was filled
+        entry.trigger()
+        assert win.last_error.startswith(f"Cannot open {other}: it no longer exists")
+        assert win.session.workspace.root == workspace_dir  # the open folder is kept
+    finally:
+        win.close()

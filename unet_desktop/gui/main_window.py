@@ -341,7 +341,8 @@ class MainWindow(QMainWindow):
             self.open_folder(folder)
 
     def _update_recent_menu(self) -> None:
-        fill_recent_menu(self.actions.recent_menu, self.settings.recent_folders, self.open_folder)
+        fill_recent_menu(self.actions.recent_menu, self.settings.recent_folders, self.open_folder,
+                         self._on_error)
 
     def discard_unrecovered_autosaves(self) -> int:
         """Forget the autosaves left by a session that ended unexpectedly that match no image:

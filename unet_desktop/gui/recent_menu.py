@@ -12,8 +12,9 @@ from pathlib import Path
 from PySide6.QtWidgets import QMenu
 
 NOT_FOUND = " (not found)"
-NOT_FOUND_TIP = ("This folder no longer exists where it was (moved, renamed, deleted, or on a "
-                 "drive not connected?). Use File > Open Folder to open it where it is now.")
+GONE = ("no longer exists where it was (moved, renamed, deleted, or on a drive not connected?). "
+        "Use File > Open Folder to open it where it is now.")
+NOT_FOUND_TIP = f"This folder {GONE}"
 
 
 def menu_text(folder: str) -> str:
@@ -22,8 +23,10 @@ def menu_text(folder: str) -> str:
     return folder.replace("&", "&&")
 
 
-def fill_recent_menu(menu: QMenu, folders: list[str], open_folder: Callable[[str], object]) -> None:
-    """``menu`` lists ``folders``, each opening with ``open_folder``; those not found greyed."""
+def fill_recent_menu(menu: QMenu, folders: list[str], open_folder: Callable[[str], object],
+                     say: Callable[[str], object]) -> None:
+    """``menu`` lists ``folders``, each opening with ``open_folder``; those not found greyed,
+    and ``say`` tells why one gone since the menu was filled does not open."""
     menu.clear()
     menu.setToolTipsVisible(True)
     for folder in folders:
@@ -32,5 +35,12 @@ def fill_recent_menu(menu: QMenu, folders: list[str], open_folder: Callable[[str
         action.setEnabled(found)
         if not found:
             action.setToolTip(NOT_FOUND_TIP)
-        action.triggered.connect(lambda _checked=False, f=folder: open_folder(f))
+        action.triggered.connect(lambda _checked=False, f=folder: _open(f, open_folder, say))
     menu.setEnabled(bool(folders))
+
+
+def _open(folder: str, open_folder: Callable[[str], object], say: Callable[[str], object]) -> None:
+    if Path(folder).is_dir():
+        open_folder(folder)
+    else:
+        say(f"Cannot open {folder}: it {GONE}")
