@@ -9,7 +9,9 @@ correction."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import zlib
+from collections.abc import Callable, MutableMapping
+from dataclasses import dataclass
 
 import numpy as np
 
@@ -24,10 +26,38 @@ from unet_desktop.core.folder.manifest import ImageState
 from unet_desktop.core.io.display import render
 
 
+@dataclass(frozen=True)
+class ModelsMask:
+    """The mask a model wrote into a sparse task's file (recorded 'predicted'), which the image
+    opened without: state ``state`` of ``history`` (all-unlabeled) stands for it."""
+
+    history: EditHistory
+    state: int
+    packed: bytes  # zlib of the mask's values: kept for the session, a prediction packs small
+    shape: tuple[int, int]
+    prediction: AcceptedPrediction
+
+    @classmethod
+    def of(cls, mask: np.ndarray, history: EditHistory, entry: ImageEntry) -> ModelsMask:
+        return cls(history, history.state_id, zlib.compress(np.ascontiguousarray(mask).data, 1),
+                   mask.shape, AcceptedPrediction(entry.model_version or "", entry.uncertainty))
+
+    def stands_for(self, history: EditHistory) -> bool:
+        """Whether ``history`` is at the state that stands for this mask file."""
+        return history is self.history and history.state_id == self.state
+
+    @property
+    def mask(self) -> np.ndarray:
+        return np.frombuffer(zlib.decompress(self.packed), np.uint8).reshape(self.shape).copy()
+
+
 def open_document(ws, key: str, histories: HistoryStore, archive: HistoryArchive,
-                  report: Callable[[str], None]) -> MaskDocument | None:
+                  report: Callable[[str], None],
+                  models_masks: MutableMapping[str, ModelsMask] | None = None,
+                  ) -> MaskDocument | None:
     """The document of ``key``, or None when its image cannot be read; every problem is passed
-    to ``report`` as a message for the user."""
+    to ``report`` as a message for the user. In a sparse task a mask file a model wrote opens
+    all-unlabeled, the file's mask kept in ``models_masks`` (module docstring)."""
     try:
         stored = ws.load_raw(key)  # decoded once: shown through the folder's contrast
         image = render(stored, ws.view.limits)
@@ -47,18 +77,28 @@ def open_document(ws, key: str, histories: HistoryStore, archive: HistoryArchive
         report(f"{reason}; starting from an empty mask")
         mask = None
     from_file = mask is not None
-    if mask is None:
+    models_mask = mask if from_file and _is_models_mask_of_sparse_task(ws, ws[key]) else None
+    if mask is None or models_mask is not None:
         mask = np.full(image.shape[:2], erase_value(ws.scheme), dtype=np.uint8)
     fresh = key not in histories
     history = histories.get(key, mask)
     if fresh:
         archive.restore(ws.root, key, mask, history)
-    if not ws[key].has_mask:  # saving this state removes the file (a slice: its page)
-        history.mark_no_mask()
-    if from_file:
+    if not ws[key].has_mask or models_mask is not None:
+        history.mark_no_mask()  # saving this state removes the file (a slice: its page)
+    if models_mask is not None:  # ... unless this session still has the model's mask to write
+        if models_masks is not None:
+            models_masks[key] = ModelsMask.of(models_mask, history, ws[key])
+    elif from_file:
         _mark_a_saved_prediction(ws[key], history)
     return MaskDocument(key, image, mask, ws.scheme, history,
                         stored=None if stored is image else stored)
+
+
+def _is_models_mask_of_sparse_task(ws, entry: ImageEntry) -> bool:
+    """Whether the image's mask file is a model's output (recorded 'predicted': a batch run's,
+    ``predict --in-place``'s) in a task with sparse labels, where it is not the user's label."""
+    return ws.scheme.ignore_value is not None and entry.state is ImageState.PREDICTED
 
 
 def _mark_a_saved_prediction(entry: ImageEntry, history: EditHistory) -> None:

@@ -18,7 +18,11 @@ image is loaded and none starts on it afterwards.
 
 Accepting a model's prediction (:meth:`accept_prediction`) is one undo step. A mask saved while
 it is still exactly an accepted prediction is recorded as ``predicted`` (with the model version
-and uncertainty); once the user changes it, it is saved as ``corrected``.
+and uncertainty); once the user changes it, it is saved as ``corrected``. In a task with sparse
+labels a mask file a model wrote (batch predict) opens all-unlabeled, the prediction shown as its
+layer (``core.folder.open_document``): a saved correction holds the user's strokes (and what the
+user accepted), and undoing back to the image as it opened writes the model's mask back
+``predicted``.
 
 Viewing never writes a mask file: a prediction that became the mask by itself (auto-accept) and
 was not edited is neither saved nor autosaved when the image is left or the window closes; it
@@ -48,7 +52,7 @@ from unet_desktop.core.folder.autosave import (
 from unet_desktop.core.folder.folder_lock import let_go
 from unet_desktop.core.folder.image_entry import ImageEntry
 from unet_desktop.core.folder.journal import file_identity
-from unet_desktop.core.folder.open_document import open_document
+from unet_desktop.core.folder.open_document import ModelsMask, open_document
 from unet_desktop.core.folder.workspace import ImageState, Workspace
 from unet_desktop.core.io.paths import folder_identity
 from unet_desktop.core.labels import LabelScheme
@@ -89,6 +93,8 @@ class EditingSession(QObject):
         self._journal_writer.failed.connect(self.error)
         self.archive = archive or HistoryArchive()  # undo history across restarts
         self._unsaved: dict[str, MaskDocument] = {}  # left images whose save failed
+        # sparse task: the masks a model wrote that images opened without (open_document)
+        self._models_masks: dict[str, ModelsMask] = {}
         # (workspace root, keys) a batch run must leave alone; replaced whole, read by any thread
         self._protected: tuple[Path | None, frozenset[str]] = (None, frozenset())
         self.autosave = AutosaveController(
@@ -193,6 +199,7 @@ class EditingSession(QObject):
         self.workspace = workspace
         self.histories.clear()
         self._unsaved.clear()
+        self._models_masks.clear()
         recovered = self._recover()
         self._update_protected()
         self.workspace_opened.emit()
@@ -318,7 +325,8 @@ class EditingSession(QObject):
 
     def _load_document(self, key: str) -> MaskDocument | None:
         self._note_start(key)  # before the read: a file replaced meanwhile counts as changed
-        return open_document(self.workspace, key, self.histories, self.archive, self.error.emit)
+        return open_document(self.workspace, key, self.histories, self.archive, self.error.emit,
+                             self._models_masks)
 
     def _note_start(self, key: str) -> None:
         """Tell the journal which mask file (if any) the edits of ``key`` start from: recovery
@@ -489,6 +497,12 @@ class EditingSession(QObject):
         document = self.document
         if document is None:
             return False
+        if self._models_mask_at(document) is not None:
+            self.error.emit(f"Nothing to mark verified on {document.key}: its mask file holds "
+                            "the model's prediction, shown as a layer, and nothing is labelled "
+                            "on screen. Accept the prediction (Enter) or paint, then mark it "
+                            "verified.")
+            return False
         entry = self.workspace[document.key]
         if (document.dirty or not entry.has_mask or not entry.mask_path.is_file()
                 or self.workspace.changed_on_disk(document.key)):
@@ -510,8 +524,12 @@ class EditingSession(QObject):
         so what the mask labels is the user's (saved as ``predicted`` it left the training
         images, and batch predict could write over it). Back at the state the image opened in
         with no mask file (every edit undone), the file saved since is kept aside and the image
-        is ``unlabeled`` again, not a ``corrected`` empty mask."""
+        is ``unlabeled`` again, not a ``corrected`` empty mask; where the image opened with a
+        mask a model wrote (a sparse task), that mask is written back ``predicted``."""
         key = document.key  # a drag in progress stays open: mark_saved keeps it one step
+        models_mask = self._models_mask_at(document) if state is None else None
+        if models_mask is not None:
+            return self._write_back(document, models_mask, reason)
         unlabeled = state is None and document.history.at_no_mask
         accepted = document.history.accepted if self.is_accepted_prediction(document) else None
         if state is None:
@@ -532,11 +550,43 @@ class EditingSession(QObject):
                 self.error.emit(self._save_failed_message(exc))
             self.entry_changed.emit(key)
             return False
+        self._written(document, reason, _kept_theirs_message(key, unlabeled) if theirs else None)
+        return True
+
+    def _models_mask_at(self, document: MaskDocument) -> ModelsMask | None:
+        """The mask a model wrote that ``document``'s current state stands for (a sparse task's
+        image as it opened from a batch prediction), if this session has it."""
+        models_mask = self._models_masks.get(document.key)
+        if models_mask is None or not models_mask.stands_for(document.history) \
+                or document.in_stroke:
+            return None
+        return models_mask
+
+    def _write_back(self, document: MaskDocument, models_mask: ModelsMask, reason: str) -> bool:
+        """Every edit undone on an image that opened with a model's mask: write that mask back
+        as it was, ``predicted`` by its model (the screen shows it as the prediction layer)."""
+        key, prediction = document.key, models_mask.prediction
+        theirs = self.workspace.changed_on_disk(key)
+        try:
+            self.workspace.save_mask(key, models_mask.mask, ImageState.PREDICTED,
+                                     prediction.model_version or None, prediction.uncertainty)
+        except (FileError, OSError) as exc:
+            if not (self._reopening_writable and self.workspace.read_only):
+                self.error.emit(self._save_failed_message(exc))
+            self.entry_changed.emit(key)
+            return False
+        self._written(document, reason, _kept_theirs_message(key, False) if theirs else None)
+        return True
+
+    def _written(self, document: MaskDocument, reason: str, note: str | None) -> None:
+        """``document`` was saved: it is clean, its autosave goes, the list follows; ``note``:
+        a message for the user (another program's file kept aside)."""
+        key = document.key
         document.mark_saved()
         document.history.forget_automatic()  # an undo back to a prediction now changes the file
         self._note_start(key)  # further edits start from the file just written
-        if theirs:
-            self.error.emit(_kept_theirs_message(key, unlabeled))
+        if note:
+            self.error.emit(note)
         if document is self.document:
             self.autosave.cancel()
         try:
@@ -546,7 +596,6 @@ class EditingSession(QObject):
         self.entry_changed.emit(key)
         self.edit_state_changed.emit()
         self.saved.emit(key, reason)
-        return True
 
 
 def _kept_theirs_message(key: str, removed: bool) -> str:
