@@ -376,10 +376,21 @@ class TaskController(QObject):
         self._update_banner()
         ws = self.session.workspace
         if ws is None or ws.task is None or model is None or model.path is None \
-                or self.models.using_previous or self.refusal(model.meta.scheme, model.path):
+                or self.models.using_previous or ws.read_only:
             return
-        if not ws.read_only:  # a model of the task put into use (switch, roll back, a run)
+        if self.refusal(model.meta.scheme, model.path):  # e.g. Roll Back to the start model
+            self._record_unfitting(model)
+        else:  # a model of the task put into use (switch, roll back, a run)
             self._record_in_use(model)
+
+    def _record_unfitting(self, model: Any) -> None:
+        """``model`` cannot label the task's classes: the task names no version in use while
+        the window predicts with it (Model > Versions marks none; a run planned from the
+        version before is kept as a candidate)."""
+        try:
+            self.owner.use_unfitting(model.path)
+        except (FileError, ValueError) as exc:
+            self.error.emit(f"Cannot record that {model.label} is in use: {exc}")
 
     def _record_in_use(self, model: Any) -> None:
         """Tell the folder's model owner that ``model`` is the task's model in use: a version

@@ -23,7 +23,9 @@ training run of the folder, the manual fine-tune and the learning loop's rounds,
   versions' files are deleted, so a folder holds at most 1 + 3 + 3 model files (and those held)
   however long the loop runs (an hour of correcting promotes dozens of rounds, each the parent of
   the next); :meth:`delete` removes one version (never the one in use); :meth:`use` never records
-  a missing file as in use;
+  a missing file as in use; a model put into use that cannot label the task's classes (Roll Back
+  to the start model) leaves the task with no model in use (:meth:`use_unfitting`), so a run
+  planned from the version before is kept as a candidate;
 - :meth:`trained_keys` names the images the folder's versions trained on (from their headers),
   :meth:`trained_masks` the masks they learnt (by sha1);
 - :meth:`holdout` is the folder's frozen validation set (``core.folder.learning_record``: every k-th
@@ -125,6 +127,7 @@ class FolderModels:
         self.keep_ancestors = keep_ancestors
         self._lock = threading.RLock()
         self._running: RunPlan | None = None
+        self._unfitting = ""  # the name of a model put into use that is none of the task's
         self._listeners: list[weakref.WeakMethod] = []  # bound methods, held weakly
 
     # --- the task ---------------------------------------------------------------------------------
@@ -277,7 +280,7 @@ class FolderModels:
             if promote and not fits:
                 held_back = "trained for the classes before Mask > Classes changed them"
             elif promote and not in_use:
-                now = Path(task.model).stem if task.model else "another model"
+                now = Path(task.model).stem if task.model else self._unfitting or "another model"
                 held_back = f"{now} was put into use while it trained"
             if held_back:
                 note = f"kept as a candidate: {held_back}" + (f" ({note})" if note else "")
@@ -309,10 +312,28 @@ class FolderModels:
             stored = stored_reference(self.root, path)
             if task.model == stored:
                 return False
+            self._unfitting = ""
             if self._another_tasks_version(task, Path(path)):
                 self._save(self._adopt(task, Path(path)))
                 return True
             self._save(replace(task, model=stored))
+            return True
+
+    def use_unfitting(self, path: str | os.PathLike) -> bool:
+        """The user put into use ``path``, a model that cannot label the task's classes (Roll
+        Back to the model the task started from, Model > Open): the task no longer names a
+        model in use, unless ``path`` is one of its versions or already the one it names, so a
+        run planned from the model before is not put into use over the user's choice (its
+        note names ``path``). False if the task's model in use did not change."""
+        with self._lock:
+            task = self._required_task()
+            stored = stored_reference(self.root, path)
+            own = stored == task.model or task.version_of(stored) is not None
+            self._unfitting = "" if own else Path(path).stem
+            model = stored if own else None
+            if task.model == model:
+                return False
+            self._save(replace(task, model=model))
             return True
 
     def in_use_file(self) -> Path | None:
