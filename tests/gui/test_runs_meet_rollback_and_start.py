@@ -102,3 +102,27 @@ def test_a_fine_tune_ending_after_roll_back_to_the_start_model_is_only_a_candida
     kept = next(v for v in task.versions if v.file.endswith(plan.out.name))
     assert "candidate" in kept.note
     assert any(plan.out.name in m and "start was put into use" in m for m in said), said
+
+
+def test_start_in_the_fine_tune_dialog_as_a_round_ends_keeps_nothing_of_the_round(
+        qtbot, win, pets, monkeypatch):
+    gate_scores(monkeypatch, win.models.active_version, candidate_better=True)
+    hold = Hold(monkeypatch, after=True)  # the round's result is made, its end not delivered
+    win.learning.panel.k_spin.setValue(2)
+    win.model_actions.learn_as_i_correct.trigger()
+    qtbot.waitUntil(lambda: len(hold.results) == 1, timeout=60_000)
+    assert hold.results[0].promoted  # the gate liked it
+    said = messages_of(win.training_commands)
+    with qtbot.waitSignal(win.learning.round_finished, timeout=60_000) as done:
+        plan = start_fine_tune(win)
+    assert any("was cancelled" in m and hold.plans[0].name in m for m in said), said
+    assert done.args[0].gate == "cancelled" and not done.args[0].promoted
+    qtbot.waitUntil(lambda: not win.training_dock.running, timeout=60_000)
+    qtbot.waitUntil(lambda: win.models.active.path == plan.out, timeout=TIMEOUT_MS)
+    task = load_task(pets)
+    assert task.model.endswith(plan.out.name)  # the user's fine-tune is in use
+    assert all(v.version != hold.results[0].version for v in task.versions)
+    assert not hold.plans[0].out.exists()
+    assert any("round" in m and "cancelled" in m
+               for m in [win.training_dock.status_label.text(),
+                         win.learning.panel.status_label.text()]) or win.learning.running

@@ -16,7 +16,8 @@ While it is on (remembered per folder in ``.unet-desktop/learning.json``):
   theirs) is scored against the saved correction on the worker: one point of the curve;
 - rounds are runs of the folder's model owner (``ml.loop.folder_models``): it names each version
   once, runs one training of the folder at a time (a round waits while a manual fine-tune
-  trains, and starts when it ends; a fine-tune cancels a round), and records a finished round in
+  trains, and starts when it ends; a fine-tune cancels a round, also one whose end has not
+  reached the window yet: it keeps nothing, as the fine-tune said), and records a finished round in
   the folder it was trained for, as the model in use only when the gate promoted it, learning is
   still on there and the model it started from is still in use; else as a candidate, and what
   the window says of the round (panel, dock, message, the version's note) says so and why. A version
@@ -382,6 +383,8 @@ class LearningController(QObject):
         result = results[-1] if results else None
         kept = result is not None and result.model_path is not None \
             and result.model_path.is_file()
+        if kept and run.cancel.cancelled:  # a fine-tune took the folder as it finished: it
+            result, kept = _cancelled(loop, result), False  # said this round was cancelled
         if not kept:
             owner.discard(run)
         else:  # recorded in the folder it was trained for, whichever is open now
@@ -474,6 +477,15 @@ def _round_outcome(name: str, result: RoundResult | None, job: Job, held: bool) 
                  "off)." if held else "")
         return f"Learning round {name} cancelled; nothing kept.{after}"
     return f"Learning round {name}: {result.reason}"
+
+
+def _cancelled(loop: LearningLoop, result: RoundResult) -> RoundResult:
+    """``result`` of a round cancelled as it finished (a fine-tune took the folder and said
+    so): nothing kept, and what it took goes into the next round, as for a round cancelled
+    while it trains."""
+    loop.request_round()
+    return dataclasses.replace(result, model_path=None, version="", promoted=False,
+                               gate="cancelled", reason="Round cancelled; nothing kept.")
 
 
 def _kept_as_candidate(result: RoundResult, why: str) -> RoundResult:
