@@ -20,6 +20,7 @@ from tests.gui.test_learning_loop import (  # noqa: F401 - pets and win are fixt
     win,
 )
 from tests.gui.test_models_meet import Hold, hold_fine_tunes, messages_of, start_fine_tune
+from unet_desktop.core.folder.learning_record import LearningRecord, record_path, save_record
 from unet_desktop.core.folder.task import load_task
 from unet_desktop.core.labels import binary_scheme
 from unet_desktop.ml.models.architecture import build_model, unet_arch
@@ -126,3 +127,21 @@ def test_start_in_the_fine_tune_dialog_as_a_round_ends_keeps_nothing_of_the_roun
     assert any("round" in m and "cancelled" in m
                for m in [win.training_dock.status_label.text(),
                          win.learning.panel.status_label.text()]) or win.learning.running
+
+
+def test_the_dock_no_longer_says_the_folder_is_not_open_once_it_is_again(
+        qtbot, win, pets, tmp_path, monkeypatch):
+    other = make_pets(tmp_path / "other", n_images=3, n_labelled=0)
+    hold = Hold(monkeypatch)
+    win.model_actions.learn_as_i_correct.trigger()
+    qtbot.waitUntil(lambda: len(hold.plans) == 1, timeout=TIMEOUT_MS)
+    assert win.open_folder(other)  # the round of pets is cancelled and ends
+    qtbot.waitUntil(lambda: "no longer open" in win.training_dock.status_label.text(),
+                    timeout=60_000)
+    save_record(record_path(pets), LearningRecord(enabled=False))  # no round starts on return
+    assert win.open_folder(pets)
+    qtbot.wait(200)
+    assert not win.learning.running
+    text = win.training_dock.status_label.text()
+    assert "no longer open" not in text
+    assert text == win.learning.panel.status_label.text()

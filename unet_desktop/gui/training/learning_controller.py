@@ -100,6 +100,7 @@ class LearningController(QObject):
         self._started_from: dict[str, ShownPrediction] = {}  # the image on screen's
         self._refresh_version: str | None = None  # refresh once this version is in use
         self._held = False  # a round was cancelled (Cancel Training): none until the next save
+        self._elsewhere_line = ""  # the dock's line on a round of a folder left (or reopened)
         self.panel = LearningPanel()
         training_dock.add_plot(self.panel, stretch=2)  # the loop's curve is what one reads
         action.toggled.connect(self._on_toggled)
@@ -145,6 +146,14 @@ class LearningController(QObject):
         self.panel.set_settings_editable(not ws.read_only, read_only_reason(ws) or "")
         self._show_record()
         self.panel.show_status(self._opened_status(ws))
+        self._replace_elsewhere_line(ws)
+
+    def _replace_elsewhere_line(self, ws: Any) -> None:
+        """The dock's line on how a round of another (or this) folder ended, still shown once
+        no round runs, gives way to this folder's status: it is open now."""
+        line, self._elsewhere_line = self._elsewhere_line, ""
+        if line and not self.running and self.training_dock.status_label.text() == line:
+            self.training_dock.show_round(self._opened_status(ws))
 
     def _opened_status(self, ws: Any) -> str:
         """Whether learning is on here; in a read-only window, in the window that writes."""
@@ -413,7 +422,8 @@ class LearningController(QObject):
             self._show_round(_round_outcome(run.name, result, job, self._held))
             self.round_finished.emit(result)
         else:
-            self.training_dock.show_round(self._ended_elsewhere(run, loop))
+            self._elsewhere_line = self._ended_elsewhere(run, loop)
+            self.training_dock.show_round(self._elsewhere_line)
         self.start_round()  # the corrections that came meanwhile (or the open folder's)
 
     def _not_put_into_use(self, loop: LearningLoop, result: RoundResult) -> RoundResult:
