@@ -12,8 +12,9 @@ result says where). ``write_probs`` also writes
 ``<stem>_probs.npy``: float16, C x H x W, classes in the model's training-index order. A
 multi-page TIFF is predicted slice by slice; its stack is written once every slice is done (a
 slice that cannot be read stays unlabeled). A second run predicts the slices that the stack lacks
-(a cancelled run's, or those of an image that gained slices) and keeps the pages that this model
-version already wrote.
+(a cancelled run's, or those of an image that gained slices), also with another model version,
+and keeps the pages already predicted (their model's version is not recorded page by page: the
+stack is recorded as this run's).
 """
 
 from __future__ import annotations
@@ -163,17 +164,18 @@ class FolderOutput:
 
     def skip_reason(self, job: BatchJob, overwrite: bool) -> str | None:
         """Why ``job`` is not predicted at all (None: it is). A slice is skipped only when its
-        page of the stack holds this model version's prediction (:meth:`_pages_kept`). With
-        ``overwrite`` nothing is skipped: a user's mask is copied aside when it is replaced."""
+        page of the stack holds a prediction, of this model version or another
+        (:meth:`_pages_kept`): an unlabeled page is an image without a mask. With ``overwrite``
+        nothing is skipped: a user's mask is copied aside when it is replaced."""
         if overwrite or job.target is None or not job.target.exists():
             return None
         users = self._users_mask(job.target)
         if users:
             return f"{job.target} {users}, so it is yours: kept (overwrite replaces it, keeping a copy)"
+        if job.page is not None and job.page not in self._pages_kept(job):
+            return None
         written_by = self.record.version_of(job.target.name)
         if written_by == self.version:
-            if job.page is not None:
-                return UP_TO_DATE if job.page in self._pages_kept(job) else None
             return UP_TO_DATE
         return f"{job.target} was {OTHER_MODEL} ({written_by}): kept (overwrite predicts it again)"
 
@@ -204,8 +206,8 @@ class FolderOutput:
         return f"the mask it replaced, {target.name}, {users}: a copy is kept as {kept}"
 
     def _pages_kept(self, job: BatchJob) -> frozenset[int]:
-        """The labelled pages of the stack ``job.target``, written by this model version, that a
-        run keeps (header only, once per stack). None are kept when the stack has more pages
+        """The labelled pages of the stack ``job.target``, written by unet-desktop (this model
+        version or another), that a run keeps (header only, once per stack). None are kept when the stack has more pages
         than the image has slices (it was another image's) or its header cannot be read: then
         every slice is predicted again."""
         if job.target not in self.kept:
@@ -242,7 +244,7 @@ class FolderOutput:
         return self.stacks[job.target]
 
     def _read_kept(self, target: Path) -> dict[int, np.ndarray]:
-        """The pages of ``target`` that this run skipped as up to date, to write them again."""
+        """The pages of ``target`` that this run skipped (predicted before), to write them again."""
         kept = self.kept.get(target)
         if not kept:
             return {}
