@@ -3,7 +3,8 @@ by their class on the UI thread, which must not import torch (the worker thread 
 
 A training run yields :class:`SkippedPair`, :class:`PrepareReport`, one :class:`SplitReport`,
 :class:`StepReport`, :class:`EpochReport` and last :class:`FinalReport`; a learning round also yields
-:class:`GateReport` and ends with :class:`RoundResult`.
+:class:`GateReport` and ends with :class:`RoundResult`. :func:`figures_apart` formats two figures
+that a verdict compares (the fine-tune's and the learning gate's alike).
 """
 
 from __future__ import annotations
@@ -104,6 +105,16 @@ class RoundResult:
     validation_images: tuple[str, ...] = ()
     train_seconds: float = 0.0
     validated: bool = False  # judged on >= 2 validation images it never trained on
+
+
+def figures_apart(new: float | None, parent: float | None) -> tuple[str, str]:
+    """The two figures with 3 decimals, or as many more (up to 6) as it takes to show them
+    different when they are: "better than its parent (0.001)" beside a new 0.001 says nothing."""
+    digits = 3
+    while (new is not None and parent is not None and new != parent and digits < 6
+           and f"{new:.{digits}f}" == f"{parent:.{digits}f}"):
+        digits += 1
+    return tuple("-" if v is None else f"{v:.{digits}f}" for v in (new, parent))
 
 
 Report = PrepareReport | SplitReport | StepReport | EpochReport | FinalReport

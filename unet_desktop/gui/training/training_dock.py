@@ -40,6 +40,7 @@ from unet_desktop.ml.reports import (
     SkippedPair,
     SplitReport,
     StepReport,
+    figures_apart,
 )
 
 EMPTY_STEPS = 10  # the step axis before the first step (and the epoch axis before a run)
@@ -66,16 +67,6 @@ NOT_VALIDATED_TIP = ("mIoU and Dice after each epoch on the training images them
 LOSS_TIP = "Training loss after each step (lower is better)"
 # the result line once a learning round speaks in the status line above it
 LAST_FINE_TUNE = "Last fine-tune: "
-
-
-def figures_apart(new: float | None, parent: float | None) -> tuple[str, str]:
-    """The two figures with 3 decimals, or as many more (up to 6) as it takes to show them
-    different when they are: "better than its parent (0.001)" beside a new 0.001 says nothing."""
-    digits = 3
-    while (new is not None and parent is not None and new != parent and digits < 6
-           and f"{new:.{digits}f}" == f"{parent:.{digits}f}"):
-        digits += 1
-    return tuple("-" if v is None else f"{v:.{digits}f}" for v in (new, parent))
 
 
 def verdict(final: Any) -> str:

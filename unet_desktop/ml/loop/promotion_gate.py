@@ -33,7 +33,7 @@ from unet_desktop.core.folder.learning_record import MIN_VALIDATION_IMAGES
 from unet_desktop.core.labels import STROKES_BELOW, LabelScheme, class_mismatch
 from unet_desktop.core.progress import CancelToken
 from unet_desktop.ml.loop.loop_cache import BoundedCache, skipped
-from unet_desktop.ml.reports import GateReport
+from unet_desktop.ml.reports import GateReport, figures_apart
 
 PairLoader = Callable[[str], tuple[np.ndarray, np.ndarray]]  # key -> (image, saved mask)
 MaskDigest = Callable[[str], str | None]  # key -> its mask's digest now (None: unknown)
@@ -129,8 +129,9 @@ class PromotionGate:
             metrics["parent_val_score"] = old["score"]
             better = metrics["val_score"] >= old["score"]
             name = HEADLINE_LABELS[headline_metric(self.scheme)]
-            comparison = (f"{name} {metrics['val_score']:.3f} {'≥' if better else '<'} "
-                          f"{old['score']:.3f} of the model in use on {judged} "
+            shown_new, shown_old = figures_apart(metrics["val_score"], old["score"])
+            comparison = (f"{name} {shown_new} {'≥' if better else '<'} "
+                          f"{shown_old} of the model in use on {judged} "
                           "validation images" + strokes_note(new.get("labelled")))
             return verdict(better, "validation", ("Promoted: " if better else
                                                   "Kept as a candidate: ") + comparison + ".")
