@@ -110,18 +110,25 @@ class InputRule:
 
     def describe(self) -> str:
         text = {"legacy": "8-bit as stored (16-bit by 65535)",
-                "data-range": (f"scaled by {(1 << self.bits) - 1} ({self.bits}-bit data, the "
-                               "range of its training images)" if self.bits else
-                               "each image by the range it uses: 8-bit as stored, wider "
-                               "integers by their own bit depth (e.g. 12-bit by 4095)"),
+                "data-range": self._data_range_text(),
                 "percentile": f"per image, percentiles {self.low:g}-{self.high:g} -> 0-255"
                 }[self.kind]
-        if self.span is not None:
-            text += (f"; floats {self.span[0]:g} to {self.span[1]:g} -> 0-255 (the range of its "
-                     "training images)")
         if self.channels is not None:
             text += f"; channels {', '.join(str(c + 1) for c in self.channels)}"
         return text
+
+    def _data_range_text(self) -> str:
+        """What :func:`fixed_scale` does with each kind of value under this data-range rule."""
+        span = (f"{self.span[0]:g} to {self.span[1]:g} -> 0-255 (the range of its training "
+                "images)" if self.span is not None else "")
+        if self.bits:
+            text = (f"scaled by {(1 << self.bits) - 1} ({self.bits}-bit data, the range of its "
+                    "training images)")
+            return f"{text}; floats {span}" if span else text
+        if span:  # without bits, integers stretch from the span as floats do
+            return f"8-bit as stored; other values (integers and floats) {span}"
+        return ("each image by the range it uses: 8-bit as stored, wider integers by their own "
+                "bit depth (e.g. 12-bit by 4095)")
 
     # --- applying it ------------------------------------------------------------------------
     def apply(self, values: np.ndarray, path: str | os.PathLike = "<image>") -> np.ndarray:
