@@ -116,12 +116,25 @@ def live_holder(root: str | os.PathLike) -> LockHolder | None:
     return holder
 
 
+def holder_now(root: str | os.PathLike) -> LockHolder | None:
+    """The live process (not this one) that holds ``root`` now: its own lock's, or that of the
+    parent folder whose layout reads its images from ``root`` (``DATA`` of ``DATA/images``);
+    None when the folder is free, so that opening it again here writes it."""
+    holder = live_holder(root)
+    if holder is not None:
+        return holder
+    # the owner of "which parent covers root" (it scans the parent's layout; it imports us)
+    from unet_desktop.core.folder.folder_open import _parent_holder
+
+    covering = _parent_holder(Path(root))
+    return covering[1] if covering is not None else None
+
+
 def let_go(root: str | os.PathLike, holder: LockHolder) -> bool:
-    """Whether ``holder``, which held ``root`` (or the parent folder whose layout reads its
-    images, ``DATA`` of ``DATA/images``) when it was opened, holds neither now: that window
-    closed the folder, or its process ended."""
-    root = Path(root)
-    return all(live_holder(folder) != holder for folder in (root, root.parent))
+    """Whether ``holder``, which held ``root`` (or the parent folder that reads its images) when
+    it was opened here, let it go and no one holds it now: not that window again (a folder closed
+    and opened again is held again, under a new ``since``), nor another one."""
+    return holder_now(root) is None
 
 
 def acquire(root: str | os.PathLike) -> FolderLock | LockHolder:

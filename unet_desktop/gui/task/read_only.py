@@ -5,19 +5,21 @@ from __future__ import annotations
 
 from typing import Any
 
-from unet_desktop.core.folder.folder_lock import let_go
+from unet_desktop.core.folder.folder_lock import holder_now
 
 
 def read_only_reason(ws: Any) -> str | None:
     """Why nothing may be written in the workspace ``ws`` from this window, naming the window
-    that writes it when another does (or did: once it let go, opening the folder again here
-    writes it); None when it may be written."""
+    that writes it now when another does (the one that wrote it when it opened here, that one
+    again after closing and opening it, or a third); once none does, opening the folder again
+    here writes it. None when it may be written."""
     if ws is None or not ws.read_only:
         return None
     holder = ws.lock_holder
-    if holder is not None and let_go(ws.root, holder):
+    if holder is None:
+        return "this folder is read-only: its disk or share is read-only, or you may not write it"
+    now = holder_now(ws.root)
+    if now is None:
         return (f"this folder is read-only here: the window that wrote it ({holder.describe()}) "
                 "no longer holds it; open the folder again here (File > Open Recent) to write it")
-    if holder is not None:
-        return f"this folder is read-only here: it is open in another window, {holder.describe()}"
-    return "this folder is read-only: its disk or share is read-only, or you may not write it"
+    return f"this folder is read-only here: it is open in another window, {now.describe()}"

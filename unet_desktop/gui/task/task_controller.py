@@ -18,8 +18,8 @@ reacts:
   (``ml.loop.folder_models``): this controller tells it which model the user put into use, asks it to
   delete a version (Model > Versions...), and mirrors what it saves (:meth:`_on_task_saved`);
 - a folder another window holds (``Workspace.lock_holder``) opens read-only and the banner says
-  who holds it; once that window lets it go (:class:`WriterWatch`), the banner says so and how
-  to write it here.
+  who holds it; as that changes (:class:`WriterWatch`) the banner names who holds it now, or
+  says none does and how to write it here.
 """
 
 from __future__ import annotations
@@ -35,6 +35,7 @@ from PySide6.QtWidgets import QPushButton, QWidget
 
 from unet_desktop.core.editing.mask_values import background_class
 from unet_desktop.core.errors import FileError
+from unet_desktop.core.folder.folder_lock import holder_now
 from unet_desktop.core.folder.scheme_choice import failed_guess
 from unet_desktop.core.folder.task import (
     Task,
@@ -124,7 +125,7 @@ class TaskController(QObject):
         self._watched: FolderModels | None = None  # the owner whose saves this mirrors
         session.workspace_opened.connect(self._on_workspace_opened)
         self.writer_watch = WriterWatch(session, self)
-        self.writer_watch.writer_ended.connect(self._update_banner)
+        self.writer_watch.changed.connect(self._update_banner)
         models.model_changed.connect(self._on_model_changed)
         prediction.prediction_shown.connect(lambda _key: self._update_accept())
         actions.new_task.triggered.connect(lambda: self.new_task())
@@ -515,16 +516,18 @@ class TaskController(QObject):
         self._update_accept()
 
     def _read_only_text(self) -> str:
-        """The banner's word on another window writing this folder ('' when none did)."""
+        """The banner's word on another window writing this folder ('' when none did): the one
+        that holds it now, or that none does and opening it again here writes it."""
         ws = self.session.workspace
         holder = ws.lock_holder if ws is not None else None
         if holder is None:
             return ""
-        if self.session.writer_ended():  # closed there (or ended): open it again to write it
+        now = holder_now(ws.root)
+        if now is None:  # closed there (or ended): open it again to write it
             return (f"<b>Read-only:</b> the window that wrote this folder ({holder.describe()}) "
                     "no longer holds it. Nothing you do here is saved until you open the folder "
                     "again here (File &gt; Open Recent); your edits are then saved.")
-        return (f"<b>Read-only:</b> this folder is open in another window, {holder.describe()}. "
+        return (f"<b>Read-only:</b> this folder is open in another window, {now.describe()}. "
                 "Nothing you do here is saved; close it there to edit here.")
 
     def _update_accept(self) -> None:
