@@ -218,6 +218,13 @@ def _share(hits: np.ndarray) -> str:
     return "all" if share == 1.0 else f"{share:.0%}" if share >= 0.01 else "under 1%"
 
 
+def _taken_as_stored(values: np.ndarray) -> bool:
+    """8-bit and boolean images: the data-range rule feeds them as they are (booleans as 0 and
+    255), whatever range it fixed; :func:`fixed_scale` gives them none, so that apply and
+    :meth:`InputRule.beyond_range` agree."""
+    return values.dtype in (np.uint8, np.bool_)
+
+
 def _ranged(values: np.ndarray) -> bool:
     """Whether the data-range rule scales these values by a bit depth (integers wider than
     8 bits, none negative); 8-bit and boolean images are taken as they are, floats stretched."""
@@ -249,7 +256,10 @@ def fixed_scale(values: np.ndarray, bits: int | None,
     training floats' ``span`` for floats, and for integers too when the rule has no ``bits``;
     0..2**bits - 1 for integers (negative ones saturate at 0) and for floats beyond 0..1 (a
     float copy of 12-bit data is scaled as the 12-bit data); 0..1 for floats within it. None
-    when the rule fixes neither (each image by its own range)."""
+    for 8-bit and boolean values and when the rule fixes neither (each image by its own
+    range)."""
+    if _taken_as_stored(values):
+        return None
     floating = np.issubdtype(values.dtype, np.floating)
     if span is not None and (floating or bits is None):
         return span
@@ -289,13 +299,13 @@ def data_range_uint8(values: np.ndarray, bits: int | None = None,
     (:func:`fixed_scale`, ``bits`` or ``span``), else integers by their own bit depth and
     floats stretched from their own min to max; values beyond a fixed range saturate at 0 or
     255, NaN and infinities are 0."""
-    if values.dtype == np.uint8:
-        return np.ascontiguousarray(values)
-    if values.dtype == np.bool_:
-        return values.astype(np.uint8) * np.uint8(255)
     scale = fixed_scale(values, bits, span)
     if scale is not None:
         return _mapped(values, *scale)
+    if values.dtype == np.bool_:  # taken as stored (fixed_scale gives it no range)
+        return values.astype(np.uint8) * np.uint8(255)
+    if _taken_as_stored(values):
+        return np.ascontiguousarray(values)
     if _ranged(values):
         return _mapped(values, 0.0, float((1 << data_bits(values)) - 1))
     return legacy_uint8(values, "<image>")  # a rule that fixes no range: floats, negative
