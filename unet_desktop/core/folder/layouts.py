@@ -401,7 +401,7 @@ def _pair(scan: FolderScan, image_entries: list[os.DirEntry[str]], masks: dict[s
                     scan.skipped.append((path, exc.reason))
                     continue
                 layout = None  # not a TIFF inside: reading it says why, as for any image
-            if layout is not None and layout.note:  # planes it cannot show, named
+            if layout is not None and layout.note:  # what of the file is not read, named
                 scan.warnings.append(layout.note)
             if layout is not None and layout.is_stack:
                 mask_name = stack_finder.find(e.name, stem, name_key(stem) in clashing)

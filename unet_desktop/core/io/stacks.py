@@ -1,15 +1,16 @@
 """Multi-page TIFF / OME-TIFF / ImageJ stacks: each 2-D slice is one image of the folder.
 
-A stack's series (``tifffile``'s view of the file) are split into 2-D slices: every axis but
-Y, X and the channel axis (``C``, or the samples ``S`` of RGB pages) counts slices, in the
+A stack's first series (``tifffile``'s view of the file) is split into 2-D slices: every axis
+but Y, X and the channel axis (``C``, or the samples ``S`` of RGB pages) counts slices, in the
 file's order, so a 3-D (z) stack and a time series are both read as a sequence of 2-D slices
-(z, t or both, the last axis fastest); the other series of an OME or multi-position file follow
-the first. A file without shape metadata whose pages differ in size has one slice per page. A
-plane of another size or type than the first stays listed, so that slice numbers (and mask
-pages) stay the file's, but cannot be shown; :attr:`TiffLayout.note` names it. A file whose
-first series is one image stays one image (its other planes are named, not read), as earlier
-versions read it. :func:`probe_tiff` reads the header only (no pixel is decoded);
-:func:`read_slice` decodes the pages of one slice.
+(z, t or both, the last axis fastest). Only the first series is read, as every version has
+read it (a slice's key and its mask page are numbered within it): the other positions of a
+multi-position OME-TIFF, and the pages of another size of a file without shape metadata (a
+thumbnail or an odd page, which tifffile puts in other series) are not, and
+:attr:`TiffLayout.note` names them and why, for the folder's warnings. A long file of that
+kind that tifffile refuses ("incompatible keyframe") is read the same way: the pages like the
+first one. :func:`probe_tiff` reads the header only (no pixel is decoded); :func:`read_slice`
+decodes the pages of one slice.
 
 Masks of a stack are a page-aligned multi-page mask TIFF (one uint8 page per slice, same
 order, the way ``train-labels.tif`` accompanies ``train-volume.tif`` in the ISBI 2012 data), so
@@ -29,7 +30,6 @@ slices or channels than plausible, or pages the header promises but the file doe
 
 from __future__ import annotations
 
-import dataclasses
 import io
 import json
 import math
@@ -68,7 +68,7 @@ class TiffLayout:
     channels: int  # data channels: an RGB page's alpha (or padding) sample is not one
     dtype: str
     axes: str
-    note: str = ""  # planes of the file that cannot be shown, and why ("" when none)
+    note: str = ""  # what of the file is not read (outside the first series), and why
 
     @property
     def is_stack(self) -> bool:
@@ -201,212 +201,122 @@ def _open(path: str | os.PathLike, error: type[FileError]) -> tifffile.TiffFile:
         raise error(path, access_reason(exc) or f"not a readable TIFF: {describe(exc)}") from None
 
 
-@dataclass(frozen=True)
-class _Part:
-    """Consecutive slices of a stack read from one run of pages (a series, or one page of a
-    file without shape metadata); ``problem`` says why they cannot be shown (None: they can)."""
-
-    pages: Sequence  # tifffile pages or frames, indexed by _Geometry.pages_of
-    geometry: _Geometry
-    label: str  # "series 2 of 3", "page 2 of 4"
-    problem: str | None = None  # a clause after the label: "is 40x30 of uint16, ..."
-
-    def describe(self, dtype: np.dtype) -> str:
-        return f"{self.label} {self.problem or 'holds ' + _looks(self.geometry, dtype)}"
-
-
-@dataclass(frozen=True)
-class _Plan:
-    """Every image plane of a TIFF as a slice, in the file's order: the first series, then the
-    other series of an OME or multi-position file; each page of a file without shape metadata
-    whose pages differ. Planes of another size or type than the first stay listed, so that
-    slice numbers and mask-stack pages stay the file's, but cannot be shown."""
-
-    parts: tuple[_Part, ...]
-    dtype: np.dtype
-    axes: str
-    note: str = ""  # what cannot be shown or is not read, and why, for the folder's warnings
-
-    @property
-    def main(self) -> _Geometry:
-        return self.parts[0].geometry
-
-    @property
-    def slices(self) -> int:
-        return sum(part.geometry.slices for part in self.parts)
-
-    def locate(self, index: int) -> tuple[_Part, int]:
-        """The part holding slice ``index`` and the slice's index within it."""
-        for part in self.parts:
-            if index < part.geometry.slices:
-                return part, index
-            index -= part.geometry.slices
-        raise IndexError(index)
-
-
-def _plan(tif: tifffile.TiffFile, path: str | os.PathLike, error: type[FileError]) -> _Plan:
+def _first_series(tif: tifffile.TiffFile, path: str | os.PathLike,
+                  error: type[FileError]) -> tifffile.TiffPageSeries:
+    """The series read as the stack, as every version has read it: ``tifffile``'s first
+    series. A long file without shape metadata whose pages differ in size, which tifffile
+    refuses ("incompatible keyframe"), is read as it reads a shorter one: the pages like the
+    first one, in file order."""
     try:
         try:
             series = tif.series
-        except Exception:  # noqa: BLE001  (e.g. a long stack with a page of another size)
-            return _pagewise_plan(tif, None, path)
+        except Exception:  # noqa: BLE001  (e.g. 8 pages or more, one of another size)
+            return _pages_like_the_first(tif, path)
         if not series:
             raise error(path, "the TIFF holds no image")
-        if series[0].kind == "generic" and _pages_left_out(tif, series[0]):
-            return _pagewise_plan(tif, series[0], path)
-        return _series_plan(series, path)
+        return series[0]
     except FileError:
         raise
     except Exception as exc:  # noqa: BLE001
         raise error(path, f"cannot read the TIFF header: {describe(exc)}") from None
 
 
-def _pages_left_out(tif: tifffile.TiffFile, first: tifffile.TiffPageSeries) -> bool:
-    """Whether tifffile left pages of a TIFF without shape metadata out of its first series
-    (grouped by size into other series, or taken for pyramid levels)."""
-    return len(first.pages) != len(tif.pages) or any(
-        page is None or page.index != i for i, page in enumerate(first.pages))
-
-
-def _series_plan(series: Sequence[tifffile.TiffPageSeries], path: str | os.PathLike) -> _Plan:
-    first = series[0]
-    main = _geometry(first, path)
-    dtype = np.dtype(first.dtype)
-    _check(main, first, dtype, path)
-    parts = [_Part(first.pages, main, f"series 1 of {len(series)}")]
-    for number, other in enumerate(series[1:], start=2):
-        parts.append(_other_series(other, f"series {number} of {len(series)}", main, dtype,
-                                   path))
-    return _finished(parts, dtype, first.axes, main.slices == 1, path)
-
-
-def _other_series(other: tifffile.TiffPageSeries, label: str, main: _Geometry, dtype: np.dtype,
-                  path: str | os.PathLike) -> _Part:
-    try:
-        geometry = _geometry(other, path)
-    except ImageReadError as exc:
-        flat = _Geometry((max(1, len(other.pages)),), None, None, 0, 0, 0)
-        return _Part(other.pages, flat, label, f"cannot be read ({exc.reason})")
-    found = _looks(geometry, np.dtype(other.dtype))
-    if found != _looks(main, dtype) or geometry.channel_page != main.channel_page:
-        return _Part(other.pages, geometry, label,
-                     f"holds {found}, the first series {_looks(main, dtype)}")
-    try:
-        _check(geometry, other, dtype, path)
-    except ImageReadError as exc:
-        return _Part(other.pages, geometry, label, f"cannot be read ({exc.reason})")
-    return _Part(other.pages, geometry, label)
-
-
-def _pagewise_plan(tif: tifffile.TiffFile, first: tifffile.TiffPageSeries | None,
-                   path: str | os.PathLike) -> _Plan:
-    """Each page of a TIFF without shape metadata as one slice (file page i is slice i);
-    pages that differ from the first series' first page are listed but cannot be shown."""
+def _pages_like_the_first(tif: tifffile.TiffFile,
+                          path: str | os.PathLike) -> tifffile.TiffPageSeries:
     count = len(tif.pages)
     if count > MAX_SLICES:
         raise ImageReadError(path, f"{count} slices declared; at most {MAX_SLICES} are "
                                    "supported")
     tif.pages.useframes = False
     pages = list(tif.pages)
-    keyframe = first.keyframe if first is not None else pages[0]
-    model = tifffile.TiffPageSeries([keyframe], keyframe.shape, keyframe.dtype, keyframe.axes)
-    main = dataclasses.replace(_geometry(model, path), outer_shape=(1,))
-    dtype = np.dtype(keyframe.dtype)
-    _check(main, model, dtype, path)
-    parts = [_Part([page], main, f"page {number} of {count}", _page_problem(page, keyframe))
-             for number, page in enumerate(pages, start=1)]
-    # read as one image before (tifffile's first series was one page): it stays one
-    was_one_image = first is not None and len(first.pages) == 1
-    return _finished(parts, dtype, "I" + keyframe.axes, was_one_image, path)
+    first = pages[0]
+    alike = [page for page in pages if _page_kind(page) == _page_kind(first)]
+    return tifffile.TiffPageSeries(alike, (len(alike), *first.shape), first.dtype,
+                                   "I" + first.axes, parent=tif, kind="generic")
 
 
-def _page_problem(page, keyframe) -> str | None:
-    """Why ``page`` cannot be a slice beside ``keyframe``; None if it can."""
-    if not page.shape:
-        return "holds no image"
-    if page.shape != keyframe.shape or page.axes != keyframe.axes \
-            or page.dtype != keyframe.dtype:
-        return (f"is {_page_looks(page)}, page {keyframe.index + 1} {_page_looks(keyframe)} "
-                "(a stack's pages must share one size and type)")
-    return None
+def _page_kind(page) -> tuple:
+    return page.shape, page.axes, page.dtype
 
 
-def _page_looks(page) -> str:
-    height, width = page.imagelength, page.imagewidth
-    samples = int(page.samplesperpixel)
-    channels = f" with {samples} samples" if samples > 1 else ""
-    return f"{width}x{height}{channels} of {getattr(page.dtype, 'name', 'an unknown type')}"
-
-
-def _looks(geometry: _Geometry, dtype: np.dtype) -> str:
-    channels = f" with {geometry.channels} channels" if geometry.channels > 1 else ""
-    return f"{geometry.width}x{geometry.height}{channels} of {dtype.name}"
-
-
-def _finished(parts: list[_Part], dtype: np.dtype, axes: str, was_one_image: bool,
-              path: str | os.PathLike) -> _Plan:
-    """The plan, with a note naming what is not shown. A file earlier versions read as one
-    image (its first series or page) stays one, so that its mask (a PNG) still pairs with it;
-    its other planes are named in the note."""
-    if was_one_image and len(parts) > 1:
-        named = [part.describe(dtype) for part in parts[1:]]
-        note = (f"{Path(path).name}: only its first image is read; not read: "
-                f"{_joined(named)}")
-        parts = parts[:1]
-    else:
-        note = _listed_note(parts, dtype, path)
-    plan = _Plan(tuple(parts), dtype, axes, note)
-    if plan.slices > MAX_SLICES:
-        raise ImageReadError(path, f"{plan.slices} slices declared; at most {MAX_SLICES} are "
-                                   "supported")
-    return plan
-
-
-def _listed_note(parts: Sequence[_Part], dtype: np.dtype, path: str | os.PathLike) -> str:
-    """For a stack with slices that cannot be shown: which (slice numbers) and why."""
-    failing, first = [], 1
-    for part in parts:
-        count = part.geometry.slices
-        if part.problem:
-            where = f"slice {first}" if count == 1 else f"slices {first}-{first + count - 1}"
-            failing.append(f"{where}: {part.describe(dtype)}")
-        first += count
-    if not failing:
+def _not_read(tif: tifffile.TiffFile, first: tifffile.TiffPageSeries,
+              path: str | os.PathLike) -> str:
+    """What of the file its first series leaves out, and why, for the folder's warnings
+    ("" when nothing): the other positions or series of an OME / multi-series file, or the
+    pages of another size of a file without shape metadata."""
+    name = Path(path).name
+    if first.kind == "generic":
+        return _pages_not_read(tif, first, name)
+    try:
+        count = len(tif.series)
+    except Exception:  # noqa: BLE001  (the first series was read without tifffile's list)
         return ""
-    return (f"{Path(path).name}: listed but cannot be shown (slice numbers stay the file's): "
-            + _joined(failing))
+    if count < 2:
+        return ""
+    what = "position" if first.kind == "ome" else "series"
+    others = "positions" if what == "position" else "series"
+    rest = f"{others} 2-{count}" if count > 2 else f"{what} 2"
+    return (f"{name}: only its first series ({what} 1 of {count}) is read; {rest} "
+            f"{'are' if count > 2 else 'is'} not")
 
 
-def _joined(items: Sequence[str], shown: int = 3) -> str:
-    more = f"; and {len(items) - shown} more" if len(items) > shown else ""
-    return "; ".join(items[:shown]) + more
+def _pages_not_read(tif: tifffile.TiffFile, first: tifffile.TiffPageSeries, name: str) -> str:
+    read = {page.index for page in first.pages if page is not None}
+    count = len(tif.pages)
+    left = [i for i in range(count) if i not in read]
+    if not left:
+        return ""
+    tif.pages.useframes = False
+    model = _page_looks(first.keyframe, first.keyframe)
+    named = []
+    for i in left[:3]:
+        looks = _page_looks(tif.pages[i], first.keyframe)
+        why = f"is {looks}, not {model} like the others" if looks != model else \
+            "is stored otherwise than the others"
+        named.append(f"page {i + 1} of {count} {why}")
+    more = f"; and {len(left) - 3} more page(s) of another size" if len(left) > 3 else ""
+    return f"{name}: {'; '.join(named)}{more}: not read"
+
+
+def _page_looks(page, model) -> str:
+    """``40x30``; with its samples and type where they are not the model page's."""
+    looks = f"{page.imagewidth}x{page.imagelength}"
+    if int(page.samplesperpixel) != int(model.samplesperpixel):
+        looks += f" with {int(page.samplesperpixel)} samples"
+    if page.dtype != model.dtype:
+        looks += f" of {getattr(page.dtype, 'name', 'an unknown type')}"
+    return looks
 
 
 def probe_tiff(path: str | os.PathLike) -> TiffLayout:
     """The TIFF's slices, size and channels from its header (no pixel is decoded); hostile or
     unreadable files raise :class:`ImageReadError` naming the file and the reason."""
     with _open(path, ImageReadError) as tif:
-        plan = _plan(tif, path, ImageReadError)
-        main = plan.main
-        return TiffLayout(plan.slices, main.height, main.width, main.channels, plan.dtype.name,
-                          plan.axes, plan.note)
+        series = _first_series(tif, path, ImageReadError)
+        geometry = _geometry(series, path)
+        dtype = np.dtype(series.dtype)
+        _check(geometry, series, dtype, path)
+        try:
+            note = _not_read(tif, series, path)
+        except Exception:  # noqa: BLE001  (a note is no reason to refuse a readable file)
+            note = ""
+        return TiffLayout(geometry.slices, geometry.height, geometry.width, geometry.channels,
+                          dtype.name, series.axes, note)
 
 
 def read_slice(path: str | os.PathLike, index: int) -> np.ndarray:
     """Slice ``index`` of the stack as stored: ``HxW`` or ``HxWxC`` (channels last), in the
     file's dtype (uint8, uint16, float32...). Raises :class:`ImageReadError`."""
     with _open(path, ImageReadError) as tif:
-        plan = _plan(tif, path, ImageReadError)
-        if not 0 <= index < plan.slices:
-            raise ImageReadError(path, f"slice {index + 1} asked, the stack has {plan.slices}")
-        part, local = plan.locate(index)
-        if part.problem:
-            raise ImageReadError(path, f"slice {index + 1} cannot be shown: "
-                                       f"{part.describe(plan.dtype)}")
-        geometry = part.geometry
-        pages = geometry.pages_of(local)
+        series = _first_series(tif, path, ImageReadError)
+        geometry = _geometry(series, path)
+        _check(geometry, series, np.dtype(series.dtype), path)
+        if not 0 <= index < geometry.slices:
+            raise ImageReadError(path, f"slice {index + 1} asked, the stack has "
+                                       f"{geometry.slices}")
+        pages = geometry.pages_of(index)
         try:
-            planes = [part.pages[p].asarray() for p in pages]
+            planes = [series.pages[p].asarray() for p in pages]
         except Exception as exc:  # noqa: BLE001  (decoders raise any type on corrupt data)
             raise ImageReadError(path, f"cannot decode slice {index + 1}: "
                                        f"{describe(exc)}") from None
