@@ -15,7 +15,8 @@ applied to every image it trains on or predicts, whatever the bit depth:
                 [0, 1] by 1, other floats stretched from their min to their max.
                 8-bit images are unchanged, so the same content stored at 8 or at 12 bits gives
                 the same input. A new model fixes ``bits`` (and, for floats beyond [0, 1],
-                the ``span`` they stretch from) from its training images (:func:`fixed_range`):
+                the ``span`` they stretch from; integers below 0 give a span and no bits)
+                from its training images (:func:`fixed_range`), none of which saturates:
                 every image it sees is scaled alike, so that a dim 12-bit image (brightest
                 pixel below 1024) is not scaled by 1023, 4x brighter than its neighbours, nor
                 a 16-bit or float one darkened for one bright speck. A rule without them
@@ -272,23 +273,34 @@ def fixed_scale(values: np.ndarray, bits: int | None,
 
 def fixed_range(rule: InputRule, images: Iterable[np.ndarray]) -> InputRule:
     """A new model's rule: a data-range rule gets the bits that hold every training image's
-    integers and the span of their floats beyond [0, 1] (their channels as the rule picks
-    them), so that the model scales each image it meets alike; other rules, rules fixed
-    already and data with nothing to range (8-bit, floats within [0, 1]) are returned as they
-    are. An image whose channels do not fit is passed over (training reports it)."""
+    integers (the largest value of each, negative ones or not) and the span of their floats
+    beyond [0, 1] (their channels as the rule picks them), so that the model scales each image
+    it meets alike and none of its training images saturates. Integers below 0 (offset-
+    subtracted camera data) cannot be scaled by bits: the rule then gets no bits but a span,
+    from their lowest value (or the floats') to the top of the bits (or the floats' highest).
+    Other rules, rules fixed already and data with nothing to range (8-bit, floats within
+    [0, 1]) are returned as they are. An image whose channels do not fit is passed over
+    (training reports it)."""
     if rule.kind != "data-range" or rule.bits is not None or rule.span is not None:
         return rule
-    bits, low, high = 0, np.inf, -np.inf
+    bits, lowest = 0, 0  # the integers' bits and lowest value below 0
+    low, high = np.inf, -np.inf  # the floats'
     for values in images:
         try:
             values = rule.pick_channels(np.asarray(values), "<image>")
         except ImageReadError:
             continue
-        if _ranged(values):
+        if _taken_as_stored(values):
+            continue
+        if np.issubdtype(values.dtype, np.integer):
             bits = max(bits, data_bits(values))
+            lowest = min(lowest, int(values.min(initial=0)))
         elif np.issubdtype(values.dtype, np.floating) and np.isfinite(values).any():
             finite = values[np.isfinite(values)]
             low, high = min(low, float(finite.min())), max(high, float(finite.max()))
+    if lowest < 0:
+        return replace(rule, span=(min(float(lowest), low),
+                                   max(float((1 << bits) - 1), high)))
     stretched = low < high and not (low >= 0.0 and high <= 1.0)  # [0, 1] floats: by 1 anyway
     return replace(rule, bits=bits or None, span=(low, high) if stretched else None)
 
