@@ -16,7 +16,8 @@ from pathlib import Path
 
 from unet_desktop.core.errors import FileError
 from unet_desktop.core.folder.folder_open import channel_misfits
-from unet_desktop.core.io.input_rule import InputRule
+from unet_desktop.core.io.input_rule import DEFAULT_NEW, InputRule
+from unet_desktop.core.io.model_header import model_metadata
 from unet_desktop.core.io.stacks import TIFF_EXTENSIONS, probe_tiff
 
 FITS_AS_STORED = (1, 3)  # gray or RGB: what a rule without a channel choice takes
@@ -81,10 +82,27 @@ def proposed_channels(folder: FolderChannels) -> tuple[tuple[int, ...] | None, s
                   f"{three}.")
 
 
+def model_channels(path: str | Path) -> tuple[int, ...] | None:
+    """The channels (0-based) a model file's input rule takes; None when it takes gray or RGB
+    as stored (or its rule cannot be read: loading it says why)."""
+    meta = model_metadata(path)
+    try:
+        return InputRule.from_dict(meta.get("input_rule")).channels if meta else None
+    except (ValueError, TypeError):
+        return None
+
+
+def rule_of_channels(channels: tuple[int, ...] | None) -> dict:
+    """The input rule a task records for ``channels``: they decide which images the folder
+    lists (a new model also takes them; a model file keeps its own rule, whose channels these
+    are). {} for gray or RGB as stored."""
+    return InputRule(DEFAULT_NEW, channels=channels).to_dict() if channels else {}
+
+
 def fit_problem(rule: InputRule, folder: FolderChannels | None, from_model: bool = False
                 ) -> str | None:
     """Why a task with ``rule`` would list none of the folder's images (None if one fits);
-    ``from_model``: the task starts from a model file, so it has no channel choice."""
+    ``from_model``: the task starts from a model file, whose channels (``rule``'s) it keeps."""
     if folder is None or not folder.files:
         return None
     out = folder.left_out(rule)
@@ -92,9 +110,11 @@ def fit_problem(rule: InputRule, folder: FolderChannels | None, from_model: bool
         return None
     name, reason = out[0]
     if from_model:
+        takes = ("gray or RGB images" if rule.channels is None else
+                 f"channel(s) {', '.join(str(c + 1) for c in rule.channels)}")
         return (f"no image of this folder would be listed: {name} has {folder.counts[name]} "
-                "channels, and a task that starts from a model file takes gray or RGB images; "
-                "start from the ImageNet-pretrained encoder and choose the channels")
+                f"channels, and the model file takes {takes}; start from the "
+                "ImageNet-pretrained encoder and choose the channels")
     return f"no image of this folder would be listed ({name}: {reason})"
 
 

@@ -57,6 +57,7 @@ from unet_desktop.gui.task.channel_choice import (
     FolderChannels,
     changes_listing,
     proposed_channels,
+    rule_of_channels,
     skipped_text,
 )
 from unet_desktop.gui.task.class_editor import ClassesDialog, default_scheme
@@ -80,7 +81,7 @@ def _fitting_rule(ws: Any, model: Any) -> dict:
     channels = model.meta.rule.channels if model is not None else None
     if channels is None:
         channels, _ = proposed_channels(FolderChannels.of_workspace(ws))
-    return InputRule(DEFAULT_NEW, channels=channels).to_dict() if channels else {}
+    return rule_of_channels(channels)
 
 
 def _lists_other_images(ws: Any, task: Task) -> bool:

@@ -35,7 +35,13 @@ from unet_desktop.core.folder.task import Task, classes_by_name, describe_classe
 from unet_desktop.core.io.input_rule import DEFAULT_NEW, InputRule
 from unet_desktop.core.io.model_header import model_scheme
 from unet_desktop.core.labels import LabelScheme
-from unet_desktop.gui.task.channel_choice import FolderChannels, fit_note, fit_problem
+from unet_desktop.gui.task.channel_choice import (
+    FolderChannels,
+    fit_note,
+    fit_problem,
+    model_channels,
+    rule_of_channels,
+)
 from unet_desktop.gui.task.class_editor import ClassEditor, dropped_values_problem
 from unet_desktop.gui.training.finetune_dialog import SCALE_CHOICES
 
@@ -259,11 +265,12 @@ class TaskDialog(QDialog):
                     scale=self.scale_combo.currentData(), input_rule=rule)
 
     def _input_rule(self) -> dict:
-        """The new model's input rule from the Input and Channels boxes ({} from a model
-        file, which keeps its own); the given rule's other settings stay while its kind does.
-        ValueError names what is wrong."""
+        """The new model's input rule from the Input and Channels boxes; from a model file,
+        which keeps its own rule, the channels it takes (they decide the images listed). The
+        given rule's other settings stay while its kind does. ValueError names what is wrong."""
         if self.model_radio.isChecked():
-            return {}
+            start = self.start_model()
+            return rule_of_channels(model_channels(start) if start is not None else None)
         channels = _channels_chosen(self.channels_edit.text().strip())
         kind = self.input_combo.currentData()
         if kind == self.given_rule.kind:
