@@ -177,13 +177,22 @@ class LearningController(QObject):
         self.action.blockSignals(False)
 
     def _on_toggled(self, on: bool) -> None:
-        ws, loop = self.session.workspace, self.loop
-        if ws is None or loop is None:
+        if self.session.workspace is None or self.loop is None:
             self._show_toggle(False)
             self.message.emit("Open a folder first")
             return
         if on and self.tasks.ensure_task() is None:
             self._show_toggle(False)
+            return
+        # the task made may leave some files out: the folder then reopened, with a new loop
+        # (which showed the toggle off: the record said so then)
+        ws, loop = self.session.workspace, self.loop
+        if ws is None or loop is None:  # the reopen said why
+            self._show_toggle(False)
+            return
+        if ws.read_only:
+            self._show_toggle(self.enabled)
+            self.message.emit(f"Learning as you correct is not changed ({read_only_reason(ws)})")
             return
         try:
             loop.set_enabled(on)
@@ -191,6 +200,7 @@ class LearningController(QObject):
             self._show_toggle(loop.record.enabled)
             self.error.emit(f"Cannot change learning as you correct: {exc}")
             return
+        self._show_toggle(on)
         self._held = False
         if on:  # what was corrected before counts too (every k-th for validation)
             self._note_labelled(ws)
@@ -327,10 +337,10 @@ class LearningController(QObject):
     # --- rounds -----------------------------------------------------------------------------------
     def start_round(self) -> Job | None:
         """Submit a round from the model in use (None if one runs, or nothing asks for one)."""
-        loop = self.loop
-        if not self.enabled or self.running or self.worker.stopping or self.models.loading \
-                or self._held or not loop.round_requested or self.tasks.ensure_task() is None:
+        if not self._round_due() or self.tasks.ensure_task() is None \
+                or not self._round_due():  # ensure_task may have reopened the folder (new loop)
             return None  # a model about to load: the round starts from it once it is in use
+        loop = self.loop
         owner = self.tasks.owner
         running = owner.running
         if running is not None:
@@ -358,6 +368,11 @@ class LearningController(QObject):
         self._show_round(f"Learning round {run.name}: {description}, on the corrected "
                          "images...", running=True)
         return self.round_job
+
+    def _round_due(self) -> bool:
+        """The open folder's loop asks for a round and nothing holds it back."""
+        return self.enabled and not self.running and not self.worker.stopping \
+            and not self.models.loading and not self._held and self.loop.round_requested
 
     def cancel_round(self) -> None:
         """Cancel Training during a round: it stops after its current step and keeps nothing;
