@@ -58,6 +58,7 @@ from unet_desktop.core.folder.manifest import ImageState
 from unet_desktop.core.io.file_hash import file_sha1
 from unet_desktop.core.io.paths import same_folder
 from unet_desktop.core.progress import CancelToken, EitherToken
+from unet_desktop.gui.editing.image_list_model import shown_name
 from unet_desktop.gui.editing.session import EditingSession
 from unet_desktop.gui.model.model_controller import ModelController
 from unet_desktop.gui.model.prediction_controller import PredictionController, ShownPrediction
@@ -115,6 +116,14 @@ class LearningController(QObject):
             lambda _final: QTimer.singleShot(0, self.start_round))
         action.setEnabled(False)
 
+    def _tell(self, text: str) -> None:
+        """``message`` with a file name that is not UTF-8 shown whole (``shown_name``): the
+        signal's Qt string would drop its bytes."""
+        self.message.emit(shown_name(text))
+
+    def _warn(self, text: str) -> None:
+        self.error.emit(shown_name(text))
+
     @property
     def enabled(self) -> bool:
         return self.loop is not None and self.loop.record.enabled
@@ -135,7 +144,7 @@ class LearningController(QObject):
                                      self.settings, _mask_digest(ws), _is_labelled(ws))
         except FileError as exc:
             self.loop = None
-            self.error.emit(f"Learning as you correct is unavailable: {exc}")
+            self._warn(f"Learning as you correct is unavailable: {exc}")
         self.action.setEnabled(self.loop is not None and not ws.read_only)
         self._show_toggle(self.enabled and not ws.read_only)
         if self.enabled and not ws.read_only:  # corrected meanwhile (loop off, recovered edits)
@@ -179,7 +188,7 @@ class LearningController(QObject):
     def _on_toggled(self, on: bool) -> None:
         if self.session.workspace is None or self.loop is None:
             self._show_toggle(False)
-            self.message.emit("Open a folder first")
+            self._tell("Open a folder first")
             return
         if on and self.tasks.ensure_task() is None:
             self._show_toggle(False)
@@ -192,13 +201,13 @@ class LearningController(QObject):
             return
         if ws.read_only:
             self._show_toggle(self.enabled)
-            self.message.emit(f"Learning as you correct is not changed ({read_only_reason(ws)})")
+            self._tell(f"Learning as you correct is not changed ({read_only_reason(ws)})")
             return
         try:
             loop.set_enabled(on)
         except FileError as exc:
             self._show_toggle(loop.record.enabled)
-            self.error.emit(f"Cannot change learning as you correct: {exc}")
+            self._warn(f"Cannot change learning as you correct: {exc}")
             return
         self._show_toggle(on)
         self._held = False
@@ -227,7 +236,7 @@ class LearningController(QObject):
             self.loop.note_uncorrected(undone)
             self.loop.note_corrected_all([e.key for e in ws.labelled()])
         except FileError as exc:
-            self.error.emit(f"Learning as you correct: {exc}")
+            self._warn(f"Learning as you correct: {exc}")
 
     def _request_untrained(self, ws: Any) -> None:
         """A round for the corrected images none of the task's versions trained on (a round
@@ -240,7 +249,7 @@ class LearningController(QObject):
             self.loop.request_untrained([e.key for e in ws.labelled()], owner.trained_keys(),
                                         owner.trained_masks())
         except FileError as exc:
-            self.error.emit(f"Learning as you correct: {exc}")
+            self._warn(f"Learning as you correct: {exc}")
 
     def _change(self, setter, value) -> None:
         ws = self.session.workspace
@@ -248,13 +257,13 @@ class LearningController(QObject):
             return
         if ws is None or ws.read_only:  # the record is the folder's, written by its writer
             why = read_only_reason(ws) or "no folder is open"
-            self.message.emit(f"The learning loop's setting is not changed ({why})")
+            self._tell(f"The learning loop's setting is not changed ({why})")
             self._show_record()
             return
         try:
             setter(self.loop, value)
         except (FileError, ValueError) as exc:
-            self.error.emit(f"Cannot change the learning loop's setting: {exc}")
+            self._warn(f"Cannot change the learning loop's setting: {exc}")
         self._show_record()
 
     def _show_record(self) -> None:
@@ -293,13 +302,14 @@ class LearningController(QObject):
         try:
             loop.note_corrected(key)
         except FileError as exc:
-            self.error.emit(f"Learning as you correct: {exc}")
+            self._warn(f"Learning as you correct: {exc}")
             return
         started = self._started_from.pop(key, None)
         if started is not None and not loop.record.has_point(key) and not self.worker.stopping:
             self._score(loop, ws, started)
         if self.running:
-            self.panel.show_status(f"{key} goes into the next round (one is running).")
+            self.panel.show_status(f"{shown_name(key)} goes into the next round (one is "
+                                   "running).")
         else:
             self._held = False
             self.start_round()
@@ -309,12 +319,12 @@ class LearningController(QObject):
         try:
             held = loop.note_uncorrected([key])
         except FileError as exc:
-            self.error.emit(f"Learning as you correct: {exc}")
+            self._warn(f"Learning as you correct: {exc}")
             return
         if held:
             self._show_record()
-            self.panel.show_status(f"{key} is {state.value} now: the learning rounds leave it "
-                                   "out.")
+            self.panel.show_status(f"{shown_name(key)} is {state.value} now: the learning "
+                                   "rounds leave it out.")
 
     def _score(self, loop: LearningLoop, ws: Any, shown: ShownPrediction) -> None:
         key, labels = shown.key, shown.prediction.labels
@@ -325,7 +335,7 @@ class LearningController(QObject):
 
         self.worker.submit(score_job, Priority.PREFETCH, name="learning curve point", tag=key,
                            on_result=lambda point: self._on_point(loop, point),
-                           on_error=lambda msg: self.message.emit(
+                           on_error=lambda msg: self._tell(
                                f"{key}: no learning-curve point ({msg})"))
 
     def _on_point(self, loop: LearningLoop, point: Any) -> None:
@@ -363,7 +373,7 @@ class LearningController(QObject):
             lambda token: _round_steps(loop, plan, owner, run, token), Priority.BACKGROUND,
             name="learning round",
             on_progress=lambda r: self._on_round_report(r, results, run.name),
-            on_error=lambda msg: self.error.emit(f"A learning round failed: {msg}"),
+            on_error=lambda msg: self._warn(f"A learning round failed: {msg}"),
             on_finished=lambda job: self._on_round_finished(job, loop, run, results))
         self._show_round(f"Learning round {run.name}: {description}, on the corrected "
                          "images...", running=True)
@@ -384,6 +394,7 @@ class LearningController(QObject):
     def _show_round(self, text: str, running: bool = False) -> None:
         """A round's progress in the panel and in the training dock's status line, where Cancel
         stops it while it runs."""
+        text = shown_name(text)  # the round's reason names images by their keys
         self.panel.show_status(text)
         self.training_dock.show_round(text, self.cancel_round if running else None)
 
@@ -391,7 +402,7 @@ class LearningController(QObject):
         if isinstance(report, RoundResult):
             results.append(report)
         elif isinstance(report, SkippedPair):
-            self.message.emit(f"The learning round skips {report.key}: {report.message}")
+            self._tell(f"The learning round skips {report.key}: {report.message}")
         elif isinstance(report, StepReport):
             self._show_round(f"Learning round {name}: step {report.step}, loss "
                              f"{report.loss:.3f}", running=True)
@@ -419,7 +430,7 @@ class LearningController(QObject):
                                            result.validated, len(result.validation_images),
                                            keep=self.models.files_held())
             except FileError as exc:
-                self.error.emit(f"Cannot record {result.model_path.name}: {exc}")
+                self._warn(f"Cannot record {result.model_path.name}: {exc}")
                 outcome = None
             if outcome is not None and outcome.held_back:  # the folder's model changed meanwhile
                 result = _kept_as_candidate(result, outcome.held_back)
@@ -428,7 +439,7 @@ class LearningController(QObject):
                 self._refresh_version = result.version
                 self.models.load(result.model_path, run_result=True)
             if outcome is not None and here:
-                self.message.emit(f"{result.model_path.stem}: {result.reason}")
+                self._tell(f"{result.model_path.stem}: {result.reason}")
         if self.worker.stopping:
             return  # the window is closing
         if loop is self.loop:
@@ -437,7 +448,7 @@ class LearningController(QObject):
             self._show_round(_round_outcome(run.name, result, job, self._held))
             self.round_finished.emit(result)
         else:
-            self._elsewhere_line = self._ended_elsewhere(run, loop)
+            self._elsewhere_line = shown_name(self._ended_elsewhere(run, loop))
             self.training_dock.show_round(self._elsewhere_line)
         self.start_round()  # the corrections that came meanwhile (or the open folder's)
 

@@ -31,6 +31,7 @@ from unet_desktop.core.folder.image_entry import LABELLED_STATES
 from unet_desktop.core.folder.learning_record import MIN_VALIDATION_IMAGES
 from unet_desktop.core.io.model_header import model_metadata
 from unet_desktop.core.labels import STROKES_BELOW
+from unet_desktop.gui.editing.image_list_model import shown_name
 from unet_desktop.gui.model.batch_predict_dialog import format_duration
 from unet_desktop.gui.worker import Job, Priority, Worker
 from unet_desktop.ml.reports import (
@@ -170,7 +171,8 @@ def undone_during_run(summary: dict, is_labelled: Callable[[str], bool]) -> str:
 
 def _were_undone(keys: list[str]) -> str:
     was = "was" if len(keys) == 1 else "were"
-    return f"{', '.join(keys)} {was} undone (no longer corrected) and saved during the run"
+    names = ", ".join(shown_name(k) for k in keys)  # a Qt label drops bytes that are not UTF-8
+    return f"{names} {was} undone (no longer corrected) and saved during the run"
 
 
 def _it(keys: list[str]) -> str:
