@@ -60,6 +60,9 @@ class InputRule:
     channels: tuple[int, ...] | None = None
     bits: int | None = None  # data-range: the bits of the training images (fixed_range)
     span: tuple[float, float] | None = None  # data-range: the training floats' low and high
+    # data-range: the span comes from integers below 0 alone (no training float went beyond
+    # [0, 1]), so floats within [0, 1] are still fed by 1 (fixed_scale)
+    integer_span: bool = False
 
     def __post_init__(self) -> None:
         if self.kind not in KINDS:
@@ -81,6 +84,8 @@ class InputRule:
                                       or not self.span[0] < self.span[1]):
             raise ValueError(f"a span (low < high) belongs to the data-range rule, got "
                              f"{self.span} for {self.kind!r}")
+        if self.integer_span and (self.span is None or self.bits is not None):
+            raise ValueError("integer_span marks a span without bits")
 
     # --- the file format ------------------------------------------------------------------
     def to_dict(self) -> dict:
@@ -93,6 +98,8 @@ class InputRule:
             d["bits"] = self.bits
         if self.span is not None:
             d["span"] = list(self.span)
+        if self.integer_span:
+            d["span_of"] = "integers"
         return d
 
     @classmethod
@@ -107,7 +114,8 @@ class InputRule:
                    float(d.get("high", 99.0)),
                    tuple(int(c) for c in channels) if channels is not None else None,
                    int(bits) if bits is not None else None,
-                   (float(span[0]), float(span[1])) if span is not None else None)
+                   (float(span[0]), float(span[1])) if span is not None else None,
+                   d.get("span_of") == "integers" and span is not None and bits is None)
 
     def describe(self) -> str:
         text = {"legacy": "8-bit as stored (16-bit by 65535)",
@@ -126,6 +134,8 @@ class InputRule:
             text = (f"scaled by {(1 << self.bits) - 1} ({self.bits}-bit data, the range of its "
                     "training images)")
             return f"{text}; floats {span}" if span else text
+        if span and self.integer_span:
+            return f"8-bit as stored; floats within 0-1 by 1; other values {span}"
         if span:  # without bits, integers stretch from the span as floats do
             return f"8-bit as stored; other values (integers and floats) {span}"
         return ("each image by the range it uses: 8-bit as stored, wider integers by their own "
@@ -139,7 +149,7 @@ class InputRule:
             return legacy_uint8(values, path)
         if self.kind == "percentile":
             return percentile_uint8(values, self.low, self.high)
-        return data_range_uint8(values, self.bits, self.span)
+        return data_range_uint8(values, self.bits, self.span, self.integer_span)
 
     def beyond_range(self, values: np.ndarray, tolerated: float = 0.0) -> str | None:
         """Why the model does not see this image as stored: its values go beyond the range the
@@ -154,7 +164,7 @@ class InputRule:
             values = self.pick_channels(np.asarray(values), "<image>")
         except ImageReadError:
             return None
-        scale = fixed_scale(values, self.bits, self.span)
+        scale = fixed_scale(values, self.bits, self.span, self.integer_span)
         if scale is None:
             return None
         data = values[np.isfinite(values)] if np.issubdtype(values.dtype, np.floating) else values
@@ -250,20 +260,21 @@ def _normalised(values: np.ndarray) -> bool:
     return finite.size == 0 or float(finite.max()) <= 1.0
 
 
-def fixed_scale(values: np.ndarray, bits: int | None,
-                span: tuple[float, float] | None) -> tuple[float, float] | None:
+def fixed_scale(values: np.ndarray, bits: int | None, span: tuple[float, float] | None,
+                integer_span: bool = False) -> tuple[float, float] | None:
     """The (low, high) a data-range rule with ``bits`` or ``span`` maps to 0..255 for these
     values (not 8-bit or boolean ones, which are taken as they are), whatever their type: the
     training floats' ``span`` for floats, and for integers too when the rule has no ``bits``;
     0..2**bits - 1 for integers (negative ones saturate at 0) and for floats beyond 0..1 (a
     float copy of 12-bit data is scaled as the 12-bit data); 0..1 for floats within it. None
     for 8-bit and boolean values and when the rule fixes neither (each image by its own
-    range)."""
+    range). An ``integer_span`` (from integers below 0, no training float beyond [0, 1])
+    leaves floats within [0, 1] at 0..1."""
     if _taken_as_stored(values):
         return None
     floating = np.issubdtype(values.dtype, np.floating)
     if span is not None and (floating or bits is None):
-        return span
+        return (0.0, 1.0) if integer_span and floating and _normalised(values) else span
     if bits is None:
         return None
     if floating and _normalised(values):
@@ -277,7 +288,8 @@ def fixed_range(rule: InputRule, images: Iterable[np.ndarray]) -> InputRule:
     beyond [0, 1] (their channels as the rule picks them), so that the model scales each image
     it meets alike and none of its training images saturates. Integers below 0 (offset-
     subtracted camera data) cannot be scaled by bits: the rule then gets no bits but a span,
-    from their lowest value (or the floats') to the top of the bits (or the floats' highest).
+    from their lowest value (or the floats') to the top of the bits (or the floats' highest);
+    floats within [0, 1] are not merged into it and are still fed by 1 (``integer_span``).
     Other rules, rules fixed already and data with nothing to range (8-bit, floats within
     [0, 1]) are returned as they are. An image whose channels do not fit is passed over
     (training reports it)."""
@@ -298,20 +310,23 @@ def fixed_range(rule: InputRule, images: Iterable[np.ndarray]) -> InputRule:
         elif np.issubdtype(values.dtype, np.floating) and np.isfinite(values).any():
             finite = values[np.isfinite(values)]
             low, high = min(low, float(finite.min())), max(high, float(finite.max()))
+    stretched = low < high and not (low >= 0.0 and high <= 1.0)  # [0, 1] floats: by 1 anyway
+    if lowest < 0 and not stretched:  # floats (if any) within [0, 1]: kept apart, fed by 1
+        return replace(rule, span=(float(lowest), float((1 << bits) - 1)), integer_span=True)
     if lowest < 0:
         return replace(rule, span=(min(float(lowest), low),
                                    max(float((1 << bits) - 1), high)))
-    stretched = low < high and not (low >= 0.0 and high <= 1.0)  # [0, 1] floats: by 1 anyway
     return replace(rule, bits=bits or None, span=(low, high) if stretched else None)
 
 
 def data_range_uint8(values: np.ndarray, bits: int | None = None,
-                     span: tuple[float, float] | None = None) -> np.ndarray:
+                     span: tuple[float, float] | None = None,
+                     integer_span: bool = False) -> np.ndarray:
     """The ``data-range`` rule (module doc): values scaled by the range the model fixed
     (:func:`fixed_scale`, ``bits`` or ``span``), else integers by their own bit depth and
     floats stretched from their own min to max; values beyond a fixed range saturate at 0 or
     255, NaN and infinities are 0."""
-    scale = fixed_scale(values, bits, span)
+    scale = fixed_scale(values, bits, span, integer_span)
     if scale is not None:
         return _mapped(values, *scale)
     if values.dtype == np.bool_:  # taken as stored (fixed_scale gives it no range)
