@@ -77,7 +77,7 @@ def open_document(ws, key: str, histories: HistoryStore, archive: HistoryArchive
         report(f"{reason}; starting from an empty mask")
         mask = None
     from_file = mask is not None
-    models_mask = mask if from_file and _is_models_mask_of_sparse_task(ws, ws[key]) else None
+    models_mask = mask if from_file and is_models_mask_of_sparse_task(ws, ws[key]) else None
     if mask is None or models_mask is not None:
         mask = np.full(image.shape[:2], erase_value(ws.scheme), dtype=np.uint8)
     fresh = key not in histories
@@ -95,7 +95,7 @@ def open_document(ws, key: str, histories: HistoryStore, archive: HistoryArchive
                         stored=None if stored is image else stored)
 
 
-def _is_models_mask_of_sparse_task(ws, entry: ImageEntry) -> bool:
+def is_models_mask_of_sparse_task(ws, entry: ImageEntry) -> bool:
     """Whether the image's mask file is a model's output (recorded 'predicted': a batch run's,
     ``predict --in-place``'s) in a task with sparse labels, where it is not the user's label."""
     return ws.scheme.ignore_value is not None and entry.state is ImageState.PREDICTED

@@ -31,6 +31,7 @@ becomes a file once the user edits it, accepts it, saves (Ctrl+S) or marks it ve
 
 from __future__ import annotations
 
+import dataclasses
 from pathlib import Path
 
 import numpy as np
@@ -52,7 +53,11 @@ from unet_desktop.core.folder.autosave import (
 from unet_desktop.core.folder.folder_lock import let_go
 from unet_desktop.core.folder.image_entry import ImageEntry
 from unet_desktop.core.folder.journal import file_identity
-from unet_desktop.core.folder.open_document import ModelsMask, open_document
+from unet_desktop.core.folder.open_document import (
+    ModelsMask,
+    is_models_mask_of_sparse_task,
+    open_document,
+)
 from unet_desktop.core.folder.workspace import ImageState, Workspace
 from unet_desktop.core.io.paths import folder_identity
 from unet_desktop.core.labels import LabelScheme
@@ -237,6 +242,9 @@ class EditingSession(QObject):
             recovered.append(entry.key)
             newer = _replaced_since_edit(ws[entry.key], entry)
             before = self._mask_on_disk(entry.key, mask)
+            # a sparse task's image opened all-unlabeled over a model's mask (open_document)
+            models_entry = (dataclasses.replace(ws[entry.key]) if before is not None
+                            and is_models_mask_of_sparse_task(ws, ws[entry.key]) else None)
             no_file = not ws[entry.key].has_mask  # a slice: its page is unlabeled
             try:
                 ws.save_mask(entry.key, mask, ImageState.CORRECTED, keep_existing=newer)
@@ -247,7 +255,7 @@ class EditingSession(QObject):
                     self._unsaved[entry.key] = document
                     self.journal.adopt(entry)  # this window's to save or clear from now on
                 continue
-            self._recovered_step(entry.key, before, mask, no_file)
+            self._recovered_step(entry.key, before, mask, no_file, models_entry)
             self.journal.discard(ws.root, entry.key)
             self.saved.emit(entry.key, "recovered")
             if newer:
@@ -273,16 +281,24 @@ class EditingSession(QObject):
         return mask if mask.shape == like.shape else None
 
     def _recovered_step(self, key: str, before: np.ndarray | None, recovered: np.ndarray,
-                        no_file: bool) -> None:
+                        no_file: bool, models_entry: ImageEntry | None = None) -> None:
         """A recovered autosave written over the mask ``before`` (``no_file``: none) is one
         undo step, as an edit of the user's: Ctrl+Z gives back the mask saved before the crash
-        (or no mask file)."""
+        (or no mask file). ``models_entry``: ``before`` is a model's mask a sparse task's image
+        opened without (its entry as it was): the edits started all-unlabeled, so Ctrl+Z gives
+        back that, and leaving it writes the model's mask back ``predicted``."""
+        models_mask = None
+        if models_entry is not None and before is not None:
+            models_mask, before, no_file = before, np.full_like(
+                recovered, erase_value(self.workspace.scheme)), True
         delta = None if before is None else delta_from_masks(before, recovered,
                                                              "Recovered autosave")
         if delta is not None:
             history = self.histories.get(key)
             if no_file:
                 history.mark_no_mask()
+            if models_mask is not None:
+                self._models_masks[key] = ModelsMask.of(models_mask, history, models_entry)
             history.push(delta)
             history.remember(recovered)
 
