@@ -128,6 +128,7 @@ class FolderModels:
         self._lock = threading.RLock()
         self._running: RunPlan | None = None
         self._unfitting = ""  # the name of a model put into use that is none of the task's
+        self._left_version: str | None = None  # the version it replaced (prune keeps its line)
         self._listeners: list[weakref.WeakMethod] = []  # bound methods, held weakly
 
     # --- the task ---------------------------------------------------------------------------------
@@ -312,7 +313,7 @@ class FolderModels:
             stored = stored_reference(self.root, path)
             if task.model == stored:
                 return False
-            self._unfitting = ""
+            self._unfitting, self._left_version = "", None
             if self._another_tasks_version(task, Path(path)):
                 self._save(self._adopt(task, Path(path)))
                 return True
@@ -333,6 +334,8 @@ class FolderModels:
             model = stored if own else None
             if task.model == model:
                 return False
+            if model is None:  # the user may roll forward to it: its ancestors stay
+                self._left_version = task.model
             self._save(replace(task, model=model))
             return True
 
@@ -380,12 +383,17 @@ class FolderModels:
         """Delete the files of versions that are neither in use, nor among its
         ``keep_ancestors`` nearest ancestors, nor the last ``keep_candidates`` others, nor
         files of ``keep`` (models held in memory: roll back goes to them); returns the stored
-        references removed."""
+        references removed. While no version is in use (a model that is none of the task's
+        is), the version it replaced and its ancestors are kept as the one in use would be;
+        if that version is not known (the app restarted since), nothing is deleted."""
         with self._lock:
             task = self.task
             if task is None:
                 return []
-            keep = _lineage(task, self.keep_ancestors) | {
+            line = task.model or self._left_version
+            if line is None and task.versions:
+                return []  # which versions the user may roll forward to is not known
+            keep = _lineage(task, line, self.keep_ancestors) | {
                 stored_reference(self.root, path) for path in keep if path is not None}
             others = [v for v in task.versions if v.file not in keep]
             drop = others[:max(0, len(others) - self.keep_candidates)]
@@ -477,14 +485,14 @@ def _fits(model_path: Path, task: Task) -> bool:
     return scheme is None or scheme.same_value_set(task.scheme)
 
 
-def _lineage(task: Task, ancestors: int) -> set[str]:
-    """The model in use and its ``ancestors`` nearest ancestors (by the parent version ids of
-    the task's versions)."""
+def _lineage(task: Task, stored: str | None, ancestors: int) -> set[str]:
+    """``stored`` (the model in use) and its ``ancestors`` nearest ancestors (by the parent
+    version ids of the task's versions)."""
     by_version = {v.version: v for v in task.versions}
     keep: set[str] = set()
-    current = task.version_of(task.model) if task.model else None
-    if task.model:
-        keep.add(task.model)
+    current = task.version_of(stored) if stored else None
+    if stored:
+        keep.add(stored)
     seen: set[str] = set()
     while current is not None and current.version not in seen and len(seen) <= ancestors:
         seen.add(current.version)
