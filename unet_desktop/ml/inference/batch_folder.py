@@ -13,8 +13,8 @@ result says where). ``write_probs`` also writes
 multi-page TIFF is predicted slice by slice; its stack is written once every slice is done (a
 slice that cannot be read stays unlabeled). A second run predicts the slices that the stack lacks
 (a cancelled run's, or those of an image that gained slices), also with another model version,
-and keeps the pages already predicted (their model's version is not recorded page by page: the
-stack is recorded as this run's).
+and keeps the pages already predicted; the record names the version of each page, so a later
+run calls a page its own only when this version wrote it.
 """
 
 from __future__ import annotations
@@ -112,14 +112,18 @@ class _StackOutput:
     image_path: Path
     count: dataclasses.InitVar[int]
     kept: dict[int, np.ndarray] = dataclasses.field(default_factory=dict)  # a resume's pages
+    kept_versions: dict[int, str | None] = dataclasses.field(default_factory=dict)  # theirs
     pages: list[np.ndarray | None] = dataclasses.field(init=False)
+    versions: list[str | None] = dataclasses.field(init=False)  # the model of each page
     scores: list[float] = dataclasses.field(default_factory=list)
     done: int = 0  # slices predicted or failed, and the pages kept
 
     def __post_init__(self, count: int) -> None:
         self.pages = [None] * count
+        self.versions = [None] * count
         for index, page in self.kept.items():
             self.pages[index] = page
+            self.versions[index] = self.kept_versions.get(index)
         self.done = len(self.kept)
 
     def drop_misfits(self) -> None:
@@ -128,7 +132,7 @@ class _StackOutput:
         shapes = {p.shape for i, p in enumerate(self.pages) if p is not None and i not in self.kept}
         for index, page in self.kept.items():
             if shapes and page.shape not in shapes:
-                self.pages[index] = None
+                self.pages[index] = self.versions[index] = None
 
 
 def _make_output_folder(out: Path) -> None:
@@ -174,10 +178,12 @@ class FolderOutput:
             return f"{job.target} {users}, so it is yours: kept (overwrite replaces it, keeping a copy)"
         if job.page is not None and job.page not in self._pages_kept(job):
             return None
-        written_by = self.record.version_of(job.target.name)
+        written_by = (self.record.version_of(job.target.name) if job.page is None
+                      else self.record.page_version(job.target.name, job.page))
         if written_by == self.version:
             return UP_TO_DATE
-        return f"{job.target} was {OTHER_MODEL} ({written_by}): kept (overwrite predicts it again)"
+        what = job.target if job.page is None else f"page {job.page + 1} of {job.target}"
+        return f"{what} was {OTHER_MODEL} ({written_by}): kept (overwrite predicts it again)"
 
     def _users_mask(self, target: Path) -> str | None:
         """Why the existing mask ``target`` is the user's, not unet-desktop's as it wrote it
@@ -239,8 +245,9 @@ class FolderOutput:
 
     def _stack_of(self, job: BatchJob) -> _StackOutput:
         if job.target not in self.stacks:
-            self.stacks[job.target] = _StackOutput(job.image_path, job.pages,
-                                                   self._read_kept(job.target))
+            kept = self._read_kept(job.target)
+            versions = {i: self.record.page_version(job.target.name, i) for i in kept}
+            self.stacks[job.target] = _StackOutput(job.image_path, job.pages, kept, versions)
         return self.stacks[job.target]
 
     def _read_kept(self, target: Path) -> dict[int, np.ndarray]:
@@ -258,6 +265,7 @@ class FolderOutput:
     def _write_slice(self, job: BatchJob, pred: Prediction) -> ItemResult:
         stack = self._stack_of(job)
         stack.pages[job.page] = pred.labels
+        stack.versions[job.page] = self.version
         stack.scores.append(pred.score)
         stack.done += 1
         if pred.probs is not None:
@@ -286,7 +294,7 @@ class FolderOutput:
             note = self._keep_users_mask(target)
         except OSError as exc:
             return _not_kept(target, exc), None
-        entry = self.record.entry(target, stack.image_path, self.version, score)
+        entry = self.record.entry(target, stack.image_path, self.version, score, stack.versions)
         try:
             write_mask_stack(target, stack.pages, self.scheme)
         except (FileError, OSError) as exc:

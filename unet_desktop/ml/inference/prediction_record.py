@@ -9,6 +9,10 @@ journal into the record. Under torchrun each rank keeps its own record file and 
 (A workspace keeps the same facts in its manifest, ``core.folder.workspace``, with the images'
 states; an output folder has no manifest, hence this record.)
 
+A mask stack's entry also lists the version that wrote each page (``page_versions``, None for
+an unlabeled page): a run resumed by another model version keeps the pages the earlier one
+wrote, and its ``model_version`` is then ``mixed``.
+
 Each entry also holds the sha1 of the mask as written, so that a mask changed since (a user's
 correction in another program) is told apart from one unet-desktop wrote: :meth:`changed`.
 Entries from before that, or replayed from a journal (a killed run), have none and are trusted.
@@ -28,6 +32,7 @@ from unet_desktop.core.io.file_hash import file_sha1
 log = logging.getLogger(__name__)
 RECORD_NAME = "unet-desktop-predictions"
 _RECORD_EVERY = 32  # writes between record saves
+MIXED = "mixed"  # the version of a mask stack whose pages different model versions wrote
 
 
 class PredictionRecord:
@@ -75,6 +80,17 @@ class PredictionRecord:
         entry = self.known.get(name)
         return entry.get("model_version") if isinstance(entry, dict) else None
 
+    def page_version(self, name: str, page: int) -> str | None:
+        """The version that wrote page ``page`` of the mask stack ``name``: its entry's
+        ``page_versions`` (records from before them: the stack's version)."""
+        entry = self.known.get(name)
+        if not isinstance(entry, dict):
+            return None
+        pages = entry.get("page_versions")
+        if isinstance(pages, list) and 0 <= page < len(pages):
+            return pages[page] if isinstance(pages[page], str) else None
+        return entry.get("model_version")
+
     def changed(self, name: str) -> bool:
         """Whether the mask ``name`` differs from what unet-desktop wrote (False when the record
         has no digest of it, or the file cannot be read: then it is as the record says)."""
@@ -86,9 +102,17 @@ class PredictionRecord:
             self._digests[name] = file_sha1(self.out_dir / name)
         return self._digests[name] not in (None, written)
 
-    def entry(self, target: Path, image: Path, version: str, score: float) -> dict:
-        """The entry of the mask ``target`` about to be written, already in the journal."""
+    def entry(self, target: Path, image: Path, version: str, score: float,
+              page_versions: list[str | None] | None = None) -> dict:
+        """The entry of the mask ``target`` about to be written, already in the journal; a
+        stack's ``page_versions`` (page by page, None: unlabeled) make its version ``mixed``
+        when its pages are more than one version's."""
+        if page_versions is not None:
+            written = {v for v in page_versions if v is not None}
+            version = written.pop() if len(written) == 1 else MIXED if written else version
         entry = {"image": image.name, "model_version": version, "uncertainty": round(score, 6)}
+        if page_versions is not None:
+            entry["page_versions"] = list(page_versions)
         try:
             self.journal.append({"name": target.name, "before": file_identity(target), **entry})
         except OSError as exc:  # the entry still goes into the record at the next save
