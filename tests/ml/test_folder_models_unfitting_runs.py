@@ -64,3 +64,29 @@ def test_a_restart_with_no_version_in_use_deletes_none(folder, model_file_factor
     assert again.prune() == []
     assert all(f.exists() for f in files)
 
+
+def test_the_first_round_is_a_candidate_when_the_user_put_another_model_into_use(
+        folder, model_file_factory):
+    models = FolderModels(folder, folder.parent / "user-models")
+    start, _ = model_file_factory(binary_scheme(), seed=9, name="pets.safetensors")
+    first = _trained(models, model_file_factory, None, 0)  # the task has no version yet
+    assert not models.use_unfitting(start)  # no version was in use, none is
+    outcome = models.finish_run(first, first.out, promote=True)
+    assert not outcome.in_use
+    assert outcome.held_back == "pets was put into use while it trained"
+    assert outcome.note.startswith("kept as a candidate: pets was put into use while it trained")
+    task = load_task(folder)
+    assert task.model is None and [v.name for v in task.versions] == ["cells-v1"]
+
+
+def test_a_round_planned_while_the_start_model_is_in_use_is_put_into_use(
+        folder, model_file_factory):
+    models = FolderModels(folder, folder.parent / "user-models")
+    start, _ = model_file_factory(binary_scheme(), seed=9, name="pets.safetensors")
+    files = _five_versions(models, model_file_factory)
+    assert models.use_unfitting(start)
+    fresh = _trained(models, model_file_factory, start, 8)  # it starts from the user's choice
+    outcome = models.finish_run(fresh, fresh.out, promote=True)
+    assert outcome.in_use and outcome.held_back == ""
+    assert model_file(folder, load_task(folder).model) == fresh.out.resolve()
+    assert files[-1].exists()  # kept as one of the last candidates

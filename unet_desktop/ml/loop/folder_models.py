@@ -92,6 +92,7 @@ class RunPlan:
     name: str  # e.g. "cells-v3"
     parent: Path | None  # the file it starts from; None: the ImageNet-pretrained encoder
     in_use: str | None  # the task's model in use when it was planned (the promotion rule)
+    unfitting: str = ""  # with no version in use: the name of the model in use then
     cancel: CancelToken = field(default_factory=CancelToken, compare=False, repr=False)
 
 
@@ -230,7 +231,8 @@ class FolderModels:
                     n += 1
                     continue
                 return RunPlan(self.root, kind, out, name,
-                               Path(parent) if parent is not None else None, task.model)
+                               Path(parent) if parent is not None else None, task.model,
+                               unfitting=self._unfitting_in_use(task))
 
     @property
     def running(self) -> RunPlan | None:
@@ -276,7 +278,8 @@ class FolderModels:
                 version = replace(version, parent=parent["version"],  # what it started from
                                   parent_name=str(parent.get("name") or plan.parent.stem))
             fits = _fits(model_path, task)
-            in_use = promote and fits and task.model == plan.in_use
+            in_use = promote and fits and task.model == plan.in_use \
+                and self._unfitting_in_use(task) == plan.unfitting
             held_back = ""
             if promote and not fits:
                 held_back = "trained for the classes before Mask > Classes changed them"
@@ -338,6 +341,11 @@ class FolderModels:
                 self._left_version = task.model
             self._save(replace(task, model=model))
             return True
+
+    def _unfitting_in_use(self, task: Task) -> str:
+        """The name of the model in use when it is none of the task's versions ("": a
+        version, or no model, is in use)."""
+        return "" if task.model else self._unfitting
 
     def in_use_file(self) -> Path | None:
         """The file of the task's model in use (None: none, or no task)."""
