@@ -12,6 +12,7 @@ import sys
 import time
 
 import numpy as np
+from PIL import Image
 from PySide6.QtCore import Qt
 
 from tests.gui.conftest import open_window
@@ -60,6 +61,9 @@ def test_undoing_a_recovered_stroke_gives_back_the_models_mask_as_predicted(
     painted = saved != UNLABELED
     assert state is ImageState.CORRECTED  # the stroke alone is the correction
     assert 0 < painted.sum() < 200 and set(np.unique(saved[painted])) == {0}
+    kept = list((root / ".unet-desktop" / "replaced").glob("*.png"))  # the model's file, kept
+    assert len(kept) == 1
+    np.testing.assert_array_equal(np.asarray(Image.open(kept[0])), the_prediction())
     win.file_dock.select_key(key)
     qtbot.waitUntil(lambda: win.session.current_key == key)
     s = win.session

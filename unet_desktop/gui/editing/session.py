@@ -19,10 +19,11 @@ image is loaded and none starts on it afterwards.
 Accepting a model's prediction (:meth:`accept_prediction`) is one undo step. A mask saved while
 it is still exactly an accepted prediction is recorded as ``predicted`` (with the model version
 and uncertainty); once the user changes it, it is saved as ``corrected``. In a task with sparse
-labels a mask file a model wrote (batch predict) opens all-unlabeled, the prediction shown as its
-layer (``core.folder.open_document``): a saved correction holds the user's strokes (and what the
-user accepted), and undoing back to the image as it opened writes the model's mask back
-``predicted``.
+labels a mask file a model wrote (batch predict) opens all-unlabeled (``core.folder.open_document``)
+under the prediction of the model in use, if one of the task's classes is loaded: a saved
+correction holds the user's strokes (and what the user accepted), the save that replaces the
+model's file keeps it in ``.unet-desktop/replaced/``, and undoing back to the image as it opened
+writes the model's mask back ``predicted``.
 
 Viewing never writes a mask file: a prediction that became the mask by itself (auto-accept) and
 was not edited is neither saved nor autosaved when the image is left or the window closes; it
@@ -32,6 +33,7 @@ becomes a file once the user edits it, accepts it, saves (Ctrl+S) or marks it ve
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
@@ -100,6 +102,9 @@ class EditingSession(QObject):
         self._unsaved: dict[str, MaskDocument] = {}  # left images whose save failed
         # sparse task: the masks a model wrote that images opened without (open_document)
         self._models_masks: dict[str, ModelsMask] = {}
+        # whether a prediction Enter can accept is on screen over an image (the prediction
+        # controller tells; without one: none)
+        self.acceptable_prediction_shown: Callable[[str], bool] = lambda _key: False
         # (workspace root, keys) a batch run must leave alone; replaced whole, read by any thread
         self._protected: tuple[Path | None, frozenset[str]] = (None, frozenset())
         self.autosave = AutosaveController(
@@ -247,7 +252,8 @@ class EditingSession(QObject):
                             and is_models_mask_of_sparse_task(ws, ws[entry.key]) else None)
             no_file = not ws[entry.key].has_mask  # a slice: its page is unlabeled
             try:
-                ws.save_mask(entry.key, mask, ImageState.CORRECTED, keep_existing=newer)
+                ws.save_mask(entry.key, mask, ImageState.CORRECTED,
+                             keep_existing=newer or models_entry is not None)
             except (FileError, OSError):
                 document = self._load_document(entry.key)  # the mask on disk, then the edits
                 if document is not None and document.shape == mask.shape:
@@ -514,10 +520,7 @@ class EditingSession(QObject):
         if document is None:
             return False
         if self._models_mask_at(document) is not None:
-            self.error.emit(f"Nothing to mark verified on {document.key}: its mask file holds "
-                            "the model's prediction, shown as a layer, and nothing is labelled "
-                            "on screen. Accept the prediction (Enter) or paint, then mark it "
-                            "verified.")
+            self.error.emit(self._nothing_to_verify_message(document.key))
             return False
         entry = self.workspace[document.key]
         if (document.dirty or not entry.has_mask or not entry.mask_path.is_file()
@@ -554,9 +557,13 @@ class EditingSession(QObject):
         version = (accepted.model_version or None) if accepted else None  # "": none recorded
         uncertainty = accepted.uncertainty if accepted else None
         theirs = self.workspace.changed_on_disk(key)  # another program wrote it meanwhile
+        # a sparse task's file of a model's mask, replaced by what the user labelled: kept
+        models = not unlabeled and is_models_mask_of_sparse_task(self.workspace,
+                                                                 self.workspace[key])
         try:
             if not unlabeled:
-                self.workspace.save_mask(key, document.mask, state, version, uncertainty)
+                self.workspace.save_mask(key, document.mask, state, version, uncertainty,
+                                         keep_existing=models)
             elif self.workspace[key].has_mask:
                 theirs = self.workspace.remove_mask(key) is not None and theirs  # kept aside
             else:
@@ -566,8 +573,22 @@ class EditingSession(QObject):
                 self.error.emit(self._save_failed_message(exc))
             self.entry_changed.emit(key)
             return False
-        self._written(document, reason, _kept_theirs_message(key, unlabeled) if theirs else None)
+        note = (_kept_theirs_message(key, unlabeled) if theirs
+                else _kept_models_message(key) if models else None)
+        self._written(document, reason, note)
         return True
+
+    def _nothing_to_verify_message(self, key: str) -> str:
+        """Mark Verified on a sparse task's image as it opened over a model's mask file."""
+        said = (f"Nothing to mark verified on {key}: its mask file holds a model's prediction, "
+                "set aside (a task with sparse labels saves only what you paint or accept), "
+                "and nothing is labelled on screen.")
+        if self.acceptable_prediction_shown(key):
+            return f"{said} Accept the prediction (Enter) or paint, then mark it verified."
+        return (f"{said} No prediction is shown (no model that labels this task's classes has "
+                "predicted it): paint, or open such a model and accept its prediction (Enter), "
+                "then mark it verified. The first save keeps the model's mask file in "
+                ".unet-desktop/replaced/.")
 
     def _models_mask_at(self, document: MaskDocument) -> ModelsMask | None:
         """The mask a model wrote that ``document``'s current state stands for (a sparse task's
@@ -580,7 +601,7 @@ class EditingSession(QObject):
 
     def _write_back(self, document: MaskDocument, models_mask: ModelsMask, reason: str) -> bool:
         """Every edit undone on an image that opened with a model's mask: write that mask back
-        as it was, ``predicted`` by its model (the screen shows it as the prediction layer)."""
+        as it was, ``predicted`` by its model."""
         key, prediction = document.key, models_mask.prediction
         theirs = self.workspace.changed_on_disk(key)
         try:
@@ -621,6 +642,12 @@ def _kept_theirs_message(key: str, removed: bool) -> str:
                else "yours saved")
     return (f"{key}: its mask file was changed by another program while it was open here; that "
             f"version was kept in .unet-desktop/replaced/ and {outcome}")
+
+
+def _kept_models_message(key: str) -> str:
+    """What the save that replaces a model's mask file of a sparse task says."""
+    return (f"{key}: its mask file held a model's prediction; it was kept in "
+            ".unet-desktop/replaced/ and the file now holds only what you labelled")
 
 
 def _replaced_since_edit(entry: ImageEntry, autosave: RecoveryEntry) -> bool:

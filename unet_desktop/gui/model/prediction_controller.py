@@ -113,6 +113,8 @@ class PredictionController(QObject):
         self._scheme_warned: str | None = None
         self._ranked_by: str | None = None  # the model version whose scores the file list shows
         self.confirm_replace: Callable[[str], bool] = self._ask_replace_strokes
+        session.acceptable_prediction_shown = lambda key: (  # Mark Verified's wording
+            self.shown is not None and self.shown.key == key and not self._refusal(self.shown))
         session.workspace_opened.connect(self._on_workspace_opened)
         session.document_opened.connect(self._on_document_opened)
         service.prediction_ready.connect(self._on_prediction_ready)

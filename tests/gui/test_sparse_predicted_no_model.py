@@ -1,0 +1,48 @@
+"""A sparse task's batch-predicted image opened with no model loaded: it opens all-unlabeled
+(a save holds only the strokes) and nothing shows the model's mask, so Mark Verified says no
+prediction is shown (not 'shown as a layer'), and the first save keeps the model's mask file in
+.unet-desktop/replaced/ and says so; nothing is lost (code review 2, finding 5)."""
+
+from __future__ import annotations
+
+import numpy as np
+from PIL import Image
+
+from tests.gui.conftest import open_window
+from tests.gui.test_sparse_batch_predicted_stroke import (
+    SCHEME,
+    UNLABELED,
+    batch_predicted,
+    folder,
+    on_disk,
+    one_stroke,
+    the_prediction,
+)
+from unet_desktop.core.folder.workspace import ImageState
+
+
+def test_without_a_model_the_set_aside_prediction_is_kept_and_the_messages_say_so(
+        qtbot, tmp_path):
+    root, key, _other = folder(tmp_path, False, SCHEME)
+    batch_predicted(root, key, "v3")  # e.g. `unet-desktop predict --in-place`
+    win = open_window(qtbot)  # no model loaded
+    assert win.open_folder(root)
+    win.file_dock.select_key(key)
+    qtbot.waitUntil(lambda: win.session.current_key == key)
+    s = win.session
+    assert np.all(s.document.mask == UNLABELED) and not win.canvas.has_prediction()
+    said = []
+    s.error.connect(said.append)
+    assert not s.mark_verified()
+    assert "shown as a layer" not in said[-1] and "No prediction is shown" in said[-1]
+    assert s.workspace[key].state is ImageState.PREDICTED
+    one_stroke(qtbot, win)
+    assert s.save()
+    saved, state = on_disk(root, key)
+    painted = saved != UNLABELED
+    assert state is ImageState.CORRECTED and 0 < painted.sum() < 60  # the stroke alone
+    kept = list((root / ".unet-desktop" / "replaced").glob("*.png"))
+    assert len(kept) == 1  # the model's mask file, as it was
+    np.testing.assert_array_equal(np.asarray(Image.open(kept[0])), the_prediction())
+    assert "kept in .unet-desktop/replaced/" in said[-1] and key in said[-1]
+    win.close()
