@@ -37,6 +37,7 @@ def test_without_a_model_the_set_aside_prediction_is_kept_and_the_messages_say_s
     assert "shown as a layer" not in said[-1] and "No prediction is shown" in said[-1]
     assert s.workspace[key].state is ImageState.PREDICTED
     one_stroke(qtbot, win)
+    error_before = win.last_error
     assert s.save()
     saved, state = on_disk(root, key)
     painted = saved != UNLABELED
@@ -44,5 +45,7 @@ def test_without_a_model_the_set_aside_prediction_is_kept_and_the_messages_say_s
     kept = list((root / ".unet-desktop" / "replaced").glob("*.png"))
     assert len(kept) == 1  # the model's mask file, as it was
     np.testing.assert_array_equal(np.asarray(Image.open(kept[0])), the_prediction())
-    assert "kept in .unet-desktop/replaced/" in said[-1] and key in said[-1]
+    told = win.statusBar().currentMessage()  # said, not a warning box: the usual save
+    assert "kept in .unet-desktop/replaced/" in told and key in told
+    assert win.last_error == error_before  # no warning box for it
     win.close()

@@ -166,6 +166,7 @@ class MainWindow(QMainWindow):
         s.autosaved.connect(
             lambda key: self.statusBar().showMessage(f"Autosaved {shown_name(key)}", 3000))
         s.error.connect(self._on_error)
+        s.notice.connect(lambda text: self.statusBar().showMessage(shown_name(text), MESSAGE_MS))
         self.file_dock.image_selected.connect(self.session.open_image)
         self.file_dock.sort_mode_changed.connect(self._on_sort_mode_changed)
 

@@ -80,6 +80,7 @@ class EditingSession(QObject):
     saved = Signal(object, str)  # key, reason ("save", "leave", "quit", "verify", "recovered")
     autosaved = Signal(object)  # key written to the recovery journal
     error = Signal(object)  # a message for the user (load or save failure)
+    notice = Signal(object)  # what a save did beside saving, for the status bar (not an error)
 
     def __init__(
         self,
@@ -573,9 +574,9 @@ class EditingSession(QObject):
                 self.error.emit(self._save_failed_message(exc))
             self.entry_changed.emit(key)
             return False
-        note = (_kept_theirs_message(key, unlabeled) if theirs
-                else _kept_models_message(key) if models else None)
-        self._written(document, reason, note)
+        self._written(document, reason, _kept_theirs_message(key, unlabeled) if theirs else None)
+        if models:  # the sparse workflow's usual save: said in the status bar, not as a warning
+            self.notice.emit(_kept_models_message(key))
         return True
 
     def _nothing_to_verify_message(self, key: str) -> str:
