@@ -189,23 +189,24 @@ def _pillow_changes_values(im: Image.Image) -> bool:
     """A TIFF whose samples Pillow reads as other values: signed 8-bit (-1 read as 255) and
     unsigned 32-bit (above 2**31 wrapped to negative); tifffile reads them as stored, as it
     reads such a stack's slices."""
-    if im.format != "TIFF":
-        return False
-    bits = im.tag_v2.get(_TIFF_BITS_PER_SAMPLE)
-    bits = bits[0] if isinstance(bits, tuple) else bits
-    kind = im.tag_v2.get(_TIFF_SAMPLE_FORMAT, 1)
-    kind = kind[0] if isinstance(kind, tuple) else kind
-    return (bits, kind) in ((8, 2), (32, 1)) and im.mode not in ("F",)
+    return im.format == "TIFF" and im.mode != "F" and _tiff_sample(im) in ((8, 2), (32, 1))
 
 
 def _stored_integer_type(im: Image.Image) -> np.dtype | None:
     """int16 for a signed 16-bit TIFF, which Pillow widens to its 32-bit mode ``I`` (the
     values are exact, the type twice as wide as stored); None: as Pillow reads it."""
-    if im.format != "TIFF" or im.mode != "I":
-        return None
+    if im.format == "TIFF" and im.mode == "I" and _tiff_sample(im) == (16, 2):
+        return np.dtype(np.int16)
+    return None
+
+
+def _tiff_sample(im: Image.Image) -> tuple[int | None, int]:
+    """A TIFF's (bits, format) of its first sample; format 1 unsigned (the default), 2 signed
+    integers, 3 floats."""
     bits = im.tag_v2.get(_TIFF_BITS_PER_SAMPLE)
-    signed = im.tag_v2.get(_TIFF_SAMPLE_FORMAT) in (2, (2,))
-    return np.dtype(np.int16) if signed and bits in (16, (16,)) else None
+    kind = im.tag_v2.get(_TIFF_SAMPLE_FORMAT, 1)
+    return (bits[0] if isinstance(bits, tuple) else bits,
+            kind[0] if isinstance(kind, tuple) else kind)
 
 
 def read_wide_colour(im: Image.Image, path: str | os.PathLike,
