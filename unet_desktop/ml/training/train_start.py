@@ -24,6 +24,7 @@ from unet_desktop.core.folder.image_entry import ImageEntry
 from unet_desktop.core.folder.image_files import stored_above_8_bits
 from unet_desktop.core.folder.workspace import Workspace
 from unet_desktop.core.io.input_rule import DEFAULT_NEW, InputRule, fixed_range
+from unet_desktop.core.io.stacks import probe_tiff
 from unet_desktop.core.labels import LabelScheme
 from unet_desktop.ml.models.architecture import build_model, pretrained_arch
 from unet_desktop.ml.models.modelfile import ModelMeta, load_model_file
@@ -65,12 +66,22 @@ def _names_unknown(data: Workspace | SampleSet) -> bool:
     return isinstance(data, Workspace) and data.task is None
 
 
+def ranged_by_the_rule(entry: ImageEntry) -> bool:
+    """Whether the data-range rule ranges the image's stored type (headers tell): wider than
+    8 bits, or a signed 8-bit TIFF (values below 0 give the rule a span); uint8 and boolean
+    images are taken as they are (:func:`fixed_range` passes them over)."""
+    if entry.page is not None or entry.image_path.suffix.lower() in (".tif", ".tiff"):
+        return probe_tiff(entry.image_path).dtype not in ("uint8", "bool")
+    return stored_above_8_bits(entry)
+
+
 def wide_images(ws: Workspace, entries: list[ImageEntry]) -> Iterator[np.ndarray]:
-    """The stored values of those entries' images that may be wider than 8 bits (headers
-    tell), for :func:`fixed_range`; an unreadable one is passed over (loading reports it)."""
+    """The stored values of those entries' images that the data-range rule ranges
+    (:func:`ranged_by_the_rule`), for :func:`fixed_range`; an unreadable one is passed over
+    (loading reports it)."""
     for entry in entries:
         try:
-            if stored_above_8_bits(entry):
+            if ranged_by_the_rule(entry):
                 yield ws.load_raw(entry.key)
         except (FileError, OSError):
             continue
