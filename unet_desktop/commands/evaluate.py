@@ -157,6 +157,7 @@ def run(args: argparse.Namespace) -> int:
     from unet_desktop.core.errors import FileError
     from unet_desktop.core.folder.workspace import Workspace
     from unet_desktop.core.io.model_header import prediction_mode_name
+    from unet_desktop.core.io.unread_parts import parts_not_read
     from unet_desktop.core.labels import LabelScheme
     from unet_desktop.ml.error_places import ErrorPlaces
     from unet_desktop.ml.inference.predictor import Predictor
@@ -188,6 +189,8 @@ def run(args: argparse.Namespace) -> int:
         return _fail(str(exc))
     for path, why in workspace.skipped:  # what the folder's scan left out, and why
         print(f"warning: skipped {path}: {why}", file=sys.stderr)
+    for note in parts_not_read(e.image_path for e in entries):  # e.g. a TIFF's other series
+        print(f"warning: {note}", file=sys.stderr)
     for key, why in skipped:
         print(f"warning: not scored {key}: {why}", file=sys.stderr)
     for path, why in beyond.items():

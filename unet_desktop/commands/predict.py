@@ -148,6 +148,8 @@ def run(args: argparse.Namespace) -> int:
     if args.mode == "tile" and args.tile_size < predictor.multiple:
         return _fail(f"--tile-size {args.tile_size} is smaller than this model's size step: "
                      f"tiles must be at least {predictor.multiple} px")
+    for note in _parts_not_read(args.input, layout is not None):
+        tqdm.write(f"warning: {note}", file=sys.stderr)
     try:
         last = None
         bar = None
@@ -178,6 +180,26 @@ def run(args: argparse.Namespace) -> int:
         return _fail("no image could be predicted" + (
             " (existing masks kept: see the warnings above)" if tally.files("skipped") else ""))
     return 0
+
+
+def _parts_not_read(path: Path, by_layout: bool) -> list[str]:
+    """What of the image files predicted from ``path`` is not read (a TIFF's series beyond the
+    first, pages of another size), one line per file naming it; the window's folder warnings
+    say the same."""
+    from unet_desktop.core.folder.layouts import scan_folder
+    from unet_desktop.core.io.unread_parts import parts_not_read
+    from unet_desktop.ml.inference.batch_folder import list_images
+
+    try:
+        if not path.is_dir():
+            files = [path]
+        elif by_layout:
+            files = [pair.image_path for pair in scan_folder(path).pairs]
+        else:
+            files = list_images(path)
+    except OSError:  # unreadable: predicting it says why
+        return []
+    return parts_not_read(files)
 
 
 def _workspace_layout(path: Path) -> str | None:
