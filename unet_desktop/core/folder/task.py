@@ -59,6 +59,16 @@ class TaskError(FileError):
     """The task file is not valid JSON or does not describe a task."""
 
 
+_ESCAPED_BYTE = re.compile("[\udc80-\udcff]")  # os.fsdecode's stand-in for a byte not UTF-8
+
+
+def shown_text(text: str) -> str:
+    """``text`` with each byte of a file name that is not UTF-8 read as Latin-1
+    (``M\\udcfcller`` -> ``Müller``), as the image list shows such names
+    (``gui.editing.image_list_model.shown_name``, the same rule), where Qt would drop it."""
+    return _ESCAPED_BYTE.sub(lambda m: chr(ord(m.group()) - 0xDC00), text)
+
+
 @dataclass(frozen=True)
 class ModelVersion:
     """One fine-tuned model of the task, as Model > Versions lists it."""
@@ -78,6 +88,12 @@ class ModelVersion:
     validation_images: int | None = None
     held_back: int = 0  # of corrected_images: the folder's validation images, too few to judge
     parent_name: str = ""  # the parent's name when recorded (one outside the task: a starter)
+
+    def __post_init__(self) -> None:
+        # words for the user, never looked up: an image or model named in them whose file name
+        # is not UTF-8 reads as the image list shows it, and task.json holds plain UTF-8
+        object.__setattr__(self, "note", shown_text(self.note))
+        object.__setattr__(self, "parent_name", shown_text(self.parent_name))
 
     def to_dict(self) -> dict:
         d = {"name": self.name, "file": self.file, "version": self.version,
