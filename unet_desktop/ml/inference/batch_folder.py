@@ -14,7 +14,8 @@ multi-page TIFF is predicted slice by slice; its stack is written once every sli
 slice that cannot be read stays unlabeled). A second run predicts the slices that the stack lacks
 (a cancelled run's, or those of an image that gained slices), also with another model version,
 and keeps the pages already predicted; the record names the version of each page, so a later
-run calls a page its own only when this version wrote it.
+run calls a page its own only when this version wrote it, and the uncertainty of each page, so
+the stack's figure is the mean over all its predicted pages, a resumed run's as a full run's.
 """
 
 from __future__ import annotations
@@ -113,17 +114,20 @@ class _StackOutput:
     count: dataclasses.InitVar[int]
     kept: dict[int, np.ndarray] = dataclasses.field(default_factory=dict)  # a resume's pages
     kept_versions: dict[int, str | None] = dataclasses.field(default_factory=dict)  # theirs
+    kept_scores: dict[int, float | None] = dataclasses.field(default_factory=dict)  # theirs
     pages: list[np.ndarray | None] = dataclasses.field(init=False)
     versions: list[str | None] = dataclasses.field(init=False)  # the model of each page
-    scores: list[float] = dataclasses.field(default_factory=list)
+    scores: list[float | None] = dataclasses.field(init=False)  # the uncertainty of each page
     done: int = 0  # slices predicted or failed, and the pages kept
 
     def __post_init__(self, count: int) -> None:
         self.pages = [None] * count
         self.versions = [None] * count
+        self.scores = [None] * count
         for index, page in self.kept.items():
             self.pages[index] = page
             self.versions[index] = self.kept_versions.get(index)
+            self.scores[index] = self.kept_scores.get(index)
         self.done = len(self.kept)
 
     def drop_misfits(self) -> None:
@@ -132,7 +136,14 @@ class _StackOutput:
         shapes = {p.shape for i, p in enumerate(self.pages) if p is not None and i not in self.kept}
         for index, page in self.kept.items():
             if shapes and page.shape not in shapes:
-                self.pages[index] = self.versions[index] = None
+                self.pages[index] = self.versions[index] = self.scores[index] = None
+
+    def score(self) -> float:
+        """The stack's uncertainty: the mean over every page it holds a prediction of, those
+        this run predicted and those an earlier run did (a resumed run's stack means what a
+        full run's does)."""
+        known = [s for p, s in zip(self.pages, self.scores) if p is not None and s is not None]
+        return float(np.mean(known)) if known else 0.0
 
 
 def _make_output_folder(out: Path) -> None:
@@ -247,7 +258,9 @@ class FolderOutput:
         if job.target not in self.stacks:
             kept = self._read_kept(job.target)
             versions = {i: self.record.page_version(job.target.name, i) for i in kept}
-            self.stacks[job.target] = _StackOutput(job.image_path, job.pages, kept, versions)
+            scores = {i: self.record.page_score(job.target.name, i) for i in kept}
+            self.stacks[job.target] = _StackOutput(job.image_path, job.pages, kept, versions,
+                                                   scores)
         return self.stacks[job.target]
 
     def _read_kept(self, target: Path) -> dict[int, np.ndarray]:
@@ -266,7 +279,7 @@ class FolderOutput:
         stack = self._stack_of(job)
         stack.pages[job.page] = pred.labels
         stack.versions[job.page] = self.version
-        stack.scores.append(pred.score)
+        stack.scores[job.page] = pred.score
         stack.done += 1
         if pred.probs is not None:
             probs = pred.probs.astype(np.float16)
@@ -289,12 +302,12 @@ class FolderOutput:
         stack.drop_misfits()
         if all(p is None for p in stack.pages):
             return None, None
-        score = float(np.mean(stack.scores)) if stack.scores else 0.0
         try:
             note = self._keep_users_mask(target)
         except OSError as exc:
             return _not_kept(target, exc), None
-        entry = self.record.entry(target, stack.image_path, self.version, score, stack.versions)
+        entry = self.record.entry(target, stack.image_path, self.version, stack.score(),
+                                  stack.versions, stack.scores)
         try:
             write_mask_stack(target, stack.pages, self.scheme)
         except (FileError, OSError) as exc:

@@ -11,7 +11,10 @@ states; an output folder has no manifest, hence this record.)
 
 A mask stack's entry also lists the version that wrote each page (``page_versions``, None for
 an unlabeled page): a run resumed by another model version keeps the pages the earlier one
-wrote, and its ``model_version`` is then ``mixed``.
+wrote, and its ``model_version`` is then ``mixed``. It lists each page's uncertainty too
+(``page_uncertainty``, None where unknown), and its ``uncertainty`` is their mean over every page
+predicted, whichever run predicted it: a resumed run keeps the earlier run's page figures (an
+entry from before them gives its kept pages the stack's figure it recorded).
 
 Each entry also holds the sha1 of the mask as written, so that a mask changed since (a user's
 correction in another program) is told apart from one unet-desktop wrote: :meth:`changed`.
@@ -91,6 +94,20 @@ class PredictionRecord:
             return pages[page] if isinstance(pages[page], str) else None
         return entry.get("model_version")
 
+    def page_score(self, name: str, page: int) -> float | None:
+        """The uncertainty of page ``page`` of the mask stack ``name`` as recorded: its entry's
+        ``page_uncertainty`` (records from before them: the stack's figure, the mean of the
+        pages that run predicted); None when unknown."""
+        entry = self.known.get(name)
+        if not isinstance(entry, dict):
+            return None
+        scores = entry.get("page_uncertainty")
+        if isinstance(scores, list):
+            value = scores[page] if 0 <= page < len(scores) else None
+        else:
+            value = entry.get("uncertainty")
+        return float(value) if isinstance(value, (int, float)) else None
+
     def changed(self, name: str) -> bool:
         """Whether the mask ``name`` differs from what unet-desktop wrote (False when the record
         has no digest of it, or the file cannot be read: then it is as the record says)."""
@@ -103,16 +120,20 @@ class PredictionRecord:
         return self._digests[name] not in (None, written)
 
     def entry(self, target: Path, image: Path, version: str, score: float,
-              page_versions: list[str | None] | None = None) -> dict:
+              page_versions: list[str | None] | None = None,
+              page_scores: list[float | None] | None = None) -> dict:
         """The entry of the mask ``target`` about to be written, already in the journal; a
         stack's ``page_versions`` (page by page, None: unlabeled) make its version ``mixed``
-        when its pages are more than one version's."""
+        when its pages are more than one version's; ``page_scores``: each page's uncertainty
+        (None: unknown), whose mean ``score`` is."""
         if page_versions is not None:
             written = {v for v in page_versions if v is not None}
             version = written.pop() if len(written) == 1 else MIXED if written else version
         entry = {"image": image.name, "model_version": version, "uncertainty": round(score, 6)}
         if page_versions is not None:
             entry["page_versions"] = list(page_versions)
+        if page_scores is not None:
+            entry["page_uncertainty"] = [None if s is None else round(s, 6) for s in page_scores]
         try:
             self.journal.append({"name": target.name, "before": file_identity(target), **entry})
         except OSError as exc:  # the entry still goes into the record at the next save
