@@ -4,17 +4,21 @@ Training loss per step, validation mIoU and mean Dice per epoch (with the parent
 the same validation images as a dashed line), images/s and time left. Cancel stops within one
 step and keeps the best model so far. When the run ends the dock says whether the new model
 validates better or worse than its parent and emits ``model_trained(path)``; it names any image
-the run used that was undone (no longer corrected) and saved while it ran. A learning round
-(``learning_controller``) writes its progress in the same status line (:meth:`show_round`), and
-Cancel stops it while it runs.
+the run used that was undone (no longer corrected) and saved while it ran, and any whose mask
+was edited and saved again after the run read it (the model learnt the mask as it was). A
+learning round (``learning_controller``) writes its progress in the same status line
+(:meth:`show_round`), and Cancel stops it while it runs.
 """
 
 from __future__ import annotations
 
+import hashlib
 import math
+import time
 from collections.abc import Callable
 from typing import Any
 
+import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtWidgets import (
@@ -27,8 +31,10 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from unet_desktop.core.errors import FileError
 from unet_desktop.core.folder.image_entry import LABELLED_STATES
 from unet_desktop.core.folder.learning_record import MIN_VALIDATION_IMAGES
+from unet_desktop.core.io.file_hash import file_sha1
 from unet_desktop.core.io.model_header import model_metadata
 from unet_desktop.core.labels import STROKES_BELOW
 from unet_desktop.gui.editing.image_list_model import shown_name
@@ -56,6 +62,9 @@ REDRAW_MS = 100  # curves are redrawn at most this often, however fast the steps
 # drawn (the last epochs, the end of the title). At PLOT_MIN_WIDTH a title has 95-110 px (less
 # beside a labelled y axis).
 TITLE_SIZE = "8pt"
+# a mask file written this long before a run started may still be one written after (file
+# times are coarser than the clock): only those newer are read again to see if they changed
+MTIME_SLACK_S = 2.0
 # the metric plot's title until the run reports its split (a task's holdout, the few-image
 # recipe and unusable masks decide it, not the settings alone)
 SPLIT_UNKNOWN_TITLE = "Scores"
@@ -169,6 +178,69 @@ def undone_during_run(summary: dict, is_labelled: Callable[[str], bool]) -> str:
     return " ".join(said)
 
 
+def edited_during_run(summary: dict, digest_now: Callable[[str], str | None]) -> str:
+    """What the verdict adds when images the run trained or validated on (its model's data
+    ``summary``) now have another mask than the one it read (``summary["mask_sha1"]``; the
+    mask's digest now by ``digest_now``, None: not compared): edited and saved again after
+    the run read them, so the model learnt (or was judged on) the mask as it was."""
+    read = summary.get("mask_sha1")
+    read = read if isinstance(read, dict) else {}
+
+    def edited(field: str) -> list[str]:
+        keys = summary.get(field)
+        if not isinstance(keys, list):
+            return []
+        return [k for k in keys if isinstance(read.get(k), str)
+                and digest_now(k) not in (None, read[k])]
+
+    trained, judged = edited("train_keys"), edited("val_keys")
+    said = []
+    if trained:
+        said.append(f"{_were_edited(trained)}: the new model learnt {_it(trained)} as "
+                    f"{_was(trained)} before {_that_edit(trained)} (a new fine-tune learns "
+                    f"{_it(trained)} as saved now).")
+    if judged:
+        said.append(f"{_were_edited(judged)}: its validation figures judge {_it(judged)} as "
+                    f"{_was(judged)} before {_that_edit(judged)}.")
+    return " ".join(said)
+
+
+def _were_edited(keys: list[str]) -> str:
+    names = ", ".join(shown_name(k) for k in keys)
+    was = "was" if len(keys) == 1 else "were"
+    return f"{names} {was} edited and saved again after the run read {_it(keys)}"
+
+
+def _was(keys: list[str]) -> str:
+    return "it was" if len(keys) == 1 else "they were"
+
+
+def _that_edit(keys: list[str]) -> str:
+    return "that edit" if len(keys) == 1 else "those edits"
+
+
+def mask_digest_now(ws: Any, key: str, since: float) -> str | None:
+    """The digest of ``key``'s mask as stored now, as a run records the one it reads
+    (``ml.training.dataset.load_workspace_sample``: the file's bytes, a slice's values); None
+    when the image is gone or no longer corrected (said apart), or its mask file was not
+    written after ``since`` (a time.time(); the run read what is there)."""
+    if key not in ws or ws[key].state not in LABELLED_STATES:
+        return None
+    entry = ws[key]
+    try:
+        if entry.mask_path.stat().st_mtime < since - MTIME_SLACK_S:
+            return None
+    except OSError:
+        return None
+    if not entry.is_slice:
+        return file_sha1(entry.mask_path)
+    try:
+        mask = ws.load_mask(key)
+    except FileError:  # unreadable now: nothing to compare
+        return None
+    return None if mask is None else hashlib.sha1(np.ascontiguousarray(mask)).hexdigest()
+
+
 def _were_undone(keys: list[str]) -> str:
     was = "was" if len(keys) == 1 else "were"
     names = ", ".join(shown_name(k) for k in keys)  # a Qt label drops bytes that are not UTF-8
@@ -209,6 +281,7 @@ class TrainingDock(QDockWidget):
         self.job: Job | None = None
         self.final: Any = None
         self._workspace: Any = None  # the folder the run trains on
+        self._started = 0.0  # time.time() when the run started (before it read any mask)
         self._result = ""  # the last fine-tune's outcome (the result line)
         self._cancel_round: Callable[[], None] | None = None  # while a learning round runs
         self.skipped: list[str] = []  # "<file>: <reason>" of pairs the run left out
@@ -307,6 +380,7 @@ class TrainingDock(QDockWidget):
             return None
         self.final = None
         self._workspace = workspace
+        self._started = time.time()
         self.skipped = []
         self._val_images = None
         self._planned_epochs = max(1, int(getattr(config, "epochs", 1) or 1))
@@ -403,22 +477,25 @@ class TrainingDock(QDockWidget):
             skipped = (f" Left out {len(self.skipped)} labelled image(s) it could not use: "
                        + "; ".join(self.skipped[:3])) if self.skipped else ""
             self._show_result(" ".join(filter(None, (verdict(final) + skipped,
-                                                     self._undone_during_run(final)))))
+                                                     *self._changed_during_run(final)))))
         elif job.state != "failed":
             self.status_label.setText("Cancelled before training started.")
         self.training_finished.emit(final)
         if final is not None and final.model_path is not None:
             self.model_trained.emit(str(final.model_path))
 
-    def _undone_during_run(self, final: Any) -> str:
+    def _changed_during_run(self, final: Any) -> tuple[str, str]:
         """Names the images the run used that were undone and saved while it ran (the saved
-        model learnt from them): the user decides whether to keep it."""
+        model learnt from them), and those edited and saved again after it read them (it
+        learnt their masks as they were): the user decides whether to keep it."""
         ws = self._workspace
         if final.model_path is None or ws is None:
-            return ""
+            return "", ""
         summary = (model_metadata(final.model_path) or {}).get("data_summary") or {}
-        return undone_during_run(summary, lambda k: k not in ws
-                                 or ws[k].state in LABELLED_STATES)
+        started = self._started
+        return (undone_during_run(summary, lambda k: k not in ws
+                                  or ws[k].state in LABELLED_STATES),
+                edited_during_run(summary, lambda k: mask_digest_now(ws, k, started)))
 
     def _show_result(self, text: str) -> None:
         """The fine-tune's outcome below the status line (a round's status above it later names
