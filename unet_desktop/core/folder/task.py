@@ -45,6 +45,7 @@ from unet_desktop.core.labels import (  # noqa: F401 - class_mismatch, describe_
     class_mismatch,
     describe_classes,
 )
+from unet_desktop.core.shown_names import shown_text
 
 TASK_NAME = "task.json"
 FORMAT_NAME = "unet-desktop-task"
@@ -59,14 +60,6 @@ class TaskError(FileError):
     """The task file is not valid JSON or does not describe a task."""
 
 
-_ESCAPED_BYTE = re.compile("[\udc80-\udcff]")  # os.fsdecode's stand-in for a byte not UTF-8
-
-
-def shown_text(text: str) -> str:
-    """``text`` with each byte of a file name that is not UTF-8 read as Latin-1
-    (``M\\udcfcller`` -> ``Müller``), as the image list shows such names
-    (``gui.editing.image_list_model.shown_name``, the same rule), where Qt would drop it."""
-    return _ESCAPED_BYTE.sub(lambda m: chr(ord(m.group()) - 0xDC00), text)
 
 
 @dataclass(frozen=True)

@@ -14,7 +14,6 @@ such an image could not be opened. Those bytes are shown as Latin-1 letters.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
@@ -26,6 +25,8 @@ from PySide6.QtCore import (
     Qt,
 )
 
+from unet_desktop.core.shown_names import as_qt_passes_it, not_utf8
+from unet_desktop.core.shown_names import shown_text as shown_name
 from unet_desktop.gui.icons import state_icon
 
 KEY_ROLE = Qt.ItemDataRole.UserRole + 1  # the key as shown, to filter and sort; see key_at
@@ -37,21 +38,8 @@ Index = QModelIndex | QPersistentModelIndex
 INVALID = "invalid"  # shown instead of the recorded state while the mask file is not usable
 
 
-_ESCAPED_BYTE = re.compile("[\udc80-\udcff]")  # os.fsdecode's stand-in for a byte not UTF-8
-
-
 def state_name(state: object) -> str:
     return str(getattr(state, "value", state))
-
-
-def shown_name(name: str) -> str:
-    """``name`` as the list shows it: each byte that is not UTF-8 read as Latin-1
-    (``M\\udcfcller`` -> ``Müller``), where Qt would drop it."""
-    return _ESCAPED_BYTE.sub(lambda m: chr(ord(m.group()) - 0xDC00), name)
-
-
-def _not_utf8(name: str) -> bool:
-    return _ESCAPED_BYTE.search(name) is not None
 
 
 class ImageListModel(QAbstractListModel):
@@ -73,7 +61,7 @@ class ImageListModel(QAbstractListModel):
         self._entries = entries
         self._rows = {e.key: i for i, e in enumerate(entries)}
         for i, e in enumerate(entries):  # as a key arrives through a Qt signal (str): refreshable
-            self._rows.setdefault(_ESCAPED_BYTE.sub("", e.key), i)
+            self._rows.setdefault(as_qt_passes_it(e.key), i)
         self._is_dirty = is_dirty or (lambda key: False)
         self._invalid = invalid if invalid is not None else {}
         self.endResetModel()
@@ -127,7 +115,7 @@ class ImageListModel(QAbstractListModel):
             return state_icon(self.state_of(entry))
         if role == Qt.ItemDataRole.ToolTipRole:
             tip = f"{shown_name(getattr(entry, 'label', entry.key))}\nstate: {self.state_of(entry)}"
-            if _not_utf8(entry.key):
+            if not_utf8(entry.key):
                 tip += "\nthe file name is not valid UTF-8: its bytes that are not are read as Latin-1"
             reason = self._invalid.get(entry.key)
             if reason is not None:
