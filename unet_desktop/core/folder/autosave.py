@@ -68,6 +68,9 @@ class RecoveryEntry:
     base: tuple[int, ...] | None = None
     # (mtime_ns, size) of the image file, to tell it in a folder moved since; None: unknown
     image: tuple[int, ...] | None = None
+    # the edits were undone back to no mask file (the mask is all-unlabeled): recovering it
+    # takes the file saved since away, the image unlabeled, not an empty 'corrected' mask
+    no_mask: bool = False
 
     @property
     def ident(self) -> tuple[str, str, str]:
@@ -146,6 +149,7 @@ class RecoveryJournal:
                     str(item.get("owner", "")),
                     _ints(item.get("base")),
                     _ints(item.get("image")),
+                    bool(item.get("no_mask", False)),
                 )
             except (KeyError, TypeError, ValueError):
                 self.warnings.append(f"{self.journal_path}: skipped a malformed entry {item!r}")
@@ -183,6 +187,14 @@ class RecoveryJournal:
         entry = self._read().get((_workspace_id(workspace), key, this_process()))
         return entry if entry is not None and self.mask_path(entry).is_file() else None
 
+    def holds(self, workspace: str | os.PathLike, key: str, mask: np.ndarray,
+              no_mask: bool = False) -> bool:
+        """Whether this window's autosave of ``key`` is already ``mask`` (and as ``no_mask``):
+        nothing new to write (another window's is not: that window may discard its own)."""
+        previous = self.get(workspace, key)
+        return (previous is not None and previous.mine and previous.no_mask == no_mask
+                and previous.checksum == mask_fingerprint(mask))
+
     def mask_path(self, entry: RecoveryEntry) -> Path:
         return self.masks_dir / entry.mask_file
 
@@ -206,14 +218,16 @@ class RecoveryJournal:
         key: str,
         mask: np.ndarray,
         scheme: LabelScheme,
+        no_mask: bool = False,
     ) -> RecoveryEntry:
         """Write ``mask`` aside (atomically) and record it; replaces this window's earlier
-        autosave of the image (never another window's)."""
+        autosave of the image (never another window's). ``no_mask``: the edits are undone back
+        to no mask file (``RecoveryEntry.no_mask``)."""
         ws, owner = _workspace_id(workspace), this_process()
         text = f"{ws}\0{key}\0{owner}".encode(errors="surrogateescape")  # a name not UTF-8
         digest = hashlib.sha1(text).hexdigest()[:20]
         entry = RecoveryEntry(ws, key, f"{digest}.png", time.time(), mask_fingerprint(mask),
-                              owner, self._starts.get((ws, key)), image_stamp(ws, key))
+                              owner, self._starts.get((ws, key)), image_stamp(ws, key), no_mask)
         self.masks_dir.mkdir(parents=True, exist_ok=True)
         write_mask(self.mask_path(entry), mask, scheme)
         with self._updating():
@@ -321,8 +335,7 @@ def save_document(
     """
     if not document.dirty or document.in_stroke:
         return None
-    previous = journal.get(workspace, document.key)
-    if (previous is not None and previous.mine
-            and previous.checksum == mask_fingerprint(document.mask)):
+    no_mask = document.history.at_no_mask
+    if journal.holds(workspace, document.key, document.mask, no_mask):
         return None
-    return journal.save(workspace, document.key, document.mask, document.scheme)
+    return journal.save(workspace, document.key, document.mask, document.scheme, no_mask)

@@ -17,7 +17,6 @@ from concurrent.futures import Future, ThreadPoolExecutor
 import numpy as np
 from PySide6.QtCore import QObject, Qt, Signal
 
-from unet_desktop.core.editing.history import mask_fingerprint
 from unet_desktop.core.errors import FileError
 from unet_desktop.core.folder.autosave import RecoveryJournal
 from unet_desktop.core.labels import LabelScheme
@@ -42,12 +41,13 @@ class JournalWriter(QObject):
         self._done.connect(self._report, Qt.ConnectionType.QueuedConnection)
 
     def submit(self, workspace: str | os.PathLike, key: str, mask: np.ndarray,
-               scheme: LabelScheme) -> None:
-        """Autosave ``mask`` (the caller's copy: this thread never changes it again)."""
+               scheme: LabelScheme, no_mask: bool = False) -> None:
+        """Autosave ``mask`` (the caller's copy: this thread never changes it again);
+        ``no_mask``: the edits are undone back to no mask file (``RecoveryEntry.no_mask``)."""
         if self._closed:  # after shutdown (a closed window still edited): written here
-            self._write(workspace, key, mask, scheme)
+            self._write(workspace, key, mask, scheme, no_mask)
             return
-        self._last = self._worker.submit(self._write, workspace, key, mask, scheme)
+        self._last = self._worker.submit(self._write, workspace, key, mask, scheme, no_mask)
 
     def wait_idle(self) -> None:
         """Return once every write handed over so far is on disk (or has failed)."""
@@ -61,14 +61,13 @@ class JournalWriter(QObject):
         self._worker.shutdown(wait=True)
 
     # --- worker thread ---------------------------------------------------------------------------
-    def _write(self, workspace, key: str, mask: np.ndarray, scheme: LabelScheme) -> None:
+    def _write(self, workspace, key: str, mask: np.ndarray, scheme: LabelScheme,
+               no_mask: bool) -> None:
         error = ""
         try:
-            previous = self.journal.get(workspace, key)
-            if (previous is not None and previous.mine
-                    and previous.checksum == mask_fingerprint(mask)):
-                return  # already there (and not another window's: it may discard its own)
-            self.journal.save(workspace, key, mask, scheme)
+            if self.journal.holds(workspace, key, mask, no_mask):
+                return  # already there
+            self.journal.save(workspace, key, mask, scheme, no_mask)
         except (FileError, OSError) as exc:
             error = str(exc) or type(exc).__name__
         except Exception as exc:  # a bug: in the log with its traceback, and said

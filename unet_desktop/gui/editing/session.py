@@ -245,6 +245,9 @@ class EditingSession(QObject):
             except FileError as exc:
                 notes.append(f"Cannot recover the autosave of {entry.key}: {exc}")
                 continue
+            if entry.no_mask and _no_users_mask(ws, ws[entry.key]):
+                self.journal.discard(ws.root, entry.key)  # as the edits left it: nothing to do
+                continue
             recovered.append(entry.key)
             newer = _replaced_since_edit(ws[entry.key], entry)
             before = self._mask_on_disk(entry.key, mask)
@@ -253,16 +256,23 @@ class EditingSession(QObject):
                             and is_models_mask_of_sparse_task(ws, ws[entry.key]) else None)
             no_file = not ws[entry.key].has_mask  # a slice: its page is unlabeled
             try:
-                ws.save_mask(entry.key, mask, ImageState.CORRECTED,
-                             keep_existing=newer or models_entry is not None)
+                if entry.no_mask:  # every edit undone: unlabeled, the file saved since kept
+                    ws.remove_mask(entry.key)
+                else:
+                    ws.save_mask(entry.key, mask, ImageState.CORRECTED,
+                                 keep_existing=newer or models_entry is not None)
             except (FileError, OSError):
                 document = self._load_document(entry.key)  # the mask on disk, then the edits
                 if document is not None and document.shape == mask.shape:
                     document.replace_mask(mask, "Recovered autosave")
+                    if entry.no_mask:
+                        document.history.mark_no_mask()  # its save takes the file away
                     self._unsaved[entry.key] = document
                     self.journal.adopt(entry)  # this window's to save or clear from now on
                 continue
             self._recovered_step(entry.key, before, mask, no_file, models_entry)
+            if entry.no_mask:
+                self.histories.get(entry.key, mask).mark_no_mask()  # a redo saves it again
             self.journal.discard(ws.root, entry.key)
             self.saved.emit(entry.key, "recovered")
             if newer:
@@ -443,7 +453,7 @@ class EditingSession(QObject):
             self.autosave_now(document)  # a discard (or nothing): no mask to encode
             return
         self._journal_writer.submit(self.workspace.root, document.key, document.mask.copy(),
-                                    document.scheme)
+                                    document.scheme, document.history.at_no_mask)
 
     def shutdown(self) -> None:
         """Wait for the autosave being written and stop its thread (the window closes)."""
@@ -649,6 +659,12 @@ def _kept_models_message(key: str) -> str:
     """What the save that replaces a model's mask file of a sparse task says."""
     return (f"{key}: its mask file held a model's prediction; it was kept in "
             ".unet-desktop/replaced/ and the file now holds only what you labelled")
+
+
+def _no_users_mask(ws: Workspace, entry: ImageEntry) -> bool:
+    """Whether the image holds no mask of the user's: no mask file (a slice: its page
+    unlabeled), or a sparse task's file of a model's mask (it opens all-unlabeled)."""
+    return not entry.has_mask or is_models_mask_of_sparse_task(ws, entry)
 
 
 def _replaced_since_edit(entry: ImageEntry, autosave: RecoveryEntry) -> bool:
