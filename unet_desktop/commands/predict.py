@@ -8,9 +8,11 @@ one another model wrote (an earlier one), a mask file it did not write or one ch
 wrote it (corrected in another program) is kept, with a warning for all but the first. With
 ``--overwrite`` every image is predicted again, and a mask of the last two kinds is first copied
 into ``DIR/.unet-desktop/replaced/``. A workspace folder (images in ``images/``, as the window,
-``train`` and ``evaluate`` open it) is predicted by its layout. Exit 0 when images were
-predicted (or were already up to date), 2 when the model cannot be loaded or no image could be
-predicted (unreadable, or its existing mask kept).
+``train`` and ``evaluate`` open it) is predicted by its layout. Without ``--model``, a folder
+whose task has a model in use (the window's fine-tunes) is predicted with it, as the window
+does on opening the folder; any other with the shipped starter; a line says which. Exit 0 when
+images were predicted (or were already up to date), 2 when the model cannot be loaded or no
+image could be predicted (unreadable, or its existing mask kept).
 """
 
 from __future__ import annotations
@@ -38,7 +40,10 @@ def add_parser(subparsers) -> None:
                    help="a folder of images, a workspace folder (its images/ as the window "
                         "opens it), or one image file")
     p.add_argument("--out", type=Path, required=True, help="folder for the <stem>.png masks")
-    p.add_argument("--model", type=Path, help="model file (.safetensors); default: shipped model")
+    p.add_argument("--model", type=Path,
+                   help="model file (.safetensors); default: the model in use of the folder's "
+                        "task (a workspace the window trained a model in), else the shipped "
+                        "starter model")
     p.add_argument("--device", default="auto", help="auto (default), cpu, cuda, cuda:N or mps")
     p.add_argument("--mode", choices=("resize", "tile"), default="resize",
                    help="resize: at the model's training scale (default); "
@@ -136,8 +141,12 @@ def run(args: argparse.Namespace) -> int:
     if layout is not None:
         print(f"{args.input}: a workspace folder ({layout}): predicting its images as the "
               "window, train and evaluate read them", file=sys.stderr)
+    try:
+        model_path, which = _model_to_use(args.input, args.model)
+    except ValueError as exc:
+        return _fail(str(exc))
     settings = BatchSettings(
-        args.input, args.model, args.out, args.mode, args.tta, args.overwrite, args.device,
+        args.input, model_path, args.out, args.mode, args.tta, args.overwrite, args.device,
         batch_size=args.batch_size, tile_size=args.tile_size, write_probs=args.probs,
         by_layout=layout is not None)
     try:
@@ -145,6 +154,8 @@ def run(args: argparse.Namespace) -> int:
             settings, notify=lambda message: tqdm.write(f"warning: {message}", file=sys.stderr))
     except (ModelFileError, ValueError) as exc:
         return _fail(f"cannot load the model: {exc}")
+    if which:
+        print(which, file=sys.stderr)
     if args.mode == "tile" and args.tile_size < predictor.multiple:
         return _fail(f"--tile-size {args.tile_size} is smaller than this model's size step: "
                      f"tiles must be at least {predictor.multiple} px")
@@ -180,6 +191,55 @@ def run(args: argparse.Namespace) -> int:
         return _fail("no image could be predicted" + (
             " (existing masks kept: see the warnings above)" if tally.files("skipped") else ""))
     return 0
+
+
+def _model_to_use(path: Path, model: Path | None) -> tuple[Path | None, str]:
+    """The model file to predict ``path`` with (None: the shipped starter) and, without
+    ``--model``, the line saying which and why: the model in use of the folder's task, as the
+    window loads it on opening the folder, else the shipped starter. ``ValueError`` when the
+    task's model file is missing (the starter's classes are not the task's)."""
+    from unet_desktop.core.folder.task import TaskError, model_file
+    from unet_desktop.core.io.paths import default_model_path
+
+    if model is not None:
+        return model, ""
+    starter = f"no --model: predicting with the shipped starter model {default_model_path().name}"
+    try:
+        found = _task_of(path)
+    except TaskError as exc:
+        return None, f"{starter} (the folder's task file cannot be read: {exc})"
+    if found is None:
+        return None, f"{starter} (the folder has no task with a model of its own)"
+    root, task = found
+    if task.model is None:
+        return None, f"{starter} (the folder's task {task.name!r} has no model in use yet)"
+    in_use = model_file(root, task.model)
+    if not in_use.is_file():
+        raise ValueError(f"{in_use}: the model in use of the folder's task {task.name!r} is "
+                         "missing; give one with --model")
+    return in_use, (f"no --model: predicting with the model in use of the folder's task "
+                    f"{task.name!r}: {in_use}")
+
+
+def _task_of(path: Path):
+    """(root, task) of the workspace whose images ``path`` is (the folder, its ``images/``, or
+    a file in either); None when that folder has no task. Raises ``TaskError``."""
+    from unet_desktop.core.folder.layouts import scan_folder
+    from unet_desktop.core.folder.task import load_task
+    from unet_desktop.core.io.paths import same_folder
+
+    folder = path if path.is_dir() else path.parent
+    roots = [folder]
+    try:
+        if same_folder(scan_folder(folder.parent).image_dir, folder):
+            roots.append(folder.parent)  # DATA/images: the workspace is DATA
+    except OSError:
+        pass
+    for root in roots:
+        task = load_task(root)
+        if task is not None:
+            return root, task
+    return None
 
 
 def _parts_not_read(path: Path, by_layout: bool) -> list[str]:
