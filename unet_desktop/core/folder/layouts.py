@@ -87,6 +87,9 @@ class FolderScan:
     warnings: list[str] = field(default_factory=list)
     # image stem -> stem of its mask file on disk, where it is spelled otherwise (case, NFD)
     mask_stems: dict[str, str] = field(default_factory=dict)
+    # the channel count of each TIFF image file, from the header read to pair it (kept so that
+    # nothing reads those headers again, e.g. New Task on a folder of thousands of files)
+    channels: dict[Path, int] = field(default_factory=dict)
 
     def new_mask_path(self, image_stem: str) -> Path:
         """Where the app writes the mask of an image with this stem (always a PNG)."""
@@ -401,6 +404,8 @@ def _pair(scan: FolderScan, image_entries: list[os.DirEntry[str]], masks: dict[s
                     scan.skipped.append((path, exc.reason))
                     continue
                 layout = None  # not a TIFF inside: reading it says why, as for any image
+            if layout is not None:
+                scan.channels[path] = layout.channels
             if layout is not None and layout.note:  # what of the file is not read, named
                 scan.warnings.append(layout.note)
             if layout is not None and layout.is_stack:

@@ -82,6 +82,7 @@ class Workspace:
         self.scheme = scheme
         self.entries = entries
         self.skipped: list[tuple[Path, str]] = scan.skipped
+        self.image_channels: dict[Path, int] = scan.channels  # of TIFFs, read once by the scan
         self.warnings = warnings
         self.read_only = read_only
         self.closed = False  # close() was called: nothing is written through it any more

@@ -4,21 +4,18 @@ A task's input rule (:class:`~unet_desktop.core.io.input_rule.InputRule`) withou
 choice takes gray or RGB images; the folder lists an image of 2 or more than 3 channels as
 skipped (:func:`unet_desktop.core.folder.folder_open.channel_misfits`). So New Task proposes a
 channel when most of the folder's image files have such counts, refuses a rule that fits none
-of them, and says which files a rule leaves out. Qt-free: counts come from TIFF headers (other
-formats read as gray or RGB and fit any rule).
+of them, and says which files a rule leaves out. Qt-free: counts come from the TIFF headers the
+folder's scan read (other formats read as gray or RGB and fit any rule).
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
-from unet_desktop.core.errors import FileError
 from unet_desktop.core.folder.folder_open import channel_misfits
 from unet_desktop.core.io.input_rule import DEFAULT_NEW, InputRule
 from unet_desktop.core.io.model_header import model_metadata
-from unet_desktop.core.io.stacks import TIFF_EXTENSIONS, probe_tiff
 
 FITS_AS_STORED = (1, 3)  # gray or RGB: what a rule without a channel choice takes
 
@@ -37,15 +34,12 @@ class FolderChannels:
 
     @classmethod
     def of_workspace(cls, ws) -> FolderChannels:
-        """The files a workspace lists and those the task's channels left out."""
+        """The files a workspace lists and those the task's channels left out, with the counts
+        its scan read from their headers (none is read again: a folder may hold thousands)."""
         paths = [e.image_path for e in ws.entries] + [p for p, _ in channel_misfits(ws.skipped)]
-        return cls.of_files(paths)
-
-    @classmethod
-    def of_files(cls, paths: Iterable[Path]) -> FolderChannels:
         counts, as_stored = {}, 0
-        for path in dict.fromkeys(Path(p) for p in paths):
-            channels = _tiff_channels(path)
+        for path in dict.fromkeys(paths):
+            channels = ws.image_channels.get(path)
             if channels is None:
                 as_stored += 1
             else:
@@ -56,15 +50,6 @@ class FolderChannels:
         """The files ``rule`` leaves out, each with the reason (it names its channel count)."""
         return [(name, reason) for name, count in self.counts.items()
                 if (reason := rule.misfit(count))]
-
-
-def _tiff_channels(path: Path) -> int | None:
-    if path.suffix.lower() not in TIFF_EXTENSIONS:
-        return None
-    try:
-        return probe_tiff(path).channels
-    except (FileError, OSError):  # reading it says why, as for any image
-        return None
 
 
 def proposed_channels(folder: FolderChannels) -> tuple[tuple[int, ...] | None, str]:
