@@ -256,6 +256,11 @@ class FinetuneDialog(QDialog):
             from_current = self.from_current_check.isChecked()
         return self.plan.origin if from_current and self.plan.init is not None else NEW_MODEL
 
+    def what_it_does(self) -> str:
+        """:meth:`origin` as a verb phrase ("fine-tunes cells-v2", "trains a new model ...")."""
+        origin = self.origin()
+        return f"trains {origin}" if origin == NEW_MODEL else origin
+
     def _start_file(self) -> Path | None:
         """The model file "Start from" names (None: only a new model can be made)."""
         if self.plan is not None:

@@ -14,7 +14,8 @@ from pathlib import Path
 from typing import Any
 
 from unet_desktop.core.folder.learning_record import DEFAULT_EVERY_K
-from unet_desktop.core.io.paths import first_free_path
+from unet_desktop.core.io.paths import first_free_path, same_folder
+from unet_desktop.core.shown_names import shown_text
 
 MAX_NAMED = 3  # images named in the validation line; the rest counted
 NOT_CHECKED = (".tif", ".tiff")  # stacks and wide samples: read slice by slice, not checked here
@@ -68,6 +69,50 @@ class TaskPlan:
     # every run of the task, whatever the validation fraction; None: not known (the fraction)
     holdout: tuple[str, ...] | None = None
     every_k: int = DEFAULT_EVERY_K  # 1 in every_k corrected images joins that set
+
+
+@dataclass(frozen=True)
+class PlanBasis:
+    """What the Fine-tune dialog was planned from, as the window knew it when the dialog
+    opened; Start compares it with the window then: the model in use, the folder, its classes
+    and images may change while the dialog is open (Model > Open, a learning round put into
+    use, a folder opened)."""
+
+    folder: Path
+    model: Path | None  # the file of the model in use (the window's current; None: none)
+    classes: Any  # the folder's LabelScheme
+    images: tuple[str, ...]  # the corrected or verified images the dialog counted
+
+    @classmethod
+    def of(cls, workspace: Any, model: Any | None) -> PlanBasis:
+        """The basis of a plan for ``workspace`` with ``model`` (a LoadedModel) in use."""
+        return cls(Path(workspace.root), model.path if model is not None else None,
+                   workspace.scheme, tuple(e.key for e in workspace.labelled()))
+
+    def data_changes(self, now: PlanBasis) -> str:
+        """What changed in the folder since, that the dialog counted, named and planned for
+        ("": nothing): another folder, its classes, its corrected images."""
+        if not same_folder(self.folder, now.folder):
+            return f"another folder ({now.folder.name}) was opened"
+        said = []
+        if not self.classes.same_classes(now.classes):
+            said.append(f"the classes changed to {', '.join(now.classes.names)}")
+        before, after = set(self.images), set(now.images)
+        came = [k for k in now.images if k not in before]
+        went = [k for k in self.images if k not in after]
+        if came:
+            said.append(f"{_named(came)} {'is' if len(came) == 1 else 'are'} now corrected or "
+                        "verified")
+        if went:
+            said.append(f"{_named(went)} {'is' if len(went) == 1 else 'are'} no longer "
+                        "corrected")
+        return "; ".join(said)
+
+
+def _named(keys: list[str]) -> str:
+    """Up to MAX_NAMED of ``keys`` by file name, the rest counted."""
+    shown = ", ".join(shown_text(k.rsplit("/", 1)[-1]) for k in keys[:MAX_NAMED])
+    return shown + (f" and {len(keys) - MAX_NAMED} more" if len(keys) > MAX_NAMED else "")
 
 
 @dataclass

@@ -10,10 +10,14 @@ something to learn from and no task gets one first, as Learn as I Correct makes 
 name is allocated there, it never trains on the folder's frozen validation set, a learning round
 that is training gives way (cancelled, and the message says which) and none starts beside it, and
 the finished model is recorded in the folder it was trained for, put into use there only while
-the model it started from still is (planned again at Start if that changed while the dialog was
-open), and loaded only if that folder is still the one open (the old one stays "previous":
-compare with C, roll back from the Model menu). It starts from the model in use, or from the
-ImageNet-pretrained encoder when the user unchecks "Start from" (still the task's next version).
+the model it started from still is, and loaded only if that folder is still the one open (the
+old one stays "previous": compare with C, roll back from the Model menu). It starts from the
+model in use, or from the ImageNet-pretrained encoder when the user unchecks "Start from" (still
+the task's next version). Start checks what the dialog was planned from (:class:`PlanBasis`):
+the run is planned again when the model in use changed while it was open (as the window knows
+it: a round put into use, Roll Back, Model > Open, also from one model that cannot label the
+task to another), and none starts, saying why, when another folder was opened or the folder's
+classes or corrected images changed (the dialog counted and named them).
 A read-only window (another process writes the folder) refuses. A folder that cannot be written
 (a read-only share) gets no task: its fine-tune goes to the user's models folder, as before
 tasks, and is loaded only while that folder is open. Quitting stops a run as Cancel does, its
@@ -42,7 +46,7 @@ from unet_desktop.gui.model.model_actions import ModelActions
 from unet_desktop.gui.model.model_controller import ModelController
 from unet_desktop.gui.task.read_only import read_only_reason
 from unet_desktop.gui.training.finetune_dialog import FinetuneDialog
-from unet_desktop.gui.training.finetune_plan import TaskPlan
+from unet_desktop.gui.training.finetune_plan import PlanBasis, TaskPlan
 from unet_desktop.gui.training.training_dock import TrainingDock
 from unet_desktop.gui.worker import Job
 from unet_desktop.ml.loop.folder_models import FolderModels, RunBusy, RunPlan, folder_models
@@ -175,7 +179,8 @@ class TrainingCommands(QObject):
         plan, run = planned if planned is not None else (None, None)
         dialog = FinetuneDialog(self.models.active, ws, self.models_folder,
                                 self.models.device_name, self._dialog_parent, plan=plan)
-        dialog.accepted.connect(lambda: self._start_training(dialog, run))
+        basis = PlanBasis.of(ws, self.models.current)
+        dialog.accepted.connect(lambda: self._start_training(dialog, run, basis))
         dialog.finished.connect(lambda result: self._forget_finetune_dialog(dialog, run, result))
         self.finetune_dialog = dialog
         dialog.open()  # window-modal, without a nested event loop
@@ -213,11 +218,20 @@ class TrainingCommands(QObject):
             folder_models(run.root, self.models_folder).discard(run)
         dialog.deleteLater()  # one dialog per fine-tune: none piles up
 
-    def _start_training(self, dialog: FinetuneDialog, run: RunPlan | None = None) -> Job | None:
+    def _start_training(self, dialog: FinetuneDialog, run: RunPlan | None = None,
+                        basis: PlanBasis | None = None) -> Job | None:
         ws = self.session.workspace
+        changed = self._changed_since(basis) if basis is not None else ""
+        if changed:
+            self.error.emit(f"Cannot start training: {changed} while the Fine-tune dialog was "
+                            "open; open it again")
+            if run is not None:
+                self._renamed.discard(os.path.realpath(run.out))
+                folder_models(run.root, self.models_folder).discard(run)
+            return None
         replanned = ""
         if run is not None:
-            run, replanned = self._plan_again_if_stale(dialog, run)
+            run, replanned = self._plan_again_if_stale(dialog, run, basis)
             if run is None:
                 return None
         overrides = dict(self.config_overrides)
@@ -255,22 +269,35 @@ class TrainingCommands(QObject):
         self.message.emit(f"Fine-tuning into {config.out.name}...{replanned}{gave_way}")
         return job
 
-    def _plan_again_if_stale(self, dialog: FinetuneDialog,
-                             run: RunPlan) -> tuple[RunPlan | None, str]:
+    def _changed_since(self, basis: PlanBasis) -> str:
+        """What changed in the open folder that the Fine-tune dialog planned for ("": nothing)."""
+        ws = self.session.workspace
+        if ws is None:
+            return "the folder was closed"
+        return basis.data_changes(PlanBasis.of(ws, self.models.current))
+
+    def _plan_again_if_stale(self, dialog: FinetuneDialog, run: RunPlan,
+                             basis: PlanBasis | None = None) -> tuple[RunPlan | None, str]:
         """The run planned when the dialog opened, or a new plan when the model in use changed
-        while it was open (a round promoted, Roll Back, Model > Versions): a fine-tune starts
-        from the model in use when the user says Start. Returns the run (None: said why not)
-        and what to say about it."""
+        while it was open (a round promoted, Roll Back, Model > Versions, Model > Open, also
+        from one model that cannot label the task to another): a fine-tune starts from the
+        model in use when the user says Start, and is put into use over it. Returns the run
+        (None: said why not) and what to say about it."""
         owner = folder_models(run.root, self.models_folder)
         try:
             start, task = self.models.start_in(owner), owner.task
         except FileError:
             return run, ""  # said when it is planned or recorded
-        if task is not None and task.model == run.in_use and start.path != run.parent \
+        current = self.models.current
+        in_use = current.path if current is not None else None
+        same_use = task is not None and task.model == run.in_use and (
+            basis is None or basis.model == in_use  # as the task and the window know it
+            or _same_version(basis.model, in_use))  # (this task's copy of the file in use)
+        if same_use and start.path != run.parent \
                 and _same_version(start.path, run.parent):  # this task's copy of the file
             dialog.plan = replace(dialog.plan, init=start.path)  # (another folder's version)
             return replace(run, parent=start.path), ""
-        if start.path == run.parent and task is not None and task.model == run.in_use:
+        if same_use and start.path == run.parent:
             return run, ""
         self._renamed.discard(os.path.realpath(run.out))
         owner.discard(run)
@@ -283,8 +310,9 @@ class TrainingCommands(QObject):
         if planned is None:
             return None, ""  # said
         dialog.plan, run = planned
-        return run, (f" It {dialog.origin()}: the model in use changed while the dialog "
-                     "was open.")
+        now = f" (now {current.label})" if current is not None else ""
+        return run, (f" It {dialog.what_it_does()}: the model in use changed while the dialog "
+                     f"was open{now}.")
 
     def _take_the_folder(self, run: RunPlan) -> str:
         """One run at a time per folder: a learning round that trains gives way. Returns what
