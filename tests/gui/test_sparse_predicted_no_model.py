@@ -1,7 +1,8 @@
 """A sparse task's batch-predicted image opened with no model loaded: it opens all-unlabeled
-(a save holds only the strokes) and nothing shows the model's mask, so Mark Verified says no
-prediction is shown (not 'shown as a layer'), and the first save keeps the model's mask file in
-.unet-desktop/replaced/ and says so; nothing is lost (code review 2, finding 5)."""
+(a save holds only the strokes) with the file's mask as the prediction layer, so Mark Verified
+says to accept it (Enter) or paint, and the first save keeps the model's mask file in
+.unet-desktop/replaced/ and says so; nothing is lost (code review 2, finding 5; the layer:
+tests/gui/test_sparse_batch_prediction_layer.py)."""
 
 from __future__ import annotations
 
@@ -30,11 +31,11 @@ def test_without_a_model_the_set_aside_prediction_is_kept_and_the_messages_say_s
     win.file_dock.select_key(key)
     qtbot.waitUntil(lambda: win.session.current_key == key)
     s = win.session
-    assert np.all(s.document.mask == UNLABELED) and not win.canvas.has_prediction()
+    assert np.all(s.document.mask == UNLABELED) and win.canvas.has_prediction()
     said = []
     s.error.connect(said.append)
     assert not s.mark_verified()
-    assert "shown as a layer" not in said[-1] and "No prediction is shown" in said[-1]
+    assert "shown as a layer" not in said[-1] and "Accept the prediction (Enter)" in said[-1]
     assert s.workspace[key].state is ImageState.PREDICTED
     one_stroke(qtbot, win)
     error_before = win.last_error

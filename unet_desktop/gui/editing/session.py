@@ -20,10 +20,11 @@ Accepting a model's prediction (:meth:`accept_prediction`) is one undo step. A m
 it is still exactly an accepted prediction is recorded as ``predicted`` (with the model version
 and uncertainty); once the user changes it, it is saved as ``corrected``. In a task with sparse
 labels a mask file a model wrote (batch predict) opens all-unlabeled (``core.folder.open_document``)
-under the prediction of the model in use, if one of the task's classes is loaded: a saved
-correction holds the user's strokes (and what the user accepted), the save that replaces the
-model's file keeps it in ``.unet-desktop/replaced/``, and undoing back to the image as it opened
-writes the model's mask back ``predicted``.
+with that mask as the prediction layer (:meth:`batch_prediction`; shown by the prediction
+controller, with or without a model loaded): a saved correction holds the user's strokes (and
+what the user accepted), the save that replaces the model's file keeps it in
+``.unet-desktop/replaced/``, and undoing back to the image as it opened writes the model's mask
+back ``predicted``.
 
 Viewing never writes a mask file: a prediction that became the mask by itself (auto-accept) and
 was not edited is neither saved nor autosaved when the image is left or the window closes; it
@@ -176,6 +177,17 @@ class EditingSession(QObject):
         if document is None or document.in_stroke:
             return False
         return document.history.accepted is not None  # kept with the history (see EditHistory)
+
+    def batch_prediction(self, key: str) -> ModelsMask | None:
+        """In a task with sparse labels, the mask a model wrote into the file of ``key`` (a
+        batch prediction, which the image opened without: ``open_document``), while the file
+        still holds it; the prediction controller shows it as the prediction layer."""
+        models_mask = self._models_masks.get(key)
+        ws = self.workspace
+        if models_mask is None or ws is None or key not in ws \
+                or not is_models_mask_of_sparse_task(ws, ws[key]):
+            return None
+        return models_mask
 
     def has_user_edits(self) -> bool:
         """Unsaved changes of the current mask other than an accepted prediction."""

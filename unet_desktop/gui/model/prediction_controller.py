@@ -17,6 +17,13 @@ by itself never; from a key (Enter) only after ``confirm_replace(key)`` says yes
 whose default answer keeps the strokes); the prediction dock's Accept button is the explicit ask.
 In a folder with a task, a model whose classes are not the task's (the one class rule,
 ``ml.loop.folder_models.prediction_mismatch``) has its predictions shown, never accepted into the masks.
+
+In a task with sparse labels an image whose mask file a model wrote (Batch Predict) opens
+all-unlabeled, and that file's mask is the prediction layer (``EditingSession.batch_prediction``),
+with or without a model loaded: it is what the file list says the image holds, and Enter accepts
+it. The model in use replaces it with its own prediction only when it is another version of the
+task's classes (a newer guess, as in a dense task), and the status line then says that the file
+holds the other version's.
 """
 
 from __future__ import annotations
@@ -41,6 +48,7 @@ from unet_desktop.gui.model.prediction_service import (
     neighbours_of,
     uncertainty_order,
 )
+from unet_desktop.ml.inference.prediction_result import Prediction
 from unet_desktop.ml.loop.folder_models import prediction_mismatch
 
 PREFETCH_RADIUS = 2
@@ -77,6 +85,7 @@ class ShownPrediction:
     version: str
     prediction: Any  # ml.inference.predictor.Prediction
     scheme: LabelScheme  # the model's
+    from_file: bool = False  # the mask a batch run wrote into the image's file (no model's now)
 
     @property
     def from_strokes(self) -> bool:
@@ -139,6 +148,7 @@ class PredictionController(QObject):
             self.canvas.clear_prediction()
             self.status_changed.emit(reason)
         else:
+            self._show_batch_prediction()
             self.request_current()
 
     # --- requests -------------------------------------------------------------------------------
@@ -148,9 +158,9 @@ class PredictionController(QObject):
         if not self._active or key is None:
             return
         if self.models.active is None:
-            self.status_changed.emit(
+            self.status_changed.emit(self._beside_batch(
                 "The prediction follows once the model is loaded" if self.models.loading
-                else "No model loaded: open one with Model > Open Model...")
+                else "No model loaded: open one with Model > Open Model..."))
             return
         if self.waiting is not None:
             self.status_changed.emit(self.waiting)
@@ -166,11 +176,13 @@ class PredictionController(QObject):
 
     def _on_document_opened(self) -> None:
         self.shown = None  # the canvas cleared the prediction layers with the new image
+        self._show_batch_prediction()
         self.request_current()
 
     def _on_model_changed(self, model: Any) -> None:
         self.shown = None
         self.canvas.clear_prediction()
+        self._show_batch_prediction()
         self._rank_by(model)
         self.request_current()
 
@@ -205,6 +217,8 @@ class PredictionController(QObject):
             self._record_score(key, prediction.score)  # a misfit model ranks no image
         if key != self.session.current_key:  # the session owns which image is on screen
             return  # cached for later; never painted over another image
+        if self._keeps_batch_prediction(model, fits):
+            return
         ws = self.session.workspace  # a model of the task's classes shows in the task's colours
         drawn = ws.scheme if fits and ws.task is not None else model.meta.scheme
         if not self.canvas.set_prediction(prediction.labels, prediction.uncertainty, drawn):
@@ -212,7 +226,8 @@ class PredictionController(QObject):
             return
         self.shown = ShownPrediction(key, version, prediction, model.meta.scheme)
         which = " (previous model)" if self.models.using_previous else ""
-        self.status_changed.emit(f"Mean uncertainty {prediction.score:.3f}{which}")
+        self.status_changed.emit(f"Mean uncertainty {prediction.score:.3f}{which}"
+                                 f"{self._batch_not_shown(key, model)}")
         self.prediction_shown.emit(key)
         if self.auto_accept and self._may_auto_accept():
             self.accept(automatically=True)
@@ -229,6 +244,75 @@ class PredictionController(QObject):
         if self._active and key == self.session.current_key:
             self.status_changed.emit(f"Prediction failed: {message}")
             self.message.emit(f"Prediction failed: {message}")
+
+    # --- a batch prediction in the image's file (a task with sparse labels) ---------------------
+    def _show_batch_prediction(self) -> bool:
+        """Show the mask a batch run wrote into the file of the image on screen, which the
+        image opened without (``EditingSession.batch_prediction``), as the prediction layer."""
+        document = self.session.document
+        if not self._active or self.waiting is not None or document is None:
+            return False
+        batch = self.session.batch_prediction(document.key)
+        if batch is None:
+            return False
+        labels = batch.mask
+        if not self.canvas.set_prediction(labels, None, document.scheme):
+            return False
+        score = batch.prediction.uncertainty
+        self.shown = ShownPrediction(
+            document.key, batch.prediction.model_version,
+            Prediction(labels, None, None, math.nan if score is None else score),
+            document.scheme, from_file=True)
+        self.status_changed.emit(self._batch_status())
+        self.prediction_shown.emit(document.key)
+        return True
+
+    def _keeps_batch_prediction(self, model: Any, fits: bool) -> bool:
+        """Whether the batch prediction on screen stays rather than ``model``'s new one: it
+        does unless ``model`` is another version of the task's classes (a newer guess). A
+        model that cannot label the task's classes, or the very version that wrote the file,
+        does not replace what the file holds."""
+        shown = self.shown
+        if shown is None or not shown.from_file or shown.key != self.session.current_key:
+            return False
+        if fits and model.version != shown.version:
+            return False
+        self.status_changed.emit(self._batch_status())
+        return True
+
+    def _batch_status(self) -> str:
+        shown = self.shown
+        return (f"Batch prediction of {self._version_name(shown.version)}, as its mask file "
+                "holds it: Enter accepts it")
+
+    def _beside_batch(self, text: str) -> str:
+        """``text`` after the batch prediction's line when one is shown."""
+        shown = self.shown
+        if shown is None or not shown.from_file or shown.key != self.session.current_key:
+            return text
+        return f"{self._batch_status()}. {text}"
+
+    def _batch_not_shown(self, key: str, model: Any) -> str:
+        """What a prediction of ``model`` shown over an image whose file holds a batch
+        prediction of another version says of that one ('' when there is none)."""
+        batch = self.session.batch_prediction(key)
+        if batch is None or batch.prediction.model_version == model.version:
+            return ""
+        return (f": the prediction of {self._version_name(model.version)} (in use); its mask "
+                f"file holds the batch prediction of "
+                f"{self._version_name(batch.prediction.model_version)}")
+
+    def _version_name(self, version: str) -> str:
+        """A model version as the task names it (``cells-v3``), or as the model in use is
+        named, else its id."""
+        if not version:
+            return "a model not recorded"
+        ws, model = self.session.workspace, self.models.active
+        task = ws.task if ws is not None else None
+        names = {v.version: v.name for v in task.versions} if task is not None else {}
+        if model is not None and model.version == version and model.meta.name:
+            names.setdefault(version, model.meta.name)
+        return names.get(version, f"model version {version}")
 
     def show_from_strokes(self, key: str, prediction: Any) -> bool:
         """Show a prediction made from the strokes of the image on screen (``gui.model.live_prediction``)
@@ -257,6 +341,7 @@ class PredictionController(QObject):
         self.shown = None
         self.canvas.clear_prediction()
         self.status_changed.emit("No prediction from your strokes: they need two classes")
+        self._show_batch_prediction()
         self.request_current()
 
     # --- accepting ------------------------------------------------------------------------------
@@ -292,7 +377,9 @@ class PredictionController(QObject):
                 self.message.emit(f"Cannot accept the prediction: {exc}")
                 self._scheme_warned = shown.version
             return False
-        self.session.accept_prediction(labels, shown.version, shown.prediction.score,
+        score = shown.prediction.score  # nan: a batch prediction whose file recorded none
+        self.session.accept_prediction(labels, shown.version,
+                                       None if math.isnan(score) else score,
                                        automatic=automatically)
         self.accepted.emit(shown.key, automatically)
         if not automatically:
