@@ -6,7 +6,10 @@ mIoU, mean Dice, pixel accuracy, and for trimaps the Oxford-Pet "pet IoU" (borde
 ground truth ignored, a predicted border counted as pet). ``--val-only`` keeps the images the
 model was validated on during training; ``--tta`` averages each prediction over flips, as
 ``predict --tta`` does; ``--places`` splits the wrong pixels into those on the masks' outlines
-(within 1 px) and those inside regions (``ml.error_places``).
+(within 1 px) and those inside regions (``ml.error_places``). It says how many of the scored
+images the model trained on, and which (as its file records them, ``ml.trained_on``), or that
+its file does not record them: on those the figures measure what it learnt, not how it labels
+new images.
 """
 
 from __future__ import annotations
@@ -135,6 +138,51 @@ def _labelled_note(share: float) -> str:
             "masks are labelled")
 
 
+def _trained_part(trained, scored: int) -> str:
+    """How many of the ``scored`` images the model trained on, for the summary line."""
+    count = len(trained.keys)
+    if not trained.recorded:
+        return "which of them it trained on is not recorded"
+    if count == 0:
+        return "none of them images it trained on, by its record"
+    return f"{'all' if count == scored else count} of them images it trained on"
+
+
+def _trained_note(trained, scored: int, meta, args: argparse.Namespace) -> str:
+    """The note naming the scored images the model trained on (or that its file does not say)."""
+    if not trained.recorded:
+        return (f"note: {args.model} does not record which images it trained on: where these "
+                "are among them, the figures measure what it learnt, not how it labels new "
+                "images")
+    if not trained.keys:
+        return (f"note: none of the {scored} scored images is among those the model file "
+                "records it trained on")
+    keys = trained.keys
+    names = ", ".join(keys[:3]) + (f", ... ({len(keys) - 3} more; --json lists all)"
+                                   if len(keys) > 3 else "")
+    who = " (or a model it was fine-tuned from)" if trained.by_content and meta.parent_version \
+        else ""
+    how = ""
+    if trained.by_name:
+        how = (" (by its record of their names alone)" if not trained.by_content else
+               f" ({len(trained.by_name)} of them by its record of their names alone)")
+    held_out = meta.data_summary.get("val_keys")
+    held_out = held_out if isinstance(held_out, list) else []
+    hint = (f"; --val-only scores only the {len(held_out)} it was validated on"
+            if held_out and not args.val_only else "")
+    return (f"note: {len(keys)} of the {scored} scored images are images the model{who} "
+            f"trained on{how}: {names}; on them the figures measure what it learnt, not how it "
+            f"labels new images{hint}")
+
+
+def _trained_json(trained) -> dict | None:
+    """The scored images the model trained on, for --json (None: its file does not say)."""
+    if not trained.recorded:
+        return None
+    return {"images": len(trained.keys), "keys": list(trained.keys),
+            "by_name_only": list(trained.by_name)}
+
+
 def _scorable_pair(predictor, workspace, entry):
     """(image, mask) of ``entry``, None without a mask; raises naming the file what keeps it
     from being scored (an unreadable file, another size, channels the model cannot take)."""
@@ -163,6 +211,7 @@ def run(args: argparse.Namespace) -> int:
     from unet_desktop.ml.inference.predictor import Predictor
     from unet_desktop.ml.metrics import format_table
     from unet_desktop.ml.models.modelfile import load_model_file
+    from unet_desktop.ml.trained_on import trained_on
 
     try:
         model, meta = load_model_file(args.model)
@@ -198,15 +247,19 @@ def run(args: argparse.Namespace) -> int:
     scored = metrics.pop("images")
     if not scored:
         return _fail(f"{args.data}: no image could be scored")
+    not_scored = {key for key, _ in skipped}
+    trained = trained_on(meta.data_summary, (e for e in entries if e.key not in not_scored))
+    print(_trained_note(trained, scored, meta, args), file=sys.stderr)
     if args.json:
         if places is not None:
             metrics["wrong_places"] = places.fractions()
         print(json.dumps({"model": str(args.model), "version": meta.version,
-                          "images": scored, "mode": "tile" if predictor.tiled else args.mode,
+                          "images": scored, "trained_on": _trained_json(trained),
+                          "mode": "tile" if predictor.tiled else args.mode,
                           "tta": args.tta, **metrics}, indent=2))
     else:
-        print(f"{args.model} (version {meta.version}) on {scored} images of {args.data}, "
-              f"{prediction_mode_name(args.mode, meta.scale)} mode"
+        print(f"{args.model} (version {meta.version}) on {scored} images of {args.data} "
+              f"({_trained_part(trained, scored)}), {prediction_mode_name(args.mode, meta.scale)} mode"
               f"{', flip TTA' if args.tta else ''}")
         note = _labelled_note(metrics.pop("labelled"))
         print(format_table(metrics))
