@@ -299,9 +299,9 @@ class MainWindow(QMainWindow):
         self.model_commands.load_at_start(path)
 
     def _model_scheme(self) -> LabelScheme | None:
-        """The label scheme of the model in use, or of the one about to load (read from its
-        file's metadata); None without a model."""
-        loaded = self.models.slots.current
+        """The label scheme of the model in use as the window was told of it, or of the
+        start-up model about to load (read from its file's metadata); None without a model."""
+        loaded = self.models.current
         if loaded is not None:
             return loaded.meta.scheme
         return model_scheme(self._first_model) if self._first_model is not None else None

@@ -17,6 +17,8 @@ reacts:
 - the task's models (versions, the model in use, pruning) belong to the folder's model owner
   (``ml.loop.folder_models``): this controller tells it which model the user put into use, asks it to
   delete a version (Model > Versions...), and mirrors what it saves (:meth:`_on_task_saved`);
+  it reads the model in use as the window was told of it (``ModelController.current``), never
+  one the worker swapped in that the window has not heard of yet;
 - a folder another window holds (``Workspace.lock_holder``) opens read-only and the banner says
   who holds it; as that changes (:class:`WriterWatch`) the banner names who holds it now, or
   says none does and how to write it here.
@@ -227,7 +229,7 @@ class TaskController(QObject):
                             "one (Model > Versions... lists the others)")
             return
         self.restored_model = path
-        current = self.models.slots.current
+        current = self.models.current
         if current is None or not _same_file(current.path, path):
             self.message.emit(f"Loading the task's model {path.name}...")
             self.models.load(path, folders_own=True)
@@ -417,7 +419,7 @@ class TaskController(QObject):
         if ws is None:
             return None
         if ws.task is None:  # from the model in use: as it is, or with its classes mapped
-            current = self.models.slots.current
+            current = self.models.current
             path = current.path if current is not None else None
             fits = path is not None and classes_mismatch(current.meta.scheme, ws.scheme) is None
             task = Task(ws.root.name, ws.scheme,
@@ -433,7 +435,7 @@ class TaskController(QObject):
         """The file of the parent version of the task model in use, if it is still there:
         what Model > Roll Back goes back to once the previous model is not in memory
         (after reopening the folder)."""
-        ws, current = self.session.workspace, self.models.slots.current
+        ws, current = self.session.workspace, self.models.current
         task = ws.task if ws is not None else None
         if task is None or current is None or current.path is None:
             return None
