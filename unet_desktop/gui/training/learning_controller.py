@@ -455,7 +455,7 @@ class LearningController(QObject):
     def _not_put_into_use(self, loop: LearningLoop, result: RoundResult) -> RoundResult:
         """``result`` as the window records it: a candidate only when an image it used was
         undone and saved after the round's last look, or (had the gate promoted it) learning
-        was turned off or another model was being put into use as it finished."""
+        was turned off or another model was being put into use in its folder as it finished."""
         undone = loop.no_longer_labelled(result.train_images + result.validation_images)
         if undone:
             loop.request_round()  # the new round leaves them out
@@ -466,7 +466,9 @@ class LearningController(QObject):
                                               f"starts without {it}")
         if result.promoted and not loop.record.enabled:
             return _kept_as_candidate(result, "learning was turned off as it finished")
-        if result.promoted and self.models.loading:  # the user's choice, not yet in the task
+        # the user's choice, not yet in the task; only while its folder is open: a load as
+        # another folder opens is that folder's model (a reopen of its own cancels the round)
+        if result.promoted and loop is self.loop and self.models.loading:
             return _kept_as_candidate(result, "another model was being put into use as it "
                                               "finished")
         return result
