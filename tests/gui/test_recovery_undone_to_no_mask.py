@@ -44,18 +44,19 @@ def painted_saved_and_undone(qtbot, root, key) -> np.ndarray:
     return painted
 
 
-@pytest.mark.parametrize("scheme", [SCHEME, DENSE], ids=["sparse", "dense"])
+@pytest.mark.parametrize(("scheme", "stack"), [(SCHEME, False), (DENSE, False), (SCHEME, True)],
+                         ids=["sparse", "dense", "sparse stack slice"])
 def test_recovering_edits_undone_to_no_mask_leaves_the_image_unlabeled(qtbot, tmp_path,
-                                                                        scheme):
-    root, key, _other = folder(tmp_path, False, scheme)
+                                                                        scheme, stack):
+    root, key, _other = folder(tmp_path, stack, scheme)
     painted = painted_saved_and_undone(qtbot, root, key)
     session = EditingSession()  # the restart
     assert session.open_workspace(root) == [key]
     mask, state = on_disk(root, key)
     assert mask is None and state is ImageState.UNLABELED  # not an empty 'corrected' mask
     assert key not in [e.key for e in session.workspace.labelled()]
-    kept = list((root / ".unet-desktop" / "replaced").glob("*.png"))
-    assert len(kept) == 1  # the stroke saved before the crash
+    kept = [p for p in (root / ".unet-desktop" / "replaced").rglob("*") if p.is_file()]
+    assert len(kept) == 1  # the stroke saved before the crash (its image's file or stack)
     assert RecoveryJournal(default_recovery_dir()).get(root, key) is None
     assert session.open_image(key)
     document = session.document
