@@ -261,7 +261,8 @@ class PredictionController(QObject):
         score = batch.prediction.uncertainty
         self.shown = ShownPrediction(
             document.key, batch.prediction.model_version,
-            Prediction(labels, None, None, math.nan if score is None else score),
+            Prediction(labels=labels, probs=None, uncertainty=None,  # the file has no map
+                       score=math.nan if score is None else score),
             document.scheme, from_file=True)
         self.status_changed.emit(self._batch_status())
         self.prediction_shown.emit(document.key)
