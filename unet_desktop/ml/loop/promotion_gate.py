@@ -7,7 +7,10 @@ images nothing can judge it: it is promoted "not validated" (gate ``"unvalidated
 measured on its own training images is offered instead. A parent of other classes cannot label
 the task, so the first version of the folder's classes is promoted (gate ``"first_model"``). A
 validation image that cannot be scored is skipped and named (a ``SkippedPair``); the model in use
-is scored on the images the new version was, and the verdict counts only those. A validation
+is scored on the images the new version was, and the verdict compares and counts only the images
+both were scored on, each under the same mask (one saved again while the gate ran is scored
+again for the new version). A model in use whose file cannot be read (deleted while the round
+trained) cannot be compared with: the new version is kept as a candidate, and says so. A validation
 image the loader says is no longer in the folder (``KeyError``) joins ``gone`` (the loop's: it
 leaves it out of later rounds). A verdict on validation masks that hold strokes says so
 (:func:`strokes_note`).
@@ -98,44 +101,77 @@ class PromotionGate:
         path = Path(final.model_path)
         version = read_meta(path).version
         metrics = {"train_loss": final.metrics.get("loss")}
-        scored = val_keys  # the validation images it is judged on
-        judged = 0  # how many of them were scored
 
-        def verdict(promoted: bool, gate: str, reason: str) -> Verdict:
+        def verdict(promoted: bool, gate: str, reason: str, scored: tuple[str, ...],
+                    judged: int) -> Verdict:
             return Verdict(version, promoted, gate, reason,
                            {k: v for k, v in metrics.items() if v is not None},
                            validated=judged >= MIN_VALIDATION_IMAGES, validation_images=scored)
 
+        new, judged = None, 0  # judged: how many of the validation images were scored
         if len(val_keys) >= MIN_VALIDATION_IMAGES:
             new = yield from self.validation_score(path, version, val_keys, cancel)
-            metrics.update(val_score=new["score"], miou=new["miou"], dice=new["dice"],
-                           val_labelled=new.get("labelled"))
             # the others could not be read or scored (named)
             scored = tuple(new.get("keys", val_keys if new["score"] is not None else ()))
             judged = len(scored)
         else:  # too few to judge: say how many of them could be read
             scored = yield from self._readable(val_keys)
-        unvalidated = (f"not validated: {len(scored)} usable validation image(s) so far, "
-                       f"{MIN_VALIDATION_IMAGES} needed")
         # the one class rule: a parent of other classes (mapped by name) cannot label the task,
         # so the first version that can is promoted; reordered or renamed classes are the task's
-        if parent_meta is None \
-                or class_mismatch(parent_meta.scheme, self.scheme, renamed=renamed) is not None:
+        first = parent_meta is None \
+            or class_mismatch(parent_meta.scheme, self.scheme, renamed=renamed) is not None
+        if not first and judged >= MIN_VALIDATION_IMAGES:
+            try:
+                old = yield from self.validation_score(parent, parent_meta.version, scored,
+                                                       cancel)
+            except FileError as exc:  # the model file, not an image (deleted meanwhile)
+                _record(metrics, new)
+                return verdict(False, "validation", "Kept as a candidate: the model in use, "
+                               f"{Path(parent).stem}, could not be read to compare the two "
+                               f"({exc}).", scored, judged)
+            # both on the same images, each under the same mask (one saved again meanwhile)
+            new, old = yield from self._paired(path, version, new, old, cancel)
+            scored = tuple(old.get("keys", scored))
+            judged = len(scored)
+        _record(metrics, new)
+        unvalidated = (f"not validated: {len(scored)} usable validation image(s) so far, "
+                       f"{MIN_VALIDATION_IMAGES} needed")
+        if first:
             return verdict(True, "first_model", "The first model of this folder's classes: "
                            "promoted" + ("." if judged >= MIN_VALIDATION_IMAGES
-                                         else f", {unvalidated}."))
-        if judged >= MIN_VALIDATION_IMAGES:
-            old = yield from self.validation_score(parent, parent_meta.version, scored, cancel)
-            metrics["parent_val_score"] = old["score"]
-            better = metrics["val_score"] >= old["score"]
-            name = HEADLINE_LABELS[headline_metric(self.scheme)]
-            shown_new, shown_old = figures_apart(metrics["val_score"], old["score"])
-            comparison = (f"{name} {shown_new} {'≥' if better else '<'} "
-                          f"{shown_old} of the model in use on {judged} "
-                          "validation images" + strokes_note(new.get("labelled")))
-            return verdict(better, "validation", ("Promoted: " if better else
-                                                  "Kept as a candidate: ") + comparison + ".")
-        return verdict(True, "unvalidated", f"Promoted, {unvalidated}.")
+                                         else f", {unvalidated}."), scored, judged)
+        if judged < MIN_VALIDATION_IMAGES:
+            return verdict(True, "unvalidated", f"Promoted, {unvalidated}.", scored, judged)
+        metrics["parent_val_score"] = old["score"]
+        better = metrics["val_score"] >= old["score"]
+        name = HEADLINE_LABELS[headline_metric(self.scheme)]
+        shown_new, shown_old = figures_apart(metrics["val_score"], old["score"])
+        comparison = (f"{name} {shown_new} {'≥' if better else '<'} {shown_old} of the model "
+                      f"in use on {judged} validation images" + strokes_note(new.get("labelled")))
+        return verdict(better, "validation", ("Promoted: " if better else
+                                              "Kept as a candidate: ") + comparison + ".",
+                       scored, judged)
+
+    def _paired(self, path: Path, version: str, new: dict, old: dict,
+                cancel: CancelToken) -> Iterator[object]:
+        """``new`` and ``old`` (``validation_score`` s of the new version and of the model in
+        use) over the images both were scored on, each under one mask: an image whose mask was
+        saved again between the two is scored again for the new version (still another mask
+        then: left out of both). Returns the two, recomputed over those images."""
+        new_scores, old_scores = new.get("per_key"), old.get("per_key")
+        if new_scores is None or old_scores is None:  # no per-image figures (a stand-in)
+            return new, old
+        new_digests = dict(new["digests"])
+        stale = tuple(k for k in old_scores if new_digests.get(k) != old["digests"][k])
+        if stale:
+            again = yield from self.validation_score(path, version, stale, cancel)
+            new_scores = {k: v for k, v in new_scores.items() if k not in stale}
+            new_scores.update(again["per_key"])
+            new_digests.update(again["digests"])
+        both = [k for k in old_scores
+                if k in new_scores and new_digests.get(k) == old["digests"][k]]
+        return (_means(new_scores, new_digests, both),
+                _means(old_scores, old["digests"], both))
 
     def _load(self, key: str, digest: str | None) -> tuple[np.ndarray, np.ndarray]:
         """The validation pair of ``key``, loaded and cached; raises ``FileError``,
@@ -177,8 +213,8 @@ class PromotionGate:
         from unet_desktop.ml.loop.loop_score import agreement
 
         predictor = None
-        totals = {"score": [], "dice": [], "miou": [], "labelled": []}
-        scored = []
+        per_key: dict[str, tuple] = {}  # key -> (score, dice, miou, labelled fraction)
+        digests: dict[str, str | None] = {}  # key -> the digest of the mask it was scored on
         for i, key in enumerate(keys):
             cancel.raise_if_cancelled()
             digest = self._digest(key)  # before loading: a mask changed meanwhile is read again
@@ -188,25 +224,46 @@ class PromotionGate:
             if cached is None:
                 try:
                     pair = pair or self._load(key, digest)
-                    if predictor is None:
-                        predictor = Predictor.from_file(model_path, device=self._settings().device,
-                                                        engine="torch")
-                    labels = predictor.predict(pair[0], probs=False).labels
-                    a = agreement(labels, pair[1], self.scheme, predictor.meta.scheme)
                 except (FileError, KeyError, ValueError) as exc:  # one image, not the round
                     if isinstance(exc, KeyError):
                         with self._lock:
                             self._gone.add(key)
                     yield skipped(key, exc)
                     continue
+                if predictor is None:  # a model that cannot be read is no image's fault
+                    predictor = Predictor.from_file(model_path, device=self._settings().device,
+                                                    engine="torch")
+                try:
+                    labels = predictor.predict(pair[0], probs=False).labels
+                    a = agreement(labels, pair[1], self.scheme, predictor.meta.scheme)
+                except ValueError as exc:  # this image cannot be compared
+                    yield skipped(key, exc)
+                    continue
                 cached = (a.score, a.dice, a.miou, a.labelled_fraction)
                 with self._lock:
                     self._scores[(version, key, digest)] = cached
-            for name, value in zip(("score", "dice", "miou", "labelled"), cached):
-                if value is not None:
-                    totals[name].append(value)
             if cached[0] is not None:
-                scored.append(key)
+                per_key[key], digests[key] = cached, digest
             yield GateReport(i + 1, len(keys))
-        return {**{name: (sum(v) / len(v) if v else None) for name, v in totals.items()},
-                "count": len(scored), "keys": tuple(scored)}
+        return _means(per_key, digests, list(per_key))
+
+
+_FIGURES = ("score", "dice", "miou", "labelled")
+
+
+def _means(per_key: dict[str, tuple], digests: dict[str, str | None],
+           keys: list[str]) -> dict:
+    """The mean of each figure over ``keys`` (None where none has it), with ``count``,
+    ``keys`` and the per-image figures and mask digests they come from."""
+    columns = {name: [per_key[k][i] for k in keys if per_key[k][i] is not None]
+               for i, name in enumerate(_FIGURES)}
+    return {**{name: (sum(v) / len(v) if v else None) for name, v in columns.items()},
+            "count": len(keys), "keys": tuple(keys),
+            "per_key": {k: per_key[k] for k in keys}, "digests": {k: digests[k] for k in keys}}
+
+
+def _record(metrics: dict, new: dict | None) -> None:
+    """The new version's validation figures into the verdict's ``metrics``."""
+    if new is not None:
+        metrics.update(val_score=new["score"], miou=new["miou"], dice=new["dice"],
+                       val_labelled=new.get("labelled"))
