@@ -23,7 +23,9 @@ While it is on (remembered per folder in ``.unet-desktop/learning.json``):
   the window says of the round (panel, dock, message, the version's note) says so and why. A version
   put into use in the open folder is loaded and the images not yet corrected after the one on
   screen are predicted again (never a corrected one), and the next round starts from it. A
-  round of a folder that is no longer open lets the open folder's rounds start.
+  round of a folder that is no longer open lets the open folder's rounds start. A round of the
+  folder opened again (File > Open, Mask > Classes) keeps nothing, also one that ended as it
+  opened: the reopen put the task's model into use.
 
 Rounds start from what the task's next model starts from (``FolderModels.starting_point``:
 the model in use when it predicts the task's classes). Turning the loop on in a folder without
@@ -97,6 +99,7 @@ class LearningController(QObject):
         self.settings = LoopSettings()  # how rounds train (tests make them tiny)
         self.loop: LearningLoop | None = None  # the open folder's
         self.round_job: Job | None = None
+        self._round_run: RunPlan | None = None  # the run of round_job
         self.refreshed: list[str] = []  # the images predicted again after the last promotion
         self._started_from: dict[str, ShownPrediction] = {}  # the image on screen's
         self._refresh_version: str | None = None  # refresh once this version is in use
@@ -134,11 +137,12 @@ class LearningController(QObject):
 
     # --- the folder and the toggle ----------------------------------------------------------------
     def _on_workspace_opened(self) -> None:
+        ws = self.session.workspace
         if self.round_job is not None:
-            self.round_job.cancel()  # its folder is gone; its result is dropped
+            self.round_job.cancel()  # its folder is gone: a round still training keeps nothing
+            self._cancel_reopened_round(ws)
         self._started_from.clear()
         self._held = False
-        ws = self.session.workspace
         try:
             self.loop = LearningLoop(ws.scheme, record_path(ws.root), _pair_loader(ws),
                                      self.settings, _mask_digest(ws), _is_labelled(ws))
@@ -156,6 +160,14 @@ class LearningController(QObject):
         self._show_record()
         self.panel.show_status(self._opened_status(ws))
         self._replace_elsewhere_line(ws)
+
+    def _cancel_reopened_round(self, ws: Any) -> None:
+        """A round of the folder opened again keeps nothing, also one that ended on the worker
+        before the window heard of it: the reopen put the task's model into use and the dock
+        says the round was cancelled. (A round of a folder left is recorded there.)"""
+        run = self._round_run
+        if run is not None and same_folder(ws.root, run.root):
+            folder_models(run.root, self.tasks.user_models).cancel_run(run)
 
     def _replace_elsewhere_line(self, ws: Any) -> None:
         """The dock's line on how a round of another (or this) folder ended, still shown once
@@ -369,6 +381,7 @@ class LearningController(QObject):
                          self.tasks.task.input_rule or None, start.renamed)
         loop.settings = dataclasses.replace(self.settings, device=self.models.device_name)
         results: list[Any] = []  # this round's RoundResult, once it came
+        self._round_run = run
         self.round_job = self.worker.submit(
             lambda token: _round_steps(loop, plan, owner, run, token), Priority.BACKGROUND,
             name="learning round",
@@ -413,7 +426,7 @@ class LearningController(QObject):
     def _on_round_finished(self, job: Job, loop: LearningLoop, run: RunPlan,
                            results: list[Any]) -> None:
         if job is self.round_job:
-            self.round_job = None
+            self.round_job, self._round_run = None, None
         owner = folder_models(run.root, self.tasks.user_models)
         result = results[-1] if results else None
         kept = result is not None and result.model_path is not None \
