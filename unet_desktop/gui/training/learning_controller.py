@@ -319,11 +319,11 @@ class LearningController(QObject):
         started = self._started_from.pop(key, None)
         if started is not None and not loop.record.has_point(key) and not self.worker.stopping:
             self._score(loop, ws, started)
-        if self.running:
+        self._held = False  # Cancel Training holds rounds until a save: this one, also while
+        if self.running:  # the cancelled round ends its step (the next round follows it)
             self.panel.show_status(f"{shown_name(key)} goes into the next round (one is "
                                    "running).")
         else:
-            self._held = False
             self.start_round()
 
     def _note_uncorrected(self, loop: LearningLoop, key: str, state: ImageState) -> None:
