@@ -16,7 +16,7 @@ at, and class colours that show on them. Qt-free and torch-free.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 
 import cv2
@@ -122,28 +122,41 @@ def with_colors(scheme: LabelScheme, colors: Sequence[tuple[int, int, int]]) -> 
     return replace(scheme, classes=classes)
 
 
+def sampled_keys(keys: Sequence[str], limit: int = SAMPLE_IMAGES) -> list[str]:
+    """Up to ``limit`` of ``keys``, spread over them: the images a proposal looks at."""
+    step = max(1, len(keys) // limit)
+    return list(keys)[::step][:limit]
+
+
+def read_sample(load: Callable[[str], np.ndarray], key: str) -> np.ndarray | None:
+    """``load(key)``; None when it cannot be read (the file list reports it when opened)."""
+    try:
+        return np.asarray(load(key))
+    except (FileError, OSError, ValueError):
+        return None
+
+
 def sample_images(load, keys: Sequence[str], limit: int = SAMPLE_IMAGES) -> list[np.ndarray]:
     """Up to ``limit`` images spread over ``keys``, read by ``load(key)``; unreadable ones are
-    left out (the file list reports them when they are opened)."""
-    if not keys:
-        return []
-    step = max(1, len(keys) // limit)
-    out = []
-    for key in list(keys)[::step][:limit]:
-        try:
-            out.append(np.asarray(load(key)))
-        except (FileError, OSError, ValueError):
-            continue
-    return out
+    left out."""
+    images = (read_sample(load, key) for key in sampled_keys(keys, limit))
+    return [image for image in images if image is not None]
+
+
+def folder_loader(workspace, rule=None) -> Callable[[str], np.ndarray]:
+    """How a proposal reads an open folder's image (a ``Workspace``): as shown, or, given an
+    input rule that chooses channels (an ``InputRule``), as that rule feeds it to a model (thin
+    lines in the one channel a model is trained on count, not those of the channels it never
+    sees)."""
+    if rule is None or rule.channels is None:
+        return workspace.load_image
+
+    def load(key: str) -> np.ndarray:
+        return rule.apply(workspace.load_raw(key), workspace[key].image_path)
+    return load
 
 
 def propose_for_folder(workspace, classes: int, rule=None) -> Proposal:
-    """:func:`propose` from a few images spread over an open folder (a ``Workspace``): as
-    shown, or, given an input rule that chooses channels (an ``InputRule``), as that rule
-    feeds them to a model (thin lines in the one channel a model is trained on count, not
-    those of the channels it never sees)."""
-    load = workspace.load_image
-    if rule is not None and rule.channels is not None:
-        def load(key: str) -> np.ndarray:
-            return rule.apply(workspace.load_raw(key), workspace[key].image_path)
-    return propose(sample_images(load, [e.key for e in workspace.entries]), classes)
+    """:func:`propose` from a few images spread over an open folder (:func:`folder_loader`)."""
+    keys = [e.key for e in workspace.entries]
+    return propose(sample_images(folder_loader(workspace, rule), keys), classes)

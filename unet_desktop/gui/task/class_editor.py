@@ -239,6 +239,10 @@ class ClassEditor(QWidget):
         self._classes[row] = ClassInfo(c.name, tuple(int(v) for v in rgb), c.value)
         self._refresh()
 
+    def colours(self) -> list[tuple[int, int, int]]:
+        """The classes' colours, in class order."""
+        return [c.color for c in self._classes]
+
     def keep_values(self, values: frozenset[int]) -> None:
         """Values the folder's masks may hold: a new class never takes one (it would take over
         the pixels of a removed class)."""

@@ -6,7 +6,8 @@ reacts:
 
 - opening a folder with a task loads the task's model; opening one with neither masks nor a task
   asks for a task (:class:`TaskDialog`); File > New Task... asks at any time, proposing the scheme
-  guessed from the folder's masks;
+  guessed from the folder's masks, channels from the header counts the folder's scan read, and
+  the scale and colours from a few images read on the worker while the dialog shows;
 - a task with other classes than the open workspace's, or channels that list other images,
   takes effect by opening the folder again (the current mask is saved first; masks are only ever
   written in the folder's scheme); the message then names the images the task's channels leave
@@ -46,7 +47,12 @@ from unet_desktop.core.folder.task import (
     save_task,
     stored_reference,
 )
-from unet_desktop.core.folder.task_proposal import propose_for_folder, with_colors
+from unet_desktop.core.folder.task_proposal import (
+    folder_loader,
+    propose,
+    read_sample,
+    sampled_keys,
+)
 from unet_desktop.core.io.input_rule import DEFAULT_NEW, InputRule
 from unet_desktop.core.labels import LabelScheme
 from unet_desktop.gui.editing.session import EditingSession
@@ -69,6 +75,7 @@ from unet_desktop.gui.task.task_banner import TaskBanner
 from unet_desktop.gui.task.task_dialog import TaskDialog
 from unet_desktop.gui.task.writer_watch import WriterWatch
 from unet_desktop.gui.training.training_commands import TrainingCommands
+from unet_desktop.gui.worker import Priority
 from unet_desktop.ml.loop.folder_models import FolderModels, folder_models, prediction_mismatch
 
 
@@ -264,12 +271,11 @@ class TaskController(QObject):
         scale = ws.task.scale if ws.task is not None else "fit"
         rule = ws.task.input_rule if ws.task is not None else None
         images = FolderChannels.of_workspace(ws)  # the task's channels must fit them
-        if ws.task is None:  # from the images: channels, the scale, colours that show on them
+        given = None
+        if ws.task is None:  # channels from the images (the scale and colours: _look_at_images)
             channels, channels_why = proposed_channels(images)
             given = InputRule(DEFAULT_NEW, channels=channels) if channels else None
-            found = propose_for_folder(ws, scheme.num_classes, given)
-            scheme, scale, why = with_colors(scheme, found.colors), found.scale, \
-                " ".join(p for p in (why, channels_why, found.why) if p)
+            why = " ".join(p for p in (why, channels_why) if p)
             rule = given.to_dict() if given is not None else None
         dialog = TaskDialog(scheme, name, " ".join(p for p in (note, why) if p),
                             self.user_models, self._dialog_parent, models_in, scale, rule,
@@ -282,7 +288,39 @@ class TaskController(QObject):
         dialog.finished.connect(lambda _r: setattr(self, "dialog", None))
         self.dialog = dialog
         dialog.open()  # window-modal, without a nested event loop
+        if ws.task is None:
+            self._look_at_images(dialog, ws, given, scheme.num_classes)
         return dialog
+
+    def _look_at_images(self, dialog: TaskDialog, ws: Any, rule: InputRule | None,
+                        classes: int) -> None:
+        """The scale and ``classes`` colours that suit a few of the folder's images, proposed
+        in ``dialog`` once read: on the worker (large images or a network disk take seconds),
+        one image per step, while the dialog shows what it reads; closing it cancels."""
+        keys = sampled_keys([e.key for e in ws.entries])
+        if not keys:
+            dialog.apply_proposal(propose([], classes))
+            return
+        load = folder_loader(ws, rule)
+
+        def look(token):  # on the worker thread
+            images = []
+            for read, key in enumerate(keys, 1):
+                token.raise_if_cancelled()
+                image = read_sample(load, key)
+                images += [image] if image is not None else []
+                yield read
+            return propose(images, classes)
+
+        dialog.show_looking(0, len(keys))
+        try:
+            job = self.models.worker.submit(
+                look, Priority.INTERACTIVE, name="look at the images for a task",
+                on_progress=lambda read: dialog.show_looking(read, len(keys)),
+                on_result=dialog.apply_proposal, on_error=dialog.say_not_looked)
+        except RuntimeError:  # the window is closing
+            return
+        dialog.finished.connect(lambda _r: job.cancel())
 
     def _on_task_accepted(self, dialog: TaskDialog, ws: Any) -> None:
         try:

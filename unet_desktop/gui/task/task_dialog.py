@@ -4,7 +4,9 @@ Asked by itself when a folder with neither masks nor a task is opened. A folder 
 proposes the scheme guessed from them; one whose image files mostly have 2 or more than 3
 channels proposes channel 1. Channels that fit none of the folder's images are refused, naming
 a file and its channel count; those that leave some out say which
-(:mod:`~unet_desktop.gui.task.channel_choice`). The dialog only builds a
+(:mod:`~unet_desktop.gui.task.channel_choice`). The scale and the class colours that suit the
+folder's images arrive once a few of them are read (:meth:`TaskDialog.apply_proposal`; a line
+says how many it reads meanwhile), except where the user chose others. The dialog only builds a
 :class:`~unet_desktop.core.folder.task.Task`; the :class:`~unet_desktop.gui.task.task_controller.TaskController`
 saves and applies it.
 """
@@ -32,6 +34,7 @@ from PySide6.QtWidgets import (
 )
 
 from unet_desktop.core.folder.task import Task, classes_by_name, describe_classes
+from unet_desktop.core.folder.task_proposal import Proposal
 from unet_desktop.core.io.input_rule import DEFAULT_NEW, InputRule
 from unet_desktop.core.io.model_header import model_scheme
 from unet_desktop.core.labels import LabelScheme
@@ -88,6 +91,13 @@ class TaskDialog(QDialog):
         self.scale_combo.setToolTip("How the new model sees the images (a model file keeps "
                                     "its own)")
         self.scale_combo.setCurrentIndex(max(0, self.scale_combo.findData(scale)))
+        self._given_colours = self.classes.colours()  # a proposal arriving late keeps...
+        self._scale_chosen = False  # ...and the scale the user chose meanwhile
+        self.scale_combo.currentIndexChanged.connect(
+            lambda _i: setattr(self, "_scale_chosen", True))
+        self.looking_label = QLabel("")  # the images a proposal looks at, then what it found
+        self.looking_label.setWordWrap(True)
+        self.looking_label.hide()
         self.imagenet_radio.toggled.connect(self.scale_combo.setEnabled)
         self.input_combo = QComboBox()  # the new model's input rule (core.io.input_rule)
         for value, text in INPUT_CHOICES:
@@ -175,6 +185,7 @@ class TaskDialog(QDialog):
             label = QLabel(note)
             label.setWordWrap(True)
             layout.addWidget(label)
+        layout.addWidget(self.looking_label)
         layout.addLayout(form)
         layout.addWidget(QLabel("Classes (double-click a name to rename it, a colour to "
                                 "change it):"))
@@ -190,6 +201,30 @@ class TaskDialog(QDialog):
         if self.input_combo.findData(rule.kind) < 0:
             self.input_combo.addItem(f"As recorded: {InputRule(rule.kind).describe()}", rule.kind)
         self.input_combo.setCurrentIndex(self.input_combo.findData(rule.kind))
+
+    def show_looking(self, read: int, total: int) -> None:
+        """A proposal reads ``total`` of the folder's images, ``read`` of them so far."""
+        self.looking_label.setText(f"Looking at {total} of the folder's images for the scale "
+                                   f"and the colours ({read} of {total} read)...")
+        self.looking_label.show()
+
+    def apply_proposal(self, proposal: Proposal) -> None:
+        """The scale and the class colours proposed from the folder's images, except where
+        the user chose others meanwhile; the line says why."""
+        if not self._scale_chosen:
+            self.scale_combo.setCurrentIndex(max(0, self.scale_combo.findData(proposal.scale)))
+        for row, (now, given, proposed) in enumerate(zip(self.classes.colours(),
+                                                         self._given_colours, proposal.colors)):
+            if now == given:
+                self.classes.set_colour(row, proposed)
+        self.looking_label.setText(proposal.why)
+        self.looking_label.setVisible(bool(proposal.why))
+
+    def say_not_looked(self, reason: str) -> None:
+        """The proposal failed: the scale and colours stay as they are."""
+        self.looking_label.setText(f"The folder's images could not be looked at ({reason}): "
+                                   "the scale and the colours are the defaults")
+        self.looking_label.show()
 
     def set_start_model(self, path: str | Path | None) -> None:
         """An existing model file to start from (None: the ImageNet-pretrained encoder)."""
