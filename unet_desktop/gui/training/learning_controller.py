@@ -453,6 +453,8 @@ class LearningController(QObject):
                 self.models.load(result.model_path, run_result=True)
             if outcome is not None and here:
                 self._tell(f"{result.model_path.stem}: {result.reason}")
+            if outcome is not None and outcome.not_pruned:  # e.g. open in another program
+                self._tell(outcome.not_pruned)
         if self.worker.stopping:
             return  # the window is closing
         if loop is self.loop:

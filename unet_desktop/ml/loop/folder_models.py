@@ -22,7 +22,8 @@ training run of the folder, the manual fine-tune and the learning loop's rounds,
   holds (the window's current and previous model: C and Roll Back go to them); the other
   versions' files are deleted, so a folder holds at most 1 + 3 + 3 model files (and those held)
   however long the loop runs (an hour of correcting promotes dozens of rounds, each the parent of
-  the next); :meth:`delete` removes one version (never the one in use); :meth:`use` never records
+  the next); a file that cannot be deleted (open in another program) keeps its version until a
+  later prune, and the run's outcome says so; :meth:`delete` removes one version (never the one in use); :meth:`use` never records
   a missing file as in use; a model put into use that cannot label the task's classes (Roll Back
   to the start model) leaves the task with no model in use (:meth:`use_unfitting`), so a run
   planned from the version before is kept as a candidate;
@@ -114,6 +115,7 @@ class Outcome:
     in_use: bool
     note: str
     held_back: str = ""  # why a run asked to be put into use is only a candidate ("": it is not)
+    not_pruned: str = ""  # the files pruning could not delete and why ("": none); kept till next
 
 
 class FolderModels:
@@ -130,6 +132,7 @@ class FolderModels:
         self._running: RunPlan | None = None
         self._unfitting = ""  # the name of a model put into use that is none of the task's
         self._left_version: str | None = None  # the version it replaced (prune keeps its line)
+        self.not_pruned = ""  # the last prune's files it could not delete, and why ("": none)
         self._listeners: list[weakref.WeakMethod] = []  # bound methods, held weakly
 
     # --- the task ---------------------------------------------------------------------------------
@@ -268,40 +271,56 @@ class FolderModels:
                    keep: Iterable[str | os.PathLike | None] = ()) -> Outcome:
         """Record ``model_path`` (``plan``'s result) in ``plan``'s folder; it becomes the model
         in use if ``promote`` and the model in use is still the one ``plan`` started from. Then
-        :meth:`prune`, keeping the files of ``keep`` (the models the window holds)."""
+        :meth:`prune`, keeping the files of ``keep`` (the models the window holds). The run is
+        over either way; raises only ``FileError``, and only when nothing was recorded (what
+        pruning could not do is in the outcome's ``not_pruned``)."""
         with self._lock:
-            task = self._required_task()
-            stored = stored_reference(self.root, model_path)
-            version = version_from_metadata(stored, model_metadata(model_path) or {}, plan.name)
-            parent = model_metadata(plan.parent) if plan.parent is not None else None
-            if parent is not None and isinstance(parent.get("version"), str):
-                version = replace(version, parent=parent["version"],  # what it started from
-                                  parent_name=str(parent.get("name") or plan.parent.stem))
-            fits = _fits(model_path, task)
-            in_use = promote and fits and task.model == plan.in_use \
-                and self._unfitting_in_use(task) == plan.unfitting
-            held_back = ""
-            if promote and not fits:
-                held_back = "trained for the classes before Mask > Classes changed them"
-            elif promote and not in_use:
-                now = Path(task.model).stem if task.model else self._unfitting or "another model"
-                held_back = f"{now} was put into use while it trained"
-            if held_back:
-                note = f"kept as a candidate: {held_back}" + (f" ({note})" if note else "")
-            version = replace(version, note=note,
-                              metrics={**version.metrics, **(metrics or {})},
-                              validated=validated, validation_images=validation_images)
-            if plan.kind == "loop":
-                version = _with_validation_set(version, validated, validation_images)
-            try:
-                task = self._save(task.with_version(version) if in_use
-                                  else task.with_candidate(version))
-            finally:  # recorded or not (task.json unwritable), the run is over
+            try:  # recorded or not (task.json unreadable or unwritable), the run is over
+                outcome = self._record(plan, model_path, promote, metrics, note, validated,
+                                       validation_images)
+            finally:
                 if self._running == plan:
                     self._running = None
                 _reservation(plan.out).unlink(missing_ok=True)
+            return replace(outcome, not_pruned=self._prune_after_run(keep))
+
+    def _record(self, plan: RunPlan, model_path: Path, promote: bool, metrics: dict | None,
+                note: str, validated: bool | None, validation_images: int | None) -> Outcome:
+        """:meth:`finish_run`'s record of the version (``FileError`` if it cannot be)."""
+        task = self._required_task()
+        stored = stored_reference(self.root, model_path)
+        version = version_from_metadata(stored, model_metadata(model_path) or {}, plan.name)
+        parent = model_metadata(plan.parent) if plan.parent is not None else None
+        if parent is not None and isinstance(parent.get("version"), str):
+            version = replace(version, parent=parent["version"],  # what it started from
+                              parent_name=str(parent.get("name") or plan.parent.stem))
+        fits = _fits(model_path, task)
+        in_use = promote and fits and task.model == plan.in_use \
+            and self._unfitting_in_use(task) == plan.unfitting
+        held_back = ""
+        if promote and not fits:
+            held_back = "trained for the classes before Mask > Classes changed them"
+        elif promote and not in_use:
+            now = Path(task.model).stem if task.model else self._unfitting or "another model"
+            held_back = f"{now} was put into use while it trained"
+        if held_back:
+            note = f"kept as a candidate: {held_back}" + (f" ({note})" if note else "")
+        version = replace(version, note=note,
+                          metrics={**version.metrics, **(metrics or {})},
+                          validated=validated, validation_images=validation_images)
+        if plan.kind == "loop":
+            version = _with_validation_set(version, validated, validation_images)
+        self._save(task.with_version(version) if in_use else task.with_candidate(version))
+        return Outcome(version, in_use, note, held_back)
+
+    def _prune_after_run(self, keep: Iterable[str | os.PathLike | None]) -> str:
+        """:meth:`prune` once a run is recorded, which nothing undoes: what it could not do
+        is said, not raised ("": it did all)."""
+        try:
             self.prune(keep)
-            return Outcome(version, in_use, note, held_back)
+        except FileError as exc:
+            return f"Old versions were not pruned: {exc}"
+        return self.not_pruned
 
     # --- the model in use ------------------------------------------------------------------------
     def use(self, path: str | os.PathLike) -> bool:
@@ -393,7 +412,9 @@ class FolderModels:
         files of ``keep`` (models held in memory: roll back goes to them); returns the stored
         references removed. While no version is in use (a model that is none of the task's
         is), the version it replaced and its ancestors are kept as the one in use would be;
-        if that version is not known (the app restarted since), nothing is deleted."""
+        if that version is not known (the app restarted since), nothing is deleted. A file
+        that cannot be deleted (open in another program) keeps its version, and
+        :attr:`not_pruned` says which (the next prune tries again)."""
         with self._lock:
             task = self.task
             if task is None:
@@ -404,9 +425,15 @@ class FolderModels:
             keep = _lineage(task, line, self.keep_ancestors) | {
                 stored_reference(self.root, path) for path in keep if path is not None}
             others = [v for v in task.versions if v.file not in keep]
-            drop = others[:max(0, len(others) - self.keep_candidates)]
-            for v in drop:
-                self._remove_file(task, v)
+            drop, failed = [], []
+            for v in others[:max(0, len(others) - self.keep_candidates)]:
+                try:
+                    self._remove_file(task, v)
+                except FileError as exc:  # kept, with its entry: the next prune tries again
+                    failed.append(f"{exc}; kept, deleted at a later prune")
+                else:
+                    drop.append(v)
+            self.not_pruned = "; ".join(failed)
             if drop:
                 gone = {v.file for v in drop}
                 self._save(replace(task, versions=tuple(v for v in task.versions
@@ -433,7 +460,10 @@ class FolderModels:
         folder = models_folder(self.root, task, self.user_models)
         if path.parent.resolve() == folder.resolve() \
                 and _numbers(task.model_stem, [path.name.split(".")[0]]):
-            _remove_model(path)
+            try:
+                _remove_model(path)
+            except OSError as exc:  # e.g. open in another program (Windows)
+                raise FileError(path, f"cannot delete it ({exc.strerror or exc})") from exc
 
     def trained_keys(self) -> set[str]:
         """The images the task's versions whose files are still there trained on (their
