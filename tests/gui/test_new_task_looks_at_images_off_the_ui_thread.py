@@ -1,7 +1,8 @@
-"""File > New Task reads the few images its scale and colours are proposed from on the worker:
-the dialog shows at once and says what it reads (six large images, or a network disk, froze the
-window for seconds before it showed); the proposal then arrives, the same as before, except
-where the user chose meanwhile; closing the dialog cancels the reading."""
+"""File > New Task reads the few images its scale and colours are proposed from on the worker
+unless their files are small: the dialog shows at once and says what it reads (six large
+images, or a network disk, froze the window for seconds before it showed); the proposal then
+arrives, the same as before, except where the user chose meanwhile; closing the dialog cancels
+the reading. Small files are proposed from before the dialog shows, as before."""
 
 from __future__ import annotations
 
@@ -13,6 +14,7 @@ import tifffile
 from tests.core.test_task_proposal import vessel_image
 from tests.gui.conftest import open_window
 from unet_desktop.core.folder.task_proposal import SAMPLE_IMAGES, propose_for_folder
+from unet_desktop.gui.task import task_controller
 from unet_desktop.gui.worker import CANCELLED, Priority
 
 TIMEOUT_MS = 10_000
@@ -43,12 +45,18 @@ def vessels(tmp_path):
     return tmp_path
 
 
+@pytest.fixture
+def large(monkeypatch):
+    """Files read on the worker, however small (as large images are)."""
+    monkeypatch.setattr(task_controller, "READ_HERE_BYTES", 0)
+
+
 def _proposed(qtbot, dialog) -> None:
     qtbot.waitUntil(lambda: not dialog.looking_label.text().startswith("Looking"),
                     timeout=TIMEOUT_MS)
 
 
-def test_the_dialog_shows_before_the_images_are_read_then_proposes(qtbot, vessels,
+def test_the_dialog_shows_before_the_images_are_read_then_proposes(qtbot, vessels, large,
                                                                     main_thread_opens):
     win = open_window(qtbot)
     assert win.open_folder(vessels)
@@ -68,7 +76,7 @@ def test_the_dialog_shows_before_the_images_are_read_then_proposes(qtbot, vessel
     win.close()
 
 
-def test_what_the_user_chose_meanwhile_is_kept(qtbot, vessels):
+def test_what_the_user_chose_meanwhile_is_kept(qtbot, vessels, large):
     win = open_window(qtbot)
     assert win.open_folder(vessels)
     dialog = win.task_commands.new_task()  # no event handled until the waits below
@@ -85,7 +93,7 @@ def test_what_the_user_chose_meanwhile_is_kept(qtbot, vessels):
     win.close()
 
 
-def test_closing_the_dialog_cancels_the_reading(qtbot, vessels, main_thread_opens):
+def test_closing_the_dialog_cancels_the_reading(qtbot, vessels, large, main_thread_opens):
     win = open_window(qtbot)
     assert win.open_folder(vessels)
     release = threading.Event()
@@ -101,4 +109,16 @@ def test_closing_the_dialog_cancels_the_reading(qtbot, vessels, main_thread_open
     assert looked[0].state == CANCELLED
     assert main_thread_opens["all"] == []  # no image was read
     assert dialog.looking_label.text().startswith("Looking")  # nothing proposed after Cancel
+    win.close()
+
+
+def test_small_files_are_proposed_from_before_the_dialog_shows(qtbot, vessels):
+    win = open_window(qtbot)
+    assert win.open_folder(vessels)
+    dialog = win.task_commands.new_task()
+    expected = propose_for_folder(win.session.workspace, 2)
+    assert dialog.scale_combo.currentData() == expected.scale == "native"
+    assert dialog.classes.colours() == list(expected.colors)
+    assert dialog.looking_label.text() == expected.why
+    dialog.reject()
     win.close()

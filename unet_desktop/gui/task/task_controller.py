@@ -78,6 +78,18 @@ from unet_desktop.gui.training.training_commands import TrainingCommands
 from unet_desktop.gui.worker import Priority
 from unet_desktop.ml.loop.folder_models import FolderModels, folder_models, prediction_mismatch
 
+# the sampled image files a new task's proposal reads before its dialog shows, when they are
+# this small together (tens of milliseconds); larger ones are read on the worker
+READ_HERE_BYTES = 1 << 20
+
+
+def _file_bytes(ws: Any, keys: list[str]) -> int | float:
+    """The size of the files of the images ``keys`` (inf where one cannot be read)."""
+    try:
+        return sum(os.stat(path).st_size for path in {ws[key].image_path for key in keys})
+    except OSError:
+        return float("inf")
+
 
 def _same_file(a: str | os.PathLike | None, b: str | os.PathLike | None) -> bool:
     return a is not None and b is not None and os.path.realpath(a) == os.path.realpath(b)
@@ -295,13 +307,15 @@ class TaskController(QObject):
     def _look_at_images(self, dialog: TaskDialog, ws: Any, rule: InputRule | None,
                         classes: int) -> None:
         """The scale and ``classes`` colours that suit a few of the folder's images, proposed
-        in ``dialog`` once read: on the worker (large images or a network disk take seconds),
-        one image per step, while the dialog shows what it reads; closing it cancels."""
+        in ``dialog``: at once where their files are small, else once the worker has read them
+        (large images or a network disk take seconds), one image per step, while the dialog
+        shows what it reads; closing it cancels."""
         keys = sampled_keys([e.key for e in ws.entries])
-        if not keys:
-            dialog.apply_proposal(propose([], classes))
-            return
         load = folder_loader(ws, rule)
+        if _file_bytes(ws, keys) <= READ_HERE_BYTES:
+            images = [read_sample(load, key) for key in keys]
+            dialog.apply_proposal(propose([i for i in images if i is not None], classes))
+            return
 
         def look(token):  # on the worker thread
             images = []
