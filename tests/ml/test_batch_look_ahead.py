@@ -29,7 +29,7 @@ class _Predictor:
         self.batch_size = batch_size
         self.meta = SimpleNamespace(rule=_Rule())
 
-    def predict_batch(self, images, probs):
+    def predict_batch(self, images, probs, **outputs):
         return [Prediction(np.zeros(im.shape[:2], np.uint8), None,
                            np.zeros(im.shape[:2], np.float32), 0.0) for im in images]
 
@@ -58,7 +58,7 @@ def _run(monkeypatch, side, batch_size, images=20):
 
     real_predict = _Predictor.predict_batch
 
-    def predict(self, images_, probs):
+    def predict(self, images_, probs, **outputs):
         with lock:
             consumed[0] += len(images_)
         return real_predict(self, images_, probs)
@@ -96,7 +96,7 @@ def test_the_writer_gets_labels_and_score_without_the_uncertainty_map(monkeypatc
             written.extend(pred for _, pred in items)
             return super().write(items)
 
-    def predict(self, images, probs):
+    def predict(self, images, probs, **outputs):
         return [Prediction(np.full(im.shape[:2], 7, np.uint8), None,
                            np.full(im.shape[:2], 0.25, np.float32), 0.25) for im in images]
 

@@ -282,7 +282,7 @@ class FolderOutput:
         stack.scores[job.page] = pred.score
         stack.done += 1
         if pred.probs is not None:
-            probs = pred.probs.astype(np.float16)
+            probs = pred.probs.astype(np.float16, copy=False)  # float16 already from a batch
             name = f"{job.target.stem}_z{job.page + 1:04d}_probs.npy"
             atomic_write(job.target.with_name(name), lambda f: np.save(f, probs))
         error, note = self._write_stack_if_complete(job.target)
@@ -329,7 +329,7 @@ class FolderOutput:
         try:
             write_mask(target, pred.labels, self.scheme)
             if pred.probs is not None:
-                probs = pred.probs.astype(np.float16)
+                probs = pred.probs.astype(np.float16, copy=False)  # float16 already from a batch
                 atomic_write(target.with_name(f"{target.stem}_probs.npy"),
                              lambda f: np.save(f, probs))
         except (FileError, OSError) as exc:

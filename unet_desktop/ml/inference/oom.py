@@ -100,8 +100,8 @@ class ResilientPredictor:
     def predict(self, image, *, probs: bool = True) -> Prediction:
         return self._call(lambda p: p.predict(image, probs=probs))
 
-    def predict_batch(self, images: list, *, probs: bool = True) -> list[Prediction]:
-        return self._call(lambda p: p.predict_batch(images, probs=probs))
+    def predict_batch(self, images: list, *, probs: bool = True, **outputs) -> list[Prediction]:
+        return self._call(lambda p: p.predict_batch(images, probs=probs, **outputs))
 
     def _call(self, run: Callable[[Any], Any]) -> Any:
         while True:

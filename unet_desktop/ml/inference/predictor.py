@@ -24,7 +24,8 @@ from __future__ import annotations
 
 import math
 import os
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 from typing import Literal
 
 import cv2
@@ -343,23 +344,40 @@ class Predictor:
         image is the input as it is under every rule but ``percentile``."""
         return self.predict_batch([image], probs=probs)[0]
 
-    def predict_batch(self, images: list[np.ndarray], *, probs: bool = True) -> list[Prediction]:
-        """Predict several images; in resize mode same-size inputs share a forward pass."""
-        rule = self.meta.rule
-        return self.predict_inputs(
-            [as_model_channels(rule.apply(im), self.meta.in_channels) for im in images],
-            probs=probs)
+    def predict_batch(self, images: list[np.ndarray], *, probs: bool = True,
+                      uncertainty: bool = True,
+                      probs_dtype: type[np.floating] = np.float32) -> list[Prediction]:
+        """Predict several images; in resize mode same-size inputs share a forward pass. Each
+        image is made into the model's input only when its turn comes (resize mode: and
+        shrunk at once), so the full-size inputs of a batch are not held together.
+        ``uncertainty=False``: the uncertainty map is not made (an empty array), only its
+        mean, the score (4 bytes a pixel less); ``probs_dtype=np.float16`` halves the
+        probabilities (filled strip by strip, as ``probs.astype(np.float16)`` would give)."""
+        rule, channels = self.meta.rule, self.meta.in_channels
+        return self._predict(images, lambda im: as_model_channels(rule.apply(im), channels),
+                             _Wanted(probs, uncertainty, probs_dtype))
 
     def predict_inputs(self, inputs: list[np.ndarray], *, probs: bool = True) -> list[Prediction]:
         """Predict images that are the model's input already (H x W x in_channels uint8, the
         input rule applied: e.g. training samples)."""
+        return self._predict(inputs, lambda im: im, _Wanted(probs))
+
+    def _predict(self, images: list[np.ndarray], to_input: Callable[[np.ndarray], np.ndarray],
+                 wanted: _Wanted) -> list[Prediction]:
         with torch.inference_mode():
             if self.tiled:
-                return [self._predict_tiled(im, probs) for im in inputs]
-            return self._predict_resized(inputs, probs)
+                return [self._predict_tiled(to_input(im), wanted) for im in images]
+            return self._predict_resized(images, to_input, wanted)
 
-    def _predict_resized(self, images: list[np.ndarray], want_probs: bool) -> list[Prediction]:
-        resized = [_resize(im, resize_shape(*im.shape[:2], self.meta.train_size)) for im in images]
+    def _predict_resized(self, images: list[np.ndarray],
+                         to_input: Callable[[np.ndarray], np.ndarray],
+                         wanted: _Wanted) -> list[Prediction]:
+        sizes, resized = [], []
+        for image in images:  # one full-size input at a time
+            model_input = to_input(image)
+            sizes.append(model_input.shape[:2])
+            resized.append(_resize(model_input,
+                                   resize_shape(*model_input.shape[:2], self.meta.train_size)))
         groups: dict[tuple[int, int], list[int]] = {}
         for i, im in enumerate(resized):
             groups.setdefault(im.shape[:2], []).append(i)
@@ -369,34 +387,26 @@ class Predictor:
                 chunk = indices[start:start + self.batch_size]
                 logits = self.scores(np.stack([resized[i] for i in chunk]))
                 for row, i in enumerate(chunk):
-                    results[i] = self._finish(logits[row], images[i].shape[:2], want_probs)
+                    results[i] = self._finish(logits[row], sizes[i], wanted)
         return results  # type: ignore[return-value]
 
     def _finish(self, logits: torch.Tensor, size: tuple[int, int],
-                want_probs: bool) -> Prediction:
+                wanted: _Wanted) -> Prediction:
         """(C, h, w) logits -> labels, probabilities, uncertainty at ``size``: upsampled and
         reduced one strip of rows at a time into the outputs (the whole C x H x W in float32
         took gigabytes for an 8000 x 8000 image)."""
-        height, width = size
-        labels = np.empty(size, np.uint8)
-        unc = np.empty(size, np.float32)
-        probs = np.empty((self.num_classes, height, width), np.float32) if want_probs else None
+        outputs = _Outputs(size, self.num_classes, wanted)
         logits = logits.float().cpu().contiguous()  # small: C x the model's input size
         for top, strip in upsampled_strips(logits, size, _STRIP_PIXELS):
             strip = strip.contiguous()
-            rows = slice(top, top + strip.shape[1])
             strip_probs = strip.softmax(0)
-            unc[rows] = entropy(strip_probs).numpy()
-            labels[rows] = self.meta.scheme.to_stored(argmax_classes(strip).numpy())
-            if probs is not None:
-                probs[:, rows] = strip_probs.numpy()
-        return Prediction(labels, probs, unc, float(torch.from_numpy(unc).mean()))
+            outputs.put(top, self.meta.scheme.to_stored(argmax_classes(strip).numpy()),
+                        entropy(strip_probs).numpy(), strip_probs.numpy())
+        return outputs.prediction()
 
-    def _predict_tiled(self, image: np.ndarray, want_probs: bool) -> Prediction:
+    def _predict_tiled(self, image: np.ndarray, wanted: _Wanted) -> Prediction:
         height, width = image.shape[:2]
-        labels = np.empty((height, width), np.uint8)
-        unc = np.empty((height, width), np.float32)
-        probs = np.empty((self.num_classes, height, width), np.float32) if want_probs else None
+        outputs = _Outputs((height, width), self.num_classes, wanted)
         tile = max(self.multiple, self.tile_size // self.multiple * self.multiple)
         tile_h, tile_w = min(tile, height), min(tile, width)
 
@@ -406,10 +416,44 @@ class Predictor:
 
         for top, strip in blend_tiles(height, width, self.num_classes, predict_tiles,
                                       tile, min(self.tile_overlap, tile // 2), self.batch_size):
-            rows = slice(top, top + strip.shape[1])
             strip_t = torch.from_numpy(strip)
-            labels[rows] = self.meta.scheme.to_stored(argmax_classes(strip_t).numpy())
-            unc[rows] = entropy(strip_t).numpy()
-            if probs is not None:
-                probs[:, rows] = strip
-        return Prediction(labels, probs, unc, float(unc.mean(dtype=np.float64)))
+            outputs.put(top, self.meta.scheme.to_stored(argmax_classes(strip_t).numpy()),
+                        entropy(strip_t).numpy(), strip)
+        return outputs.prediction()
+
+
+@dataclass(frozen=True)
+class _Wanted:
+    """Which full-size outputs a prediction keeps, besides the labels and the score."""
+
+    probs: bool
+    uncertainty: bool = True
+    probs_dtype: type[np.floating] = np.float32
+
+
+class _Outputs:
+    """One image's outputs, filled a strip of rows at a time; the score is the mean of the
+    uncertainty, summed strip by strip (in float64), whether its map is kept or not."""
+
+    def __init__(self, size: tuple[int, int], classes: int, wanted: _Wanted):
+        self.labels = np.empty(size, np.uint8)
+        self.uncertainty = np.empty(size, np.float32) if wanted.uncertainty else None
+        self.probs = (np.empty((classes, *size), wanted.probs_dtype) if wanted.probs
+                      else None)
+        self._total = 0.0
+        self._pixels = size[0] * size[1]
+
+    def put(self, top: int, labels: np.ndarray, uncertainty: np.ndarray,
+            probs: np.ndarray) -> None:
+        rows = slice(top, top + labels.shape[0])
+        self.labels[rows] = labels
+        self._total += float(uncertainty.sum(dtype=np.float64))
+        if self.uncertainty is not None:
+            self.uncertainty[rows] = uncertainty
+        if self.probs is not None:
+            self.probs[:, rows] = probs
+
+    def prediction(self) -> Prediction:
+        uncertainty = self.uncertainty if self.uncertainty is not None \
+            else np.empty((0, 0), np.float32)
+        return Prediction(self.labels, self.probs, uncertainty, self._total / self._pixels)
