@@ -17,13 +17,11 @@ on its training size: its images are found by name alone.
 
 from __future__ import annotations
 
-import hashlib
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
-from unet_desktop.core.io.file_hash import file_sha1
-from unet_desktop.ml.training.learnt_images import ID_LENGTH, LEARNT_IMAGES
+from unet_desktop.ml.training.learnt_images import LEARNT_IMAGES, folder_image_id
 
 
 @dataclass(frozen=True)
@@ -49,9 +47,9 @@ def trained_on(summary: dict, entries: Iterable) -> TrainedOn:
     if learnt is None and names is None:
         return TrainedOn(recorded=False)
     by_content, by_name = [], []
-    digests: dict[Path, str | None] = {}  # a stack's file is read once for all its slices
+    digests: dict[Path, str] = {}  # a stack's file is read once for all its slices
     for entry in entries:
-        if learnt and _file_id(entry, digests) in learnt:
+        if learnt and folder_image_id(entry.image_path, entry.page, digests) in learnt:
             by_content.append(entry.key)
         elif names and entry.key in names:
             by_name.append(entry.key)
@@ -68,14 +66,3 @@ def _training_names(summary: dict) -> set[str] | None:
         return None
     held_out = summary.get("val_keys")
     return set(masks) - set(held_out if isinstance(held_out, list) else [])
-
-
-def _file_id(entry, digests: dict[Path, str | None]) -> str | None:
-    """The content id ``ml.training.learnt_images`` gives an image of a folder: its file's
-    bytes and its slice."""
-    path = entry.image_path
-    if path not in digests:
-        digests[path] = file_sha1(path)
-    if digests[path] is None:
-        return None
-    return hashlib.sha1(f"{digests[path]}:{entry.page}".encode()).hexdigest()[:ID_LENGTH]

@@ -35,10 +35,17 @@ def image_ids(data: Workspace | SampleSet, samples: Iterable[Sample]) -> dict[st
         ids[sample.key] = {_pixels_digest(sample)}
         if isinstance(data, Workspace):
             entry = data[sample.key]
-            digest = _file_digest(entry.image_path, file_digests)
-            if digest is not None:  # a slice: its page of the file
-                ids[sample.key].add(_short(f"{digest}:{entry.page}".encode()))
+            file_id = folder_image_id(entry.image_path, entry.page, file_digests)
+            if file_id is not None:
+                ids[sample.key].add(file_id)
     return ids
+
+
+def folder_image_id(path: Path, page: int | None, cache: dict[Path, str]) -> str | None:
+    """The content id of an image of a folder: its file's bytes and its slice (``page``);
+    None when the file cannot be read. ``cache``: file digests, a stack's file read once."""
+    digest = _file_digest(path, cache)
+    return None if digest is None else _short(f"{digest}:{page}".encode())
 
 
 def learnt_images(parent_summary: dict | None, trained_on: Iterable[set[str]]) -> list[str]:
