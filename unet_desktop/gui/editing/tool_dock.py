@@ -156,7 +156,8 @@ class ToolDock(QDockWidget):
         if scheme.ignore_value is not None:  # sparse labels: unlabeled can be painted back
             item = QListWidgetItem(_swatch((128, 128, 128)),
                                    f"    unlabeled  ({scheme.ignore_value})")
-            item.setToolTip("Pixels nobody labelled: training ignores them")
+            item.setToolTip("Pixels nobody labelled: never read as background; while the masks "
+                            "are mostly strokes, training fills them from your strokes first")
             item.setData(Qt.ItemDataRole.UserRole, scheme.ignore_value)
             self.class_list.addItem(item)
         self.class_list.blockSignals(False)

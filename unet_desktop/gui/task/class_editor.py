@@ -141,8 +141,10 @@ class ClassEditor(QWidget):
         self.colour_button.clicked.connect(lambda: self.pick_colour(self.table.currentRow()))
         self.sparse_check = QCheckBox("Sparse labels: pixels nobody painted stay unlabeled, "
                                       "stored as")
-        self.sparse_check.setToolTip("Training ignores unlabeled pixels; they are never taught "
-                                     "as background")
+        self.sparse_check.setToolTip(
+            "Unlabeled pixels are never read as background. While the masks are mostly strokes, "
+            "training first fills them with a pixel classifier's guess from your strokes "
+            "(train --stroke-fill off ignores them instead)")
         self.unlabeled_spin = QSpinBox()
         self.unlabeled_spin.setRange(0, 255)
         self.sparse_check.toggled.connect(self._on_sparse_changed)

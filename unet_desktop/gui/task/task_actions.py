@@ -22,8 +22,9 @@ class TaskActions:
                                 tip="The task's models: switch or roll back")
         self.eraser_group = QActionGroup(parent)
         self.eraser_unlabeled = _action(parent, "Eraser Paints &Unlabeled",
-                                        tip="Erased pixels are not labelled (training ignores "
-                                            "them); without sparse labels: background")
+                                        tip="Erased pixels become unlabeled (training fills "
+                                            "them from your strokes); without sparse labels: "
+                                            "background")
         self.eraser_background = _action(parent, "Eraser Paints &Background",
                                          tip="Erased pixels are labelled background")
         for action in (self.eraser_unlabeled, self.eraser_background):
