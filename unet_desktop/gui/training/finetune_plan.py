@@ -133,6 +133,7 @@ def recipe_note(images: int, val_fraction: float | None = None, frozen: bool = F
     fraction shown; ``frozen``: a task folder's frozen validation set decides instead), in the
     dialog's words."""
     from unet_desktop.ml.training.few_image_recipe import (
+        FEW_IMAGE_SCHEDULE,
         FEW_IMAGES,
         MIN_EARLY_STOPPING_IMAGES,
         is_few,
@@ -145,8 +146,12 @@ def recipe_note(images: int, val_fraction: float | None = None, frozen: bool = F
     if frozen:
         unvalidated = ""  # said by the validation line
     if is_few(images):
-        return (f"At most {FEW_IMAGES} images: the learning loop's recipe (batch 4 at the full "
-                "learning rate" + ("" if frozen else ", nothing held out by default") + "). "
+        schedule = FEW_IMAGE_SCHEDULE
+        return (f"At most {FEW_IMAGES} images: the learning loop's recipe (batch "
+                f"{schedule.batch_size}, a {schedule.warmup_steps}-step warm-up, then the "
+                f"learning rate decays to {schedule.min_lr_ratio:.0%} of its peak over the time "
+                "limit or epochs"
+                + ("" if frozen else ", nothing held out by default") + "). "
                 + (unvalidated if not val_fraction else "") + rule)
     return (unvalidated if val_fraction == 0 else "") + rule
 
