@@ -29,3 +29,10 @@ def test_learning_loop_help_says_a_round_decays_the_rate():
     guide = _flat((ROOT / "docs" / "learning-loop.md").read_text(encoding="utf-8"))
     assert "does not decay" not in guide
     assert f"decay to {FEW_IMAGE_SCHEDULE.min_lr_ratio:.0%}".replace("%", " %") in guide
+
+
+def test_readme_mask_menu_says_the_trimap_band_is_for_trimaps():
+    readme = _flat((ROOT / "README.md").read_text(encoding="utf-8"))
+    menu = readme[readme.index("Mask menu:"):][:400]
+    assert "from a binary mask" not in menu
+    assert "trimap folders only" in menu
