@@ -7,8 +7,9 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
+from unet_desktop.commands import train as train_command
 from unet_desktop.gui.training.finetune_plan import recipe_note
-from unet_desktop.ml.training.few_image_recipe import FEW_IMAGE_SCHEDULE
+from unet_desktop.ml.training.few_image_recipe import FEW_IMAGE_SCHEDULE, FEW_IMAGES
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -36,3 +37,9 @@ def test_readme_mask_menu_says_the_trimap_band_is_for_trimaps():
     menu = readme[readme.index("Mask menu:"):][:400]
     assert "from a binary mask" not in menu
     assert "trimap folders only" in menu
+
+
+def test_train_help_says_few_images_keep_the_latest_model():
+    description = _flat(train_command.__doc__.split("\n\n")[1])
+    assert f"more than {FEW_IMAGES} images" in description
+    assert "latest model" in description and "not validated" in description

@@ -1,8 +1,10 @@
 """``unet-desktop train DATA --out MODEL``: fine-tune a model (or train one) on a folder's masks.
 
-Trains on the corrected/verified masks of the workspace DATA (``--all-masks``: every mask),
-holds out a validation split, and writes the best model to MODEL with its parent, data and
-metrics recorded. Ctrl-C stops within one step and keeps the best model so far; ``--resume``
+Trains on the corrected/verified masks of the workspace DATA (``--all-masks``: every mask) and
+writes the model to MODEL with its parent, data and metrics recorded. With more than 10 images
+it holds out a validation split and writes the best model; with 10 or fewer every image trains
+(unless ``--val-fraction`` is given) and the latest model is written, reported as not validated.
+Ctrl-C stops within one step and keeps the model so far; ``--resume``
 continues from the checkpoint beside MODEL. Runs unchanged under
 ``torchrun --nproc-per-node N -m unet_desktop.cli train ...`` (DDP; rank 0 prints and writes).
 """
