@@ -28,11 +28,11 @@ class SlowJournal(RecoveryJournal):
         self.writing = threading.Event()
         self.threads: list[str] = []
 
-    def save(self, workspace, key, mask, scheme, no_mask=False):
+    def save(self, workspace, key, mask, scheme, no_mask=False, accepted=None):
         self.threads.append(threading.current_thread().name)
         self.writing.set()
         time.sleep(WRITE_S)
-        return super().save(workspace, key, mask, scheme, no_mask)
+        return super().save(workspace, key, mask, scheme, no_mask, accepted)
 
 
 @pytest.fixture
@@ -111,7 +111,7 @@ class FullDisk(RecoveryJournal):
     def __init__(self) -> None:
         super().__init__(default_recovery_dir())
 
-    def save(self, workspace, key, mask, scheme, no_mask=False):
+    def save(self, workspace, key, mask, scheme, no_mask=False, accepted=None):
         raise OSError(28, "No space left on device")
 
 

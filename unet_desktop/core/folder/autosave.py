@@ -36,7 +36,7 @@ from pathlib import Path
 import numpy as np
 
 from unet_desktop.core.editing.document import MaskDocument
-from unet_desktop.core.editing.history import mask_fingerprint
+from unet_desktop.core.editing.history import AcceptedPrediction, mask_fingerprint
 from unet_desktop.core.folder.folder_lock import LockHolder
 from unet_desktop.core.io.atomic import atomic_write_bytes
 from unet_desktop.core.io.file_lock import exclusive
@@ -71,6 +71,10 @@ class RecoveryEntry:
     # the edits were undone back to no mask file (the mask is all-unlabeled): recovering it
     # takes the file saved since away, the image unlabeled, not an empty 'corrected' mask
     no_mask: bool = False
+    # the mask is a model's prediction the user accepted and did not edit: the model version
+    # ("" none recorded) and uncertainty a save records with it; None: the user's edits
+    accepted_version: str | None = None
+    uncertainty: float | None = None
 
     @property
     def ident(self) -> tuple[str, str, str]:
@@ -150,6 +154,8 @@ class RecoveryJournal:
                     _ints(item.get("base")),
                     _ints(item.get("image")),
                     bool(item.get("no_mask", False)),
+                    _text(item.get("accepted_version")),
+                    _number(item.get("uncertainty")),
                 )
             except (KeyError, TypeError, ValueError):
                 self.warnings.append(f"{self.journal_path}: skipped a malformed entry {item!r}")
@@ -188,11 +194,13 @@ class RecoveryJournal:
         return entry if entry is not None and self.mask_path(entry).is_file() else None
 
     def holds(self, workspace: str | os.PathLike, key: str, mask: np.ndarray,
-              no_mask: bool = False) -> bool:
-        """Whether this window's autosave of ``key`` is already ``mask`` (and as ``no_mask``):
-        nothing new to write (another window's is not: that window may discard its own)."""
+              no_mask: bool = False, accepted: AcceptedPrediction | None = None) -> bool:
+        """Whether this window's autosave of ``key`` is already ``mask`` (and as ``no_mask``
+        and ``accepted``): nothing new to write (another window's is not: that window may
+        discard its own)."""
         previous = self.get(workspace, key)
         return (previous is not None and previous.mine and previous.no_mask == no_mask
+                and (previous.accepted_version, previous.uncertainty) == _accepted(accepted)
                 and previous.checksum == mask_fingerprint(mask))
 
     def mask_path(self, entry: RecoveryEntry) -> Path:
@@ -219,15 +227,18 @@ class RecoveryJournal:
         mask: np.ndarray,
         scheme: LabelScheme,
         no_mask: bool = False,
+        accepted: AcceptedPrediction | None = None,
     ) -> RecoveryEntry:
         """Write ``mask`` aside (atomically) and record it; replaces this window's earlier
         autosave of the image (never another window's). ``no_mask``: the edits are undone back
-        to no mask file (``RecoveryEntry.no_mask``)."""
+        to no mask file (``RecoveryEntry.no_mask``); ``accepted``: the mask is that prediction,
+        accepted and not edited (``RecoveryEntry.accepted_version``)."""
         ws, owner = _workspace_id(workspace), this_process()
         text = f"{ws}\0{key}\0{owner}".encode(errors="surrogateescape")  # a name not UTF-8
         digest = hashlib.sha1(text).hexdigest()[:20]
         entry = RecoveryEntry(ws, key, f"{digest}.png", time.time(), mask_fingerprint(mask),
-                              owner, self._starts.get((ws, key)), image_stamp(ws, key), no_mask)
+                              owner, self._starts.get((ws, key)), image_stamp(ws, key), no_mask,
+                              *_accepted(accepted))
         self.masks_dir.mkdir(parents=True, exist_ok=True)
         write_mask(self.mask_path(entry), mask, scheme)
         with self._updating():
@@ -312,6 +323,21 @@ def _ints(raw: object) -> tuple[int, ...] | None:
     return None if raw is None else tuple(int(v) for v in raw)  # type: ignore[union-attr]
 
 
+def _text(raw: object) -> str | None:
+    return None if raw is None else str(raw)
+
+
+def _number(raw: object) -> float | None:
+    return None if raw is None else float(raw)  # type: ignore[arg-type]
+
+
+def _accepted(accepted: AcceptedPrediction | None) -> tuple[str | None, float | None]:
+    """What an entry records of an accepted prediction: (model version, uncertainty)."""
+    if accepted is None:
+        return None, None
+    return accepted.model_version or "", accepted.uncertainty
+
+
 def image_stamp(workspace: str | os.PathLike, key: str) -> tuple[int, int] | None:
     """``(mtime_ns, size)`` of the image file of ``key`` (a path from the workspace root; a
     slice's key names its stack, then `` [page/pages]``), None if there is none. A folder
@@ -335,7 +361,8 @@ def save_document(
     """
     if not document.dirty or document.in_stroke:
         return None
-    no_mask = document.history.at_no_mask
-    if journal.holds(workspace, document.key, document.mask, no_mask):
+    no_mask, accepted = document.history.at_no_mask, document.history.accepted
+    if journal.holds(workspace, document.key, document.mask, no_mask, accepted):
         return None
-    return journal.save(workspace, document.key, document.mask, document.scheme, no_mask)
+    return journal.save(workspace, document.key, document.mask, document.scheme, no_mask,
+                        accepted)

@@ -17,6 +17,7 @@ from concurrent.futures import Future, ThreadPoolExecutor
 import numpy as np
 from PySide6.QtCore import QObject, Qt, Signal
 
+from unet_desktop.core.editing.history import AcceptedPrediction
 from unet_desktop.core.errors import FileError
 from unet_desktop.core.folder.autosave import RecoveryJournal
 from unet_desktop.core.labels import LabelScheme
@@ -41,13 +42,16 @@ class JournalWriter(QObject):
         self._done.connect(self._report, Qt.ConnectionType.QueuedConnection)
 
     def submit(self, workspace: str | os.PathLike, key: str, mask: np.ndarray,
-               scheme: LabelScheme, no_mask: bool = False) -> None:
+               scheme: LabelScheme, no_mask: bool = False,
+               accepted: AcceptedPrediction | None = None) -> None:
         """Autosave ``mask`` (the caller's copy: this thread never changes it again);
-        ``no_mask``: the edits are undone back to no mask file (``RecoveryEntry.no_mask``)."""
+        ``no_mask``: the edits are undone back to no mask file (``RecoveryEntry.no_mask``);
+        ``accepted``: the mask is that prediction, accepted and not edited."""
         if self._closed:  # after shutdown (a closed window still edited): written here
-            self._write(workspace, key, mask, scheme, no_mask)
+            self._write(workspace, key, mask, scheme, no_mask, accepted)
             return
-        self._last = self._worker.submit(self._write, workspace, key, mask, scheme, no_mask)
+        self._last = self._worker.submit(self._write, workspace, key, mask, scheme, no_mask,
+                                         accepted)
 
     def wait_idle(self) -> None:
         """Return once every write handed over so far is on disk (or has failed)."""
@@ -62,12 +66,12 @@ class JournalWriter(QObject):
 
     # --- worker thread ---------------------------------------------------------------------------
     def _write(self, workspace, key: str, mask: np.ndarray, scheme: LabelScheme,
-               no_mask: bool) -> None:
+               no_mask: bool, accepted: AcceptedPrediction | None) -> None:
         error = ""
         try:
-            if self.journal.holds(workspace, key, mask, no_mask):
+            if self.journal.holds(workspace, key, mask, no_mask, accepted):
                 return  # already there
-            self.journal.save(workspace, key, mask, scheme, no_mask)
+            self.journal.save(workspace, key, mask, scheme, no_mask, accepted)
         except (FileError, OSError) as exc:
             error = str(exc) or type(exc).__name__
         except Exception as exc:  # a bug: in the log with its traceback, and said

@@ -271,7 +271,7 @@ class EditingSession(QObject):
                 if entry.no_mask:  # every edit undone: unlabeled, the file saved since kept
                     ws.remove_mask(entry.key)
                 else:
-                    ws.save_mask(entry.key, mask, ImageState.CORRECTED,
+                    ws.save_mask(entry.key, mask, *_recovered_as(ws, entry),
                                  keep_existing=newer or models_entry is not None)
             except (FileError, OSError):
                 document = self._load_document(entry.key)  # the mask on disk, then the edits
@@ -464,8 +464,9 @@ class EditingSession(QObject):
         if not document.dirty or self.only_viewed(document) or document.in_stroke:
             self.autosave_now(document)  # a discard (or nothing): no mask to encode
             return
+        accepted = document.history.accepted  # a prediction accepted: a save records it so
         self._journal_writer.submit(self.workspace.root, document.key, document.mask.copy(),
-                                    document.scheme, document.history.at_no_mask)
+                                    document.scheme, document.history.at_no_mask, accepted)
 
     def shutdown(self) -> None:
         """Wait for the autosave being written and stop its thread (the window closes)."""
@@ -677,6 +678,19 @@ def _no_users_mask(ws: Workspace, entry: ImageEntry) -> bool:
     """Whether the image holds no mask of the user's: no mask file (a slice: its page
     unlabeled), or a sparse task's file of a model's mask (it opens all-unlabeled)."""
     return not entry.has_mask or is_models_mask_of_sparse_task(ws, entry)
+
+
+def _recovered_as(ws: Workspace, entry: RecoveryEntry) -> tuple[ImageState, str | None,
+                                                                 float | None]:
+    """The state, model version and uncertainty a recovered autosave is saved with: what
+    :meth:`EditingSession._write` records of the same mask (an accepted prediction not edited:
+    ``predicted`` by its model, ``corrected`` in a task with sparse labels; the user's edits:
+    ``corrected``)."""
+    if entry.accepted_version is None:
+        return ImageState.CORRECTED, None, None
+    sparse = ws.scheme.ignore_value is not None
+    state = ImageState.CORRECTED if sparse else ImageState.PREDICTED
+    return state, entry.accepted_version or None, entry.uncertainty
 
 
 def _replaced_since_edit(entry: ImageEntry, autosave: RecoveryEntry) -> bool:
