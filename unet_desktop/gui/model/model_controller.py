@@ -62,6 +62,11 @@ class PendingLoad:
     dropped: bool = False
     installed: bool = False
     folders_own: bool = False  # the model of a folder as it opens: the one before is no previous
+    # set by the install: the model swapped in and the slots before it (to withdraw it), and
+    # whether it was withdrawn (another folder opened before the window heard of it)
+    model: LoadedModel | None = None
+    before: tuple[LoadedModel | None, LoadedModel | None, bool] | None = None
+    withdrawn: bool = False
 
 
 @dataclass(frozen=True)
@@ -110,6 +115,8 @@ class ModelSlots:
                 if load.dropped:
                     return False
                 load.installed = True
+                load.model = model
+                load.before = (self.current, self.previous, self.use_previous)
             if load is not None and load.folders_own:  # C and Roll Back stay in the folder
                 self.previous = None
             elif self.current is not None and self.current.version != model.version:
@@ -128,6 +135,20 @@ class ModelSlots:
             if dropped:
                 self.use_previous = False
             return dropped
+
+    def withdraw(self, loads: list[PendingLoad]) -> None:
+        """Take the models of the installed ``loads`` (in the order they were installed) out of
+        the slots again: the slots go back to what they were before each; a model a later
+        install made previous gives way to the one that was current before it."""
+        with self._lock:
+            for load in reversed(loads):
+                load.withdrawn = True
+                if self.current is load.model:
+                    self.current, self.previous, self.use_previous = load.before
+                elif self.previous is load.model:
+                    before = load.before[0]
+                    self.previous = before if before is not self.current else None
+                    self.use_previous = self.use_previous and self.previous is not None
 
     def toggle(self) -> LoadedModel:
         """Predict with the other model; raises ``LookupError`` without a previous model."""
@@ -279,7 +300,9 @@ class ModelController(QObject):
         task's record of the model in use all need the file. A load asked for while a folder is
         open (``folder_bound``: all but the start-up model's) is dropped if another folder was
         opened before it finished: it was that folder's (a promoted round, Model > Open, a
-        version), and the folder open now has its own model. ``run_result``: the version a run
+        version), and the folder open now has its own model. One the worker swapped in before
+        that folder opened is taken out again before anything is announced there (the window
+        heard nothing of it). ``run_result``: the version a run
         (a promoted round, a fine-tune) just put into use, which Roll Back may reject while it
         loads; any other load (a folder's own model, one the user chose) it waits for.
         ``folders_own``: the task's model of a folder as it opens; the model before it (another
@@ -309,9 +332,10 @@ class ModelController(QObject):
             if fell_back and self.options.device == saved:  # later loads too (not saved)
                 self.options = replace(self.options, device="auto")
                 self._saved_device = None
+            self._withdraw_other_folders()  # swapped in, and another folder opened since
             if pending.dropped:
                 pass  # by Roll Back, which said so
-            elif model is None:
+            elif model is None or pending.withdrawn:
                 self.message.emit(f"{target.name} not put into use: the folder it was loaded "
                                   "for was closed meanwhile")
             else:
@@ -324,6 +348,16 @@ class ModelController(QObject):
         self._loads[job] = pending
         self.loading_changed.emit()
         return job
+
+    def _withdraw_other_folders(self) -> None:
+        """The worker swapped in models loaded for a folder that is no longer open, before the
+        window heard of them (UI thread): they go out of the slots again, unannounced, so that
+        no other folder (nor its task) ever has them in use."""
+        folder = self.open_folder()
+        stale = [load for load in self._loads.values() if load.installed and not load.withdrawn
+                 and load.folder is not None and load.folder is not folder]
+        if stale:
+            self.slots.withdraw(stale)
 
     def _on_load_finished(self, job: Job) -> None:
         if self._loads.pop(job, None) is not None:
@@ -432,6 +466,7 @@ class ModelController(QObject):
         instead: the model in use stays, and is announced again (the task records it as in use).
         While any other model is loading (a folder's own, one the user opened), it waits.
         Raises ``ModelFileGone`` when the previous model's file was deleted (nothing changes)."""
+        self._withdraw_other_folders()
         if self._loading_beyond_rollback():
             return False
         if self._rollback_loads():
@@ -479,6 +514,7 @@ class ModelController(QObject):
 
     def _on_changed(self, model: LoadedModel | None) -> None:
         """Tell the window (UI thread): what it reads changes now, with the signal."""
+        self._withdraw_other_folders()
         self.shown = self.slots.shown()
         self.model_changed.emit(self.shown.active)
 
