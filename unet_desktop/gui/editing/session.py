@@ -260,6 +260,9 @@ class EditingSession(QObject):
             if entry.no_mask and _no_users_mask(ws, ws[entry.key]):
                 self.journal.discard(ws.root, entry.key)  # as the edits left it: nothing to do
                 continue
+            if not entry.no_mask and self._saved_already(entry.key, mask):
+                self.journal.discard(ws.root, entry.key)  # killed between a save and its discard
+                continue
             recovered.append(entry.key)
             newer = _replaced_since_edit(ws[entry.key], entry)
             before = self._mask_on_disk(entry.key, mask)
@@ -297,6 +300,20 @@ class EditingSession(QObject):
         if notes:
             self.error.emit("\n".join(notes))  # one message: a second would hide the first
         return recovered
+
+    def _saved_already(self, key: str, autosaved: np.ndarray) -> bool:
+        """Whether the user's mask file of ``key`` already holds ``autosaved``: the edits were
+        saved (with the state that save recorded, 'verified' included) and the app ended before
+        their autosave was discarded. A sparse task's file of a model's mask is not the user's."""
+        ws = self.workspace
+        entry = ws[key]
+        if not entry.has_mask or is_models_mask_of_sparse_task(ws, entry):
+            return False
+        try:
+            on_disk = ws.load_mask(key)
+        except FileError:
+            return False
+        return on_disk is not None and np.array_equal(on_disk, autosaved)
 
     def _mask_on_disk(self, key: str, like: np.ndarray) -> np.ndarray | None:
         """The mask of ``key`` as the files hold it (an empty one when there is no file), or
