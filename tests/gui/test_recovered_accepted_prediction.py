@@ -63,3 +63,23 @@ def test_a_recovered_prediction_edited_after_its_accept_is_a_correction(qtbot, t
     np.testing.assert_array_equal(mask, edited)
     assert state is ImageState.CORRECTED
     session.shutdown()
+
+
+def test_an_accepted_prediction_recovered_into_memory_is_saved_predicted(qtbot, tmp_path,
+                                                                         monkeypatch):
+    root, key, _other = folder(tmp_path, False, DENSE)
+    accepted = accepted_and_autosaved(root, key, edit=False)
+
+    def cannot_write(*_args, **_kwargs):
+        raise OSError(28, "No space left on device")
+
+    session = EditingSession()
+    with monkeypatch.context() as patch:  # the restart cannot write: kept in memory
+        patch.setattr(Workspace, "save_mask", cannot_write)
+        session.open_workspace(root)
+    assert session.unsaved_keys() == [key]
+    assert session.save_all() == []  # the disk has room again
+    mask, state = on_disk(root, key)
+    np.testing.assert_array_equal(mask, accepted)
+    assert state is ImageState.PREDICTED
+    session.shutdown()

@@ -280,6 +280,9 @@ class EditingSession(QObject):
                 document = self._load_document(entry.key)  # the mask on disk, then the edits
                 if document is not None and document.shape == mask.shape:
                     document.replace_mask(mask, "Recovered autosave")
+                    if entry.accepted_version is not None:  # its save records the model's
+                        document.history.mark_accepted(
+                            AcceptedPrediction(entry.accepted_version, entry.uncertainty))
                     if entry.no_mask:
                         document.history.mark_no_mask()  # its save takes the file away
                     self._unsaved[entry.key] = document
