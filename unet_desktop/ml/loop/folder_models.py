@@ -7,7 +7,8 @@ training run of the folder, the manual fine-tune and the learning loop's rounds,
 - :meth:`FolderModels.plan_run` allocates the next ``<task>-v<n>`` once: the name is reserved on
   disk (``<file>.reserved``, created exclusively, naming its process) before anyone trains into
   it, so two runs planned at the same moment, in one process or two, never share a file; the
-  reservation of a process that no longer runs (a crash) is removed when the next run is planned;
+  reservation of a process that no longer runs (a crash) is removed when the next run is planned,
+  with the model file it had begun when no version names it (else nothing would ever remove it);
   a run never starts from a model file that is gone;
 - one run at a time (:meth:`begin`, :class:`RunBusy`): a manual fine-tune and a loop round of the
   same folder never train at once; the caller decides to wait for or cancel the running one;
@@ -215,7 +216,7 @@ class FolderModels:
             except OSError as exc:
                 raise FileError(folder, f"cannot create the models folder ({exc.strerror})"
                                 ) from exc
-            _remove_stale_reservations(folder)
+            _remove_stale_reservations(folder, self._orphan_of_a_dead_run(task))
             stem = task.model_stem
             n = max(_numbers(stem, [v.name for v in task.versions]) + _numbers(stem, (
                 p.name.split(".")[0] for p in folder.iterdir())), default=0) + 1
@@ -236,6 +237,14 @@ class FolderModels:
                 return RunPlan(self.root, kind, out, name,
                                Path(parent) if parent is not None else None, task.model,
                                unfitting=self._unfitting_in_use(task))
+
+    def _orphan_of_a_dead_run(self, task: Task) -> Callable[[Path], bool]:
+        """Whether a dead run's ``out`` may be deleted with its reservation: a file of this
+        folder's own models folder that the task does not name (a run killed after writing it
+        but before :meth:`finish_run` recorded it). In the user models folder, shared with
+        other folders' tasks, it is left."""
+        own = task.models_in != "user"
+        return lambda out: own and not is_task_model(self.root, task, out)
 
     @property
     def running(self) -> RunPlan | None:
@@ -559,11 +568,19 @@ def _reserve(out: Path) -> None:
         raise
 
 
-def _remove_stale_reservations(folder: Path) -> None:
-    """Reservations of processes of this host that no longer run (a crash, a kill)."""
+def _remove_stale_reservations(folder: Path, orphan: Callable[[Path], bool]) -> None:
+    """Reservations of processes of this host that no longer run (a crash, a kill), with the
+    model file (and checkpoint) each had begun where ``orphan(out)``: no version names it, so
+    nothing would ever remove it."""
     for path in folder.glob(f"*{RESERVED}"):
         holder = read_holder(path)  # None: being written, or made by an older version
         if holder is not None and holder.is_dead:
+            out = path.with_name(path.name[:-len(RESERVED)])
+            if orphan(out):
+                try:
+                    _remove_model(out)
+                except OSError:  # e.g. open in another program: its reservation stays
+                    continue
             path.unlink(missing_ok=True)
 
 
