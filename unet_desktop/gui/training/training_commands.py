@@ -367,7 +367,11 @@ class TrainingCommands(QObject):
         """A task's fine-tune finished: recorded in its own folder, loaded only there."""
         owner = folder_models(run.root, self.models_folder)
         summary = (model_metadata(path) or {}).get("data_summary") or {}
-        chosen = self.models.loading  # a model being put into use now stays the user's choice
+        ws = self.session.workspace
+        here = ws is not None and os.path.realpath(ws.root) == os.path.realpath(run.root)
+        # a model being put into use now stays the user's choice; only while the run's folder
+        # is open: a load as another folder opens is that folder's model
+        chosen = here and self.models.loading
         note = "kept as a candidate: another model was being put into use as it finished"
         try:
             outcome = owner.finish_run(run, path, promote=not chosen, note=note if chosen else "",
@@ -377,8 +381,8 @@ class TrainingCommands(QObject):
         except FileError as exc:
             self.error.emit(f"Cannot record {path.name} in its task: {exc}")
             return
-        ws = self.session.workspace
-        here = ws is not None and os.path.realpath(ws.root) == os.path.realpath(run.root)
+        if outcome.not_pruned:  # e.g. a model file open in another program
+            self.training_dock.add_to_result(f"{outcome.not_pruned}.")
         if not here:
             self.message.emit(f"Trained {path.name}: recorded in {run.root.name}'s task (another "
                               "folder is open now)")

@@ -503,6 +503,11 @@ class TrainingDock(QDockWidget):
         self._result = text
         self.result_label.setText(text)
 
+    def add_to_result(self, text: str) -> None:
+        """What recording the fine-tune's model found after its verdict (a file pruning could
+        not delete), said with it."""
+        self._show_result(" ".join(filter(None, (self._result, text))))
+
     # --- drawing --------------------------------------------------------------------------------
     def _schedule_redraw(self) -> None:
         if not self._redraw_timer.isActive():
