@@ -45,11 +45,9 @@ it keeps nothing, and what it took goes into the round that the next saved corre
 from __future__ import annotations
 
 import dataclasses
-import hashlib
 from collections.abc import Iterator
 from typing import Any
 
-import numpy as np
 from PySide6.QtCore import QObject, QTimer, Signal
 from PySide6.QtGui import QAction
 
@@ -57,7 +55,7 @@ from unet_desktop.core.errors import FileError
 from unet_desktop.core.folder.image_entry import LABELLED_STATES
 from unet_desktop.core.folder.learning_record import LearningRecord, record_path
 from unet_desktop.core.folder.manifest import ImageState
-from unet_desktop.core.io.file_hash import file_sha1
+from unet_desktop.core.folder.mask_digest import stored_mask_digest
 from unet_desktop.core.io.paths import same_folder
 from unet_desktop.core.progress import CancelToken, EitherToken
 from unet_desktop.gui.editing.image_list_model import shown_name
@@ -583,11 +581,4 @@ def _is_labelled(ws: Any):
 def _mask_digest(ws: Any):
     """key -> the sha1 of its mask as stored now, as a fine-tune records it
     (``ml.training.dataset.load_workspace_sample``): the file's bytes, a slice's values."""
-    def mask_digest(key: str) -> str | None:
-        entry = ws[key]
-        if not entry.is_slice:
-            return file_sha1(entry.mask_path)
-        mask = ws.load_mask(key)
-        return None if mask is None else hashlib.sha1(np.ascontiguousarray(mask)).hexdigest()
-
-    return mask_digest
+    return lambda key: stored_mask_digest(ws, key)

@@ -12,13 +12,11 @@ learning round (``learning_controller``) writes its progress in the same status 
 
 from __future__ import annotations
 
-import hashlib
 import math
 import time
 from collections.abc import Callable
 from typing import Any
 
-import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtWidgets import (
@@ -34,7 +32,7 @@ from PySide6.QtWidgets import (
 from unet_desktop.core.errors import FileError
 from unet_desktop.core.folder.image_entry import LABELLED_STATES
 from unet_desktop.core.folder.learning_record import MIN_VALIDATION_IMAGES
-from unet_desktop.core.io.file_hash import file_sha1
+from unet_desktop.core.folder.mask_digest import stored_mask_digest
 from unet_desktop.core.io.model_header import model_metadata
 from unet_desktop.core.labels import STROKES_BELOW
 from unet_desktop.gui.editing.image_list_model import shown_name
@@ -232,13 +230,10 @@ def mask_digest_now(ws: Any, key: str, since: float) -> str | None:
             return None
     except OSError:
         return None
-    if not entry.is_slice:
-        return file_sha1(entry.mask_path)
     try:
-        mask = ws.load_mask(key)
+        return stored_mask_digest(ws, key)
     except FileError:  # unreadable now: nothing to compare
         return None
-    return None if mask is None else hashlib.sha1(np.ascontiguousarray(mask)).hexdigest()
 
 
 def _were_undone(keys: list[str]) -> str:
