@@ -20,4 +20,9 @@ def stored_mask_digest(ws: Any, key: str) -> str | None:
     if not entry.is_slice:
         return file_sha1(entry.mask_path)
     mask = ws.load_mask(key)
-    return None if mask is None else hashlib.sha1(np.ascontiguousarray(mask)).hexdigest()
+    return None if mask is None else slice_digest(mask)
+
+
+def slice_digest(mask: np.ndarray) -> str:
+    """The digest of a slice's mask (a page of a mask stack): of its own values."""
+    return hashlib.sha1(np.ascontiguousarray(mask)).hexdigest()

@@ -25,6 +25,7 @@ import torch
 from torch.utils.data import Dataset
 
 from unet_desktop.core.errors import FileError, ImageReadError, MaskError
+from unet_desktop.core.folder.mask_digest import slice_digest
 from unet_desktop.core.io.input_rule import LEGACY, InputRule
 from unet_desktop.core.labels import IGNORE_INDEX, LabelScheme
 from unet_desktop.ml.reports import SkippedPair
@@ -148,7 +149,7 @@ def load_workspace_sample(
     if mask is None:
         raise MaskError(entry.mask_path, "mask file disappeared while loading")
     if entry.is_slice:  # a page of a mask stack: its own values, not the whole file's
-        sha1 = hashlib.sha1(np.ascontiguousarray(mask).tobytes()).hexdigest()
+        sha1 = slice_digest(mask)
     else:
         sha1 = hashlib.sha1(entry.mask_path.read_bytes()).hexdigest()
     try:
